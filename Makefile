@@ -1,0 +1,77 @@
+# microbeat — build, test, install.  See README.md.
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+CC       ?= cc
+PKGS     := sqlite3 gsl libarchive jansson geos proj inih libcrypto
+SANITIZE ?=
+BUILD    ?= build
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wvla -Wwrite-strings
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS := -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) \
+            -Iinclude $(shell pkg-config --cflags $(PKGS))
+LDLIBS   := $(shell pkg-config --libs $(PKGS)) -lcsv -lpthread -lm
+TESTLIBS := $(shell pkg-config --libs cmocka)
+ifneq ($(SANITIZE),)
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS    += -fsanitize=$(SANITIZE)
+BUILD      := build-san
+endif
+
+SRC      := $(sort $(wildcard src/*.c))
+LIBSRC   := $(filter-out src/main.c,$(SRC))
+LIBOBJ   := $(LIBSRC:src/%.c=$(BUILD)/%.o)
+TESTSRC  := $(sort $(wildcard tests/test_*.c))
+TESTBIN  := $(TESTSRC:tests/%.c=$(BUILD)/tests/%)
+BIN      := $(if $(SANITIZE),$(BUILD)/microbeat,microbeat)
+
+.PHONY: all check check-unit check-e2e check-san demo bench install uninstall clean valgrind fuzz
+all: $(BIN)
+
+$(BUILD)/%.o: src/%.c $(wildcard include/microbeat/*.h) | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+$(BUILD)/libmicrobeat.a: $(LIBOBJ)
+	$(AR) rcs $@ $^
+$(BIN): $(BUILD)/main.o $(BUILD)/libmicrobeat.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libmicrobeat.a $(wildcard tests/*.h) | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -Itests -o $@ $< $(BUILD)/libmicrobeat.a $(LDLIBS) $(TESTLIBS)
+$(BUILD) $(BUILD)/tests:
+	mkdir -p $@
+
+# Unit tests (cmocka) then end-to-end tests (shell), then the same under ASan+UBSan.
+check: all
+	@MB_BIN=./microbeat MB_BUILD=$(BUILD) tests/run.sh $(TESTBIN:$(BUILD)/tests/%=%)
+	@$(MAKE) --no-print-directory check-san
+check-san:
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined all $(TESTSRC:tests/%.c=build-san/tests/%)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  MB_BIN=build-san/microbeat MB_BUILD=build-san MB_SANITIZED=1 tests/run.sh $(TESTSRC:tests/%.c=%)
+check-unit: $(BIN) $(TESTBIN)
+	@MB_BIN=./$(BIN) MB_BUILD=$(BUILD) MB_E2E=0 tests/run.sh $(TESTBIN:$(BUILD)/tests/%=%)
+$(TESTBIN): $(BUILD)/libmicrobeat.a
+check: $(TESTBIN)
+
+valgrind: all $(TESTBIN)
+	@MB_BIN=./microbeat MB_BUILD=$(BUILD) MB_VALGRIND=1 tests/run.sh $(TESTBIN:$(BUILD)/tests/%=%)
+
+demo: all
+	scripts/demo.sh
+
+bench: all
+	scripts/bench
+
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/microbeat
+	install -m 0755 microbeat $(DESTDIR)$(PREFIX)/bin/microbeat
+	install -m 0644 docs/microbeat.1 $(DESTDIR)$(PREFIX)/share/man/man1/microbeat.1
+	cp -R plots $(DESTDIR)$(PREFIX)/share/microbeat/
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/microbeat $(DESTDIR)$(PREFIX)/share/man/man1/microbeat.1
+	rm -rf $(DESTDIR)$(PREFIX)/share/microbeat
+clean:
+	rm -rf build build-san microbeat

@@ -1,0 +1,42 @@
+/*
+ * dict — string interning: byte keys to small integer ids, in memory.
+ *
+ * Keys are copied into an arena owned by the dict; ids are whatever the caller
+ * assigns (the store's row ids). Lookup and insert are O(1) expected
+ * (open addressing, a 64-bit multiply-xorshift hash, full-key comparison on
+ * hash match).
+ */
+#ifndef MICROBEAT_DICT_H
+#define MICROBEAT_DICT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct dict;
+
+/* Create an empty dict; NULL on out of memory. Free with dict_free(). */
+struct dict *dict_new(void);
+
+/* Free the dict and every key it holds; NULL is allowed. */
+void dict_free(struct dict *d);
+
+/* Return the id stored for key (len bytes), or 0 when absent (ids are > 0). */
+uint32_t dict_get(const struct dict *d, const void *key, size_t len);
+
+/* Store key -> id (id > 0; key must be absent). Return 0, or -1 on out of memory. */
+int dict_put(struct dict *d, const void *key, size_t len, uint32_t id);
+
+/* Remove every entry whose id is greater than max_id (undo after a rollback).
+ * Return 0, or -1 on out of memory (the dict is then unchanged). */
+int dict_truncate(struct dict *d, uint32_t max_id);
+
+/* Number of entries. */
+size_t dict_count(const struct dict *d);
+
+/* Bytes of memory held (table and arena), for the memory budget. */
+size_t dict_bytes(const struct dict *d);
+
+/* The 64-bit hash used by the dict, exposed for other fingerprints. */
+uint64_t dict_hash(const void *key, size_t len);
+
+#endif

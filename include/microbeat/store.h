@@ -1,0 +1,113 @@
+/*
+ * store — the SQLite store: schema, imports, dimensions, events, rejects.
+ *
+ * Only this module includes <sqlite3.h>. A struct store is one open
+ * connection; it is not shared between threads. Every function returns 0 on
+ * success or a negative MB_E* code with details in err.
+ */
+#ifndef MICROBEAT_STORE_H
+#define MICROBEAT_STORE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "microbeat/common.h"
+#include "microbeat/record.h"
+
+#define STORE_SCHEMA_VERSION 1
+
+struct store;
+
+/* Open flags. */
+#define STORE_READONLY 1 /* open for reading only; the file must exist */
+
+/* Open (creating and migrating when writable) the store at path.
+ * On success *out owns the connection: close with store_close(). */
+int store_open(const char *path, int flags, struct store **out, struct mb_error *err);
+
+/* Close the connection (NULL allowed). Uncommitted work is rolled back. */
+void store_close(struct store *s);
+
+/* Path the store was opened with (owned by the store). */
+const char *store_path(const struct store *s);
+
+/* Transactions: BEGIN IMMEDIATE (waits up to the busy timeout for other
+ * writers, then fails with MB_EDB naming the lock), COMMIT, ROLLBACK. */
+int store_begin(struct store *s, struct mb_error *err);
+int store_commit(struct store *s, struct mb_error *err);
+void store_rollback(struct store *s);
+
+/* Fill d with dictionaries of every dimension row in the store (d must be
+ * zeroed). Release with store_dims_release(). */
+int store_dims_load(struct store *s, struct dims *d, struct mb_error *err);
+void store_dims_release(struct dims *d);
+
+/* Build the location dictionary key (LSOA id, micro-degrees, name) into buf
+ * (cap bytes); return its length, or 0 when it does not fit. */
+size_t store_location_key(char *buf, size_t cap, uint32_t lsoa, int has_coord, double lon,
+			  double lat, const char *name, size_t name_len);
+
+/* Counters of one import; rows_read = rows_loaded + rows_duplicate + rows_rejected. */
+struct import_stats {
+	int64_t rows_read;      /* data rows seen (header and blank lines excluded) */
+	int64_t rows_loaded;    /* rows stored */
+	int64_t rows_duplicate; /* rows recognised as duplicates */
+	int64_t rows_rejected;  /* rows kept in reject with a reason */
+	int64_t blank_lines;    /* blank lines skipped (not rows) */
+	int64_t bytes;          /* bytes of input */
+};
+
+/* Look for an earlier import with this SHA-256; *id = its id or 0. */
+int store_import_by_sha(struct store *s, const uint8_t sha[32], int64_t *id,
+			struct mb_error *err);
+
+/* Has an import with this base name and byte size been seen? (*yes = 0/1) */
+int store_import_seen(struct store *s, const char *name, int64_t bytes, int *yes,
+		      struct mb_error *err);
+
+/* Create the import row (inside the file's transaction); *id = its id. */
+int store_import_create(struct store *s, const char *path, const char *format,
+			const char *source, int64_t *id, struct mb_error *err);
+
+/* Write every record of batch b for import id. */
+int store_batch_write(struct store *s, int64_t import_id, const struct batch *b,
+		      struct mb_error *err);
+
+/* Record the end of an import: counters, hash, event id range, months. */
+int store_import_finish(struct store *s, int64_t import_id, const struct import_stats *st,
+			const uint8_t sha[32], const char *format, struct mb_error *err);
+
+/* What replacing a partition changed, matched by Crime ID. */
+struct partition_diff {
+	int64_t replaced_import; /* import whose rows were replaced, 0 = new partition */
+	int64_t added;           /* crimes only in the new release */
+	int64_t removed;         /* crimes only in the old release */
+	int64_t changed;         /* same Crime ID, other outcome, type or location */
+	int64_t unchanged;       /* same Crime ID, same values */
+	int64_t noid_before;     /* rows without Crime ID (ASB) in the old release */
+	int64_t noid_after;      /* ... in the new release */
+};
+
+/* Partition kinds. */
+enum part_kind { PART_STREET = 1, PART_OUTCOMES = 2, PART_STOP = 3 };
+
+/* Make import_id the holder of partition (kind, key, month): when another
+ * import held it, compare by Crime ID into *diff, then delete that import's
+ * rows. Call inside the file's transaction, after its rows are written. */
+int store_partition_claim(struct store *s, enum part_kind kind, const char *key, int32_t month,
+			  int64_t import_id, struct partition_diff *diff, struct mb_error *err);
+
+/* Record per (source, month) row counts of an import, for coverage. */
+int store_import_month_add(struct store *s, int64_t import_id, uint32_t source, int32_t month,
+			   int64_t rows, struct mb_error *err);
+
+/* --- reading (info, rejects) --- */
+
+/* Print the store summary (imports, coverage grid with gaps, unlocated
+ * share, LSOA vintages, rejects by reason) to f. */
+int store_info(struct store *s, FILE *f, struct mb_error *err);
+
+/* Print rejected rows (all imports, or one when import_id > 0) as CSV to f. */
+int store_rejects(struct store *s, int64_t import_id, FILE *f, struct mb_error *err);
+
+#endif

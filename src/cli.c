@@ -1,0 +1,119 @@
+/* cli — global options and the command table. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "microbeat/cli.h"
+
+static const struct cli_command COMMANDS[] = {
+	{ "import", cmd_import, "load police.uk CSVs, folders or zips (or mapped agency CSVs)",
+	  "usage: microbeat [--db FILE] import [--quiet] [--no-progress] [--max-errors N]\n"
+	  "                 [--source NAME --map MAP.ini] PATH...\n"
+	  "  PATH is a CSV file, a folder (walked recursively in name order) or a police.uk\n"
+	  "  bulk-download .zip (read directly). Street, outcomes and stop-and-search files\n"
+	  "  are recognised by their header. Each file is one transaction. A police.uk monthly\n"
+	  "  file is the complete set for its (force, month): a newer release replaces it.\n"
+	  "  --map MAP.ini loads another agency's CSV through a column map (see the man page).\n"
+	  "  --max-errors N prints at most N rejected rows per file (default 10).\n" },
+	{ "info", cmd_info, "what the store holds: imports, coverage and gaps, rejects",
+	  "usage: microbeat [--db FILE] info\n"
+	  "  Imports with their counts, events per force x month with gaps named,\n"
+	  "  unlocated share, LSOA code vintages, rejects by reason.\n" },
+	{ "rejects", cmd_rejects, "list rejected and duplicate rows (CSV)",
+	  "usage: microbeat [--db FILE] rejects [--import N]\n"
+	  "  Prints import,file,line,column,kind,reason,raw for every kept row.\n" },
+};
+
+static const size_t NCOMMANDS = sizeof(COMMANDS) / sizeof(COMMANDS[0]);
+
+void cli_usage(FILE *f, const struct cli_command *cmd)
+{
+	fputs(cmd->usage, f);
+}
+
+static void global_usage(FILE *f)
+{
+	fprintf(f, "usage: microbeat [--db FILE] [--quiet] <command> [options]\n"
+		   "       microbeat --help | --version | <command> --help\n\n"
+		   "The store is --db FILE, else $MICROBEAT_DB, else ./microbeat.db.\n\n"
+		   "commands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-14s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+	fprintf(f, "\nexit status: 0 ok, 1 failure, 2 usage, 3 input rejected or skipped,\n"
+		   "4 file I/O, 5 store error, 6 not found (see microbeat(1))\n");
+}
+
+/* Check that stdout reached its destination (a full disk fails loudly). */
+static int flush_out(struct mb_error *err)
+{
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return mb_err(err, MB_EIO, "error writing standard output: %s", strerror(errno));
+	return 0;
+}
+
+int cli_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli c = { .out = stdout, .msg = stderr };
+	struct mb_error err = { 0 };
+	int o, r;
+
+	c.db_path = getenv("MICROBEAT_DB");
+	if (!c.db_path || !*c.db_path)
+		c.db_path = "microbeat.db";
+	/* '+': stop at the command name; the command parses the rest */
+	while ((o = getopt_long(argc, argv, "+d:qhV", opts, NULL)) != -1) {
+		switch (o) {
+		case 'd': c.db_path = optarg; break;
+		case 'q': c.quiet = 1; break;
+		case 'h': global_usage(stdout); return flush_out(&err);
+		case 'V': printf("microbeat %s\n", MB_VERSION); return flush_out(&err);
+		default: global_usage(stderr); return -MB_EUSAGE;
+		}
+	}
+	if (optind >= argc) {
+		global_usage(stderr);
+		return -MB_EUSAGE;
+	}
+	const char *name = argv[optind];
+	const struct cli_command *cmd = NULL;
+
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(COMMANDS[i].name, name) == 0)
+			cmd = &COMMANDS[i];
+	if (!cmd) {
+		fprintf(stderr, "microbeat: '%s' is not a command; see 'microbeat --help'\n", name);
+		return -MB_EUSAGE;
+	}
+	int cargc = argc - optind;
+	char **cargv = argv + optind;
+
+	for (int i = 1; i < cargc; i++) {
+		if (strcmp(cargv[i], "--") == 0)
+			break;
+		if (strcmp(cargv[i], "--help") == 0 || strcmp(cargv[i], "-h") == 0) {
+			cli_usage(stdout, cmd);
+			return flush_out(&err);
+		}
+	}
+	optind = 0; /* glibc: reinitialise getopt for the command */
+	r = cmd->run(&c, cargc, cargv, &err);
+	if (r == -MB_EUSAGE && !err.msg[0])
+		cli_usage(stderr, cmd);
+	if (r && err.msg[0])
+		fprintf(stderr, "microbeat: %s\n", err.msg);
+	if (!r)
+		r = flush_out(&err);
+	if (r && err.code == MB_EIO && r == -MB_EIO && !ferror(stderr) && err.msg[0] &&
+	    strstr(err.msg, "standard output"))
+		fprintf(stderr, "microbeat: %s\n", err.msg);
+	return r;
+}

@@ -1,0 +1,46 @@
+/* cmd_info — 'microbeat info' and 'microbeat rejects'. */
+#include <getopt.h>
+#include <stdlib.h>
+
+#include "microbeat/cli.h"
+#include "microbeat/store.h"
+
+int cmd_info(struct cli *c, int argc, char **argv, struct mb_error *err)
+{
+	struct store *s = NULL;
+	int r;
+
+	if (argc > 1)
+		return mb_err(err, MB_EUSAGE, "info: unexpected argument '%s'", argv[1]);
+	if ((r = store_open(c->db_path, STORE_READONLY, &s, err)))
+		return r;
+	r = store_info(s, c->out, err);
+	store_close(s);
+	return r;
+}
+
+int cmd_rejects(struct cli *c, int argc, char **argv, struct mb_error *err)
+{
+	static const struct option opts[] = {
+		{ "import", required_argument, NULL, 'i' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct store *s = NULL;
+	long long id = 0;
+	int o, r;
+
+	while ((o = getopt_long(argc, argv, "i:", opts, NULL)) != -1) {
+		if (o != 'i')
+			return -MB_EUSAGE;
+		char *end;
+
+		id = strtoll(optarg, &end, 10);
+		if (*end || id <= 0)
+			return mb_err(err, MB_EUSAGE, "--import wants an import number, not '%s'", optarg);
+	}
+	if ((r = store_open(c->db_path, STORE_READONLY, &s, err)))
+		return r;
+	r = store_rejects(s, id, c->out, err);
+	store_close(s);
+	return r;
+}

@@ -1,0 +1,1455 @@
+/* ingest — police.uk CSV / folder / zip import: parse on one thread, write on the other. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <csv.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ingest_internal.h"
+#include "microbeat/dict.h"
+#include "microbeat/ingest.h"
+#include "microbeat/progress.h"
+
+#define CHUNK (1u << 20)           /* bytes read at a time */
+#define FIELD_MAX 65536u           /* longest accepted field */
+#define MAX_FIELDS 64              /* fields kept per row (more: rejected anyway) */
+#define BATCH_EVENTS 8192          /* records per batch before handing over */
+#define BATCH_ARENA (1u << 20)     /* arena bytes per batch before handing over */
+#define QUEUE_SLOTS 4              /* batches in flight */
+
+/* Headers recognised, in police.uk order. */
+static const char *const HDR_STREET[] = {
+	"Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
+	"LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context"
+};
+static const char *const HDR_OUTCOMES[] = {
+	"Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
+	"LSOA code", "LSOA name", "Outcome type"
+};
+static const char *const HDR_STOP[] = {
+	"Type", "Date", "Part of a policing operation", "Policing operation", "Latitude",
+	"Longitude", "Gender", "Age range", "Self-defined ethnicity", "Officer-defined ethnicity",
+	"Legislation", "Object of search", "Outcome", "Outcome linked to object of search",
+	"Removal of more than just outer clothing"
+};
+
+/* ---- batches and the queue ---------------------------------------------- */
+
+/* Grow vector v (of element size sz) to hold one more; 0 or -1 on OOM. */
+static int vec_reserve(void **v, size_t *cap, size_t n, size_t sz)
+{
+	if (n < *cap)
+		return 0;
+	size_t ncap = *cap ? *cap * 2 : 256;
+	void *p = realloc(*v, ncap * sz);
+
+	if (!p)
+		return -1;
+	*v = p;
+	*cap = ncap;
+	return 0;
+}
+
+#define VEC_PUSH(vec, out)                                                                  \
+	(vec_reserve((void **)&(vec).v, &(vec).cap, (vec).n, sizeof(*(vec).v)) ? -1            \
+	 : ((out) = &(vec).v[(vec).n++], memset((out), 0, sizeof(*(out))), 0))
+
+/* Copy len bytes + NUL into the batch arena; NULL on OOM. The arena is one
+ * block that grows by realloc, so pointers are fixed up on growth. */
+static char *arena_put(struct batch *b, const char *p, size_t len);
+
+static void batch_reset(struct batch *b)
+{
+	b->dims.n = b->events.n = b->rejects.n = b->outcomes.n = b->stops.n = 0;
+	b->arena_used = 0;
+}
+
+static void batch_free(struct batch *b)
+{
+	if (!b)
+		return;
+	free(b->dims.v);
+	free(b->events.v);
+	free(b->rejects.v);
+	free(b->outcomes.v);
+	free(b->stops.v);
+	free(b->arena);
+	free(b);
+}
+
+/* Arena offsets are stored in place of pointers while a batch fills (the
+ * arena may move), and turned into pointers by batch_seal() before handing over. */
+#define OFF(x) ((const char *)(uintptr_t)(x))
+#define UNOFF(p) ((size_t)(uintptr_t)(p))
+
+static char *arena_put(struct batch *b, const char *p, size_t len)
+{
+	if (b->arena_cap - b->arena_used < len + 1) {
+		size_t ncap = b->arena_cap ? b->arena_cap : 65536;
+
+		while (ncap - b->arena_used < len + 1)
+			ncap *= 2;
+		char *na = realloc(b->arena, ncap);
+
+		if (!na)
+			return NULL;
+		b->arena = na;
+		b->arena_cap = ncap;
+	}
+	char *dst = b->arena + b->arena_used;
+
+	if (len)
+		memcpy(dst, p, len);
+	dst[len] = '\0';
+	b->arena_used += len + 1;
+	return dst;
+}
+
+/* Store text in the arena; return its offset + 1 disguised as a pointer
+ * (0 stays NULL), or set *oom. */
+static const char *astr(struct batch *b, const char *p, size_t len, int *oom)
+{
+	char *d = arena_put(b, p, len);
+
+	if (!d) {
+		*oom = 1;
+		return NULL;
+	}
+	return OFF((size_t)(d - b->arena) + 1);
+}
+
+static const char *fix(const struct batch *b, const char *off)
+{
+	return off ? b->arena + UNOFF(off) - 1 : NULL;
+}
+
+/* Turn the arena offsets of every record into pointers. */
+static void batch_seal(struct batch *b)
+{
+	for (size_t i = 0; i < b->dims.n; i++) {
+		b->dims.v[i].s1 = fix(b, b->dims.v[i].s1);
+		b->dims.v[i].s2 = fix(b, b->dims.v[i].s2);
+	}
+	for (size_t i = 0; i < b->events.n; i++)
+		b->events.v[i].text_id = fix(b, b->events.v[i].text_id);
+	for (size_t i = 0; i < b->rejects.n; i++) {
+		b->rejects.v[i].reason = fix(b, b->rejects.v[i].reason);
+		b->rejects.v[i].raw = fix(b, b->rejects.v[i].raw);
+	}
+	for (size_t i = 0; i < b->stops.n; i++)
+		for (int f = 0; f < STOP_NFIELDS; f++)
+			b->stops.v[i].f[f] = fix(b, b->stops.v[i].f[f]);
+}
+
+/* Bounded queue of batches between the parser and the writer. */
+struct queue {
+	pthread_mutex_t mu;              /* guards everything below */
+	pthread_cond_t cv;               /* signalled on every change */
+	struct batch *full[QUEUE_SLOTS]; /* FIFO of filled batches */
+	int head, count;                 /* FIFO position and length */
+	struct batch *spare[QUEUE_SLOTS]; /* empty batches */
+	int nspare;                      /* how many */
+	int done;                        /* parser finished */
+	int abort;                       /* writer failed: parser stops */
+};
+
+static int queue_init(struct queue *q)
+{
+	memset(q, 0, sizeof(*q));
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->cv, NULL);
+	for (int i = 0; i < QUEUE_SLOTS; i++) {
+		q->spare[i] = calloc(1, sizeof(struct batch));
+		if (!q->spare[i])
+			return -1;
+		q->nspare++;
+	}
+	return 0;
+}
+
+static void queue_release(struct queue *q)
+{
+	for (int i = 0; i < q->nspare; i++)
+		batch_free(q->spare[i]);
+	for (int i = 0; i < q->count; i++)
+		batch_free(q->full[(q->head + i) % QUEUE_SLOTS]);
+	pthread_mutex_destroy(&q->mu);
+	pthread_cond_destroy(&q->cv);
+}
+
+/* Parser: take an empty batch (waits); NULL when the writer aborted. */
+static struct batch *queue_take_spare(struct queue *q)
+{
+	struct batch *b = NULL;
+
+	pthread_mutex_lock(&q->mu);
+	while (!q->nspare && !q->abort)
+		pthread_cond_wait(&q->cv, &q->mu);
+	if (!q->abort)
+		b = q->spare[--q->nspare];
+	pthread_mutex_unlock(&q->mu);
+	if (b)
+		batch_reset(b);
+	return b;
+}
+
+/* Parser: hand a filled batch to the writer. */
+static void queue_push(struct queue *q, struct batch *b)
+{
+	batch_seal(b);
+	pthread_mutex_lock(&q->mu);
+	q->full[(q->head + q->count) % QUEUE_SLOTS] = b;
+	q->count++;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+}
+
+/* Writer: next filled batch, or NULL when the parser is done. */
+static struct batch *queue_pop(struct queue *q)
+{
+	struct batch *b = NULL;
+
+	pthread_mutex_lock(&q->mu);
+	while (!q->count && !q->done)
+		pthread_cond_wait(&q->cv, &q->mu);
+	if (q->count) {
+		b = q->full[q->head];
+		q->head = (q->head + 1) % QUEUE_SLOTS;
+		q->count--;
+	}
+	pthread_mutex_unlock(&q->mu);
+	return b;
+}
+
+/* Writer: give a written batch back. */
+static void queue_return(struct queue *q, struct batch *b)
+{
+	pthread_mutex_lock(&q->mu);
+	q->spare[q->nspare++] = b;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+}
+
+static void queue_set(struct queue *q, int *flag)
+{
+	pthread_mutex_lock(&q->mu);
+	*flag = 1;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+}
+
+/* ---- input sources -------------------------------------------------------- */
+
+/* Read up to cap bytes; *got = 0 at end. Return 0 or -MB_EIO. */
+static int input_read(struct input *in, char *buf, size_t cap, size_t *got, struct mb_error *err)
+{
+	*got = 0;
+	if (in->fp) {
+		size_t n = fread(buf, 1, cap, in->fp);
+
+		if (n == 0 && ferror(in->fp))
+			return mb_err(err, MB_EIO, "%s: read error: %s", in->name, strerror(errno));
+		*got = n;
+		return 0;
+	}
+	la_ssize_t n = archive_read_data(in->ar, buf, cap);
+
+	if (n < 0)
+		return mb_err(err, MB_EIO, "%s: truncated or corrupt archive: %s", in->name,
+			      archive_error_string(in->ar) ? archive_error_string(in->ar)
+							   : "read error");
+	*got = (size_t)n;
+	return 0;
+}
+
+/* ---- the parser (second thread) ------------------------------------------ */
+
+/* A one-entry cache in front of a dictionary: police.uk files repeat the
+ * same force, type and outcome on consecutive rows. */
+struct last {
+	char key[256]; /* last key bytes */
+	size_t len;    /* its length, 0 = empty */
+	uint32_t id;   /* its id */
+};
+
+/* Set of Crime ID fingerprints seen in this file (duplicates). */
+struct seen {
+	uint64_t *fp;   /* fingerprints, 0 = empty slot */
+	uint32_t *line; /* line of the first occurrence */
+	size_t cap, n;  /* slots, used */
+};
+
+struct pfile {
+	/* wiring */
+	struct ingest_run *run;     /* the run (dims, options) */
+	struct input *in;           /* what we read */
+	struct queue q;             /* batches to the writer */
+	struct batch *b;            /* batch being filled */
+	struct csv_parser csv;      /* libcsv state */
+	EVP_MD_CTX *sha;            /* SHA-256 of the bytes */
+	/* row being parsed */
+	char *rowbuf;               /* field bytes of the current row */
+	size_t rowlen, rowcap;      /* used / capacity */
+	size_t foff[MAX_FIELDS];    /* field offsets in rowbuf */
+	size_t flen[MAX_FIELDS];    /* field lengths */
+	int nf;                     /* fields seen in this row (may exceed MAX_FIELDS) */
+	int overflow;               /* row bytes over the cap: contents dropped */
+	uint32_t line;              /* current line (1-based) */
+	uint32_t row_line;          /* line where the current row started */
+	int after_cr_row;           /* previous record ended with CR (CRLF next) */
+	int skip_to_nl;             /* after a failed row: drop bytes up to the next line end */
+	int header_done;            /* header row consumed */
+	int kind;                   /* enum file_kind */
+	/* partition tracking */
+	int32_t month;              /* the month of the rows, if single */
+	int multi_month;            /* rows span several months */
+	uint32_t source;            /* the source of the rows, if single */
+	int multi_source;           /* rows from several sources */
+	struct month_count *mc;     /* rows per (source, month) */
+	size_t nmc, capmc;          /* used / capacity */
+	/* results */
+	struct import_stats st;     /* counters */
+	struct seen seen;           /* Crime IDs seen */
+	struct last c_source, c_falls, c_cat, c_out, c_lsoa; /* caches */
+	int fatal;                  /* parse stopped: perr says why */
+	struct mb_error perr;       /* the parser's error */
+	int oom;                    /* out of memory while filling */
+	uint8_t digest[32];         /* SHA-256 at the end */
+	char normbuf[4096];         /* scratch for normalised names */
+	char keybuf[4200];          /* scratch for dictionary keys */
+};
+
+/* Cap libcsv's field buffer: a longer field (or an unterminated quote that
+ * swallows the rest of the file) fails the parse instead of eating memory. */
+static void *capped_realloc(void *p, size_t n)
+{
+	if (n > FIELD_MAX + 1024)
+		return NULL;
+	return realloc(p, n);
+}
+
+static void csv_reset(struct pfile *f)
+{
+	csv_free(&f->csv);
+	csv_init(&f->csv, CSV_STRICT | CSV_REPALL_NL | CSV_STRICT_FINI | CSV_APPEND_NULL);
+	csv_set_realloc_func(&f->csv, capped_realloc);
+	csv_set_blk_size(&f->csv, 256);
+}
+
+/* libcsv field callback: copy the field into the row buffer. */
+static void on_field(void *data, size_t len, void *ctx)
+{
+	struct pfile *f = ctx;
+	const char *p = data;
+
+	if (f->nf == 0 && !f->overflow)
+		f->row_line = f->line;
+	/* a quoted field may hold line breaks: keep counting lines */
+	if (len && memchr(p, '\n', len)) {
+		for (size_t i = 0; i < len; i++)
+			f->line += p[i] == '\n';
+	}
+	if (f->nf >= MAX_FIELDS || f->overflow) {
+		f->nf++;
+		return;
+	}
+	if (f->rowcap - f->rowlen < len + 1) {
+		size_t ncap = f->rowcap ? f->rowcap : 4096;
+
+		while (ncap - f->rowlen < len + 1)
+			ncap *= 2;
+		if (ncap > 16u * FIELD_MAX) {
+			f->overflow = 1;
+			f->nf++;
+			return;
+		}
+		char *nb = realloc(f->rowbuf, ncap);
+
+		if (!nb) {
+			f->oom = 1;
+			f->nf++;
+			return;
+		}
+		f->rowbuf = nb;
+		f->rowcap = ncap;
+	}
+	f->foff[f->nf] = f->rowlen;
+	f->flen[f->nf] = len;
+	if (len)
+		memcpy(f->rowbuf + f->rowlen, p, len);
+	f->rowbuf[f->rowlen + len] = '\0';
+	f->rowlen += len + 1;
+	f->nf++;
+}
+
+static const char *fld(const struct pfile *f, int i)
+{
+	return f->rowbuf + f->foff[i];
+}
+
+/* Does a field need quotes when written back as CSV? */
+static int needs_quote(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] == ',' || p[i] == '"' || p[i] == '\n' || p[i] == '\r')
+			return 1;
+	return 0;
+}
+
+/* Byte column (1-based) where field i starts in the row as re-quoted. */
+static uint32_t field_col(const struct pfile *f, int i)
+{
+	size_t col = 1;
+	int n = f->nf < MAX_FIELDS ? f->nf : MAX_FIELDS;
+
+	for (int j = 0; j < i && j < n; j++) {
+		size_t len = f->flen[j];
+
+		if (needs_quote(fld(f, j), len)) {
+			len += 2;
+			for (size_t k = 0; k < f->flen[j]; k++)
+				len += fld(f, j)[k] == '"';
+		}
+		col += len + 1;
+	}
+	return (uint32_t)col;
+}
+
+/* Reconstruct the row as CSV text into the batch arena (offset-pointer). */
+static const char *row_raw(struct pfile *f, size_t *raw_len)
+{
+	size_t cap = 16;
+	int n = f->nf < MAX_FIELDS ? f->nf : MAX_FIELDS;
+
+	for (int j = 0; j < n; j++)
+		cap += 2 * f->flen[j] + 3;
+	char *tmp = malloc(cap);
+
+	if (!tmp) {
+		f->oom = 1;
+		return NULL;
+	}
+	size_t o = 0;
+
+	for (int j = 0; j < n; j++) {
+		const char *p = fld(f, j);
+		size_t len = f->flen[j];
+
+		if (j)
+			tmp[o++] = ',';
+		if (needs_quote(p, len)) {
+			tmp[o++] = '"';
+			for (size_t k = 0; k < len; k++) {
+				if (p[k] == '"')
+					tmp[o++] = '"';
+				tmp[o++] = p[k];
+			}
+			tmp[o++] = '"';
+		} else {
+			memcpy(tmp + o, p, len);
+			o += len;
+		}
+	}
+	const char *r = astr(f->b, tmp, o, &f->oom);
+
+	free(tmp);
+	*raw_len = o;
+	return r;
+}
+
+/* Keep the current row as rejected (or duplicate) with a formatted reason. */
+static void reject(struct pfile *f, uint32_t line, uint32_t col, int duplicate, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static void reject(struct pfile *f, uint32_t line, uint32_t col, int duplicate, const char *fmt, ...)
+{
+	char reason[512];
+	va_list ap;
+	struct rec_reject *j;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	if (VEC_PUSH(f->b->rejects, j)) {
+		f->oom = 1;
+		return;
+	}
+	j->line = line;
+	j->col = col;
+	j->duplicate = duplicate;
+	j->reason = astr(f->b, reason, strlen(reason), &f->oom);
+	j->raw = row_raw(f, &j->raw_len);
+	if (duplicate)
+		f->st.rows_duplicate++;
+	else
+		f->st.rows_rejected++;
+}
+
+/* Is p[0..n) valid UTF-8 (no overlongs, no surrogates)? */
+static int utf8_ok(const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned c = p[i];
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		size_t k;
+		unsigned min;
+
+		if ((c & 0xE0) == 0xC0) {
+			k = 1;
+			min = 0x80;
+			c &= 0x1F;
+		} else if ((c & 0xF0) == 0xE0) {
+			k = 2;
+			min = 0x800;
+			c &= 0x0F;
+		} else if ((c & 0xF8) == 0xF0) {
+			k = 3;
+			min = 0x10000;
+			c &= 0x07;
+		} else {
+			return 0;
+		}
+		if (i + k >= n)
+			return 0;
+		for (size_t j = 1; j <= k; j++) {
+			if ((p[i + j] & 0xC0) != 0x80)
+				return 0;
+			c = (c << 6) | (p[i + j] & 0x3F);
+		}
+		if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+			return 0;
+		i += k + 1;
+	}
+	return 1;
+}
+
+/* Parse a decimal coordinate; 0 or -1. */
+static int parse_double(const char *p, size_t n, double *v)
+{
+	char *end;
+
+	if (n == 0 || n > 40)
+		return -1;
+	errno = 0;
+	*v = strtod(p, &end);
+	if (end != p + n || errno || !isfinite(*v))
+		return -1;
+	return 0;
+}
+
+/* Decode 64 hex characters into 32 bytes; 0 or -1. */
+static int hex32(const char *p, size_t n, uint8_t out[32])
+{
+	static signed char val[256];
+	static int init;
+
+	if (!init) {
+		memset(val, -1, sizeof(val));
+		for (int i = 0; i < 10; i++)
+			val['0' + i] = (signed char)i;
+		for (int i = 0; i < 6; i++) {
+			val['a' + i] = (signed char)(10 + i);
+			val['A' + i] = (signed char)(10 + i);
+		}
+		init = 1;
+	}
+	if (n != 64)
+		return -1;
+	for (int i = 0; i < 32; i++) {
+		int hi = val[(unsigned char)p[2 * i]], lo = val[(unsigned char)p[2 * i + 1]];
+
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+/* Look up or create the dimension row for key; return its id (0 on OOM).
+ * kind picks the dictionary and the row written; s1/s2 the row's texts. */
+static uint32_t intern(struct pfile *f, enum dim_kind kind, struct dict *d, const char *key,
+		       size_t klen, const char *s1, size_t l1, const char *s2, size_t l2,
+		       uint32_t ref, uint32_t ref2, int has_coord, double lon, double lat)
+{
+	uint32_t id = dict_get(d, key, klen);
+	struct rec_dim *r;
+
+	if (id)
+		return id;
+	id = f->run->dims.next[kind]++;
+	if (dict_put(d, key, klen, id) || VEC_PUSH(f->b->dims, r)) {
+		f->oom = 1;
+		return 0;
+	}
+	r->kind = kind;
+	r->id = id;
+	r->ref = ref;
+	r->ref2 = ref2;
+	r->has_coord = has_coord;
+	r->lon = lon;
+	r->lat = lat;
+	r->s1 = astr(f->b, s1, l1, &f->oom);
+	r->s2 = s2 ? astr(f->b, s2, l2, &f->oom) : NULL;
+	return id;
+}
+
+/* Intern a simple name (source, category, outcome) through a one-entry cache. */
+static uint32_t intern_name(struct pfile *f, enum dim_kind kind, struct dict *d, struct last *c,
+			    const char *p, size_t n)
+{
+	if (c->len == n && n < sizeof(c->key) && memcmp(c->key, p, n) == 0 && c->id)
+		return c->id;
+	uint32_t id = intern(f, kind, d, p, n, p, n, NULL, 0, 0, 0, 0, 0, 0);
+
+	if (n < sizeof(c->key)) {
+		memcpy(c->key, p, n);
+		c->len = n;
+		c->id = id;
+	}
+	return id;
+}
+
+/* Intern an LSOA (code, name): the code is the key; other names become aliases. */
+static uint32_t intern_lsoa(struct pfile *f, const char *code, size_t cl, const char *name,
+			    size_t nl)
+{
+	struct last *c = &f->c_lsoa;
+
+	if (cl + nl + 1 < sizeof(c->key) && c->len == cl + nl + 1 && c->id &&
+	    memcmp(c->key, code, cl) == 0 && memcmp(c->key + cl + 1, name, nl) == 0)
+		return c->id;
+	uint32_t id = intern(f, DIM_LSOA, f->run->dims.lsoa, code, cl, code, cl, name, nl, 0, 0, 0,
+			     0, 0);
+
+	if (id && nl + 4 < sizeof(f->keybuf)) {
+		memcpy(f->keybuf, &id, 4);
+		memcpy(f->keybuf + 4, name, nl);
+		intern(f, DIM_LSOA_NAME, f->run->dims.lsoa_name, f->keybuf, nl + 4, name, nl, NULL, 0,
+		       id, 0, 0, 0, 0);
+	}
+	if (cl + nl + 1 < sizeof(c->key)) {
+		memcpy(c->key, code, cl);
+		c->key[cl] = 0;
+		memcpy(c->key + cl + 1, name, nl);
+		c->len = cl + nl + 1;
+		c->id = id;
+	}
+	return id;
+}
+
+size_t ingest_normalise_name(const char *in, size_t len, char *out, size_t cap)
+{
+	static const char prefix[] = "on or near ";
+	size_t i = 0, o = 0;
+
+	if (cap == 0)
+		return 0;
+	if (len >= sizeof(prefix) - 1 && strncasecmp(in, prefix, sizeof(prefix) - 1) == 0)
+		i = sizeof(prefix) - 1;
+	int space = 0;
+
+	for (; i < len && o + 1 < cap; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+			space = o > 0;
+			continue;
+		}
+		if (space && o + 2 < cap)
+			out[o++] = ' ';
+		space = 0;
+		out[o++] = (char)(c < 0x80 ? toupper(c) : c);
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/* Count a loaded row towards (source, month) coverage and partition tracking. */
+static void track(struct pfile *f, uint32_t source, int32_t month)
+{
+	if (f->st.rows_loaded == 0 && !f->multi_month && !f->nmc) {
+		f->month = month;
+		f->source = source;
+	}
+	if (month != f->month)
+		f->multi_month = 1;
+	if (source != f->source)
+		f->multi_source = 1;
+	for (size_t i = f->nmc; i-- > 0;) {
+		if (f->mc[i].source == source && f->mc[i].month == month) {
+			f->mc[i].rows++;
+			return;
+		}
+	}
+	if (f->nmc == f->capmc) {
+		size_t ncap = f->capmc ? f->capmc * 2 : 16;
+		struct month_count *nm = realloc(f->mc, ncap * sizeof(*nm));
+
+		if (!nm) {
+			f->oom = 1;
+			return;
+		}
+		f->mc = nm;
+		f->capmc = ncap;
+	}
+	f->mc[f->nmc++] = (struct month_count){ source, month, 1 };
+}
+
+/* Record a Crime ID fingerprint; return the line of an earlier occurrence or 0. */
+static uint32_t seen_add(struct pfile *f, uint64_t fp, uint32_t line)
+{
+	struct seen *s = &f->seen;
+
+	if (!fp)
+		fp = 1;
+	if ((s->n + 1) * 10 > s->cap * 7) {
+		size_t ncap = s->cap ? s->cap * 2 : 4096;
+		uint64_t *nf = calloc(ncap, sizeof(*nf));
+		uint32_t *nl = calloc(ncap, sizeof(*nl));
+
+		if (!nf || !nl) {
+			free(nf);
+			free(nl);
+			f->oom = 1;
+			return 0;
+		}
+		for (size_t i = 0; i < s->cap; i++) {
+			if (!s->fp[i])
+				continue;
+			size_t j = s->fp[i] & (ncap - 1);
+
+			while (nf[j])
+				j = (j + 1) & (ncap - 1);
+			nf[j] = s->fp[i];
+			nl[j] = s->line[i];
+		}
+		free(s->fp);
+		free(s->line);
+		s->fp = nf;
+		s->line = nl;
+		s->cap = ncap;
+	}
+	size_t j = fp & (s->cap - 1);
+
+	while (s->fp[j]) {
+		if (s->fp[j] == fp)
+			return s->line[j];
+		j = (j + 1) & (s->cap - 1);
+	}
+	s->fp[j] = fp;
+	s->line[j] = line;
+	s->n++;
+	return 0;
+}
+
+/* Validate the coordinate pair of fields ilon/ilat. Return 1 located, 0 blank
+ * pair, -1 rejected (reason recorded). */
+static int coords(struct pfile *f, int ilon, int ilat, double *lon, double *lat)
+{
+	size_t nlon = f->flen[ilon], nlat = f->flen[ilat];
+
+	if (!nlon && !nlat)
+		return 0;
+	if (!nlon || !nlat) {
+		int blank = nlon ? ilat : ilon;
+
+		reject(f, f->row_line, field_col(f, blank), 0,
+		       "%s is blank but %s is not (both or neither)",
+		       blank == ilon ? "longitude" : "latitude", blank == ilon ? "latitude" : "longitude");
+		return -1;
+	}
+	if (parse_double(fld(f, ilon), nlon, lon)) {
+		reject(f, f->row_line, field_col(f, ilon), 0, "longitude '%.40s' is not a number",
+		       fld(f, ilon));
+		return -1;
+	}
+	if (parse_double(fld(f, ilat), nlat, lat)) {
+		reject(f, f->row_line, field_col(f, ilat), 0, "latitude '%.40s' is not a number",
+		       fld(f, ilat));
+		return -1;
+	}
+	/* the United Kingdom and its waters */
+	if (*lon < INGEST_LON_MIN || *lon > INGEST_LON_MAX) {
+		reject(f, f->row_line, field_col(f, ilon), 0,
+		       "longitude %.6f is outside the UK (%.0f..%.0f)", *lon, INGEST_LON_MIN,
+		       INGEST_LON_MAX);
+		return -1;
+	}
+	if (*lat < INGEST_LAT_MIN || *lat > INGEST_LAT_MAX) {
+		reject(f, f->row_line, field_col(f, ilat), 0,
+		       "latitude %.6f is outside the UK (%.0f..%.1f)", *lat, INGEST_LAT_MIN,
+		       INGEST_LAT_MAX);
+		return -1;
+	}
+	return 1;
+}
+
+/* Is this an LSOA/Data Zone style code (letter + 8 digits)? */
+static int lsoa_code_ok(const char *p, size_t n)
+{
+	if (n != 9 || !isupper((unsigned char)p[0]))
+		return 0;
+	for (size_t i = 1; i < 9; i++)
+		if (!isdigit((unsigned char)p[i]))
+			return 0;
+	return 1;
+}
+
+/* The location (snap point) of a located row: street + location interned. */
+static uint32_t locate(struct pfile *f, uint32_t lsoa, int has, double lon, double lat,
+		       const char *name, size_t nl)
+{
+	struct dims *d = &f->run->dims;
+	size_t kl = store_location_key(f->keybuf, sizeof(f->keybuf), lsoa, has, lon, lat, name, nl);
+	uint32_t id;
+
+	if (!kl)
+		return 0;
+	id = dict_get(d->location, f->keybuf, kl);
+	if (id)
+		return id;
+	uint32_t street = 0;
+
+	if (has) {
+		size_t n = ingest_normalise_name(name, nl, f->normbuf + 4, sizeof(f->normbuf) - 4);
+
+		memcpy(f->normbuf, &lsoa, 4);
+		street = intern(f, DIM_STREET, d->street, f->normbuf, n + 4, f->normbuf + 4, n, NULL,
+				0, lsoa, 0, 0, 0, 0);
+	}
+	return intern(f, DIM_LOCATION, d->location, f->keybuf, kl, name, nl, NULL, 0, lsoa, street,
+		      has, lon, lat);
+}
+
+/* Validate and load one street-level crime row (12 fields). */
+static void row_street(struct pfile *f)
+{
+	struct dims *d = &f->run->dims;
+	struct rec_event *e;
+	uint8_t id[32];
+	int has_id = f->flen[0] > 0;
+	int32_t month;
+	double lon = 0, lat = 0;
+
+	if (has_id && hex32(fld(f, 0), f->flen[0], id)) {
+		reject(f, f->row_line, 1, 0, "Crime ID '%.70s' is not 64 hexadecimal characters",
+		       fld(f, 0));
+		return;
+	}
+	if (month_parse(fld(f, 1), f->flen[1], &month)) {
+		reject(f, f->row_line, field_col(f, 1), 0,
+		       "month '%.20s' is not YYYY-MM between 2000-01 and 2099-12", fld(f, 1));
+		return;
+	}
+	if (!f->flen[2]) {
+		reject(f, f->row_line, field_col(f, 2), 0, "'Reported by' is blank");
+		return;
+	}
+	if (!f->flen[9]) {
+		reject(f, f->row_line, field_col(f, 9), 0, "'Crime type' is blank");
+		return;
+	}
+	int has = coords(f, 4, 5, &lon, &lat);
+
+	if (has < 0)
+		return;
+	if (f->flen[7] && !lsoa_code_ok(fld(f, 7), f->flen[7])) {
+		reject(f, f->row_line, field_col(f, 7), 0, "LSOA code '%.20s' is not a letter and 8 digits",
+		       fld(f, 7));
+		return;
+	}
+	if (has_id) {
+		uint64_t fp;
+		uint32_t first;
+
+		memcpy(&fp, id, 8);
+		first = seen_add(f, fp, f->row_line);
+		if (first) {
+			reject(f, f->row_line, 1, 1, "duplicate Crime ID (first at line %u)", first);
+			return;
+		}
+	}
+	if (VEC_PUSH(f->b->events, e)) {
+		f->oom = 1;
+		return;
+	}
+	e->line = f->row_line;
+	e->month = month;
+	e->source = intern_name(f, DIM_SOURCE, d->source, &f->c_source, fld(f, 2), f->flen[2]);
+	e->falls = f->flen[3] ? intern_name(f, DIM_SOURCE, d->source, &f->c_falls, fld(f, 3),
+					    f->flen[3])
+			      : 0;
+	e->category = intern_name(f, DIM_CATEGORY, d->category, &f->c_cat, fld(f, 9), f->flen[9]);
+	e->outcome = f->flen[10] ? intern_name(f, DIM_OUTCOME, d->outcome, &f->c_out, fld(f, 10),
+					       f->flen[10])
+				 : 0;
+	uint32_t lsoa = f->flen[7] ? intern_lsoa(f, fld(f, 7), f->flen[7], fld(f, 8), f->flen[8]) : 0;
+
+	e->location = locate(f, lsoa, has, lon, lat, fld(f, 6), f->flen[6]);
+	e->flags = has ? 0 : EVENT_F_UNLOCATED;
+	if (has_id) {
+		e->id_kind = 1;
+		memcpy(e->crime_id, id, 32);
+	}
+	f->st.rows_loaded++;
+	track(f, e->source, month);
+}
+
+/* Validate and load one outcomes row (10 fields). */
+static void row_outcome(struct pfile *f)
+{
+	struct dims *d = &f->run->dims;
+	struct rec_outcome *o;
+	uint8_t id[32];
+	int32_t month;
+	double lon, lat;
+
+	if (hex32(fld(f, 0), f->flen[0], id)) {
+		reject(f, f->row_line, 1, 0, "Crime ID '%.70s' is not 64 hexadecimal characters",
+		       fld(f, 0));
+		return;
+	}
+	if (month_parse(fld(f, 1), f->flen[1], &month)) {
+		reject(f, f->row_line, field_col(f, 1), 0,
+		       "month '%.20s' is not YYYY-MM between 2000-01 and 2099-12", fld(f, 1));
+		return;
+	}
+	if (!f->flen[9]) {
+		reject(f, f->row_line, field_col(f, 9), 0, "'Outcome type' is blank");
+		return;
+	}
+	if (coords(f, 4, 5, &lon, &lat) < 0)
+		return;
+	uint32_t out = intern_name(f, DIM_OUTCOME, d->outcome, &f->c_out, fld(f, 9), f->flen[9]);
+	uint64_t fp;
+	uint32_t first;
+
+	/* the same crime with the same outcome twice in one file is a duplicate */
+	memcpy(&fp, id, 8);
+	fp ^= (uint64_t)out * 0x9E3779B97F4A7C15ULL;
+	first = seen_add(f, fp, f->row_line);
+	if (first) {
+		reject(f, f->row_line, 1, 1, "duplicate Crime ID and outcome (first at line %u)", first);
+		return;
+	}
+	if (VEC_PUSH(f->b->outcomes, o)) {
+		f->oom = 1;
+		return;
+	}
+	o->line = f->row_line;
+	o->month = month;
+	o->outcome = out;
+	memcpy(o->crime_id, id, 32);
+	f->st.rows_loaded++;
+	uint32_t src = f->flen[2] ? intern_name(f, DIM_SOURCE, d->source, &f->c_source, fld(f, 2),
+						f->flen[2])
+				  : 0;
+
+	track(f, src, month);
+}
+
+/* Validate and load one stop-and-search row (15 fields). */
+static void row_stop(struct pfile *f)
+{
+	struct rec_stop *p;
+	int32_t month;
+	double lon = 0, lat = 0;
+	const char *date = fld(f, 1);
+
+	if (f->flen[1] < 10 || month_parse(date, 7, &month) || date[7] != '-' ||
+	    !isdigit((unsigned char)date[8]) || !isdigit((unsigned char)date[9])) {
+		reject(f, f->row_line, field_col(f, 1), 0,
+		       "date '%.40s' is not an ISO date (YYYY-MM-DD...)", date);
+		return;
+	}
+	int has = coords(f, 5, 4, &lon, &lat);
+
+	if (has < 0)
+		return;
+	if (VEC_PUSH(f->b->stops, p)) {
+		f->oom = 1;
+		return;
+	}
+	p->line = f->row_line;
+	p->month = month;
+	p->has_coord = has;
+	p->lon = lon;
+	p->lat = lat;
+	for (int i = 0; i < STOP_NFIELDS; i++)
+		p->f[i] = astr(f->b, fld(f, i), f->flen[i], &f->oom);
+	f->st.rows_loaded++;
+	track(f, 0, month);
+}
+
+/* Case-insensitive, trimmed comparison of the row with a header. */
+static int header_is(const struct pfile *f, const char *const *h, int n)
+{
+	if (f->nf != n)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		const char *p = fld(f, i);
+		size_t len = f->flen[i];
+
+		while (len && isspace((unsigned char)*p)) {
+			p++;
+			len--;
+		}
+		while (len && isspace((unsigned char)p[len - 1]))
+			len--;
+		if (len != strlen(h[i]) || strncasecmp(p, h[i], len) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+static const int KIND_FIELDS[] = { 0, 12, 10, 15 };
+
+/* A whole row has been read: header, blank line or data. */
+static void on_row(struct pfile *f)
+{
+	if (!f->header_done) {
+		f->header_done = 1;
+		if (header_is(f, HDR_STREET, 12))
+			f->kind = KIND_STREET;
+		else if (header_is(f, HDR_OUTCOMES, 10))
+			f->kind = KIND_OUTCOMES;
+		else if (header_is(f, HDR_STOP, 15))
+			f->kind = KIND_STOP;
+		else if (f->run->map)
+			f->kind = ingest_agency_header(f->run, f, f->nf);
+		if (!f->kind) {
+			char got[160];
+			size_t n = 0;
+
+			for (int i = 0; i < f->nf && i < MAX_FIELDS && n < 100; i++) {
+				const char *p = fld(f, i);
+				int ok = utf8_ok((const unsigned char *)p, f->flen[i]);
+
+				n += (size_t)snprintf(got + n, sizeof(got) - n, "%s%.30s", i ? "," : "",
+						      ok ? p : "<binary>");
+				if (n >= sizeof(got))
+					n = sizeof(got) - 1;
+			}
+			if (!f->fatal)
+				mb_err(&f->perr, MB_EDATA,
+				       "%s:%u:1: unknown header (%d columns: '%.100s'): not a police.uk"
+				       " street, outcomes or stop-and-search file%s; file skipped",
+				       f->in->name, f->row_line, f->nf, got,
+				       f->run->map ? ", nor the mapped columns" : "");
+			f->fatal = 1;
+		}
+		return;
+	}
+	f->st.rows_read++;
+	if (f->overflow) {
+		reject(f, f->row_line, 1, 0, "row longer than %u bytes", 16u * FIELD_MAX);
+		return;
+	}
+	int want = KIND_FIELDS[f->kind <= KIND_STOP ? f->kind : 0];
+
+	if (f->kind == KIND_AGENCY)
+		want = ingest_agency_nfields(f->run);
+	if (f->nf != want) {
+		uint32_t col = f->nf > want ? field_col(f, want) : field_col(f, f->nf - 1) +
+			       (uint32_t)f->flen[f->nf - 1];
+
+		reject(f, f->row_line, col, 0, "%d columns, expected %d", f->nf, want);
+		return;
+	}
+	for (int i = 0; i < f->nf; i++) {
+		if (!utf8_ok((const unsigned char *)fld(f, i), f->flen[i])) {
+			reject(f, f->row_line, field_col(f, i), 0, "invalid UTF-8 in column %d", i + 1);
+			return;
+		}
+	}
+	switch (f->kind) {
+	case KIND_STREET: row_street(f); break;
+	case KIND_OUTCOMES: row_outcome(f); break;
+	case KIND_STOP: row_stop(f); break;
+	case KIND_AGENCY: ingest_agency_row(f->run, f); break;
+	default: break;
+	}
+}
+
+/* libcsv row callback: c is the terminating character (-1 at end of input). */
+static void on_row_end(int c, void *ctx)
+{
+	struct pfile *f = ctx;
+
+	if (f->nf == 0 && !f->overflow) {
+		/* an empty record: a line end outside any row */
+		if (c == '\n') {
+			if (!f->after_cr_row && f->header_done)
+				f->st.blank_lines++;
+			f->line++;
+		}
+		f->after_cr_row = 0;
+		return;
+	}
+	if (!f->fatal)
+		on_row(f);
+	f->nf = 0;
+	f->rowlen = 0;
+	f->overflow = 0;
+	f->after_cr_row = c == '\r';
+	if (c == '\n')
+		f->line++;
+}
+
+/* Hand the batch over when it is full. */
+static void maybe_flush(struct pfile *f)
+{
+	if (f->b->events.n + f->b->rejects.n + f->b->outcomes.n + f->b->stops.n < BATCH_EVENTS &&
+	    f->b->arena_used < BATCH_ARENA)
+		return;
+	progress_rows(f->run->progress, f->b->events.n + f->b->rejects.n + f->b->outcomes.n +
+					  f->b->stops.n);
+	queue_push(&f->q, f->b);
+	f->b = queue_take_spare(&f->q);
+}
+
+/* The parse failed at offset pos of buf: reject the pending row and resume
+ * at the next line. Return the offset to resume at. */
+static size_t recover(struct pfile *f, const char *buf, size_t len, size_t pos)
+{
+	int e = csv_error(&f->csv);
+
+	f->st.rows_read++;
+	if (e == CSV_ENOMEM || e == CSV_ETOOBIG)
+		reject(f, f->row_line, field_col(f, f->nf), 0,
+		       "field longer than %u bytes (or an unterminated quote)", FIELD_MAX);
+	else
+		reject(f, f->row_line, field_col(f, f->nf), 0,
+		       "malformed quoting in column %d (a quote inside a field must be doubled)",
+		       f->nf + 1);
+	/* skip the rest of this physical line */
+	const char *nl = memchr(buf + pos, '\n', len - pos);
+	size_t next = nl ? (size_t)(nl - buf) + 1 : len;
+
+	f->line += 1;
+	f->nf = 0;
+	f->rowlen = 0;
+	f->overflow = 0;
+	f->after_cr_row = 0;
+	f->row_line = f->line;
+	csv_reset(f);
+	if (!nl)
+		f->skip_to_nl = 1;
+	return next;
+}
+
+/* Feed one chunk to libcsv, recovering from malformed rows. */
+static void feed(struct pfile *f, const char *buf, size_t len)
+{
+	size_t pos = 0;
+
+	if (f->skip_to_nl) {
+		const char *nl = memchr(buf, '\n', len);
+
+		if (!nl)
+			return;
+		pos = (size_t)(nl - buf) + 1;
+		f->skip_to_nl = 0;
+	}
+	while (pos < len && !f->fatal && !f->oom) {
+		size_t n = csv_parse(&f->csv, buf + pos, len - pos, on_field, on_row_end, f);
+
+		pos += n;
+		if (pos < len)
+			pos = recover(f, buf, len, pos);
+		maybe_flush(f);
+		if (!f->b) {
+			f->fatal = 1;
+			return;
+		}
+	}
+}
+
+/* The parser thread's body: read, hash, parse; hand batches over. */
+static void *parse_main(void *arg)
+{
+	struct pfile *f = arg;
+	char *buf = malloc(CHUNK);
+	int first = 1;
+
+	f->b = queue_take_spare(&f->q);
+	if (!buf || !f->b) {
+		f->oom = !buf;
+		goto done;
+	}
+	for (;;) {
+		size_t got;
+
+		if (input_read(f->in, buf, CHUNK, &got, &f->perr)) {
+			f->fatal = 1;
+			break;
+		}
+		if (!got)
+			break;
+		EVP_DigestUpdate(f->sha, buf, got);
+		f->st.bytes += (int64_t)got;
+		progress_add(f->run->progress, got);
+		size_t off = 0;
+
+		if (first && got >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+			off = 3; /* UTF-8 byte-order mark */
+		first = 0;
+		feed(f, buf + off, got - off);
+		if (f->fatal || f->oom)
+			break;
+	}
+	if (!f->fatal && !f->oom) {
+		if (csv_fini(&f->csv, on_field, on_row_end, f) != 0) {
+			/* an unterminated quote at end of file */
+			if (f->header_done) {
+				f->st.rows_read++;
+				reject(f, f->row_line, field_col(f, f->nf), 0,
+				       "unterminated quoted field at end of file (column %d)", f->nf + 1);
+			} else {
+				mb_err(&f->perr, MB_EDATA,
+				       "%s:1:1: unterminated quote in the header; file skipped", f->in->name);
+				f->fatal = 1;
+			}
+		}
+		if (!f->header_done && !f->fatal) {
+			mb_err(&f->perr, MB_EDATA, "%s:1:1: empty file (no header); file skipped",
+			       f->in->name);
+			f->fatal = 1;
+		}
+	}
+	unsigned int dl = 0;
+
+	EVP_DigestFinal_ex(f->sha, f->digest, &dl);
+done:
+	if (f->b) {
+		if (f->fatal || f->oom) {
+			queue_return(&f->q, f->b);
+		} else {
+			queue_push(&f->q, f->b);
+		}
+		f->b = NULL;
+	}
+	free(buf);
+	queue_set(&f->q, &f->q.done);
+	return NULL;
+}
+
+/* ---- the writer (this thread) -------------------------------------------- */
+
+static const char *const KIND_NAME[] = { "unknown", "street", "outcomes", "stop-and-search",
+					 "agency" };
+
+/* Print rejected rows of a batch (up to the per-file limit). */
+static void show_rejects(struct ingest_run *run, const char *name, const struct batch *b,
+			 int *shown)
+{
+	for (size_t i = 0; i < b->rejects.n; i++) {
+		if (*shown >= run->o->max_shown)
+			return;
+		progress_clear(run->progress);
+		fprintf(run->o->msg, "microbeat: %s:%u:%u: %s\n", name, b->rejects.v[i].line,
+			b->rejects.v[i].col ? b->rejects.v[i].col : 1, b->rejects.v[i].reason);
+		(*shown)++;
+	}
+}
+
+/* Record coverage and claim the partition for a loaded file. */
+static int finish_file(struct ingest_run *run, struct pfile *f, int64_t import_id,
+		       struct partition_diff *diff, int *claimed, struct mb_error *err)
+{
+	int r;
+
+	*claimed = 0;
+	/* coverage counts events (crimes, incidents), not outcome or search rows */
+	for (size_t i = 0; i < f->nmc && (f->kind == KIND_STREET || f->kind == KIND_AGENCY); i++)
+		if (f->mc[i].source &&
+		    (r = store_import_month_add(run->s, import_id, f->mc[i].source, f->mc[i].month,
+						f->mc[i].rows, err)))
+			return r;
+	if (f->st.rows_loaded == 0 || f->multi_month)
+		return 0;
+	char key[64];
+
+	if (f->kind == KIND_STREET || f->kind == KIND_OUTCOMES) {
+		if (f->multi_source)
+			return 0;
+		snprintf(key, sizeof(key), "source:%u", f->source);
+	} else if (f->kind == KIND_STOP) {
+		/* no force column: the police.uk file name says whose it is */
+		if (ingest_name_partition(f->in->name, f->month, key, sizeof(key)))
+			return 0;
+	} else {
+		return 0;
+	}
+	*claimed = 1;
+	return store_partition_claim(run->s,
+				     f->kind == KIND_STREET	? PART_STREET
+				     : f->kind == KIND_OUTCOMES ? PART_OUTCOMES
+								: PART_STOP,
+				     key, f->month, import_id, diff, err);
+}
+
+static void pfile_release(struct pfile *f)
+{
+	csv_free(&f->csv);
+	if (f->sha)
+		EVP_MD_CTX_free(f->sha);
+	free(f->rowbuf);
+	free(f->seen.fp);
+	free(f->seen.line);
+	free(f->mc);
+	queue_release(&f->q);
+}
+
+/* Import one input stream as one transaction. Return 0, -MB_EDATA (file
+ * skipped or rows rejected: reported) or another error (store failure). */
+int ingest_one(struct ingest_run *run, struct input *in, const char *path,
+	       struct mb_error *err)
+{
+	struct pfile *f = calloc(1, sizeof(*f));
+	pthread_t th;
+	int64_t import_id = 0, same = 0;
+	int r = 0, started = 0, shown = 0, in_tx = 0;
+	struct partition_diff diff = { 0 };
+
+	if (!f)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	f->run = run;
+	f->in = in;
+	f->line = 1;
+	f->sha = EVP_MD_CTX_new();
+	csv_init(&f->csv, CSV_STRICT | CSV_REPALL_NL | CSV_STRICT_FINI | CSV_APPEND_NULL);
+	csv_set_realloc_func(&f->csv, capped_realloc);
+	csv_set_blk_size(&f->csv, 256);
+	if (!f->sha || queue_init(&f->q) || !EVP_DigestInit_ex(f->sha, EVP_sha256(), NULL)) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	if ((r = store_begin(run->s, err)))
+		goto cleanup;
+	in_tx = 1;
+	if ((r = store_import_create(run->s, path, "pending", run->source_name, &import_id, err)))
+		goto cleanup;
+	if (pthread_create(&th, NULL, parse_main, f) != 0) {
+		r = mb_err(err, MB_ENOMEM, "cannot start the parser thread");
+		goto cleanup;
+	}
+	started = 1;
+	for (struct batch *b; (b = queue_pop(&f->q));) {
+		if (!r) {
+			r = store_batch_write(run->s, import_id, b, err);
+			show_rejects(run, in->name, b, &shown);
+		}
+		progress_draw(run->progress, 0);
+		queue_return(&f->q, b);
+		if (r)
+			queue_set(&f->q, &f->q.abort);
+	}
+	pthread_join(th, NULL);
+	started = 0;
+	if (r)
+		goto cleanup;
+	if (f->oom) {
+		r = mb_err(err, MB_ENOMEM, "%s: out of memory", in->name);
+		goto cleanup;
+	}
+	if (f->fatal) {
+		progress_clear(run->progress);
+		fprintf(run->o->msg, "microbeat: %s\n", f->perr.msg);
+		run->sum->files_skipped++;
+		r = f->perr.code == MB_EIO ? -MB_EIO : -MB_EDATA;
+		if (r == -MB_EIO)
+			mb_err(err, MB_EIO, "%s", f->perr.msg);
+		goto cleanup;
+	}
+	if ((r = store_import_by_sha(run->s, f->digest, &same, err)))
+		goto cleanup;
+	if (same) {
+		store_rollback(run->s);
+		in_tx = 0;
+		dims_undo(run);
+		run->sum->files_unchanged++;
+		if (!run->o->quiet)
+			fprintf(run->o->out, "%s: unchanged (same SHA-256 as import #%lld): nothing to do\n",
+				in->name, (long long)same);
+		goto cleanup;
+	}
+	int claimed;
+
+	if ((r = finish_file(run, f, import_id, &diff, &claimed, err)) ||
+	    (r = store_import_finish(run->s, import_id, &f->st, f->digest, KIND_NAME[f->kind], err)) ||
+	    (r = store_commit(run->s, err))) {
+		goto cleanup;
+	}
+	in_tx = 0;
+	dims_commit(run);
+	run->sum->files_loaded++;
+	run->sum->total.rows_read += f->st.rows_read;
+	run->sum->total.rows_loaded += f->st.rows_loaded;
+	run->sum->total.rows_duplicate += f->st.rows_duplicate;
+	run->sum->total.rows_rejected += f->st.rows_rejected;
+	run->sum->total.blank_lines += f->st.blank_lines;
+	run->sum->total.bytes += f->st.bytes;
+	progress_clear(run->progress);
+	if (shown < f->st.rows_rejected + f->st.rows_duplicate)
+		fprintf(run->o->msg,
+			"microbeat: %s: %lld more rejected or duplicate rows not shown"
+			" (microbeat rejects --import %lld)\n",
+			in->name, (long long)(f->st.rows_rejected + f->st.rows_duplicate - shown),
+			(long long)import_id);
+	if (!run->o->quiet) {
+		fprintf(run->o->out,
+			"%s: import #%lld, %s: %lld rows read = %lld loaded + %lld duplicate + %lld"
+			" rejected",
+			in->name, (long long)import_id, KIND_NAME[f->kind], (long long)f->st.rows_read,
+			(long long)f->st.rows_loaded, (long long)f->st.rows_duplicate,
+			(long long)f->st.rows_rejected);
+		if (f->st.blank_lines)
+			fprintf(run->o->out, " (%lld blank lines skipped)", (long long)f->st.blank_lines);
+		fputc('\n', run->o->out);
+		if (diff.replaced_import) {
+			fprintf(run->o->out,
+				"%s: replaces import #%lld for this partition: %lld crimes added, %lld"
+				" removed, %lld changed, %lld unchanged",
+				in->name, (long long)diff.replaced_import, (long long)diff.added,
+				(long long)diff.removed, (long long)diff.changed, (long long)diff.unchanged);
+			if (f->kind == KIND_STREET)
+				fprintf(run->o->out, "; rows without Crime ID: %lld before, %lld now",
+					(long long)diff.noid_before, (long long)diff.noid_after);
+			fputc('\n', run->o->out);
+		}
+	}
+	if (f->st.rows_rejected || f->st.rows_duplicate)
+		run->any_rejects = 1;
+	r = 0;
+cleanup:
+	if (started) {
+		queue_set(&f->q, &f->q.abort);
+		for (struct batch *b; (b = queue_pop(&f->q));)
+			queue_return(&f->q, b);
+		pthread_join(th, NULL);
+	}
+	if (in_tx) {
+		store_rollback(run->s);
+		dims_undo(run);
+	}
+	pfile_release(f);
+	free(f);
+	return r;
+}

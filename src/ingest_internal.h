@@ -1,0 +1,78 @@
+/* ingest_internal — state shared by src/ingest*.c only. */
+#ifndef MICROBEAT_INGEST_INTERNAL_H
+#define MICROBEAT_INGEST_INTERNAL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "microbeat/ingest.h"
+#include "microbeat/record.h"
+#include "microbeat/store.h"
+
+/* Coordinates accepted: the United Kingdom and its waters (WGS84 degrees). */
+#define INGEST_LON_MIN (-14.0)
+#define INGEST_LON_MAX 3.0
+#define INGEST_LAT_MIN 49.0
+#define INGEST_LAT_MAX 61.5
+
+/* What a file holds, recognised by its header. */
+enum file_kind { KIND_NONE, KIND_STREET, KIND_OUTCOMES, KIND_STOP, KIND_AGENCY };
+
+/* Rows of one (source, month) in a file. */
+struct month_count {
+	uint32_t source; /* source id (0 = none) */
+	int32_t month;   /* months since 2000-01 */
+	int64_t rows;    /* rows loaded */
+};
+
+struct progress;
+struct agencymap;
+struct pfile;
+struct archive;
+
+/* One input stream: a plain file or a zip entry. */
+struct input {
+	FILE *fp;           /* plain file, or NULL */
+	struct archive *ar; /* zip archive positioned at the entry, or NULL */
+	const char *name;   /* display name for messages */
+};
+
+/* One run of 'microbeat import' over many files. */
+struct ingest_run {
+	struct store *s;              /* the store */
+	const struct ingest_opts *o;  /* options */
+	struct ingest_summary *sum;   /* totals */
+	struct dims dims;             /* dictionaries (written by the parser thread) */
+	uint32_t saved_next[7];       /* dims.next at the last commit, for undo */
+	struct progress *progress;    /* progress bar, or NULL */
+	struct agencymap *map;        /* agency column map, or NULL */
+	void *agency;                 /* agency import state (ingest_agency.c) */
+	const char *source_name;      /* source recorded on imports */
+	int any_rejects;              /* some rows were rejected or duplicate */
+	int dims_dirty;               /* a dictionary could not be undone: reload */
+};
+
+/* Import one stream (see ingest.c). */
+int ingest_one(struct ingest_run *run, struct input *in, const char *path, struct mb_error *err);
+
+/* Forget dictionary entries created since the last commit (after a rollback). */
+void dims_undo(struct ingest_run *run);
+
+/* The dictionaries now match the store: remember their state. */
+void dims_commit(struct ingest_run *run);
+
+/* Partition key from a police.uk file name "YYYY-MM-<force>-<kind>.csv" whose
+ * month equals month; 0 and the key in out, or -1 when the name does not fit. */
+int ingest_name_partition(const char *name, int32_t month, char *out, size_t cap);
+
+/* Load the column map named by the options (no-op without one). */
+int ingest_agency_open(struct ingest_run *run, struct mb_error *err);
+void ingest_agency_close(struct ingest_run *run);
+
+/* Agency (mapped) files: recognise the header (return KIND_AGENCY or 0),
+ * the expected field count, and load one row. See ingest_agency.c. */
+int ingest_agency_header(struct ingest_run *run, struct pfile *f, int nf);
+int ingest_agency_nfields(const struct ingest_run *run);
+void ingest_agency_row(struct ingest_run *run, struct pfile *f);
+
+#endif

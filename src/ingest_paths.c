@@ -1,0 +1,348 @@
+/* ingest_paths — what to import: files, folders (recursive, sorted), zip entries. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <openssl/evp.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "ingest_internal.h"
+#include "microbeat/dict.h"
+#include "microbeat/progress.h"
+
+/* A list of file paths. */
+struct paths {
+	char **v;      /* owned strings */
+	size_t n, cap; /* used / capacity */
+};
+
+static int paths_add(struct paths *p, const char *s)
+{
+	if (p->n == p->cap) {
+		size_t ncap = p->cap ? p->cap * 2 : 64;
+		char **nv = realloc(p->v, ncap * sizeof(*nv));
+
+		if (!nv)
+			return -1;
+		p->v = nv;
+		p->cap = ncap;
+	}
+	p->v[p->n] = strdup(s);
+	if (!p->v[p->n])
+		return -1;
+	p->n++;
+	return 0;
+}
+
+static void paths_release(struct paths *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->v[i]);
+	free(p->v);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int has_ext(const char *name, const char *ext)
+{
+	size_t n = strlen(name), e = strlen(ext);
+
+	return n > e && strcasecmp(name + n - e, ext) == 0;
+}
+
+/* Add the .csv and .zip files under dir (recursively, sorted). */
+static int walk(const char *dir, struct paths *out, FILE *msg, struct mb_error *err)
+{
+	DIR *d = opendir(dir);
+	struct paths here = { 0 };
+	struct dirent *de;
+	int r = 0;
+
+	if (!d)
+		return mb_err(err, MB_EIO, "cannot open folder '%s': %s", dir, strerror(errno));
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		size_t len = strlen(dir) + strlen(de->d_name) + 2;
+		char *p = malloc(len);
+
+		if (!p) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			break;
+		}
+		snprintf(p, len, "%s/%s", dir, de->d_name);
+		if (paths_add(&here, p)) {
+			free(p);
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			break;
+		}
+		free(p);
+	}
+	closedir(d);
+	qsort(here.v, here.n, sizeof(*here.v), cmp_str);
+	for (size_t i = 0; !r && i < here.n; i++) {
+		struct stat st;
+
+		if (stat(here.v[i], &st) != 0)
+			continue;
+		if (S_ISDIR(st.st_mode))
+			r = walk(here.v[i], out, msg, err);
+		else if (has_ext(here.v[i], ".csv") || has_ext(here.v[i], ".zip"))
+			r = paths_add(out, here.v[i]) ? mb_err(err, MB_ENOMEM, "out of memory") : 0;
+		else
+			fprintf(msg, "microbeat: %s: not a .csv or .zip file; ignored\n", here.v[i]);
+	}
+	paths_release(&here);
+	return r;
+}
+
+void dims_undo(struct ingest_run *run)
+{
+	struct dict *d[7] = { run->dims.source, run->dims.category, run->dims.outcome,
+			      run->dims.lsoa, run->dims.lsoa_name, run->dims.street,
+			      run->dims.location };
+
+	for (int i = 0; i < 7; i++) {
+		if (run->dims.next[i] == run->saved_next[i])
+			continue;
+		if (dict_truncate(d[i], run->saved_next[i] - 1) == 0)
+			run->dims.next[i] = run->saved_next[i];
+		else
+			run->dims_dirty = 1;
+	}
+}
+
+void dims_commit(struct ingest_run *run)
+{
+	memcpy(run->saved_next, run->dims.next, sizeof(run->saved_next));
+}
+
+int ingest_name_partition(const char *name, int32_t month, char *out, size_t cap)
+{
+	const char *base = strrchr(name, '/');
+	const char *colon = strrchr(name, ':');
+
+	if (colon && (!base || colon > base))
+		base = colon;
+	base = base ? base + 1 : name;
+	int32_t m;
+	size_t n = strlen(base);
+
+	if (n < 13 || month_parse(base, 7, &m) || m != month || base[7] != '-' ||
+	    !has_ext(base, ".csv"))
+		return -1;
+	const char *force = base + 8, *dash = strrchr(base, '-');
+
+	/* YYYY-MM-<force>-stop-and-search.csv: the force ends before "-stop" */
+	const char *stop = strstr(force, "-stop-and-search.csv");
+
+	if (stop)
+		dash = stop;
+	if (!dash || dash <= force)
+		return -1;
+	snprintf(out, cap, "file:%.*s", (int)(dash - force), force);
+	return 0;
+}
+
+/* Import the .csv entries of a zip, each as its own file. */
+static int ingest_zip(struct ingest_run *run, const char *path, struct mb_error *err)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	int r = 0, rc, bad = 0;
+
+	if (!a)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	archive_read_support_format_zip(a);
+	archive_read_support_filter_all(a);
+	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
+		fprintf(run->o->msg, "microbeat: %s: cannot open archive: %s\n", path,
+			archive_error_string(a));
+		run->sum->files_skipped++;
+		archive_read_free(a);
+		return -MB_EDATA;
+	}
+	while ((rc = archive_read_next_header(a, &e)) == ARCHIVE_OK || rc == ARCHIVE_WARN) {
+		const char *en = archive_entry_pathname(e);
+
+		if (archive_entry_filetype(e) != AE_IFREG || !en || !has_ext(en, ".csv"))
+			continue;
+		size_t len = strlen(path) + strlen(en) + 2;
+		char *name = malloc(len);
+
+		if (!name) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			break;
+		}
+		snprintf(name, len, "%s:%s", path, en);
+		struct input in = { .ar = a, .name = name };
+		int one = ingest_one(run, &in, name, err);
+
+		free(name);
+		if (one == -MB_EDATA || one == -MB_EIO) {
+			bad = 1;
+			if (one == -MB_EIO)
+				break; /* the archive stream is broken: stop reading it */
+			continue;
+		}
+		if (one) {
+			r = one;
+			break;
+		}
+	}
+	if (!r && rc != ARCHIVE_EOF && rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
+		fprintf(run->o->msg, "microbeat: %s: truncated or corrupt archive: %s\n", path,
+			archive_error_string(a) ? archive_error_string(a) : "read error");
+		run->sum->files_skipped++;
+		bad = 1;
+	}
+	archive_read_free(a);
+	return r ? r : bad ? -MB_EDATA : 0;
+}
+
+/* SHA-256 of the rest of fp; 0 or -1. */
+static int sha256_file(FILE *fp, uint8_t out[32])
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	char buf[1 << 16];
+	size_t n;
+	unsigned int len = 0;
+	int ok;
+
+	if (!c)
+		return -1;
+	ok = EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+	while (ok && (n = fread(buf, 1, sizeof(buf), fp)) > 0)
+		ok = EVP_DigestUpdate(c, buf, n);
+	ok = ok && !ferror(fp) && EVP_DigestFinal_ex(c, out, &len);
+	EVP_MD_CTX_free(c);
+	return ok ? 0 : -1;
+}
+
+/* Import one plain CSV file. */
+static int ingest_csv(struct ingest_run *run, const char *path, int64_t size, struct mb_error *err)
+{
+	FILE *fp = fopen(path, "rb");
+
+	if (!fp) {
+		fprintf(run->o->msg, "microbeat: cannot open '%s': %s\n", path, strerror(errno));
+		run->sum->files_skipped++;
+		return -MB_EDATA;
+	}
+	struct input in = { .fp = fp, .name = path };
+	const char *base = strrchr(path, '/');
+	int seen = 0, r;
+
+	/* a file of the same name and size was imported before: hash it first,
+	 * so that re-importing a folder skips unchanged files without parsing */
+	if ((r = store_import_seen(run->s, base ? base + 1 : path, size, &seen, err)))
+		goto cleanup;
+	if (seen) {
+		uint8_t sha[32];
+		int64_t same = 0;
+
+		if (sha256_file(fp, sha) == 0 &&
+		    (r = store_import_by_sha(run->s, sha, &same, err)) == 0 && same) {
+			run->sum->files_unchanged++;
+			if (!run->o->quiet)
+				fprintf(run->o->out,
+					"%s: unchanged (same SHA-256 as import #%lld): nothing to do\n",
+					path, (long long)same);
+			progress_add(run->progress, (uint64_t)size);
+			goto cleanup;
+		}
+		if (r)
+			goto cleanup;
+		rewind(fp);
+	}
+	r = ingest_one(run, &in, path, err);
+cleanup:
+	fclose(fp);
+	return r;
+}
+
+int ingest_paths(struct store *s, const char *const *argv, int n, const struct ingest_opts *o,
+		 struct ingest_summary *sum, struct mb_error *err)
+{
+	struct ingest_run run = { .s = s, .o = o, .sum = sum };
+	struct paths files = { 0 };
+	int64_t total = 0, *sizes = NULL;
+	int r = 0, data = 0;
+
+	memset(sum, 0, sizeof(*sum));
+	run.source_name = o->source_name;
+	for (int i = 0; i < n && !r; i++) {
+		struct stat st;
+
+		if (stat(argv[i], &st) != 0) {
+			fprintf(o->msg, "microbeat: cannot open '%s': %s\n", argv[i], strerror(errno));
+			sum->files_skipped++;
+			data = 1;
+			continue;
+		}
+		if (S_ISDIR(st.st_mode))
+			r = walk(argv[i], &files, o->msg, err);
+		else if (paths_add(&files, argv[i]))
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+	}
+	if (r)
+		goto cleanup;
+	sizes = calloc(files.n + 1, sizeof(*sizes));
+	if (!sizes) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < files.n; i++) {
+		struct stat st;
+
+		sizes[i] = stat(files.v[i], &st) == 0 ? st.st_size : 0;
+		total += sizes[i];
+	}
+	if ((r = ingest_agency_open(&run, err)))
+		goto cleanup;
+	if ((r = store_dims_load(s, &run.dims, err)))
+		goto cleanup;
+	dims_commit(&run);
+	run.progress = progress_new(total, !o->progress);
+	for (size_t i = 0; i < files.n; i++) {
+		int one;
+
+		if (run.dims_dirty) {
+			/* a rollback could not shrink a dictionary: reload from the store */
+			store_dims_release(&run.dims);
+			if ((r = store_dims_load(s, &run.dims, err)))
+				break;
+			dims_commit(&run);
+			run.dims_dirty = 0;
+		}
+		if (has_ext(files.v[i], ".zip"))
+			one = ingest_zip(&run, files.v[i], err);
+		else
+			one = ingest_csv(&run, files.v[i], sizes[i], err);
+		if (one == -MB_EDATA || one == -MB_EIO) {
+			data = 1;
+			continue;
+		}
+		if (one) {
+			r = one;
+			break;
+		}
+	}
+	progress_draw(run.progress, 1);
+	progress_free(run.progress);
+cleanup:
+	store_dims_release(&run.dims);
+	ingest_agency_close(&run);
+	paths_release(&files);
+	free(sizes);
+	if (r)
+		return r;
+	return data || run.any_rejects ? -MB_EDATA : 0;
+}

@@ -1,0 +1,831 @@
+/* store — the SQLite store: schema and migration, imports, dimensions, events. */
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "microbeat/dict.h"
+#include "microbeat/store.h"
+#include "store_internal.h"
+
+/* Version 1 of the schema (design §2). Small integers in event; strings live
+ * in dimension tables; coordinates and LSOA belong to the snap point. */
+static const char SCHEMA_V1[] =
+	"CREATE TABLE import("
+	" id INTEGER PRIMARY KEY, path TEXT NOT NULL, name TEXT NOT NULL, sha256 BLOB,"
+	" format TEXT NOT NULL, source TEXT, started TEXT NOT NULL, finished TEXT,"
+	" rows_read INTEGER NOT NULL DEFAULT 0, rows_loaded INTEGER NOT NULL DEFAULT 0,"
+	" rows_duplicate INTEGER NOT NULL DEFAULT 0, rows_rejected INTEGER NOT NULL DEFAULT 0,"
+	" blank_lines INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0,"
+	" first_event INTEGER, last_event INTEGER, replaced_by INTEGER);"
+	"CREATE INDEX import_sha ON import(sha256);"
+	"CREATE INDEX import_name ON import(name, bytes);"
+	"CREATE TABLE source(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	" kind TEXT NOT NULL DEFAULT 'police');"
+	"CREATE TABLE category(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, harm REAL);"
+	"CREATE TABLE outcome(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+	"CREATE TABLE lsoa(id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE, name TEXT NOT NULL);"
+	"CREATE TABLE lsoa_name(lsoa_id INTEGER NOT NULL, name TEXT NOT NULL,"
+	" PRIMARY KEY(lsoa_id, name)) WITHOUT ROWID;"
+	"CREATE TABLE street(id INTEGER PRIMARY KEY, name_norm TEXT NOT NULL, lsoa_id INTEGER,"
+	" kind TEXT NOT NULL DEFAULT 'street', gazetteer INTEGER NOT NULL DEFAULT 0,"
+	" lon REAL, lat REAL, area_code TEXT);"
+	"CREATE INDEX street_name ON street(name_norm, lsoa_id);"
+	"CREATE TABLE location(id INTEGER PRIMARY KEY, name TEXT NOT NULL, lon REAL, lat REAL,"
+	" lsoa_id INTEGER, street_id INTEGER);"
+	"CREATE TABLE event(id INTEGER PRIMARY KEY, import_id INTEGER NOT NULL, line INTEGER NOT NULL,"
+	" ext_id, month INTEGER NOT NULL, category_id INTEGER NOT NULL, outcome_id INTEGER,"
+	" location_id INTEGER, source_id INTEGER NOT NULL, falls_id INTEGER,"
+	" flags INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE import_month(import_id INTEGER NOT NULL, source_id INTEGER NOT NULL,"
+	" month INTEGER NOT NULL, rows INTEGER NOT NULL, PRIMARY KEY(import_id, source_id, month))"
+	" WITHOUT ROWID;"
+	"CREATE INDEX import_month_sm ON import_month(source_id, month);"
+	"CREATE TABLE partition(kind INTEGER NOT NULL, key TEXT NOT NULL, month INTEGER NOT NULL,"
+	" import_id INTEGER NOT NULL, PRIMARY KEY(kind, key, month)) WITHOUT ROWID;"
+	"CREATE TABLE reject(id INTEGER PRIMARY KEY, import_id INTEGER NOT NULL,"
+	" line INTEGER NOT NULL, col INTEGER NOT NULL, duplicate INTEGER NOT NULL DEFAULT 0,"
+	" reason TEXT NOT NULL, raw BLOB);"
+	"CREATE INDEX reject_import ON reject(import_id);"
+	"CREATE TABLE outcome_row(import_id INTEGER NOT NULL, line INTEGER NOT NULL,"
+	" crime_id BLOB NOT NULL, month INTEGER NOT NULL, outcome_id INTEGER NOT NULL);"
+	"CREATE INDEX outcome_row_crime ON outcome_row(crime_id, month);"
+	"CREATE INDEX outcome_row_import ON outcome_row(import_id);"
+	/* the latest outcome of each crime: outcome rows of the latest month win */
+	"CREATE VIEW crime_outcome AS SELECT crime_id, outcome_id, max(month) AS month"
+	" FROM outcome_row GROUP BY crime_id;"
+	"CREATE TABLE stop_search(id INTEGER PRIMARY KEY, import_id INTEGER NOT NULL,"
+	" line INTEGER NOT NULL, month INTEGER NOT NULL, type TEXT, date TEXT, operation TEXT,"
+	" operation_name TEXT, lat REAL, lon REAL, gender TEXT, age_range TEXT,"
+	" self_ethnicity TEXT, officer_ethnicity TEXT, legislation TEXT, object TEXT,"
+	" outcome TEXT, outcome_linked TEXT, removal TEXT);"
+	"CREATE INDEX stop_search_import ON stop_search(import_id);"
+	/* geography, filled by 'areas' and 'streets' */
+	"CREATE TABLE layer(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	" method TEXT NOT NULL, path TEXT);"
+	"CREATE TABLE unit(id INTEGER PRIMARY KEY, layer_id INTEGER NOT NULL, code TEXT NOT NULL,"
+	" name TEXT NOT NULL, population REAL, UNIQUE(layer_id, code));"
+	"CREATE TABLE lsoa_unit(lsoa_code TEXT NOT NULL, unit_id INTEGER NOT NULL,"
+	" weight REAL NOT NULL DEFAULT 1, PRIMARY KEY(lsoa_code, unit_id)) WITHOUT ROWID;"
+	"CREATE TABLE location_unit(location_id INTEGER NOT NULL, layer_id INTEGER NOT NULL,"
+	" unit_id INTEGER, PRIMARY KEY(location_id, layer_id)) WITHOUT ROWID;"
+	"CREATE TABLE event_unit(event_id INTEGER NOT NULL, layer_id INTEGER NOT NULL,"
+	" unit_id INTEGER NOT NULL, PRIMARY KEY(event_id, layer_id)) WITHOUT ROWID;";
+
+/* Migrations: index i upgrades user_version i to i + 1. */
+static const char *const MIGRATIONS[] = { SCHEMA_V1 };
+
+/* Set err from the connection's last error, prefixed with what; return -MB_EDB. */
+int store_db_err(struct store *s, struct mb_error *err, const char *what)
+{
+	int rc = sqlite3_errcode(s->db);
+
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		return mb_err(err, MB_EDB, "%s: store '%s' is locked by another process (%s)", what,
+			      s->path, sqlite3_errmsg(s->db));
+	if (rc == SQLITE_READONLY)
+		return mb_err(err, MB_EDB, "%s: store '%s' is read-only", what, s->path);
+	if (rc == SQLITE_FULL)
+		return mb_err(err, MB_EIO, "%s: disk full writing '%s'", what, s->path);
+	return mb_err(err, MB_EDB, "%s: %s", what, sqlite3_errmsg(s->db));
+}
+
+int store_exec(struct store *s, const char *sql, struct mb_error *err)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		int r = store_db_err(s, err, "store");
+
+		if (msg && err)
+			mb_err(err, err->code, "%s (%s)", err->msg, msg);
+		sqlite3_free(msg);
+		return r;
+	}
+	return 0;
+}
+
+int store_prepare(struct store *s, sqlite3_stmt **st, const char *sql, struct mb_error *err)
+{
+	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
+		return store_db_err(s, err, "prepare");
+	return 0;
+}
+
+/* Bring the schema to STORE_SCHEMA_VERSION. Return 0 or -MB_EDB. */
+static int migrate(struct store *s, struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int version = 0, r;
+
+	if ((r = store_prepare(s, &st, "PRAGMA user_version", err)))
+		return r;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version > STORE_SCHEMA_VERSION)
+		return mb_err(err, MB_EDB, "store '%s' has schema %d, newer than this program's %d",
+			      s->path, version, STORE_SCHEMA_VERSION);
+	if (version == STORE_SCHEMA_VERSION)
+		return 0;
+	if ((r = store_exec(s, "BEGIN IMMEDIATE", err)))
+		return r;
+	for (int v = version; v < STORE_SCHEMA_VERSION; v++) {
+		if ((r = store_exec(s, MIGRATIONS[v], err)))
+			goto fail;
+	}
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", STORE_SCHEMA_VERSION);
+	if ((r = store_exec(s, sql, err)) || (r = store_exec(s, "COMMIT", err)))
+		goto fail;
+	return 0;
+fail:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
+}
+
+int store_open(const char *path, int flags, struct store **out, struct mb_error *err)
+{
+	struct store *s = calloc(1, sizeof(*s));
+	int r;
+
+	*out = NULL;
+	if (!s)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	s->path = strdup(path);
+	if (!s->path) {
+		free(s);
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	}
+	int oflags = (flags & STORE_READONLY) ? SQLITE_OPEN_READONLY
+					      : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+
+	if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		r = mb_err(err, MB_EDB, "cannot open store '%s': %s", path,
+			   s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 10000);
+	sqlite3_extended_result_codes(s->db, 0);
+	/* WAL: readers see a consistent snapshot while an import writes;
+	 * synchronous=NORMAL is durable at checkpoints and never corrupts. */
+	if (!(flags & STORE_READONLY)) {
+		if ((r = store_exec(s, "PRAGMA journal_mode=WAL", err)))
+			goto fail;
+	}
+	if ((r = store_exec(s, "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
+			       "PRAGMA temp_store=MEMORY; PRAGMA foreign_keys=OFF", err)))
+		goto fail;
+	if (!(flags & STORE_READONLY)) {
+		if ((r = migrate(s, err)))
+			goto fail;
+	} else {
+		sqlite3_stmt *st = NULL;
+		int version = 0;
+
+		if ((r = store_prepare(s, &st, "PRAGMA user_version", err)))
+			goto fail;
+		if (sqlite3_step(st) == SQLITE_ROW)
+			version = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+		if (version != STORE_SCHEMA_VERSION) {
+			r = mb_err(err, MB_EDB, "'%s' is not a microbeat store (schema %d)", path,
+				   version);
+			goto fail;
+		}
+	}
+	*out = s;
+	return 0;
+fail:
+	store_close(s);
+	return r;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < sizeof(s->ins) / sizeof(s->ins[0]); i++)
+		sqlite3_finalize(s->ins[i]);
+	if (s->db)
+		sqlite3_close(s->db);
+	free(s->path);
+	free(s);
+}
+
+const char *store_path(const struct store *s)
+{
+	return s->path;
+}
+
+int store_begin(struct store *s, struct mb_error *err)
+{
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return store_db_err(s, err, "cannot start writing");
+	return 0;
+}
+
+int store_commit(struct store *s, struct mb_error *err)
+{
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		int r = store_db_err(s, err, "commit failed");
+
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return r;
+	}
+	return 0;
+}
+
+void store_rollback(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* ---- dimensions ---------------------------------------------------------- */
+
+/* Build the location dictionary key: lsoa id, micro-degrees, name. */
+size_t store_location_key(char *buf, size_t cap, uint32_t lsoa, int has_coord, double lon,
+			  double lat, const char *name, size_t name_len)
+{
+	int64_t x = has_coord ? (int64_t)(lon * 1e6 + (lon < 0 ? -0.5 : 0.5)) : INT64_MIN;
+	int64_t y = has_coord ? (int64_t)(lat * 1e6 + (lat < 0 ? -0.5 : 0.5)) : INT64_MIN;
+	size_t n = 4 + 16 + name_len;
+
+	if (n > cap)
+		return 0;
+	memcpy(buf, &lsoa, 4);
+	memcpy(buf + 4, &x, 8);
+	memcpy(buf + 12, &y, 8);
+	memcpy(buf + 20, name, name_len);
+	return n;
+}
+
+/* Load "SELECT id, key..." rows into dict d; track the max id in *next. */
+static int load_simple(struct store *s, const char *sql, struct dict *d, uint32_t *next,
+		       struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	*next = 1;
+	if ((r = store_prepare(s, &st, sql, err)))
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint32_t id = (uint32_t)sqlite3_column_int64(st, 0);
+		const void *k = sqlite3_column_blob(st, 1);
+		size_t len = (size_t)sqlite3_column_bytes(st, 1);
+
+		if (dict_put(d, k ? k : "", len, id) != 0) {
+			sqlite3_finalize(st);
+			return mb_err(err, MB_ENOMEM, "out of memory loading dimensions");
+		}
+		if (id >= *next)
+			*next = id + 1;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return store_db_err(s, err, "loading dimensions");
+	return 0;
+}
+
+int store_dims_load(struct store *s, struct dims *d, struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	char key[4096];
+	int r, rc;
+
+	d->source = dict_new();
+	d->category = dict_new();
+	d->outcome = dict_new();
+	d->lsoa = dict_new();
+	d->lsoa_name = dict_new();
+	d->street = dict_new();
+	d->location = dict_new();
+	if (!d->source || !d->category || !d->outcome || !d->lsoa || !d->lsoa_name || !d->street ||
+	    !d->location)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	if ((r = load_simple(s, "SELECT id, name FROM source", d->source, &d->next[DIM_SOURCE], err)) ||
+	    (r = load_simple(s, "SELECT id, name FROM category", d->category,
+			     &d->next[DIM_CATEGORY], err)) ||
+	    (r = load_simple(s, "SELECT id, name FROM outcome", d->outcome, &d->next[DIM_OUTCOME],
+			     err)) ||
+	    (r = load_simple(s, "SELECT id, code FROM lsoa", d->lsoa, &d->next[DIM_LSOA], err)))
+		return r;
+	/* lsoa_name and street keys start with a binary id: built here in C */
+	if ((r = store_prepare(s, &st, "SELECT lsoa_id, name FROM lsoa_name", err)))
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint32_t l = (uint32_t)sqlite3_column_int64(st, 0);
+		size_t len = (size_t)sqlite3_column_bytes(st, 1);
+
+		if (len + 4 > sizeof(key))
+			continue;
+		memcpy(key, &l, 4);
+		memcpy(key + 4, sqlite3_column_blob(st, 1), len);
+		if (dict_put(d->lsoa_name, key, len + 4, 1)) {
+			sqlite3_finalize(st);
+			return mb_err(err, MB_ENOMEM, "out of memory");
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return store_db_err(s, err, "loading dimensions");
+	d->next[DIM_LSOA_NAME] = 2; /* loaded aliases carry id 1; new ones count up */
+
+	d->next[DIM_STREET] = 1;
+	if ((r = store_prepare(s, &st, "SELECT id, coalesce(lsoa_id, 0), name_norm FROM street", err)))
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint32_t id = (uint32_t)sqlite3_column_int64(st, 0);
+		uint32_t l = (uint32_t)sqlite3_column_int64(st, 1);
+		size_t len = (size_t)sqlite3_column_bytes(st, 2);
+
+		if (id >= d->next[DIM_STREET])
+			d->next[DIM_STREET] = id + 1;
+		if (len + 4 > sizeof(key))
+			continue;
+		memcpy(key, &l, 4);
+		memcpy(key + 4, sqlite3_column_blob(st, 2), len);
+		if (dict_get(d->street, key, len + 4) == 0 && dict_put(d->street, key, len + 4, id)) {
+			sqlite3_finalize(st);
+			return mb_err(err, MB_ENOMEM, "out of memory");
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return store_db_err(s, err, "loading dimensions");
+
+	d->next[DIM_LOCATION] = 1;
+	if ((r = store_prepare(s, &st,
+			       "SELECT id, coalesce(lsoa_id, 0), lon IS NOT NULL, lon, lat, name"
+			       " FROM location",
+			       err)))
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint32_t id = (uint32_t)sqlite3_column_int64(st, 0);
+		size_t n = store_location_key(
+			key, sizeof(key), (uint32_t)sqlite3_column_int64(st, 1),
+			sqlite3_column_int(st, 2), sqlite3_column_double(st, 3),
+			sqlite3_column_double(st, 4), (const char *)sqlite3_column_blob(st, 5),
+			(size_t)sqlite3_column_bytes(st, 5));
+
+		if (id >= d->next[DIM_LOCATION])
+			d->next[DIM_LOCATION] = id + 1;
+		if (n && dict_put(d->location, key, n, id)) {
+			sqlite3_finalize(st);
+			return mb_err(err, MB_ENOMEM, "out of memory");
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return store_db_err(s, err, "loading dimensions");
+	return 0;
+}
+
+void store_dims_release(struct dims *d)
+{
+	dict_free(d->source);
+	dict_free(d->category);
+	dict_free(d->outcome);
+	dict_free(d->lsoa);
+	dict_free(d->lsoa_name);
+	dict_free(d->street);
+	dict_free(d->location);
+	memset(d, 0, sizeof(*d));
+}
+
+/* ---- imports ------------------------------------------------------------- */
+
+static void now_iso(char out[32])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int store_import_by_sha(struct store *s, const uint8_t sha[32], int64_t *id,
+			struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	*id = 0;
+	if ((r = store_prepare(s, &st,
+			       "SELECT id FROM import WHERE sha256 = ? AND finished IS NOT NULL"
+			       " ORDER BY id LIMIT 1",
+			       err)))
+		return r;
+	sqlite3_bind_blob(st, 1, sha, 32, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int store_import_seen(struct store *s, const char *name, int64_t bytes, int *yes,
+		      struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	*yes = 0;
+	if ((r = store_prepare(s, &st, "SELECT 1 FROM import WHERE name = ? AND bytes = ? LIMIT 1",
+			       err)))
+		return r;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, bytes);
+	*yes = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int store_import_create(struct store *s, const char *path, const char *format,
+			const char *source, int64_t *id, struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	char now[32];
+	const char *base = strrchr(path, '/');
+	int r;
+
+	now_iso(now);
+	if ((r = store_prepare(s, &st,
+			       "INSERT INTO import(path, name, format, source, started)"
+			       " VALUES(?, ?, ?, ?, ?)",
+			       err)))
+		return r;
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, base ? base + 1 : path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, format, -1, SQLITE_STATIC);
+	if (source)
+		sqlite3_bind_text(st, 4, source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		r = store_db_err(s, err, "recording the import");
+		sqlite3_finalize(st);
+		return r;
+	}
+	sqlite3_finalize(st);
+	*id = sqlite3_last_insert_rowid(s->db);
+	s->first_event = 0;
+	s->last_event = 0;
+	return 0;
+}
+
+/* Statements of the bulk writer, prepared once per connection. */
+enum ins {
+	INS_SOURCE, INS_CATEGORY, INS_OUTCOME, INS_LSOA, INS_LSOA_NAME, INS_STREET, INS_LOCATION,
+	INS_EVENT, INS_REJECT, INS_OUTCOME_ROW, INS_STOP
+};
+
+static const char *const INS_SQL[] = {
+	"INSERT INTO source(id, name) VALUES(?1, ?2)",
+	"INSERT INTO category(id, name) VALUES(?1, ?2)",
+	"INSERT INTO outcome(id, name) VALUES(?1, ?2)",
+	"INSERT INTO lsoa(id, code, name) VALUES(?1, ?2, ?3)",
+	"INSERT OR IGNORE INTO lsoa_name(lsoa_id, name) VALUES(?4, ?2)",
+	"INSERT INTO street(id, name_norm, lsoa_id) VALUES(?1, ?2, nullif(?4, 0))",
+	"INSERT INTO location(id, name, lon, lat, lsoa_id, street_id)"
+	" VALUES(?1, ?2, ?6, ?7, nullif(?4, 0), nullif(?5, 0))",
+	"INSERT INTO event(import_id, line, ext_id, month, category_id, outcome_id, location_id,"
+	" source_id, falls_id, flags) VALUES(?, ?, ?, ?, ?, nullif(?, 0), nullif(?, 0), ?,"
+	" nullif(?, 0), ?)",
+	"INSERT INTO reject(import_id, line, col, duplicate, reason, raw) VALUES(?, ?, ?, ?, ?, ?)",
+	"INSERT INTO outcome_row(import_id, line, crime_id, month, outcome_id) VALUES(?, ?, ?, ?, ?)",
+	"INSERT INTO stop_search(import_id, line, month, type, date, operation, operation_name,"
+	" lat, lon, gender, age_range, self_ethnicity, officer_ethnicity, legislation, object,"
+	" outcome, outcome_linked, removal) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+	" ?, ?)",
+};
+
+/* Return the prepared statement i, preparing it on first use; NULL on error. */
+static sqlite3_stmt *ins(struct store *s, enum ins i, struct mb_error *err)
+{
+	if (!s->ins[i] && store_prepare(s, &s->ins[i], INS_SQL[i], err))
+		return NULL;
+	return s->ins[i];
+}
+
+/* Step a bound insert statement and reset it. Return 0 or -MB_EDB. */
+static int step_reset(struct store *s, sqlite3_stmt *st, struct mb_error *err)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_db_err(s, err, "writing to the store");
+	return 0;
+}
+
+static int write_dim(struct store *s, const struct rec_dim *d, struct mb_error *err)
+{
+	static const enum ins which[] = { INS_SOURCE, INS_CATEGORY, INS_OUTCOME, INS_LSOA,
+					  INS_LSOA_NAME, INS_STREET, INS_LOCATION };
+	sqlite3_stmt *st = ins(s, which[d->kind], err);
+
+	if (!st)
+		return -MB_EDB;
+	sqlite3_clear_bindings(st);
+	if (d->kind != DIM_LSOA_NAME)
+		sqlite3_bind_int64(st, 1, d->id);
+	sqlite3_bind_text(st, 2, d->s1, -1, SQLITE_STATIC);
+	if (d->kind == DIM_LSOA)
+		sqlite3_bind_text(st, 3, d->s2 ? d->s2 : "", -1, SQLITE_STATIC);
+	if (d->kind == DIM_LSOA_NAME || d->kind == DIM_STREET || d->kind == DIM_LOCATION)
+		sqlite3_bind_int64(st, 4, d->ref);
+	if (d->kind == DIM_LOCATION) {
+		sqlite3_bind_int64(st, 5, d->ref2);
+		if (d->has_coord) {
+			sqlite3_bind_double(st, 6, d->lon);
+			sqlite3_bind_double(st, 7, d->lat);
+		}
+	}
+	int r = step_reset(s, st, err);
+
+	/* every LSOA's first name is also an alias, for name-prefix selection */
+	if (!r && d->kind == DIM_LSOA) {
+		struct rec_dim alias = { .kind = DIM_LSOA_NAME, .ref = d->id, .s1 = d->s2 ? d->s2 : "" };
+
+		r = write_dim(s, &alias, err);
+	}
+	return r;
+}
+
+int store_batch_write(struct store *s, int64_t import_id, const struct batch *b,
+		      struct mb_error *err)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	for (size_t i = 0; i < b->dims.n; i++)
+		if ((r = write_dim(s, &b->dims.v[i], err)))
+			return r;
+	if (b->events.n && !(st = ins(s, INS_EVENT, err)))
+		return -MB_EDB;
+	for (size_t i = 0; i < b->events.n; i++) {
+		const struct rec_event *e = &b->events.v[i];
+
+		sqlite3_bind_int64(st, 1, import_id);
+		sqlite3_bind_int64(st, 2, e->line);
+		if (e->id_kind == 1)
+			sqlite3_bind_blob(st, 3, e->crime_id, 32, SQLITE_STATIC);
+		else if (e->id_kind == 2)
+			sqlite3_bind_text(st, 3, e->text_id, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 3);
+		sqlite3_bind_int(st, 4, e->month);
+		sqlite3_bind_int64(st, 5, e->category);
+		sqlite3_bind_int64(st, 6, e->outcome);
+		sqlite3_bind_int64(st, 7, e->location);
+		sqlite3_bind_int64(st, 8, e->source);
+		sqlite3_bind_int64(st, 9, e->falls);
+		sqlite3_bind_int64(st, 10, e->flags);
+		if ((r = step_reset(s, st, err)))
+			return r;
+		int64_t id = sqlite3_last_insert_rowid(s->db);
+
+		if (!s->first_event)
+			s->first_event = id;
+		s->last_event = id;
+	}
+	if (b->rejects.n && !(st = ins(s, INS_REJECT, err)))
+		return -MB_EDB;
+	for (size_t i = 0; i < b->rejects.n; i++) {
+		const struct rec_reject *j = &b->rejects.v[i];
+
+		sqlite3_bind_int64(st, 1, import_id);
+		sqlite3_bind_int64(st, 2, j->line);
+		sqlite3_bind_int64(st, 3, j->col);
+		sqlite3_bind_int(st, 4, j->duplicate);
+		sqlite3_bind_text(st, 5, j->reason, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 6, j->raw, (int)j->raw_len, SQLITE_STATIC);
+		if ((r = step_reset(s, st, err)))
+			return r;
+	}
+	if (b->outcomes.n && !(st = ins(s, INS_OUTCOME_ROW, err)))
+		return -MB_EDB;
+	for (size_t i = 0; i < b->outcomes.n; i++) {
+		const struct rec_outcome *o = &b->outcomes.v[i];
+
+		sqlite3_bind_int64(st, 1, import_id);
+		sqlite3_bind_int64(st, 2, o->line);
+		sqlite3_bind_blob(st, 3, o->crime_id, 32, SQLITE_STATIC);
+		sqlite3_bind_int(st, 4, o->month);
+		sqlite3_bind_int64(st, 5, o->outcome);
+		if ((r = step_reset(s, st, err)))
+			return r;
+	}
+	if (b->stops.n && !(st = ins(s, INS_STOP, err)))
+		return -MB_EDB;
+	for (size_t i = 0; i < b->stops.n; i++) {
+		const struct rec_stop *p = &b->stops.v[i];
+		/* columns after (import, line, month): type..operation_name, lat, lon, rest */
+		static const int fmap[STOP_NFIELDS] = { 4, 5, 6, 7, 0, 0, 10, 11, 12, 13, 14, 15, 16,
+							17, 18 };
+
+		sqlite3_clear_bindings(st);
+		sqlite3_bind_int64(st, 1, import_id);
+		sqlite3_bind_int64(st, 2, p->line);
+		sqlite3_bind_int(st, 3, p->month);
+		for (int f = 0; f < STOP_NFIELDS; f++)
+			if (fmap[f] && p->f[f] && p->f[f][0])
+				sqlite3_bind_text(st, fmap[f], p->f[f], -1, SQLITE_STATIC);
+		if (p->has_coord) {
+			sqlite3_bind_double(st, 8, p->lat);
+			sqlite3_bind_double(st, 9, p->lon);
+		}
+		if ((r = step_reset(s, st, err)))
+			return r;
+	}
+	return 0;
+}
+
+int store_import_finish(struct store *s, int64_t import_id, const struct import_stats *stt,
+			const uint8_t sha[32], const char *format, struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	char now[32];
+	int r;
+
+	now_iso(now);
+	if ((r = store_prepare(s, &st,
+			       "UPDATE import SET finished = ?, rows_read = ?, rows_loaded = ?,"
+			       " rows_duplicate = ?, rows_rejected = ?, blank_lines = ?, bytes = ?,"
+			       " sha256 = ?, first_event = nullif(?, 0), last_event = nullif(?, 0),"
+			       " format = ? WHERE id = ?",
+			       err)))
+		return r;
+	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, stt->rows_read);
+	sqlite3_bind_int64(st, 3, stt->rows_loaded);
+	sqlite3_bind_int64(st, 4, stt->rows_duplicate);
+	sqlite3_bind_int64(st, 5, stt->rows_rejected);
+	sqlite3_bind_int64(st, 6, stt->blank_lines);
+	sqlite3_bind_int64(st, 7, stt->bytes);
+	sqlite3_bind_blob(st, 8, sha, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 9, s->first_event);
+	sqlite3_bind_int64(st, 10, s->last_event);
+	sqlite3_bind_text(st, 11, format, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 12, import_id);
+	r = sqlite3_step(st) == SQLITE_DONE ? 0 : store_db_err(s, err, "recording the import");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int store_import_month_add(struct store *s, int64_t import_id, uint32_t source, int32_t month,
+			   int64_t rows, struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = store_prepare(s, &st,
+			       "INSERT INTO import_month(import_id, source_id, month, rows)"
+			       " VALUES(?, ?, ?, ?) ON CONFLICT DO UPDATE SET rows = rows + excluded.rows",
+			       err)))
+		return r;
+	sqlite3_bind_int64(st, 1, import_id);
+	sqlite3_bind_int64(st, 2, source);
+	sqlite3_bind_int(st, 3, month);
+	sqlite3_bind_int64(st, 4, rows);
+	r = sqlite3_step(st) == SQLITE_DONE ? 0 : store_db_err(s, err, "recording coverage");
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* Run sql with ?1 = a, ?2 = b and return the first column of the first row in *v. */
+static int scalar2(struct store *s, const char *sql, int64_t a, int64_t b, int64_t *v,
+		   struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	*v = 0;
+	if ((r = store_prepare(s, &st, sql, err)))
+		return r;
+	sqlite3_bind_int64(st, 1, a);
+	sqlite3_bind_int64(st, 2, b);
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_db_err(s, err, "comparing releases");
+	return 0;
+}
+
+/* Compare the street rows of import old_id and new_id by Crime ID. */
+static int diff_street(struct store *s, int64_t old_id, int64_t new_id, struct partition_diff *d,
+		       struct mb_error *err)
+{
+	int r;
+
+	if ((r = store_exec(s,
+			    "CREATE TEMP TABLE IF NOT EXISTS diff_old(ext_id BLOB PRIMARY KEY,"
+			    " c INTEGER, o INTEGER, l INTEGER) WITHOUT ROWID; DELETE FROM diff_old;",
+			    err)))
+		return r;
+	/* event rows of one import are a contiguous id range (one transaction) */
+	sqlite3_stmt *st = NULL;
+
+	if ((r = store_prepare(s, &st,
+			       "INSERT OR IGNORE INTO diff_old SELECT ext_id, category_id, outcome_id,"
+			       " location_id FROM event WHERE id BETWEEN"
+			       " (SELECT first_event FROM import WHERE id = ?1) AND"
+			       " (SELECT last_event FROM import WHERE id = ?1) AND ext_id IS NOT NULL",
+			       err)))
+		return r;
+	sqlite3_bind_int64(st, 1, old_id);
+	int rc = sqlite3_step(st);
+
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return store_db_err(s, err, "comparing releases");
+	if ((r = scalar2(s, "SELECT count(*) FROM diff_old WHERE ?1 = ?1 AND ?2 = ?2", 0, 0,
+			 &d->removed, err)))
+		return r;
+	/* new rows come from s->first_event..s->last_event (this transaction) */
+	if ((r = scalar2(s,
+			 "SELECT count(*) FROM event e JOIN diff_old o ON o.ext_id = e.ext_id"
+			 " WHERE e.id BETWEEN ?1 AND ?2 AND o.c = e.category_id"
+			 " AND o.o IS e.outcome_id AND o.l IS e.location_id",
+			 s->first_event, s->last_event, &d->unchanged, err)) ||
+	    (r = scalar2(s,
+			 "SELECT count(*) FROM event e JOIN diff_old o ON o.ext_id = e.ext_id"
+			 " WHERE e.id BETWEEN ?1 AND ?2",
+			 s->first_event, s->last_event, &d->changed, err)) ||
+	    (r = scalar2(s,
+			 "SELECT count(*) FROM event WHERE id BETWEEN ?1 AND ?2 AND ext_id IS NOT NULL",
+			 s->first_event, s->last_event, &d->added, err)) ||
+	    (r = scalar2(s,
+			 "SELECT count(*) FROM event WHERE id BETWEEN ?1 AND ?2 AND ext_id IS NULL",
+			 s->first_event, s->last_event, &d->noid_after, err)) ||
+	    (r = scalar2(s,
+			 "SELECT count(*) FROM event WHERE id BETWEEN"
+			 " (SELECT first_event FROM import WHERE id = ?1) AND"
+			 " (SELECT last_event FROM import WHERE id = ?1) AND ext_id IS NULL AND ?2 = ?2",
+			 old_id, 0, &d->noid_before, err)))
+		return r;
+	int64_t matched = d->changed;
+
+	d->changed = matched - d->unchanged;
+	d->added -= matched;
+	d->removed -= matched;
+	(void)new_id;
+	return store_exec(s, "DELETE FROM diff_old", err);
+}
+
+int store_partition_claim(struct store *s, enum part_kind kind, const char *key, int32_t month,
+			  int64_t import_id, struct partition_diff *diff, struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t old = 0;
+	int r;
+
+	memset(diff, 0, sizeof(*diff));
+	if ((r = store_prepare(s, &st,
+			       "SELECT import_id FROM partition WHERE kind = ? AND key = ? AND month = ?",
+			       err)))
+		return r;
+	sqlite3_bind_int(st, 1, kind);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, month);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		old = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (old && old != import_id) {
+		diff->replaced_import = old;
+		if (kind == PART_STREET && (r = diff_street(s, old, import_id, diff, err)))
+			return r;
+		if ((r = scalar2(s,
+				 "DELETE FROM event WHERE id BETWEEN"
+				 " (SELECT first_event FROM import WHERE id = ?1) AND"
+				 " (SELECT last_event FROM import WHERE id = ?1) AND import_id = ?1"
+				 " AND ?2 = ?2",
+				 old, 0, &(int64_t){ 0 }, err)) ||
+		    (r = scalar2(s, "DELETE FROM outcome_row WHERE import_id = ?1 AND ?2 = ?2", old, 0,
+				 &(int64_t){ 0 }, err)) ||
+		    (r = scalar2(s, "DELETE FROM stop_search WHERE import_id = ?1 AND ?2 = ?2", old, 0,
+				 &(int64_t){ 0 }, err)) ||
+		    (r = scalar2(s, "DELETE FROM import_month WHERE import_id = ?1 AND ?2 = ?2", old,
+				 0, &(int64_t){ 0 }, err)) ||
+		    (r = scalar2(s, "UPDATE import SET replaced_by = ?2 WHERE id = ?1", old, import_id,
+				 &(int64_t){ 0 }, err)))
+			return r;
+	}
+	if ((r = store_prepare(s, &st,
+			       "INSERT INTO partition(kind, key, month, import_id) VALUES(?, ?, ?, ?)"
+			       " ON CONFLICT DO UPDATE SET import_id = excluded.import_id",
+			       err)))
+		return r;
+	sqlite3_bind_int(st, 1, kind);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, month);
+	sqlite3_bind_int64(st, 4, import_id);
+	r = sqlite3_step(st) == SQLITE_DONE ? 0 : store_db_err(s, err, "recording the partition");
+	sqlite3_finalize(st);
+	return r;
+}

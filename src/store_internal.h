@@ -1,0 +1,27 @@
+/* store_internal — the store's private state, shared by src/store*.c only. */
+#ifndef MICROBEAT_STORE_INTERNAL_H
+#define MICROBEAT_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "microbeat/store.h"
+
+struct store {
+	sqlite3 *db;             /* the connection */
+	char *path;              /* file name as opened */
+	sqlite3_stmt *ins[16];   /* bulk-writer statements, prepared on first use */
+	int64_t first_event;     /* first event id written by the current import */
+	int64_t last_event;      /* last event id written by the current import */
+};
+
+/* Set err from the connection's last error, prefixed by what; return the negative code. */
+int store_db_err(struct store *s, struct mb_error *err, const char *what);
+
+/* Execute one or more SQL statements without parameters. */
+int store_exec(struct store *s, const char *sql, struct mb_error *err);
+
+/* Prepare sql into *st. */
+int store_prepare(struct store *s, sqlite3_stmt **st, const char *sql, struct mb_error *err);
+
+
+#endif
