@@ -1130,6 +1130,15 @@ static size_t recover(struct pfile *f, const char *buf, size_t len, size_t pos)
 {
 	int e = csv_error(&f->csv);
 
+	if (!f->header_done) {
+		if (!f->fatal)
+			mb_err(&f->perr, MB_EDATA,
+			       "%s:%u:%u: unreadable header (malformed quoting or a field over %u bytes):"
+			       " not a CSV file?; file skipped",
+			       f->in->name, f->nf ? f->row_line : f->line, field_col(f, f->nf), FIELD_MAX);
+		f->fatal = 1;
+		return len;
+	}
 	f->st.rows_read++;
 	if (e == CSV_ENOMEM || e == CSV_ETOOBIG)
 		reject(f, f->row_line, field_col(f, f->nf), 0,
