@@ -1265,10 +1265,14 @@ static const char *const KIND_NAME[] = { "unknown", "street", "outcomes", "stop-
 					 "agency" };
 
 /* Print rejected rows of a batch (up to the per-file limit). */
-static void show_rejects(struct ingest_run *run, const char *name, const struct batch *b,
-			 int *shown)
+static void show_rejects(struct ingest_run *run, const char *name, int kind,
+			 const struct batch *b, int *shown)
 {
 	for (size_t i = 0; i < b->rejects.n; i++) {
+		/* police.uk outcomes files repeat whole lines routinely: those
+		 * duplicates are counted in the file's summary line, not listed */
+		if (b->rejects.v[i].duplicate && kind == KIND_OUTCOMES)
+			continue;
 		if (*shown >= run->o->max_shown)
 			return;
 		progress_clear(run->progress);
@@ -1363,7 +1367,7 @@ int ingest_one(struct ingest_run *run, struct input *in, const char *path,
 	for (struct batch *b; (b = queue_pop(&f->q));) {
 		if (!r) {
 			r = store_batch_write(run->s, import_id, b, err);
-			show_rejects(run, in->name, b, &shown);
+			show_rejects(run, in->name, f->kind, b, &shown);
 		}
 		progress_draw(run->progress, 0);
 		queue_return(&f->q, b);
@@ -1416,12 +1420,13 @@ int ingest_one(struct ingest_run *run, struct input *in, const char *path,
 	run->sum->total.blank_lines += f->st.blank_lines;
 	run->sum->total.bytes += f->st.bytes;
 	progress_clear(run->progress);
-	if (shown < f->st.rows_rejected + f->st.rows_duplicate)
+	int64_t listable = f->st.rows_rejected + (f->kind == KIND_OUTCOMES ? 0 : f->st.rows_duplicate);
+
+	if (shown < listable)
 		fprintf(run->o->msg,
 			"microbeat: %s: %lld more rejected or duplicate rows not shown"
 			" (microbeat rejects --import %lld)\n",
-			in->name, (long long)(f->st.rows_rejected + f->st.rows_duplicate - shown),
-			(long long)import_id);
+			in->name, (long long)(listable - shown), (long long)import_id);
 	if (!run->o->quiet) {
 		fprintf(run->o->out,
 			"%s: import #%lld, %s: %lld rows read = %lld loaded + %lld duplicate + %lld"
@@ -1444,7 +1449,8 @@ int ingest_one(struct ingest_run *run, struct input *in, const char *path,
 			fputc('\n', run->o->out);
 		}
 	}
-	if (f->st.rows_rejected || f->st.rows_duplicate)
+	/* duplicates are recognised, not lost: they do not fail the run */
+	if (f->st.rows_rejected)
 		run->any_rejects = 1;
 	r = 0;
 cleanup:

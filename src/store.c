@@ -557,7 +557,7 @@ static int write_dim(struct store *s, const struct rec_dim *d, struct mb_error *
 int store_batch_write(struct store *s, int64_t import_id, const struct batch *b,
 		      struct mb_error *err)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	int r;
 
 	for (size_t i = 0; i < b->dims.n; i++)

@@ -1,0 +1,16 @@
+/*
+ * places — police.uk's non-street snap points ("On or near Supermarket").
+ * The list mirrors datasets/place_names.csv (a test keeps the two equal).
+ */
+#ifndef MICROBEAT_PLACES_H
+#define MICROBEAT_PLACES_H
+
+#include <stddef.h>
+
+/* Is the normalised (upper-case, no "On or near") name a place, not a street? */
+int places_is_place(const char *norm_name);
+
+/* The list: n entries, in datasets/place_names.csv order (mixed case). */
+const char *const *places_list(size_t *n);
+
+#endif

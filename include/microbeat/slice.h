@@ -1,0 +1,81 @@
+/*
+ * slice — the events an analysis needs, as plain columnar arrays.
+ *
+ * store_slice_load() fills a struct slice for a period, an area and a set of
+ * categories; analyses read it and never touch the store. Every array is
+ * owned by the slice and freed by slice_release().
+ */
+#ifndef MICROBEAT_SLICE_H
+#define MICROBEAT_SLICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "microbeat/common.h"
+
+struct store;
+
+/* What to load. */
+struct slice_query {
+	int32_t from, to;        /* months since 2000-01, inclusive */
+	const char *area;        /* LSOA-name prefix ("South Cambridgeshire"), unit name or code
+				    of layer (below), or NULL for everything */
+	const char *layer;       /* area layer for 'area' (NULL: LSOA-name prefix) */
+	const char *const *types; /* category names to include (NULL: all but excluded) */
+	size_t ntypes;           /* entries of types */
+	const char *const *exclude; /* category names to exclude */
+	size_t nexclude;         /* entries of exclude */
+	int include_asb;         /* when types == NULL: keep "Anti-social behaviour" */
+};
+
+/* One micro-beat (street or place) known to the store. */
+struct slice_street {
+	const char *name;    /* normalised name (upper case) */
+	const char *lsoa;    /* LSOA code, or "" */
+	const char *area;    /* area code (gazetteer) or "" */
+	int place;           /* 1 = a police.uk non-street snap point */
+	int gazetteer;       /* 1 = listed in the loaded gazetteer */
+	double lon, lat;     /* a representative point (NaN if none) */
+};
+
+/* A loaded slice. */
+struct slice {
+	/* events that matched (located in the area, in the period, of the types) */
+	size_t n;              /* number of events */
+	int32_t *month;        /* month of each event */
+	uint32_t *category;    /* category id of each event */
+	uint32_t *street;      /* street id of each event (0 = unlocated) */
+	uint32_t *location;    /* location (snap point) id of each event */
+	uint32_t *source;      /* reporting source id of each event */
+	/* dimensions, indexed by id (entry 0 unused) */
+	size_t ncat;           /* categories + 1 */
+	char **cat_name;       /* category names */
+	double *cat_harm;      /* harm weight per category (NaN = none) */
+	uint8_t *cat_selected; /* 1 = category passed the type filter */
+	size_t nstreet;        /* streets + 1 */
+	struct slice_street *streets; /* every street of the store */
+	uint8_t *street_in_area; /* 1 = the street lies in the area (universe member) */
+	size_t nloc;           /* locations + 1 */
+	double *loc_lon, *loc_lat; /* snap point coordinates */
+	size_t nsource;        /* sources + 1 */
+	char **source_name;    /* source names */
+	/* context */
+	int64_t unlocated;     /* rows without coordinates, in the period and types, from
+				  the sources that report located rows in the area */
+	int32_t months_min, months_max; /* months present in the store (any source) */
+	uint8_t *month_present; /* per month from..to: 1 = an import covers it for the
+				   sources of the area (a missing month is a gap) */
+	int gazetteer_loaded;  /* a gazetteer has been loaded */
+	char *strings;         /* storage of every string above */
+	size_t strings_used, strings_cap; /* bytes used / capacity */
+};
+
+/* Load the slice for q into *sl (zeroed by the caller). On failure err says
+ * why (MB_ENOTFOUND when the area or a type matches nothing). */
+int store_slice_load(struct store *s, const struct slice_query *q, struct slice *sl,
+		     struct mb_error *err);
+
+/* Free everything a slice holds; the struct may be reused after. */
+void slice_release(struct slice *sl);
+
+#endif

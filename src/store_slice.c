@@ -1,0 +1,395 @@
+/* store_slice — load the events of a period x area x types into columnar arrays. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "microbeat/places.h"
+#include "microbeat/slice.h"
+#include "store_internal.h"
+
+#define ASB "Anti-social behaviour"
+
+/* Copy a string into the slice's storage; return its offset + 1 (0 = OOM). */
+static size_t put_str(struct slice *sl, const char *p)
+{
+	size_t n = strlen(p ? p : "") + 1;
+
+	if (sl->strings_cap - sl->strings_used < n) {
+		size_t ncap = sl->strings_cap ? sl->strings_cap : 1 << 16;
+
+		while (ncap - sl->strings_used < n)
+			ncap *= 2;
+		char *ns = realloc(sl->strings, ncap);
+
+		if (!ns)
+			return 0;
+		sl->strings = ns;
+		sl->strings_cap = ncap;
+	}
+	memcpy(sl->strings + sl->strings_used, p ? p : "", n);
+	sl->strings_used += n;
+	return sl->strings_used - n + 1;
+}
+
+/* Max id of a table, for array sizes. */
+static int max_id(struct store *s, const char *sql, size_t *n, struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = store_prepare(s, &st, sql, err)))
+		return r;
+	*n = sqlite3_step(st) == SQLITE_ROW ? (size_t)sqlite3_column_int64(st, 0) + 1 : 1;
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int in_list(const char *name, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(name, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Categories: names, harm, which pass the filter. */
+static int load_categories(struct store *s, const struct slice_query *q, struct slice *sl,
+			   size_t *cat_off, struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = store_prepare(s, &st, "SELECT id, name, harm FROM category", err)))
+		return r;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		size_t id = (size_t)sqlite3_column_int64(st, 0);
+		const char *name = (const char *)sqlite3_column_text(st, 1);
+
+		if (id >= sl->ncat)
+			continue;
+		cat_off[id] = put_str(sl, name);
+		sl->cat_harm[id] = sqlite3_column_type(st, 2) == SQLITE_NULL ? NAN
+						: sqlite3_column_double(st, 2);
+		int sel;
+
+		if (q->ntypes)
+			sel = in_list(name, q->types, q->ntypes);
+		else
+			sel = q->include_asb || strcasecmp(name, ASB) != 0;
+		if (sel && q->nexclude && in_list(name, q->exclude, q->nexclude))
+			sel = 0;
+		sl->cat_selected[id] = (uint8_t)sel;
+	}
+	sqlite3_finalize(st);
+	for (size_t i = 0; i < q->ntypes; i++) {
+		int found = 0;
+
+		for (size_t id = 1; id < sl->ncat && !found; id++)
+			found = cat_off[id] && strcasecmp(sl->strings + cat_off[id] - 1, q->types[i]) == 0;
+		if (!found)
+			return mb_err(err, MB_ENOTFOUND,
+				      "crime type '%s' is not in the store (see 'microbeat info')",
+				      q->types[i]);
+	}
+	return 0;
+}
+
+int store_slice_load(struct store *s, const struct slice_query *q, struct slice *sl,
+		     struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	size_t nlsoa = 0, *cat_off = NULL, *src_off = NULL;
+	size_t *st_name = NULL, *st_lsoa = NULL, *st_area = NULL;
+	uint8_t *lsoa_in = NULL, *src_covers = NULL;
+	uint32_t *loc_street = NULL, *loc_lsoa = NULL;
+	int64_t *unl_by_source = NULL;
+	char **lsoa_code = NULL;
+	size_t *lsoa_code_off = NULL;
+	int r, rc;
+
+	memset(sl, 0, sizeof(*sl));
+	if ((r = max_id(s, "SELECT max(id) FROM category", &sl->ncat, err)) ||
+	    (r = max_id(s, "SELECT max(id) FROM street", &sl->nstreet, err)) ||
+	    (r = max_id(s, "SELECT max(id) FROM location", &sl->nloc, err)) ||
+	    (r = max_id(s, "SELECT max(id) FROM source", &sl->nsource, err)) ||
+	    (r = max_id(s, "SELECT max(id) FROM lsoa", &nlsoa, err)))
+		goto cleanup;
+	(void)lsoa_code;
+	sl->cat_name = calloc(sl->ncat, sizeof(char *));
+	sl->cat_harm = calloc(sl->ncat, sizeof(double));
+	sl->cat_selected = calloc(sl->ncat, 1);
+	cat_off = calloc(sl->ncat, sizeof(size_t));
+	sl->streets = calloc(sl->nstreet, sizeof(*sl->streets));
+	sl->street_in_area = calloc(sl->nstreet, 1);
+	st_name = calloc(sl->nstreet, sizeof(size_t));
+	st_lsoa = calloc(sl->nstreet, sizeof(size_t));
+	st_area = calloc(sl->nstreet, sizeof(size_t));
+	sl->loc_lon = calloc(sl->nloc, sizeof(double));
+	sl->loc_lat = calloc(sl->nloc, sizeof(double));
+	loc_street = calloc(sl->nloc, sizeof(uint32_t));
+	loc_lsoa = calloc(sl->nloc, sizeof(uint32_t));
+	sl->source_name = calloc(sl->nsource, sizeof(char *));
+	src_off = calloc(sl->nsource, sizeof(size_t));
+	src_covers = calloc(sl->nsource, 1);
+	unl_by_source = calloc(sl->nsource, sizeof(int64_t));
+	lsoa_in = calloc(nlsoa, 1);
+	lsoa_code_off = calloc(nlsoa, sizeof(size_t));
+	if (!sl->cat_name || !sl->cat_harm || !sl->cat_selected || !cat_off || !sl->streets ||
+	    !sl->street_in_area || !st_name || !st_lsoa || !st_area || !sl->loc_lon || !sl->loc_lat ||
+	    !loc_street || !loc_lsoa || !sl->source_name || !src_off || !src_covers ||
+	    !unl_by_source || !lsoa_in || !lsoa_code_off) {
+		r = mb_err(err, MB_ENOMEM, "out of memory loading the slice");
+		goto cleanup;
+	}
+	if ((r = load_categories(s, q, sl, cat_off, err)))
+		goto cleanup;
+
+	/* the area: LSOAs any of whose names start with the prefix */
+	int any_area = 0;
+
+	if ((r = store_prepare(s, &st, "SELECT l.id, l.code, n.name FROM lsoa l"
+				       " JOIN lsoa_name n ON n.lsoa_id = l.id", err)))
+		goto cleanup;
+	size_t alen = q->area ? strlen(q->area) : 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		size_t id = (size_t)sqlite3_column_int64(st, 0);
+		const char *name = (const char *)sqlite3_column_text(st, 2);
+
+		if (id >= nlsoa)
+			continue;
+		if (!lsoa_code_off[id])
+			lsoa_code_off[id] = put_str(sl, (const char *)sqlite3_column_text(st, 1));
+		if (!q->area || strncasecmp(name, q->area, alen) == 0 ||
+		    strcasecmp((const char *)sqlite3_column_text(st, 1), q->area) == 0) {
+			lsoa_in[id] = 1;
+			any_area = 1;
+		}
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (q->area && !any_area) {
+		r = mb_err(err, MB_ENOTFOUND,
+			   "area '%s' matches no LSOA name or code in the store", q->area);
+		goto cleanup;
+	}
+
+	/* streets */
+	if ((r = store_prepare(s, &st,
+			       "SELECT id, name_norm, coalesce(lsoa_id, 0), kind, gazetteer, lon, lat,"
+			       " coalesce(area_code, '') FROM street",
+			       err)))
+		goto cleanup;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		size_t id = (size_t)sqlite3_column_int64(st, 0);
+		size_t l = (size_t)sqlite3_column_int64(st, 2);
+
+		if (id >= sl->nstreet)
+			continue;
+		struct slice_street *t = &sl->streets[id];
+		const char *name = (const char *)sqlite3_column_text(st, 1);
+
+		st_name[id] = put_str(sl, name);
+		st_lsoa[id] = l < nlsoa ? lsoa_code_off[l] : 0;
+		st_area[id] = put_str(sl, (const char *)sqlite3_column_text(st, 7));
+		t->place = places_is_place(name);
+		t->gazetteer = sqlite3_column_int(st, 4);
+		t->lon = sqlite3_column_type(st, 5) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 5);
+		t->lat = sqlite3_column_type(st, 6) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 6);
+		if (t->gazetteer)
+			sl->gazetteer_loaded = 1;
+		sl->street_in_area[id] = !q->area || (l && l < nlsoa && lsoa_in[l]);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+
+	/* snap points */
+	if ((r = store_prepare(s, &st,
+			       "SELECT id, lon, lat, coalesce(street_id, 0), coalesce(lsoa_id, 0)"
+			       " FROM location",
+			       err)))
+		goto cleanup;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		size_t id = (size_t)sqlite3_column_int64(st, 0);
+
+		if (id >= sl->nloc)
+			continue;
+		sl->loc_lon[id] = sqlite3_column_type(st, 1) == SQLITE_NULL ? NAN
+						  : sqlite3_column_double(st, 1);
+		sl->loc_lat[id] = sqlite3_column_type(st, 2) == SQLITE_NULL ? NAN
+						  : sqlite3_column_double(st, 2);
+		loc_street[id] = (uint32_t)sqlite3_column_int64(st, 3);
+		loc_lsoa[id] = (uint32_t)sqlite3_column_int64(st, 4);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+
+	/* sources */
+	if ((r = store_prepare(s, &st, "SELECT id, name FROM source", err)))
+		goto cleanup;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		size_t id = (size_t)sqlite3_column_int64(st, 0);
+
+		if (id < sl->nsource)
+			src_off[id] = put_str(sl, (const char *)sqlite3_column_text(st, 1));
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+
+	/* events of the period: filter in memory (faster than a join in SQL) */
+	size_t cap = 0;
+
+	if ((r = store_prepare(s, &st,
+			       "SELECT month, category_id, coalesce(location_id, 0), source_id, flags"
+			       " FROM event WHERE month BETWEEN ?1 AND ?2",
+			       err)))
+		goto cleanup;
+	sqlite3_bind_int(st, 1, q->from);
+	sqlite3_bind_int(st, 2, q->to);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint32_t cat = (uint32_t)sqlite3_column_int64(st, 1);
+		uint32_t loc = (uint32_t)sqlite3_column_int64(st, 2);
+		uint32_t src = (uint32_t)sqlite3_column_int64(st, 3);
+
+		if (cat >= sl->ncat || !sl->cat_selected[cat] || loc >= sl->nloc || src >= sl->nsource)
+			continue;
+		if (sqlite3_column_int(st, 4) & 1) {
+			unl_by_source[src]++;
+			continue;
+		}
+		uint32_t l = loc_lsoa[loc];
+
+		if (q->area && !(l && l < nlsoa && lsoa_in[l]))
+			continue;
+		if (sl->n == cap) {
+			cap = cap ? cap * 2 : 65536;
+			int32_t *m = realloc(sl->month, cap * sizeof(*m));
+
+			if (m)
+				sl->month = m;
+			uint32_t *c = realloc(sl->category, cap * sizeof(*c));
+
+			if (c)
+				sl->category = c;
+			uint32_t *t = realloc(sl->street, cap * sizeof(*t));
+
+			if (t)
+				sl->street = t;
+			uint32_t *o = realloc(sl->location, cap * sizeof(*o));
+
+			if (o)
+				sl->location = o;
+			uint32_t *u = realloc(sl->source, cap * sizeof(*u));
+
+			if (u)
+				sl->source = u;
+			if (!m || !c || !t || !o || !u) {
+				r = mb_err(err, MB_ENOMEM, "out of memory loading events");
+				goto cleanup;
+			}
+		}
+		sl->month[sl->n] = sqlite3_column_int(st, 0);
+		sl->category[sl->n] = cat;
+		sl->street[sl->n] = loc_street[loc];
+		sl->location[sl->n] = loc;
+		sl->source[sl->n] = src;
+		src_covers[src] = 1;
+		sl->n++;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_DONE) {
+		r = store_db_err(s, err, "loading events");
+		goto cleanup;
+	}
+	for (size_t i = 1; i < sl->nsource; i++)
+		if (src_covers[i] || !q->area)
+			sl->unlocated += unl_by_source[i];
+
+	/* months present: an import covers the month for a source of the area */
+	int nm = q->to >= q->from ? q->to - q->from + 1 : 0;
+
+	sl->month_present = calloc((size_t)nm + 1, 1);
+	if (!sl->month_present) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	if ((r = store_prepare(s, &st,
+			       "SELECT m.source_id, m.month FROM import_month m JOIN import i"
+			       " ON i.id = m.import_id WHERE i.replaced_by IS NULL"
+			       " AND m.month BETWEEN ?1 AND ?2",
+			       err)))
+		goto cleanup;
+	sqlite3_bind_int(st, 1, q->from);
+	sqlite3_bind_int(st, 2, q->to);
+	int any_cover = 0;
+
+	for (size_t i = 1; i < sl->nsource; i++)
+		any_cover |= src_covers[i];
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		size_t src = (size_t)sqlite3_column_int64(st, 0);
+		int32_t m = sqlite3_column_int(st, 1);
+
+		if (!any_cover || (src < sl->nsource && src_covers[src]))
+			sl->month_present[m - q->from] = 1;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((r = store_prepare(s, &st, "SELECT min(month), max(month) FROM import_month", err)))
+		goto cleanup;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		sl->months_min = sqlite3_column_int(st, 0);
+		sl->months_max = sqlite3_column_int(st, 1);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+
+	/* offsets -> pointers, now that the storage no longer moves */
+	for (size_t i = 1; i < sl->ncat; i++)
+		sl->cat_name[i] = cat_off[i] ? sl->strings + cat_off[i] - 1 : NULL;
+	for (size_t i = 1; i < sl->nsource; i++)
+		sl->source_name[i] = src_off[i] ? sl->strings + src_off[i] - 1 : NULL;
+	for (size_t i = 1; i < sl->nstreet; i++) {
+		sl->streets[i].name = st_name[i] ? sl->strings + st_name[i] - 1 : "";
+		sl->streets[i].lsoa = st_lsoa[i] ? sl->strings + st_lsoa[i] - 1 : "";
+		sl->streets[i].area = st_area[i] ? sl->strings + st_area[i] - 1 : "";
+	}
+	r = 0;
+cleanup:
+	sqlite3_finalize(st);
+	free(cat_off);
+	free(src_off);
+	free(st_name);
+	free(st_lsoa);
+	free(st_area);
+	free(lsoa_in);
+	free(lsoa_code_off);
+	free(src_covers);
+	free(loc_street);
+	free(loc_lsoa);
+	free(unl_by_source);
+	if (r)
+		slice_release(sl);
+	return r;
+}
+
+void slice_release(struct slice *sl)
+{
+	free(sl->month);
+	free(sl->category);
+	free(sl->street);
+	free(sl->location);
+	free(sl->source);
+	free(sl->cat_name);
+	free(sl->cat_harm);
+	free(sl->cat_selected);
+	free(sl->streets);
+	free(sl->street_in_area);
+	free(sl->loc_lon);
+	free(sl->loc_lat);
+	free(sl->source_name);
+	free(sl->month_present);
+	free(sl->strings);
+	memset(sl, 0, sizeof(*sl));
+}
