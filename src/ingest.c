@@ -16,7 +16,9 @@
 #include <unistd.h>
 
 #include "ingest_internal.h"
+#include "microbeat/agencymap.h"
 #include "microbeat/dict.h"
+#include "microbeat/geo.h"
 #include "microbeat/ingest.h"
 #include "microbeat/progress.h"
 
@@ -826,7 +828,7 @@ static uint32_t locate(struct pfile *f, uint32_t lsoa, int has, double lon, doub
 		return id;
 	uint32_t street = 0;
 
-	if (has) {
+	if (has && nl) {
 		size_t n = ingest_normalise_name(name, nl, f->normbuf + 4, sizeof(f->normbuf) - 4);
 
 		memcpy(f->normbuf, &lsoa, 4);
@@ -997,6 +999,140 @@ static void row_stop(struct pfile *f)
 	track(f, 0, month);
 }
 
+/* Bind the agency column map to this header: KIND_AGENCY, or 0 with perr set. */
+static int agency_header(struct pfile *f)
+{
+	const char *names[MAX_FIELDS];
+	int n = f->nf < MAX_FIELDS ? f->nf : MAX_FIELDS;
+	struct mb_error e = { 0 };
+
+	for (int i = 0; i < n; i++)
+		names[i] = fld(f, i);
+	if (agencymap_bind(f->run->agency->map, names, (size_t)n, &e) == 0)
+		return KIND_AGENCY;
+	mb_err(&f->perr, MB_EDATA, "%s:%u:1: %s; file skipped", f->in->name, f->row_line, e.msg);
+	f->fatal = 1;
+	return 0;
+}
+
+/* The text of mapped column c of the row (NULL when the map has no such column). */
+static const char *mcol(const struct pfile *f, enum agencymap_field c, size_t *len, int *idx)
+{
+	long i = f->run->agency->map->col[c].index;
+
+	*len = 0;
+	if (i < 0 || i >= f->nf || i >= MAX_FIELDS)
+		return NULL;
+	*idx = (int)i;
+	*len = f->flen[i];
+	return fld(f, (int)i);
+}
+
+/* Validate and load one row of an agency's CSV through its column map. */
+static void row_agency(struct pfile *f)
+{
+	struct agency *a = f->run->agency;
+	struct dims *d = &f->run->dims;
+	struct rec_event *e;
+	size_t len = 0, len2 = 0;
+	int idx = 0, idx2 = 0, month;
+	const char *p, *reason = NULL;
+	double lon = 0, lat = 0;
+	int has = 0;
+	uint32_t lsoa = 0, unit = 0;
+
+	p = mcol(f, a->map->when == AGENCYMAP_WHEN_DATE ? AGENCYMAP_DATE : AGENCYMAP_MONTH, &len, &idx);
+	if (!p || agencymap_parse_month_n(a->map, p, len, &month, &reason) || month < 0 ||
+	    month >= 1200) {
+		reject(f, f->row_line, field_col(f, idx), 0, "%s '%.40s': %s",
+		       a->map->when == AGENCYMAP_WHEN_DATE ? "date" : "month", p ? p : "",
+		       reason ? reason : "before 2000-01 or after 2099-12");
+		return;
+	}
+	p = mcol(f, AGENCYMAP_CATEGORY, &len, &idx);
+	if (!p || !len) {
+		reject(f, f->row_line, field_col(f, idx), 0, "category is blank");
+		return;
+	}
+	switch (a->map->location) {
+	case AGENCYMAP_LOC_LONLAT:
+		mcol(f, AGENCYMAP_LONGITUDE, &len, &idx);
+		mcol(f, AGENCYMAP_LATITUDE, &len2, &idx2);
+		if ((has = coords(f, idx, idx2, &lon, &lat)) < 0)
+			return;
+		break;
+	case AGENCYMAP_LOC_BNG: {
+		double east, north;
+		const char *pe = mcol(f, AGENCYMAP_EASTING, &len, &idx);
+		const char *pn = mcol(f, AGENCYMAP_NORTHING, &len2, &idx2);
+
+		if (!len && !len2)
+			break; /* no location given: loaded as unlocated */
+		if (parse_double(pe, len, &east) || parse_double(pn, len2, &north) ||
+		    geo_bng_to_wgs84(a->bng, east, north, &lon, &lat)) {
+			reject(f, f->row_line, field_col(f, idx), 0,
+			       "easting/northing '%.20s' '%.20s' is not a British National Grid point",
+			       pe ? pe : "", pn ? pn : "");
+			return;
+		}
+		has = 1;
+		break;
+	}
+	case AGENCYMAP_LOC_LSOA:
+		p = mcol(f, AGENCYMAP_LSOA, &len, &idx);
+		if (len && !lsoa_code_ok(p, len)) {
+			reject(f, f->row_line, field_col(f, idx), 0,
+			       "LSOA code '%.20s' is not a letter and 8 digits", p);
+			return;
+		}
+		if (len) {
+			lsoa = dict_get(d->lsoa, p, len);
+			if (!lsoa) /* a code no police file has named yet: its name is unknown */
+				lsoa = intern_lsoa(f, p, len, "", 0);
+		}
+		break;
+	case AGENCYMAP_LOC_UNIT:
+		p = mcol(f, AGENCYMAP_UNIT, &len, &idx);
+		unit = len ? dict_get(a->units, p, len) : 0;
+		if (len && !unit) {
+			reject(f, f->row_line, field_col(f, idx), 0, "unit '%.40s' is not in layer '%s'",
+			       p, a->map->unit_layer);
+			return;
+		}
+		break;
+	}
+	uint32_t fp_line;
+	const char *id = mcol(f, AGENCYMAP_ID, &len, &idx);
+
+	if (id && len) {
+		fp_line = seen_add(f, dict_hash(id, len), f->row_line);
+		if (fp_line) {
+			reject(f, f->row_line, field_col(f, idx), 1, "duplicate id '%.40s' (first at line %u)",
+			       id, fp_line);
+			return;
+		}
+	}
+	if (VEC_PUSH(f->b->events, e)) {
+		f->oom = 1;
+		return;
+	}
+	e->line = f->row_line;
+	e->month = month;
+	e->source = intern_name(f, DIM_SOURCE, d->source, &f->c_source, a->source, strlen(a->source));
+	p = mcol(f, AGENCYMAP_CATEGORY, &len, &idx);
+	e->category = intern_name(f, DIM_CATEGORY, d->category, &f->c_cat, p, len);
+	e->location = (has || lsoa) ? locate(f, lsoa, has, lon, lat, "", 0) : 0;
+	e->flags = has ? 0 : EVENT_F_UNLOCATED;
+	e->unit = unit;
+	e->layer = unit ? a->layer_id : 0;
+	if (id && len) {
+		e->id_kind = 2;
+		e->text_id = astr(f->b, id, len, &f->oom);
+	}
+	f->st.rows_loaded++;
+	track(f, e->source, month);
+}
+
 /* Case-insensitive, trimmed comparison of the row with a header. */
 static int header_is(const struct pfile *f, const char *const *h, int n)
 {
@@ -1031,8 +1167,8 @@ static void on_row(struct pfile *f)
 			f->kind = KIND_OUTCOMES;
 		else if (header_is(f, HDR_STOP, 15))
 			f->kind = KIND_STOP;
-		else if (f->run->map)
-			f->kind = ingest_agency_header(f->run, f, f->nf);
+		else if (f->run->agency)
+			f->kind = agency_header(f);
 		if (!f->kind) {
 			char got[160];
 			size_t n = 0;
@@ -1051,7 +1187,7 @@ static void on_row(struct pfile *f)
 				       "%s:%u:1: unknown header (%d columns: '%.100s'): not a police.uk"
 				       " street, outcomes or stop-and-search file%s; file skipped",
 				       f->in->name, f->row_line, f->nf, got,
-				       f->run->map ? ", nor the mapped columns" : "");
+				       f->run->agency ? ", nor the mapped columns" : "");
 			f->fatal = 1;
 		}
 		return;
@@ -1064,7 +1200,7 @@ static void on_row(struct pfile *f)
 	int want = KIND_FIELDS[f->kind <= KIND_STOP ? f->kind : 0];
 
 	if (f->kind == KIND_AGENCY)
-		want = ingest_agency_nfields(f->run);
+		want = (int)f->run->agency->map->header_fields;
 	if (f->nf != want) {
 		uint32_t col = f->nf > want ? field_col(f, want) : field_col(f, f->nf - 1) +
 			       (uint32_t)f->flen[f->nf - 1];
@@ -1082,7 +1218,7 @@ static void on_row(struct pfile *f)
 	case KIND_STREET: row_street(f); break;
 	case KIND_OUTCOMES: row_outcome(f); break;
 	case KIND_STOP: row_stop(f); break;
-	case KIND_AGENCY: ingest_agency_row(f->run, f); break;
+	case KIND_AGENCY: row_agency(f); break;
 	default: break;
 	}
 }

@@ -45,8 +45,7 @@ struct ingest_run {
 	struct dims dims;             /* dictionaries (written by the parser thread) */
 	uint32_t saved_next[7];       /* dims.next at the last commit, for undo */
 	struct progress *progress;    /* progress bar, or NULL */
-	struct agencymap *map;        /* agency column map, or NULL */
-	void *agency;                 /* agency import state (ingest_agency.c) */
+	struct agency *agency;        /* agency import state, or NULL (police files) */
 	const char *source_name;      /* source recorded on imports */
 	int any_rejects;              /* some rows were rejected or duplicate */
 	int dims_dirty;               /* a dictionary could not be undone: reload */
@@ -69,10 +68,13 @@ int ingest_name_partition(const char *name, int32_t month, char *out, size_t cap
 int ingest_agency_open(struct ingest_run *run, struct mb_error *err);
 void ingest_agency_close(struct ingest_run *run);
 
-/* Agency (mapped) files: recognise the header (return KIND_AGENCY or 0),
- * the expected field count, and load one row. See ingest_agency.c. */
-int ingest_agency_header(struct ingest_run *run, struct pfile *f, int nf);
-int ingest_agency_nfields(const struct ingest_run *run);
-void ingest_agency_row(struct ingest_run *run, struct pfile *f);
+/* What an agency import needs besides the rows (ingest_agency.c). */
+struct agency {
+	struct agencymap *map;  /* the column map */
+	struct geo_bng *bng;    /* BNG -> WGS84 transformation, when the map uses it */
+	struct dict *units;     /* unit code -> id, when the map names a layer's units */
+	uint32_t layer_id;      /* that layer */
+	const char *source;     /* agency name recorded on events */
+};
 
 #endif

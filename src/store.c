@@ -478,7 +478,7 @@ int store_import_create(struct store *s, const char *path, const char *format,
 /* Statements of the bulk writer, prepared once per connection. */
 enum ins {
 	INS_SOURCE, INS_CATEGORY, INS_OUTCOME, INS_LSOA, INS_LSOA_NAME, INS_STREET, INS_LOCATION,
-	INS_EVENT, INS_REJECT, INS_OUTCOME_ROW, INS_STOP
+	INS_EVENT, INS_REJECT, INS_OUTCOME_ROW, INS_STOP, INS_EVENT_UNIT
 };
 
 static const char *const INS_SQL[] = {
@@ -499,6 +499,7 @@ static const char *const INS_SQL[] = {
 	" lat, lon, gender, age_range, self_ethnicity, officer_ethnicity, legislation, object,"
 	" outcome, outcome_linked, removal) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
 	" ?, ?)",
+	"INSERT INTO event_unit(event_id, layer_id, unit_id) VALUES(?, ?, ?)",
 };
 
 /* Return the prepared statement i, preparing it on first use; NULL on error. */
@@ -590,6 +591,17 @@ int store_batch_write(struct store *s, int64_t import_id, const struct batch *b,
 		if (!s->first_event)
 			s->first_event = id;
 		s->last_event = id;
+		if (e->unit) {
+			sqlite3_stmt *eu = ins(s, INS_EVENT_UNIT, err);
+
+			if (!eu)
+				return -MB_EDB;
+			sqlite3_bind_int64(eu, 1, id);
+			sqlite3_bind_int64(eu, 2, e->layer);
+			sqlite3_bind_int64(eu, 3, e->unit);
+			if ((r = step_reset(s, eu, err)))
+				return r;
+		}
 	}
 	if (b->rejects.n && !(st = ins(s, INS_REJECT, err)))
 		return -MB_EDB;
@@ -828,4 +840,34 @@ int store_partition_claim(struct store *s, enum part_kind kind, const char *key,
 	r = sqlite3_step(st) == SQLITE_DONE ? 0 : store_db_err(s, err, "recording the partition");
 	sqlite3_finalize(st);
 	return r;
+}
+
+int store_layer_units(struct store *s, const char *layer, struct dict *d, uint32_t *layer_id,
+		      struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	*layer_id = 0;
+	if ((r = store_prepare(s, &st, "SELECT id FROM layer WHERE name = ?", err)))
+		return r;
+	sqlite3_bind_text(st, 1, layer, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*layer_id = (uint32_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (!*layer_id)
+		return mb_err(err, MB_ENOTFOUND,
+			      "layer '%s' is not loaded (load it first with 'microbeat areas')", layer);
+	if ((r = store_prepare(s, &st, "SELECT id, code FROM unit WHERE layer_id = ?", err)))
+		return r;
+	sqlite3_bind_int64(st, 1, *layer_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (dict_put(d, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
+			     (uint32_t)sqlite3_column_int64(st, 0))) {
+			sqlite3_finalize(st);
+			return mb_err(err, MB_ENOMEM, "out of memory");
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : store_db_err(s, err, "loading units");
 }

@@ -50,6 +50,8 @@ struct rec_event {
 	uint8_t id_kind;     /* 0 = no id, 1 = 32-byte crime id, 2 = text id */
 	uint8_t crime_id[32]; /* Crime ID (binary) when id_kind == 1 */
 	const char *text_id; /* agency id text when id_kind == 2 */
+	uint32_t unit;       /* unit id given by the row (agency maps), 0 = none */
+	uint32_t layer;      /* layer of unit */
 };
 
 #define EVENT_F_UNLOCATED 1u /* no coordinates ("No location") */

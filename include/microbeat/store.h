@@ -101,6 +101,11 @@ int store_partition_claim(struct store *s, enum part_kind kind, const char *key,
 int store_import_month_add(struct store *s, int64_t import_id, uint32_t source, int32_t month,
 			   int64_t rows, struct mb_error *err);
 
+/* Fill d (from dict_new()) with unit code -> unit id for layer name; *layer_id
+ * = the layer's id. MB_ENOTFOUND when the layer is not loaded. */
+int store_layer_units(struct store *s, const char *layer, struct dict *d, uint32_t *layer_id,
+		      struct mb_error *err);
+
 /* --- reading (info, rejects) --- */
 
 /* Print the store summary (imports, coverage grid with gaps, unlocated
