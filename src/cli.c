@@ -17,6 +17,13 @@ static const struct cli_command COMMANDS[] = {
 	  "  file is the complete set for its (force, month): a newer release replaces it.\n"
 	  "  --map MAP.ini loads another agency's CSV through a column map (see the man page).\n"
 	  "  --max-errors N prints at most N rejected rows per file (default 10).\n" },
+	{ "streets", cmd_streets, "load a street gazetteer: the universe of micro-beats",
+	  "usage: microbeat [--db FILE] streets GAZETTEER.csv\n"
+	  "  CSV columns (by header name): street_name (or street, name), longitude, latitude,\n"
+	  "  lsoa_code (either census vintage), lsoa_name, area_code (or area). Each street is\n"
+	  "  keyed like crime snap points (normalised name + LSOA code); without an LSOA\n"
+	  "  column it joins the nearest same-named street seen in crime data within 1 km.\n"
+	  "  Loading a gazetteer replaces the previous one.\n" },
 	{ "info", cmd_info, "what the store holds: imports, coverage and gaps, rejects",
 	  "usage: microbeat [--db FILE] info\n"
 	  "  Imports with their counts, events per force x month with gaps named,\n"

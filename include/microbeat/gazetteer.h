@@ -1,0 +1,54 @@
+/*
+ * gazetteer — the street universe: every street of an area, crime-free ones too.
+ *
+ * gazetteer_read() parses a CSV with a street-name column and optional
+ * longitude/latitude, LSOA code (either vintage), LSOA name and area code;
+ * store_gazetteer_load() assigns each row to a micro-beat key (normalised
+ * name + LSOA code) and marks those streets as the gazetteer universe.
+ */
+#ifndef MICROBEAT_GAZETTEER_H
+#define MICROBEAT_GAZETTEER_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "microbeat/common.h"
+
+struct store;
+
+/* One gazetteer street. Strings are owned by the gazetteer. */
+struct gaz_row {
+	char *name;      /* street name as given */
+	char *lsoa;      /* LSOA code, or NULL */
+	char *lsoa_name; /* LSOA name, or NULL */
+	char *area;      /* area code, or NULL */
+	double lon, lat; /* point (NaN when absent) */
+};
+
+/* A read gazetteer. */
+struct gazetteer {
+	struct gaz_row *rows; /* the streets */
+	size_t n, cap;        /* used / capacity */
+	int has_lsoa;         /* the file has an LSOA code column */
+	long skipped;         /* rows without a name (reported) */
+};
+
+/* Read path into g (problems with single rows go to msg). Release with gazetteer_release. */
+int gazetteer_read(const char *path, struct gazetteer *g, FILE *msg, struct mb_error *err);
+void gazetteer_release(struct gazetteer *g);
+
+/* What loading did. */
+struct gaz_stats {
+	long rows;       /* gazetteer rows */
+	long matched;    /* rows matching a street seen in crime data */
+	long added;      /* crime-free streets added to the universe */
+	long merged;     /* rows that repeat a key already in the gazetteer */
+};
+
+/* Replace the store's gazetteer with g, in one transaction. Without an LSOA
+ * column a row joins the nearest observed street of the same name within
+ * 1 km, else stands alone. */
+int store_gazetteer_load(struct store *s, const struct gazetteer *g, struct gaz_stats *st,
+			 struct mb_error *err);
+
+#endif

@@ -1,0 +1,30 @@
+/* cmd_streets — 'microbeat streets FILE': load the street gazetteer (the universe N). */
+#include "microbeat/cli.h"
+#include "microbeat/gazetteer.h"
+#include "microbeat/store.h"
+
+int cmd_streets(struct cli *c, int argc, char **argv, struct mb_error *err)
+{
+	struct gazetteer g;
+	struct gaz_stats gs;
+	struct store *s = NULL;
+	int r;
+
+	if (argc != 2)
+		return mb_err(err, MB_EUSAGE, "streets: give exactly one gazetteer CSV");
+	if ((r = gazetteer_read(argv[1], &g, c->msg, err)))
+		return r;
+	if ((r = store_open(c->db_path, 0, &s, err)) == 0 &&
+	    (r = store_gazetteer_load(s, &g, &gs, err)) == 0 && !c->quiet)
+		fprintf(c->out,
+			"%s: %ld streets: %ld match streets seen in crime data, %ld crime-free added,"
+			" %ld repeat a key (same name in the same LSOA)%s\n",
+			argv[1], gs.rows, gs.matched, gs.added, gs.merged,
+			g.has_lsoa ? "" : "; no LSOA column: matched by name within 1 km");
+	if (!r && g.skipped)
+		fprintf(c->msg, "microbeat: %s: %ld rows without a street name skipped\n", argv[1],
+			g.skipped);
+	store_close(s);
+	gazetteer_release(&g);
+	return r;
+}
