@@ -346,3 +346,24 @@ cleanup:
 		return r;
 	return data || run.any_rejects ? -MB_EDATA : 0;
 }
+
+int ingest_stream(struct store *s, FILE *fp, const char *name, const struct ingest_opts *o,
+		  struct ingest_summary *sum, struct mb_error *err)
+{
+	struct ingest_run run = { .s = s, .o = o, .sum = sum };
+	struct input in = { .fp = fp, .name = name };
+	int r;
+
+	memset(sum, 0, sizeof(*sum));
+	run.source_name = o->source_name;
+	if ((r = ingest_agency_open(&run, err)) || (r = store_dims_load(s, &run.dims, err)))
+		goto cleanup;
+	dims_commit(&run);
+	r = ingest_one(&run, &in, name, err);
+	if (!r && run.any_rejects)
+		r = -MB_EDATA;
+cleanup:
+	store_dims_release(&run.dims);
+	ingest_agency_close(&run);
+	return r;
+}

@@ -42,6 +42,11 @@ struct ingest_summary {
 int ingest_paths(struct store *s, const char *const *paths, int n, const struct ingest_opts *o,
 		 struct ingest_summary *sum, struct mb_error *err);
 
+/* Import one already-open stream (a file, a pipe, fmemopen() for fuzzing)
+ * named name in messages; same rules and results as ingest_paths. */
+int ingest_stream(struct store *s, FILE *fp, const char *name, const struct ingest_opts *o,
+		  struct ingest_summary *sum, struct mb_error *err);
+
 /* Normalise a snap-point name for street identity: drop a leading
  * "On or near " (any case), trim, collapse white space, upper-case ASCII.
  * Writes at most cap - 1 bytes and a NUL into out; returns the length. */
