@@ -358,3 +358,22 @@ int store_rejects(struct store *s, int64_t import_id, FILE *f, struct mb_error *
 		return store_db_err(s, err, "rejects");
 	return 0;
 }
+
+int store_month_range(struct store *s, int32_t *lo, int32_t *hi, struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	*lo = *hi = -1;
+	if ((r = store_prepare(s, &st,
+			       "SELECT min(m.month), max(m.month) FROM import_month m JOIN import i"
+			       " ON i.id = m.import_id WHERE i.replaced_by IS NULL",
+			       err)))
+		return r;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*lo = sqlite3_column_int(st, 0);
+		*hi = sqlite3_column_int(st, 1);
+	}
+	sqlite3_finalize(st);
+	return 0;
+}

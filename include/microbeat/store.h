@@ -106,6 +106,9 @@ int store_import_month_add(struct store *s, int64_t import_id, uint32_t source, 
 int store_layer_units(struct store *s, const char *layer, struct dict *d, uint32_t *layer_id,
 		      struct mb_error *err);
 
+/* First and last month holding events (-1, -1 when none). */
+int store_month_range(struct store *s, int32_t *lo, int32_t *hi, struct mb_error *err);
+
 /* --- reading (info, rejects) --- */
 
 /* Print the store summary (imports, coverage grid with gaps, unlocated

@@ -1,0 +1,210 @@
+/* select — period, area and type selectors shared by the analysis commands. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "microbeat/select.h"
+#include "microbeat/store.h"
+
+void select_init(struct selection *sel)
+{
+	memset(sel, 0, sizeof(*sel));
+	sel->from = sel->to = -1;
+}
+
+void select_release(struct selection *sel)
+{
+	for (size_t i = 0; i < sel->ntypes; i++)
+		free(sel->types[i]);
+	for (size_t i = 0; i < sel->nexclude; i++)
+		free(sel->exclude[i]);
+	select_init(sel);
+}
+
+/* Split a comma-separated list into owned, trimmed entries. */
+static int split_list(const char *arg, char **out, size_t *n, size_t cap, struct mb_error *err)
+{
+	const char *p = arg;
+
+	while (*p) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+
+		while (len && (*p == ' ' || *p == '\t')) {
+			p++;
+			len--;
+		}
+		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len) {
+			if (*n >= cap)
+				return mb_err(err, MB_EUSAGE, "too many types (at most %zu)", cap);
+			out[*n] = strndup(p, len);
+			if (!out[*n])
+				return mb_err(err, MB_ENOMEM, "out of memory");
+			(*n)++;
+		}
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	return 0;
+}
+
+/* Parse a 4-digit year 2000..2099. */
+static int parse_year(const char *arg, int *y)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || *end || v < 2000 || v > 2099)
+		return -1;
+	*y = (int)v;
+	return 0;
+}
+
+int mb_data_path(const char *name, char *out, size_t cap, struct mb_error *err)
+{
+	const char *env = getenv("MB_DATA");
+	char exe[4096];
+	ssize_t n;
+
+	if (env && *env) {
+		snprintf(out, cap, "%s/%s", env, name);
+		if (access(out, R_OK) == 0)
+			return 0;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+
+		if (slash)
+			*slash = '\0';
+		snprintf(out, cap, "%s/datasets/%s", exe, name);
+		if (access(out, R_OK) == 0)
+			return 0;
+		snprintf(out, cap, "%s/../share/microbeat/datasets/%s", exe, name);
+		if (access(out, R_OK) == 0)
+			return 0;
+	}
+	return mb_err(err, MB_ENOTFOUND, "data file '%s' not found (set MB_DATA to its folder)",
+		      name);
+}
+
+/* Add the crime types of theme name from datasets/themes.csv. */
+static int load_theme(struct selection *sel, const char *name, struct mb_error *err)
+{
+	char path[4096], line[512];
+	FILE *f;
+	int r, found = 0;
+
+	if ((r = mb_data_path("themes.csv", path, sizeof(path), err)))
+		return r;
+	f = fopen(path, "r");
+	if (!f)
+		return mb_err(err, MB_EIO, "cannot open '%s': %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		char *comma = strchr(line, ',');
+
+		if (!comma)
+			continue;
+		*comma = '\0';
+		if (strcasecmp(line, name) != 0)
+			continue;
+		const char *type = comma + 1;
+
+		if (*type == '"') {
+			type++;
+			char *q = strrchr(type, '"');
+
+			if (q)
+				*q = '\0';
+		}
+		if ((r = split_list(type, sel->types, &sel->ntypes, 64, err))) {
+			fclose(f);
+			return r;
+		}
+		found = 1;
+	}
+	fclose(f);
+	if (!found)
+		return mb_err(err, MB_ENOTFOUND, "theme '%s' is not in %s", name, path);
+	snprintf(sel->theme, sizeof(sel->theme), "%s", name);
+	return 0;
+}
+
+int select_option(struct selection *sel, int code, const char *arg, struct mb_error *err)
+{
+	int32_t m;
+	int y;
+
+	switch (code) {
+	case SEL_FROM:
+	case SEL_TO:
+		if (month_parse(arg, strlen(arg), &m))
+			return mb_err(err, MB_EUSAGE, "--%s wants YYYY-MM, not '%s'",
+				      code == SEL_FROM ? "from" : "to", arg);
+		if (code == SEL_FROM)
+			sel->from = m;
+		else
+			sel->to = m;
+		sel->period_given = 1;
+		return 0;
+	case SEL_FY:
+		if (parse_year(arg, &y))
+			return mb_err(err, MB_EUSAGE, "--fy wants a year such as 2024, not '%s'", arg);
+		sel->from = (y - 2000) * 12 + 3; /* April */
+		sel->to = sel->from + 11;         /* March of the next year */
+		sel->period_given = 2;
+		snprintf(sel->period_label, sizeof(sel->period_label), "FY %d/%02d", y, (y + 1) % 100);
+		return 0;
+	case SEL_YEAR:
+		if (parse_year(arg, &y))
+			return mb_err(err, MB_EUSAGE, "--year wants a year such as 2024, not '%s'", arg);
+		sel->from = (y - 2000) * 12;
+		sel->to = sel->from + 11;
+		sel->period_given = 2;
+		snprintf(sel->period_label, sizeof(sel->period_label), "%d", y);
+		return 0;
+	case SEL_AREA: sel->area = arg; return 0;
+	case SEL_LAYER: sel->layer = arg; return 0;
+	case SEL_TYPES: return split_list(arg, sel->types, &sel->ntypes, 64, err);
+	case SEL_EXCLUDE: return split_list(arg, sel->exclude, &sel->nexclude, 64, err);
+	case SEL_THEME: return load_theme(sel, arg, err);
+	default: return mb_err(err, MB_EUSAGE, "unknown selector");
+	}
+}
+
+int select_finish(struct selection *sel, struct store *s, struct mb_error *err)
+{
+	int32_t lo, hi;
+	int r;
+
+	if (sel->from < 0 || sel->to < 0) {
+		if ((r = store_month_range(s, &lo, &hi, err)))
+			return r;
+		if (hi < 0)
+			return mb_err(err, MB_ENOTFOUND, "the store holds no events: import some first");
+		if (sel->to < 0)
+			sel->to = sel->from >= 0 && sel->from > hi ? sel->from : hi;
+		if (sel->from < 0)
+			sel->from = sel->to - 11;
+	}
+	if (sel->from > sel->to)
+		return mb_err(err, MB_EUSAGE, "the period is empty: --from is after --to");
+	if (!sel->period_label[0] || sel->period_given != 2) {
+		char a[8], b[8];
+
+		month_format(sel->from, a);
+		month_format(sel->to, b);
+		snprintf(sel->period_label, sizeof(sel->period_label), "%s..%s", a, b);
+	}
+	return 0;
+}
