@@ -502,6 +502,15 @@ static int utf8_ok(const unsigned char *p, size_t n)
 {
 	size_t i = 0;
 
+	/* fast path: 8 ASCII bytes at a time (almost every field) */
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, p + i, 8);
+		if (w & 0x8080808080808080ULL)
+			break;
+	}
+
 	while (i < n) {
 		unsigned c = p[i];
 
@@ -541,13 +550,38 @@ static int utf8_ok(const unsigned char *p, size_t n)
 	return 1;
 }
 
-/* Parse a decimal coordinate; 0 or -1. */
+/* Parse a decimal coordinate; 0 or -1. Plain decimals ("-0.402352") take a
+ * fast exact path: an integer of at most 15 digits divided by a power of ten
+ * is correctly rounded, as strtod's result is; anything else goes to strtod. */
 static int parse_double(const char *p, size_t n, double *v)
 {
+	static const double POW10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+					1e11, 1e12, 1e13, 1e14, 1e15 };
 	char *end;
+	size_t i = 0, digits = 0, frac = 0;
+	int64_t m = 0, dot = 0;
 
 	if (n == 0 || n > 40)
 		return -1;
+	if (p[0] == '-' || p[0] == '+')
+		i = 1;
+	for (; i < n; i++) {
+		if (p[i] >= '0' && p[i] <= '9') {
+			m = m * 10 + (p[i] - '0');
+			digits++;
+			frac += dot != 0;
+		} else if (p[i] == '.' && !dot) {
+			dot = 1;
+		} else {
+			break;
+		}
+	}
+	if (i == n && digits && digits <= 15) {
+		*v = (double)m / POW10[frac];
+		if (p[0] == '-')
+			*v = -*v;
+		return 0;
+	}
 	errno = 0;
 	*v = strtod(p, &end);
 	if (end != p + n || errno || !isfinite(*v))
