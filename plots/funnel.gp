@@ -1,0 +1,58 @@
+# microbeat chart: funnel plot of unit rates against population.
+#
+# Data (written by microbeat, beside this script; NAME = this file's name
+# without .gp):
+#   NAME.dat          population rate outlier "unit label"   (outlier 0 inside, 1 beyond 95%, 2 beyond 99.8%)
+#   NAME-limits.dat   population lo95 hi95 lo998 hi998
+#   NAME-meta.dat     "title" "y label" district_rate n
+# Restyle freely and run `gnuplot NAME.gp` in this folder (for SVG:
+# gnuplot -e "fmt='svg'" NAME.gp).
+#
+# SAFETY RULE: never paste names or other text from the data into this file.
+# gnuplot runs back-quoted text and system() as shell commands; text belongs
+# in the data files, read with strcol(), columnheader or xticlabels().
+
+if (!exists("fmt")) fmt = "png"
+name = (strlen(ARG0) > 3 && ARG0[strlen(ARG0)-2:] eq ".gp") ? ARG0[1:strlen(ARG0)-3] : "funnel"
+if (fmt eq "svg") {
+	set terminal svg size 1000,600 font "Sans,13" noenhanced background "white"
+} else {
+	if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) {
+		set terminal pngcairo size 1000,600 font "Sans,11" noenhanced background "white"
+	} else {
+		set terminal png size 1000,600 noenhanced
+	}
+}
+set output name.".".fmt
+set encoding utf8
+set termoption noenhanced
+set grid lt 1 lc rgb "#dddddd" lw 1
+set border 3 lc rgb "#555555"
+set tics nomirror textcolor rgb "#333333"
+
+chart_title = ""; value_label = "Rate per 1,000 residents"; district = NaN; n = 0
+stats name."-meta.dat" using (chart_title = strcol(1), value_label = strcol(2), \
+	district = column(3), n = int(column(4)), 0) nooutput
+if (strlen(chart_title) == 0) chart_title = "Funnel plot"
+
+pointcolour(o) = o >= 2 ? 0xc0392b : (o >= 1 ? 0xe67e22 : 0x2c7fb8)
+
+set title chart_title noenhanced font ",14"
+set xlabel "Population"
+set ylabel value_label noenhanced
+set format x "%.0f"
+set xrange [0:*]
+set yrange [0:*]
+set key inside right top box lc rgb "#cccccc" opaque spacing 1.3
+set offsets 0, graph 0.05, graph 0.05, 0
+
+plot name."-limits.dat" using 1:5 with lines lw 1.5 lc rgb "#888888" title "99.8% limits", \
+	name."-limits.dat" using 1:4 with lines lw 1.5 lc rgb "#888888" notitle, \
+	name."-limits.dat" using 1:3 with lines dt 2 lw 1.5 lc rgb "#888888" title "95% limits", \
+	name."-limits.dat" using 1:2 with lines dt 2 lw 1.5 lc rgb "#888888" notitle, \
+	district with lines lw 2 lc rgb "#333333" title "District rate", \
+	name.".dat" using 1:2:(pointcolour($3)) with points pt 7 ps 1.3 lc rgb variable notitle, \
+	name.".dat" using 1:2:($3 > 0 ? strcol(4) : "") with labels left offset 1,0 font ",10" notitle, \
+	NaN with points pt 7 ps 1.3 lc rgb "#2c7fb8" title "Within limits", \
+	NaN with points pt 7 ps 1.3 lc rgb "#e67e22" title "Beyond 95%", \
+	NaN with points pt 7 ps 1.3 lc rgb "#c0392b" title "Beyond 99.8%"

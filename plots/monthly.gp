@@ -1,0 +1,72 @@
+# microbeat chart: monthly series with c-chart limits and fitted trend.
+#
+# Data (written by microbeat, beside this script; NAME = this file's name
+# without .gp):
+#   NAME.dat        YYYY-MM count ucl   (a blank line where a month is missing: a gap)
+#   NAME-fit.dat    YYYY-MM trend centre ucl lcl gap   (every month; NaN = none)
+#   NAME-meta.dat   "title" "y label" gaps has_centre has_trend has_limits
+# Restyle freely and run `gnuplot NAME.gp` in this folder (for SVG:
+# gnuplot -e "fmt='svg'" NAME.gp).
+#
+# SAFETY RULE: never paste names or other text from the data into this file.
+# gnuplot runs back-quoted text and system() as shell commands; text belongs
+# in the data files, read with strcol(), columnheader or xticlabels().
+
+if (!exists("fmt")) fmt = "png"
+name = (strlen(ARG0) > 3 && ARG0[strlen(ARG0)-2:] eq ".gp") ? ARG0[1:strlen(ARG0)-3] : "monthly"
+if (fmt eq "svg") {
+	set terminal svg size 1000,600 font "Sans,13" noenhanced background "white"
+} else {
+	if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) {
+		set terminal pngcairo size 1000,600 font "Sans,11" noenhanced background "white"
+	} else {
+		set terminal png size 1000,600 noenhanced
+	}
+}
+set output name.".".fmt
+set encoding utf8
+set termoption noenhanced
+set grid lt 1 lc rgb "#dddddd" lw 1
+set border 3 lc rgb "#555555"
+set tics nomirror textcolor rgb "#333333"
+
+chart_title = ""; value_label = "Crimes per month"
+gaps = 0; has_centre = 0; has_trend = 0; has_limits = 0
+stats name."-meta.dat" using (chart_title = strcol(1), value_label = strcol(2), \
+	gaps = int(column(3)), has_centre = int(column(4)), has_trend = int(column(5)), \
+	has_limits = int(column(6)), 0) nooutput
+if (strlen(chart_title) == 0) chart_title = "Monthly ".value_label
+
+# Highest value drawn, to size the grey bars that mark missing months.
+stats name."-fit.dat" using 4 nooutput prefix "L"
+stats name.".dat" using 2 nooutput prefix "C"
+top = C_max
+if (has_limits && L_max > top) top = L_max
+top = top * 1.08
+
+set title chart_title noenhanced font ",14"
+set ylabel value_label noenhanced
+set xdata time
+set timefmt "%Y-%m"
+set format x "%b\n%Y"
+set xtics out
+set yrange [0:top]
+set offsets 1209600, 1209600, 0, 0
+set key at screen 0.5, screen 0.01 bottom center horizontal maxrows 2 spacing 1.2 width 2
+set bmargin 7.5
+set style fill solid 1.0 noborder
+set autoscale xfix
+
+plot name."-fit.dat" using 1:($6 > 0 ? top : NaN) with impulses lw 10 lc rgb "#eeeeee" \
+		title (gaps > 0 ? "Month not loaded (gap)" : ""), \
+	name."-fit.dat" using 1:3 with lines lw 1.5 lc rgb "#555555" \
+		title (has_centre ? "Centre line (mean)" : ""), \
+	name."-fit.dat" using 1:4 with lines dt 2 lw 1.5 lc rgb "#d62728" \
+		title (has_limits ? "Control limits (mean ± 3√mean)" : ""), \
+	name."-fit.dat" using 1:5 with lines dt 2 lw 1.5 lc rgb "#d62728" notitle, \
+	name."-fit.dat" using 1:2 with lines lw 2 lc rgb "#ff7f0e" \
+		title (has_trend ? "Fitted trend" : ""), \
+	name.".dat" using 1:2 with linespoints pt 7 ps 0.7 lw 2 lc rgb "#2c7fb8" \
+		title "Monthly count", \
+	name.".dat" using 1:($2 > $3 ? $2 : NaN) with points pt 7 ps 1.6 lc rgb "#d62728" \
+		title (has_limits ? "Above the upper limit" : "")

@@ -1,0 +1,1054 @@
+/*
+ * emit — typed tables written as CSV, Markdown, console text and HTML, and
+ * atomic file/folder helpers. See include/microbeat/emit.h and docs/output.md.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "microbeat/emit.h"
+
+/* Shown for a blank cell in Markdown, text and HTML (an en dash). */
+#define BLANK_MARK "\xe2\x80\x93"
+
+/* ---- output with a sticky error -------------------------------------------- */
+
+/* A stream plus a flag set by the first failed write (SQLite's pRc pattern). */
+struct out {
+	FILE *f;  /* destination */
+	int bad;  /* non-zero once a write failed; later writes do nothing */
+};
+
+/* Write the NUL-terminated s unless an error is already set. */
+static void out_s(struct out *o, const char *s)
+{
+	if (!o->bad && fputs(s, o->f) == EOF)
+		o->bad = 1;
+}
+
+/* Write n bytes of s unless an error is already set. */
+static void out_n(struct out *o, const char *s, size_t n)
+{
+	if (!o->bad && n > 0 && fwrite(s, 1, n, o->f) != n)
+		o->bad = 1;
+}
+
+/* Write one byte unless an error is already set. */
+static void out_c(struct out *o, int c)
+{
+	if (!o->bad && putc(c, o->f) == EOF)
+		o->bad = 1;
+}
+
+/* Write n spaces. */
+static void out_pad(struct out *o, size_t n)
+{
+	while (n-- > 0)
+		out_c(o, ' ');
+}
+
+/* Flush and check the stream; return 0 or MB_EIO (as a negative code). */
+static int out_finish(struct out *o, const char *what, struct mb_error *err)
+{
+	if (!o->bad && fflush(o->f) == EOF)
+		o->bad = 1;
+	if (!o->bad && ferror(o->f))
+		o->bad = 1;
+	if (o->bad)
+		return mb_err(err, MB_EIO, "cannot write %s: %s", what,
+			errno ? strerror(errno) : "write error");
+	return 0;
+}
+
+/* ---- UTF-8 ---------------------------------------------------------------- */
+
+long emit_utf8_next(const char *str, size_t n, size_t *len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	unsigned char c = s[0];
+	size_t need;
+	long cp, min;
+
+	*len = 1;
+	if (c < 0x80)
+		return c;
+	if (c >= 0xC2 && c <= 0xDF) {
+		need = 1; cp = c & 0x1F; min = 0x80;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		need = 2; cp = c & 0x0F; min = 0x800;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		need = 3; cp = c & 0x07; min = 0x10000;
+	} else {
+		return -1;
+	}
+	if (n < need + 1)
+		return -1;
+	for (size_t i = 1; i <= need; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return -1;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	/* Overlong forms, UTF-16 surrogates and values past U+10FFFF are invalid. */
+	if (cp < min || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+		return -1;
+	*len = need + 1;
+	return cp;
+}
+
+/* Non-zero for characters the console writer turns into a space: C0/C1
+ * controls, DEL and the Unicode line/paragraph separators. */
+static int is_control(long cp)
+{
+	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029;
+}
+
+/* Non-zero for bidi embedding, override and isolate controls, which could
+ * reorder the rest of a console line; the console writer drops them. */
+static int is_bidi_control(long cp)
+{
+	return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* Display columns of a printable code point: 0 for combining marks and
+ * invisible format characters, 2 for East Asian wide/fullwidth, else 1.
+ * The ranges are the common blocks, not the whole of Unicode's EastAsianWidth. */
+static int cp_width(long cp)
+{
+	static const long zero[][2] = {
+		{0x0300, 0x036F}, {0x0483, 0x0489}, {0x0591, 0x05BD}, {0x0610, 0x061A},
+		{0x064B, 0x065F}, {0x1AB0, 0x1AFF}, {0x1DC0, 0x1DFF}, {0x200B, 0x200F},
+		{0x202A, 0x202E}, {0x2060, 0x2064}, {0x2066, 0x206F}, {0x20D0, 0x20FF},
+		{0xFE00, 0xFE0F}, {0xFE20, 0xFE2F}, {0xFEFF, 0xFEFF},
+	};
+	static const long wide[][2] = {
+		{0x1100, 0x115F}, {0x2E80, 0x303E}, {0x3041, 0x33FF}, {0x3400, 0x4DBF},
+		{0x4E00, 0x9FFF}, {0xA000, 0xA4CF}, {0xAC00, 0xD7A3}, {0xF900, 0xFAFF},
+		{0xFE30, 0xFE4F}, {0xFF00, 0xFF60}, {0xFFE0, 0xFFE6}, {0x1F300, 0x1F64F},
+		{0x1F900, 0x1F9FF}, {0x20000, 0x2FFFD}, {0x30000, 0x3FFFD},
+	};
+
+	for (size_t i = 0; i < sizeof(zero) / sizeof(zero[0]); i++)
+		if (cp >= zero[i][0] && cp <= zero[i][1])
+			return 0;
+	for (size_t i = 0; i < sizeof(wide) / sizeof(wide[0]); i++)
+		if (cp >= wide[i][0] && cp <= wide[i][1])
+			return 2;
+	return 1;
+}
+
+size_t emit_text_width(const char *s)
+{
+	size_t n, w = 0, len;
+
+	if (!s)
+		return 0;
+	n = strlen(s);
+	for (size_t i = 0; i < n; i += len) {
+		long cp = emit_utf8_next(s + i, n - i, &len);
+
+		if (cp < 0 || is_control(cp))
+			w += 1;
+		else
+			w += (size_t)cp_width(cp);
+	}
+	return w;
+}
+
+/* Write s for a console: controls → space, invalid bytes → '?', bidi
+ * controls dropped; the width matches emit_text_width. */
+static void out_text_clean(struct out *o, const char *s)
+{
+	size_t n = strlen(s), len;
+
+	for (size_t i = 0; i < n; i += len) {
+		long cp = emit_utf8_next(s + i, n - i, &len);
+
+		if (cp < 0)
+			out_c(o, '?');
+		else if (is_control(cp))
+			out_c(o, ' ');
+		else if (!is_bidi_control(cp))
+			out_n(o, s + i, len);
+	}
+}
+
+/* ---- tables --------------------------------------------------------------- */
+
+/* Duplicate s (NULL stays NULL); set *fail on allocation failure. */
+static char *dup_or_null(const char *s, int *fail)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = strdup(s);
+	if (!d)
+		*fail = 1;
+	return d;
+}
+
+int table_init(struct table *t, const char *title, const char *const *cols,
+	size_t ncols, struct mb_error *err)
+{
+	int fail = 0;
+
+	memset(t, 0, sizeof(*t));
+	if (ncols == 0 || !cols)
+		return mb_err(err, MB_EUSAGE, "a table needs at least one column");
+	for (size_t c = 0; c < ncols; c++)
+		if (!cols[c])
+			return mb_err(err, MB_EUSAGE, "table column %zu has no name", c);
+	t->cols = calloc(ncols, sizeof(*t->cols));
+	if (!t->cols)
+		goto nomem;
+	t->ncols = ncols;
+	t->title = dup_or_null(title, &fail);
+	for (size_t c = 0; c < ncols; c++)
+		t->cols[c] = dup_or_null(cols[c], &fail);
+	if (fail)
+		goto nomem;
+	return 0;
+nomem:
+	table_release(t);
+	return mb_err(err, MB_ENOMEM, "out of memory building a table");
+}
+
+void table_release(struct table *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; t->cells && i < t->nrows * t->ncols; i++)
+		free(t->cells[i].text);
+	free(t->cells);
+	for (size_t c = 0; t->cols && c < t->ncols; c++)
+		free(t->cols[c]);
+	free(t->cols);
+	free(t->title);
+	memset(t, 0, sizeof(*t));
+}
+
+int table_add_row(struct table *t, size_t *row, struct mb_error *err)
+{
+	if (t->nrows == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		struct table_cell *cells;
+
+		if (cap > SIZE_MAX / t->ncols / sizeof(*cells))
+			return mb_err(err, MB_ENOMEM, "table too large");
+		cells = realloc(t->cells, cap * t->ncols * sizeof(*cells));
+		if (!cells)
+			return mb_err(err, MB_ENOMEM, "out of memory adding a table row");
+		t->cells = cells;
+		t->cap = cap;
+	}
+	memset(&t->cells[t->nrows * t->ncols], 0, t->ncols * sizeof(*t->cells));
+	if (row)
+		*row = t->nrows;
+	t->nrows++;
+	return 0;
+}
+
+/* The cell (row, col) emptied for a new value, or NULL (err set) when out of range. */
+static struct table_cell *cell_reset(struct table *t, size_t row, size_t col,
+	struct mb_error *err)
+{
+	struct table_cell *c;
+
+	if (row >= t->nrows || col >= t->ncols) {
+		mb_err(err, MB_EUSAGE, "table cell (%zu, %zu) out of range", row, col);
+		return NULL;
+	}
+	c = &t->cells[row * t->ncols + col];
+	free(c->text);
+	memset(c, 0, sizeof(*c));
+	return c;
+}
+
+int table_set_text(struct table *t, size_t row, size_t col, const char *s,
+	struct mb_error *err)
+{
+	struct table_cell *c = cell_reset(t, row, col, err);
+
+	if (!c)
+		return -MB_EUSAGE;
+	if (!s)
+		return 0;
+	c->text = strdup(s);
+	if (!c->text)
+		return mb_err(err, MB_ENOMEM, "out of memory setting a table cell");
+	c->kind = TABLE_TEXT;
+	return 0;
+}
+
+int table_set_int(struct table *t, size_t row, size_t col, int64_t v,
+	struct mb_error *err)
+{
+	struct table_cell *c = cell_reset(t, row, col, err);
+
+	if (!c)
+		return -MB_EUSAGE;
+	c->kind = TABLE_INT;
+	c->i = v;
+	return 0;
+}
+
+int table_set_double(struct table *t, size_t row, size_t col, double v, int prec,
+	struct mb_error *err)
+{
+	struct table_cell *c = cell_reset(t, row, col, err);
+
+	if (!c)
+		return -MB_EUSAGE;
+	c->kind = TABLE_DOUBLE;
+	c->d = v;
+	c->prec = prec < 0 ? 0 : prec > 17 ? 17 : prec;
+	return 0;
+}
+
+int table_set_blank(struct table *t, size_t row, size_t col, struct mb_error *err)
+{
+	return cell_reset(t, row, col, err) ? 0 : -MB_EUSAGE;
+}
+
+/* Format a numeric cell into buf and return it; return NULL for a blank cell
+ * (including non-finite doubles) and the cell's own text for a text cell.
+ * A negative zero such as "-0.0" is written without its sign. */
+static const char *cell_str(const struct table_cell *c, char *buf, size_t size)
+{
+	switch (c->kind) {
+	case TABLE_TEXT:
+		return c->text;
+	case TABLE_INT:
+		snprintf(buf, size, "%" PRId64, c->i);
+		return buf;
+	case TABLE_DOUBLE:
+		if (!isfinite(c->d))
+			return NULL;
+		snprintf(buf, size, "%.*f", c->prec, c->d);
+		if (buf[0] == '-' && strspn(buf + 1, "0.") == strlen(buf + 1))
+			memmove(buf, buf + 1, strlen(buf));
+		return buf;
+	default:
+		return NULL;
+	}
+}
+
+/* Non-zero when cell c is written as a number. */
+static int cell_numeric(const struct table_cell *c)
+{
+	return c->kind == TABLE_INT || (c->kind == TABLE_DOUBLE && isfinite(c->d));
+}
+
+/* Non-zero when column col holds at least one number and no text. */
+static int col_numeric(const struct table *t, size_t col)
+{
+	int any = 0;
+
+	for (size_t r = 0; r < t->nrows; r++) {
+		const struct table_cell *c = &t->cells[r * t->ncols + col];
+
+		if (c->kind == TABLE_TEXT)
+			return 0;
+		if (cell_numeric(c))
+			any = 1;
+	}
+	return any;
+}
+
+/* Size of the buffer a formatted number needs ("%.17f" of 1e308 is ~330 bytes). */
+#define NUM_BUF 400
+
+/* ---- CSV ------------------------------------------------------------------- */
+
+int emit_csv_formula_like(const char *s)
+{
+	static const char *const wide[] = {
+		"\xef\xbc\x9d", /* U+FF1D FULLWIDTH EQUALS SIGN */
+		"\xef\xbc\x8b", /* U+FF0B FULLWIDTH PLUS SIGN */
+		"\xef\xbc\x8d", /* U+FF0D FULLWIDTH HYPHEN-MINUS */
+		"\xef\xbc\xa0", /* U+FF20 FULLWIDTH COMMERCIAL AT */
+	};
+
+	if (!s || !s[0])
+		return 0;
+	/* OWASP "CSV injection": cells starting with these are run as formulas
+	 * (or DDE commands) by Excel, LibreOffice and Google Sheets. */
+	if (strchr("=+-@\t\r\n", s[0]))
+		return 1;
+	for (size_t i = 0; i < sizeof(wide) / sizeof(wide[0]); i++)
+		if (strncmp(s, wide[i], 3) == 0)
+			return 1;
+	return 0;
+}
+
+/* Write s as a CSV field; neutralise only when text is set (numbers are
+ * written as they are). */
+static void out_csv_field(struct out *o, const char *s, int text)
+{
+	int neutral, quote;
+
+	if (!s)
+		return;
+	neutral = text && emit_csv_formula_like(s);
+	quote = strpbrk(s, ",\"\r\n") != NULL;
+	if (quote)
+		out_c(o, '"');
+	if (neutral)
+		out_c(o, '\'');
+	for (const char *p = s; *p; p++) {
+		if (*p == '"')
+			out_c(o, '"');
+		out_c(o, *p);
+	}
+	if (quote)
+		out_c(o, '"');
+}
+
+int emit_csv_field(const char *s, FILE *f, struct mb_error *err)
+{
+	struct out o = { f, 0 };
+
+	out_csv_field(&o, s, 1);
+	if (o.bad)
+		return mb_err(err, MB_EIO, "cannot write csv field: %s", strerror(errno));
+	return 0;
+}
+
+int table_write_csv(const struct table *t, FILE *f, struct mb_error *err)
+{
+	struct out o = { f, 0 };
+	char buf[NUM_BUF];
+
+	errno = 0;
+	for (size_t c = 0; c < t->ncols; c++) {
+		if (c)
+			out_c(&o, ',');
+		out_csv_field(&o, t->cols[c], 1);
+	}
+	out_c(&o, '\n');
+	for (size_t r = 0; r < t->nrows && !o.bad; r++) {
+		for (size_t c = 0; c < t->ncols; c++) {
+			const struct table_cell *cell = &t->cells[r * t->ncols + c];
+
+			if (c)
+				out_c(&o, ',');
+			out_csv_field(&o, cell_str(cell, buf, sizeof(buf)),
+				cell->kind == TABLE_TEXT);
+		}
+		out_c(&o, '\n');
+	}
+	return out_finish(&o, "csv table", err);
+}
+
+/* ---- Markdown -------------------------------------------------------------- */
+
+/* Write s as Markdown inline text: CommonMark backslash escapes for the
+ * characters that could start markup, a table break or raw HTML; line breaks
+ * and tabs become spaces. */
+static void out_md_text(struct out *o, const char *s)
+{
+	for (const char *p = s; *p; p++) {
+		if (*p == '\r' || *p == '\n' || *p == '\t') {
+			out_c(o, ' ');
+			continue;
+		}
+		if (strchr("\\|<>`*_[]~&", *p))
+			out_c(o, '\\');
+		out_c(o, *p);
+	}
+}
+
+int table_write_md(const struct table *t, FILE *f, struct mb_error *err)
+{
+	struct out o = { f, 0 };
+	char buf[NUM_BUF];
+
+	errno = 0;
+	if (t->title) {
+		out_s(&o, "**");
+		out_md_text(&o, t->title);
+		out_s(&o, "**\n\n");
+	}
+	out_c(&o, '|');
+	for (size_t c = 0; c < t->ncols; c++) {
+		out_c(&o, ' ');
+		out_md_text(&o, t->cols[c]);
+		out_s(&o, " |");
+	}
+	out_s(&o, "\n|");
+	for (size_t c = 0; c < t->ncols; c++)
+		out_s(&o, col_numeric(t, c) ? " ---: |" : " --- |");
+	out_c(&o, '\n');
+	for (size_t r = 0; r < t->nrows && !o.bad; r++) {
+		out_c(&o, '|');
+		for (size_t c = 0; c < t->ncols; c++) {
+			const char *s = cell_str(&t->cells[r * t->ncols + c], buf, sizeof(buf));
+
+			out_c(&o, ' ');
+			out_md_text(&o, s ? s : BLANK_MARK);
+			out_s(&o, " |");
+		}
+		out_c(&o, '\n');
+	}
+	return out_finish(&o, "markdown table", err);
+}
+
+/* ---- console text ---------------------------------------------------------- */
+
+int table_write_text(const struct table *t, FILE *f, struct mb_error *err)
+{
+	struct out o = { f, 0 };
+	char buf[NUM_BUF];
+	size_t *w = NULL;
+	int *num = NULL;
+	int rc = 0;
+
+	errno = 0;
+	w = calloc(t->ncols, sizeof(*w));
+	num = calloc(t->ncols, sizeof(*num));
+	if (!w || !num) {
+		rc = mb_err(err, MB_ENOMEM, "out of memory writing a table");
+		goto cleanup;
+	}
+	for (size_t c = 0; c < t->ncols; c++) {
+		w[c] = emit_text_width(t->cols[c]);
+		num[c] = col_numeric(t, c);
+		for (size_t r = 0; r < t->nrows; r++) {
+			const char *s = cell_str(&t->cells[r * t->ncols + c], buf, sizeof(buf));
+			size_t cw = emit_text_width(s ? s : BLANK_MARK);
+
+			if (cw > w[c])
+				w[c] = cw;
+		}
+	}
+	if (t->title) {
+		out_text_clean(&o, t->title);
+		out_c(&o, '\n');
+	}
+	for (size_t c = 0; c < t->ncols; c++) {
+		size_t pad = w[c] - emit_text_width(t->cols[c]);
+
+		if (c)
+			out_s(&o, "  ");
+		if (num[c])
+			out_pad(&o, pad);
+		out_text_clean(&o, t->cols[c]);
+		if (!num[c] && c + 1 < t->ncols)
+			out_pad(&o, pad);
+	}
+	out_c(&o, '\n');
+	for (size_t c = 0; c < t->ncols; c++) {
+		if (c)
+			out_s(&o, "  ");
+		for (size_t i = 0; i < w[c]; i++)
+			out_c(&o, '-');
+	}
+	out_c(&o, '\n');
+	for (size_t r = 0; r < t->nrows && !o.bad; r++) {
+		for (size_t c = 0; c < t->ncols; c++) {
+			const char *s = cell_str(&t->cells[r * t->ncols + c], buf, sizeof(buf));
+			size_t pad;
+
+			if (!s)
+				s = BLANK_MARK;
+			pad = w[c] - emit_text_width(s);
+			if (c)
+				out_s(&o, "  ");
+			if (num[c])
+				out_pad(&o, pad);
+			out_text_clean(&o, s);
+			if (!num[c] && c + 1 < t->ncols)
+				out_pad(&o, pad);
+		}
+		out_c(&o, '\n');
+	}
+	rc = out_finish(&o, "text table", err);
+cleanup:
+	free(w);
+	free(num);
+	return rc;
+}
+
+/* ---- HTML ------------------------------------------------------------------ */
+
+/* Write s with the five HTML-significant characters as entities. */
+static void out_html(struct out *o, const char *s)
+{
+	for (const char *p = s; p && *p; p++) {
+		switch (*p) {
+		case '&': out_s(o, "&amp;"); break;
+		case '<': out_s(o, "&lt;"); break;
+		case '>': out_s(o, "&gt;"); break;
+		case '"': out_s(o, "&quot;"); break;
+		case '\'': out_s(o, "&#39;"); break;
+		default: out_c(o, *p); break;
+		}
+	}
+}
+
+int emit_html_escape(const char *s, FILE *f, struct mb_error *err)
+{
+	struct out o = { f, 0 };
+
+	errno = 0;
+	out_html(&o, s);
+	if (o.bad)
+		return mb_err(err, MB_EIO, "cannot write html: %s",
+			errno ? strerror(errno) : "write error");
+	return 0;
+}
+
+int table_write_html(const struct table *t, FILE *f, struct mb_error *err)
+{
+	struct out o = { f, 0 };
+	char buf[NUM_BUF];
+
+	errno = 0;
+	out_s(&o, "<table>\n");
+	if (t->title) {
+		out_s(&o, "<caption>");
+		out_html(&o, t->title);
+		out_s(&o, "</caption>\n");
+	}
+	out_s(&o, "<thead><tr>");
+	for (size_t c = 0; c < t->ncols; c++) {
+		out_s(&o, "<th scope=\"col\">");
+		out_html(&o, t->cols[c]);
+		out_s(&o, "</th>");
+	}
+	out_s(&o, "</tr></thead>\n<tbody>\n");
+	for (size_t r = 0; r < t->nrows && !o.bad; r++) {
+		out_s(&o, "<tr>");
+		for (size_t c = 0; c < t->ncols; c++) {
+			const struct table_cell *cell = &t->cells[r * t->ncols + c];
+			const char *s = cell_str(cell, buf, sizeof(buf));
+
+			out_s(&o, cell_numeric(cell) ? "<td class=\"num\">" : "<td>");
+			out_html(&o, s ? s : BLANK_MARK);
+			out_s(&o, "</td>");
+		}
+		out_s(&o, "</tr>\n");
+	}
+	out_s(&o, "</tbody>\n</table>\n");
+	return out_finish(&o, "html table", err);
+}
+
+/* ---- atomic files ---------------------------------------------------------- */
+
+int emit_name_ok(const char *name)
+{
+	size_t n;
+
+	if (!name || !name[0] || name[0] == '.')
+		return 0;
+	n = strlen(name);
+	if (n > 200)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c == '/' || c < 0x20 || c == 0x7F)
+			return 0;
+	}
+	return 1;
+}
+
+/* Return a newly allocated "a" "b" "c" (any of b, c may be ""), or NULL. */
+static char *str_join3(const char *a, const char *b, const char *c)
+{
+	size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+	char *s = malloc(la + lb + lc + 1);
+
+	if (!s)
+		return NULL;
+	memcpy(s, a, la);
+	memcpy(s + la, b, lb);
+	memcpy(s + la + lb, c, lc + 1);
+	return s;
+}
+
+/* fsync the folder dir so that a rename inside it is durable. Filesystems
+ * that cannot sync a folder (EINVAL) are accepted. */
+static int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0)
+		return -1;
+	if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
+		rc = -1;
+	close(fd);
+	return rc;
+}
+
+/* Free af's paths and clear it. */
+static void af_release(struct emit_file *af)
+{
+	free(af->tmp_path);
+	free(af->final_path);
+	memset(af, 0, sizeof(*af));
+}
+
+int emit_open_atomic(const char *dir, const char *name, struct emit_file *af,
+	struct mb_error *err)
+{
+	char *base = NULL;
+	int fd = -1, rc = 0;
+
+	memset(af, 0, sizeof(*af));
+	if (!dir || !emit_name_ok(name))
+		return mb_err(err, MB_EUSAGE, "unsafe output file name '%s'", name ? name : "");
+	af->final_path = str_join3(dir, "/", name);
+	base = str_join3(dir, "/.", name);
+	af->tmp_path = base ? str_join3(base, ".tmp", "") : NULL;
+	if (!af->final_path || !af->tmp_path) {
+		rc = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	/* O_EXCL|O_NOFOLLOW: never write through a planted symlink; a stale
+	 * temporary from a killed run is removed and the open retried once. */
+	for (int attempt = 0; attempt < 2 && fd < 0; attempt++) {
+		fd = open(af->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+		if (fd < 0 && errno == EEXIST && attempt == 0 && unlink(af->tmp_path) != 0)
+			break;
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		rc = mb_err(err, MB_EIO, "cannot create '%s': %s", af->tmp_path, strerror(errno));
+		goto cleanup;
+	}
+	af->fp = fdopen(fd, "w");
+	if (!af->fp) {
+		rc = mb_err(err, MB_EIO, "cannot open '%s': %s", af->tmp_path, strerror(errno));
+		close(fd);
+		unlink(af->tmp_path);
+		goto cleanup;
+	}
+cleanup:
+	free(base);
+	if (rc)
+		af_release(af);
+	return rc;
+}
+
+int emit_commit_atomic(struct emit_file *af, struct mb_error *err)
+{
+	int rc = 0;
+	FILE *fp = af->fp;
+
+	af->fp = NULL;
+	if (!fp || !af->tmp_path) {
+		af_release(af);
+		return mb_err(err, MB_EUSAGE, "file is not open");
+	}
+	if (fflush(fp) != 0 || ferror(fp) || fsync(fileno(fp)) != 0) {
+		rc = mb_err(err, MB_EIO, "cannot write '%s': %s", af->final_path, strerror(errno));
+		fclose(fp);
+		goto fail;
+	}
+	if (fclose(fp) != 0) {
+		rc = mb_err(err, MB_EIO, "cannot write '%s': %s", af->final_path, strerror(errno));
+		goto fail;
+	}
+	if (rename(af->tmp_path, af->final_path) != 0) {
+		rc = mb_err(err, MB_EIO, "cannot rename '%s' to '%s': %s", af->tmp_path,
+			af->final_path, strerror(errno));
+		goto fail;
+	}
+	{
+		char *slash = strrchr(af->final_path, '/');
+
+		*slash = '\0';
+		if (fsync_dir(af->final_path[0] ? af->final_path : "/") != 0)
+			rc = mb_err(err, MB_EIO, "cannot sync folder '%s': %s", af->final_path,
+				strerror(errno));
+	}
+	af_release(af);
+	return rc;
+fail:
+	unlink(af->tmp_path);
+	af_release(af);
+	return rc;
+}
+
+void emit_abort_atomic(struct emit_file *af)
+{
+	if (!af)
+		return;
+	if (af->fp)
+		fclose(af->fp);
+	if (af->tmp_path)
+		unlink(af->tmp_path);
+	af_release(af);
+}
+
+int emit_subdir(const char *dir, const char *name, char **path, struct mb_error *err)
+{
+	struct stat st;
+
+	*path = NULL;
+	if (!dir || !emit_name_ok(name))
+		return mb_err(err, MB_EUSAGE, "unsafe folder name '%s'", name ? name : "");
+	*path = str_join3(dir, "/", name);
+	if (!*path)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	if (mkdir(*path, 0777) == 0)
+		return 0;
+	if (errno == EEXIST && lstat(*path, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	mb_err(err, MB_EIO, "cannot create folder '%s': %s", *path, strerror(errno));
+	free(*path);
+	*path = NULL;
+	return -MB_EIO;
+}
+
+/* ---- pack folders ---------------------------------------------------------- */
+
+/* Return a copy of dir without trailing slashes, or NULL (err set) when
+ * empty, the root, or ending in "." or "..". */
+static char *dir_clean(const char *dir, struct mb_error *err)
+{
+	size_t n = dir ? strlen(dir) : 0;
+	const char *last;
+	char *d;
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	if (n == 0 || (n == 1 && dir[0] == '/')) {
+		mb_err(err, MB_EUSAGE, "bad output folder '%s'", dir ? dir : "");
+		return NULL;
+	}
+	d = strndup(dir, n);
+	if (!d) {
+		mb_err(err, MB_ENOMEM, "out of memory");
+		return NULL;
+	}
+	last = strrchr(d, '/');
+	last = last ? last + 1 : d;
+	if (strcmp(last, ".") == 0 || strcmp(last, "..") == 0) {
+		mb_err(err, MB_EUSAGE, "bad output folder '%s'", dir);
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+/* Remove parent/name and, when it is a folder, everything under it; symlinks
+ * are removed, never followed. Return 0, or -1 with errno set. */
+static int rm_tree_at(int parent, const char *name)
+{
+	struct stat st;
+	struct dirent *e;
+	DIR *d;
+	int fd, rc = 0, saved = 0;
+
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISDIR(st.st_mode))
+		return unlinkat(parent, name, 0);
+	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -1;
+	}
+	for (;;) {
+		errno = 0;
+		e = readdir(d);
+		if (!e)
+			break;
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (rm_tree_at(dirfd(d), e->d_name) != 0 && !saved) {
+			saved = errno;
+			rc = -1;
+		}
+	}
+	if (errno && !saved) {
+		saved = errno;
+		rc = -1;
+	}
+	closedir(d);
+	if (unlinkat(parent, name, AT_REMOVEDIR) != 0 && !saved) {
+		saved = errno;
+		rc = -1;
+	}
+	errno = saved;
+	return rc;
+}
+
+/* Non-zero when dir is a folder holding EMIT_PACK_MARKER. */
+static int is_pack(const char *dir)
+{
+	struct stat st;
+	char *m = str_join3(dir, "/", EMIT_PACK_MARKER);
+	int ok;
+
+	if (!m)
+		return 0;
+	ok = lstat(m, &st) == 0 && S_ISREG(st.st_mode);
+	free(m);
+	return ok;
+}
+
+/* Non-zero when dir is a folder with no entries (errors count as not empty). */
+static int is_empty_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int empty = 1;
+
+	if (!d)
+		return 0;
+	for (;;) {
+		e = readdir(d);
+		if (!e)
+			break;
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+			empty = 0;
+			break;
+		}
+	}
+	closedir(d);
+	return empty;
+}
+
+int emit_dir_begin(const char *final_dir, char **tmpdir, struct mb_error *err)
+{
+	char *fin = NULL, *tmp = NULL, *marker = NULL;
+	int fd, rc = 0;
+
+	*tmpdir = NULL;
+	fin = dir_clean(final_dir, err);
+	if (!fin)
+		return err ? -err->code : -MB_EUSAGE;
+	tmp = str_join3(fin, ".tmp.XXXXXX", "");
+	if (!tmp) {
+		rc = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	if (!mkdtemp(tmp)) {
+		rc = mb_err(err, MB_EIO, "cannot create folder beside '%s': %s", fin,
+			strerror(errno));
+		goto cleanup;
+	}
+	marker = str_join3(tmp, "/", EMIT_PACK_MARKER);
+	if (!marker) {
+		rc = mb_err(err, MB_ENOMEM, "out of memory");
+		rmdir(tmp);
+		goto cleanup;
+	}
+	fd = open(marker, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd < 0 || write(fd, "microbeat assessment pack\n", 26) != 26 || close(fd) != 0) {
+		rc = mb_err(err, MB_EIO, "cannot create '%s': %s", marker, strerror(errno));
+		unlink(marker);
+		rmdir(tmp);
+		goto cleanup;
+	}
+	*tmpdir = tmp;
+	tmp = NULL;
+cleanup:
+	free(fin);
+	free(tmp);
+	free(marker);
+	return rc;
+}
+
+int emit_dir_commit(const char *tmpdir, const char *final_dir, struct mb_error *err)
+{
+	char *fin = NULL, *aside = NULL, *parent = NULL;
+	struct stat st;
+	int rc = 0;
+
+	fin = dir_clean(final_dir, err);
+	if (!fin)
+		return err ? -err->code : -MB_EUSAGE;
+	if (!tmpdir || !is_pack(tmpdir)) {
+		rc = mb_err(err, MB_EUSAGE, "'%s' is not a pack being written", tmpdir ? tmpdir : "");
+		goto cleanup;
+	}
+	if (chmod(tmpdir, 0755) != 0) {
+		rc = mb_err(err, MB_EIO, "cannot chmod '%s': %s", tmpdir, strerror(errno));
+		goto cleanup;
+	}
+	if (lstat(fin, &st) != 0) {
+		if (errno != ENOENT) {
+			rc = mb_err(err, MB_EIO, "cannot inspect '%s': %s", fin, strerror(errno));
+			goto cleanup;
+		}
+		if (rename(tmpdir, fin) != 0) {
+			rc = mb_err(err, MB_EIO, "cannot rename '%s' to '%s': %s", tmpdir, fin,
+				strerror(errno));
+			goto cleanup;
+		}
+	} else {
+		if (!S_ISDIR(st.st_mode) || (!is_pack(fin) && !is_empty_dir(fin))) {
+			rc = mb_err(err, MB_EUSAGE, "'%s' exists and is not a microbeat pack: "
+				"not replacing it", fin);
+			goto cleanup;
+		}
+		/* Rename the old pack onto an empty placeholder (rename replaces an
+		 * empty folder), put the new one in, then delete the old one. */
+		aside = str_join3(fin, ".old.XXXXXX", "");
+		if (!aside) {
+			rc = mb_err(err, MB_ENOMEM, "out of memory");
+			goto cleanup;
+		}
+		if (!mkdtemp(aside)) {
+			rc = mb_err(err, MB_EIO, "cannot create folder beside '%s': %s", fin,
+				strerror(errno));
+			goto cleanup;
+		}
+		if (rename(fin, aside) != 0) {
+			rc = mb_err(err, MB_EIO, "cannot move '%s' aside: %s", fin, strerror(errno));
+			rmdir(aside);
+			goto cleanup;
+		}
+		if (rename(tmpdir, fin) != 0) {
+			rc = mb_err(err, MB_EIO, "cannot rename '%s' to '%s': %s", tmpdir, fin,
+				strerror(errno));
+			rename(aside, fin);
+			goto cleanup;
+		}
+		if (rm_tree_at(AT_FDCWD, aside) != 0) {
+			rc = mb_err(err, MB_EIO, "new pack is in '%s' but the old one could not be "
+				"removed from '%s': %s", fin, aside, strerror(errno));
+			goto cleanup;
+		}
+	}
+	{
+		char *slash = strrchr(fin, '/');
+
+		parent = slash ? strndup(fin, slash == fin ? 1 : (size_t)(slash - fin)) : strdup(".");
+		if (parent && fsync_dir(parent) != 0)
+			rc = mb_err(err, MB_EIO, "cannot sync folder '%s': %s", parent,
+				strerror(errno));
+	}
+cleanup:
+	free(fin);
+	free(aside);
+	free(parent);
+	return rc;
+}
+
+int emit_dir_abort(const char *tmpdir, struct mb_error *err)
+{
+	if (!tmpdir || !is_pack(tmpdir))
+		return mb_err(err, MB_EUSAGE, "'%s' is not a pack being written",
+			tmpdir ? tmpdir : "");
+	if (rm_tree_at(AT_FDCWD, tmpdir) != 0)
+		return mb_err(err, MB_EIO, "cannot remove '%s': %s", tmpdir, strerror(errno));
+	return 0;
+}

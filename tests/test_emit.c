@@ -1,0 +1,559 @@
+/*
+ * Unit tests of emit: CSV quoting and formula neutralisation, Markdown and
+ * HTML escaping, display widths, write failures on a full device, atomic
+ * files and pack folders. Expected strings are written out by hand from
+ * RFC 4180, the OWASP "CSV injection" rule, CommonMark's backslash escapes
+ * and the HTML spec's five entities.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "microbeat/common.h"
+#include "microbeat/emit.h"
+
+/* ---- helpers --------------------------------------------------------------- */
+
+/* A memory stream and its buffer. */
+struct mem {
+	FILE *f;     /* stream writing into buf */
+	char *buf;   /* contents after mem_done */
+	size_t len;  /* bytes in buf */
+};
+
+/* Open a memory stream. */
+static void mem_open(struct mem *m)
+{
+	m->buf = NULL;
+	m->len = 0;
+	m->f = open_memstream(&m->buf, &m->len);
+	assert_non_null(m->f);
+}
+
+/* Close the stream so that buf holds everything written. */
+static void mem_done(struct mem *m)
+{
+	assert_int_equal(fclose(m->f), 0);
+	m->f = NULL;
+}
+
+/* Remove path and everything under it (test clean-up; no symlinks followed). */
+static void rm_rf(const char *path)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *e;
+	char sub[4096];
+
+	if (lstat(path, &st) != 0)
+		return;
+	if (!S_ISDIR(st.st_mode)) {
+		unlink(path);
+		return;
+	}
+	d = opendir(path);
+	while (d) {
+		e = readdir(d);
+		if (!e)
+			break;
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+		rm_rf(sub);
+	}
+	if (d)
+		closedir(d);
+	rmdir(path);
+}
+
+/* Read a whole small file into a static buffer (NULL when unreadable). */
+static const char *slurp(const char *path)
+{
+	static char buf[8192];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Non-zero when path exists (lstat). */
+static int exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+/* Count entries of dir whose name starts with prefix. */
+static int count_prefixed(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	for (;;) {
+		e = readdir(d);
+		if (!e)
+			break;
+		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* ---- CSV ------------------------------------------------------------------- */
+
+/* One CSV field case: input text and the exact bytes expected. */
+struct csv_case {
+	const char *in;   /* text cell */
+	const char *want; /* field as written */
+};
+
+static void test_csv_field_neutralise(void **state)
+{
+	(void)state;
+	/* Expected outputs written by hand: apostrophe first (OWASP), then
+	 * RFC 4180 quoting when the field holds , " CR or LF. */
+	static const struct csv_case cases[] = {
+		{ "=HYPERLINK(\"x\")", "\"'=HYPERLINK(\"\"x\"\")\"" },
+		{ "+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0" },
+		{ "-2+3", "'-2+3" },
+		{ "@SUM(A1)", "'@SUM(A1)" },
+		{ "\t=1+1", "'\t=1+1" },
+		{ "\r=1+1", "\"'\r=1+1\"" },
+		{ "\n=1", "\"'\n=1\"" },
+		{ "\xef\xbc\x9d" "1+1", "'\xef\xbc\x9d" "1+1" }, /* full-width = */
+		{ "-5", "'-5" },                /* text that looks numeric is still text */
+		{ "High Street", "High Street" },
+		{ "a,b", "\"a,b\"" },
+		{ "say \"hi\"", "\"say \"\"hi\"\"\"" },
+		{ "two\nlines", "\"two\nlines\"" },
+		{ " =1", " =1" },               /* not first: Excel reads it as text */
+		{ "Caf\xc3\xa9", "Caf\xc3\xa9" },
+		{ "", "" },
+		{ "a=b", "a=b" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct mem m;
+		struct mb_error err = { 0 };
+
+		mem_open(&m);
+		assert_int_equal(emit_csv_field(cases[i].in, m.f, &err), 0);
+		mem_done(&m);
+		if (strcmp(m.buf, cases[i].want) != 0)
+			fail_msg("case %zu: got [%s], want [%s]", i, m.buf, cases[i].want);
+		free(m.buf);
+	}
+	assert_true(emit_csv_formula_like("=1"));
+	assert_false(emit_csv_formula_like("1"));
+	assert_false(emit_csv_formula_like(NULL));
+}
+
+static void test_csv_table_numbers(void **state)
+{
+	(void)state;
+	const char *cols[] = { "street", "count", "change %", "note" };
+	struct table t;
+	struct mb_error err = { 0 };
+	struct mem m;
+
+	assert_int_equal(table_init(&t, "Top streets", cols, 4, &err), 0);
+	assert_int_equal(table_add_row(&t, NULL, &err), 0);
+	assert_int_equal(table_set_text(&t, 0, 0, "=HYPERLINK(\"http://x\",\"y\")", &err), 0);
+	assert_int_equal(table_set_int(&t, 0, 1, -5, &err), 0);
+	assert_int_equal(table_set_double(&t, 0, 2, -2.5, 2, &err), 0);
+	assert_int_equal(table_set_text(&t, 0, 3, "-5", &err), 0);
+	assert_int_equal(table_add_row(&t, NULL, &err), 0);
+	assert_int_equal(table_set_text(&t, 1, 0, "Mill Road, Cambridge", &err), 0);
+	assert_int_equal(table_set_int(&t, 1, 1, 12, &err), 0);
+	assert_int_equal(table_set_double(&t, 1, 2, NAN, 1, &err), 0);
+	/* -0.04 rounds to "-0.0": written as "0.0" */
+	assert_int_equal(table_set_double(&t, 1, 3, -0.04, 1, &err), 0);
+	assert_int_equal(table_add_row(&t, NULL, &err), 0);
+	assert_int_equal(table_set_double(&t, 2, 2, 1.0 / 3.0, 3, &err), 0);
+	assert_int_equal(table_set_int(&t, 2, 1, INT64_MIN, &err), 0);
+	/* out of range */
+	assert_int_equal(table_set_int(&t, 3, 0, 1, &err), -MB_EUSAGE);
+	assert_int_equal(table_set_int(&t, 0, 4, 1, &err), -MB_EUSAGE);
+
+	mem_open(&m);
+	assert_int_equal(table_write_csv(&t, m.f, &err), 0);
+	mem_done(&m);
+	assert_string_equal(m.buf,
+		"street,count,change %,note\n"
+		"\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",-5,-2.50,'-5\n"
+		"\"Mill Road, Cambridge\",12,,0.0\n"
+		",-9223372036854775808,0.333,\n");
+	free(m.buf);
+	table_release(&t);
+}
+
+/* ---- Markdown, HTML, text -------------------------------------------------- */
+
+static void test_markdown_escape(void **state)
+{
+	(void)state;
+	const char *cols[] = { "Street|name", "n" };
+	struct table t;
+	struct mb_error err = { 0 };
+	struct mem m;
+
+	assert_int_equal(table_init(&t, "Top *streets*", cols, 2, &err), 0);
+	assert_int_equal(table_add_row(&t, NULL, &err), 0);
+	assert_int_equal(table_set_text(&t, 0, 0, "a|b\\c", &err), 0);
+	assert_int_equal(table_set_int(&t, 0, 1, 3, &err), 0);
+	assert_int_equal(table_add_row(&t, NULL, &err), 0);
+	assert_int_equal(table_set_text(&t, 1, 0, "<script>x</script>\nnext\tline", &err), 0);
+	assert_int_equal(table_add_row(&t, NULL, &err), 0);
+	assert_int_equal(table_set_text(&t, 2, 0, "[link](javascript:x) `code` _u_ & ~", &err), 0);
+	assert_int_equal(table_set_double(&t, 2, 1, 2.25, 1, &err), 0);
+
+	mem_open(&m);
+	assert_int_equal(table_write_md(&t, m.f, &err), 0);
+	mem_done(&m);
+	assert_string_equal(m.buf,
+		"**Top \\*streets\\***\n\n"
+		"| Street\\|name | n |\n"
+		"| --- | ---: |\n"
+		"| a\\|b\\\\c | 3 |\n"
+		"| \\<script\\>x\\</script\\> next line | \xe2\x80\x93 |\n"
+		"| \\[link\\](javascript:x) \\`code\\` \\_u\\_ \\& \\~ | 2.2 |\n");
+	free(m.buf);
+	table_release(&t);
+}
+
+static void test_html_escape(void **state)
+{
+	(void)state;
+	const char *cols[] = { "<b>name</b>", "n" };
+	struct table t;
+	struct mb_error err = { 0 };
+	struct mem m;
+
+	mem_open(&m);
+	assert_int_equal(emit_html_escape("<script>alert(1)</script>", m.f, &err), 0);
+	assert_int_equal(emit_html_escape(" \"it's\" & more", m.f, &err), 0);
+	mem_done(&m);
+	assert_string_equal(m.buf,
+		"&lt;script&gt;alert(1)&lt;/script&gt; &quot;it&#39;s&quot; &amp; more");
+	free(m.buf);
+
+	assert_int_equal(table_init(&t, "A & B", cols, 2, &err), 0);
+	assert_int_equal(table_add_row(&t, NULL, &err), 0);
+	assert_int_equal(table_set_text(&t, 0, 0, "<img src=x onerror=\"alert('x')\">", &err), 0);
+	assert_int_equal(table_set_int(&t, 0, 1, -7, &err), 0);
+	mem_open(&m);
+	assert_int_equal(table_write_html(&t, m.f, &err), 0);
+	mem_done(&m);
+	assert_string_equal(m.buf,
+		"<table>\n<caption>A &amp; B</caption>\n"
+		"<thead><tr><th scope=\"col\">&lt;b&gt;name&lt;/b&gt;</th>"
+		"<th scope=\"col\">n</th></tr></thead>\n<tbody>\n"
+		"<tr><td>&lt;img src=x onerror=&quot;alert(&#39;x&#39;)&quot;&gt;</td>"
+		"<td class=\"num\">-7</td></tr>\n"
+		"</tbody>\n</table>\n");
+	free(m.buf);
+	table_release(&t);
+}
+
+/* One display-width case. */
+struct width_case {
+	const char *s;  /* UTF-8 text */
+	size_t want;    /* display columns */
+};
+
+static void test_text_width(void **state)
+{
+	(void)state;
+	/* Widths by hand: one column per code point, none for combining marks
+	 * and format characters, two for CJK. */
+	static const struct width_case cases[] = {
+		{ "Caf\xc3\xa9", 4 },            /* precomposed é: 5 bytes, 4 columns */
+		{ "Cafe\xcc\x81", 4 },           /* e + U+0301 combining acute */
+		{ "\xe2\x80\x8f" "abc", 3 },     /* U+200F RIGHT-TO-LEFT MARK */
+		{ "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d", 4 }, /* Hebrew "shalom" */
+		{ "\xe6\x97\xa5\xe6\x9c\xac", 4 },         /* two CJK ideographs */
+		{ "\xe2\x80\x93", 1 },           /* en dash */
+		{ "", 0 },
+		{ "\xff" "a", 2 },               /* invalid byte counts as one '?' */
+		{ "\xc3", 1 },                   /* truncated sequence */
+		{ "\xe0\x80\xaf", 3 },           /* overlong: three invalid bytes */
+		{ "a\tb", 3 },                   /* control shown as a space */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (emit_text_width(cases[i].s) != cases[i].want)
+			fail_msg("case %zu: width %zu, want %zu", i, emit_text_width(cases[i].s),
+				cases[i].want);
+}
+
+static void test_text_table(void **state)
+{
+	(void)state;
+	const char *cols[] = { "street", "crimes" };
+	struct table t;
+	struct mb_error err = { 0 };
+	struct mem m;
+
+	assert_int_equal(table_init(&t, "Top", cols, 2, &err), 0);
+	assert_int_equal(table_add_row(&t, NULL, &err), 0);
+	assert_int_equal(table_set_text(&t, 0, 0, "Caf\xc3\xa9 Row", &err), 0);
+	assert_int_equal(table_set_int(&t, 0, 1, 7, &err), 0);
+	assert_int_equal(table_add_row(&t, NULL, &err), 0);
+	assert_int_equal(table_set_text(&t, 1, 0, "\xe2\x80\x8f" "Mill\nRd\xe2\x80\xae", &err), 0);
+	assert_int_equal(table_set_int(&t, 1, 1, 1234, &err), 0);
+	assert_int_equal(table_add_row(&t, NULL, &err), 0);
+	mem_open(&m);
+	assert_int_equal(table_write_text(&t, m.f, &err), 0);
+	mem_done(&m);
+	/* "Café Row" is 8 columns wide (9 bytes); the RLM stays (zero width),
+	 * the newline becomes a space and the U+202E override is dropped. */
+	assert_string_equal(m.buf,
+		"Top\n"
+		"street    crimes\n"
+		"--------  ------\n"
+		"Caf\xc3\xa9 Row       7\n"
+		"\xe2\x80\x8f" "Mill Rd     1234\n"
+		"\xe2\x80\x93" "              \xe2\x80\x93\n");
+	free(m.buf);
+	table_release(&t);
+}
+
+/* ---- write failures -------------------------------------------------------- */
+
+static void test_full_device(void **state)
+{
+	(void)state;
+	const char *cols[] = { "a" };
+	struct table t;
+	struct mb_error err = { 0 };
+	int (*writers[])(const struct table *, FILE *, struct mb_error *) = {
+		table_write_csv, table_write_md, table_write_text, table_write_html,
+	};
+	FILE *f;
+
+	if (access("/dev/full", W_OK) != 0)
+		skip();
+	assert_int_equal(table_init(&t, "t", cols, 1, &err), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(table_add_row(&t, NULL, &err), 0);
+		assert_int_equal(table_set_text(&t, (size_t)i, 0, "value", &err), 0);
+	}
+	for (size_t i = 0; i < sizeof(writers) / sizeof(writers[0]); i++) {
+		f = fopen("/dev/full", "w");
+		assert_non_null(f);
+		err.code = 0;
+		assert_int_equal(writers[i](&t, f, &err), -MB_EIO);
+		assert_int_equal(err.code, MB_EIO);
+		assert_non_null(strstr(err.msg, "cannot write"));
+		fclose(f);
+	}
+	/* The field helpers fail at once on an unbuffered stream. */
+	f = fopen("/dev/full", "w");
+	assert_non_null(f);
+	setvbuf(f, NULL, _IONBF, 0);
+	assert_int_equal(emit_html_escape("<x>", f, &err), -MB_EIO);
+	assert_int_equal(emit_csv_field("x", f, &err), -MB_EIO);
+	fclose(f);
+	table_release(&t);
+}
+
+/* ---- atomic files ---------------------------------------------------------- */
+
+static void test_atomic_file(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/mb_test_emit_XXXXXX";
+	char path[256], tmp[256], target[256], link[256];
+	struct emit_file af;
+	struct mb_error err = { 0 };
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/out.csv", dir);
+	snprintf(tmp, sizeof(tmp), "%s/.out.csv.tmp", dir);
+
+	/* Unsafe names are refused: names come from the program. */
+	static const char *const bad[] = { "", ".hidden", "../x", "a/b", "..", "a\nb" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(emit_open_atomic(dir, bad[i], &af, &err), -MB_EUSAGE);
+		assert_null(af.fp);
+	}
+
+	/* Written to the temporary; the final name appears only on commit. */
+	assert_int_equal(emit_open_atomic(dir, "out.csv", &af, &err), 0);
+	assert_int_equal(fputs("a,b\n1,2\n", af.fp) >= 0, 1);
+	assert_true(exists(tmp));
+	assert_false(exists(path));
+	assert_int_equal(emit_commit_atomic(&af, &err), 0);
+	assert_null(af.fp);
+	assert_false(exists(tmp));
+	assert_string_equal(slurp(path), "a,b\n1,2\n");
+
+	/* Replacing: readers see the old content until commit. */
+	assert_int_equal(emit_open_atomic(dir, "out.csv", &af, &err), 0);
+	fputs("new\n", af.fp);
+	assert_string_equal(slurp(path), "a,b\n1,2\n");
+	assert_int_equal(emit_commit_atomic(&af, &err), 0);
+	assert_string_equal(slurp(path), "new\n");
+
+	/* Abort leaves the old file and no temporary. */
+	assert_int_equal(emit_open_atomic(dir, "out.csv", &af, &err), 0);
+	fputs("discarded\n", af.fp);
+	emit_abort_atomic(&af);
+	assert_false(exists(tmp));
+	assert_string_equal(slurp(path), "new\n");
+	emit_abort_atomic(&af); /* harmless twice */
+
+	/* A planted symlink at the temporary's name is removed, not followed. */
+	snprintf(target, sizeof(target), "%s/target", dir);
+	snprintf(link, sizeof(link), "%s/.planted.txt.tmp", dir);
+	{
+		FILE *f = fopen(target, "w");
+
+		assert_non_null(f);
+		fputs("keep\n", f);
+		fclose(f);
+	}
+	assert_int_equal(symlink(target, link), 0);
+	assert_int_equal(emit_open_atomic(dir, "planted.txt", &af, &err), 0);
+	fputs("mine\n", af.fp);
+	assert_int_equal(emit_commit_atomic(&af, &err), 0);
+	assert_string_equal(slurp(target), "keep\n");
+	snprintf(path, sizeof(path), "%s/planted.txt", dir);
+	assert_string_equal(slurp(path), "mine\n");
+
+	/* A missing folder fails with MB_EIO. */
+	assert_int_equal(emit_open_atomic("/nonexistent/dir", "x.csv", &af, &err), -MB_EIO);
+	rm_rf(dir);
+}
+
+/* ---- pack folders ---------------------------------------------------------- */
+
+/* Write text into dir/name. */
+static void put_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void test_pack_dir(void **state)
+{
+	(void)state;
+	char base[] = "/tmp/mb_test_pack_XXXXXX";
+	char final[256], path[512], other[256];
+	char *tmp = NULL, *sub = NULL;
+	struct mb_error err = { 0 };
+	struct stat st;
+
+	assert_non_null(mkdtemp(base));
+	snprintf(final, sizeof(final), "%s/pack", base);
+
+	/* First run: a fresh folder beside the final name, renamed into place. */
+	assert_int_equal(emit_dir_begin(final, &tmp, &err), 0);
+	assert_non_null(strstr(tmp, "/pack.tmp."));
+	assert_false(exists(final));
+	assert_int_equal(emit_subdir(tmp, "tables", &sub, &err), 0);
+	put_file(sub, "a.csv", "old\n");
+	free(sub);
+	assert_int_equal(emit_dir_commit(tmp, final, &err), 0);
+	free(tmp);
+	snprintf(path, sizeof(path), "%s/tables/a.csv", final);
+	assert_string_equal(slurp(path), "old\n");
+	assert_int_equal(stat(final, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0755);
+
+	/* Second run (trailing slash given) replaces the pack as a whole. */
+	snprintf(path, sizeof(path), "%s/", final);
+	assert_int_equal(emit_dir_begin(path, &tmp, &err), 0);
+	assert_true(exists(final)); /* the old pack stays readable meanwhile */
+	put_file(tmp, "b.csv", "new\n");
+	assert_int_equal(emit_dir_commit(tmp, path, &err), 0);
+	free(tmp);
+	snprintf(path, sizeof(path), "%s/b.csv", final);
+	assert_string_equal(slurp(path), "new\n");
+	snprintf(path, sizeof(path), "%s/tables", final);
+	assert_false(exists(path));
+	assert_int_equal(count_prefixed(base, "pack."), 0); /* no .tmp/.old left */
+
+	/* Abort removes the unfinished folder; the pack is untouched. */
+	assert_int_equal(emit_dir_begin(final, &tmp, &err), 0);
+	put_file(tmp, "c.csv", "x\n");
+	assert_int_equal(emit_dir_abort(tmp, &err), 0);
+	assert_false(exists(tmp));
+	free(tmp);
+	snprintf(path, sizeof(path), "%s/b.csv", final);
+	assert_string_equal(slurp(path), "new\n");
+
+	/* A folder that is not a pack is never replaced (think --out $HOME). */
+	snprintf(other, sizeof(other), "%s/home", base);
+	assert_int_equal(mkdir(other, 0755), 0);
+	put_file(other, "precious.txt", "keep\n");
+	assert_int_equal(emit_dir_begin(other, &tmp, &err), 0);
+	assert_int_equal(emit_dir_commit(tmp, other, &err), -MB_EUSAGE);
+	assert_non_null(strstr(err.msg, "not a microbeat pack"));
+	snprintf(path, sizeof(path), "%s/precious.txt", other);
+	assert_string_equal(slurp(path), "keep\n");
+	assert_int_equal(emit_dir_abort(tmp, &err), 0);
+	free(tmp);
+
+	/* An empty folder may be replaced. */
+	snprintf(other, sizeof(other), "%s/empty", base);
+	assert_int_equal(mkdir(other, 0755), 0);
+	assert_int_equal(emit_dir_begin(other, &tmp, &err), 0);
+	put_file(tmp, "d.csv", "d\n");
+	assert_int_equal(emit_dir_commit(tmp, other, &err), 0);
+	free(tmp);
+	snprintf(path, sizeof(path), "%s/d.csv", other);
+	assert_string_equal(slurp(path), "d\n");
+
+	/* Bad folder names; abort refuses a folder that is not a pack. */
+	assert_int_equal(emit_dir_begin("/", &tmp, &err), -MB_EUSAGE);
+	assert_int_equal(emit_dir_begin("x/..", &tmp, &err), -MB_EUSAGE);
+	assert_int_equal(emit_dir_abort(base, &err), -MB_EUSAGE);
+	assert_true(exists(base));
+	assert_int_equal(emit_subdir(base, "../x", &sub, &err), -MB_EUSAGE);
+	rm_rf(base);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_csv_field_neutralise),
+		cmocka_unit_test(test_csv_table_numbers),
+		cmocka_unit_test(test_markdown_escape),
+		cmocka_unit_test(test_html_escape),
+		cmocka_unit_test(test_text_width),
+		cmocka_unit_test(test_text_table),
+		cmocka_unit_test(test_full_device),
+		cmocka_unit_test(test_atomic_file),
+		cmocka_unit_test(test_pack_dir),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

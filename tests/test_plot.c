@@ -1,0 +1,624 @@
+/*
+ * Unit tests of plot: data-file formatting (checked byte for byte and, when
+ * gnuplot is installed, read back by gnuplot itself), the safety rule (hostile
+ * labels never reach script text and never run), rendering of every chart to
+ * PNG and SVG, how gnuplot is started (argv, folder, clean environment, via a
+ * fake gnuplot that records them), failures, and the no-gnuplot path.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "microbeat/common.h"
+#include "microbeat/plot.h"
+
+/* Marker file a successful injection would create ("/tmp/mb_pwned_<pid>"). */
+static char pwned[64];
+/* Hostile labels, built in setup with the marker path inside. */
+static char hostile[8][160];
+static const char *hostile_p[8];
+/* Folder of the repository's plots/ scripts. */
+static char plots_dir[PATH_MAX];
+
+/* ---- helpers --------------------------------------------------------------- */
+
+/* Remove path and everything under it (no symlinks followed). */
+static void rm_rf(const char *path)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *e;
+	char sub[PATH_MAX];
+
+	if (lstat(path, &st) != 0)
+		return;
+	if (!S_ISDIR(st.st_mode)) {
+		unlink(path);
+		return;
+	}
+	d = opendir(path);
+	while (d) {
+		e = readdir(d);
+		if (!e)
+			break;
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+		rm_rf(sub);
+	}
+	if (d)
+		closedir(d);
+	rmdir(path);
+}
+
+/* Read dir/name into a malloc'd NUL-terminated buffer (NULL when missing). */
+static char *slurp(const char *dir, const char *name, size_t *len)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	char *buf;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	buf[n] = '\0';
+	if (len)
+		*len = (size_t)n;
+	return buf;
+}
+
+/* Non-zero when dir/name exists. */
+static int has(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return stat(path, &st) == 0;
+}
+
+/* Write an executable shell script dir/name with the given body. */
+static void put_exec(const char *dir, const char *name, const char *body, char *path,
+	size_t size)
+{
+	FILE *f;
+
+	snprintf(path, size, "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(body, f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, 0755), 0);
+}
+
+/* Make a fresh temporary folder into buf. */
+static void mk_tmp(char *buf, size_t size)
+{
+	snprintf(buf, size, "/tmp/mb_test_plot_XXXXXX");
+	assert_non_null(mkdtemp(buf));
+}
+
+/* Non-zero when gnuplot is installed (MB_GNUPLOT unset). */
+static int have_gnuplot(void)
+{
+	char *gp;
+
+	unsetenv("MB_GNUPLOT");
+	gp = plot_find_gnuplot();
+	free(gp);
+	return gp != NULL;
+}
+
+static int setup(void **state)
+{
+	const char *root = getenv("MB_ROOT");
+	struct stat st;
+
+	(void)state;
+	snprintf(pwned, sizeof(pwned), "/tmp/mb_pwned_%ld", (long)getpid());
+	snprintf(hostile[0], sizeof(hostile[0]), "`touch %s`", pwned);
+	snprintf(hostile[1], sizeof(hostile[1]), "system(\"touch %s\")", pwned);
+	snprintf(hostile[2], sizeof(hostile[2]), "\"; !touch %s", pwned);
+	snprintf(hostile[3], sizeof(hostile[3]), "$(touch %s) @x", pwned);
+	snprintf(hostile[4], sizeof(hostile[4]), "<script>alert(1)</script>");
+	snprintf(hostile[5], sizeof(hostile[5]), "back\\slash \\\" %s", pwned);
+	snprintf(hostile[6], sizeof(hostile[6]), "line\nbreak'; system('touch %s')", pwned);
+	snprintf(hostile[7], sizeof(hostile[7]), "Caf\xc3\xa9 Road \xe2\x80\x8f");
+	for (int i = 0; i < 8; i++)
+		hostile_p[i] = hostile[i];
+	snprintf(plots_dir, sizeof(plots_dir), "%s/plots", root ? root : ".");
+	if (stat(plots_dir, &st) != 0)
+		fail_msg("no plots folder at '%s' (run from the repository root)", plots_dir);
+	setenv("MB_PLOTS", plots_dir, 1);
+	unlink(pwned);
+	return 0;
+}
+
+/* ---- data files ------------------------------------------------------------ */
+
+static void test_dat_format(void **state)
+{
+	(void)state;
+	char dir[64];
+	struct plot_dat d;
+	struct mb_error err = { 0 };
+	char *text;
+
+	mk_tmp(dir, sizeof(dir));
+	assert_int_equal(plot_dat_open(&d, dir, "../x.dat", &err), -MB_EUSAGE);
+	assert_int_equal(plot_dat_open(&d, dir, "x.gp", &err), -MB_EUSAGE);
+	assert_int_equal(plot_dat_open(&d, dir, "x.dat", &err), 0);
+	plot_dat_num(&d, 0.1);
+	plot_dat_num(&d, -2.5);
+	plot_dat_num(&d, NAN);
+	plot_dat_num(&d, INFINITY);
+	plot_dat_int(&d, -42);
+	plot_dat_month(&d, 279);
+	plot_dat_endrow(&d);
+	plot_dat_text(&d, "say \"hi\"");
+	plot_dat_text(&d, "a\\b\tc\nd\r");
+	plot_dat_text(&d, "bad\xff utf8 \xc3\xa9");
+	plot_dat_text(&d, NULL);
+	plot_dat_text(&d, "`x` # not a comment");
+	plot_dat_endrow(&d);
+	plot_dat_num(&d, 1);
+	plot_dat_gap(&d);
+	plot_dat_num(&d, 2);
+	assert_int_equal(plot_dat_close(&d, &err), 0);
+	text = slurp(dir, "x.dat", NULL);
+	assert_non_null(text);
+	/* %.17g of 0.1 is 0.10000000000000001; month 279 = 2023-04. */
+	assert_string_equal(text,
+		"# microbeat chart data (quoted fields are labels)\n"
+		"0.10000000000000001 -2.5 NaN NaN -42 2023-04\n"
+		"\"say \xe2\x80\x9dhi\xe2\x80\x9d\" \"a\\\\b c d \" \"bad? utf8 \xc3\xa9\" \"\" "
+		"\"`x` # not a comment\"\n"
+		"1\n\n"
+		"2\n");
+	free(text);
+	assert_int_equal(plot_dat_close(&d, &err), 0); /* closing twice is harmless */
+
+	/* A folder that does not exist fails at open. */
+	assert_int_equal(plot_dat_open(&d, "/nonexistent", "y.dat", &err), -MB_EIO);
+	rm_rf(dir);
+}
+
+/* Run argv (argv[0] a full path) in dir; return its exit status. */
+static int run_in(const char *dir, char *const argv[])
+{
+	int status = -1;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		if (chdir(dir) != 0)
+			_exit(126);
+		dup2(null, 1);
+		dup2(null, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void test_dat_read_back_by_gnuplot(void **state)
+{
+	(void)state;
+	/* What gnuplot must read back for each hostile label: quotes become
+	 * U+201D, control characters spaces; everything else unchanged. */
+	char want[8][200];
+	char dir[64];
+	struct plot_dat d;
+	struct mb_error err = { 0 };
+	char *gp, *out, *line;
+	FILE *f;
+	char script[PATH_MAX];
+
+	if (!have_gnuplot())
+		skip();
+	gp = plot_find_gnuplot();
+	mk_tmp(dir, sizeof(dir));
+	assert_int_equal(plot_dat_open(&d, dir, "labels.dat", &err), 0);
+	for (int i = 0; i < 8; i++) {
+		char *w = want[i];
+
+		plot_dat_int(&d, i);
+		plot_dat_text(&d, hostile[i]);
+		plot_dat_num(&d, i * 1.5);
+		plot_dat_endrow(&d);
+		for (const char *p = hostile[i]; *p; p++) {
+			if (*p == '"') {
+				memcpy(w, "\xe2\x80\x9d", 3);
+				w += 3;
+			} else {
+				*w++ = *p == '\n' ? ' ' : *p;
+			}
+		}
+		*w = '\0';
+	}
+	assert_int_equal(plot_dat_close(&d, &err), 0);
+	snprintf(script, sizeof(script), "%s/read.gp", dir);
+	f = fopen(script, "w");
+	assert_non_null(f);
+	fputs("set print 'out.txt'\n"
+	      "do for [i=0:7] {\n"
+	      "  stats 'labels.dat' every ::i::i using (s = strcol(2), v = column(3), 0) nooutput\n"
+	      "  print sprintf('%s|%g', s, v)\n"
+	      "}\n", f);
+	assert_int_equal(fclose(f), 0);
+	{
+		char *const argv[] = { gp, (char *)"read.gp", NULL };
+
+		assert_int_equal(run_in(dir, argv), 0);
+	}
+	out = slurp(dir, "out.txt", NULL);
+	assert_non_null(out);
+	line = out;
+	for (int i = 0; i < 8; i++) {
+		char expect[sizeof(want) + 40];
+		char *nl = strchr(line, '\n');
+
+		assert_non_null(nl);
+		*nl = '\0';
+		snprintf(expect, sizeof(expect), "%s|%g", want[i], i * 1.5);
+		assert_string_equal(line, expect);
+		line = nl + 1;
+	}
+	assert_false(access(pwned, F_OK) == 0);
+	free(out);
+	free(gp);
+	rm_rf(dir);
+}
+
+static void test_monthly_gaps_file(void **state)
+{
+	(void)state;
+	char dir[64];
+	struct mb_error err = { 0 };
+	double count[] = { 5, NAN, NAN, 7, 8, NAN };
+	double trend[] = { 5, 5.5, 6, 6.5, 7, 7.5 };
+	struct plot_monthly m = { "t", NULL, 6, 287, count, trend, 6, 13.348469228349535,
+		NAN };
+	char *text;
+
+	setenv("MB_GNUPLOT", "/nonexistent", 1);
+	mk_tmp(dir, sizeof(dir));
+	assert_int_equal(plot_monthly(dir, "m", &m, &err), 0);
+	text = slurp(dir, "m.dat", NULL);
+	assert_non_null(text);
+	/* Month 287 = 2023-12. One blank line per run of missing months. */
+	assert_string_equal(text,
+		"# microbeat chart data (quoted fields are labels)\n"
+		"2023-12 5 13.348469228349535\n"
+		"\n"
+		"2024-03 7 13.348469228349535\n"
+		"2024-04 8 13.348469228349535\n"
+		"\n");
+	free(text);
+	text = slurp(dir, "m-fit.dat", NULL);
+	assert_non_null(text);
+	assert_string_equal(text,
+		"# microbeat chart data (quoted fields are labels)\n"
+		"2023-12 5 6 13.348469228349535 NaN 0\n"
+		"2024-01 5.5 6 13.348469228349535 NaN 1\n"
+		"2024-02 6 6 13.348469228349535 NaN 1\n"
+		"2024-03 6.5 6 13.348469228349535 NaN 0\n"
+		"2024-04 7 6 13.348469228349535 NaN 0\n"
+		"2024-05 7.5 6 13.348469228349535 NaN 1\n");
+	free(text);
+	text = slurp(dir, "m-meta.dat", NULL);
+	assert_string_equal(text,
+		"# microbeat chart data (quoted fields are labels)\n"
+		"\"t\" \"Crimes per month\" 3 1 1 1\n");
+	free(text);
+	unsetenv("MB_GNUPLOT");
+	rm_rf(dir);
+}
+
+/* ---- charts ---------------------------------------------------------------- */
+
+/* Draw every chart into dir with hostile labels and titles. Return the number
+ * of charts drawn; names[] receives their names. */
+static size_t draw_all(const char *dir, const char **names)
+{
+	struct mb_error err = { 0 };
+	size_t k = 0;
+	double x[21], y[21], cx[21], cy[21];
+	double cnt[8] = { 120, 95, 80, 66, 60, 51, 44, 40 };
+	double pct[8] = { 12, -8, 35, -30, 3, NAN, 60, 0 };
+	double lo[8] = { 2, -15, 10, -45, -5, NAN, 20, -10 };
+	double hi[8] = { 23, 0.5, 65, -12, 12, NAN, INFINITY, 11 };
+	int sig[8] = { 1, 0, 1, 1, 0, 0, 1, 0 };
+	double month[30], trend[30];
+	double mean[12], slo[12], shi[12];
+	double v[8 * 5];
+	double pop[8], rate[8], lp[40], l95[40], h95[40], l998[40], h998[40];
+	int outl[8] = { 0, 0, 2, 0, 0, 1, 0, 0 };
+	const char *mon[12] = { "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+		"Dec", "Jan", "Feb", "Mar" };
+
+	for (int i = 0; i <= 20; i++) {
+		x[i] = i * 5;
+		y[i] = 100 * (1 - pow(1 - i / 20.0, 5));
+		cx[i] = x[i];
+		cy[i] = 100 * (1 - pow(1 - i / 20.0, 1.7));
+	}
+	struct plot_lorenz L = { hostile[0], hostile[1], 21, x, y, 21, cx, cy, 3, 3.2, 31.4 };
+	assert_int_equal(plot_lorenz(dir, "lorenz", &L, &err), 0);
+	names[k++] = "lorenz";
+
+	struct plot_hot_streets H = { hostile[2], hostile[3], 8, hostile_p, cnt };
+	assert_int_equal(plot_hot_streets(dir, "hot_streets", &H, &err), 0);
+	names[k++] = "hot_streets";
+
+	for (int i = 0; i < 30; i++) {
+		month[i] = 40 + 10 * sin(i * 0.5) + i * 0.3;
+		trend[i] = 42 + i * 0.3;
+	}
+	month[5] = month[6] = month[17] = NAN;
+	month[25] = 75;
+	struct plot_monthly M = { hostile[4], hostile[5], 30, 279, month, trend, 48,
+		48 + 3 * sqrt(48), 48 - 3 * sqrt(48) };
+	assert_int_equal(plot_monthly(dir, "monthly", &M, &err), 0);
+	names[k++] = "monthly";
+
+	struct plot_yoy Y = { hostile[6], 8, hostile_p, pct, lo, hi, sig };
+	assert_int_equal(plot_yoy(dir, "yoy", &Y, &err), 0);
+	names[k++] = "yoy";
+
+	for (int i = 0; i < 12; i++) {
+		mean[i] = 40 + 8 * sin(i * 0.5);
+		slo[i] = mean[i] - 5;
+		shi[i] = mean[i] + 5;
+	}
+	struct plot_seasonal S = { hostile[0], hostile[1], 12, mon, mean, slo, shi };
+	assert_int_equal(plot_seasonal(dir, "seasonal", &S, &err), 0);
+	names[k++] = "seasonal";
+
+	for (int i = 0; i < 40; i++)
+		v[i] = (i * 7) % 5;
+	v[3] = NAN;
+	struct plot_heatmap HM = { hostile[2], 8, 5, hostile_p, hostile_p + 2, v, 4 };
+	assert_int_equal(plot_heatmap(dir, "heatmap", &HM, &err), 0);
+	names[k++] = "heatmap";
+
+	for (int i = 0; i < 8; i++) {
+		pop[i] = 500 + i * 1200;
+		rate[i] = 20 + ((i * 37) % 11) - 5;
+	}
+	rate[2] = 45;
+	rate[5] = 12;
+	for (int i = 0; i < 40; i++) {
+		double s;
+
+		lp[i] = 300 + i * 250;
+		s = sqrt(20.0 * 1000 / lp[i]);
+		l95[i] = fmax(0, 20 - 1.96 * s);
+		h95[i] = 20 + 1.96 * s;
+		l998[i] = fmax(0, 20 - 3.09 * s);
+		h998[i] = 20 + 3.09 * s;
+	}
+	struct plot_funnel F = { hostile[3], hostile[4], 8, hostile_p, pop, rate, outl, 20,
+		40, lp, l95, h95, l998, h998 };
+	assert_int_equal(plot_funnel(dir, "funnel", &F, &err), 0);
+	names[k++] = "funnel";
+	return k;
+}
+
+static void test_hostile_labels_render(void **state)
+{
+	(void)state;
+	static const unsigned char png_magic[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n' };
+	const char *names[16];
+	char dir[64], file[PLOT_NAME_MAX + 8];
+	size_t n, len;
+	int drawn = have_gnuplot();
+
+	if (!drawn) {
+		print_message("gnuplot not installed: rendering checks skipped\n");
+		setenv("MB_GNUPLOT", "/nonexistent", 1);
+	}
+	mk_tmp(dir, sizeof(dir));
+	n = draw_all(dir, names);
+	assert_int_equal(n, 7);
+	assert_false(access(pwned, F_OK) == 0);
+	for (size_t i = 0; i < n; i++) {
+		char *gp, *orig, *img;
+
+		/* The script is the fixed one from plots/, byte for byte ... */
+		snprintf(file, sizeof(file), "%s.gp", names[i]);
+		gp = slurp(dir, file, NULL);
+		orig = slurp(plots_dir, file, NULL);
+		assert_non_null(gp);
+		assert_non_null(orig);
+		assert_string_equal(gp, orig);
+		/* ... so no label text can be in it. */
+		for (int h = 0; h < 8; h++)
+			assert_null(strstr(gp, hostile[h]));
+		assert_null(strstr(gp, "mb_pwned"));
+		free(gp);
+		free(orig);
+		snprintf(file, sizeof(file), "%s.dat", names[i]);
+		assert_true(has(dir, file));
+		if (!drawn) {
+			snprintf(file, sizeof(file), "%s.png", names[i]);
+			assert_false(has(dir, file));
+			continue;
+		}
+		snprintf(file, sizeof(file), "%s.png", names[i]);
+		img = slurp(dir, file, &len);
+		if (!img)
+			fail_msg("%s not drawn", file);
+		assert_true(len > 5000);
+		assert_memory_equal(img, png_magic, 8);
+		free(img);
+		snprintf(file, sizeof(file), "%s.svg", names[i]);
+		img = slurp(dir, file, &len);
+		if (!img)
+			fail_msg("%s not drawn", file);
+		assert_non_null(strstr(img, "<svg"));
+		assert_non_null(strstr(img, "</svg>"));
+		/* gnuplot's SVG terminal escapes '<' in text: no live markup. */
+		assert_null(strstr(img, "<script"));
+		free(img);
+	}
+	/* The labels did reach the data files (as quoted text). */
+	{
+		char *dat = slurp(dir, "hot_streets.dat", NULL);
+
+		assert_non_null(strstr(dat, "\"`touch /tmp/mb_pwned_"));
+		free(dat);
+	}
+	assert_false(access(pwned, F_OK) == 0);
+	unsetenv("MB_GNUPLOT");
+	rm_rf(dir);
+}
+
+static void test_no_gnuplot(void **state)
+{
+	(void)state;
+	char dir[64];
+	struct mb_error err = { 0 };
+	double cnt[2] = { 3, 2 };
+	const char *lab[2] = { "A Street", "B Road" };
+	struct plot_hot_streets H = { NULL, NULL, 2, lab, cnt };
+
+	setenv("MB_GNUPLOT", "/nonexistent", 1);
+	mk_tmp(dir, sizeof(dir));
+	assert_null(plot_find_gnuplot());
+	assert_int_equal(plot_hot_streets(dir, "hot", &H, &err), 0);
+	assert_true(has(dir, "hot.gp"));
+	assert_true(has(dir, "hot.dat"));
+	assert_true(has(dir, "hot-meta.dat"));
+	assert_false(has(dir, "hot.png"));
+	assert_false(has(dir, "hot.svg"));
+	/* Warned once only; still succeeds. */
+	assert_int_equal(plot_hot_streets(dir, "hot2", &H, &err), 0);
+	unsetenv("MB_GNUPLOT");
+	rm_rf(dir);
+}
+
+static void test_how_gnuplot_is_run(void **state)
+{
+	(void)state;
+	char dir[64], tools[64], fake[PATH_MAX], real[PATH_MAX];
+	struct mb_error err = { 0 };
+	double cnt[1] = { 3 };
+	const char *lab[1] = { "A Street" };
+	struct plot_hot_streets H = { NULL, NULL, 1, lab, cnt };
+	char *log, want[PATH_MAX * 3];
+
+	mk_tmp(dir, sizeof(dir));
+	mk_tmp(tools, sizeof(tools));
+	/* A fake gnuplot that records its folder, arguments and environment. */
+	put_exec(tools, "fakegp",
+		"#!/bin/sh\n"
+		"{ echo \"cwd=$(pwd -P)\"; for a in \"$@\"; do echo \"arg=$a\"; done;\n"
+		"  echo \"secret=${MB_TEST_SECRET-unset}\"; echo \"home=$HOME\";\n"
+		"  echo \"lc=$LC_ALL\"; echo \"path=$PATH\"; } >> run.log\n", fake, sizeof(fake));
+	setenv("MB_GNUPLOT", fake, 1);
+	setenv("MB_TEST_SECRET", "leaked", 1);
+	assert_int_equal(plot_hot_streets(dir, "hot", &H, &err), 0);
+	unsetenv("MB_TEST_SECRET");
+	log = slurp(dir, "run.log", NULL);
+	assert_non_null(log);
+	assert_non_null(realpath(dir, real));
+	snprintf(want, sizeof(want),
+		"cwd=%s\narg=-e\narg=fmt='png'\narg=hot.gp\nsecret=unset\nhome=/nonexistent\n"
+		"lc=C.UTF-8\npath=/usr/bin:/bin\n"
+		"cwd=%s\narg=-e\narg=fmt='svg'\narg=hot.gp\nsecret=unset\nhome=/nonexistent\n"
+		"lc=C.UTF-8\npath=/usr/bin:/bin\n", real, real);
+	assert_string_equal(log, want);
+	free(log);
+
+	/* gnuplot failing: the error quotes its message line, not warnings. */
+	put_exec(tools, "failgp",
+		"#!/bin/sh\n"
+		"echo 'warning: line 2: something minor' >&2\n"
+		"echo '         plot foo' >&2\n"
+		"echo '\"hot.gp\" line 7: undefined variable: foo' >&2\n"
+		"exit 1\n", fake, sizeof(fake));
+	setenv("MB_GNUPLOT", fake, 1);
+	assert_int_equal(plot_hot_streets(dir, "hot", &H, &err), -MB_EIO);
+	assert_int_equal(err.code, MB_EIO);
+	assert_non_null(strstr(err.msg, "\"hot.gp\" line 7: undefined variable: foo"));
+
+	setenv("MB_GNUPLOT", "/bin/false", 1);
+	assert_int_equal(plot_hot_streets(dir, "hot", &H, &err), -MB_EIO);
+	unsetenv("MB_GNUPLOT");
+	rm_rf(dir);
+	rm_rf(tools);
+}
+
+static void test_bad_names(void **state)
+{
+	(void)state;
+	static const char *const bad[] = { "", "-e", ".x", "a b", "../x", "a/b", "a'b",
+		"a\"b", "a`b`", "x;y" };
+	char dir[64];
+	struct mb_error err = { 0 };
+	double cnt[1] = { 1 };
+	const char *lab[1] = { "A" };
+	struct plot_hot_streets H = { NULL, NULL, 1, lab, cnt };
+	struct plot_hot_streets empty = { NULL, NULL, 0, lab, cnt };
+
+	setenv("MB_GNUPLOT", "/nonexistent", 1);
+	mk_tmp(dir, sizeof(dir));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(plot_render("lorenz", bad[i], dir, &err), -MB_EUSAGE);
+		assert_int_equal(plot_hot_streets(dir, bad[i], &H, &err), -MB_EUSAGE);
+	}
+	assert_int_equal(plot_render("Lorenz", "x", dir, &err), -MB_EUSAGE);
+	assert_int_equal(plot_render("../lorenz", "x", dir, &err), -MB_EUSAGE);
+	assert_int_equal(plot_render("nosuchchart", "x", dir, &err), -MB_ENOTFOUND);
+	assert_int_equal(plot_hot_streets(dir, "x", &empty, &err), -MB_EUSAGE);
+	assert_int_equal(plot_hot_streets(dir, "x", NULL, &err), -MB_EUSAGE);
+	assert_int_equal(plot_hot_streets(dir, "ok_name-2.v1", &H, &err), 0);
+	setenv("MB_PLOTS", "/nonexistent", 1);
+	assert_null(plot_find_scripts());
+	assert_int_equal(plot_hot_streets(dir, "x", &H, &err), -MB_ENOTFOUND);
+	setenv("MB_PLOTS", plots_dir, 1);
+	unsetenv("MB_GNUPLOT");
+	rm_rf(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dat_format),
+		cmocka_unit_test(test_dat_read_back_by_gnuplot),
+		cmocka_unit_test(test_monthly_gaps_file),
+		cmocka_unit_test(test_hostile_labels_render),
+		cmocka_unit_test(test_no_gnuplot),
+		cmocka_unit_test(test_how_gnuplot_is_run),
+		cmocka_unit_test(test_bad_names),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
