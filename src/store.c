@@ -243,6 +243,16 @@ void store_rollback(struct store *s)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+void store_bulk_mode(struct store *s, int on)
+{
+	if (on) {
+		sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint=16384", NULL, NULL, NULL);
+	} else {
+		sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint=1000", NULL, NULL, NULL);
+		sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	}
+}
+
 /* ---- dimensions ---------------------------------------------------------- */
 
 /* Build the location dictionary key: lsoa id, micro-degrees, name. */

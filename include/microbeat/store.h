@@ -37,6 +37,10 @@ int store_begin(struct store *s, struct mb_error *err);
 int store_commit(struct store *s, struct mb_error *err);
 void store_rollback(struct store *s);
 
+/* Bulk loading on (1: WAL checkpoints every 64 MB) or off (0: back to the
+ * default 4 MB, and checkpoint now). */
+void store_bulk_mode(struct store *s, int on);
+
 /* Fill d with dictionaries of every dimension row in the store (d must be
  * zeroed). Release with store_dims_release(). */
 int store_dims_load(struct store *s, struct dims *d, struct mb_error *err);
