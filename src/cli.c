@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "microbeat/cli.h"
+#include "microbeat/select.h"
 
 static const struct cli_command COMMANDS[] = {
 	{ "import", cmd_import, "load police.uk CSVs, folders or zips (or mapped agency CSVs)",
@@ -24,6 +25,22 @@ static const struct cli_command COMMANDS[] = {
 	  "  keyed like crime snap points (normalised name + LSOA code); without an LSOA\n"
 	  "  column it joins the nearest same-named street seen in crime data within 1 km.\n"
 	  "  Loading a gazetteer replaces the previous one.\n" },
+	{ "concentration", cmd_concentration, "micro-beats: how concentrated crime is, and the power few",
+	  "usage: microbeat [--db FILE] concentration [selectors] [options]\n"
+	  SELECT_HELP
+	  "  --kind street|place|all       micro-beats counted (default all)\n"
+	  "  --harm[=FILE]                 also harm-weighted figures (default weights: the\n"
+	  "                                Cambridge Crime Harm Index, datasets/harm_cchi.csv)\n"
+	  "  --compare-previous            stability against the previous period of equal length\n"
+	  "  --top P                       list the top P%% of streets (default 3)\n"
+	  "  --format table|csv|md         what goes to standard output (default table)\n"
+	  "  --out DIR                     write concentration.csv, hot_streets.csv,\n"
+	  "                                hot_streets.geojson and the charts (lorenz, hot_streets)\n"
+	  "  --seed N, --chance-draws N    the chance Monte Carlo (default seed 1, 200 draws)\n"
+	  "  --no-charts                   skip the gnuplot charts\n"
+	  "  The street universe N is every street seen in any loaded month of the area\n"
+	  "  (observed universe, a lower bound) or, with a gazetteer loaded, its streets plus\n"
+	  "  any observed ones it lacks. Figures are defined in docs/methods.md.\n" },
 	{ "info", cmd_info, "what the store holds: imports, coverage and gaps, rejects",
 	  "usage: microbeat [--db FILE] info\n"
 	  "  Imports with their counts, events per force x month with gaps named,\n"

@@ -104,6 +104,10 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	uint8_t *lsoa_in = NULL, *src_covers = NULL;
 	uint32_t *loc_street = NULL, *loc_lsoa = NULL;
 	int64_t *unl_by_source = NULL;
+	/* unlocated events before the source filter: month, category, source */
+	int32_t *um = NULL;
+	uint32_t *uc = NULL, *us = NULL;
+	size_t un = 0, ucap = 0;
 	char **lsoa_code = NULL;
 	size_t *lsoa_code_off = NULL;
 	int r, rc;
@@ -256,6 +260,29 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 			continue;
 		if (sqlite3_column_int(st, 4) & 1) {
 			unl_by_source[src]++;
+			if (un == ucap) {
+				ucap = ucap ? ucap * 2 : 4096;
+				int32_t *a = realloc(um, ucap * sizeof(*a));
+
+				if (a)
+					um = a;
+				uint32_t *b = realloc(uc, ucap * sizeof(*b));
+
+				if (b)
+					uc = b;
+				uint32_t *d = realloc(us, ucap * sizeof(*d));
+
+				if (d)
+					us = d;
+				if (!a || !b || !d) {
+					r = mb_err(err, MB_ENOMEM, "out of memory loading events");
+					goto cleanup;
+				}
+			}
+			um[un] = sqlite3_column_int(st, 0);
+			uc[un] = cat;
+			us[un] = src;
+			un++;
 			continue;
 		}
 		uint32_t l = loc_lsoa[loc];
@@ -303,12 +330,26 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 		r = store_db_err(s, err, "loading events");
 		goto cleanup;
 	}
-	for (size_t i = 1; i < sl->nsource; i++)
-		if (src_covers[i] || !q->area)
-			sl->unlocated += unl_by_source[i];
+	sl->unloc_month = malloc((un + 1) * sizeof(int32_t));
+	sl->unloc_category = malloc((un + 1) * sizeof(uint32_t));
+	if (!sl->unloc_month || !sl->unloc_category) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < un; i++) {
+		if (!q->area || src_covers[us[i]]) {
+			sl->unloc_month[sl->n_unloc] = um[i];
+			sl->unloc_category[sl->n_unloc] = uc[i];
+			sl->n_unloc++;
+		}
+	}
+	sl->unlocated = (int64_t)sl->n_unloc;
 
 	/* months present: an import covers the month for a source of the area */
 	int nm = q->to >= q->from ? q->to - q->from + 1 : 0;
+
+	sl->month_from = q->from;
+	sl->month_to = q->to;
 
 	sl->month_present = calloc((size_t)nm + 1, 1);
 	if (!sl->month_present) {
@@ -369,6 +410,9 @@ cleanup:
 	free(loc_street);
 	free(loc_lsoa);
 	free(unl_by_source);
+	free(um);
+	free(uc);
+	free(us);
 	if (r)
 		slice_release(sl);
 	return r;
@@ -390,6 +434,8 @@ void slice_release(struct slice *sl)
 	free(sl->loc_lat);
 	free(sl->source_name);
 	free(sl->month_present);
+	free(sl->unloc_month);
+	free(sl->unloc_category);
 	free(sl->strings);
 	memset(sl, 0, sizeof(*sl));
 }

@@ -59,12 +59,18 @@ struct slice {
 	double *loc_lon, *loc_lat; /* snap point coordinates */
 	size_t nsource;        /* sources + 1 */
 	char **source_name;    /* source names */
+	/* unlocated events ("No location") of the period and types, from the
+	   sources that report located events in the area: they belong to the
+	   force, not to the area, and are reported beside the area's figures */
+	size_t n_unloc;        /* number */
+	int32_t *unloc_month;  /* month of each */
+	uint32_t *unloc_category; /* category id of each */
 	/* context */
-	int64_t unlocated;     /* rows without coordinates, in the period and types, from
-				  the sources that report located rows in the area */
+	int64_t unlocated;     /* n_unloc, for convenience */
 	int32_t months_min, months_max; /* months present in the store (any source) */
-	uint8_t *month_present; /* per month from..to: 1 = an import covers it for the
-				   sources of the area (a missing month is a gap) */
+	int32_t month_from, month_to; /* the months the slice spans (the query's) */
+	uint8_t *month_present; /* per month month_from..month_to: 1 = an import covers it
+				   for the sources of the area (a missing month is a gap) */
 	int gazetteer_loaded;  /* a gazetteer has been loaded */
 	char *strings;         /* storage of every string above */
 	size_t strings_used, strings_cap; /* bytes used / capacity */

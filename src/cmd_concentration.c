@@ -1,0 +1,723 @@
+/* cmd_concentration — 'microbeat concentration': micro-beats and the power few. */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "microbeat/cli.h"
+#include "microbeat/conc.h"
+#include "microbeat/emit.h"
+#include "microbeat/plot.h"
+#include "microbeat/select.h"
+#include "microbeat/slice.h"
+#include "microbeat/store.h"
+#include "microbeat/weights.h"
+
+#define ASB "Anti-social behaviour"
+/* Chance draws cost one binomial per street: above this many street-draws the
+ * Monte Carlo is cut down (the analytic Poisson value is printed beside it). */
+#define CHANCE_BUDGET 8000000.0
+
+enum { O_KIND = 1, O_HARM, O_COMPARE, O_TOP, O_FORMAT, O_OUT, O_SEED, O_DRAWS, O_NOCHARTS };
+
+/* Everything the command computes, for the writers. */
+struct conc_run {
+	struct selection sel;     /* period, area, types */
+	struct slice sl;          /* the events */
+	int kind;                 /* 0 all, 1 street, 2 place */
+	int harm;                 /* --harm given */
+	int compare;              /* --compare-previous */
+	int top_pct;              /* --top P (default 3) */
+	int charts;               /* draw charts */
+	uint8_t *selected;        /* per category: counted */
+	double *weight;           /* per category: harm weight (NaN = none) */
+	size_t n;                 /* universe size N */
+	uint32_t *ustreet;        /* universe index -> street id */
+	int32_t *uindex;          /* street id -> universe index, -1 = not in universe */
+	double *count, *prev, *harmc; /* per universe street */
+	int64_t unlocated;        /* unlocated crimes of the period and types */
+	int64_t crimes_outside;   /* located crimes on streets outside the universe kind */
+	struct conc_result *res;  /* crime counts */
+	struct conc_result *hres; /* harm-weighted, or NULL */
+	int gazetteer;            /* universe from the gazetteer */
+	int draws;                /* chance draws used */
+	size_t *top;              /* the power few (universe indexes) */
+	size_t ntop;              /* how many */
+	uint32_t *busiest_loc;    /* per power-few street: busiest snap point */
+	char **dominant;          /* per power-few street: dominant types (owned) */
+};
+
+static int type_selected(const struct selection *sel, const char *name)
+{
+	int on;
+
+	if (!name)
+		return 0;
+	if (sel->ntypes) {
+		on = 0;
+		for (size_t i = 0; i < sel->ntypes; i++)
+			on |= strcasecmp(sel->types[i], name) == 0;
+	} else {
+		on = strcasecmp(name, ASB) != 0;
+	}
+	for (size_t i = 0; i < sel->nexclude; i++)
+		if (strcasecmp(sel->exclude[i], name) == 0)
+			on = 0;
+	return on;
+}
+
+/* Are all months a..b loaded for the area's sources? (the slice spans them) */
+static int store_months_cover(const struct slice *sl, int32_t a, int32_t b)
+{
+	(void)sl;
+	for (int32_t m = a; m <= b; m++)
+		if (!sl->month_present || m < sl->month_from || m > sl->month_to ||
+		    !sl->month_present[m - sl->month_from])
+			return 0;
+	return 1;
+}
+
+/* Which categories count; an unknown --types name is an error. */
+static int pick_types(struct conc_run *cr, struct mb_error *err)
+{
+	struct slice *sl = &cr->sl;
+
+	cr->selected = calloc(sl->ncat, 1);
+	if (!cr->selected)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	for (size_t i = 0; i < cr->sel.ntypes; i++) {
+		int found = 0;
+
+		for (size_t c = 1; c < sl->ncat; c++)
+			found |= sl->cat_name[c] && strcasecmp(sl->cat_name[c], cr->sel.types[i]) == 0;
+		if (!found)
+			return mb_err(err, MB_ENOTFOUND, "crime type '%s' is not in the store",
+				      cr->sel.types[i]);
+	}
+	for (size_t c = 1; c < sl->ncat; c++)
+		cr->selected[c] = (uint8_t)type_selected(&cr->sel, sl->cat_name[c]);
+	return 0;
+}
+
+/* Build the universe and count crimes per street (now, before, harm). */
+static int count_streets(struct conc_run *cr, struct mb_error *err)
+{
+	struct slice *sl = &cr->sl;
+	int32_t len = cr->sel.to - cr->sel.from + 1;
+	int32_t pfrom = cr->sel.from - len, pto = cr->sel.from - 1;
+	uint8_t *seen = calloc(sl->nstreet, 1);
+
+	cr->uindex = malloc(sl->nstreet * sizeof(*cr->uindex));
+	cr->ustreet = malloc(sl->nstreet * sizeof(*cr->ustreet));
+	if (!seen || !cr->uindex || !cr->ustreet) {
+		free(seen);
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	}
+	/* observed: a street with any event of the area in any loaded month */
+	for (size_t i = 0; i < sl->n; i++)
+		seen[sl->street[i]] = 1;
+	cr->gazetteer = sl->gazetteer_loaded;
+	for (size_t id = 1; id < sl->nstreet; id++) {
+		const struct slice_street *t = &sl->streets[id];
+		int in = sl->street_in_area[id] && (seen[id] || (cr->gazetteer && t->gazetteer));
+
+		if (in && cr->kind == 1 && t->place)
+			in = 0;
+		if (in && cr->kind == 2 && !t->place)
+			in = 0;
+		cr->uindex[id] = in ? (int32_t)cr->n : -1;
+		if (in)
+			cr->ustreet[cr->n++] = (uint32_t)id;
+	}
+	cr->uindex[0] = -1;
+	free(seen);
+	cr->count = calloc(cr->n + 1, sizeof(double));
+	cr->prev = calloc(cr->n + 1, sizeof(double));
+	cr->harmc = calloc(cr->n + 1, sizeof(double));
+	if (!cr->count || !cr->prev || !cr->harmc)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	for (size_t i = 0; i < sl->n; i++) {
+		uint32_t c = sl->category[i];
+		int32_t m = sl->month[i], u;
+
+		if (!cr->selected[c])
+			continue;
+		u = cr->uindex[sl->street[i]];
+		if (m >= cr->sel.from && m <= cr->sel.to) {
+			if (u < 0) {
+				cr->crimes_outside++;
+				continue;
+			}
+			cr->count[u] += 1;
+			if (cr->harm && isfinite(cr->weight[c]))
+				cr->harmc[u] += cr->weight[c];
+		} else if (u >= 0 && m >= pfrom && m <= pto) {
+			cr->prev[u] += 1;
+		}
+	}
+	for (size_t i = 0; i < sl->n_unloc; i++)
+		if (cr->selected[sl->unloc_category[i]] && sl->unloc_month[i] >= cr->sel.from &&
+		    sl->unloc_month[i] <= cr->sel.to)
+			cr->unlocated++;
+	return 0;
+}
+
+/* Busiest snap point and dominant types of each power-few street. */
+static int describe_top(struct conc_run *cr, struct mb_error *err)
+{
+	struct slice *sl = &cr->sl;
+	int32_t *slot = malloc(cr->n * sizeof(*slot));
+	int r = 0;
+
+	cr->busiest_loc = calloc(cr->ntop + 1, sizeof(*cr->busiest_loc));
+	cr->dominant = calloc(cr->ntop + 1, sizeof(*cr->dominant));
+	double *loc_n = calloc(sl->nloc, sizeof(double));
+	double *cat_n = calloc((cr->ntop + 1) * sl->ncat, sizeof(double));
+
+	if (!slot || !cr->busiest_loc || !cr->dominant || !loc_n || !cat_n) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	for (size_t u = 0; u < cr->n; u++)
+		slot[u] = -1;
+	for (size_t k = 0; k < cr->ntop; k++)
+		slot[cr->top[k]] = (int32_t)k;
+	for (size_t i = 0; i < sl->n; i++) {
+		int32_t u = cr->uindex[sl->street[i]];
+
+		if (u < 0 || slot[u] < 0 || !cr->selected[sl->category[i]] ||
+		    sl->month[i] < cr->sel.from || sl->month[i] > cr->sel.to)
+			continue;
+		loc_n[sl->location[i]] += 1;
+		cat_n[(size_t)slot[u] * sl->ncat + sl->category[i]] += 1;
+		uint32_t *b = &cr->busiest_loc[slot[u]];
+
+		if (!*b || loc_n[sl->location[i]] > loc_n[*b] ||
+		    (loc_n[sl->location[i]] == loc_n[*b] && sl->location[i] < *b))
+			*b = sl->location[i];
+	}
+	for (size_t k = 0; k < cr->ntop; k++) {
+		char buf[256] = "";
+		size_t o = 0;
+		double tot = cr->count[cr->top[k]];
+		double *cn = &cat_n[k * sl->ncat];
+
+		/* the two commonest types with their shares */
+		for (int pick = 0; pick < 2; pick++) {
+			size_t best = 0;
+
+			for (size_t c = 1; c < sl->ncat; c++)
+				if (cn[c] > 0 && (!best || cn[c] > cn[best]))
+					best = c;
+			if (!best || tot <= 0)
+				break;
+			int w = snprintf(buf + o, sizeof(buf) - o, "%s%s %.0f%%", pick ? "; " : "",
+					 sl->cat_name[best], 100.0 * cn[best] / tot);
+
+			if (w > 0 && (size_t)w < sizeof(buf) - o)
+				o += (size_t)w;
+			cn[best] = 0;
+		}
+		cr->dominant[k] = strdup(buf);
+		if (!cr->dominant[k]) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto cleanup;
+		}
+	}
+cleanup:
+	free(slot);
+	free(loc_n);
+	free(cat_n);
+	return r;
+}
+
+/* Add one "measure,value" row. */
+static int measure(struct table *t, const char *name, double v, int prec, struct mb_error *err)
+{
+	size_t row;
+	int r;
+
+	if ((r = table_add_row(t, &row, err)) || (r = table_set_text(t, row, 0, name, err)))
+		return r;
+	if (!isfinite(v))
+		return table_set_blank(t, row, 1, err);
+	if (prec < 0)
+		return table_set_int(t, row, 1, (int64_t)llround(v), err);
+	return table_set_double(t, row, 1, v, prec, err);
+}
+
+/* The measures table (concentration.csv). */
+static int build_measures(const struct conc_run *cr, struct table *t, struct mb_error *err)
+{
+	static const char *const cols[] = { "measure", "value" };
+	static const char *const top_names[CONC_NPCT] = { "top1_share", "top3_share", "top5_share",
+							  "top10_share", "top20_share" };
+	const struct conc_result *r = cr->res;
+	int rc;
+
+	if ((rc = table_init(t, "Concentration", cols, 2, err)))
+		return rc;
+#define M(name, v, p) \
+	do { if ((rc = measure(t, name, v, p, err))) return rc; } while (0)
+	M("streets", (double)r->n_streets, -1);
+	M("streets_active", (double)r->n_active, -1);
+	M("crimes", r->crimes, -1);
+	M("crimes_unlocated", (double)cr->unlocated, -1);
+	for (int i = 0; i < CONC_NPCT; i++)
+		M(top_names[i], r->top_share[i], 12);
+	M("crime_free_share", r->crime_free_share, 12);
+	M("bandwidth25", r->band25, 12);
+	M("bandwidth50", r->band50, 12);
+	M("gini", r->gini, 12);
+	M("gini_generalized", r->gini_gen, 12);
+	M("gini_generalized_bias_corrected", r->gini_gen_bc, 12);
+	M("gini_generalized_ci_low", r->gini_gen_lo, 12);
+	M("gini_generalized_ci_high", r->gini_gen_hi, 12);
+	M("universe_gazetteer", cr->gazetteer ? 1 : 0, -1);
+	M("crimes_outside_universe_kind", (double)cr->crimes_outside, -1);
+	M("chance_draws", r->chance.draws, -1);
+	M("chance_top3_share", r->chance.top_mean[CONC_TOP3], 12);
+	M("chance_top3_share_low", r->chance.top_lo[CONC_TOP3], 12);
+	M("chance_top3_share_high", r->chance.top_hi[CONC_TOP3], 12);
+	M("chance_top3_share_poisson", r->chance.top_poisson[CONC_TOP3], 12);
+	M("excess_top3_share", r->chance.top_excess[CONC_TOP3], 12);
+	M("chance_gini", r->chance.gini_mean, 12);
+	M("chance_gini_poisson", r->chance.gini_poisson, 12);
+	M("excess_gini", r->chance.gini_excess, 12);
+	if (cr->hres) {
+		const struct conc_result *h = cr->hres;
+
+		M("harm_total", h->crimes, 4);
+		for (int i = 0; i < CONC_NPCT; i++) {
+			char name[32];
+
+			snprintf(name, sizeof(name), "harm_%s", top_names[i]);
+			M(name, h->top_share[i], 12);
+		}
+		M("harm_bandwidth50", h->band50, 12);
+		M("harm_gini", h->gini, 12);
+	}
+	if (r->stab.present) {
+		M("previous_crimes", r->stab.prev_crimes, -1);
+		M("stability_jaccard_top3", r->stab.jaccard, 12);
+		M("stability_spearman", r->stab.spearman, 12);
+		M("hot_persistent", (double)r->stab.n_both, -1);
+		M("hot_emerging", (double)r->stab.n_emerging, -1);
+		M("hot_former", (double)r->stab.n_former, -1);
+	}
+#undef M
+	return 0;
+}
+
+static const char *class_name(int c)
+{
+	static const char *const names[] = { "", "persistent", "emerging", "former" };
+
+	return c >= 0 && c <= 3 ? names[c] : "";
+}
+
+/* The power-few table (hot_streets.csv). */
+static int build_hot(const struct conc_run *cr, struct table *t, struct mb_error *err)
+{
+	static const char *const cols[] = { "rank", "street", "kind", "lsoa", "area", "longitude",
+					    "latitude", "crimes", "harm", "previous_crimes",
+					    "change", "class", "dominant_types" };
+	const struct slice *sl = &cr->sl;
+	char title[128];
+	int r;
+
+	snprintf(title, sizeof(title), "The power few: top %d%% of streets", cr->top_pct);
+	if ((r = table_init(t, title, cols, 13, err)))
+		return r;
+	for (size_t k = 0; k < cr->ntop; k++) {
+		size_t u = cr->top[k], row;
+		const struct slice_street *s = &sl->streets[cr->ustreet[u]];
+		uint32_t loc = cr->busiest_loc[k];
+		double lon = loc ? sl->loc_lon[loc] : s->lon, lat = loc ? sl->loc_lat[loc] : s->lat;
+
+		if ((r = table_add_row(t, &row, err)) ||
+		    (r = table_set_int(t, row, 0, (int64_t)k + 1, err)) ||
+		    (r = table_set_text(t, row, 1, s->name, err)) ||
+		    (r = table_set_text(t, row, 2, s->place ? "place" : "street", err)) ||
+		    (r = table_set_text(t, row, 3, s->lsoa, err)) ||
+		    (r = table_set_text(t, row, 4, s->area, err)) ||
+		    (r = table_set_double(t, row, 5, lon, 6, err)) ||
+		    (r = table_set_double(t, row, 6, lat, 6, err)) ||
+		    (r = table_set_int(t, row, 7, (int64_t)cr->count[u], err)) ||
+		    (r = cr->harm ? table_set_double(t, row, 8, cr->harmc[u], 2, err)
+				  : table_set_blank(t, row, 8, err)))
+			return r;
+		if (cr->compare) {
+			if ((r = table_set_int(t, row, 9, (int64_t)cr->prev[u], err)) ||
+			    (r = table_set_int(t, row, 10, (int64_t)(cr->count[u] - cr->prev[u]), err)) ||
+			    (r = table_set_text(t, row, 11, class_name(cr->res->stab.cls[u]), err)))
+				return r;
+		} else if ((r = table_set_blank(t, row, 9, err)) || (r = table_set_blank(t, row, 10, err)) ||
+			   (r = table_set_blank(t, row, 11, err))) {
+			return r;
+		}
+		if ((r = table_set_text(t, row, 12, cr->dominant[k], err)))
+			return r;
+	}
+	return 0;
+}
+
+/* hot_streets.geojson: points for QGIS (jansson escapes the text). */
+static int write_geojson(const struct conc_run *cr, const char *dir, struct mb_error *err)
+{
+	const struct slice *sl = &cr->sl;
+	json_t *fc = json_object(), *feats = json_array();
+	struct emit_file af;
+	int r;
+
+	if (!fc || !feats) {
+		json_decref(fc);
+		json_decref(feats);
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	}
+	json_object_set_new(fc, "type", json_string("FeatureCollection"));
+	json_object_set_new(fc, "features", feats);
+	for (size_t k = 0; k < cr->ntop; k++) {
+		size_t u = cr->top[k];
+		const struct slice_street *s = &sl->streets[cr->ustreet[u]];
+		uint32_t loc = cr->busiest_loc[k];
+		double lon = loc ? sl->loc_lon[loc] : s->lon, lat = loc ? sl->loc_lat[loc] : s->lat;
+		json_t *f = json_object(), *g = json_object(), *p = json_object();
+
+		if (!isfinite(lon) || !isfinite(lat)) {
+			json_decref(f);
+			json_decref(g);
+			json_decref(p);
+			continue;
+		}
+		json_object_set_new(g, "type", json_string("Point"));
+		json_object_set_new(g, "coordinates", json_pack("[f, f]", lon, lat));
+		json_object_set_new(p, "rank", json_integer((json_int_t)k + 1));
+		json_object_set_new(p, "street", json_string(s->name));
+		json_object_set_new(p, "kind", json_string(s->place ? "place" : "street"));
+		json_object_set_new(p, "lsoa", json_string(s->lsoa));
+		json_object_set_new(p, "crimes", json_integer((json_int_t)cr->count[u]));
+		if (cr->harm)
+			json_object_set_new(p, "harm", json_real(cr->harmc[u]));
+		if (cr->compare) {
+			json_object_set_new(p, "previous_crimes", json_integer((json_int_t)cr->prev[u]));
+			json_object_set_new(p, "class", json_string(class_name(cr->res->stab.cls[u])));
+		}
+		json_object_set_new(p, "dominant_types", json_string(cr->dominant[k]));
+		json_object_set_new(f, "type", json_string("Feature"));
+		json_object_set_new(f, "geometry", g);
+		json_object_set_new(f, "properties", p);
+		json_array_append_new(feats, f);
+	}
+	if ((r = emit_open_atomic(dir, "hot_streets.geojson", &af, err))) {
+		json_decref(fc);
+		return r;
+	}
+	if (json_dumpf(fc, af.fp, JSON_INDENT(1) | JSON_ENSURE_ASCII) != 0 || fputc('\n', af.fp) == EOF) {
+		emit_abort_atomic(&af);
+		json_decref(fc);
+		return mb_err(err, MB_EIO, "%s/hot_streets.geojson: write error", dir);
+	}
+	json_decref(fc);
+	return emit_commit_atomic(&af, err);
+}
+
+/* Write a table as CSV atomically into dir/name. */
+static int write_csv(const struct table *t, const char *dir, const char *name, struct mb_error *err)
+{
+	struct emit_file af;
+	int r;
+
+	if ((r = emit_open_atomic(dir, name, &af, err)))
+		return r;
+	if ((r = table_write_csv(t, af.fp, err))) {
+		emit_abort_atomic(&af);
+		return r;
+	}
+	return emit_commit_atomic(&af, err);
+}
+
+/* The two charts: Lorenz curve (with chance) and the power-few bars. */
+static int write_charts(const struct conc_run *cr, const char *dir, struct mb_error *err)
+{
+	const struct conc_lorenz *L = &cr->res->lorenz;
+	const struct slice *sl = &cr->sl;
+	double *x = malloc((L->n + 1) * sizeof(double)), *y = malloc((L->n + 1) * sizeof(double));
+	double *cy = malloc((L->n + 1) * sizeof(double));
+	size_t nb = cr->ntop < 25 ? cr->ntop : 25;
+	const char **labels = calloc(nb + 1, sizeof(char *));
+	double *bars = calloc(nb + 1, sizeof(double));
+	char **own = calloc(nb + 1, sizeof(char *));
+	char title[160];
+	int r = 0, chance_ok = 1;
+
+	if (!x || !y || !cy || !labels || !bars || !own) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < L->n; i++) {
+		x[i] = 100 * L->streets[i];
+		y[i] = 100 * L->crime[i];
+		cy[i] = 100 * (isfinite(L->chance[i]) ? L->chance[i] : L->poisson[i]);
+		chance_ok &= isfinite(cy[i]);
+	}
+	snprintf(title, sizeof(title), "Concentration of crime across %zu streets, %s", cr->n,
+		 cr->sel.period_label);
+	size_t k3 = cr->res->top_n[CONC_TOP3];
+	struct plot_lorenz pl = {
+		.title = title, .what = "crime", .n = L->n, .x = x, .y = y,
+		.n_chance = chance_ok ? L->n : 0, .chance_x = x, .chance_y = cy,
+		.mark_p = 3, .mark_x = cr->n ? 100.0 * (double)k3 / (double)cr->n : NAN,
+		.mark_y = 100 * cr->res->top_share[CONC_TOP3],
+	};
+
+	if (L->n && (r = plot_lorenz(dir, "lorenz", &pl, err)))
+		goto cleanup;
+	for (size_t k = 0; k < nb; k++) {
+		const struct slice_street *s = &sl->streets[cr->ustreet[cr->top[k]]];
+		size_t len = strlen(s->name) + strlen(s->lsoa) + 4;
+
+		own[k] = malloc(len);
+		if (!own[k]) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto cleanup;
+		}
+		snprintf(own[k], len, "%s (%s)", s->name, s->lsoa);
+		labels[k] = own[k];
+		bars[k] = cr->count[cr->top[k]];
+	}
+	snprintf(title, sizeof(title), "The power few: busiest streets, %s", cr->sel.period_label);
+	struct plot_hot_streets ph = { .title = title, .value_label = "Crimes", .n = nb,
+				       .label = labels, .count = bars };
+
+	if (nb)
+		r = plot_hot_streets(dir, "hot_streets", &ph, err);
+cleanup:
+	for (size_t k = 0; own && k < nb; k++)
+		free(own[k]);
+	free(own);
+	free(labels);
+	free(bars);
+	free(x);
+	free(y);
+	free(cy);
+	return r;
+}
+
+/* Print the headline and tables to stdout in the chosen format. */
+static int print_report(const struct conc_run *cr, const struct table *m, const struct table *h,
+			int format, FILE *out, struct mb_error *err)
+{
+	const struct conc_result *r = cr->res;
+	int rc;
+
+	if (format == 1) /* csv: the measures only, machine-readable */
+		return table_write_csv(m, out, err);
+	fprintf(out, "%s%s, %s: %zu streets (%s); crimes exclude %s.\n",
+		format == 2 ? "" : "", cr->sel.area ? cr->sel.area : "All areas",
+		cr->sel.period_label, cr->n,
+		cr->gazetteer ? "gazetteer universe" : "observed universe, lower bound",
+		cr->sel.ntypes ? "types not selected" : "Anti-social behaviour (an incident type)");
+	if (r->crimes > 0)
+		fprintf(out,
+			"%.0f%% of streets hold %.0f%% of crime (chance alone: %.0f%%); %.0f%% are"
+			" crime-free; half of all crime is on %.1f%% of streets. Gini %.3f"
+			" (generalised %.3f; by chance %.3f). %lld crimes had no location.\n\n",
+			100.0 * (double)r->top_n[CONC_TOP3] / (double)(r->n_streets ? r->n_streets : 1),
+			100 * r->top_share[CONC_TOP3],
+			100 * (isfinite(r->chance.top_mean[CONC_TOP3]) ? r->chance.top_mean[CONC_TOP3]
+								       : r->chance.top_poisson[CONC_TOP3]),
+			100 * r->crime_free_share, 100 * r->band50, r->gini, r->gini_gen,
+			isfinite(r->chance.gini_mean) ? r->chance.gini_mean : r->chance.gini_poisson,
+			(long long)cr->unlocated);
+	if (format == 2) {
+		if ((rc = table_write_md(m, out, err)) || fputc('\n', out) == EOF ||
+		    (rc = table_write_md(h, out, err)))
+			return rc ? rc : mb_err(err, MB_EIO, "write error");
+		return 0;
+	}
+	if ((rc = table_write_text(m, out, err)) || fputc('\n', out) == EOF ||
+	    (rc = table_write_text(h, out, err)))
+		return rc ? rc : mb_err(err, MB_EIO, "write error");
+	return 0;
+}
+
+int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err)
+{
+	static const struct option opts[] = {
+		SELECT_LONG_OPTIONS,
+		{ "kind", required_argument, NULL, O_KIND },
+		{ "harm", optional_argument, NULL, O_HARM },
+		{ "compare-previous", no_argument, NULL, O_COMPARE },
+		{ "top", required_argument, NULL, O_TOP },
+		{ "format", required_argument, NULL, O_FORMAT },
+		{ "out", required_argument, NULL, O_OUT },
+		{ "seed", required_argument, NULL, O_SEED },
+		{ "chance-draws", required_argument, NULL, O_DRAWS },
+		{ "no-charts", no_argument, NULL, O_NOCHARTS },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct conc_run cr = { .top_pct = 3, .charts = 1 };
+	struct store *s = NULL;
+	struct conc_params par;
+	struct table tm = { 0 }, th = { 0 };
+	const char *out_dir = NULL, *harm_file = NULL;
+	char *tmpdir = NULL;
+	int format = 0, o, r = 0, draws = -1;
+	long seed = 1;
+
+	select_init(&cr.sel);
+	conc_params_init(&par);
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		char *end;
+
+		switch (o) {
+		case O_KIND:
+			if (strcmp(optarg, "all") == 0) cr.kind = 0;
+			else if (strcmp(optarg, "street") == 0) cr.kind = 1;
+			else if (strcmp(optarg, "place") == 0) cr.kind = 2;
+			else r = mb_err(err, MB_EUSAGE, "--kind wants street, place or all");
+			break;
+		case O_HARM: cr.harm = 1; harm_file = optarg; break;
+		case O_COMPARE: cr.compare = 1; break;
+		case O_TOP:
+			cr.top_pct = (int)strtol(optarg, &end, 10);
+			if (*end || cr.top_pct < 1 || cr.top_pct > 100)
+				r = mb_err(err, MB_EUSAGE, "--top wants a percentage 1..100");
+			break;
+		case O_FORMAT:
+			if (strcmp(optarg, "table") == 0) format = 0;
+			else if (strcmp(optarg, "csv") == 0) format = 1;
+			else if (strcmp(optarg, "md") == 0) format = 2;
+			else r = mb_err(err, MB_EUSAGE, "--format wants table, csv or md");
+			break;
+		case O_OUT: out_dir = optarg; break;
+		case O_SEED:
+			seed = strtol(optarg, &end, 10);
+			if (*end || seed < 0)
+				r = mb_err(err, MB_EUSAGE, "--seed wants a non-negative integer");
+			break;
+		case O_DRAWS:
+			draws = (int)strtol(optarg, &end, 10);
+			if (*end || draws < 0 || draws > 100000)
+				r = mb_err(err, MB_EUSAGE, "--chance-draws wants 0..100000");
+			break;
+		case O_NOCHARTS: cr.charts = 0; break;
+		default:
+			if (o >= SEL_FIRST && o < SEL_LAST)
+				r = select_option(&cr.sel, o, optarg, err);
+			else
+				r = -MB_EUSAGE;
+		}
+		if (r)
+			goto cleanup;
+	}
+	if (optind < argc) {
+		r = mb_err(err, MB_EUSAGE, "concentration: unexpected argument '%s'", argv[optind]);
+		goto cleanup;
+	}
+	if ((r = store_open(c->db_path, STORE_READONLY, &s, err)) ||
+	    (r = select_finish(&cr.sel, s, err)))
+		goto cleanup;
+	/* every loaded month: the observed universe is every street ever seen */
+	int32_t lo, hi;
+
+	if ((r = store_month_range(s, &lo, &hi, err)))
+		goto cleanup;
+	struct slice_query q = { .from = lo < cr.sel.from ? lo : cr.sel.from,
+				 .to = hi > cr.sel.to ? hi : cr.sel.to,
+				 .area = cr.sel.area, .include_asb = 1 };
+
+	if ((r = store_slice_load(s, &q, &cr.sl, err)) || (r = pick_types(&cr, err)))
+		goto cleanup;
+	if (cr.harm && (r = weights_load(harm_file, &cr.sl, &cr.weight, c->msg, err)))
+		goto cleanup;
+	if ((r = count_streets(&cr, err)))
+		goto cleanup;
+	if (cr.compare) {
+		/* a previous period the store does not cover would read as "all new" */
+		int32_t len = cr.sel.to - cr.sel.from + 1, pfrom = cr.sel.from - len;
+		char a[8], b[8];
+
+		month_format(pfrom, a);
+		month_format(cr.sel.from - 1, b);
+		if (pfrom < lo || cr.sel.from - 1 > hi || !store_months_cover(&cr.sl, pfrom, cr.sel.from - 1)) {
+			fprintf(c->msg,
+				"microbeat: the previous period %s..%s is not fully loaded (a gap or before"
+				" the first import): stability not computed\n", a, b);
+			cr.compare = 0;
+		}
+	}
+	par.seed = (uint64_t)seed;
+	par.chance_draws = 200;
+	if (draws >= 0) {
+		par.chance_draws = draws;
+	} else if ((double)cr.n * par.chance_draws > CHANCE_BUDGET) {
+		par.chance_draws = (int)(CHANCE_BUDGET / (double)cr.n);
+		if (par.chance_draws < 10)
+			par.chance_draws = 10;
+		fprintf(c->msg,
+			"microbeat: %zu streets: %d chance draws instead of 200 (--chance-draws N to"
+			" change); the analytic Poisson value is shown beside them\n",
+			cr.n, par.chance_draws);
+	}
+	if (cr.n > 200000 && draws < 0)
+		par.boot_draws = 200;
+	if ((r = conc_compute(cr.count, cr.compare ? cr.prev : NULL, cr.n, &par, &cr.res, err)))
+		goto cleanup;
+	if (cr.harm) {
+		struct conc_params hp = par;
+
+		hp.chance_draws = 0;
+		hp.boot_draws = 0;
+		if ((r = conc_compute(cr.harmc, NULL, cr.n, &hp, &cr.hres, err)))
+			goto cleanup;
+	}
+	if ((r = conc_rank_top(cr.count, cr.n, cr.top_pct, &cr.top, &cr.ntop, err)))
+		goto cleanup;
+	/* zero-crime streets are never "hot" */
+	while (cr.ntop && cr.count[cr.top[cr.ntop - 1]] <= 0)
+		cr.ntop--;
+	if ((r = describe_top(&cr, err)) || (r = build_measures(&cr, &tm, err)) ||
+	    (r = build_hot(&cr, &th, err)))
+		goto cleanup;
+	if ((r = print_report(&cr, &tm, &th, format, c->out, err)))
+		goto cleanup;
+	if (out_dir) {
+		if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
+			r = mb_err(err, MB_EIO, "cannot create '%s': %s", out_dir, strerror(errno));
+			goto cleanup;
+		}
+		if ((r = write_csv(&tm, out_dir, "concentration.csv", err)) ||
+		    (r = write_csv(&th, out_dir, "hot_streets.csv", err)) ||
+		    (r = write_geojson(&cr, out_dir, err)) ||
+		    (cr.charts && (r = write_charts(&cr, out_dir, err))))
+			goto cleanup;
+	}
+cleanup:
+	(void)tmpdir;
+	table_release(&tm);
+	table_release(&th);
+	conc_result_free(cr.res);
+	conc_result_free(cr.hres);
+	for (size_t k = 0; cr.dominant && k < cr.ntop; k++)
+		free(cr.dominant[k]);
+	free(cr.dominant);
+	free(cr.busiest_loc);
+	free(cr.top);
+	free(cr.count);
+	free(cr.prev);
+	free(cr.harmc);
+	free(cr.uindex);
+	free(cr.ustreet);
+	free(cr.selected);
+	free(cr.weight);
+	slice_release(&cr.sl);
+	select_release(&cr.sel);
+	store_close(s);
+	return r;
+}

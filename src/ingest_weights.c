@@ -1,0 +1,111 @@
+/* ingest_weights — read a harm-weights CSV (category, weight) with libcsv. */
+#include <csv.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "microbeat/select.h"
+#include "microbeat/slice.h"
+#include "microbeat/weights.h"
+
+/* Parser state: the current row's first two fields. */
+struct wparse {
+	char name[256];  /* category */
+	char value[64];  /* weight text */
+	int field;       /* field index in the row */
+	int row;         /* data rows seen (the header is row 0) */
+	const struct slice *sl; /* categories to fill */
+	double *w;       /* output */
+	int bad;         /* rows with a non-numeric weight */
+};
+
+static void on_wfield(void *data, size_t len, void *ctx)
+{
+	struct wparse *p = ctx;
+	char *dst = p->field == 0 ? p->name : p->field == 1 ? p->value : NULL;
+	size_t cap = p->field == 0 ? sizeof(p->name) : sizeof(p->value);
+
+	if (dst) {
+		if (len >= cap)
+			len = cap - 1;
+		memcpy(dst, data, len);
+		dst[len] = '\0';
+	}
+	p->field++;
+}
+
+static void on_wrow(int c, void *ctx)
+{
+	struct wparse *p = ctx;
+	char *end;
+
+	(void)c;
+	if (p->field >= 2 && p->row++ > 0) {
+		errno = 0;
+		double v = strtod(p->value, &end);
+
+		if (errno || *end || !isfinite(v) || v < 0) {
+			p->bad++;
+		} else {
+			for (size_t i = 1; i < p->sl->ncat; i++)
+				if (p->sl->cat_name[i] && strcasecmp(p->sl->cat_name[i], p->name) == 0)
+					p->w[i] = v;
+		}
+	}
+	p->field = 0;
+	p->name[0] = p->value[0] = '\0';
+}
+
+int weights_load(const char *path, const struct slice *sl, double **weight, FILE *msg,
+		 struct mb_error *err)
+{
+	char def[4096], buf[8192];
+	struct csv_parser csv;
+	struct wparse p = { .sl = sl };
+	FILE *f;
+	size_t n;
+	int r = 0;
+
+	*weight = NULL;
+	if (!path) {
+		if ((r = mb_data_path("harm_cchi.csv", def, sizeof(def), err)))
+			return r;
+		path = def;
+	}
+	p.w = malloc(sl->ncat * sizeof(double));
+	if (!p.w)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	for (size_t i = 0; i < sl->ncat; i++)
+		p.w[i] = NAN;
+	f = fopen(path, "rb");
+	if (!f) {
+		free(p.w);
+		return mb_err(err, MB_EIO, "cannot open harm weights '%s': %s", path, strerror(errno));
+	}
+	csv_init(&csv, CSV_APPEND_NULL);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		if (csv_parse(&csv, buf, n, on_wfield, on_wrow, &p) != n) {
+			r = mb_err(err, MB_EDATA, "%s: %s", path, csv_strerror(csv_error(&csv)));
+			break;
+		}
+	}
+	if (!r)
+		csv_fini(&csv, on_wfield, on_wrow, &p);
+	csv_free(&csv);
+	fclose(f);
+	if (!r && p.bad)
+		r = mb_err(err, MB_EDATA, "%s: %d rows with a weight that is not a number >= 0", path,
+			   p.bad);
+	if (r) {
+		free(p.w);
+		return r;
+	}
+	for (size_t i = 1; i < sl->ncat; i++)
+		if (sl->cat_name[i] && isnan(p.w[i]) && strcasecmp(sl->cat_name[i], "Anti-social behaviour"))
+			fprintf(msg, "microbeat: %s gives no harm weight for '%s': it counts 0 harm\n", path,
+				sl->cat_name[i]);
+	*weight = p.w;
+	return 0;
+}
