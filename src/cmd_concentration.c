@@ -20,7 +20,8 @@
 #define ASB "Anti-social behaviour"
 /* Chance draws cost one binomial per street: above this many street-draws the
  * Monte Carlo is cut down (the analytic Poisson value is printed beside it). */
-#define CHANCE_BUDGET 8000000.0
+#define CHANCE_BUDGET 4000000.0
+#define SHOWN_HOT 40 /* power-few rows printed on the console (all are in hot_streets.csv) */
 
 enum { O_KIND = 1, O_HARM, O_COMPARE, O_TOP, O_FORMAT, O_OUT, O_SEED, O_DRAWS, O_NOCHARTS };
 
@@ -540,9 +541,17 @@ static int print_report(const struct conc_run *cr, const struct table *m, const 
 			return rc ? rc : mb_err(err, MB_EIO, "write error");
 		return 0;
 	}
-	if ((rc = table_write_text(m, out, err)) || fputc('\n', out) == EOF ||
-	    (rc = table_write_text(h, out, err)))
+	if ((rc = table_write_text(m, out, err)) || fputc('\n', out) == EOF)
 		return rc ? rc : mb_err(err, MB_EIO, "write error");
+	/* the console shows the head of a long list; the files hold all of it */
+	struct table head = *h;
+
+	if (head.nrows > SHOWN_HOT)
+		head.nrows = SHOWN_HOT;
+	if ((rc = table_write_text(&head, out, err)))
+		return rc;
+	if (h->nrows > SHOWN_HOT)
+		fprintf(out, "... and %zu more (all in hot_streets.csv with --out)\n", h->nrows - SHOWN_HOT);
 	return 0;
 }
 
@@ -658,8 +667,8 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 		par.chance_draws = draws;
 	} else if ((double)cr.n * par.chance_draws > CHANCE_BUDGET) {
 		par.chance_draws = (int)(CHANCE_BUDGET / (double)cr.n);
-		if (par.chance_draws < 10)
-			par.chance_draws = 10;
+		if (par.chance_draws < 5)
+			par.chance_draws = 5;
 		fprintf(c->msg,
 			"microbeat: %zu streets: %d chance draws instead of 200 (--chance-draws N to"
 			" change); the analytic Poisson value is shown beside them\n",
