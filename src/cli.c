@@ -41,6 +41,19 @@ static const struct cli_command COMMANDS[] = {
 	  "  The street universe N is every street seen in any loaded month of the area\n"
 	  "  (observed universe, a lower bound) or, with a gazetteer loaded, its streets plus\n"
 	  "  any observed ones it lacks. Figures are defined in docs/methods.md.\n" },
+	{ "trends", cmd_trends, "is it a real rise? tested year-on-year change, trend, control chart",
+	  "usage: microbeat [--db FILE] trends [selectors] [options]\n"
+	  SELECT_HELP
+	  "  --by type|area|none           series: one per crime type, per area (the MSOA of\n"
+	  "                                the LSOA name), or the total only (default none)\n"
+	  "  --baseline-months N           c-chart baseline before the last 3 months (default 24)\n"
+	  "  --fdr Q                       false discovery rate across series (default 0.05)\n"
+	  "  --format table|csv|md         what goes to standard output (default table)\n"
+	  "  --out DIR                     write monthly.csv, yoy.csv, trend.csv and the charts\n"
+	  "                                (monthly_NN, yoy, seasonal)\n"
+	  "  --no-charts                   skip the gnuplot charts\n"
+	  "  Missing months are gaps, not zeros: named, shown as breaks, left out of fits.\n"
+	  "  Year on year compares the last 12 months of the period with the 12 before.\n" },
 	{ "info", cmd_info, "what the store holds: imports, coverage and gaps, rejects",
 	  "usage: microbeat [--db FILE] info\n"
 	  "  Imports with their counts, events per force x month with gaps named,\n"

@@ -439,3 +439,47 @@ void slice_release(struct slice *sl)
 	free(sl->strings);
 	memset(sl, 0, sizeof(*sl));
 }
+
+int store_lsoa_names(struct store *s, const struct slice *sl, char ***names, struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	char **v = calloc(sl->nstreet + 1, sizeof(char *));
+	int r, rc;
+
+	*names = NULL;
+	if (!v)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	if ((r = store_prepare(s, &st,
+			       "SELECT s.id, l.name FROM street s JOIN lsoa l ON l.id = s.lsoa_id", err))) {
+		free(v);
+		return r;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		size_t id = (size_t)sqlite3_column_int64(st, 0);
+
+		if (id < sl->nstreet && !v[id]) {
+			v[id] = strdup((const char *)sqlite3_column_text(st, 1));
+			if (!v[id]) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		store_lsoa_names_free(sl, v);
+		return rc == SQLITE_NOMEM ? mb_err(err, MB_ENOMEM, "out of memory")
+					  : store_db_err(s, err, "loading LSOA names");
+	}
+	*names = v;
+	return 0;
+}
+
+void store_lsoa_names_free(const struct slice *sl, char **names)
+{
+	if (!names)
+		return;
+	for (size_t i = 0; i < sl->nstreet; i++)
+		free(names[i]);
+	free(names);
+}

@@ -81,6 +81,11 @@ struct slice {
 int store_slice_load(struct store *s, const struct slice_query *q, struct slice *sl,
 		     struct mb_error *err);
 
+/* The LSOA name of every street of sl (*names has sl->nstreet entries, NULL
+ * where unknown). Free with store_lsoa_names_free(). */
+int store_lsoa_names(struct store *s, const struct slice *sl, char ***names, struct mb_error *err);
+void store_lsoa_names_free(const struct slice *sl, char **names);
+
 /* Free everything a slice holds; the struct may be reused after. */
 void slice_release(struct slice *sl);
 
