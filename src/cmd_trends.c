@@ -381,7 +381,8 @@ static int write_charts(const struct trends_run *tr, const char *dir, struct mb_
 					     (isfinite(season) ? season : 0));
 			}
 		}
-		snprintf(title, sizeof(title), "Monthly count, %s", tr->sel.period_label);
+		/* the series name is data: the plot module passes titles through a data file */
+		snprintf(title, sizeof(title), "%s: monthly count, %s", x->name, tr->sel.period_label);
 		snprintf(name, sizeof(name), "monthly_%02zu", k);
 		struct plot_monthly pm = {
 			.title = title, .value_label = "Crimes per month", .n = n,
