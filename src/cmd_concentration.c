@@ -541,14 +541,10 @@ static int print_report(const struct conc_run *cr, const struct table *m, const 
 			return rc ? rc : mb_err(err, MB_EIO, "write error");
 		return 0;
 	}
-	if ((rc = table_write_text(m, out, err)) || fputc('\n', out) == EOF)
+	if ((rc = table_write_console(m, 4, m->nrows, out, err)) || fputc('\n', out) == EOF)
 		return rc ? rc : mb_err(err, MB_EIO, "write error");
 	/* the console shows the head of a long list; the files hold all of it */
-	struct table head = *h;
-
-	if (head.nrows > SHOWN_HOT)
-		head.nrows = SHOWN_HOT;
-	if ((rc = table_write_text(&head, out, err)))
+	if ((rc = table_write_console(h, 6, SHOWN_HOT, out, err)))
 		return rc;
 	if (h->nrows > SHOWN_HOT)
 		fprintf(out, "... and %zu more (all in hot_streets.csv with --out)\n", h->nrows - SHOWN_HOT);

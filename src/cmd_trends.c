@@ -622,7 +622,7 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 		if (format == 2)
 			r = table_write_md(&ty, c->out, err);
 		else
-			r = table_write_text(&ty, c->out, err);
+			r = table_write_console(&ty, 4, ty.nrows, c->out, err);
 	}
 	if (r)
 		goto cleanup;

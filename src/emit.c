@@ -1052,3 +1052,25 @@ int emit_dir_abort(const char *tmpdir, struct mb_error *err)
 		return mb_err(err, MB_EIO, "cannot remove '%s': %s", tmpdir, strerror(errno));
 	return 0;
 }
+
+int table_write_console(const struct table *t, int max_prec, size_t max_rows, FILE *f,
+			struct mb_error *err)
+{
+	struct table v = *t;
+	size_t n = t->nrows < max_rows ? t->nrows : max_rows;
+	struct table_cell *cells = malloc((n * t->ncols + 1) * sizeof(*cells));
+	int rc;
+
+	if (!cells)
+		return mb_err(err, MB_ENOMEM, "out of memory writing a table");
+	/* a view: the same texts, fewer rows, doubles rounded for reading */
+	memcpy(cells, t->cells, n * t->ncols * sizeof(*cells));
+	for (size_t i = 0; i < n * t->ncols; i++)
+		if (cells[i].kind == TABLE_DOUBLE && cells[i].prec > max_prec)
+			cells[i].prec = max_prec;
+	v.cells = cells;
+	v.nrows = n;
+	rc = table_write_text(&v, f, err);
+	free(cells);
+	return rc;
+}
