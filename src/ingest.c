@@ -719,7 +719,7 @@ size_t ingest_normalise_name(const char *in, size_t len, char *out, size_t cap)
 /* Count a loaded row towards (source, month) coverage and partition tracking. */
 static void track(struct pfile *f, uint32_t source, int32_t month)
 {
-	if (f->st.rows_loaded == 0 && !f->multi_month && !f->nmc) {
+	if (!f->nmc) { /* the first row tracked */
 		f->month = month;
 		f->source = source;
 	}
