@@ -268,7 +268,8 @@ size_t store_location_key(char *buf, size_t cap, uint32_t lsoa, int has_coord, d
 	memcpy(buf, &lsoa, 4);
 	memcpy(buf + 4, &x, 8);
 	memcpy(buf + 12, &y, 8);
-	memcpy(buf + 20, name, name_len);
+	if (name_len)
+		memcpy(buf + 20, name, name_len);
 	return n;
 }
 
@@ -333,7 +334,8 @@ int store_dims_load(struct store *s, struct dims *d, struct mb_error *err)
 		if (len + 4 > sizeof(key))
 			continue;
 		memcpy(key, &l, 4);
-		memcpy(key + 4, sqlite3_column_blob(st, 1), len);
+		if (len)
+			memcpy(key + 4, sqlite3_column_blob(st, 1), len);
 		if (dict_put(d->lsoa_name, key, len + 4, 1)) {
 			sqlite3_finalize(st);
 			return mb_err(err, MB_ENOMEM, "out of memory");
@@ -357,7 +359,8 @@ int store_dims_load(struct store *s, struct dims *d, struct mb_error *err)
 		if (len + 4 > sizeof(key))
 			continue;
 		memcpy(key, &l, 4);
-		memcpy(key + 4, sqlite3_column_blob(st, 2), len);
+		if (len)
+			memcpy(key + 4, sqlite3_column_blob(st, 2), len);
 		if (dict_get(d->street, key, len + 4) == 0 && dict_put(d->street, key, len + 4, id)) {
 			sqlite3_finalize(st);
 			return mb_err(err, MB_ENOMEM, "out of memory");

@@ -81,7 +81,8 @@ int store_gazetteer_load(struct store *s, const struct gazetteer *g, struct gaz_
 		if (len + 4 > sizeof(key))
 			continue;
 		memcpy(key, &l, 4);
-		memcpy(key + 4, name, len);
+		if (len)
+			memcpy(key + 4, name, len);
 		if (!dict_get(street, key, len + 4) && dict_put(street, key, len + 4, id)) {
 			r = mb_err(err, MB_ENOMEM, "out of memory");
 			goto cleanup;

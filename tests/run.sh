@@ -9,6 +9,8 @@ build=${MB_BUILD:-build}
 export MB_BIN=$(realpath "${MB_BIN:-./microbeat}")
 export MB_ROOT=$PWD
 export MB_SHARED=${MB_SHARED:-$PWD/../shared}
+# the sanitized binary lives in build-san/: point it at the shipped data and chart scripts
+export MB_DATA=${MB_DATA:-$PWD/datasets} MB_PLOTS=${MB_PLOTS:-$PWD/plots}
 pass=0 fail=0 skip=0 failed=()
 vg=()
 if [ "${MB_VALGRIND:-0}" = 1 ]; then
