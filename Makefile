@@ -70,6 +70,9 @@ install: all
 	install -m 0755 microbeat $(DESTDIR)$(PREFIX)/bin/microbeat
 	install -m 0644 docs/microbeat.1 $(DESTDIR)$(PREFIX)/share/man/man1/microbeat.1
 	cp -R plots $(DESTDIR)$(PREFIX)/share/microbeat/
+	install -d $(DESTDIR)$(PREFIX)/share/microbeat/datasets
+	install -m 0644 datasets/harm_cchi.csv datasets/themes.csv datasets/place_names.csv \
+	  $(DESTDIR)$(PREFIX)/share/microbeat/datasets/
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/microbeat $(DESTDIR)$(PREFIX)/share/man/man1/microbeat.1
 	rm -rf $(DESTDIR)$(PREFIX)/share/microbeat
