@@ -52,25 +52,6 @@ struct conc_run {
 	char **dominant;          /* per power-few street: dominant types (owned) */
 };
 
-static int type_selected(const struct selection *sel, const char *name)
-{
-	int on;
-
-	if (!name)
-		return 0;
-	if (sel->ntypes) {
-		on = 0;
-		for (size_t i = 0; i < sel->ntypes; i++)
-			on |= strcasecmp(sel->types[i], name) == 0;
-	} else {
-		on = strcasecmp(name, ASB) != 0;
-	}
-	for (size_t i = 0; i < sel->nexclude; i++)
-		if (strcasecmp(sel->exclude[i], name) == 0)
-			on = 0;
-	return on;
-}
-
 /* Are all months a..b loaded for the area's sources? (the slice spans them) */
 static int store_months_cover(const struct slice *sl, int32_t a, int32_t b)
 {
@@ -100,7 +81,7 @@ static int pick_types(struct conc_run *cr, struct mb_error *err)
 				      cr->sel.types[i]);
 	}
 	for (size_t c = 1; c < sl->ncat; c++)
-		cr->selected[c] = (uint8_t)type_selected(&cr->sel, sl->cat_name[c]);
+		cr->selected[c] = (uint8_t)select_type_on(&cr->sel, sl->cat_name[c]);
 	return 0;
 }
 
@@ -427,21 +408,6 @@ static int write_geojson(const struct conc_run *cr, const char *dir, struct mb_e
 	return emit_commit_atomic(&af, err);
 }
 
-/* Write a table as CSV atomically into dir/name. */
-static int write_csv(const struct table *t, const char *dir, const char *name, struct mb_error *err)
-{
-	struct emit_file af;
-	int r;
-
-	if ((r = emit_open_atomic(dir, name, &af, err)))
-		return r;
-	if ((r = table_write_csv(t, af.fp, err))) {
-		emit_abort_atomic(&af);
-		return r;
-	}
-	return emit_commit_atomic(&af, err);
-}
-
 /* The two charts: Lorenz curve (with chance) and the power-few bars. */
 static int write_charts(const struct conc_run *cr, const char *dir, struct mb_error *err)
 {
@@ -697,8 +663,8 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 			r = mb_err(err, MB_EIO, "cannot create '%s': %s", out_dir, strerror(errno));
 			goto cleanup;
 		}
-		if ((r = write_csv(&tm, out_dir, "concentration.csv", err)) ||
-		    (r = write_csv(&th, out_dir, "hot_streets.csv", err)) ||
+		if ((r = table_save_csv(&tm, out_dir, "concentration.csv", err)) ||
+		    (r = table_save_csv(&th, out_dir, "hot_streets.csv", err)) ||
 		    (r = write_geojson(&cr, out_dir, err)) ||
 		    (cr.charts && (r = write_charts(&cr, out_dir, err))))
 			goto cleanup;

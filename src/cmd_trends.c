@@ -49,24 +49,6 @@ struct trends_run {
 	size_t ns;              /* series count */
 };
 
-static int type_selected(const struct selection *sel, const char *name)
-{
-	int on = 0;
-
-	if (!name)
-		return 0;
-	if (sel->ntypes) {
-		for (size_t i = 0; i < sel->ntypes; i++)
-			on |= strcasecmp(sel->types[i], name) == 0;
-	} else {
-		on = strcasecmp(name, ASB) != 0;
-	}
-	for (size_t i = 0; i < sel->nexclude; i++)
-		if (strcasecmp(sel->exclude[i], name) == 0)
-			on = 0;
-	return on;
-}
-
 /* The area series key of a street: its LSOA name without the final letter
  * ("South Cambridgeshire 016A" -> "South Cambridgeshire 016"), i.e. the MSOA. */
 static void area_key(const char *lsoa_name, char *out, size_t cap)
@@ -130,7 +112,7 @@ static int build_series(struct trends_run *tr, struct store *s, struct mb_error 
 			size_t best = 0;
 
 			for (size_t c = 1; c < sl->ncat; c++)
-				if (sid_of[c] < 0 && type_selected(&tr->sel, sl->cat_name[c]) &&
+				if (sid_of[c] < 0 && select_type_on(&tr->sel, sl->cat_name[c]) &&
 				    (!best || strcmp(sl->cat_name[c], sl->cat_name[best]) < 0))
 					best = c;
 			if (!best)
@@ -169,7 +151,7 @@ static int build_series(struct trends_run *tr, struct store *s, struct mb_error 
 		uint32_t c = sl->category[i];
 		int32_t m = sl->month[i] - tr->span_from;
 
-		if (m < 0 || m >= tr->nspan || !type_selected(&tr->sel, sl->cat_name[c]))
+		if (m < 0 || m >= tr->nspan || !select_type_on(&tr->sel, sl->cat_name[c]))
 			continue;
 		tr->s[0].count[m] += 1;
 		int32_t k = tr->by == 1 ? sid_of[c] : tr->by == 2 ? sid_of[sl->street[i]] : -1;
@@ -227,7 +209,7 @@ static int analyse(struct trends_run *tr, struct series *x, struct mb_error *err
 }
 
 /* monthly.csv: month, series, count (blank and present = 0 for a gap). */
-static int write_monthly(const struct trends_run *tr, FILE *f, struct mb_error *err)
+static int write_monthly(const struct trends_run *tr, const char *dir, struct mb_error *err)
 {
 	static const char *const cols[] = { "month", "series", "count", "present" };
 	struct table t;
@@ -250,7 +232,7 @@ static int write_monthly(const struct trends_run *tr, FILE *f, struct mb_error *
 				goto out;
 		}
 	}
-	r = table_write_csv(&t, f, err);
+	r = table_save_csv(&t, dir, "monthly.csv", err);
 out:
 	table_release(&t);
 	return r;
@@ -333,20 +315,6 @@ static int build_trend(const struct trends_run *tr, struct table *t, struct mb_e
 			return r;
 	}
 	return 0;
-}
-
-static int write_table(const struct table *t, const char *dir, const char *name, struct mb_error *err)
-{
-	struct emit_file af;
-	int r;
-
-	if ((r = emit_open_atomic(dir, name, &af, err)))
-		return r;
-	if ((r = table_write_csv(t, af.fp, err))) {
-		emit_abort_atomic(&af);
-		return r;
-	}
-	return emit_commit_atomic(&af, err);
 }
 
 /* Charts: monthly series with limits and fit, year-on-year bars, seasonal profile. */
@@ -627,20 +595,12 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 	if (r)
 		goto cleanup;
 	if (out_dir) {
-		struct emit_file af;
-
 		if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
 			r = mb_err(err, MB_EIO, "cannot create '%s': %s", out_dir, strerror(errno));
 			goto cleanup;
 		}
-		if ((r = emit_open_atomic(out_dir, "monthly.csv", &af, err)))
-			goto cleanup;
-		if ((r = write_monthly(&tr, af.fp, err))) {
-			emit_abort_atomic(&af);
-			goto cleanup;
-		}
-		if ((r = emit_commit_atomic(&af, err)) || (r = write_table(&ty, out_dir, "yoy.csv", err)) ||
-		    (r = write_table(&tt, out_dir, "trend.csv", err)) ||
+		if ((r = write_monthly(&tr, out_dir, err)) || (r = table_save_csv(&ty, out_dir, "yoy.csv", err)) ||
+		    (r = table_save_csv(&tt, out_dir, "trend.csv", err)) ||
 		    (charts && (r = write_charts(&tr, out_dir, err))))
 			goto cleanup;
 	}

@@ -1074,3 +1074,17 @@ int table_write_console(const struct table *t, int max_prec, size_t max_rows, FI
 	free(cells);
 	return rc;
 }
+
+int table_save_csv(const struct table *t, const char *dir, const char *name, struct mb_error *err)
+{
+	struct emit_file af;
+	int r;
+
+	if ((r = emit_open_atomic(dir, name, &af, err)))
+		return r;
+	if ((r = table_write_csv(t, af.fp, err))) {
+		emit_abort_atomic(&af);
+		return r;
+	}
+	return emit_commit_atomic(&af, err);
+}

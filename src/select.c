@@ -208,3 +208,21 @@ int select_finish(struct selection *sel, struct store *s, struct mb_error *err)
 	}
 	return 0;
 }
+
+int select_type_on(const struct selection *sel, const char *name)
+{
+	int on = 0;
+
+	if (!name)
+		return 0;
+	if (sel->ntypes) {
+		for (size_t i = 0; i < sel->ntypes; i++)
+			on |= strcasecmp(sel->types[i], name) == 0;
+	} else {
+		on = strcasecmp(name, "Anti-social behaviour") != 0;
+	}
+	for (size_t i = 0; i < sel->nexclude; i++)
+		if (strcasecmp(sel->exclude[i], name) == 0)
+			on = 0;
+	return on;
+}

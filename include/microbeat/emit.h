@@ -94,6 +94,9 @@ int table_write_text(const struct table *t, FILE *f, struct mb_error *err);
 
 /* Write t as an HTML <table> (with <caption> when titled, <thead>, <tbody>;
  * numeric cells carry class="num"). All text is escaped by emit_html_escape. */
+/* Write t as CSV into dir/name atomically (emit_open_atomic rules for name). */
+int table_save_csv(const struct table *t, const char *dir, const char *name, struct mb_error *err);
+
 /* Like table_write_text, for reading on a terminal: at most max_rows rows and
  * numbers with at most max_prec decimals (the files keep full precision). */
 int table_write_console(const struct table *t, int max_prec, size_t max_rows, FILE *f,

@@ -77,6 +77,11 @@ int select_option(struct selection *sel, int code, const char *arg, struct mb_er
  * ending at the store's latest month. Checks from <= to. */
 int select_finish(struct selection *sel, struct store *s, struct mb_error *err);
 
+/* Does the selection count category name? With --types: when listed; else
+ * every type but "Anti-social behaviour" (an incident type, not a crime);
+ * --exclude-types always wins. */
+int select_type_on(const struct selection *sel, const char *name);
+
 /* Find a data file shipped with microbeat (datasets/NAME): $MB_DATA/NAME, then
  * <exe dir>/datasets/NAME, then <exe dir>/../share/microbeat/datasets/NAME.
  * Writes the path into out; 0, or -MB_ENOTFOUND. */
