@@ -30,7 +30,6 @@ static const char SCHEMA_V1[] =
 	"CREATE TABLE street(id INTEGER PRIMARY KEY, name_norm TEXT NOT NULL, lsoa_id INTEGER,"
 	" kind TEXT NOT NULL DEFAULT 'street', gazetteer INTEGER NOT NULL DEFAULT 0,"
 	" lon REAL, lat REAL, area_code TEXT);"
-	"CREATE INDEX street_name ON street(name_norm, lsoa_id);"
 	"CREATE TABLE location(id INTEGER PRIMARY KEY, name TEXT NOT NULL, lon REAL, lat REAL,"
 	" lsoa_id INTEGER, street_id INTEGER);"
 	"CREATE TABLE event(id INTEGER PRIMARY KEY, import_id INTEGER NOT NULL, line INTEGER NOT NULL,"

@@ -66,9 +66,12 @@ int store_gazetteer_load(struct store *s, const struct gazetteer *g, struct gaz_
 	}
 	sqlite3_finalize(st);
 	st = NULL;
+	/* a point per observed street is needed only to match rows without an LSOA code */
 	if ((r = store_prepare(s, &st,
-			       "SELECT s.id, coalesce(s.lsoa_id, 0), s.name_norm, min(l.lon), min(l.lat)"
-			       " FROM street s LEFT JOIN location l ON l.street_id = s.id GROUP BY s.id",
+			       g->has_lsoa ? "SELECT id, coalesce(lsoa_id, 0), name_norm, NULL, NULL FROM street"
+					   : "SELECT s.id, coalesce(s.lsoa_id, 0), s.name_norm, min(l.lon),"
+					     " min(l.lat) FROM street s LEFT JOIN location l"
+					     " ON l.street_id = s.id GROUP BY s.id",
 			       err)))
 		goto cleanup;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
