@@ -38,6 +38,8 @@ static const struct cli_command COMMANDS[] = {
 	  "                                hot_streets.geojson and the charts (lorenz, hot_streets)\n"
 	  "  --seed N, --chance-draws N    the chance Monte Carlo (default seed 1, 200 draws)\n"
 	  "  --no-charts                   skip the gnuplot charts\n"
+	  "  --street-unit LAYER           key micro-beats on name + unit of an area layer\n"
+	  "                                (survives LSOA code changes) instead of name + LSOA\n"
 	  "  The street universe N is every street seen in any loaded month of the area\n"
 	  "  (observed universe, a lower bound) or, with a gazetteer loaded, its streets plus\n"
 	  "  any observed ones it lacks. Figures are defined in docs/methods.md.\n" },

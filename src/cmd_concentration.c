@@ -10,6 +10,7 @@
 
 #include "microbeat/cli.h"
 #include "microbeat/conc.h"
+#include "microbeat/dict.h"
 #include "microbeat/emit.h"
 #include "microbeat/plot.h"
 #include "microbeat/select.h"
@@ -23,7 +24,8 @@
 #define CHANCE_BUDGET 4000000.0
 #define SHOWN_HOT 40 /* power-few rows printed on the console (all are in hot_streets.csv) */
 
-enum { O_KIND = 1, O_HARM, O_COMPARE, O_TOP, O_FORMAT, O_OUT, O_SEED, O_DRAWS, O_NOCHARTS };
+enum { O_KIND = 1, O_HARM, O_COMPARE, O_TOP, O_FORMAT, O_OUT, O_SEED, O_DRAWS, O_NOCHARTS,
+       O_UNIT };
 
 /* Everything the command computes, for the writers. */
 struct conc_run {
@@ -37,8 +39,14 @@ struct conc_run {
 	uint8_t *selected;        /* per category: counted */
 	double *weight;           /* per category: harm weight (NaN = none) */
 	size_t n;                 /* universe size N */
-	uint32_t *ustreet;        /* universe index -> street id */
+	uint32_t *ustreet;        /* universe index -> street id (a representative one) */
 	int32_t *uindex;          /* street id -> universe index, -1 = not in universe */
+	int32_t *ev_u;            /* event -> universe index, -1 = not in universe */
+	const char *street_unit;  /* --street-unit LAYER, or NULL (key on the LSOA code) */
+	char **ucode;             /* universe index -> unit code (--street-unit), borrowed */
+	char **unit_code;         /* unit id -> code (--street-unit), owned */
+	size_t nunit;             /* entries of unit_code */
+	uint32_t *unit_of_loc;    /* snap point -> unit id (--street-unit), owned */
 	double *count, *prev, *harmc; /* per universe street */
 	int64_t unlocated;        /* unlocated crimes of the period and types */
 	int64_t crimes_outside;   /* located crimes on streets outside the universe kind */
@@ -85,6 +93,76 @@ static int pick_types(struct conc_run *cr, struct mb_error *err)
 	return 0;
 }
 
+/* Does a street pass --kind? */
+static int kind_ok(const struct conc_run *cr, const struct slice_street *t)
+{
+	return cr->kind == 0 || (cr->kind == 1 && !t->place) || (cr->kind == 2 && t->place);
+}
+
+/* --street-unit: a micro-beat is the normalised name within a unit of the layer
+ * (survives LSOA code changes). Gazetteer streets join through their area code. */
+static int key_by_unit(struct conc_run *cr, struct mb_error *err)
+{
+	struct slice *sl = &cr->sl;
+	struct dict *keys = dict_new(), *bycode = dict_new();
+	char key[4200];
+	int r = 0;
+
+	cr->ucode = calloc(sl->nstreet + sl->n + 1, sizeof(*cr->ucode));
+	if (!keys || !bycode || !cr->ucode) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	for (size_t u = 1; u < cr->nunit; u++)
+		if (cr->unit_code[u] && dict_put(bycode, cr->unit_code[u], strlen(cr->unit_code[u]),
+						 (uint32_t)u)) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto cleanup;
+		}
+	for (size_t pass = 0; pass < 2; pass++) {
+		/* pass 0: events (observed), pass 1: gazetteer streets */
+		size_t n = pass ? (cr->gazetteer ? sl->nstreet : 0) : sl->n;
+
+		for (size_t i = pass; i < n; i++) {
+			uint32_t street = pass ? (uint32_t)i : sl->street[i];
+			const struct slice_street *t = &sl->streets[street];
+			uint32_t unit;
+
+			if (pass == 0)
+				cr->ev_u[i] = -1;
+			if (!street || (pass && (!t->gazetteer || !sl->street_in_area[i])) || !kind_ok(cr, t))
+				continue;
+			unit = pass ? dict_get(bycode, t->area, strlen(t->area))
+				    : cr->unit_of_loc[sl->location[i]];
+			if (!unit)
+				continue; /* in no unit of the layer */
+			size_t len = strlen(t->name);
+
+			if (len + 4 > sizeof(key))
+				continue;
+			memcpy(key, &unit, 4);
+			memcpy(key + 4, t->name, len);
+			uint32_t u = dict_get(keys, key, len + 4);
+
+			if (!u) {
+				u = (uint32_t)++cr->n;
+				if (dict_put(keys, key, len + 4, u)) {
+					r = mb_err(err, MB_ENOMEM, "out of memory");
+					goto cleanup;
+				}
+				cr->ustreet[u - 1] = street;
+				cr->ucode[u - 1] = cr->unit_code[unit];
+			}
+			if (pass == 0)
+				cr->ev_u[i] = (int32_t)u - 1;
+		}
+	}
+cleanup:
+	dict_free(keys);
+	dict_free(bycode);
+	return r;
+}
+
 /* Build the universe and count crimes per street (now, before, harm). */
 static int count_streets(struct conc_run *cr, struct mb_error *err)
 {
@@ -94,29 +172,42 @@ static int count_streets(struct conc_run *cr, struct mb_error *err)
 	uint8_t *seen = calloc(sl->nstreet, 1);
 
 	cr->uindex = malloc(sl->nstreet * sizeof(*cr->uindex));
-	cr->ustreet = malloc(sl->nstreet * sizeof(*cr->ustreet));
+	cr->ustreet = malloc((sl->nstreet + sl->n + 1) * sizeof(*cr->ustreet));
 	if (!seen || !cr->uindex || !cr->ustreet) {
 		free(seen);
 		return mb_err(err, MB_ENOMEM, "out of memory");
 	}
-	/* observed: a street with any event of the area in any loaded month */
-	for (size_t i = 0; i < sl->n; i++)
-		seen[sl->street[i]] = 1;
-	cr->gazetteer = sl->gazetteer_loaded;
-	for (size_t id = 1; id < sl->nstreet; id++) {
-		const struct slice_street *t = &sl->streets[id];
-		int in = sl->street_in_area[id] && (seen[id] || (cr->gazetteer && t->gazetteer));
-
-		if (in && cr->kind == 1 && t->place)
-			in = 0;
-		if (in && cr->kind == 2 && !t->place)
-			in = 0;
-		cr->uindex[id] = in ? (int32_t)cr->n : -1;
-		if (in)
-			cr->ustreet[cr->n++] = (uint32_t)id;
+	cr->ev_u = malloc((sl->n + 1) * sizeof(*cr->ev_u));
+	if (!cr->ev_u) {
+		free(seen);
+		return mb_err(err, MB_ENOMEM, "out of memory");
 	}
-	cr->uindex[0] = -1;
-	free(seen);
+	cr->gazetteer = sl->gazetteer_loaded;
+	if (cr->street_unit) {
+		int r = key_by_unit(cr, err);
+
+		free(seen);
+		if (r)
+			return r;
+	} else {
+		/* observed: a street with any event of the area in any loaded month */
+		for (size_t i = 0; i < sl->n; i++)
+			seen[sl->street[i]] = 1;
+		for (size_t id = 1; id < sl->nstreet; id++) {
+			const struct slice_street *t = &sl->streets[id];
+			int in = sl->street_in_area[id] && (seen[id] || (cr->gazetteer && t->gazetteer));
+
+			if (in && !kind_ok(cr, t))
+				in = 0;
+			cr->uindex[id] = in ? (int32_t)cr->n : -1;
+			if (in)
+				cr->ustreet[cr->n++] = (uint32_t)id;
+		}
+		cr->uindex[0] = -1;
+		free(seen);
+		for (size_t i = 0; i < sl->n; i++)
+			cr->ev_u[i] = cr->uindex[sl->street[i]];
+	}
 	cr->count = calloc(cr->n + 1, sizeof(double));
 	cr->prev = calloc(cr->n + 1, sizeof(double));
 	cr->harmc = calloc(cr->n + 1, sizeof(double));
@@ -128,7 +219,7 @@ static int count_streets(struct conc_run *cr, struct mb_error *err)
 
 		if (!cr->selected[c])
 			continue;
-		u = cr->uindex[sl->street[i]];
+		u = cr->ev_u[i];
 		if (m >= cr->sel.from && m <= cr->sel.to) {
 			if (u < 0) {
 				cr->crimes_outside++;
@@ -169,7 +260,7 @@ static int describe_top(struct conc_run *cr, struct mb_error *err)
 	for (size_t k = 0; k < cr->ntop; k++)
 		slot[cr->top[k]] = (int32_t)k;
 	for (size_t i = 0; i < sl->n; i++) {
-		int32_t u = cr->uindex[sl->street[i]];
+		int32_t u = cr->ev_u[i];
 
 		if (u < 0 || slot[u] < 0 || !cr->selected[sl->category[i]] ||
 		    sl->month[i] < cr->sel.from || sl->month[i] > cr->sel.to)
@@ -326,7 +417,7 @@ static int build_hot(const struct conc_run *cr, struct table *t, struct mb_error
 		    (r = table_set_text(t, row, 1, s->name, err)) ||
 		    (r = table_set_text(t, row, 2, s->place ? "place" : "street", err)) ||
 		    (r = table_set_text(t, row, 3, s->lsoa, err)) ||
-		    (r = table_set_text(t, row, 4, s->area, err)) ||
+		    (r = table_set_text(t, row, 4, cr->ucode ? cr->ucode[u] : s->area, err)) ||
 		    (r = table_set_double(t, row, 5, lon, 6, err)) ||
 		    (r = table_set_double(t, row, 6, lat, 6, err)) ||
 		    (r = table_set_int(t, row, 7, (int64_t)cr->count[u], err)) ||
@@ -530,6 +621,7 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "chance-draws", required_argument, NULL, O_DRAWS },
 		{ "no-charts", no_argument, NULL, O_NOCHARTS },
+		{ "street-unit", required_argument, NULL, O_UNIT },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct conc_run cr = { .top_pct = 3, .charts = 1 };
@@ -578,6 +670,7 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 				r = mb_err(err, MB_EUSAGE, "--chance-draws wants 0..100000");
 			break;
 		case O_NOCHARTS: cr.charts = 0; break;
+		case O_UNIT: cr.street_unit = optarg; break;
 		default:
 			if (o >= SEL_FIRST && o < SEL_LAST)
 				r = select_option(&cr.sel, o, optarg, err);
@@ -606,6 +699,9 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 	if ((r = store_slice_load(s, &q, &cr.sl, err)) || (r = pick_types(&cr, err)))
 		goto cleanup;
 	if (cr.harm && (r = weights_load(harm_file, &cr.sl, &cr.weight, c->msg, err)))
+		goto cleanup;
+	if (cr.street_unit && (r = store_location_units(s, cr.street_unit, &cr.sl, &cr.unit_of_loc,
+							&cr.unit_code, &cr.nunit, err)))
 		goto cleanup;
 	if ((r = count_streets(&cr, err)))
 		goto cleanup;
@@ -685,6 +781,9 @@ cleanup:
 	free(cr.harmc);
 	free(cr.uindex);
 	free(cr.ustreet);
+	free(cr.ev_u);
+	free(cr.ucode);
+	store_units_free(cr.unit_of_loc, cr.unit_code, cr.nunit);
 	free(cr.selected);
 	free(cr.weight);
 	slice_release(&cr.sl);

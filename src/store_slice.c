@@ -483,3 +483,88 @@ void store_lsoa_names_free(const struct slice *sl, char **names)
 		free(names[i]);
 	free(names);
 }
+
+int store_location_units(struct store *s, const char *layer, const struct slice *sl,
+			 uint32_t **unit_of_loc, char ***unit_code, size_t *nunit,
+			 struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t layer_id = 0;
+	uint32_t *u = NULL;
+	char **codes = NULL;
+	size_t n = 1;
+	int r, rc;
+
+	*unit_of_loc = NULL;
+	*unit_code = NULL;
+	*nunit = 0;
+	if ((r = store_prepare(s, &st, "SELECT id FROM layer WHERE name = ?", err)))
+		return r;
+	sqlite3_bind_text(st, 1, layer, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		layer_id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (!layer_id)
+		return mb_err(err, MB_ENOTFOUND,
+			      "layer '%s' is not loaded (load it with 'microbeat areas')", layer);
+	if ((r = max_id(s, "SELECT max(id) FROM unit", &n, err)))
+		return r;
+	u = calloc(sl->nloc + 1, sizeof(*u));
+	codes = calloc(n + 1, sizeof(*codes));
+	if (!u || !codes) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if ((r = store_prepare(s, &st, "SELECT id, code FROM unit WHERE layer_id = ?", err)))
+		goto fail;
+	sqlite3_bind_int64(st, 1, layer_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		size_t id = (size_t)sqlite3_column_int64(st, 0);
+
+		if (id < n && !(codes[id] = strdup((const char *)sqlite3_column_text(st, 1)))) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto fail;
+		}
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	/* boundaries first; the LSOA lookup fills snap points they leave out */
+	if ((r = store_prepare(s, &st,
+			       "SELECT location_id, unit_id FROM location_unit WHERE layer_id = ?1"
+			       " AND unit_id IS NOT NULL"
+			       " UNION ALL SELECT l.id, (SELECT lu.unit_id FROM lsoa_unit lu JOIN unit un"
+			       " ON un.id = lu.unit_id WHERE lu.lsoa_code = q.code AND un.layer_id = ?1"
+			       " ORDER BY lu.weight DESC, lu.unit_id LIMIT 1) FROM location l"
+			       " JOIN lsoa q ON q.id = l.lsoa_id",
+			       err)))
+		goto fail;
+	sqlite3_bind_int64(st, 1, layer_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		size_t loc = (size_t)sqlite3_column_int64(st, 0);
+
+		if (loc < sl->nloc && !u[loc] && sqlite3_column_type(st, 1) != SQLITE_NULL)
+			u[loc] = (uint32_t)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		r = store_db_err(s, err, "loading unit assignments");
+		goto fail;
+	}
+	*unit_of_loc = u;
+	*unit_code = codes;
+	*nunit = n;
+	return 0;
+fail:
+	sqlite3_finalize(st);
+	store_units_free(u, codes, n);
+	return r;
+}
+
+void store_units_free(uint32_t *unit_of_loc, char **unit_code, size_t nunit)
+{
+	for (size_t i = 0; unit_code && i < nunit; i++)
+		free(unit_code[i]);
+	free(unit_code);
+	free(unit_of_loc);
+}

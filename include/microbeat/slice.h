@@ -86,6 +86,17 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 int store_lsoa_names(struct store *s, const struct slice *sl, char ***names, struct mb_error *err);
 void store_lsoa_names_free(const struct slice *sl, char **names);
 
+/* The unit of each snap point in area layer `layer` (loaded by 'microbeat
+ * areas'): *unit_of_loc has sl->nloc entries (0 = in no unit), by boundaries
+ * (location_unit) or by the LSOA lookup (lsoa_unit, the unit of largest
+ * weight); *unit_code has *nunit entries by unit id (owned strings). Also
+ * *unit_by_code maps a unit code to its id for gazetteer area codes.
+ * MB_ENOTFOUND when the layer is not loaded. Free with store_units_free(). */
+int store_location_units(struct store *s, const char *layer, const struct slice *sl,
+			 uint32_t **unit_of_loc, char ***unit_code, size_t *nunit,
+			 struct mb_error *err);
+void store_units_free(uint32_t *unit_of_loc, char **unit_code, size_t nunit);
+
 /* Free everything a slice holds; the struct may be reused after. */
 void slice_release(struct slice *sl);
 
