@@ -25,6 +25,24 @@ static const struct cli_command COMMANDS[] = {
 	  "  keyed like crime snap points (normalised name + LSOA code); without an LSOA\n"
 	  "  column it joins the nearest same-named street seen in crime data within 1 km.\n"
 	  "  Loading a gazetteer replaces the previous one.\n" },
+	{ "areas", cmd_areas, "area layers: parishes, wards ... (boundaries, LSOA lookup, population)",
+	  "usage: microbeat [--db FILE] areas [--layer NAME SOURCE... [--population FILE ...]]\n"
+	  "  Without options: list the loaded layers (units, population, events in no unit).\n"
+	  "  --layer NAME                  the layer to create or replace (parish, ward, ...)\n"
+	  "  --boundaries FILE.geojson     Polygon/MultiPolygon features in WGS84; snap points\n"
+	  "    --code-field F --name-field F   are placed by point in polygon (a point on a\n"
+	  "                                shared edge goes to the earlier feature)\n"
+	  "  --tolerance M                 a point outside every polygon goes to the nearest\n"
+	  "                                unit within M metres (default 0: none)\n"
+	  "  --lookup FILE.csv             LSOA code (either census vintage) -> unit code\n"
+	  "    --lsoa-field F[,F2]         LSOA column(s) (default: lsoa_code, LSOA21CD, LSOA11CD ...)\n"
+	  "    --unit-field F              unit column (default: unit_code, parish_code, code ...)\n"
+	  "    --name-field F              unit name column (lookup-only layers)\n"
+	  "    --weight-field F            share of a split LSOA (the largest share wins)\n"
+	  "  --population FILE.csv         unit code -> residents (rates per 1,000 residents)\n"
+	  "    --pop-code-field F --pop-field F\n"
+	  "  Boundaries and a lookup may be given together: points by polygon, rows with only\n"
+	  "  an LSOA code by the lookup. Loading is one transaction; units keep their ids.\n" },
 	{ "concentration", cmd_concentration, "micro-beats: how concentrated crime is, and the power few",
 	  "usage: microbeat [--db FILE] concentration [selectors] [options]\n"
 	  SELECT_HELP
@@ -56,6 +74,25 @@ static const struct cli_command COMMANDS[] = {
 	  "  --no-charts                   skip the gnuplot charts\n"
 	  "  Missing months are gaps, not zeros: named, shown as breaks, left out of fits.\n"
 	  "  Year on year compares the last 12 months of the period with the 12 before.\n" },
+	{ "flags", cmd_flags, "geographic priorities: units flagging on several categories, and why",
+	  "usage: microbeat [--db FILE] flags --layer NAME [selectors] [options]\n"
+	  SELECT_HELP
+	  "  --layer NAME                  area layer loaded with 'microbeat areas'\n"
+	  "  --categories LIST             crime and agency activity types (comma-separated;\n"
+	  "                                default: every type but Anti-social behaviour)\n"
+	  "  --min-flags K                 categories flagged to be a priority (default 3)\n"
+	  "  --fdr Q                       false discovery rate (default 0.05)\n"
+	  "  --baseline-months N           c-chart baseline before the last 3 months (default 24)\n"
+	  "  --harm FILE                   harm weights for the ranking (default: the store's,\n"
+	  "                                else datasets/harm_cchi.csv)\n"
+	  "  --format table|csv|md         what goes to standard output (default table)\n"
+	  "  --out DIR                     write flags_matrix.csv, priorities.csv and the charts\n"
+	  "                                (heatmap, funnel)\n"
+	  "  --no-charts                   skip the gnuplot charts\n"
+	  "  Flags per unit x category: H high rate (exact Poisson test vs district rate x\n"
+	  "  population, BH, ratio >= 1.2), R rising (year on year, BH), C a recent month\n"
+	  "  above the c-chart limit, S holds a district top-3% street. Without populations\n"
+	  "  the share of crime is compared with the share of streets. See docs/methods-flags.md.\n" },
 	{ "info", cmd_info, "what the store holds: imports, coverage and gaps, rejects",
 	  "usage: microbeat [--db FILE] info\n"
 	  "  Imports with their counts, events per force x month with gaps named,\n"

@@ -41,5 +41,7 @@ int cmd_streets(struct cli *c, int argc, char **argv, struct mb_error *err);
 int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err);
 int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err);
 int cmd_rejects(struct cli *c, int argc, char **argv, struct mb_error *err);
+int cmd_areas(struct cli *c, int argc, char **argv, struct mb_error *err);
+int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err);
 
 #endif

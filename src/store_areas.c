@@ -1,0 +1,1085 @@
+/* store_areas — area layers: units, populations, point and LSOA assignments. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "microbeat/areas.h"
+#include "microbeat/geo.h"
+#include "microbeat/slice.h"
+#include "store_internal.h"
+
+/* Longest code field name kept in a layer's method text. */
+#define FIELD_MAX 200
+
+/* Compare two C strings through pointers (qsort). */
+static int cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Return the id of layer name (0 when absent) in *id, and copies of its
+ * method and path (may be NULL) when method/path are not NULL. */
+static int layer_find(struct store *s, const char *name, int64_t *id, char **method, char **path,
+		      struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	*id = 0;
+	if (method)
+		*method = NULL;
+	if (path)
+		*path = NULL;
+	if ((r = store_prepare(s, &st, "SELECT id, method, path FROM layer WHERE name = ?", err)))
+		return r;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		if (method && sqlite3_column_text(st, 1))
+			*method = strdup((const char *)sqlite3_column_text(st, 1));
+		if (path && sqlite3_column_text(st, 2))
+			*path = strdup((const char *)sqlite3_column_text(st, 2));
+		if ((method && sqlite3_column_text(st, 1) && !*method) ||
+		    (path && sqlite3_column_text(st, 2) && !*path)) {
+			sqlite3_finalize(st);
+			free(method ? *method : NULL);
+			if (method)
+				*method = NULL;
+			return mb_err(err, MB_ENOMEM, "out of memory");
+		}
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* Parse "key=value" out of a layer's method text ("boundaries code=F
+ * tolerance=M"); copy the value into out (cap bytes). Return 1 when found. */
+static int method_param(const char *method, const char *key, char *out, size_t cap)
+{
+	size_t kl = strlen(key);
+	const char *p = method;
+
+	while (p && (p = strstr(p, key)) != NULL) {
+		if ((p == method || p[-1] == ' ') && p[kl] == '=') {
+			const char *v = p + kl + 1;
+			size_t n = strcspn(v, " ");
+
+			if (n >= cap)
+				return 0;
+			memcpy(out, v, n);
+			out[n] = '\0';
+			return 1;
+		}
+		p += kl;
+	}
+	return 0;
+}
+
+/* The snap points with coordinates not yet assigned in layer_id: ids and
+ * coordinates into freshly allocated arrays (*n entries). */
+static int pending_points(struct store *s, int64_t layer_id, int64_t **ids, double **lon,
+			  double **lat, size_t *n, struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	size_t cap = 0;
+	int r = 0, rc;
+
+	*ids = NULL;
+	*lon = *lat = NULL;
+	*n = 0;
+	if ((r = store_prepare(s, &st,
+			       "SELECT id, lon, lat FROM location l WHERE lon IS NOT NULL AND lat IS NOT NULL"
+			       " AND NOT EXISTS (SELECT 1 FROM location_unit u WHERE u.location_id = l.id"
+			       " AND u.layer_id = ?1)",
+			       err)))
+		return r;
+	sqlite3_bind_int64(st, 1, layer_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 4096;
+			int64_t *a = realloc(*ids, cap * sizeof(**ids));
+
+			if (a)
+				*ids = a;
+			double *b = realloc(*lon, cap * sizeof(double));
+
+			if (b)
+				*lon = b;
+			double *c = realloc(*lat, cap * sizeof(double));
+
+			if (c)
+				*lat = c;
+			if (!a || !b || !c) {
+				r = mb_err(err, MB_ENOMEM, "out of memory");
+				goto cleanup;
+			}
+		}
+		(*ids)[*n] = sqlite3_column_int64(st, 0);
+		(*lon)[*n] = sqlite3_column_double(st, 1);
+		(*lat)[*n] = sqlite3_column_double(st, 2);
+		(*n)++;
+	}
+	if (rc != SQLITE_DONE)
+		r = store_db_err(s, err, "reading snap points");
+cleanup:
+	sqlite3_finalize(st);
+	if (r) {
+		free(*ids);
+		free(*lon);
+		free(*lat);
+		*ids = NULL;
+		*lon = *lat = NULL;
+		*n = 0;
+	}
+	return r;
+}
+
+/* Place the pending snap points of layer_id with geo (unit_id[i] = store id
+ * of feature i, 0 = not a unit of the layer) and store the answers (NULL
+ * unit = in no unit). *examined and *placed receive the counts. */
+static int place_points(struct store *s, int64_t layer_id, struct geo_layer *geo,
+			const int64_t *unit_id, double tol, long *examined, long *placed,
+			struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t *ids = NULL;
+	double *lon = NULL, *lat = NULL;
+	size_t n = 0, nu = geo_layer_count(geo);
+	int r;
+
+	*examined = *placed = 0;
+	if ((r = pending_points(s, layer_id, &ids, &lon, &lat, &n, err)))
+		return r;
+	if ((r = store_prepare(s, &st,
+			       "INSERT OR REPLACE INTO location_unit(location_id, layer_id, unit_id)"
+			       " VALUES(?1, ?2, ?3)",
+			       err)))
+		goto cleanup;
+	for (size_t i = 0; i < n; i++) {
+		long k = tol > 0 ? geo_layer_locate_nearest(geo, lon[i], lat[i], tol)
+				 : geo_layer_locate(geo, lon[i], lat[i]);
+
+		sqlite3_bind_int64(st, 1, ids[i]);
+		sqlite3_bind_int64(st, 2, layer_id);
+		if (k >= 0 && (size_t)k < nu && unit_id[k]) {
+			sqlite3_bind_int64(st, 3, unit_id[k]);
+			(*placed)++;
+		} else {
+			sqlite3_bind_null(st, 3);
+		}
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			r = store_db_err(s, err, "storing unit assignments");
+			goto cleanup;
+		}
+		sqlite3_reset(st);
+	}
+	*examined = (long)n;
+cleanup:
+	sqlite3_finalize(st);
+	free(ids);
+	free(lon);
+	free(lat);
+	return r;
+}
+
+/* Run one counting query with layer_id bound to ?1; *v = its first column. */
+static int count_q(struct store *s, const char *sql, int64_t layer_id, long *v,
+		   struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	*v = 0;
+	if ((r = store_prepare(s, &st, sql, err)))
+		return r;
+	sqlite3_bind_int64(st, 1, layer_id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*v = (long)sqlite3_column_int64(st, 0);
+	else
+		r = store_db_err(s, err, "counting assignments");
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* Located events placed in a unit of layer_id by either method. */
+static const char SQL_ASSIGNED[] =
+	"SELECT count(*) FROM event e JOIN location l ON l.id = e.location_id"
+	" WHERE (e.flags & 1) = 0 AND (EXISTS (SELECT 1 FROM location_unit u"
+	" WHERE u.location_id = l.id AND u.layer_id = ?1 AND u.unit_id IS NOT NULL)"
+	" OR EXISTS (SELECT 1 FROM lsoa q JOIN lsoa_unit lu ON lu.lsoa_code = q.code"
+	" JOIN unit un ON un.id = lu.unit_id WHERE q.id = l.lsoa_id AND un.layer_id = ?1))";
+
+/* Located events in no unit of layer_id. */
+static const char SQL_UNASSIGNED[] =
+	"SELECT count(*) FROM event e JOIN location l ON l.id = e.location_id"
+	" WHERE (e.flags & 1) = 0 AND NOT EXISTS (SELECT 1 FROM location_unit u"
+	" WHERE u.location_id = l.id AND u.layer_id = ?1 AND u.unit_id IS NOT NULL)"
+	" AND NOT EXISTS (SELECT 1 FROM lsoa q JOIN lsoa_unit lu ON lu.lsoa_code = q.code"
+	" JOIN unit un ON un.id = lu.unit_id WHERE q.id = l.lsoa_id AND un.layer_id = ?1)";
+
+/* Of those, the ones in an LSOA whose other snap points the layer places:
+ * points just outside the polygons of a district the layer covers. */
+static const char SQL_UNASSIGNED_NEAR[] =
+	"WITH cov AS (SELECT DISTINCT l.lsoa_id FROM location l JOIN location_unit u"
+	" ON u.location_id = l.id AND u.layer_id = ?1 WHERE u.unit_id IS NOT NULL"
+	" AND l.lsoa_id IS NOT NULL)"
+	" SELECT count(*) FROM event e JOIN location l ON l.id = e.location_id"
+	" JOIN location_unit u ON u.location_id = l.id AND u.layer_id = ?1"
+	" WHERE (e.flags & 1) = 0 AND u.unit_id IS NULL AND l.lsoa_id IN cov"
+	" AND NOT EXISTS (SELECT 1 FROM lsoa q JOIN lsoa_unit lu ON lu.lsoa_code = q.code"
+	" JOIN unit un ON un.id = lu.unit_id WHERE q.id = l.lsoa_id AND un.layer_id = ?1)";
+
+/* Snap points with coordinates waiting for an assignment in a boundary layer. */
+static const char SQL_PENDING[] =
+	"SELECT count(*) FROM location l WHERE lon IS NOT NULL AND lat IS NOT NULL"
+	" AND NOT EXISTS (SELECT 1 FROM location_unit u WHERE u.location_id = l.id"
+	" AND u.layer_id = ?1)";
+
+/* Find code in the sorted array of code pointers (n entries); index or -1. */
+static long code_index(char *const *sorted, const size_t *order, size_t n, const char *code)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(sorted[mid], code);
+
+		if (c == 0)
+			return (long)order[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* Units of spec with their codes sorted (for lookups and duplicate checks). */
+struct code_index {
+	char **sorted;   /* unit codes in strcmp order (borrowed pointers) */
+	size_t *order;   /* units index of each sorted entry */
+	size_t n;        /* entries */
+};
+
+/* Index of a code pointer within the units array (for the sort). */
+struct code_pos {
+	const char *code; /* the code */
+	size_t pos;       /* its unit index */
+};
+
+static int cmp_code_pos(const void *a, const void *b)
+{
+	const struct code_pos *x = a, *y = b;
+	int c = strcmp(x->code, y->code);
+
+	return c ? c : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* Build the sorted code index of spec's units; MB_EUSAGE on a repeated code. */
+static int code_index_build(const struct areas_spec *spec, struct code_index *ix,
+			    struct mb_error *err)
+{
+	struct code_pos *cp = calloc(spec->nunits, sizeof(*cp));
+	int r = 0;
+
+	memset(ix, 0, sizeof(*ix));
+	ix->sorted = calloc(spec->nunits, sizeof(char *));
+	ix->order = calloc(spec->nunits, sizeof(size_t));
+	if (!cp || !ix->sorted || !ix->order) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < spec->nunits; i++) {
+		cp[i].code = spec->units[i].code;
+		cp[i].pos = i;
+	}
+	qsort(cp, spec->nunits, sizeof(*cp), cmp_code_pos);
+	for (size_t i = 0; i < spec->nunits; i++) {
+		if (i && strcmp(cp[i].code, cp[i - 1].code) == 0) {
+			r = mb_err(err, MB_EUSAGE, "layer '%s': unit code '%s' appears twice",
+				   spec->layer, cp[i].code);
+			goto cleanup;
+		}
+		ix->sorted[i] = (char *)cp[i].code;
+		ix->order[i] = cp[i].pos;
+	}
+	ix->n = spec->nunits;
+cleanup:
+	free(cp);
+	if (r) {
+		free(ix->sorted);
+		free(ix->order);
+		memset(ix, 0, sizeof(*ix));
+	}
+	return r;
+}
+
+/* Write the layer row and its units (kept codes keep their ids); unit_id
+ * receives the store id of each unit of spec. */
+static int write_units(struct store *s, const struct areas_spec *spec, const struct code_index *ix,
+		       int64_t *layer_id, int64_t *unit_id, struct areas_stats *st,
+		       struct mb_error *err)
+{
+	sqlite3_stmt *q = NULL;
+	char method[FIELD_MAX + 80];
+	int64_t *old = NULL;
+	size_t nold = 0, cap = 0;
+	int r, rc;
+
+	if (spec->geo)
+		snprintf(method, sizeof(method), "boundaries%s code=%s tolerance=%g",
+			 spec->lookup ? "+lookup" : "", spec->geo_code_field, spec->tolerance_m);
+	else
+		snprintf(method, sizeof(method), "lookup");
+	if ((r = store_prepare(s, &q,
+			       "INSERT INTO layer(name, method, path) VALUES(?1, ?2, ?3)"
+			       " ON CONFLICT(name) DO UPDATE SET method = excluded.method,"
+			       " path = excluded.path",
+			       err)))
+		return r;
+	sqlite3_bind_text(q, 1, spec->layer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, method, -1, SQLITE_TRANSIENT);
+	if (spec->geo)
+		sqlite3_bind_text(q, 3, spec->geo_path, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, 3);
+	rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	q = NULL;
+	if (rc != SQLITE_DONE)
+		return store_db_err(s, err, "writing the layer");
+	if ((r = layer_find(s, spec->layer, layer_id, NULL, NULL, err)))
+		return r;
+
+	/* the old units: those whose code is gone are dropped below */
+	if ((r = store_prepare(s, &q, "SELECT id, code FROM unit WHERE layer_id = ?", err)))
+		return r;
+	sqlite3_bind_int64(q, 1, *layer_id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *code = (const char *)sqlite3_column_text(q, 1);
+
+		if (code_index(ix->sorted, ix->order, ix->n, code) >= 0) {
+			st->units_kept++;
+			continue;
+		}
+		if (nold == cap) {
+			cap = cap ? 2 * cap : 64;
+			int64_t *o = realloc(old, cap * sizeof(*o));
+
+			if (!o) {
+				r = mb_err(err, MB_ENOMEM, "out of memory");
+				goto cleanup;
+			}
+			old = o;
+		}
+		old[nold++] = sqlite3_column_int64(q, 0);
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (rc != SQLITE_DONE) {
+		r = store_db_err(s, err, "reading units");
+		goto cleanup;
+	}
+	static const char *const drop[] = {
+		"DELETE FROM event_unit WHERE unit_id = ?1",
+		"DELETE FROM lsoa_unit WHERE unit_id = ?1",
+		"DELETE FROM unit WHERE id = ?1",
+	};
+	for (size_t k = 0; k < sizeof(drop) / sizeof(drop[0]); k++) {
+		if ((r = store_prepare(s, &q, drop[k], err)))
+			goto cleanup;
+		for (size_t i = 0; i < nold; i++) {
+			sqlite3_bind_int64(q, 1, old[i]);
+			if (sqlite3_step(q) != SQLITE_DONE) {
+				r = store_db_err(s, err, "dropping old units");
+				goto cleanup;
+			}
+			sqlite3_reset(q);
+		}
+		sqlite3_finalize(q);
+		q = NULL;
+	}
+	st->units_dropped = (long)nold;
+
+	if ((r = store_prepare(s, &q,
+			       "INSERT INTO unit(layer_id, code, name, population) VALUES(?1, ?2, ?3, ?4)"
+			       " ON CONFLICT(layer_id, code) DO UPDATE SET name = excluded.name,"
+			       " population = excluded.population RETURNING id",
+			       err)))
+		goto cleanup;
+	for (size_t i = 0; i < spec->nunits; i++) {
+		const struct areas_unit *u = &spec->units[i];
+
+		sqlite3_bind_int64(q, 1, *layer_id);
+		sqlite3_bind_text(q, 2, u->code, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 3, u->name ? u->name : u->code, -1, SQLITE_STATIC);
+		if (isfinite(u->population)) {
+			sqlite3_bind_double(q, 4, u->population);
+			st->units_with_pop++;
+			st->population += u->population;
+		} else {
+			sqlite3_bind_null(q, 4);
+		}
+		if (sqlite3_step(q) != SQLITE_ROW) {
+			r = store_db_err(s, err, "writing units");
+			goto cleanup;
+		}
+		unit_id[i] = sqlite3_column_int64(q, 0);
+		while (sqlite3_step(q) == SQLITE_ROW)
+			;
+		sqlite3_reset(q);
+	}
+	st->units = (long)spec->nunits;
+	r = 0;
+cleanup:
+	sqlite3_finalize(q);
+	free(old);
+	return r;
+}
+
+/* Store the LSOA lookup rows of spec (units by store id). */
+static int write_lookup(struct store *s, const struct areas_spec *spec, const struct code_index *ix,
+			const int64_t *unit_id, struct areas_stats *st, struct mb_error *err)
+{
+	sqlite3_stmt *q = NULL, *known = NULL;
+	const char **codes = NULL;
+	int r;
+
+	if ((r = store_prepare(s, &q,
+			       "INSERT INTO lsoa_unit(lsoa_code, unit_id, weight) VALUES(?1, ?2, ?3)"
+			       " ON CONFLICT(lsoa_code, unit_id) DO UPDATE SET weight = weight + excluded.weight",
+			       err)) ||
+	    (r = store_prepare(s, &known, "SELECT 1 FROM lsoa WHERE code = ?", err)))
+		goto cleanup;
+	codes = calloc(spec->nlookup + 1, sizeof(*codes));
+	if (!codes) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < spec->nlookup; i++) {
+		const struct areas_lookup *l = &spec->lookup[i];
+		long k = code_index(ix->sorted, ix->order, ix->n, l->unit);
+
+		if (k < 0) {
+			r = mb_err(err, MB_EUSAGE, "layer '%s': the lookup maps LSOA '%s' to unit '%s',"
+				   " which is not one of the layer's units", spec->layer, l->lsoa, l->unit);
+			goto cleanup;
+		}
+		sqlite3_bind_text(q, 1, l->lsoa, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 2, unit_id[k]);
+		sqlite3_bind_double(q, 3, l->weight);
+		if (sqlite3_step(q) != SQLITE_DONE) {
+			r = store_db_err(s, err, "writing the LSOA lookup");
+			goto cleanup;
+		}
+		sqlite3_reset(q);
+		codes[i] = l->lsoa;
+	}
+	st->lookup_rows = (long)spec->nlookup;
+	qsort(codes, spec->nlookup, sizeof(*codes), cmp_strp);
+	for (size_t i = 0; i < spec->nlookup; i++) {
+		if (i && strcmp(codes[i], codes[i - 1]) == 0)
+			continue;
+		sqlite3_bind_text(known, 1, codes[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(known) == SQLITE_ROW)
+			st->lookup_lsoa_known++;
+		sqlite3_reset(known);
+	}
+	r = 0;
+cleanup:
+	sqlite3_finalize(q);
+	sqlite3_finalize(known);
+	free(codes);
+	return r;
+}
+
+int store_areas_load(struct store *s, const struct areas_spec *spec, struct areas_stats *st,
+		     struct mb_error *err)
+{
+	struct code_index ix = { 0 };
+	int64_t layer_id = 0, *unit_id = NULL;
+	int own = sqlite3_get_autocommit(s->db), r;
+	char sql[160];
+
+	memset(st, 0, sizeof(*st));
+	if (!spec->nunits || (!spec->geo && !spec->lookup))
+		return mb_err(err, MB_EUSAGE, "layer '%s': nothing to load", spec->layer);
+	if (spec->geo && (geo_layer_count(spec->geo) != spec->nunits || !spec->geo_code_field ||
+			  strlen(spec->geo_code_field) > FIELD_MAX || strchr(spec->geo_code_field, ' ')))
+		return mb_err(err, MB_EUSAGE, "layer '%s': units do not match the boundaries",
+			      spec->layer);
+	if ((r = code_index_build(spec, &ix, err)))
+		return r;
+	unit_id = calloc(spec->nunits, sizeof(*unit_id));
+	if (!unit_id) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	if (own && (r = store_begin(s, err)))
+		goto cleanup;
+	if ((r = write_units(s, spec, &ix, &layer_id, unit_id, st, err)))
+		goto fail;
+	snprintf(sql, sizeof(sql), "DELETE FROM location_unit WHERE layer_id = %lld;"
+		 "DELETE FROM lsoa_unit WHERE unit_id IN (SELECT id FROM unit WHERE layer_id = %lld)",
+		 (long long)layer_id, (long long)layer_id);
+	if ((r = store_exec(s, sql, err)))
+		goto fail;
+	if (spec->geo && (r = place_points(s, layer_id, spec->geo, unit_id, spec->tolerance_m,
+					   &st->locations, &st->located, err)))
+		goto fail;
+	if (spec->lookup && (r = write_lookup(s, spec, &ix, unit_id, st, err)))
+		goto fail;
+	if ((r = count_q(s, SQL_ASSIGNED, layer_id, &st->events_assigned, err)) ||
+	    (r = count_q(s, SQL_UNASSIGNED, layer_id, &st->events_unassigned, err)))
+		goto fail;
+	if (own && (r = store_commit(s, err)))
+		goto cleanup;
+	r = 0;
+	goto cleanup;
+fail:
+	if (own)
+		store_rollback(s);
+cleanup:
+	free(ix.sorted);
+	free(ix.order);
+	free(unit_id);
+	return r;
+}
+
+/* Refresh one boundary layer: place its pending snap points. */
+static int refresh_layer(struct store *s, int64_t layer_id, const char *name, const char *method,
+			 const char *path, long *examined, struct mb_error *err)
+{
+	sqlite3_stmt *q = NULL;
+	struct geo_layer *geo = NULL;
+	int64_t *unit_id = NULL;
+	char field[FIELD_MAX + 1], tol[64];
+	long pending, placed;
+	int r;
+
+	*examined = 0;
+	if ((r = count_q(s, SQL_PENDING, layer_id, &pending, err)) || !pending)
+		return r;
+	if (!path || !method_param(method, "code", field, sizeof(field)))
+		return mb_err(err, MB_EDATA, "layer '%s': no boundary file recorded; load it again"
+			      " with 'microbeat areas'", name);
+	double tolerance = method_param(method, "tolerance", tol, sizeof(tol)) ? strtod(tol, NULL) : 0;
+
+	struct mb_error ge = { 0 };
+
+	if ((r = geo_layer_load(path, field, NULL, &geo, &ge)))
+		return mb_err(err, ge.code, "layer '%s': %ld snap points left unassigned: %s",
+			      name, pending, ge.msg);
+	size_t n = geo_layer_count(geo);
+
+	unit_id = calloc(n + 1, sizeof(*unit_id));
+	if (!unit_id) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	if ((r = store_prepare(s, &q, "SELECT id FROM unit WHERE layer_id = ?1 AND code = ?2", err)))
+		goto cleanup;
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_bind_int64(q, 1, layer_id);
+		sqlite3_bind_text(q, 2, geo_layer_code(geo, i), -1, SQLITE_STATIC);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			unit_id[i] = sqlite3_column_int64(q, 0);
+		sqlite3_reset(q);
+	}
+	r = place_points(s, layer_id, geo, unit_id, tolerance, examined, &placed, err);
+cleanup:
+	sqlite3_finalize(q);
+	geo_layer_free(geo);
+	free(unit_id);
+	return r;
+}
+
+/* A layer row read for refresh or info. */
+struct layer_row {
+	int64_t id;     /* layer id */
+	char *name;     /* layer name */
+	char *method;   /* method text */
+	char *path;     /* boundary file, or NULL */
+};
+
+/* Read every layer row (ordered by name) into *rows / *n. */
+static int layers_read(struct store *s, struct layer_row **rows, size_t *n, struct mb_error *err)
+{
+	sqlite3_stmt *q = NULL;
+	struct layer_row *v = NULL;
+	size_t cap = 0;
+	int r = 0, rc;
+
+	*rows = NULL;
+	*n = 0;
+	if ((r = store_prepare(s, &q, "SELECT id, name, method, path FROM layer ORDER BY name", err)))
+		return r;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 8;
+			struct layer_row *nv = realloc(v, cap * sizeof(*v));
+
+			if (!nv) {
+				r = mb_err(err, MB_ENOMEM, "out of memory");
+				break;
+			}
+			v = nv;
+		}
+		struct layer_row *l = &v[(*n)++];
+		const char *p = (const char *)sqlite3_column_text(q, 3);
+
+		l->id = sqlite3_column_int64(q, 0);
+		l->name = strdup((const char *)sqlite3_column_text(q, 1));
+		l->method = strdup((const char *)sqlite3_column_text(q, 2));
+		l->path = p ? strdup(p) : NULL;
+		if (!l->name || !l->method || (p && !l->path)) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			break;
+		}
+	}
+	if (!r && rc != SQLITE_DONE)
+		r = store_db_err(s, err, "reading layers");
+	sqlite3_finalize(q);
+	*rows = v;
+	return r;
+}
+
+static void layers_free(struct layer_row *rows, size_t n)
+{
+	for (size_t i = 0; rows && i < n; i++) {
+		free(rows[i].name);
+		free(rows[i].method);
+		free(rows[i].path);
+	}
+	free(rows);
+}
+
+int store_areas_refresh(struct store *s, long *placed, struct mb_error *err)
+{
+	struct layer_row *rows = NULL;
+	size_t n = 0;
+	int own = sqlite3_get_autocommit(s->db), r, first = 0;
+	long total = 0;
+
+	if (placed)
+		*placed = 0;
+	if ((r = layers_read(s, &rows, &n, err)))
+		goto cleanup;
+	if (own && n && (r = store_begin(s, err)))
+		goto cleanup;
+	/* one layer's missing file must not stop the others: remember the first error */
+	for (size_t i = 0; i < n; i++) {
+		struct mb_error e = { 0 };
+		long k = 0;
+		int ri;
+
+		if (strncmp(rows[i].method, "boundaries", 10) != 0)
+			continue;
+		ri = refresh_layer(s, rows[i].id, rows[i].name, rows[i].method, rows[i].path, &k, &e);
+		total += k;
+		if (ri && !first) {
+			first = ri;
+			if (err)
+				*err = e;
+		}
+		if (ri == -MB_EDB || ri == -MB_ENOMEM)
+			break;
+	}
+	if (first == -MB_EDB || first == -MB_ENOMEM) {
+		if (own && n)
+			store_rollback(s);
+		r = first;
+		goto cleanup;
+	}
+	if (own && n && (r = store_commit(s, err)))
+		goto cleanup;
+	if (placed)
+		*placed = total;
+	r = first;
+cleanup:
+	layers_free(rows, n);
+	return r;
+}
+
+int store_areas_info(struct store *s, FILE *f, struct mb_error *err)
+{
+	struct layer_row *rows = NULL;
+	sqlite3_stmt *q = NULL;
+	size_t n = 0;
+	int r;
+
+	if ((r = layers_read(s, &rows, &n, err)))
+		goto cleanup;
+	if (!n) {
+		fprintf(f, "Area layers: none loaded (see 'microbeat areas --help')\n");
+		goto cleanup;
+	}
+	if ((r = store_prepare(s, &q,
+			       "SELECT count(*), count(population), coalesce(sum(population), 0)"
+			       " FROM unit WHERE layer_id = ?1",
+			       err)))
+		goto cleanup;
+	fprintf(f, "Area layers (located events: in a unit / in no unit; 'near' = in no unit but in"
+		   " an LSOA the layer otherwise covers):\n");
+	for (size_t i = 0; i < n; i++) {
+		long units = 0, with_pop = 0, assigned, unassigned, near = 0, pending = 0, coded;
+		double pop = 0;
+		int bnd = strncmp(rows[i].method, "boundaries", 10) == 0;
+
+		sqlite3_bind_int64(q, 1, rows[i].id);
+		if (sqlite3_step(q) == SQLITE_ROW) {
+			units = (long)sqlite3_column_int64(q, 0);
+			with_pop = (long)sqlite3_column_int64(q, 1);
+			pop = sqlite3_column_double(q, 2);
+		}
+		sqlite3_reset(q);
+		if ((r = count_q(s, SQL_ASSIGNED, rows[i].id, &assigned, err)) ||
+		    (r = count_q(s, SQL_UNASSIGNED, rows[i].id, &unassigned, err)) ||
+		    (r = count_q(s, "SELECT count(*) FROM event_unit WHERE layer_id = ?1", rows[i].id,
+				 &coded, err)) ||
+		    (bnd && (r = count_q(s, SQL_UNASSIGNED_NEAR, rows[i].id, &near, err))) ||
+		    (bnd && (r = count_q(s, SQL_PENDING, rows[i].id, &pending, err))))
+			goto cleanup;
+		fprintf(f, "  %s (%s): %ld units", rows[i].name, rows[i].method, units);
+		if (with_pop)
+			fprintf(f, ", population %.0f (%ld of %ld units)", pop, with_pop, units);
+		else
+			fprintf(f, ", no population");
+		fprintf(f, "; located events: %ld in a unit, %ld in no unit", assigned, unassigned);
+		if (bnd)
+			fprintf(f, " (%ld near)", near);
+		if (coded)
+			fprintf(f, "; %ld agency rows coded to a unit", coded);
+		if (pending)
+			fprintf(f, "; %ld snap points not yet placed", pending);
+		fputc('\n', f);
+	}
+	if (ferror(f))
+		r = mb_err(err, MB_EIO, "error writing the layer summary");
+cleanup:
+	sqlite3_finalize(q);
+	layers_free(rows, n);
+	return r;
+}
+
+/* ---- units of a slice ------------------------------------------------------ */
+
+void area_units_release(struct area_units *u)
+{
+	for (size_t i = 0; u->code && i < u->n; i++)
+		free(u->code[i]);
+	for (size_t i = 0; u->name && i < u->n; i++)
+		free(u->name[i]);
+	free(u->code);
+	free(u->name);
+	free(u->population);
+	free(u->in_scope);
+	free(u->streets);
+	free(u->layer);
+	memset(u, 0, sizeof(*u));
+}
+
+void area_extra_release(struct area_extra *x)
+{
+	free(x->month);
+	free(x->category);
+	free(x->unit);
+	memset(x, 0, sizeof(*x));
+}
+
+/* Max id of a table (+1), for array sizes. */
+static int table_size(struct store *s, const char *sql, size_t *n, struct mb_error *err)
+{
+	sqlite3_stmt *q = NULL;
+	int r;
+
+	if ((r = store_prepare(s, &q, sql, err)))
+		return r;
+	*n = sqlite3_step(q) == SQLITE_ROW ? (size_t)sqlite3_column_int64(q, 0) + 1 : 1;
+	sqlite3_finalize(q);
+	return 0;
+}
+
+/* Read the units of layer_id into u (dense numbering) and *dense (store unit id
+ * -> dense index, *ndense entries). */
+static int read_units(struct store *s, int64_t layer_id, struct area_units *u, uint32_t **dense,
+		      size_t *ndense, struct mb_error *err)
+{
+	sqlite3_stmt *q = NULL;
+	size_t cnt = 0;
+	int r, rc;
+
+	*dense = NULL;
+	if ((r = table_size(s, "SELECT max(id) FROM unit", ndense, err)))
+		return r;
+	if ((r = store_prepare(s, &q, "SELECT count(*) FROM unit WHERE layer_id = ?", err)))
+		return r;
+	sqlite3_bind_int64(q, 1, layer_id);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		cnt = (size_t)sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	q = NULL;
+	u->n = cnt + 1;
+	u->code = calloc(u->n, sizeof(char *));
+	u->name = calloc(u->n, sizeof(char *));
+	u->population = calloc(u->n, sizeof(double));
+	u->in_scope = calloc(u->n, 1);
+	u->streets = calloc(u->n, sizeof(double));
+	*dense = calloc(*ndense, sizeof(uint32_t));
+	if (!u->code || !u->name || !u->population || !u->in_scope || !u->streets || !*dense)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	u->population[0] = NAN;
+	if ((r = store_prepare(s, &q, "SELECT id, code, name, population FROM unit WHERE layer_id = ?"
+				      " ORDER BY id", err)))
+		return r;
+	sqlite3_bind_int64(q, 1, layer_id);
+	size_t k = 1;
+
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW && k < u->n) {
+		size_t id = (size_t)sqlite3_column_int64(q, 0);
+
+		u->code[k] = strdup((const char *)sqlite3_column_text(q, 1));
+		u->name[k] = strdup((const char *)sqlite3_column_text(q, 2));
+		if (!u->code[k] || !u->name[k]) {
+			sqlite3_finalize(q);
+			return mb_err(err, MB_ENOMEM, "out of memory");
+		}
+		if (sqlite3_column_type(q, 3) == SQLITE_NULL) {
+			u->population[k] = NAN;
+		} else {
+			u->population[k] = sqlite3_column_double(q, 3);
+			u->has_population = 1;
+		}
+		if (id < *ndense)
+			(*dense)[id] = (uint32_t)k;
+		k++;
+	}
+	sqlite3_finalize(q);
+	return 0;
+}
+
+/* Which LSOAs (by id, *nlsoa entries) lie in the area: a name starting with
+ * the prefix, or the code itself (the rule of store_slice_load). */
+static int area_lsoas(struct store *s, const char *area, uint8_t **in, size_t *nlsoa,
+		      struct mb_error *err)
+{
+	sqlite3_stmt *q = NULL;
+	size_t alen = area ? strlen(area) : 0;
+	int r;
+
+	if ((r = table_size(s, "SELECT max(id) FROM lsoa", nlsoa, err)))
+		return r;
+	*in = calloc(*nlsoa, 1);
+	if (!*in)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	if ((r = store_prepare(s, &q, "SELECT l.id, l.code, n.name FROM lsoa l"
+				      " LEFT JOIN lsoa_name n ON n.lsoa_id = l.id", err)))
+		return r;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		size_t id = (size_t)sqlite3_column_int64(q, 0);
+		const char *code = (const char *)sqlite3_column_text(q, 1);
+		const char *name = (const char *)sqlite3_column_text(q, 2);
+
+		if (id < *nlsoa && (!area || (name && strncasecmp(name, area, alen) == 0) ||
+				    strcasecmp(code, area) == 0))
+			(*in)[id] = 1;
+	}
+	sqlite3_finalize(q);
+	return 0;
+}
+
+/* Distinct (unit, street) pairs: sort key. */
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+int store_slice_units(struct store *s, const char *layer, const char *area,
+		      const struct slice *sl, uint32_t **unit_of_event, struct area_units *u,
+		      struct area_extra *extra, struct mb_error *err)
+{
+	sqlite3_stmt *q = NULL;
+	int64_t layer_id = 0;
+	char *method = NULL;
+	uint32_t *dense = NULL, *uloc = NULL, *loc_lsoa = NULL, *loc_street = NULL, *ulsoa = NULL;
+	uint32_t *ue = NULL;
+	uint8_t *lsoa_in = NULL;
+	uint64_t *pairs = NULL;
+	size_t ndense = 0, nlsoa = 0, npairs = 0, xcap = 0;
+	int r, rc;
+
+	*unit_of_event = NULL;
+	memset(u, 0, sizeof(*u));
+	memset(extra, 0, sizeof(*extra));
+	if ((r = layer_find(s, layer, &layer_id, &method, NULL, err)))
+		return r;
+	if (!layer_id)
+		return mb_err(err, MB_ENOTFOUND,
+			      "layer '%s' is not loaded (load it with 'microbeat areas')", layer);
+	u->boundaries = method && strncmp(method, "boundaries", 10) == 0;
+	u->layer = strdup(layer);
+	if (!u->layer) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	if ((r = read_units(s, layer_id, u, &dense, &ndense, err)) ||
+	    (r = area_lsoas(s, area, &lsoa_in, &nlsoa, err)))
+		goto cleanup;
+	uloc = calloc(sl->nloc + 1, sizeof(uint32_t));
+	loc_lsoa = calloc(sl->nloc + 1, sizeof(uint32_t));
+	loc_street = calloc(sl->nloc + 1, sizeof(uint32_t));
+	ulsoa = calloc(nlsoa + 1, sizeof(uint32_t));
+	ue = calloc(sl->n + 1, sizeof(uint32_t));
+	pairs = calloc(sl->nloc + 1, sizeof(uint64_t));
+	if (!uloc || !loc_lsoa || !loc_street || !ulsoa || !ue || !pairs) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	/* boundaries first ... */
+	if ((r = store_prepare(s, &q, "SELECT location_id, unit_id FROM location_unit"
+				      " WHERE layer_id = ?1 AND unit_id IS NOT NULL", err)))
+		goto cleanup;
+	sqlite3_bind_int64(q, 1, layer_id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		size_t loc = (size_t)sqlite3_column_int64(q, 0);
+		size_t id = (size_t)sqlite3_column_int64(q, 1);
+
+		if (loc < sl->nloc && id < ndense)
+			uloc[loc] = dense[id];
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	/* ... then the lookup (unit of largest weight, ties to the lower id) */
+	if ((r = store_prepare(s, &q,
+			       "SELECT q.id, (SELECT lu.unit_id FROM lsoa_unit lu JOIN unit un"
+			       " ON un.id = lu.unit_id WHERE lu.lsoa_code = q.code AND un.layer_id = ?1"
+			       " ORDER BY lu.weight DESC, lu.unit_id LIMIT 1) FROM lsoa q",
+			       err)))
+		goto cleanup;
+	sqlite3_bind_int64(q, 1, layer_id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		size_t l = (size_t)sqlite3_column_int64(q, 0);
+		size_t id = sqlite3_column_type(q, 1) == SQLITE_NULL
+				    ? 0 : (size_t)sqlite3_column_int64(q, 1);
+
+		if (l < nlsoa && id < ndense)
+			ulsoa[l] = dense[id];
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if ((r = store_prepare(s, &q, "SELECT id, coalesce(lsoa_id, 0), coalesce(street_id, 0)"
+				      " FROM location", err)))
+		goto cleanup;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		size_t loc = (size_t)sqlite3_column_int64(q, 0);
+		size_t l = (size_t)sqlite3_column_int64(q, 1);
+
+		if (loc >= sl->nloc)
+			continue;
+		loc_lsoa[loc] = l < nlsoa ? (uint32_t)l : 0;
+		loc_street[loc] = (uint32_t)sqlite3_column_int64(q, 2);
+		if (!uloc[loc] && l && l < nlsoa)
+			uloc[loc] = ulsoa[l];
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	/* scope: units with a snap point in the area; their streets */
+	for (size_t loc = 1; loc < sl->nloc; loc++) {
+		uint32_t l = loc_lsoa[loc];
+
+		if (!uloc[loc] || (area && !(l && lsoa_in[l])))
+			continue;
+		u->in_scope[uloc[loc]] = 1;
+		if (loc_street[loc])
+			pairs[npairs++] = ((uint64_t)uloc[loc] << 32) | loc_street[loc];
+	}
+	for (size_t l = 1; l < nlsoa; l++)
+		if (ulsoa[l] && (!area || lsoa_in[l]))
+			u->in_scope[ulsoa[l]] = 1;
+	qsort(pairs, npairs, sizeof(*pairs), cmp_u64);
+	for (size_t i = 0; i < npairs; i++)
+		if (!i || pairs[i] != pairs[i - 1])
+			u->streets[pairs[i] >> 32] += 1;
+	for (size_t i = 0; i < sl->n; i++)
+		ue[i] = sl->location[i] < sl->nloc ? uloc[sl->location[i]] : 0;
+
+	/* events without coordinates: LSOA-coded (lookup) or unit-coded (agency) */
+	if ((r = store_prepare(s, &q,
+			       "SELECT e.month, e.category_id, coalesce(e.location_id, 0),"
+			       " (SELECT eu.unit_id FROM event_unit eu WHERE eu.event_id = e.id"
+			       " AND eu.layer_id = ?3) FROM event e"
+			       " WHERE e.month BETWEEN ?1 AND ?2 AND (e.flags & 1) = 1",
+			       err)))
+		goto cleanup;
+	sqlite3_bind_int(q, 1, sl->month_from);
+	sqlite3_bind_int(q, 2, sl->month_to);
+	sqlite3_bind_int64(q, 3, layer_id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		size_t cat = (size_t)sqlite3_column_int64(q, 1);
+		size_t loc = (size_t)sqlite3_column_int64(q, 2);
+		uint32_t unit = 0;
+
+		if (cat >= sl->ncat || !sl->cat_selected[cat])
+			continue;
+		if (sqlite3_column_type(q, 3) != SQLITE_NULL) {
+			size_t id = (size_t)sqlite3_column_int64(q, 3);
+
+			unit = id < ndense ? dense[id] : 0;
+		} else if (loc && loc < sl->nloc && loc_lsoa[loc] &&
+			   (!area || lsoa_in[loc_lsoa[loc]])) {
+			unit = ulsoa[loc_lsoa[loc]];
+		}
+		if (!unit || !u->in_scope[unit])
+			continue;
+		if (extra->n == xcap) {
+			xcap = xcap ? 2 * xcap : 1024;
+			int32_t *m = realloc(extra->month, xcap * sizeof(int32_t));
+
+			if (m)
+				extra->month = m;
+			uint32_t *c = realloc(extra->category, xcap * sizeof(uint32_t));
+
+			if (c)
+				extra->category = c;
+			uint32_t *un = realloc(extra->unit, xcap * sizeof(uint32_t));
+
+			if (un)
+				extra->unit = un;
+			if (!m || !c || !un) {
+				r = mb_err(err, MB_ENOMEM, "out of memory");
+				goto cleanup;
+			}
+		}
+		extra->month[extra->n] = sqlite3_column_int(q, 0);
+		extra->category[extra->n] = (uint32_t)cat;
+		extra->unit[extra->n] = unit;
+		extra->n++;
+	}
+	if (rc != SQLITE_DONE) {
+		r = store_db_err(s, err, "loading events without coordinates");
+		goto cleanup;
+	}
+	*unit_of_event = ue;
+	ue = NULL;
+	r = 0;
+cleanup:
+	sqlite3_finalize(q);
+	free(method);
+	free(dense);
+	free(uloc);
+	free(loc_lsoa);
+	free(loc_street);
+	free(ulsoa);
+	free(ue);
+	free(lsoa_in);
+	free(pairs);
+	if (r) {
+		area_units_release(u);
+		area_extra_release(extra);
+	}
+	return r;
+}

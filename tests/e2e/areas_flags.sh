@@ -1,0 +1,177 @@
+#!/bin/bash
+# Issue "Geography and flags": 'areas' and 'flags'.
+# 1. Demo district: the parish layer (boundaries + LSOA lookup + population) with police and
+#    agency data; the planted priorities (violence rising in Cambourne, Orchard Park,
+#    Northstowe, Milton, Waterbeach) flag R and are priorities, no other parish flags R on
+#    violence, and deliberate fires flag high in Northstowe and Waterbeach.
+# 2. Real data (skipped without ../shared): South Cambridgeshire 2024-01..2025-12 on the 2025
+#    wards with Census 2021 populations: every located crime is in exactly one ward or reported
+#    in no unit; ward totals equal an independent even-odd ray-casting point-in-polygon count
+#    over the GeoJSON (tolerance: points that ray casting finds on no or several wards, i.e.
+#    boundary points, may go either way); expected counts sum to the district total.
+. "$(dirname "$0")/lib.sh"
+/usr/bin/python3 -c "import csv, json" || skip "python3 is not available"
+
+# ---- 1. demo district -----------------------------------------------------------------------
+python3 "$MB_ROOT/scripts/gen_demo.py" --out "$T/demo" 2>/dev/null || fail "demo generator"
+DB=$T/d.db
+mb --db "$DB" import --quiet "$T/demo/policeuk" || fail "import police"
+mb --db "$DB" import --quiet --map "$MB_ROOT/scripts/demo_agency_fire.ini" \
+  "$T/demo/agency/fire_incidents.csv" || fail "import fire"
+mb --db "$DB" import --quiet --map "$MB_ROOT/scripts/demo_agency_asb.ini" \
+  "$T/demo/agency/council_asb.csv" || fail "import council ASB"
+mb --db "$DB" areas --layer parish --boundaries "$T/demo/parishes.geojson" --code-field PARCD \
+  --name-field PARNM --lookup "$T/demo/lsoa_to_parish.csv" --population "$T/demo/parishes.csv" \
+  > "$T/areas_demo" || fail "areas (demo) exit $?"
+grep -q "layer 'parish': 104 units, population 166050 in 104 units" "$T/areas_demo" ||
+  fail "demo layer summary: $(head -1 "$T/areas_demo")"
+grep -q "located events: [0-9]* in a unit, 0 in no unit" "$T/areas_demo" ||
+  fail "demo: every located event should fall in a parish: $(tail -1 "$T/areas_demo")"
+mb --db "$DB" areas > "$T/list" || fail "areas (list) exit $?"
+grep -q "^  parish (boundaries+lookup code=PARCD tolerance=0): 104 units" "$T/list" ||
+  fail "areas list: $(cat "$T/list")"
+mb --db "$DB" flags --layer parish --fy 2025 --out "$T/dflags" > "$T/dconsole" ||
+  fail "flags (demo) exit $?"
+grep -q "events without coordinates placed by their LSOA or unit code" "$T/dconsole" ||
+  fail "council ASB rows (LSOA only) not placed through the lookup"
+/usr/bin/python3 - "$T/dflags" <<'PY' || fail "demo planted priorities"
+import csv, sys
+d = sys.argv[1]
+planted = {"Cambourne", "Orchard Park", "Northstowe", "Milton", "Waterbeach"}
+m = list(csv.DictReader(open(d + "/flags_matrix.csv", newline="")))
+rising = {r["unit_name"] for r in m if r["category"] == "Violence and sexual offences" and "R" in r["flags"]}
+assert rising == planted, rising
+for r in m:
+    if r["unit_name"] in planted and r["category"] == "Violence and sexual offences":
+        assert "H" in r["flags"], r
+        assert float(r["yoy_later"]) > float(r["yoy_earlier"]), r
+pri = {r["unit_name"]: r for r in csv.DictReader(open(d + "/priorities.csv", newline=""))}
+for p in planted:
+    assert pri[p]["priority"] == "yes", pri[p]
+    assert "Violence and sexual offences: high rate" in pri[p]["reasons"], pri[p]["reasons"]
+    assert "rising +" in pri[p]["reasons"], pri[p]["reasons"]
+# agency activity types flag beside crime types: 55% of deliberate fires are planted in
+# Northstowe and Waterbeach
+for p in ("Northstowe", "Waterbeach"):
+    assert any(r["unit_name"] == p and r["category"] == "Deliberate secondary fire" and "H" in r["flags"]
+               for r in m), p
+# expected counts add up to the district total of every category
+tot, exp = {}, {}
+for r in m:
+    tot[r["category"]] = tot.get(r["category"], 0) + int(r["observed"])
+    exp[r["category"]] = exp.get(r["category"], 0) + float(r["expected"])
+for c in tot:
+    assert abs(tot[c] - exp[c]) < 1e-3 * max(1, tot[c]), (c, tot[c], exp[c])
+print("demo ok:", sorted(rising))
+PY
+
+# ---- 2. real data ---------------------------------------------------------------------------
+need_shared
+G=$MB_SHARED/datasets/geo/south-cambridgeshire
+D=$MB_SHARED/datasets/policeuk/cambridgeshire
+[ -f "$G/ward25.geojson" ] || skip "$G/ward25.geojson is absent"
+DB=$T/real.db
+mb --db "$DB" import --quiet "$D" || fail "import exit $?"
+mb --db "$DB" areas --layer ward --boundaries "$G/ward25.geojson" --code-field WD25CD \
+  --name-field WD25NM --population "$G/ward25_population_census2021.csv" > "$T/areas_real" ||
+  fail "areas (wards) exit $?"
+grep -q "layer 'ward': 26 units, population 162115 in 26 units" "$T/areas_real" ||
+  fail "ward layer summary: $(head -1 "$T/areas_real")"
+# every located South Cambridgeshire crime of the period has exactly one assignment row
+# (a ward or NULL = in no unit)
+sc="FROM event e JOIN location l ON l.id = e.location_id WHERE (e.flags & 1) = 0
+  AND e.month BETWEEN 288 AND 311 AND EXISTS (SELECT 1 FROM lsoa_name n WHERE n.lsoa_id = l.lsoa_id
+  AND n.name LIKE 'South Cambridgeshire %')"
+total=$(sqlite3 "$DB" "SELECT count(*) $sc")
+one=$(sqlite3 "$DB" "SELECT count(*) $sc AND (SELECT count(*) FROM location_unit u
+  WHERE u.location_id = l.id AND u.layer_id = (SELECT id FROM layer WHERE name = 'ward')) = 1")
+eq "located South Cambridgeshire events with exactly one ward assignment" "$one" "$total"
+unassigned=$(sqlite3 "$DB" "SELECT count(*) $sc AND EXISTS (SELECT 1 FROM location_unit u
+  WHERE u.location_id = l.id AND u.unit_id IS NULL)")
+mb --db "$DB" flags --layer ward --area "South Cambridgeshire" --from 2024-01 --to 2025-12 \
+  --out "$T/wflags" > "$T/wconsole" || fail "flags (wards) exit $?"
+if [ "$unassigned" -gt 0 ]; then
+  grep -q "fell in no unit of 'ward'" "$T/wconsole" || fail "$unassigned unassigned events not reported"
+fi
+for f in flags_matrix.csv priorities.csv heatmap.gp heatmap.dat funnel.gp funnel.dat funnel-limits.dat; do
+  [ -s "$T/wflags/$f" ] || fail "flags --out did not write $f"
+done
+if command -v gnuplot > /dev/null; then
+  [ -s "$T/wflags/heatmap.png" ] && [ -s "$T/wflags/funnel.svg" ] || fail "charts not rendered"
+fi
+eq "priority rows" "$(($(wc -l < "$T/wflags/priorities.csv") - 1))" 26
+/usr/bin/python3 - "$D" "$G/ward25.geojson" "$T/wflags/flags_matrix.csv" "$unassigned" <<'PY' || fail "ward recount disagrees"
+import csv, glob, json, sys
+data, gj, matrix, unassigned = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+
+def rings_of(geom):
+    polys = [geom["coordinates"]] if geom["type"] == "Polygon" else geom["coordinates"]
+    return [ring for poly in polys for ring in poly]
+
+def inside(x, y, rings):
+    # even-odd ray casting over every ring (shells and holes, all parts)
+    c = False
+    for ring in rings:
+        n = len(ring)
+        for i in range(n - 1):
+            x1, y1 = ring[i][:2]
+            x2, y2 = ring[i + 1][:2]
+            if (y1 > y) != (y2 > y) and x < (x2 - x1) * (y - y1) / (y2 - y1) + x1:
+                c = not c
+    return c
+
+def on_edge(x, y, rings, eps=1e-9):
+    for ring in rings:
+        for i in range(len(ring) - 1):
+            x1, y1 = ring[i][:2]
+            x2, y2 = ring[i + 1][:2]
+            if min(x1, x2) - eps <= x <= max(x1, x2) + eps and min(y1, y2) - eps <= y <= max(y1, y2) + eps:
+                if abs((x2 - x1) * (y - y1) - (y2 - y1) * (x - x1)) <= eps * max(1.0, abs(x2 - x1) + abs(y2 - y1)):
+                    return True
+    return False
+
+wards = [(f["properties"]["WD25CD"], rings_of(f["geometry"])) for f in json.load(open(gj))["features"]]
+bbox = []
+for code, rings in wards:
+    xs = [p[0] for r in rings for p in r]; ys = [p[1] for r in rings for p in r]
+    bbox.append((min(xs), min(ys), max(xs), max(ys)))
+count, cache, ambiguous, outside, total = {}, {}, 0, 0, 0
+for path in sorted(glob.glob(data + "/202[45]-*/*-street.csv")):
+    for row in csv.DictReader(open(path, newline="", encoding="utf-8")):
+        if not row["LSOA name"].startswith("South Cambridgeshire") or not row["Longitude"]:
+            continue
+        if row["Crime type"] == "Anti-social behaviour":
+            continue
+        total += 1
+        key = (row["Longitude"], row["Latitude"])
+        if key not in cache:
+            x, y = float(key[0]), float(key[1])
+            hits = [w for k, (w, rings) in enumerate(wards)
+                    if bbox[k][0] <= x <= bbox[k][2] and bbox[k][1] <= y <= bbox[k][3] and inside(x, y, rings)]
+            edge = any(on_edge(x, y, rings) for _, rings in wards)
+            cache[key] = (hits[0] if len(hits) == 1 and not edge else None, len(hits) != 1 or edge)
+        w, amb = cache[key]
+        if amb:
+            ambiguous += 1
+        elif w:
+            count[w] = count.get(w, 0) + 1
+got, exp, obs = {}, {}, {}
+for r in csv.DictReader(open(matrix, newline="")):
+    got[r["unit_code"]] = got.get(r["unit_code"], 0) + int(r["observed"])
+    exp[r["category"]] = exp.get(r["category"], 0) + float(r["expected"])
+    obs[r["category"]] = obs.get(r["category"], 0) + int(r["observed"])
+bad = 0
+for code, _ in wards:
+    d = got.get(code, 0) - count.get(code, 0)
+    if d < 0 or d > ambiguous:   # boundary points may only add to a ward ray casting left alone
+        print("ward", code, "microbeat", got.get(code, 0), "ray casting", count.get(code, 0)); bad += 1
+# everything adds up: ward totals + events in no unit (all types; ASB is in the store count) >= total
+assert sum(got.values()) <= total, (sum(got.values()), total)
+assert total - sum(got.values()) <= ambiguous + unassigned, (total, sum(got.values()), ambiguous, unassigned)
+for c in obs:
+    assert abs(obs[c] - exp[c]) < 1e-3 * max(1, obs[c]), ("expected sum", c, obs[c], exp[c])
+print("located South Cambridgeshire crimes (no ASB):", total, "in wards:", sum(got.values()),
+      "boundary/ambiguous points by ray casting:", ambiguous, "in no unit (all types):", unassigned)
+sys.exit(1 if bad else 0)
+PY
+echo "ok"
