@@ -89,9 +89,10 @@ static const struct cli_command COMMANDS[] = {
 	  "  --out DIR                     write flags_matrix.csv, priorities.csv and the charts\n"
 	  "                                (heatmap, funnel)\n"
 	  "  --no-charts                   skip the gnuplot charts\n"
+	  "  --hot-min N                   crimes a top-3% street needs to count as hot (3)\n"
 	  "  Flags per unit x category: H high rate (exact Poisson test vs district rate x\n"
 	  "  population, BH, ratio >= 1.2), R rising (year on year, BH), C a recent month\n"
-	  "  above the c-chart limit, S holds a district top-3% street. Without populations\n"
+	  "  above the c-chart limit, S holds a district top-3% street (>= N crimes). Without populations\n"
 	  "  the share of crime is compared with the share of streets. See docs/methods-flags.md.\n" },
 	{ "info", cmd_info, "what the store holds: imports, coverage and gaps, rejects",
 	  "usage: microbeat [--db FILE] info\n"

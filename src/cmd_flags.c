@@ -19,11 +19,12 @@
 #include "microbeat/store.h"
 #include "microbeat/weights.h"
 
-enum { O_CATS = 1, O_MINFLAGS, O_FDR, O_FORMAT, O_OUT, O_NOCHARTS, O_HARM, O_BASE };
+enum { O_CATS = 1, O_MINFLAGS, O_FDR, O_FORMAT, O_OUT, O_NOCHARTS, O_HARM, O_BASE, O_HOTMIN };
 
 /* Everything one run holds. */
 struct flags_run {
 	struct selection sel;     /* period, area, layer, categories */
+	int hot_min;              /* crimes a top-3% street needs to count as hot (--hot-min) */
 	struct flags_params par;  /* test settings */
 	struct slice sl;          /* events of the span */
 	struct area_units au;     /* the layer's units */
@@ -196,8 +197,10 @@ static int build_hot(struct flags_run *fr, struct mb_error *err)
 					cut = cnt[k];
 			free(in_top);
 		}
+		/* and a street with one or two crimes of a rare type is not a power-few
+		   street: it needs at least --hot-min (3) crimes of the category */
 		for (size_t k = 0; k < ntop; k++)
-			if (cnt[top[k]] > cut)
+			if (cnt[top[k]] > cut && cnt[top[k]] >= fr->hot_min)
 				is_top[uni[top[k]]] = 1;
 		free(top);
 		top = NULL;
@@ -640,6 +643,7 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 		SELECT_LONG_OPTIONS,
 		{ "categories", required_argument, NULL, O_CATS },
 		{ "min-flags", required_argument, NULL, O_MINFLAGS },
+		{ "hot-min", required_argument, NULL, O_HOTMIN },
 		{ "fdr", required_argument, NULL, O_FDR },
 		{ "format", required_argument, NULL, O_FORMAT },
 		{ "out", required_argument, NULL, O_OUT },
@@ -657,6 +661,7 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 
 	select_init(&fr.sel);
 	flags_params_init(&fr.par);
+	fr.hot_min = 3;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		char *end;
 
@@ -666,6 +671,11 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 			if (parse_int(optarg, 1, 1000, &v))
 				r = mb_err(err, MB_EUSAGE, "--min-flags wants a number of categories >= 1");
 			fr.par.min_flags = (int)v;
+			break;
+		case O_HOTMIN:
+			if (parse_int(optarg, 1, 1000000, &v))
+				r = mb_err(err, MB_EUSAGE, "--hot-min wants a number of crimes >= 1");
+			fr.hot_min = (int)v;
 			break;
 		case O_BASE:
 			if (parse_int(optarg, 3, 240, &v))

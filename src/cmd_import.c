@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "microbeat/areas.h"
 #include "microbeat/cli.h"
 #include "microbeat/ingest.h"
 #include "microbeat/store.h"
@@ -49,6 +50,21 @@ int cmd_import(struct cli *c, int argc, char **argv, struct mb_error *err)
 	if ((r = store_open(c->db_path, 0, &s, err)))
 		return r;
 	r = ingest_paths(s, (const char *const *)argv + optind, argc - optind, &o, &sum, err);
+	if ((r == 0 || r == -MB_EDATA) && sum.files_loaded) {
+		/* place the new snap points in every loaded boundary layer */
+		struct mb_error aerr = { 0 };
+		long placed = 0;
+		int ar = store_areas_refresh(s, &placed, &aerr);
+
+		if (ar == -MB_EIO)
+			fprintf(c->msg, "microbeat: warning: %s (new points stay unplaced until 'areas'"
+					" reloads the layer)\n", aerr.msg);
+		else if (ar) {
+			*err = aerr;
+			r = ar;
+		} else if (placed && !o.quiet)
+			fprintf(c->out, "areas: %ld new snap points placed in the loaded layers\n", placed);
+	}
 	if (r == 0 || r == -MB_EDATA) {
 		const struct import_stats *t = &sum.total;
 

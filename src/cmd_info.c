@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 
+#include "microbeat/areas.h"
 #include "microbeat/cli.h"
 #include "microbeat/store.h"
 
@@ -15,6 +16,8 @@ int cmd_info(struct cli *c, int argc, char **argv, struct mb_error *err)
 	if ((r = store_open(c->db_path, STORE_READONLY, &s, err)))
 		return r;
 	r = store_info(s, c->out, err);
+	if (!r && fputc('\n', c->out) != EOF)
+		r = store_areas_info(s, c->out, err);
 	store_close(s);
 	return r;
 }
