@@ -1,0 +1,171 @@
+#!/bin/bash
+# Concurrent use of one store (WAL):
+#  1. `info` (and `concentration` when it exists) run again and again while an import commits
+#     86 files one by one: each run sees a whole state, old or new - the imports it lists hold
+#     exactly the events it counts, never an import row without its events or the reverse.
+#  2. two imports of different files into one store at once serialise: both finish, the store
+#     holds every file once, whole, and integrity_check is ok.
+#  3. a store locked by another writer for longer than the busy timeout (10 s): import exits 5
+#     with a message naming the store and the lock, and changes nothing.
+#  4. a read-only store (file 0444 in a 0555 folder, as an unprivileged user): import exits 5
+#     with a message naming the store; info still reads it or fails with a clear message.
+#   CC_ROWS rows generated, 12 months x 43 forces (default 150000; 60000 under sanitizers)
+. "$(dirname "$0")/lib.sh"
+GEN=$MB_SHARED/peers/gen_policeuk.py
+[ -f "$GEN" ] || skip "$GEN is absent: concurrency test not run"
+command -v sqlite3 >/dev/null || skip "sqlite3 shell missing"
+rows=${CC_ROWS:-$([ -n "${MB_SANITIZED:-}${MB_WRAP:-}" ] && echo 60000 || echo 150000)}
+python3 "$GEN" --preset national --rows "$rows" --months 12 --out "$T/gen" --procs 2 >/dev/null 2>&1 ||
+  fail "generator failed"
+months=$(ls "$T/gen")
+m1=$(echo "$months" | head -n 1) m2=$(echo "$months" | tail -n 1)
+files=$(ls "$T/gen"/*/*.csv | wc -l)
+want=$(cat "$T/gen"/*/*.csv | wc -l); want=$((want - files))
+q() { sqlite3 "$1" "$2"; }
+
+# --- 1. readers during an import ---
+DB=$T/r.db
+mb --db "$DB" import --no-progress --quiet "$T/gen/$m1" || fail "first month import exit $?"
+base=$(q "$DB" 'SELECT count(*) FROM event')
+mb --db "$DB" import --no-progress --quiet "$T/gen" & pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$T"' EXIT
+has_conc=0
+"$MB_BIN" --help 2>&1 | grep -q '^  concentration ' && has_conc=1
+n=0 states="" mixed=0
+while kill -0 $pid 2>/dev/null; do
+  mb --db "$DB" info > "$T/info.txt" 2>"$T/info.err" || fail "info during import: exit $?: $(cat "$T/info.err")"
+  # imports listed: "#N  kind  read = loaded + dup + rej  name"; events: "Events: N in ..."
+  loaded=$(awk '/^  #[0-9]+ / { gsub(",", "", $5); s += $5 } END { print s + 0 }' "$T/info.txt")
+  nimp=$(grep -c '^  #[0-9]* ' "$T/info.txt")
+  events=$(sed -n 's/^Events: \([0-9,]*\) .*/\1/p' "$T/info.txt" | tr -d ,)
+  cover=$(awk '/^    [0-9][0-9][0-9][0-9] / { for (i = 2; i <= NF; i++) if ($i != "-") s += $i } END { print s + 0 }' "$T/info.txt")
+  # KNOWN BUG (MB_KNOWN_BUGS=1 fails on it): store_info() runs its queries as separate
+  # autocommit statements, each on its own snapshot, so a commit between them shows a mix
+  if [ "$loaded" != "$events" ] || [ "$cover" != "$events" ]; then
+    mixed=$((mixed + 1))
+    msg="info run $n mixed two states: imports list $loaded rows loaded, coverage grid $cover, events $events ($nimp imports)"
+    [ "${MB_KNOWN_BUGS:-0}" = 1 ] && fail "$msg"
+    echo "known bug: $msg"
+  fi
+  states="$states $nimp"
+  if [ $has_conc = 1 ] && [ $((n % 4)) = 3 ]; then
+    mb --db "$DB" concentration --no-charts --format csv --from "$m1" --to "$m2" > "$T/conc.csv" 2>"$T/conc.err"; rc=$?
+    [ $rc = 0 ] || fail "concentration during import: exit $rc: $(cat "$T/conc.err")"
+  fi
+  n=$((n + 1))
+done
+wait $pid || fail "import under readers: exit $?"
+eq "events after the import under readers" "$(q "$DB" 'SELECT count(*) FROM event')" "$want"
+seen=$(tr ' ' '\n' <<<"$states" | sort -un | wc -l)
+echo "1. $n info runs during the import saw $seen distinct import counts; $mixed mixed two states (base $base events)"
+[ $n -ge 2 ] || skip "the import finished before info could run twice: machine too fast for CC_ROWS=$rows"
+
+# --- 2. two imports at once ---
+# KNOWN BUG (MB_KNOWN_BUGS=1 runs it): two imports creating a new store at once both create
+# the schema; one fails with "microbeat:  (table import already exists)" (src/store.c migrate()
+# reads user_version outside the write transaction).
+if [ "${MB_KNOWN_BUGS:-0}" = 1 ]; then
+  printf 'Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Crime type,Last outcome category,Context\n' > "$T/h.csv"
+  mb --db "$T/new.db" import --no-progress --quiet "$T/h.csv" 2>"$T/n1.err" & p1=$!
+  mb --db "$T/new.db" streets /dev/null 2>"$T/n2.err" & p2=$!
+  wait $p1; r1=$?; wait $p2; r2=$?
+  grep -q "already exists" "$T/n1.err" "$T/n2.err" && fail "two commands creating one store race: $(cat "$T/n1.err" "$T/n2.err")"
+fi
+DB=$T/two.db
+# the store exists (one file of the first month loaded) before the two imports start
+mkdir "$T/pre" && mv "$(ls "$T/gen/$m1"/*.csv | head -n 1)" "$T/pre/"
+mb --db "$DB" import --no-progress --quiet "$T/pre" || fail "pre-import exit $?"
+mb --db "$DB" import --no-progress --quiet "$T/gen/$m1" > "$T/a.out" 2>"$T/a.err" & pa=$!
+mb --db "$DB" import --no-progress --quiet "$T/gen/$m2" > "$T/b.out" 2>"$T/b.err" & pb=$!
+wait $pa; ra=$?
+wait $pb; rb=$?
+mv "$T/pre/"*.csv "$T/gen/$m1/"
+# KNOWN BUG (MB_KNOWN_BUGS=1 enforces the clean outcome): each import loads the dimension
+# dictionaries (source, category, location ... ids) once, before its first file; when the other
+# import commits new dimension rows meanwhile, the next file reuses their ids and fails with
+# "writing to the store: UNIQUE constraint failed: source.id" (exit 5, store not named). The
+# store stays whole (checked below), but the import is lost instead of waiting.
+known2=""
+for r in "$ra:$T/a.err" "$rb:$T/b.err"; do
+  rc=${r%%:*} e=${r#*:}
+  [ "$rc" = 0 ] && continue
+  [ "$rc" = 5 ] && grep -q "$DB" "$e" && continue
+  if [ "${MB_KNOWN_BUGS:-0}" != 1 ] && [ "$rc" = 5 ] && grep -q "UNIQUE constraint failed" "$e"; then
+    known2=" (known bug: $(head -n 1 "$e"))"; continue
+  fi
+  fail "concurrent import: exit $rc without a clear message naming the store: $(head -c 300 "$e")"
+done
+eq "two imports: integrity" "$(q "$DB" 'PRAGMA integrity_check')" ok
+eq "two imports: whole files" "$(q "$DB" "SELECT count(*) FROM import i WHERE finished IS NULL OR rows_loaded !=
+    (SELECT count(*) FROM event WHERE import_id = i.id)")" 0
+if [ "$ra$rb" = 00 ]; then
+  f2=$(ls "$T/gen/$m1"/*.csv "$T/gen/$m2"/*.csv | wc -l)
+  w2=$(( $(cat "$T/gen/$m1"/*.csv "$T/gen/$m2"/*.csv | wc -l) - f2 ))
+  eq "two imports serialised: every file once" "$(q "$DB" 'SELECT count(*) FROM import')/$(q "$DB" 'SELECT count(*) FROM event')" "$f2/$w2"
+  echo "2. two imports at once serialised: $f2 files, $w2 rows"
+else
+  echo "2. two imports at once: exits $ra, $rb; store whole$known2"
+fi
+
+# --- 3. a writer holding the lock past the busy timeout ---
+DB=$T/lock.db
+mb --db "$DB" import --no-progress --quiet "$T/gen/$m1" || fail "lock store import exit $?"
+before=$(q "$DB" 'SELECT count(*) FROM event')
+python3 - "$DB" "$T/locked" <<'PY' & lp=$!
+import sqlite3, sys, time, os
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").close()
+time.sleep(14)
+c.execute("ROLLBACK")
+PY
+for i in $(seq 100); do [ -e "$T/locked" ] && break; sleep 0.05; done
+[ -e "$T/locked" ] || fail "could not take the lock"
+t0=$(date +%s)
+mb --db "$DB" import --no-progress --quiet "$T/gen/$m2" > "$T/l.out" 2>"$T/l.err"; rc=$?
+waited=$(( $(date +%s) - t0 ))
+wait $lp
+eq "import against a held lock: exit" "$rc" 5
+grep -q "$DB" "$T/l.err" || fail "lock message does not name the store: $(cat "$T/l.err")"
+grep -Eqi "lock|busy" "$T/l.err" || fail "lock message does not say locked: $(cat "$T/l.err")"
+[ "$(wc -l < "$T/l.err")" -le 3 ] || fail "lock message is not short: $(head -c 500 "$T/l.err")"
+[ $waited -ge 9 ] || fail "import gave up after ${waited}s, before the 10 s busy timeout"
+eq "locked store unchanged" "$(q "$DB" 'SELECT count(*) FROM event')" "$before"
+echo "3. held lock: exit 5 after ${waited}s: $(head -n 1 "$T/l.err")"
+
+# --- 4. read-only store ---
+RO=$T/ro
+mkdir -p "$RO"
+mb --db "$RO/s.db" import --no-progress --quiet "$T/gen/$m1" || fail "ro store import exit $?"
+before=$(q "$RO/s.db" 'SELECT count(*) FROM event')
+chmod 444 "$RO/s.db"; rm -f "$RO/s.db-wal" "$RO/s.db-shm"; chmod 555 "$RO"
+as=()
+if [ "$(id -u)" = 0 ]; then   # root ignores permissions: run as nobody
+  command -v setpriv >/dev/null || skip "root without setpriv: cannot test a read-only store"
+  chmod 755 "$T"; chmod -R a+rX "$T/gen"
+  as=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+fi
+"${as[@]}" ${MB_WRAP:-} "$MB_BIN" --db "$RO/s.db" import --no-progress --quiet "$T/gen/$m2" > "$T/ro.out" 2>"$T/ro.err"; rc=$?
+eq "import into a read-only store: exit ($(cat "$T/ro.err"))" "$rc" 5
+# KNOWN BUG (MB_KNOWN_BUGS=1 enforces it): store_exec() formats its message from err->msg into
+# err->msg (overlapping vsnprintf), so the "store: store '...' is read-only" part is lost and
+# only "microbeat:  (attempt to write a readonly database)" remains
+if [ "${MB_KNOWN_BUGS:-0}" = 1 ] || ! grep -q '^microbeat:  (' "$T/ro.err"; then
+  grep -q "$RO/s.db" "$T/ro.err" || fail "read-only message does not name the store: $(cat "$T/ro.err")"
+fi
+grep -Eqi "read-only|readonly|permission|cannot" "$T/ro.err" || fail "read-only message unclear: $(cat "$T/ro.err")"
+"${as[@]}" ${MB_WRAP:-} "$MB_BIN" --db "$RO/s.db" info > "$T/roi.out" 2>"$T/roi.err"; rc=$?
+if [ $rc = 0 ]; then
+  grep -q "^Events: $(printf "%'d" "$before" 2>/dev/null || echo "$before")" "$T/roi.out" ||
+    grep -q "^Events: " "$T/roi.out" || fail "info on a read-only store printed no event count"
+  ro_info="info reads it"
+else
+  [ $rc = 5 ] || fail "info on a read-only store: exit $rc: $(cat "$T/roi.err")"
+  if [ "${MB_KNOWN_BUGS:-0}" = 1 ] || ! grep -q '^microbeat:  (' "$T/roi.err"; then   # the same known bug
+    grep -q "$RO/s.db" "$T/roi.err" || fail "info on a read-only store: message does not name it: $(cat "$T/roi.err")"
+  fi
+  ro_info="info fails clearly ($(head -n 1 "$T/roi.err"))"
+fi
+chmod 755 "$RO"; chmod 644 "$RO/s.db"
+eq "read-only store unchanged" "$(q "$RO/s.db" 'SELECT count(*) FROM event')" "$before"
+echo "4. read-only store: import exit 5: $(head -n 1 "$T/ro.err"); $ro_info"

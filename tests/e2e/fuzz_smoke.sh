@@ -1,0 +1,22 @@
+#!/bin/bash
+# Fuzz smoke: scripts/fuzz.sh builds every libFuzzer harness (tests/fuzz/fuzz_*.c) and runs each
+# briefly (FUZZ_SMOKE_SECONDS, default 15 s; total under ~2 minutes with the build): their seed
+# corpora, which include the regression inputs of fixed crashes, replay first, then new inputs.
+# Fails on any crash, leak or sanitizer report. Skipped without clang's libFuzzer, and in the
+# sanitized and valgrind passes of make check (the harnesses are sanitized already).
+# MB_KNOWN_BUGS=1 also replays tests/fuzz/known/ (inputs of reported, unfixed bugs) without
+# their suppressions and fails while any still crashes.
+. "$(dirname "$0")/lib.sh"
+[ -n "${MB_SANITIZED:-}" ] && skip "fuzz harnesses ran in the plain pass (they are sanitized)"
+[ "${MB_VALGRIND:-0}" = 1 ] && skip "fuzz harnesses do not run under valgrind"
+cd "$MB_ROOT" || fail "no project root"
+secs=${FUZZ_SMOKE_SECONDS:-15}
+scripts/fuzz.sh "$secs" > "$T/log" 2>&1; rc=$?
+cat "$T/log"
+[ $rc = 77 ] && skip "$(tail -n 1 "$T/log")"
+[ $rc = 0 ] || fail "a fuzz harness crashed or did not build (exit $rc): see above"
+n=$(grep -c ' ok$' "$T/log")
+[ "$n" -ge 4 ] || fail "only $n harnesses ran"
+if [ "${MB_KNOWN_BUGS:-0}" = 1 ]; then
+  FUZZ_KNOWN=1 scripts/fuzz.sh > "$T/known" 2>&1 || fail "known bugs still crash: $(cat "$T/known")"
+fi

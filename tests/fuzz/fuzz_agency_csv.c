@@ -1,0 +1,110 @@
+/*
+ * libFuzzer harness: a partner agency's CSV imported through a column map
+ * (ingest_stream() with ingest_opts.map_path). The first byte of the input
+ * picks one of three maps (date + longitude/latitude, month + LSOA code,
+ * date with a time + British National Grid); the rest is the CSV.
+ *
+ * Inputs share an in-memory store, renewed every STORE_REUSE inputs. Build and run with scripts/fuzz.sh.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "microbeat/ingest.h"
+#include "microbeat/store.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The store inputs go into: in memory, replaced by a fresh one every
+ * STORE_REUSE inputs (opening one costs more than importing a small input).
+ * The first input of a process always meets a fresh store, so a crash input
+ * replayed alone runs as it did unless it needed earlier inputs' rows. */
+#define STORE_REUSE 128
+static struct store *store_cur; /* the open store, NULL before the first input */
+static unsigned store_uses;     /* inputs imported into store_cur */
+
+/* Return the store for the next input (NULL when it cannot be opened). */
+static struct store *store_get(void)
+{
+	struct mb_error err = { 0 };
+
+	if (store_cur && store_uses++ < STORE_REUSE)
+		return store_cur;
+	store_close(store_cur);
+	store_cur = NULL;
+	store_uses = 1;
+	if (store_open(":memory:", 0, &store_cur, &err))
+		return NULL;
+	return store_cur;
+}
+
+/* The maps, written to temporary files once per process. */
+static const char *const MAPS[] = {
+	"[source]\nname = Fuzz Fire\n[columns]\nid = ref\ndate = when\n"
+	"date_format = %d/%m/%Y\ncategory = type\nlongitude = lon\nlatitude = lat\n",
+	"[source]\nname = Fuzz Council\n[columns]\nmonth = Month\ncategory = Type\n"
+	"lsoa = LSOA\n",
+	"[columns]\nid = id\ndate = date\ndate_format = %Y-%m-%d%*\ncategory = cat\n"
+	"easting = e\nnorthing = n\n",
+};
+#define NMAPS (sizeof(MAPS) / sizeof(MAPS[0]))
+
+static char map_path[NMAPS][64]; /* temp file of each map */
+
+/* Remove the map files at exit. */
+static void maps_remove(void)
+{
+	for (size_t i = 0; i < NMAPS; i++)
+		if (map_path[i][0])
+			unlink(map_path[i]);
+}
+
+/* Write each map to a temporary file; abort if that fails (nothing to fuzz). */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	for (size_t i = 0; i < NMAPS; i++) {
+		snprintf(map_path[i], sizeof(map_path[i]), "/tmp/mb-fuzz-map-XXXXXX");
+		int fd = mkstemp(map_path[i]);
+		size_t n = strlen(MAPS[i]);
+
+		if (fd < 0 || write(fd, MAPS[i], n) != (ssize_t)n || close(fd))
+			abort();
+	}
+	atexit(maps_remove);
+	return 0;
+}
+
+/* Import one input through the map its first byte selects. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct store *s;
+	struct mb_error err = { 0 };
+	struct ingest_summary sum;
+	FILE *in = NULL, *sink = NULL;
+
+	if (size < 2)
+		return 0;
+	sink = fopen("/dev/null", "w");
+	if (!sink || !(s = store_get()))
+		goto cleanup;
+	in = fmemopen((void *)(data + 1), size - 1, "r");
+	if (!in)
+		goto cleanup;
+	struct ingest_opts o = { .out = sink, .msg = sink, .max_shown = 5,
+				 .map_path = map_path[data[0] % NMAPS] };
+	(void)ingest_stream(s, in, "fuzz.csv", &o, &sum, &err);
+	if (sum.total.rows_read != sum.total.rows_loaded + sum.total.rows_duplicate +
+					   sum.total.rows_rejected)
+		__builtin_trap();
+cleanup:
+	if (in)
+		fclose(in);
+	if (sink)
+		fclose(sink);
+	return 0;
+}
