@@ -282,6 +282,13 @@ static int build_yoy(const struct trends_run *tr, struct table *t, struct mb_err
 	return 0;
 }
 
+/* Write s on a line outside the tables: Markdown-escaped for --format md (2),
+ * cleaned of control and bidi characters for the console. */
+static int put_text(const char *s, int format, FILE *f, struct mb_error *err)
+{
+	return format == 2 ? emit_md_escape(s, f, err) : emit_text_clean(s, f, err);
+}
+
 /* The trend table with the verdicts. */
 static int build_trend(const struct trends_run *tr, struct table *t, struct mb_error *err)
 {
@@ -558,12 +565,17 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 	} else {
 		int gaps = 0;
 
-		fprintf(c->out, "%s, %s; %s%s.\n", tr.sel.area ? tr.sel.area : "All areas",
-			tr.sel.period_label,
-			tr.sel.theme[0] ? "theme " : "",
-			tr.sel.theme[0] ? tr.sel.theme
-					: tr.sel.ntypes ? "selected types"
-							: "all crime types except Anti-social behaviour");
+		/* names from the store or the command line: escaped for Markdown,
+		 * cleaned for a terminal, as in the tables */
+		if ((r = put_text(tr.sel.area ? tr.sel.area : "All areas", format, c->out, err)))
+			goto cleanup;
+		fprintf(c->out, ", %s; %s", tr.sel.period_label, tr.sel.theme[0] ? "theme " : "");
+		if ((r = put_text(tr.sel.theme[0] ? tr.sel.theme
+				  : tr.sel.ntypes ? "selected types"
+						  : "all crime types except Anti-social behaviour",
+				  format, c->out, err)))
+			goto cleanup;
+		fputs(".\n", c->out);
 		for (int32_t m = tr.sel.from; m <= tr.sel.to; m++) {
 			if (tr.present[m - tr.span_from])
 				continue;
@@ -584,8 +596,16 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 			fprintf(c->out, "%zu series tested together: p-values controlled for a false"
 					" discovery rate of %.0f%% (Benjamini-Hochberg).\n",
 				tr.ns - 1, 100 * tr.fdr);
-		for (size_t k = 0; k < tr.ns; k++)
-			fprintf(c->out, "  %s: %s\n", tr.s[k].name, tr.s[k].verdict);
+		for (size_t k = 0; k < tr.ns && !r; k++) {
+			fputs("  ", c->out);
+			if (!(r = put_text(tr.s[k].name, format, c->out, err))) {
+				fputs(": ", c->out);
+				r = put_text(tr.s[k].verdict, format, c->out, err);
+			}
+			fputc('\n', c->out);
+		}
+		if (r)
+			goto cleanup;
 		fputc('\n', c->out);
 		if (format == 2)
 			r = table_write_md(&ty, c->out, err);

@@ -180,6 +180,19 @@ static void out_text_clean(struct out *o, const char *s)
 	}
 }
 
+int emit_text_clean(const char *s, FILE *f, struct mb_error *err)
+{
+	struct out o = { f, 0 };
+
+	errno = 0;
+	if (s)
+		out_text_clean(&o, s);
+	if (o.bad)
+		return mb_err(err, MB_EIO, "cannot write text: %s",
+			      errno ? strerror(errno) : "write error");
+	return 0;
+}
+
 /* ---- tables --------------------------------------------------------------- */
 
 /* Duplicate s (NULL stays NULL); set *fail on allocation failure. */
@@ -368,7 +381,8 @@ static int col_numeric(const struct table *t, size_t col)
 
 /* ---- CSV ------------------------------------------------------------------- */
 
-int emit_csv_formula_like(const char *s)
+/* Non-zero when the n bytes at s start like a formula (see table_write_csv). */
+static int formula_like_n(const char *s, size_t n)
 {
 	static const char *const wide[] = {
 		"\xef\xbc\x9d", /* U+FF1D FULLWIDTH EQUALS SIGN */
@@ -377,49 +391,62 @@ int emit_csv_formula_like(const char *s)
 		"\xef\xbc\xa0", /* U+FF20 FULLWIDTH COMMERCIAL AT */
 	};
 
-	if (!s || !s[0])
+	if (!s || !n)
 		return 0;
 	/* OWASP "CSV injection": cells starting with these are run as formulas
 	 * (or DDE commands) by Excel, LibreOffice and Google Sheets. */
-	if (strchr("=+-@\t\r\n", s[0]))
+	if (s[0] && strchr("=+-@\t\r\n", s[0]))
 		return 1;
-	for (size_t i = 0; i < sizeof(wide) / sizeof(wide[0]); i++)
-		if (strncmp(s, wide[i], 3) == 0)
+	for (size_t i = 0; n >= 3 && i < sizeof(wide) / sizeof(wide[0]); i++)
+		if (memcmp(s, wide[i], 3) == 0)
 			return 1;
 	return 0;
 }
 
-/* Write s as a CSV field; neutralise only when text is set (numbers are
- * written as they are). */
-static void out_csv_field(struct out *o, const char *s, int text)
+int emit_csv_formula_like(const char *s)
 {
-	int neutral, quote;
+	return formula_like_n(s, s ? strlen(s) : 0);
+}
+
+/* Write the n bytes at s as a CSV field; neutralise only when text is set
+ * (numbers are written as they are). */
+static void out_csv_field(struct out *o, const char *s, size_t n, int text)
+{
+	int neutral, quote = 0;
 
 	if (!s)
 		return;
-	neutral = text && emit_csv_formula_like(s);
-	quote = strpbrk(s, ",\"\r\n") != NULL;
+	neutral = text && formula_like_n(s, n);
+	for (size_t i = 0; i < n && !quote; i++)
+		quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
 	if (quote)
 		out_c(o, '"');
 	if (neutral)
 		out_c(o, '\'');
-	for (const char *p = s; *p; p++) {
-		if (*p == '"')
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"')
 			out_c(o, '"');
-		out_c(o, *p);
+		out_c(o, s[i]);
 	}
 	if (quote)
 		out_c(o, '"');
 }
 
-int emit_csv_field(const char *s, FILE *f, struct mb_error *err)
+int emit_csv_field_n(const char *s, size_t n, FILE *f, struct mb_error *err)
 {
 	struct out o = { f, 0 };
 
-	out_csv_field(&o, s, 1);
+	errno = 0;
+	out_csv_field(&o, s, s ? n : 0, 1);
 	if (o.bad)
-		return mb_err(err, MB_EIO, "cannot write csv field: %s", strerror(errno));
+		return mb_err(err, MB_EIO, "cannot write csv field: %s",
+			      errno ? strerror(errno) : "write error");
 	return 0;
+}
+
+int emit_csv_field(const char *s, FILE *f, struct mb_error *err)
+{
+	return emit_csv_field_n(s, s ? strlen(s) : 0, f, err);
 }
 
 int table_write_csv(const struct table *t, FILE *f, struct mb_error *err)
@@ -431,7 +458,7 @@ int table_write_csv(const struct table *t, FILE *f, struct mb_error *err)
 	for (size_t c = 0; c < t->ncols; c++) {
 		if (c)
 			out_c(&o, ',');
-		out_csv_field(&o, t->cols[c], 1);
+		out_csv_field(&o, t->cols[c], t->cols[c] ? strlen(t->cols[c]) : 0, 1);
 	}
 	out_c(&o, '\n');
 	for (size_t r = 0; r < t->nrows && !o.bad; r++) {
@@ -440,8 +467,9 @@ int table_write_csv(const struct table *t, FILE *f, struct mb_error *err)
 
 			if (c)
 				out_c(&o, ',');
-			out_csv_field(&o, cell_str(cell, buf, sizeof(buf)),
-				cell->kind == TABLE_TEXT);
+			const char *v = cell_str(cell, buf, sizeof(buf));
+
+			out_csv_field(&o, v, v ? strlen(v) : 0, cell->kind == TABLE_TEXT);
 		}
 		out_c(&o, '\n');
 	}
@@ -464,6 +492,31 @@ static void out_md_text(struct out *o, const char *s)
 			out_c(o, '\\');
 		out_c(o, *p);
 	}
+}
+
+int emit_md_escape(const char *s, FILE *f, struct mb_error *err)
+{
+	struct out o = { f, 0 };
+	const char *p = s ? s : "";
+	size_t sp = strspn(p, " \t"), d = strspn(p + sp, "0123456789");
+
+	errno = 0;
+	/* at the start of a line a name could also open a heading, a list item,
+	 * a rule or a setext underline: escape that first character too */
+	out_pad(&o, sp);
+	p += sp;
+	if (p[0] && strchr("#+-=", p[0])) {
+		out_c(&o, '\\');
+	} else if (d && (p[d] == '.' || p[d] == ')')) {
+		out_n(&o, p, d);
+		out_c(&o, '\\');
+		p += d;
+	}
+	out_md_text(&o, p);
+	if (o.bad)
+		return mb_err(err, MB_EIO, "cannot write markdown: %s",
+			      errno ? strerror(errno) : "write error");
+	return 0;
 }
 
 int table_write_md(const struct table *t, FILE *f, struct mb_error *err)

@@ -708,8 +708,11 @@ int store_areas_info(struct store *s, FILE *f, struct mb_error *err)
 	struct layer_row *rows = NULL;
 	sqlite3_stmt *q = NULL;
 	size_t n = 0;
-	int r;
+	int r, own;
 
+	/* one snapshot for the layers and all their counts */
+	if ((r = store_read_begin(s, &own, err)))
+		return r;
 	if ((r = layers_read(s, &rows, &n, err)))
 		goto cleanup;
 	if (!n) {
@@ -761,6 +764,7 @@ int store_areas_info(struct store *s, FILE *f, struct mb_error *err)
 cleanup:
 	sqlite3_finalize(q);
 	layers_free(rows, n);
+	store_read_end(s, own);
 	return r;
 }
 
@@ -910,16 +914,21 @@ int store_slice_units(struct store *s, const char *layer, const char *area,
 	uint8_t *lsoa_in = NULL;
 	uint64_t *pairs = NULL;
 	size_t ndense = 0, nlsoa = 0, npairs = 0, xcap = 0;
-	int r, rc;
+	int r, rc, own;
 
 	*unit_of_event = NULL;
 	memset(u, 0, sizeof(*u));
 	memset(extra, 0, sizeof(*extra));
-	if ((r = layer_find(s, layer, &layer_id, &method, NULL, err)))
+	/* one snapshot for the units, assignments and events read below */
+	if ((r = store_read_begin(s, &own, err)))
 		return r;
-	if (!layer_id)
-		return mb_err(err, MB_ENOTFOUND,
-			      "layer '%s' is not loaded (load it with 'microbeat areas')", layer);
+	if ((r = layer_find(s, layer, &layer_id, &method, NULL, err)))
+		goto cleanup;
+	if (!layer_id) {
+		r = mb_err(err, MB_ENOTFOUND,
+			   "layer '%s' is not loaded (load it with 'microbeat areas')", layer);
+		goto cleanup;
+	}
 	u->boundaries = method && strncmp(method, "boundaries", 10) == 0;
 	u->layer = strdup(layer);
 	if (!u->layer) {
@@ -1077,6 +1086,7 @@ cleanup:
 	free(ue);
 	free(lsoa_in);
 	free(pairs);
+	store_read_end(s, own);
 	if (r) {
 		area_units_release(u);
 		area_extra_release(extra);

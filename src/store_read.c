@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "microbeat/dict.h"
+#include "microbeat/emit.h"
 #include "store_internal.h"
 
 /* Print a count with thousands separators. */
@@ -175,14 +176,14 @@ cleanup:
 static int print_events(struct store *s, FILE *f, struct mb_error *err)
 {
 	sqlite3_stmt *st = NULL;
-	int r;
+	int r, rc;
 
 	if ((r = store_prepare(s, &st,
 			       "SELECT count(*), coalesce(sum(flags & 1), 0), count(DISTINCT month)"
 			       " FROM event",
 			       err)))
 		return r;
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		long long n = sqlite3_column_int64(st, 0), u = sqlite3_column_int64(st, 1);
 
 		fprintf(f, "\nEvents: ");
@@ -191,8 +192,12 @@ static int print_events(struct store *s, FILE *f, struct mb_error *err)
 			sqlite3_column_int(st, 2));
 		put_count(f, u);
 		fprintf(f, " (%.2f%%)\n", n ? 100.0 * (double)u / (double)n : 0.0);
+	} else {
+		r = store_db_err(s, err, "info");
 	}
 	sqlite3_finalize(st);
+	if (r)
+		return r;
 	/* 2011 LSOA codes run to E01033768 (England) and W01001909 (Wales); later
 	 * numbers exist only in the 2021 vintage */
 	if ((r = store_prepare(s, &st,
@@ -205,15 +210,17 @@ static int print_events(struct store *s, FILE *f, struct mb_error *err)
 			       err)))
 		return r;
 	fprintf(f, "\nLSOA codes seen per year (codes are keys; 2021-only codes mark the 2021 vintage)\n");
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int y = sqlite3_column_int(st, 0), all = sqlite3_column_int(st, 1),
 		    new21 = sqlite3_column_int(st, 2);
 
 		fprintf(f, "  %d: %d codes, %d of them 2021-only -> %s\n", y, all, new21,
 			new21 ? "2021 vintage" : "2011 vintage (or no 2021-only codes)");
 	}
+	if (rc != SQLITE_DONE)
+		r = store_db_err(s, err, "info");
 	sqlite3_finalize(st);
-	return 0;
+	return r;
 }
 
 /* Reduce a reject reason to its kind: quoted values and numbers become '…' and N. */
@@ -284,6 +291,10 @@ static int print_rejects(struct store *s, FILE *f, struct mb_error *err)
 		}
 		k[id - 1].n += sqlite3_column_int64(st, 2);
 	}
+	if (rc != SQLITE_DONE) {
+		r = store_db_err(s, err, "info");
+		goto cleanup;
+	}
 	fprintf(f, "\nRejected and duplicate rows by reason (microbeat rejects lists them)\n");
 	if (!nk)
 		fprintf(f, "  (none)\n");
@@ -299,34 +310,17 @@ cleanup:
 
 int store_info(struct store *s, FILE *f, struct mb_error *err)
 {
-	int r;
+	int r, own;
 
-	fprintf(f, "Store: %s\n\n", s->path);
-	if ((r = print_imports(s, f, err)) || (r = print_coverage(s, f, err)) ||
-	    (r = print_events(s, f, err)) || (r = print_rejects(s, f, err)))
+	/* one snapshot: the imports listed are those whose events are counted */
+	if ((r = store_read_begin(s, &own, err)))
 		return r;
-	return 0;
-}
-
-/* Write s as a CSV field (quoted when needed, formulas neutralised). */
-static void csv_field(FILE *f, const char *p, int n)
-{
-	int quote = 0;
-
-	for (int i = 0; i < n; i++)
-		if (p[i] == ',' || p[i] == '"' || p[i] == '\n' || p[i] == '\r')
-			quote = 1;
-	if (quote)
-		fputc('"', f);
-	if (n && strchr("=+-@\t\r", p[0]))
-		fputc('\'', f);
-	for (int i = 0; i < n; i++) {
-		if (p[i] == '"')
-			fputc('"', f);
-		fputc(p[i], f);
-	}
-	if (quote)
-		fputc('"', f);
+	fprintf(f, "Store: %s\n\n", s->path);
+	if (!(r = print_imports(s, f, err)) && !(r = print_coverage(s, f, err)) &&
+	    !(r = print_events(s, f, err)))
+		r = print_rejects(s, f, err);
+	store_read_end(s, own);
+	return r;
 }
 
 int store_rejects(struct store *s, int64_t import_id, FILE *f, struct mb_error *err)
@@ -342,21 +336,29 @@ int store_rejects(struct store *s, int64_t import_id, FILE *f, struct mb_error *
 		return r;
 	sqlite3_bind_int64(st, 1, import_id);
 	fprintf(f, "import,file,line,column,kind,reason,raw\n");
+	/* text fields go through the tables' CSV writer: the same quoting and
+	 * formula neutralising (full-width forms too) as every other CSV */
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		fprintf(f, "%lld,", (long long)sqlite3_column_int64(st, 0));
-		csv_field(f, (const char *)sqlite3_column_text(st, 1), sqlite3_column_bytes(st, 1));
+		if ((r = emit_csv_field_n((const char *)sqlite3_column_text(st, 1),
+					  (size_t)sqlite3_column_bytes(st, 1), f, err)))
+			break;
 		fprintf(f, ",%lld,%lld,%s,", (long long)sqlite3_column_int64(st, 2),
 			(long long)sqlite3_column_int64(st, 3),
 			sqlite3_column_int(st, 4) ? "duplicate" : "rejected");
-		csv_field(f, (const char *)sqlite3_column_text(st, 5), sqlite3_column_bytes(st, 5));
+		if ((r = emit_csv_field_n((const char *)sqlite3_column_text(st, 5),
+					  (size_t)sqlite3_column_bytes(st, 5), f, err)))
+			break;
 		fputc(',', f);
-		csv_field(f, (const char *)sqlite3_column_blob(st, 6), sqlite3_column_bytes(st, 6));
+		if ((r = emit_csv_field_n((const char *)sqlite3_column_blob(st, 6),
+					  (size_t)sqlite3_column_bytes(st, 6), f, err)))
+			break;
 		fputc('\n', f);
 	}
+	if (!r && rc != SQLITE_DONE)
+		r = store_db_err(s, err, "rejects");
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return store_db_err(s, err, "rejects");
-	return 0;
+	return r;
 }
 
 int store_month_range(struct store *s, int32_t *lo, int32_t *hi, struct mb_error *err)

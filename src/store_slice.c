@@ -110,9 +110,12 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	size_t un = 0, ucap = 0;
 	char **lsoa_code = NULL;
 	size_t *lsoa_code_off = NULL;
-	int r, rc;
+	int r, rc, own = 0;
 
 	memset(sl, 0, sizeof(*sl));
+	/* one snapshot: the sizes read first must hold for the rows read after */
+	if ((r = store_read_begin(s, &own, err)))
+		return r;
 	if ((r = max_id(s, "SELECT max(id) FROM category", &sl->ncat, err)) ||
 	    (r = max_id(s, "SELECT max(id) FROM street", &sl->nstreet, err)) ||
 	    (r = max_id(s, "SELECT max(id) FROM location", &sl->nloc, err)) ||
@@ -413,6 +416,7 @@ cleanup:
 	free(um);
 	free(uc);
 	free(us);
+	store_read_end(s, own);
 	if (r)
 		slice_release(sl);
 	return r;

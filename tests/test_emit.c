@@ -169,6 +169,92 @@ static void test_csv_field_neutralise(void **state)
 	assert_false(emit_csv_formula_like(NULL));
 }
 
+/* One counted-field case: n bytes in (NUL bytes allowed) and the bytes expected. */
+struct csv_n_case {
+	const char *in;   /* field bytes */
+	size_t n;         /* length of in */
+	const char *want; /* field as written */
+	size_t wn;        /* length of want */
+};
+
+/* emit_csv_field_n (used by 'rejects' for raw rows) neutralises exactly like
+ * the tables, full-width forms included, and keeps NUL bytes. */
+static void test_csv_field_counted(void **state)
+{
+	(void)state;
+#define C(in, want) { in, sizeof(in) - 1, want, sizeof(want) - 1 }
+	static const struct csv_n_case cases[] = {
+		C("\xef\xbc\x9d" "1", "'\xef\xbc\x9d" "1"),       /* ＝ */
+		C("\xef\xbc\x8b" "1", "'\xef\xbc\x8b" "1"),       /* ＋ */
+		C("\xef\xbc\x8d" "1", "'\xef\xbc\x8d" "1"),       /* － */
+		C("\xef\xbc\xa0" "SUM", "'\xef\xbc\xa0" "SUM"),   /* ＠ */
+		C("\xef\xbc", "\xef\xbc"),                        /* cut short: no form */
+		C("=1\0,x", "\"'=1\0,x\""),                       /* NUL kept, ',' after it seen */
+		C("\0=1", "\0=1"),                                /* '=' not first */
+		C("a\"b", "\"a\"\"b\""),
+		C("", ""),
+	};
+#undef C
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct mem m;
+		struct mb_error err = { 0 };
+
+		mem_open(&m);
+		assert_int_equal(emit_csv_field_n(cases[i].in, cases[i].n, m.f, &err), 0);
+		mem_done(&m);
+		if (m.len != cases[i].wn || memcmp(m.buf, cases[i].want, m.len) != 0)
+			fail_msg("case %zu: got %zu bytes [%s], want [%s]", i, m.len, m.buf,
+				 cases[i].want);
+		free(m.buf);
+	}
+	struct mem m;
+	struct mb_error err = { 0 };
+
+	mem_open(&m);
+	assert_int_equal(emit_csv_field_n(NULL, 5, m.f, &err), 0);
+	mem_done(&m);
+	assert_int_equal(m.len, 0);
+	free(m.buf);
+}
+
+/* Text outside a table: Markdown escapes as in cells plus line-start markup;
+ * console text cleaned as in table_write_text. */
+static void test_line_escape(void **state)
+{
+	(void)state;
+	static const struct csv_case md[] = {
+		{ "<script>alert(1)</script>", "\\<script\\>alert(1)\\</script\\>" },
+		{ "# Heading", "\\# Heading" },
+		{ "  - item", "  \\- item" },
+		{ "+x", "\\+x" },
+		{ "===", "\\===" },
+		{ "12. Street", "12\\. Street" },
+		{ "3) x", "3\\) x" },
+		{ "a|b\nc", "a\\|b c" },
+		{ "Mill Road 12. x", "Mill Road 12. x" },
+		{ "", "" },
+	};
+	struct mb_error err = { 0 };
+	struct mem m;
+
+	for (size_t i = 0; i < sizeof(md) / sizeof(md[0]); i++) {
+		mem_open(&m);
+		assert_int_equal(emit_md_escape(md[i].in, m.f, &err), 0);
+		mem_done(&m);
+		if (strcmp(m.buf, md[i].want) != 0)
+			fail_msg("md case %zu: got [%s], want [%s]", i, m.buf, md[i].want);
+		free(m.buf);
+	}
+	mem_open(&m);
+	/* ESC, LF become spaces; U+202E RIGHT-TO-LEFT OVERRIDE dropped; bad byte '?' */
+	assert_int_equal(emit_text_clean("a\x1b[31mb\nc\xe2\x80\xae" "d\xff", m.f, &err), 0);
+	assert_int_equal(emit_text_clean(NULL, m.f, &err), 0);
+	mem_done(&m);
+	assert_string_equal(m.buf, "a [31mb cd?");
+	free(m.buf);
+}
+
 static void test_csv_table_numbers(void **state)
 {
 	(void)state;
@@ -545,6 +631,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_csv_field_neutralise),
+		cmocka_unit_test(test_csv_field_counted),
+		cmocka_unit_test(test_line_escape),
 		cmocka_unit_test(test_csv_table_numbers),
 		cmocka_unit_test(test_markdown_escape),
 		cmocka_unit_test(test_html_escape),

@@ -109,10 +109,26 @@ int table_write_html(const struct table *t, FILE *f, struct mb_error *err);
  * flush: on a buffered stream a full disk shows at the caller's fflush. */
 int emit_html_escape(const char *s, FILE *f, struct mb_error *err);
 
+/* Write s (NULL = nothing) as Markdown text outside a table, e.g. a line
+ * before one: escaped like a table_write_md cell (\ | < > ` * _ [ ] ~ &,
+ * CR/LF/TAB as spaces), and, as it may start a line, a first # + - = (after
+ * spaces) or the . or ) after leading digits is escaped too, so it opens no
+ * heading, list, rule or HTML. Return 0, or MB_EIO when a write fails. */
+int emit_md_escape(const char *s, FILE *f, struct mb_error *err);
+
+/* Write s (NULL = nothing) for a terminal, cleaned like a table_write_text
+ * cell: controls become spaces, invalid UTF-8 bytes '?', bidi controls are
+ * dropped. Return 0, or MB_EIO when a write fails. */
+int emit_text_clean(const char *s, FILE *f, struct mb_error *err);
+
 /* Write s (NULL = empty) as one CSV field: neutralised with a leading
  * apostrophe when formula-like (see table_write_csv), then quoted per
  * RFC 4180 when needed. Return 0, or MB_EIO. */
 int emit_csv_field(const char *s, FILE *f, struct mb_error *err);
+
+/* Like emit_csv_field for the n bytes at s (NULL = empty), which may hold NUL
+ * bytes (e.g. the raw text of a rejected row). */
+int emit_csv_field_n(const char *s, size_t n, FILE *f, struct mb_error *err);
 
 /* Decode the UTF-8 code point at s (n > 0 bytes available). Set *len to the
  * bytes it takes (1 for an invalid byte) and return it, or -1 when the bytes
