@@ -284,17 +284,36 @@ struct last {
 	uint32_t id;   /* its id */
 };
 
-/* Set of Crime ID fingerprints seen in this file (duplicates). */
+/* Set of the row ids (Crime IDs) seen in this file, to recognise duplicates.
+ * 4,096 shards, picked by the top 12 bits of the id's 64-bit hash, each an
+ * open-addressed table of 64-bit slots holding the next 40 bits of the hash
+ * (the fingerprint) and the line of the first occurrence (24 bits). 8 bytes a
+ * row at most 7/8 full and growing by half: ~80-120 MB for 8.8 M rows in one
+ * file; growth copies one shard, not the whole set. Two different ids are taken
+ * for one when their hashes agree in 52 bits: with n rows in a file that
+ * happens with probability about n^2 / 2^53 (1e-8 at 10,000 rows, 1e-6 at
+ * 100,000, 9e-3 at 8.8 million). */
+#define SEEN_SHARDS 4096u
+#define SEEN_LINE_BITS 24
+#define SEEN_LINE_MASK ((1u << SEEN_LINE_BITS) - 1)
+#define SEEN_EARLIER SEEN_LINE_MASK /* first line past 2^24 - 1: not kept */
+
+struct seen_shard {
+	uint64_t *slot;    /* fingerprint << 24 | line, 0 = empty */
+	uint32_t cap, n;   /* slots, used */
+};
+
 struct seen {
-	uint64_t *fp;   /* fingerprints, 0 = empty slot */
-	uint32_t *line; /* line of the first occurrence */
-	size_t cap, n;  /* slots, used */
+	struct seen_shard *sh; /* SEEN_SHARDS shards, allocated on first use */
 };
 
 struct pfile {
 	/* wiring */
 	struct ingest_run *run;     /* the run (dims, options) */
 	struct input *in;           /* what we read */
+	struct input own_in;        /* the input of a file parsed ahead */
+	pthread_t th;               /* the parser thread */
+	int started;                /* th runs (or ran and is not joined) */
 	struct queue q;             /* batches to the writer */
 	struct batch *b;            /* batch being filled */
 	struct csv_parser csv;      /* libcsv state */
@@ -327,8 +346,10 @@ struct pfile {
 	struct mb_error perr;       /* the parser's error */
 	int oom;                    /* out of memory while filling */
 	uint8_t digest[32];         /* SHA-256 at the end */
-	char normbuf[4096];         /* scratch for normalised names */
-	char keybuf[4200];          /* scratch for dictionary keys */
+	/* scratch for normalised names and dictionary keys: a whole field fits
+	 * (libcsv stops a field at FIELD_MAX + 1024 bytes; a key adds 20) */
+	char normbuf[FIELD_MAX + 2048];
+	char keybuf[FIELD_MAX + 2048];
 };
 
 /* Cap libcsv's field buffer: a longer field (or an unterminated quote that
@@ -567,7 +588,9 @@ static int parse_double(const char *p, size_t n, double *v)
 		i = 1;
 	for (; i < n; i++) {
 		if (p[i] >= '0' && p[i] <= '9') {
-			m = m * 10 + (p[i] - '0');
+			/* past 15 digits strtod decides: stop accumulating (no overflow) */
+			if (digits < 16)
+				m = m * 10 + (p[i] - '0');
 			digits++;
 			frac += dot != 0;
 		} else if (p[i] == '.' && !dot) {
@@ -747,51 +770,71 @@ static void track(struct pfile *f, uint32_t source, int32_t month)
 	f->mc[f->nmc++] = (struct month_count){ source, month, 1 };
 }
 
-/* Record a Crime ID fingerprint; return the line of an earlier occurrence or 0. */
-static uint32_t seen_add(struct pfile *f, uint64_t fp, uint32_t line)
+/* Home slot of a slot value in a table of cap slots: the fingerprint's top
+ * 32 bits scaled to the table (the value alone places it when growing). */
+static uint32_t seen_home(uint64_t v, uint32_t cap)
 {
-	struct seen *s = &f->seen;
+	return (uint32_t)(((v >> 32) * (uint64_t)cap) >> 32);
+}
+
+/* Record an id by its 64-bit hash h (all of the id's bytes, well mixed); return
+ * 0 when new, else the line of the earlier occurrence (SEEN_EARLIER when that
+ * line is past 2^24 - 1). */
+static uint32_t seen_add(struct pfile *f, uint64_t h, uint32_t line)
+{
+	struct seen *set = &f->seen;
+
+	if (!set->sh && !(set->sh = calloc(SEEN_SHARDS, sizeof(*set->sh)))) {
+		f->oom = 1;
+		return 0;
+	}
+	struct seen_shard *s = &set->sh[h >> 52];
+	uint64_t fp = (h >> 12) & ((UINT64_C(1) << 40) - 1);
 
 	if (!fp)
 		fp = 1;
-	if ((s->n + 1) * 10 > s->cap * 7) {
-		size_t ncap = s->cap ? s->cap * 2 : 4096;
-		uint64_t *nf = calloc(ncap, sizeof(*nf));
-		uint32_t *nl = calloc(ncap, sizeof(*nl));
+	if ((uint64_t)(s->n + 1) * 8 > (uint64_t)s->cap * 7) {
+		uint32_t ncap = s->cap ? s->cap + s->cap / 2 : 16;
+		uint64_t *ns = calloc(ncap, sizeof(*ns));
 
-		if (!nf || !nl) {
-			free(nf);
-			free(nl);
+		if (!ns) {
 			f->oom = 1;
 			return 0;
 		}
-		for (size_t i = 0; i < s->cap; i++) {
-			if (!s->fp[i])
+		for (uint32_t i = 0; i < s->cap; i++) {
+			if (!s->slot[i])
 				continue;
-			size_t j = s->fp[i] & (ncap - 1);
+			uint32_t j = seen_home(s->slot[i], ncap);
 
-			while (nf[j])
-				j = (j + 1) & (ncap - 1);
-			nf[j] = s->fp[i];
-			nl[j] = s->line[i];
+			while (ns[j])
+				j = j + 1 == ncap ? 0 : j + 1;
+			ns[j] = s->slot[i];
 		}
-		free(s->fp);
-		free(s->line);
-		s->fp = nf;
-		s->line = nl;
+		free(s->slot);
+		s->slot = ns;
 		s->cap = ncap;
 	}
-	size_t j = fp & (s->cap - 1);
+	uint64_t v = fp << SEEN_LINE_BITS | (line < SEEN_LINE_MASK ? line : SEEN_EARLIER);
+	uint32_t j = seen_home(v, s->cap);
 
-	while (s->fp[j]) {
-		if (s->fp[j] == fp)
-			return s->line[j];
-		j = (j + 1) & (s->cap - 1);
+	while (s->slot[j]) {
+		if (s->slot[j] >> SEEN_LINE_BITS == fp)
+			return (uint32_t)(s->slot[j] & SEEN_LINE_MASK);
+		j = j + 1 == s->cap ? 0 : j + 1;
 	}
-	s->fp[j] = fp;
-	s->line[j] = line;
+	s->slot[j] = v;
 	s->n++;
 	return 0;
+}
+
+/* "first at line N" for a duplicate's reason. */
+static const char *first_at(char *buf, size_t cap, uint32_t first)
+{
+	if (first == SEEN_EARLIER)
+		snprintf(buf, cap, "first earlier in the file");
+	else
+		snprintf(buf, cap, "first at line %u", first);
+	return buf;
 }
 
 /* Validate the coordinate pair of fields ilon/ilat. Return 1 located, 0 blank
@@ -911,13 +954,12 @@ static void row_street(struct pfile *f)
 		return;
 	}
 	if (has_id) {
-		uint64_t fp;
-		uint32_t first;
+		uint32_t first = seen_add(f, dict_hash(id, 32), f->row_line);
+		char at[48];
 
-		memcpy(&fp, id, 8);
-		first = seen_add(f, fp, f->row_line);
 		if (first) {
-			reject(f, f->row_line, 1, 1, "duplicate Crime ID (first at line %u)", first);
+			reject(f, f->row_line, 1, 1, "duplicate Crime ID (%s)",
+			       first_at(at, sizeof(at), first));
 			return;
 		}
 	}
@@ -973,15 +1015,17 @@ static void row_outcome(struct pfile *f)
 	if (coords(f, 4, 5, &lon, &lat) < 0)
 		return;
 	uint32_t out = intern_name(f, DIM_OUTCOME, d->outcome, &f->c_out, fld(f, 9), f->flen[9]);
-	uint64_t fp;
-	uint32_t first;
-
 	/* the same crime with the same outcome twice in one file is a duplicate */
-	memcpy(&fp, id, 8);
-	fp ^= (uint64_t)out * 0x9E3779B97F4A7C15ULL;
-	first = seen_add(f, fp, f->row_line);
+	uint8_t key[36];
+	char at[48];
+
+	memcpy(key, id, 32);
+	memcpy(key + 32, &out, 4);
+	uint32_t first = seen_add(f, dict_hash(key, sizeof(key)), f->row_line);
+
 	if (first) {
-		reject(f, f->row_line, 1, 1, "duplicate Crime ID and outcome (first at line %u)", first);
+		reject(f, f->row_line, 1, 1, "duplicate Crime ID and outcome (%s)",
+		       first_at(at, sizeof(at), first));
 		return;
 	}
 	if (VEC_PUSH(f->b->outcomes, o)) {
@@ -1139,10 +1183,12 @@ static void row_agency(struct pfile *f)
 	const char *id = mcol(f, AGENCYMAP_ID, &len, &idx);
 
 	if (id && len) {
+		char at[48];
+
 		fp_line = seen_add(f, dict_hash(id, len), f->row_line);
 		if (fp_line) {
-			reject(f, f->row_line, field_col(f, idx), 1, "duplicate id '%.40s' (first at line %u)",
-			       id, fp_line);
+			reject(f, f->row_line, field_col(f, idx), 1, "duplicate id '%.40s' (%s)", id,
+			       first_at(at, sizeof(at), fp_line));
 			return;
 		}
 	}
@@ -1494,25 +1540,21 @@ static void pfile_release(struct pfile *f)
 	if (f->sha)
 		EVP_MD_CTX_free(f->sha);
 	free(f->rowbuf);
-	free(f->seen.fp);
-	free(f->seen.line);
+	if (f->seen.sh)
+		for (uint32_t i = 0; i < SEEN_SHARDS; i++)
+			free(f->seen.sh[i].slot);
+	free(f->seen.sh);
 	free(f->mc);
 	queue_release(&f->q);
 }
 
-/* Import one input stream as one transaction. Return 0, -MB_EDATA (file
- * skipped or rows rejected: reported) or another error (store failure). */
-int ingest_one(struct ingest_run *run, struct input *in, const char *path,
-	       struct mb_error *err)
+/* A parse of in, not started yet; NULL when out of memory. */
+static struct pfile *pfile_new(struct ingest_run *run, struct input *in)
 {
 	struct pfile *f = calloc(1, sizeof(*f));
-	pthread_t th;
-	int64_t import_id = 0, same = 0;
-	int r = 0, started = 0, shown = 0, in_tx = 0;
-	struct partition_diff diff = { 0 };
 
 	if (!f)
-		return mb_err(err, MB_ENOMEM, "out of memory");
+		return NULL;
 	f->run = run;
 	f->in = in;
 	f->line = 1;
@@ -1521,20 +1563,188 @@ int ingest_one(struct ingest_run *run, struct input *in, const char *path,
 	csv_set_realloc_func(&f->csv, capped_realloc);
 	csv_set_blk_size(&f->csv, 256);
 	if (!f->sha || queue_init(&f->q) || !EVP_DigestInit_ex(f->sha, EVP_sha256(), NULL)) {
-		r = mb_err(err, MB_ENOMEM, "out of memory");
-		goto cleanup;
+		pfile_release(f);
+		free(f);
+		return NULL;
 	}
+	return f;
+}
+
+static int pfile_start(struct pfile *f, struct mb_error *err)
+{
+	if (pthread_create(&f->th, NULL, parse_main, f) != 0)
+		return mb_err(err, MB_ENOMEM, "cannot start the parser thread");
+	f->started = 1;
+	return 0;
+}
+
+/* Stop the parser (if running), join it and free everything. */
+static void pfile_drop(struct pfile *f)
+{
+	if (!f)
+		return;
+	if (f->started) {
+		queue_set(&f->q, &f->q.abort);
+		for (struct batch *b; (b = queue_pop(&f->q));)
+			queue_return(&f->q, b);
+		pthread_join(f->th, NULL);
+	}
+	pfile_release(f);
+	free(f);
+}
+
+static int parser_done(struct queue *q)
+{
+	int d;
+
+	pthread_mutex_lock(&q->mu);
+	d = q->done;
+	pthread_mutex_unlock(&q->mu);
+	return d;
+}
+
+void ingest_ahead_drop(struct ingest_run *run)
+{
+	if (!run->ahead)
+		return;
+	pfile_drop(run->ahead);
+	run->ahead = NULL;
+	if (run->ahead_fp)
+		fclose(run->ahead_fp);
+	run->ahead_fp = NULL;
+}
+
+/* While file run->cur commits: start parsing the next file of the run when it
+ * is a plain CSV file never seen before (a seen name and size goes the hashed
+ * fast path of ingest_csv instead). Police files only: an agency map keeps
+ * per-run state. A failure here only means no parse-ahead. */
+static void ahead_start(struct ingest_run *run)
+{
+	size_t i = run->cur + 1;
+	int seen = 0;
+	struct mb_error e = { 0 };
+
+	if (!run->files || !run->ahead_ok || run->agency || run->ahead || i >= run->nfiles)
+		return;
+	const char *path = run->files[i], *base = strrchr(path, '/');
+	size_t n = strlen(path);
+
+	if (n < 4 || strcasecmp(path + n - 4, ".csv") != 0)
+		return;
+	if (store_import_seen(run->s, base ? base + 1 : path, run->sizes[i], &seen, &e) || seen)
+		return;
+	FILE *fp = fopen(path, "rb");
+
+	if (!fp)
+		return;
+	struct pfile *f = pfile_new(run, NULL);
+
+	if (!f) {
+		fclose(fp);
+		return;
+	}
+	f->own_in = (struct input){ .fp = fp, .name = path };
+	f->in = &f->own_in;
+	if (pfile_start(f, &e)) {
+		pfile_drop(f);
+		fclose(fp);
+		return;
+	}
+	run->ahead = f;
+	run->ahead_fp = fp;
+	run->ahead_index = i;
+}
+
+static int ingest_file(struct ingest_run *run, struct pfile *f, const char *path,
+		       struct mb_error *err);
+
+int ingest_one(struct ingest_run *run, struct input *in, const char *path,
+	       struct mb_error *err)
+{
+	struct pfile *f = pfile_new(run, in);
+
+	if (!f)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	return ingest_file(run, f, path, err);
+}
+
+int ingest_ahead(struct ingest_run *run, struct mb_error *err)
+{
+	struct pfile *f = run->ahead;
+	FILE *fp = run->ahead_fp;
+	int r;
+
+	run->ahead = NULL;
+	run->ahead_fp = NULL;
+	r = ingest_file(run, f, f->own_in.name, err);
+	fclose(fp);
+	return r;
+}
+
+/* Import one input stream as one transaction; f is its parse (started ahead
+ * or not yet started) and is freed here. Return 0, -MB_EDATA or -MB_EIO (file
+ * skipped or rows rejected: reported) or another error (store failure). */
+static int ingest_file(struct ingest_run *run, struct pfile *f, const char *path,
+		       struct mb_error *err)
+{
+	struct input *in = f->in;
+	int64_t import_id = 0, same = 0;
+	int r = 0, shown = 0, in_tx = 0, input_failed = 0, decided = 0, ahead = 0;
+	struct partition_diff diff = { 0 };
+	uint32_t snap[7];
+
 	if ((r = store_begin(run->s, err)))
 		goto cleanup;
 	in_tx = 1;
+	/* the write lock is ours: no one else commits until we do. Ids interned
+	 * before another process's commit would clash: parse again from the top */
+	int64_t v;
+
+	if ((r = store_data_version(run->s, &v, err)))
+		goto cleanup;
+	if (v != run->data_version || run->dims_dirty) {
+		if (f->started) {
+			struct input again = *f->in;
+
+			pfile_drop(f);
+			f = NULL;
+			if (!again.fp || fseek(again.fp, 0, SEEK_SET) != 0) {
+				r = mb_err(err, MB_EIO, "%s: cannot read it again: %s", path,
+					   strerror(errno));
+				goto cleanup;
+			}
+			if (!(f = pfile_new(run, NULL))) {
+				r = mb_err(err, MB_ENOMEM, "out of memory");
+				goto cleanup;
+			}
+			f->own_in = again;
+			f->in = &f->own_in;
+			in = f->in;
+		}
+		if ((r = dims_reload(run, err)))
+			goto cleanup;
+	}
 	if ((r = store_import_create(run->s, path, "pending", run->source_name, &import_id, err)))
 		goto cleanup;
-	if (pthread_create(&th, NULL, parse_main, f) != 0) {
-		r = mb_err(err, MB_ENOMEM, "cannot start the parser thread");
+	if (!f->started && (r = pfile_start(f, err)))
 		goto cleanup;
-	}
-	started = 1;
-	for (struct batch *b; (b = queue_pop(&f->q));) {
+	for (;;) {
+		struct batch *b = queue_pop(&f->q);
+
+		/* the parse is over (batches may still wait): when this file will
+		 * commit, start parsing the next one while its last rows are
+		 * written and committed */
+		if (!decided && !r && parser_done(&f->q)) {
+			decided = 1;
+			if (!f->fatal && !f->oom &&
+			    !(r = store_import_by_sha(run->s, f->digest, &same, err)) && !same) {
+				memcpy(snap, run->dims.next, sizeof(snap));
+				ahead_start(run);
+				ahead = run->ahead != NULL;
+			}
+		}
+		if (!b)
+			break;
 		if (!r) {
 			r = store_batch_write(run->s, import_id, b, err);
 			show_rejects(run, in->name, f->kind, b, &shown);
@@ -1544,8 +1754,8 @@ int ingest_one(struct ingest_run *run, struct input *in, const char *path,
 		if (r)
 			queue_set(&f->q, &f->q.abort);
 	}
-	pthread_join(th, NULL);
-	started = 0;
+	pthread_join(f->th, NULL);
+	f->started = 0;
 	if (r)
 		goto cleanup;
 	if (f->oom) {
@@ -1559,10 +1769,9 @@ int ingest_one(struct ingest_run *run, struct input *in, const char *path,
 		r = f->perr.code == MB_EIO ? -MB_EIO : -MB_EDATA;
 		if (r == -MB_EIO)
 			mb_err(err, MB_EIO, "%s", f->perr.msg);
+		input_failed = 1;
 		goto cleanup;
 	}
-	if ((r = store_import_by_sha(run->s, f->digest, &same, err)))
-		goto cleanup;
 	if (same) {
 		store_rollback(run->s);
 		in_tx = 0;
@@ -1581,7 +1790,10 @@ int ingest_one(struct ingest_run *run, struct input *in, const char *path,
 		goto cleanup;
 	}
 	in_tx = 0;
-	dims_commit(run);
+	if (ahead) /* the next file's new ids are not committed yet */
+		memcpy(run->saved_next, snap, sizeof(snap));
+	else
+		dims_commit(run);
 	run->sum->files_loaded++;
 	run->sum->total.rows_read += f->st.rows_read;
 	run->sum->total.rows_loaded += f->st.rows_loaded;
@@ -1624,17 +1836,18 @@ int ingest_one(struct ingest_run *run, struct input *in, const char *path,
 		run->any_rejects = 1;
 	r = 0;
 cleanup:
-	if (started) {
-		queue_set(&f->q, &f->q.abort);
-		for (struct batch *b; (b = queue_pop(&f->q));)
-			queue_return(&f->q, b);
-		pthread_join(th, NULL);
-	}
 	if (in_tx) {
+		/* ids interned ahead build on this file's: both go */
+		ingest_ahead_drop(run);
+		pfile_drop(f);
+		f = NULL;
 		store_rollback(run->s);
 		dims_undo(run);
 	}
-	pfile_release(f);
-	free(f);
+	pfile_drop(f);
+	/* -MB_EIO and -MB_EDATA mean "this input was skipped, go on"; the store
+	 * failing to write (disk full, I/O error) stops the run as a store error */
+	if (r == -MB_EIO && !input_failed)
+		r = -MB_EDB;
 	return r;
 }

@@ -49,10 +49,33 @@ struct ingest_run {
 	const char *source_name;      /* source recorded on imports */
 	int any_rejects;              /* some rows were rejected or duplicate */
 	int dims_dirty;               /* a dictionary could not be undone: reload */
+	int64_t data_version;         /* the store's data_version when dims were loaded */
+	/* parse-ahead: while a file commits, the next plain CSV file of the run
+	 * is already being parsed (police files only; see ingest_one) */
+	const char *const *files;     /* the run's files, or NULL (no parse-ahead) */
+	const int64_t *sizes;         /* their sizes */
+	size_t nfiles, cur;           /* how many; the one being imported */
+	int ahead_ok;                 /* cur is a plain file: the next may start */
+	struct pfile *ahead;          /* the next file's parse, running, or NULL */
+	FILE *ahead_fp;               /* its open file */
+	size_t ahead_index;           /* its index in files */
 };
+
+/* Load the dictionaries from the store (again, when loaded before). */
+int dims_reload(struct ingest_run *run, struct mb_error *err);
+
+/* Inside the file's write transaction: reload the dictionaries when another
+ * process committed since they were loaded (its new ids would clash). */
+int dims_fresh(struct ingest_run *run, struct mb_error *err);
 
 /* Import one stream (see ingest.c). */
 int ingest_one(struct ingest_run *run, struct input *in, const char *path, struct mb_error *err);
+
+/* Import run->files[run->ahead_index], whose parse started ahead; closes it. */
+int ingest_ahead(struct ingest_run *run, struct mb_error *err);
+
+/* Stop and forget a parse started ahead (the run ends early). */
+void ingest_ahead_drop(struct ingest_run *run);
 
 /* Forget dictionary entries created since the last commit (after a rollback). */
 void dims_undo(struct ingest_run *run);

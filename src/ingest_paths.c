@@ -124,6 +124,30 @@ void dims_commit(struct ingest_run *run)
 	memcpy(run->saved_next, run->dims.next, sizeof(run->saved_next));
 }
 
+int dims_reload(struct ingest_run *run, struct mb_error *err)
+{
+	int r;
+
+	store_dims_release(&run->dims);
+	memset(&run->dims, 0, sizeof(run->dims));
+	if ((r = store_data_version(run->s, &run->data_version, err)) ||
+	    (r = store_dims_load(run->s, &run->dims, err)))
+		return r;
+	dims_commit(run);
+	run->dims_dirty = 0;
+	return 0;
+}
+
+int dims_fresh(struct ingest_run *run, struct mb_error *err)
+{
+	int64_t v;
+	int r;
+
+	if ((r = store_data_version(run->s, &v, err)))
+		return r;
+	return v == run->data_version && !run->dims_dirty ? 0 : dims_reload(run, err);
+}
+
 int ingest_name_partition(const char *name, int32_t month, char *out, size_t cap)
 {
 	const char *base = strrchr(name, '/');
@@ -307,25 +331,23 @@ int ingest_paths(struct store *s, const char *const *argv, int n, const struct i
 	}
 	if ((r = ingest_agency_open(&run, err)))
 		goto cleanup;
-	if ((r = store_dims_load(s, &run.dims, err)))
+	if ((r = dims_reload(&run, err)))
 		goto cleanup;
-	dims_commit(&run);
 	/* checkpoint the WAL every 64 MB rather than every 4 MB: fewer fsyncs while
 	 * many files land; the store checkpoints what is left when it closes */
 	store_bulk_mode(s, 1);
 	run.progress = progress_new(total, !o->progress);
+	run.files = (const char *const *)files.v;
+	run.sizes = sizes;
+	run.nfiles = files.n;
 	for (size_t i = 0; i < files.n; i++) {
 		int one;
 
-		if (run.dims_dirty) {
-			/* a rollback could not shrink a dictionary: reload from the store */
-			store_dims_release(&run.dims);
-			if ((r = store_dims_load(s, &run.dims, err)))
-				break;
-			dims_commit(&run);
-			run.dims_dirty = 0;
-		}
-		if (has_ext(files.v[i], ".zip"))
+		run.cur = i;
+		run.ahead_ok = !has_ext(files.v[i], ".zip");
+		if (run.ahead && run.ahead_index == i)
+			one = ingest_ahead(&run, err);
+		else if (!run.ahead_ok)
 			one = ingest_zip(&run, files.v[i], err);
 		else
 			one = ingest_csv(&run, files.v[i], sizes[i], err);
@@ -338,6 +360,7 @@ int ingest_paths(struct store *s, const char *const *argv, int n, const struct i
 			break;
 		}
 	}
+	ingest_ahead_drop(&run);
 	progress_draw(run.progress, 1);
 	progress_free(run.progress);
 	store_bulk_mode(s, 0);
@@ -360,9 +383,8 @@ int ingest_stream(struct store *s, FILE *fp, const char *name, const struct inge
 
 	memset(sum, 0, sizeof(*sum));
 	run.source_name = o->source_name;
-	if ((r = ingest_agency_open(&run, err)) || (r = store_dims_load(s, &run.dims, err)))
+	if ((r = ingest_agency_open(&run, err)) || (r = dims_reload(&run, err)))
 		goto cleanup;
-	dims_commit(&run);
 	r = ingest_one(&run, &in, name, err);
 	if (!r && run.any_rejects)
 		r = -MB_EDATA;

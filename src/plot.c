@@ -2,12 +2,15 @@
  * plot — gnuplot charts: data files, the fixed scripts of plots/, and running
  * gnuplot without a shell. See include/microbeat/plot.h and docs/output.md.
  */
+/* posix_spawn_file_actions_addchdir_np */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -408,18 +411,31 @@ static int run_gnuplot(const char *gp, const char *outdir, const char *script,
 	}
 	fcntl(pfd[0], F_SETFD, FD_CLOEXEC);
 	fcntl(pfd[1], F_SETFD, FD_CLOEXEC);
-	pid = fork();
-	if (pid < 0) {
-		rc = mb_err(err, MB_EIO, "cannot start gnuplot: %s", strerror(errno));
+	/* posix_spawn (vfork-like): no copy of a large parent's page tables,
+	 * which cost more than gnuplot itself after loading millions of events */
+	posix_spawn_file_actions_t fa;
+
+	if (posix_spawn_file_actions_init(&fa) != 0) {
+		rc = mb_err(err, MB_ENOMEM, "cannot start gnuplot: out of memory");
 		goto cleanup;
 	}
-	if (pid == 0) {
-		/* Child: only async-signal-safe calls until execve. */
-		if (chdir(outdir) != 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 ||
-		    dup2(pfd[1], 2) < 0)
-			_exit(126);
-		execve(gp, argv, envp);
-		_exit(127);
+	int sr = posix_spawn_file_actions_addchdir_np(&fa, outdir);
+
+	if (!sr)
+		sr = posix_spawn_file_actions_adddup2(&fa, devnull, 0);
+	if (!sr)
+		sr = posix_spawn_file_actions_adddup2(&fa, devnull, 1);
+	if (!sr)
+		sr = posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
+	if (!sr)
+		sr = posix_spawn(&pid, gp, &fa, NULL, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	if (sr != 0) {
+		if (access(outdir, X_OK) != 0)
+			rc = mb_err(err, MB_EIO, "cannot enter folder '%s' for gnuplot", outdir);
+		else
+			rc = mb_err(err, MB_EIO, "cannot start gnuplot '%s': %s", gp, strerror(sr));
+		goto cleanup;
 	}
 	close(pfd[1]);
 	pfd[1] = -1;

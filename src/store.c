@@ -1,4 +1,5 @@
 /* store — the SQLite store: schema and migration, imports, dimensions, events. */
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,8 +85,15 @@ int store_db_err(struct store *s, struct mb_error *err, const char *what)
 			      s->path, sqlite3_errmsg(s->db));
 	if (rc == SQLITE_READONLY)
 		return mb_err(err, MB_EDB, "%s: store '%s' is read-only", what, s->path);
-	if (rc == SQLITE_FULL)
+	if (rc == SQLITE_FULL || (rc == SQLITE_IOERR && sqlite3_system_errno(s->db) == ENOSPC))
 		return mb_err(err, MB_EIO, "%s: disk full writing '%s'", what, s->path);
+	/* the file or its folder (where the -wal and -shm files live) */
+	if (rc == SQLITE_CANTOPEN || rc == SQLITE_PERM || rc == SQLITE_IOERR)
+		return mb_err(err, MB_EDB, "%s: cannot read or write store '%s' or its folder (%s)",
+			      what, s->path, sqlite3_errmsg(s->db));
+	if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
+		return mb_err(err, MB_EDB, "%s: '%s' is not a microbeat store or is damaged (%s)",
+			      what, s->path, sqlite3_errmsg(s->db));
 	return mb_err(err, MB_EDB, "%s: %s", what, sqlite3_errmsg(s->db));
 }
 
@@ -96,8 +104,14 @@ int store_exec(struct store *s, const char *sql, struct mb_error *err)
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		int r = store_db_err(s, err, "store");
 
-		if (msg && err)
-			mb_err(err, err->code, "%s (%s)", err->msg, msg);
+		/* err->msg cannot be both the destination and an argument of mb_err
+		 * (overlapping vsnprintf): copy it first */
+		if (msg && err && !strstr(err->msg, msg)) {
+			char head[sizeof(err->msg)];
+
+			snprintf(head, sizeof(head), "%s", err->msg);
+			mb_err(err, err->code, "%s (%s)", head, msg);
+		}
 		sqlite3_free(msg);
 		return r;
 	}
@@ -111,24 +125,44 @@ int store_prepare(struct store *s, sqlite3_stmt **st, const char *sql, struct mb
 	return 0;
 }
 
+/* Read PRAGMA user_version into *version. Return 0 or -MB_EDB. */
+static int schema_version(struct store *s, int *version, struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	*version = 0;
+	if ((r = store_prepare(s, &st, "PRAGMA user_version", err)))
+		return r;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*version = sqlite3_column_int(st, 0);
+	else if (rc != SQLITE_DONE)
+		r = store_db_err(s, err, "reading the store");
+	sqlite3_finalize(st);
+	return r;
+}
+
 /* Bring the schema to STORE_SCHEMA_VERSION. Return 0 or -MB_EDB. */
 static int migrate(struct store *s, struct mb_error *err)
 {
-	sqlite3_stmt *st = NULL;
 	int version = 0, r;
 
-	if ((r = store_prepare(s, &st, "PRAGMA user_version", err)))
+	/* the usual case, an up-to-date store, needs no write lock */
+	if ((r = schema_version(s, &version, err)))
 		return r;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		version = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	if (version > STORE_SCHEMA_VERSION)
-		return mb_err(err, MB_EDB, "store '%s' has schema %d, newer than this program's %d",
-			      s->path, version, STORE_SCHEMA_VERSION);
 	if (version == STORE_SCHEMA_VERSION)
 		return 0;
-	if ((r = store_exec(s, "BEGIN IMMEDIATE", err)))
-		return r;
+	/* Take the write lock (waiting up to the busy timeout), then read the
+	 * version again: another command may have created or migrated the store
+	 * since the read above, and must not be migrated twice. */
+	if ((r = store_begin(s, err)) || (r = schema_version(s, &version, err)))
+		goto fail;
+	if (version > STORE_SCHEMA_VERSION) {
+		r = mb_err(err, MB_EDB, "store '%s' has schema %d, newer than this program's %d",
+			   s->path, version, STORE_SCHEMA_VERSION);
+		goto fail;
+	}
 	for (int v = version; v < STORE_SCHEMA_VERSION; v++) {
 		if ((r = store_exec(s, MIGRATIONS[v], err)))
 			goto fail;
@@ -136,12 +170,94 @@ static int migrate(struct store *s, struct mb_error *err)
 	char sql[64];
 
 	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", STORE_SCHEMA_VERSION);
-	if ((r = store_exec(s, sql, err)) || (r = store_exec(s, "COMMIT", err)))
+	if ((r = store_exec(s, sql, err)) || (r = store_commit(s, err)))
 		goto fail;
 	return 0;
 fail:
-	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	store_rollback(s);
 	return r;
+}
+
+/* Percent-encode path into a "file:" URI opening it immutable (no locks, no
+ * -wal or -shm files). Return the URI (free with sqlite3_free) or NULL. */
+static char *immutable_uri(const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(path);
+	/* "file://" + 3 bytes per path byte + "?immutable=1" + NUL */
+	char *u = sqlite3_malloc64(7 + 3 * (sqlite3_uint64)n + 13), *o = u;
+
+	if (!u)
+		return NULL;
+	/* an absolute path gets an empty authority so "//x" stays a path */
+	memcpy(o, path[0] == '/' ? "file://" : "file:", path[0] == '/' ? 7 : 5);
+	o += path[0] == '/' ? 7 : 5;
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    strchr("/-._~", *p)) {
+			*o++ = (char)*p;
+		} else {
+			*o++ = '%';
+			*o++ = hex[*p >> 4];
+			*o++ = hex[*p & 15];
+		}
+	}
+	memcpy(o, "?immutable=1", 13);
+	return u;
+}
+
+/* Is the store's write-ahead log missing or empty (nothing committed that is
+ * not yet in the main file)? */
+static int wal_empty(const char *path)
+{
+	size_t n = strlen(path);
+	char *w = malloc(n + 5);
+	FILE *f;
+	int empty = 1;
+
+	if (!w)
+		return 0;
+	memcpy(w, path, n);
+	memcpy(w + n, "-wal", 5);
+	f = fopen(w, "rb");
+	if (f) {
+		empty = fgetc(f) == EOF;
+		fclose(f);
+	} else if (errno != ENOENT) {
+		empty = 0;
+	}
+	free(w);
+	return empty;
+}
+
+/* Set up a read-only connection: cache pragmas, then the read transaction
+ * it keeps until closed, and the schema check. The first read fixes the
+ * snapshot (WAL), so every later read sees the store as it was here, whatever
+ * commits meanwhile. Return 0 or -MB_EDB. */
+static int read_snapshot(struct store *s, struct mb_error *err)
+{
+	int version = 0, r;
+
+	if ((r = store_exec(s, "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY", err)) ||
+	    (r = store_exec(s, "BEGIN", err)) || (r = schema_version(s, &version, err)))
+		return r;
+	if (version != STORE_SCHEMA_VERSION)
+		return mb_err(err, MB_EDB, "'%s' is not a microbeat store (schema %d)", s->path,
+			      version);
+	return 0;
+}
+
+/* Open the connection: path with flags, or uri (SQLITE_OPEN_URI) when set. */
+static int open_db(struct store *s, const char *uri, int oflags, struct mb_error *err)
+{
+	if (sqlite3_open_v2(uri ? uri : s->path, &s->db,
+			    oflags | SQLITE_OPEN_NOMUTEX | (uri ? SQLITE_OPEN_URI : 0),
+			    NULL) != SQLITE_OK)
+		return mb_err(err, MB_EDB, "cannot open store '%s': %s", s->path,
+			      s->db ? sqlite3_errmsg(s->db) : "out of memory");
+	sqlite3_busy_timeout(s->db, 10000);
+	sqlite3_extended_result_codes(s->db, 0);
+	return 0;
 }
 
 int store_open(const char *path, int flags, struct store **out, struct mb_error *err)
@@ -160,39 +276,52 @@ int store_open(const char *path, int flags, struct store **out, struct mb_error 
 	int oflags = (flags & STORE_READONLY) ? SQLITE_OPEN_READONLY
 					      : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 
-	if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		r = mb_err(err, MB_EDB, "cannot open store '%s': %s", path,
-			   s->db ? sqlite3_errmsg(s->db) : "out of memory");
+	if ((r = open_db(s, NULL, oflags, err)))
+		goto fail;
+	/* SQLite opens a file it may not write read-only without saying so */
+	if (!(flags & STORE_READONLY) && sqlite3_db_readonly(s->db, "main") == 1) {
+		r = mb_err(err, MB_EDB, "store '%s' is read-only (no write permission on the file)",
+			   path);
 		goto fail;
 	}
-	sqlite3_busy_timeout(s->db, 10000);
-	sqlite3_extended_result_codes(s->db, 0);
-	/* WAL: readers see a consistent snapshot while an import writes;
-	 * synchronous=NORMAL is durable at checkpoints and never corrupts. */
 	if (!(flags & STORE_READONLY)) {
-		if ((r = store_exec(s, "PRAGMA journal_mode=WAL", err)))
+		/* WAL: readers see a consistent snapshot while an import writes;
+		 * synchronous=NORMAL is durable at checkpoints and never corrupts. */
+		if ((r = store_exec(s, "PRAGMA journal_mode=WAL", err)) ||
+		    (r = store_exec(s, "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
+				       "PRAGMA temp_store=MEMORY; PRAGMA foreign_keys=OFF", err)) ||
+		    (r = migrate(s, err)))
 			goto fail;
-	}
-	if ((r = store_exec(s, "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
-			       "PRAGMA temp_store=MEMORY; PRAGMA foreign_keys=OFF", err)))
-		goto fail;
-	if (!(flags & STORE_READONLY)) {
-		if ((r = migrate(s, err)))
-			goto fail;
-	} else {
-		sqlite3_stmt *st = NULL;
-		int version = 0;
+	} else if ((r = read_snapshot(s, err))) {
+		/* A WAL store in a folder this user cannot write: without a -shm
+		 * file SQLite cannot share the WAL index, and cannot create one.
+		 * With no -wal content the main file is the whole store: read it
+		 * immutable (no locks; a writer with more rights starting meanwhile
+		 * would not be seen). */
+		int rc = sqlite3_extended_errcode(s->db) & 0xff;
 
-		if ((r = store_prepare(s, &st, "PRAGMA user_version", err)))
+		if (rc != SQLITE_READONLY && rc != SQLITE_CANTOPEN)
 			goto fail;
-		if (sqlite3_step(st) == SQLITE_ROW)
-			version = sqlite3_column_int(st, 0);
-		sqlite3_finalize(st);
-		if (version != STORE_SCHEMA_VERSION) {
-			r = mb_err(err, MB_EDB, "'%s' is not a microbeat store (schema %d)", path,
-				   version);
+		if (!wal_empty(path)) {
+			r = mb_err(err, MB_EDB,
+				   "cannot read store '%s': its folder is not writable and its"
+				   " write-ahead log ('%s-wal') holds changes not yet in the file"
+				   " (open it once with write access to merge them)",
+				   path, path);
 			goto fail;
 		}
+		char *uri = immutable_uri(path);
+
+		sqlite3_close(s->db);
+		s->db = NULL;
+		if (!uri) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto fail;
+		}
+		r = open_db(s, uri, SQLITE_OPEN_READONLY, err);
+		sqlite3_free(uri);
+		if (r || (r = read_snapshot(s, err)))
+			goto fail;
 	}
 	*out = s;
 	return 0;
@@ -236,6 +365,25 @@ int store_commit(struct store *s, struct mb_error *err)
 	return 0;
 }
 
+int store_read_begin(struct store *s, int *own, struct mb_error *err)
+{
+	int r;
+
+	*own = 0;
+	if (!sqlite3_get_autocommit(s->db))
+		return 0;
+	if ((r = store_exec(s, "BEGIN", err)))
+		return r;
+	*own = 1;
+	return 0;
+}
+
+void store_read_end(struct store *s, int own)
+{
+	if (own && !sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+}
+
 void store_rollback(struct store *s)
 {
 	if (!sqlite3_get_autocommit(s->db))
@@ -244,10 +392,14 @@ void store_rollback(struct store *s)
 
 void store_bulk_mode(struct store *s, int on)
 {
+	/* bulk loading appends: a 32 MB page cache does as well as 64 MB and
+	 * leaves room for the import's duplicate set under the 200 MB bound */
 	if (on) {
-		sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint=16384", NULL, NULL, NULL);
+		sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint=16384; PRAGMA cache_size=-32768", NULL,
+			     NULL, NULL);
 	} else {
-		sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint=1000", NULL, NULL, NULL);
+		sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint=1000; PRAGMA cache_size=-65536", NULL,
+			     NULL, NULL);
 		sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	}
 }
@@ -300,11 +452,30 @@ static int load_simple(struct store *s, const char *sql, struct dict *d, uint32_
 	return 0;
 }
 
+/* room for a key of `need` bytes in the growing buffer *buf (capacity *cap); 0 or -1 */
+int store_key_room(char **buf, size_t *cap, size_t need)
+{
+	if (need <= *cap)
+		return 0;
+	size_t ncap = *cap ? *cap : 4096;
+	while (ncap < need)
+		ncap *= 2;
+	char *nb = realloc(*buf, ncap);
+	if (!nb)
+		return -1;
+	*buf = nb;
+	*cap = ncap;
+	return 0;
+}
+
+static int load_keyed(struct store *s, struct dims *d, char **kbuf, size_t *kcap,
+		      struct mb_error *err);
+
+/* The dictionaries keep every key whole, however long (a name of 64 KiB makes a key of 64 KiB
+ * plus a few bytes): a key left out here would be inserted again as a new row next import. */
 int store_dims_load(struct store *s, struct dims *d, struct mb_error *err)
 {
-	sqlite3_stmt *st = NULL;
-	char key[4096];
-	int r, rc;
+	int r;
 
 	d->source = dict_new();
 	d->category = dict_new();
@@ -323,6 +494,20 @@ int store_dims_load(struct store *s, struct dims *d, struct mb_error *err)
 			     err)) ||
 	    (r = load_simple(s, "SELECT id, code FROM lsoa", d->lsoa, &d->next[DIM_LSOA], err)))
 		return r;
+	char *key = NULL;
+	size_t cap = 0;
+	r = load_keyed(s, d, &key, &cap, err);
+	free(key);
+	return r;
+}
+
+static int load_keyed(struct store *s, struct dims *d, char **kbuf, size_t *kcap,
+		      struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	char *key;
+	int r, rc;
+
 	/* lsoa_name and street keys start with a binary id: built here in C */
 	if ((r = store_prepare(s, &st, "SELECT lsoa_id, name FROM lsoa_name", err)))
 		return r;
@@ -330,8 +515,11 @@ int store_dims_load(struct store *s, struct dims *d, struct mb_error *err)
 		uint32_t l = (uint32_t)sqlite3_column_int64(st, 0);
 		size_t len = (size_t)sqlite3_column_bytes(st, 1);
 
-		if (len + 4 > sizeof(key))
-			continue;
+		if (store_key_room(kbuf, kcap, len + 4)) {
+			sqlite3_finalize(st);
+			return mb_err(err, MB_ENOMEM, "out of memory");
+		}
+		key = *kbuf;
 		memcpy(key, &l, 4);
 		if (len)
 			memcpy(key + 4, sqlite3_column_blob(st, 1), len);
@@ -355,8 +543,11 @@ int store_dims_load(struct store *s, struct dims *d, struct mb_error *err)
 
 		if (id >= d->next[DIM_STREET])
 			d->next[DIM_STREET] = id + 1;
-		if (len + 4 > sizeof(key))
-			continue;
+		if (store_key_room(kbuf, kcap, len + 4)) {
+			sqlite3_finalize(st);
+			return mb_err(err, MB_ENOMEM, "out of memory");
+		}
+		key = *kbuf;
 		memcpy(key, &l, 4);
 		if (len)
 			memcpy(key + 4, sqlite3_column_blob(st, 2), len);
@@ -377,15 +568,21 @@ int store_dims_load(struct store *s, struct dims *d, struct mb_error *err)
 		return r;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		uint32_t id = (uint32_t)sqlite3_column_int64(st, 0);
+		size_t nlen = (size_t)sqlite3_column_bytes(st, 5);
+
+		if (store_key_room(kbuf, kcap, nlen + 64)) {
+			sqlite3_finalize(st);
+			return mb_err(err, MB_ENOMEM, "out of memory");
+		}
 		size_t n = store_location_key(
-			key, sizeof(key), (uint32_t)sqlite3_column_int64(st, 1),
+			*kbuf, *kcap, (uint32_t)sqlite3_column_int64(st, 1),
 			sqlite3_column_int(st, 2), sqlite3_column_double(st, 3),
 			sqlite3_column_double(st, 4), (const char *)sqlite3_column_blob(st, 5),
 			(size_t)sqlite3_column_bytes(st, 5));
 
 		if (id >= d->next[DIM_LOCATION])
 			d->next[DIM_LOCATION] = id + 1;
-		if (n && dict_put(d->location, key, n, id)) {
+		if (n && dict_put(d->location, *kbuf, n, id)) {
 			sqlite3_finalize(st);
 			return mb_err(err, MB_ENOMEM, "out of memory");
 		}
@@ -882,4 +1079,20 @@ int store_layer_units(struct store *s, const char *layer, struct dict *d, uint32
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : store_db_err(s, err, "loading units");
+}
+
+int store_data_version(struct store *s, int64_t *v, struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = store_prepare(s, &st, "PRAGMA data_version", err)))
+		return r;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return store_db_err(s, err, "reading the store's data version");
+	}
+	*v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return 0;
 }

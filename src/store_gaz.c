@@ -34,11 +34,22 @@ int store_gazetteer_load(struct store *s, const struct gazetteer *g, struct gaz_
 	struct near *near = NULL;
 	size_t nnear = 0;
 	uint32_t next_lsoa = 1, next_street = 1;
-	char key[4200], norm[4096];
+	/* keys hold whole names, however long: a name cut short would not match the same street
+	 * named in the crime data */
+	size_t kcap = 4096, longest = 0;
+	char *key = malloc(kcap), *norm = NULL;
 	int r, rc, in_tx = 0;
 
+	for (size_t i = 0; i < g->n; i++) {
+		size_t l = strlen(g->rows[i].name);
+
+		if (l > longest)
+			longest = l;
+	}
+	norm = malloc(longest + 1);
+
 	memset(gs, 0, sizeof(*gs));
-	if (!lsoa || !street || !byname) {
+	if (!lsoa || !street || !byname || !key || !norm) {
 		r = mb_err(err, MB_ENOMEM, "out of memory");
 		goto cleanup;
 	}
@@ -81,8 +92,10 @@ int store_gazetteer_load(struct store *s, const struct gazetteer *g, struct gaz_
 
 		if (id >= next_street)
 			next_street = id + 1;
-		if (len + 4 > sizeof(key))
-			continue;
+		if (store_key_room(&key, &kcap, len + 4)) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto cleanup;
+		}
 		memcpy(key, &l, 4);
 		if (len)
 			memcpy(key + 4, name, len);
@@ -130,10 +143,14 @@ int store_gazetteer_load(struct store *s, const struct gazetteer *g, struct gaz_
 	    (r = store_prepare(s, &ins_alias,
 			       "INSERT OR IGNORE INTO lsoa_name(lsoa_id, name) VALUES(?, ?)", err)))
 		goto cleanup;
+	if (store_key_room(&key, &kcap, longest + 4)) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
 	for (size_t i = 0; i < g->n; i++) {
 		const struct gaz_row *row = &g->rows[i];
 		uint32_t l = 0, id = 0;
-		size_t n = ingest_normalise_name(row->name, strlen(row->name), norm, sizeof(norm));
+		size_t n = ingest_normalise_name(row->name, strlen(row->name), norm, longest + 1);
 
 		gs->rows++;
 		if (row->lsoa && *row->lsoa) {
@@ -242,5 +259,7 @@ cleanup:
 	dict_free(street);
 	dict_free(byname);
 	free(near);
+	free(key);
+	free(norm);
 	return r;
 }

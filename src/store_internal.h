@@ -23,5 +23,16 @@ int store_exec(struct store *s, const char *sql, struct mb_error *err);
 /* Prepare sql into *st. */
 int store_prepare(struct store *s, sqlite3_stmt **st, const char *sql, struct mb_error *err);
 
+/* Run the reads that follow in one read transaction (one WAL snapshot), so a
+ * report made of several queries never mixes states of a concurrent import.
+ * Opens one only when none is open (a read-only store keeps one from
+ * store_open to store_close); *own says whether this call opened it, for
+ * store_read_end, which ends it then and does nothing otherwise. */
+int store_read_begin(struct store *s, int *own, struct mb_error *err);
+void store_read_end(struct store *s, int own);
+
+
+/* grow *buf (capacity *cap) to hold at least need bytes; 0, or -1 when out of memory */
+int store_key_room(char **buf, size_t *cap, size_t need);
 
 #endif

@@ -40,6 +40,9 @@ void store_rollback(struct store *s);
 /* Bulk loading on (1: WAL checkpoints every 64 MB) or off (0: back to the
  * default 4 MB, and checkpoint now). */
 void store_bulk_mode(struct store *s, int on);
+/* PRAGMA data_version: changes when another connection commits to the store
+ * (an import compares it to decide whether its dictionaries are stale). */
+int store_data_version(struct store *s, int64_t *v, struct mb_error *err);
 
 /* Fill d with dictionaries of every dimension row in the store (d must be
  * zeroed). Release with store_dims_release(). */
