@@ -174,6 +174,30 @@ int dict_put(struct dict *d, const void *key, size_t len, uint32_t id)
 	return 0;
 }
 
+uint32_t dict_get_or_put(struct dict *d, const void *key, size_t len, uint32_t new_id,
+			 int *added)
+{
+	*added = 0;
+	if ((d->count + 1) * 10 > d->cap * 7 && grow(d) != 0)
+		return 0;
+	uint64_t h = dict_hash(key, len);
+	struct slot *s = find(d, h, key, len);
+
+	if (s->id)
+		return s->id;
+	const char *copy = arena_copy(d, key, len);
+
+	if (!copy)
+		return 0;
+	s->hash = h;
+	s->key = copy;
+	s->len = (uint32_t)len;
+	s->id = new_id;
+	d->count++;
+	*added = 1;
+	return new_id;
+}
+
 int dict_truncate(struct dict *d, uint32_t max_id)
 {
 	/* Rebuild the table without the removed entries (arena bytes are kept). */

@@ -1,5 +1,6 @@
 /* store — the SQLite store: schema and migration, imports, dimensions, events. */
 #include <errno.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,9 +248,19 @@ static int read_snapshot(struct store *s, struct mb_error *err)
 	return 0;
 }
 
+/* SQLite's memory statistics take a global mutex on every allocation; nothing
+ * here reads them (sqlite3_config only works before the library initialises) */
+static void sqlite_setup(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 /* Open the connection: path with flags, or uri (SQLITE_OPEN_URI) when set. */
 static int open_db(struct store *s, const char *uri, int oflags, struct mb_error *err)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, sqlite_setup);
 	if (sqlite3_open_v2(uri ? uri : s->path, &s->db,
 			    oflags | SQLITE_OPEN_NOMUTEX | (uri ? SQLITE_OPEN_URI : 0),
 			    NULL) != SQLITE_OK)

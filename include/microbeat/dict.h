@@ -26,6 +26,11 @@ uint32_t dict_get(const struct dict *d, const void *key, size_t len);
 /* Store key -> id (id > 0; key must be absent). Return 0, or -1 on out of memory. */
 int dict_put(struct dict *d, const void *key, size_t len, uint32_t id);
 
+/* Interning in one probe: return the id stored for key; when absent, store
+ * key -> new_id (> 0), set *added and return new_id. 0 on out of memory. */
+uint32_t dict_get_or_put(struct dict *d, const void *key, size_t len, uint32_t new_id,
+			 int *added);
+
 /* Remove every entry whose id is greater than max_id (undo after a rollback).
  * Return 0, or -1 on out of memory (the dict is then unchanged). */
 int dict_truncate(struct dict *d, uint32_t max_id);

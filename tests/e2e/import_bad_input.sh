@@ -56,6 +56,8 @@ big=$(head -c 70000 /dev/zero | tr '\0' 'x')
 case_ field_over_64k "$H\n$ok1\n$ID2,2024-01,$F,0.2,52.3,On or near $big,E01018219,x,Drugs,,\n$ID3,2024-01,$F,0.2,52.3,On or near Elm Road,E01018219,x,Drugs,,\n" 3 '[0-9]+' "field longer than 65536 bytes" 2 0 1
 # a multi-line quoted field keeps line numbers right for what follows
 case_ multiline_then_bad "$H\n$ID1,2024-01,$F,0.1,52.2,\"On or near\nHigh Street\",E01018218,x,Burglary,,\n${ok2/2024-01/2024-00}\n" 4 66 "month '2024-00'" 1 0 1
+# line breaks inside a malformed row's earlier fields count too (the row is skipped mid-way)
+case_ multiline_malformed_then_bad "$H\n$ID3,2024-01,$F,0.2,52.3,\"On or\nnear the long\nroad\",E01018219,x \"y\",Drugs,,\n${ok2/2024-01/2024-00}\n" 5 66 "month '2024-00'" 0 0 2
 
 # whole-file problems: message naming the file, nothing loaded, other files go on
 printf '' > "$T/empty.csv"
