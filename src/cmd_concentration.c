@@ -629,7 +629,6 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 	struct conc_params par;
 	struct table tm = { 0 }, th = { 0 };
 	const char *out_dir = NULL, *harm_file = NULL;
-	char *tmpdir = NULL;
 	int format = 0, o, r = 0, draws = -1;
 	long seed = 1;
 
@@ -755,18 +754,21 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 	if ((r = print_report(&cr, &tm, &th, format, c->out, err)))
 		goto cleanup;
 	if (out_dir) {
-		if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
-			r = mb_err(err, MB_EIO, "cannot create '%s': %s", out_dir, strerror(errno));
+		/* written into a fresh folder beside out_dir, renamed over it at
+		 * the end: a run stopped half-way never leaves a half-written
+		 * folder that looks complete, nor a mix with an earlier run's */
+		char *tmp = NULL;
+
+		if ((r = emit_dir_begin(out_dir, &tmp, err)))
 			goto cleanup;
-		}
-		if ((r = table_save_csv(&tm, out_dir, "concentration.csv", err)) ||
-		    (r = table_save_csv(&th, out_dir, "hot_streets.csv", err)) ||
-		    (r = write_geojson(&cr, out_dir, err)) ||
-		    (cr.charts && (r = write_charts(&cr, out_dir, err))))
+		if (!(r = table_save_csv(&tm, tmp, "concentration.csv", err)) &&
+		    !(r = table_save_csv(&th, tmp, "hot_streets.csv", err)) &&
+		    !(r = write_geojson(&cr, tmp, err)) && cr.charts)
+			r = write_charts(&cr, tmp, err);
+		if ((r = emit_dir_finish(r, tmp, out_dir, err)))
 			goto cleanup;
 	}
 cleanup:
-	(void)tmpdir;
 	table_release(&tm);
 	table_release(&th);
 	conc_result_free(cr.res);

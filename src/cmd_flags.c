@@ -759,13 +759,17 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 	if (r)
 		goto cleanup;
 	if (out_dir) {
-		if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
-			r = mb_err(err, MB_EIO, "cannot create '%s': %s", out_dir, strerror(errno));
+		/* written into a fresh folder beside out_dir, renamed over it at
+		 * the end: a run stopped half-way never leaves a half-written
+		 * folder that looks complete, nor a mix with an earlier run's */
+		char *tmp = NULL;
+
+		if ((r = emit_dir_begin(out_dir, &tmp, err)))
 			goto cleanup;
-		}
-		if ((r = table_save_csv(&tm, out_dir, "flags_matrix.csv", err)) ||
-		    (r = table_save_csv(&tp, out_dir, "priorities.csv", err)) ||
-		    (charts && (r = write_charts(&fr, out_dir, err))))
+		if (!(r = table_save_csv(&tm, tmp, "flags_matrix.csv", err)) &&
+		    !(r = table_save_csv(&tp, tmp, "priorities.csv", err)) && charts)
+			r = write_charts(&fr, tmp, err);
+		if ((r = emit_dir_finish(r, tmp, out_dir, err)))
 			goto cleanup;
 	}
 cleanup:

@@ -615,13 +615,18 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 	if (r)
 		goto cleanup;
 	if (out_dir) {
-		if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
-			r = mb_err(err, MB_EIO, "cannot create '%s': %s", out_dir, strerror(errno));
+		/* written into a fresh folder beside out_dir, renamed over it at
+		 * the end: a run stopped half-way never leaves a half-written
+		 * folder that looks complete, nor a mix with an earlier run's */
+		char *tmp = NULL;
+
+		if ((r = emit_dir_begin(out_dir, &tmp, err)))
 			goto cleanup;
-		}
-		if ((r = write_monthly(&tr, out_dir, err)) || (r = table_save_csv(&ty, out_dir, "yoy.csv", err)) ||
-		    (r = table_save_csv(&tt, out_dir, "trend.csv", err)) ||
-		    (charts && (r = write_charts(&tr, out_dir, err))))
+		if (!(r = write_monthly(&tr, tmp, err)) &&
+		    !(r = table_save_csv(&ty, tmp, "yoy.csv", err)) &&
+		    !(r = table_save_csv(&tt, tmp, "trend.csv", err)) && charts)
+			r = write_charts(&tr, tmp, err);
+		if ((r = emit_dir_finish(r, tmp, out_dir, err)))
 			goto cleanup;
 	}
 cleanup:

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -978,15 +979,92 @@ static int is_empty_dir(const char *dir)
 	return empty;
 }
 
+/* Make the folders above path (mkdir -p of its parent). 0, or -1 with errno. */
+static int make_parents(const char *path)
+{
+	char *p = strdup(path);
+	int rc = 0;
+
+	if (!p)
+		return -1;
+	for (char *q = p + 1; *q; q++) {
+		if (*q != '/')
+			continue;
+		*q = '\0';
+		if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+			rc = -1;
+			break;
+		}
+		*q = '/';
+	}
+	free(p);
+	return rc;
+}
+
+/* The marker of the pack this process is writing, held open with an
+ * exclusive flock until emit_dir_finish: the lock dies with the process, so
+ * an unfinished folder whose marker can be locked is a killed run's. */
+static int writing_fd = -1;
+
+/* Remove the unfinished folders "<final>.tmp.XXXXXX" of killed runs (their
+ * marker not locked by a live writer). Best effort: errors are ignored. */
+static void remove_stale(const char *fin)
+{
+	const char *slash = strrchr(fin, '/');
+	char *parent = slash ? strndup(fin, slash == fin ? 1 : (size_t)(slash - fin)) : strdup(".");
+	const char *base = slash ? slash + 1 : fin;
+	size_t bl = strlen(base);
+	DIR *d = parent ? opendir(parent) : NULL;
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		if (strncmp(e->d_name, base, bl) != 0 || strncmp(e->d_name + bl, ".tmp.", 5) != 0 ||
+		    strlen(e->d_name + bl + 5) != 6)
+			continue;
+		char *dir = str_join3(parent, "/", e->d_name);
+		char *m = dir ? str_join3(dir, "/", EMIT_PACK_MARKER) : NULL;
+		int fd = m ? open(m, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
+
+		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			int dfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+			if (dfd >= 0) {
+				rm_tree_at(dfd, e->d_name);
+				close(dfd);
+			}
+		}
+		if (fd >= 0)
+			close(fd);
+		free(m);
+		free(dir);
+	}
+	if (d)
+		closedir(d);
+	free(parent);
+}
+
 int emit_dir_begin(const char *final_dir, char **tmpdir, struct mb_error *err)
 {
 	char *fin = NULL, *tmp = NULL, *marker = NULL;
+	struct stat st;
 	int fd, rc = 0;
 
 	*tmpdir = NULL;
 	fin = dir_clean(final_dir, err);
 	if (!fin)
 		return err ? -err->code : -MB_EUSAGE;
+	/* say now, not after the work, when the folder could not be replaced */
+	if (lstat(fin, &st) == 0 &&
+	    (!S_ISDIR(st.st_mode) || (!is_pack(fin) && !is_empty_dir(fin)))) {
+		rc = mb_err(err, MB_EUSAGE, "'%s' exists and is not a microbeat output folder: not"
+			    " replacing it (give a new or empty folder)", fin);
+		goto cleanup;
+	}
+	if (make_parents(fin) != 0) {
+		rc = mb_err(err, MB_EIO, "cannot create the folders above '%s': %s", fin,
+			    strerror(errno));
+		goto cleanup;
+	}
 	tmp = str_join3(fin, ".tmp.XXXXXX", "");
 	if (!tmp) {
 		rc = mb_err(err, MB_ENOMEM, "out of memory");
@@ -1004,12 +1082,19 @@ int emit_dir_begin(const char *final_dir, char **tmpdir, struct mb_error *err)
 		goto cleanup;
 	}
 	fd = open(marker, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-	if (fd < 0 || write(fd, "microbeat assessment pack\n", 26) != 26 || close(fd) != 0) {
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0 ||
+	    write(fd, "microbeat assessment pack\n", 26) != 26) {
 		rc = mb_err(err, MB_EIO, "cannot create '%s': %s", marker, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		unlink(marker);
 		rmdir(tmp);
 		goto cleanup;
 	}
+	if (writing_fd >= 0)
+		close(writing_fd);
+	writing_fd = fd;
+	remove_stale(fin); /* ours is locked: kept */
 	*tmpdir = tmp;
 	tmp = NULL;
 cleanup:
@@ -1093,6 +1178,20 @@ cleanup:
 	free(fin);
 	free(aside);
 	free(parent);
+	return rc;
+}
+
+int emit_dir_finish(int rc, char *tmpdir, const char *final_dir, struct mb_error *err)
+{
+	if (!rc)
+		rc = emit_dir_commit(tmpdir, final_dir, err);
+	if (rc && tmpdir && is_pack(tmpdir))
+		emit_dir_abort(tmpdir, NULL);
+	free(tmpdir);
+	if (writing_fd >= 0) {
+		close(writing_fd);
+		writing_fd = -1;
+	}
 	return rc;
 }
 

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -600,13 +601,63 @@ static void test_pack_dir(void **state)
 	snprintf(other, sizeof(other), "%s/home", base);
 	assert_int_equal(mkdir(other, 0755), 0);
 	put_file(other, "precious.txt", "keep\n");
-	assert_int_equal(emit_dir_begin(other, &tmp, &err), 0);
-	assert_int_equal(emit_dir_commit(tmp, other, &err), -MB_EUSAGE);
+	/* refused before any work is done ... */
+	tmp = NULL;
+	assert_int_equal(emit_dir_begin(other, &tmp, &err), -MB_EUSAGE);
+	assert_null(tmp);
+	assert_non_null(strstr(err.msg, "not a microbeat output folder"));
+	assert_int_equal(count_prefixed(base, "home."), 0);
+	/* ... and again at the end, when the folder was filled meanwhile */
+	snprintf(path, sizeof(path), "%s/late", base);
+	assert_int_equal(emit_dir_begin(path, &tmp, &err), 0);
+	assert_int_equal(mkdir(path, 0755), 0);
+	put_file(path, "precious.txt", "keep\n");
+	assert_int_equal(emit_dir_finish(0, tmp, path, &err), -MB_EUSAGE);
 	assert_non_null(strstr(err.msg, "not a microbeat pack"));
+	assert_int_equal(count_prefixed(base, "late."), 0); /* the unfinished folder went */
+	snprintf(path, sizeof(path), "%s/late/precious.txt", base);
+	assert_string_equal(slurp(path), "keep\n");
 	snprintf(path, sizeof(path), "%s/precious.txt", other);
 	assert_string_equal(slurp(path), "keep\n");
-	assert_int_equal(emit_dir_abort(tmp, &err), 0);
-	free(tmp);
+
+	/* A killed run's unfinished folder (marker not locked) goes at the next
+	 * begin; one whose writer lives (marker locked) stays. */
+	snprintf(path, sizeof(path), "%s/st.tmp.AAAAAA", base);
+	assert_int_equal(mkdir(path, 0755), 0);
+	put_file(path, EMIT_PACK_MARKER, "microbeat assessment pack\n");
+	put_file(path, "half.csv", "x\n");
+	snprintf(other, sizeof(other), "%s/st.tmp.BBBBBB", base);
+	assert_int_equal(mkdir(other, 0755), 0);
+	put_file(other, EMIT_PACK_MARKER, "microbeat assessment pack\n");
+	char lockp[600];
+
+	snprintf(lockp, sizeof(lockp), "%s/%s", other, EMIT_PACK_MARKER);
+	int lfd = open(lockp, O_RDONLY);
+
+	assert_true(lfd >= 0);
+	assert_int_equal(flock(lfd, LOCK_EX | LOCK_NB), 0);
+	snprintf(lockp, sizeof(lockp), "%s/st", base);
+	assert_int_equal(emit_dir_begin(lockp, &tmp, &err), 0);
+	assert_false(exists(path));
+	assert_true(exists(other));
+	assert_int_equal(emit_dir_finish(0, tmp, lockp, &err), 0);
+	close(lfd);
+	assert_int_equal(count_prefixed(base, "st."), 1);
+
+	/* Missing parents are made; a failed run (rc != 0) leaves nothing. */
+	snprintf(path, sizeof(path), "%s/new/deeper/pack", base);
+	assert_int_equal(emit_dir_begin(path, &tmp, &err), 0);
+	put_file(tmp, "e.csv", "e\n");
+	assert_int_equal(emit_dir_finish(0, tmp, path, &err), 0);
+	snprintf(path, sizeof(path), "%s/new/deeper/pack/e.csv", base);
+	assert_string_equal(slurp(path), "e\n");
+	snprintf(path, sizeof(path), "%s/new/other", base);
+	assert_int_equal(emit_dir_begin(path, &tmp, &err), 0);
+	put_file(tmp, "f.csv", "f\n");
+	assert_int_equal(emit_dir_finish(-MB_EIO, tmp, path, &err), -MB_EIO);
+	assert_false(exists(path));
+	snprintf(path, sizeof(path), "%s/new", base);
+	assert_int_equal(count_prefixed(path, "other"), 0);
 
 	/* An empty folder may be replaced. */
 	snprintf(other, sizeof(other), "%s/empty", base);

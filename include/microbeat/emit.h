@@ -180,9 +180,17 @@ int emit_subdir(const char *dir, const char *name, char **path, struct mb_error 
 
 /* Start writing a pack that will become final_dir: create the fresh folder
  * "final_dir.tmp.XXXXXX" beside it (with an EMIT_PACK_MARKER file inside)
- * and return its path in *tmpdir (caller frees with free()). The parent of
- * final_dir must exist. */
+ * and return its path in *tmpdir (caller frees with free()). Missing parent
+ * folders are made. Fails at once (MB_EUSAGE) when final_dir exists and is
+ * not a folder that emit_dir_commit may replace. */
 int emit_dir_begin(const char *final_dir, char **tmpdir, struct mb_error *err);
+
+/* End a pack begun with emit_dir_begin: when rc is 0 commit tmpdir as
+ * final_dir (emit_dir_commit), else (or when that fails) remove tmpdir. Frees
+ * tmpdir. Returns rc, or the commit's error. A run killed before this leaves
+ * final_dir as it was (absent, or the earlier pack whole) and an unfinished
+ * "final_dir.tmp.XXXXXX" beside it. */
+int emit_dir_finish(int rc, char *tmpdir, const char *final_dir, struct mb_error *err);
 
 /* Put the finished tmpdir in place as final_dir (mode 0755). When final_dir
  * exists it must be a folder that is empty or holds EMIT_PACK_MARKER (a pack
