@@ -8,6 +8,11 @@
 #include "microbeat/cli.h"
 #include "microbeat/select.h"
 
+/* what --out does to its folder (emit_dir_begin / emit_dir_finish) */
+#define OUT_HELP                                                                               \
+	"  DIR is replaced whole at the end of a run (written beside it, then renamed): a run\n" \
+	"  stopped half-way leaves it as it was; a folder not written by microbeat is refused.\n"
+
 static const struct cli_command COMMANDS[] = {
 	{ "import", cmd_import, "load police.uk CSVs, folders or zips (or mapped agency CSVs)",
 	  "usage: microbeat [--db FILE] import [--quiet] [--no-progress] [--max-errors N]\n"
@@ -56,6 +61,7 @@ static const struct cli_command COMMANDS[] = {
 	  "                                hot_streets.geojson and the charts (lorenz, hot_streets)\n"
 	  "  --seed N, --chance-draws N    the chance Monte Carlo (default seed 1, 200 draws)\n"
 	  "  --no-charts                   skip the gnuplot charts\n"
+	  OUT_HELP
 	  "  --street-unit LAYER           key micro-beats on name + unit of an area layer\n"
 	  "                                (survives LSOA code changes) instead of name + LSOA\n"
 	  "  The street universe N is every street seen in any loaded month of the area\n"
@@ -72,6 +78,7 @@ static const struct cli_command COMMANDS[] = {
 	  "  --out DIR                     write monthly.csv, yoy.csv, trend.csv and the charts\n"
 	  "                                (monthly_NN, yoy, seasonal)\n"
 	  "  --no-charts                   skip the gnuplot charts\n"
+	  OUT_HELP
 	  "  Missing months are gaps, not zeros: named, shown as breaks, left out of fits.\n"
 	  "  Year on year compares the last 12 months of the period with the 12 before.\n" },
 	{ "flags", cmd_flags, "geographic priorities: units flagging on several categories, and why",
@@ -89,6 +96,7 @@ static const struct cli_command COMMANDS[] = {
 	  "  --out DIR                     write flags_matrix.csv, priorities.csv and the charts\n"
 	  "                                (heatmap, funnel)\n"
 	  "  --no-charts                   skip the gnuplot charts\n"
+	  OUT_HELP
 	  "  --hot-min N                   crimes a top-3% street needs to count as hot (3)\n"
 	  "  Flags per unit x category: H high rate (exact Poisson test vs district rate x\n"
 	  "  population, BH, ratio >= 1.2), R rising (year on year, BH), C a recent month\n"
