@@ -135,6 +135,8 @@ static void tab_release(struct csvtab *t)
 		free(t->head[j]);
 	free(t->head);
 	free(t->rows);
+	for (size_t j = 0; t->cur && j < t->ncur; j++)
+		free(t->cur[j]); /* a row cut short by a parse error */
 	free(t->cur);
 	memset(t, 0, sizeof(*t));
 }
@@ -152,7 +154,7 @@ static int tab_read(const char *path, struct csvtab *t, struct mb_error *err)
 	f = fopen(path, "rb");
 	if (!f)
 		return mb_err(err, MB_EIO, "cannot open '%s': %s", path, strerror(errno));
-	if (csv_init(&p, CSV_APPEND_NULL) != 0) {
+	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
 		fclose(f);
 		return mb_err(err, MB_ENOMEM, "out of memory");
 	}
@@ -161,8 +163,8 @@ static int tab_read(const char *path, struct csvtab *t, struct mb_error *err)
 			r = mb_err(err, MB_EDATA, "%s: %s", path, csv_strerror(csv_error(&p)));
 	if (!r && ferror(f))
 		r = mb_err(err, MB_EIO, "error reading '%s'", path);
-	if (!r)
-		csv_fini(&p, tab_field, tab_row, t);
+	if (!r && csv_fini(&p, tab_field, tab_row, t) != 0)
+		r = mb_err(err, MB_EDATA, "%s: unterminated quoted field at end of file", path);
 	csv_free(&p);
 	fclose(f);
 	if (!r && t->oom)

@@ -48,10 +48,17 @@ size_t conc_top_count(size_t n, int pct)
 /* Return 0 when every count is finite and >= 0, else fill err for the first bad one. */
 static int check_counts(const double *x, size_t n, const char *what, struct mb_error *err)
 {
-	for (size_t i = 0; i < n; i++)
+	double total = 0;
+
+	for (size_t i = 0; i < n; i++) {
 		if (!isfinite(x[i]) || x[i] < 0)
 			return mb_err(err, MB_EDATA, "%s count of street %zu is negative or not finite",
 				      what, i);
+		total += x[i];
+	}
+	/* finite counts can still add up past the largest double (huge harm weights) */
+	if (!isfinite(total))
+		return mb_err(err, MB_EDATA, "%s counts add up to more than a double holds", what);
 	return 0;
 }
 

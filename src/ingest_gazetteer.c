@@ -158,7 +158,7 @@ int gazetteer_read(const char *path, struct gazetteer *g, FILE *msg, struct mb_e
 		p.col[c] = -1;
 	if (!fp)
 		return mb_err(err, MB_EIO, "cannot open '%s': %s", path, strerror(errno));
-	csv_init(&csv, CSV_STRICT | CSV_REPALL_NL | CSV_APPEND_NULL);
+	csv_init(&csv, CSV_STRICT | CSV_REPALL_NL | CSV_STRICT_FINI | CSV_APPEND_NULL);
 	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0) {
 		size_t off = (p.line == 1 && !p.header && n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
 				     ? 3 : 0;
@@ -177,7 +177,11 @@ int gazetteer_read(const char *path, struct gazetteer *g, FILE *msg, struct mb_e
 		r = mb_err(err, MB_EIO, "%s: read error: %s", path, strerror(errno));
 		goto cleanup;
 	}
-	csv_fini(&csv, on_gfield, on_grow, &p);
+	if (csv_fini(&csv, on_gfield, on_grow, &p) != 0) {
+		r = mb_err(err, MB_EDATA, "%s:%ld:1: unterminated quoted field at end of file", path,
+			   p.line);
+		goto cleanup;
+	}
 	if (p.oom) {
 		r = mb_err(err, MB_ENOMEM, "out of memory reading '%s'", path);
 		goto cleanup;

@@ -12,9 +12,11 @@
 
 /* Parser state: the current row's first two fields. */
 struct wparse {
-	char name[256];  /* category */
+	char name[4096]; /* category */
 	char value[64];  /* weight text */
 	int field;       /* field index in the row */
+	int toolong;     /* this row has a field longer than its buffer */
+	int bad_long;    /* rows with a field too long to be a category or a weight */
 	int row;         /* data rows seen (the header is row 0) */
 	const struct slice *sl; /* categories to fill */
 	double *w;       /* output */
@@ -28,8 +30,10 @@ static void on_wfield(void *data, size_t len, void *ctx)
 	size_t cap = p->field == 0 ? sizeof(p->name) : sizeof(p->value);
 
 	if (dst) {
-		if (len >= cap)
-			len = cap - 1;
+		if (len >= cap) { /* never cut: a cut number is another number */
+			p->toolong = 1;
+			len = 0;
+		}
 		memcpy(dst, data, len);
 		dst[len] = '\0';
 	}
@@ -42,7 +46,9 @@ static void on_wrow(int c, void *ctx)
 	char *end;
 
 	(void)c;
-	if (p->field >= 2 && p->row++ > 0) {
+	if (p->field >= 2 && p->row++ > 0 && p->toolong) {
+		p->bad_long++;
+	} else if (p->field >= 2 && p->row > 1) { /* a data row (the header is row 1 now) */
 		errno = 0;
 		double v = strtod(p->value, &end);
 
@@ -55,6 +61,7 @@ static void on_wrow(int c, void *ctx)
 		}
 	}
 	p->field = 0;
+	p->toolong = 0;
 	p->name[0] = p->value[0] = '\0';
 }
 
@@ -84,17 +91,20 @@ int weights_load(const char *path, const struct slice *sl, double **weight, FILE
 		free(p.w);
 		return mb_err(err, MB_EIO, "cannot open harm weights '%s': %s", path, strerror(errno));
 	}
-	csv_init(&csv, CSV_APPEND_NULL);
+	csv_init(&csv, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL);
 	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
 		if (csv_parse(&csv, buf, n, on_wfield, on_wrow, &p) != n) {
 			r = mb_err(err, MB_EDATA, "%s: %s", path, csv_strerror(csv_error(&csv)));
 			break;
 		}
 	}
-	if (!r)
-		csv_fini(&csv, on_wfield, on_wrow, &p);
+	if (!r && csv_fini(&csv, on_wfield, on_wrow, &p) != 0)
+		r = mb_err(err, MB_EDATA, "%s: unterminated quoted field at end of file", path);
 	csv_free(&csv);
 	fclose(f);
+	if (!r && p.bad_long)
+		r = mb_err(err, MB_EDATA, "%s: %d rows with a category over %zu bytes or a weight over"
+			   " %zu bytes", path, p.bad_long, sizeof(p.name) - 1, sizeof(p.value) - 1);
 	if (!r && p.bad)
 		r = mb_err(err, MB_EDATA, "%s: %d rows with a weight that is not a number >= 0", path,
 			   p.bad);

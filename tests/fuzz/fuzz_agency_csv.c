@@ -4,7 +4,7 @@
  * picks one of three maps (date + longitude/latitude, month + LSOA code,
  * date with a time + British National Grid); the rest is the CSV.
  *
- * Inputs share an in-memory store, renewed every STORE_REUSE inputs. Build and run with scripts/fuzz.sh.
+ * Inputs share an in-memory store, renewed every FUZZ_STORE_REUSE inputs. Build and run with scripts/fuzz.sh.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -12,34 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz_common.h"
 #include "microbeat/ingest.h"
 #include "microbeat/store.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* The store inputs go into: in memory, replaced by a fresh one every
- * STORE_REUSE inputs (opening one costs more than importing a small input).
- * The first input of a process always meets a fresh store, so a crash input
- * replayed alone runs as it did unless it needed earlier inputs' rows. */
-#define STORE_REUSE 128
-static struct store *store_cur; /* the open store, NULL before the first input */
-static unsigned store_uses;     /* inputs imported into store_cur */
-
-/* Return the store for the next input (NULL when it cannot be opened). */
-static struct store *store_get(void)
-{
-	struct mb_error err = { 0 };
-
-	if (store_cur && store_uses++ < STORE_REUSE)
-		return store_cur;
-	store_close(store_cur);
-	store_cur = NULL;
-	store_uses = 1;
-	if (store_open(":memory:", 0, &store_cur, &err))
-		return NULL;
-	return store_cur;
-}
 
 /* The maps, written to temporary files once per process. */
 static const char *const MAPS[] = {
@@ -90,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 2)
 		return 0;
 	sink = fopen("/dev/null", "w");
-	if (!sink || !(s = store_get()))
+	if (!sink || !(s = fuzz_store_get(0)))
 		goto cleanup;
 	in = fmemopen((void *)(data + 1), size - 1, "r");
 	if (!in)
