@@ -143,8 +143,10 @@ static void batch_seal(struct batch *b)
 		b->dims.v[i].s1 = fix(b, b->dims.v[i].s1);
 		b->dims.v[i].s2 = fix(b, b->dims.v[i].s2);
 	}
-	for (size_t i = 0; i < b->events.n; i++)
+	for (size_t i = 0; i < b->events.n; i++) {
 		b->events.v[i].text_id = fix(b, b->events.v[i].text_id);
+		b->events.v[i].loc_name = fix(b, b->events.v[i].loc_name);
+	}
 	for (size_t i = 0; i < b->rejects.n; i++) {
 		b->rejects.v[i].reason = fix(b, b->rejects.v[i].reason);
 		b->rejects.v[i].raw = fix(b, b->rejects.v[i].raw);
@@ -356,9 +358,8 @@ struct pfile {
 	struct mb_error perr;       /* the parser's error */
 	int oom;                    /* out of memory while filling */
 	uint8_t digest[32];         /* SHA-256 at the end */
-	/* scratch for normalised names and dictionary keys: a whole field fits
-	 * (libcsv stops a field at FIELD_MAX + 1024 bytes; a key adds 20) */
-	char normbuf[FIELD_MAX + 2048];
+	/* scratch for dictionary keys: a whole field fits (libcsv stops a field
+	 * at FIELD_MAX + 1024 bytes; a key adds a few) */
 	char keybuf[FIELD_MAX + 2048];
 };
 
@@ -952,33 +953,18 @@ static int lsoa_code_ok(const char *p, size_t n)
 	return 1;
 }
 
-/* The location (snap point) of a located row: street + location interned. */
-static uint32_t locate(struct pfile *f, uint32_t lsoa, int has, double lon, double lat,
-		       const char *name, size_t nl)
+/* Record the snap point of event e for the writer to intern (resolve_locations). */
+static void locate(struct pfile *f, struct rec_event *e, uint32_t lsoa, int has, double lon,
+		   double lat, const char *name, size_t nl)
 {
-	struct dims *d = &f->run->dims;
-	size_t kl = store_location_key(f->keybuf, sizeof(f->keybuf), lsoa, has, lon, lat, name, nl);
-	uint32_t id;
-
-	if (!kl)
-		return 0;
-	int added;
-
-	id = dim_id(f, DIM_LOCATION, d->location, f->keybuf, kl, &added);
-	if (!added)
-		return id;
-	uint32_t street = 0;
-
-	if (has && nl) {
-		size_t n = ingest_normalise_name(name, nl, f->normbuf + 4, sizeof(f->normbuf) - 4);
-
-		memcpy(f->normbuf, &lsoa, 4);
-		street = intern(f, DIM_STREET, d->street, f->normbuf, n + 4, f->normbuf + 4, n, NULL,
-				0, lsoa, 0, 0, 0, 0);
-	}
-	/* the street's record goes first: the location refers to it */
-	dim_rec(f, DIM_LOCATION, id, name, nl, NULL, 0, lsoa, street, has, lon, lat);
-	return id;
+	e->location = 0;
+	e->loc_pending = 1;
+	e->loc_has = (uint8_t)has;
+	e->loc_lsoa = lsoa;
+	e->lon = lon;
+	e->lat = lat;
+	e->loc_len = (uint32_t)nl;
+	e->loc_name = astr(f->b, name, nl, &f->oom);
 }
 
 /* Validate and load one street-level crime row (12 fields). */
@@ -1044,7 +1030,7 @@ static void row_street(struct pfile *f)
 				 : 0;
 	uint32_t lsoa = f->flen[7] ? intern_lsoa(f, fld(f, 7), f->flen[7], fld(f, 8), f->flen[8]) : 0;
 
-	e->location = locate(f, lsoa, has, lon, lat, fld(f, 6), f->flen[6]);
+	locate(f, e, lsoa, has, lon, lat, fld(f, 6), f->flen[6]);
 	e->flags = has ? 0 : EVENT_F_UNLOCATED;
 	if (has_id) {
 		e->id_kind = 1;
@@ -1266,7 +1252,8 @@ static void row_agency(struct pfile *f)
 	e->source = intern_name(f, DIM_SOURCE, d->source, &f->c_source, a->source, strlen(a->source));
 	p = mcol(f, AGENCYMAP_CATEGORY, &len, &idx);
 	e->category = intern_name(f, DIM_CATEGORY, d->category, &f->c_cat, p, len);
-	e->location = (has || lsoa) ? locate(f, lsoa, has, lon, lat, "", 0) : 0;
+	if (has || lsoa)
+		locate(f, e, lsoa, has, lon, lat, "", 0);
 	e->flags = has ? 0 : EVENT_F_UNLOCATED;
 	e->unit = unit;
 	e->layer = unit ? a->layer_id : 0;
@@ -1792,6 +1779,68 @@ static void ahead_start(struct ingest_run *run)
 static int ingest_file(struct ingest_run *run, struct pfile *f, const char *path,
 		       struct mb_error *err);
 
+/* On the writer thread: intern the snap points (and their streets) of batch
+ * b's events, writing the new rows at once (same transaction, before the
+ * events). The location and street dictionaries and their next ids belong to
+ * this thread; the parser never touches them. */
+static int resolve_locations(struct ingest_run *run, struct batch *b, struct mb_error *err)
+{
+	struct dims *d = &run->dims;
+
+	for (size_t i = 0; i < b->events.n; i++) {
+		struct rec_event *e = &b->events.v[i];
+
+		if (!e->loc_pending)
+			continue;
+		e->loc_pending = 0;
+		size_t need = (size_t)e->loc_len + 64;
+
+		if (store_key_room(&run->wkey, &run->wcap, need) ||
+		    store_key_room(&run->wnorm, &run->wncap, need))
+			return mb_err(err, MB_ENOMEM, "out of memory");
+		size_t kl = store_location_key(run->wkey, run->wcap, e->loc_lsoa, e->loc_has, e->lon,
+					       e->lat, e->loc_name, e->loc_len);
+		int added;
+		uint32_t id = kl ? dict_get_or_put(d->location, run->wkey, kl, d->next[DIM_LOCATION],
+						   &added)
+				 : 0;
+
+		if (kl && !id)
+			return mb_err(err, MB_ENOMEM, "out of memory");
+		e->location = id;
+		if (!kl || !added)
+			continue;
+		d->next[DIM_LOCATION]++;
+		uint32_t street = 0;
+		int r;
+
+		if (e->loc_has && e->loc_len) {
+			size_t n = ingest_normalise_name(e->loc_name, e->loc_len, run->wnorm + 4,
+							 run->wncap - 4);
+
+			memcpy(run->wnorm, &e->loc_lsoa, 4);
+			street = dict_get_or_put(d->street, run->wnorm, n + 4, d->next[DIM_STREET], &added);
+			if (!street)
+				return mb_err(err, MB_ENOMEM, "out of memory");
+			if (added) {
+				struct rec_dim sr = { .kind = DIM_STREET, .id = street, .ref = e->loc_lsoa,
+						      .s1 = run->wnorm + 4 };
+
+				d->next[DIM_STREET]++;
+				if ((r = store_dim_write(run->s, &sr, err)))
+					return r;
+			}
+		}
+		struct rec_dim lr = { .kind = DIM_LOCATION, .id = id, .ref = e->loc_lsoa,
+				      .ref2 = street, .has_coord = e->loc_has, .lon = e->lon,
+				      .lat = e->lat, .s1 = e->loc_name };
+
+		if ((r = store_dim_write(run->s, &lr, err)))
+			return r;
+	}
+	return 0;
+}
+
 int ingest_one(struct ingest_run *run, struct input *in, const char *path,
 	       struct mb_error *err)
 {
@@ -1879,7 +1928,7 @@ static int ingest_file(struct ingest_run *run, struct pfile *f, const char *path
 		}
 		if (!b)
 			break;
-		if (!r) {
+		if (!r && !(r = resolve_locations(run, b, err))) {
 			r = store_batch_write(run->s, import_id, b, err);
 			show_rejects(run, in->name, f->kind, b, &shown);
 		}
@@ -1924,9 +1973,12 @@ static int ingest_file(struct ingest_run *run, struct pfile *f, const char *path
 		goto cleanup;
 	}
 	in_tx = 0;
-	if (ahead) /* the next file's new ids are not committed yet */
+	if (ahead) { /* the next file's new ids are not committed yet */
 		memcpy(run->saved_next, snap, sizeof(snap));
-	else
+		/* but this thread's (snap points, streets) are all this file's */
+		run->saved_next[DIM_LOCATION] = run->dims.next[DIM_LOCATION];
+		run->saved_next[DIM_STREET] = run->dims.next[DIM_STREET];
+	} else
 		dims_commit(run);
 	run->sum->files_loaded++;
 	run->sum->total.rows_read += f->st.rows_read;

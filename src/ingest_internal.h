@@ -59,6 +59,9 @@ struct ingest_run {
 	struct pfile *ahead;          /* the next file's parse, running, or NULL */
 	FILE *ahead_fp;               /* its open file */
 	size_t ahead_index;           /* its index in files */
+	/* the writer's scratch for snap-point keys and normalised street names */
+	char *wkey, *wnorm;           /* buffers (heap, grown to fit) */
+	size_t wcap, wncap;           /* their capacities */
 };
 
 /* Load the dictionaries from the store (again, when loaded before). */

@@ -366,6 +366,8 @@ int ingest_paths(struct store *s, const char *const *argv, int n, const struct i
 	store_bulk_mode(s, 0);
 cleanup:
 	store_dims_release(&run.dims);
+	free(run.wkey);
+	free(run.wnorm);
 	ingest_agency_close(&run);
 	paths_release(&files);
 	free(sizes);
@@ -390,6 +392,8 @@ int ingest_stream(struct store *s, FILE *fp, const char *name, const struct inge
 		r = -MB_EDATA;
 cleanup:
 	store_dims_release(&run.dims);
+	free(run.wkey);
+	free(run.wnorm);
 	ingest_agency_close(&run);
 	return r;
 }

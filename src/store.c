@@ -698,8 +698,14 @@ int store_import_create(struct store *s, const char *path, const char *format,
 /* Statements of the bulk writer, prepared once per connection. */
 enum ins {
 	INS_SOURCE, INS_CATEGORY, INS_OUTCOME, INS_LSOA, INS_LSOA_NAME, INS_STREET, INS_LOCATION,
-	INS_EVENT, INS_REJECT, INS_OUTCOME_ROW, INS_STOP, INS_EVENT_UNIT
+	INS_EVENT, INS_REJECT, INS_OUTCOME_ROW, INS_STOP, INS_EVENT_UNIT, INS_EVENTS
 };
+
+/* Events go in EVENT_ROWS at a time (one multi-row INSERT: a statement run
+ * costs more than a row), the rest one by one. */
+#define EVENT_ROWS 32
+#define EVENT_ROW_SQL "(?, ?, ?, ?, ?, nullif(?, 0), nullif(?, 0), ?, nullif(?, 0), ?)"
+#define EVENT_ROW_PARAMS 10
 
 static const char *const INS_SQL[] = {
 	"INSERT INTO source(id, name) VALUES(?1, ?2)",
@@ -711,8 +717,7 @@ static const char *const INS_SQL[] = {
 	"INSERT INTO location(id, name, lon, lat, lsoa_id, street_id)"
 	" VALUES(?1, ?2, ?6, ?7, nullif(?4, 0), nullif(?5, 0))",
 	"INSERT INTO event(import_id, line, ext_id, month, category_id, outcome_id, location_id,"
-	" source_id, falls_id, flags) VALUES(?, ?, ?, ?, ?, nullif(?, 0), nullif(?, 0), ?,"
-	" nullif(?, 0), ?)",
+	" source_id, falls_id, flags) VALUES" EVENT_ROW_SQL,
 	"INSERT INTO reject(import_id, line, col, duplicate, reason, raw) VALUES(?, ?, ?, ?, ?, ?)",
 	"INSERT INTO outcome_row(import_id, line, crime_id, month, outcome_id) VALUES(?, ?, ?, ?, ?)",
 	"INSERT INTO stop_search(import_id, line, month, type, date, operation, operation_name,"
@@ -720,14 +725,66 @@ static const char *const INS_SQL[] = {
 	" outcome, outcome_linked, removal) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
 	" ?, ?)",
 	"INSERT INTO event_unit(event_id, layer_id, unit_id) VALUES(?, ?, ?)",
+	NULL, /* INS_EVENTS: built by events_sql() */
 };
+
+/* The SQL of INS_EVENTS: INS_EVENT with EVENT_ROWS rows of values. */
+static char *events_sql(void)
+{
+	static const char head[] = "INSERT INTO event(import_id, line, ext_id, month, category_id,"
+				   " outcome_id, location_id, source_id, falls_id, flags) VALUES";
+	size_t row = strlen(EVENT_ROW_SQL) + 1;
+	char *q = malloc(sizeof(head) + EVENT_ROWS * row);
+
+	if (!q)
+		return NULL;
+	char *p = q + sizeof(head) - 1;
+
+	memcpy(q, head, sizeof(head) - 1);
+	for (int i = 0; i < EVENT_ROWS; i++) {
+		if (i)
+			*p++ = ',';
+		memcpy(p, EVENT_ROW_SQL, row - 1);
+		p += row - 1;
+	}
+	*p = '\0';
+	return q;
+}
 
 /* Return the prepared statement i, preparing it on first use; NULL on error. */
 static sqlite3_stmt *ins(struct store *s, enum ins i, struct mb_error *err)
 {
-	if (!s->ins[i] && store_prepare(s, &s->ins[i], INS_SQL[i], err))
-		return NULL;
+	if (!s->ins[i]) {
+		char *built = i == INS_EVENTS ? events_sql() : NULL;
+		const char *sql = i == INS_EVENTS ? built : INS_SQL[i];
+		int r = sql ? store_prepare(s, &s->ins[i], sql, err)
+			    : mb_err(err, MB_ENOMEM, "out of memory");
+
+		free(built);
+		if (r)
+			return NULL;
+	}
 	return s->ins[i];
+}
+
+/* Bind event e as the row starting at parameter base + 1 of st. */
+static void bind_event(sqlite3_stmt *st, int base, int64_t import_id, const struct rec_event *e)
+{
+	sqlite3_bind_int64(st, base + 1, import_id);
+	sqlite3_bind_int64(st, base + 2, e->line);
+	if (e->id_kind == 1)
+		sqlite3_bind_blob(st, base + 3, e->crime_id, 32, SQLITE_STATIC);
+	else if (e->id_kind == 2)
+		sqlite3_bind_text(st, base + 3, e->text_id, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, base + 3);
+	sqlite3_bind_int(st, base + 4, e->month);
+	sqlite3_bind_int64(st, base + 5, e->category);
+	sqlite3_bind_int64(st, base + 6, e->outcome);
+	sqlite3_bind_int64(st, base + 7, e->location);
+	sqlite3_bind_int64(st, base + 8, e->source);
+	sqlite3_bind_int64(st, base + 9, e->falls);
+	sqlite3_bind_int64(st, base + 10, e->flags);
 }
 
 /* Step a bound insert statement and reset it. Return 0 or -MB_EDB. */
@@ -775,6 +832,11 @@ static int write_dim(struct store *s, const struct rec_dim *d, struct mb_error *
 	return r;
 }
 
+int store_dim_write(struct store *s, const struct rec_dim *d, struct mb_error *err)
+{
+	return write_dim(s, d, err);
+}
+
 int store_batch_write(struct store *s, int64_t import_id, const struct batch *b,
 		      struct mb_error *err)
 {
@@ -784,44 +846,38 @@ int store_batch_write(struct store *s, int64_t import_id, const struct batch *b,
 	for (size_t i = 0; i < b->dims.n; i++)
 		if ((r = write_dim(s, &b->dims.v[i], err)))
 			return r;
-	if (b->events.n && !(st = ins(s, INS_EVENT, err)))
-		return -MB_EDB;
-	for (size_t i = 0; i < b->events.n; i++) {
-		const struct rec_event *e = &b->events.v[i];
+	for (size_t i = 0; i < b->events.n;) {
+		size_t k = b->events.n - i >= EVENT_ROWS ? EVENT_ROWS : 1;
 
-		sqlite3_bind_int64(st, 1, import_id);
-		sqlite3_bind_int64(st, 2, e->line);
-		if (e->id_kind == 1)
-			sqlite3_bind_blob(st, 3, e->crime_id, 32, SQLITE_STATIC);
-		else if (e->id_kind == 2)
-			sqlite3_bind_text(st, 3, e->text_id, -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_null(st, 3);
-		sqlite3_bind_int(st, 4, e->month);
-		sqlite3_bind_int64(st, 5, e->category);
-		sqlite3_bind_int64(st, 6, e->outcome);
-		sqlite3_bind_int64(st, 7, e->location);
-		sqlite3_bind_int64(st, 8, e->source);
-		sqlite3_bind_int64(st, 9, e->falls);
-		sqlite3_bind_int64(st, 10, e->flags);
+		if (!(st = ins(s, k > 1 ? INS_EVENTS : INS_EVENT, err)))
+			return -MB_EDB;
+		for (size_t j = 0; j < k; j++)
+			bind_event(st, (int)j * EVENT_ROW_PARAMS, import_id, &b->events.v[i + j]);
 		if ((r = step_reset(s, st, err)))
 			return r;
-		int64_t id = sqlite3_last_insert_rowid(s->db);
+		/* the rows of one INSERT get consecutive rowids (max + 1 each): an
+		 * import's events are the range first_event..last_event */
+		int64_t last = sqlite3_last_insert_rowid(s->db), first = last - (int64_t)k + 1;
 
 		if (!s->first_event)
-			s->first_event = id;
-		s->last_event = id;
-		if (e->unit) {
+			s->first_event = first;
+		s->last_event = last;
+		for (size_t j = 0; j < k; j++) {
+			const struct rec_event *e = &b->events.v[i + j];
+
+			if (!e->unit)
+				continue;
 			sqlite3_stmt *eu = ins(s, INS_EVENT_UNIT, err);
 
 			if (!eu)
 				return -MB_EDB;
-			sqlite3_bind_int64(eu, 1, id);
+			sqlite3_bind_int64(eu, 1, first + (int64_t)j);
 			sqlite3_bind_int64(eu, 2, e->layer);
 			sqlite3_bind_int64(eu, 3, e->unit);
 			if ((r = step_reset(s, eu, err)))
 				return r;
 		}
+		i += k;
 	}
 	if (b->rejects.n && !(st = ins(s, INS_REJECT, err)))
 		return -MB_EDB;

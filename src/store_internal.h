@@ -32,7 +32,4 @@ int store_read_begin(struct store *s, int *own, struct mb_error *err);
 void store_read_end(struct store *s, int own);
 
 
-/* grow *buf (capacity *cap) to hold at least need bytes; 0, or -1 when out of memory */
-int store_key_room(char **buf, size_t *cap, size_t need);
-
 #endif

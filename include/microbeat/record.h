@@ -4,7 +4,9 @@
  * The parser fills a struct batch; the writer thread writes it in one go.
  * Strings point into the batch's arena and live as long as the batch.
  * Dimension ids are assigned by the parser from the in-memory dictionaries
- * (struct dims), so the writer only inserts rows with known ids.
+ * (struct dims), so the writer only inserts rows with known ids; snap points
+ * (locations) and streets, the largest dictionaries, are interned by the
+ * writer thread instead (it has time to spare; the parser is the bottleneck).
  */
 #ifndef MICROBEAT_RECORD_H
 #define MICROBEAT_RECORD_H
@@ -52,6 +54,14 @@ struct rec_event {
 	const char *text_id; /* agency id text when id_kind == 2 */
 	uint32_t unit;       /* unit id given by the row (agency maps), 0 = none */
 	uint32_t layer;      /* layer of unit */
+	/* the snap point, interned by the writer thread (location == 0 until
+	 * then) when loc_pending: the parser only records it */
+	uint8_t loc_pending; /* location still to intern from the fields below */
+	uint8_t loc_has;     /* lon/lat given */
+	uint32_t loc_lsoa;   /* LSOA id, 0 = none */
+	uint32_t loc_len;    /* bytes of loc_name */
+	const char *loc_name; /* the Location text */
+	double lon, lat;     /* WGS84 when loc_has */
 };
 
 #define EVENT_F_UNLOCATED 1u /* no coordinates ("No location") */

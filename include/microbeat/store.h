@@ -77,6 +77,12 @@ int store_import_create(struct store *s, const char *path, const char *format,
 			const char *source, int64_t *id, struct mb_error *err);
 
 /* Write every record of batch b for import id. */
+/* Grow *buf (capacity *cap) to hold at least need bytes; 0, or -1 when out of memory. */
+int store_key_room(char **buf, size_t *cap, size_t need);
+
+/* Insert one dimension row (inside the file's transaction). */
+int store_dim_write(struct store *s, const struct rec_dim *d, struct mb_error *err);
+
 int store_batch_write(struct store *s, int64_t import_id, const struct batch *b,
 		      struct mb_error *err);
 
