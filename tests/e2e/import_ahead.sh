@@ -4,7 +4,7 @@
 # store must be exactly the one a file-by-file import gives:
 #  - a file whose content repeats an earlier one of the same run (same SHA-256) is "unchanged"
 #    and rolled back (and nothing is parsed ahead on ids it had taken);
-#  - a file that fails (unknown header) in the middle of the chain is skipped, the rest loads;
+#  - a file that fails (unknown header) in the middle of the run is skipped, the rest loads;
 #  - a bad row in the middle rejects that row only.
 # The reference is each file imported on its own command (no parse-ahead across files): every
 # dimension table, the events and the import counts must be identical.
