@@ -144,7 +144,9 @@ as=()
 if [ "$(id -u)" = 0 ]; then   # root ignores permissions: run as nobody
   command -v setpriv >/dev/null || skip "root without setpriv: cannot test a read-only store"
   chmod 755 "$T"; chmod -R a+rX "$T/gen"
-  as=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+  # a temp folder nobody may write (valgrind keeps files there; /tmp may not be world-writable)
+  mkdir -p "$T/nobody-tmp" && chmod 1777 "$T/nobody-tmp"
+  as=(setpriv --reuid=nobody --regid=nogroup --clear-groups env TMPDIR="$T/nobody-tmp")
 fi
 "${as[@]}" ${MB_WRAP:-} "$MB_BIN" --db "$RO/s.db" import --no-progress --quiet "$T/gen/$m2" > "$T/ro.out" 2>"$T/ro.err"; rc=$?
 eq "import into a read-only store: exit ($(cat "$T/ro.err"))" "$rc" 5
