@@ -158,20 +158,10 @@ static const char *arena_copy(struct dict *d, const void *key, size_t len)
 
 int dict_put(struct dict *d, const void *key, size_t len, uint32_t id)
 {
-	if ((d->count + 1) * 10 > d->cap * 7 && grow(d) != 0)
-		return -1;
-	uint64_t h = dict_hash(key, len);
-	struct slot *s = find(d, h, key, len);
-	const char *copy = arena_copy(d, key, len);
+	int added;
 
-	if (!copy)
-		return -1;
-	s->hash = h;
-	s->key = copy;
-	s->len = (uint32_t)len;
-	s->id = id;
-	d->count++;
-	return 0;
+	/* the key is absent (the caller says so): this inserts it */
+	return dict_get_or_put(d, key, len, id, &added) ? 0 : -1;
 }
 
 uint32_t dict_get_or_put(struct dict *d, const void *key, size_t len, uint32_t new_id,

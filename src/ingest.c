@@ -328,6 +328,7 @@ struct pfile {
 	int hash_fd;                /* the file */
 	off_t hash_from;            /* offset the parser starts reading at */
 	int64_t hashed;             /* bytes hashed (-1: read error) */
+	int hash_errno;             /* why, when hashed is -1 */
 	atomic_int hash_stop;       /* the parse was abandoned: stop hashing */
 	/* row being parsed */
 	char *rowbuf;               /* field bytes of the current row */
@@ -680,54 +681,34 @@ static int hex32(const char *p, size_t n, uint8_t out[32])
 	return 0;
 }
 
-/* Look up or create the dimension row for key; return its id (0 on OOM).
- * kind picks the dictionary and the row written; s1/s2 the row's texts. */
-static void dim_rec(struct pfile *f, enum dim_kind kind, uint32_t id, const char *s1, size_t l1,
-		    const char *s2, size_t l2, uint32_t ref, uint32_t ref2, int has_coord,
-		    double lon, double lat)
+/* Look up or create the dimension row for key in d (one probe); return its id
+ * (0 on OOM). A new id is the next of kind, and its row (texts s1/s2, ref) goes
+ * into the batch. Street and location rows are the writer's
+ * (resolve_locations), not made here. */
+static uint32_t intern(struct pfile *f, enum dim_kind kind, struct dict *d, const char *key,
+		       size_t klen, const char *s1, size_t l1, const char *s2, size_t l2,
+		       uint32_t ref)
 {
+	int added;
+	uint32_t id = dict_get_or_put(d, key, klen, f->run->dims.next[kind], &added);
 	struct rec_dim *r;
-
-	if (VEC_PUSH(f->b->dims, r)) {
-		f->oom = 1;
-		return;
-	}
-	r->kind = kind;
-	r->id = id;
-	r->ref = ref;
-	r->ref2 = ref2;
-	r->has_coord = has_coord;
-	r->lon = lon;
-	r->lat = lat;
-	r->s1 = astr(f->b, s1, l1, &f->oom);
-	r->s2 = s2 ? astr(f->b, s2, l2, &f->oom) : NULL;
-}
-
-/* The id of key in dictionary d, given the next free id of kind when new
- * (one probe either way); *added when it is new. 0 on out of memory. */
-static uint32_t dim_id(struct pfile *f, enum dim_kind kind, struct dict *d, const char *key,
-		       size_t klen, int *added)
-{
-	uint32_t id = dict_get_or_put(d, key, klen, f->run->dims.next[kind], added);
 
 	if (!id) {
 		f->oom = 1;
 		return 0;
 	}
-	if (*added)
-		f->run->dims.next[kind]++;
-	return id;
-}
-
-static uint32_t intern(struct pfile *f, enum dim_kind kind, struct dict *d, const char *key,
-		       size_t klen, const char *s1, size_t l1, const char *s2, size_t l2,
-		       uint32_t ref, uint32_t ref2, int has_coord, double lon, double lat)
-{
-	int added;
-	uint32_t id = dim_id(f, kind, d, key, klen, &added);
-
-	if (added)
-		dim_rec(f, kind, id, s1, l1, s2, l2, ref, ref2, has_coord, lon, lat);
+	if (!added)
+		return id;
+	f->run->dims.next[kind]++;
+	if (VEC_PUSH(f->b->dims, r)) {
+		f->oom = 1;
+		return id;
+	}
+	r->kind = kind;
+	r->id = id;
+	r->ref = ref;
+	r->s1 = astr(f->b, s1, l1, &f->oom);
+	r->s2 = s2 ? astr(f->b, s2, l2, &f->oom) : NULL;
 	return id;
 }
 
@@ -737,7 +718,7 @@ static uint32_t intern_name(struct pfile *f, enum dim_kind kind, struct dict *d,
 {
 	if (c->len == n && n < sizeof(c->key) && memcmp(c->key, p, n) == 0 && c->id)
 		return c->id;
-	uint32_t id = intern(f, kind, d, p, n, p, n, NULL, 0, 0, 0, 0, 0, 0);
+	uint32_t id = intern(f, kind, d, p, n, p, n, NULL, 0, 0);
 
 	if (n < sizeof(c->key)) {
 		memcpy(c->key, p, n);
@@ -756,14 +737,13 @@ static uint32_t intern_lsoa(struct pfile *f, const char *code, size_t cl, const 
 	if (cl + nl + 1 < sizeof(c->key) && c->len == cl + nl + 1 && c->id &&
 	    memcmp(c->key, code, cl) == 0 && memcmp(c->key + cl + 1, name, nl) == 0)
 		return c->id;
-	uint32_t id = intern(f, DIM_LSOA, f->run->dims.lsoa, code, cl, code, cl, name, nl, 0, 0, 0,
-			     0, 0);
+	uint32_t id = intern(f, DIM_LSOA, f->run->dims.lsoa, code, cl, code, cl, name, nl, 0);
 
 	if (id && nl + 4 < sizeof(f->keybuf)) {
 		memcpy(f->keybuf, &id, 4);
 		memcpy(f->keybuf + 4, name, nl);
 		intern(f, DIM_LSOA_NAME, f->run->dims.lsoa_name, f->keybuf, nl + 4, name, nl, NULL, 0,
-		       id, 0, 0, 0, 0);
+		       id);
 	}
 	if (cl + nl + 1 < sizeof(c->key)) {
 		memcpy(c->key, code, cl);
@@ -1523,7 +1503,11 @@ done:
 			atomic_store(&f->hash_stop, 1);
 		pthread_join(f->hth, NULL);
 		f->hashing = 0;
-		if (!f->fatal && !f->oom && buf && f->hashed != f->st.bytes) {
+		if (!f->fatal && !f->oom && buf && f->hashed < 0) {
+			mb_err(&f->perr, MB_EIO, "%s: read error while hashing it: %s; file skipped",
+			       f->in->name, strerror(f->hash_errno));
+			f->fatal = 1;
+		} else if (!f->fatal && !f->oom && buf && f->hashed != f->st.bytes) {
 			/* the digest must be of the bytes parsed */
 			mb_err(&f->perr, MB_EIO, "%s: the file changed while it was read (%lld bytes"
 			       " parsed, %lld hashed); file skipped", f->in->name,
@@ -1648,6 +1632,7 @@ static void *hash_main(void *arg)
 	unsigned int dl = 0;
 
 	f->hashed = -1;
+	f->hash_errno = ENOMEM;
 	if (!buf)
 		return NULL;
 	for (;;) {
@@ -1660,6 +1645,7 @@ static void *hash_main(void *arg)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
+			f->hash_errno = errno;
 			free(buf);
 			return NULL;
 		}
@@ -1798,17 +1784,16 @@ static int resolve_locations(struct ingest_run *run, struct batch *b, struct mb_
 		if (store_key_room(&run->wkey, &run->wcap, need) ||
 		    store_key_room(&run->wnorm, &run->wncap, need))
 			return mb_err(err, MB_ENOMEM, "out of memory");
+		/* the key fits: the buffer was grown above */
 		size_t kl = store_location_key(run->wkey, run->wcap, e->loc_lsoa, e->loc_has, e->lon,
 					       e->lat, e->loc_name, e->loc_len);
 		int added;
-		uint32_t id = kl ? dict_get_or_put(d->location, run->wkey, kl, d->next[DIM_LOCATION],
-						   &added)
-				 : 0;
+		uint32_t id = dict_get_or_put(d->location, run->wkey, kl, d->next[DIM_LOCATION], &added);
 
-		if (kl && !id)
+		if (!id)
 			return mb_err(err, MB_ENOMEM, "out of memory");
 		e->location = id;
-		if (!kl || !added)
+		if (!added)
 			continue;
 		d->next[DIM_LOCATION]++;
 		uint32_t street = 0;

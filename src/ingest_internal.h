@@ -67,10 +67,6 @@ struct ingest_run {
 /* Load the dictionaries from the store (again, when loaded before). */
 int dims_reload(struct ingest_run *run, struct mb_error *err);
 
-/* Inside the file's write transaction: reload the dictionaries when another
- * process committed since they were loaded (its new ids would clash). */
-int dims_fresh(struct ingest_run *run, struct mb_error *err);
-
 /* Import one stream (see ingest.c). */
 int ingest_one(struct ingest_run *run, struct input *in, const char *path, struct mb_error *err);
 

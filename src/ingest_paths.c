@@ -138,16 +138,6 @@ int dims_reload(struct ingest_run *run, struct mb_error *err)
 	return 0;
 }
 
-int dims_fresh(struct ingest_run *run, struct mb_error *err)
-{
-	int64_t v;
-	int r;
-
-	if ((r = store_data_version(run->s, &v, err)))
-		return r;
-	return v == run->data_version && !run->dims_dirty ? 0 : dims_reload(run, err);
-}
-
 int ingest_name_partition(const char *name, int32_t month, char *out, size_t cap)
 {
 	const char *base = strrchr(name, '/');

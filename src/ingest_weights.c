@@ -46,13 +46,13 @@ static void on_wrow(int c, void *ctx)
 	char *end;
 
 	(void)c;
-	if (p->field >= 2 && p->row++ > 0 && p->toolong) {
-		p->bad_long++;
-	} else if (p->field >= 2 && p->row > 1) { /* a data row (the header is row 1 now) */
+	if (p->field >= 2 && p->row++ > 0) { /* a data row (row 0 is the header) */
 		errno = 0;
 		double v = strtod(p->value, &end);
 
-		if (errno || *end || !isfinite(v) || v < 0) {
+		if (p->toolong) {
+			p->bad_long++;
+		} else if (errno || *end || !isfinite(v) || v < 0) {
 			p->bad++;
 		} else {
 			for (size_t i = 1; i < p->sl->ncat; i++)

@@ -101,18 +101,18 @@ kill_when() {
   done
   wait $pid 2>/dev/null
 }
-for try in 1 2 3; do
-  hit=$(kill_when "$T/c.db" "$T/c.db-wal" 2000000)
-  [ "$hit" = yes ] && break
-done
-[ "$hit" = yes ] || fail "could not kill the import during its commit in 3 tries"
+# kill_during DB WATCHED WHAT: kill_when, up to 3 tries
+kill_during() {
+  local try
+  for try in 1 2 3; do
+    [ "$(kill_when "$1" "$2" 2000000)" = yes ] && return 0
+  done
+  fail "could not kill the import during its $3 in 3 tries"
+}
+kill_during "$T/c.db" "$T/c.db-wal" commit
 check_whole "$T/c.db" "kill during commit"
 eq "kill during commit: nothing committed" "$(q "$T/c.db" 'SELECT count(*) FROM import')/$(q "$T/c.db" 'SELECT count(*) FROM event')" 0/0
-for try in 1 2 3; do
-  hit=$(kill_when "$T/k.db" "$T/k.db" 2000000)
-  [ "$hit" = yes ] && break
-done
-[ "$hit" = yes ] || fail "could not kill the import during its checkpoint in 3 tries"
+kill_during "$T/k.db" "$T/k.db" checkpoint
 check_whole "$T/k.db" "kill during checkpoint"
 eq "kill during checkpoint: the committed file is whole" "$(q "$T/k.db" 'SELECT count(*) FROM import')/$(q "$T/k.db" 'SELECT count(*) FROM event')" "1/$one_rows"
 echo "commit and checkpoint kills ok ($one_rows rows in one file)"

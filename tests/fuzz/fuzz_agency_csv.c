@@ -60,29 +60,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 /* Import one input through the map its first byte selects. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct store *s;
-	struct mb_error err = { 0 };
-	struct ingest_summary sum;
-	FILE *in = NULL, *sink = NULL;
-
-	if (size < 2)
-		return 0;
-	sink = fopen("/dev/null", "w");
-	if (!sink || !(s = fuzz_store_get(0)))
-		goto cleanup;
-	in = fmemopen((void *)(data + 1), size - 1, "r");
-	if (!in)
-		goto cleanup;
-	struct ingest_opts o = { .out = sink, .msg = sink, .max_shown = 5,
-				 .map_path = map_path[data[0] % NMAPS] };
-	(void)ingest_stream(s, in, "fuzz.csv", &o, &sum, &err);
-	if (sum.total.rows_read != sum.total.rows_loaded + sum.total.rows_duplicate +
-					   sum.total.rows_rejected)
-		__builtin_trap();
-cleanup:
-	if (in)
-		fclose(in);
-	if (sink)
-		fclose(sink);
+	if (size >= 2)
+		fuzz_import(data + 1, size - 1, map_path[data[0] % NMAPS]);
 	return 0;
 }

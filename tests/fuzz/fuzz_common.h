@@ -142,6 +142,38 @@ static FUZZ_UNUSED struct store *fuzz_store_get(int fill)
 	return cur;
 }
 
+/* Import data[0..size) (a CSV; map_path: an agency column map, or NULL for a
+ * police.uk file) into the shared store through ingest_stream(), then check
+ * the invariant the store promises for every import: rows read = loaded +
+ * duplicate + rejected. Any return value is fine. */
+static FUZZ_UNUSED void fuzz_import(const uint8_t *data, size_t size, const char *map_path)
+{
+	struct store *s;
+	struct mb_error err = { 0 };
+	struct ingest_summary sum;
+	FILE *in = NULL, *sink = NULL;
+
+	if (size == 0)
+		return; /* fmemopen() refuses a zero-length buffer */
+	sink = fopen("/dev/null", "w");
+	if (!sink || !(s = fuzz_store_get(0)))
+		goto cleanup;
+	in = fmemopen((void *)data, size, "r");
+	if (!in)
+		goto cleanup;
+	struct ingest_opts o = { .out = sink, .msg = sink, .max_shown = 5, .map_path = map_path };
+
+	(void)ingest_stream(s, in, "fuzz.csv", &o, &sum, &err);
+	if (sum.total.rows_read != sum.total.rows_loaded + sum.total.rows_duplicate +
+					   sum.total.rows_rejected)
+		__builtin_trap();
+cleanup:
+	if (in)
+		fclose(in);
+	if (sink)
+		fclose(sink);
+}
+
 /* The temporary folder of this process (created on first use, removed with
  * its files at exit): in /dev/shm when there is one (stores written there
  * cost no disk syncs), else $TMPDIR or /tmp. */

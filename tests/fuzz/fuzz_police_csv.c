@@ -20,30 +20,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * sanitizer reports count. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct store *s;
-	struct mb_error err = { 0 };
-	struct ingest_summary sum;
-	FILE *in = NULL, *sink = NULL;
-
-	if (size == 0)
-		return 0; /* fmemopen() refuses a zero-length buffer */
-	sink = fopen("/dev/null", "w");
-	if (!sink || !(s = fuzz_store_get(0)))
-		goto cleanup;
-	in = fmemopen((void *)data, size, "r");
-	if (!in)
-		goto cleanup;
-	struct ingest_opts o = { .progress = 0, .quiet = 0, .out = sink, .msg = sink,
-				 .max_shown = 5 };
-	(void)ingest_stream(s, in, "fuzz.csv", &o, &sum, &err);
-	/* the invariant the store promises for every import */
-	if (sum.total.rows_read != sum.total.rows_loaded + sum.total.rows_duplicate +
-					   sum.total.rows_rejected)
-		__builtin_trap();
-cleanup:
-	if (in)
-		fclose(in);
-	if (sink)
-		fclose(sink);
+	fuzz_import(data, size, NULL);
 	return 0;
 }
