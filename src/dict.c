@@ -167,10 +167,15 @@ int dict_put(struct dict *d, const void *key, size_t len, uint32_t id)
 uint32_t dict_get_or_put(struct dict *d, const void *key, size_t len, uint32_t new_id,
 			 int *added)
 {
+	return dict_get_or_put_h(d, key, len, dict_hash(key, len), new_id, added);
+}
+
+uint32_t dict_get_or_put_h(struct dict *d, const void *key, size_t len, uint64_t h,
+			   uint32_t new_id, int *added)
+{
 	*added = 0;
 	if ((d->count + 1) * 10 > d->cap * 7 && grow(d) != 0)
 		return 0;
-	uint64_t h = dict_hash(key, len);
 	struct slot *s = find(d, h, key, len);
 
 	if (s->id)
@@ -186,6 +191,19 @@ uint32_t dict_get_or_put(struct dict *d, const void *key, size_t len, uint32_t n
 	d->count++;
 	*added = 1;
 	return new_id;
+}
+
+void dict_prefetch(const struct dict *d, uint64_t h)
+{
+	__builtin_prefetch(&d->slots[h & (d->cap - 1)]);
+}
+
+void dict_prefetch_key(const struct dict *d, uint64_t h)
+{
+	const struct slot *s = &d->slots[h & (d->cap - 1)];
+
+	if (s->id && s->hash == h)
+		__builtin_prefetch(s->key);
 }
 
 int dict_truncate(struct dict *d, uint32_t max_id)

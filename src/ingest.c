@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -279,13 +280,34 @@ static int input_read(struct input *in, char *buf, size_t cap, size_t *got, stru
 
 /* ---- the parser (second thread) ------------------------------------------ */
 
-/* A one-entry cache in front of a dictionary: police.uk files repeat the
- * same force, type and outcome on consecutive rows. */
-struct last {
-	char key[256]; /* last key bytes */
-	size_t len;    /* its length, 0 = empty */
-	uint32_t id;   /* its id */
+/* A small direct-mapped cache in front of a dictionary (a memo): a file has a
+ * few forces, types and outcomes and some hundreds of LSOAs, which its rows
+ * repeat in any order. A hit costs one compare of bytes already in cache
+ * instead of hashing the key and probing the dictionary. Keys longer than
+ * MEMO_KEY are not cached. Entries hold ids interned or found while this file
+ * parses; when they are undone (rollback), the file's parse goes with them. */
+#define MEMO_KEY 120
+struct memo_slot {
+	uint32_t id;         /* its id, 0 = empty */
+	uint32_t len;        /* key length */
+	char key[MEMO_KEY];  /* key bytes */
 };
+#define MEMO_NAME_BITS 6  /* 64 slots for a force, type or outcome name */
+#define MEMO_LSOA_BITS 10 /* 1,024 slots for LSOAs (code, name) */
+
+/* The slot of key p (n bytes) in a memo of 2^bits slots: a cheap mix of its
+ * length and first and last 8 bytes (a clash only costs a miss). */
+static size_t memo_index(const char *p, size_t n, unsigned bits)
+{
+	uint64_t a = 0, z = 0;
+
+	memcpy(&a, p, n < 8 ? n : 8);
+	if (n > 8)
+		memcpy(&z, p + n - 8, 8);
+	uint64_t h = (a ^ (z * 0x9E3779B97F4A7C15ULL) ^ n) * 0xbf58476d1ce4e5b9ULL;
+
+	return (size_t)(h >> (64 - bits));
+}
 
 /* Set of the row ids (Crime IDs) seen in this file, to recognise duplicates.
  * 4,096 shards, picked by the top 12 bits of the id's 64-bit hash, each an
@@ -354,7 +376,10 @@ struct pfile {
 	/* results */
 	struct import_stats st;     /* counters */
 	struct seen seen;           /* Crime IDs seen */
-	struct last c_source, c_falls, c_cat, c_out, c_lsoa; /* caches */
+	/* memos in front of the dictionaries */
+	struct memo_slot m_source[1u << MEMO_NAME_BITS], m_falls[1u << MEMO_NAME_BITS];
+	struct memo_slot m_cat[1u << MEMO_NAME_BITS], m_out[1u << MEMO_NAME_BITS];
+	struct memo_slot m_lsoa[1u << MEMO_LSOA_BITS];
 	int fatal;                  /* parse stopped: perr says why */
 	struct mb_error perr;       /* the parser's error */
 	int oom;                    /* out of memory while filling */
@@ -712,30 +737,33 @@ static uint32_t intern(struct pfile *f, enum dim_kind kind, struct dict *d, cons
 	return id;
 }
 
-/* Intern a simple name (source, category, outcome) through a one-entry cache. */
-static uint32_t intern_name(struct pfile *f, enum dim_kind kind, struct dict *d, struct last *c,
-			    const char *p, size_t n)
+/* Intern a simple name (source, category, outcome) through its memo m. */
+static uint32_t intern_name(struct pfile *f, enum dim_kind kind, struct dict *d,
+			    struct memo_slot *m, const char *p, size_t n)
 {
-	if (c->len == n && n < sizeof(c->key) && memcmp(c->key, p, n) == 0 && c->id)
+	struct memo_slot *c = &m[memo_index(p, n, MEMO_NAME_BITS)];
+
+	if (c->id && c->len == n && memcmp(c->key, p, n) == 0)
 		return c->id;
 	uint32_t id = intern(f, kind, d, p, n, p, n, NULL, 0, 0);
 
-	if (n < sizeof(c->key)) {
+	if (n <= MEMO_KEY) {
 		memcpy(c->key, p, n);
-		c->len = n;
+		c->len = (uint32_t)n;
 		c->id = id;
 	}
 	return id;
 }
 
-/* Intern an LSOA (code, name): the code is the key; other names become aliases. */
+/* Intern an LSOA (code, name): the code is the key; other names become
+ * aliases. The memo is indexed by the code and holds code, NUL, name. */
 static uint32_t intern_lsoa(struct pfile *f, const char *code, size_t cl, const char *name,
 			    size_t nl)
 {
-	struct last *c = &f->c_lsoa;
+	struct memo_slot *c = &f->m_lsoa[memo_index(code, cl, MEMO_LSOA_BITS)];
 
-	if (cl + nl + 1 < sizeof(c->key) && c->len == cl + nl + 1 && c->id &&
-	    memcmp(c->key, code, cl) == 0 && memcmp(c->key + cl + 1, name, nl) == 0)
+	if (c->id && c->len == cl + nl + 1 && memcmp(c->key, code, cl) == 0 && !c->key[cl] &&
+	    memcmp(c->key + cl + 1, name, nl) == 0)
 		return c->id;
 	uint32_t id = intern(f, DIM_LSOA, f->run->dims.lsoa, code, cl, code, cl, name, nl, 0);
 
@@ -745,11 +773,11 @@ static uint32_t intern_lsoa(struct pfile *f, const char *code, size_t cl, const 
 		intern(f, DIM_LSOA_NAME, f->run->dims.lsoa_name, f->keybuf, nl + 4, name, nl, NULL, 0,
 		       id);
 	}
-	if (cl + nl + 1 < sizeof(c->key)) {
+	if (cl + nl + 1 <= MEMO_KEY) {
 		memcpy(c->key, code, cl);
 		c->key[cl] = 0;
 		memcpy(c->key + cl + 1, name, nl);
-		c->len = cl + nl + 1;
+		c->len = (uint32_t)(cl + nl + 1);
 		c->id = id;
 	}
 	return id;
@@ -1000,12 +1028,12 @@ static void row_street(struct pfile *f)
 	}
 	e->line = f->row_line;
 	e->month = month;
-	e->source = intern_name(f, DIM_SOURCE, d->source, &f->c_source, fld(f, 2), f->flen[2]);
-	e->falls = f->flen[3] ? intern_name(f, DIM_SOURCE, d->source, &f->c_falls, fld(f, 3),
+	e->source = intern_name(f, DIM_SOURCE, d->source, f->m_source, fld(f, 2), f->flen[2]);
+	e->falls = f->flen[3] ? intern_name(f, DIM_SOURCE, d->source, f->m_falls, fld(f, 3),
 					    f->flen[3])
 			      : 0;
-	e->category = intern_name(f, DIM_CATEGORY, d->category, &f->c_cat, fld(f, 9), f->flen[9]);
-	e->outcome = f->flen[10] ? intern_name(f, DIM_OUTCOME, d->outcome, &f->c_out, fld(f, 10),
+	e->category = intern_name(f, DIM_CATEGORY, d->category, f->m_cat, fld(f, 9), f->flen[9]);
+	e->outcome = f->flen[10] ? intern_name(f, DIM_OUTCOME, d->outcome, f->m_out, fld(f, 10),
 					       f->flen[10])
 				 : 0;
 	uint32_t lsoa = f->flen[7] ? intern_lsoa(f, fld(f, 7), f->flen[7], fld(f, 8), f->flen[8]) : 0;
@@ -1045,7 +1073,7 @@ static void row_outcome(struct pfile *f)
 	}
 	if (coords(f, 4, 5, &lon, &lat) < 0)
 		return;
-	uint32_t out = intern_name(f, DIM_OUTCOME, d->outcome, &f->c_out, fld(f, 9), f->flen[9]);
+	uint32_t out = intern_name(f, DIM_OUTCOME, d->outcome, f->m_out, fld(f, 9), f->flen[9]);
 	/* the same crime with the same outcome twice in one file is a duplicate */
 	uint8_t key[36];
 	char at[48];
@@ -1068,7 +1096,7 @@ static void row_outcome(struct pfile *f)
 	o->outcome = out;
 	memcpy(o->crime_id, id, 32);
 	f->st.rows_loaded++;
-	uint32_t src = f->flen[2] ? intern_name(f, DIM_SOURCE, d->source, &f->c_source, fld(f, 2),
+	uint32_t src = f->flen[2] ? intern_name(f, DIM_SOURCE, d->source, f->m_source, fld(f, 2),
 						f->flen[2])
 				  : 0;
 
@@ -1229,9 +1257,9 @@ static void row_agency(struct pfile *f)
 	}
 	e->line = f->row_line;
 	e->month = month;
-	e->source = intern_name(f, DIM_SOURCE, d->source, &f->c_source, a->source, strlen(a->source));
+	e->source = intern_name(f, DIM_SOURCE, d->source, f->m_source, a->source, strlen(a->source));
 	p = mcol(f, AGENCYMAP_CATEGORY, &len, &idx);
-	e->category = intern_name(f, DIM_CATEGORY, d->category, &f->c_cat, p, len);
+	e->category = intern_name(f, DIM_CATEGORY, d->category, f->m_cat, p, len);
 	if (has || lsoa)
 		locate(f, e, lsoa, has, lon, lat, "", 0);
 	e->flags = has ? 0 : EVENT_F_UNLOCATED;
@@ -1447,6 +1475,8 @@ static void *parse_main(void *arg)
 	char *buf = malloc(CHUNK);
 	int first = 1;
 
+	prctl(PR_SET_NAME, "mb-parse"); /* named for perf and top */
+
 	f->b = queue_take_spare(&f->q);
 	if (!buf || !f->b) {
 		f->oom = !buf;
@@ -1631,6 +1661,8 @@ static void *hash_main(void *arg)
 	off_t at = f->hash_from;
 	unsigned int dl = 0;
 
+	prctl(PR_SET_NAME, "mb-hash");
+
 	f->hashed = -1;
 	f->hash_errno = ENOMEM;
 	if (!buf)
@@ -1769,26 +1801,70 @@ static int ingest_file(struct ingest_run *run, struct pfile *f, const char *path
  * b's events, writing the new rows at once (same transaction, before the
  * events). The location and street dictionaries and their next ids belong to
  * this thread; the parser never touches them. */
+/* One snap-point key of a batch: where it is in run->wkey, and its hash. */
+struct loc_key {
+	uint64_t h;   /* dict_hash() of the key */
+	size_t off;   /* offset in run->wkey */
+	uint32_t len; /* its length */
+	uint32_t ev;  /* the event's index in the batch */
+};
+
+/* Intern the batch's snap points (and streets of new ones) in two passes: the
+ * keys and their hashes first, then the lookups, each prefetching the slot of
+ * the lookup LOC_AHEAD on and the key of the one LOC_AHEAD / 2 on. The
+ * snap-point table is far larger than the caches: a lookup that waits for
+ * memory twice (slot, then key) costs ~10x one found in cache. */
+#define LOC_AHEAD 16
 static int resolve_locations(struct ingest_run *run, struct batch *b, struct mb_error *err)
 {
 	struct dims *d = &run->dims;
+	size_t n = 0, need = 0;
 
+	for (size_t i = 0; i < b->events.n; i++)
+		if (b->events.v[i].loc_pending)
+			need += (size_t)b->events.v[i].loc_len + 20, n++;
+	if (!n)
+		return 0;
+	if (n > run->lkcap) {
+		struct loc_key *nk = realloc(run->lk, n * sizeof(*nk));
+
+		if (!nk)
+			return mb_err(err, MB_ENOMEM, "out of memory");
+		run->lk = nk;
+		run->lkcap = n;
+	}
+	if (store_key_room(&run->wkey, &run->wcap, need))
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	n = 0;
+	need = 0;
 	for (size_t i = 0; i < b->events.n; i++) {
-		struct rec_event *e = &b->events.v[i];
+		const struct rec_event *e = &b->events.v[i];
 
 		if (!e->loc_pending)
 			continue;
-		e->loc_pending = 0;
-		size_t need = (size_t)e->loc_len + 64;
+		struct loc_key *k = &run->lk[n++];
 
-		if (store_key_room(&run->wkey, &run->wcap, need) ||
-		    store_key_room(&run->wnorm, &run->wncap, need))
-			return mb_err(err, MB_ENOMEM, "out of memory");
+		k->off = need;
+		k->ev = (uint32_t)i;
 		/* the key fits: the buffer was grown above */
-		size_t kl = store_location_key(run->wkey, run->wcap, e->loc_lsoa, e->loc_has, e->lon,
-					       e->lat, e->loc_name, e->loc_len);
+		k->len = (uint32_t)store_location_key(run->wkey + need, run->wcap - need, e->loc_lsoa,
+						      e->loc_has, e->lon, e->lat, e->loc_name,
+						      e->loc_len);
+		k->h = dict_hash(run->wkey + need, k->len);
+		need += k->len;
+	}
+	for (size_t j = 0; j < n; j++) {
+		if (j + LOC_AHEAD < n)
+			dict_prefetch(d->location, run->lk[j + LOC_AHEAD].h);
+		if (j + LOC_AHEAD / 2 < n)
+			dict_prefetch_key(d->location, run->lk[j + LOC_AHEAD / 2].h);
+		const struct loc_key *k = &run->lk[j];
+		struct rec_event *e = &b->events.v[k->ev];
+
+		e->loc_pending = 0;
 		int added;
-		uint32_t id = dict_get_or_put(d->location, run->wkey, kl, d->next[DIM_LOCATION], &added);
+		uint32_t id = dict_get_or_put_h(d->location, run->wkey + k->off, k->len, k->h,
+						d->next[DIM_LOCATION], &added);
 
 		if (!id)
 			return mb_err(err, MB_ENOMEM, "out of memory");
@@ -1800,11 +1876,13 @@ static int resolve_locations(struct ingest_run *run, struct batch *b, struct mb_
 		int r;
 
 		if (e->loc_has && e->loc_len) {
-			size_t n = ingest_normalise_name(e->loc_name, e->loc_len, run->wnorm + 4,
-							 run->wncap - 4);
+			if (store_key_room(&run->wnorm, &run->wncap, (size_t)e->loc_len + 64))
+				return mb_err(err, MB_ENOMEM, "out of memory");
+			size_t nl = ingest_normalise_name(e->loc_name, e->loc_len, run->wnorm + 4,
+							  run->wncap - 4);
 
 			memcpy(run->wnorm, &e->loc_lsoa, 4);
-			street = dict_get_or_put(d->street, run->wnorm, n + 4, d->next[DIM_STREET], &added);
+			street = dict_get_or_put(d->street, run->wnorm, nl + 4, d->next[DIM_STREET], &added);
 			if (!street)
 				return mb_err(err, MB_ENOMEM, "out of memory");
 			if (added) {

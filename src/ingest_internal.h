@@ -62,6 +62,8 @@ struct ingest_run {
 	/* the writer's scratch for snap-point keys and normalised street names */
 	char *wkey, *wnorm;           /* buffers (heap, grown to fit) */
 	size_t wcap, wncap;           /* their capacities */
+	struct loc_key *lk;           /* a batch's snap-point keys (resolve_locations) */
+	size_t lkcap;                 /* its capacity */
 };
 
 /* Load the dictionaries from the store (again, when loaded before). */

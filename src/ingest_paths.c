@@ -358,6 +358,7 @@ cleanup:
 	store_dims_release(&run.dims);
 	free(run.wkey);
 	free(run.wnorm);
+	free(run.lk);
 	ingest_agency_close(&run);
 	paths_release(&files);
 	free(sizes);
@@ -384,6 +385,7 @@ cleanup:
 	store_dims_release(&run.dims);
 	free(run.wkey);
 	free(run.wnorm);
+	free(run.lk);
 	ingest_agency_close(&run);
 	return r;
 }

@@ -31,6 +31,16 @@ int dict_put(struct dict *d, const void *key, size_t len, uint32_t id);
 uint32_t dict_get_or_put(struct dict *d, const void *key, size_t len, uint32_t new_id,
 			 int *added);
 
+/* dict_get_or_put() for a key whose dict_hash() the caller has already: h. */
+uint32_t dict_get_or_put_h(struct dict *d, const void *key, size_t len, uint64_t h,
+			   uint32_t new_id, int *added);
+
+/* Hints for a lookup of hash h coming soon (batched lookups hide memory
+ * latency): dict_prefetch() loads the slot, and dict_prefetch_key(), once the
+ * slot is in cache, the key it holds. Neither changes anything. */
+void dict_prefetch(const struct dict *d, uint64_t h);
+void dict_prefetch_key(const struct dict *d, uint64_t h);
+
 /* Remove every entry whose id is greater than max_id (undo after a rollback).
  * Return 0, or -1 on out of memory (the dict is then unchanged). */
 int dict_truncate(struct dict *d, uint32_t max_id);
