@@ -220,6 +220,14 @@ static void queue_push(struct queue *q, struct batch *b)
 	pthread_mutex_unlock(&q->mu);
 }
 
+double ingest_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* Writer: next filled batch, or NULL when the parser is done. */
 static struct batch *queue_pop(struct queue *q)
 {
@@ -1554,6 +1562,11 @@ done:
 		f->b = NULL;
 	}
 	free(buf);
+	struct timespec cpu;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0)
+		atomic_fetch_add(&f->run->t.parse_ns,
+				 (long long)cpu.tv_sec * 1000000000LL + cpu.tv_nsec);
 	queue_set(&f->q, &f->q.done);
 	return NULL;
 }
@@ -1975,8 +1988,11 @@ static int ingest_file(struct ingest_run *run, struct pfile *f, const char *path
 	if (!f->started && (r = pfile_start(f, err)))
 		goto cleanup;
 	for (;;) {
+		double t0 = ingest_now();
 		struct batch *b = queue_pop(&f->q);
+		double t1 = ingest_now();
 
+		run->t.wait += t1 - t0;
 		/* the parse is over (batches may still wait): when this file will
 		 * commit, start parsing the next one while its last rows are
 		 * written and committed */
@@ -1992,7 +2008,11 @@ static int ingest_file(struct ingest_run *run, struct pfile *f, const char *path
 		if (!b)
 			break;
 		if (!r && !(r = resolve_locations(run, b, err))) {
+			double t2 = ingest_now();
+
 			r = store_batch_write(run->s, import_id, b, err);
+			run->t.resolve += t2 - t1;
+			run->t.write += ingest_now() - t2;
 			show_rejects(run, in->name, f->kind, b, &shown);
 		}
 		progress_draw(run->progress, 0);
@@ -2029,6 +2049,7 @@ static int ingest_file(struct ingest_run *run, struct pfile *f, const char *path
 		goto cleanup;
 	}
 	int claimed;
+	double tc = ingest_now();
 
 	if ((r = finish_file(run, f, import_id, &diff, &claimed, err)) ||
 	    (r = store_import_finish(run->s, import_id, &f->st, f->digest, KIND_NAME[f->kind], err)) ||
@@ -2036,6 +2057,7 @@ static int ingest_file(struct ingest_run *run, struct pfile *f, const char *path
 		goto cleanup;
 	}
 	in_tx = 0;
+	run->t.commit += ingest_now() - tc;
 	if (ahead) { /* the next file's new ids are not committed yet */
 		memcpy(run->saved_next, snap, sizeof(snap));
 		/* but this thread's (snap points, streets) are all this file's */

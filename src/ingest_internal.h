@@ -64,7 +64,18 @@ struct ingest_run {
 	size_t wcap, wncap;           /* their capacities */
 	struct loc_key *lk;           /* a batch's snap-point keys (resolve_locations) */
 	size_t lkcap;                 /* its capacity */
+	/* seconds spent, for MICROBEAT_TIMING=1 (docs/performance.md) */
+	struct {
+		double wait;    /* writer waiting for the parser */
+		double resolve; /* writer interning snap points and streets */
+		double write;   /* writer inserting the batches */
+		double commit;  /* partition bookkeeping and COMMIT */
+		_Atomic long long parse_ns; /* parser threads, CPU time */
+	} t;
 };
+
+/* Seconds on the monotonic clock. */
+double ingest_now(void);
 
 /* Load the dictionaries from the store (again, when loaded before). */
 int dims_reload(struct ingest_run *run, struct mb_error *err);

@@ -351,6 +351,12 @@ int ingest_paths(struct store *s, const char *const *argv, int n, const struct i
 		}
 	}
 	ingest_ahead_drop(&run);
+	if (getenv("MICROBEAT_TIMING"))
+		fprintf(stderr,
+			"timing: writer waiting %.2f s, snap points %.2f s, inserts %.2f s, commits"
+			" %.2f s; parsers %.2f s CPU\n",
+			run.t.wait, run.t.resolve, run.t.write, run.t.commit,
+			(double)run.t.parse_ns / 1e9);
 	progress_draw(run.progress, 1);
 	progress_free(run.progress);
 	store_bulk_mode(s, 0);
