@@ -294,14 +294,14 @@ static int input_read(struct input *in, char *buf, size_t cap, size_t *got, stru
  * instead of hashing the key and probing the dictionary. Keys longer than
  * MEMO_KEY are not cached. Entries hold ids interned or found while this file
  * parses; when they are undone (rollback), the file's parse goes with them. */
-#define MEMO_KEY 120
+#define MEMO_KEY 56 /* a slot is a cache line */
 struct memo_slot {
 	uint32_t id;         /* its id, 0 = empty */
 	uint32_t len;        /* key length */
 	char key[MEMO_KEY];  /* key bytes */
 };
 #define MEMO_NAME_BITS 6  /* 64 slots for a force, type or outcome name */
-#define MEMO_LSOA_BITS 10 /* 1,024 slots for LSOAs (code, name) */
+#define MEMO_LSOA_BITS 12 /* 4,096 slots for LSOAs (code, name): a force has ~1,000 */
 
 /* The slot of key p (n bytes) in a memo of 2^bits slots: a cheap mix of its
  * length and first and last 8 bytes (a clash only costs a miss). */
@@ -336,9 +336,44 @@ struct seen_shard {
 	uint32_t cap, n;   /* slots, used */
 };
 
-struct seen {
-	struct seen_shard *sh; /* SEEN_SHARDS shards, allocated on first use */
+/* Tables of up to SEEN_SMALL slots come from blocks of SEEN_BLOCK bytes,
+ * zeroed once and cut in order (a small file fills thousands of shards with a
+ * few ids each: one calloc a shard was a measurable cost); larger ones are
+ * allocated alone and freed as they grow. A block's outgrown tables are
+ * reclaimed with the file, at most ~2 x 4,096 x SEEN_SMALL x 8 bytes. */
+#define SEEN_SMALL 256u
+#define SEEN_BLOCK (1u << 20)
+struct seen_block {
+	struct seen_block *next; /* older block */
+	size_t used;             /* bytes cut */
+	uint64_t slot[];         /* SEEN_BLOCK bytes of zeroed slots */
 };
+
+struct seen {
+	struct seen_shard *sh;    /* SEEN_SHARDS shards, allocated on first use */
+	struct seen_block *block; /* small tables, newest block first */
+};
+
+/* A zeroed table of cap slots; NULL on out of memory. */
+static uint64_t *seen_table(struct seen *set, uint32_t cap)
+{
+	size_t bytes = (size_t)cap * sizeof(uint64_t);
+
+	if (cap > SEEN_SMALL)
+		return calloc(cap, sizeof(uint64_t));
+	if (!set->block || SEEN_BLOCK - set->block->used < bytes) {
+		struct seen_block *b = calloc(1, sizeof(*b) + SEEN_BLOCK);
+
+		if (!b)
+			return NULL;
+		b->next = set->block;
+		set->block = b;
+	}
+	uint64_t *t = set->block->slot + set->block->used / sizeof(uint64_t);
+
+	set->block->used += bytes;
+	return t;
+}
 
 struct pfile {
 	/* wiring */
@@ -873,8 +908,8 @@ static uint32_t seen_add(struct pfile *f, uint64_t h, uint32_t line)
 	if (!fp)
 		fp = 1;
 	if ((uint64_t)(s->n + 1) * 8 > (uint64_t)s->cap * 7) {
-		uint32_t ncap = s->cap ? s->cap + s->cap / 2 : 16;
-		uint64_t *ns = calloc(ncap, sizeof(*ns));
+		uint32_t ncap = s->cap ? s->cap + s->cap / 2 : 8;
+		uint64_t *ns = seen_table(set, ncap);
 
 		if (!ns) {
 			f->oom = 1;
@@ -889,7 +924,8 @@ static uint32_t seen_add(struct pfile *f, uint64_t h, uint32_t line)
 				j = j + 1 == ncap ? 0 : j + 1;
 			ns[j] = s->slot[i];
 		}
-		free(s->slot);
+		if (s->cap > SEEN_SMALL)
+			free(s->slot);
 		s->slot = ns;
 		s->cap = ncap;
 	}
@@ -1638,8 +1674,15 @@ static void pfile_release(struct pfile *f)
 	free(f->rowbuf);
 	if (f->seen.sh)
 		for (uint32_t i = 0; i < SEEN_SHARDS; i++)
-			free(f->seen.sh[i].slot);
+			if (f->seen.sh[i].cap > SEEN_SMALL)
+				free(f->seen.sh[i].slot);
 	free(f->seen.sh);
+	while (f->seen.block) {
+		struct seen_block *b = f->seen.block;
+
+		f->seen.block = b->next;
+		free(b);
+	}
 	free(f->mc);
 	queue_release(&f->q);
 }
