@@ -380,6 +380,8 @@ struct pfile {
 	struct ingest_run *run;     /* the run (dims, options) */
 	struct input *in;           /* what we read */
 	struct input own_in;        /* the input of a file parsed ahead */
+	size_t index;               /* its index in the run's files, or SIZE_MAX */
+	uint32_t next_end[7];       /* dims.next as its parse ended (the parser's kinds) */
 	pthread_t th;               /* the parser thread */
 	int started;                /* th runs (or ran and is not joined) */
 	struct queue q;             /* batches to the writer */
@@ -1513,6 +1515,33 @@ static void feed(struct pfile *f, const char *buf, size_t len)
 }
 
 /* The parser thread's body: read, hash, parse; hand batches over. */
+static void chain_parsed(struct ingest_run *run, size_t i, int ok);
+
+/* Writer, once the parser is joined: join the hashing thread and check that
+ * it hashed the bytes parsed (else the file is skipped, as fatal). */
+static void hash_join(struct pfile *f)
+{
+	if (!f->hashing)
+		return;
+	if (f->fatal || f->oom)
+		atomic_store(&f->hash_stop, 1);
+	pthread_join(f->hth, NULL);
+	f->hashing = 0;
+	if (f->fatal || f->oom)
+		return;
+	if (f->hashed < 0) {
+		mb_err(&f->perr, MB_EIO, "%s: read error while hashing it: %s; file skipped",
+		       f->in->name, strerror(f->hash_errno));
+		f->fatal = 1;
+	} else if (f->hashed != f->st.bytes) {
+		/* the digest must be of the bytes parsed */
+		mb_err(&f->perr, MB_EIO, "%s: the file changed while it was read (%lld bytes"
+		       " parsed, %lld hashed); file skipped", f->in->name,
+		       (long long)f->st.bytes, (long long)f->hashed);
+		f->fatal = 1;
+	}
+}
+
 static void *parse_main(void *arg)
 {
 	struct pfile *f = arg;
@@ -1572,23 +1601,10 @@ static void *parse_main(void *arg)
 	if (!f->hashing)
 		EVP_DigestFinal_ex(f->sha, f->digest, &dl);
 done:
-	if (f->hashing) {
-		if (f->fatal || f->oom || !buf)
-			atomic_store(&f->hash_stop, 1);
-		pthread_join(f->hth, NULL);
-		f->hashing = 0;
-		if (!f->fatal && !f->oom && buf && f->hashed < 0) {
-			mb_err(&f->perr, MB_EIO, "%s: read error while hashing it: %s; file skipped",
-			       f->in->name, strerror(f->hash_errno));
-			f->fatal = 1;
-		} else if (!f->fatal && !f->oom && buf && f->hashed != f->st.bytes) {
-			/* the digest must be of the bytes parsed */
-			mb_err(&f->perr, MB_EIO, "%s: the file changed while it was read (%lld bytes"
-			       " parsed, %lld hashed); file skipped", f->in->name,
-			       (long long)f->st.bytes, (long long)f->hashed);
-			f->fatal = 1;
-		}
-	}
+	/* the writer joins the hashing thread (hash_join): waiting for it here
+	 * would hold up the next file's parse */
+	if (f->hashing && (f->fatal || f->oom || !buf))
+		atomic_store(&f->hash_stop, 1);
 	if (f->b) {
 		if (f->fatal || f->oom) {
 			queue_return(&f->q, f->b);
@@ -1603,6 +1619,12 @@ done:
 	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0)
 		atomic_fetch_add(&f->run->t.parse_ns,
 				 (long long)cpu.tv_sec * 1000000000LL + cpu.tv_nsec);
+	/* the ids this parse made end here (the writer's kinds are its own) */
+	for (int k = 0; k < 7; k++)
+		if (k != DIM_LOCATION && k != DIM_STREET)
+			f->next_end[k] = f->run->dims.next[k];
+	if (f->index != SIZE_MAX)
+		chain_parsed(f->run, f->index, !f->fatal && !f->oom);
 	queue_set(&f->q, &f->q.done);
 	return NULL;
 }
@@ -1696,6 +1718,7 @@ static struct pfile *pfile_new(struct ingest_run *run, struct input *in)
 		return NULL;
 	f->run = run;
 	f->in = in;
+	f->index = SIZE_MAX;
 	f->line = 1;
 	f->sha = EVP_MD_CTX_new();
 	csv_init(&f->csv, CSV_STRICT | CSV_REPALL_NL | CSV_STRICT_FINI | CSV_APPEND_NULL);
@@ -1783,52 +1806,39 @@ static void pfile_drop(struct pfile *f)
 		for (struct batch *b; (b = queue_pop(&f->q));)
 			queue_return(&f->q, b);
 		pthread_join(f->th, NULL);
+		f->started = 0;
+	}
+	if (f->hashing) {
+		atomic_store(&f->hash_stop, 1);
+		pthread_join(f->hth, NULL);
+		f->hashing = 0;
 	}
 	pfile_release(f);
 	free(f);
 }
 
-static int parser_done(struct queue *q)
-{
-	int d;
+/* ---- the chain: parses started ahead --------------------------------------
+ * A file's ids continue the previous file's, so parses run one at a time, in
+ * file order: each parse, as it ends, starts the next file's when that file
+ * is eligible (a plain CSV file not seen before: a seen name and size goes
+ * the hashed fast path of ingest_csv instead; police files only, an agency
+ * map keeps per-run state) and fewer than CHAIN_MAX wait. The writer takes
+ * the chain's files in order, restarts it when it had stopped full, and drops
+ * it whole before it undoes ids (rollback, unchanged file, another process's
+ * commit): the parses ahead built on them. A failure to start only means no
+ * parse-ahead. */
 
-	pthread_mutex_lock(&q->mu);
-	d = q->done;
-	pthread_mutex_unlock(&q->mu);
-	return d;
-}
-
-void ingest_ahead_drop(struct ingest_run *run)
+/* Start the next file's parse if it may: call with chain_mu held. */
+static void chain_extend_locked(struct ingest_run *run)
 {
-	if (!run->ahead)
-		return;
-	pfile_drop(run->ahead);
-	run->ahead = NULL;
-	if (run->ahead_fp)
-		fclose(run->ahead_fp);
-	run->ahead_fp = NULL;
-}
-
-/* While file run->cur commits: start parsing the next file of the run when it
- * is a plain CSV file never seen before (a seen name and size goes the hashed
- * fast path of ingest_csv instead). Police files only: an agency map keeps
- * per-run state. A failure here only means no parse-ahead. */
-static void ahead_start(struct ingest_run *run)
-{
-	size_t i = run->cur + 1;
-	int seen = 0;
+	size_t i = run->parsed_upto;
 	struct mb_error e = { 0 };
 
-	if (!run->files || !run->ahead_ok || run->agency || run->ahead || i >= run->nfiles)
+	if (run->chain_stop || run->parsing || !run->eligible || i >= run->nfiles ||
+	    !run->eligible[i] || run->chain_n >= CHAIN_MAX ||
+	    (run->chain_n && run->chain_index[run->chain_n - 1] >= i))
 		return;
-	const char *path = run->files[i], *base = strrchr(path, '/');
-	size_t n = strlen(path);
-
-	if (n < 4 || strcasecmp(path + n - 4, ".csv") != 0)
-		return;
-	if (store_import_seen(run->s, base ? base + 1 : path, run->sizes[i], &seen, &e) || seen)
-		return;
-	FILE *fp = fopen(path, "rb");
+	FILE *fp = fopen(run->files[i], "rb");
 
 	if (!fp)
 		return;
@@ -1838,16 +1848,75 @@ static void ahead_start(struct ingest_run *run)
 		fclose(fp);
 		return;
 	}
-	f->own_in = (struct input){ .fp = fp, .name = path };
+	f->own_in = (struct input){ .fp = fp, .name = run->files[i] };
 	f->in = &f->own_in;
+	f->index = i;
+	run->parsing = 1;
 	if (pfile_start(f, &e)) {
+		run->parsing = 0;
 		pfile_drop(f);
 		fclose(fp);
 		return;
 	}
-	run->ahead = f;
-	run->ahead_fp = fp;
-	run->ahead_index = i;
+	run->chain[run->chain_n] = f;
+	run->chain_fp[run->chain_n] = fp;
+	run->chain_index[run->chain_n] = i;
+	run->chain_n++;
+}
+
+/* A parse of file i ended (ok: it may go on to the next file). */
+static void chain_parsed(struct ingest_run *run, size_t i, int ok)
+{
+	pthread_mutex_lock(&run->chain_mu);
+	run->parsing = 0;
+	if (i + 1 > run->parsed_upto)
+		run->parsed_upto = i + 1;
+	if (ok)
+		chain_extend_locked(run);
+	pthread_mutex_unlock(&run->chain_mu);
+}
+
+size_t ingest_ahead_next(struct ingest_run *run)
+{
+	size_t i = SIZE_MAX;
+
+	if (!run->files)
+		return i;
+	pthread_mutex_lock(&run->chain_mu);
+	if (run->chain_n)
+		i = run->chain_index[0];
+	pthread_mutex_unlock(&run->chain_mu);
+	return i;
+}
+
+void ingest_ahead_drop(struct ingest_run *run)
+{
+	if (!run->files)
+		return;
+	pthread_mutex_lock(&run->chain_mu);
+	run->chain_stop = 1;
+	pthread_mutex_unlock(&run->chain_mu);
+	/* no parse starts now; the running ones stop at their next batch */
+	for (int k = 0; k < run->chain_n; k++) {
+		pfile_drop(run->chain[k]);
+		fclose(run->chain_fp[k]);
+	}
+	pthread_mutex_lock(&run->chain_mu);
+	run->chain_n = 0;
+	run->parsing = 0;
+	pthread_mutex_unlock(&run->chain_mu);
+}
+
+/* Allow parses ahead again (after a drop), from file cur + 1 on. */
+static void chain_resume(struct ingest_run *run)
+{
+	if (!run->files)
+		return;
+	pthread_mutex_lock(&run->chain_mu);
+	run->chain_stop = 0;
+	if (run->parsed_upto > run->cur + 1)
+		run->parsed_upto = run->cur + 1;
+	pthread_mutex_unlock(&run->chain_mu);
 }
 
 static int ingest_file(struct ingest_run *run, struct pfile *f, const char *path,
@@ -1967,18 +2036,27 @@ int ingest_one(struct ingest_run *run, struct input *in, const char *path,
 
 	if (!f)
 		return mb_err(err, MB_ENOMEM, "out of memory");
+	if (run->files && run->ahead_ok && in->fp)
+		f->index = run->cur;
 	return ingest_file(run, f, path, err);
 }
 
 int ingest_ahead(struct ingest_run *run, struct mb_error *err)
 {
-	struct pfile *f = run->ahead;
-	FILE *fp = run->ahead_fp;
-	int r;
+	pthread_mutex_lock(&run->chain_mu);
+	struct pfile *f = run->chain[0];
+	FILE *fp = run->chain_fp[0];
 
-	run->ahead = NULL;
-	run->ahead_fp = NULL;
-	r = ingest_file(run, f, f->own_in.name, err);
+	run->chain_n--;
+	memmove(run->chain, run->chain + 1, (size_t)run->chain_n * sizeof(run->chain[0]));
+	memmove(run->chain_fp, run->chain_fp + 1, (size_t)run->chain_n * sizeof(run->chain_fp[0]));
+	memmove(run->chain_index, run->chain_index + 1,
+		(size_t)run->chain_n * sizeof(run->chain_index[0]));
+	/* room again: a chain that stopped full goes on */
+	chain_extend_locked(run);
+	pthread_mutex_unlock(&run->chain_mu);
+	int r = ingest_file(run, f, f->own_in.name, err);
+
 	fclose(fp);
 	return r;
 }
@@ -1991,9 +2069,8 @@ static int ingest_file(struct ingest_run *run, struct pfile *f, const char *path
 {
 	struct input *in = f->in;
 	int64_t import_id = 0, same = 0;
-	int r = 0, shown = 0, in_tx = 0, input_failed = 0, decided = 0, ahead = 0;
+	int r = 0, shown = 0, in_tx = 0, input_failed = 0;
 	struct partition_diff diff = { 0 };
-	uint32_t snap[7];
 
 	if ((r = store_begin(run->s, err)))
 		goto cleanup;
@@ -2007,7 +2084,9 @@ static int ingest_file(struct ingest_run *run, struct pfile *f, const char *path
 	if (v != run->data_version || run->dims_dirty) {
 		if (f->started) {
 			struct input again = *f->in;
+			size_t index = f->index;
 
+			ingest_ahead_drop(run);
 			pfile_drop(f);
 			f = NULL;
 			if (!again.fp || fseek(again.fp, 0, SEEK_SET) != 0) {
@@ -2021,33 +2100,36 @@ static int ingest_file(struct ingest_run *run, struct pfile *f, const char *path
 			}
 			f->own_in = again;
 			f->in = &f->own_in;
+			f->index = index;
 			in = f->in;
 		}
 		if ((r = dims_reload(run, err)))
 			goto cleanup;
+		chain_resume(run);
 	}
 	if ((r = store_import_create(run->s, path, "pending", run->source_name, &import_id, err)))
 		goto cleanup;
-	if (!f->started && (r = pfile_start(f, err)))
-		goto cleanup;
+	if (!f->started) {
+		if (f->index != SIZE_MAX) {
+			pthread_mutex_lock(&run->chain_mu);
+			run->parsing = 1;
+			pthread_mutex_unlock(&run->chain_mu);
+		}
+		if ((r = pfile_start(f, err))) {
+			if (f->index != SIZE_MAX) {
+				pthread_mutex_lock(&run->chain_mu);
+				run->parsing = 0;
+				pthread_mutex_unlock(&run->chain_mu);
+			}
+			goto cleanup;
+		}
+	}
 	for (;;) {
 		double t0 = ingest_now();
 		struct batch *b = queue_pop(&f->q);
 		double t1 = ingest_now();
 
 		run->t.wait += t1 - t0;
-		/* the parse is over (batches may still wait): when this file will
-		 * commit, start parsing the next one while its last rows are
-		 * written and committed */
-		if (!decided && !r && parser_done(&f->q)) {
-			decided = 1;
-			if (!f->fatal && !f->oom &&
-			    !(r = store_import_by_sha(run->s, f->digest, &same, err)) && !same) {
-				memcpy(snap, run->dims.next, sizeof(snap));
-				ahead_start(run);
-				ahead = run->ahead != NULL;
-			}
-		}
 		if (!b)
 			break;
 		if (!r && !(r = resolve_locations(run, b, err))) {
@@ -2065,6 +2147,10 @@ static int ingest_file(struct ingest_run *run, struct pfile *f, const char *path
 	}
 	pthread_join(f->th, NULL);
 	f->started = 0;
+	hash_join(f);
+	/* was this file imported before? */
+	if (!r && !f->fatal && !f->oom)
+		r = store_import_by_sha(run->s, f->digest, &same, err);
 	if (r)
 		goto cleanup;
 	if (f->oom) {
@@ -2084,7 +2170,10 @@ static int ingest_file(struct ingest_run *run, struct pfile *f, const char *path
 	if (same) {
 		store_rollback(run->s);
 		in_tx = 0;
+		/* parses ahead may build on ids this file made: they go too */
+		ingest_ahead_drop(run);
 		dims_undo(run);
+		chain_resume(run);
 		run->sum->files_unchanged++;
 		if (!run->o->quiet)
 			fprintf(run->o->out, "%s: unchanged (same SHA-256 as import #%lld): nothing to do\n",
@@ -2101,8 +2190,12 @@ static int ingest_file(struct ingest_run *run, struct pfile *f, const char *path
 	}
 	in_tx = 0;
 	run->t.commit += ingest_now() - tc;
-	if (ahead) { /* the next file's new ids are not committed yet */
-		memcpy(run->saved_next, snap, sizeof(snap));
+	pthread_mutex_lock(&run->chain_mu);
+	int ahead = run->chain_n;
+
+	pthread_mutex_unlock(&run->chain_mu);
+	if (ahead) { /* ids the parses ahead made are not committed yet */
+		memcpy(run->saved_next, f->next_end, sizeof(run->saved_next));
 		/* but this thread's (snap points, streets) are all this file's */
 		run->saved_next[DIM_LOCATION] = run->dims.next[DIM_LOCATION];
 		run->saved_next[DIM_STREET] = run->dims.next[DIM_STREET];
@@ -2157,6 +2250,7 @@ cleanup:
 		f = NULL;
 		store_rollback(run->s);
 		dims_undo(run);
+		chain_resume(run);
 	}
 	pfile_drop(f);
 	/* -MB_EIO and -MB_EDATA mean "this input was skipped, go on"; the store

@@ -2,6 +2,7 @@
 #ifndef MICROBEAT_INGEST_INTERNAL_H
 #define MICROBEAT_INGEST_INTERNAL_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -38,6 +39,8 @@ struct input {
 };
 
 /* One run of 'microbeat import' over many files. */
+#define CHAIN_MAX 2
+
 struct ingest_run {
 	struct store *s;              /* the store */
 	const struct ingest_opts *o;  /* options */
@@ -50,15 +53,22 @@ struct ingest_run {
 	int any_rejects;              /* some rows were rejected or duplicate */
 	int dims_dirty;               /* a dictionary could not be undone: reload */
 	int64_t data_version;         /* the store's data_version when dims were loaded */
-	/* parse-ahead: while a file commits, the next plain CSV file of the run
-	 * is already being parsed (police files only; see ingest_one) */
+	/* parse-ahead: the plain, never-seen CSV files that follow the one being
+	 * written are parsed in order, up to CHAIN_MAX of them ahead, each started
+	 * as the one before ends its parse (see ingest.c, "the chain") */
 	const char *const *files;     /* the run's files, or NULL (no parse-ahead) */
 	const int64_t *sizes;         /* their sizes */
 	size_t nfiles, cur;           /* how many; the one being imported */
 	int ahead_ok;                 /* cur is a plain file: the next may start */
-	struct pfile *ahead;          /* the next file's parse, running, or NULL */
-	FILE *ahead_fp;               /* its open file */
-	size_t ahead_index;           /* its index in files */
+	unsigned char *eligible;      /* per file: may be parsed ahead */
+	pthread_mutex_t chain_mu;     /* guards the chain */
+	struct pfile *chain[CHAIN_MAX]; /* parses started ahead, in file order */
+	FILE *chain_fp[CHAIN_MAX];    /* their open files */
+	size_t chain_index[CHAIN_MAX]; /* their indexes in files */
+	int chain_n;                  /* how many */
+	int chain_stop;               /* no new parse may start (the writer is undoing) */
+	int parsing;                  /* a parse of the run's files is running */
+	size_t parsed_upto;           /* 1 + index of the last file whose parse ended */
 	/* the writer's scratch for snap-point keys and normalised street names */
 	char *wkey, *wnorm;           /* buffers (heap, grown to fit) */
 	size_t wcap, wncap;           /* their capacities */
@@ -83,10 +93,14 @@ int dims_reload(struct ingest_run *run, struct mb_error *err);
 /* Import one stream (see ingest.c). */
 int ingest_one(struct ingest_run *run, struct input *in, const char *path, struct mb_error *err);
 
-/* Import run->files[run->ahead_index], whose parse started ahead; closes it. */
+/* The index of the file whose parse started ahead and is next to import, or
+ * SIZE_MAX when there is none. */
+size_t ingest_ahead_next(struct ingest_run *run);
+
+/* Import the chain's first file (ingest_ahead_next()); closes it. */
 int ingest_ahead(struct ingest_run *run, struct mb_error *err);
 
-/* Stop and forget a parse started ahead (the run ends early). */
+/* Stop and forget every parse started ahead (a rollback, or the run ends). */
 void ingest_ahead_drop(struct ingest_run *run);
 
 /* Forget dictionary entries created since the last commit (after a rollback). */

@@ -287,6 +287,8 @@ int ingest_paths(struct store *s, const char *const *argv, int n, const struct i
 {
 	struct ingest_run run = { .s = s, .o = o, .sum = sum };
 	struct paths files = { 0 };
+
+	pthread_mutex_init(&run.chain_mu, NULL);
 	int64_t total = 0, *sizes = NULL;
 	int r = 0, data = 0;
 
@@ -330,12 +332,26 @@ int ingest_paths(struct store *s, const char *const *argv, int n, const struct i
 	run.files = (const char *const *)files.v;
 	run.sizes = sizes;
 	run.nfiles = files.n;
+	/* which files may be parsed ahead: plain CSV files never seen (by name
+	 * and size; a seen one is hashed first, and may not need parsing) */
+	if (!run.agency && (run.eligible = calloc(files.n ? files.n : 1, 1))) {
+		for (size_t i = 0; i < files.n; i++) {
+			const char *base = strrchr(files.v[i], '/');
+			struct mb_error e = { 0 };
+			int seen = 1;
+
+			/* a failure here only means no parse-ahead */
+			if (has_ext(files.v[i], ".csv") &&
+			    store_import_seen(s, base ? base + 1 : files.v[i], sizes[i], &seen, &e) == 0)
+				run.eligible[i] = !seen;
+		}
+	}
 	for (size_t i = 0; i < files.n; i++) {
 		int one;
 
 		run.cur = i;
 		run.ahead_ok = !has_ext(files.v[i], ".zip");
-		if (run.ahead && run.ahead_index == i)
+		if (ingest_ahead_next(&run) == i)
 			one = ingest_ahead(&run, err);
 		else if (!run.ahead_ok)
 			one = ingest_zip(&run, files.v[i], err);
@@ -361,10 +377,13 @@ int ingest_paths(struct store *s, const char *const *argv, int n, const struct i
 	progress_free(run.progress);
 	store_bulk_mode(s, 0);
 cleanup:
+	ingest_ahead_drop(&run);
 	store_dims_release(&run.dims);
 	free(run.wkey);
 	free(run.wnorm);
 	free(run.lk);
+	free(run.eligible);
+	pthread_mutex_destroy(&run.chain_mu);
 	ingest_agency_close(&run);
 	paths_release(&files);
 	free(sizes);
@@ -380,6 +399,7 @@ int ingest_stream(struct store *s, FILE *fp, const char *name, const struct inge
 	struct input in = { .fp = fp, .name = name };
 	int r;
 
+	pthread_mutex_init(&run.chain_mu, NULL);
 	memset(sum, 0, sizeof(*sum));
 	run.source_name = o->source_name;
 	if ((r = ingest_agency_open(&run, err)) || (r = dims_reload(&run, err)))
@@ -392,6 +412,7 @@ cleanup:
 	free(run.wkey);
 	free(run.wnorm);
 	free(run.lk);
+	pthread_mutex_destroy(&run.chain_mu);
 	ingest_agency_close(&run);
 	return r;
 }
