@@ -12,6 +12,7 @@ struct store {
 	sqlite3_stmt *ins[16];   /* bulk-writer statements, prepared on first use */
 	int64_t first_event;     /* first event id written by the current import */
 	int64_t last_event;      /* last event id written by the current import */
+	struct ckpt *ck;         /* background checkpoints while bulk loading, or NULL */
 };
 
 /* Set err from the connection's last error, prefixed by what; return the negative code. */

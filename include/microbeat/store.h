@@ -37,8 +37,8 @@ int store_begin(struct store *s, struct mb_error *err);
 int store_commit(struct store *s, struct mb_error *err);
 void store_rollback(struct store *s);
 
-/* Bulk loading on (1: WAL checkpoints every 64 MB) or off (0: back to the
- * default 4 MB, and checkpoint now). */
+/* Bulk loading on (1: WAL checkpoints every 64 MB, on a thread of their own
+ * when it can start) or off (0: back to the default 4 MB, and checkpoint now). */
 void store_bulk_mode(struct store *s, int on);
 /* PRAGMA data_version: changes when another connection commits to the store
  * (an import compares it to decide whether its dictionaries are stale). */
