@@ -381,7 +381,6 @@ struct pfile {
 	struct input *in;           /* what we read */
 	struct input own_in;        /* the input of a file parsed ahead */
 	size_t index;               /* its index in the run's files, or SIZE_MAX */
-	uint32_t next_end[7];       /* dims.next as its parse ended (the parser's kinds) */
 	pthread_t th;               /* the parser thread */
 	int started;                /* th runs (or ran and is not joined) */
 	struct queue q;             /* batches to the writer */
@@ -421,6 +420,15 @@ struct pfile {
 	/* results */
 	struct import_stats st;     /* counters */
 	struct seen seen;           /* Crime IDs seen */
+	/* the file's own dictionaries of sources, categories, outcomes, LSOAs and
+	 * LSOA names (enum dim_kind up to DIM_LSOA_NAME): ids 1, 2, ... in the
+	 * order first seen, written by the parser; the writer maps them to the
+	 * store's ids (dims_translate), so parses of several files need not wait
+	 * for each other nor for the writer */
+	struct dict *ld[DIM_LOCAL];  /* key -> the file's id */
+	uint32_t lnext[DIM_LOCAL];   /* next id of the file's, per kind */
+	uint32_t *map[DIM_LOCAL];    /* the file's id -> the store's (writer) */
+	size_t nmap[DIM_LOCAL];      /* entries of map (id 0 included) */
 	/* memos in front of the dictionaries */
 	struct memo_slot m_source[1u << MEMO_NAME_BITS], m_falls[1u << MEMO_NAME_BITS];
 	struct memo_slot m_cat[1u << MEMO_NAME_BITS], m_out[1u << MEMO_NAME_BITS];
@@ -751,16 +759,16 @@ static int hex32(const char *p, size_t n, uint8_t out[32])
 	return 0;
 }
 
-/* Look up or create the dimension row for key in d (one probe); return its id
- * (0 on OOM). A new id is the next of kind, and its row (texts s1/s2, ref) goes
- * into the batch. Street and location rows are the writer's
+/* Look up or create the file's dimension row of kind for key (one probe);
+ * return the file's id for it (0 on OOM). A new id is the file's next of kind,
+ * and its row (texts s1/s2, ref) goes into the batch for the writer to map
+ * (dims_translate). Street and location rows are the writer's
  * (resolve_locations), not made here. */
-static uint32_t intern(struct pfile *f, enum dim_kind kind, struct dict *d, const char *key,
-		       size_t klen, const char *s1, size_t l1, const char *s2, size_t l2,
-		       uint32_t ref)
+static uint32_t intern(struct pfile *f, enum dim_kind kind, const char *key, size_t klen,
+		       const char *s1, size_t l1, const char *s2, size_t l2, uint32_t ref)
 {
 	int added;
-	uint32_t id = dict_get_or_put(d, key, klen, f->run->dims.next[kind], &added);
+	uint32_t id = dict_get_or_put(f->ld[kind], key, klen, f->lnext[kind], &added);
 	struct rec_dim *r;
 
 	if (!id) {
@@ -769,7 +777,7 @@ static uint32_t intern(struct pfile *f, enum dim_kind kind, struct dict *d, cons
 	}
 	if (!added)
 		return id;
-	f->run->dims.next[kind]++;
+	f->lnext[kind]++;
 	if (VEC_PUSH(f->b->dims, r)) {
 		f->oom = 1;
 		return id;
@@ -783,14 +791,14 @@ static uint32_t intern(struct pfile *f, enum dim_kind kind, struct dict *d, cons
 }
 
 /* Intern a simple name (source, category, outcome) through its memo m. */
-static uint32_t intern_name(struct pfile *f, enum dim_kind kind, struct dict *d,
-			    struct memo_slot *m, const char *p, size_t n)
+static uint32_t intern_name(struct pfile *f, enum dim_kind kind, struct memo_slot *m,
+			    const char *p, size_t n)
 {
 	struct memo_slot *c = &m[memo_index(p, n, MEMO_NAME_BITS)];
 
 	if (c->id && c->len == n && memcmp(c->key, p, n) == 0)
 		return c->id;
-	uint32_t id = intern(f, kind, d, p, n, p, n, NULL, 0, 0);
+	uint32_t id = intern(f, kind, p, n, p, n, NULL, 0, 0);
 
 	if (n <= MEMO_KEY) {
 		memcpy(c->key, p, n);
@@ -801,27 +809,29 @@ static uint32_t intern_name(struct pfile *f, enum dim_kind kind, struct dict *d,
 }
 
 /* Intern an LSOA (code, name): the code is the key; other names become
- * aliases. The memo is indexed by the code and holds code, NUL, name. */
+ * aliases. A NULL name is an LSOA named by code only (agency rows): a code the
+ * store knows keeps its names, a new one gets an empty name. The memo is
+ * indexed by the code and holds code, NUL, name. */
 static uint32_t intern_lsoa(struct pfile *f, const char *code, size_t cl, const char *name,
 			    size_t nl)
 {
 	struct memo_slot *c = &f->m_lsoa[memo_index(code, cl, MEMO_LSOA_BITS)];
 
 	if (c->id && c->len == cl + nl + 1 && memcmp(c->key, code, cl) == 0 && !c->key[cl] &&
-	    memcmp(c->key + cl + 1, name, nl) == 0)
+	    (!nl || memcmp(c->key + cl + 1, name, nl) == 0))
 		return c->id;
-	uint32_t id = intern(f, DIM_LSOA, f->run->dims.lsoa, code, cl, code, cl, name, nl, 0);
+	uint32_t id = intern(f, DIM_LSOA, code, cl, code, cl, name, nl, 0);
 
-	if (id && nl + 4 < sizeof(f->keybuf)) {
+	if (id && name && nl + 4 < sizeof(f->keybuf)) {
 		memcpy(f->keybuf, &id, 4);
 		memcpy(f->keybuf + 4, name, nl);
-		intern(f, DIM_LSOA_NAME, f->run->dims.lsoa_name, f->keybuf, nl + 4, name, nl, NULL, 0,
-		       id);
+		intern(f, DIM_LSOA_NAME, f->keybuf, nl + 4, name, nl, NULL, 0, id);
 	}
 	if (cl + nl + 1 <= MEMO_KEY) {
 		memcpy(c->key, code, cl);
 		c->key[cl] = 0;
-		memcpy(c->key + cl + 1, name, nl);
+		if (nl)
+			memcpy(c->key + cl + 1, name, nl);
 		c->len = (uint32_t)(cl + nl + 1);
 		c->id = id;
 	}
@@ -1024,7 +1034,6 @@ static void locate(struct pfile *f, struct rec_event *e, uint32_t lsoa, int has,
 /* Validate and load one street-level crime row (12 fields). */
 static void row_street(struct pfile *f)
 {
-	struct dims *d = &f->run->dims;
 	struct rec_event *e;
 	uint8_t id[32];
 	int has_id = f->flen[0] > 0;
@@ -1074,12 +1083,12 @@ static void row_street(struct pfile *f)
 	}
 	e->line = f->row_line;
 	e->month = month;
-	e->source = intern_name(f, DIM_SOURCE, d->source, f->m_source, fld(f, 2), f->flen[2]);
-	e->falls = f->flen[3] ? intern_name(f, DIM_SOURCE, d->source, f->m_falls, fld(f, 3),
+	e->source = intern_name(f, DIM_SOURCE, f->m_source, fld(f, 2), f->flen[2]);
+	e->falls = f->flen[3] ? intern_name(f, DIM_SOURCE, f->m_falls, fld(f, 3),
 					    f->flen[3])
 			      : 0;
-	e->category = intern_name(f, DIM_CATEGORY, d->category, f->m_cat, fld(f, 9), f->flen[9]);
-	e->outcome = f->flen[10] ? intern_name(f, DIM_OUTCOME, d->outcome, f->m_out, fld(f, 10),
+	e->category = intern_name(f, DIM_CATEGORY, f->m_cat, fld(f, 9), f->flen[9]);
+	e->outcome = f->flen[10] ? intern_name(f, DIM_OUTCOME, f->m_out, fld(f, 10),
 					       f->flen[10])
 				 : 0;
 	uint32_t lsoa = f->flen[7] ? intern_lsoa(f, fld(f, 7), f->flen[7], fld(f, 8), f->flen[8]) : 0;
@@ -1097,7 +1106,6 @@ static void row_street(struct pfile *f)
 /* Validate and load one outcomes row (10 fields). */
 static void row_outcome(struct pfile *f)
 {
-	struct dims *d = &f->run->dims;
 	struct rec_outcome *o;
 	uint8_t id[32];
 	int32_t month;
@@ -1119,7 +1127,7 @@ static void row_outcome(struct pfile *f)
 	}
 	if (coords(f, 4, 5, &lon, &lat) < 0)
 		return;
-	uint32_t out = intern_name(f, DIM_OUTCOME, d->outcome, f->m_out, fld(f, 9), f->flen[9]);
+	uint32_t out = intern_name(f, DIM_OUTCOME, f->m_out, fld(f, 9), f->flen[9]);
 	/* the same crime with the same outcome twice in one file is a duplicate */
 	uint8_t key[36];
 	char at[48];
@@ -1142,7 +1150,7 @@ static void row_outcome(struct pfile *f)
 	o->outcome = out;
 	memcpy(o->crime_id, id, 32);
 	f->st.rows_loaded++;
-	uint32_t src = f->flen[2] ? intern_name(f, DIM_SOURCE, d->source, f->m_source, fld(f, 2),
+	uint32_t src = f->flen[2] ? intern_name(f, DIM_SOURCE, f->m_source, fld(f, 2),
 						f->flen[2])
 				  : 0;
 
@@ -1215,7 +1223,6 @@ static const char *mcol(const struct pfile *f, enum agencymap_field c, size_t *l
 static void row_agency(struct pfile *f)
 {
 	struct agency *a = f->run->agency;
-	struct dims *d = &f->run->dims;
 	struct rec_event *e;
 	size_t len = 0, len2 = 0;
 	int idx = 0, idx2 = 0, month;
@@ -1268,11 +1275,8 @@ static void row_agency(struct pfile *f)
 			       "LSOA code '%.20s' is not a letter and 8 digits", p);
 			return;
 		}
-		if (len) {
-			lsoa = dict_get(d->lsoa, p, len);
-			if (!lsoa) /* a code no police file has named yet: its name is unknown */
-				lsoa = intern_lsoa(f, p, len, "", 0);
-		}
+		if (len) /* by code: the name is the police files' */
+			lsoa = intern_lsoa(f, p, len, NULL, 0);
 		break;
 	case AGENCYMAP_LOC_UNIT:
 		p = mcol(f, AGENCYMAP_UNIT, &len, &idx);
@@ -1303,9 +1307,9 @@ static void row_agency(struct pfile *f)
 	}
 	e->line = f->row_line;
 	e->month = month;
-	e->source = intern_name(f, DIM_SOURCE, d->source, f->m_source, a->source, strlen(a->source));
+	e->source = intern_name(f, DIM_SOURCE, f->m_source, a->source, strlen(a->source));
 	p = mcol(f, AGENCYMAP_CATEGORY, &len, &idx);
-	e->category = intern_name(f, DIM_CATEGORY, d->category, f->m_cat, p, len);
+	e->category = intern_name(f, DIM_CATEGORY, f->m_cat, p, len);
 	if (has || lsoa)
 		locate(f, e, lsoa, has, lon, lat, "", 0);
 	e->flags = has ? 0 : EVENT_F_UNLOCATED;
@@ -1438,8 +1442,10 @@ static void on_row_end(int c, void *ctx)
 /* Hand the batch over when it is full. */
 static void maybe_flush(struct pfile *f)
 {
-	if (f->b->events.n + f->b->rejects.n + f->b->outcomes.n + f->b->stops.n < BATCH_EVENTS &&
-	    f->b->arena_used < BATCH_ARENA)
+	/* a batch short of a row that ran out of memory is never handed over */
+	if (f->oom ||
+	    (f->b->events.n + f->b->rejects.n + f->b->outcomes.n + f->b->stops.n < BATCH_EVENTS &&
+	     f->b->arena_used < BATCH_ARENA))
 		return;
 	progress_rows(f->run->progress, f->b->events.n + f->b->rejects.n + f->b->outcomes.n +
 					  f->b->stops.n);
@@ -1515,7 +1521,7 @@ static void feed(struct pfile *f, const char *buf, size_t len)
 }
 
 /* The parser thread's body: read, hash, parse; hand batches over. */
-static void chain_parsed(struct ingest_run *run, size_t i, int ok);
+static void chain_parsed(struct ingest_run *run, int ok);
 
 /* Writer, once the parser is joined: join the hashing thread and check that
  * it hashed the bytes parsed (else the file is skipped, as fatal). */
@@ -1619,12 +1625,8 @@ done:
 	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0)
 		atomic_fetch_add(&f->run->t.parse_ns,
 				 (long long)cpu.tv_sec * 1000000000LL + cpu.tv_nsec);
-	/* the ids this parse made end here (the writer's kinds are its own) */
-	for (int k = 0; k < 7; k++)
-		if (k != DIM_LOCATION && k != DIM_STREET)
-			f->next_end[k] = f->run->dims.next[k];
 	if (f->index != SIZE_MAX)
-		chain_parsed(f->run, f->index, !f->fatal && !f->oom);
+		chain_parsed(f->run, !f->fatal && !f->oom);
 	queue_set(&f->q, &f->q.done);
 	return NULL;
 }
@@ -1652,18 +1654,30 @@ static void show_rejects(struct ingest_run *run, const char *name, int kind,
 	}
 }
 
+/* The store's id of the file's id of kind k (0 stays 0); *bad set when unknown. */
+static uint32_t map_id(const struct pfile *f, int k, uint32_t id, int *bad)
+{
+	if (!id)
+		return 0;
+	if (id >= f->nmap[k] || !f->map[k][id]) {
+		*bad = 1;
+		return 0;
+	}
+	return f->map[k][id];
+}
+
 /* Record coverage and claim the partition for a loaded file. */
 static int finish_file(struct ingest_run *run, struct pfile *f, int64_t import_id,
 		       struct partition_diff *diff, int *claimed, struct mb_error *err)
 {
-	int r;
+	int r, bad = 0; /* every source was mapped with the batches */
 
 	*claimed = 0;
 	/* coverage counts events (crimes, incidents), not outcome or search rows */
 	for (size_t i = 0; i < f->nmc && (f->kind == KIND_STREET || f->kind == KIND_AGENCY); i++)
 		if (f->mc[i].source &&
-		    (r = store_import_month_add(run->s, import_id, f->mc[i].source, f->mc[i].month,
-						f->mc[i].rows, err)))
+		    (r = store_import_month_add(run->s, import_id, map_id(f, DIM_SOURCE, f->mc[i].source, &bad),
+						f->mc[i].month, f->mc[i].rows, err)))
 			return r;
 	if (f->st.rows_loaded == 0 || f->multi_month)
 		return 0;
@@ -1672,7 +1686,7 @@ static int finish_file(struct ingest_run *run, struct pfile *f, int64_t import_i
 	if (f->kind == KIND_STREET || f->kind == KIND_OUTCOMES) {
 		if (f->multi_source)
 			return 0;
-		snprintf(key, sizeof(key), "source:%u", f->source);
+		snprintf(key, sizeof(key), "source:%u", map_id(f, DIM_SOURCE, f->source, &bad));
 	} else if (f->kind == KIND_STOP) {
 		/* no force column: the police.uk file name says whose it is */
 		if (ingest_name_partition(f->in->name, f->month, key, sizeof(key)))
@@ -1706,6 +1720,10 @@ static void pfile_release(struct pfile *f)
 		free(b);
 	}
 	free(f->mc);
+	for (int k = 0; k < DIM_LOCAL; k++) {
+		dict_free(f->ld[k]);
+		free(f->map[k]);
+	}
 	queue_release(&f->q);
 }
 
@@ -1724,7 +1742,14 @@ static struct pfile *pfile_new(struct ingest_run *run, struct input *in)
 	csv_init(&f->csv, CSV_STRICT | CSV_REPALL_NL | CSV_STRICT_FINI | CSV_APPEND_NULL);
 	csv_set_realloc_func(&f->csv, capped_realloc);
 	csv_set_blk_size(&f->csv, 256);
-	if (!f->sha || queue_init(&f->q) || !EVP_DigestInit_ex(f->sha, EVP_sha256(), NULL)) {
+	int ok = 1;
+
+	for (int k = 0; k < DIM_LOCAL; k++) {
+		f->lnext[k] = 1;
+		ok = ok && (f->ld[k] = dict_new()) != NULL;
+	}
+	if (!ok || !f->sha || queue_init(&f->q) ||
+	    !EVP_DigestInit_ex(f->sha, EVP_sha256(), NULL)) {
 		pfile_release(f);
 		free(f);
 		return NULL;
@@ -1818,59 +1843,82 @@ static void pfile_drop(struct pfile *f)
 }
 
 /* ---- the chain: parses started ahead --------------------------------------
- * A file's ids continue the previous file's, so parses run one at a time, in
- * file order: each parse, as it ends, starts the next file's when that file
- * is eligible (a plain CSV file not seen before: a seen name and size goes
- * the hashed fast path of ingest_csv instead; police files only, an agency
- * map keeps per-run state) and fewer than CHAIN_MAX wait. The writer takes
- * the chain's files in order, restarts it when it had stopped full, and drops
- * it whole before it undoes ids (rollback, unchanged file, another process's
- * commit): the parses ahead built on them. A failure to start only means no
+ * Up to PARSE_MAX parses of the run's files run at once (the writer's file's
+ * among them), and up to CHAIN_MAX files wait, parsed or parsing, ahead of the
+ * writer's, in file order. A file may be parsed ahead when it is eligible (a
+ * plain CSV file not seen before: a seen name and size goes the hashed fast
+ * path of ingest_csv instead; police files only, an agency map keeps per-run
+ * state). Parses start in file order: when the writer's own starts, when one
+ * ends, and when the writer takes a file off the chain. A parse holds only ids
+ * of its file's own (dims_translate), so nothing the writer does (a rollback,
+ * an unchanged file, another process's commit) touches the parses ahead: the
+ * chain is dropped only as the run ends. A failure to start only means no
  * parse-ahead. */
+#define PARSE_MAX 2
 
-/* Start the next file's parse if it may: call with chain_mu held. */
+/* Start the next files' parses while they may: call with chain_mu held. */
 static void chain_extend_locked(struct ingest_run *run)
 {
-	size_t i = run->parsed_upto;
-	struct mb_error e = { 0 };
+	while (!run->chain_stop && run->eligible && run->parsing < PARSE_MAX &&
+	       run->chain_n < CHAIN_MAX) {
+		size_t i = run->next_start;
+		struct mb_error e = { 0 };
 
-	if (run->chain_stop || run->parsing || !run->eligible || i >= run->nfiles ||
-	    !run->eligible[i] || run->chain_n >= CHAIN_MAX ||
-	    (run->chain_n && run->chain_index[run->chain_n - 1] >= i))
-		return;
-	FILE *fp = fopen(run->files[i], "rb");
+		if (i >= run->nfiles || !run->eligible[i])
+			return;
+		FILE *fp = fopen(run->files[i], "rb");
 
-	if (!fp)
-		return;
-	struct pfile *f = pfile_new(run, NULL);
+		if (!fp)
+			return;
+		struct pfile *f = pfile_new(run, NULL);
 
-	if (!f) {
-		fclose(fp);
-		return;
+		if (!f) {
+			fclose(fp);
+			return;
+		}
+		f->own_in = (struct input){ .fp = fp, .name = run->files[i] };
+		f->in = &f->own_in;
+		f->index = i;
+		run->parsing++;
+		if (pfile_start(f, &e)) {
+			run->parsing--;
+			pfile_drop(f);
+			fclose(fp);
+			return;
+		}
+		run->chain[run->chain_n] = f;
+		run->chain_fp[run->chain_n] = fp;
+		run->chain_index[run->chain_n] = i;
+		run->chain_n++;
+		run->next_start = i + 1;
 	}
-	f->own_in = (struct input){ .fp = fp, .name = run->files[i] };
-	f->in = &f->own_in;
-	f->index = i;
-	run->parsing = 1;
-	if (pfile_start(f, &e)) {
-		run->parsing = 0;
-		pfile_drop(f);
-		fclose(fp);
-		return;
-	}
-	run->chain[run->chain_n] = f;
-	run->chain_fp[run->chain_n] = fp;
-	run->chain_index[run->chain_n] = i;
-	run->chain_n++;
 }
 
-/* A parse of file i ended (ok: it may go on to the next file). */
-static void chain_parsed(struct ingest_run *run, size_t i, int ok)
+/* Start the parse of f, the writer's file; the files after it may follow. */
+static int parse_start(struct ingest_run *run, struct pfile *f, struct mb_error *err)
+{
+	if (f->index == SIZE_MAX)
+		return pfile_start(f, err);
+	pthread_mutex_lock(&run->chain_mu);
+	run->parsing++;
+	int r = pfile_start(f, err);
+
+	if (r) {
+		run->parsing--;
+	} else {
+		if (run->next_start <= f->index)
+			run->next_start = f->index + 1;
+		chain_extend_locked(run);
+	}
+	pthread_mutex_unlock(&run->chain_mu);
+	return r;
+}
+
+/* A parse of one of the run's files ended (ok: others may start). */
+static void chain_parsed(struct ingest_run *run, int ok)
 {
 	pthread_mutex_lock(&run->chain_mu);
-	run->parsing = 0;
-	if (i + 1 > run->parsed_upto)
-		run->parsed_upto = i + 1;
+	run->parsing--;
 	if (ok)
 		chain_extend_locked(run);
 	pthread_mutex_unlock(&run->chain_mu);
@@ -1903,24 +1951,97 @@ void ingest_ahead_drop(struct ingest_run *run)
 	}
 	pthread_mutex_lock(&run->chain_mu);
 	run->chain_n = 0;
-	run->parsing = 0;
-	pthread_mutex_unlock(&run->chain_mu);
-}
-
-/* Allow parses ahead again (after a drop), from file cur + 1 on. */
-static void chain_resume(struct ingest_run *run)
-{
-	if (!run->files)
-		return;
-	pthread_mutex_lock(&run->chain_mu);
-	run->chain_stop = 0;
-	if (run->parsed_upto > run->cur + 1)
-		run->parsed_upto = run->cur + 1;
 	pthread_mutex_unlock(&run->chain_mu);
 }
 
 static int ingest_file(struct ingest_run *run, struct pfile *f, const char *path,
 		       struct mb_error *err);
+
+/* On the writer thread: map the file's ids of batch b (sources, categories,
+ * outcomes, LSOAs) to the store's, finding each new row of the file in the
+ * dictionaries or writing it (same transaction, before the events), then
+ * rewrite the ids of the batch's records. The batch's dimension rows are
+ * consumed. Global ids are so given in file order, as one parse at a time
+ * would: the same files give the same store however the parses overlap. */
+static int dims_translate(struct ingest_run *run, struct pfile *f, struct batch *b,
+			  struct mb_error *err)
+{
+	struct dims *d = &run->dims;
+	struct dict *dd[DIM_LOCAL] = { d->source, d->category, d->outcome, d->lsoa, d->lsoa_name };
+
+	for (size_t i = 0; i < b->dims.n; i++) {
+		struct rec_dim w = b->dims.v[i];
+		int k = (int)w.kind, added, r;
+
+		if (k >= DIM_LOCAL)
+			return mb_err(err, MB_EDB, "internal error: a parser made a row of kind %d", k);
+		/* the file's ids come dense, in order: id is the map's next entry */
+		if (f->nmap[k] <= w.id) {
+			size_t n = (size_t)w.id + 1, cap = n < 64 ? 64 : n * 2;
+			uint32_t *nm = realloc(f->map[k], cap * sizeof(*nm));
+
+			if (!nm)
+				return mb_err(err, MB_ENOMEM, "out of memory");
+			memset(nm + f->nmap[k], 0, (cap - f->nmap[k]) * sizeof(*nm));
+			f->map[k] = nm;
+			f->nmap[k] = cap;
+		}
+		const char *key = w.s1;
+		size_t klen = strlen(w.s1);
+
+		if (k == DIM_LSOA_NAME) {
+			w.ref = w.ref < f->nmap[DIM_LSOA] ? f->map[DIM_LSOA][w.ref] : 0;
+			if (!w.ref)
+				return mb_err(err, MB_EDB, "internal error: an LSOA name came before its LSOA");
+			if (store_key_room(&run->wnorm, &run->wncap, klen + 4))
+				return mb_err(err, MB_ENOMEM, "out of memory");
+			memcpy(run->wnorm, &w.ref, 4);
+			memcpy(run->wnorm + 4, w.s1, klen);
+			key = run->wnorm;
+			klen += 4;
+		}
+		uint32_t id = dict_get_or_put(dd[k], key, klen, d->next[k], &added);
+
+		if (!id)
+			return mb_err(err, MB_ENOMEM, "out of memory");
+		f->map[k][w.id] = id;
+		if (!added)
+			continue;
+		d->next[k]++;
+		w.id = id;
+		if ((r = store_dim_write(run->s, &w, err)))
+			return r;
+		if (k == DIM_LSOA && !w.s2) {
+			/* named by code only: written with an empty name, which is
+			 * also its alias (write_dim) */
+			if (store_key_room(&run->wnorm, &run->wncap, 4))
+				return mb_err(err, MB_ENOMEM, "out of memory");
+			memcpy(run->wnorm, &id, 4);
+			if (!dict_get_or_put(d->lsoa_name, run->wnorm, 4, d->next[DIM_LSOA_NAME], &added))
+				return mb_err(err, MB_ENOMEM, "out of memory");
+			if (added)
+				d->next[DIM_LSOA_NAME]++;
+		}
+	}
+	b->dims.n = 0;
+	/* every id a record carries came with a row in this batch or an earlier one */
+	int bad = 0;
+
+	for (size_t i = 0; i < b->events.n; i++) {
+		struct rec_event *e = &b->events.v[i];
+
+		e->source = map_id(f, DIM_SOURCE, e->source, &bad);
+		e->falls = map_id(f, DIM_SOURCE, e->falls, &bad);
+		e->category = map_id(f, DIM_CATEGORY, e->category, &bad);
+		e->outcome = map_id(f, DIM_OUTCOME, e->outcome, &bad);
+		e->loc_lsoa = map_id(f, DIM_LSOA, e->loc_lsoa, &bad);
+	}
+	for (size_t i = 0; i < b->outcomes.n; i++)
+		b->outcomes.v[i].outcome = map_id(f, DIM_OUTCOME, b->outcomes.v[i].outcome, &bad);
+	if (bad)
+		return mb_err(err, MB_EDB, "internal error: a row's id has no dimension row");
+	return 0;
+}
 
 /* On the writer thread: intern the snap points (and their streets) of batch
  * b's events, writing the new rows at once (same transaction, before the
@@ -2075,55 +2196,19 @@ static int ingest_file(struct ingest_run *run, struct pfile *f, const char *path
 	if ((r = store_begin(run->s, err)))
 		goto cleanup;
 	in_tx = 1;
-	/* the write lock is ours: no one else commits until we do. Ids interned
-	 * before another process's commit would clash: parse again from the top */
+	/* the write lock is ours: no one else commits until we do. Another
+	 * process's commit since ours may have added rows: the dictionaries are
+	 * read again (parses only hold ids of their file's own) */
 	int64_t v;
 
 	if ((r = store_data_version(run->s, &v, err)))
 		goto cleanup;
-	if (v != run->data_version || run->dims_dirty) {
-		if (f->started) {
-			struct input again = *f->in;
-			size_t index = f->index;
-
-			ingest_ahead_drop(run);
-			pfile_drop(f);
-			f = NULL;
-			if (!again.fp || fseek(again.fp, 0, SEEK_SET) != 0) {
-				r = mb_err(err, MB_EIO, "%s: cannot read it again: %s", path,
-					   strerror(errno));
-				goto cleanup;
-			}
-			if (!(f = pfile_new(run, NULL))) {
-				r = mb_err(err, MB_ENOMEM, "out of memory");
-				goto cleanup;
-			}
-			f->own_in = again;
-			f->in = &f->own_in;
-			f->index = index;
-			in = f->in;
-		}
-		if ((r = dims_reload(run, err)))
-			goto cleanup;
-		chain_resume(run);
-	}
+	if ((v != run->data_version || run->dims_dirty) && (r = dims_reload(run, err)))
+		goto cleanup;
 	if ((r = store_import_create(run->s, path, "pending", run->source_name, &import_id, err)))
 		goto cleanup;
-	if (!f->started) {
-		if (f->index != SIZE_MAX) {
-			pthread_mutex_lock(&run->chain_mu);
-			run->parsing = 1;
-			pthread_mutex_unlock(&run->chain_mu);
-		}
-		if ((r = pfile_start(f, err))) {
-			if (f->index != SIZE_MAX) {
-				pthread_mutex_lock(&run->chain_mu);
-				run->parsing = 0;
-				pthread_mutex_unlock(&run->chain_mu);
-			}
-			goto cleanup;
-		}
-	}
+	if (!f->started && (r = parse_start(run, f, err)))
+		goto cleanup;
 	for (;;) {
 		double t0 = ingest_now();
 		struct batch *b = queue_pop(&f->q);
@@ -2132,7 +2217,8 @@ static int ingest_file(struct ingest_run *run, struct pfile *f, const char *path
 		run->t.wait += t1 - t0;
 		if (!b)
 			break;
-		if (!r && !(r = resolve_locations(run, b, err))) {
+		if (!r && !(r = dims_translate(run, f, b, err)) &&
+		    !(r = resolve_locations(run, b, err))) {
 			double t2 = ingest_now();
 
 			r = store_batch_write(run->s, import_id, b, err);
@@ -2170,10 +2256,7 @@ static int ingest_file(struct ingest_run *run, struct pfile *f, const char *path
 	if (same) {
 		store_rollback(run->s);
 		in_tx = 0;
-		/* parses ahead may build on ids this file made: they go too */
-		ingest_ahead_drop(run);
 		dims_undo(run);
-		chain_resume(run);
 		run->sum->files_unchanged++;
 		if (!run->o->quiet)
 			fprintf(run->o->out, "%s: unchanged (same SHA-256 as import #%lld): nothing to do\n",
@@ -2190,17 +2273,7 @@ static int ingest_file(struct ingest_run *run, struct pfile *f, const char *path
 	}
 	in_tx = 0;
 	run->t.commit += ingest_now() - tc;
-	pthread_mutex_lock(&run->chain_mu);
-	int ahead = run->chain_n;
-
-	pthread_mutex_unlock(&run->chain_mu);
-	if (ahead) { /* ids the parses ahead made are not committed yet */
-		memcpy(run->saved_next, f->next_end, sizeof(run->saved_next));
-		/* but this thread's (snap points, streets) are all this file's */
-		run->saved_next[DIM_LOCATION] = run->dims.next[DIM_LOCATION];
-		run->saved_next[DIM_STREET] = run->dims.next[DIM_STREET];
-	} else
-		dims_commit(run);
+	dims_commit(run);
 	run->sum->files_loaded++;
 	run->sum->total.rows_read += f->st.rows_read;
 	run->sum->total.rows_loaded += f->st.rows_loaded;
@@ -2244,13 +2317,11 @@ static int ingest_file(struct ingest_run *run, struct pfile *f, const char *path
 	r = 0;
 cleanup:
 	if (in_tx) {
-		/* ids interned ahead build on this file's: both go */
-		ingest_ahead_drop(run);
+		/* parses ahead go on: they hold no id of the store's */
 		pfile_drop(f);
 		f = NULL;
 		store_rollback(run->s);
 		dims_undo(run);
-		chain_resume(run);
 	}
 	pfile_drop(f);
 	/* -MB_EIO and -MB_EDATA mean "this input was skipped, go on"; the store

@@ -45,7 +45,7 @@ struct ingest_run {
 	struct store *s;              /* the store */
 	const struct ingest_opts *o;  /* options */
 	struct ingest_summary *sum;   /* totals */
-	struct dims dims;             /* dictionaries (written by the parser thread) */
+	struct dims dims;             /* dictionaries (the writer's: parsers have their own) */
 	uint32_t saved_next[7];       /* dims.next at the last commit, for undo */
 	struct progress *progress;    /* progress bar, or NULL */
 	struct agency *agency;        /* agency import state, or NULL (police files) */
@@ -54,8 +54,8 @@ struct ingest_run {
 	int dims_dirty;               /* a dictionary could not be undone: reload */
 	int64_t data_version;         /* the store's data_version when dims were loaded */
 	/* parse-ahead: the plain, never-seen CSV files that follow the one being
-	 * written are parsed in order, up to CHAIN_MAX of them ahead, each started
-	 * as the one before ends its parse (see ingest.c, "the chain") */
+	 * written are parsed in order, up to CHAIN_MAX of them ahead and up to
+	 * PARSE_MAX parses at once (see ingest.c, "the chain") */
 	const char *const *files;     /* the run's files, or NULL (no parse-ahead) */
 	const int64_t *sizes;         /* their sizes */
 	size_t nfiles, cur;           /* how many; the one being imported */
@@ -66,9 +66,9 @@ struct ingest_run {
 	FILE *chain_fp[CHAIN_MAX];    /* their open files */
 	size_t chain_index[CHAIN_MAX]; /* their indexes in files */
 	int chain_n;                  /* how many */
-	int chain_stop;               /* no new parse may start (the writer is undoing) */
-	int parsing;                  /* a parse of the run's files is running */
-	size_t parsed_upto;           /* 1 + index of the last file whose parse ended */
+	int chain_stop;               /* no new parse may start (the run ends) */
+	int parsing;                  /* parses of the run's files running */
+	size_t next_start;            /* the file whose parse may start next */
 	/* the writer's scratch for snap-point keys and normalised street names */
 	char *wkey, *wnorm;           /* buffers (heap, grown to fit) */
 	size_t wcap, wncap;           /* their capacities */

@@ -3,10 +3,13 @@
  *
  * The parser fills a struct batch; the writer thread writes it in one go.
  * Strings point into the batch's arena and live as long as the batch.
- * Dimension ids are assigned by the parser from the in-memory dictionaries
- * (struct dims), so the writer only inserts rows with known ids; snap points
+ * The parser gives sources, categories, outcomes and LSOAs ids of the file's
+ * own (1, 2, ... in the order first seen) and puts each new one's row in the
+ * batch; the writer maps them to the store's ids through the in-memory
+ * dictionaries (struct dims), writing the rows the store lacks, so parses of
+ * several files run at once without sharing anything. Snap points
  * (locations) and streets, the largest dictionaries, are interned by the
- * writer thread instead (it has time to spare; the parser is the bottleneck).
+ * writer alone.
  */
 #ifndef MICROBEAT_RECORD_H
 #define MICROBEAT_RECORD_H
@@ -27,10 +30,13 @@ enum dim_kind {
 	DIM_LOCATION   /* s1 = name as given, ref = lsoa id, ref2 = street id, lon/lat */
 };
 
+/* The kinds before it get ids of the file's own from the parser. */
+#define DIM_LOCAL DIM_STREET
+
 /* A new dimension row. */
 struct rec_dim {
 	enum dim_kind kind; /* which table */
-	uint32_t id;        /* its id (assigned by the parser) */
+	uint32_t id;        /* its id (the file's, before DIM_LOCAL) */
 	uint32_t ref;       /* LSOA id (street, location) or LSOA id (lsoa name) */
 	uint32_t ref2;      /* street id (location) */
 	int has_coord;      /* location has lon/lat */
