@@ -731,26 +731,23 @@ static int parse_double(const char *p, size_t n, double *v)
 	return 0;
 }
 
+/* The value of hexadecimal digit c, or -1 (no table: parsers run on several
+ * threads, and a table filled on first use would be a data race). */
+static int hex_digit(unsigned c)
+{
+	if (c - '0' < 10)
+		return (int)(c - '0');
+	c |= 0x20; /* 'A'..'F' -> 'a'..'f' */
+	return c - 'a' < 6 ? (int)(c - 'a' + 10) : -1;
+}
+
 /* Decode 64 hex characters into 32 bytes; 0 or -1. */
 static int hex32(const char *p, size_t n, uint8_t out[32])
 {
-	static signed char val[256];
-	static int init;
-
-	if (!init) {
-		memset(val, -1, sizeof(val));
-		for (int i = 0; i < 10; i++)
-			val['0' + i] = (signed char)i;
-		for (int i = 0; i < 6; i++) {
-			val['a' + i] = (signed char)(10 + i);
-			val['A' + i] = (signed char)(10 + i);
-		}
-		init = 1;
-	}
 	if (n != 64)
 		return -1;
 	for (int i = 0; i < 32; i++) {
-		int hi = val[(unsigned char)p[2 * i]], lo = val[(unsigned char)p[2 * i + 1]];
+		int hi = hex_digit((unsigned char)p[2 * i]), lo = hex_digit((unsigned char)p[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -1;

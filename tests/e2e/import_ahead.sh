@@ -1,9 +1,10 @@
 #!/bin/bash
-# Parse-ahead: while one file is written and committed, the next file of the run is parsed,
-# interning its names into the same dictionaries. Whatever happens to a file parsed ahead, the
-# store must be exactly the one a file-by-file import gives:
+# Parse-ahead: while one file is written and committed, the next files of the run are parsed
+# (two parses at once), each into ids of its file's own that the writer maps to the store's in
+# file order. Whatever happens to a file parsed ahead, the store must be exactly the one a
+# file-by-file import gives, to the ids:
 #  - a file whose content repeats an earlier one of the same run (same SHA-256) is "unchanged"
-#    and rolled back (and nothing is parsed ahead on ids it had taken);
+#    and rolled back (the ids it had taken are undone, the files parsed ahead keep theirs);
 #  - a file that fails (unknown header) in the middle of the run is skipped, the rest loads;
 #  - a bad row in the middle rejects that row only.
 # The reference is each file imported on its own command (no parse-ahead across files): every
