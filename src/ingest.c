@@ -1667,14 +1667,20 @@ static uint32_t map_id(const struct pfile *f, int k, uint32_t id, int *bad)
 static int finish_file(struct ingest_run *run, struct pfile *f, int64_t import_id,
 		       struct partition_diff *diff, int *claimed, struct mb_error *err)
 {
-	int r, bad = 0; /* every source was mapped with the batches */
+	int r, bad = 0;
 
 	*claimed = 0;
+	/* the sources were mapped to the store's ids with the batches */
+	for (size_t i = 0; i < f->nmc; i++)
+		f->mc[i].source = map_id(f, DIM_SOURCE, f->mc[i].source, &bad);
+	f->source = map_id(f, DIM_SOURCE, f->source, &bad);
+	if (bad)
+		return mb_err(err, MB_EDB, "internal error: a source without its row");
 	/* coverage counts events (crimes, incidents), not outcome or search rows */
 	for (size_t i = 0; i < f->nmc && (f->kind == KIND_STREET || f->kind == KIND_AGENCY); i++)
 		if (f->mc[i].source &&
-		    (r = store_import_month_add(run->s, import_id, map_id(f, DIM_SOURCE, f->mc[i].source, &bad),
-						f->mc[i].month, f->mc[i].rows, err)))
+		    (r = store_import_month_add(run->s, import_id, f->mc[i].source, f->mc[i].month,
+						f->mc[i].rows, err)))
 			return r;
 	if (f->st.rows_loaded == 0 || f->multi_month)
 		return 0;
@@ -1683,7 +1689,7 @@ static int finish_file(struct ingest_run *run, struct pfile *f, int64_t import_i
 	if (f->kind == KIND_STREET || f->kind == KIND_OUTCOMES) {
 		if (f->multi_source)
 			return 0;
-		snprintf(key, sizeof(key), "source:%u", map_id(f, DIM_SOURCE, f->source, &bad));
+		snprintf(key, sizeof(key), "source:%u", f->source);
 	} else if (f->kind == KIND_STOP) {
 		/* no force column: the police.uk file name says whose it is */
 		if (ingest_name_partition(f->in->name, f->month, key, sizeof(key)))
