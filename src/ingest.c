@@ -1,4 +1,4 @@
-/* ingest — police.uk CSV / folder / zip import: parse on one thread, write on the other. */
+/* ingest — police.uk CSV / folder / zip import: parser threads (two files at once), one writer. */
 #include <archive.h>
 #include <archive_entry.h>
 #include <csv.h>
@@ -1960,6 +1960,21 @@ void ingest_ahead_drop(struct ingest_run *run)
 static int ingest_file(struct ingest_run *run, struct pfile *f, const char *path,
 		       struct mb_error *err);
 
+/* The lsoa_name dictionary's key of (LSOA id, name) in run->wnorm, its length
+ * in *len; NULL on out of memory. */
+static const char *lsoa_name_key(struct ingest_run *run, uint32_t lsoa, const char *name,
+				 size_t *len)
+{
+	size_t n = strlen(name);
+
+	if (store_key_room(&run->wnorm, &run->wncap, n + 4))
+		return NULL;
+	memcpy(run->wnorm, &lsoa, 4);
+	memcpy(run->wnorm + 4, name, n);
+	*len = n + 4;
+	return run->wnorm;
+}
+
 /* On the writer thread: map the file's ids of batch b (sources, categories,
  * outcomes, LSOAs) to the store's, finding each new row of the file in the
  * dictionaries or writing it (same transaction, before the events), then
@@ -1993,15 +2008,12 @@ static int dims_translate(struct ingest_run *run, struct pfile *f, struct batch 
 		size_t klen = strlen(w.s1);
 
 		if (k == DIM_LSOA_NAME) {
-			w.ref = w.ref < f->nmap[DIM_LSOA] ? f->map[DIM_LSOA][w.ref] : 0;
-			if (!w.ref)
+			int bad = 0;
+
+			if (!(w.ref = map_id(f, DIM_LSOA, w.ref, &bad)))
 				return mb_err(err, MB_EDB, "internal error: an LSOA name came before its LSOA");
-			if (store_key_room(&run->wnorm, &run->wncap, klen + 4))
+			if (!(key = lsoa_name_key(run, w.ref, w.s1, &klen)))
 				return mb_err(err, MB_ENOMEM, "out of memory");
-			memcpy(run->wnorm, &w.ref, 4);
-			memcpy(run->wnorm + 4, w.s1, klen);
-			key = run->wnorm;
-			klen += 4;
 		}
 		uint32_t id = dict_get_or_put(dd[k], key, klen, d->next[k], &added);
 
@@ -2014,16 +2026,13 @@ static int dims_translate(struct ingest_run *run, struct pfile *f, struct batch 
 		w.id = id;
 		if ((r = store_dim_write(run->s, &w, err)))
 			return r;
-		if (k == DIM_LSOA && !w.s2) {
-			/* named by code only: written with an empty name, which is
-			 * also its alias (write_dim) */
-			if (store_key_room(&run->wnorm, &run->wncap, 4))
+		if (k == DIM_LSOA) {
+			/* write_dim wrote its name (empty when named by code only)
+			 * as an alias too: the dictionary knows it from now on */
+			if (!(key = lsoa_name_key(run, id, w.s2 ? w.s2 : "", &klen)) ||
+			    !dict_get_or_put(d->lsoa_name, key, klen, d->next[DIM_LSOA_NAME], &added))
 				return mb_err(err, MB_ENOMEM, "out of memory");
-			memcpy(run->wnorm, &id, 4);
-			if (!dict_get_or_put(d->lsoa_name, run->wnorm, 4, d->next[DIM_LSOA_NAME], &added))
-				return mb_err(err, MB_ENOMEM, "out of memory");
-			if (added)
-				d->next[DIM_LSOA_NAME]++;
+			d->next[DIM_LSOA_NAME] += (uint32_t)added;
 		}
 	}
 	b->dims.n = 0;
