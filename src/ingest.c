@@ -325,7 +325,14 @@ static size_t memo_index(const char *p, size_t n, unsigned bits)
  * file; growth copies one shard, not the whole set. Two different ids are taken
  * for one when their hashes agree in 52 bits: with n rows in a file that
  * happens with probability about n^2 / 2^53 (1e-8 at 10,000 rows, 1e-6 at
- * 100,000, 9e-3 at 8.8 million). */
+ * 100,000, 9e-3 at 8.8 million).
+ * A file's first SEEN_FLAT_MAX x 7/8 ids go in one flat table of the whole
+ * 64-bit hashes and their lines (16 bytes a slot, at most 1 MB), doubling as it
+ * fills: the ~12,000 ids of a monthly force file then cost one probe of one
+ * table, where the shards take two cache misses (shard, then slot). A file that
+ * outgrows it moves into the shards, which are what the bounds above describe. */
+#define SEEN_FLAT_MIN 4096u
+#define SEEN_FLAT_MAX 65536u
 #define SEEN_SHARDS 4096u
 #define SEEN_LINE_BITS 24
 #define SEEN_LINE_MASK ((1u << SEEN_LINE_BITS) - 1)
@@ -349,8 +356,15 @@ struct seen_block {
 	uint64_t slot[];         /* SEEN_BLOCK bytes of zeroed slots */
 };
 
+struct seen_flat {
+	uint64_t h;    /* the id's hash, 0 = empty (a hash of 0 is kept as 1) */
+	uint32_t line; /* of its first occurrence, as a shard slot keeps it */
+};
+
 struct seen {
-	struct seen_shard *sh;    /* SEEN_SHARDS shards, allocated on first use */
+	struct seen_flat *flat;   /* the flat phase's table, NULL before and after */
+	uint32_t fcap, fn;        /* its slots (a power of 2), used */
+	struct seen_shard *sh;    /* SEEN_SHARDS shards once the flat table is outgrown */
 	struct seen_block *block; /* small tables, newest block first */
 };
 
@@ -733,27 +747,46 @@ static int parse_double(const char *p, size_t n, double *v)
 
 /* The value of hexadecimal digit c, or -1 (no table: parsers run on several
  * threads, and a table filled on first use would be a data race). */
-static int hex_digit(unsigned c)
-{
-	if (c - '0' < 10)
-		return (int)(c - '0');
-	c |= 0x20; /* 'A'..'F' -> 'a'..'f' */
-	return c - 'a' < 6 ? (int)(c - 'a' + 10) : -1;
-}
-
-/* Decode 64 hex characters into 32 bytes; 0 or -1. */
+/* Decode 64 hex characters into 32 bytes; 0, or -1 (out is then undefined).
+ * Eight characters a step in a 64-bit word, without a branch (Crime IDs are
+ * random hex, where a digit-or-letter branch is mispredicted about every other
+ * character): a byte is valid when below 0x80 and in '0'..'9' or, with bit 5
+ * set, in 'a'..'f'; its value is its low 4 bits, plus 9 for a letter (bit 6). */
+#define HEX_ONES UINT64_C(0x0101010101010101)
+#define HEX_HIGH (HEX_ONES * 0x80)
+/* per byte (each below 0x80): high bit set where the byte is >= n */
+#define HEX_GE(x, n) (((x) + HEX_ONES * (0x80 - (n))) & HEX_HIGH)
 static int hex32(const char *p, size_t n, uint8_t out[32])
 {
+	uint64_t bad = 0;
+
 	if (n != 64)
 		return -1;
-	for (int i = 0; i < 32; i++) {
-		int hi = hex_digit((unsigned char)p[2 * i]), lo = hex_digit((unsigned char)p[2 * i + 1]);
+	for (int i = 0; i < 8; i++) {
+		uint64_t x, l, v, t;
+		unsigned char c[8];
 
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
+		memcpy(c, p + 8 * i, 8);
+		/* the word of the 8 characters, first in the low byte (any endianness) */
+		x = (uint64_t)c[0] | (uint64_t)c[1] << 8 | (uint64_t)c[2] << 16 |
+		    (uint64_t)c[3] << 24 | (uint64_t)c[4] << 32 | (uint64_t)c[5] << 40 |
+		    (uint64_t)c[6] << 48 | (uint64_t)c[7] << 56;
+		bad |= x & HEX_HIGH;
+		x &= ~HEX_HIGH; /* (a byte with its high bit set is bad already) */
+		l = x | HEX_ONES * 0x20;
+		bad |= ~((HEX_GE(x, '0') & ~HEX_GE(x, '9' + 1)) | (HEX_GE(l, 'a') & ~HEX_GE(l, 'f' + 1))) &
+		       HEX_HIGH;
+		v = (x & HEX_ONES * 0x0f) + (x >> 6 & HEX_ONES) * 9;
+		/* byte 2k <- (char 2k) << 4 | char 2k + 1, then the 4 even bytes packed */
+		t = (v << 4 | v >> 8) & UINT64_C(0x00ff00ff00ff00ff);
+		t = (t | t >> 8) & UINT64_C(0x0000ffff0000ffff);
+		t = t | t >> 16;
+		out[4 * i] = (uint8_t)t;
+		out[4 * i + 1] = (uint8_t)(t >> 8);
+		out[4 * i + 2] = (uint8_t)(t >> 16);
+		out[4 * i + 3] = (uint8_t)(t >> 24);
 	}
-	return 0;
+	return bad ? -1 : 0;
 }
 
 /* Look up or create the file's dimension row of kind for key (one probe);
@@ -900,17 +933,10 @@ static uint32_t seen_home(uint64_t v, uint32_t cap)
 	return (uint32_t)(((v >> 32) * (uint64_t)cap) >> 32);
 }
 
-/* Record an id by its 64-bit hash h (all of the id's bytes, well mixed); return
- * 0 when new, else the line of the earlier occurrence (SEEN_EARLIER when that
- * line is past 2^24 - 1). */
-static uint32_t seen_add(struct pfile *f, uint64_t h, uint32_t line)
+/* seen_add once the set is sharded. */
+static uint32_t seen_shard_add(struct pfile *f, uint64_t h, uint32_t line)
 {
 	struct seen *set = &f->seen;
-
-	if (!set->sh && !(set->sh = calloc(SEEN_SHARDS, sizeof(*set->sh)))) {
-		f->oom = 1;
-		return 0;
-	}
 	struct seen_shard *s = &set->sh[h >> 52];
 	uint64_t fp = (h >> 12) & ((UINT64_C(1) << 40) - 1);
 
@@ -948,6 +974,76 @@ static uint32_t seen_add(struct pfile *f, uint64_t h, uint32_t line)
 	}
 	s->slot[j] = v;
 	s->n++;
+	return 0;
+}
+
+/* Grow the flat table, or move it into the shards once it would pass
+ * SEEN_FLAT_MAX slots; 0, or -1 on out of memory (f->oom set). */
+static int seen_flat_grow(struct pfile *f)
+{
+	struct seen *set = &f->seen;
+	uint32_t ncap = set->fcap ? set->fcap * 2 : SEEN_FLAT_MIN;
+	struct seen_flat *old = set->flat;
+	uint32_t ocap = set->fcap;
+
+	if (ncap > SEEN_FLAT_MAX) {
+		if (!(set->sh = calloc(SEEN_SHARDS, sizeof(*set->sh)))) {
+			f->oom = 1;
+			return -1;
+		}
+		set->flat = NULL;
+		set->fcap = set->fn = 0;
+		for (uint32_t i = 0; i < ocap && !f->oom; i++)
+			if (old[i].h)
+				seen_shard_add(f, old[i].h, old[i].line);
+		free(old);
+		return f->oom ? -1 : 0;
+	}
+	struct seen_flat *t = calloc(ncap, sizeof(*t));
+
+	if (!t) {
+		f->oom = 1;
+		return -1;
+	}
+	for (uint32_t i = 0; i < ocap; i++) {
+		if (!old[i].h)
+			continue;
+		uint32_t j = (uint32_t)old[i].h & (ncap - 1);
+
+		while (t[j].h)
+			j = (j + 1) & (ncap - 1);
+		t[j] = old[i];
+	}
+	free(old);
+	set->flat = t;
+	set->fcap = ncap;
+	return 0;
+}
+
+/* Record an id by its 64-bit hash h (all of the id's bytes, well mixed); return
+ * 0 when new, else the line of the earlier occurrence (SEEN_EARLIER when that
+ * line is past 2^24 - 1). */
+static uint32_t seen_add(struct pfile *f, uint64_t h, uint32_t line)
+{
+	struct seen *set = &f->seen;
+
+	if (!h)
+		h = 1; /* 0 marks an empty slot; 1 has the same shard and fingerprint */
+	if (!set->sh && (uint64_t)(set->fn + 1) * 8 > (uint64_t)set->fcap * 7 &&
+	    seen_flat_grow(f))
+		return 0;
+	if (set->sh)
+		return seen_shard_add(f, h, line);
+	uint32_t mask = set->fcap - 1, j = (uint32_t)h & mask;
+
+	while (set->flat[j].h) {
+		if (set->flat[j].h == h)
+			return set->flat[j].line;
+		j = (j + 1) & mask;
+	}
+	set->flat[j].h = h;
+	set->flat[j].line = line < SEEN_LINE_MASK ? line : SEEN_EARLIER;
+	set->fn++;
 	return 0;
 }
 
@@ -1716,6 +1812,7 @@ static void pfile_release(struct pfile *f)
 			if (f->seen.sh[i].cap > SEEN_SMALL)
 				free(f->seen.sh[i].slot);
 	free(f->seen.sh);
+	free(f->seen.flat);
 	while (f->seen.block) {
 		struct seen_block *b = f->seen.block;
 

@@ -1,6 +1,7 @@
 /* store — the SQLite store: schema and migration, imports, dimensions, events. */
 #include <errno.h>
 #include <pthread.h>
+#include <sys/prctl.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -450,6 +451,7 @@ static void *ckpt_main(void *arg)
 {
 	struct ckpt *c = arg;
 
+	prctl(PR_SET_NAME, "mb-ckpt"); /* named for perf and top */
 	pthread_mutex_lock(&c->mu);
 	for (;;) {
 		while (!c->stop && c->frames - c->last < CKPT_FRAMES)

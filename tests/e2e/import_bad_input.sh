@@ -47,6 +47,23 @@ bad=$'\xff\xfe'
 case_ invalid_utf8 "$H\n${ok1/High Street/High $bad Street}\n$ok2\n" 2 '[0-9]+' "invalid UTF-8" 1 0 1
 case_ dup_crime_id "$H\n$ok1\n$ok2\n$ok1\n" 4 1 "duplicate Crime ID \\(first at line 2\\)" 2 1 0
 case_ bad_crime_id "$H\nxyz${ok1:64}\n$ok2\n" 2 1 "not 64 hexadecimal" 1 0 1
+# hex digits in either case are one Crime ID; each byte next to a hex range ('/' ':' '@' 'G' '`' 'g'),
+# DEL, a control byte and 'ð' (UTF-8 c3 b0: valid UTF-8, and 'C0' once the top bits are dropped)
+# are not hex digits, wherever they sit (the decoder takes 8 characters a step: first, middle and
+# last positions of a step are tried; 'ð' replaces two characters, so the ID stays 64 bytes)
+upper=$(printf 'A%.0s' $(seq 64)) lower=$(printf 'a%.0s' $(seq 64))
+case_ crime_id_case "$H\n${ok1/$ID1/$upper}\n${ok1/$ID1/$lower}\n" 3 1 "duplicate Crime ID \\(first at line 2\\)" 1 1 0
+for pos in 0 7 8 35 62; do
+  for ch in / : @ G '`' g $'\x7f' $'\x01' $'\xc3\xb0'; do
+    id="${ID1:0:pos}$ch${ID1:pos+$(printf '%s' "$ch" | wc -c)}"
+    [ "$(printf '%s' "$id" | wc -c)" = 64 ] || fail "hex case: the ID is not 64 bytes"
+    printf '%s\n%s\n' "$H" "${ok1/$ID1/$id}" > "$T/hex.csv"
+    mb --db "$T/hex.db" import --no-progress "$T/hex.csv" >/dev/null 2>"$T/err"
+    got=$(sqlite3 "$T/hex.db" "SELECT rows_loaded || ' ' || rows_rejected FROM import")
+    eq "Crime ID with byte $(printf '%s' "$ch" | od -An -tx1 | tr -d ' ') at $pos (loaded rejected)" "$got" "0 1"
+    rm -f "$T"/hex.db*
+  done
+done
 case_ unterminated_quote_eof "$H\n$ok1\n$ID2,2024-01,$F,0.2,52.3,\"On or near Mill Lane,E01018219\n" 3 '[0-9]+' "unterminated quoted field" 1 0 1
 case_ bad_quote_midfile "$H\n$ID3,2024-01,$F,0.2,52.3,On \"or\" near,E01018219,x,Drugs,,\n$ok1\n" 2 '[0-9]+' "malformed quoting" 1 0 1
 case_ quoted_comma_ok "$H\n$ID1,2024-01,$F,0.1,52.2,On or near High Street,E01018218,\"Bournemouth, Christchurch and Poole 001A\",Burglary,,\n" 0 0 "" 1 0 0

@@ -66,6 +66,23 @@ eq "IDs equal in 16 hex digits: 3 loaded, 1 duplicate" "$(sqlite3 "$T/p.db" 'SEL
 rm -f "$T"/p.*
 echo "1b. Crime IDs sharing prefixes: no false duplicates"
 
+# --- 1c. duplicates across the duplicate set's move from its flat table to shards ---
+# The set keeps a file's first ~57,000 Crime IDs in one flat table, then moves them into
+# shards. Rows whose IDs repeat the file's first and last IDs, appended after the move, are
+# duplicates of those lines (found by awk here), and no other row is.
+repeat 14 > "$T/d.csv"
+read -r n first last < <(awk -F, 'NR > 1 && $1 != "" { if (!f) f = NR; l = NR; ids++ }
+  END { print ids, f, l }' "$T/d.csv")
+[ "$n" -gt 60000 ] || fail "1c needs more than 60,000 Crime IDs, the file has $n"
+sed -n "${first}p;${last}p" "$T/d.csv" >> "$T/d.csv"
+rows=$(( $(wc -l < "$T/d.csv") - 1 ))
+mb --db "$T/d.db" import --no-progress "$T/d.csv" 2>"$T/err" || fail "1c import exit $?"
+eq "1c loaded, duplicates" "$(sqlite3 "$T/d.db" 'SELECT rows_loaded, rows_duplicate FROM import')" "$((rows - 2))|2"
+eq "1c duplicate reasons" "$(sqlite3 "$T/d.db" 'SELECT line, reason FROM reject ORDER BY line' | tr '\n' ' ')" \
+  "$rows|duplicate Crime ID (first at line $first) $((rows + 1))|duplicate Crime ID (first at line $last) "
+rm -f "$T"/d.*
+echo "1c. $n Crime IDs, duplicates found across the set's flat-to-shard move"
+
 # --- 2. full disk ---
 mkdir -p "$T/mnt"
 mount -t tmpfs -o size=8m tmpfs "$T/mnt" 2>/dev/null || skip "part 2 (full disk) needs 'mount -t tmpfs': not permitted here; part 1 passed"
