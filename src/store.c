@@ -302,7 +302,12 @@ int store_open(const char *path, int flags, struct store **out, struct mb_error 
 	if (!(flags & STORE_READONLY)) {
 		/* WAL: readers see a consistent snapshot while an import writes;
 		 * synchronous=NORMAL is durable at checkpoints and never corrupts. */
-		if ((r = store_exec(s, "PRAGMA journal_mode=WAL", err)) ||
+		/* 16 KB pages for a new store (an existing one keeps its own):
+		 * a quarter of the WAL frames and of their partial-page writes of
+		 * 4 KB pages (a frame is a page and a 24-byte header), measured
+		 * ~0.3 s less committing of the national bench */
+		if ((r = store_exec(s, "PRAGMA page_size=16384", err)) ||
+		    (r = store_exec(s, "PRAGMA journal_mode=WAL", err)) ||
 		    (r = store_exec(s, "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
 				       "PRAGMA temp_store=MEMORY; PRAGMA foreign_keys=OFF", err)) ||
 		    (r = migrate(s, err)))
@@ -411,14 +416,14 @@ void store_rollback(struct store *s)
  * A checkpoint copies the WAL into the store file and syncs both: done in the
  * writer's COMMIT (wal_autocheckpoint) it holds the import up for the copy
  * and the fsyncs. While bulk loading, a thread with its own connection runs
- * a PASSIVE checkpoint each time CKPT_FRAMES more frames were committed (the
+ * a PASSIVE checkpoint each time CKPT_BYTES more were committed (the
  * writer's wal hook says how many); PASSIVE never blocks the writer or
  * readers. The WAL cannot restart while the writer keeps appending, so once it
- * holds CKPT_RESTART frames the writer, between two files, runs a RESTART
+ * holds CKPT_RESTART bytes the writer, between two files, runs a RESTART
  * checkpoint itself: by then nearly everything is copied, so it costs about
  * one fsync, and the WAL starts again from the beginning. */
-#define CKPT_FRAMES 16384   /* 64 MB of 4 KB pages */
-#define CKPT_RESTART 65536  /* 256 MB */
+#define CKPT_BYTES (64 << 20)    /* in WAL frames: CKPT_BYTES / page size */
+#define CKPT_RESTART (256 << 20)
 
 struct ckpt {
 	pthread_t th;        /* the checkpointing thread */
@@ -428,7 +433,22 @@ struct ckpt {
 	int frames;          /* frames in the WAL after the last commit */
 	int last;            /* frames when the last checkpoint started */
 	int stop;            /* bulk loading is over */
+	int every;           /* frames between two checkpoints */
+	int restart;         /* frames past which the writer restarts the WAL */
 };
+
+/* The store's page size in bytes (SQLite's default when it cannot say). */
+static int page_size(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	int ps = 4096;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) >= 512)
+		ps = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return ps;
+}
 
 /* The writer's wal hook: called after each commit with the WAL's size. */
 static int ckpt_hook(void *arg, sqlite3 *db, const char *name, int frames)
@@ -441,7 +461,7 @@ static int ckpt_hook(void *arg, sqlite3 *db, const char *name, int frames)
 	c->frames = frames;
 	if (frames < c->last) /* the WAL restarted */
 		c->last = 0;
-	if (frames - c->last >= CKPT_FRAMES)
+	if (frames - c->last >= c->every)
 		pthread_cond_signal(&c->cv);
 	pthread_mutex_unlock(&c->mu);
 	return SQLITE_OK;
@@ -454,7 +474,7 @@ static void *ckpt_main(void *arg)
 	prctl(PR_SET_NAME, "mb-ckpt"); /* named for perf and top */
 	pthread_mutex_lock(&c->mu);
 	for (;;) {
-		while (!c->stop && c->frames - c->last < CKPT_FRAMES)
+		while (!c->stop && c->frames - c->last < c->every)
 			pthread_cond_wait(&c->cv, &c->mu);
 		if (c->stop)
 			break;
@@ -483,6 +503,8 @@ static int ckpt_start(struct store *s)
 		free(c);
 		return -1;
 	}
+	c->every = CKPT_BYTES / page_size(s->db);
+	c->restart = CKPT_RESTART / page_size(s->db);
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_cond_init(&c->cv, NULL);
 	if (pthread_create(&c->th, NULL, ckpt_main, c) != 0) {
@@ -527,7 +549,7 @@ static void ckpt_restart(struct store *s)
 	pthread_mutex_lock(&c->mu);
 	frames = c->frames;
 	pthread_mutex_unlock(&c->mu);
-	if (frames >= CKPT_RESTART)
+	if (frames >= c->restart)
 		sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
 }
 
@@ -537,8 +559,13 @@ void store_bulk_mode(struct store *s, int on)
 	 * leaves room for the import's duplicate set under the 200 MB bound */
 	if (on) {
 		sqlite3_exec(s->db, "PRAGMA cache_size=-16384", NULL, NULL, NULL);
-		if (!s->ck && ckpt_start(s) != 0)
-			sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint=16384", NULL, NULL, NULL);
+		if (!s->ck && ckpt_start(s) != 0) {
+			char q[64];
+
+			snprintf(q, sizeof(q), "PRAGMA wal_autocheckpoint=%d",
+				 CKPT_BYTES / page_size(s->db));
+			sqlite3_exec(s->db, q, NULL, NULL, NULL);
+		}
 	} else {
 		ckpt_stop(s);
 		sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint=1000; PRAGMA cache_size=-65536", NULL,

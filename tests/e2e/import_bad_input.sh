@@ -90,4 +90,13 @@ grep -q "^microbeat: $T/unknown.csv:1:1: unknown header (3 columns" "$T/err" || 
 eq "events after skipped files" "$(sqlite3 "$T/w.db" 'SELECT count(*) FROM event')" 1
 eq "imports recorded (header-only + good)" "$(sqlite3 "$T/w.db" 'SELECT count(*) FROM import')" 2
 grep -q "header_only.csv: import #[0-9]*, street: 0 rows read" "$T/out" || fail "header-only summary: $(cat "$T/out")"
+# a new store has 16 KB pages; a store made with 4 KB pages (an earlier microbeat's) keeps them
+# and imports into it as well (its checkpoints count frames of its own page size)
+printf "$H\n$ok1\n$ok2\n" > "$T/pg.csv"
+mb --db "$T/pg16.db" import --no-progress --quiet "$T/pg.csv" || fail "page size: new store exit $?"
+eq "new store page size" "$(sqlite3 "$T/pg16.db" 'PRAGMA page_size')" 16384
+sqlite3 "$T/pg4.db" 'PRAGMA page_size=4096; VACUUM' || fail "cannot make a 4 KB store"
+mb --db "$T/pg4.db" import --no-progress --quiet "$T/pg.csv" || fail "page size: 4 KB store exit $?"
+eq "4 KB store keeps its pages" "$(sqlite3 "$T/pg4.db" 'PRAGMA page_size')" 4096
+eq "4 KB store events" "$(sqlite3 "$T/pg4.db" 'SELECT count(*) FROM event')" 2
 echo "$n row cases + whole-file cases passed"
