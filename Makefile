@@ -29,7 +29,7 @@ BIN      := $(if $(SANITIZE),$(BUILD)/microbeat,microbeat)
 .PHONY: all check check-unit check-e2e check-san demo bench install uninstall clean valgrind fuzz
 all: $(BIN)
 
-$(BUILD)/%.o: src/%.c $(wildcard include/microbeat/*.h) | $(BUILD)
+$(BUILD)/%.o: src/%.c $(wildcard include/microbeat/*.h src/*.h) | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 $(BUILD)/libmicrobeat.a: $(LIBOBJ)
 	$(AR) rcs $@ $^

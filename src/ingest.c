@@ -1,4 +1,4 @@
-/* ingest — police.uk CSV / folder / zip import: parser threads (two files at once), one writer. */
+/* ingest — police.uk CSV / folder / zip import: parser threads (two files at once, four waiting ahead), one writer. */
 #include <archive.h>
 #include <archive_entry.h>
 #include <csv.h>

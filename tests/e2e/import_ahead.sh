@@ -1,6 +1,6 @@
 #!/bin/bash
 # Parse-ahead: while one file is written and committed, the next files of the run are parsed
-# (two parses at once), each into ids of its file's own that the writer maps to the store's in
+# (two parses at once, up to four files waiting), each into ids of its file's own that the writer maps to the store's in
 # file order. Whatever happens to a file parsed ahead, the store must be exactly the one a
 # file-by-file import gives, to the ids:
 #  - a file whose content repeats an earlier one of the same run (same SHA-256) is "unchanged"
