@@ -421,9 +421,12 @@ void store_rollback(struct store *s)
  * readers. The WAL cannot restart while the writer keeps appending, so once it
  * holds CKPT_RESTART bytes the writer, between two files, runs a RESTART
  * checkpoint itself: by then nearly everything is copied, so it costs about
- * one fsync, and the WAL starts again from the beginning. */
-#define CKPT_BYTES (64 << 20)    /* in WAL frames: CKPT_BYTES / page size */
-#define CKPT_RESTART (256 << 20)
+ * one fsync, and the WAL starts again from the beginning. Small steps keep
+ * what is left to copy when the import ends (on its critical path) small:
+ * with 64 MB / 256 MB the end took ~0.15 s, with 8 MB / 64 MB ~0.01 s, and
+ * the smaller WAL file is rewritten in place more often (less system time). */
+#define CKPT_BYTES (8 << 20)     /* in WAL frames: CKPT_BYTES / page size */
+#define CKPT_RESTART (64 << 20)
 
 struct ckpt {
 	pthread_t th;        /* the checkpointing thread */
