@@ -745,13 +745,13 @@ static int parse_double(const char *p, size_t n, double *v)
 	return 0;
 }
 
-/* The value of hexadecimal digit c, or -1 (no table: parsers run on several
- * threads, and a table filled on first use would be a data race). */
 /* Decode 64 hex characters into 32 bytes; 0, or -1 (out is then undefined).
  * Eight characters a step in a 64-bit word, without a branch (Crime IDs are
  * random hex, where a digit-or-letter branch is mispredicted about every other
  * character): a byte is valid when below 0x80 and in '0'..'9' or, with bit 5
- * set, in 'a'..'f'; its value is its low 4 bits, plus 9 for a letter (bit 6). */
+ * set, in 'a'..'f'; its value is its low 4 bits, plus 9 for a letter (bit 6).
+ * No lookup table: parsers run on several threads, and a table filled on first
+ * use would be a data race. */
 #define HEX_ONES UINT64_C(0x0101010101010101)
 #define HEX_HIGH (HEX_ONES * 0x80)
 /* per byte (each below 0x80): high bit set where the byte is >= n */
