@@ -440,7 +440,6 @@ struct pfile {
 	 * store's ids (dims_translate), so parses of several files need not wait
 	 * for each other nor for the writer */
 	struct dict *ld[DIM_LOCAL];  /* key -> the file's id */
-	uint32_t lnext[DIM_LOCAL];   /* next id of the file's, per kind */
 	uint32_t *map[DIM_LOCAL];    /* the file's id -> the store's (writer) */
 	size_t nmap[DIM_LOCAL];      /* entries of map (id 0 included) */
 	/* memos in front of the dictionaries */
@@ -798,7 +797,9 @@ static uint32_t intern(struct pfile *f, enum dim_kind kind, const char *key, siz
 		       const char *s1, size_t l1, const char *s2, size_t l2, uint32_t ref)
 {
 	int added;
-	uint32_t id = dict_get_or_put(f->ld[kind], key, klen, f->lnext[kind], &added);
+	/* the file's ids are dense from 1: the next is one past the count */
+	uint32_t id = dict_get_or_put(f->ld[kind], key, klen,
+				      (uint32_t)dict_count(f->ld[kind]) + 1, &added);
 	struct rec_dim *r;
 
 	if (!id) {
@@ -807,7 +808,6 @@ static uint32_t intern(struct pfile *f, enum dim_kind kind, const char *key, siz
 	}
 	if (!added)
 		return id;
-	f->lnext[kind]++;
 	if (VEC_PUSH(f->b->dims, r)) {
 		f->oom = 1;
 		return id;
@@ -1747,6 +1747,17 @@ static void show_rejects(struct ingest_run *run, const char *name, int kind,
 	}
 }
 
+/* A mapping failure of file f's ids (a bug, not bad data: the file is rolled
+ * back and the run stops as on a store error), naming the file and, when one
+ * row is at fault, its line. */
+static int internal_error(struct mb_error *err, const struct pfile *f, uint32_t line,
+			  const char *what)
+{
+	if (line)
+		return mb_err(err, MB_EDB, "%s:%u: internal error: %s", f->in->name, line, what);
+	return mb_err(err, MB_EDB, "%s: internal error: %s", f->in->name, what);
+}
+
 /* The store's id of the file's id of kind k (0 stays 0); *bad set when unknown. */
 static uint32_t map_id(const struct pfile *f, int k, uint32_t id, int *bad)
 {
@@ -1771,7 +1782,7 @@ static int finish_file(struct ingest_run *run, struct pfile *f, int64_t import_i
 		f->mc[i].source = map_id(f, DIM_SOURCE, f->mc[i].source, &bad);
 	f->source = map_id(f, DIM_SOURCE, f->source, &bad);
 	if (bad)
-		return mb_err(err, MB_EDB, "internal error: a source without its row");
+		return internal_error(err, f, 0, "a source without its row");
 	/* coverage counts events (crimes, incidents), not outcome or search rows */
 	for (size_t i = 0; i < f->nmc && (f->kind == KIND_STREET || f->kind == KIND_AGENCY); i++)
 		if (f->mc[i].source &&
@@ -1844,10 +1855,8 @@ static struct pfile *pfile_new(struct ingest_run *run, struct input *in)
 	csv_set_blk_size(&f->csv, 256);
 	int ok = 1;
 
-	for (int k = 0; k < DIM_LOCAL; k++) {
-		f->lnext[k] = 1;
+	for (int k = 0; k < DIM_LOCAL; k++)
 		ok = ok && (f->ld[k] = dict_new()) != NULL;
-	}
 	if (!ok || !f->sha || queue_init(&f->q) ||
 	    !EVP_DigestInit_ex(f->sha, EVP_sha256(), NULL)) {
 		pfile_release(f);
@@ -2089,7 +2098,7 @@ static int dims_translate(struct ingest_run *run, struct pfile *f, struct batch 
 		int k = (int)w.kind, added, r;
 
 		if (k >= DIM_LOCAL)
-			return mb_err(err, MB_EDB, "internal error: a parser made a row of kind %d", k);
+			return internal_error(err, f, 0, "a parser made a row of an unknown kind");
 		/* the file's ids come dense, in order: id is the map's next entry */
 		if (f->nmap[k] <= w.id) {
 			size_t n = (size_t)w.id + 1, cap = n < 64 ? 64 : n * 2;
@@ -2108,7 +2117,7 @@ static int dims_translate(struct ingest_run *run, struct pfile *f, struct batch 
 			int bad = 0;
 
 			if (!(w.ref = map_id(f, DIM_LSOA, w.ref, &bad)))
-				return mb_err(err, MB_EDB, "internal error: an LSOA name came before its LSOA");
+				return internal_error(err, f, 0, "an LSOA name came before its LSOA");
 			if (!(key = lsoa_name_key(run, w.ref, w.s1, &klen)))
 				return mb_err(err, MB_ENOMEM, "out of memory");
 		}
@@ -2135,6 +2144,7 @@ static int dims_translate(struct ingest_run *run, struct pfile *f, struct batch 
 	b->dims.n = 0;
 	/* every id a record carries came with a row in this batch or an earlier one */
 	int bad = 0;
+	uint32_t line = 0; /* of the first row at fault */
 
 	for (size_t i = 0; i < b->events.n; i++) {
 		struct rec_event *e = &b->events.v[i];
@@ -2144,11 +2154,16 @@ static int dims_translate(struct ingest_run *run, struct pfile *f, struct batch 
 		e->category = map_id(f, DIM_CATEGORY, e->category, &bad);
 		e->outcome = map_id(f, DIM_OUTCOME, e->outcome, &bad);
 		e->loc_lsoa = map_id(f, DIM_LSOA, e->loc_lsoa, &bad);
+		if (bad && !line)
+			line = e->line;
 	}
-	for (size_t i = 0; i < b->outcomes.n; i++)
+	for (size_t i = 0; i < b->outcomes.n; i++) {
 		b->outcomes.v[i].outcome = map_id(f, DIM_OUTCOME, b->outcomes.v[i].outcome, &bad);
+		if (bad && !line)
+			line = b->outcomes.v[i].line;
+	}
 	if (bad)
-		return mb_err(err, MB_EDB, "internal error: a row's id has no dimension row");
+		return internal_error(err, f, line, "a row's id has no dimension row");
 	return 0;
 }
 

@@ -506,8 +506,10 @@ static int ckpt_start(struct store *s)
 		free(c);
 		return -1;
 	}
-	c->every = CKPT_BYTES / page_size(s->db);
-	c->restart = CKPT_RESTART / page_size(s->db);
+	int ps = page_size(s->db);
+
+	c->every = CKPT_BYTES / ps;
+	c->restart = CKPT_RESTART / ps;
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_cond_init(&c->cv, NULL);
 	if (pthread_create(&c->th, NULL, ckpt_main, c) != 0) {
