@@ -2185,11 +2185,35 @@ struct loc_key {
  * snap-point table is far larger than the caches: a lookup that waits for
  * memory twice (slot, then key) costs ~10x one found in cache. */
 #define LOC_AHEAD 16
+
+/* Room for one more row in *v (capacity *cap, n used); 0 or -1 on OOM. */
+static int dim_room(struct rec_dim **v, size_t *cap, size_t n)
+{
+	return vec_reserve((void **)v, cap, n, sizeof(**v));
+}
+
+/* Write the batch's new streets and snap points gathered by resolve_locations. */
+static int flush_new_dims(struct ingest_run *run, struct mb_error *err)
+{
+	int r = 0;
+
+	/* the streets' names were kept as offsets (the buffer may have moved) */
+	for (size_t i = 0; i < run->nst_n; i++)
+		run->nst[i].s1 = run->nnames + (uintptr_t)run->nst[i].s1;
+	if (run->nst_n)
+		r = store_dims_write(run->s, DIM_STREET, run->nst, run->nst_n, err);
+	if (!r && run->nloc_n)
+		r = store_dims_write(run->s, DIM_LOCATION, run->nloc, run->nloc_n, err);
+	run->nst_n = run->nloc_n = run->nnames_used = 0;
+	return r;
+}
+
 static int resolve_locations(struct ingest_run *run, struct batch *b, struct mb_error *err)
 {
 	struct dims *d = &run->dims;
 	size_t n = 0, need = 0;
 
+	run->nst_n = run->nloc_n = run->nnames_used = 0;
 	for (size_t i = 0; i < b->events.n; i++)
 		if (b->events.v[i].loc_pending)
 			need += (size_t)b->events.v[i].loc_len + 20, n++;
@@ -2243,7 +2267,6 @@ static int resolve_locations(struct ingest_run *run, struct batch *b, struct mb_
 			continue;
 		d->next[DIM_LOCATION]++;
 		uint32_t street = 0;
-		int r;
 
 		if (e->loc_has && e->loc_len) {
 			if (store_key_room(&run->wnorm, &run->wncap, (size_t)e->loc_len + 64))
@@ -2256,22 +2279,29 @@ static int resolve_locations(struct ingest_run *run, struct batch *b, struct mb_
 			if (!street)
 				return mb_err(err, MB_ENOMEM, "out of memory");
 			if (added) {
-				struct rec_dim sr = { .kind = DIM_STREET, .id = street, .ref = e->loc_lsoa,
-						      .s1 = run->wnorm + 4 };
+				size_t at = run->nnames_used;
 
+				if (dim_room(&run->nst, &run->nst_cap, run->nst_n) ||
+				    store_key_room(&run->nnames, &run->nnames_cap, at + nl + 1))
+					return mb_err(err, MB_ENOMEM, "out of memory");
+				memcpy(run->nnames + at, run->wnorm + 4, nl);
+				run->nnames[at + nl] = '\0';
+				run->nnames_used = at + nl + 1;
+				run->nst[run->nst_n++] = (struct rec_dim){ .kind = DIM_STREET,
+									   .id = street,
+									   .ref = e->loc_lsoa,
+									   .s1 = OFF(at) };
 				d->next[DIM_STREET]++;
-				if ((r = store_dim_write(run->s, &sr, err)))
-					return r;
 			}
 		}
-		struct rec_dim lr = { .kind = DIM_LOCATION, .id = id, .ref = e->loc_lsoa,
-				      .ref2 = street, .has_coord = e->loc_has, .lon = e->lon,
-				      .lat = e->lat, .s1 = e->loc_name };
-
-		if ((r = store_dim_write(run->s, &lr, err)))
-			return r;
+		if (dim_room(&run->nloc, &run->nloc_cap, run->nloc_n))
+			return mb_err(err, MB_ENOMEM, "out of memory");
+		run->nloc[run->nloc_n++] = (struct rec_dim){ .kind = DIM_LOCATION, .id = id,
+							     .ref = e->loc_lsoa, .ref2 = street,
+							     .has_coord = e->loc_has, .lon = e->lon,
+							     .lat = e->lat, .s1 = e->loc_name };
 	}
-	return 0;
+	return flush_new_dims(run, err);
 }
 
 int ingest_one(struct ingest_run *run, struct input *in, const char *path,

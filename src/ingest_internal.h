@@ -78,6 +78,12 @@ struct ingest_run {
 	size_t wcap, wncap;           /* their capacities */
 	struct loc_key *lk;           /* a batch's snap-point keys (resolve_locations) */
 	size_t lkcap;                 /* its capacity */
+	/* a batch's new streets and snap points, written together after its lookups */
+	struct rec_dim *nst, *nloc;   /* the rows */
+	size_t nst_n, nst_cap;        /* streets: how many, capacity */
+	size_t nloc_n, nloc_cap;      /* snap points: how many, capacity */
+	char *nnames;                 /* the new streets' normalised names */
+	size_t nnames_used, nnames_cap; /* bytes used, capacity */
 	/* seconds spent, for MICROBEAT_TIMING=1 (docs/performance.md) */
 	struct {
 		double wait;    /* writer waiting for the parser */

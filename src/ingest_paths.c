@@ -392,6 +392,9 @@ cleanup:
 	free(run.wkey);
 	free(run.wnorm);
 	free(run.lk);
+	free(run.nst);
+	free(run.nloc);
+	free(run.nnames);
 	free(run.eligible);
 	pthread_mutex_destroy(&run.chain_mu);
 	ingest_agency_close(&run);
@@ -422,6 +425,9 @@ cleanup:
 	free(run.wkey);
 	free(run.wnorm);
 	free(run.lk);
+	free(run.nst);
+	free(run.nloc);
+	free(run.nnames);
 	pthread_mutex_destroy(&run.chain_mu);
 	ingest_agency_close(&run);
 	return r;

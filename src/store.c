@@ -310,7 +310,7 @@ int store_open(const char *path, int flags, struct store **out, struct mb_error 
 		    (r = store_exec(s, "PRAGMA journal_mode=WAL", err)) ||
 		    (r = store_exec(s, "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
 				       "PRAGMA temp_store=MEMORY; PRAGMA foreign_keys=OFF", err)) ||
-		    (r = migrate(s, err)))
+		    (r = migrate(s, err)) || (r = store_feed_register(s, err)))
 			goto fail;
 	} else if ((r = read_snapshot(s, err))) {
 		/* A WAL store in a folder this user cannot write: without a -shm
@@ -862,14 +862,9 @@ int store_import_create(struct store *s, const char *path, const char *format,
 /* Statements of the bulk writer, prepared once per connection. */
 enum ins {
 	INS_SOURCE, INS_CATEGORY, INS_OUTCOME, INS_LSOA, INS_LSOA_NAME, INS_STREET, INS_LOCATION,
-	INS_EVENT, INS_REJECT, INS_OUTCOME_ROW, INS_STOP, INS_EVENT_UNIT, INS_EVENTS
+	INS_EVENTS, INS_REJECT, INS_OUTCOME_ROW, INS_STOP, INS_EVENT_UNIT, INS_STREETS,
+	INS_LOCATIONS
 };
-
-/* Events go in EVENT_ROWS at a time (one multi-row INSERT: a statement run
- * costs more than a row), the rest one by one. */
-#define EVENT_ROWS 32
-#define EVENT_ROW_SQL "(?, ?, ?, ?, ?, nullif(?, 0), nullif(?, 0), ?, nullif(?, 0), ?)"
-#define EVENT_ROW_PARAMS 10
 
 static const char *const INS_SQL[] = {
 	"INSERT INTO source(id, name) VALUES(?1, ?2)",
@@ -880,8 +875,10 @@ static const char *const INS_SQL[] = {
 	"INSERT INTO street(id, name_norm, lsoa_id) VALUES(?1, ?2, nullif(?4, 0))",
 	"INSERT INTO location(id, name, lon, lat, lsoa_id, street_id)"
 	" VALUES(?1, ?2, ?6, ?7, nullif(?4, 0), nullif(?5, 0))",
+	/* a batch's events, new streets, new snap points: one statement each
+	 * (store_feed.c; the feeds give NULL for a 0 id) */
 	"INSERT INTO event(import_id, line, ext_id, month, category_id, outcome_id, location_id,"
-	" source_id, falls_id, flags) VALUES" EVENT_ROW_SQL,
+	" source_id, falls_id, flags) SELECT * FROM mb_feed_event",
 	"INSERT INTO reject(import_id, line, col, duplicate, reason, raw) VALUES(?, ?, ?, ?, ?, ?)",
 	"INSERT INTO outcome_row(import_id, line, crime_id, month, outcome_id) VALUES(?, ?, ?, ?, ?)",
 	"INSERT INTO stop_search(import_id, line, month, type, date, operation, operation_name,"
@@ -889,66 +886,17 @@ static const char *const INS_SQL[] = {
 	" outcome, outcome_linked, removal) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
 	" ?, ?)",
 	"INSERT INTO event_unit(event_id, layer_id, unit_id) VALUES(?, ?, ?)",
-	NULL, /* INS_EVENTS: built by events_sql() */
+	"INSERT INTO street(id, name_norm, lsoa_id) SELECT * FROM mb_feed_street",
+	"INSERT INTO location(id, name, lon, lat, lsoa_id, street_id)"
+	" SELECT * FROM mb_feed_location",
 };
-
-/* The SQL of INS_EVENTS: INS_EVENT with EVENT_ROWS rows of values. */
-static char *events_sql(void)
-{
-	static const char head[] = "INSERT INTO event(import_id, line, ext_id, month, category_id,"
-				   " outcome_id, location_id, source_id, falls_id, flags) VALUES";
-	size_t row = strlen(EVENT_ROW_SQL) + 1;
-	char *q = malloc(sizeof(head) + EVENT_ROWS * row);
-
-	if (!q)
-		return NULL;
-	char *p = q + sizeof(head) - 1;
-
-	memcpy(q, head, sizeof(head) - 1);
-	for (int i = 0; i < EVENT_ROWS; i++) {
-		if (i)
-			*p++ = ',';
-		memcpy(p, EVENT_ROW_SQL, row - 1);
-		p += row - 1;
-	}
-	*p = '\0';
-	return q;
-}
 
 /* Return the prepared statement i, preparing it on first use; NULL on error. */
 static sqlite3_stmt *ins(struct store *s, enum ins i, struct mb_error *err)
 {
-	if (!s->ins[i]) {
-		char *built = i == INS_EVENTS ? events_sql() : NULL;
-		const char *sql = i == INS_EVENTS ? built : INS_SQL[i];
-		int r = sql ? store_prepare(s, &s->ins[i], sql, err)
-			    : mb_err(err, MB_ENOMEM, "out of memory");
-
-		free(built);
-		if (r)
-			return NULL;
-	}
+	if (!s->ins[i] && store_prepare(s, &s->ins[i], INS_SQL[i], err))
+		return NULL;
 	return s->ins[i];
-}
-
-/* Bind event e as the row starting at parameter base + 1 of st. */
-static void bind_event(sqlite3_stmt *st, int base, int64_t import_id, const struct rec_event *e)
-{
-	sqlite3_bind_int64(st, base + 1, import_id);
-	sqlite3_bind_int64(st, base + 2, e->line);
-	if (e->id_kind == 1)
-		sqlite3_bind_blob(st, base + 3, e->crime_id, 32, SQLITE_STATIC);
-	else if (e->id_kind == 2)
-		sqlite3_bind_text(st, base + 3, e->text_id, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, base + 3);
-	sqlite3_bind_int(st, base + 4, e->month);
-	sqlite3_bind_int64(st, base + 5, e->category);
-	sqlite3_bind_int64(st, base + 6, e->outcome);
-	sqlite3_bind_int64(st, base + 7, e->location);
-	sqlite3_bind_int64(st, base + 8, e->source);
-	sqlite3_bind_int64(st, base + 9, e->falls);
-	sqlite3_bind_int64(st, base + 10, e->flags);
 }
 
 /* Step a bound insert statement and reset it. Return 0 or -MB_EDB. */
@@ -1001,6 +949,28 @@ int store_dim_write(struct store *s, const struct rec_dim *d, struct mb_error *e
 	return write_dim(s, d, err);
 }
 
+int store_dims_write(struct store *s, enum dim_kind kind, const struct rec_dim *d, size_t n,
+		     struct mb_error *err)
+{
+	if (!n)
+		return 0;
+	if (kind != DIM_STREET && kind != DIM_LOCATION) {
+		for (size_t i = 0; i < n; i++) {
+			int r = write_dim(s, &d[i], err);
+
+			if (r)
+				return r;
+		}
+		return 0;
+	}
+	int street = kind == DIM_STREET;
+	sqlite3_stmt *st = ins(s, street ? INS_STREETS : INS_LOCATIONS, err);
+
+	if (!st)
+		return -MB_EDB;
+	return store_feed_run(s, st, street ? FEED_STREET : FEED_LOCATION, d, n, 0, err);
+}
+
 int store_batch_write(struct store *s, int64_t import_id, const struct batch *b,
 		      struct mb_error *err)
 {
@@ -1010,24 +980,21 @@ int store_batch_write(struct store *s, int64_t import_id, const struct batch *b,
 	for (size_t i = 0; i < b->dims.n; i++)
 		if ((r = write_dim(s, &b->dims.v[i], err)))
 			return r;
-	for (size_t i = 0; i < b->events.n;) {
-		size_t k = b->events.n - i >= EVENT_ROWS ? EVENT_ROWS : 1;
-
-		if (!(st = ins(s, k > 1 ? INS_EVENTS : INS_EVENT, err)))
+	if (b->events.n) {
+		if (!(st = ins(s, INS_EVENTS, err)))
 			return -MB_EDB;
-		for (size_t j = 0; j < k; j++)
-			bind_event(st, (int)j * EVENT_ROW_PARAMS, import_id, &b->events.v[i + j]);
-		if ((r = step_reset(s, st, err)))
+		if ((r = store_feed_run(s, st, FEED_EVENT, b->events.v, b->events.n, import_id, err)))
 			return r;
 		/* the rows of one INSERT get consecutive rowids (max + 1 each): an
 		 * import's events are the range first_event..last_event */
-		int64_t last = sqlite3_last_insert_rowid(s->db), first = last - (int64_t)k + 1;
+		int64_t last = sqlite3_last_insert_rowid(s->db);
+		int64_t first = last - (int64_t)b->events.n + 1;
 
 		if (!s->first_event)
 			s->first_event = first;
 		s->last_event = last;
-		for (size_t j = 0; j < k; j++) {
-			const struct rec_event *e = &b->events.v[i + j];
+		for (size_t j = 0; j < b->events.n; j++) {
+			const struct rec_event *e = &b->events.v[j];
 
 			if (!e->unit)
 				continue;
@@ -1041,7 +1008,6 @@ int store_batch_write(struct store *s, int64_t import_id, const struct batch *b,
 			if ((r = step_reset(s, eu, err)))
 				return r;
 		}
-		i += k;
 	}
 	if (b->rejects.n && !(st = ins(s, INS_REJECT, err)))
 		return -MB_EDB;

@@ -6,10 +6,22 @@
 
 #include "microbeat/store.h"
 
+/* The bulk writer's row feeds (store_feed.c): the kinds of rows. */
+enum feed_kind { FEED_EVENT, FEED_STREET, FEED_LOCATION, FEED_KINDS };
+
+/* Rows an eponymous virtual table shows for one INSERT ... SELECT. */
+struct feed {
+	enum feed_kind kind; /* which rows: struct rec_event, or struct rec_dim */
+	const void *rows;    /* the array, set for the statement's run only */
+	size_t n;            /* how many */
+	int64_t import_id;   /* the events' import */
+};
+
 struct store {
 	sqlite3 *db;             /* the connection */
 	char *path;              /* file name as opened */
 	sqlite3_stmt *ins[16];   /* bulk-writer statements, prepared on first use */
+	struct feed feed[FEED_KINDS]; /* what the feed tables show (writer only) */
 	int64_t first_event;     /* first event id written by the current import */
 	int64_t last_event;      /* last event id written by the current import */
 	struct ckpt *ck;         /* background checkpoints while bulk loading, or NULL */
@@ -20,6 +32,15 @@ int store_db_err(struct store *s, struct mb_error *err, const char *what);
 
 /* Execute one or more SQL statements without parameters. */
 int store_exec(struct store *s, const char *sql, struct mb_error *err);
+
+/* Register the feed tables mb_feed_event, mb_feed_street and mb_feed_location
+ * on the connection. */
+int store_feed_register(struct store *s, struct mb_error *err);
+
+/* Run the prepared INSERT ... SELECT st over n rows of kind (events of
+ * import_id, or new streets or snap points) and reset it. 0 or -MB_EDB. */
+int store_feed_run(struct store *s, sqlite3_stmt *st, enum feed_kind kind, const void *rows,
+		   size_t n, int64_t import_id, struct mb_error *err);
 
 /* Prepare sql into *st. */
 int store_prepare(struct store *s, sqlite3_stmt **st, const char *sql, struct mb_error *err);

@@ -83,6 +83,11 @@ int store_key_room(char **buf, size_t *cap, size_t need);
 /* Insert one dimension row (inside the file's transaction). */
 int store_dim_write(struct store *s, const struct rec_dim *d, struct mb_error *err);
 
+/* Insert n dimension rows of one kind, all of it (ids given). New streets and
+ * snap points go in one statement: a statement run costs ~5 rows. */
+int store_dims_write(struct store *s, enum dim_kind kind, const struct rec_dim *d, size_t n,
+		     struct mb_error *err);
+
 int store_batch_write(struct store *s, int64_t import_id, const struct batch *b,
 		      struct mb_error *err);
 

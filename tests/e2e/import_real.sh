@@ -31,6 +31,19 @@ eq "E01018221 names" "$(sqlite3 "$DB" "SELECT group_concat(n.name, ';') FROM (SE
 eq "blank Crime ID exactly on ASB rows" "$(sqlite3 "$DB" "SELECT count(*) FROM event e JOIN category c ON c.id = e.category_id WHERE (e.ext_id IS NULL) <> (c.name = 'Anti-social behaviour')")" 0
 eq "sum check for every import" "$(sqlite3 "$DB" "SELECT count(*) FROM import WHERE rows_read <> rows_loaded + rows_duplicate + rows_rejected")" 0
 eq "stop-and-search rows" "$(sqlite3 "$DB" "SELECT count(*) FROM stop_search")" 2855
+# what the bulk writer's feed tables wrote (store_feed.c): a missing id is NULL, never 0;
+# the "No location" rows (blank coordinates) share one snap point with no coordinates, LSOA
+# or street; every other snap point has all three, one per distinct (LSOA, lon, lat, Location)
+eq "no 0 ids" "$(sqlite3 "$DB" "SELECT count(*) FROM event WHERE outcome_id = 0 OR location_id = 0 OR falls_id = 0")" 0
+want_nl=$(awk "$awk_csv"'{ split_csv($0, f); if (f[5] == "" && f[6] == "") n++ } END { print n + 0 }' "$T/all.csv")
+eq "events at a snap point without coordinates = rows without them" "$(sqlite3 "$DB" "SELECT count(*) FROM event e JOIN location l ON l.id = e.location_id WHERE l.lon IS NULL")" "$want_nl"
+eq "snap points without coordinates" "$(sqlite3 "$DB" "SELECT count(*) FROM location WHERE lon IS NULL OR lat IS NULL OR lsoa_id IS NULL OR street_id IS NULL; SELECT count(*) FROM location WHERE lon IS NULL AND lat IS NULL AND lsoa_id IS NULL AND street_id IS NULL")" "1
+1"
+want_no=$(awk "$awk_csv"'{ split_csv($0, f); if (f[11] == "") n++ } END { print n + 0 }' "$T/all.csv")
+eq "events without an outcome = rows with a blank outcome" "$(sqlite3 "$DB" "SELECT count(*) FROM event WHERE outcome_id IS NULL")" "$want_no"
+want_sp=$(awk "$awk_csv"'{ split_csv($0, f); if (f[5] != "") k[f[8] "|" sprintf("%.0f|%.0f", f[5] * 1e6, f[6] * 1e6) "|" f[7]] = 1 } END { print length(k) }' "$T/all.csv")
+eq "snap points with coordinates = distinct (LSOA, lon, lat, Location)" "$(sqlite3 "$DB" "SELECT count(*) FROM location WHERE lon IS NOT NULL")" "$want_sp"
+eq "nothing of the bulk writer in the schema" "$(sqlite3 "$DB" "SELECT count(*) FROM sqlite_master WHERE name LIKE 'mb_feed%'")" 0
 # re-import: a no-op that says so
 before=$(sqlite3 "$DB" "SELECT count(*) FROM event; SELECT count(*) FROM import")
 mb --db "$DB" import --no-progress "$D" > "$T/again" 2>&1 || fail "re-import exit $?"
