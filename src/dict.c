@@ -1,10 +1,47 @@
 /* dict — open-addressing hash table from byte strings to ids, keys in an arena. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "microbeat/dict.h"
 
 #define ARENA_BLOCK (1u << 20)
+#define HUGE_PAGE (2u << 20)
+
+/* Zeroed memory for a large table: at least 2 MB comes from mmap, aligned to
+ * 2 MB and marked for transparent huge pages (random lookups over tens of MB
+ * otherwise miss the TLB on nearly every probe); smaller from calloc. */
+static void *table_alloc(size_t bytes)
+{
+	if (bytes < HUGE_PAGE)
+		return calloc(1, bytes);
+	size_t len = (bytes + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+	char *p = mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	size_t lead = (size_t)(-(uintptr_t)p & (HUGE_PAGE - 1));
+
+	if (lead)
+		munmap(p, lead);
+	if (HUGE_PAGE - lead)
+		munmap(p + lead + len, HUGE_PAGE - lead);
+	p += lead;
+	madvise(p, len, MADV_HUGEPAGE);
+	return p;
+}
+
+static void table_free(void *p, size_t bytes)
+{
+	if (!p)
+		return;
+	if (bytes < HUGE_PAGE) {
+		free(p);
+		return;
+	}
+	munmap(p, (bytes + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1));
+}
 
 /* One slot of the table; empty when id == 0. */
 struct slot {
@@ -19,6 +56,7 @@ struct block {
 	struct block *next; /* older block */
 	size_t used;        /* bytes used in data */
 	size_t size;        /* capacity of data */
+	size_t huge;        /* bytes from table_alloc(), 0 = from malloc */
 	char data[];        /* the keys */
 };
 
@@ -63,7 +101,7 @@ struct dict *dict_new(void)
 	if (!d)
 		return NULL;
 	d->cap = 1024;
-	d->slots = calloc(d->cap, sizeof(*d->slots));
+	d->slots = table_alloc(d->cap * sizeof(*d->slots));
 	if (!d->slots) {
 		free(d);
 		return NULL;
@@ -79,9 +117,12 @@ void dict_free(struct dict *d)
 		struct block *b = d->arena;
 
 		d->arena = b->next;
-		free(b);
+		if (b->huge)
+			table_free(b, b->huge);
+		else
+			free(b);
 	}
-	free(d->slots);
+	table_free(d->slots, d->cap * sizeof(*d->slots));
 	free(d);
 }
 
@@ -109,7 +150,7 @@ uint32_t dict_get(const struct dict *d, const void *key, size_t len)
 static int grow(struct dict *d)
 {
 	size_t ncap = d->cap * 2;
-	struct slot *ns = calloc(ncap, sizeof(*ns));
+	struct slot *ns = table_alloc(ncap * sizeof(*ns));
 
 	if (!ns)
 		return -1;
@@ -125,7 +166,7 @@ static int grow(struct dict *d)
 			}
 		}
 	}
-	free(d->slots);
+	table_free(d->slots, d->cap * sizeof(*d->slots));
 	d->slots = ns;
 	d->cap = ncap;
 	return 0;
@@ -138,13 +179,19 @@ static const char *arena_copy(struct dict *d, const void *key, size_t len)
 
 	if (!b || b->size - b->used < len) {
 		size_t size = len > ARENA_BLOCK ? len : ARENA_BLOCK;
+		/* a large dictionary's keys are probed at random too: huge pages */
+		size_t huge = d->arena_bytes >= 2 * ARENA_BLOCK && len <= HUGE_PAGE - sizeof(*b)
+				      ? HUGE_PAGE : 0;
 
-		b = malloc(sizeof(*b) + size);
+		b = huge ? table_alloc(huge) : malloc(sizeof(*b) + size);
 		if (!b)
 			return NULL;
+		if (huge)
+			size = huge - sizeof(*b);
 		b->next = d->arena;
 		b->used = 0;
 		b->size = size;
+		b->huge = huge;
 		d->arena = b;
 		d->arena_bytes += size;
 	}
@@ -211,7 +258,7 @@ int dict_truncate(struct dict *d, uint32_t max_id)
 	/* Rebuild the table without the removed entries (arena bytes are kept). */
 	struct slot *old = d->slots;
 	size_t ocap = d->cap;
-	struct slot *ns = calloc(ocap, sizeof(*ns));
+	struct slot *ns = table_alloc(ocap * sizeof(*ns));
 
 	if (!ns)
 		return -1;
@@ -227,7 +274,7 @@ int dict_truncate(struct dict *d, uint32_t max_id)
 		}
 		d->count++;
 	}
-	free(old);
+	table_free(old, ocap * sizeof(*old));
 	d->slots = ns;
 	return 0;
 }
