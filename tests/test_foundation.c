@@ -47,6 +47,47 @@ static void test_dict_put_get_truncate(void **state)
 	dict_free(d);
 }
 
+/* A dictionary past 2 MB of slots and of keys: its table and key blocks come
+ * from huge-page mappings (dict.c table_alloc); every key is found after the
+ * moves between them, keys longer than a block's room still go in, and
+ * truncating rebuilds the large table. */
+static void test_dict_large(void **state)
+{
+	(void)state;
+	struct dict *d = dict_new();
+	char key[96];
+	enum { N = 150000 }; /* 256 k slots of 32 bytes = 8 MB; ~6 MB of keys */
+
+	assert_non_null(d);
+	for (uint32_t i = 1; i <= N; i++) {
+		int n = snprintf(key, sizeof(key), "snap-point-%u-On or near a fairly long street", i);
+
+		assert_int_equal(dict_put(d, key, (size_t)n, i), 0);
+	}
+	/* a key larger than a huge block's room gets a block of its own */
+	static char big[3u << 20];
+
+	memset(big, 'x', sizeof(big));
+	assert_int_equal(dict_put(d, big, sizeof(big), N + 1), 0);
+	assert_int_equal(dict_count(d), N + 1);
+	assert_true(dict_bytes(d) >= (size_t)8 << 20);
+	for (uint32_t i = 1; i <= N; i++) {
+		int n = snprintf(key, sizeof(key), "snap-point-%u-On or near a fairly long street", i);
+
+		assert_int_equal(dict_get(d, key, (size_t)n), i);
+	}
+	assert_int_equal(dict_get(d, big, sizeof(big)), N + 1);
+	assert_int_equal(dict_get(d, big, sizeof(big) - 1), 0);
+	assert_int_equal(dict_truncate(d, N / 2), 0);
+	assert_int_equal(dict_count(d), N / 2);
+	int n = snprintf(key, sizeof(key), "snap-point-%u-On or near a fairly long street", N / 2);
+
+	assert_int_equal(dict_get(d, key, (size_t)n), N / 2);
+	n = snprintf(key, sizeof(key), "snap-point-%u-On or near a fairly long street", N / 2 + 1);
+	assert_int_equal(dict_get(d, key, (size_t)n), 0);
+	dict_free(d);
+}
+
 /* month_parse: input, expected result (0 ok / -1), expected month index */
 static const struct {
 	const char *in;
@@ -140,6 +181,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dict_put_get_truncate),
+		cmocka_unit_test(test_dict_large),
 		cmocka_unit_test(test_month_parse),
 		cmocka_unit_test(test_normalise),
 		cmocka_unit_test(test_places_match_data),
