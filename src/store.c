@@ -862,7 +862,7 @@ int store_import_create(struct store *s, const char *path, const char *format,
 /* Statements of the bulk writer, prepared once per connection. */
 enum ins {
 	INS_SOURCE, INS_CATEGORY, INS_OUTCOME, INS_LSOA, INS_LSOA_NAME, INS_STREET, INS_LOCATION,
-	INS_EVENTS, INS_REJECT, INS_OUTCOME_ROW, INS_STOP, INS_EVENT_UNIT, INS_STREETS,
+	INS_EVENTS, INS_REJECT, INS_OUTCOME_ROWS, INS_STOP, INS_EVENT_UNIT, INS_STREETS,
 	INS_LOCATIONS
 };
 
@@ -875,12 +875,13 @@ static const char *const INS_SQL[] = {
 	"INSERT INTO street(id, name_norm, lsoa_id) VALUES(?1, ?2, nullif(?4, 0))",
 	"INSERT INTO location(id, name, lon, lat, lsoa_id, street_id)"
 	" VALUES(?1, ?2, ?6, ?7, nullif(?4, 0), nullif(?5, 0))",
-	/* a batch's events, new streets, new snap points: one statement each
+	/* a batch's events, new streets, new snap points, outcome rows: one statement each
 	 * (store_feed.c; the feeds give NULL for a 0 id) */
 	"INSERT INTO event(import_id, line, ext_id, month, category_id, outcome_id, location_id,"
 	" source_id, falls_id, flags) SELECT * FROM mb_feed_event",
 	"INSERT INTO reject(import_id, line, col, duplicate, reason, raw) VALUES(?, ?, ?, ?, ?, ?)",
-	"INSERT INTO outcome_row(import_id, line, crime_id, month, outcome_id) VALUES(?, ?, ?, ?, ?)",
+	"INSERT INTO outcome_row(import_id, line, crime_id, month, outcome_id)"
+	" SELECT * FROM mb_feed_outcome",
 	"INSERT INTO stop_search(import_id, line, month, type, date, operation, operation_name,"
 	" lat, lon, gender, age_range, self_ethnicity, officer_ethnicity, legislation, object,"
 	" outcome, outcome_linked, removal) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
@@ -1023,19 +1024,10 @@ int store_batch_write(struct store *s, int64_t import_id, const struct batch *b,
 		if ((r = step_reset(s, st, err)))
 			return r;
 	}
-	if (b->outcomes.n && !(st = ins(s, INS_OUTCOME_ROW, err)))
-		return -MB_EDB;
-	for (size_t i = 0; i < b->outcomes.n; i++) {
-		const struct rec_outcome *o = &b->outcomes.v[i];
-
-		sqlite3_bind_int64(st, 1, import_id);
-		sqlite3_bind_int64(st, 2, o->line);
-		sqlite3_bind_blob(st, 3, o->crime_id, 32, SQLITE_STATIC);
-		sqlite3_bind_int(st, 4, o->month);
-		sqlite3_bind_int64(st, 5, o->outcome);
-		if ((r = step_reset(s, st, err)))
-			return r;
-	}
+	if (b->outcomes.n &&
+	    (!(st = ins(s, INS_OUTCOME_ROWS, err)) ||
+	     (r = store_feed_run(s, st, FEED_OUTCOME, b->outcomes.v, b->outcomes.n, import_id, err))))
+		return st ? r : -MB_EDB;
 	if (b->stops.n && !(st = ins(s, INS_STOP, err)))
 		return -MB_EDB;
 	for (size_t i = 0; i < b->stops.n; i++) {

@@ -3,11 +3,11 @@
  *
  * A run of a prepared statement costs the open of its cursors, a seek to the
  * end of the table and the halt (~1 us); a row ~0.2 us. Binding parameters
- * costs a call a value on top. Three eponymous virtual tables, one a kind of
- * row (event, street, snap point), read the rows the writer points them at
- * (struct feed) through xColumn: a batch of events is one statement instead
- * of 256, and a batch's new streets and snap points one statement each
- * instead of one a row. They are registered on the writer's connection only,
+ * costs a call a value on top. Four eponymous virtual tables, one a kind of
+ * row (event, street, snap point, outcome row), read the rows the writer
+ * points them at (struct feed) through xColumn: a batch of events is one
+ * statement instead of 256, and a batch's new streets, new snap points and
+ * outcome rows one statement each instead of one a row. They are registered on the writer's connection only,
  * DIRECTONLY (no trigger or view of a store can name them), and hold no text
  * of their own: strings go to SQLite as they are, as bound parameters do. */
 #include <sqlite3.h>
@@ -23,9 +23,10 @@ static const char *const FEED_DECL[FEED_KINDS] = {
 	" source_id, falls_id, flags)",
 	"CREATE TABLE x(id, name_norm, lsoa_id)",
 	"CREATE TABLE x(id, name, lon, lat, lsoa_id, street_id)",
+	"CREATE TABLE x(import_id, line, crime_id, month, outcome_id)",
 };
 static const char *const FEED_NAME[FEED_KINDS] = { "mb_feed_event", "mb_feed_street",
-						   "mb_feed_location" };
+						   "mb_feed_location", "mb_feed_outcome" };
 
 struct feed_vtab {
 	sqlite3_vtab base;  /* SQLite's part */
@@ -171,6 +172,18 @@ static void dim_column(sqlite3_context *ctx, const struct rec_dim *d, int col, i
 	}
 }
 
+static void outcome_column(sqlite3_context *ctx, const struct feed *f,
+			   const struct rec_outcome *o, int col)
+{
+	switch (col) {
+	case 0: sqlite3_result_int64(ctx, f->import_id); break;
+	case 1: sqlite3_result_int64(ctx, o->line); break;
+	case 2: sqlite3_result_blob(ctx, o->crime_id, 32, SQLITE_STATIC); break;
+	case 3: sqlite3_result_int(ctx, o->month); break;
+	default: sqlite3_result_int64(ctx, o->outcome); break;
+	}
+}
+
 static int feed_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
 {
 	const struct feed *f = ((struct feed_vtab *)cur->pVtab)->feed;
@@ -178,6 +191,8 @@ static int feed_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
 
 	if (f->kind == FEED_EVENT)
 		event_column(ctx, f, &((const struct rec_event *)f->rows)[i], col);
+	else if (f->kind == FEED_OUTCOME)
+		outcome_column(ctx, f, &((const struct rec_outcome *)f->rows)[i], col);
 	else
 		dim_column(ctx, &((const struct rec_dim *)f->rows)[i], col,
 			   f->kind == FEED_LOCATION);

@@ -7,14 +7,14 @@
 #include "microbeat/store.h"
 
 /* The bulk writer's row feeds (store_feed.c): the kinds of rows. */
-enum feed_kind { FEED_EVENT, FEED_STREET, FEED_LOCATION, FEED_KINDS };
+enum feed_kind { FEED_EVENT, FEED_STREET, FEED_LOCATION, FEED_OUTCOME, FEED_KINDS };
 
 /* Rows an eponymous virtual table shows for one INSERT ... SELECT. */
 struct feed {
-	enum feed_kind kind; /* which rows: struct rec_event, or struct rec_dim */
+	enum feed_kind kind; /* which rows: struct rec_event, rec_dim or rec_outcome */
 	const void *rows;    /* the array, set for the statement's run only */
 	size_t n;            /* how many */
-	int64_t import_id;   /* the events' import */
+	int64_t import_id;   /* the events' or outcome rows' import */
 };
 
 struct store {

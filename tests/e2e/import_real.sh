@@ -43,6 +43,13 @@ want_no=$(awk "$awk_csv"'{ split_csv($0, f); if (f[11] == "") n++ } END { print 
 eq "events without an outcome = rows with a blank outcome" "$(sqlite3 "$DB" "SELECT count(*) FROM event WHERE outcome_id IS NULL")" "$want_no"
 want_sp=$(awk "$awk_csv"'{ split_csv($0, f); if (f[5] != "") k[f[8] "|" sprintf("%.0f|%.0f", f[5] * 1e6, f[6] * 1e6) "|" f[7]] = 1 } END { print length(k) }' "$T/all.csv")
 eq "snap points with coordinates = distinct (LSOA, lon, lat, Location)" "$(sqlite3 "$DB" "SELECT count(*) FROM location WHERE lon IS NOT NULL")" "$want_sp"
+# outcome rows (the outcome feed): a file's first row of each (Crime ID, outcome type) is
+# kept, a repeat is a duplicate; per outcome type, awk over every outcomes file
+for f in "$D"/*/*-outcomes.csv; do tail -n +2 "$f" | tr -d '\r' | awk -v F="$f" 'NF { print F "," $0 }'; done > "$T/outc.csv"
+awk "$awk_csv"'{ split_csv($0, f); if (!((f[1] SUBSEP f[2] SUBSEP f[11]) in seen)) { seen[f[1], f[2], f[11]] = 1; t[f[11]]++ } } END { for (k in t) print k "|" t[k] }' "$T/outc.csv" | LC_ALL=C sort > "$T/want_outc"
+sqlite3 "$DB" "SELECT o.name, count(*) FROM outcome_row r JOIN outcome o ON o.id = r.outcome_id GROUP BY 1" | LC_ALL=C sort > "$T/got_outc"
+diff "$T/want_outc" "$T/got_outc" > /dev/null || fail "outcome rows per type differ: $(diff "$T/want_outc" "$T/got_outc" | head)"
+eq "outcome rows" "$(sqlite3 "$DB" "SELECT count(*) FROM outcome_row")" "$(awk -F'|' '{ n += $2 } END { print n }' "$T/want_outc")"
 eq "nothing of the bulk writer in the schema" "$(sqlite3 "$DB" "SELECT count(*) FROM sqlite_master WHERE name LIKE 'mb_feed%'")" 0
 # re-import: a no-op that says so
 before=$(sqlite3 "$DB" "SELECT count(*) FROM event; SELECT count(*) FROM import")
