@@ -2281,6 +2281,9 @@ static int resolve_locations(struct ingest_run *run, struct batch *b, struct mb_
 			if (added) {
 				size_t at = run->nnames_used;
 
+				/* counted at once: a rollback after a failure below
+				 * then forgets the entry (dims_undo) */
+				d->next[DIM_STREET]++;
 				if (dim_room(&run->nst, &run->nst_cap, run->nst_n) ||
 				    store_key_room(&run->nnames, &run->nnames_cap, at + nl + 1))
 					return mb_err(err, MB_ENOMEM, "out of memory");
@@ -2291,7 +2294,6 @@ static int resolve_locations(struct ingest_run *run, struct batch *b, struct mb_
 									   .id = street,
 									   .ref = e->loc_lsoa,
 									   .s1 = OFF(at) };
-				d->next[DIM_STREET]++;
 			}
 		}
 		if (dim_room(&run->nloc, &run->nloc_cap, run->nloc_n))

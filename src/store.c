@@ -876,20 +876,21 @@ static const char *const INS_SQL[] = {
 	"INSERT INTO location(id, name, lon, lat, lsoa_id, street_id)"
 	" VALUES(?1, ?2, ?6, ?7, nullif(?4, 0), nullif(?5, 0))",
 	/* a batch's events, new streets, new snap points, outcome rows: one statement each
-	 * (store_feed.c; the feeds give NULL for a 0 id) */
+	 * (store_feed.c; the feeds give NULL for a 0 id). Named with their schema,
+	 * temp: a table or view of the same name in a store cannot stand in. */
 	"INSERT INTO event(import_id, line, ext_id, month, category_id, outcome_id, location_id,"
-	" source_id, falls_id, flags) SELECT * FROM mb_feed_event",
+	" source_id, falls_id, flags) SELECT * FROM temp.mb_feed_event",
 	"INSERT INTO reject(import_id, line, col, duplicate, reason, raw) VALUES(?, ?, ?, ?, ?, ?)",
 	"INSERT INTO outcome_row(import_id, line, crime_id, month, outcome_id)"
-	" SELECT * FROM mb_feed_outcome",
+	" SELECT * FROM temp.mb_feed_outcome",
 	"INSERT INTO stop_search(import_id, line, month, type, date, operation, operation_name,"
 	" lat, lon, gender, age_range, self_ethnicity, officer_ethnicity, legislation, object,"
 	" outcome, outcome_linked, removal) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
 	" ?, ?)",
 	"INSERT INTO event_unit(event_id, layer_id, unit_id) VALUES(?, ?, ?)",
-	"INSERT INTO street(id, name_norm, lsoa_id) SELECT * FROM mb_feed_street",
+	"INSERT INTO street(id, name_norm, lsoa_id) SELECT * FROM temp.mb_feed_street",
 	"INSERT INTO location(id, name, lon, lat, lsoa_id, street_id)"
-	" SELECT * FROM mb_feed_location",
+	" SELECT * FROM temp.mb_feed_location",
 };
 
 /* Return the prepared statement i, preparing it on first use; NULL on error. */

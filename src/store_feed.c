@@ -3,14 +3,21 @@
  *
  * A run of a prepared statement costs the open of its cursors, a seek to the
  * end of the table and the halt (~1 us); a row ~0.2 us. Binding parameters
- * costs a call a value on top. Four eponymous virtual tables, one a kind of
- * row (event, street, snap point, outcome row), read the rows the writer
- * points them at (struct feed) through xColumn: a batch of events is one
- * statement instead of 256, and a batch's new streets, new snap points and
- * outcome rows one statement each instead of one a row. They are registered on the writer's connection only,
- * DIRECTONLY (no trigger or view of a store can name them), and hold no text
- * of their own: strings go to SQLite as they are, as bound parameters do. */
+ * costs a call a value on top. Four virtual tables, one a kind of row (event,
+ * street, snap point, outcome row), read the rows the writer points them at
+ * (struct feed) through xColumn: a batch of events is one statement instead
+ * of 256, and a batch's new streets, new snap points and outcome rows one
+ * statement each instead of one a row.
+ *
+ * They live in the connection's temp schema (created when a store is opened
+ * for writing, gone when it closes: nothing in the store file) and the
+ * writer names them temp.mb_feed_*, so a table or view of the same name in a
+ * store cannot stand in for them (an unqualified name would find the store's
+ * first). They are DIRECTONLY (no trigger or view can name them), not
+ * eponymous, and hold no text of their own: strings go to SQLite as values,
+ * as bound parameters do. */
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,6 +70,20 @@ static int feed_disconnect(sqlite3_vtab *vt)
 {
 	sqlite3_free(vt);
 	return SQLITE_OK;
+}
+
+/* CREATE VIRTUAL TABLE: as connecting. A function of its own, not
+ * feed_connect itself: SQLite makes a module whose xCreate is its xConnect
+ * eponymous (usable by its bare name), which these are not to be. */
+static int feed_create(sqlite3 *db, void *aux, int argc, const char *const *argv,
+		       sqlite3_vtab **out, char **errmsg)
+{
+	return feed_connect(db, aux, argc, argv, out, errmsg);
+}
+
+static int feed_destroy(sqlite3_vtab *vt)
+{
+	return feed_disconnect(vt);
 }
 
 static int feed_best_index(sqlite3_vtab *vt, sqlite3_index_info *info)
@@ -207,10 +228,11 @@ static int feed_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *rowid)
 
 static const sqlite3_module FEED_MODULE = {
 	.iVersion = 0,
-	.xCreate = NULL, /* eponymous only: no CREATE VIRTUAL TABLE, nothing in the schema */
+	.xCreate = feed_create,
 	.xConnect = feed_connect,
 	.xBestIndex = feed_best_index,
 	.xDisconnect = feed_disconnect,
+	.xDestroy = feed_destroy,
 	.xOpen = feed_open,
 	.xClose = feed_close,
 	.xFilter = feed_filter,
@@ -223,10 +245,16 @@ static const sqlite3_module FEED_MODULE = {
 int store_feed_register(struct store *s, struct mb_error *err)
 {
 	for (int k = 0; k < FEED_KINDS; k++) {
+		char sql[128];
+
 		s->feed[k].kind = k;
+		/* module and table share the name; both are fixed strings */
+		snprintf(sql, sizeof(sql), "CREATE VIRTUAL TABLE temp.%s USING %s", FEED_NAME[k],
+			 FEED_NAME[k]);
 		if (sqlite3_create_module_v2(s->db, FEED_NAME[k], &FEED_MODULE, &s->feed[k], NULL) !=
-		    SQLITE_OK)
-			return store_db_err(s, err, "registering the bulk writer's tables");
+			    SQLITE_OK ||
+		    sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+			return store_db_err(s, err, "making the bulk writer's tables");
 	}
 	return 0;
 }

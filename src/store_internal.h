@@ -9,7 +9,7 @@
 /* The bulk writer's row feeds (store_feed.c): the kinds of rows. */
 enum feed_kind { FEED_EVENT, FEED_STREET, FEED_LOCATION, FEED_OUTCOME, FEED_KINDS };
 
-/* Rows an eponymous virtual table shows for one INSERT ... SELECT. */
+/* Rows a feed table (temp.mb_feed_*) shows for one INSERT ... SELECT. */
 struct feed {
 	enum feed_kind kind; /* which rows: struct rec_event, rec_dim or rec_outcome */
 	const void *rows;    /* the array, set for the statement's run only */
@@ -33,8 +33,8 @@ int store_db_err(struct store *s, struct mb_error *err, const char *what);
 /* Execute one or more SQL statements without parameters. */
 int store_exec(struct store *s, const char *sql, struct mb_error *err);
 
-/* Register the feed tables mb_feed_event, mb_feed_street and mb_feed_location
- * on the connection. */
+/* Make the feed tables temp.mb_feed_event, _street, _location and _outcome
+ * on the connection (its temp schema: nothing in the store). */
 int store_feed_register(struct store *s, struct mb_error *err);
 
 /* Run the prepared INSERT ... SELECT st over n rows of kind (events of
