@@ -8,22 +8,40 @@
 # feeds temp.mb_feed_*.
 . "$(dirname "$0")/lib.sh"
 command -v sqlite3 >/dev/null || skip "sqlite3 shell missing"
-D=$MB_DATA/demo/policeuk
-A=$D/2023-04/2023-04-cambridgeshire-street.csv B=$D/2023-05/2023-05-cambridgeshire-street.csv
-[ -f "$A" ] && [ -f "$B" ] || fail "demo files missing: $A $B"
-# an outcomes file for May's crimes (the first 500 with a Crime ID), written with Python's csv
-python3 - "$B" "$T/2023-05-cambridgeshire-outcomes.csv" <<'PY' || fail "outcomes fixture"
-import csv, sys
-rows = [r for r in csv.DictReader(open(sys.argv[1], newline="")) if r["Crime ID"]][:500]
-cols = ["Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
-        "LSOA code", "LSOA name", "Outcome type"]
-with open(sys.argv[2], "w", newline="") as f:
-    w = csv.writer(f)
-    w.writerow(cols)
-    for i, r in enumerate(rows):
-        w.writerow([r[c] for c in cols[:9]] + [["Local resolution", "Suspect charged"][i % 2]])
-PY
+# two monthly street files (600 rows each over 40 streets, some ASB without a Crime ID, a few
+# "No location" rows) and an outcomes file for May's first 500 crimes, made here
+A=$T/2023-04-cambridgeshire-street.csv B=$T/2023-05-cambridgeshire-street.csv
 O=$T/2023-05-cambridgeshire-outcomes.csv
+python3 - "$T" <<'PY' || fail "fixture generation failed"
+import csv, hashlib, os, sys
+T = sys.argv[1]; force = "Cambridgeshire Constabulary"
+types = ["Burglary", "Violence and sexual offences", "Anti-social behaviour", "Vehicle crime"]
+hdr = ["Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
+       "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context"]
+may = []
+for month in ("2023-04", "2023-05"):
+    with open(os.path.join(T, month + "-cambridgeshire-street.csv"), "w", newline="") as f:
+        w = csv.writer(f); w.writerow(hdr)
+        for i in range(600):
+            s = i % 40; t = types[i % 4]
+            cid = "" if t == types[2] else hashlib.sha256(f"{month}-{i}".encode()).hexdigest()
+            if i % 97 == 0:
+                lon = lat = ""; loc = "No Location"; lsoa = lname = ""
+            else:
+                lon = f"{0.1 + s * 0.001:.6f}"; lat = f"{52.2 + s * 0.001:.6f}"
+                loc = f"On or near Street {s}"; lsoa = f"E0100{1000 + s % 7}"
+                lname = f"South Cambridgeshire {s % 7:03d}A"
+            w.writerow([cid, month, force, force, lon, lat, loc, lsoa, lname, t,
+                        "" if not cid else "Under investigation", ""])
+            if month == "2023-05" and cid:
+                may.append([cid, month, force, force, lon, lat, loc, lsoa, lname])
+with open(os.path.join(T, "2023-05-cambridgeshire-outcomes.csv"), "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(hdr[:9] + ["Outcome type"])
+    for i, r in enumerate(may[:500] if len(may) >= 500 else may):
+        w.writerow(r + [["Local resolution", "Suspect charged"][i % 2]])
+PY
+[ "$(tail -n +2 "$O" | grep -c .)" = 450 ] || fail "outcomes fixture: $(tail -n +2 "$O" | grep -c .) rows"
 
 mb --db "$T/clean.db" import --quiet "$A" || fail "clean import A exit $?"
 mb --db "$T/clean.db" import --quiet "$B" "$O" || fail "clean import B exit $?"
@@ -44,7 +62,7 @@ for t in event location street outcome_row; do
 done
 eq "events of May stored" "$(sqlite3 "$T/h.db" "SELECT count(*) FROM event WHERE month = (2023 - 2000) * 12 + 4")" \
   "$(tail -n +2 "$B" | grep -c .)"
-eq "outcome rows stored" "$(sqlite3 "$T/h.db" "SELECT count(*) FROM outcome_row")" 500
+eq "outcome rows stored" "$(sqlite3 "$T/h.db" "SELECT count(*) FROM outcome_row")" 450
 eq "no injected row" "$(sqlite3 "$T/h.db" "SELECT (SELECT count(*) FROM location WHERE name = 'INJECTED') + (SELECT count(*) FROM street WHERE name_norm = 'INJECTED') + (SELECT count(*) FROM outcome_row WHERE crime_id = x'00')")" 0
 eq "the store's own objects left alone" "$(sqlite3 "$T/h.db" "SELECT count(*) FROM sqlite_master WHERE name LIKE 'mb_feed_%'; SELECT count(*) FROM mb_feed_event")" "4
 1"
