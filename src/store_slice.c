@@ -95,6 +95,101 @@ static int load_categories(struct store *s, const struct slice_query *q, struct 
 	return 0;
 }
 
+/* What scan_row needs: the query, the slice being filled, the lookups made
+ * before the event scan, and the unlocated events gathered on the way. */
+struct scan {
+	const struct slice_query *q;  /* period, area, types */
+	struct slice *sl;             /* located events go here */
+	size_t nlsoa;                 /* entries of lsoa_in */
+	const uint8_t *lsoa_in;       /* LSOA id -> in the area */
+	const uint32_t *loc_street;   /* snap point id -> street id */
+	const uint32_t *loc_lsoa;     /* snap point id -> LSOA id */
+	int64_t *unl_by_source;       /* unlocated events a source */
+	uint8_t *src_covers;          /* sources with a located event in the area */
+	size_t cap;                   /* capacity of sl's event columns */
+	int32_t *um;                  /* unlocated events: month */
+	uint32_t *uc, *us;            /* ... category, source */
+	size_t un, ucap;              /* how many, capacity */
+	int oom;                      /* out of memory: the scan stopped */
+};
+
+/* Grow array p to n elements; clears ok when out of memory (p kept). */
+#define REGROW(p, n, ok)                                          \
+	do {                                                      \
+		void *np_ = realloc((p), (n) * sizeof(*(p)));     \
+		if (np_)                                          \
+			(p) = np_;                                \
+		else                                              \
+			(ok) = 0;                                 \
+	} while (0)
+
+/* mb_slice_row(month, category_id, location_id, source_id, flags): one event
+ * row of the scan, filed into the slice. SQL function, not a step and five
+ * column calls a row from C: the scan of the national bench (6 M rows) took
+ * 0.58 s this way against 0.76 s (each value read once, no result row
+ * handed back). Registered for the one statement, DIRECTONLY. */
+static void scan_row(sqlite3_context *ctx, int argc, sqlite3_value **v)
+{
+	struct scan *k = sqlite3_user_data(ctx);
+	struct slice *sl = k->sl;
+	uint32_t cat = (uint32_t)sqlite3_value_int64(v[1]);
+	uint32_t loc = (uint32_t)sqlite3_value_int64(v[2]);
+	uint32_t src = (uint32_t)sqlite3_value_int64(v[3]);
+
+	(void)argc;
+	if (cat >= sl->ncat || !sl->cat_selected[cat] || loc >= sl->nloc || src >= sl->nsource)
+		return;
+	if (sqlite3_value_int(v[4]) & 1) {
+		k->unl_by_source[src]++;
+		if (k->un == k->ucap) {
+			size_t ncap = k->ucap ? k->ucap * 2 : 4096;
+			int ok = 1;
+
+			REGROW(k->um, ncap, ok);
+			REGROW(k->uc, ncap, ok);
+			REGROW(k->us, ncap, ok);
+			if (!ok) {
+				k->oom = 1;
+				sqlite3_result_error_nomem(ctx);
+				return;
+			}
+			k->ucap = ncap;
+		}
+		k->um[k->un] = sqlite3_value_int(v[0]);
+		k->uc[k->un] = cat;
+		k->us[k->un] = src;
+		k->un++;
+		return;
+	}
+	uint32_t l = k->loc_lsoa[loc];
+
+	if (k->q->area && !(l && l < k->nlsoa && k->lsoa_in[l]))
+		return;
+	if (sl->n == k->cap) {
+		size_t ncap = k->cap ? k->cap * 2 : 65536;
+		int ok = 1;
+
+		REGROW(sl->month, ncap, ok);
+		REGROW(sl->category, ncap, ok);
+		REGROW(sl->street, ncap, ok);
+		REGROW(sl->location, ncap, ok);
+		REGROW(sl->source, ncap, ok);
+		if (!ok) {
+			k->oom = 1;
+			sqlite3_result_error_nomem(ctx);
+			return;
+		}
+		k->cap = ncap;
+	}
+	sl->month[sl->n] = sqlite3_value_int(v[0]);
+	sl->category[sl->n] = cat;
+	sl->street[sl->n] = k->loc_street[loc];
+	sl->location[sl->n] = loc;
+	sl->source[sl->n] = src;
+	k->src_covers[src] = 1;
+	sl->n++;
+}
+
 int store_slice_load(struct store *s, const struct slice_query *q, struct slice *sl,
 		     struct mb_error *err)
 {
@@ -107,7 +202,7 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	/* unlocated events before the source filter: month, category, source */
 	int32_t *um = NULL;
 	uint32_t *uc = NULL, *us = NULL;
-	size_t un = 0, ucap = 0;
+	size_t un = 0;
 	char **lsoa_code = NULL;
 	size_t *lsoa_code_off = NULL;
 	int r, rc, own = 0;
@@ -244,92 +339,41 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	sqlite3_finalize(st);
 	st = NULL;
 
-	/* events of the period: filter in memory (faster than a join in SQL) */
-	size_t cap = 0;
+	/* events of the period: filter in memory (faster than a join in SQL), each
+	 * row handed to scan_row by SQLite itself (scan_row's comment) */
+	struct scan k = { .q = q, .sl = sl, .nlsoa = nlsoa, .lsoa_in = lsoa_in,
+			  .loc_street = loc_street, .loc_lsoa = loc_lsoa,
+			  .unl_by_source = unl_by_source, .src_covers = src_covers };
 
-	if ((r = store_prepare(s, &st,
-			       "SELECT month, category_id, coalesce(location_id, 0), source_id, flags"
-			       " FROM event WHERE month BETWEEN ?1 AND ?2",
-			       err)))
+	if (sqlite3_create_function(s->db, "mb_slice_row", 5, SQLITE_UTF8 | SQLITE_DIRECTONLY, &k,
+				    scan_row, NULL, NULL) != SQLITE_OK) {
+		r = store_db_err(s, err, "loading events");
 		goto cleanup;
-	sqlite3_bind_int(st, 1, q->from);
-	sqlite3_bind_int(st, 2, q->to);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		uint32_t cat = (uint32_t)sqlite3_column_int64(st, 1);
-		uint32_t loc = (uint32_t)sqlite3_column_int64(st, 2);
-		uint32_t src = (uint32_t)sqlite3_column_int64(st, 3);
-
-		if (cat >= sl->ncat || !sl->cat_selected[cat] || loc >= sl->nloc || src >= sl->nsource)
-			continue;
-		if (sqlite3_column_int(st, 4) & 1) {
-			unl_by_source[src]++;
-			if (un == ucap) {
-				ucap = ucap ? ucap * 2 : 4096;
-				int32_t *a = realloc(um, ucap * sizeof(*a));
-
-				if (a)
-					um = a;
-				uint32_t *b = realloc(uc, ucap * sizeof(*b));
-
-				if (b)
-					uc = b;
-				uint32_t *d = realloc(us, ucap * sizeof(*d));
-
-				if (d)
-					us = d;
-				if (!a || !b || !d) {
-					r = mb_err(err, MB_ENOMEM, "out of memory loading events");
-					goto cleanup;
-				}
-			}
-			um[un] = sqlite3_column_int(st, 0);
-			uc[un] = cat;
-			us[un] = src;
-			un++;
-			continue;
-		}
-		uint32_t l = loc_lsoa[loc];
-
-		if (q->area && !(l && l < nlsoa && lsoa_in[l]))
-			continue;
-		if (sl->n == cap) {
-			cap = cap ? cap * 2 : 65536;
-			int32_t *m = realloc(sl->month, cap * sizeof(*m));
-
-			if (m)
-				sl->month = m;
-			uint32_t *c = realloc(sl->category, cap * sizeof(*c));
-
-			if (c)
-				sl->category = c;
-			uint32_t *t = realloc(sl->street, cap * sizeof(*t));
-
-			if (t)
-				sl->street = t;
-			uint32_t *o = realloc(sl->location, cap * sizeof(*o));
-
-			if (o)
-				sl->location = o;
-			uint32_t *u = realloc(sl->source, cap * sizeof(*u));
-
-			if (u)
-				sl->source = u;
-			if (!m || !c || !t || !o || !u) {
-				r = mb_err(err, MB_ENOMEM, "out of memory loading events");
-				goto cleanup;
-			}
-		}
-		sl->month[sl->n] = sqlite3_column_int(st, 0);
-		sl->category[sl->n] = cat;
-		sl->street[sl->n] = loc_street[loc];
-		sl->location[sl->n] = loc;
-		sl->source[sl->n] = src;
-		src_covers[src] = 1;
-		sl->n++;
 	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if (rc != SQLITE_DONE) {
+	r = store_prepare(s, &st,
+			  "SELECT count(mb_slice_row(month, category_id, coalesce(location_id, 0),"
+			  " source_id, flags)) FROM event WHERE month BETWEEN ?1 AND ?2",
+			  err);
+	if (!r) {
+		sqlite3_bind_int(st, 1, q->from);
+		sqlite3_bind_int(st, 2, q->to);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	/* gone before k goes out of scope, whatever happened */
+	sqlite3_create_function(s->db, "mb_slice_row", 5, SQLITE_UTF8, NULL, NULL, NULL, NULL);
+	if (r)
+		goto cleanup;
+	um = k.um;
+	uc = k.uc;
+	us = k.us;
+	un = k.un;
+	if (k.oom) {
+		r = mb_err(err, MB_ENOMEM, "out of memory loading events");
+		goto cleanup;
+	}
+	if (rc != SQLITE_ROW) {
 		r = store_db_err(s, err, "loading events");
 		goto cleanup;
 	}
