@@ -148,11 +148,8 @@ static void scan_row(sqlite3_context *ctx, int argc, sqlite3_value **v)
 			REGROW(k->um, ncap, ok);
 			REGROW(k->uc, ncap, ok);
 			REGROW(k->us, ncap, ok);
-			if (!ok) {
-				k->oom = 1;
-				sqlite3_result_error_nomem(ctx);
-				return;
-			}
+			if (!ok)
+				goto oom;
 			k->ucap = ncap;
 		}
 		k->um[k->un] = sqlite3_value_int(v[0]);
@@ -174,11 +171,8 @@ static void scan_row(sqlite3_context *ctx, int argc, sqlite3_value **v)
 		REGROW(sl->street, ncap, ok);
 		REGROW(sl->location, ncap, ok);
 		REGROW(sl->source, ncap, ok);
-		if (!ok) {
-			k->oom = 1;
-			sqlite3_result_error_nomem(ctx);
-			return;
-		}
+		if (!ok)
+			goto oom;
 		k->cap = ncap;
 	}
 	sl->month[sl->n] = sqlite3_value_int(v[0]);
@@ -188,6 +182,10 @@ static void scan_row(sqlite3_context *ctx, int argc, sqlite3_value **v)
 	sl->source[sl->n] = src;
 	k->src_covers[src] = 1;
 	sl->n++;
+	return;
+oom:
+	k->oom = 1;
+	sqlite3_result_error_nomem(ctx);
 }
 
 int store_slice_load(struct store *s, const struct slice_query *q, struct slice *sl,
