@@ -2204,7 +2204,6 @@ static int flush_new_dims(struct ingest_run *run, struct mb_error *err)
 		r = store_dims_write(run->s, DIM_STREET, run->nst, run->nst_n, err);
 	if (!r && run->nloc_n)
 		r = store_dims_write(run->s, DIM_LOCATION, run->nloc, run->nloc_n, err);
-	run->nst_n = run->nloc_n = run->nnames_used = 0;
 	return r;
 }
 
@@ -2213,6 +2212,7 @@ static int resolve_locations(struct ingest_run *run, struct batch *b, struct mb_
 	struct dims *d = &run->dims;
 	size_t n = 0, need = 0;
 
+	/* what an earlier batch gathered is written or, after a failure, dropped */
 	run->nst_n = run->nloc_n = run->nnames_used = 0;
 	for (size_t i = 0; i < b->events.n; i++)
 		if (b->events.v[i].loc_pending)

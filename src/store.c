@@ -861,8 +861,7 @@ int store_import_create(struct store *s, const char *path, const char *format,
 
 /* Statements of the bulk writer, prepared once per connection. */
 enum ins {
-	INS_SOURCE, INS_CATEGORY, INS_OUTCOME, INS_LSOA, INS_LSOA_NAME, INS_STREET, INS_LOCATION,
-	INS_EVENTS, INS_REJECT, INS_OUTCOME_ROWS, INS_STOP, INS_EVENT_UNIT, INS_STREETS,
+	INS_SOURCE, INS_CATEGORY, INS_OUTCOME, INS_LSOA, INS_LSOA_NAME, INS_EVENTS, INS_REJECT, INS_OUTCOME_ROWS, INS_STOP, INS_EVENT_UNIT, INS_STREETS,
 	INS_LOCATIONS
 };
 
@@ -872,9 +871,6 @@ static const char *const INS_SQL[] = {
 	"INSERT INTO outcome(id, name) VALUES(?1, ?2)",
 	"INSERT INTO lsoa(id, code, name) VALUES(?1, ?2, ?3)",
 	"INSERT OR IGNORE INTO lsoa_name(lsoa_id, name) VALUES(?4, ?2)",
-	"INSERT INTO street(id, name_norm, lsoa_id) VALUES(?1, ?2, nullif(?4, 0))",
-	"INSERT INTO location(id, name, lon, lat, lsoa_id, street_id)"
-	" VALUES(?1, ?2, ?6, ?7, nullif(?4, 0), nullif(?5, 0))",
 	/* a batch's events, new streets, new snap points, outcome rows: one statement each
 	 * (store_feed.c; the feeds give NULL for a 0 id). Named with their schema,
 	 * temp: a table or view of the same name in a store cannot stand in. */
@@ -912,10 +908,15 @@ static int step_reset(struct store *s, sqlite3_stmt *st, struct mb_error *err)
 	return 0;
 }
 
+/* One row of the small dimensions (kinds below DIM_LOCAL; streets and snap
+ * points go through store_dims_write). */
 static int write_dim(struct store *s, const struct rec_dim *d, struct mb_error *err)
 {
-	static const enum ins which[] = { INS_SOURCE, INS_CATEGORY, INS_OUTCOME, INS_LSOA,
-					  INS_LSOA_NAME, INS_STREET, INS_LOCATION };
+	static const enum ins which[DIM_LOCAL] = { INS_SOURCE, INS_CATEGORY, INS_OUTCOME, INS_LSOA,
+						   INS_LSOA_NAME };
+
+	if ((unsigned)d->kind >= DIM_LOCAL)
+		return mb_err(err, MB_EDB, "internal error: a dimension row of kind %d", (int)d->kind);
 	sqlite3_stmt *st = ins(s, which[d->kind], err);
 
 	if (!st)
@@ -926,15 +927,8 @@ static int write_dim(struct store *s, const struct rec_dim *d, struct mb_error *
 	sqlite3_bind_text(st, 2, d->s1, -1, SQLITE_STATIC);
 	if (d->kind == DIM_LSOA)
 		sqlite3_bind_text(st, 3, d->s2 ? d->s2 : "", -1, SQLITE_STATIC);
-	if (d->kind == DIM_LSOA_NAME || d->kind == DIM_STREET || d->kind == DIM_LOCATION)
+	if (d->kind == DIM_LSOA_NAME)
 		sqlite3_bind_int64(st, 4, d->ref);
-	if (d->kind == DIM_LOCATION) {
-		sqlite3_bind_int64(st, 5, d->ref2);
-		if (d->has_coord) {
-			sqlite3_bind_double(st, 6, d->lon);
-			sqlite3_bind_double(st, 7, d->lat);
-		}
-	}
 	int r = step_reset(s, st, err);
 
 	/* every LSOA's first name is also an alias, for name-prefix selection */
@@ -954,17 +948,10 @@ int store_dim_write(struct store *s, const struct rec_dim *d, struct mb_error *e
 int store_dims_write(struct store *s, enum dim_kind kind, const struct rec_dim *d, size_t n,
 		     struct mb_error *err)
 {
+	if (kind != DIM_STREET && kind != DIM_LOCATION)
+		return mb_err(err, MB_EDB, "internal error: bulk dimension rows of kind %d", (int)kind);
 	if (!n)
 		return 0;
-	if (kind != DIM_STREET && kind != DIM_LOCATION) {
-		for (size_t i = 0; i < n; i++) {
-			int r = write_dim(s, &d[i], err);
-
-			if (r)
-				return r;
-		}
-		return 0;
-	}
 	int street = kind == DIM_STREET;
 	sqlite3_stmt *st = ins(s, street ? INS_STREETS : INS_LOCATIONS, err);
 
@@ -1025,10 +1012,13 @@ int store_batch_write(struct store *s, int64_t import_id, const struct batch *b,
 		if ((r = step_reset(s, st, err)))
 			return r;
 	}
-	if (b->outcomes.n &&
-	    (!(st = ins(s, INS_OUTCOME_ROWS, err)) ||
-	     (r = store_feed_run(s, st, FEED_OUTCOME, b->outcomes.v, b->outcomes.n, import_id, err))))
-		return st ? r : -MB_EDB;
+	if (b->outcomes.n) {
+		if (!(st = ins(s, INS_OUTCOME_ROWS, err)))
+			return -MB_EDB;
+		if ((r = store_feed_run(s, st, FEED_OUTCOME, b->outcomes.v, b->outcomes.n, import_id,
+					err)))
+			return r;
+	}
 	if (b->stops.n && !(st = ins(s, INS_STOP, err)))
 		return -MB_EDB;
 	for (size_t i = 0; i < b->stops.n; i++) {

@@ -81,11 +81,6 @@ static int feed_create(sqlite3 *db, void *aux, int argc, const char *const *argv
 	return feed_connect(db, aux, argc, argv, out, errmsg);
 }
 
-static int feed_destroy(sqlite3_vtab *vt)
-{
-	return feed_disconnect(vt);
-}
-
 static int feed_best_index(sqlite3_vtab *vt, sqlite3_index_info *info)
 {
 	(void)vt;
@@ -232,7 +227,7 @@ static const sqlite3_module FEED_MODULE = {
 	.xConnect = feed_connect,
 	.xBestIndex = feed_best_index,
 	.xDisconnect = feed_disconnect,
-	.xDestroy = feed_destroy,
+	.xDestroy = feed_disconnect, /* nothing is kept beyond the connection */
 	.xOpen = feed_open,
 	.xClose = feed_close,
 	.xFilter = feed_filter,

@@ -37,8 +37,8 @@ int store_exec(struct store *s, const char *sql, struct mb_error *err);
  * on the connection (its temp schema: nothing in the store). */
 int store_feed_register(struct store *s, struct mb_error *err);
 
-/* Run the prepared INSERT ... SELECT st over n rows of kind (events of
- * import_id, or new streets or snap points) and reset it. 0 or -MB_EDB. */
+/* Run the prepared INSERT ... SELECT st over n rows of kind (events or outcome
+ * rows of import_id, new streets or snap points) and reset it. 0 or -MB_EDB. */
 int store_feed_run(struct store *s, sqlite3_stmt *st, enum feed_kind kind, const void *rows,
 		   size_t n, int64_t import_id, struct mb_error *err);
 

@@ -80,11 +80,12 @@ int store_import_create(struct store *s, const char *path, const char *format,
 /* Grow *buf (capacity *cap) to hold at least need bytes; 0, or -1 when out of memory. */
 int store_key_room(char **buf, size_t *cap, size_t need);
 
-/* Insert one dimension row (inside the file's transaction). */
+/* Insert one row of a small dimension (source, category, outcome, LSOA, LSOA
+ * name: kinds below DIM_LOCAL), inside the file's transaction. */
 int store_dim_write(struct store *s, const struct rec_dim *d, struct mb_error *err);
 
-/* Insert n dimension rows of one kind, all of it (ids given). New streets and
- * snap points go in one statement: a statement run costs ~5 rows. */
+/* Insert n new streets or n new snap points (kind DIM_STREET or DIM_LOCATION,
+ * ids given) with one statement: a statement run costs ~5 rows. */
 int store_dims_write(struct store *s, enum dim_kind kind, const struct rec_dim *d, size_t n,
 		     struct mb_error *err);
 
