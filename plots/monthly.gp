@@ -5,6 +5,7 @@
 #   NAME.dat        YYYY-MM count ucl   (a blank line where a month is missing: a gap)
 #   NAME-fit.dat    YYYY-MM trend centre ucl lcl gap   (every month; NaN = none)
 #   NAME-meta.dat   "title" "y label" gaps has_centre has_trend has_limits
+#   NAME-note.dat   "note under the chart (run rules)" 1
 # Restyle freely and run `gnuplot NAME.gp` in this folder (for SVG:
 # gnuplot -e "fmt='svg'" NAME.gp).
 #
@@ -36,6 +37,8 @@ stats name."-meta.dat" using (chart_title = strcol(1), value_label = strcol(2), 
 	gaps = int(column(3)), has_centre = int(column(4)), has_trend = int(column(5)), \
 	has_limits = int(column(6)), 0) nooutput
 if (strlen(chart_title) == 0) chart_title = "Monthly ".value_label
+note = ""
+stats name."-note.dat" using (note = strcol(1), 0) nooutput
 
 # Highest value drawn, to size the grey bars that mark missing months.
 stats name."-fit.dat" using 4 nooutput prefix "L"
@@ -51,9 +54,13 @@ set timefmt "%Y-%m"
 set format x "%b\n%Y"
 set xtics out
 set yrange [0:top]
+# counts are whole numbers: no fractional steps on a small axis
+if (top <= 10) set ytics 1
+set format y "%g"
+if (strlen(note) > 0) set label 1 note at screen 0.5, screen 0.15 center font ",10" tc rgb "#333333" noenhanced
 set offsets 1209600, 1209600, 0, 0
 set key at screen 0.5, screen 0.01 bottom center horizontal maxrows 2 spacing 1.2 width 2
-set bmargin 7.5
+set bmargin 10.5
 set style fill solid 1.0 noborder
 set autoscale xfix
 

@@ -632,6 +632,20 @@ static int build_trend(const struct trends_run *tr, struct table *t, struct mb_e
 	return 0;
 }
 
+/* What the charts show: "<area>, <theme or types>". */
+static void chart_context(const struct trends_run *tr, char *buf, size_t size)
+{
+	if (tr->sel.theme[0])
+		snprintf(buf, size, "%s, theme %s", tr->sel.area ? tr->sel.area : "All areas", tr->sel.theme);
+	else
+		snprintf(buf, size, "%s, %s", tr->sel.area ? tr->sel.area : "All areas",
+			 tr->sel.ntypes ? "selected types" : "all crime except ASB");
+}
+
+/* Largest whisker end drawn on the year-on-year chart (%): tiny counts give
+ * intervals to +9000% that would squash every other bar. */
+#define YOY_AXIS_MAX 300.0
+
 /* Charts: monthly series with limits and fit, year-on-year bars, seasonal profile. */
 static int write_charts(const struct trends_run *tr, const char *dir, struct mb_error *err)
 {
@@ -642,10 +656,12 @@ static int write_charts(const struct trends_run *tr, const char *dir, struct mb_
 	double *pct = calloc(tr->ns, sizeof(double)), *lo = calloc(tr->ns, sizeof(double));
 	double *hi = calloc(tr->ns, sizeof(double));
 	int *sig = calloc(tr->ns, sizeof(int));
-	char title[300], name[32];
+	char title[600], name[32], ctx[300], note[300];
+	char (*lab)[200] = calloc(tr->ns, sizeof(*lab));
 	int r = 0;
 
-	if (!cnt || !fit || !labels || !pct || !lo || !hi || !sig) {
+	chart_context(tr, ctx, sizeof(ctx));
+	if (!cnt || !fit || !labels || !pct || !lo || !hi || !sig || !lab) {
 		r = mb_err(err, MB_ENOMEM, "out of memory");
 		goto cleanup;
 	}
@@ -665,13 +681,22 @@ static int write_charts(const struct trends_run *tr, const char *dir, struct mb_
 			}
 		}
 		/* the series name is data: the plot module passes titles through a data file */
-		snprintf(title, sizeof(title), "%s: monthly count, %s", x->name, tr->sel.period_label);
+		snprintf(title, sizeof(title), "%s, %s: %s%s by month", ctx, tr->sel.period_label, x->name,
+			 k == 0 && tr->sel.theme[0] ? " of the theme" : "");
+		note[0] = '\0';
+		if (x->has_cc)
+			snprintf(note, sizeof(note),
+				 "Run rules (Anhoej 2014): longest run %zu (signal above %zu)%s; crossings %zu "
+				 "(signal below %zu)%s; %zu useful points",
+				 x->cc.longest_run, x->cc.run_limit, x->cc.run_signal ? ": SIGNAL" : "",
+				 x->cc.crossings, x->cc.crossing_limit, x->cc.crossing_signal ? ": SIGNAL" : "",
+				 x->cc.n_useful);
 		snprintf(name, sizeof(name), "monthly_%02zu", k);
 		struct plot_monthly pm = {
 			.title = title, .value_label = "Crimes per month", .n = n,
 			.first_month = tr->sel.from, .count = cnt, .trend = fit,
 			.centre = x->has_cc ? x->cc.centre : NAN, .ucl = x->has_cc ? x->cc.ucl : NAN,
-			.lcl = x->has_cc ? x->cc.lcl : NAN,
+			.lcl = x->has_cc ? x->cc.lcl : NAN, .note = note[0] ? note : NULL,
 		};
 
 		if ((r = plot_monthly(dir, name, &pm, err)))
@@ -682,14 +707,30 @@ static int write_charts(const struct trends_run *tr, const char *dir, struct mb_
 	for (size_t k = 0; k < tr->ns; k++) {
 		if (!tr->s[k].has_yoy)
 			continue;
-		labels[nb] = tr->s[k].name;
-		pct[nb] = tr->s[k].yoy.pct;
-		lo[nb] = tr->s[k].yoy.pct_lo;
-		hi[nb] = tr->s[k].yoy.pct_hi;
-		sig[nb] = (tr->ns > 1 && isfinite(tr->s[k].q) ? tr->s[k].q : tr->s[k].yoy.p) <= tr->fdr;
+		const struct series *x = &tr->s[k];
+		/* the verdict's own figures: its rate ratio, interval and p */
+		int few = x->a + x->b < TREND_MIN_YOY_COUNT, judged = x->jy.defined && !few;
+
+		pct[nb] = judged && x->b > 0 ? 100 * (x->jy.est - 1) : NAN;
+		lo[nb] = isfinite(pct[nb]) ? 100 * (x->jy.lo - 1) : NAN;
+		hi[nb] = isfinite(pct[nb]) ? 100 * (x->jy.hi - 1) : NAN;
+		sig[nb] = judged && x->jy.p <= tr->fdr;
+		if (few)
+			snprintf(lab[nb], sizeof(lab[nb]), "%s (too few to judge: %.0f vs %.0f)", x->name, x->a, x->b);
+		else if (!judged || x->b == 0)
+			snprintf(lab[nb], sizeof(lab[nb]), "%s (%.0f vs %.0f: no percentage)", x->name, x->a, x->b);
+		else if (hi[nb] > YOY_AXIS_MAX)
+			snprintf(lab[nb], sizeof(lab[nb]), "%s (interval to %+.0f%%)", x->name, hi[nb]);
+		else
+			snprintf(lab[nb], sizeof(lab[nb]), "%s", x->name);
+		if (hi[nb] > YOY_AXIS_MAX)
+			hi[nb] = YOY_AXIS_MAX;
+		if (pct[nb] > YOY_AXIS_MAX)
+			pct[nb] = YOY_AXIS_MAX;
+		labels[nb] = lab[nb];
 		nb++;
 	}
-	snprintf(title, sizeof(title), "Year on year change with 95%% interval, %s", tr->sel.period_label);
+	snprintf(title, sizeof(title), "%s, %s: year on year", ctx, tr->sel.period_label);
 	struct plot_yoy py = { .title = title, .n = nb, .label = labels, .pct = pct, .lo = lo,
 			       .hi = hi, .significant = sig };
 
@@ -719,7 +760,8 @@ static int write_charts(const struct trends_run *tr, const char *dir, struct mb_
 		mv[nmv] = nm[moy] > 0 ? mean[moy] / nm[moy] : NAN;
 		nmv++;
 	}
-	snprintf(title, sizeof(title), "Seasonal profile (mean per month), %s", tr->sel.period_label);
+	snprintf(title, sizeof(title), "%s, %s: seasonal profile of the total", ctx,
+		 tr->sel.period_label);
 	struct plot_seasonal ps = { .title = title, .value_label = "Mean crimes per month", .n = nmv,
 				    .label = ml, .mean = mv };
 
@@ -732,6 +774,7 @@ cleanup:
 	free(lo);
 	free(hi);
 	free(sig);
+	free(lab);
 	return r;
 }
 
