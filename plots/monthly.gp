@@ -43,11 +43,18 @@ stats name."-note.dat" using (note = strcol(1), 0) nooutput
 # Highest value drawn, to size the grey bars that mark missing months.
 stats name."-fit.dat" using 4 nooutput prefix "L"
 stats name.".dat" using 2 nooutput prefix "C"
+stats name."-fit.dat" using (valid(2) ? $2 : 0) nooutput prefix "F"
 top = C_max
+if (has_trend && F_max > top) top = F_max
 if (has_limits && L_max > top) top = L_max
 top = top * 1.08
+# a series of zeros still gets an axis (gnuplot refuses an empty range)
+if (top < 1) top = 1
 
 set title chart_title noenhanced font ",14"
+# long titles (area, theme and period) shrink rather than run off the chart
+if (strlen(chart_title) > 75) set title font ",12"
+if (strlen(chart_title) > 95) set title font ",10"
 set ylabel value_label noenhanced
 set xdata time
 set timefmt "%Y-%m"

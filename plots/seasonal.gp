@@ -37,6 +37,9 @@ if (strlen(chart_title) == 0) chart_title = "Seasonal profile"
 stats name.".dat" using 2 nooutput prefix "M"
 
 set title chart_title noenhanced font ",14"
+# long titles (area, theme and period) shrink rather than run off the chart
+if (strlen(chart_title) > 75) set title font ",12"
+if (strlen(chart_title) > 95) set title font ",10"
 set ylabel value_label noenhanced
 set xlabel "Month of the year"
 set xrange [0.4 : n + 0.6]

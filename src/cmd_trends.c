@@ -51,6 +51,8 @@ struct trends_run {
 	const char *primary;    /* --primary: the series tested alone, or NULL */
 	double *sens;           /* per span month: crimes of recording-sensitive types in the total */
 	size_t nsens_types;     /* recording-sensitive types among the selected */
+	size_t nfam;            /* components tested together (the year-on-year family) */
+	size_t nuntested;       /* components not tested: too few crimes or months */
 	char sens_names[256];   /* their names, for the verdict */
 	int32_t span_from;      /* first month loaded (may precede --from for year on year) */
 	int nspan;              /* months loaded */
@@ -328,6 +330,14 @@ static int judge_families(struct trends_run *tr, struct mb_error *err)
 				 100 * tr->fdr);
 		if (k == 0 || primary)
 			continue;
+		/* too few crimes or months: not judged, so not in the family */
+		if (!x->has_yoy || x->a + x->b < TREND_MIN_YOY_COUNT ||
+		    x->yoy.a_months < TREND_MIN_WINDOW_MONTHS || x->yoy.b_months < TREND_MIN_WINDOW_MONTHS) {
+			snprintf(x->family, sizeof(x->family), "not tested");
+			x->jy.defined = x->jt.defined = 0;
+			tr->nuntested++;
+			continue;
+		}
 		if (x->qp.defined)
 			iy[my++] = k;
 		if (x->has_fit)
@@ -337,6 +347,7 @@ static int judge_families(struct trends_run *tr, struct mb_error *err)
 		r = mb_err(err, MB_ENOTFOUND, "--primary '%s' is not one of the series", tr->primary);
 		goto cleanup;
 	}
+	tr->nfam = my;
 	if ((r = judge_family(tr, iy, my, 0, err)) || (r = judge_family(tr, it, mt, 1, err)))
 		goto cleanup;
 	for (size_t j = 0; j < my; j++)
@@ -457,7 +468,7 @@ static int make_verdicts(struct trends_run *tr, struct mb_error *err)
 	for (size_t k = 0; k < tr->ns; k++) {
 		struct series *x = &tr->s[k];
 		struct trend_verdict_opts vo = {
-			.alpha = tr->fdr, .family = x->family, .yoy = x->jy,
+			.alpha = tr->fdr, .family = x->family[0] ? x->family : NULL, .yoy = x->jy,
 			.phi = x->qp.defined ? x->qp.phi : NAN, .long_run = months > 24, .months = months,
 			.trend = x->jt, .note = NULL,
 		};
@@ -912,9 +923,14 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 		if (tr.ns > 1)
 			fprintf(c->out, "%zu series tested together: p-values controlled for a false"
 					" discovery rate of %.0f%% (Benjamini-Hochberg), intervals adjusted to"
-					" match (false coverage rate, Benjamini-Yekutieli)%s.\n",
-				tr.ns - 1 - (tr.primary != NULL), 100 * tr.fdr,
+					" match (false coverage rate, Benjamini-Yekutieli)%s",
+				tr.nfam, 100 * tr.fdr,
 				tr.primary ? "; the total and the primary question tested alone" : "");
+		if (tr.ns > 1 && tr.nuntested)
+			fprintf(c->out, "; %zu not tested (fewer than %d crimes in the two years or %d months in a year)",
+				tr.nuntested, TREND_MIN_YOY_COUNT, TREND_MIN_WINDOW_MONTHS);
+		if (tr.ns > 1)
+			fputs(".\n", c->out);
 		for (size_t k = 0; k < tr.ns && !r; k++) {
 			fputs("  ", c->out);
 			if (!(r = put_text(tr.s[k].name, format, c->out, err))) {
