@@ -695,7 +695,7 @@ static int write_charts(const struct trends_run *tr, const char *dir, struct mb_
 		snprintf(title, sizeof(title), "%s, %s: %s%s by month", ctx, tr->sel.period_label, x->name,
 			 k == 0 && tr->sel.theme[0] ? " of the theme" : "");
 		note[0] = '\0';
-		if (x->has_cc)
+		if (x->has_cc && x->cc.n_useful > 0)
 			snprintf(note, sizeof(note),
 				 "Run rules (Anhoej 2014): longest run %zu (signal above %zu)%s; crossings %zu "
 				 "(signal below %zu)%s; %zu useful points",
