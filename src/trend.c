@@ -1,6 +1,7 @@
 /*
  * trend — year-on-year test, quasi-Poisson log-linear trend, Mann-Kendall,
- * c-chart with run rules, contribution, Benjamini-Hochberg and the verdict.
+ * c-chart with run rules, contribution, Benjamini-Hochberg, the verdict, the
+ * quasi-Poisson year on year, FCR intervals and the seasonal Kendall test.
  * Definitions and sources: docs/methods-trends.md.
  */
 #include <limits.h>

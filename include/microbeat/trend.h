@@ -10,7 +10,8 @@
  * and test and are counted in the results so that they can be reported.
  *
  * Month indexes are months since 2000-01 (0 = January 2000); the month of the
- * year is idx mod 12 (0 = January). All results use 95% confidence intervals.
+ * year is idx mod 12 (0 = January). Intervals are 95% unless a level is
+ * passed (the FCR intervals of section 9).
  * Unless stated otherwise a function returns 0, or a negative MB_E* code with
  * err (may be NULL) filled; on failure *out is unspecified. No function keeps a
  * pointer to its inputs. Figures that cannot be computed are NAN and come with
