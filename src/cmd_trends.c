@@ -733,7 +733,7 @@ static int write_charts(const struct trends_run *tr, const char *dir, struct mb_
 		else if (hi[nb] > YOY_AXIS_MAX)
 			snprintf(lab[nb], sizeof(lab[nb]), "%s (interval to %+.0f%%)", x->name, hi[nb]);
 		else
-			snprintf(lab[nb], sizeof(lab[nb]), "%s", x->name);
+			snprintf(lab[nb], sizeof(lab[nb]), "%s", k == 0 && tr->sel.theme[0] ? "Total of the theme" : x->name);
 		if (hi[nb] > YOY_AXIS_MAX)
 			hi[nb] = YOY_AXIS_MAX;
 		if (pct[nb] > YOY_AXIS_MAX)
