@@ -164,6 +164,25 @@ head -1 "$T/d1/trend.csv" | grep -q "longest_run,run_limit,crossings,crossing_li
   fail "run rules missing from trend.csv"
 grep -q "Run rules (Anhoej 2014): longest run [0-9]* (signal above [0-9]*)" "$T/d1/monthly_00-note.dat" ||
   fail "run rules missing from the chart"
+# the year-on-year chart draws the verdict's figures: bar = its rate ratio, whiskers = its interval
+# (cut at +300%), solid colour only when significant, grey otherwise (the legend's colours)
+grep -q 'barcolour(pct, sig) = sig > 0 ? (pct > 0 ? 0xc0392b : 0x2166ac) : 0xbbbbbb' "$T/d1/yoy.gp" ||
+  fail "yoy colours do not match the legend"
+/usr/bin/python3 - "$T/d1" <<'PY' || fail "yoy chart figures"
+import csv, shlex, sys
+d = sys.argv[1]
+rows = [r for r in csv.DictReader(open(d + "/trend.csv")) if r["yoy_rate_ratio"] != ""]
+bars = [shlex.split(l) for l in open(d + "/yoy.dat") if not l.startswith("#") and l.strip()]
+assert len(bars) == len(rows), (len(bars), len(rows))
+for r, b in zip(rows, bars):
+    pct, lo, hi, sig = float(b[1]), float(b[2]), float(b[3]), int(b[4])
+    p = float(r["yoy_p_used"])
+    assert sig == (p <= 0.05), (r["series"], sig, p)
+    assert abs(pct - min(300, 100 * (float(r["yoy_rate_ratio"]) - 1))) < 1e-6, (r["series"], pct)
+    assert abs(lo - 100 * (float(r["yoy_ci_low"]) - 1)) < 1e-6, (r["series"], lo)
+    assert abs(hi - min(300, 100 * (float(r["yoy_ci_high"]) - 1))) < 1e-6, (r["series"], hi)
+    assert not sig or lo > 0 or hi < 0, r["series"]
+PY
 # the demo's rise lies in violence and public order (planted): the total says so, with the other
 # types' change beside it; an independent recount of the split from monthly.csv
 /usr/bin/python3 - "$T/d1" <<'PY' || fail "recording-sensitive note"
