@@ -994,14 +994,17 @@ static void fmt_p(char *buf, size_t size, double p)
  * dropped; more decimals when rounding would make it 100%). */
 static void fmt_level(char *buf, size_t size, double level)
 {
+	double v = 100.0 * level;
 	int prec = 1;
 
-	while (prec < 4 && round(level * 100.0 * pow(10.0, prec)) >= 100.0 * pow(10.0, prec))
+	if (fabs(v - round(v)) < 0.05 && round(v) < 100.0) {
+		snprintf(buf, size, "%.0f%%", v);
+		return;
+	}
+	/* 99.952 is "99.95%", never "100%" */
+	while (prec < 4 && round(v * pow(10.0, prec)) >= 100.0 * pow(10.0, prec))
 		prec++;
-	if (fabs(level * 100.0 - round(level * 100.0)) < 0.05)
-		snprintf(buf, size, "%.0f%%", 100.0 * level);
-	else
-		snprintf(buf, size, "%.*f%%", prec, 100.0 * level);
+	snprintf(buf, size, "%.*f%%", prec, v);
 }
 
 /* "the 95% CI" or "the FCR-adjusted 99.6% CI" of j. */

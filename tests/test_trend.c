@@ -869,6 +869,11 @@ static void test_verdict(void **state)
 		 "Within normal variation: +34% year on year (FCR-adjusted 99.2% CI -23% to +135%), not "
 		 "significant (adjusted p = 0.36); quasi-Poisson rate ratio, phi = 1.46; Poisson exact test "
 		 "(secondary, unadjusted): p = 0.04, 95% CI +1% to +80%; one of 13 types tested together (FDR 5%)"},
+		/* a family of 104 with one rejection: 1 - 0.05/104 is "99.95%", not "100%" */
+		{117, 12, 87, 12, {1, 1.3448, 0.5, 3.5, 0.99951923, 0.84, 1}, NAN, NULL, 0, {0}, 0,
+		 "Within normal variation: +34% year on year (FCR-adjusted 99.95% CI -50% to +250%), not "
+		 "significant (adjusted p = 0.84); Poisson exact test (secondary, unadjusted): p = 0.04, "
+		 "95% CI +1% to +80%"},
 		/* public order over 58 months: the long-run fall leads */
 		{468, 12, 525, 12, {1, 0.8914, 0.6615, 1.2013, 0.975, 0.5115, 1}, 2.08,
 		 "one of 2 types tested together (FDR 5%)", 1, {1, 0.90, 0.87, 0.93, 0.95, 0.00001, 1}, 0,
