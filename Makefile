@@ -71,7 +71,7 @@ install: all
 	install -m 0644 docs/microbeat.1 $(DESTDIR)$(PREFIX)/share/man/man1/microbeat.1
 	cp -R plots $(DESTDIR)$(PREFIX)/share/microbeat/
 	install -d $(DESTDIR)$(PREFIX)/share/microbeat/datasets
-	install -m 0644 datasets/harm_cchi.csv datasets/themes.csv datasets/place_names.csv \
+	install -m 0644 datasets/harm_cchi.csv datasets/themes.csv datasets/place_names.csv datasets/recording_sensitive.csv \
 	  $(DESTDIR)$(PREFIX)/share/microbeat/datasets/
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/microbeat $(DESTDIR)$(PREFIX)/share/man/man1/microbeat.1

@@ -5,6 +5,7 @@
 #   NAME.dat        YYYY-MM count ucl   (a blank line where a month is missing: a gap)
 #   NAME-fit.dat    YYYY-MM trend centre ucl lcl gap   (every month; NaN = none)
 #   NAME-meta.dat   "title" "y label" gaps has_centre has_trend has_limits
+#   NAME-note.dat   "note under the chart (run rules)" 1
 # Restyle freely and run `gnuplot NAME.gp` in this folder (for SVG:
 # gnuplot -e "fmt='svg'" NAME.gp).
 #
@@ -36,24 +37,37 @@ stats name."-meta.dat" using (chart_title = strcol(1), value_label = strcol(2), 
 	gaps = int(column(3)), has_centre = int(column(4)), has_trend = int(column(5)), \
 	has_limits = int(column(6)), 0) nooutput
 if (strlen(chart_title) == 0) chart_title = "Monthly ".value_label
+note = ""
+stats name."-note.dat" using (note = strcol(1), 0) nooutput
 
 # Highest value drawn, to size the grey bars that mark missing months.
 stats name."-fit.dat" using 4 nooutput prefix "L"
 stats name.".dat" using 2 nooutput prefix "C"
+stats name."-fit.dat" using (valid(2) ? $2 : 0) nooutput prefix "F"
 top = C_max
+if (has_trend && F_max > top) top = F_max
 if (has_limits && L_max > top) top = L_max
 top = top * 1.08
+# a series of zeros still gets an axis (gnuplot refuses an empty range)
+if (top < 1) top = 1
 
 set title chart_title noenhanced font ",14"
+# long titles (area, theme and period) shrink rather than run off the chart
+if (strlen(chart_title) > 75) set title font ",12"
+if (strlen(chart_title) > 95) set title font ",10"
 set ylabel value_label noenhanced
 set xdata time
 set timefmt "%Y-%m"
 set format x "%b\n%Y"
 set xtics out
 set yrange [0:top]
+# counts are whole numbers: no fractional steps on a small axis
+if (top <= 10) set ytics 1
+set format y "%g"
+if (strlen(note) > 0) set label 1 note at screen 0.5, screen 0.15 center font ",10" tc rgb "#333333" noenhanced
 set offsets 1209600, 1209600, 0, 0
 set key at screen 0.5, screen 0.01 bottom center horizontal maxrows 2 spacing 1.2 width 2
-set bmargin 7.5
+set bmargin 10.5
 set style fill solid 1.0 noborder
 set autoscale xfix
 

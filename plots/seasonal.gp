@@ -37,6 +37,9 @@ if (strlen(chart_title) == 0) chart_title = "Seasonal profile"
 stats name.".dat" using 2 nooutput prefix "M"
 
 set title chart_title noenhanced font ",14"
+# long titles (area, theme and period) shrink rather than run off the chart
+if (strlen(chart_title) > 75) set title font ",12"
+if (strlen(chart_title) > 95) set title font ",10"
 set ylabel value_label noenhanced
 set xlabel "Month of the year"
 set xrange [0.4 : n + 0.6]
@@ -45,7 +48,8 @@ set xtics scale 0
 set grid noxtics ytics
 set style fill solid 0.85 noborder
 set boxwidth 0.7
-set key top right box lc rgb "#cccccc" opaque
+set key outside below center horizontal
+set bmargin 5.5
 
 plot name.".dat" using 1:2:xticlabels(5) with boxes lc rgb "#2c7fb8" title "Mean per month", \
 	name.".dat" using 1:3:(0):($4-$3) with vectors heads size screen 0.006,90 lw 1.5 lc rgb "#333333" \

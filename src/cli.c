@@ -74,6 +74,7 @@ static const struct cli_command COMMANDS[] = {
 	  "                                the LSOA name), or the total only (default none)\n"
 	  "  --baseline-months N           c-chart baseline before the last 3 months (default 24)\n"
 	  "  --fdr Q                       false discovery rate across series (default 0.05)\n"
+	  "  --primary NAME                one series tested alone at Q (the rest together, with FDR)\n"
 	  "  --format table|csv|md         what goes to standard output (default table)\n"
 	  "  --out DIR                     write monthly.csv, yoy.csv, trend.csv and the charts\n"
 	  "                                (monthly_NN, yoy, seasonal)\n"

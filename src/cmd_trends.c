@@ -19,7 +19,7 @@
 #define MAX_SERIES 512
 #define MONTHLY_CHARTS 16 /* monthly charts drawn (the total first, then the largest series) */
 
-enum { O_BY = 1, O_BASE, O_FORMAT, O_OUT, O_FDR, O_NOCHARTS };
+enum { O_BY = 1, O_BASE, O_FORMAT, O_OUT, O_FDR, O_NOCHARTS, O_PRIMARY };
 
 /* One series: a type, an area or the total. */
 struct series {
@@ -32,8 +32,14 @@ struct series {
 	struct trend_cchart cc; /* control chart */
 	double q;               /* BH-adjusted p of the year-on-year test */
 	double contrib;         /* share of the total change */
-	char verdict[320];      /* plain words */
-	int has_yoy, has_fit, has_mk, has_cc; /* which figures exist */
+	struct trend_qp_yoy qp; /* year on year under over-dispersion: what the verdict uses */
+	struct trend_skendall sk; /* seasonal Kendall (when >= 2 full years) */
+	struct trend_judged jy; /* the year-on-year test as judged (adjusted when in a family) */
+	struct trend_judged jt; /* the long-run trend as judged */
+	char family[96];        /* how it was tested, said in the verdict */
+	int sensitive;          /* 1 when a recording-sensitive type (datasets/recording_sensitive.csv) */
+	char verdict[1024];     /* plain words */
+	int has_yoy, has_fit, has_mk, has_cc, has_sk; /* which figures exist */
 };
 
 struct trends_run {
@@ -42,6 +48,12 @@ struct trends_run {
 	int by;                 /* 0 none, 1 type, 2 area */
 	int baseline;           /* c-chart baseline months */
 	double fdr;             /* false discovery rate level */
+	const char *primary;    /* --primary: the series tested alone, or NULL */
+	double *sens;           /* per span month: crimes of recording-sensitive types in the total */
+	size_t nsens_types;     /* recording-sensitive types among the selected */
+	size_t nfam;            /* components tested together (the year-on-year family) */
+	size_t nuntested;       /* components not tested: too few crimes or months */
+	char sens_names[256];   /* their names, for the verdict */
 	int32_t span_from;      /* first month loaded (may precede --from for year on year) */
 	int nspan;              /* months loaded */
 	unsigned char *present; /* per month of the span */
@@ -164,6 +176,23 @@ cleanup:
 	return r;
 }
 
+/* Sum the later window (the last 12 months to 'to') and the earlier one of
+ * count into month-paired arrays for trend_qp_yoy. */
+static void windows(const struct trends_run *tr, const double *count, double *later,
+		    unsigned char *lp, double *earlier, unsigned char *ep)
+{
+	int32_t to = tr->sel.to - tr->span_from;
+
+	for (int j = 0; j < 12; j++) {
+		int32_t ml = to - 11 + j, me = to - 23 + j;
+
+		lp[j] = ml >= 0 && tr->present[ml];
+		ep[j] = me >= 0 && tr->present[me];
+		later[j] = lp[j] ? count[ml] : 0;
+		earlier[j] = ep[j] ? count[me] : 0;
+	}
+}
+
 /* All the statistics of one series. */
 static int analyse(struct trends_run *tr, struct series *x, struct mb_error *err)
 {
@@ -186,6 +215,14 @@ static int analyse(struct trends_run *tr, struct series *x, struct mb_error *err
 			return r;
 		x->has_yoy = 1;
 	}
+	/* the same under over-dispersion: month j of the later window paired
+	 * with the same month a year before */
+	double later[12], earlier[12];
+	unsigned char lp[12], ep[12];
+
+	windows(tr, x->count, later, lp, earlier, ep);
+	if ((r = trend_qp_yoy(later, lp, earlier, ep, &x->qp, err)))
+		return r;
 	/* trend, Mann-Kendall: the months of the period (gaps excluded) */
 	struct trend_series ts = { .count = x->count + from, .present = tr->present + from,
 				   .n = (size_t)(to - from + 1), .first_month = tr->sel.from };
@@ -194,6 +231,9 @@ static int analyse(struct trends_run *tr, struct series *x, struct mb_error *err
 		x->has_fit = x->fit.kind != TREND_FIT_NONE;
 	if (trend_mann_kendall(&ts, &x->mk, err) == 0)
 		x->has_mk = x->mk.n >= 2;
+	/* monthly data with 2 full years: the seasonal Kendall test replaces it */
+	if (trend_has_two_years(&ts) && trend_seasonal_kendall(&ts, &x->sk, err) == 0)
+		x->has_sk = x->sk.seasons > 0;
 	/* c-chart: baseline = up to N months before the last 3 of the period */
 	int32_t bl_last = to - TREND_RECENT_MONTHS, bl_first = bl_last - tr->baseline + 1;
 
@@ -205,6 +245,249 @@ static int analyse(struct trends_run *tr, struct series *x, struct mb_error *err
 	if (bl_last >= bl_first &&
 	    trend_cchart(&all, (size_t)bl_first, (size_t)(bl_last - bl_first + 1), NULL, &x->cc, err) == 0)
 		x->has_cc = x->cc.n_baseline > 0;
+	return 0;
+}
+
+/* jy and jt of a series tested alone at alpha: intervals at 1 - alpha. */
+static void judge_alone(struct series *x, double alpha)
+{
+	x->jy = (struct trend_judged){ .defined = x->qp.defined, .est = x->qp.rr, .level = 1 - alpha,
+				       .p = x->qp.p };
+	trend_qp_interval(&x->qp, 1 - alpha, &x->jy.lo, &x->jy.hi);
+	x->jt = (struct trend_judged){ .defined = x->has_fit, .est = x->fit.annual + 1, .level = 1 - alpha,
+				       .p = x->fit.p_beta1 };
+	trend_fit_interval(&x->fit, 1 - alpha, &x->jt.lo, &x->jt.hi);
+}
+
+/* BH over the p-values of members idx[0..m) (yoy when trend == 0, else the
+ * long-run trend), then FCR intervals (Benjamini & Yekutieli 2005) at the
+ * level that matches the rejections: an interval excludes no change exactly
+ * when its test is rejected. */
+static int judge_family(struct trends_run *tr, const size_t *idx, size_t m, int trend,
+			struct mb_error *err)
+{
+	double *p = calloc(m ? m : 1, sizeof(double)), *q = calloc(m ? m : 1, sizeof(double));
+	unsigned char *rej = calloc(m ? m : 1, 1);
+	size_t nrej = 0;
+	int r = 0;
+
+	if (!p || !q || !rej) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	for (size_t j = 0; j < m; j++)
+		p[j] = trend ? tr->s[idx[j]].fit.p_beta1 : tr->s[idx[j]].qp.p;
+	if (m && (r = trend_fdr_bh(p, m, tr->fdr, q, rej, err)))
+		goto cleanup;
+	for (size_t j = 0; j < m; j++)
+		nrej += rej[j];
+	double level = trend_fcr_level(m, nrej, tr->fdr);
+
+	for (size_t j = 0; j < m; j++) {
+		struct series *x = &tr->s[idx[j]];
+		struct trend_judged *jd = trend ? &x->jt : &x->jy;
+
+		jd->level = level;
+		jd->p = q[j];
+		jd->adjusted = m > 1;
+		if (trend)
+			trend_fit_interval(&x->fit, level, &jd->lo, &jd->hi);
+		else
+			trend_qp_interval(&x->qp, level, &jd->lo, &jd->hi);
+		if (!trend)
+			x->q = q[j];
+	}
+cleanup:
+	free(p);
+	free(q);
+	free(rej);
+	return r;
+}
+
+/* The families: the total and the --primary series are each tested alone at
+ * the FDR level; the other components are tested together. */
+static int judge_families(struct trends_run *tr, struct mb_error *err)
+{
+	size_t *iy = calloc(tr->ns, sizeof(size_t)), *it = calloc(tr->ns, sizeof(size_t)), my = 0, mt = 0;
+	const char *unit = tr->by == 1 ? "types" : tr->by == 2 ? "areas" : "series";
+	int r = 0, found = !tr->primary;
+
+	if (!iy || !it) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	for (size_t k = 0; k < tr->ns; k++) {
+		struct series *x = &tr->s[k];
+		int primary = k > 0 && tr->primary && strcasecmp(x->name, tr->primary) == 0;
+
+		judge_alone(x, tr->fdr);
+		found |= primary;
+		if (k == 0)
+			snprintf(x->family, sizeof(x->family), "%s",
+				 tr->ns > 1 ? "the total, tested alone" : "tested alone");
+		else if (primary)
+			snprintf(x->family, sizeof(x->family), "the primary question, tested alone at %g%%",
+				 100 * tr->fdr);
+		if (k == 0 || primary)
+			continue;
+		/* too few crimes or months: not judged, so not in the family */
+		if (!x->has_yoy || x->a + x->b < TREND_MIN_YOY_COUNT ||
+		    x->yoy.a_months < TREND_MIN_WINDOW_MONTHS || x->yoy.b_months < TREND_MIN_WINDOW_MONTHS) {
+			snprintf(x->family, sizeof(x->family), "not tested");
+			x->jy.defined = x->jt.defined = 0;
+			tr->nuntested++;
+			continue;
+		}
+		if (x->qp.defined)
+			iy[my++] = k;
+		if (x->has_fit)
+			it[mt++] = k;
+	}
+	if (!found) {
+		r = mb_err(err, MB_ENOTFOUND, "--primary '%s' is not one of the series", tr->primary);
+		goto cleanup;
+	}
+	tr->nfam = my;
+	if ((r = judge_family(tr, iy, my, 0, err)) || (r = judge_family(tr, it, mt, 1, err)))
+		goto cleanup;
+	for (size_t j = 0; j < my; j++)
+		snprintf(tr->s[iy[j]].family, sizeof(tr->s[iy[j]].family),
+			 my > 1 ? "one of %zu %s tested together (FDR %g%%)" : "tested alone",
+			 my, my > 1 ? unit : "", 100 * tr->fdr);
+cleanup:
+	free(iy);
+	free(it);
+	return r;
+}
+
+/* Mark the recording-sensitive types (datasets/recording_sensitive.csv) and
+ * count their crimes per month of the total into tr->sens. A missing list is
+ * not an error: the verdicts then say nothing about recording. */
+static int split_sensitive(struct trends_run *tr, struct mb_error *err)
+{
+	struct slice *sl = &tr->sl;
+	char path[4096], line[1024];
+	unsigned char *on = NULL;
+	FILE *f;
+	int r = 0;
+
+	if (mb_data_path("recording_sensitive.csv", path, sizeof(path), NULL) || !(f = fopen(path, "r")))
+		return 0;
+	on = calloc(sl->ncat ? sl->ncat : 1, 1);
+	tr->sens = calloc((size_t)tr->nspan, sizeof(double));
+	if (!on || !tr->sens) {
+		fclose(f);
+		free(on);
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	}
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, ",\r\n")] = '\0';
+		for (size_t c = 1; c < sl->ncat; c++)
+			if (sl->cat_name[c] && strcasecmp(sl->cat_name[c], line) == 0 &&
+			    select_type_on(&tr->sel, sl->cat_name[c]))
+				on[c] = 1;
+	}
+	fclose(f);
+	for (size_t c = 1; c < sl->ncat; c++) {
+		if (!on[c])
+			continue;
+		size_t used = strlen(tr->sens_names);
+
+		snprintf(tr->sens_names + used, sizeof(tr->sens_names) - used, "%s%s",
+			 tr->nsens_types++ ? ", " : "", sl->cat_name[c]);
+		for (size_t k = 1; tr->by == 1 && k < tr->ns; k++)
+			if (strcmp(tr->s[k].name, sl->cat_name[c]) == 0)
+				tr->s[k].sensitive = 1;
+	}
+	for (size_t i = 0; i < sl->n; i++) {
+		int32_t m = sl->month[i] - tr->span_from;
+
+		if (m >= 0 && m < tr->nspan && on[sl->category[i]])
+			tr->sens[m] += 1;
+	}
+	free(on);
+	return r;
+}
+
+/* The total's note when its rise lies mostly in recording-sensitive types:
+ * their part of the rise, and the other types' change beside it. */
+static int sensitive_note(const struct trends_run *tr, char *buf, size_t size, struct mb_error *err)
+{
+	const struct series *t = &tr->s[0];
+	double later[12], earlier[12], *other = NULL, sa = 0, sb = 0;
+	unsigned char lp[12], ep[12];
+	struct trend_qp_yoy oq;
+	int r;
+
+	buf[0] = '\0';
+	if (!tr->sens || !tr->nsens_types || !t->has_yoy || !(t->a > t->b))
+		return 0;
+	windows(tr, tr->sens, later, lp, earlier, ep);
+	for (int j = 0; j < 12; j++) {
+		sa += lp[j] ? later[j] : 0;
+		sb += ep[j] ? earlier[j] : 0;
+	}
+	/* "concentrated": at least half the total's rise */
+	if (!(sa - sb >= 0.5 * (t->a - t->b)))
+		return 0;
+	if (!(other = malloc((size_t)tr->nspan * sizeof(double))))
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	for (int32_t m = 0; m < tr->nspan; m++)
+		other[m] = t->count[m] - tr->sens[m];
+	windows(tr, other, later, lp, earlier, ep);
+	free(other);
+	if ((r = trend_qp_yoy(later, lp, earlier, ep, &oq, err)))
+		return r;
+	if (oq.a + oq.b == 0) {
+		snprintf(buf, size, "every crime in it is of a recording-sensitive type (%s): better recording "
+			 "may explain part of the rise; police.uk types cannot separate violence without injury "
+			 "or stalking and harassment from other violence", tr->sens_names);
+		return 0;
+	}
+	int n = snprintf(buf, size, "rise concentrated in recording-sensitive types (%s: %+.0f of %+.0f crimes): "
+			 "better recording may explain part of it",
+			 tr->sens_names, sa - sb, t->a - t->b);
+
+	if (oq.defined && oq.a + oq.b >= TREND_MIN_YOY_COUNT && (size_t)n < size)
+		snprintf(buf + n, size - (size_t)n, "; the other types: %+.0f%% (95%% CI %+.0f%% to %+.0f%%, "
+			 "quasi-Poisson, %lu against %lu)", 100 * (oq.rr - 1), 100 * (oq.lo - 1),
+			 100 * (oq.hi - 1), oq.a, oq.b);
+	n = (int)strlen(buf);
+	if ((size_t)n < size)
+		snprintf(buf + n, size - (size_t)n, "; police.uk types cannot separate violence without injury "
+			 "or stalking and harassment from other violence");
+	return 0;
+}
+
+/* Every series' verdict, in words that follow the intervals printed beside them. */
+static int make_verdicts(struct trends_run *tr, struct mb_error *err)
+{
+	char note[512];
+	int months = tr->sel.to - tr->sel.from + 1, r;
+
+	for (size_t k = 0; k < tr->ns; k++) {
+		struct series *x = &tr->s[k];
+		struct trend_verdict_opts vo = {
+			.alpha = tr->fdr, .family = x->family[0] ? x->family : NULL, .yoy = x->jy,
+			.phi = x->qp.defined ? x->qp.phi : NAN, .long_run = months > 24, .months = months,
+			.trend = x->jt, .note = NULL,
+		};
+
+		if (!x->has_yoy) {
+			snprintf(x->verdict, sizeof(x->verdict), "No year-on-year comparison: months missing");
+			continue;
+		}
+		if (k == 0 && (r = sensitive_note(tr, note, sizeof(note), err)))
+			return r;
+		if (k == 0 && note[0])
+			vo.note = note;
+		if (k > 0 && x->sensitive && x->a > x->b)
+			vo.note = "a recording-sensitive type: part of a rise may be better recording "
+				  "(datasets/recording_sensitive.csv)";
+		if ((r = trend_verdict(&x->yoy, x->has_cc ? &x->cc : NULL, &vo, x->verdict,
+				       sizeof(x->verdict), err)))
+			return r;
+	}
 	return 0;
 }
 
@@ -251,10 +534,12 @@ static int build_yoy(const struct trends_run *tr, struct table *t, struct mb_err
 {
 	static const char *const cols[] = { "series", "last12", "prev12", "change", "pct_change",
 					    "rate_ratio", "rr_ci_low", "rr_ci_high", "p_value",
-					    "q_value", "z", "contribution" };
+					    "q_value", "z", "contribution", "od_rate_ratio", "od_ci_low",
+					    "od_ci_high", "od_p_value", "phi", "paired_months",
+					    "verdict_ci_level", "verdict_ci_low", "verdict_ci_high", "family" };
 	int r;
 
-	if ((r = table_init(t, "Year on year: the last 12 months against the 12 before", cols, 12, err)))
+	if ((r = table_init(t, "Year on year: the last 12 months against the 12 before", cols, 22, err)))
 		return r;
 	for (size_t k = 0; k < tr->ns; k++) {
 		const struct series *x = &tr->s[k];
@@ -263,7 +548,7 @@ static int build_yoy(const struct trends_run *tr, struct table *t, struct mb_err
 		if ((r = table_add_row(t, &row, err)) || (r = table_set_text(t, row, 0, x->name, err)))
 			return r;
 		if (!x->has_yoy) {
-			for (size_t c = 1; c < 12; c++)
+			for (size_t c = 1; c < 22; c++)
 				if ((r = table_set_blank(t, row, c, err)))
 					return r;
 			continue;
@@ -276,7 +561,17 @@ static int build_yoy(const struct trends_run *tr, struct table *t, struct mb_err
 		    (r = cell(t, row, 7, x->yoy.rr_hi, 12, err)) ||
 		    (r = table_set_double(t, row, 8, x->yoy.p, 17, err)) ||
 		    (r = cell(t, row, 9, x->q, 17, err)) || (r = cell(t, row, 10, x->yoy.z, 6, err)) ||
-		    (r = cell(t, row, 11, x->contrib, 6, err)))
+		    (r = cell(t, row, 11, x->contrib, 6, err)) ||
+		    (r = cell(t, row, 12, x->qp.defined ? x->qp.rr : NAN, 12, err)) ||
+		    (r = cell(t, row, 13, x->qp.defined ? x->qp.lo : NAN, 12, err)) ||
+		    (r = cell(t, row, 14, x->qp.defined ? x->qp.hi : NAN, 12, err)) ||
+		    (r = cell(t, row, 15, x->qp.defined ? x->qp.p : NAN, 17, err)) ||
+		    (r = cell(t, row, 16, x->qp.defined ? x->qp.phi : NAN, 6, err)) ||
+		    (r = cell(t, row, 17, x->qp.pairs, -1, err)) ||
+		    (r = cell(t, row, 18, x->jy.defined ? x->jy.level : NAN, 8, err)) ||
+		    (r = cell(t, row, 19, x->jy.defined ? x->jy.lo : NAN, 12, err)) ||
+		    (r = cell(t, row, 20, x->jy.defined ? x->jy.hi : NAN, 12, err)) ||
+		    (r = table_set_text(t, row, 21, x->family, err)))
 			return r;
 	}
 	return 0;
@@ -294,10 +589,15 @@ static int build_trend(const struct trends_run *tr, struct table *t, struct mb_e
 {
 	static const char *const cols[] = { "series", "annual_change", "ci_low", "ci_high", "p_trend",
 					    "phi", "model", "mk_s", "mk_z", "mk_p", "sen_slope",
-					    "ucl", "months_above_ucl", "last3_above_ucl", "verdict" };
+					    "ucl", "months_above_ucl", "last3_above_ucl",
+					    "mk_test", "useful_points", "longest_run", "run_limit",
+					    "crossings", "crossing_limit", "run_signal", "crossing_signal",
+					    "yoy_rate_ratio", "yoy_ci_level", "yoy_ci_low", "yoy_ci_high",
+					    "yoy_p_used", "trend_ci_level", "trend_ci_low", "trend_ci_high",
+					    "trend_p_used", "long_run_judged", "verdict" };
 	int r;
 
-	if ((r = table_init(t, "Trend, control chart and verdict", cols, 15, err)))
+	if ((r = table_init(t, "Trend, control chart and verdict", cols, 33, err)))
 		return r;
 	for (size_t k = 0; k < tr->ns; k++) {
 		const struct series *x = &tr->s[k];
@@ -311,18 +611,51 @@ static int build_trend(const struct trends_run *tr, struct table *t, struct mb_e
 		    (r = cell(t, row, 4, x->has_fit ? x->fit.p_beta1 : NAN, 6, err)) ||
 		    (r = cell(t, row, 5, x->has_fit ? x->fit.phi : NAN, 4, err)) ||
 		    (r = table_set_text(t, row, 6, model[x->fit.kind], err)) ||
-		    (r = cell(t, row, 7, x->has_mk ? (double)x->mk.s : NAN, -1, err)) ||
-		    (r = cell(t, row, 8, x->has_mk ? x->mk.z : NAN, 4, err)) ||
-		    (r = cell(t, row, 9, x->has_mk ? x->mk.p : NAN, 6, err)) ||
-		    (r = cell(t, row, 10, x->has_mk ? x->mk.sen : NAN, 4, err)) ||
+		    (r = cell(t, row, 7, x->has_sk ? (double)x->sk.s : x->has_mk ? (double)x->mk.s : NAN, -1, err)) ||
+		    (r = cell(t, row, 8, x->has_sk ? x->sk.z : x->has_mk ? x->mk.z : NAN, 6, err)) ||
+		    (r = cell(t, row, 9, x->has_sk ? x->sk.p : x->has_mk ? x->mk.p : NAN, 8, err)) ||
+		    /* counts per month: the seasonal slope is per year */
+		    (r = cell(t, row, 10, x->has_sk ? x->sk.sen / 12 : x->has_mk ? x->mk.sen : NAN, 6, err)) ||
 		    (r = cell(t, row, 11, x->has_cc ? x->cc.ucl : NAN, 2, err)) ||
 		    (r = cell(t, row, 12, x->has_cc ? (double)x->cc.n_above : NAN, -1, err)) ||
 		    (r = cell(t, row, 13, x->has_cc ? (double)x->cc.recent_above : NAN, -1, err)) ||
-		    (r = table_set_text(t, row, 14, x->verdict, err)))
+		    (r = table_set_text(t, row, 14, x->has_sk ? "seasonal Kendall" : x->has_mk ? "Mann-Kendall" : "", err)) ||
+		    (r = cell(t, row, 15, x->has_cc ? (double)x->cc.n_useful : NAN, -1, err)) ||
+		    (r = cell(t, row, 16, x->has_cc ? (double)x->cc.longest_run : NAN, -1, err)) ||
+		    (r = cell(t, row, 17, x->has_cc ? (double)x->cc.run_limit : NAN, -1, err)) ||
+		    (r = cell(t, row, 18, x->has_cc ? (double)x->cc.crossings : NAN, -1, err)) ||
+		    (r = cell(t, row, 19, x->has_cc ? (double)x->cc.crossing_limit : NAN, -1, err)) ||
+		    (r = cell(t, row, 20, x->has_cc ? x->cc.run_signal : NAN, -1, err)) ||
+		    (r = cell(t, row, 21, x->has_cc ? x->cc.crossing_signal : NAN, -1, err)) ||
+		    (r = cell(t, row, 22, x->jy.defined ? x->jy.est : NAN, 12, err)) ||
+		    (r = cell(t, row, 23, x->jy.defined ? x->jy.level : NAN, 8, err)) ||
+		    (r = cell(t, row, 24, x->jy.defined ? x->jy.lo : NAN, 12, err)) ||
+		    (r = cell(t, row, 25, x->jy.defined ? x->jy.hi : NAN, 12, err)) ||
+		    (r = cell(t, row, 26, x->jy.defined ? x->jy.p : NAN, 17, err)) ||
+		    (r = cell(t, row, 27, x->jt.defined ? x->jt.level : NAN, 8, err)) ||
+		    (r = cell(t, row, 28, x->jt.defined ? x->jt.lo - 1 : NAN, 12, err)) ||
+		    (r = cell(t, row, 29, x->jt.defined ? x->jt.hi - 1 : NAN, 12, err)) ||
+		    (r = cell(t, row, 30, x->jt.defined ? x->jt.p : NAN, 17, err)) ||
+		    (r = cell(t, row, 31, tr->sel.to - tr->sel.from + 1 > 24, -1, err)) ||
+		    (r = table_set_text(t, row, 32, x->verdict, err)))
 			return r;
 	}
 	return 0;
 }
+
+/* What the charts show: "<area>, <theme or types>". */
+static void chart_context(const struct trends_run *tr, char *buf, size_t size)
+{
+	if (tr->sel.theme[0])
+		snprintf(buf, size, "%s, theme %s", tr->sel.area ? tr->sel.area : "All areas", tr->sel.theme);
+	else
+		snprintf(buf, size, "%s, %s", tr->sel.area ? tr->sel.area : "All areas",
+			 tr->sel.ntypes ? "selected types" : "all crime except ASB");
+}
+
+/* Largest whisker end drawn on the year-on-year chart (%): tiny counts give
+ * intervals to +9000% that would squash every other bar. */
+#define YOY_AXIS_MAX 300.0
 
 /* Charts: monthly series with limits and fit, year-on-year bars, seasonal profile. */
 static int write_charts(const struct trends_run *tr, const char *dir, struct mb_error *err)
@@ -334,10 +667,12 @@ static int write_charts(const struct trends_run *tr, const char *dir, struct mb_
 	double *pct = calloc(tr->ns, sizeof(double)), *lo = calloc(tr->ns, sizeof(double));
 	double *hi = calloc(tr->ns, sizeof(double));
 	int *sig = calloc(tr->ns, sizeof(int));
-	char title[300], name[32];
+	char title[600], name[32], ctx[300], note[300];
+	char (*lab)[200] = calloc(tr->ns, sizeof(*lab));
 	int r = 0;
 
-	if (!cnt || !fit || !labels || !pct || !lo || !hi || !sig) {
+	chart_context(tr, ctx, sizeof(ctx));
+	if (!cnt || !fit || !labels || !pct || !lo || !hi || !sig || !lab) {
 		r = mb_err(err, MB_ENOMEM, "out of memory");
 		goto cleanup;
 	}
@@ -357,13 +692,22 @@ static int write_charts(const struct trends_run *tr, const char *dir, struct mb_
 			}
 		}
 		/* the series name is data: the plot module passes titles through a data file */
-		snprintf(title, sizeof(title), "%s: monthly count, %s", x->name, tr->sel.period_label);
+		snprintf(title, sizeof(title), "%s, %s: %s%s by month", ctx, tr->sel.period_label, x->name,
+			 k == 0 && tr->sel.theme[0] ? " of the theme" : "");
+		note[0] = '\0';
+		if (x->has_cc && x->cc.n_useful > 0)
+			snprintf(note, sizeof(note),
+				 "Run rules (Anhoej 2014): longest run %zu (signal above %zu)%s; crossings %zu "
+				 "(signal below %zu)%s; %zu useful points",
+				 x->cc.longest_run, x->cc.run_limit, x->cc.run_signal ? ": SIGNAL" : "",
+				 x->cc.crossings, x->cc.crossing_limit, x->cc.crossing_signal ? ": SIGNAL" : "",
+				 x->cc.n_useful);
 		snprintf(name, sizeof(name), "monthly_%02zu", k);
 		struct plot_monthly pm = {
 			.title = title, .value_label = "Crimes per month", .n = n,
 			.first_month = tr->sel.from, .count = cnt, .trend = fit,
 			.centre = x->has_cc ? x->cc.centre : NAN, .ucl = x->has_cc ? x->cc.ucl : NAN,
-			.lcl = x->has_cc ? x->cc.lcl : NAN,
+			.lcl = x->has_cc ? x->cc.lcl : NAN, .note = note[0] ? note : NULL,
 		};
 
 		if ((r = plot_monthly(dir, name, &pm, err)))
@@ -374,14 +718,30 @@ static int write_charts(const struct trends_run *tr, const char *dir, struct mb_
 	for (size_t k = 0; k < tr->ns; k++) {
 		if (!tr->s[k].has_yoy)
 			continue;
-		labels[nb] = tr->s[k].name;
-		pct[nb] = tr->s[k].yoy.pct;
-		lo[nb] = tr->s[k].yoy.pct_lo;
-		hi[nb] = tr->s[k].yoy.pct_hi;
-		sig[nb] = (tr->ns > 1 && isfinite(tr->s[k].q) ? tr->s[k].q : tr->s[k].yoy.p) <= tr->fdr;
+		const struct series *x = &tr->s[k];
+		/* the verdict's own figures: its rate ratio, interval and p */
+		int few = x->a + x->b < TREND_MIN_YOY_COUNT, judged = x->jy.defined && !few;
+
+		pct[nb] = judged && x->b > 0 ? 100 * (x->jy.est - 1) : NAN;
+		lo[nb] = isfinite(pct[nb]) ? 100 * (x->jy.lo - 1) : NAN;
+		hi[nb] = isfinite(pct[nb]) ? 100 * (x->jy.hi - 1) : NAN;
+		sig[nb] = judged && x->jy.p <= tr->fdr;
+		if (few)
+			snprintf(lab[nb], sizeof(lab[nb]), "%s (too few to judge: %.0f vs %.0f)", x->name, x->a, x->b);
+		else if (!judged || x->b == 0)
+			snprintf(lab[nb], sizeof(lab[nb]), "%s (%.0f vs %.0f: no percentage)", x->name, x->a, x->b);
+		else if (hi[nb] > YOY_AXIS_MAX)
+			snprintf(lab[nb], sizeof(lab[nb]), "%s (interval to %+.0f%%)", x->name, hi[nb]);
+		else
+			snprintf(lab[nb], sizeof(lab[nb]), "%s", k == 0 && tr->sel.theme[0] ? "Total of the theme" : x->name);
+		if (hi[nb] > YOY_AXIS_MAX)
+			hi[nb] = YOY_AXIS_MAX;
+		if (pct[nb] > YOY_AXIS_MAX)
+			pct[nb] = YOY_AXIS_MAX;
+		labels[nb] = lab[nb];
 		nb++;
 	}
-	snprintf(title, sizeof(title), "Year on year change with 95%% interval, %s", tr->sel.period_label);
+	snprintf(title, sizeof(title), "%s, %s: year on year", ctx, tr->sel.period_label);
 	struct plot_yoy py = { .title = title, .n = nb, .label = labels, .pct = pct, .lo = lo,
 			       .hi = hi, .significant = sig };
 
@@ -411,7 +771,8 @@ static int write_charts(const struct trends_run *tr, const char *dir, struct mb_
 		mv[nmv] = nm[moy] > 0 ? mean[moy] / nm[moy] : NAN;
 		nmv++;
 	}
-	snprintf(title, sizeof(title), "Seasonal profile (mean per month), %s", tr->sel.period_label);
+	snprintf(title, sizeof(title), "%s, %s: seasonal profile of the total", ctx,
+		 tr->sel.period_label);
 	struct plot_seasonal ps = { .title = title, .value_label = "Mean crimes per month", .n = nmv,
 				    .label = ml, .mean = mv };
 
@@ -424,6 +785,7 @@ cleanup:
 	free(lo);
 	free(hi);
 	free(sig);
+	free(lab);
 	return r;
 }
 
@@ -436,6 +798,7 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 		{ "format", required_argument, NULL, O_FORMAT },
 		{ "out", required_argument, NULL, O_OUT },
 		{ "fdr", required_argument, NULL, O_FDR },
+		{ "primary", required_argument, NULL, O_PRIMARY },
 		{ "yoy", no_argument, NULL, 0 },
 		{ "no-charts", no_argument, NULL, O_NOCHARTS },
 		{ NULL, 0, NULL, 0 },
@@ -475,6 +838,7 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 			else r = mb_err(err, MB_EUSAGE, "--format wants table, csv or md");
 			break;
 		case O_OUT: out_dir = optarg; break;
+		case O_PRIMARY: tr.primary = optarg; break;
 		case O_NOCHARTS: charts = 0; break;
 		default:
 			if (o >= SEL_FIRST && o < SEL_LAST)
@@ -512,51 +876,15 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 	for (size_t k = 0; k < tr.ns; k++)
 		if ((r = analyse(&tr, &tr.s[k], err)))
 			goto cleanup;
-	/* several series tested together: control the false discovery rate */
-	if (tr.ns > 1) {
-		double *p = calloc(tr.ns, sizeof(double)), *qv = calloc(tr.ns, sizeof(double));
-		size_t *idx = calloc(tr.ns, sizeof(size_t)), m = 0;
-
-		if (!p || !qv || !idx) {
-			free(p);
-			free(qv);
-			free(idx);
-			r = mb_err(err, MB_ENOMEM, "out of memory");
-			goto cleanup;
-		}
+	if ((r = split_sensitive(&tr, err)) || (r = judge_families(&tr, err)))
+		goto cleanup;
+	/* what drives the change: each component's share of the total change */
+	if (tr.ns > 1 && tr.s[0].a - tr.s[0].b != 0)
 		for (size_t k = 1; k < tr.ns; k++)
-			if (tr.s[k].has_yoy) {
-				p[m] = tr.s[k].yoy.p;
-				idx[m++] = k;
-			}
-		if (m && (r = trend_fdr_bh(p, m, tr.fdr, qv, NULL, err)) == 0)
-			for (size_t j = 0; j < m; j++)
-				tr.s[idx[j]].q = qv[j];
-		free(p);
-		free(qv);
-		free(idx);
-		if (r)
-			goto cleanup;
-		/* what drives the change: each component's share of the total change */
-		double total = tr.s[0].a - tr.s[0].b;
-
-		for (size_t k = 1; k < tr.ns; k++)
-			if (tr.s[k].has_yoy && total != 0)
-				tr.s[k].contrib = (tr.s[k].a - tr.s[k].b) / total;
-	}
-	for (size_t k = 0; k < tr.ns; k++) {
-		struct series *x = &tr.s[k];
-		struct trend_verdict_opts vo = { .alpha = tr.fdr, .fdr = k > 0 && isfinite(x->q),
-						 .p_adjusted = x->q };
-
-		if (!x->has_yoy) {
-			snprintf(x->verdict, sizeof(x->verdict), "No year-on-year comparison: months missing");
-			continue;
-		}
-		if ((r = trend_verdict(&x->yoy, x->has_cc ? &x->cc : NULL, &vo, x->verdict,
-				       sizeof(x->verdict), err)))
-			goto cleanup;
-	}
+			if (tr.s[k].has_yoy)
+				tr.s[k].contrib = (tr.s[k].a - tr.s[k].b) / (tr.s[0].a - tr.s[0].b);
+	if ((r = make_verdicts(&tr, err)))
+		goto cleanup;
 	if ((r = build_yoy(&tr, &ty, err)) || (r = build_trend(&tr, &tt, err)))
 		goto cleanup;
 	/* console: the gaps, what drives the change, the verdicts */
@@ -594,8 +922,15 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 			fputs(".\n", c->out);
 		if (tr.ns > 1)
 			fprintf(c->out, "%zu series tested together: p-values controlled for a false"
-					" discovery rate of %.0f%% (Benjamini-Hochberg).\n",
-				tr.ns - 1, 100 * tr.fdr);
+					" discovery rate of %.0f%% (Benjamini-Hochberg), intervals adjusted to"
+					" match (false coverage rate, Benjamini-Yekutieli)%s",
+				tr.nfam, 100 * tr.fdr,
+				tr.primary ? "; the total and the primary question tested alone" : "");
+		if (tr.ns > 1 && tr.nuntested)
+			fprintf(c->out, "; %zu not tested (fewer than %d crimes in the two years or %d months in a year)",
+				tr.nuntested, TREND_MIN_YOY_COUNT, TREND_MIN_WINDOW_MONTHS);
+		if (tr.ns > 1)
+			fputs(".\n", c->out);
 		for (size_t k = 0; k < tr.ns && !r; k++) {
 			fputs("  ", c->out);
 			if (!(r = put_text(tr.s[k].name, format, c->out, err))) {
@@ -637,6 +972,7 @@ cleanup:
 		free(tr.s[k].count);
 	}
 	free(tr.s);
+	free(tr.sens);
 	slice_release(&tr.sl);
 	select_release(&tr.sel);
 	store_close(s);

@@ -702,6 +702,16 @@ int plot_monthly(const char *outdir, const char *name, const struct plot_monthly
 		in->value_label ? in->value_label : "Crimes per month", meta, 4, err);
 	if (rc)
 		return rc;
+	/* NAME-note.dat: "note" 1 (the 1 gives gnuplot's stats a number to read) */
+	rc = open_named(&d, outdir, name, "-note.dat", err);
+	if (rc)
+		return rc;
+	plot_dat_text(&d, in->note ? in->note : "");
+	plot_dat_int(&d, 1);
+	plot_dat_endrow(&d);
+	rc = plot_dat_close(&d, err);
+	if (rc)
+		return rc;
 	/* NAME.dat: month count ucl; a blank line at each gap breaks the line. */
 	rc = open_named(&d, outdir, name, ".dat", err);
 	if (rc)

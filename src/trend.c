@@ -1,9 +1,11 @@
 /*
  * trend — year-on-year test, quasi-Poisson log-linear trend, Mann-Kendall,
- * c-chart with run rules, contribution, Benjamini-Hochberg and the verdict.
+ * c-chart with run rules, contribution, Benjamini-Hochberg, the verdict, the
+ * quasi-Poisson year on year, FCR intervals and the seasonal Kendall test.
  * Definitions and sources: docs/methods-trends.md.
  */
 #include <limits.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -280,7 +282,8 @@ int trend_yoy_test(unsigned long a, int a_months, unsigned long b, int b_months,
 		out->change = a - b > (unsigned long)LONG_MAX ? LONG_MAX : (long)(a - b);
 	else
 		out->change = b - a > (unsigned long)LONG_MAX ? -LONG_MAX : -(long)(b - a);
-	out->z = 2.0 * (sqrt((double)a) - sqrt((double)b));
+	/* Raw counts of windows of different lengths are not comparable. */
+	out->z = out->partial ? NAN : 2.0 * (sqrt((double)a) - sqrt((double)b));
 	n = a + b;
 	if (n == 0) {
 		/* No events: nothing to compare; the test cannot reject. */
@@ -957,18 +960,23 @@ int trend_fdr_bh(const double *p, size_t m, double level, double *q,
 
 /* ---- 7. Verdict ----------------------------------------------------------- */
 
-/* Format a percentage rounded to a whole number with its sign ("+18%", "-8%",
- * "0%") into buf. */
+/* Format a percentage with its sign ("+18%", "-8%", "0%"), rounded to a whole
+ * number, or to the fewest decimals (up to 2) that keep a non-zero value's
+ * sign, so that an interval limit never reads "0%" when it excludes 0. */
 static void fmt_pct(char *buf, size_t size, double v)
 {
-	double r = round(v);
+	int prec = 0;
 
-	if (isinf(v))
+	if (isinf(v)) {
 		snprintf(buf, size, "%sinfinity", v > 0 ? "+" : "-");
-	else if (r == 0.0)
+		return;
+	}
+	while (prec < 2 && v != 0.0 && fabs(round(v * pow(10.0, prec))) < 1.0)
+		prec++;
+	if (round(v * pow(10.0, prec)) == 0.0)
 		snprintf(buf, size, "0%%");
 	else
-		snprintf(buf, size, "%+.0f%%", r);
+		snprintf(buf, size, "%+.*f%%", prec, v);
 }
 
 /* Format a p-value as "= 0.52", "= 0.002" or "< 0.001" into buf. */
@@ -982,66 +990,347 @@ static void fmt_p(char *buf, size_t size, double p)
 		snprintf(buf, size, "= %.2f", p);
 }
 
-int trend_verdict(const struct trend_yoy *yoy, const struct trend_cchart *chart,
+/* Format a coverage level as "95%" or "99.6%" (one decimal, trailing zero
+ * dropped; more decimals when rounding would make it 100%). */
+static void fmt_level(char *buf, size_t size, double level)
+{
+	double v = 100.0 * level;
+	int prec = 1;
+
+	if (fabs(v - round(v)) < 0.05 && round(v) < 100.0) {
+		snprintf(buf, size, "%.0f%%", v);
+		return;
+	}
+	/* 99.952 is "99.95%", never "100%" */
+	while (prec < 4 && round(v * pow(10.0, prec)) >= 100.0 * pow(10.0, prec))
+		prec++;
+	snprintf(buf, size, "%.*f%%", prec, v);
+}
+
+/* "the 95% CI" or "the FCR-adjusted 99.6% CI" of j. */
+static void fmt_ci(char *buf, size_t size, const struct trend_judged *j)
+{
+	char lv[16];
+
+	fmt_level(lv, sizeof(lv), j->level);
+	snprintf(buf, size, "%s%s CI", j->adjusted ? "FCR-adjusted " : "", lv);
+}
+
+/* Append to buf (used bytes *len of size) like snprintf; a truncation is
+ * remembered in *len (> size) and reported by the caller. */
+static void cat(char *buf, size_t size, int *len, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void cat(char *buf, size_t size, int *len, const char *fmt, ...)
+{
+	va_list ap;
+	size_t used = (size_t)*len < size ? (size_t)*len : size - 1;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf + used, size - used, fmt, ap);
+	va_end(ap);
+	*len += n < 0 ? 0 : n;
+}
+
+/* "<pct> <what> (<CI> <lo> to <hi>), [not ]significant ([adjusted ]p = x)". */
+static void judged_clause(char *buf, size_t size, int *len, const struct trend_judged *j,
+	const char *what, double alpha)
+{
+	char pct[32], lo[32], hi[32], pv[32], ci[48];
+
+	fmt_pct(pct, sizeof(pct), 100.0 * (j->est - 1.0));
+	fmt_pct(lo, sizeof(lo), 100.0 * (j->lo - 1.0));
+	fmt_pct(hi, sizeof(hi), 100.0 * (j->hi - 1.0));
+	fmt_p(pv, sizeof(pv), j->p);
+	fmt_ci(ci, sizeof(ci), j);
+	cat(buf, size, len, "%s %s (%s %s to %s), %s (%sp %s)", pct, what, ci, lo, hi,
+		j->p <= alpha ? "significant" : "not significant", j->adjusted ? "adjusted " : "", pv);
+}
+
+int trend_verdict(const struct trend_yoy *exact, const struct trend_cchart *chart,
 	const struct trend_verdict_opts *opt, char *buf, size_t size,
 	struct mb_error *err)
 {
-	char pct[32], lo[32], hi[32], pv[32], partial[96] = "", recent[96] = "";
-	const char *dir;
-	double p;
-	int sig, len;
+	const struct trend_judged *y, *tr;
+	int len = 0, ysig, tsig;
+	char pv[32], lo[32], hi[32];
 
-	if (yoy == NULL || opt == NULL || buf == NULL || size == 0)
+	if (exact == NULL || opt == NULL || buf == NULL || size == 0)
 		return mb_err(err, MB_EUSAGE, "trend: verdict needs a result and a buffer");
 	if (!(opt->alpha > 0.0 && opt->alpha < 1.0))
 		return mb_err(err, MB_EUSAGE, "trend: significance level %g (want 0 < alpha < 1)",
 			opt->alpha);
-	p = opt->fdr ? opt->p_adjusted : yoy->p;
-	if (!(p >= 0.0 && p <= 1.0))
-		return mb_err(err, MB_EUSAGE, "trend: p-value %g outside [0, 1]", p);
+	y = &opt->yoy;
+	tr = &opt->trend;
+	if ((y->defined && !(y->p >= 0.0 && y->p <= 1.0)) ||
+	    (opt->long_run && tr->defined && !(tr->p >= 0.0 && tr->p <= 1.0)))
+		return mb_err(err, MB_EUSAGE, "trend: p-value outside [0, 1]");
+	buf[0] = '\0';
+	ysig = y->defined && y->p <= opt->alpha && exact->a + exact->b >= TREND_MIN_YOY_COUNT;
+	tsig = opt->long_run && tr->defined && tr->p <= opt->alpha;
 
-	if (yoy->a_months < TREND_MIN_WINDOW_MONTHS || yoy->b_months < TREND_MIN_WINDOW_MONTHS) {
-		len = snprintf(buf, size,
-			"Too few months to judge: %d of the last 12 months and %d of the previous 12 present",
-			yoy->a_months, yoy->b_months);
-		goto done;
+	if (exact->a_months < TREND_MIN_WINDOW_MONTHS || exact->b_months < TREND_MIN_WINDOW_MONTHS)
+		cat(buf, size, &len,
+			"Too few months to judge year on year: %d of the last 12 months and %d of the previous 12 present",
+			exact->a_months, exact->b_months);
+	else if (exact->a == 0 && exact->b == 0)
+		cat(buf, size, &len, "Nothing recorded in either year");
+	else if (exact->a + exact->b < TREND_MIN_YOY_COUNT)
+		cat(buf, size, &len,
+			"Too few crimes to judge year on year: %lu against %lu the year before (fewer than %d in the two years)",
+			exact->a, exact->b, TREND_MIN_YOY_COUNT);
+	else if (!y->defined)
+		cat(buf, size, &len,
+			"Too few months to judge year on year: fewer than 2 months present in both years");
+	else {
+		/* the headline follows the tests whose intervals are printed below */
+		const char *head = ysig ? (y->est > 1.0 ? "Rising" : "Falling")
+			: tsig ? (tr->est > 1.0 ? "Rising over the period" : "Falling over the period")
+			: "Within normal variation";
+
+		cat(buf, size, &len, "%s: ", head);
+		if (!exact->pct_defined || exact->b == 0) {
+			/* the rate ratio's interval, 0.5 added to each count */
+			char ci[48];
+
+			fmt_ci(ci, sizeof(ci), y);
+			fmt_p(pv, sizeof(pv), y->p);
+			cat(buf, size, &len, "%lu against %lu the year before (%s of the rate ratio %.3g to %.3g, 0.5 added to each count), %s (%sp %s)",
+				exact->a, exact->b, ci, y->lo, y->hi,
+				y->p <= opt->alpha ? "significant" : "not significant",
+				y->adjusted ? "adjusted " : "", pv);
+		} else {
+			judged_clause(buf, size, &len, y, "year on year", opt->alpha);
+		}
+		if (isfinite(opt->phi))
+			cat(buf, size, &len, "; quasi-Poisson rate ratio, phi = %.2f", opt->phi);
+		fmt_p(pv, sizeof(pv), exact->p);
+		if (exact->pct_defined) {
+			fmt_pct(lo, sizeof(lo), exact->pct_lo);
+			fmt_pct(hi, sizeof(hi), exact->pct_hi);
+			cat(buf, size, &len, "; Poisson exact test (secondary, unadjusted): p %s, 95%% CI %s to %s",
+				pv, lo, hi);
+		} else {
+			cat(buf, size, &len, "; Poisson exact test (secondary, unadjusted): p %s", pv);
+		}
 	}
-	if (yoy->a == 0 && yoy->b == 0) {
-		len = snprintf(buf, size, "Nothing recorded in either year");
-		goto done;
-	}
-	sig = p <= opt->alpha;
-	dir = !sig ? "Within normal variation" : yoy->rr < 1.0 ? "Falling" : "Rising";
-	fmt_p(pv, sizeof(pv), p);
-	if (yoy->partial)
-		snprintf(partial, sizeof(partial),
-			"; partial year (%d and %d of 12 months present, monthly rates compared)",
-			yoy->a_months, yoy->b_months);
+	if (opt->family)
+		cat(buf, size, &len, "; %s", opt->family);
+	if (exact->partial && exact->a_months >= TREND_MIN_WINDOW_MONTHS &&
+	    exact->b_months >= TREND_MIN_WINDOW_MONTHS)
+		cat(buf, size, &len,
+			"; partial year (%d and %d of 12 months present, same months compared)",
+			exact->a_months, exact->b_months);
 	if (chart && chart->n_baseline > 0 && chart->recent_above > 0) {
 		if (chart->recent_n == 1)
-			snprintf(recent, sizeof(recent), "; the latest month above the control limit");
+			cat(buf, size, &len, "; the latest month above the control limit");
 		else
-			snprintf(recent, sizeof(recent), "; %zu of the last %zu months above the control limit",
+			cat(buf, size, &len, "; %zu of the last %zu months above the control limit",
 				chart->recent_above, chart->recent_n);
 	}
-	if (!yoy->pct_defined) {
-		len = snprintf(buf, size,
-			"%s: %lu against 0 the year before (percent change undefined), %s%s (%sp %s)%s%s",
-			dir, yoy->a, sig ? "significant" : "not significant",
-			opt->fdr ? " after FDR control" : "", opt->fdr ? "adjusted " : "", pv,
-			partial, recent);
-		goto done;
+	if (opt->long_run && tr->defined) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "a year over %d months", opt->months);
+		cat(buf, size, &len, "; long-run trend ");
+		judged_clause(buf, size, &len, tr, what, opt->alpha);
 	}
-	fmt_pct(pct, sizeof(pct), yoy->pct);
-	fmt_pct(lo, sizeof(lo), yoy->pct_lo);
-	fmt_pct(hi, sizeof(hi), yoy->pct_hi);
-	len = snprintf(buf, size, "%s: %s (%.0f%% CI %s to %s) year on year, %s%s (%sp %s)%s%s",
-		dir, pct, 100.0 * TREND_LEVEL, lo, hi, sig ? "significant" : "not significant",
-		opt->fdr ? " after FDR control" : "", opt->fdr ? "adjusted " : "", pv,
-		partial, recent);
-done:
+	if (opt->note)
+		cat(buf, size, &len, "; %s", opt->note);
 	if (len < 0 || (size_t)len >= size)
 		return mb_err(err, MB_EUSAGE, "trend: verdict needs %d bytes, buffer has %zu",
 			len, size);
 	return 0;
+}
+
+/* ---- 8. Year on year under over-dispersion -------------------------------- */
+
+int trend_qp_yoy(const double *later, const unsigned char *later_present,
+	const double *earlier, const unsigned char *earlier_present,
+	struct trend_qp_yoy *out, struct mb_error *err)
+{
+	double a = 0, b = 0, pi, x2 = 0, tq;
+	int j;
+
+	if (out == NULL || later == NULL || earlier == NULL)
+		return mb_err(err, MB_EUSAGE, "trend: no windows given");
+	memset(out, 0, sizeof(*out));
+	out->rr = out->phi = out->phi_used = out->se = out->t = NAN;
+	out->lo = out->hi = NAN;
+	out->p = 1.0;
+	for (j = 0; j < 12; j++) {
+		if ((later_present && !later_present[j]) || (earlier_present && !earlier_present[j]))
+			continue;
+		if (!isfinite(later[j]) || later[j] < 0 || !isfinite(earlier[j]) || earlier[j] < 0)
+			return mb_err(err, MB_EDATA, "trend: month %d has a count that is not >= 0", j);
+		a += later[j];
+		b += earlier[j];
+		out->pairs++;
+	}
+	out->a = (unsigned long)a;
+	out->b = (unsigned long)b;
+	if (out->pairs < 2 || a + b == 0)
+		return 0;
+	if (a == 0 || b == 0) {
+		/* log(0) has no Wald interval: Haldane-Anscombe correction */
+		a += 0.5;
+		b += 0.5;
+		out->zero_corrected = 1;
+	}
+	/* With a pair effect per month, the MLE of the window effect is a/b and
+	 * each pair's later-window mean is n_k pi, pi = a/(a+b); only pairs with
+	 * crimes add to Pearson's X^2. */
+	pi = a / (a + b);
+	for (j = 0; j < 12; j++) {
+		double nk, d;
+
+		if ((later_present && !later_present[j]) || (earlier_present && !earlier_present[j]))
+			continue;
+		nk = later[j] + earlier[j];
+		if (nk <= 0)
+			continue;
+		d = later[j] - nk * pi;
+		x2 += d * d / (nk * pi * (1.0 - pi));
+	}
+	out->defined = 1;
+	out->df = out->pairs - 1;
+	out->phi = x2 / out->df;
+	out->phi_used = out->phi > 1.0 ? out->phi : 1.0;
+	out->rr = a / b;
+	out->se = sqrt(out->phi_used * (1.0 / a + 1.0 / b));
+	out->t = log(out->rr) / out->se;
+	out->p = 2.0 * gsl_cdf_tdist_Q(fabs(out->t), out->df);
+	tq = gsl_cdf_tdist_Qinv((1.0 - TREND_LEVEL) / 2.0, out->df);
+	out->lo = exp(log(out->rr) - tq * out->se);
+	out->hi = exp(log(out->rr) + tq * out->se);
+	return 0;
+}
+
+void trend_qp_interval(const struct trend_qp_yoy *qp, double level, double *lo, double *hi)
+{
+	double tq;
+
+	if (!qp->defined || !(level > 0 && level < 1)) {
+		*lo = *hi = NAN;
+		return;
+	}
+	tq = gsl_cdf_tdist_Qinv((1.0 - level) / 2.0, qp->df);
+	*lo = exp(log(qp->rr) - tq * qp->se);
+	*hi = exp(log(qp->rr) + tq * qp->se);
+}
+
+void trend_fit_interval(const struct trend_poisson *fit, double level, double *lo, double *hi)
+{
+	double tq;
+
+	if (fit->kind == TREND_FIT_NONE || !(fit->df > 0) || !(level > 0 && level < 1)) {
+		*lo = *hi = NAN;
+		return;
+	}
+	tq = gsl_cdf_tdist_Qinv((1.0 - level) / 2.0, fit->df);
+	*lo = exp(12.0 * (fit->beta1 - tq * fit->se_beta1));
+	*hi = exp(12.0 * (fit->beta1 + tq * fit->se_beta1));
+}
+
+/* ---- 9. False coverage rate intervals ------------------------------------- */
+
+double trend_fcr_level(size_t m, size_t r, double alpha)
+{
+	if (m <= 1)
+		return 1.0 - alpha;
+	return 1.0 - (double)(r > 0 ? r : 1) * alpha / (double)m;
+}
+
+/* ---- 10. Seasonal Kendall test -------------------------------------------- */
+
+int trend_has_two_years(const struct trend_series *s)
+{
+	size_t seen[12] = { 0 };
+
+	if (s == NULL)
+		return 0;
+	for (size_t i = 0; i < s->n; i++)
+		if (is_present(s, i))
+			seen[month_of_year(s->first_month + (long)i)]++;
+	for (int k = 0; k < 12; k++)
+		if (seen[k] < 2)
+			return 0;
+	return 1;
+}
+
+int trend_seasonal_kendall(const struct trend_series *s, struct trend_skendall *out,
+	struct mb_error *err)
+{
+	double *x = NULL, *t = NULL, *slope = NULL;
+	size_t n = 0, nslope = 0, i;
+	int rc;
+
+	if (out == NULL)
+		return mb_err(err, MB_EUSAGE, "trend: no result given");
+	rc = series_check(s, err);
+	if (rc)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	out->sen = NAN;
+	out->p = 1.0;
+	for (i = 0; i < s->n; i++)
+		n += is_present(s, i) ? 1 : 0;
+	out->n = n;
+	if (n > TREND_MAX_MK_MONTHS)
+		return mb_err(err, MB_EUSAGE, "trend: %zu months present (at most %d)",
+			n, TREND_MAX_MK_MONTHS);
+	if (n < 2)
+		return 0;
+	x = malloc(n * sizeof(*x));
+	t = malloc(n * sizeof(*t));
+	slope = malloc((n * (n - 1) / 2 + 1) * sizeof(*slope));
+	if (!x || !t || !slope) {
+		rc = mb_err(err, MB_ENOMEM, "trend: out of memory");
+		goto cleanup;
+	}
+	for (int k = 0; k < 12; k++) {
+		size_t m = 0, j, g;
+		double ties = 0.0, md;
+
+		/* this month of the year, in time order */
+		for (i = 0; i < s->n; i++)
+			if (is_present(s, i) && month_of_year(s->first_month + (long)i) == k) {
+				x[m] = s->count[i];
+				t[m] = (double)i;
+				m++;
+			}
+		if (m < 2)
+			continue;
+		out->seasons++;
+		for (i = 0; i + 1 < m; i++)
+			for (j = i + 1; j < m; j++) {
+				double d = x[j] - x[i];
+
+				out->s += (d > 0) - (d < 0);
+				/* per year: t is in months */
+				slope[nslope++] = d / ((t[j] - t[i]) / 12.0);
+			}
+		qsort(x, m, sizeof(*x), cmp_double);
+		for (i = 0; i < m; i = j) {
+			for (j = i + 1; j < m && x[j] == x[i]; j++)
+				;
+			g = j - i;
+			ties += (double)g * ((double)g - 1.0) * (2.0 * (double)g + 5.0);
+		}
+		md = (double)m;
+		out->var_s += (md * (md - 1.0) * (2.0 * md + 5.0) - ties) / 18.0;
+	}
+	if (nslope > 0)
+		out->sen = median_sorted(slope, nslope);
+	if (out->var_s > 0 && out->s != 0) {
+		double sc = (double)(out->s > 0 ? out->s - 1 : out->s + 1);
+
+		out->z = sc / sqrt(out->var_s);
+		out->p = 2.0 * gsl_cdf_ugaussian_Q(fabs(out->z));
+	}
+cleanup:
+	free(slope);
+	free(t);
+	free(x);
+	return rc;
 }

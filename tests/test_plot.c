@@ -304,7 +304,7 @@ static void test_monthly_gaps_file(void **state)
 	double count[] = { 5, NAN, NAN, 7, 8, NAN };
 	double trend[] = { 5, 5.5, 6, 6.5, 7, 7.5 };
 	struct plot_monthly m = { "t", NULL, 6, 287, count, trend, 6, 13.348469228349535,
-		NAN };
+		NAN, NULL };
 	char *text;
 
 	setenv("MB_GNUPLOT", "/nonexistent", 1);
@@ -384,7 +384,7 @@ static size_t draw_all(const char *dir, const char **names)
 	month[5] = month[6] = month[17] = NAN;
 	month[25] = 75;
 	struct plot_monthly M = { hostile[4], hostile[5], 30, 279, month, trend, 48,
-		48 + 3 * sqrt(48), 48 - 3 * sqrt(48) };
+		48 + 3 * sqrt(48), 48 - 3 * sqrt(48), NULL };
 	assert_int_equal(plot_monthly(dir, "monthly", &M, &err), 0);
 	names[k++] = "monthly";
 

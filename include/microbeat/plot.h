@@ -145,6 +145,8 @@ struct plot_monthly {
 	double centre;            /* c-chart centre line; NaN = no control chart */
 	double ucl;               /* upper control limit; NaN = none */
 	double lcl;               /* lower control limit; NaN = none */
+	const char *note;         /* a line under the chart (e.g. the run rules), or NULL;
+	                             written only to NAME-note.dat */
 };
 /* Draw the monthly chart NAME in outdir; gaps become breaks in the line and
  * grey bars. MB_EUSAGE without months. */

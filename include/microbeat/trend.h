@@ -10,7 +10,8 @@
  * and test and are counted in the results so that they can be reported.
  *
  * Month indexes are months since 2000-01 (0 = January 2000); the month of the
- * year is idx mod 12 (0 = January). All results use 95% confidence intervals.
+ * year is idx mod 12 (0 = January). Intervals are 95% unless a level is
+ * passed (the FCR intervals of section 9).
  * Unless stated otherwise a function returns 0, or a negative MB_E* code with
  * err (may be NULL) filled; on failure *out is unspecified. No function keeps a
  * pointer to its inputs. Figures that cannot be computed are NAN and come with
@@ -66,7 +67,8 @@ struct trend_yoy {
 	double pct_lo;          /* 100 (rr_lo - 1); NAN if undefined */
 	double pct_hi;          /* 100 (rr_hi - 1); NAN or INFINITY if undefined */
 	double p;               /* exact conditional binomial two-sided p (1 when a=b=0) */
-	double z;               /* 2(sqrt a - sqrt b): > 0 = later window higher; var ~2 under H0 */
+	double z;               /* 2(sqrt a - sqrt b): > 0 = later window higher; var ~2 under H0;
+	                           NAN for partial windows, where raw counts are not comparable */
 };
 
 /* Compare a crimes in the later window (a_months of its 12 months present) with
@@ -235,20 +237,114 @@ int trend_fdr_bh(const double *p, size_t m, double level, double *q,
 
 /* ---- 7. Verdict ----------------------------------------------------------- */
 
-/* How trend_verdict judges significance. */
-struct trend_verdict_opts {
-	double alpha;           /* significance level, e.g. 0.05 */
-	int fdr;                /* 1 when several series are tested together */
-	double p_adjusted;      /* the BH-adjusted p of this series (used when fdr) */
+/* Fewer crimes than this in the two years together: too few to judge. */
+#define TREND_MIN_YOY_COUNT 10
+
+/* One judged comparison: an estimate with the interval printed beside it. */
+struct trend_judged {
+	int defined;            /* 1 when the figures below exist */
+	double est;             /* ratio: year-on-year rate ratio, or the annual ratio exp(12 b1) */
+	double lo;              /* lower limit of the interval printed with it (same scale) */
+	double hi;              /* upper limit */
+	double level;           /* coverage of that interval: 0.95, or the FCR level */
+	double p;               /* p the verdict uses: the BH q when adjusted */
+	int adjusted;           /* 1 when p is a BH q and the interval an FCR interval */
 };
 
-/* Write a one-line plain English verdict built from yoy and (may be NULL) the
- * chart into buf (size bytes), e.g. "Rising: +18% (95% CI +6% to +31%) year on
- * year, significant (p = 0.002); 2 of the last 3 months above the control
- * limit". Fails with MB_EUSAGE when buf is too small (buf then holds a
- * truncated, terminated string) or alpha is outside (0, 1). */
-int trend_verdict(const struct trend_yoy *yoy, const struct trend_cchart *chart,
+/* What trend_verdict judges and how. */
+struct trend_verdict_opts {
+	double alpha;           /* significance level (FDR level for a family), e.g. 0.05 */
+	const char *family;     /* how the series was tested, e.g. "one of 13 types tested
+	                           together (FDR 5%)"; NULL = not stated */
+	struct trend_judged yoy; /* year on year under over-dispersion (section 8) */
+	double phi;             /* dispersion the year-on-year test used (NAN = not stated) */
+	int long_run;           /* 1 when the period is long enough for the trend to be judged */
+	int months;             /* months of the period (for the long-run clause) */
+	struct trend_judged trend; /* long-run trend, annual ratio scale (when long_run) */
+	const char *note;       /* appended as "; note" (e.g. recording sensitivity), or NULL */
+};
+
+/* Write a one-line plain English verdict into buf (size bytes), e.g. "Rising:
+ * +18% year on year (95% CI +6% to +31%), significant (p = 0.002);
+ * quasi-Poisson rate ratio, phi = 2.1; Poisson exact test (secondary,
+ * unadjusted): p < 0.001, 95% CI +9% to +28%; the total, tested alone". The
+ * words follow opt->yoy (and opt->trend when long_run) and never contradict
+ * the interval printed beside them: "Rising"/"Falling" only when that
+ * interval excludes no change. exact (the Poisson exact test) gives the counts
+ * and months; chart may be NULL. Fails with MB_EUSAGE when buf is too small
+ * (buf then holds a truncated, terminated string), alpha is outside (0, 1) or
+ * a used p is outside [0, 1]. */
+int trend_verdict(const struct trend_yoy *exact, const struct trend_cchart *chart,
 	const struct trend_verdict_opts *opt, char *buf, size_t size,
+	struct mb_error *err);
+
+/* ---- 8. Year on year under over-dispersion -------------------------------- */
+
+/* Quasi-Poisson rate ratio of two windows, months paired by month of the year. */
+struct trend_qp_yoy {
+	int defined;            /* 1 when at least 2 months are paired */
+	int pairs;              /* P: months present in both windows (pairs used) */
+	unsigned long a;        /* later-window count over the paired months */
+	unsigned long b;        /* earlier-window count over the paired months */
+	int zero_corrected;     /* 1 when a or b is 0 and 0.5 was added to each */
+	double rr;              /* rate ratio a/b (corrected counts when zero_corrected) */
+	double phi;             /* Pearson X^2 / (P - 1), as computed */
+	double phi_used;        /* max(1, phi): the dispersion the test uses */
+	double df;              /* P - 1 */
+	double se;              /* SE of log rr: sqrt(phi_used (1/a + 1/b)) */
+	double t;               /* log(rr) / se */
+	double p;               /* two-sided p from Student t with df */
+	double lo;              /* 95% CI lower limit of rr */
+	double hi;              /* 95% CI upper limit of rr */
+};
+
+/* Compare later[j] with earlier[j], j = 0..11 (the same month of the year one
+ * year apart); a month counts only when present in both windows (present
+ * arrays may be NULL = all present). Counts must be finite and >= 0 where
+ * present (MB_EDATA). Fewer than 2 pairs or a = b = 0 is not an error:
+ * out->defined = 0. */
+int trend_qp_yoy(const double *later, const unsigned char *later_present,
+	const double *earlier, const unsigned char *earlier_present,
+	struct trend_qp_yoy *out, struct mb_error *err);
+
+/* Interval of qp's rate ratio at coverage level (0 < level < 1), by the same
+ * t quantile as its test: excludes 1 exactly when qp->p < 1 - level. */
+void trend_qp_interval(const struct trend_qp_yoy *qp, double level, double *lo, double *hi);
+
+/* Interval of fit's annual ratio exp(12 b1) at coverage level, by the t
+ * quantile of its test. */
+void trend_fit_interval(const struct trend_poisson *fit, double level, double *lo, double *hi);
+
+/* ---- 9. False coverage rate intervals ------------------------------------- */
+
+/* Benjamini & Yekutieli (2005): after BH at level alpha rejects r of m tests,
+ * intervals at coverage 1 - max(r, 1) alpha / m keep the false coverage rate
+ * of the selected ones at alpha, and exclude the null exactly for the
+ * rejected tests. Returns that level (1 - alpha when m <= 1). */
+double trend_fcr_level(size_t m, size_t r, double alpha);
+
+/* ---- 10. Seasonal Kendall test -------------------------------------------- */
+
+/* Seasonal Kendall trend test (Hirsch, Slack & Smith 1982). */
+struct trend_skendall {
+	size_t n;               /* present months used */
+	size_t seasons;         /* months of the year with at least 2 present values */
+	long long s;            /* S = sum over months of the year of the Mann-Kendall S */
+	double var_s;           /* sum of the per-season Var(S) with the tie correction */
+	double z;               /* (S - sign S) / sqrt(Var S); 0 when S = 0 or Var S = 0 */
+	double p;               /* two-sided normal p; 1 when Var S = 0 */
+	double sen;             /* seasonal Sen slope: median within-season slope per year;
+	                           NAN when no season has 2 values */
+};
+
+/* Whether s holds at least 2 full years: every month of the year present at
+ * least twice. The seasonal Kendall test replaces Mann-Kendall then. */
+int trend_has_two_years(const struct trend_series *s);
+
+/* Seasonal Kendall S, Var(S), z, p and the seasonal Sen slope over the present
+ * months of s. Fails with MB_EDATA on a bad present count, MB_EUSAGE when more
+ * than TREND_MAX_MK_MONTHS months are present, MB_ENOMEM on out of memory. */
+int trend_seasonal_kendall(const struct trend_series *s, struct trend_skendall *out,
 	struct mb_error *err);
 
 #endif
