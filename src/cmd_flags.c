@@ -1016,7 +1016,7 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 	} else {
 		print_header(&fr, c->out);
 		if ((r = build_console(&fr, &tc, err)) == 0 &&
-		    (r = table_write_console(&tc, 0, 30, c->out, err)) == 0)
+		    (r = table_write_console(&tc, 3, 30, c->out, err)) == 0)
 			r = print_why(&fr, c->out, err);
 	}
 	if (r)

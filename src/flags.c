@@ -218,6 +218,34 @@ static void expected(const struct flags_input *in, const double *share, struct f
 
 /* ---- 4. Empirical-Bayes Poisson-gamma shrinkage ---------------------------- */
 
+/* Above this shape GSL's incomplete gamma fails ("large x asymptotic") and
+ * the Wilson-Hilferty cube root is exact to ~1e-9: X ~ Gamma(a, rate b) has
+ * (b X / a)^(1/3) ~ N(1 - 1/(9a), 1/(9a)). A tiny prior variance (v -> 0)
+ * gives such shapes. */
+#define GAMMA_WH_SHAPE 1e5
+
+/* P(X > x), X ~ Gamma(shape a, rate b). */
+static double gamma_sf(double x, double a, double b)
+{
+	if (a > GAMMA_WH_SHAPE) {
+		double s = 1.0 / (9.0 * a);
+
+		return gsl_cdf_ugaussian_Q((cbrt(b * x / a) - (1.0 - s)) / sqrt(s));
+	}
+	return gsl_cdf_gamma_Q(x, a, 1.0 / b);
+}
+
+/* The p quantile of Gamma(shape a, rate b). */
+static double gamma_quantile(double p, double a, double b)
+{
+	if (a > GAMMA_WH_SHAPE) {
+		double s = 1.0 / (9.0 * a), q = 1.0 - s + sqrt(s) * gsl_cdf_ugaussian_Pinv(p);
+
+		return a / b * q * q * q;
+	}
+	return gsl_cdf_gamma_Pinv(p, a, 1.0 / b);
+}
+
 /* Marshall's (1991) moment estimates of the gamma prior of RR, and each
  * cell's posterior Gamma(m^2/v + O, m/v + E). */
 static void shrink(const struct flags_input *in, const struct flags_params *p,
@@ -261,10 +289,10 @@ static void shrink(const struct flags_input *in, const struct flags_params *p,
 				double a = m * m / fc->eb_var + x->observed, b = m / fc->eb_var + x->expected;
 
 				x->rr_shrunk = a / b;
-				x->rr_lo = gsl_cdf_gamma_Pinv(0.025, a, 1.0 / b);
-				x->rr_hi = gsl_cdf_gamma_Pinv(0.975, a, 1.0 / b);
-				x->p_rr_t = gsl_cdf_gamma_Q(p->rr_threshold, a, 1.0 / b);
-				x->p_rr1 = gsl_cdf_gamma_Q(1.0, a, 1.0 / b);
+				x->rr_lo = gamma_quantile(0.025, a, b);
+				x->rr_hi = gamma_quantile(0.975, a, b);
+				x->p_rr_t = gamma_sf(p->rr_threshold, a, b);
+				x->p_rr1 = gamma_sf(1.0, a, b);
 			} else {
 				/* no variation beyond Poisson: every unit is the prior's point m */
 				x->rr_shrunk = x->rr_lo = x->rr_hi = m;
@@ -511,7 +539,7 @@ static void unit_harm(const struct flags_input *in, const struct flags_result *r
 	fu->harm_rr = he > 0 ? mean / he : NAN;
 	fu->p_harm_rr1 = NAN;
 	if (he > 0)
-		fu->p_harm_rr1 = var > 0 ? gsl_cdf_gamma_Q(he, mean * mean / var, var / mean)
+		fu->p_harm_rr1 = var > 0 ? gamma_sf(he, mean * mean / var, mean / var)
 					 : (double)(mean > he);
 }
 
