@@ -802,9 +802,8 @@ static int write_charts(const struct flags_run *fr, const char *dir, struct mb_e
 		m++;
 	}
 	place_labels(pop, rate, show, n, pmax * 1.1, ymax > 0 ? ymax * 1.3 : 1, ly);
-	snprintf(title, sizeof(title), "Rate per 1,000 residents by %s, %s (%zu categories;"
-		 " limits adjusted for over-dispersion, phi = %.2f)", fr->au.layer,
-		 fr->sel.period_label, nc, phi);
+	snprintf(title, sizeof(title), "Crime per 1,000 residents by %s, %s (%zu categories,"
+		 " phi %.1f)", fr->au.layer, fr->sel.period_label, nc, phi);
 	struct plot_funnel fp = { .title = title, .n = n, .label = fl, .pop = pop, .rate = rate,
 				  .outlier = outl, .district_rate = 1000.0 * drate, .n_limits = m,
 				  .lim_pop = lp, .lo95 = l95, .hi95 = h95, .lo998 = l998, .hi998 = h998,
