@@ -622,30 +622,44 @@ static int build_console(const struct flags_run *fr, struct table *t, struct mb_
 	return 0;
 }
 
-/* Print why each priority is one and, for the next few in rank order, why not. */
-static int print_why(const struct flags_run *fr, FILE *f, struct mb_error *err)
+/* Print why each priority is one and, for the next few in rank order, why
+ * not; md: as Markdown list items, names escaped (emit_md_escape). */
+static int print_why(const struct flags_run *fr, FILE *f, int md, struct mb_error *err)
 {
 	const struct flags_result *res = fr->res;
 	size_t shown = 0;
+	int r = 0;
 
-	fprintf(f, "\nPriorities (%zu):\n", res->npriority);
-	for (int pass = 0; pass < 2; pass++) {
+	fprintf(f, "\nPriorities (%zu):\n%s", res->npriority, md ? "\n" : "");
+	for (int pass = 0; pass < 2 && !r; pass++) {
 		if (pass == 1)
-			fprintf(f, "Not priorities (the next in rank order):\n");
-		for (size_t o = 0; o < fr->nunit; o++) {
+			fprintf(f, "%sNot priorities (the next in rank order):\n%s", md ? "\n" : "",
+				md ? "\n" : "");
+		for (size_t o = 0; o < fr->nunit && !r; o++) {
 			size_t k = res->order[o];
-			char *why;
+			char *why, *line = NULL;
+			size_t len = 0, cap = 0;
 
 			if (res->unit[k].priority != (pass == 0) || (pass == 1 && shown >= 5))
 				continue;
 			if (!(why = reasons(fr, k)))
 				return mb_err(err, MB_ENOMEM, "out of memory");
-			fprintf(f, "  %zu. %s: %s\n", res->unit[k].rank, fr->au.name[fr->unit_of[k]], why);
+			sappend(&line, &len, &cap, "%zu. %s: %s", res->unit[k].rank,
+				fr->au.name[fr->unit_of[k]], why);
 			free(why);
+			if (!line)
+				return mb_err(err, MB_ENOMEM, "out of memory");
+			fputs(md ? "- " : "  ", f);
+			if (md)
+				r = emit_md_escape(line, f, err);
+			else
+				fputs(line, f);
+			fputc('\n', f);
+			free(line);
 			shown += pass == 1;
 		}
 	}
-	return 0;
+	return r;
 }
 
 /* Place the funnel's labels so that none overlaps another: in rate order,
@@ -1011,12 +1025,12 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 	} else if (format == 2) {
 		print_header(&fr, c->out);
 		if ((r = table_write_md(&tp, c->out, err)) == 0)
-			r = print_why(&fr, c->out, err);
+			r = print_why(&fr, c->out, 1, err);
 	} else {
 		print_header(&fr, c->out);
 		if ((r = build_console(&fr, &tc, err)) == 0 &&
 		    (r = table_write_console(&tc, 3, 30, c->out, err)) == 0)
-			r = print_why(&fr, c->out, err);
+			r = print_why(&fr, c->out, 0, err);
 	}
 	if (r)
 		goto cleanup;
