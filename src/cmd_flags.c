@@ -411,12 +411,9 @@ static char *reasons(const struct flags_run *fr, size_t k)
 	size_t len = 0, cap = 0;
 	int any = 0;
 
-	if (fu->by_cats)
-		sappend(&s, &len, &cap, "credible excess on %u categories (>= %d): ", fu->ncat_credible,
-			fr->par.min_cats);
-	else
-		sappend(&s, &len, &cap, "credible excess on %u of the %d categories needed%s",
-			fu->ncat_credible, fr->par.min_cats, fu->ncat_credible ? ": " : "");
+	sappend(&s, &len, &cap, "%scredible excess on %u categories (%d needed)%s",
+		fu->by_cats ? "priority by categories: " : "", fu->ncat_credible, fr->par.min_cats,
+		fu->ncat_credible ? ": " : "");
 	for (size_t c = 0; c < fr->ncat; c++) {
 		const struct flags_cell *x = &res->cell[k * fr->ncat + c];
 
@@ -427,9 +424,9 @@ static char *reasons(const struct flags_run *fr, size_t k)
 			x->observed, x->expected, x->rr_shrunk, x->rr_lo, x->rr_hi,
 			fr->par.rr_threshold, x->p_rr_t);
 	}
-	sappend(&s, &len, &cap, "; harm-weighted excess %+.0f (rank %zu, top %d %s), RR %.2f,"
-		" P(RR>1) %.3f%s", fu->harm_excess, fu->rank, fr->par.top_n,
-		fu->in_top ? "yes" : "no", fu->harm_rr, fu->p_harm_rr1,
+	sappend(&s, &len, &cap, "; %sharm-weighted excess %+.0f, rank %zu (%s the top %d), RR %.2f,"
+		" P(RR>1) %.3f%s", fu->by_top ? "priority by harm: " : "", fu->harm_excess, fu->rank,
+		fu->in_top ? "in" : "not in", fr->par.top_n, fu->harm_rr, fu->p_harm_rr1,
 		fu->by_top ? " > " : (fu->in_top && fu->harm_excess > 0 ? " not > " : ""));
 	if (fu->in_top && fu->harm_excess > 0)
 		sappend(&s, &len, &cap, "%g", fr->par.credible);

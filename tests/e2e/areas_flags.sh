@@ -60,6 +60,7 @@ pri = {r["unit_name"] for r in rows if r["priority"] == "yes"}
 assert pri == planted, pri
 for r in rows[:5]:
     assert "Violence and sexual offences" in r["why"] and "P(RR>1) 1.000 > 0.95" in r["why"], r["why"]
+    assert "priority by harm: harm-weighted excess +" in r["why"], r["why"]
     assert int(r["hot_streets_held"]) > float(r["hot_streets_expected"]), r
 # agency activity types flag beside crime types: 55% of deliberate fires are planted in
 # Northstowe and Waterbeach
