@@ -68,7 +68,9 @@ set tics front
 unset key
 set bmargin 8
 
+# White text on the darkest cells, black elsewhere.
+textcolour(v) = (valid(3) && (ratio ? (v >= 1.7 || v <= 0.6) : v >= vmax - 0.5)) ? 0xffffff : 0x000000
 plot name.".dat" using 1:2:(ratio && valid(3) ? ($3 < 1.0 / vmax ? 1.0 / vmax : ($3 > vmax ? vmax : $3)) : $3) with image pixels notitle, \
-	name.".dat" using 1:2:(valid(3) ? (ratio ? sprintf("%.2f", $3) : sprintf("%g", $3)) : "–") with labels font cellfont notitle, \
+	name.".dat" using 1:2:(valid(3) ? (ratio ? sprintf("%.2f", $3) : sprintf("%g", $3)) : "–"):(textcolour($3)) with labels font cellfont tc rgb variable notitle, \
 	name."-cols.dat" using 1:(NaN):xticlabels(2) notitle, \
 	name."-rows.dat" using (NaN):1:yticlabels(2) notitle
