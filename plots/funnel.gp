@@ -67,4 +67,4 @@ plot name."-limits.dat" using 1:5 with lines lw 1.5 lc rgb "#888888" title "99.8
 	NaN with points pt 7 ps 1.3 lc rgb "#969696" title "Within limits", \
 	NaN with points pt 7 ps 1.3 lc rgb "#e67e22" title "Above 95%", \
 	NaN with points pt 7 ps 1.3 lc rgb "#c0392b" title "Above 99.8%", \
-	NaN with points pt 7 ps 1.3 lc rgb "#2166ac" title "Below 95%"
+	NaN with points pt 7 ps 1.3 lc rgb "#2166ac" title "Below the 95% limit"
