@@ -2,7 +2,10 @@
 #
 # Data (written by microbeat, beside this script; NAME = this file's name
 # without .gp):
-#   NAME.dat          population rate outlier "unit label"   (outlier 0 inside, 1 beyond 95%, 2 beyond 99.8%)
+#   NAME.dat          population rate outlier "unit label" label_y show
+#                     (outlier 0 inside, 1 / 2 above the 95% / 99.8% limit, -1 / -2 below;
+#                     label_y: where the label goes, placed by microbeat so that labels do
+#                     not overlap; show: 1 = label this point)
 #   NAME-limits.dat   population lo95 hi95 lo998 hi998
 #   NAME-meta.dat     "title" "y label" district_rate n
 # Restyle freely and run `gnuplot NAME.gp` in this folder (for SVG:
@@ -35,7 +38,8 @@ stats name."-meta.dat" using (chart_title = strcol(1), value_label = strcol(2), 
 	district = column(3), n = int(column(4)), 0) nooutput
 if (strlen(chart_title) == 0) chart_title = "Funnel plot"
 
-pointcolour(o) = o >= 2 ? 0xc0392b : (o >= 1 ? 0xe67e22 : 0x2c7fb8)
+# Red means high only: above the limits red / orange, below them blue, inside grey.
+pointcolour(o) = o >= 2 ? 0xc0392b : (o >= 1 ? 0xe67e22 : (o <= -1 ? 0x2166ac : 0x969696))
 
 set title chart_title noenhanced font ",14"
 set xlabel "Population"
@@ -43,16 +47,24 @@ set ylabel value_label noenhanced
 set format x "%.0f"
 set xrange [0:*]
 set yrange [0:*]
-set key inside right top box lc rgb "#cccccc" opaque spacing 1.3
+# The key goes below the chart: inside, it hid the highest units.
+set key outside bottom center horizontal maxrows 2 spacing 1.2 width 1
 set offsets 0, graph 0.05, graph 0.05, 0
 
-plot name."-limits.dat" using 1:5 with lines lw 1.5 lc rgb "#888888" title "99.8% limits", \
+# Keep the chart on the points: the limits of the smallest units run far off it.
+stats name.".dat" using 2 nooutput
+ytop = STATS_max * 1.35
+set yrange [0:ytop]
+
+plot name."-limits.dat" using 1:5 with lines lw 1.5 lc rgb "#888888" title "99.8% limits (adjusted)", \
 	name."-limits.dat" using 1:4 with lines lw 1.5 lc rgb "#888888" notitle, \
-	name."-limits.dat" using 1:3 with lines dt 2 lw 1.5 lc rgb "#888888" title "95% limits", \
+	name."-limits.dat" using 1:3 with lines dt 2 lw 1.5 lc rgb "#888888" title "95% limits (adjusted)", \
 	name."-limits.dat" using 1:2 with lines dt 2 lw 1.5 lc rgb "#888888" notitle, \
 	district with lines lw 2 lc rgb "#333333" title "District rate", \
 	name.".dat" using 1:2:(pointcolour($3)) with points pt 7 ps 1.3 lc rgb variable notitle, \
-	name.".dat" using 1:2:($3 > 0 ? strcol(4) : "") with labels left offset 1,0 font ",10" notitle, \
-	NaN with points pt 7 ps 1.3 lc rgb "#2c7fb8" title "Within limits", \
-	NaN with points pt 7 ps 1.3 lc rgb "#e67e22" title "Beyond 95%", \
-	NaN with points pt 7 ps 1.3 lc rgb "#c0392b" title "Beyond 99.8%"
+	name.".dat" using ($6 > 0 ? $1 : NaN):2:(0):($5 - $2) with vectors nohead lw 0.5 lc rgb "#999999" notitle, \
+	name.".dat" using 1:5:($6 > 0 ? strcol(4) : "") with labels left offset 0.8,0 font ",10" notitle, \
+	NaN with points pt 7 ps 1.3 lc rgb "#969696" title "Within limits", \
+	NaN with points pt 7 ps 1.3 lc rgb "#e67e22" title "Above 95%", \
+	NaN with points pt 7 ps 1.3 lc rgb "#c0392b" title "Above 99.8%", \
+	NaN with points pt 7 ps 1.3 lc rgb "#2166ac" title "Below the 95% limit"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate the microbeat demo district: a fictional South Cambridgeshire.
 
-    python3 scripts/gen_demo.py --out datasets/demo [--seed 1]
+    python3 scripts/gen_demo.py --out datasets/demo [--seed 1] [--null]
 
 Writes, under OUT:
   policeuk/YYYY-MM/YYYY-MM-cambridgeshire-street.csv   36 months, 2023-04 .. 2026-03
@@ -13,6 +13,12 @@ Writes, under OUT:
   agency/fire_incidents.csv   incident_ref,call_date,incident_type,easting,northing (BNG)
   agency/council_asb.csv      case_id,date,category,lsoa_code
 and prints what it achieved (concentration, planted rises) to stderr.
+
+--null writes a NULL district for checking that `flags` finds (almost) no priorities when
+there is nothing to find: no planted parishes (no higher base, no rise), deliberate fires
+and council ASB spread by population like everything else, and every parish the same crime
+rate per head (no parish multiplier). Seasonality and street concentration within a parish
+stay. Without --null the output is byte-identical to what it was before the option existed.
 
 Determinism: the output bytes depend only on --seed. Every random number comes from
 random.Random(int).random() (whose algorithm is fixed) through the helpers below;
@@ -338,7 +344,7 @@ def split_int(total, parts):
     return [base + (1 if k < extra else 0) for k in range(parts)]
 
 
-def build_district(seed):
+def build_district(seed, null=False):
     rng = Rng(seed, 1)
     parishes = read_parishes()
     by_name = {p["name"]: p for p in parishes}
@@ -350,8 +356,10 @@ def build_district(seed):
     suf_cum = cumulative(w for _, w in STREET_SUFFIXES)
     lsoas, streets = [], []
     for p in parishes:
-        p["planted"] = p["name"] in PLANTED
+        p["planted"] = p["name"] in PLANTED and not null
         p["mult"] = rng.lognormal(PARISH_SIGMA)
+        if null:   # drawn all the same, so the rest of the stream is as without --null
+            p["mult"] = 1.0
         n_lsoa = max(1, min(4, round(p["pop"] / LSOA_PEOPLE)))
         p["lsoas"] = []
         for j, lpop in enumerate(split_int(p["pop"], n_lsoa)):
@@ -485,7 +493,7 @@ def point_in(rng, p):
     return lon, lat
 
 
-def gen_agency(seed, parishes, lsoas, out):
+def gen_agency(seed, parishes, lsoas, out, null=False):
     os.makedirs(os.path.join(out, "agency"), exist_ok=True)
     pop_cum = cumulative(p["pop"] for p in parishes)
     hot = [p for p in parishes if p["name"] in FIRE_HOT]
@@ -495,7 +503,7 @@ def gen_agency(seed, parishes, lsoas, out):
         y, m = int(month_label(mi)[:4]), int(month_label(mi)[5:])
         for ftype, share, deliberate, amp in FIRE_TYPES:
             for _ in range(rng.poisson(FIRE_PER_YEAR / 12.0 * share * season(amp, 7, m))):
-                if deliberate and rng.u() < FIRE_HOT_SHARE:
+                if deliberate and rng.u() < (0.0 if null else FIRE_HOT_SHARE):
                     p = hot[rng.below(len(hot))]
                 else:
                     p = parishes[rng.pick(pop_cum)]
@@ -607,6 +615,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", help="output folder (files are overwritten)")
     ap.add_argument("--seed", type=int, default=1, help="random seed, >= 0 (default 1)")
+    ap.add_argument("--null", action="store_true",
+                    help="no planted effects: equal rates per head, no rise (see docs/demo-data.md)")
     ap.add_argument("--to-bng", nargs=2, type=float, metavar=("LON", "LAT"),
                     help="print the BNG easting and northing of a WGS84 point and exit")
     ap.add_argument("--osgb36", action="store_true", help="with --to-bng: the point is OSGB36")
@@ -618,11 +628,11 @@ def main():
         return 0
     if not a.out or a.seed < 0:
         ap.error("--out is required and --seed must be >= 0")
-    parishes, lsoas, streets = build_district(a.seed)
+    parishes, lsoas, streets = build_district(a.seed, a.null)
     os.makedirs(a.out, exist_ok=True)
     write_side_files(parishes, lsoas, streets, a.out)
     events = gen_crime(a.seed, parishes, a.out)
-    fires, cases = gen_agency(a.seed, parishes, lsoas, a.out)
+    fires, cases = gen_agency(a.seed, parishes, lsoas, a.out, a.null)
     report(parishes, streets, events, fires, cases)
     return 0
 

@@ -82,15 +82,21 @@ static const struct cli_command COMMANDS[] = {
 	  OUT_HELP
 	  "  Missing months are gaps, not zeros: named, shown as breaks, left out of fits.\n"
 	  "  Year on year compares the last 12 months of the period with the 12 before.\n" },
-	{ "flags", cmd_flags, "geographic priorities: units flagging on several categories, and why",
+	{ "flags", cmd_flags, "geographic priorities: units with credible harm-weighted excess, and why",
 	  "usage: microbeat [--db FILE] flags --layer NAME [selectors] [options]\n"
 	  SELECT_HELP
 	  "  --layer NAME                  area layer loaded with 'microbeat areas'\n"
 	  "  --categories LIST             crime and agency activity types (comma-separated;\n"
 	  "                                default: every type but Anti-social behaviour)\n"
-	  "  --min-flags K                 categories flagged to be a priority (default 3)\n"
-	  "  --fdr Q                       false discovery rate (default 0.05)\n"
-	  "  --baseline-months N           c-chart baseline before the last 3 months (default 24)\n"
+	  "  --min-flags K                 credible categories that make a priority (default 3)\n"
+	  "  --top N                       the top set by harm-weighted excess (default 5)\n"
+	  "  --rr-threshold T              credible means P(RR > T) >= 0.95 (default 1.2)\n"
+	  "  --opportunity LIST            opportunity crime types, judged against --exposure or,\n"
+	  "                                without it, the unit's share of other crime\n"
+	  "                                (default Shoplifting)\n"
+	  "  --exposure FILE               CSV: unit code, exposure (e.g. shops), with a header\n"
+	  "  --fdr Q                       false discovery rate of each flag family (default 0.05)\n"
+	  "  --baseline-months N           control-chart baseline before the last 3 months (24)\n"
 	  "  --harm FILE                   harm weights for the ranking (default: the store's,\n"
 	  "                                else datasets/harm_cchi.csv)\n"
 	  "  --format table|csv|md         what goes to standard output (default table)\n"
@@ -99,10 +105,13 @@ static const struct cli_command COMMANDS[] = {
 	  "  --no-charts                   skip the gnuplot charts\n"
 	  OUT_HELP
 	  "  --hot-min N                   crimes a top-3% street needs to count as hot (3)\n"
-	  "  Flags per unit x category: H high rate (exact Poisson test vs district rate x\n"
-	  "  population, BH, ratio >= 1.2), R rising (year on year, BH), C a recent month\n"
-	  "  above the c-chart limit, S holds a district top-3% street (>= N crimes). Without populations\n"
-	  "  the share of crime is compared with the share of streets. See docs/methods-flags.md.\n" },
+	  "  Units are ranked by harm-weighted excess after empirical-Bayes shrinkage; a priority\n"
+	  "  is credible on >= K categories or in the top N with P(RR > 1) > 0.95. Flags: H high\n"
+	  "  on the over-dispersion-adjusted funnel, R rising (last 12 months vs 12 before,\n"
+	  "  quasi-Poisson), C above the Laney-adjusted limit in the last 3 months, each under\n"
+	  "  FDR. Hot streets held are described against the share of streets. Without\n"
+	  "  populations the share of crime is compared with the share of streets. See\n"
+	  "  docs/methods-flags.md.\n" },
 	{ "info", cmd_info, "what the store holds: imports, coverage and gaps, rejects",
 	  "usage: microbeat [--db FILE] info\n"
 	  "  Imports with their counts, events per force x month with gaps named,\n"

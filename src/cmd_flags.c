@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "microbeat/areas.h"
@@ -19,7 +20,11 @@
 #include "microbeat/store.h"
 #include "microbeat/weights.h"
 
-enum { O_CATS = 1, O_MINFLAGS, O_FDR, O_FORMAT, O_OUT, O_NOCHARTS, O_HARM, O_BASE, O_HOTMIN };
+/* Rows of the heat map: the top units in rank order (legible at 100+ units). */
+#define HEAT_ROWS 30
+
+enum { O_CATS = 1, O_MINFLAGS, O_FDR, O_FORMAT, O_OUT, O_NOCHARTS, O_HARM, O_BASE, O_HOTMIN,
+       O_RR, O_TOP, O_OPP, O_EXPOSURE };
 
 /* Everything one run holds. */
 struct flags_run {
@@ -42,6 +47,10 @@ struct flags_run {
 	double *pop;              /* per analysis unit, or NULL */
 	double *streets;          /* per analysis unit */
 	unsigned *hot;            /* per analysis unit x category */
+	unsigned *hot_total;      /* per analysis category: the district's top-3% streets */
+	char *opp_list;           /* --opportunity: comma-separated opportunity categories */
+	unsigned char *opp;       /* per analysis category: 1 = opportunity crime */
+	double *exposure;         /* per analysis unit (--exposure), or NULL */
 	double *harm;             /* per analysis category */
 	long unassigned;          /* located events of the area in no unit */
 	struct flags_result *res; /* the flags */
@@ -152,12 +161,13 @@ static int build_hot(struct flags_run *fr, struct mb_error *err)
 	int r = 0;
 
 	fr->hot = calloc(fr->nunit * fr->ncat, sizeof(unsigned));
+	fr->hot_total = calloc(fr->ncat + 1, sizeof(unsigned));
 	uni = malloc(sl->nstreet * sizeof(size_t));
 	pos = malloc(sl->nstreet * sizeof(size_t));
 	cnt = malloc(sl->nstreet * sizeof(double));
 	is_top = malloc(sl->nstreet);
 	pairs = malloc((sl->n + 1) * sizeof(uint64_t));
-	if (!fr->hot || !uni || !pos || !cnt || !is_top || !pairs) {
+	if (!fr->hot || !fr->hot_total || !uni || !pos || !cnt || !is_top || !pairs) {
 		r = mb_err(err, MB_ENOMEM, "out of memory");
 		goto cleanup;
 	}
@@ -200,8 +210,10 @@ static int build_hot(struct flags_run *fr, struct mb_error *err)
 		/* and a street with one or two crimes of a rare type is not a power-few
 		   street: it needs at least --hot-min (3) crimes of the category */
 		for (size_t k = 0; k < ntop; k++)
-			if (cnt[top[k]] > cut && cnt[top[k]] >= fr->hot_min)
+			if (cnt[top[k]] > cut && cnt[top[k]] >= fr->hot_min) {
 				is_top[uni[top[k]]] = 1;
+				fr->hot_total[c]++;
+			}
 		free(top);
 		top = NULL;
 		npairs = 0;
@@ -258,13 +270,92 @@ static int build_harm(struct flags_run *fr, const char *harm_path, FILE *msg,
 	return 0;
 }
 
-/* Format a p-value for words. */
-static void p_words(double p, char *buf, size_t cap)
+/* Opportunity categories (--opportunity, default Shoplifting) and, with
+ * --exposure FILE (CSV with a header: unit code, exposure > 0), each unit's
+ * exposure. A unit missing from the file has no exposure and is not tested
+ * on the opportunity categories; a code that is no unit is reported. */
+static int build_opportunity(struct flags_run *fr, const char *path, FILE *msg,
+			     struct mb_error *err)
 {
-	if (p < 0.001)
-		snprintf(buf, cap, "p < 0.001");
-	else
-		snprintf(buf, cap, "p = %.3f", p);
+	const char *list = fr->opp_list ? fr->opp_list : "Shoplifting";
+	FILE *f = NULL;
+	char line[1024];
+	long ln = 0, unknown = 0;
+	int r = 0;
+
+	fr->opp = calloc(fr->ncat + 1, 1);
+	if (!fr->opp)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	for (size_t c = 0; c < fr->ncat; c++) {
+		const char *name = fr->sl.cat_name[fr->cat_of[c]], *p = list;
+		size_t n = strlen(name);
+
+		while (*p) { /* exact, case-insensitive item of the comma-separated list */
+			const char *e = strchr(p, ',');
+			size_t len = e ? (size_t)(e - p) : strlen(p);
+
+			if (len == n && strncasecmp(p, name, n) == 0)
+				fr->opp[c] = 1;
+			p += len + (e != NULL);
+		}
+	}
+	if (!path)
+		return 0;
+	fr->exposure = malloc(fr->nunit * sizeof(double));
+	if (!fr->exposure)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	for (size_t k = 0; k < fr->nunit; k++)
+		fr->exposure[k] = NAN;
+	if (!(f = fopen(path, "r")))
+		return mb_err(err, MB_EIO, "cannot open '%s': %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		char *comma, *end;
+		size_t len = strlen(line);
+
+		ln++;
+		if (len + 1 == sizeof(line) && line[len - 1] != '\n') {
+			r = mb_err(err, MB_EDATA, "%s:%ld:1: line too long", path, ln);
+			goto cleanup;
+		}
+		line[strcspn(line, "\r\n")] = '\0';
+		if (ln == 1 || !line[0])
+			continue; /* the header */
+		if (!(comma = strchr(line, ','))) {
+			r = mb_err(err, MB_EDATA, "%s:%ld:%zu: want 'unit code,exposure'", path, ln,
+				   strlen(line) + 1);
+			goto cleanup;
+		}
+		*comma = '\0';
+		errno = 0;
+		double v = strtod(comma + 1, &end);
+
+		if (end == comma + 1 || *end || errno || !isfinite(v) || v < 0 || v > 1e9) {
+			r = mb_err(err, MB_EDATA, "%s:%ld:%zu: exposure is not a number in 0..1e9", path,
+				   ln, (size_t)(comma - line) + 2);
+			goto cleanup;
+		}
+		size_t k = 0;
+
+		while (k < fr->nunit && strcmp(fr->au.code[fr->unit_of[k]], line) != 0)
+			k++;
+		if (k == fr->nunit) {
+			unknown++;
+			continue;
+		}
+		if (isfinite(fr->exposure[k])) {
+			r = mb_err(err, MB_EDATA, "%s:%ld:1: unit '%s' given twice", path, ln, line);
+			goto cleanup;
+		}
+		fr->exposure[k] = v;
+	}
+	if (ferror(f))
+		r = mb_err(err, MB_EIO, "cannot read '%s'", path);
+	else if (unknown)
+		fprintf(msg, "microbeat: %s: %ld codes are not units in scope of layer '%s'\n", path,
+			unknown, fr->au.layer);
+cleanup:
+	fclose(f);
+	return r;
 }
 
 /* Append printf text to a growing string (*s, *len, *cap); sticky on OOM. */
@@ -300,50 +391,59 @@ sappend(char **s, size_t *len, size_t *cap, const char *fmt, ...)
 	*len += (size_t)n;
 }
 
-/* The reasons a unit flags, in words (owned string; NULL on OOM). */
+/* The category's denominator in words. */
+static const char *den_words(enum flags_den d)
+{
+	switch (d) {
+	case FLAGS_DEN_RESIDENTS: return "residents";
+	case FLAGS_DEN_STREETS: return "streets";
+	case FLAGS_DEN_EXPOSURE: return "exposure";
+	default: return "share of other crime";
+	}
+}
+
+/* Why unit k is (or is not) a priority, in words (owned string; NULL on OOM). */
 static char *reasons(const struct flags_run *fr, size_t k)
 {
 	const struct flags_result *res = fr->res;
-	char *s = NULL, pw[32];
+	const struct flags_unit *fu = &res->unit[k];
+	char *s = NULL;
 	size_t len = 0, cap = 0;
 	int any = 0;
 
+	sappend(&s, &len, &cap, "%scredible excess on %u categories (%d needed)%s",
+		fu->by_cats ? "priority by categories: " : "", fu->ncat_credible, fr->par.min_cats,
+		fu->ncat_credible ? ": " : "");
 	for (size_t c = 0; c < fr->ncat; c++) {
 		const struct flags_cell *x = &res->cell[k * fr->ncat + c];
-		int first = 1;
+
+		if (!x->credible)
+			continue;
+		sappend(&s, &len, &cap, "%s%s %.0f vs %.1f expected, RR %.2f (%.2f-%.2f),"
+			" P(RR>%g) %.3f", any++ ? ", " : "", fr->sl.cat_name[fr->cat_of[c]],
+			x->observed, x->expected, x->rr_shrunk, x->rr_lo, x->rr_hi,
+			fr->par.rr_threshold, x->p_rr_t);
+	}
+	sappend(&s, &len, &cap, "; %sharm-weighted excess %+.0f, rank %zu (%s the top %d), RR %.2f,"
+		" P(RR>1) %.3f%s", fu->by_top ? "priority by harm: " : "", fu->harm_excess, fu->rank,
+		fu->in_top ? "in" : "not in", fr->par.top_n, fu->harm_rr, fu->p_harm_rr1,
+		fu->by_top ? " > " : (fu->in_top && fu->harm_excess > 0 ? " not > " : ""));
+	if (fu->in_top && fu->harm_excess > 0)
+		sappend(&s, &len, &cap, "%g", fr->par.credible);
+	any = 0;
+	for (size_t c = 0; c < fr->ncat; c++) {
+		const struct flags_cell *x = &res->cell[k * fr->ncat + c];
+		char letters[4];
 
 		if (!x->flags)
 			continue;
-		sappend(&s, &len, &cap, "%s%s: ", any++ ? "; " : "", fr->sl.cat_name[fr->cat_of[c]]);
-		if (x->flags & FLAGS_HIGH) {
-			p_words(x->q_high, pw, sizeof(pw));
-			sappend(&s, &len, &cap, "high %s (%.0f vs %.1f expected, %.2fx, BH %s)",
-				res->by_population ? "rate" : "share for its streets", x->observed,
-				x->expected, x->ratio, pw);
-			first = 0;
-		}
-		if (x->flags & FLAGS_RISING) {
-			p_words(x->q_rise, pw, sizeof(pw));
-			if (x->yoy.pct_defined)
-				sappend(&s, &len, &cap, "%srising %+.0f%% year on year (%lu to %lu, BH %s)",
-					first ? "" : ", ", x->yoy.pct, x->yoy.b, x->yoy.a, pw);
-			else
-				sappend(&s, &len, &cap, "%srising from none (%lu to %lu, BH %s)",
-					first ? "" : ", ", x->yoy.b, x->yoy.a, pw);
-			first = 0;
-		}
-		if (x->flags & FLAGS_CONTROL) {
-			sappend(&s, &len, &cap, "%s%zu of the last %zu months above the control limit"
-				" (%.1f a month)", first ? "" : ", ", x->cc.recent_above, x->cc.recent_n,
-				x->cc.ucl);
-			first = 0;
-		}
-		if (x->flags & FLAGS_HOT)
-			sappend(&s, &len, &cap, "%s%u of the district's top-3%% streets", first ? "" : ", ",
-				x->hot_streets);
+		flags_letters(x->flags, letters);
+		sappend(&s, &len, &cap, "%s%s %s", any++ ? ", " : "; flags: ",
+			fr->sl.cat_name[fr->cat_of[c]], letters);
 	}
-	if (!any)
-		sappend(&s, &len, &cap, "no flags");
+	if (isfinite(fu->hot_expected))
+		sappend(&s, &len, &cap, "; holds %u of the district's top-3%% streets (%.1f expected"
+			" from its share of streets)", fu->hot_held, fu->hot_expected);
 	return s;
 }
 
@@ -351,9 +451,13 @@ static char *reasons(const struct flags_run *fr, size_t k)
 static int build_matrix(const struct flags_run *fr, struct table *t, struct mb_error *err)
 {
 	static const char *const cols[] = {
-		"unit_code", "unit_name", "population", "streets", "category", "observed", "expected",
-		"ratio", "p_high", "q_high", "yoy_later", "yoy_earlier", "yoy_change_pct", "yoy_p",
-		"yoy_q", "cc_centre", "cc_ucl", "recent_above_ucl", "hot_streets", "flags", "n_flags"
+		"unit_code", "unit_name", "population", "exposure", "streets", "category",
+		"denominator", "observed", "expected", "ratio", "rr_shrunk", "rr_lo", "rr_hi",
+		"p_rr_gt_t", "p_rr_gt_1", "credible", "excess_shrunk", "harm_weight", "z", "phi", "z_adj",
+		"p_high", "q_high", "rise_later", "rise_earlier", "rise_change_pct", "rise_phi",
+		"rise_p_exact", "rise_p_qp", "rise_p", "rise_q", "cc_centre", "cc_sigma_z", "cc_ucl",
+		"cc_recent_max", "cc_recent_above", "cc_p", "cc_q", "hot_streets", "hot_expected",
+		"flags", "n_flags"
 	};
 	const struct flags_result *res = fr->res;
 	int r;
@@ -365,40 +469,62 @@ static int build_matrix(const struct flags_run *fr, struct table *t, struct mb_e
 
 		for (size_t c = 0; c < fr->ncat; c++) {
 			const struct flags_cell *x = &res->cell[k * fr->ncat + c];
-			char letters[5];
+			const struct flags_cat *fc = &res->cat[c];
+			char letters[4];
 			size_t row;
-			int nf = 0;
+			int nf = 0, col = 0;
 
 			for (unsigned b = x->flags; b; b &= b - 1)
 				nf++;
 			flags_letters(x->flags, letters);
 			if ((r = table_add_row(t, &row, err)) ||
-			    (r = table_set_text(t, row, 0, fr->au.code[u], err)) ||
-			    (r = table_set_text(t, row, 1, fr->au.name[u], err)) ||
-			    (r = table_set_double(t, row, 2, fr->pop ? fr->pop[k] : NAN, 0, err)) ||
-			    (r = table_set_int(t, row, 3, (int64_t)fr->streets[k], err)) ||
-			    (r = table_set_text(t, row, 4, fr->sl.cat_name[fr->cat_of[c]], err)) ||
-			    (r = table_set_int(t, row, 5, (int64_t)x->observed, err)) ||
-			    (r = table_set_double(t, row, 6, x->expected, 4, err)) ||
-			    (r = table_set_double(t, row, 7, x->ratio, 4, err)) ||
-			    (r = table_set_double(t, row, 8, x->p_high, 8, err)) ||
-			    (r = table_set_double(t, row, 9, x->q_high, 8, err)))
+			    (r = table_set_text(t, row, col++, fr->au.code[u], err)) ||
+			    (r = table_set_text(t, row, col++, fr->au.name[u], err)) ||
+			    (r = table_set_double(t, row, col++, fr->pop ? fr->pop[k] : NAN, 0, err)) ||
+			    (r = table_set_double(t, row, col++, fr->exposure ? fr->exposure[k] : NAN, 4, err)) ||
+			    (r = table_set_int(t, row, col++, (int64_t)fr->streets[k], err)) ||
+			    (r = table_set_text(t, row, col++, fr->sl.cat_name[fr->cat_of[c]], err)) ||
+			    (r = table_set_text(t, row, col++, den_words(fc->den), err)) ||
+			    (r = table_set_int(t, row, col++, (int64_t)x->observed, err)) ||
+			    (r = table_set_double(t, row, col++, x->expected, 4, err)) ||
+			    (r = table_set_double(t, row, col++, x->ratio, 4, err)) ||
+			    (r = table_set_double(t, row, col++, x->rr_shrunk, 4, err)) ||
+			    (r = table_set_double(t, row, col++, x->rr_lo, 4, err)) ||
+			    (r = table_set_double(t, row, col++, x->rr_hi, 4, err)) ||
+			    (r = table_set_double(t, row, col++, x->p_rr_t, 6, err)) ||
+			    (r = table_set_double(t, row, col++, x->p_rr1, 6, err)) ||
+			    (r = table_set_text(t, row, col++, x->credible ? "yes" : "no", err)) ||
+			    (r = table_set_double(t, row, col++, x->excess, 4, err)) ||
+			    (r = table_set_double(t, row, col++, fr->harm[c], 4, err)) ||
+			    (r = table_set_double(t, row, col++, x->z, 4, err)) ||
+			    (r = table_set_double(t, row, col++, fc->phi_used, 4, err)) ||
+			    (r = table_set_double(t, row, col++, x->z_adj, 4, err)) ||
+			    (r = table_set_double(t, row, col++, x->p_high, 8, err)) ||
+			    (r = table_set_double(t, row, col++, x->q_high, 8, err)))
 				return r;
-			if (x->has_yoy &&
-			    ((r = table_set_int(t, row, 10, (int64_t)x->yoy.a, err)) ||
-			     (r = table_set_int(t, row, 11, (int64_t)x->yoy.b, err)) ||
-			     (r = table_set_double(t, row, 12, x->yoy.pct, 2, err)) ||
-			     (r = table_set_double(t, row, 13, x->yoy.p, 8, err)) ||
-			     (r = table_set_double(t, row, 14, x->q_rise, 8, err))))
+			if (x->has_rise &&
+			    ((r = table_set_int(t, row, 23, (int64_t)x->yoy.a, err)) ||
+			     (r = table_set_int(t, row, 24, (int64_t)x->yoy.b, err)) ||
+			     (r = table_set_double(t, row, 25, x->yoy.pct, 2, err)) ||
+			     (r = table_set_double(t, row, 26, x->rise_phi, 4, err)) ||
+			     (r = table_set_double(t, row, 27, x->yoy.p, 8, err)) ||
+			     (r = table_set_double(t, row, 28, x->p_rise_qp, 8, err)) ||
+			     (r = table_set_double(t, row, 29, x->p_rise, 8, err)) ||
+			     (r = table_set_double(t, row, 30, x->q_rise, 8, err))))
 				return r;
 			if (x->has_cc &&
-			    ((r = table_set_double(t, row, 15, x->cc.centre, 4, err)) ||
-			     (r = table_set_double(t, row, 16, x->cc.ucl, 4, err)) ||
-			     (r = table_set_int(t, row, 17, (int64_t)x->cc.recent_above, err))))
+			    ((r = table_set_double(t, row, 31, x->cc_centre, 4, err)) ||
+			     (r = table_set_double(t, row, 32, x->cc_sigma_z, 4, err)) ||
+			     (r = table_set_double(t, row, 33, x->cc_ucl, 4, err)) ||
+			     (r = table_set_int(t, row, 34, (int64_t)x->cc_recent_max, err)) ||
+			     (r = table_set_int(t, row, 35, (int64_t)x->cc_recent_above, err)) ||
+			     (r = table_set_double(t, row, 36, x->p_cc, 8, err)) ||
+			     (r = table_set_double(t, row, 37, x->q_cc, 8, err))))
 				return r;
-			if ((r = table_set_int(t, row, 18, x->hot_streets, err)) ||
-			    (r = table_set_text(t, row, 19, letters, err)) ||
-			    (r = table_set_int(t, row, 20, nf, err)))
+			if ((r = table_set_int(t, row, 38, x->hot_streets, err)) ||
+			    (r = table_set_double(t, row, 39, x->hot_expected, 4, err)) ||
+			    (r = table_set_text(t, row, 40, letters, err)) ||
+			    (r = table_set_int(t, row, 41, nf, err)))
 				return r;
 		}
 	}
@@ -409,8 +535,9 @@ static int build_matrix(const struct flags_run *fr, struct table *t, struct mb_e
 static int build_priorities(const struct flags_run *fr, struct table *t, struct mb_error *err)
 {
 	static const char *const cols[] = {
-		"rank", "unit_code", "unit_name", "population", "categories_flagged", "flags",
-		"harm_excess", "priority", "reasons"
+		"rank", "unit_code", "unit_name", "population", "harm_expected", "harm_excess",
+		"harm_rr", "p_harm_rr_gt_1", "categories_credible", "categories_flagged",
+		"hot_streets_held", "hot_streets_expected", "priority", "why"
 	};
 	const struct flags_result *res = fr->res;
 	int r;
@@ -429,11 +556,16 @@ static int build_priorities(const struct flags_run *fr, struct table *t, struct 
 		    (r = table_set_text(t, row, 1, fr->au.code[u], err)) ||
 		    (r = table_set_text(t, row, 2, fr->au.name[u], err)) ||
 		    (r = table_set_double(t, row, 3, fr->pop ? fr->pop[k] : NAN, 0, err)) ||
-		    (r = table_set_int(t, row, 4, fu->ncat_flagged, err)) ||
-		    (r = table_set_int(t, row, 5, fu->nflags, err)) ||
-		    (r = table_set_double(t, row, 6, fu->harm_excess, 1, err)) ||
-		    (r = table_set_text(t, row, 7, fu->priority ? "yes" : "no", err)) ||
-		    (r = table_set_text(t, row, 8, why, err))) {
+		    (r = table_set_double(t, row, 4, fu->harm_expected, 1, err)) ||
+		    (r = table_set_double(t, row, 5, fu->harm_excess, 1, err)) ||
+		    (r = table_set_double(t, row, 6, fu->harm_rr, 4, err)) ||
+		    (r = table_set_double(t, row, 7, fu->p_harm_rr1, 6, err)) ||
+		    (r = table_set_int(t, row, 8, fu->ncat_credible, err)) ||
+		    (r = table_set_int(t, row, 9, fu->ncat_flagged, err)) ||
+		    (r = table_set_int(t, row, 10, fu->hot_held, err)) ||
+		    (r = table_set_double(t, row, 11, fu->hot_expected, 1, err)) ||
+		    (r = table_set_text(t, row, 12, fu->priority ? "yes" : "no", err)) ||
+		    (r = table_set_text(t, row, 13, why, err))) {
 			free(why);
 			return r;
 		}
@@ -442,11 +574,12 @@ static int build_priorities(const struct flags_run *fr, struct table *t, struct 
 	return 0;
 }
 
-/* The console summary: rank, unit, categories flagged with their letters. */
+/* The console summary: rank, unit, harm-weighted excess, credible categories. */
 static int build_console(const struct flags_run *fr, struct table *t, struct mb_error *err)
 {
-	static const char *const cols[] = { "rank", "unit", "population", "categories", "priority",
-					    "flagged (H high, R rising, C control, S hot streets)" };
+	static const char *const cols[] = { "rank", "unit", "population", "harm excess", "RR",
+					    "P(RR>1)", "credible", "priority",
+					    "flags (H high, R rising, C out of control)" };
 	const struct flags_result *res = fr->res;
 	int r;
 
@@ -454,7 +587,8 @@ static int build_console(const struct flags_run *fr, struct table *t, struct mb_
 		return r;
 	for (size_t o = 0; o < fr->nunit; o++) {
 		size_t k = res->order[o], u = fr->unit_of[k], row, len = 0, cap = 0;
-		char *s = NULL, letters[5];
+		const struct flags_unit *fu = &res->unit[k];
+		char *s = NULL, letters[4];
 
 		for (size_t c = 0; c < fr->ncat; c++) {
 			const struct flags_cell *x = &res->cell[k * fr->ncat + c];
@@ -468,12 +602,15 @@ static int build_console(const struct flags_run *fr, struct table *t, struct mb_
 		if (!s && cap)
 			return mb_err(err, MB_ENOMEM, "out of memory");
 		if ((r = table_add_row(t, &row, err)) ||
-		    (r = table_set_int(t, row, 0, (int64_t)res->unit[k].rank, err)) ||
+		    (r = table_set_int(t, row, 0, (int64_t)fu->rank, err)) ||
 		    (r = table_set_text(t, row, 1, fr->au.name[u], err)) ||
 		    (r = table_set_double(t, row, 2, fr->pop ? fr->pop[k] : NAN, 0, err)) ||
-		    (r = table_set_int(t, row, 3, res->unit[k].ncat_flagged, err)) ||
-		    (r = table_set_text(t, row, 4, res->unit[k].priority ? "yes" : "no", err)) ||
-		    (r = table_set_text(t, row, 5, s ? s : "", err))) {
+		    (r = table_set_double(t, row, 3, fu->harm_excess, 0, err)) ||
+		    (r = table_set_double(t, row, 4, fu->harm_rr, 2, err)) ||
+		    (r = table_set_double(t, row, 5, fu->p_harm_rr1, 3, err)) ||
+		    (r = table_set_int(t, row, 6, fu->ncat_credible, err)) ||
+		    (r = table_set_text(t, row, 7, fu->priority ? "yes" : "no", err)) ||
+		    (r = table_set_text(t, row, 8, s ? s : "", err))) {
 			free(s);
 			return r;
 		}
@@ -482,50 +619,133 @@ static int build_console(const struct flags_run *fr, struct table *t, struct mb_
 	return 0;
 }
 
-/* The heat map (units in rank order x categories, number of flags) and,
- * with populations, the funnel plot of all analysed categories together. */
+/* Print why each priority is one and, for the next few in rank order, why
+ * not; md: as Markdown list items, names escaped (emit_md_escape). */
+static int print_why(const struct flags_run *fr, FILE *f, int md, struct mb_error *err)
+{
+	const struct flags_result *res = fr->res;
+	size_t shown = 0;
+	int r = 0;
+
+	fprintf(f, "\nPriorities (%zu):\n%s", res->npriority, md ? "\n" : "");
+	for (int pass = 0; pass < 2 && !r; pass++) {
+		if (pass == 1)
+			fprintf(f, "%sNot priorities (the next in rank order):\n%s", md ? "\n" : "",
+				md ? "\n" : "");
+		for (size_t o = 0; o < fr->nunit && !r; o++) {
+			size_t k = res->order[o];
+			char *why, *line = NULL;
+			size_t len = 0, cap = 0;
+
+			if (res->unit[k].priority != (pass == 0) || (pass == 1 && shown >= 5))
+				continue;
+			if (!(why = reasons(fr, k)))
+				return mb_err(err, MB_ENOMEM, "out of memory");
+			sappend(&line, &len, &cap, "%zu. %s: %s", res->unit[k].rank,
+				fr->au.name[fr->unit_of[k]], why);
+			free(why);
+			if (!line)
+				return mb_err(err, MB_ENOMEM, "out of memory");
+			fputs(md ? "- " : "  ", f);
+			if (md)
+				r = emit_md_escape(line, f, err);
+			else
+				fputs(line, f);
+			fputc('\n', f);
+			free(line);
+			shown += pass == 1;
+		}
+	}
+	return r;
+}
+
+/* Place the funnel's labels so that none overlaps another: in rate order,
+ * each label moves down until it clears every label already placed that
+ * could share its row (points within a label's width). */
+static void place_labels(const double *x, const double *y, const int *show, size_t n,
+			 double xmax, double ymax, double *ly)
+{
+	double sep = 0.04 * ymax, wid = 0.22 * xmax;
+	size_t *idx = malloc((n + 1) * sizeof(size_t)), m = 0;
+
+	for (size_t i = 0; i < n; i++)
+		ly[i] = y[i];
+	if (!idx)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (show[i])
+			idx[m++] = i;
+	for (size_t a = 1; a < m; a++) /* insertion sort by rate, highest first */
+		for (size_t b = a; b > 0 && y[idx[b]] > y[idx[b - 1]]; b--) {
+			size_t t = idx[b];
+
+			idx[b] = idx[b - 1];
+			idx[b - 1] = t;
+		}
+	for (size_t a = 0; a < m; a++) {
+		double *v = &ly[idx[a]];
+
+		for (int moved = 1, guard = 0; moved && guard < 100; guard++) {
+			moved = 0;
+			for (size_t b = 0; b < a; b++)
+				if (fabs(x[idx[b]] - x[idx[a]]) < wid && fabs(ly[idx[b]] - *v) < sep) {
+					*v = ly[idx[b]] - sep;
+					moved = 1;
+				}
+		}
+	}
+	free(idx);
+}
+
+/* The heat map (the top units in rank order x categories, shrunk rate
+ * ratios) and, with populations, the funnel plot of all analysed categories
+ * together with over-dispersion-adjusted limits. */
 static int write_charts(const struct flags_run *fr, const char *dir, struct mb_error *err)
 {
 	const struct flags_result *res = fr->res;
-	size_t nu = fr->nunit, nc = fr->ncat, nl = 0;
+	size_t nu = fr->nunit, nc = fr->ncat, nl = 0, nrow = nu < HEAT_ROWS ? nu : HEAT_ROWS;
 	const char **rl = calloc(nu, sizeof(char *)), **cl = calloc(nc, sizeof(char *));
-	double *v = calloc(nu * nc, sizeof(double));
+	double *v = calloc(nu * nc, sizeof(double)), *ly = calloc(nu, sizeof(double));
 	double *pop = calloc(nu, sizeof(double)), *rate = calloc(nu, sizeof(double));
+	double *z = calloc(nu, sizeof(double));
 	const char **fl = calloc(nu, sizeof(char *));
-	int *outl = calloc(nu, sizeof(int));
+	int *outl = calloc(nu, sizeof(int)), *show = calloc(nu, sizeof(int));
 	double *lp = NULL, *l95 = NULL, *h95 = NULL, *l998 = NULL, *h998 = NULL;
 	int r = 0;
 
-	if (!rl || !cl || !v || !pop || !rate || !fl || !outl) {
+	if (!rl || !cl || !v || !ly || !pop || !rate || !z || !fl || !outl || !show) {
 		r = mb_err(err, MB_ENOMEM, "out of memory");
 		goto cleanup;
 	}
 	for (size_t c = 0; c < nc; c++)
 		cl[c] = fr->sl.cat_name[fr->cat_of[c]];
-	for (size_t o = 0; o < nu; o++) {
+	for (size_t o = 0; o < nrow; o++) {
 		size_t k = res->order[o];
 
 		rl[o] = fr->au.name[fr->unit_of[k]];
 		for (size_t c = 0; c < nc; c++) {
-			int n = 0;
+			double x = res->cell[k * nc + c].rr_shrunk;
 
-			for (unsigned b = res->cell[k * nc + c].flags; b; b &= b - 1)
-				n++;
-			v[o * nc + c] = n;
+			v[o * nc + c] = isfinite(x) ? round(x * 100) / 100 : NAN;
 		}
 	}
-	char title[160];
+	char title[200];
 
-	snprintf(title, sizeof(title), "Flags by %s and category, %s", fr->au.layer,
-		 fr->sel.period_label);
-	struct plot_heatmap hm = { .title = title, .nrows = nu, .ncols = nc, .row_label = rl,
-				   .col_label = cl, .value = v, .vmax = 4 };
+	if (nrow < nu)
+		snprintf(title, sizeof(title), "Shrunk rate ratio, top %zu of %zu %ss by harm-weighted"
+			 " excess, %s", nrow, nu, fr->au.layer, fr->sel.period_label);
+	else
+		snprintf(title, sizeof(title), "Shrunk rate ratio by %s (rank order) and category, %s",
+			 fr->au.layer, fr->sel.period_label);
+	struct plot_heatmap hm = { .title = title, .nrows = nrow, .ncols = nc, .row_label = rl,
+				   .col_label = cl, .value = v, .vmax = 2,
+				   .value_label = "Rate ratio (empirical Bayes)" };
 
 	if ((r = plot_heatmap(dir, "heatmap", &hm, err)) || !res->by_population)
 		goto cleanup;
 
-	/* funnel: every analysed category together */
-	double tot = 0, den = 0, pmax = 0;
+	/* funnel: every analysed category together, against residents */
+	double tot = 0, den = 0, pmax = 0, ymax = 0;
 	size_t n = 0;
 
 	for (size_t k = 0; k < nu; k++) {
@@ -538,8 +758,9 @@ static int write_charts(const struct flags_run *fr, const char *dir, struct mb_e
 		tot += o;
 		den += p;
 		pop[n] = p;
-		rate[n] = 1000.0 * o / p;
+		rate[n] = o; /* a count until the district rate is known */
 		fl[n] = fr->au.name[fr->unit_of[k]];
+		show[n] = res->unit[k].priority;
 		n++;
 		if (p > pmax)
 			pmax = p;
@@ -548,12 +769,22 @@ static int write_charts(const struct flags_run *fr, const char *dir, struct mb_e
 		goto cleanup;
 	double drate = tot / den;
 
-	for (size_t i = 0; i < n; i++) {
-		double lo, hi, lo2, hi2, obs = rate[i] * pop[i] / 1000.0, mu = drate * pop[i];
+	for (size_t i = 0; i < n; i++)
+		z[i] = (rate[i] - drate * pop[i]) / sqrt(drate * pop[i]);
+	double phi = flags_winsor_phi(z, n);
 
-		if (flags_poisson_limits(mu, 0.95, &lo, &hi, NULL) == 0 &&
-		    flags_poisson_limits(mu, 0.998, &lo2, &hi2, NULL) == 0)
-			outl[i] = (obs > hi2 || obs < lo2) ? 2 : (obs > hi || obs < lo) ? 1 : 0;
+	if (!(phi > 1))
+		phi = 1;
+	for (size_t i = 0; i < n; i++) {
+		double lo, hi, lo2, hi2, obs = rate[i], mu = drate * pop[i];
+
+		if (flags_od_limits(mu, phi, 0.95, &lo, &hi, NULL) == 0 &&
+		    flags_od_limits(mu, phi, 0.998, &lo2, &hi2, NULL) == 0)
+			outl[i] = obs > hi2 ? 2 : obs > hi ? 1 : obs < lo2 ? -2 : obs < lo ? -1 : 0;
+		show[i] |= outl[i] == 2;
+		rate[i] = 1000.0 * obs / pop[i];
+		if (rate[i] > ymax)
+			ymax = rate[i];
 	}
 	nl = 200;
 	lp = calloc(nl, sizeof(double));
@@ -570,20 +801,24 @@ static int write_charts(const struct flags_run *fr, const char *dir, struct mb_e
 	for (size_t i = 0; i < nl; i++) {
 		double p = pmax * 1.1 * (double)(i + 1) / (double)nl, mu = drate * p, a, b, c2, d;
 
-		if (flags_poisson_limits(mu, 0.95, &a, &b, NULL) || flags_poisson_limits(mu, 0.998, &c2, &d, NULL))
+		if (flags_od_limits(mu, phi, 0.95, &a, &b, NULL) ||
+		    flags_od_limits(mu, phi, 0.998, &c2, &d, NULL))
 			continue;
 		lp[m] = p;
 		l95[m] = 1000.0 * a / p;
 		h95[m] = 1000.0 * b / p;
 		l998[m] = 1000.0 * c2 / p;
 		h998[m] = 1000.0 * d / p;
+		/* the limits at the smallest populations run off the chart: scale to the points */
 		m++;
 	}
-	snprintf(title, sizeof(title), "Rate per 1,000 residents by %s, %s (%zu categories)",
-		 fr->au.layer, fr->sel.period_label, nc);
+	place_labels(pop, rate, show, n, pmax * 1.1, ymax > 0 ? ymax * 1.3 : 1, ly);
+	snprintf(title, sizeof(title), "Crime per 1,000 residents by %s, %s (%zu categories,"
+		 " phi %.1f)", fr->au.layer, fr->sel.period_label, nc, phi);
 	struct plot_funnel fp = { .title = title, .n = n, .label = fl, .pop = pop, .rate = rate,
 				  .outlier = outl, .district_rate = 1000.0 * drate, .n_limits = m,
-				  .lim_pop = lp, .lo95 = l95, .hi95 = h95, .lo998 = l998, .hi998 = h998 };
+				  .lim_pop = lp, .lo95 = l95, .hi95 = h95, .lo998 = l998, .hi998 = h998,
+				  .label_y = ly, .show_label = show };
 
 	if (m)
 		r = plot_funnel(dir, "funnel", &fp, err);
@@ -591,10 +826,13 @@ cleanup:
 	free(rl);
 	free(cl);
 	free(v);
+	free(ly);
 	free(pop);
 	free(rate);
+	free(z);
 	free(fl);
 	free(outl);
+	free(show);
 	free(lp);
 	free(l95);
 	free(h95);
@@ -607,24 +845,37 @@ cleanup:
 static void print_header(const struct flags_run *fr, FILE *f)
 {
 	const struct flags_result *res = fr->res;
-	size_t npri = 0;
+	size_t nd[4] = { 0 };
 
-	for (size_t k = 0; k < fr->nunit; k++)
-		npri += (size_t)res->unit[k].priority;
 	fprintf(f, "%s by %s, %s: %zu units x %zu categories.\n",
 		fr->sel.area ? fr->sel.area : "All areas", fr->au.layer, fr->sel.period_label,
 		fr->nunit, fr->ncat);
-	if (res->by_population)
-		fprintf(f, "High rate: against the district rate per resident (population %.0f).\n",
-			res->denominator);
+	for (size_t c = 0; c < fr->ncat; c++)
+		nd[res->cat[c].den]++;
+	if (!res->by_population)
+		fprintf(f, "Layer '%s' has no population: expected counts follow each unit's share of"
+			   " the area's streets.\n", fr->au.layer);
 	else
-		fprintf(f, "Layer '%s' has no population: high rate compares each unit's share of"
-			   " crime with its share of the area's streets (%.0f streets).\n",
-			fr->au.layer, res->denominator);
-	fprintf(f, "Tests controlled for a false discovery rate of %g (Benjamini-Hochberg): %zu"
-		   " high-rate tests, %zu year-on-year tests. Priority: flags on >= %d categories"
-		   " (%zu units).\n", fr->par.fdr, res->n_high_tests, res->n_rise_tests,
-		fr->par.min_flags, npri);
+		fprintf(f, "Denominators: residents for %zu categories", nd[FLAGS_DEN_RESIDENTS]);
+	if (res->by_population) {
+		for (size_t c = 0; c < fr->ncat; c++)
+			if (res->cat[c].den != FLAGS_DEN_RESIDENTS)
+				fprintf(f, "; %s: %s", fr->sl.cat_name[fr->cat_of[c]],
+					res->cat[c].den == FLAGS_DEN_EXPOSURE
+						? "per-unit exposure (--exposure)"
+						: "none (the unit's share of the district's other crime)");
+		fprintf(f, ".\n");
+	}
+	fprintf(f, "Ranked by harm-weighted excess after empirical-Bayes shrinkage per category"
+		   " (Poisson-gamma, Marshall 1991). Priority: P(RR > %g) >= %g on >= %d categories,"
+		   " or in the top %d by excess with P(RR > 1) > %g: %zu units.\n",
+		fr->par.rr_threshold, fr->par.credible, fr->par.min_cats, fr->par.top_n,
+		fr->par.credible, res->npriority);
+	fprintf(f, "Flags at a false discovery rate of %g (Benjamini-Hochberg, each family): H high"
+		   " on the over-dispersion-adjusted funnel (%zu tests), R rising last 12 months vs"
+		   " the 12 before, quasi-Poisson (%zu tests), C above the Laney-adjusted limit in the"
+		   " last %d months (%zu tests).\n", fr->par.fdr, res->n_high_tests,
+		res->n_rise_tests, TREND_RECENT_MONTHS, res->n_cc_tests);
 	if (fr->unassigned)
 		fprintf(f, "%ld located events of the area fell in no unit of '%s' and are left out"
 			   " (see 'microbeat areas').\n", fr->unassigned, fr->au.layer);
@@ -650,12 +901,16 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 		{ "no-charts", no_argument, NULL, O_NOCHARTS },
 		{ "harm", required_argument, NULL, O_HARM },
 		{ "baseline-months", required_argument, NULL, O_BASE },
+		{ "rr-threshold", required_argument, NULL, O_RR },
+		{ "top", required_argument, NULL, O_TOP },
+		{ "opportunity", required_argument, NULL, O_OPP },
+		{ "exposure", required_argument, NULL, O_EXPOSURE },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct flags_run fr = { 0 };
 	struct store *s = NULL;
 	struct table tm = { 0 }, tp = { 0 }, tc = { 0 };
-	const char *out_dir = NULL, *harm_path = NULL;
+	const char *out_dir = NULL, *harm_path = NULL, *exposure_path = NULL;
 	int format = 0, o, r = 0, charts = 1;
 	long v;
 
@@ -670,7 +925,7 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 		case O_MINFLAGS:
 			if (parse_int(optarg, 1, 1000, &v))
 				r = mb_err(err, MB_EUSAGE, "--min-flags wants a number of categories >= 1");
-			fr.par.min_flags = (int)v;
+			fr.par.min_cats = (int)v;
 			break;
 		case O_HOTMIN:
 			if (parse_int(optarg, 1, 1000000, &v))
@@ -694,6 +949,20 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 			else if (strcmp(optarg, "md") == 0) format = 2;
 			else r = mb_err(err, MB_EUSAGE, "--format wants table, csv or md");
 			break;
+		case O_RR:
+			errno = 0;
+			fr.par.rr_threshold = strtod(optarg, &end);
+			if (end == optarg || *end || errno || !(fr.par.rr_threshold >= 1 &&
+								fr.par.rr_threshold < 100))
+				r = mb_err(err, MB_EUSAGE, "--rr-threshold wants a rate ratio in 1..100");
+			break;
+		case O_TOP:
+			if (parse_int(optarg, 0, 100000, &v))
+				r = mb_err(err, MB_EUSAGE, "--top wants a number of units >= 0");
+			fr.par.top_n = (int)v;
+			break;
+		case O_OPP: fr.opp_list = optarg; break;
+		case O_EXPOSURE: exposure_path = optarg; break;
 		case O_OUT: out_dir = optarg; break;
 		case O_NOCHARTS: charts = 0; break;
 		case O_HARM: harm_path = optarg; break;
@@ -734,12 +1003,14 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 	if ((r = store_slice_load(s, &q, &fr.sl, err)) ||
 	    (r = store_slice_units(s, fr.sel.layer, fr.sel.area, &fr.sl, &fr.ue, &fr.au, &fr.ex, err)) ||
 	    (r = build_counts(&fr, err)) || (r = build_hot(&fr, err)) ||
-	    (r = build_harm(&fr, harm_path, c->msg, err)))
+	    (r = build_harm(&fr, harm_path, c->msg, err)) ||
+	    (r = build_opportunity(&fr, exposure_path, c->msg, err)))
 		goto cleanup;
 	struct flags_input in = {
 		.nunit = fr.nunit, .ncat = fr.ncat, .nmonth = fr.nmonth, .first_month = fr.span_from,
 		.present = fr.sl.month_present, .period_first = (size_t)(fr.sel.from - fr.span_from),
 		.count = fr.count, .population = fr.pop, .streets = fr.streets, .hot = fr.hot,
+		.hot_total = fr.hot_total, .opportunity = fr.opp, .exposure = fr.exposure,
 		.harm = fr.harm,
 	};
 
@@ -750,11 +1021,13 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 		r = table_write_csv(&tp, c->out, err);
 	} else if (format == 2) {
 		print_header(&fr, c->out);
-		r = table_write_md(&tp, c->out, err);
+		if ((r = table_write_md(&tp, c->out, err)) == 0)
+			r = print_why(&fr, c->out, 1, err);
 	} else {
 		print_header(&fr, c->out);
-		if ((r = build_console(&fr, &tc, err)) == 0)
-			r = table_write_console(&tc, 0, 30, c->out, err);
+		if ((r = build_console(&fr, &tc, err)) == 0 &&
+		    (r = table_write_console(&tc, 3, 30, c->out, err)) == 0)
+			r = print_why(&fr, c->out, 0, err);
 	}
 	if (r)
 		goto cleanup;
@@ -786,6 +1059,9 @@ cleanup:
 	free(fr.pop);
 	free(fr.streets);
 	free(fr.hot);
+	free(fr.hot_total);
+	free(fr.opp);
+	free(fr.exposure);
 	free(fr.harm);
 	area_units_release(&fr.au);
 	area_extra_release(&fr.ex);

@@ -846,7 +846,8 @@ int plot_heatmap(const char *outdir, const char *name, const struct plot_heatmap
 	meta[0] = (double)in->nrows;
 	meta[1] = (double)in->ncols;
 	meta[2] = isfinite(in->vmax) && in->vmax > 0 ? in->vmax : 4;
-	rc = write_meta(outdir, name, in->title, "", meta, 3, err);
+	rc = write_meta(outdir, name, in->title, in->value_label ? in->value_label : "", meta, 3,
+		err);
 	if (rc)
 		return rc;
 	/* NAME.dat: column row value — one line per cell, rows in blocks. */
@@ -898,8 +899,12 @@ int plot_funnel(const char *outdir, const char *name, const struct plot_funnel *
 
 		plot_dat_num(&d, in->pop[i]);
 		plot_dat_num(&d, in->rate[i]);
-		plot_dat_int(&d, o < 0 ? 0 : o > 2 ? 2 : o);
+		o = o < -2 ? -2 : o > 2 ? 2 : o;
+		plot_dat_int(&d, o);
 		plot_dat_text(&d, in->label[i]);
+		/* label position and whether to show it: after the text, columns 5, 6 */
+		plot_dat_num(&d, in->label_y ? in->label_y[i] : in->rate[i]);
+		plot_dat_int(&d, in->show_label ? in->show_label[i] != 0 : o != 0);
 		plot_dat_endrow(&d);
 	}
 	rc = plot_dat_close(&d, err);

@@ -1,8 +1,9 @@
 /*
- * Unit tests for flags (geographic priority flags): every figure is checked
+ * Unit tests for flags (geographic priorities): every figure is checked
  * against values computed independently with Python 3.11, scipy 1.10 and
  * statsmodels 0.13 (Debian 12's python3-scipy / python3-statsmodels; the
- * code is quoted above each table) or by hand (arithmetic in the comment).
+ * code is quoted above each table, the reference case's whole script is
+ * tests/flags_reference.py) or by hand (arithmetic in the comment).
  */
 #include <math.h>
 #include <setjmp.h>
@@ -12,6 +13,9 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
 
 #include "microbeat/flags.h"
 
@@ -98,14 +102,74 @@ static void test_poisson_limits(void **state)
 	assert_int_equal(flags_poisson_limits(5, 1.0, &lo, &hi, &err), -MB_EUSAGE);
 }
 
+
+/* P(X >= k) for mean mu, variance phi mu:
+ *   scipy.stats.nbinom.sf(k - 1, mu / (phi - 1), 1 / phi) */
+static void test_od_sf(void **state)
+{
+	static const struct { unsigned long k; double mu, phi, want; } t[] = {
+		{ 1, 2.5, 2, 0.82322330470336313 },
+		{ 5, 2.5, 2, 0.16419495089973887 },
+		{ 10, 2.5, 3, 0.027321976794284029 },
+		{ 30, 10, 1.5, 5.870963395339987e-05 },
+		{ 150, 100, 4, 0.012408748452002337 },
+		{ 60, 100, 22, 0.80372688275729542 },
+		{ 700, 409.9, 22, 0.0044905769408662543 },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		assert_rel(flags_od_sf(t[i].k, t[i].mu, t[i].phi), t[i].want, 1e-8);
+	/* phi <= 1 is the Poisson tail; k = 0 is certain */
+	assert_true(flags_od_sf(5, 2.5, 1.0) == flags_poisson_sf(5, 2.5));
+	assert_true(flags_od_sf(5, 2.5, 0.5) == flags_poisson_sf(5, 2.5));
+	assert_true(flags_od_sf(0, 2.5, 3.0) == 1.0);
+}
+
+/* Over-dispersed funnel limits: the interpolation of test_poisson_limits on
+ * scipy.stats.nbinom(mu / (phi - 1), 1 / phi) (ppf, cdf). */
+static void test_od_limits(void **state)
+{
+	static const struct { double mu, phi, level, lo, hi; } t[] = {
+		{ 4, 2, 0.95, 0, 10.331868131868131 },
+		{ 25, 3, 0.998, 4.6416778754619337, 58.459576245077088 },
+		{ 250, 1.4, 0.95, 213.6870855953666, 287.0069364923894 },
+		{ 250, 22, 0.998, 79.379376248701263, 540.69169076636308 },
+		{ 3000, 62, 0.95, 2213.8783266880819, 3901.4502278311516 },
+	};
+	struct mb_error err = { 0 };
+	double lo, hi;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		assert_int_equal(flags_od_limits(t[i].mu, t[i].phi, t[i].level, &lo, &hi, &err), 0);
+		assert_near(lo, t[i].lo, 1e-8);
+		assert_near(hi, t[i].hi, 1e-8);
+	}
+	assert_int_equal(flags_od_limits(5, 0, 0.95, &lo, &hi, &err), -MB_EUSAGE);
+}
+
+/* Spiegelhalter's winsorised phi of 21 z-scores: floor(2.1) = 2 clipped at
+ * each end; scipy.stats.mstats.winsorize(z, limits=(0.1, 0.1)) gives the
+ * same 2.5880952380952387 for the mean of the squares. */
+static void test_winsor_phi(void **state)
+{
+	static const double z[] = { 3.1, -0.4, 0.2, -2.5, 1.7, 0.9, -1.1, 5.6, 0.0, -0.7, 1.3,
+				    -3.3, 2.2, 0.5, -0.1, 0.8, -1.9, 4.0, 0.3, -0.6, 1.1 };
+
+	(void)state;
+	assert_near(flags_winsor_phi(z, 21), 2.5880952380952382, 1e-14);
+	/* fewer than 10: nothing clipped: (1 + 4 + 9) / 3 */
+	assert_near(flags_winsor_phi((const double[]){ 1, -2, 3 }, 3), 14.0 / 3.0, 1e-14);
+	assert_true(isnan(flags_winsor_phi(z, 0)));
+}
+
 static void test_letters(void **state)
 {
 	static const struct { unsigned f; const char *want; } t[] = {
-		{ 0, "-" }, { FLAGS_HIGH, "H" }, { FLAGS_RISING | FLAGS_HOT, "RS" },
-		{ FLAGS_HIGH | FLAGS_RISING | FLAGS_CONTROL | FLAGS_HOT, "HRCS" },
-		{ FLAGS_CONTROL, "C" },
+		{ 0, "-" }, { FLAGS_HIGH, "H" }, { FLAGS_RISING | FLAGS_CONTROL, "RC" },
+		{ FLAGS_HIGH | FLAGS_RISING | FLAGS_CONTROL, "HRC" }, { FLAGS_CONTROL, "C" },
 	};
-	char buf[5];
+	char buf[4];
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -114,154 +178,377 @@ static void test_letters(void **state)
 	}
 }
 
-/* The reference data: 3 units (population 1000, 2000, 3000), 2 categories,
- * 27 months, the period the last 12 (period_first = 15).
- *   unit 0, cat 0: 2 a month for months 0..14, then 6 a month (high, rising)
- *   unit 1, cat 0: 3 a month;   unit 2, cat 0: 4 a month
- *   unit 0, cat 1: 1 a month;   unit 1, cat 1: 2 a month
- *   unit 2, cat 1: 3 a month, but 15 in the last month (out of control)
- * Unit 0 holds one top-3% street of cat 0. Harm weights 10 and 1. */
-#define NU 3
+/* The reference case: 6 units (populations below), 2 categories (harm 10
+ * and 1), 27 months, the period the last 12 (period_first = 15). Counts drawn
+ * once by tests/flags_reference.py (numpy default_rng(20261203)): unit rates
+ * vary (gamma), months are over-dispersed, unit 0 x category 0 triples from
+ * month 15 and unit 5 x category 1 has a spike in month 26. Every value
+ * below comes from that script (scipy, statsmodels GLM, multipletests):
+ *   E = district rate x population; phi = 10%-winsorised mean z^2, floor 1;
+ *   p_high = nbinom.sf(O - 1, E / (phi - 1), 1 / phi); BH over all 12;
+ *   EB (Marshall 1991): m = sum O / sum E, s2 = sum E (O/E - m)^2 / sum E,
+ *     v = s2 - m / mean(E); posterior gamma(m^2/v + O, rate m/v + E);
+ *   rise: months 3..26, binomtest(a, a + b) and GLM(y, [1, later],
+ *     Poisson).fit(): t = b1 / (bse sqrt(max(1, X2/df))), p = 2 t.sf(|t|, 22);
+ *   Laney: baseline months 0..23, sigma_z = mean |diff z| / 1.128 (floor 1),
+ *     p = 1 - (1 - nbinom.sf(max recent - 1, ...))^3; no chart below c-bar 1;
+ *   unit harm: moment-matched gamma (a 200,000-draw Monte Carlo agrees to
+ *     0.002: see the script's last line). */
+#define NU 6
 #define NC 2
 #define NM 27
 
-static double ref_count[NU * NC * NM];
-
-static void ref_fill(void)
-{
-	for (size_t m = 0; m < NM; m++) {
-		ref_count[(0 * NC + 0) * NM + m] = m < 15 ? 2 : 6;
-		ref_count[(1 * NC + 0) * NM + m] = 3;
-		ref_count[(2 * NC + 0) * NM + m] = 4;
-		ref_count[(0 * NC + 1) * NM + m] = 1;
-		ref_count[(1 * NC + 1) * NM + m] = 2;
-		ref_count[(2 * NC + 1) * NM + m] = m == 26 ? 15 : 3;
-	}
-}
-
-static const double ref_pop[NU] = { 1000, 2000, 3000 };
-static const double ref_streets[NU] = { 10, 20, 30 }; /* same shares as the populations */
-static const unsigned ref_hot[NU * NC] = { 1, 0, 0, 0, 0, 0 };
+static const double ref_pop[NU] = { 1000, 2000, 3000, 1500, 2500, 4000 };
 static const double ref_harm[NC] = { 10, 1 };
-
-/* Reference values (python 3.11 + scipy 1.10 + statsmodels 0.13):
- *   O = counts summed over months 15..26; rate_c = sum_u O / 6000; E = rate_c * pop_u
- *   p = poisson.sf(O - 1, E);  q = multipletests(p.ravel(), method='fdr_bh')[1]
- *   a, b = sums over months 15..26 and 3..14
- *   yp = binomtest(a, a + b, 0.5).pvalue;  yq = multipletests(yp, method='fdr_bh')[1]
- *   c-chart baseline months 0..23: centre = mean, ucl = centre + 3 sqrt(centre) */
-static const double want_O[NU * NC] = { 72, 12, 36, 24, 48, 48 };
-static const double want_E[NU * NC] = { 26, 14, 52, 28, 78, 42 };
-static const double want_p[NU * NC] = { 9.748200534909548e-14, 0.7399600775405661,
-	0.9918928847137337, 0.8001912625353751, 0.9998944810243533, 0.19590575959747122 };
-static const double want_q[NU * NC] = { 5.848920320945729e-13, 0.9998944810243533,
-	0.9998944810243533, 0.9998944810243533, 0.9998944810243533, 0.5877172787924138 };
-static const double want_yp[NU * NC] = { 9.69923242552742e-07, 1.0, 1.0, 1.0, 1.0,
-	0.2298644069691203 };
-static const double want_yq[NU * NC] = { 5.819539455316452e-06, 1.0, 1.0, 1.0, 1.0,
-	0.689593220907361 };
-static const double want_ucl[NU * NC] = { 9.112486080160913, 4.0, 8.196152422706632,
-	6.242640687119286, 10.0, 8.196152422706632 };
-static const unsigned want_flags[NU * NC] = { FLAGS_HIGH | FLAGS_RISING | FLAGS_HOT, 0, 0, 0, 0,
-	FLAGS_CONTROL };
+static const double ref_count[] = {
+	0, 1, 0, 1,
+	0, 0, 1, 0,
+	0, 0, 0, 0,
+	2, 2, 0, 0,
+	2, 1, 3, 1,
+	0, 2, 1, 1,
+	3, 3, 2, 0,
+	0, 1, 1, 2,
+	0, 0, 1, 0,
+	0, 1, 1, 1,
+	4, 0, 1, 2,
+	0, 0, 0, 1,
+	0, 1, 1, 2,
+	1, 0, 6, 6,
+	3, 2, 10, 1,
+	2, 4, 3, 3,
+	6, 2, 4, 5,
+	15, 3, 4, 2,
+	5, 4, 8, 5,
+	5, 6, 3, 3,
+	2, 3, 6, 3,
+	1, 1, 4, 0,
+	4, 3, 6, 0,
+	3, 4, 3, 2,
+	1, 10, 5, 4,
+	4, 0, 3, 3,
+	1, 4, 3, 3,
+	8, 7, 0, 8,
+	8, 5, 5, 4,
+	9, 9, 5, 9,
+	9, 11, 8, 3,
+	13, 1, 9, 4,
+	17, 23, 7, 7,
+	10, 17, 4, 1,
+	7, 3, 0, 1,
+	2, 4, 0, 2,
+	3, 1, 0, 1,
+	2, 1, 0, 3,
+	2, 4, 1, 4,
+	1, 0, 1, 0,
+	1, 3, 4, 5,
+	2, 4, 11, 2,
+	0, 7, 1, 3,
+	3, 2, 4, 2,
+	7, 5, 1, 4,
+	1, 16, 0, 1,
+	0, 3, 0, 0,
+	3, 0, 1, 1,
+	0, 2, 1, 0,
+	0, 2, 2, 0,
+	1, 1, 2, 0,
+	1, 1, 0, 3,
+	0, 0, 0, 0,
+	0, 1, 0, 0,
+	7, 5, 0, 1,
+	2, 4, 0, 1,
+	1, 2, 1, 0,
+	0, 3, 5, 0,
+	2, 1, 0, 4,
+	0, 4, 4, 1,
+	1, 4, 2, 0,
+	0, 0, 0, 0,
+	0, 0, 1, 2,
+	0, 0, 0, 0,
+	0, 1, 1, 0,
+	3, 1, 2, 1,
+	1, 0, 1, 0,
+	1, 3, 12, 17,
+	3, 15, 3, 7,
+	13, 11, 16, 13,
+	12, 3, 8, 27,
+	12, 25, 6, 22,
+	15, 4, 8, 5,
+	24, 12, 9, 10,
+	12, 2, 2, 1,
+	4, 0, 1, 1,
+	4, 1, 3, 1,
+	0, 1, 3, 2,
+	1, 1, 0, 1,
+	3, 0, 1, 1,
+	3, 1, 4, 9,
+};
+static const double want_E[] = {
+	28.071428571428569, 8.2142857142857135, 56.142857142857139, 16.428571428571427,
+	84.214285714285708, 24.642857142857142, 42.107142857142854, 12.321428571428571,
+	70.178571428571431, 20.535714285714285, 112.28571428571428, 32.857142857142854,
+};
+static const double want_phi[] = {
+	10.363613231552163, 7.4837198067632853,
+};
+static const double want_phigh[] = {
+	0.6689544046446505, 0.36835255034052383, 0.55895343512482354, 0.036616454141072882,
+	0.15013492598498321, 0.59137956755338639, 0.6107968610643536, 0.7371413285934485,
+	0.98916858896845994, 0.67291423377511417, 0.12787906168909649, 0.66632615394820549,
+};
+static const double want_qhigh[] = {
+	0.80415417664739841, 0.80415417664739841, 0.80415417664739841, 0.43939744969287459,
+	0.60053970393993283, 0.80415417664739841, 0.80415417664739841, 0.80415417664739841,
+	0.98916858896845994, 0.80415417664739841, 0.60053970393993283, 0.80415417664739841,
+};
+static const double want_m[] = {
+	1, 1,
+};
+static const double want_v[] = {
+	0.14295592719926967, 0.33828103339634535,
+};
+static const double want_rr[] = {
+	0.74130851652045415, 1.0703389085566033, 0.90270747898783521, 2.2675685937838472,
+	1.337527687639481, 0.83177431595153573, 0.83489282773698781, 0.58622761233902343,
+	0.38867061660709185, 0.72178784960264886, 1.3329476329088807, 0.78060802633518633,
+};
+static const double want_rrlo[] = {
+	0.48422608687982477, 0.55227934714886984, 0.68369320049812232, 1.6473350342925823,
+	1.1107316210251383, 0.52701756739834693, 0.59912079497859994, 0.26744705091562665,
+	0.26222528551697022, 0.4201342611089654, 1.1338085420340283, 0.5185248844901843,
+};
+static const double want_rrhi[] = {
+	1.0522597093171908, 1.7569303168445345, 1.1516862885717669, 2.9853627381994801,
+	1.5850802240813244, 1.2049495281322324, 1.1091753622727347, 1.0279651976795079,
+	0.53960239669993915, 1.1037290081538691, 1.5479605785812147, 1.0954473544107486,
+};
+static const double want_prt[] = {
+	0.0031438484385423061, 0.30898803111113615, 0.01074534768149191, 0.99991597187534664,
+	0.87424209011564913, 0.026335527810569855, 0.0058259107890041443, 0.0055784827812597887,
+	1.0585479652695631e-14, 0.0090385997248436951, 0.8989180422644022, 0.0060439790884008202,
+};
+static const double want_pr1[] = {
+	0.047458868170896867, 0.55380796847562541, 0.20328568613018141, 0.99999884971652431,
+	0.99878880656562963, 0.16378782585189569, 0.10702773309834906, 0.031416391796528775,
+	2.9612331932045656e-10, 0.067024241639449159, 0.99969956329891752, 0.076690459632213492,
+};
+static const double want_rise_exact[] = {
+	0.014633297920227051, 0.82380294799804688, 0.56209268505379006, 0.28878428041410492,
+	0.093450934176634401, 0.74282935872906819, 0.21851803947870374, 0.332305908203125,
+	0.76079164256134391, 0.0308837890625, 0.51982330073533123, 0.65873807702365639,
+};
+static const double want_rise_qp[] = {
+	0.022576975443003182, 0.67700544823267228, 0.64321153158639766, 0.36210997505225073,
+	0.29790309808748611, 0.6593499696200521, 0.54845705577603021, 0.29894042111569208,
+	0.71390340033638711, 0.045934126097179249, 0.7257852437676211, 0.68702911693452484,
+};
+static const double want_rise_phi[] = {
+	1.0071770334928216, 1.1184573002754818, 2.0730143540669839, 1.5930190973463974,
+	2.668642951251647, 1.2155080213903744, 4.8091141594977946, 1.2603305785123966,
+	1.5150197628458495, 1.0909090909090915, 3.9053998632945932, 2.0815584415584412,
+};
+static const double want_qrise[] = {
+	0.27092370531603821, 0.82380294799804688, 0.82380294799804688, 0.82380294799804688,
+	0.82380294799804688, 0.82380294799804688, 0.82380294799804688, 0.82380294799804688,
+	0.82380294799804688, 0.27560475658307554, 0.82380294799804688, 0.82380294799804688,
+};
+static const double want_cc_centre[] = {
+	0.75, 0.75, 4.75, 3.0833333333333335,
+	7.875, 1.8333333333333333, 3.6666666666666665, 0.75,
+	2, 0.58333333333333337, 12.208333333333334, 1.5416666666666667,
+};
+static const double want_cc_sz[] = {
+	1, 1, 1.2733528244434511, 1.3170554982689624,
+	1.5520875905079641, 1.3664180312229355, 1.952536150289395, 1,
+	1.3082456636198847, 1, 2.3828056771997819, 1.0865153530291793,
+};
+static const double want_cc_ucl[] = {
+	3.348076211353316, 3.348076211353316, 13.075624421831639, 10.021353684859697,
+	20.941604995374657, 7.3837496145544268, 14.883132901634287, 3.348076211353316,
+	7.5504162812210938, 2.8746211808112538, 37.185206598828245, 5.588845205057047,
+};
+static const double want_cc_p[] = {
+	NAN, NAN, 0.98958654477865737, 0.7395431334650584,
+	0.12010129603077679, 0.628282112303163, 0.88558952945748148, NAN,
+	0.44975866560615818, NAN, 0.8343932488594763, 0.00078321505426504068,
+};
+static const double want_qcc[] = {
+	NAN, NAN, 0.98958654477865737, 0.98958654477865737,
+	0.48040518412310718, 0.98958654477865737, 0.98958654477865737, NAN,
+	0.98958654477865737, NAN, 0.98958654477865737, 0.0062657204341203254,
+};
+static const double want_harm_excess[] = {
+	-72.040611113614688, -33.79845989895216, 280.10096973376858, -74.620179811569642,
+	-434.73551321961162, 366.64403438869931,
+};
+static const double want_harm_p[] = {
+	0.048584904835564498, 0.29709728442593192, 0.99853866350840259, 0.092774303956985368,
+	1.3696165681557792e-10, 0.9995951188719544,
+};
+/* Monte Carlo P(harm RR > 1), 200000 draws: 0.0489 0.2971 0.9986 0.0916 0.0000 0.9996 */
+/* O: [19.0, 9.0, 50.0, 41.0, 115.0, 20.0, 34.0, 6.0, 23.0, 14.0, 152.0, 25.0] */
 
 static void test_compute_reference(void **state)
 {
 	struct flags_input in = { .nunit = NU, .ncat = NC, .nmonth = NM, .first_month = 288,
 				  .period_first = 15, .count = ref_count, .population = ref_pop,
-				  .hot = ref_hot, .harm = ref_harm };
+				  .harm = ref_harm };
 	struct flags_params par;
 	struct flags_result *r = NULL;
 	struct mb_error err = { 0 };
 
 	(void)state;
-	ref_fill();
 	flags_params_init(&par);
+	par.min_cats = 2;
+	par.top_n = 2;
 	assert_int_equal(flags_compute(&in, &par, &r, &err), 0);
-	assert_int_equal(r->by_population, 1);
-	assert_near(r->denominator, 6000, 0);
-	assert_int_equal(r->n_high_tests, 6);
-	assert_int_equal(r->n_rise_tests, 6);
+	for (size_t c = 0; c < NC; c++) {
+		assert_near(r->cat[c].phi_used, want_phi[c], 1e-12);
+		assert_near(r->cat[c].eb_mean, want_m[c], 1e-12);
+		assert_near(r->cat[c].eb_var, want_v[c], 1e-12);
+		assert_int_equal(r->cat[c].den, FLAGS_DEN_RESIDENTS);
+	}
 	for (size_t i = 0; i < NU * NC; i++) {
 		const struct flags_cell *x = &r->cell[i];
 
-		assert_near(x->observed, want_O[i], 0);
 		assert_near(x->expected, want_E[i], 1e-12);
-		assert_near(x->ratio, want_O[i] / want_E[i], 1e-12);
-		assert_rel(x->p_high, want_p[i], 1e-9);
-		assert_rel(x->q_high, want_q[i], 1e-9);
-		assert_true(x->has_yoy);
-		assert_rel(x->yoy.p, want_yp[i], 1e-9);
-		assert_rel(x->q_rise, want_yq[i], 1e-9);
-		assert_true(x->has_cc);
-		assert_near(x->cc.ucl, want_ucl[i], 1e-12);
-		assert_int_equal(x->flags, want_flags[i]);
+		assert_rel(x->p_high, want_phigh[i], 1e-8);
+		assert_rel(x->q_high, want_qhigh[i], 1e-8);
+		assert_near(x->rr_shrunk, want_rr[i], 1e-12);
+		assert_near(x->rr_lo, want_rrlo[i], 1e-8);
+		assert_near(x->rr_hi, want_rrhi[i], 1e-8);
+		assert_rel(x->p_rr_t, want_prt[i], 1e-7);
+		assert_rel(x->p_rr1, want_pr1[i], 1e-7);
+		assert_int_equal(x->credible, want_prt[i] >= 0.95);
+		assert_int_equal(x->has_rise, 1);
+		assert_rel(x->yoy.p, want_rise_exact[i], 1e-9);
+		/* statsmodels' bse comes from the last IRLS weights: 4e-9 off the
+		   closed form sqrt(1/a + 1/b), hence 1e-7 on p */
+		assert_rel(x->p_rise_qp, want_rise_qp[i], 1e-7);
+		assert_near(x->rise_phi, want_rise_phi[i], 1e-10);
+		assert_rel(x->q_rise, want_qrise[i], 1e-7);
+		if (isnan(want_cc_p[i])) {
+			assert_int_equal(x->has_cc, 0);
+			assert_true(isnan(x->q_cc));
+		} else {
+			assert_int_equal(x->has_cc, 1);
+			assert_near(x->cc_centre, want_cc_centre[i], 1e-12);
+			assert_near(x->cc_sigma_z, want_cc_sz[i], 1e-12);
+			assert_near(x->cc_ucl, want_cc_ucl[i], 1e-12);
+			assert_rel(x->p_cc, want_cc_p[i], 1e-8);
+			assert_rel(x->q_cc, want_qcc[i], 1e-8);
+		}
 	}
-	/* expected counts add up to the district total of each category */
-	for (size_t c = 0; c < NC; c++) {
-		double se = 0;
+	/* flags: only unit 5 x category 1 (q_cc 0.0063, its spike above the UCL) */
+	for (size_t i = 0; i < NU * NC; i++)
+		assert_int_equal(r->cell[i].flags, i == 11 ? FLAGS_CONTROL : 0);
+	assert_int_equal(r->n_cc_tests, 8);
+	/* ranking by shrunk harm-weighted excess: units 5, 2, 1, 0, 3, 4 */
+	static const size_t want_order[NU] = { 5, 2, 1, 0, 3, 4 };
 
-		for (size_t u = 0; u < NU; u++)
-			se += r->cell[u * NC + c].expected;
-		assert_near(se, r->district_total[c], 1e-9);
+	for (size_t u = 0; u < NU; u++) {
+		assert_near(r->unit[u].harm_excess, want_harm_excess[u], 1e-9);
+		assert_rel(r->unit[u].p_harm_rr1, want_harm_p[u], 1e-7);
+		assert_int_equal(r->order[u], want_order[u]);
 	}
-	assert_near(r->district_total[0], 156, 0);
-	/* ranking: unit 0 (1 category, harm 10 x (72 - 26) = 460), unit 2 (1 category,
-	   harm 1 x (48 - 42) = 6), unit 1 (none) */
-	assert_int_equal(r->unit[0].ncat_flagged, 1);
-	assert_int_equal(r->unit[0].nflags, 3);
-	assert_near(r->unit[0].harm_excess, 460, 1e-9);
-	assert_near(r->unit[2].harm_excess, 6, 1e-9);
-	assert_near(r->unit[1].harm_excess, 0, 0);
-	assert_int_equal(r->order[0], 0);
-	assert_int_equal(r->order[1], 2);
-	assert_int_equal(r->order[2], 1);
-	assert_int_equal(r->unit[1].rank, 3);
+	/* priorities (K = 2, top 2): only cell (1, 1) has P(RR > 1.2) >= 0.95, so
+	 * no unit is one by categories; the top 2 by excess (units 5 and 2) have
+	 * P(harm RR > 1) 0.9996 and 0.9985 > 0.95 */
 	for (size_t u = 0; u < NU; u++)
-		assert_int_equal(r->unit[u].priority, 0); /* K = 3 */
-	flags_result_free(r);
-
-	par.min_flags = 1;
-	assert_int_equal(flags_compute(&in, &par, &r, &err), 0);
-	assert_int_equal(r->unit[0].priority, 1);
-	assert_int_equal(r->unit[1].priority, 0);
-	assert_int_equal(r->unit[2].priority, 1);
-	/* a stricter ratio removes H from unit 0 (72 / 26 = 2.77) */
-	flags_result_free(r);
-	par.min_ratio = 3.0;
-	assert_int_equal(flags_compute(&in, &par, &r, &err), 0);
-	assert_int_equal(r->cell[0].flags, FLAGS_RISING | FLAGS_HOT);
+		assert_int_equal(r->unit[u].by_cats, 0);
+	assert_int_equal(r->unit[1].ncat_credible, 1);
+	assert_int_equal(r->unit[5].by_top, 1);
+	assert_int_equal(r->unit[2].by_top, 1);
+	assert_int_equal(r->npriority, 2);
 	flags_result_free(r);
 }
 
 /* Without populations the share of streets gives the same expectation when
- * the street shares equal the population shares (10/20/30 vs 1/2/3 x 1000). */
+ * the street shares equal the population shares. */
 static void test_compute_streets(void **state)
 {
+	double streets[NU];
 	struct flags_input in = { .nunit = NU, .ncat = NC, .nmonth = NM, .first_month = 288,
-				  .period_first = 15, .count = ref_count, .streets = ref_streets };
+				  .period_first = 15, .count = ref_count, .streets = streets };
 	struct flags_result *r = NULL;
 	struct mb_error err = { 0 };
 
 	(void)state;
-	ref_fill();
+	for (size_t u = 0; u < NU; u++)
+		streets[u] = ref_pop[u] / 100;
 	assert_int_equal(flags_compute(&in, NULL, &r, &err), 0);
 	assert_int_equal(r->by_population, 0);
-	assert_near(r->denominator, 60, 0);
+	assert_int_equal(r->cat[0].den, FLAGS_DEN_STREETS);
 	for (size_t i = 0; i < NU * NC; i++) {
 		assert_near(r->cell[i].expected, want_E[i], 1e-12);
-		assert_rel(r->cell[i].p_high, want_p[i], 1e-9);
+		assert_rel(r->cell[i].p_high, want_phigh[i], 1e-8);
 	}
-	/* no harm weights given: every category weighs 1 -> unit 0 excess 46 */
-	assert_near(r->unit[0].harm_excess, 46, 1e-9);
 	flags_result_free(r);
 }
 
-/* A unit without a population gets no H test and does not enter the rate:
- * unit 1 unknown -> rate_c = (O_0 + O_2) / 4000; E_00 = 120 / 4000 x 1000 = 30. */
+/* Opportunity categories: with an exposure, E = O_c x X_u / sum X; without,
+ * E = O_c x (the unit's other crime) / (the district's other crime).
+ * Category 1 is the opportunity one; O (from the reference script) is
+ * 19 9 | 50 41 | 115 20 | 34 6 | 23 14 | 152 25 (category 0 | 1 per unit),
+ * so category 1's total is 115 and category 0's 393. */
+static void test_opportunity(void **state)
+{
+	const unsigned char opp[NC] = { 0, 1 };
+	const double expo[NU] = { 1, 2, 0, 3, NAN, 4 }; /* units 2 and 4: no exposure */
+	struct flags_input in = { .nunit = NU, .ncat = NC, .nmonth = NM, .first_month = 288,
+				  .period_first = 15, .count = ref_count, .population = ref_pop,
+				  .opportunity = opp };
+	struct flags_result *r = NULL;
+	struct mb_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(flags_compute(&in, NULL, &r, &err), 0);
+	assert_int_equal(r->cat[1].den, FLAGS_DEN_SHARE);
+	assert_int_equal(r->cat[0].den, FLAGS_DEN_RESIDENTS);
+	assert_near(r->cell[0 * NC + 1].expected, 115.0 * 19 / 393, 1e-12);
+	assert_near(r->cell[5 * NC + 1].expected, 115.0 * 152 / 393, 1e-12);
+	assert_near(r->cell[0].expected, want_E[0], 1e-12); /* residents as before */
+	flags_result_free(r);
+	in.exposure = expo;
+	assert_int_equal(flags_compute(&in, NULL, &r, &err), 0);
+	assert_int_equal(r->cat[1].den, FLAGS_DEN_EXPOSURE);
+	/* units with exposure: 0, 1, 3, 5 hold 9 + 41 + 6 + 25 = 81 over 10 */
+	assert_near(r->cell[1 * NC + 1].expected, 81.0 * 2 / 10, 1e-12);
+	assert_true(isnan(r->cell[2 * NC + 1].expected));
+	assert_true(isnan(r->cell[4 * NC + 1].expected));
+	assert_true(isnan(r->cell[2 * NC + 1].p_high));
+	flags_result_free(r);
+}
+
+/* Hot streets are description: held against the share of streets, never a flag. */
+static void test_hot_description(void **state)
+{
+	unsigned hot[NU * NC] = { 0 }, total[NC] = { 10, 4 };
+	double streets[NU] = { 10, 20, 30, 15, 25, 0 };
+	struct flags_input in = { .nunit = NU, .ncat = NC, .nmonth = NM, .first_month = 288,
+				  .period_first = 15, .count = ref_count, .population = ref_pop,
+				  .streets = streets, .hot = hot, .hot_total = total };
+	struct flags_result *r = NULL;
+	struct mb_error err = { 0 };
+
+	(void)state;
+	hot[0] = 7;
+	hot[1] = 1;
+	assert_int_equal(flags_compute(&in, NULL, &r, &err), 0);
+	/* unit 0: 10 of 100 streets -> 1.0 and 0.4 expected */
+	assert_near(r->cell[0].hot_expected, 1.0, 1e-12);
+	assert_near(r->cell[1].hot_expected, 0.4, 1e-12);
+	assert_int_equal(r->unit[0].hot_held, 8);
+	assert_near(r->unit[0].hot_expected, 1.4, 1e-12);
+	assert_int_equal(r->cell[0].flags, 0);
+	flags_result_free(r);
+}
+
+/* A unit without a population is not tested and does not enter the rate; a
+ * gap in the period is left out of the observed count. */
 static void test_unknown_population_and_gap(void **state)
 {
-	const double pop[NU] = { 1000, NAN, 3000 };
+	double pop[NU];
 	unsigned char present[NM];
 	struct flags_input in = { .nunit = NU, .ncat = NC, .nmonth = NM, .first_month = 288,
 				  .period_first = 15, .count = ref_count, .population = pop };
@@ -269,26 +556,28 @@ static void test_unknown_population_and_gap(void **state)
 	struct mb_error err = { 0 };
 
 	(void)state;
-	ref_fill();
+	memcpy(pop, ref_pop, sizeof(pop));
+	pop[1] = NAN;
 	assert_int_equal(flags_compute(&in, NULL, &r, &err), 0);
 	assert_true(isnan(r->cell[1 * NC + 0].expected));
 	assert_true(isnan(r->cell[1 * NC + 0].p_high));
-	assert_near(r->cell[0].expected, 30, 1e-12);
-	assert_int_equal(r->n_high_tests, 4);
+	assert_true(isnan(r->cell[1 * NC + 0].rr_shrunk));
+	/* category 0 without unit 1: (393 - 50) / 12000 x 1000 */
+	assert_near(r->cell[0].expected, 343.0 / 12, 1e-12);
+	assert_int_equal(r->n_high_tests, 10);
 	flags_result_free(r);
 
-	/* a gap in the period is left out of the observed count: 72 - 6 = 66 */
 	memset(present, 1, sizeof(present));
 	present[20] = 0;
 	in.present = present;
 	in.population = ref_pop;
 	assert_int_equal(flags_compute(&in, NULL, &r, &err), 0);
-	assert_near(r->cell[0].observed, 66, 0);
+	assert_near(r->cell[0].observed, 19 - ref_count[20], 0);
 	assert_int_equal(r->cell[0].yoy.a_months, 11);
 	flags_result_free(r);
 }
 
-/* Short series: no year on year below 24 months, no chart below 4. */
+/* Short series: no rise test below 24 months, no chart without a baseline. */
 static void test_short_series(void **state)
 {
 	const double cnt[2] = { 3, 9 };
@@ -300,12 +589,97 @@ static void test_short_series(void **state)
 
 	(void)state;
 	assert_int_equal(flags_compute(&in, NULL, &r, &err), 0);
-	assert_int_equal(r->cell[0].has_yoy, 0);
+	assert_int_equal(r->cell[0].has_rise, 0);
 	assert_int_equal(r->cell[0].has_cc, 0);
-	/* one unit: observed = expected = 12, P(X >= 12 | 12) */
+	/* one unit: observed = expected = 12; no spread: the prior's point m = 1 */
 	assert_near(r->cell[0].expected, 12, 1e-12);
+	assert_near(r->cell[0].rr_shrunk, 1, 1e-12);
+	assert_near(r->cell[0].p_rr1, 0, 0);
 	assert_int_equal(r->cell[0].flags, 0);
+	assert_int_equal(r->npriority, 0);
 	flags_result_free(r);
+}
+
+/* The demo district's 104 parish populations (scripts/gen_demo.py). */
+static const double demo_pop[104] = {
+	900, 200, 2700, 3100, 4400, 6600, 450, 900, 3700, 3400, 1600, 4900, 4500, 3600, 4700,
+	5600, 250, 600, 200, 200, 700, 450, 250, 4000, 200, 3600, 200, 12000, 650, 4600, 300,
+	800, 1000, 1800, 4800, 600, 400, 400, 450, 2800, 200, 250, 300, 250, 2700, 600, 900,
+	2400, 3900, 900, 550, 300, 1900, 1500, 700, 600, 1000, 250, 600, 1100, 250, 4300, 800,
+	1900, 400, 7300, 1600, 250, 450, 450, 500, 450, 200, 400, 4800, 1800, 800, 550, 1200,
+	1700, 200, 1000, 200, 200, 1100, 200, 450, 2100, 1200, 1200, 650, 250, 350, 700, 350,
+	200, 3800, 850, 650, 900, 200, 4900, 550, 350
+};
+
+/* The demo's 13 crime types: crimes a year, seasonal amplitude, peak month,
+ * CCHI days (datasets/harm_cchi.csv), in gen_demo.py's order. */
+static const struct { double per_year, amp; int peak; double harm; } demo_types[] = {
+	{ 120, 0.35, 7, 2.0 }, { 800, 0.12, 12, 244.68 }, { 1100, 0.08, 10, 11.18 },
+	{ 175, 0.05, 3, 3.66 }, { 290, 0.03, 6, 10.0 }, { 910, 0.06, 8, 2.0 },
+	{ 95, 0.05, 7, 273.75 }, { 730, 0.10, 7, 7.5 }, { 65, 0.10, 12, 365.0 },
+	{ 690, 0.08, 12, 1.0 }, { 45, 0.10, 12, 2.0 }, { 760, 0.10, 11, 5.0 },
+	{ 4200, 0.12, 7, 194.21 },
+};
+
+/* The null district at count level: gen_demo.py --null's model without the
+ * streets (every parish the same rate per head, seasonality, no change),
+ * Poisson counts per parish x type x month for 36 months (2023-04 ..
+ * 2026-03, the period the last 12), 100 seeds of GSL's MT19937. At most one
+ * unit may be a priority in >= 95 of the 100 runs (issue 16); and the flag
+ * families, each under BH at 0.05, may reject in few runs. Shoplifting is
+ * an opportunity category (share denominator), as in the command. */
+static void test_null_district(void **state)
+{
+	gsl_error_handler_t *old = gsl_set_error_handler_off(); /* as src/main.c */
+	enum { U = 104, C = 13, M = 36 };
+	static double cnt[U * C * M];
+	unsigned char opp[C] = { 0 };
+	double harm[C], people = 0;
+	size_t ok = 0, runs_flagged = 0, total_pri = 0;
+	gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
+
+	(void)state;
+	assert_non_null(g);
+	opp[9] = 1;
+	for (size_t u = 0; u < U; u++)
+		people += demo_pop[u];
+	for (size_t c = 0; c < C; c++)
+		harm[c] = demo_types[c].harm;
+	for (unsigned long seed = 1; seed <= 100; seed++) {
+		struct flags_input in = { .nunit = U, .ncat = C, .nmonth = M, .first_month = 279,
+					  .period_first = 24, .count = cnt, .population = demo_pop,
+					  .opportunity = opp, .harm = harm };
+		struct flags_result *r = NULL;
+		struct mb_error err = { 0 };
+		size_t flagged = 0;
+
+		gsl_rng_set(g, seed);
+		for (size_t u = 0; u < U; u++)
+			for (size_t c = 0; c < C; c++)
+				for (size_t m = 0; m < M; m++) {
+					int cal = (int)((3 + m) % 12) + 1; /* month 0 is April */
+					double lam = demo_types[c].per_year / 12.0 * demo_pop[u] / people *
+						     (1.0 + demo_types[c].amp *
+							    cos(2.0 * M_PI * (cal - demo_types[c].peak) / 12.0));
+
+					cnt[(u * C + c) * M + m] = gsl_ran_poisson(g, lam);
+				}
+		assert_int_equal(flags_compute(&in, NULL, &r, &err), 0);
+		ok += r->npriority <= 1;
+		total_pri += r->npriority;
+		for (size_t i = 0; i < U * C; i++)
+			flagged += r->cell[i].flags != 0;
+		runs_flagged += flagged > 0;
+		flags_result_free(r);
+	}
+	gsl_rng_free(g);
+	gsl_set_error_handler(old);
+	print_message("null district: %zu of 100 runs with <= 1 priority (%zu priorities in all),"
+		      " %zu runs with any H/R/C flag\n", ok, total_pri, runs_flagged);
+	assert_true(ok >= 95);
+	/* three families at FDR 0.05 under the complete null: each rejects in at
+	 * most ~5% of runs, so together in at most ~15% (allow 20) */
+	assert_true(runs_flagged <= 20);
 }
 
 static void test_errors(void **state)
@@ -333,6 +707,9 @@ static void test_errors(void **state)
 	flags_params_init(&par);
 	par.fdr = 1.5;
 	assert_int_equal(flags_compute(&in, &par, &r, &err), -MB_EUSAGE);
+	flags_params_init(&par);
+	par.credible = 1;
+	assert_int_equal(flags_compute(&in, &par, &r, &err), -MB_EUSAGE);
 	flags_result_free(NULL);
 }
 
@@ -341,11 +718,17 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_poisson_sf),
 		cmocka_unit_test(test_poisson_limits),
+		cmocka_unit_test(test_od_sf),
+		cmocka_unit_test(test_od_limits),
+		cmocka_unit_test(test_winsor_phi),
 		cmocka_unit_test(test_letters),
 		cmocka_unit_test(test_compute_reference),
 		cmocka_unit_test(test_compute_streets),
+		cmocka_unit_test(test_opportunity),
+		cmocka_unit_test(test_hot_description),
 		cmocka_unit_test(test_unknown_population_and_gap),
 		cmocka_unit_test(test_short_series),
+		cmocka_unit_test(test_null_district),
 		cmocka_unit_test(test_errors),
 	};
 

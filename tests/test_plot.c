@@ -404,7 +404,7 @@ static size_t draw_all(const char *dir, const char **names)
 	for (int i = 0; i < 40; i++)
 		v[i] = (i * 7) % 5;
 	v[3] = NAN;
-	struct plot_heatmap HM = { hostile[2], 8, 5, hostile_p, hostile_p + 2, v, 4 };
+	struct plot_heatmap HM = { hostile[2], 8, 5, hostile_p, hostile_p + 2, v, 4, NULL };
 	assert_int_equal(plot_heatmap(dir, "heatmap", &HM, &err), 0);
 	names[k++] = "heatmap";
 
@@ -425,7 +425,7 @@ static size_t draw_all(const char *dir, const char **names)
 		h998[i] = 20 + 3.09 * s;
 	}
 	struct plot_funnel F = { hostile[3], hostile[4], 8, hostile_p, pop, rate, outl, 20,
-		40, lp, l95, h95, l998, h998 };
+		40, lp, l95, h95, l998, h998, NULL, NULL };
 	assert_int_equal(plot_funnel(dir, "funnel", &F, &err), 0);
 	names[k++] = "funnel";
 	return k;

@@ -191,6 +191,8 @@ struct plot_heatmap {
 	const char *const *col_label; /* category labels (untrusted) */
 	const double *value;          /* nrows*ncols, row-major; NaN = blank cell */
 	double vmax;                  /* top of the colour scale (e.g. 4) */
+	const char *value_label;      /* NULL: counts 0..vmax ("Number of flags"); else the
+					 colour-bar label of a rate-ratio scale 1/vmax..vmax */
 };
 /* Draw the heat map NAME in outdir; MB_EUSAGE without cells. */
 int plot_heatmap(const char *outdir, const char *name, const struct plot_heatmap *in,
@@ -204,7 +206,8 @@ struct plot_funnel {
 	const char *const *label; /* unit labels (untrusted; shown for outliers only) */
 	const double *pop;        /* population per unit */
 	const double *rate;       /* rate per 1,000 per unit */
-	const int *outlier;       /* 0 inside, 1 beyond 95%, 2 beyond 99.8% (NULL = all 0) */
+	const int *outlier;       /* 0 inside, 1 / 2 above the 95% / 99.8% limit, -1 / -2
+				     below them (NULL = all 0) */
 	double district_rate;     /* district rate per 1,000 */
 	size_t n_limits;          /* points on the limit curves */
 	const double *lim_pop;    /* population at each limit point, ascending */
@@ -212,6 +215,8 @@ struct plot_funnel {
 	const double *hi95;       /* 95% upper limit */
 	const double *lo998;      /* 99.8% lower limit */
 	const double *hi998;      /* 99.8% upper limit */
+	const double *label_y;    /* where each label goes (NULL = at its point) */
+	const int *show_label;    /* 1 = label the point (NULL = the outliers) */
 };
 /* Draw the funnel plot NAME in outdir; MB_EUSAGE without units or limits. */
 int plot_funnel(const char *outdir, const char *name, const struct plot_funnel *in,
