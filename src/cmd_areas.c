@@ -97,7 +97,7 @@ static int cmp_lookup(const void *a, const void *b)
 
 /* Without weights an LSOA belongs to one unit: refuse two rows that map it to
  * different units (before, the lower unit id won silently), naming both lines. */
-static int lookup_conflicts(const struct areas_opts *o, struct areas_work *w, struct mb_error *err)
+static int lookup_conflicts(struct areas_work *w, struct mb_error *err)
 {
 	struct areas_lookup *v = malloc(w->nrows * sizeof(*v));
 	int r = 0;
@@ -117,7 +117,6 @@ static int lookup_conflicts(const struct areas_opts *o, struct areas_work *w, st
 				   " between units", w->lk.path, v[i].line, v[i].col, v[i].lsoa,
 				   v[i].unit, v[first].unit, v[first].line);
 	}
-	(void)o;
 	free(v);
 	return r;
 }
@@ -238,40 +237,42 @@ static int read_lookup(const struct areas_opts *o, struct areas_work *w, FILE *m
 		fprintf(msg, "microbeat: %s: %ld rows without a unit code skipped\n", o->lookup, blank);
 	if (!w->nrows)
 		return mb_err(err, MB_EDATA, "%s: no LSOA rows", o->lookup);
-	return wcol < 0 ? lookup_conflicts(o, w, err) : 0;
+	return wcol < 0 ? lookup_conflicts(w, err) : 0;
 }
 
-/* Order population rows (indices into t) by code, then line. */
-static const struct csvtab *pop_sort_tab;
-static long pop_sort_col;
+/* A population row's code and index, to sort. */
+struct pop_key {
+	const char *code; /* unit code */
+	size_t row;       /* data row of the population file */
+};
+
+/* Order population rows by code, then file order. */
 static int cmp_pop(const void *a, const void *b)
 {
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-	int c = strcmp(pop_sort_tab->rows[x].f[pop_sort_col], pop_sort_tab->rows[y].f[pop_sort_col]);
+	const struct pop_key *x = a, *y = b;
+	int c = strcmp(x->code, y->code);
 
-	return c ? c : (x > y) - (x < y);
+	return c ? c : (x->row > y->row) - (x->row < y->row);
 }
 
 /* Refuse a unit code given twice in the population file, naming both lines
  * (before, the last value won silently). */
 static int pop_duplicates(const struct csvtab *t, long ccol, struct mb_error *err)
 {
-	size_t *ix = malloc((t->nrows ? t->nrows : 1) * sizeof(*ix));
+	struct pop_key *k = malloc((t->nrows ? t->nrows : 1) * sizeof(*k));
 	int r = 0;
 
-	if (!ix)
+	if (!k)
 		return mb_err(err, MB_ENOMEM, "out of memory");
 	for (size_t i = 0; i < t->nrows; i++)
-		ix[i] = i;
-	pop_sort_tab = t;
-	pop_sort_col = ccol;
-	qsort(ix, t->nrows, sizeof(*ix), cmp_pop);
+		k[i] = (struct pop_key){ t->rows[i].f[ccol], i };
+	qsort(k, t->nrows, sizeof(*k), cmp_pop);
 	for (size_t i = 1; i < t->nrows && !r; i++)
-		if (strcmp(t->rows[ix[i]].f[ccol], t->rows[ix[i - 1]].f[ccol]) == 0)
-			r = csvtab_err(t, ix[i], ccol, err, MB_EDATA,
-				       "unit code '%.40s' given twice (also on line %ld)",
-				       t->rows[ix[i]].f[ccol], t->rows[ix[i - 1]].line);
-	free(ix);
+		if (strcmp(k[i].code, k[i - 1].code) == 0)
+			r = csvtab_err(t, k[i].row, ccol, err, MB_EDATA,
+				       "unit code '%.40s' given twice (also on line %ld)", k[i].code,
+				       t->rows[k[i - 1].row].line);
+	free(k);
 	return r;
 }
 
