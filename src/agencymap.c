@@ -11,6 +11,7 @@
 #include <ini.h>
 
 #include "microbeat/agencymap.h"
+#include "microbeat/csvtab.h"
 
 /* INI keys of [columns] that name a column, by enum agencymap_field. */
 static const char *const am_keys[AGENCYMAP_NFIELDS] = {
@@ -51,6 +52,37 @@ static char *am_reader(char *str, int num, void *stream)
 	if (r)
 		ps->line++;
 	return r;
+}
+
+/* Find the first NUL byte of fp (then rewound): 1 with its line and column,
+ * 0 when there is none, -1 on a read error. fgets would stop a line at a NUL
+ * and inih would take "Violence\0 and ..." as "Violence". */
+static int am_find_nul(FILE *fp, int *line, long *col)
+{
+	char buf[4096];
+	size_t n;
+	int found = 0;
+
+	*line = 1;
+	*col = 1;
+	while (!found && (n = fread(buf, 1, sizeof(buf), fp)) > 0) {
+		for (size_t i = 0; i < n; i++) {
+			if (buf[i] == '\0') {
+				found = 1;
+				break;
+			}
+			if (buf[i] == '\n') {
+				(*line)++;
+				*col = 1;
+			} else {
+				(*col)++;
+			}
+		}
+	}
+	if (ferror(fp))
+		return -1;
+	rewind(fp);
+	return found;
 }
 
 /* Record the first handler error; return 0 so inih reports the line too. */
@@ -261,6 +293,17 @@ int agencymap_load(const char *path, struct agencymap **out, struct mb_error *er
 		rc = mb_err(err, MB_EIO, "cannot open '%s': %s", path, strerror(errno));
 		goto cleanup;
 	}
+	{
+		long col;
+		int nul = am_find_nul(ps.fp, &line, &col);
+
+		if (nul) {
+			rc = nul < 0 ? mb_err(err, MB_EIO, "cannot read '%s'", path)
+				     : mb_err(err, MB_EDATA, "%s:%d:%ld: NUL byte in the column map", path,
+					      line, col);
+			goto cleanup;
+		}
+	}
 	line = ini_parse_stream(am_reader, &ps, am_handler, &ps);
 	if (line == -2 || (ps.err_line && ps.err_code == MB_ENOMEM)) {
 		rc = mb_err(err, MB_ENOMEM, "%s: out of memory", path);
@@ -338,9 +381,11 @@ int agencymap_bind(struct agencymap *map, const char *const header_fields[],
 			const char *h = header_fields[i];
 			size_t hlen = strlen(h);
 
-			if (i == 0 && hlen >= 3 && memcmp(h, "\xEF\xBB\xBF", 3) == 0) {
-				h += 3;
-				hlen -= 3;
+			if (i == 0) {
+				size_t bom = csvtab_bom(h, hlen);
+
+				h += bom;
+				hlen -= bom;
 			}
 			am_trim(&h, &hlen);
 			if (hlen != wlen || strncasecmp(h, want, wlen) != 0)

@@ -24,12 +24,13 @@ static const struct cli_command COMMANDS[] = {
 	  "  --map MAP.ini loads another agency's CSV through a column map (see the man page).\n"
 	  "  --max-errors N prints at most N rejected rows per file (default 10).\n" },
 	{ "streets", cmd_streets, "load a street gazetteer: the universe of micro-beats",
-	  "usage: microbeat [--db FILE] streets GAZETTEER.csv\n"
+	  "usage: microbeat [--db FILE] streets [--replace] GAZETTEER.csv\n"
 	  "  CSV columns (by header name): street_name (or street, name), longitude, latitude,\n"
 	  "  lsoa_code (either census vintage), lsoa_name, area_code (or area). Each street is\n"
 	  "  keyed like crime snap points (normalised name + LSOA code); without an LSOA\n"
 	  "  column it joins the nearest same-named street seen in crime data within 1 km.\n"
-	  "  Loading a gazetteer replaces the previous one.\n" },
+	  "  Loading a gazetteer replaces the previous one; a file without streets is refused\n"
+	  "  unless --replace (which then clears the loaded gazetteer).\n" },
 	{ "areas", cmd_areas, "area layers: parishes, wards ... (boundaries, LSOA lookup, population)",
 	  "usage: microbeat [--db FILE] areas [--layer NAME SOURCE... [--population FILE ...]]\n"
 	  "  Without options: list the loaded layers (units, population, events in no unit).\n"

@@ -1,6 +1,5 @@
 /* cmd_areas — 'microbeat areas': load an area layer (boundaries, LSOA lookup,
  * population) or list the loaded layers. */
-#include <csv.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -10,206 +9,29 @@
 
 #include "microbeat/areas.h"
 #include "microbeat/cli.h"
+#include "microbeat/csvtab.h"
 #include "microbeat/geo.h"
 #include "microbeat/store.h"
 
-/* A small CSV file read whole: header and rows of owned strings. */
-struct csvtab {
-	char **head;     /* column names (trimmed) */
-	size_t ncols;    /* columns of the header */
-	char ***rows;    /* rows[i][j]: field j of data row i ("" when short) */
-	size_t nrows;    /* data rows */
-	size_t cap;      /* rows allocated */
-	char **cur;      /* fields of the row being read */
-	size_t ncur;     /* fields read of it */
-	size_t curcap;   /* fields allocated in cur */
-	int oom;         /* an allocation failed */
-};
-
-/* Append one field to the current row (libcsv callback). */
-static void tab_field(void *data, size_t len, void *ctx)
-{
-	struct csvtab *t = ctx;
-	char *p;
-
-	if (t->oom)
-		return;
-	if (t->ncur == t->curcap) {
-		size_t nc = t->curcap ? 2 * t->curcap : 16;
-		char **v = realloc(t->cur, nc * sizeof(char *));
-
-		if (!v) {
-			t->oom = 1;
-			return;
-		}
-		t->cur = v;
-		t->curcap = nc;
-	}
-	/* trim blanks (and a UTF-8 byte order mark on the first header field) */
-	const char *s = data ? data : "";
-
-	if (!t->head && !t->ncur && len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
-		s += 3;
-		len -= 3;
-	}
-	while (len && (*s == ' ' || *s == '\t')) {
-		s++;
-		len--;
-	}
-	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r'))
-		len--;
-	p = malloc(len + 1);
-	if (!p) {
-		t->oom = 1;
-		return;
-	}
-	memcpy(p, s, len);
-	p[len] = '\0';
-	t->cur[t->ncur++] = p;
-}
-
-/* End the current row (libcsv callback): the first is the header. */
-static void tab_row(int c, void *ctx)
-{
-	struct csvtab *t = ctx;
-
-	(void)c;
-	if (t->oom)
-		goto reset;
-	if (t->ncur == 1 && !t->cur[0][0]) { /* blank line */
-		free(t->cur[0]);
-		goto reset;
-	}
-	if (!t->head) {
-		t->head = t->cur;
-		t->ncols = t->ncur;
-		t->cur = NULL;
-		t->curcap = 0;
-		goto reset;
-	}
-	if (t->nrows == t->cap) {
-		size_t nc = t->cap ? 2 * t->cap : 256;
-		char ***nr = realloc(t->rows, nc * sizeof(char **));
-
-		if (!nr) {
-			t->oom = 1;
-			goto reset;
-		}
-		t->rows = nr;
-		t->cap = nc;
-	}
-	char **row = calloc(t->ncols ? t->ncols : 1, sizeof(char *));
-
-	if (!row) {
-		t->oom = 1;
-		goto reset;
-	}
-	for (size_t j = 0; j < t->ncols; j++) {
-		if (j < t->ncur) {
-			row[j] = t->cur[j];
-			t->cur[j] = NULL;
-		} else if (!(row[j] = strdup(""))) {
-			t->oom = 1;
-		}
-	}
-	t->rows[t->nrows++] = row;
-	for (size_t j = t->ncols; j < t->ncur; j++)
-		free(t->cur[j]);
-	t->ncur = 0;
-	return;
-reset:
-	if (t->oom)
-		for (size_t j = 0; j < t->ncur; j++)
-			free(t->cur ? t->cur[j] : NULL);
-	t->ncur = 0;
-}
-
-static void tab_release(struct csvtab *t)
-{
-	for (size_t i = 0; i < t->nrows; i++) {
-		for (size_t j = 0; j < t->ncols; j++)
-			free(t->rows[i][j]);
-		free(t->rows[i]);
-	}
-	for (size_t j = 0; t->head && j < t->ncols; j++)
-		free(t->head[j]);
-	free(t->head);
-	free(t->rows);
-	for (size_t j = 0; t->cur && j < t->ncur; j++)
-		free(t->cur[j]); /* a row cut short by a parse error */
-	free(t->cur);
-	memset(t, 0, sizeof(*t));
-}
-
-/* Read path into t. MB_EIO when unreadable, MB_EDATA when malformed or empty. */
-static int tab_read(const char *path, struct csvtab *t, struct mb_error *err)
-{
-	struct csv_parser p;
-	char buf[16384];
-	size_t n;
-	int r = 0;
-	FILE *f;
-
-	memset(t, 0, sizeof(*t));
-	f = fopen(path, "rb");
-	if (!f)
-		return mb_err(err, MB_EIO, "cannot open '%s': %s", path, strerror(errno));
-	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
-		fclose(f);
-		return mb_err(err, MB_ENOMEM, "out of memory");
-	}
-	while (!r && (n = fread(buf, 1, sizeof(buf), f)) > 0)
-		if (csv_parse(&p, buf, n, tab_field, tab_row, t) != n)
-			r = mb_err(err, MB_EDATA, "%s: %s", path, csv_strerror(csv_error(&p)));
-	if (!r && ferror(f))
-		r = mb_err(err, MB_EIO, "error reading '%s'", path);
-	if (!r && csv_fini(&p, tab_field, tab_row, t) != 0)
-		r = mb_err(err, MB_EDATA, "%s: unterminated quoted field at end of file", path);
-	csv_free(&p);
-	fclose(f);
-	if (!r && t->oom)
-		r = mb_err(err, MB_ENOMEM, "out of memory reading '%s'", path);
-	if (!r && !t->head)
-		r = mb_err(err, MB_EDATA, "%s: empty file (no header)", path);
-	if (r)
-		tab_release(t);
-	return r;
-}
-
-/* Column of t named name (case-insensitive), or -1. */
-static long tab_col(const struct csvtab *t, const char *name)
-{
-	for (size_t j = 0; name && j < t->ncols; j++)
-		if (strcasecmp(t->head[j], name) == 0)
-			return (long)j;
-	return -1;
-}
-
-/* The named column, or when name is NULL the first of the candidates found;
- * MB_EUSAGE naming what is missing. */
-static int tab_pick(const struct csvtab *t, const char *path, const char *name,
-		    const char *const *cand, const char *what, const char *opt, long *col,
-		    struct mb_error *err)
-{
-	if (name) {
-		if ((*col = tab_col(t, name)) < 0)
-			return mb_err(err, MB_EUSAGE, "%s: no column '%s' (%s)", path, name, what);
-		return 0;
-	}
-	for (size_t i = 0; cand && cand[i]; i++)
-		if ((*col = tab_col(t, cand[i])) >= 0)
-			return 0;
-	return mb_err(err, MB_EUSAGE, "%s: which column holds the %s? give %s", path, what, opt);
-}
-
-/* Parse a non-negative number; 0 or -1. */
+/* Parse a non-negative number (an option's value); 0 or -1. */
 static int parse_num(const char *s, double *v)
 {
-	char *end;
+	return csvtab_number(s, v) || *v < 0 ? -1 : 0;
+}
 
-	errno = 0;
-	*v = strtod(s, &end);
-	return (end == s || *end || errno || !isfinite(*v) || *v < 0) ? -1 : 0;
+/* The column named name, or when name is NULL the first of the aliases found;
+ * MB_EUSAGE naming what is missing. */
+static int tab_pick(const struct csvtab *t, const char *name, const char *const *aliases,
+		    const char *what, const char *opt, long *col, struct mb_error *err)
+{
+	if (name) {
+		if ((*col = csvtab_col(t, name)) < 0)
+			return mb_err(err, MB_EUSAGE, "%s: no column '%s' (%s)", t->path, name, what);
+		return 0;
+	}
+	if ((*col = csvtab_pick(t, aliases)) >= 0)
+		return 0;
+	return mb_err(err, MB_EUSAGE, "%s: which column holds the %s? give %s", t->path, what, opt);
 }
 
 /* Options of one 'areas' run. */
@@ -264,25 +86,54 @@ static int unit_add(struct areas_work *w, const char *code, const char *name, st
 	return 0;
 }
 
-/* Read the lookup: rows for every LSOA column given (or found), units from it
- * when there are no boundaries. */
-static int read_lookup(const struct areas_opts *o, struct areas_work *w, FILE *msg,
-		       struct mb_error *err)
+/* Order lookup rows by LSOA code, then by line. */
+static int cmp_lookup(const void *a, const void *b)
+{
+	const struct areas_lookup *x = a, *y = b;
+	int c = strcmp(x->lsoa, y->lsoa);
+
+	return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
+/* Without weights an LSOA belongs to one unit: refuse two rows that map it to
+ * different units (before, the lower unit id won silently), naming both lines. */
+static int lookup_conflicts(struct areas_work *w, struct mb_error *err)
+{
+	struct areas_lookup *v = malloc(w->nrows * sizeof(*v));
+	int r = 0;
+
+	if (!v)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	memcpy(v, w->rows, w->nrows * sizeof(*v));
+	qsort(v, w->nrows, sizeof(*v), cmp_lookup);
+	for (size_t i = 1, first = 0; i < w->nrows && !r; i++) {
+		if (strcmp(v[i].lsoa, v[first].lsoa) != 0) {
+			first = i;
+			continue;
+		}
+		if (strcmp(v[i].unit, v[first].unit) != 0)
+			r = mb_err(err, MB_EDATA, "%s:%ld:%ld: LSOA '%s' maps to unit '%s' here and to"
+				   " unit '%s' on line %ld: give --weight-field when an LSOA is split"
+				   " between units", w->lk.path, v[i].line, v[i].col, v[i].lsoa,
+				   v[i].unit, v[first].unit, v[first].line);
+	}
+	free(v);
+	return r;
+}
+
+/* Find the LSOA code columns: those named by --lsoa-field (comma-separated),
+ * else every known LSOA column (a lookup with both vintages maps both). */
+static int lookup_lsoa_cols(const struct areas_opts *o, const struct csvtab *t, long *lcols,
+			    size_t *nl, struct mb_error *err)
 {
 	static const char *const lsoa_cand[] = { "lsoa_code", "lsoa", "LSOA21CD", "LSOA11CD",
 						 "LSOA code", "lsoa21_code", "lsoa11_code", NULL };
-	static const char *const unit_cand[] = { "unit_code", "unit", "parish_code", "ward_code",
-						 "area_code", "code", NULL };
-	long lcols[8], ucol, ncol = -1, wcol = -1;
-	size_t nl = 0;
-	int r;
 
-	if ((r = tab_read(o->lookup, &w->lk, err)))
-		return r;
+	*nl = 0;
 	if (o->lsoa_field) {
 		const char *p = o->lsoa_field;
 
-		while (*p && nl < 8) {
+		while (*p && *nl < 8) {
 			size_t len = strcspn(p, ",");
 			char name[128];
 
@@ -290,31 +141,80 @@ static int read_lookup(const struct areas_opts *o, struct areas_work *w, FILE *m
 				return mb_err(err, MB_EUSAGE, "--lsoa-field: name too long");
 			memcpy(name, p, len);
 			name[len] = '\0';
-			if ((lcols[nl] = tab_col(&w->lk, name)) < 0)
-				return mb_err(err, MB_EUSAGE, "%s: no column '%s' (LSOA code)", o->lookup, name);
-			nl++;
+			if ((lcols[*nl] = csvtab_col(t, name)) < 0)
+				return mb_err(err, MB_EUSAGE, "%s: no column '%s' (LSOA code)", t->path, name);
+			(*nl)++;
 			p += len + (p[len] == ',');
 		}
 	} else {
-		/* every LSOA code column: a lookup with both vintages maps both */
-		for (size_t i = 0; lsoa_cand[i] && nl < 8; i++)
-			if ((lcols[nl] = tab_col(&w->lk, lsoa_cand[i])) >= 0)
-				nl++;
+		for (size_t i = 0; lsoa_cand[i] && *nl < 8; i++)
+			if ((lcols[*nl] = csvtab_col(t, lsoa_cand[i])) >= 0)
+				(*nl)++;
 	}
-	if (!nl)
+	if (!*nl)
 		return mb_err(err, MB_EUSAGE, "%s: which column holds the LSOA code? give --lsoa-field",
-			      o->lookup);
-	if ((r = tab_pick(&w->lk, o->lookup, o->unit_field, unit_cand, "unit code", "--unit-field",
-			  &ucol, err)))
-		return r;
-	if (!w->geo && o->name_field && (ncol = tab_col(&w->lk, o->name_field)) < 0)
-		return mb_err(err, MB_EUSAGE, "%s: no column '%s' (unit name)", o->lookup, o->name_field);
-	if (o->weight_field && (wcol = tab_col(&w->lk, o->weight_field)) < 0)
-		return mb_err(err, MB_EUSAGE, "%s: no column '%s' (weight)", o->lookup, o->weight_field);
-	long blank = 0;
+			      t->path);
+	return 0;
+}
 
+/* Add the lookup rows of data row i (one per distinct LSOA column value). */
+static int lookup_row(struct areas_work *w, size_t i, const long *lcols, size_t nl,
+		      const char *unit, double weight, struct mb_error *err)
+{
+	const struct csvtab_row *row = &w->lk.rows[i];
+	size_t added = 0;
+
+	for (size_t k = 0; k < nl; k++) {
+		const char *lsoa = row->f[lcols[k]];
+
+		if (!*lsoa)
+			continue;
+		if (!csvtab_lsoa_code_ok(lsoa))
+			return csvtab_err(&w->lk, i, lcols[k], err, MB_EDATA,
+					  "LSOA code '%.40s' is not a letter and 8 digits", lsoa);
+		added++;
+		if (k && strcmp(lsoa, row->f[lcols[0]]) == 0)
+			continue;
+		if (w->nrows == w->rcap) {
+			size_t nc = w->rcap ? 2 * w->rcap : 256;
+			struct areas_lookup *v = realloc(w->rows, nc * sizeof(*v));
+
+			if (!v)
+				return mb_err(err, MB_ENOMEM, "out of memory");
+			w->rows = v;
+			w->rcap = nc;
+		}
+		w->rows[w->nrows++] = (struct areas_lookup){ .lsoa = lsoa, .unit = unit,
+							     .weight = weight,
+							     .line = row->pos[lcols[k]].line,
+							     .col = row->pos[lcols[k]].col };
+	}
+	if (!added)
+		return csvtab_err(&w->lk, i, lcols[0], err, MB_EDATA, "no LSOA code in this row");
+	return 0;
+}
+
+/* Read the lookup: rows for every LSOA column given (or found), units from it
+ * when there are no boundaries. */
+static int read_lookup(const struct areas_opts *o, struct areas_work *w, FILE *msg,
+		       struct mb_error *err)
+{
+	static const char *const unit_cand[] = { "unit_code", "unit", "parish_code", "ward_code",
+						 "area_code", "code", NULL };
+	long lcols[8], ucol, ncol = -1, wcol = -1, blank = 0;
+	size_t nl = 0;
+	int r;
+
+	if ((r = csvtab_read(o->lookup, &w->lk, err)) ||
+	    (r = lookup_lsoa_cols(o, &w->lk, lcols, &nl, err)) ||
+	    (r = tab_pick(&w->lk, o->unit_field, unit_cand, "unit code", "--unit-field", &ucol, err)))
+		return r;
+	if (!w->geo && o->name_field && (ncol = csvtab_col(&w->lk, o->name_field)) < 0)
+		return mb_err(err, MB_EUSAGE, "%s: no column '%s' (unit name)", o->lookup, o->name_field);
+	if (o->weight_field && (wcol = csvtab_col(&w->lk, o->weight_field)) < 0)
+		return mb_err(err, MB_EUSAGE, "%s: no column '%s' (weight)", o->lookup, o->weight_field);
 	for (size_t i = 0; i < w->lk.nrows; i++) {
-		char **row = w->lk.rows[i];
+		char **row = w->lk.rows[i].f;
 		const char *unit = row[ucol];
 		double weight = 1;
 
@@ -322,35 +222,58 @@ static int read_lookup(const struct areas_opts *o, struct areas_work *w, FILE *m
 			blank++;
 			continue;
 		}
-		if (wcol >= 0 && (parse_num(row[wcol], &weight) || weight <= 0))
-			return mb_err(err, MB_EDATA, "%s:%zu: weight '%s' is not a number > 0", o->lookup,
-				      i + 2, row[wcol]);
+		if (wcol >= 0 && (csvtab_number(row[wcol], &weight) || weight <= 0))
+			return csvtab_err(&w->lk, i, wcol, err, MB_EDATA,
+					  "weight '%.40s' is not a number > 0", row[wcol]);
+		if (ncol >= 0 && !*row[ncol])
+			return csvtab_err(&w->lk, i, ncol, err, MB_EDATA, "blank unit name");
 		if (!w->geo && unit_find(w, unit) < 0 &&
-		    (r = unit_add(w, unit, ncol >= 0 && *row[ncol] ? row[ncol] : NULL, err)))
+		    (r = unit_add(w, unit, ncol >= 0 ? row[ncol] : NULL, err)))
 			return r;
-		for (size_t k = 0; k < nl; k++) {
-			const char *lsoa = row[lcols[k]];
-
-			if (!*lsoa || (k && strcmp(lsoa, row[lcols[0]]) == 0))
-				continue;
-			if (w->nrows == w->rcap) {
-				size_t nc = w->rcap ? 2 * w->rcap : 256;
-				struct areas_lookup *v = realloc(w->rows, nc * sizeof(*v));
-
-				if (!v)
-					return mb_err(err, MB_ENOMEM, "out of memory");
-				w->rows = v;
-				w->rcap = nc;
-			}
-			w->rows[w->nrows++] = (struct areas_lookup){ .lsoa = lsoa, .unit = unit,
-								     .weight = weight };
-		}
+		if ((r = lookup_row(w, i, lcols, nl, unit, weight, err)))
+			return r;
 	}
 	if (blank)
 		fprintf(msg, "microbeat: %s: %ld rows without a unit code skipped\n", o->lookup, blank);
 	if (!w->nrows)
 		return mb_err(err, MB_EDATA, "%s: no LSOA rows", o->lookup);
-	return 0;
+	return wcol < 0 ? lookup_conflicts(w, err) : 0;
+}
+
+/* A population row's code and index, to sort. */
+struct pop_key {
+	const char *code; /* unit code */
+	size_t row;       /* data row of the population file */
+};
+
+/* Order population rows by code, then file order. */
+static int cmp_pop(const void *a, const void *b)
+{
+	const struct pop_key *x = a, *y = b;
+	int c = strcmp(x->code, y->code);
+
+	return c ? c : (x->row > y->row) - (x->row < y->row);
+}
+
+/* Refuse a unit code given twice in the population file, naming both lines
+ * (before, the last value won silently). */
+static int pop_duplicates(const struct csvtab *t, long ccol, struct mb_error *err)
+{
+	struct pop_key *k = malloc((t->nrows ? t->nrows : 1) * sizeof(*k));
+	int r = 0;
+
+	if (!k)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	for (size_t i = 0; i < t->nrows; i++)
+		k[i] = (struct pop_key){ t->rows[i].f[ccol], i };
+	qsort(k, t->nrows, sizeof(*k), cmp_pop);
+	for (size_t i = 1; i < t->nrows && !r; i++)
+		if (strcmp(k[i].code, k[i - 1].code) == 0)
+			r = csvtab_err(t, k[i].row, ccol, err, MB_EDATA,
+				       "unit code '%.40s' given twice (also on line %ld)", k[i].code,
+				       t->rows[k[i - 1].row].line);
+	free(k);
+	return r;
 }
 
 /* Read the populations onto the units. */
@@ -364,26 +287,25 @@ static int read_population(const struct areas_opts *o, struct areas_work *w, FIL
 	long ccol = -1, pcol = -1, unknown = 0;
 	int r;
 
-	if ((r = tab_read(o->population, &w->pop, err)))
+	if ((r = csvtab_read(o->population, &w->pop, err)))
 		return r;
 	if (o->pop_code) {
-		if ((ccol = tab_col(&w->pop, o->pop_code)) < 0)
+		if ((ccol = csvtab_col(&w->pop, o->pop_code)) < 0)
 			return mb_err(err, MB_EUSAGE, "%s: no column '%s' (unit code)", o->population,
 				      o->pop_code);
 	} else {
 		for (size_t i = 0; i < sizeof(code_default) / sizeof(*code_default) && ccol < 0; i++)
 			if (code_default[i])
-				ccol = tab_col(&w->pop, code_default[i]);
+				ccol = csvtab_col(&w->pop, code_default[i]);
 		if (ccol < 0)
 			ccol = 0;
 	}
 	if (o->pop_field) {
-		if ((pcol = tab_col(&w->pop, o->pop_field)) < 0)
+		if ((pcol = csvtab_col(&w->pop, o->pop_field)) < 0)
 			return mb_err(err, MB_EUSAGE, "%s: no column '%s' (population)", o->population,
 				      o->pop_field);
 	} else {
-		for (size_t i = 0; pop_cand[i] && pcol < 0; i++)
-			pcol = tab_col(&w->pop, pop_cand[i]);
+		pcol = csvtab_pick(&w->pop, pop_cand);
 		for (size_t j = 0; pcol < 0 && j < w->pop.ncols; j++)
 			if (strncasecmp(w->pop.head[j], "pop", 3) == 0)
 				pcol = (long)j;
@@ -392,20 +314,31 @@ static int read_population(const struct areas_opts *o, struct areas_work *w, FIL
 				      " --pop-field", o->population);
 	}
 	for (size_t i = 0; i < w->pop.nrows; i++) {
-		char **row = w->pop.rows[i];
-		long k = unit_find(w, row[ccol]);
+		char **row = w->pop.rows[i].f;
 		double v;
+		int bad;
 
 		if (!*row[ccol])
-			continue;
-		if (parse_num(row[pcol], &v))
-			return mb_err(err, MB_EDATA, "%s:%zu: population '%s' is not a number >= 0",
-				      o->population, i + 2, row[pcol]);
+			return csvtab_err(&w->pop, i, ccol, err, MB_EDATA, "blank unit code");
+		if ((bad = csvtab_number(row[pcol], &v)) == -1)
+			return csvtab_err(&w->pop, i, pcol, err, MB_EDATA,
+					  "population '%.40s' is not a number", row[pcol]);
+		if (bad || !(v >= AREAS_POP_MIN && v <= AREAS_POP_MAX))
+			return csvtab_err(&w->pop, i, pcol, err, MB_EDATA,
+					  "population '%.40s' is outside %.0f .. %.0f residents (leave an"
+					  " unknown one out)", row[pcol], AREAS_POP_MIN, AREAS_POP_MAX);
+	}
+	if ((r = pop_duplicates(&w->pop, ccol, err)))
+		return r;
+	for (size_t i = 0; i < w->pop.nrows; i++) {
+		char **row = w->pop.rows[i].f;
+		long k = unit_find(w, row[ccol]);
+
 		if (k < 0) {
 			unknown++;
 			continue;
 		}
-		w->units[k].population = v;
+		csvtab_number(row[pcol], &w->units[k].population);
 	}
 	long missing = 0;
 
@@ -481,8 +414,8 @@ static int areas_load(struct cli *c, const struct areas_opts *o, struct mb_error
 cleanup:
 	store_close(s);
 	geo_layer_free(w.geo);
-	tab_release(&w.lk);
-	tab_release(&w.pop);
+	csvtab_release(&w.lk);
+	csvtab_release(&w.pop);
 	free(w.units);
 	free(w.rows);
 	free(abs);

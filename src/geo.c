@@ -233,7 +233,16 @@ static int geo_property(json_t *props, const char *field, const char *path, size
 	if (!v || json_is_null(v))
 		return mb_err(err, MB_EDATA, "%s: feature %zu: no '%s' property", path, feat, field);
 	if (json_is_string(v)) {
-		*out = geo_strdup(json_string_value(v));
+		const char *t = json_string_value(v);
+
+		/* "\u0000" would cut the text short; a code or name of blanks names nothing */
+		if (json_string_length(v) != strlen(t))
+			return mb_err(err, MB_EDATA, "%s: feature %zu: property '%s' holds a NUL"
+				" character", path, feat, field);
+		if (!t[strspn(t, " \t\r\n")])
+			return mb_err(err, MB_EDATA, "%s: feature %zu: property '%s' is blank", path,
+				feat, field);
+		*out = geo_strdup(t);
 	} else if (json_is_integer(v)) {
 		snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		*out = geo_strdup(buf);
@@ -281,6 +290,43 @@ static int geo_check_unique(struct geo_layer *l, const char *path, struct mb_err
 	return rc;
 }
 
+/*
+ * Refuse an invalid polygon (OGC rules as GEOS checks them, a ring that touches
+ * itself to form a hole allowed): a bow-tie, a doubly wound ring or a hole
+ * outside its shell would load and then hold no point, silently. Repairing
+ * (GEOSMakeValid) would change the unit's area behind the analyst's back, so
+ * the file is refused naming the unit, GEOS's reason and where.
+ */
+static int geo_valid(struct geo_layer *l, const struct geo_unit *u, const char *path,
+	size_t feat, struct mb_error *err)
+{
+	char *reason = NULL;
+	GEOSGeometry *where = NULL;
+	double x = NAN, y = NAN;
+	char v = GEOSisValidDetail_r(l->ctx, u->geom,
+		GEOSVALID_ALLOW_SELFTOUCHING_RING_FORMING_HOLE, &reason, &where);
+	int rc = 0;
+
+	if (v == 2)
+		rc = mb_err(err, MB_EDATA, "%s: feature %zu (unit '%s'): cannot check the geometry: %s",
+			path, feat, u->code, l->geos_msg);
+	else if (v == 0) {
+		if (where) {
+			GEOSGeomGetX_r(l->ctx, where, &x);
+			GEOSGeomGetY_r(l->ctx, where, &y);
+		}
+		rc = mb_err(err, MB_EDATA, "%s: feature %zu (unit '%s'): invalid polygon: %s at"
+			" (%.6f, %.6f); repair the file (e.g. QGIS 'Fix geometries' or"
+			" ogr2ogr -makevalid) and load it again", path, feat, u->code,
+			reason ? reason : "?", x, y);
+	}
+	if (reason)
+		GEOSFree_r(l->ctx, reason);
+	if (where)
+		GEOSGeom_destroy_r(l->ctx, where);
+	return rc;
+}
+
 /* Read one feature into unit u (already zeroed). Return 0 or negative with err set. */
 static int geo_feature(struct geo_layer *l, json_t *f, const char *path, size_t feat,
 	const char *code_field, const char *name_field, struct geo_unit *u,
@@ -313,6 +359,9 @@ static int geo_feature(struct geo_layer *l, json_t *f, const char *path, size_t 
 			"Polygon or MultiPolygon", path, feat, type ? type : "?");
 	if (!u->geom)
 		return -err->code;
+	rc = geo_valid(l, u, path, feat, err);
+	if (rc)
+		return rc;
 	u->prep = GEOSPrepare_r(l->ctx, u->geom);
 	if (!u->prep)
 		return mb_err(err, MB_ENOMEM, "%s: feature %zu: cannot prepare geometry: %s",

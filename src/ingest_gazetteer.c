@@ -1,5 +1,4 @@
-/* ingest_gazetteer — read a street gazetteer CSV (libcsv) and hand it to the store. */
-#include <csv.h>
+/* ingest_gazetteer — read a street gazetteer CSV (csvtab), validated like street files. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -7,12 +6,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ingest_internal.h"
+#include "microbeat/csvtab.h"
 #include "microbeat/gazetteer.h"
-#include "microbeat/ingest.h"
 
 /* Column roles and the header names accepted for each (first match wins). */
 enum gcol { G_NAME, G_LON, G_LAT, G_LSOA, G_LSOA_NAME, G_AREA, G_NCOLS };
-static const char *const GNAMES[G_NCOLS][4] = {
+static const char *const GNAMES[G_NCOLS][5] = {
 	{ "street_name", "street", "name", NULL },
 	{ "longitude", "lon", "lng", NULL },
 	{ "latitude", "lat", NULL, NULL },
@@ -21,20 +21,7 @@ static const char *const GNAMES[G_NCOLS][4] = {
 	{ "area_code", "area", "parish_code", NULL },
 };
 
-/* Parser state. */
-struct gparse {
-	const char *path;          /* for messages */
-	int col[G_NCOLS];          /* field index of each role, -1 = absent */
-	int header;                /* header seen */
-	int field;                 /* current field index */
-	long line;                 /* current line */
-	char *f[G_NCOLS];          /* current row's role fields (owned) */
-	struct gazetteer *g;       /* rows collected */
-	int oom;                   /* out of memory */
-	long bad;                  /* rows skipped */
-	FILE *msg;                 /* where problems go */
-};
-
+/* Append r to g; -1 on OOM. */
 static int gaz_push(struct gazetteer *g, const struct gaz_row *r)
 {
 	if (g->n == g->cap) {
@@ -50,86 +37,78 @@ static int gaz_push(struct gazetteer *g, const struct gaz_row *r)
 	return 0;
 }
 
-static void on_gfield(void *data, size_t len, void *ctx)
+/* Take field col of row i of t (NULL when the column is absent or the field
+ * blank); the table no longer owns it. */
+static char *take(struct csvtab *t, size_t i, long col)
 {
-	struct gparse *p = ctx;
-	const char *s = data;
+	char *f;
 
-	if (!p->header) {
-		for (int c = 0; c < G_NCOLS; c++) {
-			for (int k = 0; k < 4 && GNAMES[c][k]; k++) {
-				if (p->col[c] < 0 && strlen(GNAMES[c][k]) == len &&
-				    strncasecmp(s, GNAMES[c][k], len) == 0)
-					p->col[c] = p->field;
-			}
-		}
-	} else {
-		for (int c = 0; c < G_NCOLS; c++) {
-			if (p->col[c] != p->field)
-				continue;
-			free(p->f[c]);
-			p->f[c] = strndup(s, len);
-			if (!p->f[c])
-				p->oom = 1;
-		}
-	}
-	p->field++;
+	if (col < 0 || !*t->rows[i].f[col])
+		return NULL;
+	f = t->rows[i].f[col];
+	t->rows[i].f[col] = NULL;
+	return f;
 }
 
-static void on_grow(int c, void *ctx)
+/* Parse coordinate field col of row i into *v (NaN when blank); MB_EDATA at
+ * its place when it is not a number or lies outside [lo, hi] (the bounds the
+ * import applies to street files). */
+static int coord(const struct csvtab *t, size_t i, long col, const char *what, double lo,
+		 double hi, double *v, struct mb_error *err)
 {
-	struct gparse *p = ctx;
+	const char *s = col >= 0 ? t->rows[i].f[col] : "";
 
-	if (p->field == 0) { /* a line end outside a row */
-		if (c == '\n')
-			p->line++;
-		return;
-	}
-	if (!p->header) {
-		p->header = 1;
-	} else {
-		struct gaz_row r = { 0 };
-		char *end;
+	*v = NAN;
+	if (!*s)
+		return 0;
+	if (csvtab_number(s, v))
+		return csvtab_err(t, i, col, err, MB_EDATA, "%s '%.40s' is not a number", what, s);
+	if (*v < lo || *v > hi)
+		return csvtab_err(t, i, col, err, MB_EDATA, "%s %.6f is outside the UK (%g..%g)", what,
+				  *v, lo, hi);
+	return 0;
+}
 
-		r.lon = r.lat = NAN;
-		if (p->f[G_LON] && *p->f[G_LON]) {
-			errno = 0;
-			r.lon = strtod(p->f[G_LON], &end);
-			if (*end || errno)
-				r.lon = NAN;
-		}
-		if (p->f[G_LAT] && *p->f[G_LAT]) {
-			errno = 0;
-			r.lat = strtod(p->f[G_LAT], &end);
-			if (*end || errno)
-				r.lat = NAN;
-		}
-		if (!p->f[G_NAME] || !*p->f[G_NAME]) {
-			if (p->bad++ < 10)
-				fprintf(p->msg, "microbeat: %s:%ld:1: blank street name; row skipped\n",
-					p->path, p->line);
-		} else {
-			r.name = p->f[G_NAME];
-			r.lsoa = p->f[G_LSOA];
-			r.lsoa_name = p->f[G_LSOA_NAME];
-			r.area = p->f[G_AREA];
-			p->f[G_NAME] = p->f[G_LSOA] = p->f[G_LSOA_NAME] = p->f[G_AREA] = NULL;
-			if (gaz_push(p->g, &r)) {
-				p->oom = 1;
-				free(r.name);
-				free(r.lsoa);
-				free(r.lsoa_name);
-				free(r.area);
-			}
-		}
+/* Validate row i of t and move it into g (rows without a name are counted and
+ * reported on msg, the first ten by line). */
+static int gaz_row_take(struct csvtab *t, size_t i, const long *col, struct gazetteer *g,
+			FILE *msg, struct mb_error *err)
+{
+	struct gaz_row r = { 0 };
+	int rc;
+
+	if ((rc = coord(t, i, col[G_LON], "longitude", INGEST_LON_MIN, INGEST_LON_MAX, &r.lon, err)) ||
+	    (rc = coord(t, i, col[G_LAT], "latitude", INGEST_LAT_MIN, INGEST_LAT_MAX, &r.lat, err)))
+		return rc;
+	if (isnan(r.lon) != isnan(r.lat)) {
+		long blank = isnan(r.lon) ? col[G_LON] : col[G_LAT];
+
+		return csvtab_err(t, i, blank, err, MB_EDATA, "%s is blank but %s is not (both or"
+				  " neither)", isnan(r.lon) ? "longitude" : "latitude",
+				  isnan(r.lon) ? "latitude" : "longitude");
 	}
-	for (int k = 0; k < G_NCOLS; k++) {
-		free(p->f[k]);
-		p->f[k] = NULL;
+	if (col[G_LSOA] >= 0 && *t->rows[i].f[col[G_LSOA]] &&
+	    !csvtab_lsoa_code_ok(t->rows[i].f[col[G_LSOA]]))
+		return csvtab_err(t, i, col[G_LSOA], err, MB_EDATA,
+				  "LSOA code '%.20s' is not a letter and 8 digits", t->rows[i].f[col[G_LSOA]]);
+	if (!*t->rows[i].f[col[G_NAME]]) {
+		if (g->skipped++ < 10)
+			fprintf(msg, "microbeat: %s:%ld:%ld: blank street name; row skipped\n", t->path,
+				t->rows[i].pos[col[G_NAME]].line, t->rows[i].pos[col[G_NAME]].col);
+		return 0;
 	}
-	p->field = 0;
-	if (c == '\n')
-		p->line++;
+	r.name = take(t, i, col[G_NAME]);
+	r.lsoa = take(t, i, col[G_LSOA]);
+	r.lsoa_name = take(t, i, col[G_LSOA_NAME]);
+	r.area = take(t, i, col[G_AREA]);
+	if (gaz_push(g, &r)) {
+		free(r.name);
+		free(r.lsoa);
+		free(r.lsoa_name);
+		free(r.area);
+		return mb_err(err, MB_ENOMEM, "out of memory reading '%s'", t->path);
+	}
+	return 0;
 }
 
 void gazetteer_release(struct gazetteer *g)
@@ -146,59 +125,31 @@ void gazetteer_release(struct gazetteer *g)
 
 int gazetteer_read(const char *path, struct gazetteer *g, FILE *msg, struct mb_error *err)
 {
-	struct csv_parser csv;
-	struct gparse p = { .path = path, .line = 1, .g = g, .msg = msg };
-	FILE *fp = fopen(path, "rb");
-	char buf[1 << 16];
-	size_t n;
-	int r = 0;
+	struct csvtab t;
+	long col[G_NCOLS];
+	int r;
 
 	memset(g, 0, sizeof(*g));
+	if ((r = csvtab_read(path, &t, err)))
+		return r;
 	for (int c = 0; c < G_NCOLS; c++)
-		p.col[c] = -1;
-	if (!fp)
-		return mb_err(err, MB_EIO, "cannot open '%s': %s", path, strerror(errno));
-	csv_init(&csv, CSV_STRICT | CSV_REPALL_NL | CSV_STRICT_FINI | CSV_APPEND_NULL);
-	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0) {
-		size_t off = (p.line == 1 && !p.header && n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
-				     ? 3 : 0;
-
-		if (csv_parse(&csv, buf + off, n - off, on_gfield, on_grow, &p) != n - off) {
-			r = mb_err(err, MB_EDATA, "%s:%ld:1: %s", path, p.line,
-				   csv_strerror(csv_error(&csv)));
-			goto cleanup;
-		}
-		if (p.oom) {
-			r = mb_err(err, MB_ENOMEM, "out of memory reading '%s'", path);
-			goto cleanup;
-		}
-	}
-	if (ferror(fp)) {
-		r = mb_err(err, MB_EIO, "%s: read error: %s", path, strerror(errno));
+		col[c] = csvtab_pick(&t, GNAMES[c]);
+	if (col[G_NAME] < 0) {
+		r = mb_err(err, MB_EDATA, "%s:%ld:1: no street name column (street_name, street or name)"
+			   " in the header", path, t.head_line);
 		goto cleanup;
 	}
-	if (csv_fini(&csv, on_gfield, on_grow, &p) != 0) {
-		r = mb_err(err, MB_EDATA, "%s:%ld:1: unterminated quoted field at end of file", path,
-			   p.line);
+	if ((col[G_LON] < 0) != (col[G_LAT] < 0)) {
+		r = mb_err(err, MB_EDATA, "%s:%ld:1: a %s column without a %s column", path, t.head_line,
+			   col[G_LON] < 0 ? "latitude" : "longitude",
+			   col[G_LON] < 0 ? "longitude" : "latitude");
 		goto cleanup;
 	}
-	if (p.oom) {
-		r = mb_err(err, MB_ENOMEM, "out of memory reading '%s'", path);
-		goto cleanup;
-	}
-	if (p.col[G_NAME] < 0) {
-		r = mb_err(err, MB_EDATA,
-			   "%s:1:1: no street name column (street_name, street or name) in the header",
-			   path);
-		goto cleanup;
-	}
-	g->has_lsoa = p.col[G_LSOA] >= 0;
-	g->skipped = p.bad;
+	for (size_t i = 0; i < t.nrows && !r; i++)
+		r = gaz_row_take(&t, i, col, g, msg, err);
+	g->has_lsoa = col[G_LSOA] >= 0;
 cleanup:
-	for (int k = 0; k < G_NCOLS; k++)
-		free(p.f[k]);
-	csv_free(&csv);
-	fclose(fp);
+	csvtab_release(&t);
 	if (r)
 		gazetteer_release(g);
 	return r;

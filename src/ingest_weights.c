@@ -1,79 +1,54 @@
-/* ingest_weights — read a harm-weights CSV (category, weight) with libcsv. */
-#include <csv.h>
-#include <errno.h>
+/* ingest_weights — read a harm-weights CSV (category, weight) with csvtab. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "microbeat/csvtab.h"
 #include "microbeat/select.h"
 #include "microbeat/slice.h"
 #include "microbeat/weights.h"
 
-/* Parser state: the current row's first two fields. */
-struct wparse {
-	char name[4096]; /* category */
-	char value[64];  /* weight text */
-	int field;       /* field index in the row */
-	int toolong;     /* this row has a field longer than its buffer */
-	int bad_long;    /* rows with a field too long to be a category or a weight */
-	int row;         /* data rows seen (the header is row 0) */
-	const struct slice *sl; /* categories to fill */
-	double *w;       /* output */
-	int bad;         /* rows with a non-numeric weight */
-};
+/* Largest harm weight accepted: CCHI days run to about 5,500 (homicide); a
+ * weight a million times that is a typing error, and totals stay finite. */
+#define WEIGHT_MAX 1e9
 
-static void on_wfield(void *data, size_t len, void *ctx)
+/* Check the weight text s of row i (column 1); MB_EDATA at its place. */
+static int weight_parse(const struct csvtab *t, size_t i, const char *s, double *v,
+			struct mb_error *err)
 {
-	struct wparse *p = ctx;
-	char *dst = p->field == 0 ? p->name : p->field == 1 ? p->value : NULL;
-	size_t cap = p->field == 0 ? sizeof(p->name) : sizeof(p->value);
+	int bad;
 
-	if (dst) {
-		if (len >= cap) { /* never cut: a cut number is another number */
-			p->toolong = 1;
-			len = 0;
-		}
-		memcpy(dst, data, len);
-		dst[len] = '\0';
-	}
-	p->field++;
+	if (!*s)
+		return csvtab_err(t, i, 1, err, MB_EDATA, "blank weight (give 0 for no harm)");
+	if ((bad = csvtab_number(s, v)) == -1)
+		return csvtab_err(t, i, 1, err, MB_EDATA, "weight '%.40s' is not a number", s);
+	if (bad || *v < 0 || *v > WEIGHT_MAX)
+		return csvtab_err(t, i, 1, err, MB_EDATA, "weight '%.40s' is outside 0 .. %.0f (or"
+				  " too small for a double)", s, WEIGHT_MAX);
+	return 0;
 }
 
-static void on_wrow(int c, void *ctx)
+/* Refuse a category named twice (case aside), naming both lines. */
+static int weight_duplicates(const struct csvtab *t, struct mb_error *err)
 {
-	struct wparse *p = ctx;
-	char *end;
-
-	(void)c;
-	if (p->field >= 2 && p->row++ > 0) { /* a data row (row 0 is the header) */
-		errno = 0;
-		double v = strtod(p->value, &end);
-
-		if (p->toolong) {
-			p->bad_long++;
-		} else if (errno || *end || !isfinite(v) || v < 0) {
-			p->bad++;
-		} else {
-			for (size_t i = 1; i < p->sl->ncat; i++)
-				if (p->sl->cat_name[i] && strcasecmp(p->sl->cat_name[i], p->name) == 0)
-					p->w[i] = v;
-		}
-	}
-	p->field = 0;
-	p->toolong = 0;
-	p->name[0] = p->value[0] = '\0';
+	/* weights files are a few dozen rows: pairs are fine */
+	for (size_t i = 1; i < t->nrows; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcasecmp(t->rows[i].f[0], t->rows[j].f[0]) == 0)
+				return csvtab_err(t, i, 0, err, MB_EDATA, "category '%.80s' is given"
+						  " twice (also on line %ld)", t->rows[i].f[0],
+						  t->rows[j].line);
+	return 0;
 }
 
 int weights_load(const char *path, const struct slice *sl, double **weight, FILE *msg,
 		 struct mb_error *err)
 {
-	char def[4096], buf[8192];
-	struct csv_parser csv;
-	struct wparse p = { .sl = sl };
-	FILE *f;
-	size_t n;
-	int r = 0;
+	char def[4096];
+	struct csvtab t = { 0 };
+	double *w = NULL;
+	int r;
 
 	*weight = NULL;
 	if (!path) {
@@ -81,41 +56,42 @@ int weights_load(const char *path, const struct slice *sl, double **weight, FILE
 			return r;
 		path = def;
 	}
-	p.w = malloc(sl->ncat * sizeof(double));
-	if (!p.w)
-		return mb_err(err, MB_ENOMEM, "out of memory");
-	for (size_t i = 0; i < sl->ncat; i++)
-		p.w[i] = NAN;
-	f = fopen(path, "rb");
-	if (!f) {
-		free(p.w);
-		return mb_err(err, MB_EIO, "cannot open harm weights '%s': %s", path, strerror(errno));
-	}
-	csv_init(&csv, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
-		if (csv_parse(&csv, buf, n, on_wfield, on_wrow, &p) != n) {
-			r = mb_err(err, MB_EDATA, "%s: %s", path, csv_strerror(csv_error(&csv)));
-			break;
-		}
-	}
-	if (!r && csv_fini(&csv, on_wfield, on_wrow, &p) != 0)
-		r = mb_err(err, MB_EDATA, "%s: unterminated quoted field at end of file", path);
-	csv_free(&csv);
-	fclose(f);
-	if (!r && p.bad_long)
-		r = mb_err(err, MB_EDATA, "%s: %d rows with a category over %zu bytes or a weight over"
-			   " %zu bytes", path, p.bad_long, sizeof(p.name) - 1, sizeof(p.value) - 1);
-	if (!r && p.bad)
-		r = mb_err(err, MB_EDATA, "%s: %d rows with a weight that is not a number >= 0", path,
-			   p.bad);
-	if (r) {
-		free(p.w);
+	if ((r = csvtab_read(path, &t, err)))
 		return r;
+	if (t.ncols < 2) {
+		r = mb_err(err, MB_EDATA, "%s:%ld:1: the header has %zu column: want a category and a"
+			   " weight", path, t.head_line, t.ncols);
+		goto cleanup;
 	}
+	if (!(w = malloc(sl->ncat * sizeof(double)))) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < sl->ncat; i++)
+		w[i] = NAN;
+	for (size_t i = 0; i < t.nrows; i++) {
+		double v;
+
+		if (!*t.rows[i].f[0]) {
+			r = csvtab_err(&t, i, 0, err, MB_EDATA, "blank category");
+			goto cleanup;
+		}
+		if ((r = weight_parse(&t, i, t.rows[i].f[1], &v, err)))
+			goto cleanup;
+		for (size_t k = 1; k < sl->ncat; k++)
+			if (sl->cat_name[k] && strcasecmp(sl->cat_name[k], t.rows[i].f[0]) == 0)
+				w[k] = v;
+	}
+	if ((r = weight_duplicates(&t, err)))
+		goto cleanup;
 	for (size_t i = 1; i < sl->ncat; i++)
-		if (sl->cat_name[i] && isnan(p.w[i]) && strcasecmp(sl->cat_name[i], "Anti-social behaviour"))
+		if (sl->cat_name[i] && isnan(w[i]) && strcasecmp(sl->cat_name[i], "Anti-social behaviour"))
 			fprintf(msg, "microbeat: %s gives no harm weight for '%s': it counts 0 harm\n", path,
 				sl->cat_name[i]);
-	*weight = p.w;
-	return 0;
+	*weight = w;
+	w = NULL;
+cleanup:
+	free(w);
+	csvtab_release(&t);
+	return r;
 }

@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "microbeat/csvtab.h"
 #include "microbeat/select.h"
 #include "microbeat/store.h"
 
@@ -97,47 +98,41 @@ int mb_data_path(const char *name, char *out, size_t cap, struct mb_error *err)
 		      name);
 }
 
-/* Add the crime types of theme name from datasets/themes.csv. */
+/* Add the crime types of theme name from datasets/themes.csv (read with
+ * csvtab: the header names the columns, it is never a theme; a row's types
+ * may be a quoted comma-separated list). */
 static int load_theme(struct selection *sel, const char *name, struct mb_error *err)
 {
-	char path[4096], line[512];
-	FILE *f;
+	static const char *const theme_col[] = { "theme", NULL };
+	static const char *const type_col[] = { "crime_type", "type", "category", NULL };
+	char path[4096];
+	struct csvtab t;
+	long tc, kc;
 	int r, found = 0;
 
-	if ((r = mb_data_path("themes.csv", path, sizeof(path), err)))
+	if ((r = mb_data_path("themes.csv", path, sizeof(path), err)) ||
+	    (r = csvtab_read(path, &t, err)))
 		return r;
-	f = fopen(path, "r");
-	if (!f)
-		return mb_err(err, MB_EIO, "cannot open '%s': %s", path, strerror(errno));
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\r\n")] = '\0';
-		char *comma = strchr(line, ',');
-
-		if (!comma)
+	tc = csvtab_pick(&t, theme_col);
+	kc = csvtab_pick(&t, type_col);
+	if (tc < 0 || kc < 0) {
+		r = mb_err(err, MB_EDATA, "%s:%ld:1: the header wants columns 'theme' and 'crime_type'",
+			   path, t.head_line);
+		goto cleanup;
+	}
+	for (size_t i = 0; i < t.nrows && !r; i++) {
+		if (strcasecmp(t.rows[i].f[tc], name) != 0)
 			continue;
-		*comma = '\0';
-		if (strcasecmp(line, name) != 0)
-			continue;
-		const char *type = comma + 1;
-
-		if (*type == '"') {
-			type++;
-			char *q = strrchr(type, '"');
-
-			if (q)
-				*q = '\0';
-		}
-		if ((r = split_list(type, sel->types, &sel->ntypes, 64, err))) {
-			fclose(f);
-			return r;
-		}
+		r = split_list(t.rows[i].f[kc], sel->types, &sel->ntypes, 64, err);
 		found = 1;
 	}
-	fclose(f);
-	if (!found)
-		return mb_err(err, MB_ENOTFOUND, "theme '%s' is not in %s", name, path);
-	snprintf(sel->theme, sizeof(sel->theme), "%s", name);
-	return 0;
+	if (!r && !found)
+		r = mb_err(err, MB_ENOTFOUND, "theme '%s' is not in %s", name, path);
+	if (!r)
+		snprintf(sel->theme, sizeof(sel->theme), "%s", name);
+cleanup:
+	csvtab_release(&t);
+	return r;
 }
 
 int select_option(struct selection *sel, int code, const char *arg, struct mb_error *err)

@@ -495,6 +495,40 @@ cleanup:
 	return r;
 }
 
+/* Is s empty or only blanks? */
+static int blank(const char *s)
+{
+	return !s[strspn(s, " \t\r\n")];
+}
+
+/* The last guard before units are written, whatever the reader: codes and
+ * given names not blank, populations unknown (NaN) or AREAS_POP_MIN..MAX.
+ * MB_EDATA naming the unit. */
+static int units_check(const struct areas_spec *spec, struct mb_error *err)
+{
+	for (size_t i = 0; i < spec->nunits; i++) {
+		const struct areas_unit *u = &spec->units[i];
+
+		if (!u->code || blank(u->code))
+			return mb_err(err, MB_EDATA, "layer '%s': unit %zu has a blank code", spec->layer,
+				      i + 1);
+		if (u->name && blank(u->name))
+			return mb_err(err, MB_EDATA, "layer '%s': unit '%s' has a blank name",
+				      spec->layer, u->code);
+		if (!isnan(u->population) &&
+		    !(u->population >= AREAS_POP_MIN && u->population <= AREAS_POP_MAX))
+			return mb_err(err, MB_EDATA, "layer '%s': unit '%s': population %g is outside"
+				      " %.0f .. %.0f", spec->layer, u->code, u->population,
+				      AREAS_POP_MIN, AREAS_POP_MAX);
+	}
+	for (size_t i = 0; i < spec->nlookup; i++)
+		if (!spec->lookup[i].lsoa || blank(spec->lookup[i].lsoa) ||
+		    !(spec->lookup[i].weight > 0) || !isfinite(spec->lookup[i].weight))
+			return mb_err(err, MB_EDATA, "layer '%s': lookup row %zu has a blank LSOA code"
+				      " or a weight that is not > 0", spec->layer, i + 1);
+	return 0;
+}
+
 int store_areas_load(struct store *s, const struct areas_spec *spec, struct areas_stats *st,
 		     struct mb_error *err)
 {
@@ -510,7 +544,7 @@ int store_areas_load(struct store *s, const struct areas_spec *spec, struct area
 			  strlen(spec->geo_code_field) > FIELD_MAX || strchr(spec->geo_code_field, ' ')))
 		return mb_err(err, MB_EUSAGE, "layer '%s': units do not match the boundaries",
 			      spec->layer);
-	if ((r = code_index_build(spec, &ix, err)))
+	if ((r = units_check(spec, err)) || (r = code_index_build(spec, &ix, err)))
 		return r;
 	unit_id = calloc(spec->nunits, sizeof(*unit_id));
 	if (!unit_id) {

@@ -26,8 +26,8 @@ static double metres(double lon1, double lat1, double lon2, double lat2)
 	return sqrt(x * x + y * y);
 }
 
-int store_gazetteer_load(struct store *s, const struct gazetteer *g, struct gaz_stats *gs,
-			 struct mb_error *err)
+int store_gazetteer_load(struct store *s, const struct gazetteer *g, int replace,
+			 struct gaz_stats *gs, struct mb_error *err)
 {
 	struct dict *lsoa = dict_new(), *street = dict_new(), *byname = dict_new();
 	sqlite3_stmt *st = NULL, *ins_street = NULL, *upd = NULL, *ins_lsoa = NULL, *ins_alias = NULL;
@@ -56,6 +56,21 @@ int store_gazetteer_load(struct store *s, const struct gazetteer *g, struct gaz_
 	if ((r = store_begin(s, err)))
 		goto cleanup;
 	in_tx = 1;
+	if (!g->n && !replace) {
+		long held = 0;
+
+		if ((r = store_prepare(s, &st, "SELECT count(*) FROM street WHERE gazetteer = 1", err)))
+			goto cleanup;
+		if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+			r = store_db_err(s, err, "reading the gazetteer");
+			goto cleanup;
+		}
+		held = sqlite3_column_int64(st, 0);
+		r = held ? mb_err(err, MB_EDATA, "the gazetteer file holds no streets: the loaded"
+				  " gazetteer (%ld streets) is kept; give --replace to clear it", held)
+			 : mb_err(err, MB_EDATA, "the gazetteer file holds no streets");
+		goto cleanup;
+	}
 	/* a new gazetteer replaces the old: crime-free streets it added go */
 	if ((r = store_exec(s,
 			    "DELETE FROM street WHERE gazetteer = 1 AND id NOT IN"

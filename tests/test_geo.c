@@ -235,6 +235,20 @@ static void test_load_errors(void **state)
 		{ FIX "duplicate.geojson", MB_EDATA,
 			FIX "duplicate.geojson: feature 3: duplicate code 'D' (also feature 1)" },
 		{ FIX "fire.ini", MB_EDATA, FIX "fire.ini:1:1:" },
+		/* invalid polygons load no more (issue 21 item 9): named, with GEOS's reason
+		 * and where; hand-made: a bow-tie crossing at its centre, a hole beside its
+		 * shell, a ring wound twice round the same square */
+		{ FIX "bowtie.geojson", MB_EDATA, FIX "bowtie.geojson: feature 2 (unit 'B'): invalid "
+			"polygon: Self-intersection at (2.500000, 50.500000)" },
+		{ FIX "hole_outside.geojson", MB_EDATA, FIX "hole_outside.geojson: feature 2 (unit 'H'): "
+			"invalid polygon: Hole lies outside shell at (4.000000, 50.000000)" },
+		{ FIX "double_wound.geojson", MB_EDATA, FIX "double_wound.geojson: feature 2 (unit 'W'):"
+			" invalid polygon: Self-intersection" },
+		/* codes and names of blanks were stored */
+		{ FIX "blank_code.geojson", MB_EDATA,
+			FIX "blank_code.geojson: feature 2: property 'code' is blank" },
+		{ FIX "blank_name.geojson", MB_EDATA,
+			FIX "blank_name.geojson: feature 2: property 'name' is blank" },
 	};
 
 	(void)state;

@@ -37,7 +37,13 @@ struct areas_lookup {
 	const char *lsoa;   /* LSOA code (2011 or 2021 vintage) */
 	const char *unit;   /* unit code, one of the layer's units */
 	double weight;      /* share of the LSOA in the unit (1 when not split) */
+	long line, col;     /* where the code is in the lookup file (messages; 0 = none) */
 };
+
+/* Populations accepted (residents of a unit): a census unit holds at least one
+ * resident and none holds 10^8; an unknown population is left out, not 0. */
+#define AREAS_POP_MIN 1.0
+#define AREAS_POP_MAX 1e8
 
 /* What to load into a layer. */
 struct areas_spec {

@@ -33,7 +33,11 @@ struct gazetteer {
 	long skipped;         /* rows without a name (reported) */
 };
 
-/* Read path into g (problems with single rows go to msg). Release with gazetteer_release. */
+/* Read path into g with csvtab (all or nothing: a malformed file, a
+ * coordinate that is not a number or lies outside the UK, one of a pair
+ * blank, or an LSOA code that is not a letter and 8 digits refuses the file
+ * with FILE:LINE:COL; rows without a street name are skipped, counted in
+ * g->skipped and the first ten named on msg). Release with gazetteer_release. */
 int gazetteer_read(const char *path, struct gazetteer *g, FILE *msg, struct mb_error *err);
 void gazetteer_release(struct gazetteer *g);
 
@@ -47,8 +51,10 @@ struct gaz_stats {
 
 /* Replace the store's gazetteer with g, in one transaction. Without an LSOA
  * column a row joins the nearest observed street of the same name within
- * 1 km, else stands alone. */
-int store_gazetteer_load(struct store *s, const struct gazetteer *g, struct gaz_stats *st,
-			 struct mb_error *err);
+ * 1 km, else stands alone. A g without streets is refused (MB_EDATA: a
+ * header-only or cut file must not empty the universe) unless replace is
+ * non-zero, which then clears the loaded gazetteer. */
+int store_gazetteer_load(struct store *s, const struct gazetteer *g, int replace,
+			 struct gaz_stats *st, struct mb_error *err);
 
 #endif

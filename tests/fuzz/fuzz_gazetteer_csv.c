@@ -61,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 	if (g.skipped < 0 || fuzz_csv_open_quote(data, size))
 		__builtin_trap();
-	if (!(s = fuzz_store_get(1)) || store_gazetteer_load(s, &g, &gs, &err))
+	if (!(s = fuzz_store_get(1)) || store_gazetteer_load(s, &g, 1, &gs, &err))
 		goto done;
 	if (gs.rows != (long)g.n || gs.matched + gs.added != gs.rows || gs.merged < 0 ||
 	    gs.merged > gs.rows || gs.matched < 0 || gs.added < 0)

@@ -99,7 +99,16 @@ static void ref_field(void *data, size_t len, void *ctx)
 	struct ref *r = ctx;
 
 	if (r->field < 2) {
-		char *c = malloc(len + 1);
+		const char *d = data;
+		char *c;
+
+		/* weights_load reads with csvtab, which trims spaces and tabs */
+		while (len && (*d == ' ' || *d == '\t'))
+			d++, len--;
+		while (len && (d[len - 1] == ' ' || d[len - 1] == '\t'))
+			len--;
+		data = (void *)(uintptr_t)d;
+		c = malloc(len + 1);
 
 		if (!c)
 			abort();

@@ -1,0 +1,477 @@
+/* csvtab — the one reader for small CSV inputs. See include/microbeat/csvtab.h. */
+#include <errno.h>
+#include <float.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "microbeat/csvtab.h"
+
+/* Largest file read (bytes): small inputs are read whole; a national
+ * gazetteer is a few tens of megabytes. */
+#define CSVTAB_FILE_MAX ((size_t)1 << 30)
+
+/* Parser state over one buffer. */
+struct cparse {
+	const char *buf;        /* the bytes */
+	size_t n;               /* their number */
+	size_t i;               /* next byte */
+	long line;              /* physical line of byte i */
+	size_t lstart;          /* offset of that line's first byte */
+	char *scratch;          /* a quoted field being unescaped */
+	size_t scap;            /* bytes allocated in scratch */
+	char **f;               /* fields of the row being read */
+	struct csvtab_pos *pos; /* their places */
+	size_t nf, fcap;        /* fields read / allocated */
+	struct csvtab *t;       /* the table filled */
+	struct mb_error *err;   /* where a problem goes */
+};
+
+size_t csvtab_bom(const char *s, size_t n)
+{
+	return n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+}
+
+size_t csvtab_utf8_bad(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned c = p[i], min;
+		size_t k;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if ((c & 0xE0) == 0xC0) {
+			k = 1, min = 0x80, c &= 0x1F;
+		} else if ((c & 0xF0) == 0xE0) {
+			k = 2, min = 0x800, c &= 0x0F;
+		} else if ((c & 0xF8) == 0xF0) {
+			k = 3, min = 0x10000, c &= 0x07;
+		} else {
+			return i;
+		}
+		if (i + k >= n)
+			return i;
+		for (size_t j = 1; j <= k; j++) {
+			if ((p[i + j] & 0xC0) != 0x80)
+				return i;
+			c = (c << 6) | (p[i + j] & 0x3F);
+		}
+		if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+			return i;
+		i += k + 1;
+	}
+	return n;
+}
+
+int csvtab_number(const char *s, double *v)
+{
+	const char *p = s;
+	char *end;
+	size_t digits = 0;
+
+	if (*p == '+' || *p == '-')
+		p++;
+	for (; *p >= '0' && *p <= '9'; p++)
+		digits++;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			digits++;
+	if (!digits)
+		return -1;
+	if (*p == 'e' || *p == 'E') {
+		size_t ed = 0;
+
+		p++;
+		if (*p == '+' || *p == '-')
+			p++;
+		for (; *p >= '0' && *p <= '9'; p++)
+			ed++;
+		if (!ed)
+			return -1;
+	}
+	if (*p)
+		return -1;
+	errno = 0;
+	*v = strtod(s, &end);
+	if (*end)
+		return -1;
+	/* out of range: an overflow (inf), a subnormal (1e-320: strtod says ERANGE),
+	 * or a non-zero text that underflowed to 0 */
+	if (!isfinite(*v) || (*v != 0 && fabs(*v) < DBL_MIN))
+		return -2;
+	if (*v == 0)
+		for (const char *q = s; *q && *q != 'e' && *q != 'E'; q++)
+			if (*q >= '1' && *q <= '9')
+				return -2;
+	return 0;
+}
+
+int csvtab_lsoa_code_ok(const char *s)
+{
+	if (strlen(s) != 9 || s[0] < 'A' || s[0] > 'Z')
+		return 0;
+	for (size_t i = 1; i < 9; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+/* Fill err with "NAME:LINE:COL: message" for byte offset off of p; return -code. */
+static int at_err(const struct cparse *p, long line, size_t lstart, size_t off, int code,
+		  const char *what)
+{
+	return mb_err(p->err, code, "%s:%ld:%zu: %s", p->t->path, line, off - lstart + 1, what);
+}
+
+/* Line and line start of byte offset off (for a byte found before parsing). */
+static void locate_off(const char *buf, size_t from, size_t off, long *line, size_t *lstart)
+{
+	*line = 1;
+	*lstart = from;
+	for (size_t i = from; i < off; i++) {
+		/* buf[off] is the offending byte, never a line end: buf[i + 1] is readable */
+		if (buf[i] == '\n' || (buf[i] == '\r' && buf[i + 1] != '\n')) {
+			(*line)++;
+			*lstart = i + 1;
+		}
+	}
+}
+
+/* Refuse NUL bytes and invalid UTF-8 anywhere in the file, at their place. */
+static int check_bytes(struct cparse *p, size_t from)
+{
+	const char *nul = memchr(p->buf + from, '\0', p->n - from);
+	size_t bad = from + csvtab_utf8_bad(p->buf + from, p->n - from);
+	size_t off = nul && (size_t)(nul - p->buf) < bad ? (size_t)(nul - p->buf) : bad;
+	size_t lstart;
+	long line;
+
+	if (off >= p->n)
+		return 0;
+	locate_off(p->buf, from, off, &line, &lstart);
+	return at_err(p, line, lstart, off, MB_EDATA,
+		      p->buf[off] == '\0' ? "NUL byte (a binary file, or text saved as UTF-16?)"
+					  : "invalid UTF-8 (save the file as UTF-8)");
+}
+
+/* Consume the line end at p->i (CRLF, LF or a lone CR). */
+static void eat_eol(struct cparse *p)
+{
+	if (p->buf[p->i] == '\r')
+		p->i++;
+	if (p->i < p->n && p->buf[p->i] == '\n')
+		p->i++;
+	p->line++;
+	p->lstart = p->i;
+}
+
+/* Append byte c to the scratch field; -1 on OOM. */
+static int scratch_put(struct cparse *p, size_t *len, char c)
+{
+	if (*len + 1 >= p->scap) {
+		size_t nc = p->scap ? 2 * p->scap : 256;
+		char *v = realloc(p->scratch, nc);
+
+		if (!v)
+			return -1;
+		p->scratch = v;
+		p->scap = nc;
+	}
+	p->scratch[(*len)++] = c;
+	return 0;
+}
+
+/* Add the field s[0..len) (trimmed here) at pos to the current row. */
+static int push_field(struct cparse *p, const char *s, size_t len, struct csvtab_pos pos)
+{
+	char *f;
+
+	while (len && (*s == ' ' || *s == '\t'))
+		s++, len--;
+	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	if (p->nf == p->fcap) {
+		size_t nc = p->fcap ? 2 * p->fcap : 16;
+		char **v = realloc(p->f, nc * sizeof(*v));
+		struct csvtab_pos *w;
+
+		if (!v)
+			return mb_err(p->err, MB_ENOMEM, "out of memory reading '%s'", p->t->path);
+		p->f = v;
+		w = realloc(p->pos, nc * sizeof(*w));
+		if (!w)
+			return mb_err(p->err, MB_ENOMEM, "out of memory reading '%s'", p->t->path);
+		p->pos = w;
+		p->fcap = nc;
+	}
+	if (!(f = malloc(len + 1)))
+		return mb_err(p->err, MB_ENOMEM, "out of memory reading '%s'", p->t->path);
+	memcpy(f, s, len);
+	f[len] = '\0';
+	p->f[p->nf] = f;
+	p->pos[p->nf++] = pos;
+	return 0;
+}
+
+/* Read one field at p->i into the current row. */
+static int read_field(struct cparse *p)
+{
+	struct csvtab_pos pos = { p->line, (long)(p->i - p->lstart + 1) };
+	size_t start = p->i, len = 0;
+
+	while (p->i < p->n && (p->buf[p->i] == ' ' || p->buf[p->i] == '\t'))
+		p->i++;
+	if (p->i < p->n && p->buf[p->i] == '"') {
+		long qline = p->line;
+		size_t qstart = p->lstart, qoff = p->i;
+
+		for (p->i++;; p->i++) {
+			char c;
+
+			if (p->i >= p->n)
+				return at_err(p, qline, qstart, qoff, MB_EDATA,
+					      "unterminated quoted field (it opens here)");
+			c = p->buf[p->i];
+			if (c == '"') {
+				if (p->i + 1 < p->n && p->buf[p->i + 1] == '"') {
+					p->i++;
+				} else {
+					p->i++;
+					break;
+				}
+			}
+			if (len >= CSVTAB_FIELD_MAX)
+				return mb_err(p->err, MB_EDATA, "%s:%ld:%ld: field longer than %d bytes",
+					      p->t->path, pos.line, pos.col, CSVTAB_FIELD_MAX);
+			if (scratch_put(p, &len, c))
+				return mb_err(p->err, MB_ENOMEM, "out of memory reading '%s'",
+					      p->t->path);
+			if (c == '\n' || (c == '\r' && (p->i + 1 >= p->n || p->buf[p->i + 1] != '\n'))) {
+				p->line++;
+				p->lstart = p->i + 1;
+			}
+		}
+		while (p->i < p->n && (p->buf[p->i] == ' ' || p->buf[p->i] == '\t'))
+			p->i++;
+		if (p->i < p->n && p->buf[p->i] != ',' && p->buf[p->i] != '\r' && p->buf[p->i] != '\n')
+			return at_err(p, p->line, p->lstart, p->i, MB_EDATA,
+				      "text after a closing quote (a quote inside a field is"
+				      " written \"\")");
+		return push_field(p, p->scratch ? p->scratch : "", len, pos);
+	}
+	for (; p->i < p->n; p->i++) {
+		char c = p->buf[p->i];
+
+		if (c == ',' || c == '\r' || c == '\n')
+			break;
+		if (c == '"')
+			return at_err(p, p->line, p->lstart, p->i, MB_EDATA,
+				      "quote inside an unquoted field (quote the whole field)");
+	}
+	if (p->i - start > CSVTAB_FIELD_MAX)
+		return mb_err(p->err, MB_EDATA, "%s:%ld:%ld: field longer than %d bytes", p->t->path,
+			      pos.line, pos.col, CSVTAB_FIELD_MAX);
+	return push_field(p, p->buf + start, p->i - start, pos);
+}
+
+/* Free the fields of the current row. */
+static void row_drop(struct cparse *p)
+{
+	for (size_t j = 0; j < p->nf; j++)
+		free(p->f[j]);
+	p->nf = 0;
+}
+
+/* Make the fields read the header or the next data row. */
+static int row_end(struct cparse *p, long line)
+{
+	struct csvtab *t = p->t;
+
+	if (p->nf == 1 && !p->f[0][0]) { /* a blank line */
+		row_drop(p);
+		return 0;
+	}
+	if (!t->head) {
+		t->head = p->f;
+		t->head_pos = p->pos;
+		t->ncols = p->nf;
+		t->head_line = line;
+		p->f = NULL;
+		p->pos = NULL;
+		p->nf = p->fcap = 0;
+		return 0;
+	}
+	if (p->nf != t->ncols) {
+		long col = p->nf > t->ncols ? p->pos[t->ncols].col : 1;
+		long l = p->nf > t->ncols ? p->pos[t->ncols].line : line;
+
+		return mb_err(p->err, MB_EDATA, "%s:%ld:%ld: this row has %zu fields, the header %zu",
+			      t->path, l, col, p->nf, t->ncols);
+	}
+	if (t->nrows == t->cap) {
+		size_t nc = t->cap ? 2 * t->cap : 64;
+		struct csvtab_row *v = realloc(t->rows, nc * sizeof(*v));
+
+		if (!v)
+			return mb_err(p->err, MB_ENOMEM, "out of memory reading '%s'", t->path);
+		t->rows = v;
+		t->cap = nc;
+	}
+	struct csvtab_row *r = &t->rows[t->nrows];
+
+	r->f = malloc(p->nf * sizeof(char *));
+	r->pos = malloc(p->nf * sizeof(*r->pos));
+	if (!r->f || !r->pos) {
+		free(r->f);
+		free(r->pos);
+		return mb_err(p->err, MB_ENOMEM, "out of memory reading '%s'", t->path);
+	}
+	memcpy(r->f, p->f, p->nf * sizeof(char *));
+	memcpy(r->pos, p->pos, p->nf * sizeof(*r->pos));
+	r->line = line;
+	t->nrows++;
+	p->nf = 0;
+	return 0;
+}
+
+int csvtab_read_mem(const char *name, const char *buf, size_t n, struct csvtab *t,
+		    struct mb_error *err)
+{
+	struct cparse p = { .buf = buf, .n = n, .line = 1, .t = t, .err = err };
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	if (!(t->path = strdup(name)))
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	p.i = p.lstart = csvtab_bom(buf, n);
+	if ((r = check_bytes(&p, p.i)))
+		goto cleanup;
+	while (p.i < p.n) {
+		long line = p.line;
+
+		for (;;) {
+			if ((r = read_field(&p)))
+				goto cleanup;
+			if (p.i < p.n && p.buf[p.i] == ',') {
+				p.i++;
+				continue;
+			}
+			break;
+		}
+		if (p.i < p.n)
+			eat_eol(&p);
+		if ((r = row_end(&p, line)))
+			goto cleanup;
+	}
+	if (!t->head)
+		r = mb_err(err, MB_EDATA, "%s:1:1: empty file (no header)", t->path);
+cleanup:
+	row_drop(&p);
+	free(p.f);
+	free(p.pos);
+	free(p.scratch);
+	if (r)
+		csvtab_release(t);
+	return r;
+}
+
+int csvtab_read(const char *path, struct csvtab *t, struct mb_error *err)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+	int r = 0;
+
+	memset(t, 0, sizeof(*t));
+	if (!f)
+		return mb_err(err, MB_EIO, "cannot open '%s': %s", path, strerror(errno));
+	for (;;) {
+		if (n == cap) {
+			size_t nc = cap ? 2 * cap : 65536;
+			char *v;
+
+			if (cap >= CSVTAB_FILE_MAX) {
+				r = mb_err(err, MB_EDATA, "%s: larger than %zu MB: not a small input",
+					   path, CSVTAB_FILE_MAX >> 20);
+				goto cleanup;
+			}
+			if (!(v = realloc(buf, nc))) {
+				r = mb_err(err, MB_ENOMEM, "out of memory reading '%s'", path);
+				goto cleanup;
+			}
+			buf = v;
+			cap = nc;
+		}
+		size_t got = fread(buf + n, 1, cap - n, f);
+
+		n += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		r = mb_err(err, MB_EIO, "error reading '%s': %s", path, strerror(errno));
+		goto cleanup;
+	}
+	r = csvtab_read_mem(path, buf ? buf : "", n, t, err);
+cleanup:
+	fclose(f);
+	free(buf);
+	return r;
+}
+
+void csvtab_release(struct csvtab *t)
+{
+	for (size_t i = 0; i < t->nrows; i++) {
+		for (size_t j = 0; j < t->ncols; j++)
+			free(t->rows[i].f[j]);
+		free(t->rows[i].f);
+		free(t->rows[i].pos);
+	}
+	for (size_t j = 0; t->head && j < t->ncols; j++)
+		free(t->head[j]);
+	free(t->head);
+	free(t->head_pos);
+	free(t->rows);
+	free(t->path);
+	memset(t, 0, sizeof(*t));
+}
+
+long csvtab_col(const struct csvtab *t, const char *name)
+{
+	for (size_t j = 0; name && j < t->ncols; j++)
+		if (strcasecmp(t->head[j], name) == 0)
+			return (long)j;
+	return -1;
+}
+
+long csvtab_pick(const struct csvtab *t, const char *const *aliases)
+{
+	long c = -1;
+
+	for (size_t i = 0; aliases && aliases[i] && c < 0; i++)
+		c = csvtab_col(t, aliases[i]);
+	return c;
+}
+
+int csvtab_err(const struct csvtab *t, size_t row, long col, struct mb_error *err, int code,
+	       const char *fmt, ...)
+{
+	const struct csvtab_row *r = &t->rows[row];
+	long line = col >= 0 ? r->pos[col].line : r->line;
+	long c = col >= 0 ? r->pos[col].col : 1;
+	char msg[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return mb_err(err, code, "%s:%ld:%ld: %s", t->path, line, c, msg);
+}
