@@ -328,6 +328,20 @@ int store_rejects(struct store *s, int64_t import_id, FILE *f, struct mb_error *
 	sqlite3_stmt *st = NULL;
 	int r, rc;
 
+	if (import_id > 0) {
+		/* an import number that does not exist is not an empty list */
+		if ((r = store_prepare(s, &st, "SELECT 1 FROM import WHERE id = ?1", err)))
+			return r;
+		sqlite3_bind_int64(st, 1, import_id);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		st = NULL;
+		if (rc == SQLITE_DONE)
+			return mb_err(err, MB_ENOTFOUND, "rejects: there is no import #%lld (see 'microbeat"
+							 " info')", (long long)import_id);
+		if (rc != SQLITE_ROW)
+			return store_db_err(s, err, "rejects");
+	}
 	if ((r = store_prepare(s, &st,
 			       "SELECT r.import_id, i.path, r.line, r.col, r.duplicate, r.reason, r.raw"
 			       " FROM reject r JOIN import i ON i.id = r.import_id"
