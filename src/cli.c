@@ -175,7 +175,8 @@ int cli_run(int argc, char **argv)
 		if (strcmp(COMMANDS[i].name, name) == 0)
 			cmd = &COMMANDS[i];
 	if (!cmd) {
-		fprintf(stderr, "microbeat: '%s' is not a command; see 'microbeat --help'\n", name);
+		fprintf(stderr, "microbeat: '%s' is not a command; see 'microbeat --help'\n",
+			MB_SHOWN(name));
 		return -MB_EUSAGE;
 	}
 	int cargc = argc - optind;
@@ -193,8 +194,10 @@ int cli_run(int argc, char **argv)
 	r = cmd->run(&c, cargc, cargv, &err);
 	if (r == -MB_EUSAGE && !err.msg[0])
 		cli_usage(stderr, cmd);
+	/* messages carry names from outside (files, zip entries, sources,
+	 * layers): no control character reaches the terminal */
 	if (r && err.msg[0])
-		fprintf(stderr, "microbeat: %s\n", err.msg);
+		fprintf(stderr, "microbeat: %s\n", MB_SHOWN(err.msg));
 	if (!r)
 		r = flush_out(&err);
 	if (r && err.code == MB_EIO && r == -MB_EIO && !ferror(stderr) && err.msg[0] &&

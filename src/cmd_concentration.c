@@ -576,7 +576,7 @@ static int print_report(const struct conc_run *cr, const struct table *m, const 
 	if (format == 1) /* csv: the measures only, machine-readable */
 		return table_write_csv(m, out, err);
 	fprintf(out, "%s%s, %s: %zu streets (%s); crimes exclude %s.\n",
-		format == 2 ? "" : "", cr->sel.area ? cr->sel.area : "All areas",
+		format == 2 ? "" : "", MB_SHOWN(cr->sel.area ? cr->sel.area : "All areas"),
 		cr->sel.period_label, cr->n,
 		cr->gazetteer ? "gazetteer universe" : "observed universe, lower bound",
 		cr->sel.ntypes ? "types not selected" : "Anti-social behaviour (an incident type)");

@@ -612,7 +612,7 @@ static void print_header(const struct flags_run *fr, FILE *f)
 	for (size_t k = 0; k < fr->nunit; k++)
 		npri += (size_t)res->unit[k].priority;
 	fprintf(f, "%s by %s, %s: %zu units x %zu categories.\n",
-		fr->sel.area ? fr->sel.area : "All areas", fr->au.layer, fr->sel.period_label,
+		MB_SHOWN(fr->sel.area ? fr->sel.area : "All areas"), MB_SHOWN(fr->au.layer), fr->sel.period_label,
 		fr->nunit, fr->ncat);
 	if (res->by_population)
 		fprintf(f, "High rate: against the district rate per resident (population %.0f).\n",
@@ -620,14 +620,14 @@ static void print_header(const struct flags_run *fr, FILE *f)
 	else
 		fprintf(f, "Layer '%s' has no population: high rate compares each unit's share of"
 			   " crime with its share of the area's streets (%.0f streets).\n",
-			fr->au.layer, res->denominator);
+			MB_SHOWN(fr->au.layer), res->denominator);
 	fprintf(f, "Tests controlled for a false discovery rate of %g (Benjamini-Hochberg): %zu"
 		   " high-rate tests, %zu year-on-year tests. Priority: flags on >= %d categories"
 		   " (%zu units).\n", fr->par.fdr, res->n_high_tests, res->n_rise_tests,
 		fr->par.min_flags, npri);
 	if (fr->unassigned)
 		fprintf(f, "%ld located events of the area fell in no unit of '%s' and are left out"
-			   " (see 'microbeat areas').\n", fr->unassigned, fr->au.layer);
+			   " (see 'microbeat areas').\n", fr->unassigned, MB_SHOWN(fr->au.layer));
 	if (fr->ex.n)
 		fprintf(f, "%zu events without coordinates placed by their LSOA or unit code.\n",
 			fr->ex.n);

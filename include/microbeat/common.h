@@ -69,4 +69,8 @@ void month_format(int32_t month, char out[8]);
  * bytes, cap >= 8) holding the escaped text. s may be NULL (returns ""). */
 const char *mb_shown(const char *s, char *buf, size_t cap);
 
+/* mb_shown into a buffer that lives until the end of the enclosing block:
+ * for a printf argument, fprintf(f, "%s", MB_SHOWN(name)). */
+#define MB_SHOWN(s) mb_shown((s), (char[MB_SHOWN_MAX]){ 0 }, MB_SHOWN_MAX)
+
 #endif
