@@ -59,7 +59,8 @@ static const struct cli_command COMMANDS[] = {
 	  "  --format table|csv|md         what goes to standard output (default table)\n"
 	  "  --out DIR                     write concentration.csv, hot_streets.csv,\n"
 	  "                                hot_streets.geojson and the charts (lorenz, hot_streets)\n"
-	  "  --seed N, --chance-draws N    the chance Monte Carlo (default seed 1, 200 draws)\n"
+	  "  --seed N, --chance-draws N    the chance Monte Carlo (default seed 1, 200 draws;\n"
+	  "                                at most 2 x 10^7 street-draws, the time said first)\n"
 	  "  --no-charts                   skip the gnuplot charts\n"
 	  OUT_HELP
 	  "  --street-unit LAYER           key micro-beats on name + unit of an area layer\n"
