@@ -62,12 +62,12 @@ static int has_ext(const char *name, const char *ext)
 	return n > e && strcasecmp(name + n - e, ext) == 0;
 }
 
-/* The folders and files a walk has reached, by device and inode: a folder
- * reached again (a symbolic link loop, or two links to one folder) is not
- * walked again, and a file reached by two names is listed once. Linear
- * search: a walk meets tens to hundreds of folders (a police.uk archive has
- * one a month), and the loop it prevents visited each file 41 times with two
- * links (issue 21). */
+/* The folders a walk has entered, by device and inode: a folder reached
+ * again (a symbolic link loop, or two links to one folder) is not walked
+ * again; with two links back to its parent, each file was visited 41 times
+ * and the walk never ended (issue 21). Linear search: a walk meets tens to
+ * hundreds of folders (a police.uk archive has one a month). Files are not
+ * kept: one reached by two names is found unchanged by its SHA-256. */
 struct seen {
 	struct seen_one {
 		dev_t dev;  /* st_dev */
@@ -115,7 +115,7 @@ static void seen_release(struct seen *s)
 /* What a walk gathers and what it had to say. */
 struct walk {
 	struct paths *out; /* the files to import */
-	struct seen seen;  /* folders and files reached so far */
+	struct seen seen;  /* folders entered so far */
 	FILE *msg;         /* where skipped names are reported */
 	int skipped;       /* files named *.csv or *.zip that will not be read */
 	int cannot_open;   /* of those, the ones that could not be opened (exit 4) */
@@ -136,8 +136,8 @@ static const char *file_kind(const struct stat *st)
 static int walk_dir(struct walk *w, const char *dir, struct mb_error *err);
 
 /* Add path (stat'ed as st) to the walk: a folder is walked once, a regular
- * .csv or .zip file listed once; a FIFO, device or socket is never opened (a
- * FIFO would block the import for ever). Return 0 or -MB_ENOMEM. */
+ * .csv or .zip file listed; a FIFO, device or socket is never opened (a FIFO
+ * would block the import for ever). Return 0 or -MB_ENOMEM. */
 static int walk_add(struct walk *w, const char *path, const struct stat *st, int named,
 		    struct mb_error *err)
 {
@@ -157,26 +157,20 @@ static int walk_add(struct walk *w, const char *path, const struct stat *st, int
 			mb_shown(path, shown, sizeof(shown)));
 		return 0;
 	}
+	if (!S_ISDIR(st->st_mode))
+		return paths_add(w->out, path) ? mb_err(err, MB_ENOMEM, "out of memory") : 0;
 	if (seen_check(&w->seen, st, path, &first))
 		return mb_err(err, MB_ENOMEM, "out of memory");
 	if (first) {
 		char shown2[MB_SHOWN_MAX];
 
-		if (S_ISDIR(st->st_mode))
-			fprintf(w->msg,
-				"microbeat: %s: folder already walked as '%s' (a symbolic link"
-				" loop or a second link); not walked again\n",
-				mb_shown(path, shown, sizeof(shown)),
-				mb_shown(first, shown2, sizeof(shown2)));
-		else
-			fprintf(w->msg, "microbeat: %s: same file as '%s'; listed once\n",
-				mb_shown(path, shown, sizeof(shown)),
-				mb_shown(first, shown2, sizeof(shown2)));
+		fprintf(w->msg,
+			"microbeat: %s: folder already walked as '%s' (a symbolic link loop or a"
+			" second link); not walked again\n",
+			mb_shown(path, shown, sizeof(shown)), mb_shown(first, shown2, sizeof(shown2)));
 		return 0;
 	}
-	if (S_ISDIR(st->st_mode))
-		return walk_dir(w, path, err);
-	return paths_add(w->out, path) ? mb_err(err, MB_ENOMEM, "out of memory") : 0;
+	return walk_dir(w, path, err);
 }
 
 /* Add the .csv and .zip files under dir (recursively, sorted). */
