@@ -135,6 +135,16 @@ static const char *file_kind(const struct stat *st)
 
 static int walk_dir(struct walk *w, const char *dir, struct mb_error *err);
 
+/* Print fmt with a and b (two %s) shown escaped. Out of line: the walk
+ * recurses once per folder level, and its frames keep no name buffers. */
+static void __attribute__((noinline, format(printf, 2, 0)))
+say(FILE *msg, const char *fmt, const char *a, const char *b)
+{
+	char sa[MB_SHOWN_MAX], sb[MB_SHOWN_MAX];
+
+	fprintf(msg, fmt, mb_shown(a, sa, sizeof(sa)), mb_shown(b, sb, sizeof(sb)));
+}
+
 /* Add path (stat'ed as st) to the walk: a folder is walked once, a regular
  * .csv or .zip file listed; a FIFO, device or socket is never opened (a FIFO
  * would block the import for ever). Return 0 or -MB_ENOMEM. */
@@ -142,19 +152,17 @@ static int walk_add(struct walk *w, const char *path, const struct stat *st, int
 		    struct mb_error *err)
 {
 	const char *first;
-	char shown[MB_SHOWN_MAX];
 
 	if (!S_ISDIR(st->st_mode) && !S_ISREG(st->st_mode)) {
 		if (named || has_ext(path, ".csv") || has_ext(path, ".zip")) {
-			fprintf(w->msg, "microbeat: %s: %s, not a regular file; not opened\n",
-				mb_shown(path, shown, sizeof(shown)), file_kind(st));
+			say(w->msg, "microbeat: %s: %s, not a regular file; not opened\n", path,
+			    file_kind(st));
 			w->skipped++;
 		}
 		return 0;
 	}
 	if (!S_ISDIR(st->st_mode) && !named && !has_ext(path, ".csv") && !has_ext(path, ".zip")) {
-		fprintf(w->msg, "microbeat: %s: not a .csv or .zip file; ignored\n",
-			mb_shown(path, shown, sizeof(shown)));
+		say(w->msg, "microbeat: %s: not a .csv or .zip file; ignored%s\n", path, "");
 		return 0;
 	}
 	if (!S_ISDIR(st->st_mode))
@@ -162,12 +170,8 @@ static int walk_add(struct walk *w, const char *path, const struct stat *st, int
 	if (seen_check(&w->seen, st, path, &first))
 		return mb_err(err, MB_ENOMEM, "out of memory");
 	if (first) {
-		char shown2[MB_SHOWN_MAX];
-
-		fprintf(w->msg,
-			"microbeat: %s: folder already walked as '%s' (a symbolic link loop or a"
-			" second link); not walked again\n",
-			mb_shown(path, shown, sizeof(shown)), mb_shown(first, shown2, sizeof(shown2)));
+		say(w->msg, "microbeat: %s: folder already walked as '%s' (a symbolic link loop or a"
+			    " second link); not walked again\n", path, first);
 		return 0;
 	}
 	return walk_dir(w, path, err);
@@ -179,12 +183,10 @@ static int walk_dir(struct walk *w, const char *dir, struct mb_error *err)
 	DIR *d = opendir(dir);
 	struct paths here = { 0 };
 	struct dirent *de;
-	char shown[MB_SHOWN_MAX];
 	int r = 0;
 
 	if (!d) {
-		fprintf(w->msg, "microbeat: cannot open folder '%s': %s\n",
-			mb_shown(dir, shown, sizeof(shown)), strerror(errno));
+		say(w->msg, "microbeat: cannot open folder '%s': %s\n", dir, strerror(errno));
 		w->skipped++;
 		w->cannot_open++;
 		return 0;
@@ -214,8 +216,7 @@ static int walk_dir(struct walk *w, const char *dir, struct mb_error *err)
 
 		/* stat follows symbolic links: a link to a folder is walked (once) */
 		if (stat(here.v[i], &st) != 0) {
-			fprintf(w->msg, "microbeat: cannot open '%s': %s\n",
-				mb_shown(here.v[i], shown, sizeof(shown)), strerror(errno));
+			say(w->msg, "microbeat: cannot open '%s': %s\n", here.v[i], strerror(errno));
 			w->skipped++;
 			w->cannot_open++;
 			continue;
