@@ -784,8 +784,11 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 	}
 	if (cr.n > 200000 && draws < 0)
 		par.boot_draws = 200;
-	if ((double)cr.n * par.chance_draws > CHANCE_BUDGET && (r = say_chance_time(&cr, &par, c->msg,
-										  err)))
+	/* only when asked for: the default stays within CHANCE_BUDGET (but for
+	 * its 5-draw floor on the largest areas, where 10 timing draws would
+	 * cost more than they tell) */
+	if (draws >= 0 && (double)cr.n * par.chance_draws > CHANCE_BUDGET &&
+	    (r = say_chance_time(&cr, &par, c->msg, err)))
 		goto cleanup;
 	if ((r = conc_compute(cr.count, cr.compare ? cr.prev : NULL, cr.n, &par, &cr.res, err)))
 		goto cleanup;

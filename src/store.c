@@ -279,8 +279,8 @@ static int open_db(struct store *s, const char *uri, int oflags, struct mb_error
 /* The program's own objects: what MIGRATIONS create, in a scratch in-memory
  * database, as "type name sql" lines (a NULL sql as empty). Derived, not
  * listed, so that every table a later migration adds is known here too.
- * Return 0 or a negative code; *out (count *n) is the caller's to free with
- * free_strings. */
+ * Return 0 or a negative code; *out (count *n) and its strings are the
+ * caller's to free. */
 static int expected_schema(char ***out, int *n, struct mb_error *err)
 {
 	sqlite3 *db = NULL;
