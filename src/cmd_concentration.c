@@ -622,7 +622,8 @@ static double mono_now(void)
 }
 
 /* A long chance Monte Carlo says how long it will take before it starts:
- * the time of 10 draws (the same streets and crimes), times draws / 10. */
+ * the time of 1% of its draws (at least 10; the same streets and crimes, less
+ * the time of none), times 100. */
 static int say_chance_time(const struct conc_run *cr, const struct conc_params *par, FILE *msg,
 			   struct mb_error *err)
 {
@@ -639,15 +640,20 @@ static int say_chance_time(const struct conc_run *cr, const struct conc_params *
 	conc_result_free(res);
 	res = NULL;
 	t1 = mono_now();
-	cal.chance_draws = 10;
+	cal.chance_draws = par->chance_draws / 100 > 10 ? par->chance_draws / 100 : 10;
 	if ((r = conc_compute(cr->count, NULL, cr->n, &cal, &res, err)))
 		return r;
 	conc_result_free(res);
 	t2 = mono_now();
-	double per = ((t2 - t1) - (t1 - t0)) / 10;
+	double per = ((t2 - t1) - (t1 - t0)) / cal.chance_draws;
+	double total = per > 0 ? per * par->chance_draws : 0.0;
 
-	fprintf(msg, "microbeat: %d chance draws over %zu streets: about %.0f s\n",
-		par->chance_draws, cr->n, per > 0 ? per * par->chance_draws : 0.0);
+	if (total < 1)
+		fprintf(msg, "microbeat: %d chance draws over %zu streets: under a second\n",
+			par->chance_draws, cr->n);
+	else
+		fprintf(msg, "microbeat: %d chance draws over %zu streets: about %.0f s\n",
+			par->chance_draws, cr->n, total);
 	fflush(msg);
 	return 0;
 }
