@@ -107,7 +107,7 @@ static void on_grow(int c, void *ctx)
 		if (!p->f[G_NAME] || !*p->f[G_NAME]) {
 			if (p->bad++ < 10)
 				fprintf(p->msg, "microbeat: %s:%ld:1: blank street name; row skipped\n",
-					p->path, p->line);
+					MB_SHOWN(p->path), p->line);
 		} else {
 			r.name = p->f[G_NAME];
 			r.lsoa = p->f[G_LSOA];

@@ -48,6 +48,8 @@ out areas
 out flags --layer "par${E}]0;x${B}ish" --from 2024-01 --to 2024-03 --min-flags 1 --no-charts
 out flags --layer "par${E}]0;x${B}ish" --from 2024-01 --to 2024-03 --min-flags 1 --format md
 out concentration --from 2024-01 --to 2024-03 --format md --no-charts
+# the harm weights name the type they lack
+out concentration --from 2024-01 --to 2024-03 --harm --no-charts
 out rejects --import 99
 out --db "$T/s.db" "no${E}[2Jcommand"
 [ "$(sqlite3 "$T/s.db" "SELECT count(*) FROM import")" = 4 ] || fail "imports: $(cat "$T/all.out")"
@@ -65,7 +67,7 @@ for i in bad[:5]:
 sys.exit(1 if bad else 0)
 PY
 for want in 'esc\x1b[2J\x07-street.csv' 'bad\xff\xfe-street.csv' 'zip\x1b[5m-street.csv' \
-            'Agency\x07\x1b[31m' 'par\x1b]0;x\x07ish' 'no\x1b[2Jcommand'; do
+            'Agency\x07\x1b[31m' "no harm weight for 'Evil\\x1b]0;pwned\\x07\\x1b[31m type'" 'par\x1b]0;x\x07ish' 'no\x1b[2Jcommand'; do
   grep -qF -- "$want" "$T/all.out" || fail "'$want' not shown escaped: $(head -c 3000 "$T/all.out")"
 done
 # Markdown shows the backslash of an escape as text (\\x1b)
