@@ -60,7 +60,8 @@ static const struct cli_command COMMANDS[] = {
 	  "  --format table|csv|md         what goes to standard output (default table)\n"
 	  "  --out DIR                     write concentration.csv, hot_streets.csv,\n"
 	  "                                hot_streets.geojson and the charts (lorenz, hot_streets)\n"
-	  "  --seed N, --chance-draws N    the chance Monte Carlo (default seed 1, 200 draws)\n"
+	  "  --seed N, --chance-draws N    the chance Monte Carlo (default seed 1, 200 draws;\n"
+	  "                                at most 2 x 10^7 street-draws, the time said first)\n"
 	  "  --no-charts                   skip the gnuplot charts\n"
 	  OUT_HELP
 	  "  --street-unit LAYER           key micro-beats on name + unit of an area layer\n"
@@ -186,7 +187,8 @@ int cli_run(int argc, char **argv)
 		if (strcmp(COMMANDS[i].name, name) == 0)
 			cmd = &COMMANDS[i];
 	if (!cmd) {
-		fprintf(stderr, "microbeat: '%s' is not a command; see 'microbeat --help'\n", name);
+		fprintf(stderr, "microbeat: '%s' is not a command; see 'microbeat --help'\n",
+			MB_SHOWN(name));
 		return -MB_EUSAGE;
 	}
 	int cargc = argc - optind;
@@ -204,8 +206,10 @@ int cli_run(int argc, char **argv)
 	r = cmd->run(&c, cargc, cargv, &err);
 	if (r == -MB_EUSAGE && !err.msg[0])
 		cli_usage(stderr, cmd);
+	/* messages carry names from outside (files, zip entries, sources,
+	 * layers): no control character reaches the terminal */
 	if (r && err.msg[0])
-		fprintf(stderr, "microbeat: %s\n", err.msg);
+		fprintf(stderr, "microbeat: %s\n", MB_SHOWN(err.msg));
 	if (!r)
 		r = flush_out(&err);
 	if (r && err.code == MB_EIO && r == -MB_EIO && !ferror(stderr) && err.msg[0] &&

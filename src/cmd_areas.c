@@ -234,7 +234,7 @@ static int read_lookup(const struct areas_opts *o, struct areas_work *w, FILE *m
 			return r;
 	}
 	if (blank)
-		fprintf(msg, "microbeat: %s: %ld rows without a unit code skipped\n", o->lookup, blank);
+		fprintf(msg, "microbeat: %s: %ld rows without a unit code skipped\n", MB_SHOWN(o->lookup), blank);
 	if (!w->nrows)
 		return mb_err(err, MB_EDATA, "%s: no LSOA rows", o->lookup);
 	return wcol < 0 ? lookup_conflicts(w, err) : 0;
@@ -346,10 +346,10 @@ static int read_population(const struct areas_opts *o, struct areas_work *w, FIL
 		missing += !isfinite(w->units[i].population);
 	if (unknown)
 		fprintf(msg, "microbeat: %s: %ld codes are not units of layer '%s' (ignored)\n",
-			o->population, unknown, o->layer);
+			MB_SHOWN(o->population), unknown, MB_SHOWN(o->layer));
 	if (missing)
 		fprintf(msg, "microbeat: %s: %ld of %zu units have no population (no rate for them)\n",
-			o->population, missing, w->nunits);
+			MB_SHOWN(o->population), missing, w->nunits);
 	return 0;
 }
 
@@ -392,7 +392,7 @@ static int areas_load(struct cli *c, const struct areas_opts *o, struct mb_error
 	if ((r = store_open(c->db_path, 0, &s, err)) || (r = store_areas_load(s, &spec, &st, err)))
 		goto cleanup;
 	if (!c->quiet) {
-		fprintf(c->out, "layer '%s': %ld units", o->layer, st.units);
+		fprintf(c->out, "layer '%s': %ld units", MB_SHOWN(o->layer), st.units);
 		if (st.units_kept || st.units_dropped)
 			fprintf(c->out, " (%ld kept from the previous load, %ld dropped)", st.units_kept,
 				st.units_dropped);
@@ -403,11 +403,11 @@ static int areas_load(struct cli *c, const struct areas_opts *o, struct mb_error
 		fputc('\n', c->out);
 		if (o->boundaries)
 			fprintf(c->out, "  boundaries %s: %ld snap points with coordinates, %ld inside a"
-					" unit%s\n", o->boundaries, st.locations, st.located,
+					" unit%s\n", MB_SHOWN(o->boundaries), st.locations, st.located,
 				o->tolerance > 0 ? " (or within the tolerance)" : "");
 		if (o->lookup)
 			fprintf(c->out, "  lookup %s: %ld LSOA rows, %ld of their codes seen in the store\n",
-				o->lookup, st.lookup_rows, st.lookup_lsoa_known);
+				MB_SHOWN(o->lookup), st.lookup_rows, st.lookup_lsoa_known);
 		fprintf(c->out, "  located events: %ld in a unit, %ld in no unit\n", st.events_assigned,
 			st.events_unassigned);
 	}

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "microbeat/cli.h"
 #include "microbeat/conc.h"
@@ -22,6 +23,10 @@
 /* Chance draws cost one binomial per street: above this many street-draws the
  * Monte Carlo is cut down (the analytic Poisson value is printed beside it). */
 #define CHANCE_BUDGET 4000000.0
+/* The most street-draws any run does, --chance-draws included: 2 x 10^7 is
+ * 4-7 s here (~150-300 ns a street-draw, 14,353 streets: 1,393 draws), where
+ * --chance-draws 100000 ran past 100 s with nothing shown (issue 21). */
+#define CHANCE_MAX_WORK 20000000.0
 #define SHOWN_HOT 40 /* power-few rows printed on the console (all are in hot_streets.csv) */
 
 enum { O_KIND = 1, O_HARM, O_COMPARE, O_TOP, O_FORMAT, O_OUT, O_SEED, O_DRAWS, O_NOCHARTS,
@@ -576,7 +581,7 @@ static int print_report(const struct conc_run *cr, const struct table *m, const 
 	if (format == 1) /* csv: the measures only, machine-readable */
 		return table_write_csv(m, out, err);
 	fprintf(out, "%s%s, %s: %zu streets (%s); crimes exclude %s.\n",
-		format == 2 ? "" : "", cr->sel.area ? cr->sel.area : "All areas",
+		format == 2 ? "" : "", MB_SHOWN(cr->sel.area ? cr->sel.area : "All areas"),
 		cr->sel.period_label, cr->n,
 		cr->gazetteer ? "gazetteer universe" : "observed universe, lower bound",
 		cr->sel.ntypes ? "types not selected" : "Anti-social behaviour (an incident type)");
@@ -605,6 +610,51 @@ static int print_report(const struct conc_run *cr, const struct table *m, const 
 		return rc;
 	if (h->nrows > SHOWN_HOT)
 		fprintf(out, "... and %zu more (all in hot_streets.csv with --out)\n", h->nrows - SHOWN_HOT);
+	return 0;
+}
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A long chance Monte Carlo says how long it will take before it starts:
+ * the time of 1% of its draws (at least 10; the same streets and crimes, less
+ * the time of none), times 100. */
+static int say_chance_time(const struct conc_run *cr, const struct conc_params *par, FILE *msg,
+			   struct mb_error *err)
+{
+	struct conc_params cal = *par;
+	struct conc_result *res = NULL;
+	double t0, t1, t2;
+	int r;
+
+	cal.boot_draws = 0;
+	t0 = mono_now();
+	cal.chance_draws = 0;
+	if ((r = conc_compute(cr->count, NULL, cr->n, &cal, &res, err)))
+		return r;
+	conc_result_free(res);
+	res = NULL;
+	t1 = mono_now();
+	cal.chance_draws = par->chance_draws / 100 > 10 ? par->chance_draws / 100 : 10;
+	if ((r = conc_compute(cr->count, NULL, cr->n, &cal, &res, err)))
+		return r;
+	conc_result_free(res);
+	t2 = mono_now();
+	double per = ((t2 - t1) - (t1 - t0)) / cal.chance_draws;
+	double total = per > 0 ? per * par->chance_draws : 0.0;
+
+	if (total < 1)
+		fprintf(msg, "microbeat: %d chance draws over %zu streets: under a second\n",
+			par->chance_draws, cr->n);
+	else
+		fprintf(msg, "microbeat: %d chance draws over %zu streets: about %.0f s\n",
+			par->chance_draws, cr->n, total);
+	fflush(msg);
 	return 0;
 }
 
@@ -720,7 +770,14 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 	}
 	par.seed = (uint64_t)seed;
 	par.chance_draws = 200;
-	if (draws >= 0) {
+	if (draws >= 0 && (double)cr.n * draws > CHANCE_MAX_WORK) {
+		par.chance_draws = (int)(CHANCE_MAX_WORK / (double)cr.n);
+		if (par.chance_draws < 5)
+			par.chance_draws = 5;
+		fprintf(c->msg,
+			"microbeat: --chance-draws %d over %zu streets is past the cap of 2 x 10^7"
+			" street-draws: %d draws instead\n", draws, cr.n, par.chance_draws);
+	} else if (draws >= 0) {
 		par.chance_draws = draws;
 	} else if ((double)cr.n * par.chance_draws > CHANCE_BUDGET) {
 		par.chance_draws = (int)(CHANCE_BUDGET / (double)cr.n);
@@ -733,6 +790,12 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 	}
 	if (cr.n > 200000 && draws < 0)
 		par.boot_draws = 200;
+	/* only when asked for: the default stays within CHANCE_BUDGET (but for
+	 * its 5-draw floor on the largest areas, where 10 timing draws would
+	 * cost more than they tell) */
+	if (draws >= 0 && (double)cr.n * par.chance_draws > CHANCE_BUDGET &&
+	    (r = say_chance_time(&cr, &par, c->msg, err)))
+		goto cleanup;
 	if ((r = conc_compute(cr.count, cr.compare ? cr.prev : NULL, cr.n, &par, &cr.res, err)))
 		goto cleanup;
 	if (cr.harm) {

@@ -848,19 +848,19 @@ static void print_header(const struct flags_run *fr, FILE *f)
 	size_t nd[4] = { 0 };
 
 	fprintf(f, "%s by %s, %s: %zu units x %zu categories.\n",
-		fr->sel.area ? fr->sel.area : "All areas", fr->au.layer, fr->sel.period_label,
+		MB_SHOWN(fr->sel.area ? fr->sel.area : "All areas"), MB_SHOWN(fr->au.layer), fr->sel.period_label,
 		fr->nunit, fr->ncat);
 	for (size_t c = 0; c < fr->ncat; c++)
 		nd[res->cat[c].den]++;
 	if (!res->by_population)
 		fprintf(f, "Layer '%s' has no population: expected counts follow each unit's share of"
-			   " the area's streets.\n", fr->au.layer);
+			   " the area's streets.\n", MB_SHOWN(fr->au.layer));
 	else
 		fprintf(f, "Denominators: residents for %zu categories", nd[FLAGS_DEN_RESIDENTS]);
 	if (res->by_population) {
 		for (size_t c = 0; c < fr->ncat; c++)
 			if (res->cat[c].den != FLAGS_DEN_RESIDENTS)
-				fprintf(f, "; %s: %s", fr->sl.cat_name[fr->cat_of[c]],
+				fprintf(f, "; %s: %s", MB_SHOWN(fr->sl.cat_name[fr->cat_of[c]]),
 					res->cat[c].den == FLAGS_DEN_EXPOSURE
 						? "per-unit exposure (--exposure)"
 						: "none (the unit's share of the district's other crime)");
@@ -878,7 +878,7 @@ static void print_header(const struct flags_run *fr, FILE *f)
 		res->n_rise_tests, TREND_RECENT_MONTHS, res->n_cc_tests);
 	if (fr->unassigned)
 		fprintf(f, "%ld located events of the area fell in no unit of '%s' and are left out"
-			   " (see 'microbeat areas').\n", fr->unassigned, fr->au.layer);
+			   " (see 'microbeat areas').\n", fr->unassigned, MB_SHOWN(fr->au.layer));
 	if (fr->ex.n)
 		fprintf(f, "%zu events without coordinates placed by their LSOA or unit code.\n",
 			fr->ex.n);

@@ -50,7 +50,11 @@ int cmd_import(struct cli *c, int argc, char **argv, struct mb_error *err)
 	if ((r = store_open(c->db_path, 0, &s, err)))
 		return r;
 	r = ingest_paths(s, (const char *const *)argv + optind, argc - optind, &o, &sum, err);
-	if ((r == 0 || r == -MB_EDATA) && sum.files_loaded) {
+	/* -MB_EIO with no message: an input could not be opened (reported); the
+	 * others were read */
+	int went_on = r == 0 || r == -MB_EDATA || (r == -MB_EIO && !err->msg[0]);
+
+	if (went_on && sum.files_loaded) {
 		/* place the new snap points in every loaded boundary layer */
 		struct mb_error aerr = { 0 };
 		long placed = 0;
@@ -65,7 +69,7 @@ int cmd_import(struct cli *c, int argc, char **argv, struct mb_error *err)
 		} else if (placed && !o.quiet)
 			fprintf(c->out, "areas: %ld new snap points placed in the loaded layers\n", placed);
 	}
-	if (r == 0 || r == -MB_EDATA) {
+	if (went_on) {
 		const struct import_stats *t = &sum.total;
 
 		if (!o.quiet || r)

@@ -23,7 +23,7 @@ int cmd_streets(struct cli *c, int argc, char **argv, struct mb_error *err)
 		fprintf(c->out,
 			"%s: %ld streets: %ld match streets seen in crime data, %ld crime-free added,"
 			" %ld repeat a key (same name in the same LSOA)%s\n",
-			argv[1], gs.rows, gs.matched, gs.added, gs.merged,
+			MB_SHOWN(argv[1]), gs.rows, gs.matched, gs.added, gs.merged,
 			g.has_lsoa ? "" : "; no LSOA column: matched by name within 1 km");
 	if (r == -MB_EDATA && !g.n) { /* the store's refusal: name the file */
 		char why[sizeof(err->msg)];
@@ -32,7 +32,7 @@ int cmd_streets(struct cli *c, int argc, char **argv, struct mb_error *err)
 		mb_err(err, MB_EDATA, "%s: %s", argv[1], why);
 	}
 	if (!r && g.skipped)
-		fprintf(c->msg, "microbeat: %s: %ld rows without a street name skipped\n", argv[1],
+		fprintf(c->msg, "microbeat: %s: %ld rows without a street name skipped\n", MB_SHOWN(argv[1]),
 			g.skipped);
 	store_close(s);
 	gazetteer_release(&g);

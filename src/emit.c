@@ -481,17 +481,33 @@ int table_write_csv(const struct table *t, FILE *f, struct mb_error *err)
 
 /* Write s as Markdown inline text: CommonMark backslash escapes for the
  * characters that could start markup, a table break or raw HTML; line breaks
- * and tabs become spaces. */
+ * and tabs become spaces; other control characters, bidi controls and bytes
+ * that are not UTF-8 become visible escapes (rendered "\x1b", "\u202e"), as
+ * on the console (mb_shown): an ESC sequence pasted from a report or shown
+ * by a terminal pager must not act. */
 static void out_md_text(struct out *o, const char *s)
 {
-	for (const char *p = s; *p; p++) {
-		if (*p == '\r' || *p == '\n' || *p == '\t') {
+	size_t n = strlen(s), len;
+
+	for (size_t i = 0; i < n; i += len) {
+		long cp = emit_utf8_next(s + i, n - i, &len);
+		char esc[16];
+
+		if (cp == '\r' || cp == '\n' || cp == '\t') {
 			out_c(o, ' ');
-			continue;
+		} else if (cp < 0 || is_control(cp) || is_bidi_control(cp) || cp == 0x200E ||
+			   cp == 0x200F) {
+			/* the backslash is itself escaped: Markdown shows it */
+			if (cp < 0)
+				snprintf(esc, sizeof(esc), "\\\\x%02x", (unsigned char)s[i]);
+			else
+				snprintf(esc, sizeof(esc), cp < 0x80 ? "\\\\x%02lx" : "\\\\u%04lx", cp);
+			out_s(o, esc);
+		} else {
+			if (cp < 0x80 && strchr("\\|<>`*_[]~&", (int)cp))
+				out_c(o, '\\');
+			out_n(o, s + i, len);
 		}
-		if (strchr("\\|<>`*_[]~&", *p))
-			out_c(o, '\\');
-		out_c(o, *p);
 	}
 }
 

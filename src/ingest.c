@@ -1741,8 +1741,8 @@ static void show_rejects(struct ingest_run *run, const char *name, int kind,
 		if (*shown >= run->o->max_shown)
 			return;
 		progress_clear(run->progress);
-		fprintf(run->o->msg, "microbeat: %s:%u:%u: %s\n", name, b->rejects.v[i].line,
-			b->rejects.v[i].col ? b->rejects.v[i].col : 1, b->rejects.v[i].reason);
+		fprintf(run->o->msg, "microbeat: %s:%u:%u: %s\n", MB_SHOWN(name), b->rejects.v[i].line,
+			b->rejects.v[i].col ? b->rejects.v[i].col : 1, MB_SHOWN(b->rejects.v[i].reason));
 		(*shown)++;
 	}
 }
@@ -2401,7 +2401,7 @@ static int ingest_file(struct ingest_run *run, struct pfile *f, const char *path
 	}
 	if (f->fatal) {
 		progress_clear(run->progress);
-		fprintf(run->o->msg, "microbeat: %s\n", f->perr.msg);
+		fprintf(run->o->msg, "microbeat: %s\n", MB_SHOWN(f->perr.msg));
 		run->sum->files_skipped++;
 		r = f->perr.code == MB_EIO ? -MB_EIO : -MB_EDATA;
 		if (r == -MB_EIO)
@@ -2416,7 +2416,7 @@ static int ingest_file(struct ingest_run *run, struct pfile *f, const char *path
 		run->sum->files_unchanged++;
 		if (!run->o->quiet)
 			fprintf(run->o->out, "%s: unchanged (same SHA-256 as import #%lld): nothing to do\n",
-				in->name, (long long)same);
+				MB_SHOWN(in->name), (long long)same);
 		goto cleanup;
 	}
 	int claimed;
@@ -2444,12 +2444,12 @@ static int ingest_file(struct ingest_run *run, struct pfile *f, const char *path
 		fprintf(run->o->msg,
 			"microbeat: %s: %lld more rejected or duplicate rows not shown"
 			" (microbeat rejects --import %lld)\n",
-			in->name, (long long)(listable - shown), (long long)import_id);
+			MB_SHOWN(in->name), (long long)(listable - shown), (long long)import_id);
 	if (!run->o->quiet) {
 		fprintf(run->o->out,
 			"%s: import #%lld, %s: %lld rows read = %lld loaded + %lld duplicate + %lld"
 			" rejected",
-			in->name, (long long)import_id, KIND_NAME[f->kind], (long long)f->st.rows_read,
+			MB_SHOWN(in->name), (long long)import_id, KIND_NAME[f->kind], (long long)f->st.rows_read,
 			(long long)f->st.rows_loaded, (long long)f->st.rows_duplicate,
 			(long long)f->st.rows_rejected);
 		if (f->st.blank_lines)
@@ -2459,7 +2459,7 @@ static int ingest_file(struct ingest_run *run, struct pfile *f, const char *path
 			fprintf(run->o->out,
 				"%s: replaces import #%lld for this partition: %lld crimes added, %lld"
 				" removed, %lld changed, %lld unchanged",
-				in->name, (long long)diff.replaced_import, (long long)diff.added,
+				MB_SHOWN(in->name), (long long)diff.replaced_import, (long long)diff.added,
 				(long long)diff.removed, (long long)diff.changed, (long long)diff.unchanged);
 			if (f->kind == KIND_STREET)
 				fprintf(run->o->out, "; rows without Crime ID: %lld before, %lld now",

@@ -93,7 +93,7 @@ static int gaz_row_take(struct csvtab *t, size_t i, const long *col, struct gaze
 				  "LSOA code '%.20s' is not a letter and 8 digits", t->rows[i].f[col[G_LSOA]]);
 	if (!*t->rows[i].f[col[G_NAME]]) {
 		if (g->skipped++ < 10)
-			fprintf(msg, "microbeat: %s:%ld:%ld: blank street name; row skipped\n", t->path,
+			fprintf(msg, "microbeat: %s:%ld:%ld: blank street name; row skipped\n", MB_SHOWN(t->path),
 				t->rows[i].pos[col[G_NAME]].line, t->rows[i].pos[col[G_NAME]].col);
 		return 0;
 	}

@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <openssl/evp.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -60,16 +62,135 @@ static int has_ext(const char *name, const char *ext)
 	return n > e && strcasecmp(name + n - e, ext) == 0;
 }
 
+/* The folders a walk has entered, by device and inode: a folder reached
+ * again (a symbolic link loop, or two links to one folder) is not walked
+ * again; with two links back to its parent, each file was visited 41 times
+ * and the walk never ended (issue 21). Linear search: a walk meets tens to
+ * hundreds of folders (a police.uk archive has one a month). Files are not
+ * kept: one reached by two names is found unchanged by its SHA-256. */
+struct seen {
+	struct seen_one {
+		dev_t dev;  /* st_dev */
+		ino_t ino;  /* st_ino */
+		char *path; /* the name it was first reached by (owned) */
+	} *v;          /* entries */
+	size_t n, cap; /* used / capacity */
+};
+
+/* The name st was first reached by, or NULL; else remember it as path.
+ * Return 0, or -1 when out of memory. */
+static int seen_check(struct seen *s, const struct stat *st, const char *path, const char **first)
+{
+	*first = NULL;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].dev == st->st_dev && s->v[i].ino == st->st_ino) {
+			*first = s->v[i].path;
+			return 0;
+		}
+	if (s->n == s->cap) {
+		size_t ncap = s->cap ? s->cap * 2 : 64;
+		struct seen_one *nv = realloc(s->v, ncap * sizeof(*nv));
+
+		if (!nv)
+			return -1;
+		s->v = nv;
+		s->cap = ncap;
+	}
+	s->v[s->n].path = strdup(path);
+	if (!s->v[s->n].path)
+		return -1;
+	s->v[s->n].dev = st->st_dev;
+	s->v[s->n].ino = st->st_ino;
+	s->n++;
+	return 0;
+}
+
+static void seen_release(struct seen *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i].path);
+	free(s->v);
+}
+
+/* What a walk gathers and what it had to say. */
+struct walk {
+	struct paths *out; /* the files to import */
+	struct seen seen;  /* folders entered so far */
+	FILE *msg;         /* where skipped names are reported */
+	int skipped;       /* files named *.csv or *.zip that will not be read */
+	int cannot_open;   /* of those, the ones that could not be opened (exit 4) */
+};
+
+/* What kind of thing, not a regular file or a folder, st is. */
+static const char *file_kind(const struct stat *st)
+{
+	if (S_ISFIFO(st->st_mode))
+		return "a FIFO (named pipe)";
+	if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))
+		return "a device";
+	if (S_ISSOCK(st->st_mode))
+		return "a socket";
+	return "not a regular file";
+}
+
+static int walk_dir(struct walk *w, const char *dir, struct mb_error *err);
+
+/* Print fmt with a and b (two %s) shown escaped. Out of line: the walk
+ * recurses once per folder level, and its frames keep no name buffers. */
+static void __attribute__((noinline, format(printf, 2, 0)))
+say(FILE *msg, const char *fmt, const char *a, const char *b)
+{
+	char sa[MB_SHOWN_MAX], sb[MB_SHOWN_MAX];
+
+	fprintf(msg, fmt, mb_shown(a, sa, sizeof(sa)), mb_shown(b, sb, sizeof(sb)));
+}
+
+/* Add path (stat'ed as st) to the walk: a folder is walked once, a regular
+ * .csv or .zip file listed; a FIFO, device or socket is never opened (a FIFO
+ * would block the import for ever). Return 0 or -MB_ENOMEM. */
+static int walk_add(struct walk *w, const char *path, const struct stat *st, int named,
+		    struct mb_error *err)
+{
+	const char *first;
+
+	if (!S_ISDIR(st->st_mode) && !S_ISREG(st->st_mode)) {
+		if (named || has_ext(path, ".csv") || has_ext(path, ".zip")) {
+			say(w->msg, "microbeat: %s: %s, not a regular file; not opened\n", path,
+			    file_kind(st));
+			w->skipped++;
+		}
+		return 0;
+	}
+	if (!S_ISDIR(st->st_mode) && !named && !has_ext(path, ".csv") && !has_ext(path, ".zip")) {
+		say(w->msg, "microbeat: %s: not a .csv or .zip file; ignored%s\n", path, "");
+		return 0;
+	}
+	if (!S_ISDIR(st->st_mode))
+		return paths_add(w->out, path) ? mb_err(err, MB_ENOMEM, "out of memory") : 0;
+	if (seen_check(&w->seen, st, path, &first))
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	if (first) {
+		say(w->msg, "microbeat: %s: folder already walked as '%s' (a symbolic link loop or a"
+			    " second link); not walked again\n", path, first);
+		return 0;
+	}
+	return walk_dir(w, path, err);
+}
+
 /* Add the .csv and .zip files under dir (recursively, sorted). */
-static int walk(const char *dir, struct paths *out, FILE *msg, struct mb_error *err)
+static int walk_dir(struct walk *w, const char *dir, struct mb_error *err)
 {
 	DIR *d = opendir(dir);
 	struct paths here = { 0 };
 	struct dirent *de;
 	int r = 0;
 
-	if (!d)
-		return mb_err(err, MB_EIO, "cannot open folder '%s': %s", dir, strerror(errno));
+	if (!d) {
+		say(w->msg, "microbeat: cannot open folder '%s': %s\n", dir, strerror(errno));
+		w->skipped++;
+		w->cannot_open++;
+		return 0;
+	}
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
@@ -93,14 +214,14 @@ static int walk(const char *dir, struct paths *out, FILE *msg, struct mb_error *
 	for (size_t i = 0; !r && i < here.n; i++) {
 		struct stat st;
 
-		if (stat(here.v[i], &st) != 0)
+		/* stat follows symbolic links: a link to a folder is walked (once) */
+		if (stat(here.v[i], &st) != 0) {
+			say(w->msg, "microbeat: cannot open '%s': %s\n", here.v[i], strerror(errno));
+			w->skipped++;
+			w->cannot_open++;
 			continue;
-		if (S_ISDIR(st.st_mode))
-			r = walk(here.v[i], out, msg, err);
-		else if (has_ext(here.v[i], ".csv") || has_ext(here.v[i], ".zip"))
-			r = paths_add(out, here.v[i]) ? mb_err(err, MB_ENOMEM, "out of memory") : 0;
-		else
-			fprintf(msg, "microbeat: %s: not a .csv or .zip file; ignored\n", here.v[i]);
+		}
+		r = walk_add(w, here.v[i], &st, 0, err);
 	}
 	paths_release(&here);
 	return r;
@@ -173,15 +294,16 @@ static int ingest_zip(struct ingest_run *run, const char *path, struct mb_error 
 {
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
-	int r = 0, rc, bad = 0;
+	char shown[MB_SHOWN_MAX];
+	int r = 0, rc, bad = 0, csvs = 0, others = 0;
 
 	if (!a)
 		return mb_err(err, MB_ENOMEM, "out of memory");
 	archive_read_support_format_zip(a);
 	archive_read_support_filter_all(a);
 	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
-		fprintf(run->o->msg, "microbeat: %s: cannot open archive: %s\n", path,
-			archive_error_string(a));
+		fprintf(run->o->msg, "microbeat: %s: cannot open archive: %s\n",
+			mb_shown(path, shown, sizeof(shown)), archive_error_string(a));
 		run->sum->files_skipped++;
 		archive_read_free(a);
 		return -MB_EDATA;
@@ -189,8 +311,21 @@ static int ingest_zip(struct ingest_run *run, const char *path, struct mb_error 
 	while ((rc = archive_read_next_header(a, &e)) == ARCHIVE_OK || rc == ARCHIVE_WARN) {
 		const char *en = archive_entry_pathname(e);
 
-		if (archive_entry_filetype(e) != AE_IFREG || !en || !has_ext(en, ".csv"))
+		if (archive_entry_filetype(e) != AE_IFREG || !en)
 			continue;
+		if (!has_ext(en, ".csv")) {
+			/* an archive inside the archive is not opened: say so, as for
+			 * any other file that is not a .csv */
+			char shown2[MB_SHOWN_MAX];
+
+			fprintf(run->o->msg, "microbeat: %s:%s: %s; ignored\n",
+				mb_shown(path, shown, sizeof(shown)), mb_shown(en, shown2, sizeof(shown2)),
+				has_ext(en, ".zip") ? "an archive inside the archive is not opened"
+						    : "not a .csv file");
+			others++;
+			continue;
+		}
+		csvs++;
 		size_t len = strlen(path) + strlen(en) + 2;
 		char *name = malloc(len);
 
@@ -215,8 +350,16 @@ static int ingest_zip(struct ingest_run *run, const char *path, struct mb_error 
 		}
 	}
 	if (!r && rc != ARCHIVE_EOF && rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
-		fprintf(run->o->msg, "microbeat: %s: truncated or corrupt archive: %s\n", path,
+		fprintf(run->o->msg, "microbeat: %s: truncated or corrupt archive: %s\n",
+			mb_shown(path, shown, sizeof(shown)),
 			archive_error_string(a) ? archive_error_string(a) : "read error");
+		run->sum->files_skipped++;
+		bad = 1;
+	} else if (!r && !csvs) {
+		/* nothing imported from it is never silent */
+		fprintf(run->o->msg, "microbeat: %s: no .csv file in the archive (%d other %s"
+				     " ignored); nothing imported from it\n",
+			mb_shown(path, shown, sizeof(shown)), others, others == 1 ? "entry" : "entries");
 		run->sum->files_skipped++;
 		bad = 1;
 	}
@@ -243,15 +386,47 @@ static int sha256_file(FILE *fp, uint8_t out[32])
 	return ok ? 0 : -1;
 }
 
-/* Import one plain CSV file. */
-static int ingest_csv(struct ingest_run *run, const char *path, int64_t size, struct mb_error *err)
+/* Open path for reading if it is (still) a regular file: opened without
+ * blocking, so a FIFO put in its place since the walk cannot hang the
+ * import. Return the stream, or NULL with errno set (EINVAL: not regular). */
+static FILE *open_regular(const char *path)
 {
-	FILE *fp = fopen(path, "rb");
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), e;
+	struct stat st;
+	FILE *fp;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) != 0)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		goto fail;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0 || !(fp = fdopen(fd, "rb")))
+		goto fail;
+	return fp;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return NULL;
+}
+
+/* Import one plain CSV file; *cannot_open counts it when it cannot be opened. */
+static int ingest_csv(struct ingest_run *run, const char *path, int64_t size, int *cannot_open,
+		      struct mb_error *err)
+{
+	FILE *fp = open_regular(path);
+	char shown[MB_SHOWN_MAX];
 
 	if (!fp) {
-		fprintf(run->o->msg, "microbeat: cannot open '%s': %s\n", path, strerror(errno));
+		fprintf(run->o->msg, "microbeat: cannot open '%s': %s\n",
+			mb_shown(path, shown, sizeof(shown)),
+			errno == EINVAL ? "not a regular file" : strerror(errno));
 		run->sum->files_skipped++;
-		return -MB_EDATA;
+		(*cannot_open)++;
+		return -MB_EIO;
 	}
 	struct input in = { .fp = fp, .name = path };
 	const char *base = strrchr(path, '/');
@@ -271,7 +446,7 @@ static int ingest_csv(struct ingest_run *run, const char *path, int64_t size, st
 			if (!run->o->quiet)
 				fprintf(run->o->out,
 					"%s: unchanged (same SHA-256 as import #%lld): nothing to do\n",
-					path, (long long)same);
+					mb_shown(path, shown, sizeof(shown)), (long long)same);
 			progress_add(run->progress, (uint64_t)size);
 			goto cleanup;
 		}
@@ -293,7 +468,8 @@ int ingest_paths(struct store *s, const char *const *argv, int n, const struct i
 
 	pthread_mutex_init(&run.chain_mu, NULL);
 	int64_t total = 0, *sizes = NULL;
-	int r = 0, data = 0;
+	int r = 0, data = 0, cannot_open = 0;
+	struct walk walk = { .out = &files, .msg = o->msg };
 
 	memset(sum, 0, sizeof(*sum));
 	run.source_name = o->source_name;
@@ -316,16 +492,20 @@ int ingest_paths(struct store *s, const char *const *argv, int n, const struct i
 		struct stat st;
 
 		if (stat(argv[i], &st) != 0) {
-			fprintf(o->msg, "microbeat: cannot open '%s': %s\n", argv[i], strerror(errno));
-			sum->files_skipped++;
-			data = 1;
+			char shown[MB_SHOWN_MAX];
+
+			fprintf(o->msg, "microbeat: cannot open '%s': %s\n",
+				mb_shown(argv[i], shown, sizeof(shown)), strerror(errno));
+			walk.skipped++;
+			walk.cannot_open++;
 			continue;
 		}
-		if (S_ISDIR(st.st_mode))
-			r = walk(argv[i], &files, o->msg, err);
-		else if (paths_add(&files, argv[i]))
-			r = mb_err(err, MB_ENOMEM, "out of memory");
+		r = walk_add(&walk, argv[i], &st, 1, err);
 	}
+	sum->files_skipped += walk.skipped;
+	cannot_open = walk.cannot_open;
+	data = walk.skipped > 0;
+	seen_release(&walk.seen);
 	if (r)
 		goto cleanup;
 	sizes = calloc(files.n + 1, sizeof(*sizes));
@@ -374,9 +554,12 @@ int ingest_paths(struct store *s, const char *const *argv, int n, const struct i
 		else if (!run.ahead_ok)
 			one = ingest_zip(&run, files.v[i], err);
 		else
-			one = ingest_csv(&run, files.v[i], sizes[i], err);
+			one = ingest_csv(&run, files.v[i], sizes[i], &cannot_open, err);
 		if (one == -MB_EDATA || one == -MB_EIO) {
+			/* reported where it happened (once): the run goes on */
 			data = 1;
+			if (err)
+				*err = (struct mb_error){ 0 };
 			continue;
 		}
 		if (one) {
@@ -410,6 +593,10 @@ cleanup:
 	free(sizes);
 	if (r)
 		return r;
+	/* an input that could not be opened at all is an I/O failure (exit 4),
+	 * though the others were imported */
+	if (cannot_open)
+		return -MB_EIO;
 	return data || run.any_rejects ? -MB_EDATA : 0;
 }
 

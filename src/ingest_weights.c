@@ -86,8 +86,8 @@ int weights_load(const char *path, const struct slice *sl, double **weight, FILE
 		goto cleanup;
 	for (size_t i = 1; i < sl->ncat; i++)
 		if (sl->cat_name[i] && isnan(w[i]) && strcasecmp(sl->cat_name[i], "Anti-social behaviour"))
-			fprintf(msg, "microbeat: %s gives no harm weight for '%s': it counts 0 harm\n", path,
-				sl->cat_name[i]);
+			fprintf(msg, "microbeat: %s gives no harm weight for '%s': it counts 0 harm\n",
+				MB_SHOWN(path), MB_SHOWN(sl->cat_name[i]));
 	*weight = w;
 	w = NULL;
 cleanup:

@@ -102,7 +102,12 @@ void plot_dat_text(struct plot_dat *d, const char *s)
 	for (size_t i = 0; i < n; i += len) {
 		long cp = emit_utf8_next(s + i, n - i, &len);
 
-		if (cp < 0)
+		/* gnuplot's SVG terminal escapes < and & but not the > of "]]>",
+		 * which may not appear in XML text (issue 21): a zero-width space
+		 * keeps it out, unseen. U+FFFE and U+FFFF are not XML characters. */
+		if (cp == '>' && i >= 2 && s[i - 1] == ']' && s[i - 2] == ']')
+			dat_puts(d, "\xe2\x80\x8b");
+		if (cp < 0 || cp == 0xFFFE || cp == 0xFFFF)
 			dat_puts(d, "?");
 		else if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029)
 			dat_puts(d, " ");

@@ -140,6 +140,15 @@ int select_option(struct selection *sel, int code, const char *arg, struct mb_er
 	int32_t m;
 	int y;
 
+	/* one way to give the period: --fy 2024 --from 2025-01 was silently
+	 * combined into 2025-01..2025-03 (issue 21) */
+	if ((code == SEL_FROM || code == SEL_TO) && sel->period_given == 2)
+		return mb_err(err, MB_EUSAGE, "--%s cannot be combined with %s: give the period one way",
+			      code == SEL_FROM ? "from" : "to",
+			      strncmp(sel->period_label, "FY ", 3) == 0 ? "--fy" : "--year");
+	if ((code == SEL_FY || code == SEL_YEAR) && sel->period_given == 1)
+		return mb_err(err, MB_EUSAGE, "--%s cannot be combined with --from or --to: give the"
+					      " period one way", code == SEL_FY ? "fy" : "year");
 	switch (code) {
 	case SEL_FROM:
 	case SEL_TO:
@@ -155,6 +164,9 @@ int select_option(struct selection *sel, int code, const char *arg, struct mb_er
 	case SEL_FY:
 		if (parse_year(arg, &y))
 			return mb_err(err, MB_EUSAGE, "--fy wants a year such as 2024, not '%s'", arg);
+		if (sel->period_given == 2 && sel->from != (y - 2000) * 12 + 3)
+			return mb_err(err, MB_EUSAGE, "--fy %d conflicts with the period already given (%s)",
+				      y, sel->period_label);
 		sel->from = (y - 2000) * 12 + 3; /* April */
 		sel->to = sel->from + 11;         /* March of the next year */
 		sel->period_given = 2;
@@ -163,6 +175,9 @@ int select_option(struct selection *sel, int code, const char *arg, struct mb_er
 	case SEL_YEAR:
 		if (parse_year(arg, &y))
 			return mb_err(err, MB_EUSAGE, "--year wants a year such as 2024, not '%s'", arg);
+		if (sel->period_given == 2 && sel->from != (y - 2000) * 12)
+			return mb_err(err, MB_EUSAGE, "--year %d conflicts with the period already given (%s)",
+				      y, sel->period_label);
 		sel->from = (y - 2000) * 12;
 		sel->to = sel->from + 11;
 		sel->period_given = 2;

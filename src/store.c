@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "microbeat/dict.h"
@@ -275,6 +276,118 @@ static int open_db(struct store *s, const char *uri, int oflags, struct mb_error
 	return 0;
 }
 
+/* The program's own objects: what MIGRATIONS create, in a scratch in-memory
+ * database, as "type name sql" lines (a NULL sql as empty). Derived, not
+ * listed, so that every table a later migration adds is known here too.
+ * Return 0 or a negative code; *out (count *n) and its strings are the
+ * caller's to free. */
+static int expected_schema(char ***out, int *n, struct mb_error *err)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	char **v = NULL;
+	int r = 0, cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	for (int i = 0; i < STORE_SCHEMA_VERSION; i++)
+		if (sqlite3_exec(db, MIGRATIONS[i], NULL, NULL, NULL) != SQLITE_OK) {
+			r = mb_err(err, MB_EDB, "internal error: the store's schema does not build (%s)",
+				   sqlite3_errmsg(db));
+			goto cleanup;
+		}
+	if (sqlite3_prepare_v2(db, "SELECT printf('%s %s %s', type, name, coalesce(sql, ''))"
+				   " FROM sqlite_schema WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+			       -1, &st, NULL) != SQLITE_OK) {
+		r = mb_err(err, MB_EDB, "internal error: %s", sqlite3_errmsg(db));
+		goto cleanup;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (*n == cap) {
+			char **nv = realloc(v, (size_t)(cap = cap ? cap * 2 : 64) * sizeof(*nv));
+
+			if (!nv) {
+				r = mb_err(err, MB_ENOMEM, "out of memory");
+				goto cleanup;
+			}
+			v = nv;
+		}
+		if (!(v[*n] = strdup((const char *)sqlite3_column_text(st, 0)))) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto cleanup;
+		}
+		(*n)++;
+	}
+cleanup:
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	if (r) {
+		while (*n > 0)
+			free(v[--*n]);
+		free(v);
+		return r;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Refuse a store holding an object microbeat did not create: a trigger on
+ * event would delete or change what an import writes while the import counts
+ * it as loaded (issue 21: "7866 loaded", 0 stored); a view or table could
+ * stand in for one of ours. Every object of the main schema (but SQLite's
+ * own, sqlite_*) must be one of expected_schema's, with the same definition.
+ * Return 0, or -MB_EDB naming the first stranger. */
+static int schema_check(struct store *s, struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	char **want = NULL;
+	int n = 0, r, rc;
+
+	if ((r = expected_schema(&want, &n, err)))
+		return r;
+	if ((r = store_prepare(s, &st,
+			       "SELECT type, name, printf('%s %s %s', type, name, coalesce(sql, ''))"
+			       " FROM main.sqlite_schema WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+			       " ORDER BY rowid", err)))
+		goto cleanup;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *got = (const char *)sqlite3_column_text(st, 2);
+		int known = 0, named = 0;
+		const char *type = (const char *)sqlite3_column_text(st, 0);
+		const char *name = (const char *)sqlite3_column_text(st, 1);
+		size_t tn = strlen(type) + 1 + strlen(name) + 1;
+
+		for (int i = 0; i < n && !known; i++) {
+			known = strcmp(want[i], got) == 0;
+			named |= strncmp(want[i], got, tn) == 0;
+		}
+		if (known)
+			continue;
+		char shown[MB_SHOWN_MAX];
+
+		r = mb_err(err, MB_EDB,
+			   "store '%s' holds %s '%s' %s: refusing to write to it (remove it with"
+			   " sqlite3, or use a new store)",
+			   s->path, type, mb_shown(name, shown, sizeof(shown)),
+			   named ? "with a definition microbeat did not give it"
+				 : "that microbeat did not create");
+		goto cleanup;
+	}
+	if (rc != SQLITE_DONE)
+		r = store_db_err(s, err, "reading the store's schema");
+cleanup:
+	sqlite3_finalize(st);
+	for (int i = 0; i < n; i++)
+		free(want[i]);
+	free(want);
+	return r;
+}
+
 int store_open(const char *path, int flags, struct store **out, struct mb_error *err)
 {
 	struct store *s = calloc(1, sizeof(*s));
@@ -287,6 +400,16 @@ int store_open(const char *path, int flags, struct store **out, struct mb_error 
 	if (!s->path) {
 		free(s);
 		return mb_err(err, MB_ENOMEM, "out of memory");
+	}
+	struct stat pst;
+
+	/* SQLite says only "disk I/O error" or "unable to open database file" */
+	if (stat(path, &pst) == 0 && S_ISDIR(pst.st_mode)) {
+		char shown[MB_SHOWN_MAX];
+
+		r = mb_err(err, MB_EIO, "store '%s' is a folder, not a file (give --db a file name)",
+			   mb_shown(path, shown, sizeof(shown)));
+		goto fail;
 	}
 	int oflags = (flags & STORE_READONLY) ? SQLITE_OPEN_READONLY
 					      : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
@@ -310,7 +433,8 @@ int store_open(const char *path, int flags, struct store **out, struct mb_error 
 		    (r = store_exec(s, "PRAGMA journal_mode=WAL", err)) ||
 		    (r = store_exec(s, "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
 				       "PRAGMA temp_store=MEMORY; PRAGMA foreign_keys=OFF", err)) ||
-		    (r = migrate(s, err)) || (r = store_feed_register(s, err)))
+		    (r = migrate(s, err)) || (r = schema_check(s, err)) ||
+		    (r = store_feed_register(s, err)))
 			goto fail;
 	} else if ((r = read_snapshot(s, err))) {
 		/* A WAL store in a folder this user cannot write: without a -shm

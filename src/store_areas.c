@@ -779,7 +779,7 @@ int store_areas_info(struct store *s, FILE *f, struct mb_error *err)
 		    (bnd && (r = count_q(s, SQL_UNASSIGNED_NEAR, rows[i].id, &near, err))) ||
 		    (bnd && (r = count_q(s, SQL_PENDING, rows[i].id, &pending, err))))
 			goto cleanup;
-		fprintf(f, "  %s (%s): %ld units", rows[i].name, rows[i].method, units);
+		fprintf(f, "  %s (%s): %ld units", MB_SHOWN(rows[i].name), MB_SHOWN(rows[i].method), units);
 		if (with_pop)
 			fprintf(f, ", population %.0f (%ld of %ld units)", pop, with_pop, units);
 		else

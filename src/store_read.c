@@ -42,7 +42,7 @@ static int print_imports(struct store *s, FILE *f, struct mb_error *err)
 			put_count(f, sqlite3_column_int64(st, i));
 			fputs(i == 3 ? " = " : i < 6 ? " + " : "", f);
 		}
-		fprintf(f, "  %s", (const char *)sqlite3_column_text(st, 1));
+		fprintf(f, "  %s", MB_SHOWN((const char *)sqlite3_column_text(st, 1)));
 		if (sqlite3_column_type(st, 7) != SQLITE_NULL)
 			fprintf(f, "  (replaced by #%lld)", (long long)sqlite3_column_int64(st, 7));
 		fputc('\n', f);
@@ -133,7 +133,7 @@ static int print_coverage(struct store *s, FILE *f, struct mb_error *err)
 		int64_t src = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -2;
 
 		if (src != cur && cur != -1) {
-			fprintf(f, "  %s\n", name);
+			fprintf(f, "  %s\n", MB_SHOWN(name));
 			print_runs(f, months, rows, n);
 			print_grid(f, months, rows, n);
 			n = 0;
@@ -299,7 +299,7 @@ static int print_rejects(struct store *s, FILE *f, struct mb_error *err)
 	if (!nk)
 		fprintf(f, "  (none)\n");
 	for (int i = 0; i < nk; i++) {
-		fprintf(f, "  %10lld  %s%s\n", k[i].n, k[i].dup ? "[duplicate] " : "", k[i].kind);
+		fprintf(f, "  %10lld  %s%s\n", k[i].n, k[i].dup ? "[duplicate] " : "", MB_SHOWN(k[i].kind));
 	}
 cleanup:
 	sqlite3_finalize(st);
@@ -315,7 +315,7 @@ int store_info(struct store *s, FILE *f, struct mb_error *err)
 	/* one snapshot: the imports listed are those whose events are counted */
 	if ((r = store_read_begin(s, &own, err)))
 		return r;
-	fprintf(f, "Store: %s\n\n", s->path);
+	fprintf(f, "Store: %s\n\n", MB_SHOWN(s->path));
 	if (!(r = print_imports(s, f, err)) && !(r = print_coverage(s, f, err)) &&
 	    !(r = print_events(s, f, err)))
 		r = print_rejects(s, f, err);
@@ -328,6 +328,20 @@ int store_rejects(struct store *s, int64_t import_id, FILE *f, struct mb_error *
 	sqlite3_stmt *st = NULL;
 	int r, rc;
 
+	if (import_id > 0) {
+		/* an import number that does not exist is not an empty list */
+		if ((r = store_prepare(s, &st, "SELECT 1 FROM import WHERE id = ?1", err)))
+			return r;
+		sqlite3_bind_int64(st, 1, import_id);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		st = NULL;
+		if (rc == SQLITE_DONE)
+			return mb_err(err, MB_ENOTFOUND, "rejects: there is no import #%lld (see 'microbeat"
+							 " info')", (long long)import_id);
+		if (rc != SQLITE_ROW)
+			return store_db_err(s, err, "rejects");
+	}
 	if ((r = store_prepare(s, &st,
 			       "SELECT r.import_id, i.path, r.line, r.col, r.duplicate, r.reason, r.raw"
 			       " FROM reject r JOIN import i ON i.id = r.import_id"

@@ -235,6 +235,11 @@ static void test_line_escape(void **state)
 		{ "a|b\nc", "a\\|b c" },
 		{ "Mill Road 12. x", "Mill Road 12. x" },
 		{ "", "" },
+		/* control, bidi and invalid bytes: visible escapes, the backslash
+		 * escaped so Markdown shows it (issue 21 item 12) */
+		{ "a\x1b]0;x\x07" "b", "a\\\\x1b\\]0;x\\\\x07b" },
+		{ "u\xc2\x9bv\xe2\x80\xae" "w\xff", "u\\\\u009bv\\\\u202ew\\\\xff" },
+		{ "Caf\xc3\xa9", "Caf\xc3\xa9" },
 	};
 	struct mb_error err = { 0 };
 	struct mem m;
@@ -254,6 +259,37 @@ static void test_line_escape(void **state)
 	mem_done(&m);
 	assert_string_equal(m.buf, "a [31mb cd?");
 	free(m.buf);
+}
+
+/* mb_shown (common.c): text from outside made safe for a terminal. Clean text
+ * comes back as the same pointer (no copy, no length limit); C0, DEL, C1,
+ * bidi controls and bytes that are not UTF-8 become escapes; what does not fit
+ * is cut at a whole escape and ends "...". */
+static void test_shown(void **state)
+{
+	(void)state;
+	static const struct csv_case cases[] = {
+		{ "esc\x1b[2J\x07-street.csv", "esc\\x1b[2J\\x07-street.csv" },
+		{ "bad\xff\xfe.csv", "bad\\xff\\xfe.csv" },
+		{ "c1\xc2\x85 del\x7f", "c1\\u0085 del\\x7f" },
+		{ "\xe2\x80\xae" "evil\xe2\x80\xac \xe2\x80\x8f" "x", "\\u202eevil\\u202c \\u200fx" },
+		{ "overlong \xc0\xaf, surrogate \xed\xa0\x80", "overlong \\xc0\\xaf, surrogate \\xed\\xa0\\x80" },
+		{ "tab\tnl\n", "tab\\x09nl\\x0a" },
+	};
+	char buf[MB_SHOWN_MAX], small[12];
+	const char *clean = "Caf\xc3\xa9 Road \xe4\xb8\xad \xf0\x9f\x98\x80";
+
+	assert_ptr_equal(mb_shown(clean, buf, sizeof(buf)), clean);
+	assert_string_equal(mb_shown(NULL, buf, sizeof(buf)), "");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *got = mb_shown(cases[i].in, buf, sizeof(buf));
+
+		if (strcmp(got, cases[i].want) != 0)
+			fail_msg("shown case %zu: got [%s], want [%s]", i, got, cases[i].want);
+	}
+	/* 12 bytes: "ab" + "\x1b" (4) + "c" = 7, the next escape would pass 12 - 4 */
+	assert_string_equal(mb_shown("ab\x1b" "c\x1b\x1b\x1b", small, sizeof(small)), "ab\\x1bc...");
+	assert_string_equal(MB_SHOWN("x\x07"), "x\\x07");
 }
 
 static void test_csv_table_numbers(void **state)
@@ -684,6 +720,7 @@ int main(void)
 		cmocka_unit_test(test_csv_field_neutralise),
 		cmocka_unit_test(test_csv_field_counted),
 		cmocka_unit_test(test_line_escape),
+		cmocka_unit_test(test_shown),
 		cmocka_unit_test(test_csv_table_numbers),
 		cmocka_unit_test(test_markdown_escape),
 		cmocka_unit_test(test_html_escape),

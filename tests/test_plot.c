@@ -206,6 +206,44 @@ static void test_dat_format(void **state)
 	rm_rf(dir);
 }
 
+/* Labels end up as SVG text (gnuplot escapes < and & but not the > of
+ * "]]>", which XML forbids in text): "]]>" never reaches a data file, a
+ * zero-width space (U+200B) goes before its >; U+FFFE/U+FFFF (not XML
+ * characters) become '?'; a lone > or ]] stays as it is. */
+static void test_dat_text_xml(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{ "A]]>B", "\"A]]\xe2\x80\x8b>B\"" },
+		{ "]]>", "\"]]\xe2\x80\x8b>\"" },
+		{ "x]]]]>>", "\"x]]]]\xe2\x80\x8b>>\"" },
+		{ "a > b ]] c ]>", "\"a > b ]] c ]>\"" },
+		{ "u\xef\xbf\xbeu\xef\xbf\xbf", "\"u?u?\"" },
+	};
+	char dir[64], want[128];
+	struct plot_dat d;
+	struct mb_error err = { 0 };
+
+	mk_tmp(dir, sizeof(dir));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *text;
+
+		assert_int_equal(plot_dat_open(&d, dir, "x.dat", &err), 0);
+		plot_dat_text(&d, cases[i].in);
+		assert_int_equal(plot_dat_close(&d, &err), 0);
+		text = slurp(dir, "x.dat", NULL);
+		assert_non_null(text);
+		snprintf(want, sizeof(want), "# microbeat chart data (quoted fields are labels)\n%s\n",
+			 cases[i].want);
+		assert_string_equal(text, want);
+		assert_null(strstr(text, "]]>"));
+		free(text);
+	}
+	rm_rf(dir);
+}
+
 /* Run argv (argv[0] a full path) in dir; return its exit status. */
 static int run_in(const char *dir, char *const argv[])
 {
@@ -612,6 +650,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dat_format),
+		cmocka_unit_test(test_dat_text_xml),
 		cmocka_unit_test(test_dat_read_back_by_gnuplot),
 		cmocka_unit_test(test_monthly_gaps_file),
 		cmocka_unit_test(test_hostile_labels_render),

@@ -57,4 +57,20 @@ int month_parse(const char *s, size_t len, int32_t *month);
 /* Format months since 2000-01 as "YYYY-MM" into out (8 bytes with NUL). */
 void month_format(int32_t month, char out[8]);
 
+/* Buffer size for mb_shown (escaped text longer than this is cut, ending "...") */
+#define MB_SHOWN_MAX 1024
+
+/* Text from outside (file and zip entry names, source, layer, unit and
+ * category names) made safe to print on a terminal or in Markdown: control
+ * characters (C0, DEL, C1), bidirectional overrides and bytes that are not
+ * UTF-8 become visible escapes ("\x1b", "\u0085", "\u202e"), so no escape
+ * sequence reaches the terminal and a name cannot disguise itself. Return s
+ * itself when it needs no escaping (no copy, no length limit), else buf (cap
+ * bytes, cap >= 8) holding the escaped text. s may be NULL (returns ""). */
+const char *mb_shown(const char *s, char *buf, size_t cap);
+
+/* mb_shown into a buffer that lives until the end of the enclosing block:
+ * for a printf argument, fprintf(f, "%s", MB_SHOWN(name)). */
+#define MB_SHOWN(s) mb_shown((s), (char[MB_SHOWN_MAX]){ 0 }, MB_SHOWN_MAX)
+
 #endif

@@ -1,11 +1,13 @@
 #!/bin/bash
-# A store holding tables and views named like the bulk writer's row feeds (mb_feed_event,
-# mb_feed_street, mb_feed_location, mb_feed_outcome, src/store_feed.c), each giving an
-# INJECTED row: an import into it stores exactly what an import into a clean store does
-# (every row of event, location, street and outcome_row), none of the injected rows, and
-# leaves the store's own objects alone. An unqualified feed name would read the store's
-# objects first (SQLite looks in the schema before eponymous tables): the writer names its
-# feeds temp.mb_feed_*.
+# A store holding objects microbeat did not create is refused for writing, naming the object
+# (issue 21 item 14, src/store.c:schema_check): tables and views named like the bulk writer's
+# row feeds (mb_feed_*, src/store_feed.c; bug 16: before the check they were read instead of the
+# feeds), a trigger that deletes every event as it is inserted (before the check an import
+# reported "600 loaded", exit 0, with 0 rows stored), an extra table, and one of the store's
+# own views with another definition. Each refused import exits 5, names the object, stores
+# nothing and leaves the object alone; once the object is dropped, the import stores exactly
+# what an import into a clean store does. The expected set is derived from the program's own
+# schema, so a store it created (and migrated) passes.
 . "$(dirname "$0")/lib.sh"
 command -v sqlite3 >/dev/null || skip "sqlite3 shell missing"
 # two monthly street files (600 rows each over 40 streets, some ASB without a Crime ID, a few
@@ -47,14 +49,47 @@ mb --db "$T/clean.db" import --quiet "$A" || fail "clean import A exit $?"
 mb --db "$T/clean.db" import --quiet "$B" "$O" || fail "clean import B exit $?"
 
 mb --db "$T/h.db" import --quiet "$A" || fail "import A exit $?"
+events() { sqlite3 "$T/h.db" "SELECT count(*) FROM event"; }
+before=$(events)
+eq "events of April stored" "$before" "$(tail -n +2 "$A" | grep -c .)"
+# refused IMPORT-ARGS... NAME KIND: the import into h.db exits 5, names KIND 'NAME', stores nothing
+refused() {
+  local kind=${@: -1} name=${@: -2:1} out rc
+  out=$(mb --db "$T/h.db" import --no-progress "${@:1:$#-2}" 2>&1); rc=$?
+  eq "import into a store with $kind $name: exit" "$rc" 5
+  case $out in *"holds $kind '$name'"*) ;; *) fail "message does not name $kind '$name': $out" ;; esac
+  case $out in *loaded*) fail "a refused import claims rows: $out" ;; esac
+  eq "events after the refused import ($name)" "$(events)" "$before"
+}
 sqlite3 "$T/h.db" "
   CREATE TABLE mb_feed_event(a, b, c, d, e, f, g, h, i, j);
   INSERT INTO mb_feed_event VALUES(1, 1, NULL, 1, 1, NULL, NULL, 1, NULL, 0);
   CREATE VIEW mb_feed_street AS SELECT 999999, 'INJECTED', NULL;
   CREATE VIEW mb_feed_location AS SELECT 999999, 'INJECTED', 0.0, 0.0, NULL, NULL;
   CREATE VIEW mb_feed_outcome AS SELECT 1, 1, x'00', 1, 1;" || fail "could not plant the objects"
-mb --db "$T/h.db" import --quiet "$B" "$O" || fail "import B into the planted store exit $?"
+refused "$B" "$O" mb_feed_event table
+eq "the store's objects left alone" "$(sqlite3 "$T/h.db" "SELECT count(*) FROM sqlite_master WHERE name LIKE 'mb_feed_%'; SELECT count(*) FROM mb_feed_event")" "4
+1"
+sqlite3 "$T/h.db" "DROP TABLE mb_feed_event" || fail "drop"
+refused "$B" "$O" mb_feed_street view
+sqlite3 "$T/h.db" "DROP VIEW mb_feed_street; DROP VIEW mb_feed_location; DROP VIEW mb_feed_outcome;
+  CREATE TRIGGER t AFTER INSERT ON event BEGIN DELETE FROM event WHERE id = new.id; END;" || fail "plant trigger"
+refused "$B" "$O" t trigger
+sqlite3 "$T/h.db" "DROP TRIGGER t; CREATE TABLE notes(x);" || fail "plant table"
+refused "$B" notes table
+# one of the store's own views, redefined: "with a definition microbeat did not give it"
+sqlite3 "$T/h.db" "DROP TABLE notes; DROP VIEW crime_outcome;
+  CREATE VIEW crime_outcome AS SELECT crime_id, 0 AS outcome_id, month FROM outcome_row;" || fail "plant view"
+out=$(mb --db "$T/h.db" import --no-progress "$B" 2>&1); rc=$?
+eq "redefined view: exit" "$rc" 5
+case $out in *"view 'crime_outcome' with a definition microbeat did not give it"*) ;; *) fail "redefined view: $out" ;; esac
+sqlite3 "$T/h.db" "DROP VIEW crime_outcome;
+  CREATE VIEW crime_outcome AS SELECT crime_id, outcome_id, max(month) AS month FROM outcome_row GROUP BY crime_id;" ||
+  fail "restore view"
+# the read-only commands still read it (info names what is there)
+mb --db "$T/h.db" info >/dev/null || fail "info on the restored store exit $?"
 
+mb --db "$T/h.db" import --quiet "$B" "$O" || fail "import B into the restored store exit $?"
 for t in event location street outcome_row; do
   a=$(sqlite3 "$T/clean.db" "SELECT * FROM $t ORDER BY rowid" | md5sum)
   b=$(sqlite3 "$T/h.db" "SELECT * FROM $t ORDER BY rowid" | md5sum)
@@ -63,7 +98,4 @@ done
 eq "events of May stored" "$(sqlite3 "$T/h.db" "SELECT count(*) FROM event WHERE month = (2023 - 2000) * 12 + 4")" \
   "$(tail -n +2 "$B" | grep -c .)"
 eq "outcome rows stored" "$(sqlite3 "$T/h.db" "SELECT count(*) FROM outcome_row")" 450
-eq "no injected row" "$(sqlite3 "$T/h.db" "SELECT (SELECT count(*) FROM location WHERE name = 'INJECTED') + (SELECT count(*) FROM street WHERE name_norm = 'INJECTED') + (SELECT count(*) FROM outcome_row WHERE crime_id = x'00')")" 0
-eq "the store's own objects left alone" "$(sqlite3 "$T/h.db" "SELECT count(*) FROM sqlite_master WHERE name LIKE 'mb_feed_%'; SELECT count(*) FROM mb_feed_event")" "4
-1"
-echo "a store with objects named like the feeds: import stores what a clean store gets, nothing injected"
+echo "stores with planted tables, views and a trigger: refused naming the object, nothing written; restored: as a clean store"
