@@ -25,7 +25,7 @@
 #define SHOWN_HOT 40 /* power-few rows printed on the console (all are in hot_streets.csv) */
 
 enum { O_KIND = 1, O_HARM, O_COMPARE, O_TOP, O_FORMAT, O_OUT, O_SEED, O_DRAWS, O_NOCHARTS,
-       O_UNIT };
+       O_UNIT, O_BY };
 
 /* Everything the command computes, for the writers. */
 struct conc_run {
@@ -58,6 +58,8 @@ struct conc_run {
 	size_t ntop;              /* how many */
 	uint32_t *busiest_loc;    /* per power-few street: busiest snap point */
 	char **dominant;          /* per power-few street: dominant types (owned) */
+	const char *by;           /* --by LAYER: the headline figures per unit, or NULL */
+	int64_t placed_no_street; /* events of the period placed in the area without coordinates */
 };
 
 /* Are all months a..b loaded for the area's sources? (the slice spans them) */
@@ -236,6 +238,10 @@ static int count_streets(struct conc_run *cr, struct mb_error *err)
 		if (cr->selected[sl->unloc_category[i]] && sl->unloc_month[i] >= cr->sel.from &&
 		    sl->unloc_month[i] <= cr->sel.to)
 			cr->unlocated++;
+	for (size_t i = 0; i < sl->n_nc; i++)
+		if (cr->selected[sl->nc_category[i]] && sl->nc_month[i] >= cr->sel.from &&
+		    sl->nc_month[i] <= cr->sel.to)
+			cr->placed_no_street++;
 	return 0;
 }
 
@@ -340,6 +346,10 @@ static int build_measures(const struct conc_run *cr, struct table *t, struct mb_
 	M("streets_active", (double)r->n_active, -1);
 	M("crimes", r->crimes, -1);
 	M("crimes_unlocated", (double)cr->unlocated, -1);
+	M("crimes_unlocated_is_force_wide", 1, -1);
+	M("events_in_area_without_coordinates", (double)cr->placed_no_street, -1);
+	M("months_in_period", cr->sel.months_total, -1);
+	M("months_used", cr->sel.months_used, -1);
 	for (int i = 0; i < CONC_NPCT; i++)
 		M(top_names[i], r->top_share[i], 12);
 	M("crime_free_share", r->crime_free_share, 12);
@@ -566,6 +576,35 @@ cleanup:
 	return r;
 }
 
+/* The events of each counted source placed in the area and not placed
+ * (docs/methods.md, "Area selection"), one line. */
+static void print_sources(const struct slice *sl, const uint8_t *selected, int64_t no_street,
+			  FILE *out)
+{
+	int first = 1;
+
+	for (size_t i = 1; i < sl->nsource; i++) {
+		int64_t in = 0, none = 0;
+
+		for (size_t c = 1; c < sl->ncat; c++)
+			if (selected[c]) {
+				in += sl->src_placed[i * sl->ncat + c];
+				none += sl->src_unplaced[i * sl->ncat + c];
+			}
+		if (!sl->src_on[i] || (!in && !none))
+			continue;
+		fprintf(out, "%s", first ? "Events by source: " : "; ");
+		emit_text_clean(sl->source_name[i] ? sl->source_name[i] : "?", out, NULL);
+		fprintf(out, " %lld placed in the area, %lld not placed", (long long)in, (long long)none);
+		first = 0;
+	}
+	if (!first)
+		fputs(".\n", out);
+	if (no_street)
+		fprintf(out, "%lld events in the area have no coordinates (placed by LSOA or unit"
+			" code): in no street's count.\n", (long long)no_street);
+}
+
 /* Print the headline and tables to stdout in the chosen format. */
 static int print_report(const struct conc_run *cr, const struct table *m, const struct table *h,
 			int format, FILE *out, struct mb_error *err)
@@ -576,7 +615,7 @@ static int print_report(const struct conc_run *cr, const struct table *m, const 
 	if (format == 1) /* csv: the measures only, machine-readable */
 		return table_write_csv(m, out, err);
 	fprintf(out, "%s%s, %s: %zu streets (%s); crimes exclude %s.\n",
-		format == 2 ? "" : "", cr->sel.area ? cr->sel.area : "All areas",
+		format == 2 ? "" : "", cr->sl.scope_label,
 		cr->sel.period_label, cr->n,
 		cr->gazetteer ? "gazetteer universe" : "observed universe, lower bound",
 		cr->sel.ntypes ? "types not selected" : "Anti-social behaviour (an incident type)");
@@ -584,7 +623,8 @@ static int print_report(const struct conc_run *cr, const struct table *m, const 
 		fprintf(out,
 			"%.0f%% of streets hold %.0f%% of crime (chance alone: %.0f%%); %.0f%% are"
 			" crime-free; half of all crime is on %.1f%% of streets. Gini %.3f"
-			" (generalised %.3f; by chance %.3f). %lld crimes had no location.\n\n",
+			" (generalised %.3f; by chance %.3f). Force-wide, %lld crimes had no location"
+			" (police.uk gives no area-level figure).\n",
 			100.0 * (double)r->top_n[CONC_TOP3] / (double)(r->n_streets ? r->n_streets : 1),
 			100 * r->top_share[CONC_TOP3],
 			100 * (isfinite(r->chance.top_mean[CONC_TOP3]) ? r->chance.top_mean[CONC_TOP3]
@@ -592,6 +632,9 @@ static int print_report(const struct conc_run *cr, const struct table *m, const 
 			100 * r->crime_free_share, 100 * r->band50, r->gini, r->gini_gen,
 			isfinite(r->chance.gini_mean) ? r->chance.gini_mean : r->chance.gini_poisson,
 			(long long)cr->unlocated);
+	select_print_months(&cr->sel, out);
+	print_sources(&cr->sl, cr->selected, cr->placed_no_street, out);
+	fputc('\n', out);
 	if (format == 2) {
 		if ((rc = table_write_md(m, out, err)) || fputc('\n', out) == EOF ||
 		    (rc = table_write_md(h, out, err)))
@@ -622,6 +665,7 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 		{ "chance-draws", required_argument, NULL, O_DRAWS },
 		{ "no-charts", no_argument, NULL, O_NOCHARTS },
 		{ "street-unit", required_argument, NULL, O_UNIT },
+		{ "by", required_argument, NULL, O_BY },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct conc_run cr = { .top_pct = 3, .charts = 1 };
@@ -670,6 +714,7 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 			break;
 		case O_NOCHARTS: cr.charts = 0; break;
 		case O_UNIT: cr.street_unit = optarg; break;
+		case O_BY: cr.by = optarg; break;
 		default:
 			if (o >= SEL_FIRST && o < SEL_LAST)
 				r = select_option(&cr.sel, o, optarg, err);
@@ -691,11 +736,22 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 
 	if ((r = store_month_range(s, &lo, &hi, err)))
 		goto cleanup;
+	if (cr.by && cr.sel.layer && strcmp(cr.by, cr.sel.layer) != 0) {
+		r = mb_err(err, MB_EUSAGE, "--by '%s' and --layer '%s' differ: --by uses the layer of"
+			   " --layer", cr.by, cr.sel.layer);
+		goto cleanup;
+	}
 	struct slice_query q = { .from = lo < cr.sel.from ? lo : cr.sel.from,
 				 .to = hi > cr.sel.to ? hi : cr.sel.to,
-				 .area = cr.sel.area, .include_asb = 1 };
+				 .area = cr.sel.area, .layer = cr.sel.layer ? cr.sel.layer : cr.by,
+				 .include_asb = 1,
+				 .sources = (const char *const *)cr.sel.sources,
+				 .nsources = cr.sel.nsources,
+				 .police_only = select_police_only(&cr.sel), .period_set = 1,
+				 .period_from = cr.sel.from, .period_to = cr.sel.to };
 
-	if ((r = store_slice_load(s, &q, &cr.sl, err)) || (r = pick_types(&cr, err)))
+	if ((r = store_slice_load(s, &q, &cr.sl, err)) ||
+	    (r = select_check_gaps(&cr.sel, &cr.sl, err)) || (r = pick_types(&cr, err)))
 		goto cleanup;
 	if (cr.harm && (r = weights_load(harm_file, &cr.sl, &cr.weight, c->msg, err)))
 		goto cleanup;
