@@ -62,6 +62,14 @@ struct conc_run {
 	int64_t placed_no_street; /* events of the period placed in the area without coordinates */
 };
 
+/* Sort key of (unit, micro-beat) pairs. */
+static int cmp_pair(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
 /* Are all months a..b loaded for the area's sources? (the slice spans them) */
 static int store_months_cover(const struct slice *sl, int32_t a, int32_t b)
 {
@@ -576,6 +584,121 @@ cleanup:
 	return r;
 }
 
+/* One row of by_unit.csv: the headline figures of r. */
+static int unit_row(struct table *t, const char *code, const char *name, size_t n,
+		    const struct conc_result *r, struct mb_error *err)
+{
+	size_t row;
+	int rc;
+
+	if ((rc = table_add_row(t, &row, err)) || (rc = table_set_text(t, row, 0, code, err)) ||
+	    (rc = table_set_text(t, row, 1, name, err)) ||
+	    (rc = table_set_int(t, row, 2, (int64_t)n, err)) ||
+	    (rc = table_set_int(t, row, 3, (int64_t)llround(r->crimes), err)))
+		return rc;
+	double v[6] = { r->top_share[CONC_TOP3], r->chance.top_poisson[CONC_TOP3],
+			r->crime_free_share, r->band50, r->gini, r->gini_gen };
+
+	for (size_t c = 0; c < 6; c++)
+		if ((rc = isfinite(v[c]) && r->crimes > 0 ? table_set_double(t, row, 4 + c, v[c], 12, err)
+							  : table_set_blank(t, row, 4 + c, err)))
+			return rc;
+	return 0;
+}
+
+/* --by LAYER (by_unit.csv): the headline figures per selected unit, a
+ * micro-beat of a unit being a universe street's snap points in the unit (a
+ * street crossing a boundary is a micro-beat in each unit, with the crimes
+ * of its snap points there); the unit's universe is the universe streets
+ * with an event in it in any loaded month (observed, a lower bound). The
+ * first row is the whole selection. */
+static int build_by_unit(const struct conc_run *cr, const struct conc_params *par, struct table *t,
+			 struct mb_error *err)
+{
+	static const char *const cols[] = { "unit_code", "unit_name", "streets", "crimes",
+					    "top3_share", "chance_top3_share_poisson",
+					    "crime_free_share", "bandwidth50", "gini", "gini_generalized" };
+	const struct slice *sl = &cr->sl;
+	uint64_t *pairs = malloc((sl->n + 1) * sizeof(*pairs));
+	double *cnt = NULL;
+	struct conc_params p = *par;
+	size_t np = 0;
+	int r;
+
+	p.chance_draws = 0;
+	p.boot_draws = 0;
+	if (!pairs)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	if ((r = table_init(t, "Concentration by unit", cols, 10, err)) ||
+	    (r = unit_row(t, "", sl->scope_label, cr->n, cr->res, err)))
+		goto cleanup;
+	for (size_t i = 0; i < sl->n; i++)
+		if (cr->ev_u[i] >= 0 && sl->unit[i] && sl->unit_chosen[sl->unit[i]])
+			pairs[np++] = ((uint64_t)sl->unit[i] << 32) | (uint32_t)cr->ev_u[i];
+	qsort(pairs, np, sizeof(*pairs), cmp_pair);
+	size_t w = 0;
+
+	for (size_t i = 0; i < np; i++)
+		if (!w || pairs[i] != pairs[w - 1])
+			pairs[w++] = pairs[i];
+	np = w;
+	cnt = calloc(np + 1, sizeof(double));
+	if (!cnt) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < sl->n; i++) {
+		if (cr->ev_u[i] < 0 || !sl->unit[i] || !cr->selected[sl->category[i]] ||
+		    sl->month[i] < cr->sel.from || sl->month[i] > cr->sel.to)
+			continue;
+		uint64_t key = ((uint64_t)sl->unit[i] << 32) | (uint32_t)cr->ev_u[i];
+		uint64_t *hit = bsearch(&key, pairs, np, sizeof(*pairs), cmp_pair);
+
+		if (hit)
+			cnt[hit - pairs] += 1;
+	}
+	/* units in name order */
+	for (uint8_t *done = calloc(sl->nunit + 1, 1);; ) {
+		size_t best = 0;
+
+		if (!done) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto cleanup;
+		}
+		for (size_t u = 1; u < sl->nunit; u++)
+			if (!done[u] && sl->unit_chosen[u] &&
+			    (!best || strcmp(sl->unit_name[u], sl->unit_name[best]) < 0))
+				best = u;
+		if (!best) {
+			free(done);
+			break;
+		}
+		done[best] = 1;
+		size_t a = 0, b;
+
+		while (a < np && (pairs[a] >> 32) < best)
+			a++;
+		for (b = a; b < np && (pairs[b] >> 32) == best; b++)
+			;
+		if (a == b)
+			continue; /* no event in the unit in any loaded month */
+		struct conc_result *res = NULL;
+
+		if ((r = conc_compute(cnt + a, NULL, b - a, &p, &res, err)) == 0)
+			r = unit_row(t, sl->unit_code[best], sl->unit_name[best], b - a, res, err);
+		conc_result_free(res);
+		if (r) {
+			free(done);
+			goto cleanup;
+		}
+	}
+	r = 0;
+cleanup:
+	free(pairs);
+	free(cnt);
+	return r;
+}
+
 /* The events of each counted source placed in the area and not placed
  * (docs/methods.md, "Area selection"), one line. */
 static void print_sources(const struct slice *sl, const uint8_t *selected, int64_t no_street,
@@ -671,7 +794,7 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 	struct conc_run cr = { .top_pct = 3, .charts = 1 };
 	struct store *s = NULL;
 	struct conc_params par;
-	struct table tm = { 0 }, th = { 0 };
+	struct table tm = { 0 }, th = { 0 }, tb = { 0 };
 	const char *out_dir = NULL, *harm_file = NULL;
 	int format = 0, o, r = 0, draws = -1;
 	long seed = 1;
@@ -807,8 +930,17 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 	if ((r = describe_top(&cr, err)) || (r = build_measures(&cr, &tm, err)) ||
 	    (r = build_hot(&cr, &th, err)))
 		goto cleanup;
+	if (cr.by && (r = build_by_unit(&cr, &par, &tb, err)))
+		goto cleanup;
 	if ((r = print_report(&cr, &tm, &th, format, c->out, err)))
 		goto cleanup;
+	if (cr.by && format != 1) {
+		fputc('\n', c->out);
+		r = format == 2 ? table_write_md(&tb, c->out, err)
+				: table_write_console(&tb, 4, tb.nrows, c->out, err);
+		if (r)
+			goto cleanup;
+	}
 	if (out_dir) {
 		/* written into a fresh folder beside out_dir, renamed over it at
 		 * the end: a run stopped half-way never leaves a half-written
@@ -819,6 +951,7 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 			goto cleanup;
 		if (!(r = table_save_csv(&tm, tmp, "concentration.csv", err)) &&
 		    !(r = table_save_csv(&th, tmp, "hot_streets.csv", err)) &&
+		    !(r = cr.by ? table_save_csv(&tb, tmp, "by_unit.csv", err) : 0) &&
 		    !(r = write_geojson(&cr, tmp, err)) && cr.charts)
 			r = write_charts(&cr, tmp, err);
 		if ((r = emit_dir_finish(r, tmp, out_dir, err)))
@@ -827,6 +960,7 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 cleanup:
 	table_release(&tm);
 	table_release(&th);
+	table_release(&tb);
 	conc_result_free(cr.res);
 	conc_result_free(cr.hres);
 	for (size_t k = 0; cr.dominant && k < cr.ntop; k++)

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "microbeat/areas.h"
@@ -611,9 +612,9 @@ static void print_header(const struct flags_run *fr, FILE *f)
 
 	for (size_t k = 0; k < fr->nunit; k++)
 		npri += (size_t)res->unit[k].priority;
-	fprintf(f, "%s by %s, %s: %zu units x %zu categories.\n",
-		fr->sel.area ? fr->sel.area : "All areas", fr->au.layer, fr->sel.period_label,
-		fr->nunit, fr->ncat);
+	fprintf(f, "%s by %s, %s: %zu units x %zu categories.\n", fr->sl.scope_label, fr->au.layer,
+		fr->sel.period_label, fr->nunit, fr->ncat);
+	select_print_months(&fr->sel, f);
 	if (res->by_population)
 		fprintf(f, "High rate: against the district rate per resident (population %.0f).\n",
 			res->denominator);
@@ -726,14 +727,33 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 	if (fr.span_from < 0)
 		fr.span_from = 0;
 	fr.nmonth = (size_t)(fr.sel.to - fr.span_from + 1);
+	/* flags counts every selected category of every source (agency activity
+	   types flag beside crime types) unless --source narrows it */
 	struct slice_query q = { .from = fr.span_from, .to = fr.sel.to, .area = fr.sel.area,
+				 .layer = fr.sel.layer,
 				 .types = (const char *const *)fr.sel.types, .ntypes = fr.sel.ntypes,
 				 .exclude = (const char *const *)fr.sel.exclude,
-				 .nexclude = fr.sel.nexclude };
+				 .nexclude = fr.sel.nexclude,
+				 .sources = (const char *const *)fr.sel.sources,
+				 .nsources = fr.sel.nsources, .period_set = 1,
+				 .period_from = fr.sel.from, .period_to = fr.sel.to };
 
 	if ((r = store_slice_load(s, &q, &fr.sl, err)) ||
+	    (r = select_check_gaps(&fr.sel, &fr.sl, err)) ||
 	    (r = store_slice_units(s, fr.sel.layer, fr.sel.area, &fr.sl, &fr.ue, &fr.au, &fr.ex, err)) ||
-	    (r = build_counts(&fr, err)) || (r = build_hot(&fr, err)) ||
+	    (r = build_counts(&fr, err)))
+		goto cleanup;
+	/* a requested category with no event in the layer's units is said, not dropped silently */
+	for (size_t i = 0; i < fr.sel.ntypes; i++)
+		for (size_t cat = 1; cat < fr.sl.ncat; cat++)
+			if (fr.sl.cat_name[cat] && strcasecmp(fr.sl.cat_name[cat], fr.sel.types[i]) == 0 &&
+			    fr.cidx[cat] < 0) {
+				fputs("microbeat: category '", c->msg);
+				emit_text_clean(fr.sl.cat_name[cat], c->msg, NULL);
+				fprintf(c->msg, "' has no events in the selected units of layer '%s' in %s:"
+					" not analysed\n", fr.au.layer, fr.sel.period_label);
+			}
+	if ((r = build_hot(&fr, err)) ||
 	    (r = build_harm(&fr, harm_path, c->msg, err)))
 		goto cleanup;
 	struct flags_input in = {

@@ -39,7 +39,8 @@ struct series {
 struct trends_run {
 	struct selection sel;   /* period, area, types */
 	struct slice sl;        /* events */
-	int by;                 /* 0 none, 1 type, 2 area */
+	int by;                 /* 0 none, 1 type, 2 area, 3 units of a layer */
+	const char *by_layer;   /* --by LAYER: the layer (by == 3) */
 	int baseline;           /* c-chart baseline months */
 	double fdr;             /* false discovery rate level */
 	int32_t span_from;      /* first month loaded (may precede --from for year on year) */
@@ -99,7 +100,7 @@ static int build_series(struct trends_run *tr, struct store *s, struct mb_error 
 			return mb_err(err, MB_ENOTFOUND, "crime type '%s' is not in the store",
 				      tr->sel.types[i]);
 	}
-	size_t nkey = tr->by == 2 ? sl->nstreet : sl->ncat;
+	size_t nkey = tr->by == 2 ? sl->nstreet : tr->by == 3 ? sl->nunit + 1 : sl->ncat;
 
 	sid_of = malloc(nkey * sizeof(*sid_of));
 	if (!sid_of)
@@ -146,6 +147,48 @@ static int build_series(struct trends_run *tr, struct store *s, struct mb_error 
 			sid_of[id] = found;
 		}
 		store_lsoa_names_free(sl, names);
+	} else if (tr->by == 3) {
+		/* one series per selected unit with an event in the span, in name order */
+		uint8_t *has = calloc(sl->nunit + 1, 1);
+
+		if (!has) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto cleanup;
+		}
+		for (size_t i = 0; i < sl->n; i++)
+			has[sl->unit[i]] = 1;
+		for (size_t i = 0; i < sl->n_nc; i++)
+			has[sl->nc_unit[i]] = 1;
+		for (;;) {
+			size_t best = 0;
+
+			for (size_t u = 1; u < sl->nunit; u++)
+				if (sid_of[u] < 0 && has[u] && sl->unit_chosen[u] &&
+				    (!best || strcmp(sl->unit_name[u], sl->unit_name[best]) < 0))
+					best = u;
+			if (!best)
+				break;
+			sid_of[best] = (int32_t)tr->ns;
+			if ((r = add_series(tr, sl->unit_name[best], err))) {
+				free(has);
+				goto cleanup;
+			}
+		}
+		free(has);
+	}
+	/* events placed in the area without coordinates (agency rows by LSOA or
+	   unit code) count in the area's series, on no street */
+	for (size_t i = 0; i < sl->n_nc; i++) {
+		uint32_t c = sl->nc_category[i];
+		int32_t m = sl->nc_month[i] - tr->span_from;
+
+		if (m < 0 || m >= tr->nspan || !select_type_on(&tr->sel, sl->cat_name[c]))
+			continue;
+		tr->s[0].count[m] += 1;
+		int32_t k = tr->by == 1 ? sid_of[c] : tr->by == 3 ? sid_of[sl->nc_unit[i]] : -1;
+
+		if (k > 0)
+			tr->s[k].count[m] += 1;
 	}
 	for (size_t i = 0; i < sl->n; i++) {
 		uint32_t c = sl->category[i];
@@ -154,7 +197,8 @@ static int build_series(struct trends_run *tr, struct store *s, struct mb_error 
 		if (m < 0 || m >= tr->nspan || !select_type_on(&tr->sel, sl->cat_name[c]))
 			continue;
 		tr->s[0].count[m] += 1;
-		int32_t k = tr->by == 1 ? sid_of[c] : tr->by == 2 ? sid_of[sl->street[i]] : -1;
+		int32_t k = tr->by == 1 ? sid_of[c] : tr->by == 2 ? sid_of[sl->street[i]]
+			  : tr->by == 3 ? sid_of[sl->unit[i]] : -1;
 
 		if (k > 0)
 			tr->s[k].count[m] += 1;
@@ -427,6 +471,40 @@ cleanup:
 	return r;
 }
 
+/* The events of each counted source placed in the area and not placed in the
+ * period (docs/methods.md, "Area selection"), one line; and the force-wide
+ * events with no location at all. */
+static void print_sources(const struct trends_run *tr, FILE *out)
+{
+	const struct slice *sl = &tr->sl;
+	int first = 1;
+	long long unloc = 0;
+
+	for (size_t i = 1; i < sl->nsource; i++) {
+		int64_t in = 0, none = 0;
+
+		for (size_t c = 1; c < sl->ncat; c++)
+			if (select_type_on(&tr->sel, sl->cat_name[c])) {
+				in += sl->src_placed[i * sl->ncat + c];
+				none += sl->src_unplaced[i * sl->ncat + c];
+			}
+		if (!sl->src_on[i] || (!in && !none))
+			continue;
+		fprintf(out, "%s", first ? "Events by source: " : "; ");
+		emit_text_clean(sl->source_name[i] ? sl->source_name[i] : "?", out, NULL);
+		fprintf(out, " %lld placed in the area, %lld not placed", (long long)in, (long long)none);
+		first = 0;
+	}
+	if (!first)
+		fputs(".\n", out);
+	for (size_t i = 0; i < sl->n_unloc; i++)
+		unloc += sl->unloc_month[i] >= tr->sel.from && sl->unloc_month[i] <= tr->sel.to &&
+			 select_type_on(&tr->sel, sl->cat_name[sl->unloc_category[i]]);
+	if (unloc)
+		fprintf(out, "Force-wide, %lld crimes of the period had no location (police.uk gives no"
+			" area-level figure): in no series.\n", unloc);
+}
+
 int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 {
 	static const struct option opts[] = {
@@ -456,7 +534,7 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 			if (strcmp(optarg, "none") == 0) tr.by = 0;
 			else if (strcmp(optarg, "type") == 0) tr.by = 1;
 			else if (strcmp(optarg, "area") == 0) tr.by = 2;
-			else r = mb_err(err, MB_EUSAGE, "--by wants type, area or none");
+			else { tr.by = 3; tr.by_layer = optarg; }
 			break;
 		case O_BASE:
 			tr.baseline = (int)strtol(optarg, &end, 10);
@@ -501,10 +579,26 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 	if (tr.span_from < 0)
 		tr.span_from = 0;
 	tr.nspan = tr.sel.to - tr.span_from + 1;
+	if (tr.by == 3 && tr.sel.layer && strcmp(tr.by_layer, tr.sel.layer) != 0) {
+		r = mb_err(err, MB_EUSAGE, "--by '%s' and --layer '%s' differ: --by uses the layer of"
+			   " --layer", tr.by_layer, tr.sel.layer);
+		goto cleanup;
+	}
 	struct slice_query q = { .from = tr.span_from, .to = tr.sel.to, .area = tr.sel.area,
-				 .include_asb = 1 };
+				 .layer = tr.sel.layer ? tr.sel.layer : tr.by_layer, .include_asb = 1,
+				 .sources = (const char *const *)tr.sel.sources,
+				 .nsources = tr.sel.nsources,
+				 .police_only = select_police_only(&tr.sel), .period_set = 1,
+				 .period_from = tr.sel.from, .period_to = tr.sel.to };
 
-	if ((r = store_slice_load(s, &q, &tr.sl, err)))
+	/* --by with a name that is not a layer: say what --by takes */
+	if ((r = store_slice_load(s, &q, &tr.sl, err))) {
+		if (tr.by == 3 && !tr.sel.layer && r == -MB_ENOTFOUND && strstr(err->msg, "is not loaded"))
+			r = mb_err(err, MB_EUSAGE, "--by wants type, area, none or a loaded area layer,"
+				   " not '%s'", tr.by_layer);
+		goto cleanup;
+	}
+	if ((r = select_check_gaps(&tr.sel, &tr.sl, err)))
 		goto cleanup;
 	tr.present = tr.sl.month_present;
 	if ((r = build_series(&tr, s, err)))
@@ -567,7 +661,7 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 
 		/* names from the store or the command line: escaped for Markdown,
 		 * cleaned for a terminal, as in the tables */
-		if ((r = put_text(tr.sel.area ? tr.sel.area : "All areas", format, c->out, err)))
+		if ((r = put_text(tr.sl.scope_label, format, c->out, err)))
 			goto cleanup;
 		fprintf(c->out, ", %s; %s", tr.sel.period_label, tr.sel.theme[0] ? "theme " : "");
 		if ((r = put_text(tr.sel.theme[0] ? tr.sel.theme
@@ -592,6 +686,8 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 		}
 		if (gaps)
 			fputs(".\n", c->out);
+		select_print_months(&tr.sel, c->out);
+		print_sources(&tr, c->out);
 		if (tr.ns > 1)
 			fprintf(c->out, "%zu series tested together: p-values controlled for a false"
 					" discovery rate of %.0f%% (Benjamini-Hochberg).\n",
