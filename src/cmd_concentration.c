@@ -699,30 +699,9 @@ cleanup:
 	return r;
 }
 
-/* The events of each counted source placed in the area and not placed
- * (docs/methods.md, "Area selection"), one line. */
-static void print_sources(const struct slice *sl, const uint8_t *selected, int64_t no_street,
-			  FILE *out)
+/* Say how many events of the period in the area have no coordinates. */
+static void print_no_street(int64_t no_street, FILE *out)
 {
-	int first = 1;
-
-	for (size_t i = 1; i < sl->nsource; i++) {
-		int64_t in = 0, none = 0;
-
-		for (size_t c = 1; c < sl->ncat; c++)
-			if (selected[c]) {
-				in += sl->src_placed[i * sl->ncat + c];
-				none += sl->src_unplaced[i * sl->ncat + c];
-			}
-		if (!sl->src_on[i] || (!in && !none))
-			continue;
-		fprintf(out, "%s", first ? "Events by source: " : "; ");
-		emit_text_clean(sl->source_name[i] ? sl->source_name[i] : "?", out, NULL);
-		fprintf(out, " %lld placed in the area, %lld not placed", (long long)in, (long long)none);
-		first = 0;
-	}
-	if (!first)
-		fputs(".\n", out);
 	if (no_street)
 		fprintf(out, "%lld events in the area have no coordinates (placed by LSOA or unit"
 			" code): in no street's count.\n", (long long)no_street);
@@ -756,7 +735,8 @@ static int print_report(const struct conc_run *cr, const struct table *m, const 
 			isfinite(r->chance.gini_mean) ? r->chance.gini_mean : r->chance.gini_poisson,
 			(long long)cr->unlocated);
 	select_print_months(&cr->sel, out);
-	print_sources(&cr->sl, cr->selected, cr->placed_no_street, out);
+	select_print_sources(&cr->sel, &cr->sl, out);
+	print_no_street(cr->placed_no_street, out);
 	fputc('\n', out);
 	if (format == 2) {
 		if ((rc = table_write_md(m, out, err)) || fputc('\n', out) == EOF ||

@@ -615,6 +615,7 @@ static void print_header(const struct flags_run *fr, FILE *f)
 	fprintf(f, "%s by %s, %s: %zu units x %zu categories.\n", fr->sl.scope_label, fr->au.layer,
 		fr->sel.period_label, fr->nunit, fr->ncat);
 	select_print_months(&fr->sel, f);
+	select_print_sources(&fr->sel, &fr->sl, f);
 	if (res->by_population)
 		fprintf(f, "High rate: against the district rate per resident (population %.0f).\n",
 			res->denominator);

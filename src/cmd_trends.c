@@ -485,26 +485,9 @@ cleanup:
 static void print_sources(const struct trends_run *tr, FILE *out)
 {
 	const struct slice *sl = &tr->sl;
-	int first = 1;
 	long long unloc = 0;
 
-	for (size_t i = 1; i < sl->nsource; i++) {
-		int64_t in = 0, none = 0;
-
-		for (size_t c = 1; c < sl->ncat; c++)
-			if (select_type_on(&tr->sel, sl->cat_name[c])) {
-				in += sl->src_placed[i * sl->ncat + c];
-				none += sl->src_unplaced[i * sl->ncat + c];
-			}
-		if (!sl->src_on[i] || (!in && !none))
-			continue;
-		fprintf(out, "%s", first ? "Events by source: " : "; ");
-		emit_text_clean(sl->source_name[i] ? sl->source_name[i] : "?", out, NULL);
-		fprintf(out, " %lld placed in the area, %lld not placed", (long long)in, (long long)none);
-		first = 0;
-	}
-	if (!first)
-		fputs(".\n", out);
+	select_print_sources(&tr->sel, sl, out);
 	for (size_t i = 0; i < sl->n_unloc; i++)
 		unloc += sl->unloc_month[i] >= tr->sel.from && sl->unloc_month[i] <= tr->sel.to &&
 			 select_type_on(&tr->sel, sl->cat_name[sl->unloc_category[i]]);

@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "microbeat/emit.h"
 #include "microbeat/select.h"
 #include "microbeat/slice.h"
 #include "microbeat/store.h"
@@ -286,4 +287,27 @@ void select_print_months(const struct selection *sel, FILE *f)
 int select_police_only(const struct selection *sel)
 {
 	return !sel->nsources && !sel->ntypes;
+}
+
+void select_print_sources(const struct selection *sel, const struct slice *sl, FILE *f)
+{
+	int first = 1;
+
+	for (size_t i = 1; i < sl->nsource; i++) {
+		int64_t in = 0, none = 0;
+
+		for (size_t c = 1; c < sl->ncat; c++)
+			if (sl->cat_selected[c] && select_type_on(sel, sl->cat_name[c])) {
+				in += sl->src_placed[i * sl->ncat + c];
+				none += sl->src_unplaced[i * sl->ncat + c];
+			}
+		if (!sl->src_on[i] || (!in && !none))
+			continue;
+		fputs(first ? "Events by source: " : "; ", f);
+		emit_text_clean(sl->source_name[i] ? sl->source_name[i] : "?", f, NULL);
+		fprintf(f, " %lld placed in the area, %lld not placed", (long long)in, (long long)none);
+		first = 0;
+	}
+	if (!first)
+		fputs(".\n", f);
 }

@@ -358,7 +358,7 @@ int scope_resolve(struct store *s, const char *area, const char *layer, size_t n
 		if ((r = load_units(s, sc, err)) || (r = load_assignment(s, sc, loc_lsoa, err)))
 			return r;
 	}
-	if (!area || (layer && strcasecmp(area, "all") == 0)) {
+	if (!area || strcasecmp(area, "all") == 0) {
 		sc->kind = SCOPE_ALL;
 		if (layer) {
 			memset(sc->unit_chosen, 1, sc->nunit);

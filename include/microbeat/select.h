@@ -109,6 +109,11 @@ int select_check_gaps(struct selection *sel, const struct slice *sl, struct mb_e
  * ("Months used: 6 of 12 (not loaded: 2023-07..2023-12)."), nothing otherwise. */
 void select_print_months(const struct selection *sel, FILE *f);
 
+/* Print "Events by source: S n placed in the area, m not placed; ..." for
+ * every counted source with events of the period and selected types
+ * (docs/methods.md §2a); nothing when there are none. */
+void select_print_sources(const struct selection *sel, const struct slice *sl, FILE *f);
+
 /* The source filter of the analyses that count police crimes by default: 1
  * when neither --source nor --types is given (agency events stay out). */
 int select_police_only(const struct selection *sel);
