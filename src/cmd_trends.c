@@ -123,9 +123,20 @@ static int build_series(struct trends_run *tr, struct store *s, struct mb_error 
 				goto cleanup;
 		}
 	} else if (tr->by == 2) {
-		/* one series per MSOA-like prefix of the LSOA name */
-		char **names = NULL;
+		/* one series per MSOA-like prefix of the LSOA name; never a key that
+		   mixes LSOA vintages (docs/methods.md §4) */
+		char **names = NULL, example[300];
+		size_t renum = 0;
 
+		if ((r = store_lsoa_renumbered(s, sl, &renum, example, sizeof(example), err)))
+			goto cleanup;
+		if (renum) {
+			r = mb_err(err, MB_EUSAGE, "--by area keys a series on the MSOA in the LSOA name, but"
+				   " %zu LSOAs of the area were renumbered between census vintages (%s):"
+				   " the series would mix vintages; use --by LAYER (e.g. wards, placed by"
+				   " point in polygon)", renum, example);
+			goto cleanup;
+		}
 		if ((r = store_lsoa_names(s, sl, &names, err)))
 			goto cleanup;
 		for (size_t id = 1; id < sl->nstreet; id++) {

@@ -797,3 +797,71 @@ void store_units_free(uint32_t *unit_of_loc, char **unit_code, size_t nunit)
 	free(unit_code);
 	free(unit_of_loc);
 }
+
+/* The MSOA part of an LSOA name: without its final capital letter. */
+static size_t msoa_len(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n > 1 && name[n - 1] >= 'A' && name[n - 1] <= 'Z' && name[n - 2] >= '0' && name[n - 2] <= '9')
+		n--;
+	return n;
+}
+
+int store_lsoa_renumbered(struct store *s, const struct slice *sl, size_t *count, char *example,
+			  size_t cap, struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	uint8_t *used = NULL;
+	size_t nlsoa = 0, lastid = 0;
+	char first[256] = "";
+	int r, rc, counted = 0;
+
+	*count = 0;
+	if (cap)
+		example[0] = '\0';
+	if ((r = max_id(s, "SELECT max(id) FROM lsoa", &nlsoa, err)))
+		return r;
+	used = calloc(nlsoa + 1, 1);
+	if (!used)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	if ((r = store_prepare(s, &st, "SELECT id, coalesce(lsoa_id, 0) FROM street", err)))
+		goto cleanup;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		size_t id = (size_t)sqlite3_column_int64(st, 0), l = (size_t)sqlite3_column_int64(st, 1);
+
+		if (id < sl->nstreet && sl->street_in_area[id] && l < nlsoa)
+			used[l] = 1;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((r = store_prepare(s, &st, "SELECT n.lsoa_id, n.name, l.code FROM lsoa_name n JOIN lsoa l"
+				       " ON l.id = n.lsoa_id ORDER BY n.lsoa_id, n.name", err)))
+		goto cleanup;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		size_t l = (size_t)sqlite3_column_int64(st, 0);
+		const char *name = (const char *)sqlite3_column_text(st, 1);
+
+		if (l >= nlsoa || !used[l] || !name)
+			continue;
+		if (l != lastid) {
+			lastid = l;
+			counted = 0;
+			snprintf(first, sizeof(first), "%s", name);
+			continue;
+		}
+		if (counted || msoa_len(first) != msoa_len(name) ||
+		    strncmp(first, name, msoa_len(name)) == 0)
+			continue;
+		counted = 1;
+		if (!(*count)++ && cap)
+			snprintf(example, cap, "%s: '%s', '%s'", (const char *)sqlite3_column_text(st, 2),
+				 first, name);
+	}
+	if (rc != SQLITE_DONE)
+		r = store_db_err(s, err, "reading LSOA names");
+cleanup:
+	sqlite3_finalize(st);
+	free(used);
+	return r;
+}

@@ -115,6 +115,13 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 int store_lsoa_names(struct store *s, const struct slice *sl, char ***names, struct mb_error *err);
 void store_lsoa_names_free(const struct slice *sl, char **names);
 
+/* How many LSOAs of sl's area streets had names in different MSOAs (renumbered
+ * between census vintages: E01018221 "South Cambridgeshire 005A" in 2011,
+ * "022A" in 2021) -- *count, with one example "CODE: 'a', 'b'" in example
+ * (cap bytes). A key built from the MSOA of an LSOA name would mix vintages. */
+int store_lsoa_renumbered(struct store *s, const struct slice *sl, size_t *count, char *example,
+			  size_t cap, struct mb_error *err);
+
 /* The unit of each snap point in area layer `layer` (loaded by 'microbeat
  * areas'): *unit_of_loc has sl->nloc entries (0 = in no unit), by boundaries
  * (location_unit) or by the LSOA lookup (lsoa_unit, the unit of largest

@@ -219,6 +219,23 @@ assert int(rows[0]["crimes"]) == sum(int(r["crimes"]) for r in rows[1:]), "selec
 sys.exit(bad)
 PY
 
+# --by area never mixes LSOA vintages: the store holds 2011- and 2021-coded months, and some
+# LSOA codes were renumbered (E01018222 is "005B" in 2011 names, "022B" in 2021 names)
+renum=$(/usr/bin/python3 - "$D" <<'PY'
+import csv, glob, sys
+names = {}
+for path in glob.glob(sys.argv[1] + "/*/*-street.csv"):
+    for row in csv.DictReader(open(path, newline="", encoding="utf-8")):
+        if row["LSOA name"].startswith("South Cambridgeshire "):
+            names.setdefault(row["LSOA code"], set()).add(row["LSOA name"][:-1])
+print(sum(1 for v in names.values() if len(v) > 1))
+PY
+)
+mb --db "$DB" trends --area "South Cambridgeshire" --year 2025 --by area --no-charts > /dev/null 2> "$T/ea"
+eq "trends --by area on mixed vintages: exit" "$?" 2
+grep -q "but $renum LSOAs of the area were renumbered between census vintages" "$T/ea" ||
+  fail "--by area vintage refusal ($renum renumbered): $(cat "$T/ea")"
+
 # --area Milton: no prefix match; the nearest names are offered
 for layer in "" "--layer ward"; do
   mb --db "$DB" concentration $layer --area Milton --year 2025 > /dev/null 2> "$T/e6"
