@@ -768,6 +768,7 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 	    (r = build_matrix(&fr, &tm, err)) || (r = build_priorities(&fr, &tp, err)))
 		goto cleanup;
 	if (format == 1) {
+		select_print_months(&fr.sel, c->msg); /* the CSV has no room for it: stderr */
 		r = table_write_csv(&tp, c->out, err);
 	} else if (format == 2) {
 		print_header(&fr, c->out);

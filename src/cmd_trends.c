@@ -657,6 +657,7 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 		goto cleanup;
 	/* console: the gaps, what drives the change, the verdicts */
 	if (format == 1) {
+		select_print_months(&tr.sel, c->msg); /* the CSV has no room for it: stderr */
 		r = table_write_csv(&ty, c->out, err);
 	} else {
 		int gaps = 0;
