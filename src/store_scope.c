@@ -336,6 +336,9 @@ int scope_resolve(struct store *s, const char *area, const char *layer, size_t n
 	int r, any = 0;
 
 	memset(sc, 0, sizeof(*sc));
+	if (area && !area[strspn(area, " \t,")])
+		return mb_err(err, MB_EUSAGE, "--area is empty: give a local authority, an LSOA code"
+			      " or units of --layer (or all)");
 	sc->nlsoa = nlsoa;
 	sc->nloc = nloc;
 	sc->lsoa_in = calloc(nlsoa + 1, 1);
