@@ -845,13 +845,9 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 		goto cleanup;
 	}
 	struct slice_query q = { .from = lo < cr.sel.from ? lo : cr.sel.from,
-				 .to = hi > cr.sel.to ? hi : cr.sel.to,
-				 .area = cr.sel.area, .layer = cr.sel.layer ? cr.sel.layer : cr.by,
-				 .include_asb = 1,
-				 .sources = (const char *const *)cr.sel.sources,
-				 .nsources = cr.sel.nsources,
-				 .police_only = select_police_only(&cr.sel), .period_set = 1,
-				 .period_from = cr.sel.from, .period_to = cr.sel.to };
+				 .to = hi > cr.sel.to ? hi : cr.sel.to, .include_asb = 1 };
+
+	select_query(&cr.sel, cr.by, 1, &q);
 
 	if ((r = store_slice_load(s, &q, &cr.sl, err)) ||
 	    (r = select_check_gaps(&cr.sel, &cr.sl, err)) || (r = pick_types(&cr, err)))

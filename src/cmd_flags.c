@@ -730,14 +730,12 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 	fr.nmonth = (size_t)(fr.sel.to - fr.span_from + 1);
 	/* flags counts every selected category of every source (agency activity
 	   types flag beside crime types) unless --source narrows it */
-	struct slice_query q = { .from = fr.span_from, .to = fr.sel.to, .area = fr.sel.area,
-				 .layer = fr.sel.layer,
+	struct slice_query q = { .from = fr.span_from, .to = fr.sel.to,
 				 .types = (const char *const *)fr.sel.types, .ntypes = fr.sel.ntypes,
 				 .exclude = (const char *const *)fr.sel.exclude,
-				 .nexclude = fr.sel.nexclude,
-				 .sources = (const char *const *)fr.sel.sources,
-				 .nsources = fr.sel.nsources, .period_set = 1,
-				 .period_from = fr.sel.from, .period_to = fr.sel.to };
+				 .nexclude = fr.sel.nexclude };
+
+	select_query(&fr.sel, NULL, 0, &q);
 
 	if ((r = store_slice_load(s, &q, &fr.sl, err)) ||
 	    (r = select_check_gaps(&fr.sel, &fr.sl, err)) ||

@@ -586,12 +586,9 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 			   " --layer", tr.by_layer, tr.sel.layer);
 		goto cleanup;
 	}
-	struct slice_query q = { .from = tr.span_from, .to = tr.sel.to, .area = tr.sel.area,
-				 .layer = tr.sel.layer ? tr.sel.layer : tr.by_layer, .include_asb = 1,
-				 .sources = (const char *const *)tr.sel.sources,
-				 .nsources = tr.sel.nsources,
-				 .police_only = select_police_only(&tr.sel), .period_set = 1,
-				 .period_from = tr.sel.from, .period_to = tr.sel.to };
+	struct slice_query q = { .from = tr.span_from, .to = tr.sel.to, .include_asb = 1 };
+
+	select_query(&tr.sel, tr.by_layer, 1, &q);
 
 	/* --by with a name that is not a layer: say what --by takes */
 	if ((r = store_slice_load(s, &q, &tr.sl, err))) {

@@ -311,3 +311,16 @@ void select_print_sources(const struct selection *sel, const struct slice *sl, F
 	if (!first)
 		fputs(".\n", f);
 }
+
+void select_query(const struct selection *sel, const char *by_layer, int police_default,
+		  struct slice_query *q)
+{
+	q->area = sel->area;
+	q->layer = sel->layer ? sel->layer : by_layer;
+	q->sources = (const char *const *)sel->sources;
+	q->nsources = sel->nsources;
+	q->police_only = police_default && select_police_only(sel);
+	q->period_set = 1;
+	q->period_from = sel->from;
+	q->period_to = sel->to;
+}

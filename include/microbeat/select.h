@@ -118,6 +118,16 @@ void select_print_sources(const struct selection *sel, const struct slice *sl, F
  * when neither --source nor --types is given (agency events stay out). */
 int select_police_only(const struct selection *sel);
 
+struct slice_query;
+
+/* Fill the selector part of a slice query from sel: area, layer (or
+ * by_layer when sel has none), sources, the analysis period, and the
+ * police-only default when police_default and neither --source nor --types
+ * is given. The caller sets the loaded span (from/to) and the type filter.
+ * Every analysis command loads its slice through this one selector. */
+void select_query(const struct selection *sel, const char *by_layer, int police_default,
+		  struct slice_query *q);
+
 /* Does the selection count category name? With --types: when listed; else
  * every type but "Anti-social behaviour" (an incident type, not a crime);
  * --exclude-types always wins. */
