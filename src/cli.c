@@ -66,14 +66,22 @@ static const struct cli_command COMMANDS[] = {
 	  OUT_HELP
 	  "  --street-unit LAYER           key micro-beats on name + unit of an area layer\n"
 	  "                                (survives LSOA code changes) instead of name + LSOA\n"
+	  "  --by LAYER                    the headline figures per selected unit of LAYER, one\n"
+	  "                                row each after the whole selection (by_unit.csv)\n"
+	  "  Counts police crimes (sources that import police.uk street files); agency events\n"
+	  "  enter with --source or --types and are placed like crimes (coordinates or LSOA).\n"
 	  "  The street universe N is every street seen in any loaded month of the area\n"
 	  "  (observed universe, a lower bound) or, with a gazetteer loaded, its streets plus\n"
 	  "  any observed ones it lacks. Figures are defined in docs/methods.md.\n" },
 	{ "trends", cmd_trends, "is it a real rise? tested year-on-year change, trend, control chart",
 	  "usage: microbeat [--db FILE] trends [selectors] [options]\n"
 	  SELECT_HELP
-	  "  --by type|area|none           series: one per crime type, per area (the MSOA of\n"
-	  "                                the LSOA name), or the total only (default none)\n"
+	  "  --by type|area|none|LAYER     series: one per crime type, per area (the MSOA of\n"
+	  "                                the LSOA name), per selected unit of a loaded area\n"
+	  "                                layer, or the total only (default none); several\n"
+	  "                                series are tested together under the FDR; --by area\n"
+	  "                                is refused when LSOAs were renumbered between census\n"
+	  "                                vintages (a series would mix them)\n"
 	  "  --baseline-months N           c-chart baseline before the last 3 months (default 24)\n"
 	  "  --fdr Q                       false discovery rate across series (default 0.05)\n"
 	  "  --primary NAME                one series tested alone at Q (the rest together, with FDR)\n"
@@ -82,12 +90,15 @@ static const struct cli_command COMMANDS[] = {
 	  "                                (monthly_NN, yoy, seasonal)\n"
 	  "  --no-charts                   skip the gnuplot charts\n"
 	  OUT_HELP
-	  "  Missing months are gaps, not zeros: named, shown as breaks, left out of fits.\n"
+	  "  Counts police crimes unless --source or --types names agency events.\n"
+	  "  Missing months are gaps, not zeros: a period with one is refused unless\n"
+	  "  --allow-gaps; then named, shown as breaks, left out of fits.\n"
 	  "  Year on year compares the last 12 months of the period with the 12 before.\n" },
 	{ "flags", cmd_flags, "geographic priorities: units with credible harm-weighted excess, and why",
 	  "usage: microbeat [--db FILE] flags --layer NAME [selectors] [options]\n"
 	  SELECT_HELP
-	  "  --layer NAME                  area layer loaded with 'microbeat areas'\n"
+	  "  --layer NAME                  area layer loaded with 'microbeat areas'; --area then\n"
+	  "                                names its units to analyse (default all)\n"
 	  "  --categories LIST             crime and agency activity types (comma-separated;\n"
 	  "                                default: every type but Anti-social behaviour)\n"
 	  "  --min-flags K                 credible categories that make a priority (default 3)\n"

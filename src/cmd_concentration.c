@@ -30,7 +30,7 @@
 #define SHOWN_HOT 40 /* power-few rows printed on the console (all are in hot_streets.csv) */
 
 enum { O_KIND = 1, O_HARM, O_COMPARE, O_TOP, O_FORMAT, O_OUT, O_SEED, O_DRAWS, O_NOCHARTS,
-       O_UNIT };
+       O_UNIT, O_BY };
 
 /* Everything the command computes, for the writers. */
 struct conc_run {
@@ -63,7 +63,17 @@ struct conc_run {
 	size_t ntop;              /* how many */
 	uint32_t *busiest_loc;    /* per power-few street: busiest snap point */
 	char **dominant;          /* per power-few street: dominant types (owned) */
+	const char *by;           /* --by LAYER: the headline figures per unit, or NULL */
+	int64_t placed_no_street; /* events of the period placed in the area without coordinates */
 };
+
+/* Sort key of (unit, micro-beat) pairs. */
+static int cmp_pair(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
 
 /* Are all months a..b loaded for the area's sources? (the slice spans them) */
 static int store_months_cover(const struct slice *sl, int32_t a, int32_t b)
@@ -241,6 +251,10 @@ static int count_streets(struct conc_run *cr, struct mb_error *err)
 		if (cr->selected[sl->unloc_category[i]] && sl->unloc_month[i] >= cr->sel.from &&
 		    sl->unloc_month[i] <= cr->sel.to)
 			cr->unlocated++;
+	for (size_t i = 0; i < sl->n_nc; i++)
+		if (cr->selected[sl->nc_category[i]] && sl->nc_month[i] >= cr->sel.from &&
+		    sl->nc_month[i] <= cr->sel.to)
+			cr->placed_no_street++;
 	return 0;
 }
 
@@ -345,6 +359,10 @@ static int build_measures(const struct conc_run *cr, struct table *t, struct mb_
 	M("streets_active", (double)r->n_active, -1);
 	M("crimes", r->crimes, -1);
 	M("crimes_unlocated", (double)cr->unlocated, -1);
+	M("crimes_unlocated_is_force_wide", 1, -1);
+	M("events_in_area_without_coordinates", (double)cr->placed_no_street, -1);
+	M("months_in_period", cr->sel.months_total, -1);
+	M("months_used", cr->sel.months_used, -1);
 	for (int i = 0; i < CONC_NPCT; i++)
 		M(top_names[i], r->top_share[i], 12);
 	M("crime_free_share", r->crime_free_share, 12);
@@ -571,6 +589,129 @@ cleanup:
 	return r;
 }
 
+/* One row of by_unit.csv: the headline figures of r. */
+static int unit_row(struct table *t, const char *code, const char *name, size_t n,
+		    const struct conc_result *r, struct mb_error *err)
+{
+	size_t row;
+	int rc;
+
+	if ((rc = table_add_row(t, &row, err)) || (rc = table_set_text(t, row, 0, code, err)) ||
+	    (rc = table_set_text(t, row, 1, name, err)) ||
+	    (rc = table_set_int(t, row, 2, (int64_t)n, err)) ||
+	    (rc = table_set_int(t, row, 3, (int64_t)llround(r->crimes), err)))
+		return rc;
+	double v[6] = { r->top_share[CONC_TOP3], r->chance.top_poisson[CONC_TOP3],
+			r->crime_free_share, r->band50, r->gini, r->gini_gen };
+
+	for (size_t c = 0; c < 6; c++)
+		if ((rc = isfinite(v[c]) && r->crimes > 0 ? table_set_double(t, row, 4 + c, v[c], 12, err)
+							  : table_set_blank(t, row, 4 + c, err)))
+			return rc;
+	return 0;
+}
+
+/* --by LAYER (by_unit.csv): the headline figures per selected unit, a
+ * micro-beat of a unit being a universe street's snap points in the unit (a
+ * street crossing a boundary is a micro-beat in each unit, with the crimes
+ * of its snap points there); the unit's universe is the universe streets
+ * with an event in it in any loaded month (observed, a lower bound). The
+ * first row is the whole selection. */
+static int build_by_unit(const struct conc_run *cr, const struct conc_params *par, struct table *t,
+			 struct mb_error *err)
+{
+	static const char *const cols[] = { "unit_code", "unit_name", "streets", "crimes",
+					    "top3_share", "chance_top3_share_poisson",
+					    "crime_free_share", "bandwidth50", "gini", "gini_generalized" };
+	const struct slice *sl = &cr->sl;
+	uint64_t *pairs = malloc((sl->n + 1) * sizeof(*pairs));
+	double *cnt = NULL;
+	struct conc_params p = *par;
+	size_t np = 0;
+	int r;
+
+	p.chance_draws = 0;
+	p.boot_draws = 0;
+	if (!pairs)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	if ((r = table_init(t, "Concentration by unit", cols, 10, err)) ||
+	    (r = unit_row(t, "", sl->scope_label, cr->n, cr->res, err)))
+		goto cleanup;
+	for (size_t i = 0; i < sl->n; i++)
+		if (cr->ev_u[i] >= 0 && sl->unit[i] && sl->unit_chosen[sl->unit[i]])
+			pairs[np++] = ((uint64_t)sl->unit[i] << 32) | (uint32_t)cr->ev_u[i];
+	qsort(pairs, np, sizeof(*pairs), cmp_pair);
+	size_t w = 0;
+
+	for (size_t i = 0; i < np; i++)
+		if (!w || pairs[i] != pairs[w - 1])
+			pairs[w++] = pairs[i];
+	np = w;
+	cnt = calloc(np + 1, sizeof(double));
+	if (!cnt) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < sl->n; i++) {
+		if (cr->ev_u[i] < 0 || !sl->unit[i] || !cr->selected[sl->category[i]] ||
+		    sl->month[i] < cr->sel.from || sl->month[i] > cr->sel.to)
+			continue;
+		uint64_t key = ((uint64_t)sl->unit[i] << 32) | (uint32_t)cr->ev_u[i];
+		uint64_t *hit = bsearch(&key, pairs, np, sizeof(*pairs), cmp_pair);
+
+		if (hit)
+			cnt[hit - pairs] += 1;
+	}
+	/* units in name order */
+	for (uint8_t *done = calloc(sl->nunit + 1, 1);; ) {
+		size_t best = 0;
+
+		if (!done) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto cleanup;
+		}
+		for (size_t u = 1; u < sl->nunit; u++)
+			if (!done[u] && sl->unit_chosen[u] &&
+			    (!best || strcmp(sl->unit_name[u], sl->unit_name[best]) < 0))
+				best = u;
+		if (!best) {
+			free(done);
+			break;
+		}
+		done[best] = 1;
+		size_t a = 0, b;
+
+		while (a < np && (pairs[a] >> 32) < best)
+			a++;
+		for (b = a; b < np && (pairs[b] >> 32) == best; b++)
+			;
+		if (a == b)
+			continue; /* no event in the unit in any loaded month */
+		struct conc_result *res = NULL;
+
+		if ((r = conc_compute(cnt + a, NULL, b - a, &p, &res, err)) == 0)
+			r = unit_row(t, sl->unit_code[best], sl->unit_name[best], b - a, res, err);
+		conc_result_free(res);
+		if (r) {
+			free(done);
+			goto cleanup;
+		}
+	}
+	r = 0;
+cleanup:
+	free(pairs);
+	free(cnt);
+	return r;
+}
+
+/* Say how many events of the period in the area have no coordinates. */
+static void print_no_street(int64_t no_street, FILE *out)
+{
+	if (no_street)
+		fprintf(out, "%lld events in the area have no coordinates (placed by LSOA or unit"
+			" code): in no street's count.\n", (long long)no_street);
+}
+
 /* Print the headline and tables to stdout in the chosen format. */
 static int print_report(const struct conc_run *cr, const struct table *m, const struct table *h,
 			int format, FILE *out, struct mb_error *err)
@@ -581,7 +722,7 @@ static int print_report(const struct conc_run *cr, const struct table *m, const 
 	if (format == 1) /* csv: the measures only, machine-readable */
 		return table_write_csv(m, out, err);
 	fprintf(out, "%s%s, %s: %zu streets (%s); crimes exclude %s.\n",
-		format == 2 ? "" : "", MB_SHOWN(cr->sel.area ? cr->sel.area : "All areas"),
+		format == 2 ? "" : "", MB_SHOWN(cr->sl.scope_label),
 		cr->sel.period_label, cr->n,
 		cr->gazetteer ? "gazetteer universe" : "observed universe, lower bound",
 		cr->sel.ntypes ? "types not selected" : "Anti-social behaviour (an incident type)");
@@ -589,7 +730,8 @@ static int print_report(const struct conc_run *cr, const struct table *m, const 
 		fprintf(out,
 			"%.0f%% of streets hold %.0f%% of crime (chance alone: %.0f%%); %.0f%% are"
 			" crime-free; half of all crime is on %.1f%% of streets. Gini %.3f"
-			" (generalised %.3f; by chance %.3f). %lld crimes had no location.\n\n",
+			" (generalised %.3f; by chance %.3f). Force-wide, %lld crimes had no location"
+			" (police.uk gives no area-level figure).\n",
 			100.0 * (double)r->top_n[CONC_TOP3] / (double)(r->n_streets ? r->n_streets : 1),
 			100 * r->top_share[CONC_TOP3],
 			100 * (isfinite(r->chance.top_mean[CONC_TOP3]) ? r->chance.top_mean[CONC_TOP3]
@@ -597,6 +739,10 @@ static int print_report(const struct conc_run *cr, const struct table *m, const 
 			100 * r->crime_free_share, 100 * r->band50, r->gini, r->gini_gen,
 			isfinite(r->chance.gini_mean) ? r->chance.gini_mean : r->chance.gini_poisson,
 			(long long)cr->unlocated);
+	select_print_months(&cr->sel, out);
+	select_print_sources(&cr->sel, &cr->sl, out);
+	print_no_street(cr->placed_no_street, out);
+	fputc('\n', out);
 	if (format == 2) {
 		if ((rc = table_write_md(m, out, err)) || fputc('\n', out) == EOF ||
 		    (rc = table_write_md(h, out, err)))
@@ -672,12 +818,13 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 		{ "chance-draws", required_argument, NULL, O_DRAWS },
 		{ "no-charts", no_argument, NULL, O_NOCHARTS },
 		{ "street-unit", required_argument, NULL, O_UNIT },
+		{ "by", required_argument, NULL, O_BY },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct conc_run cr = { .top_pct = 3, .charts = 1 };
 	struct store *s = NULL;
 	struct conc_params par;
-	struct table tm = { 0 }, th = { 0 };
+	struct table tm = { 0 }, th = { 0 }, tb = { 0 };
 	const char *out_dir = NULL, *harm_file = NULL;
 	int format = 0, o, r = 0, draws = -1;
 	long seed = 1;
@@ -720,6 +867,7 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 			break;
 		case O_NOCHARTS: cr.charts = 0; break;
 		case O_UNIT: cr.street_unit = optarg; break;
+		case O_BY: cr.by = optarg; break;
 		default:
 			if (o >= SEL_FIRST && o < SEL_LAST)
 				r = select_option(&cr.sel, o, optarg, err);
@@ -741,11 +889,18 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 
 	if ((r = store_month_range(s, &lo, &hi, err)))
 		goto cleanup;
+	if (cr.by && cr.sel.layer && strcmp(cr.by, cr.sel.layer) != 0) {
+		r = mb_err(err, MB_EUSAGE, "--by '%s' and --layer '%s' differ: --by uses the layer of"
+			   " --layer", cr.by, cr.sel.layer);
+		goto cleanup;
+	}
 	struct slice_query q = { .from = lo < cr.sel.from ? lo : cr.sel.from,
-				 .to = hi > cr.sel.to ? hi : cr.sel.to,
-				 .area = cr.sel.area, .include_asb = 1 };
+				 .to = hi > cr.sel.to ? hi : cr.sel.to, .include_asb = 1 };
 
-	if ((r = store_slice_load(s, &q, &cr.sl, err)) || (r = pick_types(&cr, err)))
+	select_query(&cr.sel, cr.by, 1, &q);
+
+	if ((r = store_slice_load(s, &q, &cr.sl, err)) ||
+	    (r = select_check_gaps(&cr.sel, &cr.sl, err)) || (r = pick_types(&cr, err)))
 		goto cleanup;
 	if (cr.harm && (r = weights_load(harm_file, &cr.sl, &cr.weight, c->msg, err)))
 		goto cleanup;
@@ -814,8 +969,17 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 	if ((r = describe_top(&cr, err)) || (r = build_measures(&cr, &tm, err)) ||
 	    (r = build_hot(&cr, &th, err)))
 		goto cleanup;
+	if (cr.by && (r = build_by_unit(&cr, &par, &tb, err)))
+		goto cleanup;
 	if ((r = print_report(&cr, &tm, &th, format, c->out, err)))
 		goto cleanup;
+	if (cr.by && format != 1) {
+		fputc('\n', c->out);
+		r = format == 2 ? table_write_md(&tb, c->out, err)
+				: table_write_console(&tb, 4, tb.nrows, c->out, err);
+		if (r)
+			goto cleanup;
+	}
 	if (out_dir) {
 		/* written into a fresh folder beside out_dir, renamed over it at
 		 * the end: a run stopped half-way never leaves a half-written
@@ -826,6 +990,7 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 			goto cleanup;
 		if (!(r = table_save_csv(&tm, tmp, "concentration.csv", err)) &&
 		    !(r = table_save_csv(&th, tmp, "hot_streets.csv", err)) &&
+		    !(r = cr.by ? table_save_csv(&tb, tmp, "by_unit.csv", err) : 0) &&
 		    !(r = write_geojson(&cr, tmp, err)) && cr.charts)
 			r = write_charts(&cr, tmp, err);
 		if ((r = emit_dir_finish(r, tmp, out_dir, err)))
@@ -834,6 +999,7 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 cleanup:
 	table_release(&tm);
 	table_release(&th);
+	table_release(&tb);
 	conc_result_free(cr.res);
 	conc_result_free(cr.hres);
 	for (size_t k = 0; cr.dominant && k < cr.ntop; k++)

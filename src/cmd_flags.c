@@ -847,9 +847,10 @@ static void print_header(const struct flags_run *fr, FILE *f)
 	const struct flags_result *res = fr->res;
 	size_t nd[4] = { 0 };
 
-	fprintf(f, "%s by %s, %s: %zu units x %zu categories.\n",
-		MB_SHOWN(fr->sel.area ? fr->sel.area : "All areas"), MB_SHOWN(fr->au.layer), fr->sel.period_label,
-		fr->nunit, fr->ncat);
+	fprintf(f, "%s by %s, %s: %zu units x %zu categories.\n", MB_SHOWN(fr->sl.scope_label),
+		MB_SHOWN(fr->au.layer), fr->sel.period_label, fr->nunit, fr->ncat);
+	select_print_months(&fr->sel, f);
+	select_print_sources(&fr->sel, &fr->sl, f);
 	for (size_t c = 0; c < fr->ncat; c++)
 		nd[res->cat[c].den]++;
 	if (!res->by_population)
@@ -995,14 +996,31 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 	if (fr.span_from < 0)
 		fr.span_from = 0;
 	fr.nmonth = (size_t)(fr.sel.to - fr.span_from + 1);
-	struct slice_query q = { .from = fr.span_from, .to = fr.sel.to, .area = fr.sel.area,
+	/* flags counts every selected category of every source (agency activity
+	   types flag beside crime types) unless --source narrows it */
+	struct slice_query q = { .from = fr.span_from, .to = fr.sel.to,
 				 .types = (const char *const *)fr.sel.types, .ntypes = fr.sel.ntypes,
 				 .exclude = (const char *const *)fr.sel.exclude,
 				 .nexclude = fr.sel.nexclude };
 
+	select_query(&fr.sel, NULL, 0, &q);
+
 	if ((r = store_slice_load(s, &q, &fr.sl, err)) ||
+	    (r = select_check_gaps(&fr.sel, &fr.sl, err)) ||
 	    (r = store_slice_units(s, fr.sel.layer, fr.sel.area, &fr.sl, &fr.ue, &fr.au, &fr.ex, err)) ||
-	    (r = build_counts(&fr, err)) || (r = build_hot(&fr, err)) ||
+	    (r = build_counts(&fr, err)))
+		goto cleanup;
+	/* a requested category with no event in the layer's units is said, not dropped silently */
+	for (size_t i = 0; i < fr.sel.ntypes; i++)
+		for (size_t cat = 1; cat < fr.sl.ncat; cat++)
+			if (fr.sl.cat_name[cat] && strcasecmp(fr.sl.cat_name[cat], fr.sel.types[i]) == 0 &&
+			    fr.cidx[cat] < 0) {
+				fputs("microbeat: category '", c->msg);
+				emit_text_clean(fr.sl.cat_name[cat], c->msg, NULL);
+				fprintf(c->msg, "' has no events in the selected units of layer '%s' in %s:"
+					" not analysed\n", MB_SHOWN(fr.au.layer), fr.sel.period_label);
+			}
+	if ((r = build_hot(&fr, err)) ||
 	    (r = build_harm(&fr, harm_path, c->msg, err)) ||
 	    (r = build_opportunity(&fr, exposure_path, c->msg, err)))
 		goto cleanup;
@@ -1018,6 +1036,7 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 	    (r = build_matrix(&fr, &tm, err)) || (r = build_priorities(&fr, &tp, err)))
 		goto cleanup;
 	if (format == 1) {
+		select_print_months(&fr.sel, c->msg); /* the CSV has no room for it: stderr */
 		r = table_write_csv(&tp, c->out, err);
 	} else if (format == 2) {
 		print_header(&fr, c->out);

@@ -45,7 +45,8 @@ struct series {
 struct trends_run {
 	struct selection sel;   /* period, area, types */
 	struct slice sl;        /* events */
-	int by;                 /* 0 none, 1 type, 2 area */
+	int by;                 /* 0 none, 1 type, 2 area, 3 units of a layer */
+	const char *by_layer;   /* --by LAYER: the layer (by == 3) */
 	int baseline;           /* c-chart baseline months */
 	double fdr;             /* false discovery rate level */
 	const char *primary;    /* --primary: the series tested alone, or NULL */
@@ -111,7 +112,7 @@ static int build_series(struct trends_run *tr, struct store *s, struct mb_error 
 			return mb_err(err, MB_ENOTFOUND, "crime type '%s' is not in the store",
 				      tr->sel.types[i]);
 	}
-	size_t nkey = tr->by == 2 ? sl->nstreet : sl->ncat;
+	size_t nkey = tr->by == 2 ? sl->nstreet : tr->by == 3 ? sl->nunit + 1 : sl->ncat;
 
 	sid_of = malloc(nkey * sizeof(*sid_of));
 	if (!sid_of)
@@ -134,9 +135,20 @@ static int build_series(struct trends_run *tr, struct store *s, struct mb_error 
 				goto cleanup;
 		}
 	} else if (tr->by == 2) {
-		/* one series per MSOA-like prefix of the LSOA name */
-		char **names = NULL;
+		/* one series per MSOA-like prefix of the LSOA name; never a key that
+		   mixes LSOA vintages (docs/methods.md §4) */
+		char **names = NULL, example[300];
+		size_t renum = 0;
 
+		if ((r = store_lsoa_renumbered(s, sl, &renum, example, sizeof(example), err)))
+			goto cleanup;
+		if (renum) {
+			r = mb_err(err, MB_EUSAGE, "--by area keys a series on the MSOA in the LSOA name, but"
+				   " %zu LSOAs of the area were renumbered between census vintages (%s):"
+				   " the series would mix vintages; use --by LAYER (e.g. wards, placed by"
+				   " point in polygon)", renum, example);
+			goto cleanup;
+		}
 		if ((r = store_lsoa_names(s, sl, &names, err)))
 			goto cleanup;
 		for (size_t id = 1; id < sl->nstreet; id++) {
@@ -158,6 +170,48 @@ static int build_series(struct trends_run *tr, struct store *s, struct mb_error 
 			sid_of[id] = found;
 		}
 		store_lsoa_names_free(sl, names);
+	} else if (tr->by == 3) {
+		/* one series per selected unit with an event in the span, in name order */
+		uint8_t *has = calloc(sl->nunit + 1, 1);
+
+		if (!has) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto cleanup;
+		}
+		for (size_t i = 0; i < sl->n; i++)
+			has[sl->unit[i]] = 1;
+		for (size_t i = 0; i < sl->n_nc; i++)
+			has[sl->nc_unit[i]] = 1;
+		for (;;) {
+			size_t best = 0;
+
+			for (size_t u = 1; u < sl->nunit; u++)
+				if (sid_of[u] < 0 && has[u] && sl->unit_chosen[u] &&
+				    (!best || strcmp(sl->unit_name[u], sl->unit_name[best]) < 0))
+					best = u;
+			if (!best)
+				break;
+			sid_of[best] = (int32_t)tr->ns;
+			if ((r = add_series(tr, sl->unit_name[best], err))) {
+				free(has);
+				goto cleanup;
+			}
+		}
+		free(has);
+	}
+	/* events placed in the area without coordinates (agency rows by LSOA or
+	   unit code) count in the area's series, on no street */
+	for (size_t i = 0; i < sl->n_nc; i++) {
+		uint32_t c = sl->nc_category[i];
+		int32_t m = sl->nc_month[i] - tr->span_from;
+
+		if (m < 0 || m >= tr->nspan || !select_type_on(&tr->sel, sl->cat_name[c]))
+			continue;
+		tr->s[0].count[m] += 1;
+		int32_t k = tr->by == 1 ? sid_of[c] : tr->by == 3 ? sid_of[sl->nc_unit[i]] : -1;
+
+		if (k > 0)
+			tr->s[k].count[m] += 1;
 	}
 	for (size_t i = 0; i < sl->n; i++) {
 		uint32_t c = sl->category[i];
@@ -166,7 +220,8 @@ static int build_series(struct trends_run *tr, struct store *s, struct mb_error 
 		if (m < 0 || m >= tr->nspan || !select_type_on(&tr->sel, sl->cat_name[c]))
 			continue;
 		tr->s[0].count[m] += 1;
-		int32_t k = tr->by == 1 ? sid_of[c] : tr->by == 2 ? sid_of[sl->street[i]] : -1;
+		int32_t k = tr->by == 1 ? sid_of[c] : tr->by == 2 ? sid_of[sl->street[i]]
+			  : tr->by == 3 ? sid_of[sl->unit[i]] : -1;
 
 		if (k > 0)
 			tr->s[k].count[m] += 1;
@@ -678,6 +733,14 @@ static int write_charts(const struct trends_run *tr, const char *dir, struct mb_
 	}
 	for (size_t k = 0; k < tr->ns && k < MONTHLY_CHARTS; k++) {
 		const struct series *x = &tr->s[k];
+		double sum = 0;
+
+		/* a series with no event in the period has nothing to draw (gnuplot
+		   refuses an empty range): its zeros are in monthly.csv */
+		for (size_t i = 0; i < n; i++)
+			sum += tr->present[from + (int32_t)i] ? x->count[from + (int32_t)i] : 0;
+		if (sum <= 0)
+			continue;
 
 		for (size_t i = 0; i < n; i++) {
 			cnt[i] = tr->present[from + (int32_t)i] ? x->count[from + (int32_t)i] : NAN;
@@ -789,6 +852,23 @@ cleanup:
 	return r;
 }
 
+/* The events of each counted source placed in the area and not placed in the
+ * period (docs/methods.md, "Area selection"), one line; and the force-wide
+ * events with no location at all. */
+static void print_sources(const struct trends_run *tr, FILE *out)
+{
+	const struct slice *sl = &tr->sl;
+	long long unloc = 0;
+
+	select_print_sources(&tr->sel, sl, out);
+	for (size_t i = 0; i < sl->n_unloc; i++)
+		unloc += sl->unloc_month[i] >= tr->sel.from && sl->unloc_month[i] <= tr->sel.to &&
+			 select_type_on(&tr->sel, sl->cat_name[sl->unloc_category[i]]);
+	if (unloc)
+		fprintf(out, "Force-wide, %lld crimes of the period had no location (police.uk gives no"
+			" area-level figure): in no series.\n", unloc);
+}
+
 int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 {
 	static const struct option opts[] = {
@@ -819,7 +899,7 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 			if (strcmp(optarg, "none") == 0) tr.by = 0;
 			else if (strcmp(optarg, "type") == 0) tr.by = 1;
 			else if (strcmp(optarg, "area") == 0) tr.by = 2;
-			else r = mb_err(err, MB_EUSAGE, "--by wants type, area or none");
+			else { tr.by = 3; tr.by_layer = optarg; }
 			break;
 		case O_BASE:
 			tr.baseline = (int)strtol(optarg, &end, 10);
@@ -865,10 +945,23 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 	if (tr.span_from < 0)
 		tr.span_from = 0;
 	tr.nspan = tr.sel.to - tr.span_from + 1;
-	struct slice_query q = { .from = tr.span_from, .to = tr.sel.to, .area = tr.sel.area,
-				 .include_asb = 1 };
+	if (tr.by == 3 && tr.sel.layer && strcmp(tr.by_layer, tr.sel.layer) != 0) {
+		r = mb_err(err, MB_EUSAGE, "--by '%s' and --layer '%s' differ: --by uses the layer of"
+			   " --layer", tr.by_layer, tr.sel.layer);
+		goto cleanup;
+	}
+	struct slice_query q = { .from = tr.span_from, .to = tr.sel.to, .include_asb = 1 };
 
-	if ((r = store_slice_load(s, &q, &tr.sl, err)))
+	select_query(&tr.sel, tr.by_layer, 1, &q);
+
+	/* --by with a name that is not a layer: say what --by takes */
+	if ((r = store_slice_load(s, &q, &tr.sl, err))) {
+		if (tr.by == 3 && !tr.sel.layer && r == -MB_ENOTFOUND && strstr(err->msg, "is not loaded"))
+			r = mb_err(err, MB_EUSAGE, "--by wants type, area, none or a loaded area layer,"
+				   " not '%s'", tr.by_layer);
+		goto cleanup;
+	}
+	if ((r = select_check_gaps(&tr.sel, &tr.sl, err)))
 		goto cleanup;
 	tr.present = tr.sl.month_present;
 	if ((r = build_series(&tr, s, err)))
@@ -889,13 +982,14 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 		goto cleanup;
 	/* console: the gaps, what drives the change, the verdicts */
 	if (format == 1) {
+		select_print_months(&tr.sel, c->msg); /* the CSV has no room for it: stderr */
 		r = table_write_csv(&ty, c->out, err);
 	} else {
 		int gaps = 0;
 
 		/* names from the store or the command line: escaped for Markdown,
 		 * cleaned for a terminal, as in the tables */
-		if ((r = put_text(tr.sel.area ? tr.sel.area : "All areas", format, c->out, err)))
+		if ((r = put_text(tr.sl.scope_label, format, c->out, err)))
 			goto cleanup;
 		fprintf(c->out, ", %s; %s", tr.sel.period_label, tr.sel.theme[0] ? "theme " : "");
 		if ((r = put_text(tr.sel.theme[0] ? tr.sel.theme
@@ -920,6 +1014,8 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 		}
 		if (gaps)
 			fputs(".\n", c->out);
+		select_print_months(&tr.sel, c->out);
+		print_sources(&tr, c->out);
 		if (tr.ns > 1)
 			fprintf(c->out, "%zu series tested together: p-values controlled for a false"
 					" discovery rate of %.0f%% (Benjamini-Hochberg), intervals adjusted to"

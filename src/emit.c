@@ -1232,7 +1232,8 @@ int table_write_console(const struct table *t, int max_prec, size_t max_rows, FI
 	if (!cells)
 		return mb_err(err, MB_ENOMEM, "out of memory writing a table");
 	/* a view: the same texts, fewer rows, doubles rounded for reading */
-	memcpy(cells, t->cells, n * t->ncols * sizeof(*cells));
+	if (n) /* an empty table has no cells (NULL): memcpy must not see it */
+		memcpy(cells, t->cells, n * t->ncols * sizeof(*cells));
 	for (size_t i = 0; i < n * t->ncols; i++)
 		if (cells[i].kind == TABLE_DOUBLE && cells[i].prec > max_prec)
 			cells[i].prec = max_prec;

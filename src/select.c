@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include "microbeat/csvtab.h"
+#include "microbeat/emit.h"
 #include "microbeat/select.h"
+#include "microbeat/slice.h"
 #include "microbeat/store.h"
 
 void select_init(struct selection *sel)
@@ -22,6 +24,8 @@ void select_release(struct selection *sel)
 		free(sel->types[i]);
 	for (size_t i = 0; i < sel->nexclude; i++)
 		free(sel->exclude[i]);
+	for (size_t i = 0; i < sel->nsources; i++)
+		free(sel->sources[i]);
 	select_init(sel);
 }
 
@@ -188,6 +192,8 @@ int select_option(struct selection *sel, int code, const char *arg, struct mb_er
 	case SEL_TYPES: return split_list(arg, sel->types, &sel->ntypes, 64, err);
 	case SEL_EXCLUDE: return split_list(arg, sel->exclude, &sel->nexclude, 64, err);
 	case SEL_THEME: return load_theme(sel, arg, err);
+	case SEL_SOURCE: return split_list(arg, sel->sources, &sel->nsources, 64, err);
+	case SEL_ALLOW_GAPS: sel->allow_gaps = 1; return 0;
 	default: return mb_err(err, MB_EUSAGE, "unknown selector");
 	}
 }
@@ -235,4 +241,96 @@ int select_type_on(const struct selection *sel, const char *name)
 		if (strcasecmp(sel->exclude[i], name) == 0)
 			on = 0;
 	return on;
+}
+
+int select_check_gaps(struct selection *sel, const struct slice *sl, struct mb_error *err)
+{
+	size_t o = 0;
+
+	sel->months_used = 0;
+	sel->months_total = sel->to - sel->from + 1;
+	sel->gaps[0] = '\0';
+	for (int32_t m = sel->from; m <= sel->to; m++) {
+		int in = sl->month_present && m >= sl->month_from && m <= sl->month_to &&
+			 sl->month_present[m - sl->month_from];
+
+		if (in) {
+			sel->months_used++;
+			continue;
+		}
+		int32_t e = m;
+		char a[8], b[8];
+
+		while (e + 1 <= sel->to && !(e + 1 >= sl->month_from && e + 1 <= sl->month_to &&
+					    sl->month_present && sl->month_present[e + 1 - sl->month_from]))
+			e++;
+		month_format(m, a);
+		month_format(e, b);
+		if (o < sizeof(sel->gaps)) {
+			int w = e > m ? snprintf(sel->gaps + o, sizeof(sel->gaps) - o, "%s%s..%s",
+						 o ? ", " : "", a, b)
+				      : snprintf(sel->gaps + o, sizeof(sel->gaps) - o, "%s%s",
+						 o ? ", " : "", a);
+
+			o += w > 0 ? (size_t)w : 0;
+		}
+		m = e;
+	}
+	if (!sel->months_used)
+		return mb_err(err, MB_EUSAGE, "no month of %s is loaded: nothing to analyse (see"
+			      " 'microbeat info' for the months in the store)", sel->period_label);
+	if (sel->months_used < sel->months_total && !sel->allow_gaps)
+		return mb_err(err, MB_EUSAGE, "%d of the %d months of %s are not loaded (%s): a missing"
+			      " month is missing, not zero; give --allow-gaps to analyse the %d loaded"
+			      " months", sel->months_total - sel->months_used, sel->months_total,
+			      sel->period_label, sel->gaps, sel->months_used);
+	return 0;
+}
+
+void select_print_months(const struct selection *sel, FILE *f)
+{
+	if (sel->months_used < sel->months_total)
+		fprintf(f, "Months used: %d of %d (not loaded: %s; --allow-gaps).\n", sel->months_used,
+			sel->months_total, sel->gaps);
+}
+
+int select_police_only(const struct selection *sel)
+{
+	return !sel->nsources && !sel->ntypes;
+}
+
+void select_print_sources(const struct selection *sel, const struct slice *sl, FILE *f)
+{
+	int first = 1;
+
+	for (size_t i = 1; i < sl->nsource; i++) {
+		int64_t in = 0, none = 0;
+
+		for (size_t c = 1; c < sl->ncat; c++)
+			if (sl->cat_selected[c] && select_type_on(sel, sl->cat_name[c])) {
+				in += sl->src_placed[i * sl->ncat + c];
+				none += sl->src_unplaced[i * sl->ncat + c];
+			}
+		if (!sl->src_on[i] || (!in && !none))
+			continue;
+		fputs(first ? "Events by source: " : "; ", f);
+		emit_text_clean(sl->source_name[i] ? sl->source_name[i] : "?", f, NULL);
+		fprintf(f, " %lld placed in the area, %lld not placed", (long long)in, (long long)none);
+		first = 0;
+	}
+	if (!first)
+		fputs(".\n", f);
+}
+
+void select_query(const struct selection *sel, const char *by_layer, int police_default,
+		  struct slice_query *q)
+{
+	q->area = sel->area;
+	q->layer = sel->layer ? sel->layer : by_layer;
+	q->sources = (const char *const *)sel->sources;
+	q->nsources = sel->nsources;
+	q->police_only = police_default && select_police_only(sel);
+	q->period_set = 1;
+	q->period_from = sel->from;
+	q->period_to = sel->to;
 }

@@ -9,6 +9,7 @@
 #include "microbeat/geo.h"
 #include "microbeat/slice.h"
 #include "store_internal.h"
+#include "store_scope.h"
 
 /* Longest code field name kept in a layer's method text. */
 #define FIELD_MAX 200
@@ -898,36 +899,6 @@ static int read_units(struct store *s, int64_t layer_id, struct area_units *u, u
 	return 0;
 }
 
-/* Which LSOAs (by id, *nlsoa entries) lie in the area: a name starting with
- * the prefix, or the code itself (the rule of store_slice_load). */
-static int area_lsoas(struct store *s, const char *area, uint8_t **in, size_t *nlsoa,
-		      struct mb_error *err)
-{
-	sqlite3_stmt *q = NULL;
-	size_t alen = area ? strlen(area) : 0;
-	int r;
-
-	if ((r = table_size(s, "SELECT max(id) FROM lsoa", nlsoa, err)))
-		return r;
-	*in = calloc(*nlsoa, 1);
-	if (!*in)
-		return mb_err(err, MB_ENOMEM, "out of memory");
-	if ((r = store_prepare(s, &q, "SELECT l.id, l.code, n.name FROM lsoa l"
-				      " LEFT JOIN lsoa_name n ON n.lsoa_id = l.id", err)))
-		return r;
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		size_t id = (size_t)sqlite3_column_int64(q, 0);
-		const char *code = (const char *)sqlite3_column_text(q, 1);
-		const char *name = (const char *)sqlite3_column_text(q, 2);
-
-		if (id < *nlsoa && (!area || (name && strncasecmp(name, area, alen) == 0) ||
-				    strcasecmp(code, area) == 0))
-			(*in)[id] = 1;
-	}
-	sqlite3_finalize(q);
-	return 0;
-}
-
 /* Distinct (unit, street) pairs: sort key. */
 static int cmp_u64(const void *a, const void *b)
 {
@@ -945,8 +916,8 @@ int store_slice_units(struct store *s, const char *layer, const char *area,
 	char *method = NULL;
 	uint32_t *dense = NULL, *uloc = NULL, *loc_lsoa = NULL, *loc_street = NULL, *ulsoa = NULL;
 	uint32_t *ue = NULL;
-	uint8_t *lsoa_in = NULL;
 	uint64_t *pairs = NULL;
+	struct scope sc = { 0 };
 	size_t ndense = 0, nlsoa = 0, npairs = 0, xcap = 0;
 	int r, rc, own;
 
@@ -970,7 +941,7 @@ int store_slice_units(struct store *s, const char *layer, const char *area,
 		goto cleanup;
 	}
 	if ((r = read_units(s, layer_id, u, &dense, &ndense, err)) ||
-	    (r = area_lsoas(s, area, &lsoa_in, &nlsoa, err)))
+	    (r = table_size(s, "SELECT max(id) FROM lsoa", &nlsoa, err)))
 		goto cleanup;
 	uloc = calloc(sl->nloc + 1, sizeof(uint32_t));
 	loc_lsoa = calloc(sl->nloc + 1, sizeof(uint32_t));
@@ -1030,18 +1001,24 @@ int store_slice_units(struct store *s, const char *layer, const char *area,
 	}
 	sqlite3_finalize(q);
 	q = NULL;
-	/* scope: units with a snap point in the area; their streets */
+	/* the area: the selector of every analysis (store_scope.h), resolved as
+	 * store_slice_load resolved it; units named by --area are the scope,
+	 * else the units with a snap point or LSOA in the authority */
+	if ((r = scope_resolve(s, area, layer, sl->nloc, loc_lsoa, nlsoa, &sc, err)))
+		goto cleanup;
 	for (size_t loc = 1; loc < sl->nloc; loc++) {
 		uint32_t l = loc_lsoa[loc];
 
-		if (!uloc[loc] || (area && !(l && lsoa_in[l])))
+		if (!uloc[loc] || (sc.kind == SCOPE_AUTHORITY && !(l && sc.lsoa_in[l])) ||
+		    (sc.kind == SCOPE_UNITS && !scope_unit_in(&sc, uloc[loc])))
 			continue;
 		u->in_scope[uloc[loc]] = 1;
 		if (loc_street[loc])
 			pairs[npairs++] = ((uint64_t)uloc[loc] << 32) | loc_street[loc];
 	}
 	for (size_t l = 1; l < nlsoa; l++)
-		if (ulsoa[l] && (!area || lsoa_in[l]))
+		if (ulsoa[l] && (sc.kind == SCOPE_ALL || (sc.kind == SCOPE_AUTHORITY && sc.lsoa_in[l]) ||
+				 (sc.kind == SCOPE_UNITS && scope_unit_in(&sc, ulsoa[l]))))
 			u->in_scope[ulsoa[l]] = 1;
 	qsort(pairs, npairs, sizeof(*pairs), cmp_u64);
 	for (size_t i = 0; i < npairs; i++)
@@ -1073,7 +1050,7 @@ int store_slice_units(struct store *s, const char *layer, const char *area,
 
 			unit = id < ndense ? dense[id] : 0;
 		} else if (loc && loc < sl->nloc && loc_lsoa[loc] &&
-			   (!area || lsoa_in[loc_lsoa[loc]])) {
+			   (sc.kind != SCOPE_AUTHORITY || sc.lsoa_in[loc_lsoa[loc]])) {
 			unit = ulsoa[loc_lsoa[loc]];
 		}
 		if (!unit || !u->in_scope[unit])
@@ -1118,7 +1095,7 @@ cleanup:
 	free(loc_street);
 	free(ulsoa);
 	free(ue);
-	free(lsoa_in);
+	scope_release(&sc);
 	free(pairs);
 	store_read_end(s, own);
 	if (r) {

@@ -7,6 +7,7 @@
 #include "microbeat/places.h"
 #include "microbeat/slice.h"
 #include "store_internal.h"
+#include "store_scope.h"
 
 #define ASB "Anti-social behaviour"
 
@@ -100,13 +101,15 @@ static int load_categories(struct store *s, const struct slice_query *q, struct 
 struct scan {
 	const struct slice_query *q;  /* period, area, types */
 	struct slice *sl;             /* located events go here */
-	size_t nlsoa;                 /* entries of lsoa_in */
-	const uint8_t *lsoa_in;       /* LSOA id -> in the area */
+	const struct scope *sc;       /* the area selection */
 	const uint32_t *loc_street;   /* snap point id -> street id */
 	const uint32_t *loc_lsoa;     /* snap point id -> LSOA id */
+	const uint8_t *loc_has_xy;    /* snap point id -> has coordinates */
 	int64_t *unl_by_source;       /* unlocated events a source */
 	uint8_t *src_covers;          /* sources with a located event in the area */
+	int32_t pfrom, pto;           /* the analysis period (per-source counts) */
 	size_t cap;                   /* capacity of sl's event columns */
+	size_t nccap;                 /* capacity of sl's nc_ columns */
 	int32_t *um;                  /* unlocated events: month */
 	uint32_t *uc, *us;            /* ... category, source */
 	size_t un, ucap;              /* how many, capacity */
@@ -123,23 +126,100 @@ struct scan {
 			(ok) = 0;                                 \
 	} while (0)
 
-/* mb_slice_row(month, category_id, location_id, source_id, flags): one event
- * row of the scan, filed into the slice. SQL function, not a step and five
- * column calls a row from C: the scan of the national bench (6 M rows) took
- * 0.58 s this way against 0.76 s (each value read once, no result row
- * handed back). Registered for the one statement, DIRECTONLY. */
+/* Where the selector puts an event: 2 in the area, 1 outside it, 0 nowhere
+ * it can test (docs/methods.md, "Area selection"); *unit its unit of the layer.
+ * loc: snap point (0 none); xy: it has coordinates; eunit: the dense unit of
+ * an agency row coded to a unit (0 none). */
+static int place_event(const struct scan *k, uint32_t loc, int xy, uint32_t eunit, uint32_t *unit)
+{
+	const struct scope *sc = k->sc;
+	uint32_t l = loc < k->sl->nloc ? k->loc_lsoa[loc] : 0;
+
+	*unit = 0;
+	if (!sc->layer_id) {
+		if (sc->kind == SCOPE_ALL)
+			return xy || l ? 2 : 0;
+		return l ? (sc->lsoa_in[l] ? 2 : 1) : 0;
+	}
+	if (eunit)
+		*unit = eunit;
+	else if (xy)
+		*unit = sc->loc_unit[loc];
+	else if (l)
+		*unit = sc->lsoa_unit[l < sc->nlsoa ? l : 0];
+	if (sc->kind == SCOPE_AUTHORITY)
+		return l ? (sc->lsoa_in[l] ? 2 : 1) : 0;
+	if (!eunit && !l && !(xy && sc->boundaries))
+		return 0;
+	return scope_unit_in(sc, *unit) ? 2 : 1;
+}
+
+/* File one event without coordinates placed in the area. */
+static int add_nc(struct scan *k, int32_t month, uint32_t cat, uint32_t unit, uint32_t src)
+{
+	struct slice *sl = k->sl;
+
+	if (sl->n_nc == k->nccap) {
+		size_t ncap = k->nccap ? k->nccap * 2 : 1024;
+		int ok = 1;
+
+		REGROW(sl->nc_month, ncap, ok);
+		REGROW(sl->nc_category, ncap, ok);
+		REGROW(sl->nc_unit, ncap, ok);
+		REGROW(sl->nc_source, ncap, ok);
+		if (!ok)
+			return -1;
+		k->nccap = ncap;
+	}
+	sl->nc_month[sl->n_nc] = month;
+	sl->nc_category[sl->n_nc] = cat;
+	sl->nc_unit[sl->n_nc] = unit;
+	sl->nc_source[sl->n_nc] = src;
+	sl->n_nc++;
+	return 0;
+}
+
+/* mb_slice_row(month, category_id, location_id, source_id, flags, unit_id):
+ * one event row of the scan, filed into the slice (unit_id: the store unit
+ * an agency row is coded to in the layer, or NULL). SQL function, not a step
+ * and five column calls a row from C: the scan of the national bench (6 M
+ * rows) took 0.58 s this way against 0.76 s (each value read once, no result
+ * row handed back). Registered for the one statement, DIRECTONLY. */
 static void scan_row(sqlite3_context *ctx, int argc, sqlite3_value **v)
 {
 	struct scan *k = sqlite3_user_data(ctx);
 	struct slice *sl = k->sl;
+	int32_t month = sqlite3_value_int(v[0]);
 	uint32_t cat = (uint32_t)sqlite3_value_int64(v[1]);
 	uint32_t loc = (uint32_t)sqlite3_value_int64(v[2]);
 	uint32_t src = (uint32_t)sqlite3_value_int64(v[3]);
+	uint32_t eunit = 0, unit;
+	int xy, where;
 
 	(void)argc;
-	if (cat >= sl->ncat || !sl->cat_selected[cat] || loc >= sl->nloc || src >= sl->nsource)
+	if (cat >= sl->ncat || !sl->cat_selected[cat] || loc >= sl->nloc || src >= sl->nsource ||
+	    !sl->src_on[src])
 		return;
-	if (sqlite3_value_int(v[4]) & 1) {
+	if (sqlite3_value_type(v[5]) != SQLITE_NULL) {
+		size_t id = (size_t)sqlite3_value_int64(v[5]);
+
+		eunit = id < k->sc->ndense ? k->sc->dense[id] : 0;
+	}
+	xy = !(sqlite3_value_int(v[4]) & 1);
+	where = place_event(k, loc, xy, eunit, &unit);
+	if (month >= k->pfrom && month <= k->pto) {
+		if (where == 2)
+			sl->src_placed[(size_t)src * sl->ncat + cat]++;
+		else if (where == 0)
+			sl->src_unplaced[(size_t)src * sl->ncat + cat]++;
+	}
+	if (!xy && where == 2) {
+		if (add_nc(k, month, cat, unit, src))
+			goto oom;
+		return;
+	}
+	if (!xy && where == 0) {
+		/* no place at all: the force's, reported beside the area's figures */
 		k->unl_by_source[src]++;
 		if (k->un == k->ucap) {
 			size_t ncap = k->ucap ? k->ucap * 2 : 4096;
@@ -152,15 +232,13 @@ static void scan_row(sqlite3_context *ctx, int argc, sqlite3_value **v)
 				goto oom;
 			k->ucap = ncap;
 		}
-		k->um[k->un] = sqlite3_value_int(v[0]);
+		k->um[k->un] = month;
 		k->uc[k->un] = cat;
 		k->us[k->un] = src;
 		k->un++;
 		return;
 	}
-	uint32_t l = k->loc_lsoa[loc];
-
-	if (k->q->area && !(l && l < k->nlsoa && k->lsoa_in[l]))
+	if (!xy || where != 2)
 		return;
 	if (sl->n == k->cap) {
 		size_t ncap = k->cap ? k->cap * 2 : 65536;
@@ -171,15 +249,19 @@ static void scan_row(sqlite3_context *ctx, int argc, sqlite3_value **v)
 		REGROW(sl->street, ncap, ok);
 		REGROW(sl->location, ncap, ok);
 		REGROW(sl->source, ncap, ok);
+		if (k->sc->layer_id)
+			REGROW(sl->unit, ncap, ok);
 		if (!ok)
 			goto oom;
 		k->cap = ncap;
 	}
-	sl->month[sl->n] = sqlite3_value_int(v[0]);
+	sl->month[sl->n] = month;
 	sl->category[sl->n] = cat;
 	sl->street[sl->n] = k->loc_street[loc];
 	sl->location[sl->n] = loc;
 	sl->source[sl->n] = src;
+	if (sl->unit)
+		sl->unit[sl->n] = unit;
 	k->src_covers[src] = 1;
 	sl->n++;
 	return;
@@ -188,21 +270,90 @@ oom:
 	sqlite3_result_error_nomem(ctx);
 }
 
+/* Sources: names, which are police (police.uk street files), which pass the
+ * filter; an unknown --source name is an error. */
+static int load_sources(struct store *s, const struct slice_query *q, struct slice *sl,
+			size_t *src_off, struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = store_prepare(s, &st, "SELECT id, name FROM source", err)))
+		return r;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		size_t id = (size_t)sqlite3_column_int64(st, 0);
+		const char *name = (const char *)sqlite3_column_text(st, 1);
+
+		if (id >= sl->nsource)
+			continue;
+		src_off[id] = put_str(sl, name);
+		sl->src_on[id] = !q->nsources || in_list(name, q->sources, q->nsources);
+	}
+	sqlite3_finalize(st);
+	for (size_t i = 0; i < q->nsources; i++) {
+		int found = 0;
+
+		for (size_t id = 1; id < sl->nsource && !found; id++)
+			found = src_off[id] && strcasecmp(sl->strings + src_off[id] - 1, q->sources[i]) == 0;
+		if (!found)
+			return mb_err(err, MB_ENOTFOUND,
+				      "source '%s' is not in the store (see 'microbeat info')",
+				      q->sources[i]);
+	}
+	if ((r = store_prepare(s, &st, "SELECT DISTINCT m.source_id FROM import_month m JOIN import i"
+				       " ON i.id = m.import_id WHERE i.format = 'street'", err)))
+		return r;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		size_t id = (size_t)sqlite3_column_int64(st, 0);
+
+		if (id < sl->nsource)
+			sl->src_police[id] = 1;
+	}
+	sqlite3_finalize(st);
+	if (q->police_only && !q->nsources)
+		for (size_t id = 1; id < sl->nsource; id++)
+			sl->src_on[id] &= sl->src_police[id];
+	return 0;
+}
+
+/* Copy the layer's units of sc into the slice. */
+static int copy_units(const struct scope *sc, struct slice *sl, struct mb_error *err)
+{
+	if (!sc->layer_id)
+		return 0;
+	sl->nunit = sc->nunit;
+	sl->unit_code = calloc(sc->nunit, sizeof(char *));
+	sl->unit_name = calloc(sc->nunit, sizeof(char *));
+	sl->unit_chosen = calloc(sc->nunit, 1);
+	if (!sl->unit_code || !sl->unit_name || !sl->unit_chosen)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	for (size_t u = 1; u < sc->nunit; u++) {
+		sl->unit_code[u] = strdup(sc->unit_code[u] ? sc->unit_code[u] : "");
+		sl->unit_name[u] = strdup(sc->unit_name[u] ? sc->unit_name[u] : "");
+		if (!sl->unit_code[u] || !sl->unit_name[u])
+			return mb_err(err, MB_ENOMEM, "out of memory");
+		sl->unit_chosen[u] = sc->kind == SCOPE_AUTHORITY || scope_unit_in(sc, (uint32_t)u);
+	}
+	/* the column exists even when no event is loaded */
+	sl->unit = malloc(sizeof(uint32_t));
+	return sl->unit ? 0 : mb_err(err, MB_ENOMEM, "out of memory");
+}
+
 int store_slice_load(struct store *s, const struct slice_query *q, struct slice *sl,
 		     struct mb_error *err)
 {
 	sqlite3_stmt *st = NULL;
 	size_t nlsoa = 0, *cat_off = NULL, *src_off = NULL;
 	size_t *st_name = NULL, *st_lsoa = NULL, *st_area = NULL;
-	uint8_t *lsoa_in = NULL, *src_covers = NULL;
+	uint8_t *src_covers = NULL, *loc_xy = NULL;
 	uint32_t *loc_street = NULL, *loc_lsoa = NULL;
 	int64_t *unl_by_source = NULL;
 	/* unlocated events before the source filter: month, category, source */
 	int32_t *um = NULL;
 	uint32_t *uc = NULL, *us = NULL;
 	size_t un = 0;
-	char **lsoa_code = NULL;
 	size_t *lsoa_code_off = NULL;
+	struct scope sc = { 0 };
 	int r, rc, own = 0;
 
 	memset(sl, 0, sizeof(*sl));
@@ -215,7 +366,6 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	    (r = max_id(s, "SELECT max(id) FROM source", &sl->nsource, err)) ||
 	    (r = max_id(s, "SELECT max(id) FROM lsoa", &nlsoa, err)))
 		goto cleanup;
-	(void)lsoa_code;
 	sl->cat_name = calloc(sl->ncat, sizeof(char *));
 	sl->cat_harm = calloc(sl->ncat, sizeof(double));
 	sl->cat_selected = calloc(sl->ncat, 1);
@@ -229,51 +379,69 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	sl->loc_lat = calloc(sl->nloc, sizeof(double));
 	loc_street = calloc(sl->nloc, sizeof(uint32_t));
 	loc_lsoa = calloc(sl->nloc, sizeof(uint32_t));
+	loc_xy = calloc(sl->nloc, 1);
 	sl->source_name = calloc(sl->nsource, sizeof(char *));
+	sl->src_placed = calloc(sl->nsource * sl->ncat, sizeof(int64_t));
+	sl->src_unplaced = calloc(sl->nsource * sl->ncat, sizeof(int64_t));
+	sl->src_police = calloc(sl->nsource, 1);
+	sl->src_on = calloc(sl->nsource, 1);
 	src_off = calloc(sl->nsource, sizeof(size_t));
 	src_covers = calloc(sl->nsource, 1);
 	unl_by_source = calloc(sl->nsource, sizeof(int64_t));
-	lsoa_in = calloc(nlsoa, 1);
 	lsoa_code_off = calloc(nlsoa, sizeof(size_t));
 	if (!sl->cat_name || !sl->cat_harm || !sl->cat_selected || !cat_off || !sl->streets ||
 	    !sl->street_in_area || !st_name || !st_lsoa || !st_area || !sl->loc_lon || !sl->loc_lat ||
-	    !loc_street || !loc_lsoa || !sl->source_name || !src_off || !src_covers ||
-	    !unl_by_source || !lsoa_in || !lsoa_code_off) {
+	    !loc_street || !loc_lsoa || !loc_xy || !sl->source_name || !sl->src_placed ||
+	    !sl->src_unplaced || !sl->src_police || !sl->src_on || !src_off || !src_covers ||
+	    !unl_by_source || !lsoa_code_off) {
 		r = mb_err(err, MB_ENOMEM, "out of memory loading the slice");
 		goto cleanup;
 	}
-	if ((r = load_categories(s, q, sl, cat_off, err)))
+	if ((r = load_categories(s, q, sl, cat_off, err)) ||
+	    (r = load_sources(s, q, sl, src_off, err)))
 		goto cleanup;
 
-	/* the area: LSOAs any of whose names start with the prefix */
-	int any_area = 0;
-
-	if ((r = store_prepare(s, &st, "SELECT l.id, l.code, n.name FROM lsoa l"
-				       " JOIN lsoa_name n ON n.lsoa_id = l.id", err)))
+	/* LSOA codes */
+	if ((r = store_prepare(s, &st, "SELECT id, code FROM lsoa", err)))
 		goto cleanup;
-	size_t alen = q->area ? strlen(q->area) : 0;
-
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		size_t id = (size_t)sqlite3_column_int64(st, 0);
-		const char *name = (const char *)sqlite3_column_text(st, 2);
 
-		if (id >= nlsoa)
-			continue;
-		if (!lsoa_code_off[id])
+		if (id < nlsoa && !lsoa_code_off[id])
 			lsoa_code_off[id] = put_str(sl, (const char *)sqlite3_column_text(st, 1));
-		if (!q->area || strncasecmp(name, q->area, alen) == 0 ||
-		    strcasecmp((const char *)sqlite3_column_text(st, 1), q->area) == 0) {
-			lsoa_in[id] = 1;
-			any_area = 1;
-		}
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-	if (q->area && !any_area) {
-		r = mb_err(err, MB_ENOTFOUND,
-			   "area '%s' matches no LSOA name or code in the store", q->area);
+
+	/* snap points */
+	if ((r = store_prepare(s, &st,
+			       "SELECT id, lon, lat, coalesce(street_id, 0), coalesce(lsoa_id, 0)"
+			       " FROM location",
+			       err)))
 		goto cleanup;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		size_t id = (size_t)sqlite3_column_int64(st, 0);
+		size_t l = (size_t)sqlite3_column_int64(st, 4);
+
+		if (id >= sl->nloc)
+			continue;
+		sl->loc_lon[id] = sqlite3_column_type(st, 1) == SQLITE_NULL ? NAN
+						  : sqlite3_column_double(st, 1);
+		sl->loc_lat[id] = sqlite3_column_type(st, 2) == SQLITE_NULL ? NAN
+						  : sqlite3_column_double(st, 2);
+		loc_xy[id] = isfinite(sl->loc_lon[id]) && isfinite(sl->loc_lat[id]);
+		loc_street[id] = (uint32_t)sqlite3_column_int64(st, 3);
+		loc_lsoa[id] = l < nlsoa ? (uint32_t)l : 0;
 	}
+	sqlite3_finalize(st);
+	st = NULL;
+
+	/* the area: an authority, LSOA code or units of the layer (store_scope.h) */
+	if ((r = scope_resolve(s, q->area, q->layer, sl->nloc, loc_lsoa, nlsoa, &sc, err)) ||
+	    (r = copy_units(&sc, sl, err)))
+		goto cleanup;
+	snprintf(sl->scope_label, sizeof(sl->scope_label), "%s", sc.label);
+	sl->scope_units = sc.kind == SCOPE_UNITS;
 
 	/* streets */
 	if ((r = store_prepare(s, &st,
@@ -289,78 +457,73 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 			continue;
 		struct slice_street *t = &sl->streets[id];
 		const char *name = (const char *)sqlite3_column_text(st, 1);
+		const char *acode = (const char *)sqlite3_column_text(st, 7);
 
 		st_name[id] = put_str(sl, name);
 		st_lsoa[id] = l < nlsoa ? lsoa_code_off[l] : 0;
-		st_area[id] = put_str(sl, (const char *)sqlite3_column_text(st, 7));
+		st_area[id] = put_str(sl, acode);
 		t->place = places_is_place(name);
 		t->gazetteer = sqlite3_column_int(st, 4);
 		t->lon = sqlite3_column_type(st, 5) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 5);
 		t->lat = sqlite3_column_type(st, 6) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 6);
 		if (t->gazetteer)
 			sl->gazetteer_loaded = 1;
-		sl->street_in_area[id] = !q->area || (l && l < nlsoa && lsoa_in[l]);
+		if (sc.layer_id && sc.kind != SCOPE_AUTHORITY) {
+			/* by its LSOA's lookup unit or its gazetteer area code; its
+			 * snap points below add the units their points lie in */
+			int in = l < nlsoa && scope_lsoa_in(&sc, (uint32_t)l);
+
+			for (size_t u = 1; !in && *acode && u < sc.nunit; u++)
+				in = scope_unit_in(&sc, (uint32_t)u) && strcasecmp(sc.unit_code[u], acode) == 0;
+			sl->street_in_area[id] = (uint8_t)in;
+		} else {
+			sl->street_in_area[id] = (uint8_t)(l < nlsoa && scope_lsoa_in(&sc, (uint32_t)l));
+			if (sc.kind == SCOPE_ALL && !sc.layer_id)
+				sl->street_in_area[id] = 1;
+		}
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-
-	/* snap points */
-	if ((r = store_prepare(s, &st,
-			       "SELECT id, lon, lat, coalesce(street_id, 0), coalesce(lsoa_id, 0)"
-			       " FROM location",
-			       err)))
-		goto cleanup;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		size_t id = (size_t)sqlite3_column_int64(st, 0);
-
-		if (id >= sl->nloc)
-			continue;
-		sl->loc_lon[id] = sqlite3_column_type(st, 1) == SQLITE_NULL ? NAN
-						  : sqlite3_column_double(st, 1);
-		sl->loc_lat[id] = sqlite3_column_type(st, 2) == SQLITE_NULL ? NAN
-						  : sqlite3_column_double(st, 2);
-		loc_street[id] = (uint32_t)sqlite3_column_int64(st, 3);
-		loc_lsoa[id] = (uint32_t)sqlite3_column_int64(st, 4);
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-
-	/* sources */
-	if ((r = store_prepare(s, &st, "SELECT id, name FROM source", err)))
-		goto cleanup;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		size_t id = (size_t)sqlite3_column_int64(st, 0);
-
-		if (id < sl->nsource)
-			src_off[id] = put_str(sl, (const char *)sqlite3_column_text(st, 1));
-	}
-	sqlite3_finalize(st);
-	st = NULL;
+	if (sc.layer_id && sc.kind != SCOPE_AUTHORITY)
+		for (size_t loc = 1; loc < sl->nloc; loc++)
+			if (loc_street[loc] && loc_street[loc] < sl->nstreet &&
+			    scope_unit_in(&sc, sc.loc_unit[loc]))
+				sl->street_in_area[loc_street[loc]] = 1;
 
 	/* events of the period: filter in memory (faster than a join in SQL), each
 	 * row handed to scan_row by SQLite itself (scan_row's comment) */
-	struct scan k = { .q = q, .sl = sl, .nlsoa = nlsoa, .lsoa_in = lsoa_in,
-			  .loc_street = loc_street, .loc_lsoa = loc_lsoa,
-			  .unl_by_source = unl_by_source, .src_covers = src_covers };
+	struct scan k = { .q = q, .sl = sl, .sc = &sc, .loc_street = loc_street,
+			  .loc_lsoa = loc_lsoa, .loc_has_xy = loc_xy,
+			  .unl_by_source = unl_by_source, .src_covers = src_covers,
+			  .pfrom = q->period_set ? q->period_from : q->from,
+			  .pto = q->period_set ? q->period_to : q->to };
 
-	if (sqlite3_create_function(s->db, "mb_slice_row", 5, SQLITE_UTF8 | SQLITE_DIRECTONLY, &k,
+	if (sqlite3_create_function(s->db, "mb_slice_row", 6, SQLITE_UTF8 | SQLITE_DIRECTONLY, &k,
 				    scan_row, NULL, NULL) != SQLITE_OK) {
 		r = store_db_err(s, err, "loading events");
 		goto cleanup;
 	}
+	/* an agency row coded to a unit is only looked up with a layer */
 	r = store_prepare(s, &st,
-			  "SELECT count(mb_slice_row(month, category_id, coalesce(location_id, 0),"
-			  " source_id, flags)) FROM event WHERE month BETWEEN ?1 AND ?2",
+			  sc.layer_id
+			  ? "SELECT count(mb_slice_row(month, category_id, coalesce(location_id, 0),"
+			    " source_id, flags, CASE WHEN flags & 1 THEN (SELECT eu.unit_id FROM"
+			    " event_unit eu WHERE eu.event_id = event.id AND eu.layer_id = ?3) END))"
+			    " FROM event WHERE month BETWEEN ?1 AND ?2"
+			  : "SELECT count(mb_slice_row(month, category_id, coalesce(location_id, 0),"
+			    " source_id, flags, NULL)) FROM event WHERE month BETWEEN ?1 AND ?2",
 			  err);
 	if (!r) {
 		sqlite3_bind_int(st, 1, q->from);
 		sqlite3_bind_int(st, 2, q->to);
+		if (sc.layer_id)
+			sqlite3_bind_int64(st, 3, sc.layer_id);
 		rc = sqlite3_step(st);
 		sqlite3_finalize(st);
 		st = NULL;
 	}
 	/* gone before k goes out of scope, whatever happened */
-	sqlite3_create_function(s->db, "mb_slice_row", 5, SQLITE_UTF8, NULL, NULL, NULL, NULL);
+	sqlite3_create_function(s->db, "mb_slice_row", 6, SQLITE_UTF8, NULL, NULL, NULL, NULL);
 	if (r)
 		goto cleanup;
 	um = k.um;
@@ -381,8 +544,10 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 		r = mb_err(err, MB_ENOMEM, "out of memory");
 		goto cleanup;
 	}
+	for (size_t i = 0; i < sl->n_nc; i++)
+		src_covers[sl->nc_source[i]] = 1;
 	for (size_t i = 0; i < un; i++) {
-		if (!q->area || src_covers[us[i]]) {
+		if ((sc.kind == SCOPE_ALL && !sc.layer_id) || src_covers[us[i]]) {
 			sl->unloc_month[sl->n_unloc] = um[i];
 			sl->unloc_category[sl->n_unloc] = uc[i];
 			sl->n_unloc++;
@@ -417,7 +582,8 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 		size_t src = (size_t)sqlite3_column_int64(st, 0);
 		int32_t m = sqlite3_column_int(st, 1);
 
-		if (!any_cover || (src < sl->nsource && src_covers[src]))
+		/* a month of a source the filter leaves out is no month of the analysis */
+		if (src < sl->nsource && sl->src_on[src] && (!any_cover || src_covers[src]))
 			sl->month_present[m - q->from] = 1;
 	}
 	sqlite3_finalize(st);
@@ -444,16 +610,17 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	r = 0;
 cleanup:
 	sqlite3_finalize(st);
+	scope_release(&sc);
 	free(cat_off);
 	free(src_off);
 	free(st_name);
 	free(st_lsoa);
 	free(st_area);
-	free(lsoa_in);
 	free(lsoa_code_off);
 	free(src_covers);
 	free(loc_street);
 	free(loc_lsoa);
+	free(loc_xy);
 	free(unl_by_source);
 	free(um);
 	free(uc);
@@ -482,6 +649,22 @@ void slice_release(struct slice *sl)
 	free(sl->month_present);
 	free(sl->unloc_month);
 	free(sl->unloc_category);
+	for (size_t u = 0; sl->unit_code && u < sl->nunit; u++)
+		free(sl->unit_code[u]);
+	for (size_t u = 0; sl->unit_name && u < sl->nunit; u++)
+		free(sl->unit_name[u]);
+	free(sl->unit_code);
+	free(sl->unit_name);
+	free(sl->unit_chosen);
+	free(sl->unit);
+	free(sl->nc_month);
+	free(sl->nc_category);
+	free(sl->nc_unit);
+	free(sl->nc_source);
+	free(sl->src_placed);
+	free(sl->src_unplaced);
+	free(sl->src_police);
+	free(sl->src_on);
 	free(sl->strings);
 	memset(sl, 0, sizeof(*sl));
 }
@@ -613,4 +796,72 @@ void store_units_free(uint32_t *unit_of_loc, char **unit_code, size_t nunit)
 		free(unit_code[i]);
 	free(unit_code);
 	free(unit_of_loc);
+}
+
+/* The MSOA part of an LSOA name: without its final capital letter. */
+static size_t msoa_len(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n > 1 && name[n - 1] >= 'A' && name[n - 1] <= 'Z' && name[n - 2] >= '0' && name[n - 2] <= '9')
+		n--;
+	return n;
+}
+
+int store_lsoa_renumbered(struct store *s, const struct slice *sl, size_t *count, char *example,
+			  size_t cap, struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	uint8_t *used = NULL;
+	size_t nlsoa = 0, lastid = 0;
+	char first[256] = "";
+	int r, rc, counted = 0;
+
+	*count = 0;
+	if (cap)
+		example[0] = '\0';
+	if ((r = max_id(s, "SELECT max(id) FROM lsoa", &nlsoa, err)))
+		return r;
+	used = calloc(nlsoa + 1, 1);
+	if (!used)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	if ((r = store_prepare(s, &st, "SELECT id, coalesce(lsoa_id, 0) FROM street", err)))
+		goto cleanup;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		size_t id = (size_t)sqlite3_column_int64(st, 0), l = (size_t)sqlite3_column_int64(st, 1);
+
+		if (id < sl->nstreet && sl->street_in_area[id] && l < nlsoa)
+			used[l] = 1;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((r = store_prepare(s, &st, "SELECT n.lsoa_id, n.name, l.code FROM lsoa_name n JOIN lsoa l"
+				       " ON l.id = n.lsoa_id ORDER BY n.lsoa_id, n.name", err)))
+		goto cleanup;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		size_t l = (size_t)sqlite3_column_int64(st, 0);
+		const char *name = (const char *)sqlite3_column_text(st, 1);
+
+		if (l >= nlsoa || !used[l] || !name)
+			continue;
+		if (l != lastid) {
+			lastid = l;
+			counted = 0;
+			snprintf(first, sizeof(first), "%s", name);
+			continue;
+		}
+		if (counted || msoa_len(first) != msoa_len(name) ||
+		    strncmp(first, name, msoa_len(name)) == 0)
+			continue;
+		counted = 1;
+		if (!(*count)++ && cap)
+			snprintf(example, cap, "%s: '%s', '%s'", (const char *)sqlite3_column_text(st, 2),
+				 first, name);
+	}
+	if (rc != SQLITE_DONE)
+		r = store_db_err(s, err, "reading LSOA names");
+cleanup:
+	sqlite3_finalize(st);
+	free(used);
+	return r;
 }

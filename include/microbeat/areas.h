@@ -122,7 +122,9 @@ struct area_extra {
  * fill *unit_of_event (sl->n entries, dense unit index, 0 = in no unit), the
  * layer's units u, and extra (events of sl's period and selected categories
  * without coordinates that the layer places in an in-scope unit; area is the
- * slice's area prefix or NULL). MB_ENOTFOUND when the layer is not loaded.
+ * slice's --area, resolved by the same selector as store_slice_load: units it
+ * names are the scope, else the units with a snap point or LSOA in the
+ * authority, else every unit with one). MB_ENOTFOUND when the layer is not loaded.
  * Free with area_units_release / area_extra_release / free(). */
 int store_slice_units(struct store *s, const char *layer, const char *area,
 		      const struct slice *sl, uint32_t **unit_of_event, struct area_units *u,

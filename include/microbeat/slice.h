@@ -26,6 +26,12 @@ struct slice_query {
 	const char *const *exclude; /* category names to exclude */
 	size_t nexclude;         /* entries of exclude */
 	int include_asb;         /* when types == NULL: keep "Anti-social behaviour" */
+	const char *const *sources; /* --source: only these sources' events (NULL: see police_only) */
+	size_t nsources;         /* entries of sources */
+	int police_only;         /* without sources: only sources that import police.uk street
+				    files (agency events enter with --source or --types) */
+	int period_set;          /* period_from/period_to given (else from/to) */
+	int32_t period_from, period_to; /* the analysis period: the per-source counts cover it */
 };
 
 /* One micro-beat (street or place) known to the store. */
@@ -72,6 +78,29 @@ struct slice {
 	uint8_t *month_present; /* per month month_from..month_to: 1 = an import covers it
 				   for the sources of the area (a missing month is a gap) */
 	int gazetteer_loaded;  /* a gazetteer has been loaded */
+	/* the area selection (docs/methods.md, "Area selection") */
+	char scope_label[320]; /* what --area/--layer selected, in words */
+	int scope_units;       /* 1 = units of the layer select (else an authority or all) */
+	size_t nunit;          /* units of q->layer + 1 (0 without a layer; 0 = no unit) */
+	char **unit_code;      /* per unit: code (owned) */
+	char **unit_name;      /* per unit: name (owned) */
+	uint8_t *unit_chosen;  /* per unit: selected by --area (every unit without one) */
+	uint32_t *unit;        /* per event: its unit of q->layer, 0 none (NULL without a layer) */
+	/* events without coordinates placed in the area by their LSOA or unit code
+	   (agency rows): in the area's counts, on no micro-beat */
+	size_t n_nc;           /* number */
+	int32_t *nc_month;     /* month of each */
+	uint32_t *nc_category; /* category id of each */
+	uint32_t *nc_unit;     /* unit of q->layer of each (0 none) */
+	uint32_t *nc_source;   /* source id of each */
+	/* per source id x category id (entry src * ncat + cat), events of the analysis period
+	   of the categories passing the filter */
+	int64_t *src_placed;   /* placed in the area (coordinates, LSOA or unit code) */
+	int64_t *src_unplaced; /* with no place the selector can test (no location; or no LSOA
+				  for an authority; or neither coordinates a layer's boundaries
+				  place nor an LSOA its lookup maps) */
+	uint8_t *src_police;   /* 1 = the source imports police.uk street files */
+	uint8_t *src_on;       /* 1 = the source passed the source filter */
 	char *strings;         /* storage of every string above */
 	size_t strings_used, strings_cap; /* bytes used / capacity */
 };
@@ -85,6 +114,13 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
  * where unknown). Free with store_lsoa_names_free(). */
 int store_lsoa_names(struct store *s, const struct slice *sl, char ***names, struct mb_error *err);
 void store_lsoa_names_free(const struct slice *sl, char **names);
+
+/* How many LSOAs of sl's area streets had names in different MSOAs (renumbered
+ * between census vintages: E01018221 "South Cambridgeshire 005A" in 2011,
+ * "022A" in 2021) -- *count, with one example "CODE: 'a', 'b'" in example
+ * (cap bytes). A key built from the MSOA of an LSOA name would mix vintages. */
+int store_lsoa_renumbered(struct store *s, const struct slice *sl, size_t *count, char *example,
+			  size_t cap, struct mb_error *err);
 
 /* The unit of each snap point in area layer `layer` (loaded by 'microbeat
  * areas'): *unit_of_loc has sl->nloc entries (0 = in no unit), by boundaries

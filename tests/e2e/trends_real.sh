@@ -35,8 +35,12 @@ print(f"{len(types)} types + total compared")
 sys.exit(1 if bad else 0)
 PY
 grep -q "series tested together: p-values controlled for a false discovery rate" "$T/s1" || fail "FDR not stated"
-# the gap
-mb --db "$T/t.db" trends --area "South Cambridgeshire" --from 2021-03 --to 2025-12 --out "$T/o2" > "$T/s2" || fail "trends exit $?"
+# the gap: refused without --allow-gaps (exit 2, naming it); with it, stated
+mb --db "$T/t.db" trends --area "South Cambridgeshire" --from 2021-03 --to 2025-12 --out "$T/o2" > /dev/null 2> "$T/e2"
+eq "a period with a gap is refused" "$?" 2
+grep -q "21 of the 58 months of 2021-03..2025-12 are not loaded (2022-04..2023-12)" "$T/e2" || fail "gap refusal: $(cat "$T/e2")"
+mb --db "$T/t.db" trends --area "South Cambridgeshire" --from 2021-03 --to 2025-12 --allow-gaps --out "$T/o2" > "$T/s2" || fail "trends exit $?"
+grep -q "Months used: 37 of 58 (not loaded: 2022-04..2023-12" "$T/s2" || fail "months used not stated: $(head -4 "$T/s2")"
 grep -q "Gaps: 2022-04..2023-12 (21 months not loaded" "$T/s2" || fail "gap not named: $(head -3 "$T/s2")"
 eq "gap months in monthly.csv" "$(awk -F, '$4 == 0 && $3 == ""' "$T/o2/monthly.csv" | wc -l)" 21
 eq "first gap month" "$(awk -F, '$4 == 0 { print $1; exit }' "$T/o2/monthly.csv")" 2022-04
