@@ -733,15 +733,8 @@ static int write_charts(const struct trends_run *tr, const char *dir, struct mb_
 	}
 	for (size_t k = 0; k < tr->ns && k < MONTHLY_CHARTS; k++) {
 		const struct series *x = &tr->s[k];
-		double sum = 0;
 
-		/* a series with no event in the period has nothing to draw (gnuplot
-		   refuses an empty range): its zeros are in monthly.csv */
-		for (size_t i = 0; i < n; i++)
-			sum += tr->present[from + (int32_t)i] ? x->count[from + (int32_t)i] : 0;
-		if (sum <= 0)
-			continue;
-
+		/* an all-zero series is drawn too: plots/monthly.gp keeps the axis top at 1 or more */
 		for (size_t i = 0; i < n; i++) {
 			cnt[i] = tr->present[from + (int32_t)i] ? x->count[from + (int32_t)i] : NAN;
 			fit[i] = NAN;

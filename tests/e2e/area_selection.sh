@@ -80,7 +80,8 @@ grep -q "Cambridgeshire Fire and Rescue $fires placed in the area" "$T/dts" ||
 # flags says when a requested category has no events in the selected units
 mb --db "$DB" flags --layer parish --fy 2025 --categories "Chimney fire" --no-charts --out "$T/fc" > /dev/null ||
   fail "flags chimney"
-none=$(awk -F, 'NR > 1 && $6 == 0 { print $2; exit }' "$T/fc/flags_matrix.csv")
+none=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "observed") o = i; next }
+  $o == 0 { print $2; exit }' "$T/fc/flags_matrix.csv")
 [ -n "$none" ] || fail "no parish without a chimney fire in FY 2025/26"
 mb --db "$DB" flags --layer parish --area "$none" --fy 2025 --no-charts \
   --categories "Chimney fire,Violence and sexual offences" > /dev/null 2> "$T/fce" || fail "flags $none exit $?"
@@ -177,7 +178,8 @@ mb --db "$DB" flags --layer ward --area "$MW" --year 2025 --no-charts --out "$T/
 measure() { awk -F, -v m="$2" '$1 == m { print $2 }' "$1/concentration.csv"; }
 c_crimes=$(($(measure "$T/c" crimes) + $(measure "$T/c" crimes_outside_universe_kind)))
 t_crimes=$(awk -F, 'NR == 2 { print $2 }' "$T/t/yoy.csv")
-f_crimes=$(awk -F, 'NR > 1 { s += $6 } END { print s + 0 }' "$T/f/flags_matrix.csv")
+f_crimes=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "observed") o = i; next }
+  { s += $o } END { print s + 0 }' "$T/f/flags_matrix.csv")
 within "concentration crimes in $MW" "$c_crimes" "$mw" "$(amb "$MW")"
 eq "trends = concentration ($MW)" "$t_crimes" "$c_crimes"
 eq "flags_matrix = concentration ($MW)" "$f_crimes" "$c_crimes"
