@@ -29,7 +29,10 @@ static const struct cli_command COMMANDS[] = {
 	  "  lsoa_code (either census vintage), lsoa_name, area_code (or area). Each street is\n"
 	  "  keyed like crime snap points (normalised name + LSOA code); without an LSOA\n"
 	  "  column it joins the nearest same-named street seen in crime data within 1 km.\n"
-	  "  Loading a gazetteer replaces the previous one.\n" },
+	  "  Loading a gazetteer replaces the previous one.\n"
+	  "       microbeat [--db FILE] streets --observed --from YYYY-MM --to YYYY-MM\n"
+	  "  Freeze the observed universe: the micro-beats seen in those months become N\n"
+	  "  until the next freeze, so later imports no longer move it ('info' shows it).\n" },
 	{ "areas", cmd_areas, "area layers: parishes, wards ... (boundaries, LSOA lookup, population)",
 	  "usage: microbeat [--db FILE] areas [--layer NAME SOURCE... [--population FILE ...]]\n"
 	  "  Without options: list the loaded layers (units, population, events in no unit).\n"
@@ -65,8 +68,11 @@ static const struct cli_command COMMANDS[] = {
 	  "  --street-unit LAYER           key micro-beats on name + unit of an area layer\n"
 	  "                                (survives LSOA code changes) instead of name + LSOA\n"
 	  "  The street universe N is every street seen in any loaded month of the area\n"
-	  "  (observed universe, a lower bound) or, with a gazetteer loaded, its streets plus\n"
-	  "  any observed ones it lacks. Figures are defined in docs/methods.md.\n" },
+	  "  (observed universe, a lower bound; the output says over which months), the one\n"
+	  "  frozen by 'streets --observed', or, with a gazetteer loaded, its streets plus\n"
+	  "  any observed ones it lacks. A snap point keeps the street of its latest loaded\n"
+	  "  month (one micro-beat across LSOA vintages); a place (Petrol Station ...) is one\n"
+	  "  snap point. Figures are defined in docs/methods-concentration.md.\n" },
 	{ "trends", cmd_trends, "is it a real rise? tested year-on-year change, trend, control chart",
 	  "usage: microbeat [--db FILE] trends [selectors] [options]\n"
 	  SELECT_HELP
