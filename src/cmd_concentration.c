@@ -16,6 +16,7 @@
 #include "microbeat/select.h"
 #include "microbeat/slice.h"
 #include "microbeat/store.h"
+#include "microbeat/universe.h"
 #include "microbeat/weights.h"
 
 #define ASB "Anti-social behaviour"
@@ -54,10 +55,22 @@ struct conc_run {
 	struct conc_result *hres; /* harm-weighted, or NULL */
 	int gazetteer;            /* universe from the gazetteer */
 	int draws;                /* chance draws used */
-	size_t *top;              /* the power few (universe indexes) */
-	size_t ntop;              /* how many */
-	uint32_t *busiest_loc;    /* per power-few street: busiest snap point */
-	char **dominant;          /* per power-few street: dominant types (owned) */
+	size_t *top;              /* the listed rows (universe indexes): the power few, the
+				     streets tied with the n-th, then (--compare-previous) the
+				     former hot streets */
+	size_t ntop;              /* rows listed */
+	size_t nn;                /* the power few proper: n = ceil(pN/100) less zero counts */
+	size_t nhot;              /* nn plus the streets tied with the n-th beyond it */
+	uint8_t *tie;             /* per row: 1 = tied with the n-th at the cut-off */
+	uint32_t *busiest_loc;    /* per row: busiest snap point (any snap point of the
+				     micro-beat when it had no crime in the period) */
+	char **dominant;          /* per row: dominant types (owned) */
+	char **label;             /* per row: where it is ("Petrol station, near X"), owned */
+	uint32_t *near;           /* per row of a place: nearest street micro-beat in its LSOA */
+	struct universe uni;      /* the frozen observed universe, when one is in force */
+	int32_t umonths;          /* months the observed universe rests on */
+	int32_t ufrom, uto;       /* their first and last month */
+	struct loc_layers ll;     /* every loaded area layer, for naming the rows */
 };
 
 /* Are all months a..b loaded for the area's sources? (the slice spans them) */
@@ -140,8 +153,18 @@ static int key_by_unit(struct conc_run *cr, struct mb_error *err)
 
 			if (len + 4 > sizeof(key))
 				continue;
+			if (pass == 0 && cr->uni.present &&
+			    !universe_has(&cr->uni, universe_key(sl, street)))
+				continue; /* not in the frozen universe */
 			memcpy(key, &unit, 4);
 			memcpy(key + 4, t->name, len);
+			if (t->place) {
+				/* a place is one snap point whatever the unit: keyed on its
+				 * own id (unit 0 never keys a street) */
+				len = 4;
+				memset(key, 0, 4);
+				memcpy(key + 4, &street, 4);
+			}
 			uint32_t u = dict_get(keys, key, len + 4);
 
 			if (!u) {
@@ -190,12 +213,15 @@ static int count_streets(struct conc_run *cr, struct mb_error *err)
 		if (r)
 			return r;
 	} else {
-		/* observed: a street with any event of the area in any loaded month */
+		/* observed: a street with any event of the area in any loaded month,
+		 * or the frozen list */
 		for (size_t i = 0; i < sl->n; i++)
 			seen[sl->street[i]] = 1;
 		for (size_t id = 1; id < sl->nstreet; id++) {
 			const struct slice_street *t = &sl->streets[id];
-			int in = sl->street_in_area[id] && (seen[id] || (cr->gazetteer && t->gazetteer));
+			int obs = cr->uni.present ? universe_has(&cr->uni, universe_key(sl, (uint32_t)id))
+						  : seen[id];
+			int in = sl->street_in_area[id] && (obs || (cr->gazetteer && t->gazetteer));
 
 			if (in && !kind_ok(cr, t))
 				in = 0;
@@ -239,6 +265,64 @@ static int count_streets(struct conc_run *cr, struct mb_error *err)
 	return 0;
 }
 
+/* The rows of the list (docs/methods-concentration.md §8): the power few
+ * (n = ceil(pN/100) from conc_rank_top, zero counts dropped), then every other
+ * street with the n-th street's count (tied at the cut-off: which of them made
+ * the n would be down to index order), then with --compare-previous the former
+ * hot streets (hot in the previous period only), by previous count. */
+static int list_rows(struct conc_run *cr, struct mb_error *err)
+{
+	uint8_t *in = calloc(cr->n + 1, 1);
+	size_t *rows = malloc((cr->n + 1) * sizeof(*rows));
+	size_t k = 0;
+
+	cr->tie = calloc(cr->n + 1, 1);
+	if (!in || !rows || !cr->tie) {
+		free(in);
+		free(rows);
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	}
+	while (cr->ntop && cr->count[cr->top[cr->ntop - 1]] <= 0)
+		cr->ntop--; /* zero-crime streets are never "hot" */
+	for (; k < cr->ntop; k++) {
+		rows[k] = cr->top[k];
+		in[rows[k]] = 1;
+	}
+	cr->nn = k;
+	if (k) {
+		double cut = cr->count[rows[k - 1]];
+
+		for (size_t u = 0; u < cr->n; u++)
+			if (!in[u] && cr->count[u] == cut) {
+				rows[k++] = u;
+				in[u] = 1;
+			}
+		if (k > cr->nn)
+			for (size_t j = 0; j < k; j++)
+				cr->tie[j] = cr->count[rows[j]] == cut;
+	}
+	cr->nhot = k;
+	if (cr->compare && cr->res->stab.present) {
+		size_t first = k;
+
+		for (size_t u = 0; u < cr->n; u++)
+			if (!in[u] && cr->res->stab.cls[u] == 3) {
+				/* insertion by previous count, then index: a few dozen rows */
+				size_t j = k++;
+
+				while (j > first && cr->prev[rows[j - 1]] < cr->prev[u])
+					j--;
+				memmove(rows + j + 1, rows + j, (k - 1 - j) * sizeof(*rows));
+				rows[j] = u;
+			}
+	}
+	free(in);
+	free(cr->top);
+	cr->top = rows;
+	cr->ntop = k;
+	return 0;
+}
+
 /* Busiest snap point and dominant types of each power-few street. */
 static int describe_top(struct conc_run *cr, struct mb_error *err)
 {
@@ -272,6 +356,14 @@ static int describe_top(struct conc_run *cr, struct mb_error *err)
 		if (!*b || loc_n[sl->location[i]] > loc_n[*b] ||
 		    (loc_n[sl->location[i]] == loc_n[*b] && sl->location[i] < *b))
 			*b = sl->location[i];
+	}
+	/* a listed micro-beat without crime in the period (a former hot street):
+	 * any of its snap points */
+	for (size_t i = 0; i < sl->n; i++) {
+		int32_t u = cr->ev_u[i];
+
+		if (u >= 0 && slot[u] >= 0 && !cr->busiest_loc[slot[u]])
+			cr->busiest_loc[slot[u]] = sl->location[i];
 	}
 	for (size_t k = 0; k < cr->ntop; k++) {
 		char buf[256] = "";
@@ -308,6 +400,75 @@ cleanup:
 	return r;
 }
 
+/* The unit of layer j holding row k's snap point, or NULL. */
+static const char *row_unit(const struct conc_run *cr, size_t k, size_t j)
+{
+	uint32_t loc = cr->busiest_loc[k], u;
+
+	if (!loc || loc >= cr->sl.nloc || !cr->ll.unit_of[j])
+		return NULL;
+	u = cr->ll.unit_of[j][loc];
+	return u && u < cr->ll.nunit[j] ? cr->ll.unit_name[j][u] : NULL;
+}
+
+/* "PETROL STATION" -> "Petrol station" into out (ASCII letters only change). */
+static void sentence_case(const char *s, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	for (; *s && o + 1 < cap; s++, o++)
+		out[o] = (char)(o == 0 ? *s : (*s >= 'A' && *s <= 'Z' ? *s + 32 : *s));
+	out[o] = '\0';
+}
+
+/* Where each row is, in words a map reader can use: a street's own name; a
+ * place's kind and the nearest street micro-beat in its LSOA ("Petrol
+ * station, near CAMBRIDGE ROAD": police.uk names a place only by its kind). */
+static int name_rows(struct conc_run *cr, struct mb_error *err)
+{
+	const struct slice *sl = &cr->sl;
+
+	cr->label = calloc(cr->ntop + 1, sizeof(*cr->label));
+	cr->near = calloc(cr->ntop + 1, sizeof(*cr->near));
+	if (!cr->label || !cr->near)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	for (size_t k = 0; k < cr->ntop; k++) {
+		const struct slice_street *t = &sl->streets[cr->ustreet[cr->top[k]]];
+		uint32_t at = t->snap ? t->snap : cr->busiest_loc[k];
+		char buf[512], kind[128];
+
+		if (t->place && at && sl->loc_beat) {
+			double best = INFINITY, c = cos(sl->loc_lat[at] * M_PI / 180);
+
+			for (size_t l = 1; l < sl->nloc; l++) {
+				uint32_t b = sl->loc_beat[l];
+
+				/* same LSOA id <=> same string in the slice's storage */
+				if (!b || b >= sl->nstreet || sl->streets[b].place ||
+				    sl->streets[b].lsoa != t->lsoa || !*t->lsoa)
+					continue;
+				double dx = (sl->loc_lon[l] - sl->loc_lon[at]) * c;
+				double dy = sl->loc_lat[l] - sl->loc_lat[at], d = dx * dx + dy * dy;
+
+				if (d < best) {
+					best = d;
+					cr->near[k] = b;
+				}
+			}
+		}
+		sentence_case(t->name, kind, sizeof(kind));
+		if (!t->place)
+			snprintf(buf, sizeof(buf), "%s", t->name);
+		else if (cr->near[k])
+			snprintf(buf, sizeof(buf), "%s, near %s", kind, sl->streets[cr->near[k]].name);
+		else
+			snprintf(buf, sizeof(buf), "%s", kind);
+		if (!(cr->label[k] = strdup(buf)))
+			return mb_err(err, MB_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
 /* Add one "measure,value" row. */
 static int measure(struct table *t, const char *name, double v, int prec, struct mb_error *err)
 {
@@ -321,6 +482,17 @@ static int measure(struct table *t, const char *name, double v, int prec, struct
 	if (prec < 0)
 		return table_set_int(t, row, 1, (int64_t)llround(v), err);
 	return table_set_double(t, row, 1, v, prec, err);
+}
+
+/* Add one "measure,text" row. */
+static int measure_text(struct table *t, const char *name, const char *v, struct mb_error *err)
+{
+	size_t row;
+	int r;
+
+	if ((r = table_add_row(t, &row, err)) || (r = table_set_text(t, row, 0, name, err)))
+		return r;
+	return table_set_text(t, row, 1, v, err);
 }
 
 /* The measures table (concentration.csv). */
@@ -351,6 +523,22 @@ static int build_measures(const struct conc_run *cr, struct table *t, struct mb_
 	M("gini_generalized_ci_low", r->gini_gen_lo, 12);
 	M("gini_generalized_ci_high", r->gini_gen_hi, 12);
 	M("universe_gazetteer", cr->gazetteer ? 1 : 0, -1);
+	M("universe_frozen", cr->uni.present ? 1 : 0, -1);
+	/* what the observed part of the universe rests on (§0) */
+	M("universe_months", cr->umonths, -1);
+	{
+		char a[8] = "", b[8] = "";
+
+		if (cr->umonths) {
+			month_format(cr->ufrom, a);
+			month_format(cr->uto, b);
+		}
+		if ((rc = measure_text(t, "universe_first_month", a, err)) ||
+		    (rc = measure_text(t, "universe_last_month", b, err)))
+			return rc;
+	}
+	M("hot_n", (double)cr->nn, -1);
+	M("hot_tied_added", (double)(cr->nhot - cr->nn), -1);
 	M("crimes_outside_universe_kind", (double)cr->crimes_outside, -1);
 	M("chance_draws", r->chance.draws, -1);
 	M("chance_top3_share", r->chance.top_mean[CONC_TOP3], 12);
@@ -393,47 +581,76 @@ static const char *class_name(int c)
 	return c >= 0 && c <= 3 ? names[c] : "";
 }
 
-/* The power-few table (hot_streets.csv). */
+/* The power-few table (hot_streets.csv): one row per listed micro-beat with
+ * where it is (label, LSOA, the unit of every loaded layer, nearest street of
+ * a place) and its figures. Columns are machine names; --format md renames
+ * them (md_hot). */
 static int build_hot(const struct conc_run *cr, struct table *t, struct mb_error *err)
 {
-	static const char *const cols[] = { "rank", "street", "kind", "lsoa", "area", "longitude",
-					    "latitude", "crimes", "harm", "previous_crimes",
-					    "change", "class", "dominant_types" };
+	static const char *const head[] = { "rank", "street", "label", "kind", "cutoff_tie",
+					    "lsoa", "lsoa_name" };
+	static const char *const tail[] = { "near_street", "area", "longitude", "latitude",
+					    "crimes", "harm", "previous_crimes", "change", "class",
+					    "dominant_types" };
+	const size_t nh = sizeof(head) / sizeof(head[0]), nt = sizeof(tail) / sizeof(tail[0]);
+	const size_t L = cr->ll.n, ncol = nh + L + nt;
 	const struct slice *sl = &cr->sl;
+	const char **cols = calloc(ncol, sizeof(*cols));
 	char title[128];
 	int r;
 
+	if (!cols)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	for (size_t i = 0; i < nh; i++)
+		cols[i] = head[i];
+	for (size_t j = 0; j < L; j++)
+		cols[nh + j] = cr->ll.name[j];
+	for (size_t i = 0; i < nt; i++)
+		cols[nh + L + i] = tail[i];
 	snprintf(title, sizeof(title), "The power few: top %d%% of streets", cr->top_pct);
-	if ((r = table_init(t, title, cols, 13, err)))
+	r = table_init(t, title, cols, ncol, err);
+	free(cols);
+	if (r)
 		return r;
 	for (size_t k = 0; k < cr->ntop; k++) {
-		size_t u = cr->top[k], row;
+		size_t u = cr->top[k], row, c = nh + L;
 		const struct slice_street *s = &sl->streets[cr->ustreet[u]];
 		uint32_t loc = cr->busiest_loc[k];
-		double lon = loc ? sl->loc_lon[loc] : s->lon, lat = loc ? sl->loc_lat[loc] : s->lat;
+		double lon = s->snap ? s->lon : loc ? sl->loc_lon[loc] : s->lon;
+		double lat = s->snap ? s->lat : loc ? sl->loc_lat[loc] : s->lat;
+		int hot = k < cr->nhot;
 
 		if ((r = table_add_row(t, &row, err)) ||
-		    (r = table_set_int(t, row, 0, (int64_t)k + 1, err)) ||
+		    (r = hot ? table_set_int(t, row, 0, (int64_t)k + 1, err)
+			     : table_set_blank(t, row, 0, err)) ||
 		    (r = table_set_text(t, row, 1, s->name, err)) ||
-		    (r = table_set_text(t, row, 2, s->place ? "place" : "street", err)) ||
-		    (r = table_set_text(t, row, 3, s->lsoa, err)) ||
-		    (r = table_set_text(t, row, 4, cr->ucode ? cr->ucode[u] : s->area, err)) ||
-		    (r = table_set_double(t, row, 5, lon, 6, err)) ||
-		    (r = table_set_double(t, row, 6, lat, 6, err)) ||
-		    (r = table_set_int(t, row, 7, (int64_t)cr->count[u], err)) ||
-		    (r = cr->harm ? table_set_double(t, row, 8, cr->harmc[u], 2, err)
-				  : table_set_blank(t, row, 8, err)))
+		    (r = table_set_text(t, row, 2, cr->label[k], err)) ||
+		    (r = table_set_text(t, row, 3, s->place ? "place" : "street", err)) ||
+		    (r = table_set_text(t, row, 4, cr->tie[k] && hot ? (k < cr->nn ? "tied" :
+				     "tied, beyond n") : "", err)) ||
+		    (r = table_set_text(t, row, 5, s->lsoa, err)) ||
+		    (r = table_set_text(t, row, 6, s->lsoa_name, err)))
+			return r;
+		for (size_t j = 0; j < L; j++)
+			if ((r = table_set_text(t, row, nh + j, row_unit(cr, k, j), err)))
+				return r;
+		if ((r = table_set_text(t, row, c, cr->near[k] ? sl->streets[cr->near[k]].name : NULL,
+					err)) ||
+		    (r = table_set_text(t, row, c + 1, cr->ucode ? cr->ucode[u] : s->area, err)) ||
+		    (r = table_set_double(t, row, c + 2, lon, 6, err)) ||
+		    (r = table_set_double(t, row, c + 3, lat, 6, err)) ||
+		    (r = table_set_int(t, row, c + 4, (int64_t)cr->count[u], err)) ||
+		    (r = cr->harm ? table_set_double(t, row, c + 5, cr->harmc[u], 2, err)
+				  : table_set_blank(t, row, c + 5, err)))
 			return r;
 		if (cr->compare) {
-			if ((r = table_set_int(t, row, 9, (int64_t)cr->prev[u], err)) ||
-			    (r = table_set_int(t, row, 10, (int64_t)(cr->count[u] - cr->prev[u]), err)) ||
-			    (r = table_set_text(t, row, 11, class_name(cr->res->stab.cls[u]), err)))
+			if ((r = table_set_int(t, row, c + 6, (int64_t)cr->prev[u], err)) ||
+			    (r = table_set_int(t, row, c + 7, (int64_t)(cr->count[u] - cr->prev[u]),
+					       err)) ||
+			    (r = table_set_text(t, row, c + 8, class_name(cr->res->stab.cls[u]), err)))
 				return r;
-		} else if ((r = table_set_blank(t, row, 9, err)) || (r = table_set_blank(t, row, 10, err)) ||
-			   (r = table_set_blank(t, row, 11, err))) {
-			return r;
 		}
-		if ((r = table_set_text(t, row, 12, cr->dominant[k], err)))
+		if ((r = table_set_text(t, row, c + 9, cr->dominant[k], err)))
 			return r;
 	}
 	return 0;
@@ -458,7 +675,8 @@ static int write_geojson(const struct conc_run *cr, const char *dir, struct mb_e
 		size_t u = cr->top[k];
 		const struct slice_street *s = &sl->streets[cr->ustreet[u]];
 		uint32_t loc = cr->busiest_loc[k];
-		double lon = loc ? sl->loc_lon[loc] : s->lon, lat = loc ? sl->loc_lat[loc] : s->lat;
+		double lon = s->snap ? s->lon : loc ? sl->loc_lon[loc] : s->lon;
+		double lat = s->snap ? s->lat : loc ? sl->loc_lat[loc] : s->lat;
 		json_t *f = json_object(), *g = json_object(), *p = json_object();
 
 		if (!isfinite(lon) || !isfinite(lat)) {
@@ -469,10 +687,19 @@ static int write_geojson(const struct conc_run *cr, const char *dir, struct mb_e
 		}
 		json_object_set_new(g, "type", json_string("Point"));
 		json_object_set_new(g, "coordinates", json_pack("[f, f]", lon, lat));
-		json_object_set_new(p, "rank", json_integer((json_int_t)k + 1));
+		if (k < cr->nhot)
+			json_object_set_new(p, "rank", json_integer((json_int_t)k + 1));
 		json_object_set_new(p, "street", json_string(s->name));
+		json_object_set_new(p, "label", json_string(cr->label[k]));
 		json_object_set_new(p, "kind", json_string(s->place ? "place" : "street"));
+		json_object_set_new(p, "cutoff_tie", json_boolean(cr->tie[k] && k < cr->nhot));
 		json_object_set_new(p, "lsoa", json_string(s->lsoa));
+		json_object_set_new(p, "lsoa_name", json_string(s->lsoa_name));
+		for (size_t j = 0; j < cr->ll.n; j++) {
+			const char *un = row_unit(cr, k, j);
+
+			json_object_set_new(p, cr->ll.name[j], un ? json_string(un) : json_null());
+		}
 		json_object_set_new(p, "crimes", json_integer((json_int_t)cr->count[u]));
 		if (cr->harm)
 			json_object_set_new(p, "harm", json_real(cr->harmc[u]));
@@ -506,7 +733,7 @@ static int write_charts(const struct conc_run *cr, const char *dir, struct mb_er
 	const struct slice *sl = &cr->sl;
 	double *x = malloc((L->n + 1) * sizeof(double)), *y = malloc((L->n + 1) * sizeof(double));
 	double *cy = malloc((L->n + 1) * sizeof(double));
-	size_t nb = cr->ntop < 25 ? cr->ntop : 25;
+	size_t nb = cr->nhot < 25 ? cr->nhot : 25;
 	const char **labels = calloc(nb + 1, sizeof(char *));
 	double *bars = calloc(nb + 1, sizeof(double));
 	char **own = calloc(nb + 1, sizeof(char *));
@@ -537,14 +764,15 @@ static int write_charts(const struct conc_run *cr, const char *dir, struct mb_er
 		goto cleanup;
 	for (size_t k = 0; k < nb; k++) {
 		const struct slice_street *s = &sl->streets[cr->ustreet[cr->top[k]]];
-		size_t len = strlen(s->name) + strlen(s->lsoa) + 4;
+		const char *where = cr->ll.n && row_unit(cr, k, 0) ? row_unit(cr, k, 0) : s->lsoa;
+		size_t len = strlen(cr->label[k]) + strlen(where) + 4;
 
 		own[k] = malloc(len);
 		if (!own[k]) {
 			r = mb_err(err, MB_ENOMEM, "out of memory");
 			goto cleanup;
 		}
-		snprintf(own[k], len, "%s (%s)", s->name, s->lsoa);
+		snprintf(own[k], len, "%s (%s)", cr->label[k], where);
 		labels[k] = own[k];
 		bars[k] = cr->count[cr->top[k]];
 	}
@@ -575,10 +803,20 @@ static int print_report(const struct conc_run *cr, const struct table *m, const 
 
 	if (format == 1) /* csv: the measures only, machine-readable */
 		return table_write_csv(m, out, err);
+	char ua[8] = "", ub[8] = "", basis[160];
+
+	if (cr->umonths) {
+		month_format(cr->ufrom, ua);
+		month_format(cr->uto, ub);
+	}
+	/* the observed universe grows with every import: say what it rests on */
+	snprintf(basis, sizeof(basis), "%s: micro-beats seen in %d loaded months, %s..%s%s",
+		 cr->uni.present ? "frozen observed universe, lower bound"
+				 : "observed universe, lower bound",
+		 (int)cr->umonths, ua, ub, cr->gazetteer ? ", plus the gazetteer's streets" : "");
 	fprintf(out, "%s%s, %s: %zu streets (%s); crimes exclude %s.\n",
 		format == 2 ? "" : "", cr->sel.area ? cr->sel.area : "All areas",
-		cr->sel.period_label, cr->n,
-		cr->gazetteer ? "gazetteer universe" : "observed universe, lower bound",
+		cr->sel.period_label, cr->n, basis,
 		cr->sel.ntypes ? "types not selected" : "Anti-social behaviour (an incident type)");
 	if (r->crimes > 0)
 		fprintf(out,
@@ -695,8 +933,13 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 				 .to = hi > cr.sel.to ? hi : cr.sel.to,
 				 .area = cr.sel.area, .include_asb = 1 };
 
-	if ((r = store_slice_load(s, &q, &cr.sl, err)) || (r = pick_types(&cr, err)))
+	if ((r = store_slice_load(s, &q, &cr.sl, err)) || (r = pick_types(&cr, err)) ||
+	    (r = store_universe_load(s, &cr.uni, err)) ||
+	    (r = store_loc_layers(s, &cr.sl, &cr.ll, err)))
 		goto cleanup;
+	cr.umonths = cr.uni.present ? cr.uni.months : cr.sl.months_loaded;
+	cr.ufrom = cr.uni.present ? cr.uni.from : cr.sl.loaded_first;
+	cr.uto = cr.uni.present ? cr.uni.to : cr.sl.loaded_last;
 	if (cr.harm && (r = weights_load(harm_file, &cr.sl, &cr.weight, c->msg, err)))
 		goto cleanup;
 	if (cr.street_unit && (r = store_location_units(s, cr.street_unit, &cr.sl, &cr.unit_of_loc,
@@ -745,10 +988,8 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 	}
 	if ((r = conc_rank_top(cr.count, cr.n, cr.top_pct, &cr.top, &cr.ntop, err)))
 		goto cleanup;
-	/* zero-crime streets are never "hot" */
-	while (cr.ntop && cr.count[cr.top[cr.ntop - 1]] <= 0)
-		cr.ntop--;
-	if ((r = describe_top(&cr, err)) || (r = build_measures(&cr, &tm, err)) ||
+	if ((r = list_rows(&cr, err)) || (r = describe_top(&cr, err)) || (r = name_rows(&cr, err)) ||
+	    (r = build_measures(&cr, &tm, err)) ||
 	    (r = build_hot(&cr, &th, err)))
 		goto cleanup;
 	if ((r = print_report(&cr, &tm, &th, format, c->out, err)))
@@ -776,6 +1017,13 @@ cleanup:
 	for (size_t k = 0; cr.dominant && k < cr.ntop; k++)
 		free(cr.dominant[k]);
 	free(cr.dominant);
+	for (size_t k = 0; cr.label && k < cr.ntop; k++)
+		free(cr.label[k]);
+	free(cr.label);
+	free(cr.near);
+	free(cr.tie);
+	universe_release(&cr.uni);
+	loc_layers_release(&cr.ll);
 	free(cr.busiest_loc);
 	free(cr.top);
 	free(cr.count);
