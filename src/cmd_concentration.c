@@ -143,7 +143,9 @@ static int key_by_unit(struct conc_run *cr, struct mb_error *err)
 
 			if (pass == 0)
 				cr->ev_u[i] = -1;
-			if (!street || (pass && (!t->gazetteer || !sl->street_in_area[i])) || !kind_ok(cr, t))
+			/* a place is a snap point: a gazetteer row named like one adds none */
+			if (!street || (pass && (!t->gazetteer || !sl->street_in_area[i] || t->place)) ||
+			    !kind_ok(cr, t))
 				continue;
 			unit = pass ? dict_get(bycode, t->area, strlen(t->area))
 				    : cr->unit_of_loc[sl->location[i]];
@@ -221,7 +223,8 @@ static int count_streets(struct conc_run *cr, struct mb_error *err)
 			const struct slice_street *t = &sl->streets[id];
 			int obs = cr->uni.present ? universe_has(&cr->uni, universe_key(sl, (uint32_t)id))
 						  : seen[id];
-			int in = sl->street_in_area[id] && (obs || (cr->gazetteer && t->gazetteer));
+			int in = sl->street_in_area[id] &&
+				 (obs || (cr->gazetteer && t->gazetteer && !t->place));
 
 			if (in && !kind_ok(cr, t))
 				in = 0;
