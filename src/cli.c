@@ -32,7 +32,8 @@ static const struct cli_command COMMANDS[] = {
 	  "  Loading a gazetteer replaces the previous one.\n"
 	  "       microbeat [--db FILE] streets --observed --from YYYY-MM --to YYYY-MM\n"
 	  "  Freeze the observed universe: the micro-beats seen in those months become N\n"
-	  "  until the next freeze, so later imports no longer move it ('info' shows it).\n" },
+	  "  until the next freeze, so later imports no longer move it ('info' shows it).\n"
+	  "       microbeat [--db FILE] streets --clear     drop the frozen universe\n" },
 	{ "areas", cmd_areas, "area layers: parishes, wards ... (boundaries, LSOA lookup, population)",
 	  "usage: microbeat [--db FILE] areas [--layer NAME SOURCE... [--population FILE ...]]\n"
 	  "  Without options: list the loaded layers (units, population, events in no unit).\n"

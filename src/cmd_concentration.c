@@ -68,6 +68,7 @@ struct conc_run {
 	char **label;             /* per row: where it is ("Petrol station, near X"), owned */
 	uint32_t *near;           /* per row of a place: nearest street micro-beat in its LSOA */
 	struct universe uni;      /* the frozen observed universe, when one is in force */
+	uint8_t *member;          /* per micro-beat: in the frozen universe (NULL: none frozen) */
 	int32_t umonths;          /* months the observed universe rests on */
 	int32_t ufrom, uto;       /* their first and last month */
 	struct loc_layers ll;     /* every loaded area layer, for naming the rows */
@@ -155,8 +156,7 @@ static int key_by_unit(struct conc_run *cr, struct mb_error *err)
 
 			if (len + 4 > sizeof(key))
 				continue;
-			if (pass == 0 && cr->uni.present &&
-			    !universe_has(&cr->uni, universe_key(sl, street)))
+			if (pass == 0 && cr->member && !cr->member[street])
 				continue; /* not in the frozen universe */
 			memcpy(key, &unit, 4);
 			memcpy(key + 4, t->name, len);
@@ -221,8 +221,7 @@ static int count_streets(struct conc_run *cr, struct mb_error *err)
 			seen[sl->street[i]] = 1;
 		for (size_t id = 1; id < sl->nstreet; id++) {
 			const struct slice_street *t = &sl->streets[id];
-			int obs = cr->uni.present ? universe_has(&cr->uni, universe_key(sl, (uint32_t)id))
-						  : seen[id];
+			int obs = cr->member ? cr->member[id] : seen[id];
 			int in = sl->street_in_area[id] &&
 				 (obs || (cr->gazetteer && t->gazetteer && !t->place));
 
@@ -940,6 +939,8 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 	    (r = store_universe_load(s, &cr.uni, err)) ||
 	    (r = store_loc_layers(s, &cr.sl, &cr.ll, err)))
 		goto cleanup;
+	if (cr.uni.present && (r = universe_slice_members(&cr.uni, &cr.sl, &cr.member, err)))
+		goto cleanup;
 	cr.umonths = cr.uni.present ? cr.uni.months : cr.sl.months_loaded;
 	cr.ufrom = cr.uni.present ? cr.uni.from : cr.sl.loaded_first;
 	cr.uto = cr.uni.present ? cr.uni.to : cr.sl.loaded_last;
@@ -1026,6 +1027,7 @@ cleanup:
 	free(cr.near);
 	free(cr.tie);
 	universe_release(&cr.uni);
+	free(cr.member);
 	loc_layers_release(&cr.ll);
 	free(cr.busiest_loc);
 	free(cr.top);

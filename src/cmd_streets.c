@@ -18,7 +18,7 @@ static int freeze_observed(struct cli *c, int32_t from, int32_t to, struct mb_er
 	struct slice sl = { 0 };
 	uint64_t *keys = NULL;
 	uint8_t *seen = NULL;
-	size_t n = 0;
+	size_t n = 0, beats = 0;
 	int32_t lo, hi;
 	int r;
 
@@ -47,17 +47,17 @@ static int freeze_observed(struct cli *c, int32_t from, int32_t to, struct mb_er
 		goto cleanup;
 	}
 	seen = calloc(sl.nstreet + 1, 1);
-	keys = malloc((sl.nstreet + 1) * sizeof(*keys));
-	if (!seen || !keys) {
+	if (!seen) {
 		r = mb_err(err, MB_ENOMEM, "out of memory");
 		goto cleanup;
 	}
 	for (size_t i = 0; i < sl.n; i++)
 		if (sl.street[i] && sl.month[i] >= from && sl.month[i] <= to && !seen[sl.street[i]]) {
 			seen[sl.street[i]] = 1;
-			keys[n++] = universe_key(&sl, sl.street[i]);
+			beats++;
 		}
-	if ((r = store_universe_save(s, from, to, months, keys, n, err)))
+	if ((r = universe_slice_keys(&sl, seen, &keys, &n, err)) ||
+	    (r = store_universe_save(s, from, to, months, (int64_t)beats, keys, n, err)))
 		goto cleanup;
 	if (!c->quiet) {
 		char a[8], b[8];
@@ -66,7 +66,7 @@ static int freeze_observed(struct cli *c, int32_t from, int32_t to, struct mb_er
 		month_format(to, b);
 		fprintf(c->out,
 			"observed universe frozen: %zu micro-beats seen in %d loaded months of %s..%s;"
-			" analyses use it until the next 'streets --observed'\n", n, months, a, b);
+			" analyses use it until the next 'streets --observed'\n", beats, months, a, b);
 	}
 cleanup:
 	free(seen);
@@ -78,9 +78,10 @@ cleanup:
 
 int cmd_streets(struct cli *c, int argc, char **argv, struct mb_error *err)
 {
-	enum { O_OBSERVED = 1, O_FROM, O_TO };
+	enum { O_OBSERVED = 1, O_FROM, O_TO, O_CLEAR };
 	static const struct option opts[] = {
 		{ "observed", no_argument, NULL, O_OBSERVED },
+		{ "clear", no_argument, NULL, O_CLEAR },
 		{ "from", required_argument, NULL, O_FROM },
 		{ "to", required_argument, NULL, O_TO },
 		{ NULL, 0, NULL, 0 },
@@ -88,7 +89,7 @@ int cmd_streets(struct cli *c, int argc, char **argv, struct mb_error *err)
 	struct gazetteer g;
 	struct gaz_stats gs;
 	struct store *s = NULL;
-	int observed = 0, o, r;
+	int observed = 0, clear = 0, o, r;
 	int32_t from = -1, to = -1;
 
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -96,6 +97,8 @@ int cmd_streets(struct cli *c, int argc, char **argv, struct mb_error *err)
 
 		if (o == O_OBSERVED) {
 			observed = 1;
+		} else if (o == O_CLEAR) {
+			clear = 1;
 		} else if (o == O_FROM || o == O_TO) {
 			if (month_parse(optarg, strlen(optarg), m))
 				return mb_err(err, MB_EUSAGE, "--%s wants a month YYYY-MM, not '%s'",
@@ -103,6 +106,15 @@ int cmd_streets(struct cli *c, int argc, char **argv, struct mb_error *err)
 		} else {
 			return -MB_EUSAGE;
 		}
+	}
+	if (clear) {
+		if (observed || from >= 0 || to >= 0 || optind < argc)
+			return mb_err(err, MB_EUSAGE, "streets --clear takes nothing else");
+		if ((r = store_open(c->db_path, 0, &s, err)) == 0 &&
+		    (r = store_universe_clear(s, err)) == 0 && !c->quiet)
+			fprintf(c->out, "frozen universe dropped: analyses use every loaded month\n");
+		store_close(s);
+		return r;
 	}
 	if (observed || from >= 0 || to >= 0) {
 		if (!observed || from < 0 || to < 0 || optind < argc)

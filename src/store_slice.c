@@ -558,6 +558,8 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 			       .lsoa_name_off = lsoa_name_off, .offs = offs };
 
 	r = snap_identity(sl, &ident, err);
+	sl->loc_street = loc_street; /* handed over: freed by slice_release */
+	loc_street = NULL;
 	st_name = offs[0];
 	st_lsoa = offs[1];
 	st_area = offs[2];
@@ -681,6 +683,7 @@ void slice_release(struct slice *sl)
 	free(sl->loc_lon);
 	free(sl->loc_lat);
 	free(sl->loc_beat);
+	free(sl->loc_street);
 	free(sl->source_name);
 	free(sl->month_present);
 	free(sl->unloc_month);

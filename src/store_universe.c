@@ -16,11 +16,10 @@
 	"CREATE TABLE IF NOT EXISTS universe_member(street_id INTEGER NOT NULL,"      \
 	" location_id INTEGER NOT NULL, PRIMARY KEY(street_id, location_id)) WITHOUT ROWID;"
 
-uint64_t universe_key(const struct slice *sl, uint32_t id)
+/* The key of snap-point row l of micro-beat b. */
+static uint64_t row_key(const struct slice *sl, size_t l, uint32_t b)
 {
-	const struct slice_street *t = &sl->streets[id];
-
-	return (uint64_t)t->store_id << 32 | t->snap;
+	return (uint64_t)sl->loc_street[l] << 32 | (sl->streets[b].place ? (uint32_t)l : 0u);
 }
 
 static int cmp_key(const void *a, const void *b)
@@ -30,9 +29,38 @@ static int cmp_key(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-int universe_has(const struct universe *u, uint64_t key)
+int universe_slice_keys(const struct slice *sl, const uint8_t *beat_on, uint64_t **keys,
+			size_t *n, struct mb_error *err)
 {
-	return u->n && bsearch(&key, u->key, u->n, sizeof(*u->key), cmp_key) != NULL;
+	*n = 0;
+	*keys = malloc(sl->nloc * sizeof(**keys) + 1);
+	if (!*keys)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	for (size_t l = 1; l < sl->nloc; l++) {
+		uint32_t b = sl->loc_beat ? sl->loc_beat[l] : 0;
+
+		if (b && b < sl->nstreet && beat_on[b] && sl->loc_street[l])
+			(*keys)[(*n)++] = row_key(sl, l, b);
+	}
+	return 0;
+}
+
+int universe_slice_members(const struct universe *u, const struct slice *sl, uint8_t **member,
+			   struct mb_error *err)
+{
+	*member = calloc(sl->nstreet + 1, 1);
+	if (!*member)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	for (size_t l = 1; l < sl->nloc && u->n; l++) {
+		uint32_t b = sl->loc_beat ? sl->loc_beat[l] : 0;
+		uint64_t k;
+
+		if (!b || b >= sl->nstreet || (*member)[b])
+			continue;
+		k = row_key(sl, l, b);
+		(*member)[b] = bsearch(&k, u->key, u->n, sizeof(*u->key), cmp_key) != NULL;
+	}
+	return 0;
 }
 
 /* Does the store hold table name? (*yes 0/1) */
@@ -111,8 +139,9 @@ cleanup:
 }
 
 int store_universe_save(struct store *s, int32_t from, int32_t to, int32_t months,
-			const uint64_t *keys, size_t n, struct mb_error *err)
+			int64_t beats, const uint64_t *keys, size_t n, struct mb_error *err)
 {
+	const int clear = keys == NULL; /* store_universe_clear */
 	sqlite3_stmt *st = NULL;
 	char when[32];
 	time_t now = time(NULL);
@@ -124,8 +153,11 @@ int store_universe_save(struct store *s, int32_t from, int32_t to, int32_t month
 	if ((r = store_begin(s, err)))
 		return r;
 	if ((r = store_exec(s, UNIVERSE_SQL "DELETE FROM universe; DELETE FROM universe_member;",
-			    err)) ||
-	    (r = store_prepare(s, &st, "INSERT OR IGNORE INTO universe_member(street_id,"
+			    err)))
+		goto fail;
+	if (clear)
+		return store_commit(s, err);
+	if ((r = store_prepare(s, &st, "INSERT OR IGNORE INTO universe_member(street_id,"
 				       " location_id) VALUES (?, ?)", err)))
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
@@ -140,13 +172,13 @@ int store_universe_save(struct store *s, int32_t from, int32_t to, int32_t month
 	sqlite3_finalize(st);
 	st = NULL;
 	if ((r = store_prepare(s, &st, "INSERT INTO universe(id, month_from, month_to, months,"
-				       " streets, frozen) VALUES (1, ?, ?, ?,"
-				       " (SELECT count(*) FROM universe_member), ?)", err)))
+				       " streets, frozen) VALUES (1, ?, ?, ?, ?, ?)", err)))
 		goto fail;
 	sqlite3_bind_int(st, 1, from);
 	sqlite3_bind_int(st, 2, to);
 	sqlite3_bind_int(st, 3, months);
-	sqlite3_bind_text(st, 4, when, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 4, beats);
+	sqlite3_bind_text(st, 5, when, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		r = store_db_err(s, err, "freezing the universe");
 		goto fail;
@@ -157,6 +189,11 @@ fail:
 	sqlite3_finalize(st);
 	store_rollback(s);
 	return r;
+}
+
+int store_universe_clear(struct store *s, struct mb_error *err)
+{
+	return store_universe_save(s, 0, 0, 0, 0, NULL, 0, err);
 }
 
 void universe_release(struct universe *u)

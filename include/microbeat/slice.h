@@ -65,6 +65,8 @@ struct slice {
 	size_t nloc;           /* locations + 1 */
 	double *loc_lon, *loc_lat; /* snap point coordinates */
 	uint32_t *loc_beat;    /* micro-beat id of each snap point (0 = none seen in the scan) */
+	uint32_t *loc_street;  /* the store's street of each snap point's own row (its LSOA
+				  code when the row was written): a frozen universe's keys */
 	int32_t months_loaded; /* months of the scan an import covers (any source): what an
 				  observed universe rests on */
 	int32_t loaded_first, loaded_last; /* the first and last of them (-1 when none) */

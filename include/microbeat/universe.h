@@ -23,18 +23,24 @@ struct universe {
 	int present;       /* 1 = a universe is frozen in the store */
 	int32_t from, to;  /* the months it was frozen over (months since 2000-01) */
 	int32_t months;    /* how many of them were loaded when it was frozen */
-	int64_t streets;   /* members */
+	int64_t streets;   /* member micro-beats when it was frozen */
 	char frozen[32];   /* when (UTC, ISO 8601) */
-	uint64_t *key;     /* members, sorted: store street id << 32 | snap point (places) */
+	uint64_t *key;     /* member keys, sorted (universe_slice_keys) */
 	size_t n;          /* entries of key */
 };
 
-/* The member key of micro-beat id of sl (its store street and, for a
- * place-kind micro-beat, its snap point). */
-uint64_t universe_key(const struct slice *sl, uint32_t id);
+/* The keys of the micro-beats of sl with beat_on[id] set (sl->nstreet
+ * entries): one per snap-point row of each, its own row's store street id
+ * << 32 | (for a place) the row's snap point id. Keying on every row, not on
+ * the micro-beat's current street, keeps a member a member when a later
+ * import gives its snap points a newer LSOA. *keys is malloc'ed. */
+int universe_slice_keys(const struct slice *sl, const uint8_t *beat_on, uint64_t **keys,
+			size_t *n, struct mb_error *err);
 
-/* Is key a member of u? (binary search) */
-int universe_has(const struct universe *u, uint64_t key);
+/* *member (sl->nstreet entries, malloc'ed): 1 for each micro-beat of sl one of
+ * whose snap-point rows has a key in u. */
+int universe_slice_members(const struct universe *u, const struct slice *sl, uint8_t **member,
+			   struct mb_error *err);
 
 /* Read the frozen universe into *u (zeroed first; u->present = 0 when none,
  * also for a store made before the tables existed). Free with
@@ -42,13 +48,16 @@ int universe_has(const struct universe *u, uint64_t key);
 int store_universe_load(struct store *s, struct universe *u, struct mb_error *err);
 
 /* Replace the frozen universe with the n keys (any order, duplicates
- * allowed) frozen over months from..to of which `months` are loaded; one
- * transaction. The store must be open for writing. */
+ * allowed) of `beats` micro-beats frozen over months from..to of which
+ * `months` are loaded; one transaction. The store must be open for writing. */
 int store_universe_save(struct store *s, int32_t from, int32_t to, int32_t months,
-			const uint64_t *keys, size_t n, struct mb_error *err);
+			int64_t beats, const uint64_t *keys, size_t n, struct mb_error *err);
 
 /* Streets of the loaded gazetteer (*n = 0 when none). */
 int store_gazetteer_count(struct store *s, int64_t *n, struct mb_error *err);
+
+/* Drop the frozen universe: analyses use every loaded month again. */
+int store_universe_clear(struct store *s, struct mb_error *err);
 
 /* Free what u holds; u may be loaded again. */
 void universe_release(struct universe *u);
