@@ -24,6 +24,7 @@
  * Monte Carlo is cut down (the analytic Poisson value is printed beside it). */
 #define CHANCE_BUDGET 4000000.0
 #define SHOWN_HOT 40 /* power-few rows printed on the console (all are in hot_streets.csv) */
+#define HOT_HEAD 7   /* hot_streets.csv: columns before the layers' (build_hot's head[]) */
 
 enum { O_KIND = 1, O_HARM, O_COMPARE, O_TOP, O_FORMAT, O_OUT, O_SEED, O_DRAWS, O_NOCHARTS,
        O_UNIT };
@@ -589,8 +590,8 @@ static const char *class_name(int c)
  * them (md_hot). */
 static int build_hot(const struct conc_run *cr, struct table *t, struct mb_error *err)
 {
-	static const char *const head[] = { "rank", "street", "label", "kind", "cutoff_tie",
-					    "lsoa", "lsoa_name" };
+	static const char *const head[HOT_HEAD] = { "rank", "street", "label", "kind", "cutoff_tie",
+						    "lsoa", "lsoa_name" };
 	static const char *const tail[] = { "near_street", "area", "longitude", "latitude",
 					    "crimes", "harm", "previous_crimes", "change", "class",
 					    "dominant_types" };
@@ -896,7 +897,7 @@ static int md_measures(const struct table *m, struct table *t, struct mb_error *
 static int md_hot(const struct conc_run *cr, const struct table *h, struct table *t,
 		  struct mb_error *err)
 {
-	/* machine column -> words ("" = left out); layer columns take their name */
+	/* machine column -> words, in the order shown; the layers' units follow "Where" */
 	static const struct { const char *col, *words; } KEEP[] = {
 		{ "rank", "Rank" }, { "label", "Where" }, { "lsoa_name", "LSOA" },
 		{ "cutoff_tie", "Tied at the cut-off" }, { "crimes", "Crimes" }, { "harm", "Harm (days)" },
@@ -908,25 +909,26 @@ static int md_hot(const struct conc_run *cr, const struct table *h, struct table
 	char layer_words[16][64];
 	int r;
 
-	for (size_t c = 0; c < h->ncols && n < 64; c++) {
-		const char *w = NULL;
+	for (size_t k = 0; k < sizeof(KEEP) / sizeof(KEEP[0]); k++) {
+		const char *col = KEEP[k].col;
 
-		for (size_t k = 0; k < sizeof(KEEP) / sizeof(KEEP[0]); k++)
-			if (strcmp(h->cols[c], KEEP[k].col) == 0)
-				w = KEEP[k].words;
-		for (size_t j = 0; j < cr->ll.n && j < 16; j++)
-			if (strcmp(h->cols[c], cr->ll.name[j]) == 0 && c >= 7) {
-				snprintf(layer_words[j], sizeof(layer_words[j]), "%s", cr->ll.name[j]);
-				if (layer_words[j][0] >= 'a' && layer_words[j][0] <= 'z')
-					layer_words[j][0] = (char)(layer_words[j][0] - 32);
-				w = layer_words[j];
-			}
-		if (!w || (!cr->harm && strcmp(h->cols[c], "harm") == 0) ||
-		    (!cr->compare && (strcmp(h->cols[c], "previous_crimes") == 0 ||
-				      strcmp(h->cols[c], "change") == 0 || strcmp(h->cols[c], "class") == 0)))
+		if ((!cr->harm && strcmp(col, "harm") == 0) ||
+		    (!cr->compare && (strcmp(col, "previous_crimes") == 0 ||
+				      strcmp(col, "change") == 0 || strcmp(col, "class") == 0)))
 			continue;
-		words[n] = w;
-		src[n++] = c;
+		for (size_t c = 0; c < h->ncols; c++)
+			if (strcmp(h->cols[c], col) == 0) {
+				words[n] = KEEP[k].words;
+				src[n++] = c;
+			}
+		/* the layer columns follow build_hot's head[] */
+		for (size_t j = 0; strcmp(col, "label") == 0 && j < cr->ll.n && j < 16; j++) {
+			snprintf(layer_words[j], sizeof(layer_words[j]), "%s", cr->ll.name[j]);
+			if (layer_words[j][0] >= 'a' && layer_words[j][0] <= 'z')
+				layer_words[j][0] = (char)(layer_words[j][0] - 32);
+			words[n] = layer_words[j];
+			src[n++] = HOT_HEAD + j;
+		}
 	}
 	if ((r = table_init(t, h->title, words, n, err)))
 		return r;
