@@ -268,43 +268,37 @@ static int count_streets(struct conc_run *cr, struct mb_error *err)
 	return 0;
 }
 
-/* The rows of the list (docs/methods-concentration.md §8): the power few
- * (n = ceil(pN/100) from conc_rank_top, zero counts dropped), then every other
- * street with the n-th street's count (tied at the cut-off: which of them made
- * the n would be down to index order), then with --compare-previous the former
- * hot streets (hot in the previous period only), by previous count. */
+/* The rows of the list (docs/methods-concentration.md §5b): the power few
+ * and the streets tied with the n-th (conc_hot_list: which of several equal
+ * streets made the n would be down to index order), then with
+ * --compare-previous the former hot streets (hot in the previous period
+ * only), by previous count. */
 static int list_rows(struct conc_run *cr, struct mb_error *err)
 {
 	uint8_t *in = calloc(cr->n + 1, 1);
-	size_t *rows = malloc((cr->n + 1) * sizeof(*rows));
-	size_t k = 0;
+	size_t *rows = NULL, k = 0;
+	int r;
 
 	cr->tie = calloc(cr->n + 1, 1);
-	if (!in || !rows || !cr->tie) {
+	if (!in || !cr->tie) {
 		free(in);
-		free(rows);
 		return mb_err(err, MB_ENOMEM, "out of memory");
 	}
-	while (cr->ntop && cr->count[cr->top[cr->ntop - 1]] <= 0)
-		cr->ntop--; /* zero-crime streets are never "hot" */
-	for (; k < cr->ntop; k++) {
+	if ((r = conc_hot_list(cr->count, cr->n, cr->top_pct, &cr->top, &cr->nhot, &cr->nn, err))) {
+		free(in);
+		return r;
+	}
+	rows = malloc((cr->n + 1) * sizeof(*rows));
+	if (!rows) {
+		free(in);
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	}
+	for (; k < cr->nhot; k++) {
 		rows[k] = cr->top[k];
 		in[rows[k]] = 1;
+		/* every row with the n-th's count, when one beyond n shares it */
+		cr->tie[k] = cr->nhot > cr->nn && cr->count[rows[k]] == cr->count[cr->top[cr->nn - 1]];
 	}
-	cr->nn = k;
-	if (k) {
-		double cut = cr->count[rows[k - 1]];
-
-		for (size_t u = 0; u < cr->n; u++)
-			if (!in[u] && cr->count[u] == cut) {
-				rows[k++] = u;
-				in[u] = 1;
-			}
-		if (k > cr->nn)
-			for (size_t j = 0; j < k; j++)
-				cr->tie[j] = cr->count[rows[j]] == cut;
-	}
-	cr->nhot = k;
 	if (cr->compare && cr->res->stab.present) {
 		size_t first = k;
 
@@ -1151,8 +1145,6 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 		if ((r = conc_compute(cr.harmc, NULL, cr.n, &hp, &cr.hres, err)))
 			goto cleanup;
 	}
-	if ((r = conc_rank_top(cr.count, cr.n, cr.top_pct, &cr.top, &cr.ntop, err)))
-		goto cleanup;
 	if ((r = list_rows(&cr, err)) || (r = describe_top(&cr, err)) || (r = name_rows(&cr, err)) ||
 	    (r = build_measures(&cr, &tm, err)) ||
 	    (r = build_hot(&cr, &th, err)))
