@@ -418,40 +418,84 @@ static void sentence_case(const char *s, char *out, size_t cap)
 	out[o] = '\0';
 }
 
+/* A street snap point filed under its LSOA (the code's address in the slice's
+ * string storage: one LSOA id, one address). */
+struct lsoa_pt {
+	uintptr_t lsoa; /* sl->streets[beat].lsoa as an integer */
+	uint32_t loc;   /* the snap point */
+};
+
+static int cmp_lsoa_pt(const void *a, const void *b)
+{
+	const struct lsoa_pt *x = a, *y = b;
+
+	return (x->lsoa > y->lsoa) - (x->lsoa < y->lsoa);
+}
+
+/* The nearest street snap point to `at` among pts[lo..hi) (one LSOA): its
+ * micro-beat, 0 when none. Equirectangular distance. */
+static uint32_t nearest_street(const struct slice *sl, const struct lsoa_pt *pts, size_t lo,
+			       size_t hi, uint32_t at)
+{
+	double best = INFINITY, c = cos(sl->loc_lat[at] * M_PI / 180);
+	uint32_t beat = 0;
+
+	for (size_t i = lo; i < hi; i++) {
+		uint32_t l = pts[i].loc;
+		double dx = (sl->loc_lon[l] - sl->loc_lon[at]) * c, dy = sl->loc_lat[l] - sl->loc_lat[at];
+
+		if (dx * dx + dy * dy < best) {
+			best = dx * dx + dy * dy;
+			beat = sl->loc_beat[l];
+		}
+	}
+	return beat;
+}
+
 /* Where each row is, in words a map reader can use: a street's own name; a
  * place's kind and the nearest street micro-beat in its LSOA ("Petrol
  * station, near CAMBRIDGE ROAD": police.uk names a place only by its kind). */
 static int name_rows(struct conc_run *cr, struct mb_error *err)
 {
 	const struct slice *sl = &cr->sl;
+	struct lsoa_pt *pts = malloc((sl->nloc + 1) * sizeof(*pts));
+	size_t np = 0;
 
 	cr->label = calloc(cr->ntop + 1, sizeof(*cr->label));
 	cr->near = calloc(cr->ntop + 1, sizeof(*cr->near));
-	if (!cr->label || !cr->near)
+	if (!pts || !cr->label || !cr->near) {
+		free(pts);
 		return mb_err(err, MB_ENOMEM, "out of memory");
+	}
+	/* street snap points sorted by LSOA: each place then searches its own */
+	for (size_t l = 1; sl->loc_beat && l < sl->nloc; l++) {
+		uint32_t b = sl->loc_beat[l];
+
+		if (b && b < sl->nstreet && !sl->streets[b].place && *sl->streets[b].lsoa &&
+		    isfinite(sl->loc_lon[l]) && isfinite(sl->loc_lat[l]))
+			pts[np++] = (struct lsoa_pt){ (uintptr_t)sl->streets[b].lsoa, (uint32_t)l };
+	}
+	qsort(pts, np, sizeof(*pts), cmp_lsoa_pt);
 	for (size_t k = 0; k < cr->ntop; k++) {
 		const struct slice_street *t = &sl->streets[cr->ustreet[cr->top[k]]];
 		uint32_t at = t->snap ? t->snap : cr->busiest_loc[k];
 		char buf[512], kind[128];
 
-		if (t->place && at && sl->loc_beat) {
-			double best = INFINITY, c = cos(sl->loc_lat[at] * M_PI / 180);
+		if (t->place && at && isfinite(sl->loc_lat[at])) {
+			struct lsoa_pt key = { (uintptr_t)t->lsoa, 0 };
+			size_t lo = 0, hi = np;
 
-			for (size_t l = 1; l < sl->nloc; l++) {
-				uint32_t b = sl->loc_beat[l];
+			while (lo < hi) { /* first entry of the LSOA */
+				size_t mid = lo + (hi - lo) / 2;
 
-				/* same LSOA id <=> same string in the slice's storage */
-				if (!b || b >= sl->nstreet || sl->streets[b].place ||
-				    sl->streets[b].lsoa != t->lsoa || !*t->lsoa)
-					continue;
-				double dx = (sl->loc_lon[l] - sl->loc_lon[at]) * c;
-				double dy = sl->loc_lat[l] - sl->loc_lat[at], d = dx * dx + dy * dy;
-
-				if (d < best) {
-					best = d;
-					cr->near[k] = b;
-				}
+				if (pts[mid].lsoa < key.lsoa)
+					lo = mid + 1;
+				else
+					hi = mid;
 			}
+			for (hi = lo; hi < np && pts[hi].lsoa == key.lsoa; hi++)
+				;
+			cr->near[k] = nearest_street(sl, pts, lo, hi, at);
 		}
 		sentence_case(t->name, kind, sizeof(kind));
 		if (!t->place)
@@ -460,9 +504,12 @@ static int name_rows(struct conc_run *cr, struct mb_error *err)
 			snprintf(buf, sizeof(buf), "%s, near %s", kind, sl->streets[cr->near[k]].name);
 		else
 			snprintf(buf, sizeof(buf), "%s", kind);
-		if (!(cr->label[k] = strdup(buf)))
+		if (!(cr->label[k] = strdup(buf))) {
+			free(pts);
 			return mb_err(err, MB_ENOMEM, "out of memory");
+		}
 	}
+	free(pts);
 	return 0;
 }
 
