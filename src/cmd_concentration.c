@@ -794,8 +794,13 @@ static int write_charts(const struct conc_run *cr, const char *dir, struct mb_er
 		cy[i] = 100 * (isfinite(L->chance[i]) ? L->chance[i] : L->poisson[i]);
 		chance_ok &= isfinite(cy[i]);
 	}
-	snprintf(title, sizeof(title), "Concentration of crime across %zu streets, %s", cr->n,
-		 cr->sel.period_label);
+	if (cr->gazetteer)
+		snprintf(title, sizeof(title), "Concentration of crime across %zu streets, %s", cr->n,
+			 cr->sel.period_label);
+	else /* an observed universe says what it rests on */
+		snprintf(title, sizeof(title),
+			 "Concentration of crime across %zu streets (seen in %d months), %s", cr->n,
+			 (int)cr->umonths, cr->sel.period_label);
 	size_t k3 = cr->res->top_n[CONC_TOP3];
 	struct plot_lorenz pl = {
 		.title = title, .what = "crime", .n = L->n, .x = x, .y = y,
