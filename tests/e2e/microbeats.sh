@@ -164,7 +164,7 @@ for h in hot:
 check("rows whose ward differs from ray casting", wrong, 0)
 check("every row has an LSOA name", all(h["lsoa_name"].startswith("South Cambridgeshire") for h in hot), True)
 # every listed micro-beat had crime in 2025, so it carries its 2021-vintage code, never a retired
-# 2011 one (79 rows of the list did before)
+# 2011 one
 codes21 = {f["properties"]["LSOA21CD"] for f in json.load(open(gj.replace("ward25", "lsoa21")))["features"]}
 check("rows with a retired 2011 LSOA code", sum(1 for h in listed if h["lsoa"] not in codes21), 0)
 beat_pts = {}
