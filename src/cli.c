@@ -30,7 +30,11 @@ static const struct cli_command COMMANDS[] = {
 	  "  keyed like crime snap points (normalised name + LSOA code); without an LSOA\n"
 	  "  column it joins the nearest same-named street seen in crime data within 1 km.\n"
 	  "  Loading a gazetteer replaces the previous one; a file without streets is refused\n"
-	  "  unless --replace (which then clears the loaded gazetteer).\n" },
+	  "  unless --replace (which then clears the loaded gazetteer).\n"
+	  "       microbeat [--db FILE] streets --observed --from YYYY-MM --to YYYY-MM\n"
+	  "  Freeze the observed universe: the micro-beats seen in those months become N\n"
+	  "  until the next freeze, so later imports no longer move it ('info' shows it).\n"
+	  "       microbeat [--db FILE] streets --clear     drop the frozen universe\n" },
 	{ "areas", cmd_areas, "area layers: parishes, wards ... (boundaries, LSOA lookup, population)",
 	  "usage: microbeat [--db FILE] areas [--layer NAME SOURCE... [--population FILE ...]]\n"
 	  "  Without options: list the loaded layers (units, population, events in no unit).\n"
@@ -71,8 +75,11 @@ static const struct cli_command COMMANDS[] = {
 	  "  Counts police crimes (sources that import police.uk street files); agency events\n"
 	  "  enter with --source or --types and are placed like crimes (coordinates or LSOA).\n"
 	  "  The street universe N is every street seen in any loaded month of the area\n"
-	  "  (observed universe, a lower bound) or, with a gazetteer loaded, its streets plus\n"
-	  "  any observed ones it lacks. Figures are defined in docs/methods.md.\n" },
+	  "  (observed universe, a lower bound; the output says over which months), the one\n"
+	  "  frozen by 'streets --observed', or, with a gazetteer loaded, its streets plus\n"
+	  "  any observed ones it lacks. A snap point keeps the street of its latest loaded\n"
+	  "  month (one micro-beat across LSOA vintages); a place (Petrol Station ...) is one\n"
+	  "  snap point. Figures are defined in docs/methods-concentration.md.\n" },
 	{ "trends", cmd_trends, "is it a real rise? tested year-on-year change, trend, control chart",
 	  "usage: microbeat [--db FILE] trends [selectors] [options]\n"
 	  SELECT_HELP

@@ -17,6 +17,7 @@
 #include "microbeat/select.h"
 #include "microbeat/slice.h"
 #include "microbeat/store.h"
+#include "microbeat/universe.h"
 #include "microbeat/weights.h"
 
 #define ASB "Anti-social behaviour"
@@ -28,6 +29,7 @@
  * --chance-draws 100000 ran past 100 s with nothing shown (issue 21). */
 #define CHANCE_MAX_WORK 20000000.0
 #define SHOWN_HOT 40 /* power-few rows printed on the console (all are in hot_streets.csv) */
+#define HOT_HEAD 7   /* hot_streets.csv: columns before the layers' (build_hot's head[]) */
 
 enum { O_KIND = 1, O_HARM, O_COMPARE, O_TOP, O_FORMAT, O_OUT, O_SEED, O_DRAWS, O_NOCHARTS,
        O_UNIT, O_BY };
@@ -59,10 +61,23 @@ struct conc_run {
 	struct conc_result *hres; /* harm-weighted, or NULL */
 	int gazetteer;            /* universe from the gazetteer */
 	int draws;                /* chance draws used */
-	size_t *top;              /* the power few (universe indexes) */
-	size_t ntop;              /* how many */
-	uint32_t *busiest_loc;    /* per power-few street: busiest snap point */
-	char **dominant;          /* per power-few street: dominant types (owned) */
+	size_t *top;              /* the listed rows (universe indexes): the power few, the
+				     streets tied with the n-th, then (--compare-previous) the
+				     former hot streets */
+	size_t ntop;              /* rows listed */
+	size_t nn;                /* the power few proper: n = ceil(pN/100) less zero counts */
+	size_t nhot;              /* nn plus the streets tied with the n-th beyond it */
+	uint8_t *tie;             /* per row: 1 = tied with the n-th at the cut-off */
+	uint32_t *busiest_loc;    /* per row: busiest snap point (any snap point of the
+				     micro-beat when it had no crime in the period) */
+	char **dominant;          /* per row: dominant types (owned) */
+	char **label;             /* per row: where it is ("Petrol station, near X"), owned */
+	uint32_t *near;           /* per row of a place: nearest street micro-beat in its LSOA */
+	struct universe uni;      /* the frozen observed universe, when one is in force */
+	uint8_t *member;          /* per micro-beat: in the frozen universe (NULL: none frozen) */
+	int32_t umonths;          /* months the observed universe rests on */
+	int32_t ufrom, uto;       /* their first and last month */
+	struct loc_layers ll;     /* every loaded area layer, for naming the rows */
 	const char *by;           /* --by LAYER: the headline figures per unit, or NULL */
 	int64_t placed_no_street; /* events of the period placed in the area without coordinates */
 };
@@ -145,7 +160,9 @@ static int key_by_unit(struct conc_run *cr, struct mb_error *err)
 
 			if (pass == 0)
 				cr->ev_u[i] = -1;
-			if (!street || (pass && (!t->gazetteer || !sl->street_in_area[i])) || !kind_ok(cr, t))
+			/* a place is a snap point: a gazetteer row named like one adds none */
+			if (!street || (pass && (!t->gazetteer || !sl->street_in_area[i] || t->place)) ||
+			    !kind_ok(cr, t))
 				continue;
 			unit = pass ? dict_get(bycode, t->area, strlen(t->area))
 				    : cr->unit_of_loc[sl->location[i]];
@@ -155,8 +172,17 @@ static int key_by_unit(struct conc_run *cr, struct mb_error *err)
 
 			if (len + 4 > sizeof(key))
 				continue;
+			if (pass == 0 && cr->member && !cr->member[street])
+				continue; /* not in the frozen universe */
 			memcpy(key, &unit, 4);
 			memcpy(key + 4, t->name, len);
+			if (t->place) {
+				/* a place is one snap point whatever the unit: keyed on its
+				 * own id (unit 0 never keys a street) */
+				len = 4;
+				memset(key, 0, 4);
+				memcpy(key + 4, &street, 4);
+			}
 			uint32_t u = dict_get(keys, key, len + 4);
 
 			if (!u) {
@@ -205,12 +231,15 @@ static int count_streets(struct conc_run *cr, struct mb_error *err)
 		if (r)
 			return r;
 	} else {
-		/* observed: a street with any event of the area in any loaded month */
+		/* observed: a street with any event of the area in any loaded month,
+		 * or the frozen list */
 		for (size_t i = 0; i < sl->n; i++)
 			seen[sl->street[i]] = 1;
 		for (size_t id = 1; id < sl->nstreet; id++) {
 			const struct slice_street *t = &sl->streets[id];
-			int in = sl->street_in_area[id] && (seen[id] || (cr->gazetteer && t->gazetteer));
+			int obs = cr->member ? cr->member[id] : seen[id];
+			int in = sl->street_in_area[id] &&
+				 (obs || (cr->gazetteer && t->gazetteer && !t->place));
 
 			if (in && !kind_ok(cr, t))
 				in = 0;
@@ -258,6 +287,58 @@ static int count_streets(struct conc_run *cr, struct mb_error *err)
 	return 0;
 }
 
+/* The rows of the list (docs/methods-concentration.md §5b): the power few
+ * and the streets tied with the n-th (conc_hot_list: which of several equal
+ * streets made the n would be down to index order), then with
+ * --compare-previous the former hot streets (hot in the previous period
+ * only), by previous count. */
+static int list_rows(struct conc_run *cr, struct mb_error *err)
+{
+	uint8_t *in = calloc(cr->n + 1, 1);
+	size_t *rows = NULL, k = 0;
+	int r;
+
+	cr->tie = calloc(cr->n + 1, 1);
+	if (!in || !cr->tie) {
+		free(in);
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	}
+	if ((r = conc_hot_list(cr->count, cr->n, cr->top_pct, &cr->top, &cr->nhot, &cr->nn, err))) {
+		free(in);
+		return r;
+	}
+	rows = malloc((cr->n + 1) * sizeof(*rows));
+	if (!rows) {
+		free(in);
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	}
+	for (; k < cr->nhot; k++) {
+		rows[k] = cr->top[k];
+		in[rows[k]] = 1;
+		/* every row with the n-th's count, when one beyond n shares it */
+		cr->tie[k] = cr->nhot > cr->nn && cr->count[rows[k]] == cr->count[cr->top[cr->nn - 1]];
+	}
+	if (cr->compare && cr->res->stab.present) {
+		size_t first = k;
+
+		for (size_t u = 0; u < cr->n; u++)
+			if (!in[u] && cr->res->stab.cls[u] == 3) {
+				/* insertion by previous count, then index: a few dozen rows */
+				size_t j = k++;
+
+				while (j > first && cr->prev[rows[j - 1]] < cr->prev[u])
+					j--;
+				memmove(rows + j + 1, rows + j, (k - 1 - j) * sizeof(*rows));
+				rows[j] = u;
+			}
+	}
+	free(in);
+	free(cr->top);
+	cr->top = rows;
+	cr->ntop = k;
+	return 0;
+}
+
 /* Busiest snap point and dominant types of each power-few street. */
 static int describe_top(struct conc_run *cr, struct mb_error *err)
 {
@@ -291,6 +372,14 @@ static int describe_top(struct conc_run *cr, struct mb_error *err)
 		if (!*b || loc_n[sl->location[i]] > loc_n[*b] ||
 		    (loc_n[sl->location[i]] == loc_n[*b] && sl->location[i] < *b))
 			*b = sl->location[i];
+	}
+	/* a listed micro-beat without crime in the period (a former hot street):
+	 * any of its snap points */
+	for (size_t i = 0; i < sl->n; i++) {
+		int32_t u = cr->ev_u[i];
+
+		if (u >= 0 && slot[u] >= 0 && !cr->busiest_loc[slot[u]])
+			cr->busiest_loc[slot[u]] = sl->location[i];
 	}
 	for (size_t k = 0; k < cr->ntop; k++) {
 		char buf[256] = "";
@@ -327,6 +416,122 @@ cleanup:
 	return r;
 }
 
+/* The unit of layer j holding row k's snap point, or NULL. */
+static const char *row_unit(const struct conc_run *cr, size_t k, size_t j)
+{
+	uint32_t loc = cr->busiest_loc[k], u;
+
+	if (!loc || loc >= cr->sl.nloc || !cr->ll.unit_of[j])
+		return NULL;
+	u = cr->ll.unit_of[j][loc];
+	return u && u < cr->ll.nunit[j] ? cr->ll.unit_name[j][u] : NULL;
+}
+
+/* "PETROL STATION" -> "Petrol station" into out (ASCII letters only change). */
+static void sentence_case(const char *s, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	for (; *s && o + 1 < cap; s++, o++)
+		out[o] = (char)(o == 0 ? *s : (*s >= 'A' && *s <= 'Z' ? *s + 32 : *s));
+	out[o] = '\0';
+}
+
+/* A street snap point filed under its LSOA (the code's address in the slice's
+ * string storage: one LSOA id, one address). */
+struct lsoa_pt {
+	uintptr_t lsoa; /* sl->streets[beat].lsoa as an integer */
+	uint32_t loc;   /* the snap point */
+};
+
+static int cmp_lsoa_pt(const void *a, const void *b)
+{
+	const struct lsoa_pt *x = a, *y = b;
+
+	return (x->lsoa > y->lsoa) - (x->lsoa < y->lsoa);
+}
+
+/* The nearest street snap point to `at` among pts[lo..hi) (one LSOA): its
+ * micro-beat, 0 when none. Equirectangular distance. */
+static uint32_t nearest_street(const struct slice *sl, const struct lsoa_pt *pts, size_t lo,
+			       size_t hi, uint32_t at)
+{
+	double best = INFINITY, c = cos(sl->loc_lat[at] * M_PI / 180);
+	uint32_t beat = 0;
+
+	for (size_t i = lo; i < hi; i++) {
+		uint32_t l = pts[i].loc;
+		double dx = (sl->loc_lon[l] - sl->loc_lon[at]) * c, dy = sl->loc_lat[l] - sl->loc_lat[at];
+
+		if (dx * dx + dy * dy < best) {
+			best = dx * dx + dy * dy;
+			beat = sl->loc_beat[l];
+		}
+	}
+	return beat;
+}
+
+/* Where each row is, in words a map reader can use: a street's own name; a
+ * place's kind and the nearest street micro-beat in its LSOA ("Petrol
+ * station, near CAMBRIDGE ROAD": police.uk names a place only by its kind). */
+static int name_rows(struct conc_run *cr, struct mb_error *err)
+{
+	const struct slice *sl = &cr->sl;
+	struct lsoa_pt *pts = malloc((sl->nloc + 1) * sizeof(*pts));
+	size_t np = 0;
+
+	cr->label = calloc(cr->ntop + 1, sizeof(*cr->label));
+	cr->near = calloc(cr->ntop + 1, sizeof(*cr->near));
+	if (!pts || !cr->label || !cr->near) {
+		free(pts);
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	}
+	/* street snap points sorted by LSOA: each place then searches its own */
+	for (size_t l = 1; sl->loc_beat && l < sl->nloc; l++) {
+		uint32_t b = sl->loc_beat[l];
+
+		if (b && b < sl->nstreet && !sl->streets[b].place && *sl->streets[b].lsoa &&
+		    isfinite(sl->loc_lon[l]) && isfinite(sl->loc_lat[l]))
+			pts[np++] = (struct lsoa_pt){ (uintptr_t)sl->streets[b].lsoa, (uint32_t)l };
+	}
+	qsort(pts, np, sizeof(*pts), cmp_lsoa_pt);
+	for (size_t k = 0; k < cr->ntop; k++) {
+		const struct slice_street *t = &sl->streets[cr->ustreet[cr->top[k]]];
+		uint32_t at = t->snap ? t->snap : cr->busiest_loc[k];
+		char buf[512], kind[128];
+
+		if (t->place && at && isfinite(sl->loc_lat[at])) {
+			struct lsoa_pt key = { (uintptr_t)t->lsoa, 0 };
+			size_t lo = 0, hi = np;
+
+			while (lo < hi) { /* first entry of the LSOA */
+				size_t mid = lo + (hi - lo) / 2;
+
+				if (pts[mid].lsoa < key.lsoa)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			for (hi = lo; hi < np && pts[hi].lsoa == key.lsoa; hi++)
+				;
+			cr->near[k] = nearest_street(sl, pts, lo, hi, at);
+		}
+		sentence_case(t->name, kind, sizeof(kind));
+		if (!t->place)
+			snprintf(buf, sizeof(buf), "%s", t->name);
+		else if (cr->near[k])
+			snprintf(buf, sizeof(buf), "%s, near %s", kind, sl->streets[cr->near[k]].name);
+		else
+			snprintf(buf, sizeof(buf), "%s", kind);
+		if (!(cr->label[k] = strdup(buf))) {
+			free(pts);
+			return mb_err(err, MB_ENOMEM, "out of memory");
+		}
+	}
+	free(pts);
+	return 0;
+}
+
 /* Add one "measure,value" row. */
 static int measure(struct table *t, const char *name, double v, int prec, struct mb_error *err)
 {
@@ -340,6 +545,17 @@ static int measure(struct table *t, const char *name, double v, int prec, struct
 	if (prec < 0)
 		return table_set_int(t, row, 1, (int64_t)llround(v), err);
 	return table_set_double(t, row, 1, v, prec, err);
+}
+
+/* Add one "measure,text" row. */
+static int measure_text(struct table *t, const char *name, const char *v, struct mb_error *err)
+{
+	size_t row;
+	int r;
+
+	if ((r = table_add_row(t, &row, err)) || (r = table_set_text(t, row, 0, name, err)))
+		return r;
+	return table_set_text(t, row, 1, v, err);
 }
 
 /* The measures table (concentration.csv). */
@@ -374,6 +590,22 @@ static int build_measures(const struct conc_run *cr, struct table *t, struct mb_
 	M("gini_generalized_ci_low", r->gini_gen_lo, 12);
 	M("gini_generalized_ci_high", r->gini_gen_hi, 12);
 	M("universe_gazetteer", cr->gazetteer ? 1 : 0, -1);
+	M("universe_frozen", cr->uni.present ? 1 : 0, -1);
+	/* what the observed part of the universe rests on (§0) */
+	M("universe_months", cr->umonths, -1);
+	{
+		char a[8] = "", b[8] = "";
+
+		if (cr->umonths) {
+			month_format(cr->ufrom, a);
+			month_format(cr->uto, b);
+		}
+		if ((rc = measure_text(t, "universe_first_month", a, err)) ||
+		    (rc = measure_text(t, "universe_last_month", b, err)))
+			return rc;
+	}
+	M("hot_n", (double)cr->nn, -1);
+	M("hot_tied_added", (double)(cr->nhot - cr->nn), -1);
 	M("crimes_outside_universe_kind", (double)cr->crimes_outside, -1);
 	M("chance_draws", r->chance.draws, -1);
 	M("chance_top3_share", r->chance.top_mean[CONC_TOP3], 12);
@@ -416,47 +648,76 @@ static const char *class_name(int c)
 	return c >= 0 && c <= 3 ? names[c] : "";
 }
 
-/* The power-few table (hot_streets.csv). */
+/* The power-few table (hot_streets.csv): one row per listed micro-beat with
+ * where it is (label, LSOA, the unit of every loaded layer, nearest street of
+ * a place) and its figures. Columns are machine names; --format md renames
+ * them (md_hot). */
 static int build_hot(const struct conc_run *cr, struct table *t, struct mb_error *err)
 {
-	static const char *const cols[] = { "rank", "street", "kind", "lsoa", "area", "longitude",
-					    "latitude", "crimes", "harm", "previous_crimes",
-					    "change", "class", "dominant_types" };
+	static const char *const head[HOT_HEAD] = { "rank", "street", "label", "kind", "cutoff_tie",
+						    "lsoa", "lsoa_name" };
+	static const char *const tail[] = { "near_street", "area", "longitude", "latitude",
+					    "crimes", "harm", "previous_crimes", "change", "class",
+					    "dominant_types" };
+	const size_t nh = sizeof(head) / sizeof(head[0]), nt = sizeof(tail) / sizeof(tail[0]);
+	const size_t L = cr->ll.n, ncol = nh + L + nt;
 	const struct slice *sl = &cr->sl;
+	const char **cols = calloc(ncol, sizeof(*cols));
 	char title[128];
 	int r;
 
+	if (!cols)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	for (size_t i = 0; i < nh; i++)
+		cols[i] = head[i];
+	for (size_t j = 0; j < L; j++)
+		cols[nh + j] = cr->ll.name[j];
+	for (size_t i = 0; i < nt; i++)
+		cols[nh + L + i] = tail[i];
 	snprintf(title, sizeof(title), "The power few: top %d%% of streets", cr->top_pct);
-	if ((r = table_init(t, title, cols, 13, err)))
+	r = table_init(t, title, cols, ncol, err);
+	free(cols);
+	if (r)
 		return r;
 	for (size_t k = 0; k < cr->ntop; k++) {
-		size_t u = cr->top[k], row;
+		size_t u = cr->top[k], row, c = nh + L;
 		const struct slice_street *s = &sl->streets[cr->ustreet[u]];
 		uint32_t loc = cr->busiest_loc[k];
-		double lon = loc ? sl->loc_lon[loc] : s->lon, lat = loc ? sl->loc_lat[loc] : s->lat;
+		double lon = s->snap ? s->lon : loc ? sl->loc_lon[loc] : s->lon;
+		double lat = s->snap ? s->lat : loc ? sl->loc_lat[loc] : s->lat;
+		int hot = k < cr->nhot;
 
 		if ((r = table_add_row(t, &row, err)) ||
-		    (r = table_set_int(t, row, 0, (int64_t)k + 1, err)) ||
+		    (r = hot ? table_set_int(t, row, 0, (int64_t)k + 1, err)
+			     : table_set_blank(t, row, 0, err)) ||
 		    (r = table_set_text(t, row, 1, s->name, err)) ||
-		    (r = table_set_text(t, row, 2, s->place ? "place" : "street", err)) ||
-		    (r = table_set_text(t, row, 3, s->lsoa, err)) ||
-		    (r = table_set_text(t, row, 4, cr->ucode ? cr->ucode[u] : s->area, err)) ||
-		    (r = table_set_double(t, row, 5, lon, 6, err)) ||
-		    (r = table_set_double(t, row, 6, lat, 6, err)) ||
-		    (r = table_set_int(t, row, 7, (int64_t)cr->count[u], err)) ||
-		    (r = cr->harm ? table_set_double(t, row, 8, cr->harmc[u], 2, err)
-				  : table_set_blank(t, row, 8, err)))
+		    (r = table_set_text(t, row, 2, cr->label[k], err)) ||
+		    (r = table_set_text(t, row, 3, s->place ? "place" : "street", err)) ||
+		    (r = table_set_text(t, row, 4, cr->tie[k] && hot ? (k < cr->nn ? "tied" :
+				     "tied, beyond n") : "", err)) ||
+		    (r = table_set_text(t, row, 5, s->lsoa, err)) ||
+		    (r = table_set_text(t, row, 6, s->lsoa_name, err)))
+			return r;
+		for (size_t j = 0; j < L; j++)
+			if ((r = table_set_text(t, row, nh + j, row_unit(cr, k, j), err)))
+				return r;
+		if ((r = table_set_text(t, row, c, cr->near[k] ? sl->streets[cr->near[k]].name : NULL,
+					err)) ||
+		    (r = table_set_text(t, row, c + 1, cr->ucode ? cr->ucode[u] : s->area, err)) ||
+		    (r = table_set_double(t, row, c + 2, lon, 6, err)) ||
+		    (r = table_set_double(t, row, c + 3, lat, 6, err)) ||
+		    (r = table_set_int(t, row, c + 4, (int64_t)cr->count[u], err)) ||
+		    (r = cr->harm ? table_set_double(t, row, c + 5, cr->harmc[u], 2, err)
+				  : table_set_blank(t, row, c + 5, err)))
 			return r;
 		if (cr->compare) {
-			if ((r = table_set_int(t, row, 9, (int64_t)cr->prev[u], err)) ||
-			    (r = table_set_int(t, row, 10, (int64_t)(cr->count[u] - cr->prev[u]), err)) ||
-			    (r = table_set_text(t, row, 11, class_name(cr->res->stab.cls[u]), err)))
+			if ((r = table_set_int(t, row, c + 6, (int64_t)cr->prev[u], err)) ||
+			    (r = table_set_int(t, row, c + 7, (int64_t)(cr->count[u] - cr->prev[u]),
+					       err)) ||
+			    (r = table_set_text(t, row, c + 8, class_name(cr->res->stab.cls[u]), err)))
 				return r;
-		} else if ((r = table_set_blank(t, row, 9, err)) || (r = table_set_blank(t, row, 10, err)) ||
-			   (r = table_set_blank(t, row, 11, err))) {
-			return r;
 		}
-		if ((r = table_set_text(t, row, 12, cr->dominant[k], err)))
+		if ((r = table_set_text(t, row, c + 9, cr->dominant[k], err)))
 			return r;
 	}
 	return 0;
@@ -481,7 +742,8 @@ static int write_geojson(const struct conc_run *cr, const char *dir, struct mb_e
 		size_t u = cr->top[k];
 		const struct slice_street *s = &sl->streets[cr->ustreet[u]];
 		uint32_t loc = cr->busiest_loc[k];
-		double lon = loc ? sl->loc_lon[loc] : s->lon, lat = loc ? sl->loc_lat[loc] : s->lat;
+		double lon = s->snap ? s->lon : loc ? sl->loc_lon[loc] : s->lon;
+		double lat = s->snap ? s->lat : loc ? sl->loc_lat[loc] : s->lat;
 		json_t *f = json_object(), *g = json_object(), *p = json_object();
 
 		if (!isfinite(lon) || !isfinite(lat)) {
@@ -492,10 +754,19 @@ static int write_geojson(const struct conc_run *cr, const char *dir, struct mb_e
 		}
 		json_object_set_new(g, "type", json_string("Point"));
 		json_object_set_new(g, "coordinates", json_pack("[f, f]", lon, lat));
-		json_object_set_new(p, "rank", json_integer((json_int_t)k + 1));
+		if (k < cr->nhot)
+			json_object_set_new(p, "rank", json_integer((json_int_t)k + 1));
 		json_object_set_new(p, "street", json_string(s->name));
+		json_object_set_new(p, "label", json_string(cr->label[k]));
 		json_object_set_new(p, "kind", json_string(s->place ? "place" : "street"));
+		json_object_set_new(p, "cutoff_tie", json_boolean(cr->tie[k] && k < cr->nhot));
 		json_object_set_new(p, "lsoa", json_string(s->lsoa));
+		json_object_set_new(p, "lsoa_name", json_string(s->lsoa_name));
+		for (size_t j = 0; j < cr->ll.n; j++) {
+			const char *un = row_unit(cr, k, j);
+
+			json_object_set_new(p, cr->ll.name[j], un ? json_string(un) : json_null());
+		}
 		json_object_set_new(p, "crimes", json_integer((json_int_t)cr->count[u]));
 		if (cr->harm)
 			json_object_set_new(p, "harm", json_real(cr->harmc[u]));
@@ -529,7 +800,7 @@ static int write_charts(const struct conc_run *cr, const char *dir, struct mb_er
 	const struct slice *sl = &cr->sl;
 	double *x = malloc((L->n + 1) * sizeof(double)), *y = malloc((L->n + 1) * sizeof(double));
 	double *cy = malloc((L->n + 1) * sizeof(double));
-	size_t nb = cr->ntop < 25 ? cr->ntop : 25;
+	size_t nb = cr->nhot < 25 ? cr->nhot : 25;
 	const char **labels = calloc(nb + 1, sizeof(char *));
 	double *bars = calloc(nb + 1, sizeof(double));
 	char **own = calloc(nb + 1, sizeof(char *));
@@ -546,8 +817,13 @@ static int write_charts(const struct conc_run *cr, const char *dir, struct mb_er
 		cy[i] = 100 * (isfinite(L->chance[i]) ? L->chance[i] : L->poisson[i]);
 		chance_ok &= isfinite(cy[i]);
 	}
-	snprintf(title, sizeof(title), "Concentration of crime across %zu streets, %s", cr->n,
-		 cr->sel.period_label);
+	if (cr->gazetteer)
+		snprintf(title, sizeof(title), "Concentration of crime across %zu streets, %s", cr->n,
+			 cr->sel.period_label);
+	else /* an observed universe says what it rests on */
+		snprintf(title, sizeof(title),
+			 "Concentration of crime across %zu streets (seen in %d months), %s", cr->n,
+			 (int)cr->umonths, cr->sel.period_label);
 	size_t k3 = cr->res->top_n[CONC_TOP3];
 	struct plot_lorenz pl = {
 		.title = title, .what = "crime", .n = L->n, .x = x, .y = y,
@@ -560,14 +836,15 @@ static int write_charts(const struct conc_run *cr, const char *dir, struct mb_er
 		goto cleanup;
 	for (size_t k = 0; k < nb; k++) {
 		const struct slice_street *s = &sl->streets[cr->ustreet[cr->top[k]]];
-		size_t len = strlen(s->name) + strlen(s->lsoa) + 4;
+		const char *where = cr->ll.n && row_unit(cr, k, 0) ? row_unit(cr, k, 0) : s->lsoa;
+		size_t len = strlen(cr->label[k]) + strlen(where) + 4;
 
 		own[k] = malloc(len);
 		if (!own[k]) {
 			r = mb_err(err, MB_ENOMEM, "out of memory");
 			goto cleanup;
 		}
-		snprintf(own[k], len, "%s (%s)", s->name, s->lsoa);
+		snprintf(own[k], len, "%s (%s)", cr->label[k], where);
 		labels[k] = own[k];
 		bars[k] = cr->count[cr->top[k]];
 	}
@@ -712,6 +989,160 @@ static void print_no_street(int64_t no_street, FILE *out)
 			" code): in no street's count.\n", (long long)no_street);
 }
 
+/* Plain-English names of the measures for --format md, and how to show
+ * each value: 'p' a share as a percentage with one decimal, 'i' a count,
+ * 'g' a coefficient with three decimals, 't' text as it is. A measure not
+ * listed keeps its machine name and a general format. */
+static const struct { const char *name, *words; char style; } MD_MEASURES[] = {
+	{ "streets", "Micro-beats (N)", 'i' },
+	{ "streets_active", "Micro-beats with crime", 'i' },
+	{ "crimes", "Crimes", 'i' },
+	{ "crimes_unlocated", "Crimes with no location (force-wide)", 'i' },
+	{ "top1_share", "Share of crime on the top 1% of micro-beats", 'p' },
+	{ "top3_share", "Share of crime on the top 3%", 'p' },
+	{ "top5_share", "Share of crime on the top 5%", 'p' },
+	{ "top10_share", "Share of crime on the top 10%", 'p' },
+	{ "top20_share", "Share of crime on the top 20%", 'p' },
+	{ "crime_free_share", "Crime-free micro-beats", 'p' },
+	{ "bandwidth25", "Micro-beats holding a quarter of crime", 'p' },
+	{ "bandwidth50", "Micro-beats holding half of crime", 'p' },
+	{ "gini", "Gini coefficient", 'g' },
+	{ "gini_generalized", "Generalised Gini", 'g' },
+	{ "gini_generalized_bias_corrected", "Generalised Gini, bias-corrected", 'g' },
+	{ "gini_generalized_ci_low", "Generalised Gini, 95% interval from", 'g' },
+	{ "gini_generalized_ci_high", "Generalised Gini, 95% interval to", 'g' },
+	{ "universe_gazetteer", "Universe from a gazetteer (1 = yes)", 'i' },
+	{ "universe_frozen", "Universe frozen (1 = yes)", 'i' },
+	{ "universe_months", "Months the universe rests on", 'i' },
+	{ "universe_first_month", "First of them", 't' },
+	{ "universe_last_month", "Last of them", 't' },
+	{ "hot_n", "Power few listed (n)", 'i' },
+	{ "hot_tied_added", "Tied with the n-th, listed too", 'i' },
+	{ "crimes_outside_universe_kind", "Crimes on micro-beats outside the universe or kind", 'i' },
+	{ "chance_draws", "Chance simulations", 'i' },
+	{ "chance_top3_share", "Top 3% share by chance alone", 'p' },
+	{ "chance_top3_share_low", "By chance, 95% range from", 'p' },
+	{ "chance_top3_share_high", "By chance, 95% range to", 'p' },
+	{ "chance_top3_share_poisson", "By chance (Poisson approximation)", 'p' },
+	{ "excess_top3_share", "Top 3% share beyond chance (points)", 'p' },
+	{ "chance_gini", "Gini by chance alone", 'g' },
+	{ "chance_gini_poisson", "Gini by chance (Poisson approximation)", 'g' },
+	{ "excess_gini", "Gini beyond chance", 'g' },
+	{ "harm_total", "Harm (CCHI days)", 'i' },
+	{ "harm_top1_share", "Share of harm on the top 1%", 'p' },
+	{ "harm_top3_share", "Share of harm on the top 3%", 'p' },
+	{ "harm_top5_share", "Share of harm on the top 5%", 'p' },
+	{ "harm_top10_share", "Share of harm on the top 10%", 'p' },
+	{ "harm_top20_share", "Share of harm on the top 20%", 'p' },
+	{ "harm_bandwidth50", "Micro-beats holding half of harm", 'p' },
+	{ "harm_gini", "Gini of harm", 'g' },
+	{ "previous_crimes", "Crimes in the previous period", 'i' },
+	{ "stability_jaccard_top3", "Hot list overlap with the previous period (Jaccard)", 'g' },
+	{ "stability_spearman", "Rank correlation with the previous period (Spearman)", 'g' },
+	{ "hot_persistent", "Hot in both periods", 'i' },
+	{ "hot_emerging", "Hot now only (emerging)", 'i' },
+	{ "hot_former", "Hot before only (former)", 'i' },
+};
+
+/* The measures table as --format md shows it (plain words, percentages). */
+static int md_measures(const struct table *m, struct table *t, struct mb_error *err)
+{
+	static const char *const cols[] = { "Measure", "Value" };
+	int r;
+
+	if ((r = table_init(t, "Concentration", cols, 2, err)))
+		return r;
+	for (size_t i = 0; i < m->nrows; i++) {
+		const struct table_cell *name = &m->cells[i * 2], *v = &m->cells[i * 2 + 1];
+		const char *words = name->text;
+		char style = 0, buf[64] = "";
+		double x = v->kind == TABLE_DOUBLE ? v->d : (double)v->i;
+		size_t row;
+
+		for (size_t k = 0; k < sizeof(MD_MEASURES) / sizeof(MD_MEASURES[0]); k++)
+			if (strcmp(MD_MEASURES[k].name, name->text) == 0) {
+				words = MD_MEASURES[k].words;
+				style = MD_MEASURES[k].style;
+			}
+		if (v->kind == TABLE_TEXT)
+			snprintf(buf, sizeof(buf), "%s", v->text);
+		else if (v->kind == TABLE_BLANK || !isfinite(x))
+			buf[0] = '\0';
+		else if (style == 'p')
+			snprintf(buf, sizeof(buf), "%.1f%%", 100 * x);
+		else if (style == 'g')
+			snprintf(buf, sizeof(buf), "%.3f", x);
+		else if (style == 'i' || v->kind == TABLE_INT)
+			snprintf(buf, sizeof(buf), "%.0f", x);
+		else
+			snprintf(buf, sizeof(buf), "%.4g", x);
+		if ((r = table_add_row(t, &row, err)) || (r = table_set_text(t, row, 0, words, err)) ||
+		    (r = buf[0] ? table_set_text(t, row, 1, buf, err) : table_set_blank(t, row, 1, err)))
+			return r;
+	}
+	return 0;
+}
+
+/* The power-few list as --format md shows it: where each row is in words
+ * (the label, every layer's unit, the LSOA name), its figures, plain column
+ * names; coordinates and codes stay in the CSV. */
+static int md_hot(const struct conc_run *cr, const struct table *h, struct table *t,
+		  struct mb_error *err)
+{
+	/* machine column -> words, in the order shown; the layers' units follow "Where" */
+	static const struct { const char *col, *words; } KEEP[] = {
+		{ "rank", "Rank" }, { "label", "Where" }, { "lsoa_name", "LSOA" },
+		{ "cutoff_tie", "Tied at the cut-off" }, { "crimes", "Crimes" }, { "harm", "Harm (days)" },
+		{ "previous_crimes", "Crimes before" }, { "change", "Change" }, { "class", "Hot list" },
+		{ "dominant_types", "Main crime types" },
+	};
+	const char *words[64];
+	size_t src[64], n = 0;
+	char layer_words[16][64];
+	int r;
+
+	for (size_t k = 0; k < sizeof(KEEP) / sizeof(KEEP[0]); k++) {
+		const char *col = KEEP[k].col;
+
+		if ((!cr->harm && strcmp(col, "harm") == 0) ||
+		    (!cr->compare && (strcmp(col, "previous_crimes") == 0 ||
+				      strcmp(col, "change") == 0 || strcmp(col, "class") == 0)))
+			continue;
+		for (size_t c = 0; c < h->ncols; c++)
+			if (strcmp(h->cols[c], col) == 0) {
+				words[n] = KEEP[k].words;
+				src[n++] = c;
+			}
+		/* the layer columns follow build_hot's head[] */
+		for (size_t j = 0; strcmp(col, "label") == 0 && j < cr->ll.n && j < 16; j++) {
+			snprintf(layer_words[j], sizeof(layer_words[j]), "%s", cr->ll.name[j]);
+			if (layer_words[j][0] >= 'a' && layer_words[j][0] <= 'z')
+				layer_words[j][0] = (char)(layer_words[j][0] - 32);
+			words[n] = layer_words[j];
+			src[n++] = HOT_HEAD + j;
+		}
+	}
+	if ((r = table_init(t, h->title, words, n, err)))
+		return r;
+	for (size_t i = 0; i < h->nrows; i++) {
+		size_t row;
+
+		if ((r = table_add_row(t, &row, err)))
+			return r;
+		for (size_t c = 0; c < n; c++) {
+			const struct table_cell *v = &h->cells[i * h->ncols + src[c]];
+
+			r = v->kind == TABLE_TEXT ? table_set_text(t, row, c, v->text, err)
+			  : v->kind == TABLE_INT ? table_set_int(t, row, c, v->i, err)
+			  : v->kind == TABLE_DOUBLE ? table_set_double(t, row, c, v->d, v->prec, err)
+			  : table_set_blank(t, row, c, err);
+			if (r)
+				return r;
+		}
+	}
+	return 0;
+}
+
 /* Print the headline and tables to stdout in the chosen format. */
 static int print_report(const struct conc_run *cr, const struct table *m, const struct table *h,
 			int format, FILE *out, struct mb_error *err)
@@ -721,10 +1152,20 @@ static int print_report(const struct conc_run *cr, const struct table *m, const 
 
 	if (format == 1) /* csv: the measures only, machine-readable */
 		return table_write_csv(m, out, err);
+	char ua[8] = "", ub[8] = "", basis[160];
+
+	if (cr->umonths) {
+		month_format(cr->ufrom, ua);
+		month_format(cr->uto, ub);
+	}
+	/* the observed universe grows with every import: say what it rests on */
+	snprintf(basis, sizeof(basis), "%s: micro-beats seen in %d loaded months, %s..%s%s",
+		 cr->uni.present ? "frozen observed universe, lower bound"
+				 : "observed universe, lower bound",
+		 (int)cr->umonths, ua, ub, cr->gazetteer ? ", plus the gazetteer's streets" : "");
 	fprintf(out, "%s%s, %s: %zu streets (%s); crimes exclude %s.\n",
 		format == 2 ? "" : "", MB_SHOWN(cr->sl.scope_label),
-		cr->sel.period_label, cr->n,
-		cr->gazetteer ? "gazetteer universe" : "observed universe, lower bound",
+		cr->sel.period_label, cr->n, basis,
 		cr->sel.ntypes ? "types not selected" : "Anti-social behaviour (an incident type)");
 	if (r->crimes > 0)
 		fprintf(out,
@@ -744,10 +1185,16 @@ static int print_report(const struct conc_run *cr, const struct table *m, const 
 	print_no_street(cr->placed_no_street, out);
 	fputc('\n', out);
 	if (format == 2) {
-		if ((rc = table_write_md(m, out, err)) || fputc('\n', out) == EOF ||
-		    (rc = table_write_md(h, out, err)))
-			return rc ? rc : mb_err(err, MB_EIO, "write error");
-		return 0;
+		struct table mm = { 0 }, mh = { 0 };
+
+		if (!(rc = md_measures(m, &mm, err)) && !(rc = md_hot(cr, h, &mh, err)) &&
+		    !(rc = table_write_md(&mm, out, err)) && fputc('\n', out) == EOF)
+			rc = mb_err(err, MB_EIO, "write error");
+		if (!rc)
+			rc = table_write_md(&mh, out, err);
+		table_release(&mm);
+		table_release(&mh);
+		return rc;
 	}
 	if ((rc = table_write_console(m, 4, m->nrows, out, err)) || fputc('\n', out) == EOF)
 		return rc ? rc : mb_err(err, MB_EIO, "write error");
@@ -900,8 +1347,15 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 	select_query(&cr.sel, cr.by, 1, &q);
 
 	if ((r = store_slice_load(s, &q, &cr.sl, err)) ||
-	    (r = select_check_gaps(&cr.sel, &cr.sl, err)) || (r = pick_types(&cr, err)))
+	    (r = select_check_gaps(&cr.sel, &cr.sl, err)) || (r = pick_types(&cr, err)) ||
+	    (r = store_universe_load(s, &cr.uni, err)) ||
+	    (r = store_loc_layers(s, &cr.sl, &cr.ll, err)))
 		goto cleanup;
+	if (cr.uni.present && (r = universe_slice_members(&cr.uni, &cr.sl, &cr.member, err)))
+		goto cleanup;
+	cr.umonths = cr.uni.present ? cr.uni.months : cr.sl.months_loaded;
+	cr.ufrom = cr.uni.present ? cr.uni.from : cr.sl.loaded_first;
+	cr.uto = cr.uni.present ? cr.uni.to : cr.sl.loaded_last;
 	if (cr.harm && (r = weights_load(harm_file, &cr.sl, &cr.weight, c->msg, err)))
 		goto cleanup;
 	if (cr.street_unit && (r = store_location_units(s, cr.street_unit, &cr.sl, &cr.unit_of_loc,
@@ -961,12 +1415,8 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 		if ((r = conc_compute(cr.harmc, NULL, cr.n, &hp, &cr.hres, err)))
 			goto cleanup;
 	}
-	if ((r = conc_rank_top(cr.count, cr.n, cr.top_pct, &cr.top, &cr.ntop, err)))
-		goto cleanup;
-	/* zero-crime streets are never "hot" */
-	while (cr.ntop && cr.count[cr.top[cr.ntop - 1]] <= 0)
-		cr.ntop--;
-	if ((r = describe_top(&cr, err)) || (r = build_measures(&cr, &tm, err)) ||
+	if ((r = list_rows(&cr, err)) || (r = describe_top(&cr, err)) || (r = name_rows(&cr, err)) ||
+	    (r = build_measures(&cr, &tm, err)) ||
 	    (r = build_hot(&cr, &th, err)))
 		goto cleanup;
 	if (cr.by && (r = build_by_unit(&cr, &par, &tb, err)))
@@ -1005,6 +1455,14 @@ cleanup:
 	for (size_t k = 0; cr.dominant && k < cr.ntop; k++)
 		free(cr.dominant[k]);
 	free(cr.dominant);
+	for (size_t k = 0; cr.label && k < cr.ntop; k++)
+		free(cr.label[k]);
+	free(cr.label);
+	free(cr.near);
+	free(cr.tie);
+	universe_release(&cr.uni);
+	free(cr.member);
+	loc_layers_release(&cr.ll);
 	free(cr.busiest_loc);
 	free(cr.top);
 	free(cr.count);

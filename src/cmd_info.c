@@ -5,6 +5,35 @@
 #include "microbeat/areas.h"
 #include "microbeat/cli.h"
 #include "microbeat/store.h"
+#include "microbeat/universe.h"
+
+/* Which street universe the analyses use (docs/methods-concentration.md §0). */
+static int universe_line(struct store *s, FILE *f, struct mb_error *err)
+{
+	struct universe u;
+	int64_t gaz = 0;
+	int r;
+
+	if ((r = store_universe_load(s, &u, err)) || (r = store_gazetteer_count(s, &gaz, err)))
+		return r;
+	if (gaz)
+		fprintf(f, "\nStreet universe: gazetteer, %lld streets (plus observed ones it lacks)\n",
+			(long long)gaz);
+	else if (u.present) {
+		char a[8], b[8];
+
+		month_format(u.from, a);
+		month_format(u.to, b);
+		fprintf(f, "\nStreet universe: observed, frozen %s: %lld micro-beats seen in %d loaded"
+			" months of %s..%s (refreeze with 'streets --observed')\n", u.frozen,
+			(long long)u.streets, (int)u.months, a, b);
+	} else {
+		fprintf(f, "\nStreet universe: observed, every micro-beat seen in any loaded month (a"
+			" lower bound; not frozen: imports move it)\n");
+	}
+	universe_release(&u);
+	return ferror(f) ? mb_err(err, MB_EIO, "write error") : 0;
+}
 
 int cmd_info(struct cli *c, int argc, char **argv, struct mb_error *err)
 {
@@ -16,6 +45,8 @@ int cmd_info(struct cli *c, int argc, char **argv, struct mb_error *err)
 	if ((r = store_open(c->db_path, STORE_READONLY, &s, err)))
 		return r;
 	r = store_info(s, c->out, err);
+	if (!r)
+		r = universe_line(s, c->out, err);
 	if (!r && fputc('\n', c->out) != EOF)
 		r = store_areas_info(s, c->out, err);
 	store_close(s);

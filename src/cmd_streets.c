@@ -1,38 +1,154 @@
-/* cmd_streets — 'microbeat streets FILE': load the street gazetteer (the universe N). */
+/* cmd_streets — 'microbeat streets FILE': load the street gazetteer (the universe N);
+ * 'microbeat streets --observed --from A --to B': freeze the observed universe. */
+#include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "microbeat/cli.h"
 #include "microbeat/gazetteer.h"
+#include "microbeat/slice.h"
 #include "microbeat/store.h"
+#include "microbeat/universe.h"
+
+/* Freeze the micro-beats seen in months from..to (any type, any area, located
+ * events; identities as the slice gives them: docs/methods-concentration.md §0). */
+static int freeze_observed(struct cli *c, int32_t from, int32_t to, struct mb_error *err)
+{
+	struct store *s = NULL;
+	struct slice sl = { 0 };
+	uint64_t *keys = NULL;
+	uint8_t *seen = NULL;
+	size_t n = 0, beats = 0;
+	int32_t lo, hi;
+	int r;
+
+	if ((r = store_open(c->db_path, 0, &s, err)) || (r = store_month_range(s, &lo, &hi, err)))
+		goto cleanup;
+	if (lo < 0) {
+		r = mb_err(err, MB_ENOTFOUND, "streets --observed: the store holds no events");
+		goto cleanup;
+	}
+	/* identities are taken over every loaded month, members over from..to */
+	struct slice_query q = { .from = lo < from ? lo : from, .to = hi > to ? hi : to,
+				 .include_asb = 1 };
+
+	if ((r = store_slice_load(s, &q, &sl, err)))
+		goto cleanup;
+	int32_t months = 0;
+
+	for (int32_t m = from; m <= to; m++)
+		months += sl.month_present[m - sl.month_from] != 0;
+	if (!months) {
+		char a[8], b[8];
+
+		month_format(from, a);
+		month_format(to, b);
+		r = mb_err(err, MB_ENOTFOUND, "streets --observed: no month of %s..%s is loaded", a, b);
+		goto cleanup;
+	}
+	seen = calloc(sl.nstreet + 1, 1);
+	if (!seen) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < sl.n; i++)
+		if (sl.street[i] && sl.month[i] >= from && sl.month[i] <= to && !seen[sl.street[i]]) {
+			seen[sl.street[i]] = 1;
+			beats++;
+		}
+	if ((r = universe_slice_keys(&sl, seen, &keys, &n, err)) ||
+	    (r = store_universe_save(s, from, to, months, (int64_t)beats, keys, n, err)))
+		goto cleanup;
+	if (!c->quiet) {
+		char a[8], b[8];
+
+		month_format(from, a);
+		month_format(to, b);
+		fprintf(c->out,
+			"observed universe frozen: %zu micro-beats seen in %d loaded months of %s..%s;"
+			" analyses use it until the next 'streets --observed'\n", beats, months, a, b);
+	}
+cleanup:
+	free(seen);
+	free(keys);
+	slice_release(&sl);
+	store_close(s);
+	return r;
+}
 
 int cmd_streets(struct cli *c, int argc, char **argv, struct mb_error *err)
 {
+	enum { O_OBSERVED = 1, O_FROM, O_TO, O_CLEAR, O_REPLACE };
+	static const struct option opts[] = {
+		{ "observed", no_argument, NULL, O_OBSERVED },
+		{ "clear", no_argument, NULL, O_CLEAR },
+		{ "replace", no_argument, NULL, O_REPLACE },
+		{ "from", required_argument, NULL, O_FROM },
+		{ "to", required_argument, NULL, O_TO },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct gazetteer g;
 	struct gaz_stats gs;
 	struct store *s = NULL;
-	int r, replace = argc == 3 && strcmp(argv[1], "--replace") == 0;
+	int observed = 0, clear = 0, replace = 0, o, r;
+	int32_t from = -1, to = -1;
 
-	argv += replace;
-	argc -= replace;
-	if (argc != 2)
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		int32_t *m = o == O_FROM ? &from : &to;
+
+		if (o == O_OBSERVED) {
+			observed = 1;
+		} else if (o == O_REPLACE) {
+			replace = 1;
+		} else if (o == O_CLEAR) {
+			clear = 1;
+		} else if (o == O_FROM || o == O_TO) {
+			if (month_parse(optarg, strlen(optarg), m))
+				return mb_err(err, MB_EUSAGE, "--%s wants a month YYYY-MM, not '%s'",
+					      o == O_FROM ? "from" : "to", optarg);
+		} else {
+			return -MB_EUSAGE;
+		}
+	}
+	if (clear) {
+		if (observed || replace || from >= 0 || to >= 0 || optind < argc)
+			return mb_err(err, MB_EUSAGE, "streets --clear takes nothing else");
+		if ((r = store_open(c->db_path, 0, &s, err)) == 0 &&
+		    (r = store_universe_clear(s, err)) == 0 && !c->quiet)
+			fprintf(c->out, "frozen universe dropped: analyses use every loaded month\n");
+		store_close(s);
+		return r;
+	}
+	if (observed || from >= 0 || to >= 0) {
+		if (!observed || replace || from < 0 || to < 0 || optind < argc)
+			return mb_err(err, MB_EUSAGE,
+				      "streets: freeze with --observed --from YYYY-MM --to YYYY-MM"
+				      " (no file)");
+		if (from > to)
+			return mb_err(err, MB_EUSAGE, "streets: --from is after --to");
+		return freeze_observed(c, from, to, err);
+	}
+	if (argc - optind != 1)
 		return mb_err(err, MB_EUSAGE, "streets: give exactly one gazetteer CSV");
-	if ((r = gazetteer_read(argv[1], &g, c->msg, err)))
+	const char *path = argv[optind];
+
+	if ((r = gazetteer_read(path, &g, c->msg, err)))
 		return r;
 	if ((r = store_open(c->db_path, 0, &s, err)) == 0 &&
 	    (r = store_gazetteer_load(s, &g, replace, &gs, err)) == 0 && !c->quiet)
 		fprintf(c->out,
 			"%s: %ld streets: %ld match streets seen in crime data, %ld crime-free added,"
 			" %ld repeat a key (same name in the same LSOA)%s\n",
-			MB_SHOWN(argv[1]), gs.rows, gs.matched, gs.added, gs.merged,
+			MB_SHOWN(path), gs.rows, gs.matched, gs.added, gs.merged,
 			g.has_lsoa ? "" : "; no LSOA column: matched by name within 1 km");
 	if (r == -MB_EDATA && !g.n) { /* the store's refusal: name the file */
 		char why[sizeof(err->msg)];
 
 		snprintf(why, sizeof(why), "%s", err->msg);
-		mb_err(err, MB_EDATA, "%s: %s", argv[1], why);
+		mb_err(err, MB_EDATA, "%s: %s", path, why);
 	}
 	if (!r && g.skipped)
-		fprintf(c->msg, "microbeat: %s: %ld rows without a street name skipped\n", MB_SHOWN(argv[1]),
+		fprintf(c->msg, "microbeat: %s: %ld rows without a street name skipped\n", MB_SHOWN(path),
 			g.skipped);
 	store_close(s);
 	gazetteer_release(&g);

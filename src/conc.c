@@ -170,6 +170,50 @@ cleanup:
 	return rc;
 }
 
+int conc_hot_list(const double *counts, size_t n, int pct, size_t **idx, size_t *n_list,
+		  size_t *n_nominal, struct mb_error *err)
+{
+	uint32_t *order = NULL;
+	size_t *res = NULL, k, m;
+	int rc;
+
+	*idx = NULL;
+	*n_list = *n_nominal = 0;
+	if ((rc = conc_rank_top(counts, n, pct, &res, &k, err)) || !k)
+		return rc;
+	while (k && counts[res[k - 1]] <= 0)
+		k--; /* a street with no crime is never hot */
+	if (!k) {
+		free(res);
+		return 0;
+	}
+	/* ties with the k-th come next in the same order (count, then index) */
+	order = malloc(n * sizeof(*order));
+	if (!order || sort_desc(counts, n, order)) {
+		rc = mb_err(err, MB_ENOMEM, "out of memory ranking %zu streets", n);
+		goto cleanup;
+	}
+	for (m = k; m < n && counts[order[m]] == counts[res[k - 1]]; m++)
+		;
+	size_t *grown = realloc(res, m * sizeof(*res));
+
+	if (!grown) {
+		rc = mb_err(err, MB_ENOMEM, "out of memory ranking %zu streets", n);
+		goto cleanup;
+	}
+	res = grown;
+	for (size_t j = k; j < m; j++)
+		res[j] = order[j];
+	*idx = res;
+	*n_list = m;
+	*n_nominal = k;
+	res = NULL;
+cleanup:
+	free(order);
+	free(res);
+	return rc;
+}
+
 /* Generalised Gini (Bernasco & Steenbeek 2017) from G, N and C (C > 0). */
 static double gini_gen(double g, double n, double c)
 {

@@ -382,6 +382,32 @@ static int col_numeric(const struct table *t, size_t col)
 
 /* ---- CSV ------------------------------------------------------------------- */
 
+/* Non-zero when the n bytes at s are an unsigned decimal number: digits with
+ * at most one point (a digit on one side at least), then an optional exponent. */
+static int plain_number(const char *s, size_t n)
+{
+	size_t i = 0, digits = 0;
+
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++, digits++;
+	if (i < n && s[i] == '.')
+		for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			digits++;
+	if (!digits)
+		return 0;
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		size_t e = 0;
+
+		if (++i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			e++;
+		if (!e)
+			return 0;
+	}
+	return i == n;
+}
+
 /* Non-zero when the n bytes at s start like a formula (see table_write_csv). */
 static int formula_like_n(const char *s, size_t n)
 {
@@ -393,6 +419,11 @@ static int formula_like_n(const char *s, size_t n)
 	};
 
 	if (!s || !n)
+		return 0;
+	/* a lone "-" (the "no flag" cell) and a plain signed number ("-3",
+	 * "+1.5e-3") are data to a spreadsheet, not formulas: prefixing them
+	 * would turn a number into text */
+	if ((s[0] == '-' || s[0] == '+') && (n == 1 ? s[0] == '-' : plain_number(s + 1, n - 1)))
 		return 0;
 	/* OWASP "CSV injection": cells starting with these are run as formulas
 	 * (or DDE commands) by Excel, LibreOffice and Google Sheets. */

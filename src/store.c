@@ -76,7 +76,14 @@ static const char SCHEMA_V1[] =
 	"CREATE TABLE location_unit(location_id INTEGER NOT NULL, layer_id INTEGER NOT NULL,"
 	" unit_id INTEGER, PRIMARY KEY(location_id, layer_id)) WITHOUT ROWID;"
 	"CREATE TABLE event_unit(event_id INTEGER NOT NULL, layer_id INTEGER NOT NULL,"
-	" unit_id INTEGER NOT NULL, PRIMARY KEY(event_id, layer_id)) WITHOUT ROWID;";
+	" unit_id INTEGER NOT NULL, PRIMARY KEY(event_id, layer_id)) WITHOUT ROWID;"
+	/* the frozen observed universe, filled by 'streets --observed' (store_universe.c,
+	 * which creates them in a store made before they were added) */
+	"CREATE TABLE universe(id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" month_from INTEGER NOT NULL, month_to INTEGER NOT NULL, months INTEGER NOT NULL,"
+	" streets INTEGER NOT NULL, frozen TEXT NOT NULL);"
+	"CREATE TABLE universe_member(street_id INTEGER NOT NULL,"
+	" location_id INTEGER NOT NULL, PRIMARY KEY(street_id, location_id)) WITHOUT ROWID;";
 
 /* Migrations: index i upgrades user_version i to i + 1. */
 static const char *const MIGRATIONS[] = { SCHEMA_V1 };

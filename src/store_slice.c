@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "microbeat/dict.h"
 #include "microbeat/places.h"
 #include "microbeat/slice.h"
 #include "store_internal.h"
@@ -108,6 +109,8 @@ struct scan {
 	int64_t *unl_by_source;       /* unlocated events a source */
 	uint8_t *src_covers;          /* sources with a located event in the area */
 	int32_t pfrom, pto;           /* the analysis period (per-source counts) */
+	int32_t *loc_last;            /* snap point id -> its latest month in the scan + 1 (0 =
+					 not seen), whatever the area: its identity (snap_identity) */
 	size_t cap;                   /* capacity of sl's event columns */
 	size_t nccap;                 /* capacity of sl's nc_ columns */
 	int32_t *um;                  /* unlocated events: month */
@@ -206,6 +209,9 @@ static void scan_row(sqlite3_context *ctx, int argc, sqlite3_value **v)
 		eunit = id < k->sc->ndense ? k->sc->dense[id] : 0;
 	}
 	xy = !(sqlite3_value_int(v[4]) & 1);
+	/* the snap point's latest month, whatever the area: its identity (snap_identity) */
+	if (xy && month + 1 > k->loc_last[loc])
+		k->loc_last[loc] = month + 1;
 	where = place_event(k, loc, xy, eunit, &unit);
 	if (month >= k->pfrom && month <= k->pto) {
 		if (where == 2)
@@ -339,12 +345,156 @@ static int copy_units(const struct scope *sc, struct slice *sl, struct mb_error 
 	return sl->unit ? 0 : mb_err(err, MB_ENOMEM, "out of memory");
 }
 
+/* Grow the micro-beat arrays of sl (and the caller's offset arrays) to n. */
+static int grow_beats(struct slice *sl, size_t n, size_t **offs, size_t noffs)
+{
+	int ok = 1;
+
+	REGROW(sl->streets, n, ok);
+	REGROW(sl->street_in_area, n, ok);
+	for (size_t i = 0; i < noffs; i++)
+		REGROW(offs[i], n, ok);
+	if (!ok)
+		return -1;
+	for (size_t i = sl->nstreet; i < n; i++) {
+		memset(&sl->streets[i], 0, sizeof(sl->streets[i]));
+		sl->street_in_area[i] = 0;
+		for (size_t j = 0; j < noffs; j++)
+			offs[j][i] = 0;
+	}
+	return 0;
+}
+
+/* What snap_identity needs from store_slice_load. */
+struct ident {
+	const int32_t *loc_last;      /* snap point -> latest month in the scan + 1, 0 = unseen */
+	const uint32_t *loc_street;   /* snap point -> the store's street of its own row */
+	const uint32_t *loc_lsoa;     /* snap point -> LSOA id of its own row */
+	size_t nlsoa;                 /* entries of the two below */
+	const size_t *lsoa_code_off;  /* LSOA id -> code (string offset + 1) */
+	const size_t *lsoa_name_off;  /* LSOA id -> its names (string offset + 1) */
+	size_t **offs;                /* per-street string offsets: name, lsoa code, area, names */
+};
+
+/* One identity per snap point across LSOA vintages (docs/methods-concentration.md
+ * §0). police.uk recoded LSOAs (2011 -> 2021 codes): the store keeps a snap
+ * point once per code, so the same coordinates appear as several location rows
+ * and a street as several (LSOA, name) streets. Every row at one pair of
+ * coordinates takes the street of the row seen in the latest month of the scan
+ * (ties: the newer row), so a recoded street is one micro-beat; a place-kind
+ * snap point ("PETROL STATION") becomes a micro-beat of its own, never merged
+ * with another place of the same name. Events are re-pointed; a store street
+ * whose seen snap points all moved elsewhere leaves the area's universe. */
+static int snap_identity(struct slice *sl, const struct ident *id, struct mb_error *err)
+{
+	struct dict *groups = dict_new();
+	uint32_t *best = calloc(sl->nloc + 1, sizeof(*best)), *grp = calloc(sl->nloc, sizeof(*grp));
+	uint32_t *vbeat = calloc(sl->nloc, sizeof(*vbeat));
+	uint8_t *mark = calloc(sl->nstreet, 1);
+	uint32_t ng = 0;
+	size_t nvirt = 0, nstore = sl->nstreet;
+	int r = 0;
+
+	sl->loc_beat = calloc(sl->nloc, sizeof(*sl->loc_beat));
+	if (!groups || !best || !grp || !vbeat || !mark || !sl->loc_beat)
+		goto oom;
+	for (size_t l = 1; l < sl->nloc; l++) {
+		unsigned char key[16];
+		int added;
+
+		if (!id->loc_last[l])
+			continue;
+		if (!isfinite(sl->loc_lon[l]) || !isfinite(sl->loc_lat[l])) {
+			grp[l] = ++ng;
+			best[ng] = (uint32_t)l;
+			continue;
+		}
+		memcpy(key, &sl->loc_lon[l], 8);
+		memcpy(key + 8, &sl->loc_lat[l], 8);
+		uint32_t g = dict_get_or_put(groups, key, sizeof(key), ng + 1, &added);
+
+		if (!g)
+			goto oom;
+		if (added)
+			ng++;
+		grp[l] = g;
+		/* ids ascend, so ">=" lets the newer row win a tie */
+		if (!best[g] || id->loc_last[l] >= id->loc_last[best[g]])
+			best[g] = (uint32_t)l;
+	}
+	for (size_t l = 1; l < sl->nloc; l++) {
+		if (!grp[l])
+			continue;
+		uint32_t c = best[grp[l]], st = id->loc_street[c];
+
+		if (st && st < nstore && sl->streets[st].place) {
+			if (!vbeat[c])
+				vbeat[c] = (uint32_t)++nvirt; /* numbered now, placed below */
+			sl->loc_beat[l] = UINT32_MAX - vbeat[c];
+		} else {
+			sl->loc_beat[l] = st < nstore ? st : 0;
+		}
+	}
+	if (nvirt && grow_beats(sl, nstore + nvirt, id->offs, 4))
+		goto oom;
+	sl->nstreet = nstore + nvirt;
+	for (size_t c = 1; c < sl->nloc; c++) {
+		if (!vbeat[c])
+			continue;
+		size_t v = nstore + vbeat[c] - 1;
+		uint32_t st = id->loc_street[c], q = id->loc_lsoa[c];
+		struct slice_street *t = &sl->streets[v];
+
+		t->place = 1;
+		t->snap = (uint32_t)c;
+		t->store_id = st;
+		t->lon = sl->loc_lon[c];
+		t->lat = sl->loc_lat[c];
+		id->offs[0][v] = id->offs[0][st];
+		id->offs[1][v] = q < id->nlsoa ? id->lsoa_code_off[q] : 0;
+		id->offs[3][v] = q < id->nlsoa ? id->lsoa_name_off[q] : 0;
+	}
+	for (size_t l = 1; l < sl->nloc; l++)
+		if (sl->loc_beat[l] > UINT32_MAX - (uint32_t)nvirt - 1)
+			sl->loc_beat[l] = (uint32_t)nstore + (UINT32_MAX - sl->loc_beat[l]) - 1;
+	/* a store street seen only under another identity: 1 = seen, 2 = kept */
+	for (size_t l = 1; l < sl->nloc; l++) {
+		if (!grp[l])
+			continue;
+		if (id->loc_street[l] < nstore && !mark[id->loc_street[l]])
+			mark[id->loc_street[l]] = 1;
+		if (sl->loc_beat[l] && sl->loc_beat[l] < nstore)
+			mark[sl->loc_beat[l]] = 2;
+	}
+	for (size_t st = 1; st < nstore; st++)
+		if (mark[st] == 1)
+			sl->street_in_area[st] = 0;
+	for (size_t i = 0; i < sl->n; i++) {
+		uint32_t b = sl->location[i] < sl->nloc ? sl->loc_beat[sl->location[i]] : 0;
+
+		sl->street[i] = b;
+		sl->street_in_area[b] = b != 0; /* the event passed the area filter */
+	}
+	goto cleanup;
+oom:
+	r = mb_err(err, MB_ENOMEM, "out of memory keying snap points");
+cleanup:
+	dict_free(groups);
+	free(best);
+	free(grp);
+	free(vbeat);
+	free(mark);
+	return r;
+}
+
 int store_slice_load(struct store *s, const struct slice_query *q, struct slice *sl,
 		     struct mb_error *err)
 {
 	sqlite3_stmt *st = NULL;
 	size_t nlsoa = 0, *cat_off = NULL, *src_off = NULL;
-	size_t *st_name = NULL, *st_lsoa = NULL, *st_area = NULL;
+	size_t *st_name = NULL, *st_lsoa = NULL, *st_area = NULL, *st_lname = NULL;
+	size_t *lsoa_name_off = NULL;
+	int32_t *loc_last = NULL;
 	uint8_t *src_covers = NULL, *loc_xy = NULL;
 	uint32_t *loc_street = NULL, *loc_lsoa = NULL;
 	int64_t *unl_by_source = NULL;
@@ -389,6 +539,14 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	src_covers = calloc(sl->nsource, 1);
 	unl_by_source = calloc(sl->nsource, sizeof(int64_t));
 	lsoa_code_off = calloc(nlsoa, sizeof(size_t));
+	lsoa_name_off = calloc(nlsoa, sizeof(size_t));
+	st_lname = calloc(sl->nstreet, sizeof(size_t));
+	loc_last = calloc(sl->nloc, sizeof(int32_t));
+	sl->nstreet_store = sl->nstreet;
+	if (!lsoa_name_off || !st_lname || !loc_last) {
+		r = mb_err(err, MB_ENOMEM, "out of memory loading the slice");
+		goto cleanup;
+	}
 	if (!sl->cat_name || !sl->cat_harm || !sl->cat_selected || !cat_off || !sl->streets ||
 	    !sl->street_in_area || !st_name || !st_lsoa || !st_area || !sl->loc_lon || !sl->loc_lat ||
 	    !loc_street || !loc_lsoa || !loc_xy || !sl->source_name || !sl->src_placed ||
@@ -443,6 +601,23 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	snprintf(sl->scope_label, sizeof(sl->scope_label), "%s", sc.label);
 	sl->scope_units = sc.kind == SCOPE_UNITS;
 
+	/* every name police.uk gave each LSOA code (renumbered between releases) */
+	if ((r = store_prepare(s, &st, "SELECT lsoa_id, group_concat(name, '; ') FROM (SELECT"
+				       " lsoa_id, name FROM lsoa_name ORDER BY lsoa_id, name)"
+				       " GROUP BY lsoa_id", err)))
+		goto cleanup;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		size_t id = (size_t)sqlite3_column_int64(st, 0);
+
+		if (id < nlsoa && !(lsoa_name_off[id] = put_str(sl, (const char *)
+								sqlite3_column_text(st, 1)))) {
+			r = mb_err(err, MB_ENOMEM, "out of memory loading the slice");
+			goto cleanup;
+		}
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+
 	/* streets */
 	if ((r = store_prepare(s, &st,
 			       "SELECT id, name_norm, coalesce(lsoa_id, 0), kind, gazetteer, lon, lat,"
@@ -462,6 +637,8 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 		st_name[id] = put_str(sl, name);
 		st_lsoa[id] = l < nlsoa ? lsoa_code_off[l] : 0;
 		st_area[id] = put_str(sl, acode);
+		st_lname[id] = l < nlsoa ? lsoa_name_off[l] : 0;
+		t->store_id = (uint32_t)id;
 		t->place = places_is_place(name);
 		t->gazetteer = sqlite3_column_int(st, 4);
 		t->lon = sqlite3_column_type(st, 5) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 5);
@@ -496,7 +673,8 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 			  .loc_lsoa = loc_lsoa, .loc_has_xy = loc_xy,
 			  .unl_by_source = unl_by_source, .src_covers = src_covers,
 			  .pfrom = q->period_set ? q->period_from : q->from,
-			  .pto = q->period_set ? q->period_to : q->to };
+			  .pto = q->period_set ? q->period_to : q->to,
+			  .loc_last = loc_last };
 
 	if (sqlite3_create_function(s->db, "mb_slice_row", 6, SQLITE_UTF8 | SQLITE_DIRECTONLY, &k,
 				    scan_row, NULL, NULL) != SQLITE_OK) {
@@ -538,6 +716,20 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 		r = store_db_err(s, err, "loading events");
 		goto cleanup;
 	}
+	size_t *offs[4] = { st_name, st_lsoa, st_area, st_lname };
+	struct ident ident = { .loc_last = loc_last, .loc_street = loc_street, .loc_lsoa = loc_lsoa,
+			       .nlsoa = nlsoa, .lsoa_code_off = lsoa_code_off,
+			       .lsoa_name_off = lsoa_name_off, .offs = offs };
+
+	r = snap_identity(sl, &ident, err);
+	sl->loc_street = loc_street; /* handed over: freed by slice_release */
+	loc_street = NULL;
+	st_name = offs[0];
+	st_lsoa = offs[1];
+	st_area = offs[2];
+	st_lname = offs[3];
+	if (r)
+		goto cleanup;
 	sl->unloc_month = malloc((un + 1) * sizeof(int32_t));
 	sl->unloc_category = malloc((un + 1) * sizeof(uint32_t));
 	if (!sl->unloc_month || !sl->unloc_category) {
@@ -588,6 +780,15 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	}
 	sqlite3_finalize(st);
 	st = NULL;
+	sl->loaded_first = sl->loaded_last = -1;
+	for (int i = 0; i < nm; i++) {
+		if (!sl->month_present[i])
+			continue;
+		sl->months_loaded++;
+		if (sl->loaded_first < 0)
+			sl->loaded_first = q->from + i;
+		sl->loaded_last = q->from + i;
+	}
 	if ((r = store_prepare(s, &st, "SELECT min(month), max(month) FROM import_month", err)))
 		goto cleanup;
 	if (sqlite3_step(st) == SQLITE_ROW) {
@@ -606,6 +807,7 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 		sl->streets[i].name = st_name[i] ? sl->strings + st_name[i] - 1 : "";
 		sl->streets[i].lsoa = st_lsoa[i] ? sl->strings + st_lsoa[i] - 1 : "";
 		sl->streets[i].area = st_area[i] ? sl->strings + st_area[i] - 1 : "";
+		sl->streets[i].lsoa_name = st_lname[i] ? sl->strings + st_lname[i] - 1 : "";
 	}
 	r = 0;
 cleanup:
@@ -616,6 +818,9 @@ cleanup:
 	free(st_name);
 	free(st_lsoa);
 	free(st_area);
+	free(st_lname);
+	free(lsoa_name_off);
+	free(loc_last);
 	free(lsoa_code_off);
 	free(src_covers);
 	free(loc_street);
@@ -645,6 +850,8 @@ void slice_release(struct slice *sl)
 	free(sl->street_in_area);
 	free(sl->loc_lon);
 	free(sl->loc_lat);
+	free(sl->loc_beat);
+	free(sl->loc_street);
 	free(sl->source_name);
 	free(sl->month_present);
 	free(sl->unloc_month);
@@ -695,6 +902,13 @@ int store_lsoa_names(struct store *s, const struct slice *sl, char ***names, str
 		}
 	}
 	sqlite3_finalize(st);
+	/* a place-kind micro-beat has the LSOA of its store street */
+	for (size_t id = sl->nstreet_store; rc == SQLITE_DONE && id < sl->nstreet; id++) {
+		size_t st_id = sl->streets[id].store_id;
+
+		if (st_id < sl->nstreet && v[st_id] && !(v[id] = strdup(v[st_id])))
+			rc = SQLITE_NOMEM;
+	}
 	if (rc != SQLITE_DONE) {
 		store_lsoa_names_free(sl, v);
 		return rc == SQLITE_NOMEM ? mb_err(err, MB_ENOMEM, "out of memory")

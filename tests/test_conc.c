@@ -282,6 +282,58 @@ static void test_rank_top(void **state)
 }
 
 /* Fractional (harm-weighted) counts sort by value, not by integer part. */
+/* One conc_hot_list case: counts, p, and the list written by hand. */
+struct hot_case {
+	size_t n;          /* streets */
+	double x[10];      /* counts */
+	int pct;           /* --top P */
+	size_t nominal;    /* n = ceil(pN/100) less zero counts */
+	size_t nlist;      /* with the ties */
+	size_t want[10];   /* the list */
+};
+
+/* The power-few list keeps n = ceil(pN/100) and adds every street tied with
+ * the n-th (issue 15 §5: 4 of 8 tied streets were dropped by file order). */
+static void test_hot_list_ties(void **state)
+{
+	static const struct hot_case cases[] = {
+		/* 40% of 5 = 2: the 2nd is one of three 3s -> all three, index order */
+		{ 5, { 1, 3, 3, 0, 3 }, 40, 2, 3, { 1, 2, 4 } },
+		/* 20% of 10 = 2: 5 then the 3s at 2, 5, 7 */
+		{ 10, { 1, 0, 3, 5, 0, 3, 0, 3, 0, 1 }, 20, 2, 4, { 3, 2, 5, 7 } },
+		/* no tie at the cut-off: 30% of 10 = 3 = {9, 7, 5} */
+		{ 10, { 9, 7, 5, 4, 4, 0, 0, 0, 0, 0 }, 30, 3, 3, { 0, 1, 2 } },
+		/* fewer active streets than n: zeros never listed, never "tied" */
+		{ 5, { 0, 2, 0, 0, 0 }, 60, 1, 1, { 1 } },
+		/* all zero: nothing */
+		{ 4, { 0, 0, 0, 0 }, 50, 0, 0, { 0 } },
+		/* 1% of 3 = 1: all three tie */
+		{ 3, { 2, 2, 2 }, 1, 1, 3, { 0, 1, 2 } },
+	};
+	struct mb_error err = { 0, "" };
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		const struct hot_case *k = &cases[c];
+		size_t *idx = NULL, nl = 99, nn = 99;
+
+		assert_int_equal(conc_hot_list(k->x, k->n, k->pct, &idx, &nl, &nn, &err), 0);
+		if (nn != k->nominal || nl != k->nlist)
+			fail_msg("case %zu: n %zu list %zu, want %zu and %zu", c, nn, nl, k->nominal,
+				 k->nlist);
+		for (size_t i = 0; i < nl; i++)
+			if (idx[i] != k->want[i])
+				fail_msg("case %zu row %zu: %zu, want %zu", c, i, idx[i], k->want[i]);
+		free(idx);
+	}
+	{
+		size_t *idx = NULL, nl, nn;
+
+		assert_int_equal(conc_hot_list(cases[0].x, 5, 0, &idx, &nl, &nn, &err), -MB_EUSAGE);
+		assert_null(idx);
+	}
+}
+
 static void test_rank_weighted(void **state)
 {
 	static const double x[6] = { 2.5, 2.25, 0.0, 1e-300, 2.5, 365.25 };
@@ -767,6 +819,7 @@ int main(void)
 		cmocka_unit_test(test_lorenz_sampling),
 		cmocka_unit_test(test_top_count),
 		cmocka_unit_test(test_rank_top),
+		cmocka_unit_test(test_hot_list_ties),
 		cmocka_unit_test(test_rank_weighted),
 		cmocka_unit_test(test_stability),
 		cmocka_unit_test(test_stability_edges),

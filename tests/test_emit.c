@@ -143,7 +143,19 @@ static void test_csv_field_neutralise(void **state)
 		{ "\r=1+1", "\"'\r=1+1\"" },
 		{ "\n=1", "\"'\n=1\"" },
 		{ "\xef\xbc\x9d" "1+1", "'\xef\xbc\x9d" "1+1" }, /* full-width = */
-		{ "-5", "'-5" },                /* text that looks numeric is still text */
+		/* a plain signed number and the lone "-" (flags_matrix.csv's "no
+		 * flag") are data, not formulas: no apostrophe (issue 15 §5; the
+		 * old guard wrote '-5 and '-) */
+		{ "-5", "-5" },
+		{ "-", "-" },
+		{ "+1.5e-3", "+1.5e-3" },
+		{ "-.5", "-.5" },
+		{ "-3,4", "\"'-3,4\"" },         /* not a plain number */
+		{ "+", "'+" },
+		{ "--1", "'--1" },
+		{ "-1e", "'-1e" },
+		{ "- 3", "'- 3" },
+		{ "-1+cmd|' /C calc'!A0", "'-1+cmd|' /C calc'!A0" },
 		{ "High Street", "High Street" },
 		{ "a,b", "\"a,b\"" },
 		{ "say \"hi\"", "\"say \"\"hi\"\"\"" },
@@ -168,6 +180,10 @@ static void test_csv_field_neutralise(void **state)
 	assert_true(emit_csv_formula_like("=1"));
 	assert_false(emit_csv_formula_like("1"));
 	assert_false(emit_csv_formula_like(NULL));
+	assert_false(emit_csv_formula_like("-"));
+	assert_false(emit_csv_formula_like("-3"));
+	assert_true(emit_csv_formula_like("-3-1"));
+	assert_true(emit_csv_formula_like("-A1"));
 }
 
 /* One counted-field case: n bytes in (NUL bytes allowed) and the bytes expected. */
@@ -305,6 +321,7 @@ static void test_csv_table_numbers(void **state)
 	assert_int_equal(table_set_text(&t, 0, 0, "=HYPERLINK(\"http://x\",\"y\")", &err), 0);
 	assert_int_equal(table_set_int(&t, 0, 1, -5, &err), 0);
 	assert_int_equal(table_set_double(&t, 0, 2, -2.5, 2, &err), 0);
+	/* text "-5" is a plain number: no apostrophe (issue 15 §5) */
 	assert_int_equal(table_set_text(&t, 0, 3, "-5", &err), 0);
 	assert_int_equal(table_add_row(&t, NULL, &err), 0);
 	assert_int_equal(table_set_text(&t, 1, 0, "Mill Road, Cambridge", &err), 0);
@@ -324,7 +341,7 @@ static void test_csv_table_numbers(void **state)
 	mem_done(&m);
 	assert_string_equal(m.buf,
 		"street,count,change %,note\n"
-		"\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",-5,-2.50,'-5\n"
+		"\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",-5,-2.50,-5\n"
 		"\"Mill Road, Cambridge\",12,,0.0\n"
 		",-9223372036854775808,0.333,\n");
 	free(m.buf);

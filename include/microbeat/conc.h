@@ -158,6 +158,17 @@ int conc_rank_top(const double *counts, size_t n, int pct, size_t **idx,
 		  size_t *n_top, struct mb_error *err);
 
 /*
+ * The power-few list with its ties (docs/methods-concentration.md §5b): the
+ * top conc_top_count(n, pct) streets in conc_rank_top's order with zero
+ * counts left out (*n_nominal of them), then every other street whose count
+ * equals the last of those (index ascending): *idx holds *n_list >=
+ * *n_nominal indices. The caller frees *idx (NULL when *n_list is 0).
+ * Returns 0, or a negative MB_E* code as conc_rank_top.
+ */
+int conc_hot_list(const double *counts, size_t n, int pct, size_t **idx, size_t *n_list,
+		  size_t *n_nominal, struct mb_error *err);
+
+/*
  * Analytic Poisson approximation of the share of crime held by the top
  * fraction q (0..1) of streets when counts are iid Poisson(lambda): the upper
  * tail mass of the distribution at fraction q (see the methods doc).

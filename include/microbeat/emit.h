@@ -76,7 +76,8 @@ int table_set_blank(struct table *t, size_t row, size_t col, struct mb_error *er
  * endings, fields quoted per RFC 4180 when they contain , " CR or LF. Text
  * cells (and column names) that a spreadsheet would run as a formula — first
  * character = + - @ TAB CR LF or a full-width ＝ ＋ － ＠ — get a leading
- * apostrophe. Numeric cells are written as plain numbers. No title line, no
+ * apostrophe, except a plain signed number ("-3") and a lone "-", which are
+ * data. Numeric cells are written as plain numbers. No title line, no
  * BOM. Return 0, or MB_EIO when a write fails. */
 int table_write_csv(const struct table *t, FILE *f, struct mb_error *err);
 

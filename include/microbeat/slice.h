@@ -37,11 +37,14 @@ struct slice_query {
 /* One micro-beat (street or place) known to the store. */
 struct slice_street {
 	const char *name;    /* normalised name (upper case) */
-	const char *lsoa;    /* LSOA code, or "" */
+	const char *lsoa;    /* LSOA code, or "" (of the snap points' latest loaded month) */
+	const char *lsoa_name; /* the names police.uk gave that LSOA code, "; "-joined, or "" */
 	const char *area;    /* area code (gazetteer) or "" */
 	int place;           /* 1 = a police.uk non-street snap point */
 	int gazetteer;       /* 1 = listed in the loaded gazetteer */
 	double lon, lat;     /* a representative point (NaN if none) */
+	uint32_t snap;       /* place-kind micro-beat: its one snap point (location id), else 0 */
+	uint32_t store_id;   /* the street table's id (for a place: of its name in its LSOA) */
 };
 
 /* A loaded slice. */
@@ -50,7 +53,9 @@ struct slice {
 	size_t n;              /* number of events */
 	int32_t *month;        /* month of each event */
 	uint32_t *category;    /* category id of each event */
-	uint32_t *street;      /* street id of each event (0 = unlocated) */
+	uint32_t *street;      /* micro-beat id of each event (0 = unlocated): a snap point's
+				  street of its latest loaded month in the scan, or its own
+				  place entry (docs/methods-concentration.md §0) */
 	uint32_t *location;    /* location (snap point) id of each event */
 	uint32_t *source;      /* reporting source id of each event */
 	/* dimensions, indexed by id (entry 0 unused) */
@@ -58,11 +63,19 @@ struct slice {
 	char **cat_name;       /* category names */
 	double *cat_harm;      /* harm weight per category (NaN = none) */
 	uint8_t *cat_selected; /* 1 = category passed the type filter */
-	size_t nstreet;        /* streets + 1 */
-	struct slice_street *streets; /* every street of the store */
+	size_t nstreet;        /* micro-beats + 1: the store's streets, then one per place-kind
+				  snap point seen in the scan (ids from nstreet_store) */
+	size_t nstreet_store;  /* the store's streets + 1 */
+	struct slice_street *streets; /* every micro-beat (street, or place snap point) */
 	uint8_t *street_in_area; /* 1 = the street lies in the area (universe member) */
 	size_t nloc;           /* locations + 1 */
 	double *loc_lon, *loc_lat; /* snap point coordinates */
+	uint32_t *loc_beat;    /* micro-beat id of each snap point (0 = none seen in the scan) */
+	uint32_t *loc_street;  /* the store's street of each snap point's own row (its LSOA
+				  code when the row was written): a frozen universe's keys */
+	int32_t months_loaded; /* months of the scan an import covers (any source): what an
+				  observed universe rests on */
+	int32_t loaded_first, loaded_last; /* the first and last of them (-1 when none) */
 	size_t nsource;        /* sources + 1 */
 	char **source_name;    /* source names */
 	/* unlocated events ("No location") of the period and types, from the

@@ -1,6 +1,6 @@
 #!/bin/bash
 # --street-unit LAYER keys a micro-beat on name + unit (here the demo parishes, given as an LSOA
-# lookup) instead of name + LSOA code; --kind and the gazetteer universe are checked against an
+# lookup) instead of name + LSOA code, a place keeping its one snap point; --kind and the gazetteer universe are checked against an
 # independent Python recount from the demo files.
 . "$(dirname "$0")/lib.sh"
 python3 "$MB_ROOT/scripts/gen_demo.py" --out "$T/demo" 2>/dev/null || fail "demo generator"
@@ -35,12 +35,15 @@ def norm(s):
     return " ".join(s.split()).upper()
 keys, counts = set(), {}
 for r in csv.DictReader(open(d + "/gazetteer.csv")):
-    keys.add((norm(r["street_name"]), r["area_code"]))
+    if norm(r["street_name"]) not in places:  # a place is a snap point, not a gazetteer row
+        keys.add((norm(r["street_name"]), r["area_code"]))
 for path in glob.glob(d + "/policeuk/*/*.csv"):
     for r in csv.DictReader(open(path, newline="")):
         if not r["Longitude"]:
             continue
         k = (norm(r["Location"]), parish[r["LSOA code"]])
+        if k[0] in places:  # a place is one snap point whatever the unit (issue 15)
+            k = (k[0], r["Longitude"], r["Latitude"])
         keys.add(k)
         m = r["Month"]
         if "2025-04" <= m <= "2026-03" and r["Crime type"] != "Anti-social behaviour":

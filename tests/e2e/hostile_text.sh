@@ -201,7 +201,9 @@ for fn in sys.argv[1:]:
                 neutral += 1
             # `rejects` too neutralises the full-width = + - @ (formerly known bug 9: its own
             # csv_field missed them; it now writes through emit_csv_field_n like the tables)
-            if c[:1] in ("=", "+", "@", "\t", "\r") or (c[:1] == "-" and not num.match(c)) or \
+            # a plain signed number and a lone "-" (flags_matrix.csv's "no flag") are data, not
+            # formulas (issue 15 §5: this check flagged the lone "-" before)
+            if c[:1] in ("=", "@", "\t", "\r") or (c[:1] in ("-", "+") and not (num.match(c) or c == "-")) or \
                c[:1] in ("\uff1d", "\uff0b", "\uff20", "\uff0d"):
                 bad += 1
                 print("formula-like cell in %s: %r" % (fn, c[:80]))
