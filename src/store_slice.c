@@ -838,6 +838,13 @@ cleanup:
 
 void slice_release(struct slice *sl)
 {
+	free(sl->day);
+	free(sl->minute);
+	free(sl->subgroup);
+	free(sl->da);
+	free(sl->hate);
+	free(sl->subgroup_name);
+	free(sl->hate_name);
 	free(sl->month);
 	free(sl->category);
 	free(sl->street);

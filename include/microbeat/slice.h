@@ -32,6 +32,8 @@ struct slice_query {
 				    files (agency events enter with --source or --types) */
 	int period_set;          /* period_from/period_to given (else from/to) */
 	int32_t period_from, period_to; /* the analysis period: the per-source counts cover it */
+	int extract;             /* also load the force-extract columns of struct slice (day,
+				    minute, subgroup, da, hate) where the store holds them */
 };
 
 /* One micro-beat (street or place) known to the store. */
@@ -114,6 +116,18 @@ struct slice {
 				  place nor an LSOA its lookup maps) */
 	uint8_t *src_police;   /* 1 = the source imports police.uk street files */
 	uint8_t *src_on;       /* 1 = the source passed the source filter */
+	/* force-extract fields of each located event (sl->n entries), loaded when
+	   the query asks (slice_query.extract) and the store holds any; NULL
+	   otherwise (police.uk data gives the month only) */
+	int32_t *day;          /* day of each event: days since 2000-01-01, -1 unknown */
+	int16_t *minute;       /* minute of the day 0..1439, -1 unknown */
+	uint32_t *subgroup;    /* Home Office offence subgroup id, 0 unknown */
+	int8_t *da;            /* domestic-abuse flag: 1 flagged, 0 not, -1 unknown */
+	uint32_t *hate;        /* hate-crime strand id, 0 none or unknown */
+	size_t nsubgroup;      /* subgroups + 1 */
+	char **subgroup_name;  /* subgroup name by id (entry 0 unused; owned array) */
+	size_t nhate;          /* hate strands + 1 */
+	char **hate_name;      /* hate strand name by id (entry 0 unused; owned array) */
 	char *strings;         /* storage of every string above */
 	size_t strings_used, strings_cap; /* bytes used / capacity */
 };
