@@ -1363,12 +1363,14 @@ static const char *col_text(sqlite3_stmt *st, int i, size_t *n)
 	return p ? p : "";
 }
 
-/* Keep each street row of st (see store_duplicates_held) as a duplicate in
- * reject, its raw text the row rebuilt from the values loaded. */
+/* Keep each street row of st (see store_duplicates_held: the row's import and
+ * line, the holder's, then its values; column 15 the number of identical rows
+ * held when it has no Crime ID, else 0) as a duplicate in reject, its raw text
+ * the row rebuilt from the values loaded. */
 static int held_rejects(struct store *s, sqlite3_stmt *st, struct mb_error *err)
 {
 	sqlite3_stmt *ins = NULL;
-	char *raw = NULL, reason[160], num[64];
+	char *raw = NULL, reason[256], num[80];
 	size_t cap = 0;
 	int r, rc;
 
@@ -1403,9 +1405,18 @@ static int held_rejects(struct store *s, sqlite3_stmt *st, struct mb_error *err)
 			r = mb_err(err, MB_ENOMEM, "out of memory");
 			break;
 		}
-		snprintf(reason, sizeof(reason),
-			 "duplicate Crime ID (held for this month and force by import #%lld, line %lld)",
-			 (long long)sqlite3_column_int64(st, 2), (long long)sqlite3_column_int64(st, 3));
+		if (sqlite3_column_int64(st, 15))
+			snprintf(reason, sizeof(reason),
+				 "duplicate row without Crime ID (%lld rows of this type, place and"
+				 " outcome already held for this month and force, the first by import"
+				 " #%lld, line %lld)",
+				 (long long)sqlite3_column_int64(st, 15),
+				 (long long)sqlite3_column_int64(st, 2), (long long)sqlite3_column_int64(st, 3));
+		else
+			snprintf(reason, sizeof(reason),
+				 "duplicate Crime ID (held for this month and force by import #%lld, line"
+				 " %lld)",
+				 (long long)sqlite3_column_int64(st, 2), (long long)sqlite3_column_int64(st, 3));
 		sqlite3_bind_int64(ins, 1, sqlite3_column_int64(st, 0));
 		sqlite3_bind_int64(ins, 2, sqlite3_column_int64(st, 1));
 		sqlite3_bind_text(ins, 3, reason, -1, SQLITE_STATIC);
@@ -1436,44 +1447,70 @@ int store_duplicates_held(struct store *s, int64_t import_id, uint32_t source, i
 			 v, 4, &others, err)) ||
 	    !others || !s->first_event)
 		return r;
-	/* the Crime IDs the other imports hold for (source, month): each import's
-	 * events are a range of ids */
+	/* what the other imports hold for (source, month) (each import's events
+	 * are a range of ids): Crime IDs, and rows without one (ASB) counted by
+	 * type, snap point, outcome and "Falls within", with the first of each
+	 * (SQLite takes the bare columns from the row of min()) */
+#define HELD " FROM import_month m JOIN import i ON i.id = m.import_id JOIN event e" \
+	     " ON e.id BETWEEN i.first_event AND i.last_event AND e.import_id = i.id" \
+	     " WHERE m.source_id = ?1 AND m.month = ?2 AND m.import_id NOT IN (?3, ?4)" \
+	     " AND e.source_id = ?1 AND e.month = ?2"
+#define MINE " FROM event e WHERE e.id BETWEEN ?5 AND ?6 AND e.import_id = ?3" \
+	     " AND e.source_id = ?1 AND e.month = ?2 AND ?4 = ?4"
 	if ((r = store_exec(s,
 			    "CREATE TEMP TABLE IF NOT EXISTS mb_held(ext_id PRIMARY KEY, import_id"
-			    " INTEGER, line INTEGER) WITHOUT ROWID; DELETE FROM temp.mb_held;",
+			    " INTEGER, line INTEGER) WITHOUT ROWID;"
+			    "CREATE TEMP TABLE IF NOT EXISTS mb_held_noid(c, l, o, fw, n, import_id, line, mid);"
+			    "CREATE TEMP TABLE IF NOT EXISTS mb_dup(id INTEGER PRIMARY KEY, holder,"
+			    " hline, noid);"
+			    "DELETE FROM temp.mb_held; DELETE FROM temp.mb_held_noid;"
+			    "DELETE FROM temp.mb_dup;",
 			    err)) ||
 	    (r = scalarv(s,
-			 "INSERT OR IGNORE INTO temp.mb_held SELECT e.ext_id, e.import_id, e.line"
-			 " FROM import_month m JOIN import i ON i.id = m.import_id JOIN event e"
-			 " ON e.id BETWEEN i.first_event AND i.last_event AND e.import_id = i.id"
-			 " WHERE m.source_id = ?1 AND m.month = ?2 AND m.import_id NOT IN (?3, ?4)"
-			 " AND e.source_id = ?1 AND e.month = ?2 AND e.ext_id IS NOT NULL",
-			 v, 4, &others, err)))
+			 "INSERT OR IGNORE INTO temp.mb_held SELECT e.ext_id, e.import_id, e.line" HELD
+			 " AND e.ext_id IS NOT NULL",
+			 v, 4, &others, err)) ||
+	    (r = scalarv(s,
+			 "INSERT INTO temp.mb_held_noid SELECT e.category_id, e.location_id,"
+			 " e.outcome_id, e.falls_id, count(*), e.import_id, e.line, min(e.id)" HELD
+			 " AND e.ext_id IS NULL GROUP BY 1, 2, 3, 4",
+			 v, 4, &others, err)) ||
+	    (r = scalarv(s,
+			 "INSERT INTO temp.mb_dup SELECT e.id, h.import_id, h.line, 0"
+			 " FROM event e JOIN temp.mb_held h ON h.ext_id = e.ext_id"
+			 " WHERE e.id BETWEEN ?5 AND ?6 AND e.import_id = ?3 AND e.source_id = ?1"
+			 " AND e.month = ?2 AND ?4 = ?4",
+			 v, 6, &others, err)) ||
+	    /* rows without id: as many of each kind as are held already */
+	    (r = scalarv(s,
+			 "INSERT INTO temp.mb_dup SELECT id, imp, ln, n FROM (SELECT e.id, h.import_id"
+			 " AS imp, h.line AS ln, h.n, row_number() OVER (PARTITION BY e.category_id,"
+			 " e.location_id, e.outcome_id, e.falls_id ORDER BY e.id) AS rn"
+			 " FROM event e JOIN temp.mb_held_noid h ON h.c = e.category_id"
+			 " AND h.l IS e.location_id AND h.o IS e.outcome_id AND h.fw IS e.falls_id"
+			 " WHERE e.id BETWEEN ?5 AND ?6 AND e.import_id = ?3 AND e.source_id = ?1"
+			 " AND e.month = ?2 AND e.ext_id IS NULL AND ?4 = ?4) WHERE rn <= n",
+			 v, 6, &others, err)))
 		return r;
-#define DUPS " FROM event e JOIN temp.mb_held h ON h.ext_id = e.ext_id WHERE e.id BETWEEN ?5 AND" \
-	     " ?6 AND e.import_id = ?3 AND e.source_id = ?1 AND e.month = ?2 AND ?4 = ?4"
+#undef HELD
+#undef MINE
 	if ((r = store_prepare(s, &st,
-			       "SELECT e.import_id, e.line, h.import_id, h.line, e.ext_id, e.month,"
+			       "SELECT e.import_id, e.line, d.holder, d.hline, e.ext_id, e.month,"
 			       " (SELECT name FROM source WHERE id = e.source_id),"
 			       " (SELECT name FROM source WHERE id = e.falls_id), l.lon, l.lat, l.name,"
 			       " (SELECT code FROM lsoa WHERE id = l.lsoa_id),"
 			       " (SELECT name FROM lsoa WHERE id = l.lsoa_id),"
 			       " (SELECT name FROM category WHERE id = e.category_id),"
-			       " (SELECT name FROM outcome WHERE id = e.outcome_id)"
-			       " FROM event e JOIN temp.mb_held h ON h.ext_id = e.ext_id"
-			       " LEFT JOIN location l ON l.id = e.location_id"
-			       " WHERE e.id BETWEEN ?5 AND ?6 AND e.import_id = ?3 AND e.source_id = ?1"
-			       " AND e.month = ?2 AND ?4 = ?4 ORDER BY e.id",
+			       " (SELECT name FROM outcome WHERE id = e.outcome_id), d.noid"
+			       " FROM temp.mb_dup d JOIN event e ON e.id = d.id"
+			       " LEFT JOIN location l ON l.id = e.location_id ORDER BY e.id",
 			       err)))
 		return r;
-	for (int i = 0; i < 6; i++)
-		sqlite3_bind_int64(st, i + 1, v[i]);
 	r = held_rejects(s, st, err);
 	sqlite3_finalize(st);
-	if (r || (r = scalarv(s, "DELETE FROM event WHERE id IN (SELECT e.id" DUPS ")", v, 6, moved,
-			      err)))
+	if (r || (r = scalarv(s, "DELETE FROM event WHERE id IN (SELECT id FROM temp.mb_dup)", v, 0,
+			      moved, err)))
 		return r;
-#undef DUPS
 	*moved = sqlite3_changes64(s->db);
 	/* the import's events stay the range first_event..last_event: the ids
 	 * freed at its end may go to the next import's rows */
@@ -1484,7 +1521,10 @@ int store_duplicates_held(struct store *s, int64_t import_id, uint32_t source, i
 	    (r = scalarv(s, "SELECT max(id) FROM event WHERE id BETWEEN ?1 AND ?2 AND import_id = ?3",
 			 range, 3, &s->last_event, err)))
 		return r;
-	return store_exec(s, "DELETE FROM temp.mb_held", err);
+	return store_exec(s,
+			  "DELETE FROM temp.mb_held; DELETE FROM temp.mb_held_noid;"
+			  " DELETE FROM temp.mb_dup;",
+			  err);
 }
 
 int store_layer_units(struct store *s, const char *layer, struct dict *d, uint32_t *layer_id,
