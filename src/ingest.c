@@ -433,7 +433,8 @@ struct pfile {
 	int nul_seen;               /* the input holds a NUL byte: fields are checked for one */
 	int nul_field;              /* 1 + the first field of the row holding a NUL, 0 = none */
 	size_t nul_off;             /* the NUL's offset in that field */
-	int last_row_rejected;      /* the last row read was rejected */
+	int last_row_broken;        /* the last row read was cut short: too few columns,
+				     * broken quoting or UTF-8 (rejected) */
 	int cut;                    /* the input ends mid-row (no line end after a broken row) */
 	unsigned char last_byte;    /* the input's last byte */
 	uint32_t rej_line, rej_col; /* where the last rejected row was (for a cut file's message) */
@@ -507,7 +508,7 @@ static void on_field(void *data, size_t len, void *ctx)
 	if (f->nf == 0 && !f->overflow)
 		f->row_line = f->line;
 	/* libcsv passes the bytes on, NULs included: a NUL would cut every C
-	 * string made of the field (bug 21.3), so the row is rejected */
+	 * string made of the field (issue 21 item 3), so the row is rejected */
 	if (f->nul_seen && !f->nul_field && len) {
 		const char *z = memchr(p, 0, len);
 
@@ -577,8 +578,8 @@ static int row_scan(struct pfile *f)
 		high |= w;
 		x = w ^ nl;
 		y = w ^ cr;
-		/* some byte is '\n' or '\r': count the line ends (the byte before
-		 * the word is a field's or the buffer's, never a CR of this word) */
+		/* some byte is '\n' or '\r': count the line ends (a CR LF split
+		 * across two words counts once: p[k - 1] is the earlier word's) */
 		if (((x - ones) & ~x & top) || ((y - ones) & ~y & top))
 			for (size_t k = i; k < i + 8; k++)
 				f->line += p[k] == '\r' || (p[k] == '\n' && (k == 0 || p[k - 1] != '\r'));
@@ -748,9 +749,9 @@ static int utf8_ok(const unsigned char *p, size_t n)
 /* Parse a decimal number: an optional sign, digits, an optional point and
  * digits (at least one digit in all); 0 or -1. Nothing else: no white space,
  * exponent, hexadecimal ("0x34"), "inf" or "nan", which strtod would take
- * (bug 21.6). Up to 15 digits take a fast exact path: an integer of at most 15
- * digits divided by a power of ten is correctly rounded, as strtod's result
- * is; longer ones, checked the same way, go to strtod. */
+ * (issue 21 item 6). Up to 15 digits take a fast exact path: an integer of at
+ * most 15 digits divided by a power of ten is correctly rounded, as strtod's
+ * result is; longer ones, checked the same way, go to strtod. */
 static int parse_double(const char *p, size_t n, double *v)
 {
 	static const double POW10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
@@ -1588,6 +1589,7 @@ static void on_row(struct pfile *f)
 			       (uint32_t)f->flen[f->nf - 1];
 
 		reject(f, f->row_line, col, 0, "%d columns, expected %d", f->nf, want);
+		f->last_row_broken = f->nf < want;
 		return;
 	}
 	if (f->nul_field) {
@@ -1602,6 +1604,7 @@ static void on_row(struct pfile *f)
 	for (int i = 0; !f->row_ascii && i < f->nf; i++) {
 		if (!utf8_ok((const unsigned char *)fld(f, i), f->flen[i])) {
 			reject(f, f->row_line, field_col(f, i), 0, "invalid UTF-8 in column %d", i + 1);
+			f->last_row_broken = 1; /* (a cut inside a character) */
 			return;
 		}
 	}
@@ -1649,12 +1652,9 @@ static void on_row_end(int c, void *ctx)
 		return;
 	}
 	f->row_ascii = row_scan(f);
-	if (!f->fatal) {
-		int64_t rejected = f->st.rows_rejected;
-
+	f->last_row_broken = 0;
+	if (!f->fatal)
 		on_row(f);
-		f->last_row_rejected = f->st.rows_rejected > rejected;
-	}
 	row_clear(f);
 	line_end(f, c);
 }
@@ -1709,7 +1709,7 @@ static size_t recover(struct pfile *f, const char *buf, size_t len, size_t pos)
 		reject(f, f->row_line, col, 0,
 		       "malformed quoting in column %d (a quote inside a field must be doubled)",
 		       column);
-	f->last_row_rejected = 1;
+	f->last_row_broken = 1;
 	/* skip the rest of this physical line: to its LF, CR or CR LF */
 	size_t next = pos;
 
@@ -1842,10 +1842,11 @@ static void *parse_main(void *arg)
 			       f->in->name);
 			f->fatal = 1;
 		}
-		/* a download cut short ends without a line end, inside a row that
-		 * then does not parse; a file merely lacking its last line end ends
-		 * with a good row */
-		if (f->last_row_rejected && f->last_byte != '\n' && f->last_byte != '\r')
+		/* a download cut short ends without a line end, inside a row left
+		 * short of columns or with broken quoting or UTF-8; a file merely
+		 * lacking its last line end ends with a whole row (even one rejected
+		 * for a bad value) */
+		if (f->last_row_broken && f->last_byte != '\n' && f->last_byte != '\r')
 			f->cut = 1;
 	}
 	unsigned int dl = 0;
@@ -2618,11 +2619,11 @@ static int ingest_file(struct ingest_run *run, struct pfile *f, const char *path
 		goto cleanup;
 	}
 	if (f->cut && !run->o->replace) {
-		/* a cut download must not replace (or pass for) the whole file (bug 21.1) */
+		/* a cut download must not replace (or pass for) the whole file (issue 21 item 1) */
 		progress_clear(run->progress);
 		fprintf(run->o->msg,
-			"microbeat: %s:%u:%u: the file ends mid-row (its last row has no line end and"
-			" does not parse: a cut download?); not applied, the store is unchanged: import"
+			"microbeat: %s:%u:%u: the file ends mid-row (its last row is cut short and has"
+			" no line end: a cut download?); not applied, the store is unchanged: import"
 			" the complete file, or use --replace to load it as it is\n",
 			in->name, f->rej_line, f->rej_col ? f->rej_col : 1);
 		run->sum->files_skipped++;

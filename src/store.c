@@ -798,7 +798,7 @@ int store_import_by_sha(struct store *s, const uint8_t sha[32], int64_t *id,
 	int r;
 
 	*id = 0;
-	/* only an import that still holds all it loaded counts (bug 21.1: a
+	/* only an import that still holds all it loaded counts (issue 21 item 1: a
 	 * file whose partition a later release replaced was refused as
 	 * "unchanged" and could not restore it): not replaced, and for events
 	 * every row still counted in its months (a partition of an agency file
@@ -1289,7 +1289,7 @@ int store_partition_claim(struct store *s, enum part_kind kind, const char *key,
 			one.lost = one.old_rows > now ? one.old_rows - now : 0;
 		}
 		/* a release that drops a large share of what the store holds is a
-		 * partial or cut file more often than a real revision (bug 21.1) */
+		 * partial or cut file more often than a real revision (issue 21 item 1) */
 		if (max_removed < 1 && one.lost > 0 && (double)one.lost > max_removed * (double)one.old_rows)
 			return mb_err(err, MB_EDATA,
 				      "this release would remove %lld of the %lld %s (%.1f%%) that import"
