@@ -2686,7 +2686,7 @@ static int ingest_file(struct ingest_run *run, struct pfile *f, const char *path
 				in->name, (long long)held, (long long)import_id);
 		if (diff.replaced_import && f->kind == KIND_AGENCY) {
 			fprintf(run->o->out,
-				"%s: replaces %lld source-months held by earlier imports (import #%lld"
+				"%s: replaces %lld month(s) of this source held by earlier imports (import #%lld"
 				" first): %lld events added, %lld removed, %lld changed, %lld unchanged by"
 				" id; rows without id: %lld before, %lld now\n",
 				in->name, (long long)diff.months, (long long)diff.replaced_import,

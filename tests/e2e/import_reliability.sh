@@ -113,7 +113,7 @@ db="$T/a.db"
 mb --db "$db" import --no-progress --map "$T/fire.ini" "$T/fire1.csv" > /dev/null || fail "fire1 exit $?"
 mb --db "$db" import --no-progress --map "$T/fire.ini" "$T/fire2.csv" > "$T/out" || fail "fire2 exit $?"
 eq "re-export not doubled" "$(q 'SELECT count(*) FROM event')" "$(rows "$T/fire2.csv")"
-grep -q "replaces 3 source-months held by earlier imports (import #1 first): 1 events added, 0 removed, 0 changed, 60 unchanged" "$T/out" ||
+grep -q "replaces 3 month(s) of this source held by earlier imports (import #1 first): 1 events added, 0 removed, 0 changed, 60 unchanged" "$T/out" ||
   fail "re-export summary: $(cat "$T/out")"
 # an export of one month only (20 rows) replaces that month and leaves the others
 awk -F, 'NR == 1 || $2 ~ /\/01\//' "$T/fire2.csv" > "$T/fire-jan.csv"
