@@ -1202,22 +1202,19 @@ static int partition_drop(struct store *s, enum part_kind kind, uint32_t source,
 	int64_t left = 0;
 	int r;
 
-	if (kind != PART_AGENCY)
-		return scalarv(s,
-			       "DELETE FROM event WHERE id BETWEEN"
-			       " (SELECT first_event FROM import WHERE id = ?1) AND"
-			       " (SELECT last_event FROM import WHERE id = ?1) AND import_id = ?1",
-			       v, 1, &left, err) ||
-			       scalarv(s, "DELETE FROM outcome_row WHERE import_id = ?1", v, 1, &left,
-				       err) ||
-			       scalarv(s, "DELETE FROM stop_search WHERE import_id = ?1", v, 1, &left,
-				       err) ||
-			       scalarv(s, "DELETE FROM import_month WHERE import_id = ?1", v, 1, &left,
-				       err) ||
-			       scalarv(s, "UPDATE import SET replaced_by = ?2 WHERE id = ?1",
-				       (const int64_t[]){ old, import_id }, 2, &left, err)
-		       ? -MB_EDB
-		       : 0;
+	if (kind != PART_AGENCY) {
+		if ((r = scalarv(s,
+				 "DELETE FROM event WHERE id BETWEEN"
+				 " (SELECT first_event FROM import WHERE id = ?1) AND"
+				 " (SELECT last_event FROM import WHERE id = ?1) AND import_id = ?1",
+				 v, 1, &left, err)) ||
+		    (r = scalarv(s, "DELETE FROM outcome_row WHERE import_id = ?1", v, 1, &left, err)) ||
+		    (r = scalarv(s, "DELETE FROM stop_search WHERE import_id = ?1", v, 1, &left, err)) ||
+		    (r = scalarv(s, "DELETE FROM import_month WHERE import_id = ?1", v, 1, &left, err)))
+			return r;
+		return scalarv(s, "UPDATE import SET replaced_by = ?2 WHERE id = ?1",
+			       (const int64_t[]){ old, import_id }, 2, &left, err);
+	}
 #define MONTH_ROWS " FROM event WHERE id BETWEEN (SELECT first_event FROM import WHERE id = ?1)" \
 		   " AND (SELECT last_event FROM import WHERE id = ?1) AND import_id = ?1" \
 		   " AND source_id = ?2 AND month = ?3"
