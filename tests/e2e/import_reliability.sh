@@ -200,6 +200,9 @@ mb --db "$db" import --no-progress "$T/first.csv" > /dev/null 2> "$T/err"
 grep -q "^microbeat: $T/first.csv:5:1: malformed quoting in column 1" "$T/err" || fail "first-field line: $(cat "$T/err")"
 # the raw text keeps what was read of the field (libcsv holds the closing quote it doubted)
 eq "first-field raw text" "$(q "SELECT CAST(raw AS TEXT) LIKE '%ab%' FROM reject WHERE line = 5")" 1
+{ echo "$H"; gen 2024-07 2 10; head -c 70000 /dev/zero | tr '\0' x; echo ",2024-07,T"; gen 2024-07 1 11; } > "$T/long.csv"
+mb --db "$db" import --no-progress "$T/long.csv" > /dev/null 2> "$T/err"
+grep -q "^microbeat: $T/long.csv:4:1: field longer than 65536 bytes" "$T/err" || fail "over-long first field line: $(cat "$T/err")"
 { echo "$H"; gen 2024-07 2 6; printf '"unterminated,2024-07,T\n'; } > "$T/eof.csv"
 mb --db "$db" import --no-progress --replace "$T/eof.csv" > /dev/null 2> "$T/err"
 grep -q "^microbeat: $T/eof.csv:4:1: unterminated quoted field at end of file (column 1)" "$T/err" || fail "EOF quote line: $(cat "$T/err")"
