@@ -16,13 +16,16 @@
 static const struct cli_command COMMANDS[] = {
 	{ "import", cmd_import, "load police.uk CSVs, folders or zips (or mapped agency CSVs)",
 	  "usage: microbeat [--db FILE] import [--quiet] [--no-progress] [--max-errors N]\n"
-	  "                 [--source NAME --map MAP.ini] PATH...\n"
+	  "                 [--max-removed PCT] [--replace] [--source NAME --map MAP.ini] PATH...\n"
 	  "  PATH is a CSV file, a folder (walked recursively in name order) or a police.uk\n"
 	  "  bulk-download .zip (read directly). Street, outcomes and stop-and-search files\n"
 	  "  are recognised by their header. Each file is one transaction. A police.uk monthly\n"
 	  "  file is the complete set for its (force, month): a newer release replaces it.\n"
 	  "  --map MAP.ini loads another agency's CSV through a column map (see the man page).\n"
-	  "  --max-errors N prints at most N rejected rows per file (default 10).\n" },
+	  "  --max-errors N prints at most N rejected rows per file (default 10).\n"
+	  "  A release that would remove more than PCT% (default 20) of what the store holds\n"
+	  "  for its partition, or a file that ends mid-row (a cut download), is refused;\n"
+	  "  --replace applies it anyway.\n" },
 	{ "streets", cmd_streets, "load a street gazetteer: the universe of micro-beats",
 	  "usage: microbeat [--db FILE] streets [--replace] GAZETTEER.csv\n"
 	  "  CSV columns (by header name): street_name (or street, name), longitude, latitude,\n"

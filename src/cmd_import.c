@@ -17,6 +17,8 @@ int cmd_import(struct cli *c, int argc, char **argv, struct mb_error *err)
 		{ "max-errors", required_argument, NULL, 'm' },
 		{ "map", required_argument, NULL, 'M' },
 		{ "source", required_argument, NULL, 's' },
+		{ "replace", no_argument, NULL, 'R' },
+		{ "max-removed", required_argument, NULL, 'X' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ingest_opts o = { .progress = !c->quiet, .quiet = c->quiet, .out = c->out,
@@ -25,7 +27,7 @@ int cmd_import(struct cli *c, int argc, char **argv, struct mb_error *err)
 	struct store *s = NULL;
 	int opt, r;
 
-	while ((opt = getopt_long(argc, argv, "qPm:M:s:", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "qPm:M:s:RX:", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'q': o.quiet = 1; o.progress = 0; break;
 		case 'P': o.progress = 0; break;
@@ -38,6 +40,18 @@ int cmd_import(struct cli *c, int argc, char **argv, struct mb_error *err)
 			o.max_shown = (int)v;
 			break;
 		}
+		case 'X': {
+			char *end;
+			double v = strtod(optarg, &end);
+
+			if (end == optarg || *end || !(v >= 0 && v <= 100))
+				return mb_err(err, MB_EUSAGE,
+					      "--max-removed wants a percentage from 0 to 100, not '%s'",
+					      optarg);
+			o.max_removed = v > 0 ? v : -1; /* 0 in the options is the default */
+			break;
+		}
+		case 'R': o.replace = 1; break;
 		case 'M': o.map_path = optarg; break;
 		case 's': o.source_name = optarg; break;
 		default: return -MB_EUSAGE;

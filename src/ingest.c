@@ -31,6 +31,14 @@
 #define BATCH_ARENA (1u << 20)     /* arena bytes per batch before handing over */
 #define QUEUE_SLOTS 4              /* batches in flight */
 
+/* British National Grid points accepted (metres): Great Britain and its
+ * islands, St Kilda (easting ~9,500) to Lowestoft Ness (~655,000), Bishop Rock
+ * (northing ~6,400) to Out Stack, Shetland (~1,220,300), with a margin. */
+#define BNG_E_MIN 5000.0
+#define BNG_E_MAX 660000.0
+#define BNG_N_MIN 5000.0
+#define BNG_N_MAX 1230000.0
+
 /* Headers recognised, in police.uk order. */
 static const char *const HDR_STREET[] = {
 	"Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
@@ -420,8 +428,16 @@ struct pfile {
 	int row_ascii;              /* the kept fields are all ASCII (row_scan) */
 	uint32_t line;              /* current line (1-based) */
 	uint32_t row_line;          /* line where the current row started */
-	int after_cr_row;           /* previous record ended with CR (CRLF next) */
+	int after_cr_row;           /* the last line end was a CR (an LF next is its CRLF's) */
 	int skip_to_nl;             /* after a failed row: drop bytes up to the next line end */
+	int nul_seen;               /* the input holds a NUL byte: fields are checked for one */
+	int nul_field;              /* 1 + the first field of the row holding a NUL, 0 = none */
+	size_t nul_off;             /* the NUL's offset in that field */
+	int last_row_broken;        /* the last row read was cut short: too few columns,
+				     * broken quoting or UTF-8 (rejected) */
+	int cut;                    /* the input ends mid-row (no line end after a broken row) */
+	unsigned char last_byte;    /* the input's last byte */
+	uint32_t rej_line, rej_col; /* where the last rejected row was (for a cut file's message) */
 	int header_done;            /* header row consumed */
 	int kind;                   /* enum file_kind */
 	/* partition tracking */
@@ -472,6 +488,17 @@ static void csv_reset(struct pfile *f)
 	csv_set_blk_size(&f->csv, 256);
 }
 
+/* Physical line ends in p[0..n): LF, CR LF (one) and a lone CR (old Mac
+ * files end their lines so). */
+static uint32_t count_line_ends(const unsigned char *p, size_t n)
+{
+	uint32_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += p[i] == '\r' || (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'));
+	return k;
+}
+
 /* libcsv field callback: copy the field into the row buffer. */
 static void on_field(void *data, size_t len, void *ctx)
 {
@@ -480,11 +507,20 @@ static void on_field(void *data, size_t len, void *ctx)
 
 	if (f->nf == 0 && !f->overflow)
 		f->row_line = f->line;
+	/* libcsv passes the bytes on, NULs included: a NUL would cut every C
+	 * string made of the field (issue 21 item 3), so the row is rejected */
+	if (f->nul_seen && !f->nul_field && len) {
+		const char *z = memchr(p, 0, len);
+
+		if (z) {
+			f->nul_field = f->nf + 1;
+			f->nul_off = (size_t)(z - p);
+		}
+	}
 	if (f->nf >= MAX_FIELDS || f->overflow) {
 		/* a field not kept: count its line breaks here (row_scan counts the
 		 * kept ones) */
-		for (size_t i = 0; i < len; i++)
-			f->line += p[i] == '\n';
+		f->line += count_line_ends((const unsigned char *)p, len);
 		f->nf++;
 		return;
 	}
@@ -533,21 +569,24 @@ static int row_scan(struct pfile *f)
 	size_t n = f->rowlen, i = 0;
 	uint64_t high = 0;
 	const uint64_t ones = 0x0101010101010101ULL, nl = 0x0A0A0A0A0A0A0A0AULL,
-		       top = 0x8080808080808080ULL;
+		       cr = 0x0D0D0D0D0D0D0D0DULL, top = 0x8080808080808080ULL;
 
 	for (; i + 8 <= n; i += 8) {
-		uint64_t w, x;
+		uint64_t w, x, y;
 
 		memcpy(&w, p + i, 8);
 		high |= w;
 		x = w ^ nl;
-		if ((x - ones) & ~x & top) /* some byte is '\n' */
-			for (int k = 0; k < 8; k++)
-				f->line += p[i + (size_t)k] == '\n';
+		y = w ^ cr;
+		/* some byte is '\n' or '\r': count the line ends (a CR LF split
+		 * across two words counts once: p[k - 1] is the earlier word's) */
+		if (((x - ones) & ~x & top) || ((y - ones) & ~y & top))
+			for (size_t k = i; k < i + 8; k++)
+				f->line += p[k] == '\r' || (p[k] == '\n' && (k == 0 || p[k - 1] != '\r'));
 	}
 	for (; i < n; i++) {
 		high |= p[i];
-		f->line += p[i] == '\n';
+		f->line += p[i] == '\r' || (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'));
 	}
 	return !(high & top);
 }
@@ -642,6 +681,10 @@ static void reject(struct pfile *f, uint32_t line, uint32_t col, int duplicate, 
 	j->line = line;
 	j->col = col;
 	j->duplicate = duplicate;
+	if (!duplicate) {
+		f->rej_line = line;
+		f->rej_col = col;
+	}
 	j->reason = astr(f->b, reason, strlen(reason), &f->oom);
 	j->raw = row_raw(f, &j->raw_len);
 	if (duplicate)
@@ -703,9 +746,12 @@ static int utf8_ok(const unsigned char *p, size_t n)
 	return 1;
 }
 
-/* Parse a decimal coordinate; 0 or -1. Plain decimals ("-0.402352") take a
- * fast exact path: an integer of at most 15 digits divided by a power of ten
- * is correctly rounded, as strtod's result is; anything else goes to strtod. */
+/* Parse a decimal number: an optional sign, digits, an optional point and
+ * digits (at least one digit in all); 0 or -1. Nothing else: no white space,
+ * exponent, hexadecimal ("0x34"), "inf" or "nan", which strtod would take
+ * (issue 21 item 6). Up to 15 digits take a fast exact path: an integer of at
+ * most 15 digits divided by a power of ten is correctly rounded, as strtod's
+ * result is; longer ones, checked the same way, go to strtod. */
 static int parse_double(const char *p, size_t n, double *v)
 {
 	static const double POW10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
@@ -731,7 +777,9 @@ static int parse_double(const char *p, size_t n, double *v)
 			break;
 		}
 	}
-	if (i == n && digits && digits <= 15) {
+	if (i != n || !digits)
+		return -1;
+	if (digits <= 15) {
 		*v = (double)m / POW10[frac];
 		if (p[0] == '-')
 			*v = -*v;
@@ -1250,6 +1298,50 @@ static void row_outcome(struct pfile *f)
 	track(f, src, month);
 }
 
+/* Two digits at p as a number no larger than max; -1 when not. */
+static int two_digits(const char *p, int max)
+{
+	if (!isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1]))
+		return -1;
+	int v = (p[0] - '0') * 10 + (p[1] - '0');
+
+	return v <= max ? v : -1;
+}
+
+/* Is p[0..n) a stop-and-search date: YYYY-MM-DD of a real day (2024-02-30 is
+ * not), optionally followed by THH:MM[:SS] and then nothing, Z or +HH:MM /
+ * -HH:MM? police.uk writes "2024-07-01T10:43:00+00:00". 0 with *month set, or -1. */
+static int stop_date_ok(const char *p, size_t n, int32_t *month)
+{
+	static const int DAYS[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+	if (n < 10 || month_parse(p, 7, month) || p[7] != '-')
+		return -1;
+	int y = 2000 + *month / 12, m = *month % 12, d = two_digits(p + 8, 31);
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	if (d < 1 || d > DAYS[m] + (m == 1 && leap))
+		return -1;
+	if (n == 10)
+		return 0;
+	size_t i = 16;
+
+	if (n < 16 || p[10] != 'T' || two_digits(p + 11, 23) < 0 || p[13] != ':' ||
+	    two_digits(p + 14, 59) < 0)
+		return -1;
+	if (n >= 19 && p[16] == ':') {
+		if (two_digits(p + 17, 60) < 0)
+			return -1;
+		i = 19;
+	}
+	if (i == n || (i + 1 == n && p[i] == 'Z'))
+		return 0;
+	if (i + 6 == n && (p[i] == '+' || p[i] == '-') && two_digits(p + i + 1, 23) >= 0 &&
+	    p[i + 3] == ':' && two_digits(p + i + 4, 59) >= 0)
+		return 0;
+	return -1;
+}
+
 /* Validate and load one stop-and-search row (15 fields). */
 static void row_stop(struct pfile *f)
 {
@@ -1258,10 +1350,10 @@ static void row_stop(struct pfile *f)
 	double lon = 0, lat = 0;
 	const char *date = fld(f, 1);
 
-	if (f->flen[1] < 10 || month_parse(date, 7, &month) || date[7] != '-' ||
-	    !isdigit((unsigned char)date[8]) || !isdigit((unsigned char)date[9])) {
+	if (stop_date_ok(date, f->flen[1], &month)) {
 		reject(f, f->row_line, field_col(f, 1), 0,
-		       "date '%.40s' is not an ISO date (YYYY-MM-DD...)", date);
+		       "date '%.40s' is not an ISO date and time (YYYY-MM-DD, then"
+		       " THH:MM[:SS] and a zone Z or +HH:MM)", date);
 		return;
 	}
 	int has = coords(f, 5, 4, &lon, &lat);
@@ -1356,6 +1448,14 @@ static void row_agency(struct pfile *f)
 			reject(f, f->row_line, field_col(f, idx), 0,
 			       "easting/northing '%.20s' '%.20s' is not a British National Grid point",
 			       pe ? pe : "", pn ? pn : "");
+			return;
+		}
+		/* the grid covers much sea: 0,0 is south-west of the Scillies */
+		if (east < BNG_E_MIN || east > BNG_E_MAX || north < BNG_N_MIN || north > BNG_N_MAX) {
+			reject(f, f->row_line, field_col(f, east < BNG_E_MIN || east > BNG_E_MAX ? idx : idx2),
+			       0, "easting/northing %.0f %.0f is outside Great Britain (easting %.0f..%.0f,"
+			       " northing %.0f..%.0f m)", east, north, BNG_E_MIN, BNG_E_MAX, BNG_N_MIN,
+			       BNG_N_MAX);
 			return;
 		}
 		has = 1;
@@ -1489,11 +1589,22 @@ static void on_row(struct pfile *f)
 			       (uint32_t)f->flen[f->nf - 1];
 
 		reject(f, f->row_line, col, 0, "%d columns, expected %d", f->nf, want);
+		f->last_row_broken = f->nf < want;
+		return;
+	}
+	if (f->nul_field) {
+		int i = f->nul_field - 1;
+
+		reject(f, f->row_line,
+		       field_col(f, i) + (uint32_t)needs_quote(fld(f, i), f->flen[i]) +
+			       (uint32_t)f->nul_off,
+		       0, "NUL byte in column %d (a binary file, or a damaged one?)", i + 1);
 		return;
 	}
 	for (int i = 0; !f->row_ascii && i < f->nf; i++) {
 		if (!utf8_ok((const unsigned char *)fld(f, i), f->flen[i])) {
 			reject(f, f->row_line, field_col(f, i), 0, "invalid UTF-8 in column %d", i + 1);
+			f->last_row_broken = 1; /* (a cut inside a character) */
 			return;
 		}
 	}
@@ -1506,30 +1617,46 @@ static void on_row(struct pfile *f)
 	}
 }
 
+/* A line end c (LF or CR; anything else is none) outside any field: LF, CR LF
+ * and a lone CR each end one physical line. The next row starts on the new line. */
+static void line_end(struct pfile *f, int c)
+{
+	if (c == '\r')
+		f->line++;
+	else if (c == '\n' && !f->after_cr_row)
+		f->line++;
+	f->after_cr_row = c == '\r';
+	f->row_line = f->line;
+}
+
+/* The row's state is forgotten: the next row starts empty. */
+static void row_clear(struct pfile *f)
+{
+	f->nf = 0;
+	f->rowlen = 0;
+	f->overflow = 0;
+	f->nul_field = 0;
+}
+
 /* libcsv row callback: c is the terminating character (-1 at end of input). */
 static void on_row_end(int c, void *ctx)
 {
 	struct pfile *f = ctx;
 
 	if (f->nf == 0 && !f->overflow) {
-		/* an empty record: a line end outside any row */
-		if (c == '\n') {
-			if (!f->after_cr_row && f->header_done)
-				f->st.blank_lines++;
-			f->line++;
-		}
-		f->after_cr_row = 0;
+		/* an empty record: a line end outside any row (the LF of a CR LF
+		 * is not a line of its own) */
+		if (f->header_done && (c == '\r' || (c == '\n' && !f->after_cr_row)))
+			f->st.blank_lines++;
+		line_end(f, c);
 		return;
 	}
 	f->row_ascii = row_scan(f);
+	f->last_row_broken = 0;
 	if (!f->fatal)
 		on_row(f);
-	f->nf = 0;
-	f->rowlen = 0;
-	f->overflow = 0;
-	f->after_cr_row = c == '\r';
-	if (c == '\n')
-		f->line++;
+	row_clear(f);
+	line_end(f, c);
 }
 
 /* Hand the batch over when it is full. */
@@ -1544,6 +1671,14 @@ static void maybe_flush(struct pfile *f)
 					  f->b->stops.n);
 	queue_push(&f->q, f->b);
 	f->b = queue_take_spare(&f->q);
+}
+
+/* Add what libcsv holds of the field it was reading when it stopped (a parse
+ * error, or the end of input inside quotes) to the row. */
+static void partial_field(struct pfile *f)
+{
+	if (f->csv.entry_buf && f->csv.entry_pos)
+		on_field(f->csv.entry_buf, f->csv.entry_pos, f);
 }
 
 /* The parse failed at offset pos of buf: reject the pending row and resume
@@ -1562,26 +1697,30 @@ static size_t recover(struct pfile *f, const char *buf, size_t len, size_t pos)
 		return len;
 	}
 	f->st.rows_read++;
+	uint32_t col = field_col(f, f->nf);
+	int column = f->nf + 1;
+
+	/* the failed field's bytes so far belong to the row's raw text */
+	partial_field(f);
 	if (e == CSV_ENOMEM || e == CSV_ETOOBIG)
-		reject(f, f->row_line, field_col(f, f->nf), 0,
+		reject(f, f->row_line, col, 0,
 		       "field longer than %u bytes (or an unterminated quote)", FIELD_MAX);
 	else
-		reject(f, f->row_line, field_col(f, f->nf), 0,
+		reject(f, f->row_line, col, 0,
 		       "malformed quoting in column %d (a quote inside a field must be doubled)",
-		       f->nf + 1);
-	/* skip the rest of this physical line */
-	const char *nl = memchr(buf + pos, '\n', len - pos);
-	size_t next = nl ? (size_t)(nl - buf) + 1 : len;
+		       column);
+	f->last_row_broken = 1;
+	/* skip the rest of this physical line: to its LF, CR or CR LF */
+	size_t next = pos;
 
+	while (next < len && buf[next] != '\n' && buf[next] != '\r')
+		next++;
 	row_scan(f); /* line breaks inside the fields read so far */
-	f->line += 1;
-	f->nf = 0;
-	f->rowlen = 0;
-	f->overflow = 0;
-	f->after_cr_row = 0;
-	f->row_line = f->line;
+	row_clear(f);
 	csv_reset(f);
-	if (!nl)
+	if (next < len)
+		line_end(f, (unsigned char)buf[next++]);
+	else
 		f->skip_to_nl = 1;
 	return next;
 }
@@ -1591,12 +1730,14 @@ static void feed(struct pfile *f, const char *buf, size_t len)
 {
 	size_t pos = 0;
 
+	if (!f->nul_seen && memchr(buf, 0, len))
+		f->nul_seen = 1; /* from now on each field is looked at (on_field) */
 	if (f->skip_to_nl) {
-		const char *nl = memchr(buf, '\n', len);
-
-		if (!nl)
+		while (pos < len && buf[pos] != '\n' && buf[pos] != '\r')
+			pos++;
+		if (pos == len)
 			return;
-		pos = (size_t)(nl - buf) + 1;
+		line_end(f, (unsigned char)buf[pos++]);
 		f->skip_to_nl = 0;
 	}
 	while (pos < len && !f->fatal && !f->oom) {
@@ -1666,6 +1807,7 @@ static void *parse_main(void *arg)
 		if (!f->hashing)
 			EVP_DigestUpdate(f->sha, buf, got);
 		f->st.bytes += (int64_t)got;
+		f->last_byte = (unsigned char)buf[got - 1];
 		progress_add(f->run->progress, got);
 		size_t off = 0;
 
@@ -1680,9 +1822,15 @@ static void *parse_main(void *arg)
 		if (csv_fini(&f->csv, on_field, on_row_end, f) != 0) {
 			/* an unterminated quote at end of file */
 			if (f->header_done) {
+				uint32_t col = field_col(f, f->nf);
+				int column = f->nf + 1;
+
 				f->st.rows_read++;
-				reject(f, f->row_line, field_col(f, f->nf), 0,
-				       "unterminated quoted field at end of file (column %d)", f->nf + 1);
+				partial_field(f);
+				row_scan(f);
+				reject(f, f->row_line, col, 0,
+				       "unterminated quoted field at end of file (column %d)", column);
+				f->cut = 1;
 			} else {
 				mb_err(&f->perr, MB_EDATA,
 				       "%s:1:1: unterminated quote in the header; file skipped", f->in->name);
@@ -1694,6 +1842,12 @@ static void *parse_main(void *arg)
 			       f->in->name);
 			f->fatal = 1;
 		}
+		/* a download cut short ends without a line end, inside a row left
+		 * short of columns or with broken quoting or UTF-8; a file merely
+		 * lacking its last line end ends with a whole row (even one rejected
+		 * for a bad value) */
+		if (f->last_row_broken && f->last_byte != '\n' && f->last_byte != '\r')
+			f->cut = 1;
 	}
 	unsigned int dl = 0;
 
@@ -1770,29 +1924,75 @@ static uint32_t map_id(const struct pfile *f, int k, uint32_t id, int *bad)
 	return f->map[k][id];
 }
 
-/* Record coverage and claim the partition for a loaded file. */
+/* The share (0..1, or 2: no limit) of a partition's rows a release may remove. */
+static double max_removed_share(const struct ingest_opts *o)
+{
+	if (o->replace)
+		return 2;
+	if (o->max_removed == 0)
+		return INGEST_MAX_REMOVED / 100;
+	return o->max_removed < 0 ? 0 : o->max_removed / 100;
+}
+
+/* Record coverage and claim the partitions of a loaded file. Street rows whose
+ * Crime ID another import already holds for their month and force become
+ * duplicates first (*held of them). -MB_EDATA with err set when a release
+ * would remove too much (store_partition_claim). */
 static int finish_file(struct ingest_run *run, struct pfile *f, int64_t import_id,
-		       struct partition_diff *diff, int *claimed, struct mb_error *err)
+		       struct partition_diff *diff, int64_t *held, struct mb_error *err)
 {
 	int r, bad = 0;
+	char key[64];
+	double maxr = max_removed_share(run->o);
 
-	*claimed = 0;
+	*held = 0;
 	/* the sources were mapped to the store's ids with the batches */
 	for (size_t i = 0; i < f->nmc; i++)
 		f->mc[i].source = map_id(f, DIM_SOURCE, f->mc[i].source, &bad);
 	f->source = map_id(f, DIM_SOURCE, f->source, &bad);
 	if (bad)
 		return internal_error(err, f, 0, "a source without its row");
+	if (f->kind == KIND_STREET && f->st.rows_loaded) {
+		/* a partition's own earlier release is replaced, not a holder of duplicates */
+		int64_t except = 0;
+
+		snprintf(key, sizeof(key), "source:%u", f->source);
+		if (!f->multi_month && !f->multi_source &&
+		    (r = store_partition_holder(run->s, PART_STREET, key, f->month, &except, err)))
+			return r;
+		for (size_t i = 0; i < f->nmc; i++) {
+			int64_t moved = 0;
+
+			if ((r = store_duplicates_held(run->s, import_id, f->mc[i].source, f->mc[i].month,
+						       except, &moved, err)))
+				return r;
+			f->mc[i].rows -= moved;
+			f->st.rows_loaded -= moved;
+			f->st.rows_duplicate += moved;
+			*held += moved;
+		}
+	}
 	/* coverage counts events (crimes, incidents), not outcome or search rows */
 	for (size_t i = 0; i < f->nmc && (f->kind == KIND_STREET || f->kind == KIND_AGENCY); i++)
-		if (f->mc[i].source &&
+		if (f->mc[i].source && f->mc[i].rows &&
 		    (r = store_import_month_add(run->s, import_id, f->mc[i].source, f->mc[i].month,
 						f->mc[i].rows, err)))
 			return r;
-	if (f->st.rows_loaded == 0 || f->multi_month)
+	if (f->st.rows_loaded == 0)
 		return 0;
-	char key[64];
-
+	if (f->kind == KIND_AGENCY) {
+		/* an agency file is its source's whole record of each month it
+		 * covers (docs/methods.md, "Partition") */
+		for (size_t i = 0; i < f->nmc; i++) {
+			snprintf(key, sizeof(key), "source:%u", f->mc[i].source);
+			if ((r = store_partition_claim(run->s, PART_AGENCY, key, f->mc[i].month,
+						       f->mc[i].source, import_id, maxr, diff, err)))
+				return r;
+		}
+		return 0;
+	}
+	if (f->multi_month)
+		return 0;
 	if (f->kind == KIND_STREET || f->kind == KIND_OUTCOMES) {
 		if (f->multi_source)
 			return 0;
@@ -1804,12 +2004,11 @@ static int finish_file(struct ingest_run *run, struct pfile *f, int64_t import_i
 	} else {
 		return 0;
 	}
-	*claimed = 1;
 	return store_partition_claim(run->s,
 				     f->kind == KIND_STREET	? PART_STREET
 				     : f->kind == KIND_OUTCOMES ? PART_OUTCOMES
 								: PART_STOP,
-				     key, f->month, import_id, diff, err);
+				     key, f->month, f->source, import_id, maxr, diff, err);
 }
 
 static void pfile_release(struct pfile *f)
@@ -2419,10 +2618,35 @@ static int ingest_file(struct ingest_run *run, struct pfile *f, const char *path
 				MB_SHOWN(in->name), (long long)same);
 		goto cleanup;
 	}
-	int claimed;
+	if (f->cut && !run->o->replace) {
+		/* a cut download must not replace (or pass for) the whole file (issue 21 item 1) */
+		progress_clear(run->progress);
+		fprintf(run->o->msg,
+			"microbeat: %s:%u:%u: the file ends mid-row (its last row is cut short and has"
+			" no line end: a cut download?); not applied, the store is unchanged: import"
+			" the complete file, or use --replace to load it as it is\n",
+			in->name, f->rej_line, f->rej_col ? f->rej_col : 1);
+		run->sum->files_skipped++;
+		r = -MB_EDATA;
+		input_failed = 1;
+		goto cleanup;
+	}
+	int64_t held = 0;
 	double tc = ingest_now();
 
-	if ((r = finish_file(run, f, import_id, &diff, &claimed, err)) ||
+	struct mb_error ferr = { 0 };
+
+	if ((r = finish_file(run, f, import_id, &diff, &held, &ferr)) == -MB_EDATA) {
+		/* refused: reported here, the run goes on */
+		progress_clear(run->progress);
+		fprintf(run->o->msg, "microbeat: %s: %s\n", in->name, ferr.msg);
+		run->sum->files_skipped++;
+		input_failed = 1;
+		goto cleanup;
+	}
+	if (r)
+		*err = ferr;
+	if (r ||
 	    (r = store_import_finish(run->s, import_id, &f->st, f->digest, KIND_NAME[f->kind], err)) ||
 	    (r = store_commit(run->s, err))) {
 		goto cleanup;
@@ -2455,7 +2679,21 @@ static int ingest_file(struct ingest_run *run, struct pfile *f, const char *path
 		if (f->st.blank_lines)
 			fprintf(run->o->out, " (%lld blank lines skipped)", (long long)f->st.blank_lines);
 		fputc('\n', run->o->out);
-		if (diff.replaced_import) {
+		if (held)
+			fprintf(run->o->out,
+				"%s: %lld rows counted as duplicate: their Crime IDs are already held for"
+				" their month and force by other imports (microbeat rejects --import %lld)\n",
+				in->name, (long long)held, (long long)import_id);
+		if (diff.replaced_import && f->kind == KIND_AGENCY) {
+			fprintf(run->o->out,
+				"%s: replaces %lld month(s) of this source held by earlier imports (import #%lld"
+				" first): %lld events added, %lld removed, %lld changed, %lld unchanged by"
+				" id; rows without id: %lld before, %lld now\n",
+				in->name, (long long)diff.months, (long long)diff.replaced_import,
+				(long long)diff.added, (long long)diff.removed, (long long)diff.changed,
+				(long long)diff.unchanged, (long long)diff.noid_before,
+				(long long)diff.noid_after);
+		} else if (diff.replaced_import) {
 			fprintf(run->o->out,
 				"%s: replaces import #%lld for this partition: %lld crimes added, %lld"
 				" removed, %lld changed, %lld unchanged",

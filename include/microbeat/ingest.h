@@ -24,13 +24,19 @@ struct ingest_opts {
 	int max_shown;           /* rejected rows printed per file (rest counted) */
 	const char *map_path;    /* agency column map (INI), or NULL for police.uk files */
 	const char *source_name; /* agency name (overrides the map's), or NULL */
+	int replace;             /* apply a release however much it removes, and a file cut mid-row */
+	double max_removed;      /* percent of a partition's rows a release may remove unless
+				  * replace: 0 = INGEST_MAX_REMOVED (20), negative = none */
 };
+
+/* Default of ingest_opts.max_removed (percent). */
+#define INGEST_MAX_REMOVED 20.0
 
 /* Totals of one import run. */
 struct ingest_summary {
 	int files_loaded;           /* files committed */
 	int files_unchanged;        /* same SHA-256 as an earlier import: nothing done */
-	int files_skipped;          /* unknown header, empty, unreadable: nothing loaded */
+	int files_skipped;          /* unknown header, empty, unreadable, refused: nothing loaded */
 	struct import_stats total;  /* summed counters of the loaded files */
 };
 

@@ -96,25 +96,48 @@ int store_batch_write(struct store *s, int64_t import_id, const struct batch *b,
 int store_import_finish(struct store *s, int64_t import_id, const struct import_stats *st,
 			const uint8_t sha[32], const char *format, struct mb_error *err);
 
-/* What replacing a partition changed, matched by Crime ID. */
+/* What replacing a partition changed, matched by Crime ID (or an agency's id). */
 struct partition_diff {
-	int64_t replaced_import; /* import whose rows were replaced, 0 = new partition */
+	int64_t replaced_import; /* import whose rows were replaced (the first), 0 = new partition */
+	int64_t months;          /* partitions replaced (an agency file claims one a month) */
 	int64_t added;           /* crimes only in the new release */
 	int64_t removed;         /* crimes only in the old release */
 	int64_t changed;         /* same Crime ID, other outcome, type or location */
 	int64_t unchanged;       /* same Crime ID, same values */
 	int64_t noid_before;     /* rows without Crime ID (ASB) in the old release */
 	int64_t noid_after;      /* ... in the new release */
+	int64_t old_rows;        /* rows the old release held */
+	int64_t lost;            /* of them, gone: removed ids + rows without id fewer than before */
 };
 
-/* Partition kinds. */
-enum part_kind { PART_STREET = 1, PART_OUTCOMES = 2, PART_STOP = 3 };
+/* Partition kinds. An agency file claims (source, month) for every month it covers. */
+enum part_kind { PART_STREET = 1, PART_OUTCOMES = 2, PART_STOP = 3, PART_AGENCY = 4 };
 
-/* Make import_id the holder of partition (kind, key, month): when another
- * import held it, compare by Crime ID into *diff, then delete that import's
- * rows. Call inside the file's transaction, after its rows are written. */
+/* The import holding partition (kind, key, month) in *holder, 0 when none. */
+int store_partition_holder(struct store *s, enum part_kind kind, const char *key, int32_t month,
+			   int64_t *holder, struct mb_error *err);
+
+/* Make import_id the holder of partition (kind, key, month) of source: when
+ * another import held it, compare by id and add the counts to *diff (zeroed by
+ * the caller), then delete that import's rows (an agency partition: its
+ * events of source and month only; the import is marked replaced when none of
+ * its months is left). When the old rows lost would be more than max_removed
+ * (a share, 0..1; 1 or more: no limit) of the old rows, nothing is changed
+ * and -MB_EDATA says why (err, without the file's name). Call inside the
+ * file's transaction, after its rows are written. */
 int store_partition_claim(struct store *s, enum part_kind kind, const char *key, int32_t month,
-			  int64_t import_id, struct partition_diff *diff, struct mb_error *err);
+			  uint32_t source, int64_t import_id, double max_removed,
+			  struct partition_diff *diff, struct mb_error *err);
+
+/* Move the events of the current import_id (street rows) of source and month
+ * whose Crime ID another import already holds for that source and month (other
+ * than except, the partition holder being replaced, 0 = none) to reject as
+ * duplicates, naming the import and line that hold each; *moved = how many.
+ * One indexed look-up when no other import holds the month. Call inside the
+ * file's transaction, after its rows are written and before
+ * store_partition_claim and store_import_finish. */
+int store_duplicates_held(struct store *s, int64_t import_id, uint32_t source, int32_t month,
+			  int64_t except, int64_t *moved, struct mb_error *err);
 
 /* Record per (source, month) row counts of an import, for coverage. */
 int store_import_month_add(struct store *s, int64_t import_id, uint32_t source, int32_t month,
