@@ -650,7 +650,7 @@ static int print_why(const struct flags_run *fr, FILE *f, int md, struct mb_erro
 			if (md)
 				r = emit_md_escape(line, f, err);
 			else
-				fputs(line, f);
+				fputs(MB_SHOWN(line), f);
 			fputc('\n', f);
 			free(line);
 			shown += pass == 1;

@@ -141,21 +141,21 @@ mb --db "$DB" streets --replace "$T/h.csv" > /dev/null || fail "--replace exit $
 eq "gazetteer cleared with --replace" "$(gz)" 0
 
 # ---- harm weights (item 10, 11, 3) ----------------------------------------------------------
-conc() { mb --db "$DB" concentration --area Testshire --year 2024 --harm="$T/w.csv"; }
+conc() { mb --db "$DB" concentration --area Testshire --year 2024 --allow-gaps --harm="$T/w.csv"; }
 printf 'crime_type,cchi_days\nBurglary,\n' > "$T/w.csv"
-run "blank weight" 3 "w.csv:2:10: blank weight" concentration --area Testshire --year 2024 --harm="$T/w.csv"
+run "blank weight" 3 "w.csv:2:10: blank weight" concentration --area Testshire --year 2024 --allow-gaps --harm="$T/w.csv"
 printf 'crime_type,cchi_days\nBurglary,10\nRobbery,5\nburglary,20\n' > "$T/w.csv"
 run "duplicate category" 3 "w.csv:4:1: category 'burglary' is given twice (also on line 2)" \
-  concentration --area Testshire --year 2024 --harm="$T/w.csv"
+  concentration --area Testshire --year 2024 --allow-gaps --harm="$T/w.csv"
 printf 'crime_type,cchi_days\nBurglary,1e-320\n' > "$T/w.csv"
 run "1e-320" 3 "w.csv:2:10: weight '1e-320' is outside 0 .. 1000000000 (or too small for a double)" \
-  concentration --area Testshire --year 2024 --harm="$T/w.csv"
+  concentration --area Testshire --year 2024 --allow-gaps --harm="$T/w.csv"
 grep -q "not a number" "$T/err" && fail "1e-320 is a number: $(cat "$T/err")"
 printf 'crime_type,cchi_days\n"Rob\nbery",5\nBurglary,ten\n' > "$T/w.csv"
 run "weight line after a multi-line field" 3 "w.csv:4:10: weight 'ten' is not a number" \
-  concentration --area Testshire --year 2024 --harm="$T/w.csv"
+  concentration --area Testshire --year 2024 --allow-gaps --harm="$T/w.csv"
 printf 'crime_type,cchi_days\nBurglary\0 and more,10\n' > "$T/w.csv"
-run "NUL in a category" 3 "w.csv:2:9: NUL byte" concentration --area Testshire --year 2024 --harm="$T/w.csv"
+run "NUL in a category" 3 "w.csv:2:9: NUL byte" concentration --area Testshire --year 2024 --allow-gaps --harm="$T/w.csv"
 printf 'crime_type,cchi_days\nBurglary,2.5\n' > "$T/w.csv"
 conc > "$T/conc" 2>&1 || fail "good weights exit $?: $(tail -3 "$T/conc")"
 
