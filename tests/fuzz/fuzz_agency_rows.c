@@ -42,6 +42,9 @@ static const char *const MAPS[] = {
 	/* 4: month and year only + longitude/latitude, with an id */
 	"[source]\nname = Fuzz ASB\n[columns]\nid = Ref\ndate = Reported\n"
 	"date_format = %m/%Y\ncategory = Type\nlongitude = Lon\nlatitude = Lat\n",
+	/* 5: the id in the last column */
+	"[source]\nname = Fuzz Last\n[columns]\ncategory = type\ndate = when\n"
+	"date_format = %d/%m/%Y\nlongitude = lon\nlatitude = lat\nid = ref\n",
 };
 #define NMAPS (sizeof(MAPS) / sizeof(MAPS[0]))
 

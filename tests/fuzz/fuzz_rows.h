@@ -468,7 +468,11 @@ cleanup:
 	for (int i = 0; i < nb; i++)
 		queue_return(&f->q, bs[i]);
 	pfile_release(f);
-	fuzz_free(f); /* pfile_new() had it from the pool (fuzz_pool.h) */
+#ifdef MB_FUZZ_POOL_H
+	fuzz_free(f); /* pfile_new() had it from the pool */
+#else
+	free(f);
+#endif
 	fclose(in.fp);
 	return kind;
 }
