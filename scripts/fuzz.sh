@@ -94,7 +94,7 @@ for name in "${harnesses[@]}"; do
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 "$OUT/$name" "${known[@]}" >"$log" 2>&1
     rc=$?
     if [ $rc = 0 ]; then echo "$name: ${#known[@]} known-bug inputs run clean (fixed: move them to the corpus)"
-    else crashed=1; echo "$name: known bug still there:"; grep -E 'runtime error|ERROR: AddressSanitizer|deadly signal' "$log" | head -n 3; fi
+    else crashed=1; echo "$name: known bug still there:"; grep -E 'check failed|runtime error|ERROR: AddressSanitizer|deadly signal' "$log" | head -n 3; fi
     continue
   fi
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
