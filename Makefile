@@ -26,7 +26,7 @@ TESTSRC  := $(sort $(wildcard tests/test_*.c))
 TESTBIN  := $(TESTSRC:tests/%.c=$(BUILD)/tests/%)
 BIN      := $(if $(SANITIZE),$(BUILD)/microbeat,microbeat)
 
-.PHONY: all check check-unit check-e2e check-san demo bench install uninstall clean valgrind fuzz
+.PHONY: all check check-unit check-e2e check-san demo bench install uninstall clean valgrind fuzz fuzz-build
 all: $(BIN)
 
 $(BUILD)/%.o: src/%.c $(wildcard include/microbeat/*.h src/*.h) | $(BUILD)
@@ -64,6 +64,10 @@ bench: all
 
 fuzz:
 	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# build the libFuzzer harnesses into build-fuzz/ without running them
+fuzz-build:
+	FUZZ_BUILD_ONLY=1 scripts/fuzz.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/microbeat

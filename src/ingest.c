@@ -1501,8 +1501,8 @@ static void row_agency(struct pfile *f)
 	e->line = f->row_line;
 	e->month = month;
 	e->source = intern_name(f, DIM_SOURCE, f->m_source, a->source, strlen(a->source));
-	p = mcol(f, AGENCYMAP_CATEGORY, &len, &idx);
-	e->category = intern_name(f, DIM_CATEGORY, f->m_cat, p, len);
+	p = mcol(f, AGENCYMAP_CATEGORY, &len2, &idx); /* len is the id's, for text_id */
+	e->category = intern_name(f, DIM_CATEGORY, f->m_cat, p, len2);
 	if (has || lsoa)
 		locate(f, e, lsoa, has, lon, lat, "", 0);
 	e->flags = has ? 0 : EVENT_F_UNLOCATED;

@@ -1,7 +1,9 @@
 #!/bin/bash
-# Fuzz smoke: scripts/fuzz.sh builds every libFuzzer harness (tests/fuzz/fuzz_*.c) and runs each
-# briefly (FUZZ_SMOKE_SECONDS, default 15 s; total under ~2 minutes with the build): their seed
-# corpora, which include the regression inputs of fixed crashes, replay first, then new inputs.
+# Fuzz smoke: scripts/fuzz.sh builds every libFuzzer harness (tests/fuzz/fuzz_*.c: the seven
+# end-to-end ones through a store and the three in-memory row harnesses fuzz_police_rows,
+# fuzz_agency_rows, fuzz_row_fields) and runs each briefly (FUZZ_SMOKE_SECONDS, default 15 s;
+# about 3 minutes with the build): their seed corpora, which include the regression inputs of
+# fixed crashes, replay first, then new inputs.
 # Fails on any crash, leak or sanitizer report. Skipped without clang's libFuzzer, and in the
 # sanitized and valgrind passes of make check (the harnesses are sanitized already).
 # MB_KNOWN_BUGS=1 also replays tests/fuzz/known/ (inputs of reported, unfixed bugs) without
@@ -16,7 +18,10 @@ cat "$T/log"
 [ $rc = 77 ] && skip "$(tail -n 1 "$T/log")"
 [ $rc = 0 ] || fail "a fuzz harness crashed or did not build (exit $rc): see above"
 n=$(grep -c ' ok$' "$T/log")
-[ "$n" -ge 7 ] || fail "only $n harnesses ran"
+[ "$n" -ge 10 ] || fail "only $n harnesses ran"
+for h in fuzz_police_rows fuzz_agency_rows fuzz_row_fields; do
+  grep -q "^$h .* ok$" "$T/log" || fail "$h did not run"
+done
 if [ "${MB_KNOWN_BUGS:-0}" = 1 ]; then
   FUZZ_KNOWN=1 scripts/fuzz.sh > "$T/known" 2>&1 || fail "known bugs still crash: $(cat "$T/known")"
 fi
