@@ -217,6 +217,18 @@ static int check_named(const struct flags_run *fr, FILE *msg, struct mb_error *e
 	return 0;
 }
 
+/* Events of analysis category c in the named units over the period. */
+static double named_count(const struct flags_run *fr, size_t c)
+{
+	double n = 0;
+
+	for (size_t k = 0; k < fr->nunit; k++)
+		for (size_t m = (size_t)(fr->sel.from - fr->span_from); reported(fr, k) && m < fr->nmonth;
+		     m++)
+			n += fr->count[(k * fr->ncat + c) * fr->nmonth + m];
+	return n;
+}
+
 /* Sort key for (unit, street) pairs. */
 static int cmp_u64(const void *a, const void *b)
 {
@@ -1173,6 +1185,14 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 				emit_text_clean(fr.sl.cat_name[cat], c->msg, NULL);
 				fprintf(c->msg, "' has no events in the selected units of layer '%s' in %s:"
 					" not analysed\n", MB_SHOWN(fr.au.layer), fr.sel.period_label);
+			} else if (fr.sl.cat_name[cat] && fr.named &&
+				   strcasecmp(fr.sl.cat_name[cat], fr.sel.types[i]) == 0 &&
+				   !named_count(&fr, (size_t)fr.cidx[cat])) {
+				fputs("microbeat: category '", c->msg);
+				emit_text_clean(fr.sl.cat_name[cat], c->msg, NULL);
+				fprintf(c->msg, "' has no events in the named units of layer '%s' in %s"
+					" (analysed over the layer's units)\n", MB_SHOWN(fr.au.layer),
+					fr.sel.period_label);
 			}
 	if ((r = build_hot(&fr, err)) ||
 	    (r = build_harm(&fr, harm_path, c->msg, err)) ||
