@@ -108,7 +108,8 @@ static const struct cli_command COMMANDS[] = {
 	  "usage: microbeat [--db FILE] flags --layer NAME [selectors] [options]\n"
 	  SELECT_HELP
 	  "  --layer NAME                  area layer loaded with 'microbeat areas'; --area then\n"
-	  "                                names its units to analyse (default all)\n"
+	  "                                names the units to report (default all): rates,\n"
+	  "                                shrinkage and FDR are always over the whole layer\n"
 	  "  --categories LIST             crime and agency activity types (comma-separated;\n"
 	  "                                default: every type but Anti-social behaviour)\n"
 	  "  --min-flags K                 credible categories that make a priority (default 3)\n"
