@@ -842,6 +842,17 @@ static int write_charts(const struct flags_run *fr, const char *dir, struct mb_e
 	for (size_t c = 0; c < nc; c++)
 		cl[c] = fr->sl.cat_name[fr->cat_of[c]];
 	size_t row = 0;
+	/* titles carry the area: the named units, the authority, or the layer */
+	const char *where = fr->sel.area && !fr->named && strcasecmp(fr->sel.area, "all") != 0
+				    ? fr->sel.area : NULL;
+	char area[200];
+
+	if (fr->named)
+		snprintf(area, sizeof(area), "%.120s (%.60s)", fr->sel.area, fr->au.layer);
+	else if (where)
+		snprintf(area, sizeof(area), "%.180s", where);
+	else
+		snprintf(area, sizeof(area), "All units of %.150s", fr->au.layer);
 
 	for (size_t o = 0; o < nu && row < nrow; o++) {
 		size_t k = res->order[o];
@@ -857,17 +868,17 @@ static int write_charts(const struct flags_run *fr, const char *dir, struct mb_e
 		row++;
 	}
 	nrow = row;
-	char title[200];
+	char title[600];
 
 	if (fr->named)
-		snprintf(title, sizeof(title), "Shrunk rate ratio, %zu of %zu %ss (rates over all),"
-			 " %s", nrow, nu, fr->au.layer, fr->sel.period_label);
+		snprintf(title, sizeof(title), "%s: shrunk rate ratio, %zu of %zu %s units (rates over all),"
+			 " %s", area, nrow, nu, fr->au.layer, fr->sel.period_label);
 	else if (nrow < nu)
-		snprintf(title, sizeof(title), "Shrunk rate ratio, top %zu of %zu %ss by harm-weighted"
-			 " excess, %s", nrow, nu, fr->au.layer, fr->sel.period_label);
+		snprintf(title, sizeof(title), "%s: shrunk rate ratio, top %zu of %zu %s units by"
+			 " harm-weighted excess, %s", area, nrow, nu, fr->au.layer, fr->sel.period_label);
 	else
-		snprintf(title, sizeof(title), "Shrunk rate ratio by %s (rank order) and category, %s",
-			 fr->au.layer, fr->sel.period_label);
+		snprintf(title, sizeof(title), "%s: shrunk rate ratio by %s (rank order) and category,"
+			 " %s", area, fr->au.layer, fr->sel.period_label);
 	struct plot_heatmap hm = { .title = title, .nrows = nrow, .ncols = nc, .row_label = rl,
 				   .col_label = cl, .value = v, .vmax = 2,
 				   .value_label = "Rate ratio (empirical Bayes)" };
@@ -944,8 +955,8 @@ static int write_charts(const struct flags_run *fr, const char *dir, struct mb_e
 		m++;
 	}
 	place_labels(pop, rate, show, n, pmax * 1.1, ymax > 0 ? ymax * 1.3 : 1, ly);
-	snprintf(title, sizeof(title), "Crime per 1,000 residents by %s, %s (%zu categories,"
-		 " phi %.1f)", fr->au.layer, fr->sel.period_label, nc, phi);
+	snprintf(title, sizeof(title), "%s: crime per 1,000 residents by %s, %s (%zu categories,"
+		 " phi %.1f)", area, fr->au.layer, fr->sel.period_label, nc, phi);
 	struct plot_funnel fp = { .title = title, .n = n, .label = fl, .pop = pop, .rate = rate,
 				  .outlier = outl, .district_rate = 1000.0 * drate, .n_limits = m,
 				  .lim_pop = lp, .lo95 = l95, .hi95 = h95, .lo998 = l998, .hi998 = h998,

@@ -113,6 +113,14 @@ eq "flags named: units reported" "$(($(wc -l < "$T/fw/priorities.csv") - 1))" 2
 nall=$(($(wc -l < "$T/fa/priorities.csv") - 1))
 grep -q "^waterbeach,Histon (parish), FY 2025/26: 2 of $nall units x" "$T/fws" ||
   fail "flags named: header $(head -1 "$T/fws")"
+# chart titles carry the area (issue 16 §3): the named units and their layer
+mb --db "$DB" flags --layer parish --area "Waterbeach" --fy 2025 --out "$T/fwc" > /dev/null ||
+  fail "flags Waterbeach with charts exit $?"
+if [ -f "$T/fwc/heatmap-meta.dat" ]; then
+  for m in heatmap funnel; do
+    grep -q '^"Waterbeach (parish): .*FY 2025/26' "$T/fwc/$m-meta.dat" || fail "$m title: $(tail -1 "$T/fwc/$m-meta.dat")"
+  done
+fi
 # one parish alone is judged against the district: Waterbeach (planted) flags high
 awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "flags") f = i; next } $f ~ /H/ { n++ }
   END { exit !(n > 0) }' "$T/fw/flags_matrix.csv" || fail "Waterbeach alone flags nothing high"
