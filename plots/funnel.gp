@@ -41,7 +41,9 @@ if (strlen(chart_title) == 0) chart_title = "Funnel plot"
 # Red means high only: above the limits red / orange, below them blue, inside grey.
 pointcolour(o) = o >= 2 ? 0xc0392b : (o >= 1 ? 0xe67e22 : (o <= -1 ? 0x2166ac : 0x969696))
 
-set title chart_title noenhanced font ",14"
+# long titles (area, layer, period, categories) shrink to stay on the page
+tfont = strlen(chart_title) > 95 ? ",11" : strlen(chart_title) > 80 ? ",12" : ",14"
+set title chart_title noenhanced font tfont
 set xlabel "Population"
 set ylabel value_label noenhanced
 set format x "%.0f"

@@ -38,7 +38,9 @@ stats name."-meta.dat" using (chart_title = strcol(1), scale_label = strcol(2), 
 	nrows = int(column(3)), ncols = int(column(4)), vmax = column(5), 0) nooutput
 if (strlen(chart_title) == 0) chart_title = "Flags by unit and category"
 
-set title chart_title noenhanced font ",14"
+# long titles (area, layer, period) shrink to stay on the page
+tfont = strlen(chart_title) > 95 ? ",11" : strlen(chart_title) > 80 ? ",12" : ",14"
+set title chart_title noenhanced font tfont
 set xrange [-0.5 : ncols - 0.5]
 set yrange [nrows - 0.5 : -0.5]
 ratio = strlen(scale_label) > 0

@@ -53,6 +53,9 @@ struct flags_run {
 	double *exposure;         /* per analysis unit (--exposure), or NULL */
 	double *harm;             /* per analysis category */
 	long unassigned;          /* located events of the area in no unit */
+	uint8_t *named;           /* per dense unit: named by --area (reported), or NULL when
+				     every unit is reported (docs/methods-flags.md §2) */
+	size_t nnamed;            /* units named by --area */
 	struct flags_result *res; /* the flags */
 };
 
@@ -64,6 +67,56 @@ static int parse_int(const char *s, long lo, long hi, long *v)
 	errno = 0;
 	*v = strtol(s, &end, 10);
 	return (end == s || *end || errno || *v < lo || *v > hi) ? -1 : 0;
+}
+
+/* Mark the units that --area names (comma-separated names or codes of the
+ * layer, exact and case-insensitive: the rule of the shared selector) in
+ * fr->named. 1 when every entry names a unit, 0 when one names none (the
+ * area is then an authority or unknown, for the shared selector to resolve),
+ * or -MB_ENOMEM. */
+static int mark_named(struct flags_run *fr, const char *area, struct mb_error *err)
+{
+	const char *p = area;
+
+	fr->nnamed = 0;
+	free(fr->named);
+	if (!(fr->named = calloc(fr->au.n, 1)))
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	while (*p) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		int hit = 0;
+
+		while (len && (*p == ' ' || *p == '\t')) {
+			p++;
+			len--;
+		}
+		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		for (size_t u = 1; len && u < fr->au.n; u++)
+			if ((strlen(fr->au.name[u]) == len && strncasecmp(fr->au.name[u], p, len) == 0) ||
+			    (strlen(fr->au.code[u]) == len && strncasecmp(fr->au.code[u], p, len) == 0)) {
+				fr->nnamed += !fr->named[u];
+				fr->named[u] = 1;
+				hit = 1;
+			}
+		if (len && !hit) {
+			free(fr->named);
+			fr->named = NULL;
+			fr->nnamed = 0;
+			return 0;
+		}
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	return fr->nnamed > 0;
+}
+
+/* Is analysis unit k reported (named by --area, or every unit without names)? */
+static int reported(const struct flags_run *fr, size_t k)
+{
+	return !fr->named || fr->named[fr->unit_of[k]];
 }
 
 /* Choose the units in scope and the categories with events; build the counts. */
@@ -138,6 +191,42 @@ static int build_counts(struct flags_run *fr, struct mb_error *err)
 cleanup:
 	free(catcount);
 	return r;
+}
+
+/* Say which named units hold no event of the period (not analysed);
+ * MB_ENOTFOUND when none of them does. */
+static int check_named(const struct flags_run *fr, FILE *msg, struct mb_error *err)
+{
+	size_t kept = 0;
+
+	for (size_t u = 1; u < fr->au.n; u++) {
+		if (!fr->named[u])
+			continue;
+		if (fr->aidx[u] >= 0) {
+			kept++;
+			continue;
+		}
+		fputs("microbeat: unit '", msg);
+		emit_text_clean(fr->au.name[u], msg, NULL);
+		fprintf(msg, "' of layer '%s' has no events of the selected types in %s: not"
+			" analysed\n", MB_SHOWN(fr->au.layer), fr->sel.period_label);
+	}
+	if (!kept)
+		return mb_err(err, MB_ENOTFOUND, "no events of the selected types fall in the units"
+			      " named by --area in %s", fr->sel.period_label);
+	return 0;
+}
+
+/* Events of analysis category c in the named units over the period. */
+static double named_count(const struct flags_run *fr, size_t c)
+{
+	double n = 0;
+
+	for (size_t k = 0; k < fr->nunit; k++)
+		for (size_t m = (size_t)(fr->sel.from - fr->span_from); reported(fr, k) && m < fr->nmonth;
+		     m++)
+			n += fr->count[(k * fr->ncat + c) * fr->nmonth + m];
+	return n;
 }
 
 /* Sort key for (unit, street) pairs. */
@@ -467,7 +556,7 @@ static int build_matrix(const struct flags_run *fr, struct table *t, struct mb_e
 	for (size_t o = 0; o < fr->nunit; o++) {
 		size_t k = res->order[o], u = fr->unit_of[k];
 
-		for (size_t c = 0; c < fr->ncat; c++) {
+		for (size_t c = 0; c < fr->ncat && reported(fr, k); c++) {
 			const struct flags_cell *x = &res->cell[k * fr->ncat + c];
 			const struct flags_cat *fc = &res->cat[c];
 			char letters[4];
@@ -547,9 +636,11 @@ static int build_priorities(const struct flags_run *fr, struct table *t, struct 
 	for (size_t o = 0; o < fr->nunit; o++) {
 		size_t k = res->order[o], u = fr->unit_of[k], row;
 		const struct flags_unit *fu = &res->unit[k];
-		char *why = reasons(fr, k);
+		char *why;
 
-		if (!why)
+		if (!reported(fr, k))
+			continue;
+		if (!(why = reasons(fr, k)))
 			return mb_err(err, MB_ENOMEM, "out of memory");
 		if ((r = table_add_row(t, &row, err)) ||
 		    (r = table_set_int(t, row, 0, (int64_t)fu->rank, err)) ||
@@ -590,6 +681,8 @@ static int build_console(const struct flags_run *fr, struct table *t, struct mb_
 		const struct flags_unit *fu = &res->unit[k];
 		char *s = NULL, letters[4];
 
+		if (!reported(fr, k))
+			continue;
 		for (size_t c = 0; c < fr->ncat; c++) {
 			const struct flags_cell *x = &res->cell[k * fr->ncat + c];
 
@@ -627,6 +720,35 @@ static int print_why(const struct flags_run *fr, FILE *f, int md, struct mb_erro
 	size_t shown = 0;
 	int r = 0;
 
+	if (fr->named) {
+		/* the named units, each with its standing in the whole layer */
+		fprintf(f, "\nThe named units among the %zu units of '%s' (%zu priorities in the"
+			" layer):\n%s", fr->nunit, MB_SHOWN(fr->au.layer), res->npriority, md ? "\n" : "");
+		for (size_t o = 0; o < fr->nunit && !r; o++) {
+			size_t k = res->order[o];
+			char *why, *line = NULL;
+			size_t len = 0, cap = 0;
+
+			if (!reported(fr, k))
+				continue;
+			if (!(why = reasons(fr, k)))
+				return mb_err(err, MB_ENOMEM, "out of memory");
+			sappend(&line, &len, &cap, "%zu of %zu. %s: %s; %s", res->unit[k].rank, fr->nunit,
+				fr->au.name[fr->unit_of[k]],
+				res->unit[k].priority ? "a priority" : "not a priority", why);
+			free(why);
+			if (!line)
+				return mb_err(err, MB_ENOMEM, "out of memory");
+			fputs(md ? "- " : "  ", f);
+			if (md)
+				r = emit_md_escape(line, f, err);
+			else
+				fputs(line, f);
+			fputc('\n', f);
+			free(line);
+		}
+		return r;
+	}
 	fprintf(f, "\nPriorities (%zu):\n%s", res->npriority, md ? "\n" : "");
 	for (int pass = 0; pass < 2 && !r; pass++) {
 		if (pass == 1)
@@ -719,24 +841,44 @@ static int write_charts(const struct flags_run *fr, const char *dir, struct mb_e
 	}
 	for (size_t c = 0; c < nc; c++)
 		cl[c] = fr->sl.cat_name[fr->cat_of[c]];
-	for (size_t o = 0; o < nrow; o++) {
+	size_t row = 0;
+	/* titles carry the area: the named units, the authority, or the layer */
+	const char *where = fr->sel.area && !fr->named && strcasecmp(fr->sel.area, "all") != 0
+				    ? fr->sel.area : NULL;
+	char area[200];
+
+	if (fr->named)
+		snprintf(area, sizeof(area), "%.120s (%.60s)", fr->sel.area, fr->au.layer);
+	else if (where)
+		snprintf(area, sizeof(area), "%.180s", where);
+	else
+		snprintf(area, sizeof(area), "All units of %.150s", fr->au.layer);
+
+	for (size_t o = 0; o < nu && row < nrow; o++) {
 		size_t k = res->order[o];
 
-		rl[o] = fr->au.name[fr->unit_of[k]];
+		if (!reported(fr, k))
+			continue;
+		rl[row] = fr->au.name[fr->unit_of[k]];
 		for (size_t c = 0; c < nc; c++) {
 			double x = res->cell[k * nc + c].rr_shrunk;
 
-			v[o * nc + c] = isfinite(x) ? round(x * 100) / 100 : NAN;
+			v[row * nc + c] = isfinite(x) ? round(x * 100) / 100 : NAN;
 		}
+		row++;
 	}
-	char title[200];
+	nrow = row;
+	char title[600];
 
-	if (nrow < nu)
-		snprintf(title, sizeof(title), "Shrunk rate ratio, top %zu of %zu %ss by harm-weighted"
-			 " excess, %s", nrow, nu, fr->au.layer, fr->sel.period_label);
+	if (fr->named)
+		snprintf(title, sizeof(title), "%s: shrunk rate ratio, %zu of %zu %s units (rates over all),"
+			 " %s", area, nrow, nu, fr->au.layer, fr->sel.period_label);
+	else if (nrow < nu)
+		snprintf(title, sizeof(title), "%s: shrunk rate ratio, top %zu of %zu %s units by"
+			 " harm-weighted excess, %s", area, nrow, nu, fr->au.layer, fr->sel.period_label);
 	else
-		snprintf(title, sizeof(title), "Shrunk rate ratio by %s (rank order) and category, %s",
-			 fr->au.layer, fr->sel.period_label);
+		snprintf(title, sizeof(title), "%s: shrunk rate ratio by %s (rank order) and category,"
+			 " %s", area, fr->au.layer, fr->sel.period_label);
 	struct plot_heatmap hm = { .title = title, .nrows = nrow, .ncols = nc, .row_label = rl,
 				   .col_label = cl, .value = v, .vmax = 2,
 				   .value_label = "Rate ratio (empirical Bayes)" };
@@ -760,7 +902,7 @@ static int write_charts(const struct flags_run *fr, const char *dir, struct mb_e
 		pop[n] = p;
 		rate[n] = o; /* a count until the district rate is known */
 		fl[n] = fr->au.name[fr->unit_of[k]];
-		show[n] = res->unit[k].priority;
+		show[n] = res->unit[k].priority || (fr->named && reported(fr, k));
 		n++;
 		if (p > pmax)
 			pmax = p;
@@ -813,8 +955,8 @@ static int write_charts(const struct flags_run *fr, const char *dir, struct mb_e
 		m++;
 	}
 	place_labels(pop, rate, show, n, pmax * 1.1, ymax > 0 ? ymax * 1.3 : 1, ly);
-	snprintf(title, sizeof(title), "Crime per 1,000 residents by %s, %s (%zu categories,"
-		 " phi %.1f)", fr->au.layer, fr->sel.period_label, nc, phi);
+	snprintf(title, sizeof(title), "%s: crime per 1,000 residents by %s, %s (%zu categories,"
+		 " phi %.1f)", area, fr->au.layer, fr->sel.period_label, nc, phi);
 	struct plot_funnel fp = { .title = title, .n = n, .label = fl, .pop = pop, .rate = rate,
 				  .outlier = outl, .district_rate = 1000.0 * drate, .n_limits = m,
 				  .lim_pop = lp, .lo95 = l95, .hi95 = h95, .lo998 = l998, .hi998 = h998,
@@ -847,8 +989,16 @@ static void print_header(const struct flags_run *fr, FILE *f)
 	const struct flags_result *res = fr->res;
 	size_t nd[4] = { 0 };
 
-	fprintf(f, "%s by %s, %s: %zu units x %zu categories.\n", MB_SHOWN(fr->sl.scope_label),
-		MB_SHOWN(fr->au.layer), fr->sel.period_label, fr->nunit, fr->ncat);
+	if (fr->named) {
+		fprintf(f, "%s (%s), %s: %zu of %zu units x %zu categories; rates, shrinkage,"
+			" phi, FDR and ranks over all the layer's units.\n", MB_SHOWN(fr->sel.area),
+			MB_SHOWN(fr->au.layer),
+			fr->sel.period_label, fr->nnamed, fr->nunit, fr->ncat);
+	} else {
+		fprintf(f, "%s by %s, %s: %zu units x %zu categories.\n",
+			MB_SHOWN(fr->sl.scope_label), MB_SHOWN(fr->au.layer), fr->sel.period_label,
+			fr->nunit, fr->ncat);
+	}
 	select_print_months(&fr->sel, f);
 	select_print_sources(&fr->sel, &fr->sl, f);
 	for (size_t c = 0; c < fr->ncat; c++)
@@ -1004,11 +1154,38 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 				 .nexclude = fr.sel.nexclude };
 
 	select_query(&fr.sel, NULL, 0, &q);
+	/* units named by --area are judged against the whole layer: the
+	   district rates, the shrinkage prior, phi and the FDR families are
+	   those of every unit (as --area all), and only the named units are
+	   reported (one ward alone would be its own district and could never
+	   flag high). A name that is no unit falls back to the shared selector
+	   (an authority, or the error listing the nearest names). */
+	int whole = fr.sel.area && strcasecmp(fr.sel.area, "all") != 0;
 
+	if (whole)
+		q.area = "all";
 	if ((r = store_slice_load(s, &q, &fr.sl, err)) ||
 	    (r = select_check_gaps(&fr.sel, &fr.sl, err)) ||
-	    (r = store_slice_units(s, fr.sel.layer, fr.sel.area, &fr.sl, &fr.ue, &fr.au, &fr.ex, err)) ||
-	    (r = build_counts(&fr, err)))
+	    (r = store_slice_units(s, fr.sel.layer, q.area, &fr.sl, &fr.ue, &fr.au, &fr.ex, err)))
+		goto cleanup;
+	if (whole && (r = mark_named(&fr, fr.sel.area, err)) <= 0) {
+		if (r < 0)
+			goto cleanup;
+		free(fr.ue);
+		fr.ue = NULL;
+		area_units_release(&fr.au);
+		area_extra_release(&fr.ex);
+		slice_release(&fr.sl);
+		q.area = fr.sel.area;
+		if ((r = store_slice_load(s, &q, &fr.sl, err)) ||
+		    (r = select_check_gaps(&fr.sel, &fr.sl, err)) ||
+		    (r = store_slice_units(s, fr.sel.layer, q.area, &fr.sl, &fr.ue, &fr.au, &fr.ex,
+					   err)))
+			goto cleanup;
+	}
+	if ((r = build_counts(&fr, err)))
+		goto cleanup;
+	if (fr.named && (r = check_named(&fr, c->msg, err)))
 		goto cleanup;
 	/* a requested category with no event in the layer's units is said, not dropped silently */
 	for (size_t i = 0; i < fr.sel.ntypes; i++)
@@ -1019,6 +1196,14 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 				emit_text_clean(fr.sl.cat_name[cat], c->msg, NULL);
 				fprintf(c->msg, "' has no events in the selected units of layer '%s' in %s:"
 					" not analysed\n", MB_SHOWN(fr.au.layer), fr.sel.period_label);
+			} else if (fr.sl.cat_name[cat] && fr.named &&
+				   strcasecmp(fr.sl.cat_name[cat], fr.sel.types[i]) == 0 &&
+				   !named_count(&fr, (size_t)fr.cidx[cat])) {
+				fputs("microbeat: category '", c->msg);
+				emit_text_clean(fr.sl.cat_name[cat], c->msg, NULL);
+				fprintf(c->msg, "' has no events in the named units of layer '%s' in %s"
+					" (analysed over the layer's units)\n", MB_SHOWN(fr.au.layer),
+					fr.sel.period_label);
 			}
 	if ((r = build_hot(&fr, err)) ||
 	    (r = build_harm(&fr, harm_path, c->msg, err)) ||
@@ -1070,6 +1255,7 @@ cleanup:
 	table_release(&tc);
 	flags_result_free(fr.res);
 	free(fr.ue);
+	free(fr.named);
 	free(fr.unit_of);
 	free(fr.aidx);
 	free(fr.cat_of);

@@ -19,7 +19,7 @@
 #define MAX_SERIES 512
 #define MONTHLY_CHARTS 16 /* monthly charts drawn (the total first, then the largest series) */
 
-enum { O_BY = 1, O_BASE, O_FORMAT, O_OUT, O_FDR, O_NOCHARTS, O_PRIMARY };
+enum { O_BY = 1, O_BASE, O_FORMAT, O_OUT, O_FDR, O_NOCHARTS, O_PRIMARY, O_YOY_TOP };
 
 /* One series: a type, an area or the total. */
 struct series {
@@ -50,6 +50,7 @@ struct trends_run {
 	int baseline;           /* c-chart baseline months */
 	double fdr;             /* false discovery rate level */
 	const char *primary;    /* --primary: the series tested alone, or NULL */
+	long yoy_top;           /* --yoy-top: components drawn on the year-on-year chart (0 = all) */
 	double *sens;           /* per span month: crimes of recording-sensitive types in the total */
 	size_t nsens_types;     /* recording-sensitive types among the selected */
 	size_t nfam;            /* components tested together (the year-on-year family) */
@@ -724,10 +725,11 @@ static int write_charts(const struct trends_run *tr, const char *dir, struct mb_
 	int *sig = calloc(tr->ns, sizeof(int));
 	char title[600], name[32], ctx[300], note[300];
 	char (*lab)[200] = calloc(tr->ns, sizeof(*lab));
+	size_t *draw = calloc(tr->ns, sizeof(size_t));
 	int r = 0;
 
 	chart_context(tr, ctx, sizeof(ctx));
-	if (!cnt || !fit || !labels || !pct || !lo || !hi || !sig || !lab) {
+	if (!cnt || !fit || !labels || !pct || !lo || !hi || !sig || !lab || !draw) {
 		r = mb_err(err, MB_ENOMEM, "out of memory");
 		goto cleanup;
 	}
@@ -769,11 +771,31 @@ static int write_charts(const struct trends_run *tr, const char *dir, struct mb_
 		if ((r = plot_monthly(dir, name, &pm, err)))
 			goto cleanup;
 	}
-	size_t nb = 0;
+	size_t nb = 0, ndraw = 0, ncomp = 0;
 
-	for (size_t k = 0; k < tr->ns; k++) {
-		if (!tr->s[k].has_yoy)
-			continue;
+	/* the year-on-year chart: the total, then every component -- or, when
+	   there are more than --yoy-top (100+ MSOAs, parishes), the top ones by
+	   absolute change in counts, largest first (all of them are in yoy.csv) */
+	for (size_t k = 0; k < tr->ns; k++)
+		if (tr->s[k].has_yoy) {
+			draw[ndraw++] = k;
+			ncomp += k > 0;
+		}
+	if (tr->yoy_top > 0 && ncomp > (size_t)tr->yoy_top) {
+		size_t first = ndraw > 0 && draw[0] == 0;
+
+		for (size_t a = first + 1; a < ndraw; a++) /* insertion sort: stable, by |a - b| */
+			for (size_t b = a; b > first && fabs(tr->s[draw[b]].a - tr->s[draw[b]].b) >
+						     fabs(tr->s[draw[b - 1]].a - tr->s[draw[b - 1]].b); b--) {
+				size_t t = draw[b];
+
+				draw[b] = draw[b - 1];
+				draw[b - 1] = t;
+			}
+		ndraw = first + (size_t)tr->yoy_top;
+	}
+	for (size_t d = 0; d < ndraw; d++) {
+		size_t k = draw[d];
 		const struct series *x = &tr->s[k];
 		/* the verdict's own figures: its rate ratio, interval and p */
 		int few = x->a + x->b < TREND_MIN_YOY_COUNT, judged = x->jy.defined && !few;
@@ -797,7 +819,13 @@ static int write_charts(const struct trends_run *tr, const char *dir, struct mb_
 		labels[nb] = lab[nb];
 		nb++;
 	}
-	snprintf(title, sizeof(title), "%s, %s: year on year", ctx, tr->sel.period_label);
+	if (nb - (nb > 0 && draw[0] == 0) < ncomp)
+		snprintf(title, sizeof(title), "%s, %s: year on year, the %zu of %zu series with the"
+			 " largest change in counts (%zu left out: all in yoy.csv)", ctx,
+			 tr->sel.period_label, nb - (draw[0] == 0), ncomp,
+			 ncomp - (nb - (draw[0] == 0)));
+	else
+		snprintf(title, sizeof(title), "%s, %s: year on year", ctx, tr->sel.period_label);
 	struct plot_yoy py = { .title = title, .n = nb, .label = labels, .pct = pct, .lo = lo,
 			       .hi = hi, .significant = sig };
 
@@ -842,6 +870,7 @@ cleanup:
 	free(hi);
 	free(sig);
 	free(lab);
+	free(draw);
 	return r;
 }
 
@@ -872,11 +901,12 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 		{ "out", required_argument, NULL, O_OUT },
 		{ "fdr", required_argument, NULL, O_FDR },
 		{ "primary", required_argument, NULL, O_PRIMARY },
+		{ "yoy-top", required_argument, NULL, O_YOY_TOP },
 		{ "yoy", no_argument, NULL, 0 },
 		{ "no-charts", no_argument, NULL, O_NOCHARTS },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct trends_run tr = { .baseline = 24, .fdr = 0.05 };
+	struct trends_run tr = { .baseline = 24, .fdr = 0.05, .yoy_top = 25 };
 	struct store *s = NULL;
 	struct table ty = { 0 }, tt = { 0 };
 	const char *out_dir = NULL;
@@ -912,6 +942,13 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 			break;
 		case O_OUT: out_dir = optarg; break;
 		case O_PRIMARY: tr.primary = optarg; break;
+		case O_YOY_TOP:
+			errno = 0;
+			tr.yoy_top = strtol(optarg, &end, 10);
+			if (end == optarg || *end || errno || tr.yoy_top < 0 || tr.yoy_top > 100000)
+				r = mb_err(err, MB_EUSAGE, "--yoy-top wants a number of series >= 0"
+					   " (0: all)");
+			break;
 		case O_NOCHARTS: charts = 0; break;
 		default:
 			if (o >= SEL_FIRST && o < SEL_LAST)

@@ -85,13 +85,45 @@ none=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "observed") o = i;
 [ -n "$none" ] || fail "no parish without a chimney fire in FY 2025/26"
 mb --db "$DB" flags --layer parish --area "$none" --fy 2025 --no-charts \
   --categories "Chimney fire,Violence and sexual offences" > /dev/null 2> "$T/fce" || fail "flags $none exit $?"
-grep -q "category 'Chimney fire' has no events in the selected units of layer 'parish'" "$T/fce" ||
+grep -q "category 'Chimney fire' has no events in the named units of layer 'parish' in FY 2025/26 (analysed over the layer's units)" "$T/fce" ||
   fail "empty category not reported: $(cat "$T/fce")"
 # a selection with no event of its types in a loaded period is zeros, not an error (the
 # monthly chart of an all-zero series is not drawn: gnuplot refuses an empty range)
 mb --db "$DB" trends --layer parish --area "$none" --types "Chimney fire" --fy 2025 --out "$T/tz" > /dev/null 2> "$T/tze" ||
   fail "trends on an all-zero selection: exit $?: $(cat "$T/tze")"
 eq "all-zero series total" "$(awk -F, '$1 == "All selected crime" { print $2 }' "$T/tz/yoy.csv")" 0
+# flags with named units: the statistics are the whole layer's, only the named rows are reported;
+# each named parish's rows equal its rows in the --area all run (rank, priority and why too)
+mb --db "$DB" flags --layer parish --area all --fy 2025 --no-charts --out "$T/fa" > /dev/null ||
+  fail "flags --area all exit $?"
+mb --db "$DB" flags --layer parish --area "waterbeach,Histon" --fy 2025 --no-charts --out "$T/fw" > "$T/fws" ||
+  fail "flags --area waterbeach,Histon exit $?"
+for f in flags_matrix.csv priorities.csv; do
+  /usr/bin/python3 - "$T/fa/$f" "$T/fw/$f" <<'PY' || fail "flags named parishes: $f rows differ from the whole-layer run"
+import csv, sys
+whole = [r for r in csv.reader(open(sys.argv[1], newline=""))]
+named = [r for r in csv.reader(open(sys.argv[2], newline=""))]
+col = whole[0].index("unit_name")
+assert whole[0] == named[0], "header"
+want = [r for r in whole[1:] if r[col] in ("Waterbeach", "Histon")]
+assert want and named[1:] == want, (len(named) - 1, len(want))
+PY
+done
+eq "flags named: units reported" "$(($(wc -l < "$T/fw/priorities.csv") - 1))" 2
+nall=$(($(wc -l < "$T/fa/priorities.csv") - 1))
+grep -q "^waterbeach,Histon (parish), FY 2025/26: 2 of $nall units x" "$T/fws" ||
+  fail "flags named: header $(head -1 "$T/fws")"
+# chart titles carry the area (issue 16 §3): the named units and their layer
+mb --db "$DB" flags --layer parish --area "Waterbeach" --fy 2025 --out "$T/fwc" > /dev/null ||
+  fail "flags Waterbeach with charts exit $?"
+if [ -f "$T/fwc/heatmap-meta.dat" ]; then
+  for m in heatmap funnel; do
+    grep -q '^"Waterbeach (parish): .*FY 2025/26' "$T/fwc/$m-meta.dat" || fail "$m title: $(tail -1 "$T/fwc/$m-meta.dat")"
+  done
+fi
+# one parish alone is judged against the district: Waterbeach (planted) flags high
+awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "flags") f = i; next } $f ~ /H/ { n++ }
+  END { exit !(n > 0) }' "$T/fw/flags_matrix.csv" || fail "Waterbeach alone flags nothing high"
 echo "demo ok: fly-tipping $fly, fires $fires in Waterbeach; no chimney fire in $none"
 
 # ---- 2. real data ---------------------------------------------------------------------------
@@ -190,6 +222,23 @@ grep -q "Force-wide, $unloc crimes of the period had no location" "$T/ts" || fai
 eq "crimes_unlocated" "$(measure "$T/c" crimes_unlocated)" "$unloc"
 grep -q "Cambridgeshire Constabulary $c_crimes placed in the area, $unloc not placed" "$T/cs" ||
   fail "sources line: $(grep Events "$T/cs")"
+
+# the ward's flags are its rows of the whole-layer run (rates over all 26 wards, not the ward
+# alone): every column of flags_matrix.csv and priorities.csv
+mb --db "$DB" flags --layer ward --area all --year 2025 --no-charts --out "$T/fall" > /dev/null ||
+  fail "flags --layer ward --area all exit $?"
+for f in flags_matrix.csv priorities.csv; do
+  /usr/bin/python3 - "$T/fall/$f" "$T/f/$f" "$MW" <<'PY' || fail "flags $MW: $f rows differ from the whole-layer run"
+import csv, sys
+whole = list(csv.reader(open(sys.argv[1], newline="")))
+named = list(csv.reader(open(sys.argv[2], newline="")))
+col = whole[0].index("unit_name")
+want = [r for r in whole[1:] if r[col] == sys.argv[3]]
+assert want and named[1:] == want and named[0] == whole[0]
+PY
+done
+grep -q "^  [0-9]* of 26\. $MW: \(a\|not a\) priority" "$T/fs" || fail "flags $MW: standing not printed"
+echo "flags $MW: $(grep -o "^  [0-9]* of 26\. $MW: [a-z ]*priority" "$T/fs")"
 
 # several units, by code and in any case
 mb --db "$DB" concentration --layer ward --area "milton & waterbeach , E05011297" --year 2025 \
