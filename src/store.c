@@ -1436,13 +1436,15 @@ int store_extract_attached(struct store *s, int64_t import_id, int64_t *attached
 	 * events are a range of ids; no index on Crime ID is needed) */
 	const int64_t v[1] = { import_id };
 
+	/* driven from the events (a look-up in event_extra's key each): driven
+	 * from the extract rows it scanned a month's events a row (minutes) */
 	return scalarv(s,
-		       "SELECT count(*) FROM (SELECT DISTINCT x.crime_id, x.month FROM event_extra x"
-		       " JOIN import_month m ON m.month = x.month JOIN import i ON i.id = m.import_id"
-		       " AND i.replaced_by IS NULL AND i.format = 'street'"
-		       " JOIN event e ON e.id BETWEEN i.first_event AND i.last_event"
-		       " AND e.import_id = i.id AND e.month = x.month AND e.ext_id = x.crime_id"
-		       " WHERE x.import_id = ?1)",
+		       "SELECT count(*) FROM import i CROSS JOIN event e ON e.id BETWEEN i.first_event"
+		       " AND i.last_event AND e.import_id = i.id WHERE i.format = 'street'"
+		       " AND i.replaced_by IS NULL AND i.id IN (SELECT import_id FROM import_month"
+		       " WHERE month IN (SELECT DISTINCT month FROM event_extra WHERE import_id = ?1))"
+		       " AND EXISTS (SELECT 1 FROM event_extra x WHERE x.crime_id = e.ext_id"
+		       " AND x.month = e.month AND x.import_id = ?1)",
 		       v, 1, attached, err);
 }
 
