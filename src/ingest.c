@@ -1535,7 +1535,7 @@ static void row_extract(struct pfile *f)
 	}
 	if (strand)
 		hate = 1; /* a strand says it is a hate crime */
-	else if (hate == 1 && m->col[AGENCYMAP_HATE_STRAND].name)
+	else if (hate == 1) /* flagged without a strand (or no strand column) */
 		strand = astr(f->b, "Not stated", 10, &f->oom);
 	/* one crime once in a file */
 	uint32_t fp_line = seen_add(f, dict_hash((const char *)id, 32), f->row_line);
