@@ -1584,9 +1584,11 @@ static void row_agency(struct pfile *f)
 		row_extract(f);
 		return;
 	}
+	struct agencymap_when_out w = { 0, -1, -1 };
+
 	p = mcol(f, a->map->when == AGENCYMAP_WHEN_DATE ? AGENCYMAP_DATE : AGENCYMAP_MONTH, &len, &idx);
-	if (!p || agencymap_parse_month_n(a->map, p, len, &month, &reason) || month < 0 ||
-	    month >= 1200) {
+	if (!p || agencymap_parse_when_n(a->map, p, len, &w, &reason) ||
+	    (month = w.month) < 0 || month >= 1200) {
 		reject(f, f->row_line, field_col(f, idx), 0, "%s '%.40s': %s",
 		       a->map->when == AGENCYMAP_WHEN_DATE ? "date" : "month", p ? p : "",
 		       reason ? reason : "before 2000-01 or after 2099-12");
@@ -1676,6 +1678,10 @@ static void row_agency(struct pfile *f)
 	e->flags = has ? 0 : EVENT_F_UNLOCATED;
 	e->unit = unit;
 	e->layer = unit ? a->layer_id : 0;
+	/* a date with its day: kept for analyses of days and times (event_when) */
+	e->has_when = w.day >= 0;
+	e->day = w.day;
+	e->minute = (int16_t)w.minute;
 	if (id && len) {
 		e->id_kind = 2;
 		e->text_id = astr(f->b, id, len, &f->oom);

@@ -97,7 +97,10 @@ static const char SCHEMA_V2[] =
 	" import_id INTEGER NOT NULL, line INTEGER NOT NULL, day INTEGER, minute INTEGER,"
 	" ho_code TEXT, subgroup_id INTEGER, da INTEGER, hate INTEGER, hate_id INTEGER,"
 	" street TEXT, parish TEXT, PRIMARY KEY(crime_id, month, import_id)) WITHOUT ROWID;"
-	"CREATE INDEX event_extra_import ON event_extra(import_id, month);";
+	"CREATE INDEX event_extra_import ON event_extra(import_id, month);"
+	/* the day and time of an agency event whose map's date_format has %d */
+	"CREATE TABLE event_when(event_id INTEGER PRIMARY KEY, day INTEGER NOT NULL,"
+	" minute INTEGER);";
 
 /* Migrations: index i upgrades user_version i to i + 1. */
 static const char *const MIGRATIONS[] = { SCHEMA_V1, SCHEMA_V2 };
@@ -1018,7 +1021,7 @@ int store_import_create(struct store *s, const char *path, const char *format,
 /* Statements of the bulk writer, prepared once per connection. */
 enum ins {
 	INS_SOURCE, INS_CATEGORY, INS_OUTCOME, INS_LSOA, INS_LSOA_NAME, INS_EVENTS, INS_REJECT, INS_OUTCOME_ROWS, INS_STOP, INS_EVENT_UNIT, INS_STREETS,
-	INS_LOCATIONS, INS_SUBGROUP, INS_STRAND, INS_EXTRA
+	INS_LOCATIONS, INS_SUBGROUP, INS_STRAND, INS_EXTRA, INS_WHEN
 };
 
 static const char *const INS_SQL[] = {
@@ -1050,6 +1053,7 @@ static const char *const INS_SQL[] = {
 	" subgroup_id, da, hate, hate_id, street, parish) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7,"
 	" (SELECT id FROM offence_subgroup WHERE name = ?8), ?9, ?10,"
 	" (SELECT id FROM hate_strand WHERE name = ?11), ?12, ?13)",
+	"INSERT INTO event_when(event_id, day, minute) VALUES(?1, ?2, ?3)",
 };
 
 /* Return the prepared statement i, preparing it on first use; NULL on error. */
@@ -1204,6 +1208,20 @@ int store_batch_write(struct store *s, int64_t import_id, const struct batch *b,
 		for (size_t j = 0; j < b->events.n; j++) {
 			const struct rec_event *e = &b->events.v[j];
 
+			if (e->has_when) {
+				sqlite3_stmt *ew = ins(s, INS_WHEN, err);
+
+				if (!ew)
+					return -MB_EDB;
+				sqlite3_bind_int64(ew, 1, first + (int64_t)j);
+				sqlite3_bind_int(ew, 2, e->day);
+				if (e->minute >= 0)
+					sqlite3_bind_int(ew, 3, e->minute);
+				else
+					sqlite3_bind_null(ew, 3);
+				if ((r = step_reset(s, ew, err)))
+					return r;
+			}
 			if (!e->unit)
 				continue;
 			sqlite3_stmt *eu = ins(s, INS_EVENT_UNIT, err);
@@ -1498,6 +1516,8 @@ static int partition_drop(struct store *s, enum part_kind kind, uint32_t source,
 		   " AND (SELECT last_event FROM import WHERE id = ?1) AND import_id = ?1" \
 		   " AND source_id = ?2 AND month = ?3"
 	if ((r = scalarv(s, "DELETE FROM event_unit WHERE event_id IN (SELECT id" MONTH_ROWS ")", v,
+			 3, &left, err)) ||
+	    (r = scalarv(s, "DELETE FROM event_when WHERE event_id IN (SELECT id" MONTH_ROWS ")", v,
 			 3, &left, err)) ||
 	    (r = scalarv(s, "DELETE" MONTH_ROWS, v, 3, &left, err)) ||
 	    (r = scalarv(s,

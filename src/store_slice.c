@@ -299,13 +299,17 @@ oom:
 /* The force-extract fields of an event as one integer (the scan's seventh
  * argument): day + 1 in bits 0..16, minute + 1 in 17..27, DA flag + 1 in
  * 28..29, subgroup id in 30..45, hate strand id in 46..61 (0 = unknown). An
- * event's row is the latest import's of its Crime ID and month. */
+ * event's row is the latest import's of its Crime ID and month; an agency
+ * event (a text id or none: not a police.uk Crime ID) gets its own day and
+ * time (event_when) if any. */
 #define EXTRA_PACKED                                                                        \
-	"CASE WHEN ext_id IS NOT NULL THEN (SELECT (coalesce(x.day, -1) + 1)"                \
+	"CASE WHEN typeof(ext_id) = 'blob' THEN (SELECT (coalesce(x.day, -1) + 1)"           \
 	" | ((coalesce(x.minute, -1) + 1) << 17) | ((coalesce(x.da, -1) + 1) << 28)"         \
 	" | (coalesce(x.subgroup_id, 0) << 30) | (coalesce(x.hate_id, 0) << 46)"             \
 	" FROM event_extra x WHERE x.crime_id = event.ext_id AND x.month = event.month"     \
-	" ORDER BY x.import_id DESC LIMIT 1) END"
+	" ORDER BY x.import_id DESC LIMIT 1) ELSE (SELECT (w.day + 1)"                      \
+	" | ((coalesce(w.minute, -1) + 1) << 17) FROM event_when w"                         \
+	" WHERE w.event_id = event.id) END"
 
 /* Names of offence subgroups or hate strands (table: a fixed name) into
  * *names (*n = max id + 1), as string offsets in *off for the fix-up. */
@@ -341,7 +345,8 @@ static int load_extract_names(struct store *s, struct slice *sl, const char *max
 	return 0;
 }
 
-/* Does the store hold force-extract rows (a store of schema 1 has no table)? */
+/* Does the store hold force-extract rows or agency days (a store of schema 1
+ * has neither table)? */
 static int extract_held(struct store *s, int *yes, struct mb_error *err)
 {
 	sqlite3_stmt *st = NULL;
@@ -349,7 +354,8 @@ static int extract_held(struct store *s, int *yes, struct mb_error *err)
 
 	if ((r = store_has_table(s, "event_extra", yes, err)) || !*yes)
 		return r;
-	if ((r = store_prepare(s, &st, "SELECT EXISTS (SELECT 1 FROM event_extra)", err)))
+	if ((r = store_prepare(s, &st, "SELECT EXISTS (SELECT 1 FROM event_extra)"
+				   " OR EXISTS (SELECT 1 FROM event_when)", err)))
 		return r;
 	*yes = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);

@@ -194,6 +194,20 @@ static int import(struct store *s, const char *name, const char *text, const cha
 	return rc;
 }
 
+/* The agency event's row of event_when, read with the sqlite3 shell: day 8962, 08:30. */
+static void sqlite_check_when(const char *db)
+{
+	char cmd[256], out[64] = "";
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "sqlite3 '%s' 'SELECT day, minute FROM event_when'", db);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_non_null(fgets(out, sizeof(out), p));
+	pclose(p);
+	assert_string_equal(out, "8962|510\n");
+}
+
 static void test_slice_columns(void **state)
 {
 	struct store *s = NULL;
@@ -266,6 +280,26 @@ static void test_slice_columns(void **state)
 	assert_null(sl.day);
 	assert_null(sl.subgroup_name);
 	slice_release(&sl);
+	/* an agency event whose date has a day (and time) gets them too (event_when) */
+	map = write_file("fire.ini", "[source]\nname = Test Fire\n[columns]\nid = ref\n"
+				     "date = d\ndate_format = %d/%m/%Y %H:%M\ncategory = c\nlongitude = x\n"
+				     "latitude = y\n");
+	assert_int_equal(import(s, "fire.csv", "ref,d,c,x,y\nF1,15/07/2024 08:30,Fire,0.1,52.1\n",
+				map, &sum), 0);
+	const char *const fire[] = { "Test Fire" };
+
+	q.extract = 1;
+	q.sources = fire;
+	q.nsources = 1;
+	memset(&sl, 0, sizeof(sl));
+	assert_int_equal(store_slice_load(s, &q, &sl, &err), 0);
+	assert_int_equal(sl.n, 1);
+	assert_int_equal(sl.day[0], 8962);
+	assert_int_equal(sl.minute[0], 8 * 60 + 30);
+	assert_int_equal(sl.da[0], -1);
+	assert_int_equal(sl.subgroup[0], 0);
+	slice_release(&sl);
+	sqlite_check_when(db);
 	store_close(s);
 }
 
