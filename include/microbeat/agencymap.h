@@ -47,6 +47,9 @@
  *   street = street_name     ; optional: street as the force records it
  *   parish = parish_name     ; optional: parish as the force records it
  *
+ * An agency row whose date_format has %d keeps its day (and with %H:%M its
+ * time) for analyses of days and times (the store's event_when).
+ *
  * Flag values are compared case-insensitively after trimming; a blank flag is
  * "unknown", any value in neither list rejects the row. An extract's rows are
  * not events: each attaches its fields to the police.uk crime of the same
