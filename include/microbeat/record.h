@@ -57,12 +57,12 @@ struct rec_event {
 	uint32_t flags;      /* EVENT_F_* bits */
 	uint8_t id_kind;     /* 0 = no id, 1 = 32-byte crime id, 2 = text id */
 	uint8_t crime_id[32]; /* Crime ID (binary) when id_kind == 1 */
+	/* (the three below fill the padding before text_id: the struct stays 128 bytes) */
+	uint8_t has_when;    /* 1 = day/minute hold an agency row's date (event_when) */
+	int16_t minute;      /* with has_when: minute of the day, -1 unknown */
+	int32_t day;         /* with has_when: days since 2000-01-01 */
 	const char *text_id; /* agency id text when id_kind == 2 */
 	uint32_t unit;       /* unit id given by the row (agency maps), 0 = none */
-	int32_t day;         /* agency rows with a day: days since 2000-01-01, else -1 (or 0
-				when the row has no date: police.uk rows; see has_when) */
-	int16_t minute;      /* agency rows: minute of the day, -1 unknown */
-	uint8_t has_when;    /* 1 = day/minute hold an agency row's date (event_when) */
 	uint32_t layer;      /* layer of unit */
 	/* the snap point, interned by the writer thread (location == 0 until
 	 * then) when loc_pending: the parser only records it */
