@@ -16,6 +16,7 @@ run() { echo; echo "\$ microbeat $*"; $MB --db "$DB" "$@"; }
 run import --quiet datasets/demo/policeuk
 run import --quiet --map scripts/demo_agency_fire.ini datasets/demo/agency/fire_incidents.csv
 run import --quiet --map scripts/demo_agency_asb.ini datasets/demo/agency/council_asb.csv
+run import --quiet --map scripts/demo_force_extract.ini datasets/demo/force/force_extract.csv
 run streets datasets/demo/gazetteer.csv
 run info | sed -n '/^Coverage/,/^Events/p'
 run concentration --area "South Cambridgeshire" --fy 2025 --compare-previous --harm \

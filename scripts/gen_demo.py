@@ -12,6 +12,9 @@ Writes, under OUT:
   lsoa_to_parish.csv   lsoa_code,parish_code
   agency/fire_incidents.csv   incident_ref,call_date,incident_type,easting,northing (BNG)
   agency/council_asb.csv      case_id,date,category,lsoa_code
+  force/force_extract.csv     the police.uk crimes again (same Crime IDs) with date, time,
+                              offence subgroup, DA flag, hate flag and strand, street, parish
+                              (column map scripts/demo_force_extract.ini)
 and prints what it achieved (concentration, planted rises) to stderr.
 
 --null writes a NULL district for checking that `flags` finds (almost) no priorities when
@@ -432,8 +435,10 @@ def season(amp, peak, cal_month):
     return 1.0 + amp * math.cos(2.0 * math.pi * (cal_month - peak) / 12.0)
 
 
-def gen_crime(seed, parishes, out):
-    """Write the 36 monthly files; return the rows as (month index, type, street or None)."""
+def gen_crime(seed, parishes, out, crimes=None):
+    """Write the 36 monthly files; return the rows as (month index, type, street or None).
+    crimes (a list), when given, gets (month index, type, Crime ID, street or None, parish)
+    of every crime (not ASB), for the force extract; it draws no random number."""
     rng = Rng(seed, 2)
     # per_year is the district's expectation in the first financial year, planted parishes
     # included (their violence and public order start at PLANTED_BASE times the rate)
@@ -474,6 +479,8 @@ def gen_crime(seed, parishes, out):
                             cid = rng.hex64()
                         ids.add(cid)
                         line = f"{cid},{prefix}{where},{ctype},{out_names[rng.pick(ocum)]},"
+                        if crimes is not None:
+                            crimes.append((mi, ctype, cid, s, p))
                     key = s["lsoa"]["name"] if s else "\x7f"
                     rows.append((key, t, len(rows), line))
                     events.append((mi, t, s, p))
@@ -534,6 +541,91 @@ def gen_agency(seed, parishes, lsoas, out, null=False):
         for k, ((y, m, d), cat, code) in enumerate(cases):
             fh.write(f"SCDC-ASB-{k + 1:05d},{y:04d}-{m:02d}-{d:02d},{cat},{code}\n")
     return fires, cases
+
+
+# The force extract (issue 19): the same crimes with the fields police.uk leaves out. In
+# DA_FLAT (two of the planted parishes) the violence rise is non-DA violence without injury:
+# DA-flagged violence and the other subgroups stay flat in expectation (their probability
+# falls as the rise grows); everywhere else (the other planted parishes too) the mix is
+# fixed, so DA rises with the rest there.
+DA_FLAT = ("Milton", "Waterbeach")
+# violence: (subgroup, illustrative offence code, share of a month's violence at the
+# start (g = 1)); non-DA "Violence without injury" takes what the others leave
+VIOLENCE_DA = 0.35   # DA-flagged share of violence at g = 1
+VIOLENCE_DA_MIX = (("Violence with injury", "VAP/01", 0.35),
+                   ("Violence without injury", "VAP/02", 0.40),
+                   ("Stalking and harassment", "VAP/03", 0.25))
+VIOLENCE_OTHER = (("Violence with injury", "VAP/01", 0.20),
+                  ("Stalking and harassment", "VAP/03", 0.15),
+                  ("Sexual offences", "SXO/01", 0.10),
+                  ("Death or serious injury", "VAP/04", 0.005))
+VIOLENCE_WITHOUT = ("Violence without injury", "VAP/02")
+PUBLIC_ORDER_MIX = (("Public fear, alarm or distress", "POF/01", 0.70),
+                    ("Racially or religiously aggravated public fear, alarm or distress",
+                     "POF/02", 0.08),
+                    ("Other offences against the state or public order", "POF/03", 0.20),
+                    ("Violent disorder", "POF/04", 0.02))
+HATE_STRANDS = (("Race", 0.70), ("Religion", 0.08), ("Sexual orientation", 0.12),
+                ("Disability", 0.07), ("Transgender", 0.03))
+HATE_SHARE = 0.03        # of non-DA violence and of plain public order
+DA_OTHER = {"Criminal damage and arson": 0.08, "Other crime": 0.05}   # DA share, other types
+# hour of day weights 0..23 (violence and public order: evenings and nights; others: day)
+HOURS_NIGHT = (6, 5, 4, 3, 2, 1, 1, 1, 2, 2, 3, 3, 3, 3, 3, 3, 4, 5, 6, 6, 7, 8, 8, 7)
+HOURS_DAY = (1, 1, 1, 1, 1, 1, 2, 3, 4, 5, 6, 6, 6, 6, 6, 6, 6, 5, 4, 3, 3, 2, 2, 1)
+TIME_UNKNOWN = 0.02      # share of rows with a blank time
+
+
+def gen_force_extract(seed, crimes, out):
+    """Write force/force_extract.csv (own random stream: the other files stay as they were)."""
+    rng = Rng(seed, 5)
+    strand_cum = cumulative(w for _, w in HATE_STRANDS)
+    night_cum, day_cum = cumulative(HOURS_NIGHT), cumulative(HOURS_DAY)
+    po_cum = cumulative(w for _, _, w in PUBLIC_ORDER_MIX)
+    da_cum = cumulative(w for _, _, w in VIOLENCE_DA_MIX)
+    rows = []
+    for mi, ctype, cid, s, p in crimes:
+        y, m = int(month_label(mi)[:4]), int(month_label(mi)[5:])
+        day = 1 + rng.below(days_in_month(y, m))
+        sub, code, da, hate, strand = "", "", "N", "N", ""
+        if ctype == "Violence and sexual offences":
+            g = RISE ** (mi / 12.0) if p["planted"] and p["name"] in DA_FLAT else 1.0
+            u = rng.u() * g   # P(a component) = its share / g: flat counts where g grows
+            if u < VIOLENCE_DA:
+                da = "Y"
+                sub, code, _w = VIOLENCE_DA_MIX[rng.pick(da_cum)]
+            else:
+                u -= VIOLENCE_DA
+                sub, code = VIOLENCE_WITHOUT
+                for name, c, w in VIOLENCE_OTHER:
+                    if u < w:
+                        sub, code = name, c
+                        break
+                    u -= w
+                if rng.u() < HATE_SHARE:
+                    hate, strand = "Y", HATE_STRANDS[rng.pick(strand_cum)][0]
+        elif ctype == "Public order":
+            sub, code, _w = PUBLIC_ORDER_MIX[rng.pick(po_cum)]
+            if code == "POF/02":   # racially or religiously aggravated: a hate crime
+                hate, strand = "Y", "Race" if rng.u() < 0.8 else "Religion"
+            elif rng.u() < HATE_SHARE:
+                hate, strand = "Y", HATE_STRANDS[rng.pick(strand_cum)][0]
+        elif rng.u() < DA_OTHER.get(ctype, 0.0):
+            da = "Y"
+        night = ctype in PLANTED_TYPES or ctype == "Criminal damage and arson"
+        hour = rng.pick(night_cum if night else day_cum)
+        minute = rng.below(60)
+        when = "" if rng.u() < TIME_UNKNOWN else f"{hour:02d}:{minute:02d}"
+        rows.append(((y, m, day), when or "99", cid, f"{y:04d}-{m:02d}-{day:02d}", when, code,
+                     sub, ctype, da, hate, strand, s["name"] if s else "", p["name"]))
+    rows.sort(key=lambda r: (r[0], r[1], r[2]))   # like an export: by date and time
+    os.makedirs(os.path.join(out, "force"), exist_ok=True)
+    with open(os.path.join(out, "force", "force_extract.csv"), "w", encoding="utf-8",
+              newline="") as fh:
+        fh.write("crime_ref,date_committed,time_committed,ho_offence_code,offence_subgroup,"
+                 "police_uk_type,domestic_abuse,hate_crime,hate_strand,street,parish\n")
+        for r in rows:
+            fh.write(",".join(f'"{v}"' if "," in v else v for v in r[2:]) + "\n")
+    return len(rows)
 
 
 def write_side_files(parishes, lsoas, streets, out):
@@ -631,9 +723,12 @@ def main():
     parishes, lsoas, streets = build_district(a.seed, a.null)
     os.makedirs(a.out, exist_ok=True)
     write_side_files(parishes, lsoas, streets, a.out)
-    events = gen_crime(a.seed, parishes, a.out)
+    crimes = []
+    events = gen_crime(a.seed, parishes, a.out, crimes)
     fires, cases = gen_agency(a.seed, parishes, lsoas, a.out, a.null)
+    n_extract = gen_force_extract(a.seed, crimes, a.out)
     report(parishes, streets, events, fires, cases)
+    print(f"gen_demo: force extract: {n_extract} crimes (force/force_extract.csv)", file=sys.stderr)
     return 0
 
 

@@ -82,7 +82,7 @@ static char *arena_put(struct batch *b, const char *p, size_t len);
 
 static void batch_reset(struct batch *b)
 {
-	b->dims.n = b->events.n = b->rejects.n = b->outcomes.n = b->stops.n = 0;
+	b->dims.n = b->events.n = b->rejects.n = b->outcomes.n = b->stops.n = b->extras.n = 0;
 	b->arena_used = 0;
 }
 
@@ -95,6 +95,7 @@ static void batch_free(struct batch *b)
 	free(b->rejects.v);
 	free(b->outcomes.v);
 	free(b->stops.v);
+	free(b->extras.v);
 	free(b->arena);
 	free(b);
 }
@@ -163,6 +164,15 @@ static void batch_seal(struct batch *b)
 	for (size_t i = 0; i < b->stops.n; i++)
 		for (int f = 0; f < STOP_NFIELDS; f++)
 			b->stops.v[i].f[f] = fix(b, b->stops.v[i].f[f]);
+	for (size_t i = 0; i < b->extras.n; i++) {
+		struct rec_extra *x = &b->extras.v[i];
+
+		x->ho_code = fix(b, x->ho_code);
+		x->subgroup = fix(b, x->subgroup);
+		x->strand = fix(b, x->strand);
+		x->street = fix(b, x->street);
+		x->parish = fix(b, x->parish);
+	}
 }
 
 /* Bounded queue of batches between the parser and the writer. */
@@ -1404,6 +1414,160 @@ static const char *mcol(const struct pfile *f, enum agencymap_field c, size_t *l
 	return fld(f, (int)i);
 }
 
+/* Trim spaces and tabs from both ends of [*p, *p + *len). */
+static void span_trim(const char **p, size_t *len)
+{
+	while (*len && (**p == ' ' || **p == '\t')) {
+		(*p)++;
+		(*len)--;
+	}
+	while (*len && ((*p)[*len - 1] == ' ' || (*p)[*len - 1] == '\t'))
+		(*len)--;
+}
+
+/* The trimmed text of mapped column c into the arena (NULL when blank or not
+ * mapped); *col = its column for messages. Longer than max bytes: rejected. */
+static int extract_text(struct pfile *f, enum agencymap_field c, size_t max, const char *what,
+			const char **out)
+{
+	size_t len = 0;
+	int idx = 0;
+	const char *p = mcol(f, c, &len, &idx);
+
+	*out = NULL;
+	if (!p)
+		return 0;
+	span_trim(&p, &len);
+	if (!len)
+		return 0;
+	if (len > max) {
+		reject(f, f->row_line, field_col(f, idx), 0, "%s '%.40s...' is longer than %zu bytes",
+		       what, p, max);
+		return -1;
+	}
+	*out = astr(f->b, p, len, &f->oom);
+	return 0;
+}
+
+/* A flag column of an extract row: 1, 0, -1 unknown (blank or not mapped);
+ * -2 after rejecting the row. */
+static int extract_flag(struct pfile *f, enum agencymap_field c, enum agencymap_flag which,
+			const char *what)
+{
+	const struct agencymap *m = f->run->agency->map;
+	size_t len = 0;
+	int idx = 0, v;
+	const char *p = mcol(f, c, &len, &idx);
+
+	if (!p)
+		return -1;
+	v = agencymap_flag_n(m, which, p, len);
+	if (v == -2) {
+		const struct agencymap_flagvals *fv = &m->flag[which];
+
+		reject(f, f->row_line, field_col(f, idx), 0,
+		       "%s flag '%.20s' is not a yes value (%s%s%s) nor a no value (%s%s%s)", what, p,
+		       fv->v[0][0], fv->n[0] > 1 ? ", " : "", fv->n[0] > 1 ? fv->v[0][1] : "",
+		       fv->v[1][0], fv->n[1] > 1 ? ", " : "", fv->n[1] > 1 ? fv->v[1][1] : "");
+	}
+	return v;
+}
+
+/* Validate and load one row of a force extract: its fields attach to the
+ * police.uk crime of the same Crime ID and month (no event is made: nothing
+ * is counted twice; docs/methods.md, "Force extracts"). */
+static void row_extract(struct pfile *f)
+{
+	struct agency *a = f->run->agency;
+	const struct agencymap *m = a->map;
+	struct agencymap_when_out w;
+	struct rec_extra *x;
+	uint8_t id[32];
+	size_t len = 0;
+	int idx = 0, minute, da, hate;
+	const char *p, *reason = NULL, *ho = NULL, *sub = NULL, *strand = NULL, *street = NULL,
+		       *parish = NULL;
+
+	p = mcol(f, AGENCYMAP_ID, &len, &idx);
+	if (!p || hex32(p, len, id)) {
+		reject(f, f->row_line, field_col(f, idx), 0,
+		       "Crime ID '%.70s' is not 64 hexadecimal characters", p ? p : "");
+		return;
+	}
+	p = mcol(f, m->when == AGENCYMAP_WHEN_DATE ? AGENCYMAP_DATE : AGENCYMAP_MONTH, &len, &idx);
+	if (!p || agencymap_parse_when_n(m, p, len, &w, &reason) || w.month < 0 || w.month >= 1200) {
+		reject(f, f->row_line, field_col(f, idx), 0, "%s '%.40s': %s",
+		       m->when == AGENCYMAP_WHEN_DATE ? "date" : "month", p ? p : "",
+		       reason ? reason : "before 2000-01 or after 2099-12");
+		return;
+	}
+	minute = w.minute;
+	p = mcol(f, AGENCYMAP_TIME, &len, &idx);
+	if (p && agencymap_parse_time_n(m, p, len, &minute, &reason)) {
+		reject(f, f->row_line, field_col(f, idx), 0, "time '%.20s': %s", p, reason);
+		return;
+	}
+	if ((da = extract_flag(f, AGENCYMAP_DA, AGENCYMAP_FLAG_DA, "domestic-abuse")) == -2 ||
+	    (hate = extract_flag(f, AGENCYMAP_HATE, AGENCYMAP_FLAG_HATE, "hate-crime")) == -2)
+		return;
+	p = mcol(f, AGENCYMAP_HO_CODE, &len, &idx);
+	if (p) {
+		span_trim(&p, &len);
+		for (size_t i = 0; i < len; i++)
+			if (!isalnum((unsigned char)p[i]) && !strchr("/.-", p[i])) {
+				reject(f, f->row_line, field_col(f, idx), 0,
+				       "Home Office offence code '%.20s' is not digits, letters, '/', '.'"
+				       " or '-'", p);
+				return;
+			}
+	}
+	if (extract_text(f, AGENCYMAP_HO_CODE, 16, "Home Office offence code", &ho) ||
+	    extract_text(f, AGENCYMAP_SUBGROUP, 120, "offence subgroup", &sub) ||
+	    extract_text(f, AGENCYMAP_HATE_STRAND, 120, "hate strand", &strand) ||
+	    extract_text(f, AGENCYMAP_STREET, 200, "street", &street) ||
+	    extract_text(f, AGENCYMAP_PARISH, 200, "parish", &parish))
+		return;
+	if (strand && hate == 0) {
+		mcol(f, AGENCYMAP_HATE_STRAND, &len, &idx);
+		reject(f, f->row_line, field_col(f, idx), 0,
+		       "hate strand given but the hate-crime flag says no");
+		return;
+	}
+	if (strand)
+		hate = 1; /* a strand says it is a hate crime */
+	else if (hate == 1) /* flagged without a strand (or no strand column) */
+		strand = astr(f->b, "Not stated", 10, &f->oom);
+	/* one crime once in a file */
+	uint32_t fp_line = seen_add(f, dict_hash((const char *)id, 32), f->row_line);
+
+	if (fp_line) {
+		char at[48];
+
+		mcol(f, AGENCYMAP_ID, &len, &idx);
+		reject(f, f->row_line, field_col(f, idx), 1, "duplicate Crime ID (%s)",
+		       first_at(at, sizeof(at), fp_line));
+		return;
+	}
+	if (VEC_PUSH(f->b->extras, x)) {
+		f->oom = 1;
+		return;
+	}
+	x->line = f->row_line;
+	x->month = w.month;
+	memcpy(x->crime_id, id, 32);
+	x->day = w.day;
+	x->minute = (int16_t)minute;
+	x->da = (int8_t)da;
+	x->hate = (int8_t)hate;
+	x->ho_code = ho;
+	x->subgroup = sub;
+	x->strand = strand;
+	x->street = street;
+	x->parish = parish;
+	f->st.rows_loaded++;
+	track(f, intern_name(f, DIM_SOURCE, f->m_source, a->source, strlen(a->source)), w.month);
+}
+
 /* Validate and load one row of an agency's CSV through its column map. */
 static void row_agency(struct pfile *f)
 {
@@ -1416,9 +1580,15 @@ static void row_agency(struct pfile *f)
 	int has = 0;
 	uint32_t lsoa = 0, unit = 0;
 
+	if (a->map->extract) {
+		row_extract(f);
+		return;
+	}
+	struct agencymap_when_out w = { 0, -1, -1 };
+
 	p = mcol(f, a->map->when == AGENCYMAP_WHEN_DATE ? AGENCYMAP_DATE : AGENCYMAP_MONTH, &len, &idx);
-	if (!p || agencymap_parse_month_n(a->map, p, len, &month, &reason) || month < 0 ||
-	    month >= 1200) {
+	if (!p || agencymap_parse_when_n(a->map, p, len, &w, &reason) ||
+	    (month = w.month) < 0 || month >= 1200) {
 		reject(f, f->row_line, field_col(f, idx), 0, "%s '%.40s': %s",
 		       a->map->when == AGENCYMAP_WHEN_DATE ? "date" : "month", p ? p : "",
 		       reason ? reason : "before 2000-01 or after 2099-12");
@@ -1508,6 +1678,10 @@ static void row_agency(struct pfile *f)
 	e->flags = has ? 0 : EVENT_F_UNLOCATED;
 	e->unit = unit;
 	e->layer = unit ? a->layer_id : 0;
+	/* a date with its day: kept for analyses of days and times (event_when) */
+	e->has_when = w.day >= 0;
+	e->day = w.day;
+	e->minute = (int16_t)w.minute;
 	if (id && len) {
 		e->id_kind = 2;
 		e->text_id = astr(f->b, id, len, &f->oom);
@@ -1664,7 +1838,8 @@ static void maybe_flush(struct pfile *f)
 {
 	/* a batch short of a row that ran out of memory is never handed over */
 	if (f->oom ||
-	    (f->b->events.n + f->b->rejects.n + f->b->outcomes.n + f->b->stops.n < BATCH_EVENTS &&
+	    (f->b->events.n + f->b->rejects.n + f->b->outcomes.n + f->b->stops.n + f->b->extras.n <
+		     BATCH_EVENTS &&
 	     f->b->arena_used < BATCH_ARENA))
 		return;
 	progress_rows(f->run->progress, f->b->events.n + f->b->rejects.n + f->b->outcomes.n +
@@ -1972,8 +2147,13 @@ static int finish_file(struct ingest_run *run, struct pfile *f, int64_t import_i
 			*held += moved;
 		}
 	}
-	/* coverage counts events (crimes, incidents), not outcome or search rows */
-	for (size_t i = 0; i < f->nmc && (f->kind == KIND_STREET || f->kind == KIND_AGENCY); i++)
+	int extract = f->kind == KIND_AGENCY && run->agency->map->extract;
+
+	/* coverage counts events (crimes, incidents), not outcome or search rows,
+	 * nor an extract's rows (fields of police.uk crimes) */
+	for (size_t i = 0; i < f->nmc && (f->kind == KIND_STREET || f->kind == KIND_AGENCY) &&
+			   !extract;
+	     i++)
 		if (f->mc[i].source && f->mc[i].rows &&
 		    (r = store_import_month_add(run->s, import_id, f->mc[i].source, f->mc[i].month,
 						f->mc[i].rows, err)))
@@ -1985,7 +2165,8 @@ static int finish_file(struct ingest_run *run, struct pfile *f, int64_t import_i
 		 * covers (docs/methods.md, "Partition") */
 		for (size_t i = 0; i < f->nmc; i++) {
 			snprintf(key, sizeof(key), "source:%u", f->mc[i].source);
-			if ((r = store_partition_claim(run->s, PART_AGENCY, key, f->mc[i].month,
+			if ((r = store_partition_claim(run->s, extract ? PART_EXTRACT : PART_AGENCY, key,
+						       f->mc[i].month,
 						       f->mc[i].source, import_id, maxr, diff, err)))
 				return r;
 		}
@@ -2646,8 +2827,15 @@ static int ingest_file(struct ingest_run *run, struct pfile *f, const char *path
 	}
 	if (r)
 		*err = ferr;
+	int is_extract = f->kind == KIND_AGENCY && run->agency->map->extract;
+	int64_t attached = 0;
+
+	if (!r && is_extract && f->st.rows_loaded)
+		r = store_extract_attached(run->s, import_id, &attached, err);
 	if (r ||
-	    (r = store_import_finish(run->s, import_id, &f->st, f->digest, KIND_NAME[f->kind], err)) ||
+	    (r = store_import_finish(run->s, import_id, &f->st, f->digest,
+				     f->kind == KIND_AGENCY && run->agency->map->extract
+					     ? "extract" : KIND_NAME[f->kind], err)) ||
 	    (r = store_commit(run->s, err))) {
 		goto cleanup;
 	}
@@ -2684,7 +2872,22 @@ static int ingest_file(struct ingest_run *run, struct pfile *f, const char *path
 				"%s: %lld rows counted as duplicate: their Crime IDs are already held for"
 				" their month and force by other imports (microbeat rejects --import %lld)\n",
 				in->name, (long long)held, (long long)import_id);
-		if (diff.replaced_import && f->kind == KIND_AGENCY) {
+		if (is_extract && f->st.rows_loaded)
+			fprintf(run->o->out,
+				"%s: force extract: %lld rows attach to police.uk crimes held (same Crime"
+				" ID and month), %lld match none held yet (kept: they attach when that"
+				" crime is loaded)\n",
+				MB_SHOWN(in->name), (long long)attached,
+				(long long)(f->st.rows_loaded - attached));
+		if (diff.replaced_import && is_extract) {
+			fprintf(run->o->out,
+				"%s: replaces %lld month(s) of this extract held by earlier imports (import"
+				" #%lld first): %lld rows added, %lld removed, %lld changed, %lld unchanged"
+				" by Crime ID\n",
+				MB_SHOWN(in->name), (long long)diff.months, (long long)diff.replaced_import,
+				(long long)diff.added, (long long)diff.removed, (long long)diff.changed,
+				(long long)diff.unchanged);
+		} else if (diff.replaced_import && f->kind == KIND_AGENCY) {
 			fprintf(run->o->out,
 				"%s: replaces %lld month(s) of this source held by earlier imports (import #%lld"
 				" first): %lld events added, %lld removed, %lld changed, %lld unchanged by"

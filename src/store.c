@@ -85,8 +85,25 @@ static const char SCHEMA_V1[] =
 	"CREATE TABLE universe_member(street_id INTEGER NOT NULL,"
 	" location_id INTEGER NOT NULL, PRIMARY KEY(street_id, location_id)) WITHOUT ROWID;";
 
+/* Version 2: force extracts (docs/methods.md, "Force extracts"). An extract
+ * row is keyed by the police.uk Crime ID and month it attaches to, not by an
+ * event id: a police.uk crime keeps its extract fields when its month is
+ * re-released (new event ids), and an extract may be imported before the
+ * police.uk files. An import's rows of one month are one partition (kind 5). */
+static const char SCHEMA_V2[] =
+	"CREATE TABLE offence_subgroup(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+	"CREATE TABLE hate_strand(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+	"CREATE TABLE event_extra(crime_id BLOB NOT NULL, month INTEGER NOT NULL,"
+	" import_id INTEGER NOT NULL, line INTEGER NOT NULL, day INTEGER, minute INTEGER,"
+	" ho_code TEXT, subgroup_id INTEGER, da INTEGER, hate INTEGER, hate_id INTEGER,"
+	" street TEXT, parish TEXT, PRIMARY KEY(crime_id, month, import_id)) WITHOUT ROWID;"
+	"CREATE INDEX event_extra_import ON event_extra(import_id, month);"
+	/* the day and time of an agency event whose map's date_format has %d */
+	"CREATE TABLE event_when(event_id INTEGER PRIMARY KEY, day INTEGER NOT NULL,"
+	" minute INTEGER);";
+
 /* Migrations: index i upgrades user_version i to i + 1. */
-static const char *const MIGRATIONS[] = { SCHEMA_V1 };
+static const char *const MIGRATIONS[] = { SCHEMA_V1, SCHEMA_V2 };
 
 /* Set err from the connection's last error, prefixed with what; return -MB_EDB. */
 int store_db_err(struct store *s, struct mb_error *err, const char *what)
@@ -254,7 +271,9 @@ static int read_snapshot(struct store *s, struct mb_error *err)
 	if ((r = store_exec(s, "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY", err)) ||
 	    (r = store_exec(s, "BEGIN", err)) || (r = schema_version(s, &version, err)))
 		return r;
-	if (version != STORE_SCHEMA_VERSION)
+	/* an older schema lacks only tables added since (readers check for them:
+	 * store_has_table), so a store made by an earlier version stays readable */
+	if (version < 1 || version > STORE_SCHEMA_VERSION)
 		return mb_err(err, MB_EDB, "'%s' is not a microbeat store (schema %d)", s->path,
 			      version);
 	return 0;
@@ -936,9 +955,11 @@ int store_import_by_sha(struct store *s, const uint8_t sha[32], int64_t *id,
 	 * can be replaced month by month) */
 	if ((r = store_prepare(s, &st,
 			       "SELECT id FROM import i WHERE sha256 = ? AND finished IS NOT NULL"
-			       " AND replaced_by IS NULL AND (format NOT IN ('street', 'agency') OR"
-			       " rows_loaded = (SELECT coalesce(sum(rows), 0) FROM import_month m"
-			       " WHERE m.import_id = i.id)) ORDER BY id DESC LIMIT 1",
+			       " AND replaced_by IS NULL AND (format NOT IN ('street', 'agency', 'extract')"
+			       " OR (format <> 'extract' AND rows_loaded = (SELECT coalesce(sum(rows), 0)"
+			       " FROM import_month m WHERE m.import_id = i.id))"
+			       " OR (format = 'extract' AND rows_loaded = (SELECT count(*)"
+			       " FROM event_extra x WHERE x.import_id = i.id))) ORDER BY id DESC LIMIT 1",
 			       err)))
 		return r;
 	sqlite3_bind_blob(st, 1, sha, 32, SQLITE_STATIC);
@@ -1000,7 +1021,7 @@ int store_import_create(struct store *s, const char *path, const char *format,
 /* Statements of the bulk writer, prepared once per connection. */
 enum ins {
 	INS_SOURCE, INS_CATEGORY, INS_OUTCOME, INS_LSOA, INS_LSOA_NAME, INS_EVENTS, INS_REJECT, INS_OUTCOME_ROWS, INS_STOP, INS_EVENT_UNIT, INS_STREETS,
-	INS_LOCATIONS
+	INS_LOCATIONS, INS_SUBGROUP, INS_STRAND, INS_EXTRA, INS_WHEN
 };
 
 static const char *const INS_SQL[] = {
@@ -1025,6 +1046,14 @@ static const char *const INS_SQL[] = {
 	"INSERT INTO street(id, name_norm, lsoa_id) SELECT * FROM temp.mb_feed_street",
 	"INSERT INTO location(id, name, lon, lat, lsoa_id, street_id)"
 	" SELECT * FROM temp.mb_feed_location",
+	"INSERT INTO offence_subgroup(name) VALUES(?1) ON CONFLICT DO NOTHING",
+	"INSERT INTO hate_strand(name) VALUES(?1) ON CONFLICT DO NOTHING",
+	/* extract rows are few (a force's year is ~10^5): one statement a row */
+	"INSERT INTO event_extra(crime_id, month, import_id, line, day, minute, ho_code,"
+	" subgroup_id, da, hate, hate_id, street, parish) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+	" (SELECT id FROM offence_subgroup WHERE name = ?8), ?9, ?10,"
+	" (SELECT id FROM hate_strand WHERE name = ?11), ?12, ?13)",
+	"INSERT INTO event_when(event_id, day, minute) VALUES(?1, ?2, ?3)",
 };
 
 /* Return the prepared statement i, preparing it on first use; NULL on error. */
@@ -1098,6 +1127,62 @@ int store_dims_write(struct store *s, enum dim_kind kind, const struct rec_dim *
 	return store_feed_run(s, st, street ? FEED_STREET : FEED_LOCATION, d, n, 0, err);
 }
 
+/* Bind text (NULL for a NULL pointer) to parameter i. */
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *p)
+{
+	if (p)
+		sqlite3_bind_text(st, i, p, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* Write a batch's force-extract rows, with their new subgroups and strands. */
+static int write_extras(struct store *s, int64_t import_id, const struct batch *b,
+			struct mb_error *err)
+{
+	sqlite3_stmt *st = ins(s, INS_EXTRA, err), *sg = ins(s, INS_SUBGROUP, err),
+		     *hs = ins(s, INS_STRAND, err);
+	int r;
+
+	if (!st || !sg || !hs)
+		return -MB_EDB;
+	for (size_t i = 0; i < b->extras.n; i++) {
+		const struct rec_extra *x = &b->extras.v[i];
+
+		if (x->subgroup) {
+			sqlite3_bind_text(sg, 1, x->subgroup, -1, SQLITE_STATIC);
+			if ((r = step_reset(s, sg, err)))
+				return r;
+		}
+		if (x->strand) {
+			sqlite3_bind_text(hs, 1, x->strand, -1, SQLITE_STATIC);
+			if ((r = step_reset(s, hs, err)))
+				return r;
+		}
+		sqlite3_clear_bindings(st);
+		sqlite3_bind_blob(st, 1, x->crime_id, 32, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, x->month);
+		sqlite3_bind_int64(st, 3, import_id);
+		sqlite3_bind_int64(st, 4, x->line);
+		if (x->day >= 0)
+			sqlite3_bind_int(st, 5, x->day);
+		if (x->minute >= 0)
+			sqlite3_bind_int(st, 6, x->minute);
+		bind_text_or_null(st, 7, x->ho_code);
+		bind_text_or_null(st, 8, x->subgroup);
+		if (x->da >= 0)
+			sqlite3_bind_int(st, 9, x->da);
+		if (x->hate >= 0)
+			sqlite3_bind_int(st, 10, x->hate);
+		bind_text_or_null(st, 11, x->strand);
+		bind_text_or_null(st, 12, x->street);
+		bind_text_or_null(st, 13, x->parish);
+		if ((r = step_reset(s, st, err)))
+			return r;
+	}
+	return 0;
+}
+
 int store_batch_write(struct store *s, int64_t import_id, const struct batch *b,
 		      struct mb_error *err)
 {
@@ -1123,6 +1208,20 @@ int store_batch_write(struct store *s, int64_t import_id, const struct batch *b,
 		for (size_t j = 0; j < b->events.n; j++) {
 			const struct rec_event *e = &b->events.v[j];
 
+			if (e->has_when) {
+				sqlite3_stmt *ew = ins(s, INS_WHEN, err);
+
+				if (!ew)
+					return -MB_EDB;
+				sqlite3_bind_int64(ew, 1, first + (int64_t)j);
+				sqlite3_bind_int(ew, 2, e->day);
+				if (e->minute >= 0)
+					sqlite3_bind_int(ew, 3, e->minute);
+				else
+					sqlite3_bind_null(ew, 3);
+				if ((r = step_reset(s, ew, err)))
+					return r;
+			}
 			if (!e->unit)
 				continue;
 			sqlite3_stmt *eu = ins(s, INS_EVENT_UNIT, err);
@@ -1157,6 +1256,8 @@ int store_batch_write(struct store *s, int64_t import_id, const struct batch *b,
 					err)))
 			return r;
 	}
+	if (b->extras.n && (r = write_extras(s, import_id, b, err)))
+		return r;
 	if (b->stops.n && !(st = ins(s, INS_STOP, err)))
 		return -MB_EDB;
 	for (size_t i = 0; i < b->stops.n; i++) {
@@ -1313,6 +1414,58 @@ static int diff_events(struct store *s, int64_t old_id, int64_t new_id, uint32_t
 	return store_exec(s, "DELETE FROM temp.diff_old", err);
 }
 
+/* Compare an extract's rows of one month in import old_id with import
+ * new_id's by Crime ID (extract fields as a whole) and add the counts to d. */
+static int diff_extras(struct store *s, int64_t old_id, int64_t new_id, int32_t month,
+		       struct partition_diff *d, struct mb_error *err)
+{
+	const int64_t v[3] = { old_id, new_id, month };
+	int64_t old_n = 0, new_n = 0, matched = 0, unchanged = 0;
+	int r;
+
+	if ((r = scalarv(s, "SELECT count(*) FROM event_extra WHERE import_id = ?1 AND month = ?3"
+			 " AND ?2 = ?2", v, 3, &old_n, err)) ||
+	    (r = scalarv(s, "SELECT count(*) FROM event_extra WHERE import_id = ?2 AND month = ?3"
+			 " AND ?1 = ?1", v, 3, &new_n, err)) ||
+	    (r = scalarv(s, "SELECT count(*) FROM event_extra o JOIN event_extra n"
+			 " ON n.crime_id = o.crime_id AND n.month = o.month AND n.import_id = ?2"
+			 " WHERE o.import_id = ?1 AND o.month = ?3", v, 3, &matched, err)) ||
+	    (r = scalarv(s, "SELECT count(*) FROM event_extra o JOIN event_extra n"
+			 " ON n.crime_id = o.crime_id AND n.month = o.month AND n.import_id = ?2"
+			 " WHERE o.import_id = ?1 AND o.month = ?3 AND n.day IS o.day"
+			 " AND n.minute IS o.minute AND n.ho_code IS o.ho_code"
+			 " AND n.subgroup_id IS o.subgroup_id AND n.da IS o.da AND n.hate IS o.hate"
+			 " AND n.hate_id IS o.hate_id AND n.street IS o.street AND n.parish IS o.parish",
+			 v, 3, &unchanged, err)))
+		return r;
+	d->unchanged += unchanged;
+	d->changed += matched - unchanged;
+	d->added += new_n - matched;
+	d->removed += old_n - matched;
+	d->old_rows += old_n;
+	d->lost += old_n - matched;
+	return 0;
+}
+
+int store_extract_attached(struct store *s, int64_t import_id, int64_t *attached,
+			   struct mb_error *err)
+{
+	/* the police.uk crimes of the months the extract covers (each import's
+	 * events are a range of ids; no index on Crime ID is needed) */
+	const int64_t v[1] = { import_id };
+
+	/* driven from the events (a look-up in event_extra's key each): driven
+	 * from the extract rows it scanned a month's events a row (minutes) */
+	return scalarv(s,
+		       "SELECT count(*) FROM import i CROSS JOIN event e ON e.id BETWEEN i.first_event"
+		       " AND i.last_event AND e.import_id = i.id WHERE i.format = 'street'"
+		       " AND i.replaced_by IS NULL AND i.id IN (SELECT import_id FROM import_month"
+		       " WHERE month IN (SELECT DISTINCT month FROM event_extra WHERE import_id = ?1))"
+		       " AND EXISTS (SELECT 1 FROM event_extra x WHERE x.crime_id = e.ext_id"
+		       " AND x.month = e.month AND x.import_id = ?1)",
+		       v, 1, attached, err);
+}
+
 /* What a partition of kind holds, in words (for messages). */
 static const char *part_words(enum part_kind kind)
 {
@@ -1320,6 +1473,7 @@ static const char *part_words(enum part_kind kind)
 	case PART_STREET: return "street crimes";
 	case PART_OUTCOMES: return "outcome rows";
 	case PART_STOP: return "stop-and-search rows";
+	case PART_EXTRACT: return "force-extract rows";
 	default: return "events";
 	}
 }
@@ -1333,6 +1487,18 @@ static int partition_drop(struct store *s, enum part_kind kind, uint32_t source,
 	int64_t left = 0;
 	int r;
 
+	if (kind == PART_EXTRACT) {
+		/* an extract's month: its rows of that month, nothing else */
+		if ((r = scalarv(s, "DELETE FROM event_extra WHERE import_id = ?1 AND month = ?3", v, 3,
+				 &left, err)) ||
+		    (r = scalarv(s, "SELECT count(*) FROM event_extra WHERE import_id = ?1", v, 1,
+				 &left, err)))
+			return r;
+		if (!left)
+			r = scalarv(s, "UPDATE import SET replaced_by = ?2 WHERE id = ?1",
+				    (const int64_t[]){ old, import_id }, 2, &left, err);
+		return r;
+	}
 	if (kind != PART_AGENCY) {
 		if ((r = scalarv(s,
 				 "DELETE FROM event WHERE id BETWEEN"
@@ -1350,6 +1516,8 @@ static int partition_drop(struct store *s, enum part_kind kind, uint32_t source,
 		   " AND (SELECT last_event FROM import WHERE id = ?1) AND import_id = ?1" \
 		   " AND source_id = ?2 AND month = ?3"
 	if ((r = scalarv(s, "DELETE FROM event_unit WHERE event_id IN (SELECT id" MONTH_ROWS ")", v,
+			 3, &left, err)) ||
+	    (r = scalarv(s, "DELETE FROM event_when WHERE event_id IN (SELECT id" MONTH_ROWS ")", v,
 			 3, &left, err)) ||
 	    (r = scalarv(s, "DELETE" MONTH_ROWS, v, 3, &left, err)) ||
 	    (r = scalarv(s,
@@ -1404,6 +1572,9 @@ int store_partition_claim(struct store *s, enum part_kind kind, const char *key,
 
 		if (kind == PART_STREET || kind == PART_AGENCY) {
 			if ((r = diff_events(s, old, import_id, source, month, &one, err)))
+				return r;
+		} else if (kind == PART_EXTRACT) {
+			if ((r = diff_extras(s, old, import_id, month, &one, err)))
 				return r;
 		} else {
 			const char *sql = kind == PART_OUTCOMES
@@ -1698,5 +1869,23 @@ int store_data_version(struct store *s, int64_t *v, struct mb_error *err)
 	}
 	*v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
+	return 0;
+}
+
+int store_has_table(struct store *s, const char *name, int *yes, struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	*yes = 0;
+	if ((r = store_prepare(s, &st,
+			       "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = ?", err)))
+		return r;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*yes = rc == SQLITE_ROW;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_db_err(s, err, "reading the store's schema");
 	return 0;
 }

@@ -117,6 +117,7 @@ struct scan {
 	uint32_t *uc, *us;            /* ... category, source */
 	size_t un, ucap;              /* how many, capacity */
 	int oom;                      /* out of memory: the scan stopped */
+	int extract;                  /* fill the force-extract columns (q->extract, rows held) */
 };
 
 /* Grow array p to n elements; clears ok when out of memory (p kept). */
@@ -182,9 +183,10 @@ static int add_nc(struct scan *k, int32_t month, uint32_t cat, uint32_t unit, ui
 	return 0;
 }
 
-/* mb_slice_row(month, category_id, location_id, source_id, flags, unit_id):
- * one event row of the scan, filed into the slice (unit_id: the store unit
- * an agency row is coded to in the layer, or NULL). SQL function, not a step
+/* mb_slice_row(month, category_id, location_id, source_id, flags, unit_id,
+ * extra): one event row of the scan, filed into the slice (unit_id: the store
+ * unit an agency row is coded to in the layer, or NULL; extra: its force-extract
+ * fields packed (EXTRA_PACKED), or NULL). SQL function, not a step
  * and five column calls a row from C: the scan of the national bench (6 M
  * rows) took 0.58 s this way against 0.76 s (each value read once, no result
  * row handed back). Registered for the one statement, DIRECTONLY. */
@@ -257,6 +259,13 @@ static void scan_row(sqlite3_context *ctx, int argc, sqlite3_value **v)
 		REGROW(sl->source, ncap, ok);
 		if (k->sc->layer_id)
 			REGROW(sl->unit, ncap, ok);
+		if (k->extract) {
+			REGROW(sl->day, ncap, ok);
+			REGROW(sl->minute, ncap, ok);
+			REGROW(sl->subgroup, ncap, ok);
+			REGROW(sl->da, ncap, ok);
+			REGROW(sl->hate, ncap, ok);
+		}
 		if (!ok)
 			goto oom;
 		k->cap = ncap;
@@ -268,12 +277,89 @@ static void scan_row(sqlite3_context *ctx, int argc, sqlite3_value **v)
 	sl->source[sl->n] = src;
 	if (sl->unit)
 		sl->unit[sl->n] = unit;
+	if (k->extract) {
+		/* packed by the scan's subquery (EXTRA_PACKED); NULL: no extract row */
+		int64_t x = sqlite3_value_type(v[6]) == SQLITE_NULL ? 0 : sqlite3_value_int64(v[6]);
+		uint32_t sg = (uint32_t)((x >> 30) & 0xffff), hs = (uint32_t)((x >> 46) & 0xffff);
+
+		sl->day[sl->n] = (int32_t)(x & 0x1ffff) - 1;
+		sl->minute[sl->n] = (int16_t)((x >> 17) & 0x7ff) - 1;
+		sl->da[sl->n] = (int8_t)((x >> 28) & 3) - 1;
+		sl->subgroup[sl->n] = sg < sl->nsubgroup ? sg : 0;
+		sl->hate[sl->n] = hs < sl->nhate ? hs : 0;
+	}
 	k->src_covers[src] = 1;
 	sl->n++;
 	return;
 oom:
 	k->oom = 1;
 	sqlite3_result_error_nomem(ctx);
+}
+
+/* The force-extract fields of an event as one integer (the scan's seventh
+ * argument): day + 1 in bits 0..16, minute + 1 in 17..27, DA flag + 1 in
+ * 28..29, subgroup id in 30..45, hate strand id in 46..61 (0 = unknown). An
+ * event's row is the latest import's of its Crime ID and month; an agency
+ * event (a text id or none: not a police.uk Crime ID) gets its own day and
+ * time (event_when) if any. */
+#define EXTRA_PACKED                                                                        \
+	"CASE WHEN typeof(ext_id) = 'blob' THEN (SELECT (coalesce(x.day, -1) + 1)"           \
+	" | ((coalesce(x.minute, -1) + 1) << 17) | ((coalesce(x.da, -1) + 1) << 28)"         \
+	" | (coalesce(x.subgroup_id, 0) << 30) | (coalesce(x.hate_id, 0) << 46)"             \
+	" FROM event_extra x WHERE x.crime_id = event.ext_id AND x.month = event.month"     \
+	" ORDER BY x.import_id DESC LIMIT 1) ELSE (SELECT (w.day + 1)"                      \
+	" | ((coalesce(w.minute, -1) + 1) << 17) FROM event_when w"                         \
+	" WHERE w.event_id = event.id) END"
+
+/* Names of offence subgroups or hate strands (table: a fixed name) into
+ * *names (*n = max id + 1), as string offsets in *off for the fix-up. */
+static int load_extract_names(struct store *s, struct slice *sl, const char *max_sql,
+			      const char *sql, size_t *n, char ***names, size_t **off,
+			      struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = max_id(s, max_sql, n, err)))
+		return r;
+	if (*n > 0xffff)
+		return mb_err(err, MB_EDB, "the store holds more than 65535 offence subgroups or"
+			      " hate strands");
+	*names = calloc(*n, sizeof(char *));
+	*off = calloc(*n, sizeof(size_t));
+	if (!*names || !*off)
+		return mb_err(err, MB_ENOMEM, "out of memory loading the slice");
+	if ((r = store_prepare(s, &st, sql, err)))
+		return r;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		size_t id = (size_t)sqlite3_column_int64(st, 0);
+
+		if (id >= *n)
+			continue;
+		if (!((*off)[id] = put_str(sl, (const char *)sqlite3_column_text(st, 1)))) {
+			sqlite3_finalize(st);
+			return mb_err(err, MB_ENOMEM, "out of memory loading the slice");
+		}
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* Does the store hold force-extract rows or agency days (a store of schema 1
+ * has neither table)? */
+static int extract_held(struct store *s, int *yes, struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = store_has_table(s, "event_extra", yes, err)) || !*yes)
+		return r;
+	if ((r = store_prepare(s, &st, "SELECT EXISTS (SELECT 1 FROM event_extra)"
+				   " OR EXISTS (SELECT 1 FROM event_when)", err)))
+		return r;
+	*yes = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return 0;
 }
 
 /* Sources: names, which are police (police.uk street files), which pass the
@@ -502,9 +588,9 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	int32_t *um = NULL;
 	uint32_t *uc = NULL, *us = NULL;
 	size_t un = 0;
-	size_t *lsoa_code_off = NULL;
+	size_t *lsoa_code_off = NULL, *sg_off = NULL, *hs_off = NULL;
 	struct scope sc = { 0 };
-	int r, rc, own = 0;
+	int r, rc, own = 0, extract = 0;
 
 	memset(sl, 0, sizeof(*sl));
 	/* one snapshot: the sizes read first must hold for the rows read after */
@@ -557,6 +643,16 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	}
 	if ((r = load_categories(s, q, sl, cat_off, err)) ||
 	    (r = load_sources(s, q, sl, src_off, err)))
+		goto cleanup;
+	if (q->extract && ((r = extract_held(s, &extract, err)) ||
+			   (extract &&
+			    ((r = load_extract_names(s, sl, "SELECT max(id) FROM offence_subgroup",
+						     "SELECT id, name FROM offence_subgroup",
+						     &sl->nsubgroup, &sl->subgroup_name, &sg_off,
+						     err)) ||
+			     (r = load_extract_names(s, sl, "SELECT max(id) FROM hate_strand",
+						     "SELECT id, name FROM hate_strand", &sl->nhate,
+						     &sl->hate_name, &hs_off, err))))))
 		goto cleanup;
 
 	/* LSOA codes */
@@ -676,21 +772,28 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 			  .pto = q->period_set ? q->period_to : q->to,
 			  .loc_last = loc_last };
 
-	if (sqlite3_create_function(s->db, "mb_slice_row", 6, SQLITE_UTF8 | SQLITE_DIRECTONLY, &k,
+	k.extract = extract;
+	if (sqlite3_create_function(s->db, "mb_slice_row", 7, SQLITE_UTF8 | SQLITE_DIRECTONLY, &k,
 				    scan_row, NULL, NULL) != SQLITE_OK) {
 		r = store_db_err(s, err, "loading events");
 		goto cleanup;
 	}
-	/* an agency row coded to a unit is only looked up with a layer */
-	r = store_prepare(s, &st,
-			  sc.layer_id
-			  ? "SELECT count(mb_slice_row(month, category_id, coalesce(location_id, 0),"
-			    " source_id, flags, CASE WHEN flags & 1 THEN (SELECT eu.unit_id FROM"
-			    " event_unit eu WHERE eu.event_id = event.id AND eu.layer_id = ?3) END))"
-			    " FROM event WHERE month BETWEEN ?1 AND ?2"
-			  : "SELECT count(mb_slice_row(month, category_id, coalesce(location_id, 0),"
-			    " source_id, flags, NULL)) FROM event WHERE month BETWEEN ?1 AND ?2",
-			  err);
+	/* an agency row coded to a unit is only looked up with a layer; the
+	 * extract fields only when asked for and held */
+#define SCAN_HEAD "SELECT count(mb_slice_row(month, category_id, coalesce(location_id, 0)," \
+		  " source_id, flags, "
+#define SCAN_UNIT "CASE WHEN flags & 1 THEN (SELECT eu.unit_id FROM event_unit eu" \
+		  " WHERE eu.event_id = event.id AND eu.layer_id = ?3) END"
+#define SCAN_TAIL ")) FROM event WHERE month BETWEEN ?1 AND ?2"
+	static const char *const scan_sql[2][2] = {
+		{ SCAN_HEAD "NULL, NULL" SCAN_TAIL, SCAN_HEAD "NULL, " EXTRA_PACKED SCAN_TAIL },
+		{ SCAN_HEAD SCAN_UNIT ", NULL" SCAN_TAIL,
+		  SCAN_HEAD SCAN_UNIT ", " EXTRA_PACKED SCAN_TAIL },
+	};
+#undef SCAN_HEAD
+#undef SCAN_UNIT
+#undef SCAN_TAIL
+	r = store_prepare(s, &st, scan_sql[sc.layer_id != 0][extract != 0], err);
 	if (!r) {
 		sqlite3_bind_int(st, 1, q->from);
 		sqlite3_bind_int(st, 2, q->to);
@@ -701,7 +804,7 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 		st = NULL;
 	}
 	/* gone before k goes out of scope, whatever happened */
-	sqlite3_create_function(s->db, "mb_slice_row", 6, SQLITE_UTF8, NULL, NULL, NULL, NULL);
+	sqlite3_create_function(s->db, "mb_slice_row", 7, SQLITE_UTF8, NULL, NULL, NULL, NULL);
 	if (r)
 		goto cleanup;
 	um = k.um;
@@ -809,12 +912,30 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 		sl->streets[i].area = st_area[i] ? sl->strings + st_area[i] - 1 : "";
 		sl->streets[i].lsoa_name = st_lname[i] ? sl->strings + st_lname[i] - 1 : "";
 	}
+	for (size_t i = 1; extract && i < sl->nsubgroup; i++)
+		sl->subgroup_name[i] = sg_off[i] ? sl->strings + sg_off[i] - 1 : NULL;
+	for (size_t i = 1; extract && i < sl->nhate; i++)
+		sl->hate_name[i] = hs_off[i] ? sl->strings + hs_off[i] - 1 : NULL;
+	/* held but no event in the slice: the columns exist, empty */
+	if (extract && !sl->day) {
+		sl->day = malloc(sizeof(*sl->day));
+		sl->minute = malloc(sizeof(*sl->minute));
+		sl->subgroup = malloc(sizeof(*sl->subgroup));
+		sl->da = malloc(sizeof(*sl->da));
+		sl->hate = malloc(sizeof(*sl->hate));
+		if (!sl->day || !sl->minute || !sl->subgroup || !sl->da || !sl->hate) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto cleanup;
+		}
+	}
 	r = 0;
 cleanup:
 	sqlite3_finalize(st);
 	scope_release(&sc);
 	free(cat_off);
 	free(src_off);
+	free(sg_off);
+	free(hs_off);
 	free(st_name);
 	free(st_lsoa);
 	free(st_area);

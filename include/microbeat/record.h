@@ -57,6 +57,10 @@ struct rec_event {
 	uint32_t flags;      /* EVENT_F_* bits */
 	uint8_t id_kind;     /* 0 = no id, 1 = 32-byte crime id, 2 = text id */
 	uint8_t crime_id[32]; /* Crime ID (binary) when id_kind == 1 */
+	/* (the three below fill the padding before text_id: the struct stays 128 bytes) */
+	uint8_t has_when;    /* 1 = day/minute hold an agency row's date (event_when) */
+	int16_t minute;      /* with has_when: minute of the day, -1 unknown */
+	int32_t day;         /* with has_when: days since 2000-01-01 */
 	const char *text_id; /* agency id text when id_kind == 2 */
 	uint32_t unit;       /* unit id given by the row (agency maps), 0 = none */
 	uint32_t layer;      /* layer of unit */
@@ -90,6 +94,23 @@ struct rec_outcome {
 	uint8_t crime_id[32]; /* Crime ID (binary) */
 };
 
+/* One row of a force extract: fields attached to the police.uk crime of the
+ * same Crime ID and month (docs/methods.md, "Force extracts"). */
+struct rec_extra {
+	uint32_t line;        /* line in the file */
+	int32_t month;        /* months since 2000-01 */
+	uint8_t crime_id[32]; /* Crime ID (binary) */
+	int32_t day;          /* days since 2000-01-01, -1 unknown */
+	int16_t minute;       /* minute of the day, -1 unknown */
+	int8_t da;            /* domestic-abuse flag: 1, 0, -1 unknown */
+	int8_t hate;          /* hate-crime flag: 1, 0, -1 unknown */
+	const char *ho_code;  /* Home Office offence code, NULL when blank or not mapped */
+	const char *subgroup; /* offence subgroup, NULL likewise */
+	const char *strand;   /* hate strand, NULL likewise */
+	const char *street;   /* street as the force records it, NULL likewise */
+	const char *parish;   /* parish as the force records it, NULL likewise */
+};
+
 #define STOP_NFIELDS 15
 
 /* One stop-and-search row (kept as text: small volumes). */
@@ -111,6 +132,7 @@ struct batch {
 	VEC(struct rec_reject) rejects;   /* rejects and duplicates */
 	VEC(struct rec_outcome) outcomes; /* outcome rows */
 	VEC(struct rec_stop) stops;       /* stop-and-search rows */
+	VEC(struct rec_extra) extras;     /* force-extract rows */
 	char *arena;                      /* string storage */
 	size_t arena_used, arena_cap;     /* bytes used / capacity */
 };

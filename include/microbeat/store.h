@@ -14,7 +14,7 @@
 #include "microbeat/common.h"
 #include "microbeat/record.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
 
@@ -110,8 +110,10 @@ struct partition_diff {
 	int64_t lost;            /* of them, gone: removed ids + rows without id fewer than before */
 };
 
-/* Partition kinds. An agency file claims (source, month) for every month it covers. */
-enum part_kind { PART_STREET = 1, PART_OUTCOMES = 2, PART_STOP = 3, PART_AGENCY = 4 };
+/* Partition kinds. An agency file claims (source, month) for every month it
+ * covers; so does a force extract, for its rows (event_extra) only. */
+enum part_kind { PART_STREET = 1, PART_OUTCOMES = 2, PART_STOP = 3, PART_AGENCY = 4,
+		 PART_EXTRACT = 5 };
 
 /* The import holding partition (kind, key, month) in *holder, 0 when none. */
 int store_partition_holder(struct store *s, enum part_kind kind, const char *key, int32_t month,
@@ -138,6 +140,16 @@ int store_partition_claim(struct store *s, enum part_kind kind, const char *key,
  * store_partition_claim and store_import_finish. */
 int store_duplicates_held(struct store *s, int64_t import_id, uint32_t source, int32_t month,
 			  int64_t except, int64_t *moved, struct mb_error *err);
+
+/* How many of import_id's force-extract rows match a police.uk crime held
+ * now (same Crime ID and month, in a street file's import not replaced):
+ * *attached. The others are kept and attach when that crime is loaded. */
+int store_extract_attached(struct store *s, int64_t import_id, int64_t *attached,
+			   struct mb_error *err);
+
+/* Does the store hold table name (1/0 in *yes)? A store of an older schema
+ * lacks the tables added since. */
+int store_has_table(struct store *s, const char *name, int *yes, struct mb_error *err);
 
 /* Record per (source, month) row counts of an import, for coverage. */
 int store_import_month_add(struct store *s, int64_t import_id, uint32_t source, int32_t month,

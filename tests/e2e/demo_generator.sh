@@ -19,7 +19,7 @@ python3 "$gen" --out "$T/c" --seed 2 2>/dev/null || fail "seed 2 run failed"
 digest() { (cd "$1" && find . -type f | LC_ALL=C sort | xargs sha256sum) ; }
 digest "$T/a" >"$T/a.sum"; digest "$T/b" >"$T/b.sum"; digest "$T/c" >"$T/c.sum"
 cmp -s "$T/a.sum" "$T/b.sum" || fail "same seed, different bytes: $(diff "$T/a.sum" "$T/b.sum" | head -4)"
-eq "file count" "$(wc -l <"$T/a.sum")" 43   # 36 months + 5 side files + 2 agency files
+eq "file count" "$(wc -l <"$T/a.sum")" 44   # 36 months + 5 side files + 2 agency files + the force extract
 # the geography (parishes, LSOAs, polygons) is the same for every seed; all the rest differs
 same=$(join <(awk '{print $2, $1}' "$T/a.sum" | sort) <(awk '{print $2, $1}' "$T/c.sum" | sort) |
   awk '$2 == $3 { print $1 }' | tr '\n' ' ')
