@@ -42,6 +42,7 @@ struct dd_run {
 	int charts;             /* draw charts */
 	const char *dir;        /* output folder being written (NULL: none) */
 	FILE *md;               /* the report being written */
+	uint8_t *on;            /* per category id: counted (the type selectors) */
 	size_t ntype;           /* selected categories with events */
 	uint32_t *type;         /* their category ids */
 	char district[320];     /* what the district is, in words */
@@ -98,8 +99,16 @@ static int collect_types(struct dd_run *d, struct mb_error *err)
 		seen[d->D.category[i]] = 1;
 	for (size_t i = 0; i < d->S.n; i++)
 		seen[d->S.category[i]] = 1;
+	if (!(d->on = calloc(d->D.ncat ? d->D.ncat : 1, 1))) {
+		free(seen);
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	}
+	/* the slices keep every category (Anti-social behaviour too); the
+	 * selectors say which count */
 	for (uint32_t c = 1; c < d->D.ncat; c++)
-		if (seen[c] && d->D.cat_selected[c])
+		d->on[c] = d->D.cat_selected[c] && d->D.cat_name[c] && select_type_on(&d->sel, d->D.cat_name[c]);
+	for (uint32_t c = 1; c < d->D.ncat; c++)
+		if (seen[c] && d->on[c])
 			d->type[d->ntype++] = c;
 	free(seen);
 	return 0;
@@ -110,7 +119,7 @@ static int collect_types(struct dd_run *d, struct mb_error *err)
 static void count_types(const struct dd_run *d, const struct slice *sl, int which, double *cnt)
 {
 	for (size_t i = 0; i < sl->n; i++)
-		if (sl->cat_selected[sl->category[i]] &&
+		if (d->on[sl->category[i]] &&
 		    (which ? in_prev(d, sl->month[i]) : in_period(d, sl->month[i])))
 			cnt[sl->category[i]]++;
 }
@@ -181,7 +190,7 @@ static int sec_counts(struct dd_run *d, struct store *s, struct mb_error *err)
 	count_types(d, &d->S, 1, prev);
 	count_types(d, &d->D, 0, dcur);
 	for (size_t i = 0; i < d->S.n; i++)
-		if (d->S.cat_selected[d->S.category[i]] && d->S.month[i] <= d->sel.to)
+		if (d->on[d->S.category[i]] && d->S.month[i] <= d->sel.to)
 			yc[(size_t)(d->S.month[i] / 12 - y0) * d->D.ncat + d->S.category[i]]++;
 	cols[0] = "type";
 	for (size_t y = 0; y < ny; y++) {
@@ -308,7 +317,7 @@ static int sec_monthly(struct dd_run *d, struct mb_error *err)
 	for (size_t m = 0; m < n; m++)
 		pres[m] = d->S.month_present[m];
 	for (size_t i = 0; i < d->S.n; i++)
-		if (d->S.cat_selected[d->S.category[i]] && d->S.month[i] >= d->span_from &&
+		if (d->on[d->S.category[i]] && d->S.month[i] >= d->span_from &&
 		    d->S.month[i] <= d->sel.to)
 			cnt[d->S.month[i] - d->span_from]++;
 	/* year on year: the last 12 months against the 12 before, months paired */
@@ -413,93 +422,122 @@ cleanup:
 	return r;
 }
 
+/* Is category c a police-recorded crime type (not Anti-social behaviour)? */
+static int crime_type(const struct slice *sl, uint32_t c)
+{
+	return sl->cat_name[c] && strcmp(sl->cat_name[c], "Anti-social behaviour") != 0;
+}
+
+/* Counts of the period per category of every police-recorded crime (whatever
+ * the type selectors): the whole mix the location quotients compare. */
+static void count_mix(const struct dd_run *d, const struct slice *sl, double *cnt)
+{
+	for (size_t i = 0; i < sl->n; i++)
+		if (in_period(d, sl->month[i]) && sl->source[i] < sl->nsource &&
+		    sl->src_police[sl->source[i]] && crime_type(sl, sl->category[i]))
+			cnt[sl->category[i]]++;
+}
+
 /* Section 3: the crime-type mix as location quotients against the rest. */
 static int sec_lq(struct dd_run *d, struct mb_error *err)
 {
-	double *sc = calloc(d->D.ncat, sizeof(double)), *dc = calloc(d->D.ncat, sizeof(double));
-	double *a = calloc(d->ntype + 1, sizeof(double)), *b = calloc(d->ntype + 1, sizeof(double));
-	struct dd_lq *lq = calloc(d->ntype + 1, sizeof(*lq));
-	const char **lab = calloc(d->ntype + 1, sizeof(char *));
-	double *val = calloc(d->ntype + 1, sizeof(double));
+	size_t nc = d->D.ncat ? d->D.ncat : 1, m = 0;
+	double *sc = calloc(nc, sizeof(double)), *dc = calloc(nc, sizeof(double));
+	double *a = calloc(nc, sizeof(double)), *b = calloc(nc, sizeof(double));
+	struct dd_lq *lq = calloc(nc, sizeof(*lq));
+	const char **lab = calloc(nc, sizeof(char *));
+	double *val = calloc(nc, sizeof(double));
+	uint32_t *cat = calloc(nc, sizeof(uint32_t));
 	struct table t = { 0 };
-	static const char *const cols[] = { "type", "selection", "rest of district", "selection share %",
-					    "rest share %", "LQ", "expected", "p", "q (BH)", "verdict" };
+	static const char *const cols[] = { "type", "selected", "selection", "rest of district",
+					    "selection share %", "rest share %", "LQ", "expected",
+					    "p", "q (BH)", "verdict" };
 	int r = 0;
 
-	if (!sc || !dc || !a || !b || !lq || !lab || !val) {
+	if (!sc || !dc || !a || !b || !lq || !lab || !val || !cat) {
 		r = mb_err(err, MB_ENOMEM, "out of memory");
 		goto cleanup;
 	}
-	count_types(d, &d->S, 0, sc);
-	count_types(d, &d->D, 0, dc);
+	count_mix(d, &d->S, sc);
+	count_mix(d, &d->D, dc);
 	double A = 0, B = 0;
 
-	for (size_t k = 0; k < d->ntype; k++) {
-		a[k] = sc[d->type[k]];
-		b[k] = dc[d->type[k]] - sc[d->type[k]];
-		if (b[k] < 0) /* the selection lies inside the district: cannot happen */
-			b[k] = 0;
-		A += a[k];
-		B += b[k];
+	for (uint32_t c = 1; c < d->D.ncat; c++) {
+		if (sc[c] + dc[c] == 0)
+			continue;
+		cat[m] = c;
+		a[m] = sc[c];
+		b[m] = dc[c] > sc[c] ? dc[c] - sc[c] : 0; /* the selection lies inside the district */
+		A += a[m];
+		B += b[m];
+		m++;
 	}
-	if ((r = dd_lq_compute(a, b, d->ntype, d->fdr, lq, err)) ||
-	    (r = table_init(&t, "Crime-type mix: location quotients", cols, 10, err)))
+	if ((r = dd_lq_compute(a, b, m, d->fdr, lq, err)) ||
+	    (r = table_init(&t, "Crime-type mix: location quotients", cols, 11, err)))
 		goto cleanup;
 	fprintf(d->md, "## Crime-type mix against the rest of the district\n\n");
-	if (d->ntype < 2) {
-		fprintf(d->md, "One type is selected: its share is 100%% everywhere, so there is no mix"
-			" to compare.\n\n");
+	if (m < 2) {
+		fprintf(d->md, "Fewer than two crime types: there is no mix to compare.\n\n");
 		goto cleanup;
 	}
-	fprintf(d->md, "A location quotient (LQ) is the type's share of the selection's crime divided"
-		" by its share of the rest of the district's (%.0f and %.0f crimes of the selected"
-		" types in the period): above 1, the type is over-represented here. Each type with at"
-		" least %d crimes in the two areas together is tested (exact binomial test of the"
-		" selection's share of that type's crimes against its share of all crime), with"
-		" Benjamini-Hochberg control of the false discovery rate at %.0f%% across types;"
-		" smaller types are shown, not tested.\n\n", A, B, DD_MIN_TEST, 100 * d->fdr);
-	size_t nsig = 0;
+	fprintf(d->md, "A location quotient (LQ) is a type's share of the selection's police-recorded"
+		" crime divided by its share of the rest of the district's (%.0f and %.0f crimes of all"
+		" types in the period, Anti-social behaviour left out): above 1, the type is"
+		" over-represented here. Each type with at least %d crimes in the two areas together"
+		" is tested (exact binomial test of the selection's share of that type's crimes"
+		" against its share of all crime), with Benjamini-Hochberg control of the false"
+		" discovery rate at %.0f%% across the %zu types; smaller types are shown, not tested.\n\n",
+		A, B, DD_MIN_TEST, 100 * d->fdr, m);
+	size_t nsig = 0, nother = 0;
 
-	for (size_t k = 0; k < d->ntype && !r; k++) {
+	for (size_t k = 0; k < m && !r; k++) {
 		size_t row;
 		const char *v = !lq[k].tested ? "too few to test"
 				: !lq[k].significant ? "no clear difference"
 				: lq[k].lq > 1 ? "over-represented" : "under-represented";
 
-		lab[k] = d->D.cat_name[d->type[k]];
-		val[k] = isfinite(lq[k].lq) ? lq[k].lq : 0;
+		lab[k] = d->D.cat_name[cat[k]];
+		val[k] = isfinite(lq[k].lq) ? round(100 * lq[k].lq) / 100 : 0;
 		if ((r = table_add_row(&t, &row, err)) ||
 		    (r = table_set_text(&t, row, 0, lab[k], err)) ||
-		    (r = table_set_int(&t, row, 1, (int64_t)a[k], err)) ||
-		    (r = table_set_int(&t, row, 2, (int64_t)b[k], err)) ||
-		    (r = table_set_double(&t, row, 3, A > 0 ? 100 * a[k] / A : NAN, 1, err)) ||
-		    (r = table_set_double(&t, row, 4, B > 0 ? 100 * b[k] / B : NAN, 1, err)) ||
-		    (r = table_set_double(&t, row, 5, lq[k].lq, 2, err)) ||
-		    (r = table_set_double(&t, row, 6, lq[k].expected, 1, err)) ||
-		    (r = table_set_double(&t, row, 7, lq[k].p, 4, err)) ||
-		    (r = table_set_double(&t, row, 8, lq[k].q, 4, err)) ||
-		    (r = table_set_text(&t, row, 9, v, err)))
+		    (r = table_set_text(&t, row, 1, d->on[cat[k]] ? "yes" : "", err)) ||
+		    (r = table_set_int(&t, row, 2, (int64_t)a[k], err)) ||
+		    (r = table_set_int(&t, row, 3, (int64_t)b[k], err)) ||
+		    (r = table_set_double(&t, row, 4, A > 0 ? 100 * a[k] / A : NAN, 1, err)) ||
+		    (r = table_set_double(&t, row, 5, B > 0 ? 100 * b[k] / B : NAN, 1, err)) ||
+		    (r = table_set_double(&t, row, 6, lq[k].lq, 2, err)) ||
+		    (r = table_set_double(&t, row, 7, lq[k].expected, 1, err)) ||
+		    (r = table_set_double(&t, row, 8, lq[k].p, 4, err)) ||
+		    (r = table_set_double(&t, row, 9, lq[k].q, 4, err)) ||
+		    (r = table_set_text(&t, row, 10, v, err)))
 			break;
-		if (lq[k].significant) {
-			char sa[96];
+		if (lq[k].significant && !d->on[cat[k]])
+			nother++;
+		if (lq[k].significant && d->on[cat[k]]) {
+			char sa[96], sb[96];
 
 			share_text(a[k], A, sa, sizeof(sa));
+			share_text(b[k], B, sb, sizeof(sb));
 			fprintf(d->md, "%s", nsig++ ? "; " : "Clearly different from the rest of the district: ");
 			if ((r = put(d, lab[k], err)))
 				goto cleanup;
-			fprintf(d->md, " (%s of the selection's crime against %.1f%% of the rest's, LQ"
-				" %.2f, q = %.3g)", sa, B > 0 ? 100 * b[k] / B : 0.0, lq[k].lq, lq[k].q);
+			fprintf(d->md, " is %s of the selection's crime against %s of the rest's (LQ %.2f,"
+				" q = %.2g)", sa, sb, lq[k].lq, lq[k].q);
 		}
 	}
 	if (r)
 		goto cleanup;
-	fprintf(d->md, nsig ? ".\n\n" : "No type's share differs clearly from the rest of the"
-		" district.\n\n");
+	fprintf(d->md, nsig ? "." : "No selected type's share differs clearly from the rest of the"
+		" district.");
+	if (nother)
+		fprintf(d->md, " %zu other type%s differ%s clearly too (see the table).", nother,
+			nother == 1 ? "" : "s", nother == 1 ? "s" : "");
+	fprintf(d->md, "\n\n");
 	if ((r = emit_table(d, &t, "location_quotients.csv", err)))
 		goto cleanup;
 	if (d->charts && d->dir) {
-		struct plot_hot_streets ph = { .title = "Location quotient by type (1 = the district's mix)",
-					       .value_label = "Location quotient", .n = d->ntype,
+		struct plot_hot_streets ph = { .title = "Location quotient by type (1 = the rest of the district's mix)",
+					       .value_label = "Location quotient", .n = m,
 					       .label = lab, .count = val };
 
 		if ((r = plot_hot_streets(d->dir, "location_quotients", &ph, err)))
@@ -515,6 +553,7 @@ cleanup:
 	free(lq);
 	free(lab);
 	free(val);
+	free(cat);
 	return r;
 }
 
@@ -561,7 +600,7 @@ static int hot_build(struct dd_run *d, struct hot *h, struct mb_error *err)
 	for (size_t i = 0; i < d->S.n; i++) {
 		uint32_t b = d->S.street[i];
 
-		if (!b || !pos[b] || !d->S.cat_selected[d->S.category[i]])
+		if (!b || !pos[b] || !d->on[d->S.category[i]])
 			continue;
 		if (in_period(d, d->S.month[i]))
 			h->cur[pos[b] - 1]++;
@@ -697,7 +736,7 @@ static int sec_outcomes(struct dd_run *d, struct store *s, struct mb_error *err)
 	}
 	for (size_t i = 0; i < o.n; i++) {
 		if (o.location[i] >= d->S.nloc || !loc[o.location[i]] || o.category[i] >= d->S.ncat ||
-		    !d->S.cat_selected[o.category[i]] || o.source[i] >= d->S.nsource ||
+		    !d->on[o.category[i]] || o.source[i] >= d->S.nsource ||
 		    !d->S.src_police[o.source[i]] || !d->S.src_on[o.source[i]])
 			continue;
 		const char *name = o.outcome_name[o.outcome[i]];
@@ -777,7 +816,7 @@ static int sec_season(struct dd_run *d, struct mb_error *err)
 		if (d->S.month_present[m - d->span_from])
 			nm[m % 12]++;
 	for (size_t i = 0; i < d->S.n; i++)
-		if (d->S.cat_selected[d->S.category[i]] && d->S.month[i] <= d->sel.to &&
+		if (d->on[d->S.category[i]] && d->S.month[i] <= d->sel.to &&
 		    d->S.month_present[d->S.month[i] - d->span_from])
 			sum[d->S.month[i] % 12]++;
 	if ((r = table_init(&t, "Month-of-year profile (selection)", cols, 4, err)))
@@ -931,7 +970,7 @@ static int sec_contrib(struct dd_run *d, struct mb_error *err)
 		for (size_t i = 0; i < d->S.n; i++) {
 			uint32_t u = d->S.unit[i];
 
-			if (!u || u >= nu || !idx[u] || !d->S.cat_selected[d->S.category[i]])
+			if (!u || u >= nu || !idx[u] || !d->on[d->S.category[i]])
 				continue;
 			if (in_period(d, d->S.month[i]))
 				lt[idx[u] - 1]++;
@@ -976,7 +1015,7 @@ static int sec_extract(struct dd_run *d, struct mb_error *err)
 	int r;
 
 	fprintf(d->md, "## Domestic abuse, offence subgroups, hate crime and times\n\n");
-	if ((r = dd_extract_count(&d->S, d->sel.from, d->sel.to, d->pfrom, d->pto, &x, err)))
+	if ((r = dd_extract_count(&d->S, d->on, d->sel.from, d->sel.to, d->pfrom, d->pto, &x, err)))
 		return r;
 	if (!x.has_da && !x.has_subgroup && !x.has_hate && !x.has_time) {
 		fprintf(d->md, "Not available: the store holds police.uk data only for this selection,"
@@ -1275,7 +1314,7 @@ static int sec_overlay(struct dd_run *d, const struct hot *h, struct mb_error *e
 		fprintf(d->md, "Where partners' problems coincide most: ");
 		if ((r = put(d, d->S.streets[h->list[best]].name, err)))
 			goto cleanup;
-		fprintf(d->md, " (%.0f crimes, %.0f partner events nearby).", h->cur[hot_index(h, h->list[best])], bestv);
+		fprintf(d->md, " (%.0f crimes, %.0f partner event%s nearby).", h->cur[hot_index(h, h->list[best])], bestv, bestv == 1 ? "" : "s");
 	} else {
 		fprintf(d->md, "No partner event lies that close to a power-few micro-beat.");
 	}
@@ -1299,7 +1338,7 @@ static int sec_overlay(struct dd_run *d, const struct hot *h, struct mb_error *e
 		}
 		/* unit ids of O and S: the same layer, matched by code */
 		for (size_t i = 0; i < d->S.n; i++)
-			if (d->S.unit[i] < nu && d->S.cat_selected[d->S.category[i]] && in_period(d, d->S.month[i]))
+			if (d->S.unit[i] < nu && d->on[d->S.category[i]] && in_period(d, d->S.month[i]))
 				crime[d->S.unit[i]]++;
 		for (size_t i = 0; i < O->n + O->n_nc; i++) {
 			int nc = i >= O->n;
@@ -1552,6 +1591,7 @@ cleanup:
 	free(mdbuf);
 	hot_release(&h);
 	free(d.type);
+	free(d.on);
 	slice_release(&d.S);
 	slice_release(&d.D);
 	slice_release(&d.O);

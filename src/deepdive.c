@@ -165,7 +165,7 @@ int dd_weekday(int32_t day)
 	return (w + 5) % 7;
 }
 
-int dd_extract_count(const struct slice *sl, int32_t later_from, int32_t later_to,
+int dd_extract_count(const struct slice *sl, const uint8_t *on, int32_t later_from, int32_t later_to,
 		     int32_t earlier_from, int32_t earlier_to, struct dd_extract *out,
 		     struct mb_error *err)
 {
@@ -186,7 +186,7 @@ int dd_extract_count(const struct slice *sl, int32_t later_from, int32_t later_t
 		int later = m >= later_from && m <= later_to;
 		int earlier = m >= earlier_from && m <= earlier_to;
 
-		if ((!later && !earlier) || !sl->cat_selected[sl->category[i]])
+		if ((!later && !earlier) || !(on ? on : sl->cat_selected)[sl->category[i]])
 			continue;
 		uint32_t sub = sl->subgroup && sl->subgroup[i] < out->nsub ? sl->subgroup[i] : 0;
 		int da = sl->da ? (sl->da[i] == 1 ? 1 : sl->da[i] == 0 ? 0 : 2) : 2;

@@ -92,11 +92,12 @@ struct dd_extract {
 	double untimed;     /* later-period events without */
 };
 
-/* Tally the events of sl whose category is selected and whose month lies in
+/* Tally the events of sl whose category is counted (on[category id], or
+ * sl->cat_selected when on is NULL) and whose month lies in
  * [later_from, later_to] or [earlier_from, earlier_to], by the extract columns.
  * Columns the slice lacks (NULL) leave their has_ flag 0. Free with
  * dd_extract_release(). MB_ENOMEM. */
-int dd_extract_count(const struct slice *sl, int32_t later_from, int32_t later_to,
+int dd_extract_count(const struct slice *sl, const uint8_t *on, int32_t later_from, int32_t later_to,
 		     int32_t earlier_from, int32_t earlier_to, struct dd_extract *out,
 		     struct mb_error *err);
 void dd_extract_release(struct dd_extract *x);
