@@ -438,6 +438,43 @@ static void count_mix(const struct dd_run *d, const struct slice *sl, double *cn
 			cnt[sl->category[i]]++;
 }
 
+/* Paired bars (plots/deepdive_bars.gp): n rows of v1 (and v2 when given), a
+ * dashed reference line at refline (NaN = none). Labels go through data files. */
+static int draw_bars(const char *dir, const char *name, const char *title, const char *xlabel,
+		     size_t n, const char *const *label, const double *v1, const char *leg1,
+		     const double *v2, const char *leg2, double refline, struct mb_error *err)
+{
+	struct plot_dat pd;
+	char file[128];
+	int r;
+
+	snprintf(file, sizeof(file), "%s-meta.dat", name);
+	if ((r = plot_dat_open(&pd, dir, file, err)))
+		return r;
+	plot_dat_text(&pd, title);
+	plot_dat_text(&pd, xlabel);
+	plot_dat_int(&pd, (int64_t)n);
+	plot_dat_text(&pd, leg1);
+	plot_dat_text(&pd, v2 ? leg2 : "");
+	plot_dat_num(&pd, refline);
+	plot_dat_endrow(&pd);
+	if ((r = plot_dat_close(&pd, err)))
+		return r;
+	snprintf(file, sizeof(file), "%s.dat", name);
+	if ((r = plot_dat_open(&pd, dir, file, err)))
+		return r;
+	for (size_t k = 0; k < n; k++) {
+		plot_dat_int(&pd, (int64_t)k + 1);
+		plot_dat_num(&pd, v1[k]);
+		plot_dat_num(&pd, v2 ? v2[k] : NAN);
+		plot_dat_text(&pd, label[k]);
+		plot_dat_endrow(&pd);
+	}
+	if ((r = plot_dat_close(&pd, err)))
+		return r;
+	return plot_render("deepdive_bars", name, dir, err);
+}
+
 /* Section 3: the crime-type mix as location quotients against the rest. */
 static int sec_lq(struct dd_run *d, struct mb_error *err)
 {
@@ -536,11 +573,9 @@ static int sec_lq(struct dd_run *d, struct mb_error *err)
 	if ((r = emit_table(d, &t, "location_quotients.csv", err)))
 		goto cleanup;
 	if (d->charts && d->dir) {
-		struct plot_hot_streets ph = { .title = "Location quotient by type (1 = the rest of the district's mix)",
-					       .value_label = "Location quotient", .n = m,
-					       .label = lab, .count = val };
-
-		if ((r = plot_hot_streets(d->dir, "location_quotients", &ph, err)))
+		if ((r = draw_bars(d->dir, "location_quotients",
+				   "Location quotient by crime type (dashed: the rest of the district's share)",
+				   "Location quotient", m, lab, val, "Location quotient", NULL, NULL, 1, err)))
 			goto cleanup;
 		fprintf(d->md, "![Location quotients](location_quotients.png)\n\n");
 	}
@@ -1387,26 +1422,29 @@ static int sec_overlay(struct dd_run *d, const struct hot *h, struct mb_error *e
 	}
 	if (d->charts && d->dir && h->nlist) {
 		const char **lab = calloc(h->nlist, sizeof(char *));
-		double *v = calloc(h->nlist, sizeof(double));
+		double *v = calloc(h->nlist, sizeof(double)), *cr = calloc(h->nlist, sizeof(double));
 
-		if (!lab || !v) {
+		if (!lab || !v || !cr) {
 			free(lab);
 			free(v);
+			free(cr);
 			r = mb_err(err, MB_ENOMEM, "out of memory");
 			goto cleanup;
 		}
 		for (size_t k = 0; k < h->nlist; k++) {
 			lab[k] = d->S.streets[h->list[k]].name;
+			cr[k] = h->cur[hot_index(h, h->list[k])];
 			for (size_t a = 0; a < na; a++)
 				v[k] += cnt[k * na + a];
 		}
-		struct plot_hot_streets ph = { .title = "Partner events near each power-few micro-beat",
-					       .value_label = "Partner events (all agencies)",
-					       .n = h->nlist, .label = lab, .count = v };
+		char tl[96];
 
-		r = plot_hot_streets(d->dir, "overlay", &ph, err);
+		snprintf(tl, sizeof(tl), "Crimes and partner events within %.0f m, power-few micro-beats", d->metres);
+		r = draw_bars(d->dir, "overlay", tl, "Events in the period", h->nlist, lab, cr,
+			      "Crimes (selected types)", v, "Partner events (all agencies)", NAN, err);
 		free(lab);
 		free(v);
+		free(cr);
 		if (r)
 			goto cleanup;
 		fprintf(d->md, "![Partner overlay](overlay.png)\n\n");
