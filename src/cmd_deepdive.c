@@ -177,6 +177,7 @@ static int sec_counts(struct dd_run *d, struct store *s, struct mb_error *err)
 	double *cur = calloc(d->D.ncat, sizeof(double)), *prev = calloc(d->D.ncat, sizeof(double));
 	double *dcur = calloc(d->D.ncat, sizeof(double)), *yc = calloc(ny * d->D.ncat, sizeof(double));
 	double pop_sel, pop_rest;
+	size_t *yk = NULL;
 	struct table t = { 0 };
 	int r = 0;
 
@@ -192,20 +193,31 @@ static int sec_counts(struct dd_run *d, struct store *s, struct mb_error *err)
 	for (size_t i = 0; i < d->S.n; i++)
 		if (d->on[d->S.category[i]] && d->S.month[i] <= d->sel.to)
 			yc[(size_t)(d->S.month[i] / 12 - y0) * d->D.ncat + d->S.category[i]]++;
+	/* one column per calendar year with a loaded month (a year not loaded is no zero) */
+	size_t nyk = 0;
+
+	if (!(yk = calloc(ny, sizeof(size_t)))) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
 	cols[0] = "type";
 	for (size_t y = 0; y < ny; y++) {
-		int32_t a = (int32_t)(y0 + (int32_t)y) * 12, b = a + 11;
+		int loaded = 0;
 
-		if (a < d->span_from)
-			a = d->span_from;
-		if (b > d->sel.to)
-			b = d->sel.to;
-		if (b - a + 1 == 12)
-			snprintf(yname[y], 40, "%d", 2000 + y0 + (int)y);
+		for (int32_t m = (y0 + (int32_t)y) * 12; m < (y0 + (int32_t)y + 1) * 12; m++)
+			loaded += m >= d->span_from && m <= d->sel.to && d->S.month_present[m - d->span_from];
+		if (!loaded)
+			continue;
+		if (loaded == 12)
+			snprintf(yname[nyk], 40, "%d", 2000 + y0 + (int)y);
 		else
-			snprintf(yname[y], 40, "%d (%d months)", 2000 + y0 + (int)y, b - a + 1);
-		cols[1 + y] = yname[y];
+			snprintf(yname[nyk], 40, "%d (%d month%s loaded)", 2000 + y0 + (int)y, loaded,
+				 loaded == 1 ? "" : "s");
+		cols[1 + nyk] = yname[nyk];
+		yk[nyk++] = y;
 	}
+	ny = nyk;
+	nc = 6 + ny;
 	cols[1 + ny] = "period";
 	cols[2 + ny] = "previous period";
 	cols[3 + ny] = "change %";
@@ -227,10 +239,10 @@ static int sec_counts(struct dd_run *d, struct store *s, struct mb_error *err)
 			double v = 0;
 
 			if (c)
-				v = yc[y * d->D.ncat + c];
+				v = yc[yk[y] * d->D.ncat + c];
 			else
 				for (size_t j = 0; j < d->ntype; j++)
-					v += yc[y * d->D.ncat + d->type[j]];
+					v += yc[yk[y] * d->D.ncat + d->type[j]];
 			r = table_set_int(&t, row, 1 + y, (int64_t)v, err);
 		}
 		if (c) {
@@ -294,6 +306,7 @@ cleanup:
 	table_release(&t);
 	free(cols);
 	free(yname);
+	free(yk);
 	free(cur);
 	free(prev);
 	free(dcur);
@@ -872,11 +885,15 @@ static int sec_season(struct dd_run *d, struct mb_error *err)
 	}
 	if (r)
 		goto cleanup;
+	int loaded = 0;
+
+	for (int k = 0; k < 12; k++)
+		loaded += nm[k];
 	fprintf(d->md, "## Seasonality\n\nMean crimes per calendar month over the %d loaded months"
-		" from %04d-%02d: highest in %s (%.1f), lowest in %s (%.1f). With two or three years"
-		" per month, this profile is a description, not a test.\n\n",
-		d->sel.to - d->span_from + 1, 2000 + d->span_from / 12, d->span_from % 12 + 1,
-		mname[hi], mean[hi], mname[lo], mean[lo]);
+		" of %04d-%02d..%04d-%02d: highest in %s (%.1f), lowest in %s (%.1f). With two or three"
+		" years per month, this profile is a description, not a test.\n\n", loaded,
+		2000 + d->span_from / 12, d->span_from % 12 + 1, 2000 + d->sel.to / 12,
+		d->sel.to % 12 + 1, mname[hi], mean[hi], mname[lo], mean[lo]);
 	if ((r = emit_table(d, &t, "seasonality.csv", err)))
 		goto cleanup;
 	if (d->charts && d->dir) {
@@ -946,11 +963,15 @@ static int change_table(struct dd_run *d, const char *title, const char *what, c
 		fprintf(d->md, "By %s, the total changed by %+.0f crimes. The largest part: ", what, tot);
 		if ((r = put(d, label[big], err)))
 			goto cleanup;
-		fprintf(d->md, " (%.0f to %.0f, %s, %s), %.0f%% of the change.\n\n", c[big].earlier,
+		fprintf(d->md, " (%.0f to %.0f, %s, %s), %.0f%% of the change%s.\n\n", c[big].earlier,
 			c[big].later, pc,
 			!c[big].tested ? "too few to test"
-			: c[big].significant ? "significant after FDR control" : "not significant",
-			100 * c[big].share);
+			: c[big].significant ? "significant after FDR control"
+					     : "not significant after FDR control",
+			100 * c[big].share,
+			c[big].share > 1 ? " (more than the whole change: other components moved the"
+					   " other way)"
+			: c[big].share < 0 ? " (against the direction of the total)" : "");
 	} else {
 		fprintf(d->md, "By %s: no change in the total, so no shares.\n\n", what);
 	}
@@ -1592,6 +1613,14 @@ int cmd_deepdive(struct cli *c, int argc, char **argv, struct mb_error *err)
 	if (d.sel.gaps[0])
 		fprintf(d.md, " Months used: %d of %d (not loaded: %s).", d.sel.months_used,
 			d.sel.months_total, d.sel.gaps);
+	int prev_loaded = 0;
+
+	for (int32_t m = d.pfrom; m <= d.pto; m++)
+		prev_loaded += m >= d.span_from && d.S.month_present[m - d.span_from];
+	if (prev_loaded < d.pto - d.pfrom + 1)
+		fprintf(d.md, " **The previous period has %d of its %d months loaded: every comparison"
+			" with it understates its crime and overstates any rise.**", prev_loaded,
+			d.pto - d.pfrom + 1);
 	fprintf(d.md, "\n\n");
 	if ((r = sec_counts(&d, s, err)) || (r = sec_monthly(&d, err)) || (r = sec_lq(&d, err)) ||
 	    (r = sec_power_few(&d, &h, err)) || (r = sec_outcomes(&d, s, err)) ||
