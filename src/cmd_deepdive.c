@@ -42,6 +42,7 @@ struct dd_run {
 	int charts;             /* draw charts */
 	const char *dir;        /* output folder being written (NULL: none) */
 	FILE *md;               /* the report being written */
+	struct dd_out out;      /* the same, with the folder, for deepdive.c's sections */
 	uint8_t *on;            /* per category id: counted (the type selectors) */
 	size_t ntype;           /* selected categories with events */
 	uint32_t *type;         /* their category ids */
@@ -52,28 +53,6 @@ struct dd_run {
 static int put(struct dd_run *d, const char *s, struct mb_error *err)
 {
 	return emit_md_escape(s ? s : "", d->md, err);
-}
-
-/* "12.3% (30 of 244)" — every percentage with its counts. */
-static void share_text(double num, double den, char *buf, size_t cap)
-{
-	if (den > 0)
-		snprintf(buf, cap, "%.1f%% (%.0f of %.0f)", 100 * num / den, num, den);
-	else
-		snprintf(buf, cap, "n/a (0 crimes)");
-}
-
-/* A table: saved as CSV in the output folder and written into the report. */
-static int emit_table(struct dd_run *d, struct table *t, const char *file, struct mb_error *err)
-{
-	int r;
-
-	if (d->dir && (r = table_save_csv(t, d->dir, file, err)))
-		return r;
-	if ((r = table_write_md(t, d->md, err)))
-		return r;
-	fprintf(d->md, "\n(Table: %s)\n\n", file);
-	return 0;
 }
 
 static int in_period(const struct dd_run *d, int32_t m)
@@ -288,7 +267,7 @@ static int sec_counts(struct dd_run *d, struct store *s, struct mb_error *err)
 	char sh[96];
 
 	fprintf(d->md, "## Crimes by type and year\n\n");
-	share_text(tot[0], tot[2], sh, sizeof(sh));
+	dd_share_text(tot[0], tot[2], sh, sizeof(sh));
 	fprintf(d->md, "In the period the selection recorded %.0f crimes of the selected types, against"
 		" %.0f in the previous period of the same length; it holds %s of the district's.",
 		tot[0], tot[1], sh);
@@ -301,7 +280,7 @@ static int sec_counts(struct dd_run *d, struct store *s, struct mb_error *err)
 			d->sel.layer ? "the layer has no population for every unit"
 				     : "no area layer with populations was selected (--layer)");
 	fprintf(d->md, " Partial calendar years are marked with their months.\n\n");
-	r = emit_table(d, &t, "counts_by_type_year.csv", err);
+	r = dd_emit_table(&d->out, &t, "counts_by_type_year.csv", err);
 cleanup:
 	table_release(&t);
 	free(cols);
@@ -566,8 +545,8 @@ static int sec_lq(struct dd_run *d, struct mb_error *err)
 		if (lq[k].significant && d->on[cat[k]]) {
 			char sa[96], sb[96];
 
-			share_text(a[k], A, sa, sizeof(sa));
-			share_text(b[k], B, sb, sizeof(sb));
+			dd_share_text(a[k], A, sa, sizeof(sa));
+			dd_share_text(b[k], B, sb, sizeof(sb));
 			fprintf(d->md, "%s", nsig++ ? "; " : "Clearly different from the rest of the district: ");
 			if ((r = put(d, lab[k], err)))
 				goto cleanup;
@@ -583,7 +562,7 @@ static int sec_lq(struct dd_run *d, struct mb_error *err)
 		fprintf(d->md, " %zu other type%s differ%s clearly too (see the table).", nother,
 			nother == 1 ? "" : "s", nother == 1 ? "s" : "");
 	fprintf(d->md, "\n\n");
-	if ((r = emit_table(d, &t, "location_quotients.csv", err)))
+	if ((r = dd_emit_table(&d->out, &t, "location_quotients.csv", err)))
 		goto cleanup;
 	if (d->charts && d->dir) {
 		if ((r = draw_bars(d->dir, "location_quotients",
@@ -728,13 +707,13 @@ static int sec_power_few(struct dd_run *d, const struct hot *h, struct mb_error 
 		hc += h->cur[h->ic[k]];
 	char sh[96];
 
-	share_text(hc, tc, sh, sizeof(sh));
+	dd_share_text(hc, tc, sh, sizeof(sh));
 	fprintf(d->md, "The power few are the top %d%% of the selection's %zu micro-beats (streets"
 		" and places) by crimes, as in `microbeat concentration` (ties at the cut kept):"
 		" %zu in the period, holding %s of its located crime. Persistent: in the power few"
 		" in both periods (%zu); emerging: only now (%zu); former: only in the previous"
 		" period (%zu).\n\n", TOP_PCT, h->n, h->nc, sh, ncls[0], ncls[1], ncls[2]);
-	r = emit_table(d, &t, "power_few.csv", err);
+	r = dd_emit_table(&d->out, &t, "power_few.csv", err);
 cleanup:
 	table_release(&t);
 	return r;
@@ -826,10 +805,10 @@ static int sec_outcomes(struct dd_run *d, struct store *s, struct mb_error *err)
 	double p = dd_fisher_p((unsigned long)det_cur, (unsigned long)(n_cur - det_cur),
 			       (unsigned long)det_prev, (unsigned long)(n_prev - det_prev));
 
-	share_text(det_cur, n_cur, a, sizeof(a));
-	share_text(det_prev, n_prev, b, sizeof(b));
-	share_text(inv, n_cur, c, sizeof(c));
-	share_text(none, n_cur, e, sizeof(e));
+	dd_share_text(det_cur, n_cur, a, sizeof(a));
+	dd_share_text(det_prev, n_prev, b, sizeof(b));
+	dd_share_text(inv, n_cur, c, sizeof(c));
+	dd_share_text(none, n_cur, e, sizeof(e));
 	fprintf(d->md, "The last outcome of each crime is the latest outcomes-file entry for its Crime"
 		" ID, else the street file's last outcome. The charge/summons (\"detection\") rate"
 		" is the share of crimes whose last outcome follows a charge or summons (court"
@@ -841,7 +820,7 @@ static int sec_outcomes(struct dd_run *d, struct store *s, struct mb_error *err)
 		" so the latest rates understate what they will become; the rate of the previous"
 		" period has had longer to mature, which by itself favours it.\n\n", n_recent,
 		RECENT_UNFINAL);
-	r = emit_table(d, &t, "outcomes.csv", err);
+	r = dd_emit_table(&d->out, &t, "outcomes.csv", err);
 cleanup:
 	table_release(&t);
 	free(loc);
@@ -894,7 +873,7 @@ static int sec_season(struct dd_run *d, struct mb_error *err)
 		" years per month, this profile is a description, not a test.\n\n", loaded,
 		2000 + d->span_from / 12, d->span_from % 12 + 1, 2000 + d->sel.to / 12,
 		d->sel.to % 12 + 1, mname[hi], mean[hi], mname[lo], mean[lo]);
-	if ((r = emit_table(d, &t, "seasonality.csv", err)))
+	if ((r = dd_emit_table(&d->out, &t, "seasonality.csv", err)))
 		goto cleanup;
 	if (d->charts && d->dir) {
 		double mv[12];
@@ -911,74 +890,6 @@ static int sec_season(struct dd_run *d, struct mb_error *err)
 	}
 cleanup:
 	table_release(&t);
-	return r;
-}
-
-/* A change table (components named by label) with shares and tests, and the
- * sentence on the largest contributor. */
-static int change_table(struct dd_run *d, const char *title, const char *what, const char *file,
-			const char *const *label, const double *later, const double *earlier,
-			size_t m, struct mb_error *err)
-{
-	static const char *const cols[] = { "component", "period", "previous period", "change",
-					    "change %", "share of total change %", "p", "q (BH)", "verdict" };
-	struct dd_change *c = calloc(m ? m : 1, sizeof(*c));
-	struct table t = { 0 };
-	int r;
-
-	if (!c)
-		return mb_err(err, MB_ENOMEM, "out of memory");
-	if ((r = dd_change_compute(later, earlier, m, d->fdr, c, err)) ||
-	    (r = table_init(&t, title, cols, 9, err)))
-		goto cleanup;
-	size_t big = m;
-	double tot = 0;
-
-	for (size_t k = 0; k < m && !r; k++) {
-		size_t row;
-		const char *v = !c[k].tested ? "too few to test"
-				: !c[k].significant ? "no clear change"
-				: c[k].delta > 0 ? "rose" : "fell";
-
-		tot += c[k].delta;
-		if (big == m || fabs(c[k].delta) > fabs(c[big].delta))
-			big = k;
-		if ((r = table_add_row(&t, &row, err)) || (r = table_set_text(&t, row, 0, label[k], err)) ||
-		    (r = table_set_int(&t, row, 1, (int64_t)c[k].later, err)) ||
-		    (r = table_set_int(&t, row, 2, (int64_t)c[k].earlier, err)) ||
-		    (r = table_set_int(&t, row, 3, (int64_t)c[k].delta, err)) ||
-		    (r = table_set_double(&t, row, 4, c[k].pct, 1, err)) ||
-		    (r = table_set_double(&t, row, 5, 100 * c[k].share, 1, err)) ||
-		    (r = table_set_double(&t, row, 6, c[k].p, 4, err)) ||
-		    (r = table_set_double(&t, row, 7, c[k].q, 4, err)))
-			break;
-		r = table_set_text(&t, row, 8, v, err);
-	}
-	if (r)
-		goto cleanup;
-	if (big < m && tot != 0) {
-		char pc[32];
-
-		dd_pct_text(c[big].pct, pc, sizeof(pc));
-		fprintf(d->md, "By %s, the total changed by %+.0f crimes. The largest part: ", what, tot);
-		if ((r = put(d, label[big], err)))
-			goto cleanup;
-		fprintf(d->md, " (%.0f to %.0f, %s, %s), %.0f%% of the change%s.\n\n", c[big].earlier,
-			c[big].later, pc,
-			!c[big].tested ? "too few to test"
-			: c[big].significant ? "significant after FDR control"
-					     : "not significant after FDR control",
-			100 * c[big].share,
-			c[big].share > 1 ? " (more than the whole change: other components moved the"
-					   " other way)"
-			: c[big].share < 0 ? " (against the direction of the total)" : "");
-	} else {
-		fprintf(d->md, "By %s: no change in the total, so no shares.\n\n", what);
-	}
-	r = emit_table(d, &t, file, err);
-cleanup:
-	table_release(&t);
-	free(c);
 	return r;
 }
 
@@ -1006,7 +917,7 @@ static int sec_contrib(struct dd_run *d, struct mb_error *err)
 		et[k] = e[d->type[k]];
 		lab[k] = d->D.cat_name[d->type[k]];
 	}
-	if ((r = change_table(d, "Change by type (selection)", "type", "change_by_type.csv", lab, lt, et, m, err)))
+	if ((r = dd_change_report(&d->out, "Change by type (selection)", "type", "change_by_type.csv", lab, lt, et, m, err)))
 		goto cleanup;
 	if (d->S.unit && nu > 1) {
 		size_t k = 0;
@@ -1035,7 +946,7 @@ static int sec_contrib(struct dd_run *d, struct mb_error *err)
 		}
 		free(idx);
 		if (k > 1)
-			r = change_table(d, "Change by unit (selection)", "unit", "change_by_unit.csv", lab, lt, et, k, err);
+			r = dd_change_report(&d->out, "Change by unit (selection)", "unit", "change_by_unit.csv", lab, lt, et, k, err);
 	}
 cleanup:
 	free(l);
@@ -1043,238 +954,6 @@ cleanup:
 	free(lt);
 	free(et);
 	free(lab);
-	return r;
-}
-
-/* Is subgroup name recording-sensitive (datasets/recording_sensitive.csv) or high-harm? */
-static int subgroup_class(const char *name, const struct csvtab *rs)
-{
-	static const char *const high[] = { "Violence with injury", "Robbery", "Death or serious injury",
-					    "Homicide", "Robbery of business property",
-					    "Robbery of personal property" };
-
-	for (size_t k = 0; rs && k < rs->nrows; k++)
-		if (strcasecmp(rs->rows[k].f[0], name) == 0)
-			return 1;
-	for (size_t k = 0; k < sizeof(high) / sizeof(high[0]); k++)
-		if (strcasecmp(high[k], name) == 0)
-			return 2;
-	return 0;
-}
-
-/* Section 7: the force-extract questions (DA, subgroups, recording, hate, times). */
-static int sec_extract(struct dd_run *d, struct mb_error *err)
-{
-	struct dd_extract x = { 0 };
-	struct csvtab rs = { 0 };
-	char path[4096];
-	int r;
-
-	fprintf(d->md, "## Domestic abuse, offence subgroups, hate crime and times\n\n");
-	if ((r = dd_extract_count(&d->S, d->on, d->sel.from, d->sel.to, d->pfrom, d->pto, &x, err)))
-		return r;
-	if (!x.has_da && !x.has_subgroup && !x.has_hate && !x.has_time) {
-		fprintf(d->md, "Not available: the store holds police.uk data only for this selection,"
-			" which gives each crime's month, type and approximate place but no exact date"
-			" or time, no Home Office offence subgroup, no domestic-abuse flag and no hate"
-			" strand. \"Is domestic abuse driving the rise?\", \"real rise or better"
-			" recording?\" (at subgroup level), hate crime by strand and the day-of-week by"
-			" hour heat map need a force extract loaded with `microbeat import --map`.\n\n");
-		goto cleanup;
-	}
-	size_t ns = x.nsub, nc = DD_DA_CLASSES * ns;
-	const char **lab = calloc(nc + 3, sizeof(char *));
-	char (*buf)[160] = calloc(nc + 3, 160);
-	double *l = calloc(nc + 3, sizeof(double)), *e = calloc(nc + 3, sizeof(double));
-	static const char *const daname[] = { "non-DA", "DA-flagged", "DA unknown" };
-
-	if (!lab || !buf || !l || !e) {
-		free(lab);
-		free(buf);
-		free(l);
-		free(e);
-		r = mb_err(err, MB_ENOMEM, "out of memory");
-		goto cleanup;
-	}
-	/* DA vs non-DA */
-	if (x.has_da) {
-		size_t k = 0;
-
-		for (int a = 0; a < DD_DA_CLASSES; a++) {
-			double sl = 0, se = 0;
-
-			for (size_t sg = 0; sg < ns; sg++) {
-				sl += x.cross_later[a * ns + sg];
-				se += x.cross_earlier[a * ns + sg];
-			}
-			if (sl + se == 0)
-				continue;
-			lab[k] = daname[a];
-			l[k] = sl;
-			e[k++] = se;
-		}
-		fprintf(d->md, "### Is domestic abuse driving the change?\n\n");
-		if ((r = change_table(d, "Change by domestic-abuse flag", "domestic-abuse flag", "change_by_da.csv",
-				      lab, l, e, k, err)))
-			goto done;
-	} else {
-		fprintf(d->md, "No domestic-abuse flag in the loaded extract: the DA split is absent.\n\n");
-	}
-	/* DA x subgroup */
-	if (x.has_subgroup) {
-		size_t k = 0;
-
-		for (int a = 0; a < DD_DA_CLASSES; a++)
-			for (size_t sg = 0; sg < ns; sg++) {
-				size_t cidx = a * ns + sg;
-
-				if (x.cross_later[cidx] + x.cross_earlier[cidx] == 0)
-					continue;
-				snprintf(buf[k], 160, "%s %s", x.has_da ? daname[a] : "",
-					 sg && d->S.subgroup_name ? d->S.subgroup_name[sg] : "(subgroup unknown)");
-				lab[k] = buf[k][0] == ' ' ? buf[k] + 1 : buf[k];
-				l[k] = x.cross_later[cidx];
-				e[k++] = x.cross_earlier[cidx];
-			}
-		fprintf(d->md, "### By offence subgroup%s\n\n", x.has_da ? " and DA flag" : "");
-		if ((r = change_table(d, "Change by offence subgroup and DA flag", "offence subgroup",
-				      "change_by_subgroup.csv", lab, l, e, k, err)))
-			goto done;
-		/* recording-sensitive vs high-harm */
-		if (mb_data_path("recording_sensitive.csv", path, sizeof(path), err) == 0)
-			(void)csvtab_read(path, &rs, err);
-		double cls_l[3] = { 0 }, cls_e[3] = { 0 };
-
-		for (size_t sg = 1; sg < ns; sg++) {
-			int cl = d->S.subgroup_name ? subgroup_class(d->S.subgroup_name[sg], rs.nrows ? &rs : NULL) : 0;
-
-			for (int a = 0; a < DD_DA_CLASSES; a++) {
-				cls_l[cl] += x.cross_later[a * ns + sg];
-				cls_e[cl] += x.cross_earlier[a * ns + sg];
-			}
-		}
-		static const char *const cname[] = { "other subgroups", "recording-sensitive subgroups",
-						     "high-harm subgroups" };
-
-		fprintf(d->md, "### Real rise or better recording?\n\n");
-		lab[0] = cname[1];
-		lab[1] = cname[2];
-		lab[2] = cname[0];
-		l[0] = cls_l[1];
-		e[0] = cls_e[1];
-		l[1] = cls_l[2];
-		e[1] = cls_e[2];
-		l[2] = cls_l[0];
-		e[2] = cls_e[0];
-		if ((r = change_table(d, "Recording-sensitive against high-harm subgroups", "kind of subgroup",
-				      "recording_vs_harm.csv", lab, l, e, 3, err)))
-			goto done;
-		double rs_up = cls_l[1] - cls_e[1], hh_up = cls_l[2] - cls_e[2];
-
-		fprintf(d->md, "%s The data cannot tell how much of a rise in recording-sensitive"
-			" subgroups is more offending and how much is more complete recording; a"
-			" recording audit or victim survey would.\n\n",
-			rs_up > 0 && hh_up <= 0
-				? "The rise sits in the recording-sensitive subgroups while the high-harm"
-				  " subgroups did not rise: this fits better recording at least as well as"
-				  " more harm."
-			: hh_up > 0 ? "High-harm subgroups rose too: the rise is not only a recording"
-				      " effect."
-				    : "Neither kind of subgroup rose.");
-	} else {
-		fprintf(d->md, "No offence subgroup in the loaded extract: the subgroup split and the"
-			" recording-sensitive against high-harm comparison are absent.\n\n");
-	}
-	/* hate strands */
-	if (x.has_hate) {
-		size_t k = 0;
-
-		for (size_t h = 1; h < x.nhate; h++) {
-			if (x.hate_later[h] + x.hate_earlier[h] == 0)
-				continue;
-			lab[k] = d->S.hate_name ? d->S.hate_name[h] : "?";
-			l[k] = x.hate_later[h];
-			e[k++] = x.hate_earlier[h];
-		}
-		fprintf(d->md, "### Hate crime by strand\n\nSmall counts are shown, not tested: a strand"
-			" with fewer than %d crimes in the two periods together gets no test.\n\n", DD_MIN_TEST);
-		if (k && (r = change_table(d, "Hate crime by strand", "hate strand", "hate_by_strand.csv", lab,
-					   l, e, k, err)))
-			goto done;
-		if (!k)
-			fprintf(d->md, "No hate-flagged crime in either period.\n\n");
-	} else {
-		fprintf(d->md, "No hate-crime strand in the loaded extract: hate crime is absent.\n\n");
-	}
-	/* heat map */
-	if (x.has_time) {
-		static const char *const wd[] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
-		static const char *const cols[] = { "weekday", "hour", "crimes" };
-		struct table t = { 0 };
-
-		if ((r = table_init(&t, "Crimes by weekday and hour (period)", cols, 3, err)))
-			goto done;
-		for (int w = 0; w < 7 && !r; w++)
-			for (int h = 0; h < 24 && !r; h++) {
-				size_t row;
-
-				if (!(r = table_add_row(&t, &row, err)) && !(r = table_set_text(&t, row, 0, wd[w], err)) &&
-				    !(r = table_set_int(&t, row, 1, h, err)))
-					r = table_set_int(&t, row, 2, (int64_t)x.heat[w * 24 + h], err);
-			}
-		if (!r && d->dir)
-			r = table_save_csv(&t, d->dir, "weekday_hour.csv", err);
-		table_release(&t);
-		if (r)
-			goto done;
-		int bw = 0, bh = 0;
-
-		for (int k = 0; k < 7 * 24; k++)
-			if (x.heat[k] > x.heat[bw * 24 + bh]) {
-				bw = k / 24;
-				bh = k % 24;
-			}
-		char sh[96];
-
-		share_text(x.timed, x.timed + x.untimed, sh, sizeof(sh));
-		fprintf(d->md, "### Day of week and hour\n\nCrimes of the period with a recorded time: %s."
-			" The busiest hour of the week: %s %02d:00-%02d:59 (%.0f crimes). (Table:"
-			" weekday_hour.csv)\n\n", sh, wd[bw], bh, bh, x.heat[bw * 24 + bh]);
-		if (d->charts && d->dir) {
-			const char *rl[7], *cl[24];
-			char hl[24][4];
-
-			for (int w = 0; w < 7; w++)
-				rl[w] = wd[w];
-			for (int h = 0; h < 24; h++) {
-				snprintf(hl[h], sizeof(hl[h]), "%02d", h);
-				cl[h] = hl[h];
-			}
-			double vmax = 1;
-
-			for (int k = 0; k < 7 * 24; k++)
-				if (x.heat[k] > vmax)
-					vmax = x.heat[k];
-			struct plot_heatmap hm = { .title = "Crimes by day of week and hour", .nrows = 7,
-						   .ncols = 24, .row_label = rl, .col_label = cl,
-						   .value = x.heat, .vmax = vmax };
-
-			if ((r = plot_heatmap(d->dir, "weekday_hour", &hm, err)))
-				goto done;
-			fprintf(d->md, "![Day of week by hour](weekday_hour.png)\n\n");
-		}
-	} else {
-		fprintf(d->md, "No times of day: the day-of-week by hour heat map needs exact dates and"
-			" times (police.uk gives the month only).\n\n");
-	}
-done:
-	free(lab);
-	free(buf);
-	free(l);
-	free(e);
-cleanup:
-	csvtab_release(&rs);
-	dd_extract_release(&x);
 	return r;
 }
 
@@ -1375,7 +1054,7 @@ static int sec_overlay(struct dd_run *d, const struct hot *h, struct mb_error *e
 		fprintf(d->md, "No partner event lies that close to a power-few micro-beat.");
 	}
 	fprintf(d->md, "\n\n");
-	if ((r = emit_table(d, &t, "overlay_power_few.csv", err)))
+	if ((r = dd_emit_table(&d->out, &t, "overlay_power_few.csv", err)))
 		goto cleanup;
 	/* per unit: agency events placed in it by coordinates, and by LSOA or unit code */
 	if (d->S.unit && d->S.nunit > 1 && O->unit) {
@@ -1438,7 +1117,7 @@ static int sec_overlay(struct dd_run *d, const struct hot *h, struct mb_error *e
 		fprintf(d->md, "Per unit of the selection: partner events placed in the unit by their"
 			" coordinates (point in polygon), and those with only an LSOA or unit code,"
 			" matched at that level (they cannot be placed on a micro-beat).\n\n");
-		if ((r = emit_table(d, &tu, "overlay_units.csv", err)))
+		if ((r = dd_emit_table(&d->out, &tu, "overlay_units.csv", err)))
 			goto cleanup;
 	}
 	if (d->charts && d->dir && h->nlist) {
@@ -1594,6 +1273,7 @@ int cmd_deepdive(struct cli *c, int argc, char **argv, struct mb_error *err)
 			goto cleanup;
 		d.dir = tmp;
 	}
+	d.out = (struct dd_out){ .md = d.md, .dir = d.dir, .charts = d.charts, .fdr = d.fdr };
 	char pf[8], pt[8];
 
 	month_format(d.pfrom, pf);
@@ -1624,7 +1304,7 @@ int cmd_deepdive(struct cli *c, int argc, char **argv, struct mb_error *err)
 	fprintf(d.md, "\n\n");
 	if ((r = sec_counts(&d, s, err)) || (r = sec_monthly(&d, err)) || (r = sec_lq(&d, err)) ||
 	    (r = sec_power_few(&d, &h, err)) || (r = sec_outcomes(&d, s, err)) ||
-	    (r = sec_season(&d, err)) || (r = sec_contrib(&d, err)) || (r = sec_extract(&d, err)) ||
+	    (r = sec_season(&d, err)) || (r = sec_contrib(&d, err)) || (r = dd_extract_report(&d.out, &d.S, d.on, d.sel.from, d.sel.to, d.pfrom, d.pto, err)) ||
 	    (r = sec_overlay(&d, &h, err)))
 		goto cleanup;
 	fprintf(d.md, "Methods: docs/methods-deepdive.md.\n");

@@ -7,7 +7,13 @@
 
 #include <gsl/gsl_randist.h>
 
+#include <strings.h>
+
+#include "microbeat/csvtab.h"
 #include "microbeat/deepdive.h"
+#include "microbeat/emit.h"
+#include "microbeat/plot.h"
+#include "microbeat/select.h"
 #include "microbeat/slice.h"
 #include "microbeat/trend.h"
 
@@ -225,3 +231,330 @@ void dd_pct_text(double pct, char *buf, size_t cap)
 	else
 		snprintf(buf, cap, "%+.0f%%", pct);
 }
+
+/* "12.3% (30 of 244)" — every percentage with its counts. */
+void dd_share_text(double num, double den, char *buf, size_t cap)
+{
+	if (den > 0)
+		snprintf(buf, cap, "%.1f%% (%.0f of %.0f)", 100 * num / den, num, den);
+	else
+		snprintf(buf, cap, "n/a (0 crimes)");
+}
+
+
+/* A table: saved as CSV in the output folder and written into the report. */
+int dd_emit_table(const struct dd_out *d, struct table *t, const char *file, struct mb_error *err)
+{
+	int r;
+
+	if (d->dir && (r = table_save_csv(t, d->dir, file, err)))
+		return r;
+	if ((r = table_write_md(t, d->md, err)))
+		return r;
+	fprintf(d->md, "\n(Table: %s)\n\n", file);
+	return 0;
+}
+
+
+/* A change table (components named by label) with shares and tests, and the
+ * sentence on the largest contributor. */
+int dd_change_report(const struct dd_out *d, const char *title, const char *what, const char *file,
+			const char *const *label, const double *later, const double *earlier,
+			size_t m, struct mb_error *err)
+{
+	static const char *const cols[] = { "component", "period", "previous period", "change",
+					    "change %", "share of total change %", "p", "q (BH)", "verdict" };
+	struct dd_change *c = calloc(m ? m : 1, sizeof(*c));
+	struct table t = { 0 };
+	int r;
+
+	if (!c)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	if ((r = dd_change_compute(later, earlier, m, d->fdr, c, err)) ||
+	    (r = table_init(&t, title, cols, 9, err)))
+		goto cleanup;
+	size_t big = m;
+	double tot = 0;
+
+	for (size_t k = 0; k < m && !r; k++) {
+		size_t row;
+		const char *v = !c[k].tested ? "too few to test"
+				: !c[k].significant ? "no clear change"
+				: c[k].delta > 0 ? "rose" : "fell";
+
+		tot += c[k].delta;
+		if (big == m || fabs(c[k].delta) > fabs(c[big].delta))
+			big = k;
+		if ((r = table_add_row(&t, &row, err)) || (r = table_set_text(&t, row, 0, label[k], err)) ||
+		    (r = table_set_int(&t, row, 1, (int64_t)c[k].later, err)) ||
+		    (r = table_set_int(&t, row, 2, (int64_t)c[k].earlier, err)) ||
+		    (r = table_set_int(&t, row, 3, (int64_t)c[k].delta, err)) ||
+		    (r = table_set_double(&t, row, 4, c[k].pct, 1, err)) ||
+		    (r = table_set_double(&t, row, 5, 100 * c[k].share, 1, err)) ||
+		    (r = table_set_double(&t, row, 6, c[k].p, 4, err)) ||
+		    (r = table_set_double(&t, row, 7, c[k].q, 4, err)))
+			break;
+		r = table_set_text(&t, row, 8, v, err);
+	}
+	if (r)
+		goto cleanup;
+	if (big < m && tot != 0) {
+		char pc[32];
+
+		dd_pct_text(c[big].pct, pc, sizeof(pc));
+		fprintf(d->md, "By %s, the total changed by %+.0f crimes. The largest part: ", what, tot);
+		if ((r = emit_md_escape(label[big], d->md, err)))
+			goto cleanup;
+		fprintf(d->md, " (%.0f to %.0f, %s, %s), %.0f%% of the change%s.\n\n", c[big].earlier,
+			c[big].later, pc,
+			!c[big].tested ? "too few to test"
+			: c[big].significant ? "significant after FDR control"
+					     : "not significant after FDR control",
+			100 * c[big].share,
+			c[big].share > 1 ? " (more than the whole change: other components moved the"
+					   " other way)"
+			: c[big].share < 0 ? " (against the direction of the total)" : "");
+	} else {
+		fprintf(d->md, "By %s: no change in the total, so no shares.\n\n", what);
+	}
+	r = dd_emit_table(d, &t, file, err);
+cleanup:
+	table_release(&t);
+	free(c);
+	return r;
+}
+
+
+/* Is subgroup name recording-sensitive (datasets/recording_sensitive.csv) or high-harm? */
+static int subgroup_class(const char *name, const struct csvtab *rs)
+{
+	static const char *const high[] = { "Violence with injury", "Robbery", "Death or serious injury",
+					    "Homicide", "Robbery of business property",
+					    "Robbery of personal property" };
+
+	for (size_t k = 0; rs && k < rs->nrows; k++)
+		if (strcasecmp(rs->rows[k].f[0], name) == 0)
+			return 1;
+	for (size_t k = 0; k < sizeof(high) / sizeof(high[0]); k++)
+		if (strcasecmp(high[k], name) == 0)
+			return 2;
+	return 0;
+}
+
+/* Section 7: the force-extract questions (DA, subgroups, recording, hate, times). */
+int dd_extract_report(const struct dd_out *d, const struct slice *sl, const uint8_t *on,
+		      int32_t from, int32_t to, int32_t pfrom, int32_t pto, struct mb_error *err)
+{
+	struct dd_extract x = { 0 };
+	struct csvtab rs = { 0 };
+	char path[4096];
+	int r;
+
+	fprintf(d->md, "## Domestic abuse, offence subgroups, hate crime and times\n\n");
+	if ((r = dd_extract_count(sl, on, from, to, pfrom, pto, &x, err)))
+		return r;
+	if (!x.has_da && !x.has_subgroup && !x.has_hate && !x.has_time) {
+		fprintf(d->md, "Not available: the store holds police.uk data only for this selection,"
+			" which gives each crime's month, type and approximate place but no exact date"
+			" or time, no Home Office offence subgroup, no domestic-abuse flag and no hate"
+			" strand. \"Is domestic abuse driving the rise?\", \"real rise or better"
+			" recording?\" (at subgroup level), hate crime by strand and the day-of-week by"
+			" hour heat map need a force extract loaded with `microbeat import --map`.\n\n");
+		goto cleanup;
+	}
+	size_t ns = x.nsub, nc = DD_DA_CLASSES * ns;
+	const char **lab = calloc(nc + 3, sizeof(char *));
+	char (*buf)[160] = calloc(nc + 3, 160);
+	double *l = calloc(nc + 3, sizeof(double)), *e = calloc(nc + 3, sizeof(double));
+	static const char *const daname[] = { "non-DA", "DA-flagged", "DA unknown" };
+
+	if (!lab || !buf || !l || !e) {
+		free(lab);
+		free(buf);
+		free(l);
+		free(e);
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	/* DA vs non-DA */
+	if (x.has_da) {
+		size_t k = 0;
+
+		for (int a = 0; a < DD_DA_CLASSES; a++) {
+			double tl = 0, te = 0;
+
+			for (size_t sg = 0; sg < ns; sg++) {
+				tl += x.cross_later[a * ns + sg];
+				te += x.cross_earlier[a * ns + sg];
+			}
+			if (tl + te == 0)
+				continue;
+			lab[k] = daname[a];
+			l[k] = tl;
+			e[k++] = te;
+		}
+		fprintf(d->md, "### Is domestic abuse driving the change?\n\n");
+		if ((r = dd_change_report(d, "Change by domestic-abuse flag", "domestic-abuse flag", "change_by_da.csv",
+				      lab, l, e, k, err)))
+			goto done;
+	} else {
+		fprintf(d->md, "No domestic-abuse flag in the loaded extract: the DA split is absent.\n\n");
+	}
+	/* DA x subgroup */
+	if (x.has_subgroup) {
+		size_t k = 0;
+
+		for (int a = 0; a < DD_DA_CLASSES; a++)
+			for (size_t sg = 0; sg < ns; sg++) {
+				size_t cidx = a * ns + sg;
+
+				if (x.cross_later[cidx] + x.cross_earlier[cidx] == 0)
+					continue;
+				snprintf(buf[k], 160, "%s %s", x.has_da ? daname[a] : "",
+					 sg && sl->subgroup_name ? sl->subgroup_name[sg] : "(subgroup unknown)");
+				lab[k] = buf[k][0] == ' ' ? buf[k] + 1 : buf[k];
+				l[k] = x.cross_later[cidx];
+				e[k++] = x.cross_earlier[cidx];
+			}
+		fprintf(d->md, "### By offence subgroup%s\n\n", x.has_da ? " and DA flag" : "");
+		if ((r = dd_change_report(d, "Change by offence subgroup and DA flag", "offence subgroup",
+				      "change_by_subgroup.csv", lab, l, e, k, err)))
+			goto done;
+		/* recording-sensitive vs high-harm */
+		if (mb_data_path("recording_sensitive.csv", path, sizeof(path), err) == 0)
+			(void)csvtab_read(path, &rs, err);
+		double cls_l[3] = { 0 }, cls_e[3] = { 0 };
+
+		for (size_t sg = 1; sg < ns; sg++) {
+			int cl = sl->subgroup_name ? subgroup_class(sl->subgroup_name[sg], rs.nrows ? &rs : NULL) : 0;
+
+			for (int a = 0; a < DD_DA_CLASSES; a++) {
+				cls_l[cl] += x.cross_later[a * ns + sg];
+				cls_e[cl] += x.cross_earlier[a * ns + sg];
+			}
+		}
+		static const char *const cname[] = { "other subgroups", "recording-sensitive subgroups",
+						     "high-harm subgroups" };
+
+		fprintf(d->md, "### Real rise or better recording?\n\n");
+		lab[0] = cname[1];
+		lab[1] = cname[2];
+		lab[2] = cname[0];
+		l[0] = cls_l[1];
+		e[0] = cls_e[1];
+		l[1] = cls_l[2];
+		e[1] = cls_e[2];
+		l[2] = cls_l[0];
+		e[2] = cls_e[0];
+		if ((r = dd_change_report(d, "Recording-sensitive against high-harm subgroups", "kind of subgroup",
+				      "recording_vs_harm.csv", lab, l, e, 3, err)))
+			goto done;
+		double rs_up = cls_l[1] - cls_e[1], hh_up = cls_l[2] - cls_e[2];
+
+		fprintf(d->md, "%s The data cannot tell how much of a rise in recording-sensitive"
+			" subgroups is more offending and how much is more complete recording; a"
+			" recording audit or victim survey would.\n\n",
+			rs_up > 0 && hh_up <= 0
+				? "The rise sits in the recording-sensitive subgroups while the high-harm"
+				  " subgroups did not rise: this fits better recording at least as well as"
+				  " more harm."
+			: hh_up > 0 ? "High-harm subgroups rose too: the rise is not only a recording"
+				      " effect."
+				    : "Neither kind of subgroup rose.");
+	} else {
+		fprintf(d->md, "No offence subgroup in the loaded extract: the subgroup split and the"
+			" recording-sensitive against high-harm comparison are absent.\n\n");
+	}
+	/* hate strands */
+	if (x.has_hate) {
+		size_t k = 0;
+
+		for (size_t h = 1; h < x.nhate; h++) {
+			if (x.hate_later[h] + x.hate_earlier[h] == 0)
+				continue;
+			lab[k] = sl->hate_name ? sl->hate_name[h] : "?";
+			l[k] = x.hate_later[h];
+			e[k++] = x.hate_earlier[h];
+		}
+		fprintf(d->md, "### Hate crime by strand\n\nSmall counts are shown, not tested: a strand"
+			" with fewer than %d crimes in the two periods together gets no test.\n\n", DD_MIN_TEST);
+		if (k && (r = dd_change_report(d, "Hate crime by strand", "hate strand", "hate_by_strand.csv", lab,
+					   l, e, k, err)))
+			goto done;
+		if (!k)
+			fprintf(d->md, "No hate-flagged crime in either period.\n\n");
+	} else {
+		fprintf(d->md, "No hate-crime strand in the loaded extract: hate crime is absent.\n\n");
+	}
+	/* heat map */
+	if (x.has_time) {
+		static const char *const wd[] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
+		static const char *const cols[] = { "weekday", "hour", "crimes" };
+		struct table t = { 0 };
+
+		if ((r = table_init(&t, "Crimes by weekday and hour (period)", cols, 3, err)))
+			goto done;
+		for (int w = 0; w < 7 && !r; w++)
+			for (int h = 0; h < 24 && !r; h++) {
+				size_t row;
+
+				if (!(r = table_add_row(&t, &row, err)) && !(r = table_set_text(&t, row, 0, wd[w], err)) &&
+				    !(r = table_set_int(&t, row, 1, h, err)))
+					r = table_set_int(&t, row, 2, (int64_t)x.heat[w * 24 + h], err);
+			}
+		if (!r && d->dir)
+			r = table_save_csv(&t, d->dir, "weekday_hour.csv", err);
+		table_release(&t);
+		if (r)
+			goto done;
+		int bw = 0, bh = 0;
+
+		for (int k = 0; k < 7 * 24; k++)
+			if (x.heat[k] > x.heat[bw * 24 + bh]) {
+				bw = k / 24;
+				bh = k % 24;
+			}
+		char sh[96];
+
+		dd_share_text(x.timed, x.timed + x.untimed, sh, sizeof(sh));
+		fprintf(d->md, "### Day of week and hour\n\nCrimes of the period with a recorded time: %s."
+			" The busiest hour of the week: %s %02d:00-%02d:59 (%.0f crimes). (Table:"
+			" weekday_hour.csv)\n\n", sh, wd[bw], bh, bh, x.heat[bw * 24 + bh]);
+		if (d->charts && d->dir) {
+			const char *rl[7], *cl[24];
+			char hl[24][4];
+
+			for (int w = 0; w < 7; w++)
+				rl[w] = wd[w];
+			for (int h = 0; h < 24; h++) {
+				snprintf(hl[h], sizeof(hl[h]), "%02d", h);
+				cl[h] = hl[h];
+			}
+			double vmax = 1;
+
+			for (int k = 0; k < 7 * 24; k++)
+				if (x.heat[k] > vmax)
+					vmax = x.heat[k];
+			struct plot_heatmap hm = { .title = "Crimes by day of week and hour", .nrows = 7,
+						   .ncols = 24, .row_label = rl, .col_label = cl,
+						   .value = x.heat, .vmax = vmax };
+
+			if ((r = plot_heatmap(d->dir, "weekday_hour", &hm, err)))
+				goto done;
+			fprintf(d->md, "![Day of week by hour](weekday_hour.png)\n\n");
+		}
+	} else {
+		fprintf(d->md, "No times of day: the day-of-week by hour heat map needs exact dates and"
+			" times (police.uk gives the month only).\n\n");
+	}
+done:
+	free(lab);
+	free(buf);
+	free(l);
+	free(e);
+cleanup:
+	csvtab_release(&rs);
+	dd_extract_release(&x);
+	return r;
+}
+
