@@ -317,6 +317,27 @@ int dd_change_report(const struct dd_out *d, const char *title, const char *what
 	} else {
 		fprintf(d->md, "By %s: no change in the total, so no shares.\n\n", what);
 	}
+	/* a short table is said in full, component by component */
+	for (size_t k = 0; m <= 6 && k < m; k++) {
+		char pc[32];
+
+		if (c[k].later + c[k].earlier == 0)
+			continue;
+		if (isfinite(c[k].pct) && c[k].delta)
+			snprintf(pc, sizeof(pc), " %.0f%%", fabs(c[k].pct));
+		else
+			pc[0] = 0;
+		if ((r = emit_md_escape(label[k], d->md, err)))
+			goto cleanup;
+		fprintf(d->md, " %s%s (%.0f to %.0f; %s)", c[k].delta > 0 ? "rose" : c[k].delta < 0 ? "fell" : "was unchanged",
+			pc, c[k].earlier, c[k].later,
+			!c[k].tested ? "too few to test" : c[k].significant ? "significant" : "not significant");
+		if (isfinite(c[k].share) && c[k].delta)
+			fprintf(d->md, " and accounts for %.0f%% of the %s", 100 * fabs(c[k].share),
+				(c[k].delta > 0) == (tot > 0) ? (tot > 0 ? "increase" : "decrease")
+							    : "change, against its direction");
+		fprintf(d->md, k + 1 < m ? "; " : ".\n\n");
+	}
 	r = dd_emit_table(d, &t, file, err);
 cleanup:
 	table_release(&t);
@@ -437,30 +458,42 @@ int dd_extract_report(const struct dd_out *d, const struct slice *sl, const uint
 						     "high-harm subgroups" };
 
 		fprintf(d->md, "### Real rise or better recording?\n\n");
-		lab[0] = cname[1];
-		lab[1] = cname[2];
-		lab[2] = cname[0];
-		l[0] = cls_l[1];
-		e[0] = cls_e[1];
-		l[1] = cls_l[2];
-		e[1] = cls_e[2];
-		l[2] = cls_l[0];
-		e[2] = cls_e[0];
+		size_t kk = 0;
+
+		for (int g = 1; g <= 3; g++) {
+			int cl = g % 3; /* recording-sensitive, high-harm, then other */
+
+			if (cls_l[cl] + cls_e[cl] == 0 && cl != 2)
+				continue;
+			if (cl == 0 && cls_l[0] + cls_e[0] == 0)
+				continue;
+			lab[kk] = cname[cl];
+			l[kk] = cls_l[cl];
+			e[kk++] = cls_e[cl];
+		}
 		if ((r = dd_change_report(d, "Recording-sensitive against high-harm subgroups", "kind of subgroup",
-				      "recording_vs_harm.csv", lab, l, e, 3, err)))
+				      "recording_vs_harm.csv", lab, l, e, kk, err)))
 			goto done;
-		double rs_up = cls_l[1] - cls_e[1], hh_up = cls_l[2] - cls_e[2];
+		/* the reading follows the tests, not the raw counts */
+		struct dd_change two[2];
+		double tl[2] = { cls_l[1], cls_l[2] }, te[2] = { cls_e[1], cls_e[2] };
+
+		if ((r = dd_change_compute(tl, te, 2, d->fdr, two, err)))
+			goto done;
+		int rs_up = two[0].significant && two[0].delta > 0, hh_up = two[1].significant && two[1].delta > 0;
 
 		fprintf(d->md, "%s The data cannot tell how much of a rise in recording-sensitive"
 			" subgroups is more offending and how much is more complete recording; a"
 			" recording audit or victim survey would.\n\n",
-			rs_up > 0 && hh_up <= 0
-				? "The rise sits in the recording-sensitive subgroups while the high-harm"
-				  " subgroups did not rise: this fits better recording at least as well as"
-				  " more harm."
-			: hh_up > 0 ? "High-harm subgroups rose too: the rise is not only a recording"
-				      " effect."
-				    : "Neither kind of subgroup rose.");
+			hh_up ? "High-harm subgroups rose clearly: the rise is not only a recording effect."
+			: rs_up ? "The clear rise is in the recording-sensitive subgroups while the"
+				  " high-harm subgroups show no clear rise: this fits better recording at"
+				  " least as well as more harm."
+			: two[0].delta > 0 && two[0].delta > two[1].delta
+				? "Neither kind of subgroup changed clearly; most of the rise is in the"
+				  " recording-sensitive subgroups, which is where better recording would"
+				  " show first."
+				: "Neither kind of subgroup changed clearly.");
 	} else {
 		fprintf(d->md, "No offence subgroup in the loaded extract: the subgroup split and the"
 			" recording-sensitive against high-harm comparison are absent.\n\n");
