@@ -554,25 +554,27 @@ int dd_extract_report(const struct dd_out *d, const struct slice *sl, const uint
 			" The busiest hour of the week: %s %02d:00-%02d:59 (%.0f crimes). (Table:"
 			" weekday_hour.csv)\n\n", sh, wd[bw], bh, bh, x.heat[bw * 24 + bh]);
 		if (d->charts && d->dir) {
-			const char *rl[7], *cl[24];
-			char hl[24][4];
+			struct plot_dat pd;
 
-			for (int w = 0; w < 7; w++)
-				rl[w] = wd[w];
-			for (int h = 0; h < 24; h++) {
-				snprintf(hl[h], sizeof(hl[h]), "%02d", h);
-				cl[h] = hl[h];
+			if ((r = plot_dat_open(&pd, d->dir, "weekday_hour-meta.dat", err)))
+				goto done;
+			plot_dat_text(&pd, "Crimes by day of the week and hour (the period, crimes with a time)");
+			plot_dat_text(&pd, "Crimes");
+			plot_dat_endrow(&pd);
+			if ((r = plot_dat_close(&pd, err)) ||
+			    (r = plot_dat_open(&pd, d->dir, "weekday_hour.dat", err)))
+				goto done;
+			for (int w = 0; w < 7; w++) {
+				for (int hr = 0; hr < 24; hr++) {
+					plot_dat_int(&pd, hr);
+					plot_dat_int(&pd, w);
+					plot_dat_num(&pd, x.heat[w * 24 + hr]);
+					plot_dat_endrow(&pd);
+				}
+				plot_dat_gap(&pd);
 			}
-			double vmax = 1;
-
-			for (int k = 0; k < 7 * 24; k++)
-				if (x.heat[k] > vmax)
-					vmax = x.heat[k];
-			struct plot_heatmap hm = { .title = "Crimes by day of week and hour", .nrows = 7,
-						   .ncols = 24, .row_label = rl, .col_label = cl,
-						   .value = x.heat, .vmax = vmax };
-
-			if ((r = plot_heatmap(d->dir, "weekday_hour", &hm, err)))
+			if ((r = plot_dat_close(&pd, err)) ||
+			    (r = plot_render("deepdive_heat", "weekday_hour", d->dir, err)))
 				goto done;
 			fprintf(d->md, "![Day of week by hour](weekday_hour.png)\n\n");
 		}

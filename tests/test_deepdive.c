@@ -258,6 +258,40 @@ static void test_extract_report(void **state)
 	/* times: every later event has one */
 	assert_non_null(strstr(buf, "with a recorded time: 100.0% (223 of 223)"));
 	free(buf);
+	/* with a folder: the tables and the heat map are written */
+	char dir[] = "/tmp/mb-deepdive-XXXXXX", path[256];
+
+	assert_non_null(mkdtemp(dir));
+	if (!getenv("MB_PLOTS"))
+		setenv("MB_PLOTS", "plots", 1);
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	o = (struct dd_out){ .md = f, .fdr = 0.05, .dir = dir, .charts = 1 };
+	assert_int_equal(dd_extract_report(&o, &sl, NULL, 312, 323, 300, 311, &err), 0);
+	fclose(f);
+	free(buf);
+	static const char *const files[] = { "change_by_da.csv", "change_by_subgroup.csv",
+		"recording_vs_harm.csv", "hate_by_strand.csv", "weekday_hour.csv", "weekday_hour.png" };
+	for (size_t k = 0; k < sizeof(files) / sizeof(files[0]); k++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[k]);
+		FILE *g = fopen(path, "r");
+
+		if (!g)
+			print_error("missing %s\n", path);
+		assert_non_null(g);
+		fclose(g);
+		if (!getenv("DD_KEEP"))
+			remove(path);
+	}
+	if (!getenv("DD_KEEP")) {
+		static const char *const more[] = { "weekday_hour.dat", "weekday_hour-meta.dat",
+						    "weekday_hour.gp", "weekday_hour.svg" };
+		for (size_t k = 0; k < sizeof(more) / sizeof(more[0]); k++) {
+			snprintf(path, sizeof(path), "%s/%s", dir, more[k]);
+			remove(path);
+		}
+		remove(dir);
+	}
 	/* police.uk columns: the whole section says why it is absent */
 	struct slice pu = { .n = N, .month = month, .category = cat, .cat_selected = sel, .ncat = 2 };
 
