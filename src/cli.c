@@ -104,7 +104,8 @@ static const struct cli_command COMMANDS[] = {
 	{ "deepdive", cmd_deepdive, "one place or theme in depth against the rest of the district",
 	  "usage: microbeat [--db FILE] deepdive [selectors] [options]\n"
 	  SELECT_HELP
-	  "  --format table|md|csv         standard output: the report (table, md) or nothing (csv)\n"
+	  "  --format table|md|csv         standard output: the report (table, md: Markdown) or\n"
+	  "                                the counts by type and year (csv)\n"
 	  "  --out DIR                     write deepdive.md, the tables (CSV) and the charts\n"
 	  "  --no-charts                   skip the gnuplot charts\n"
 	  "  --overlay-metres M            partner events within M metres of a power-few\n"

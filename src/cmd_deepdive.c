@@ -43,6 +43,7 @@ struct dd_run {
 	const char *dir;        /* output folder being written (NULL: none) */
 	FILE *md;               /* the report being written */
 	struct dd_out out;      /* the same, with the folder, for deepdive.c's sections */
+	FILE *csv;              /* --format csv: the counts table for standard output, or NULL */
 	uint8_t *on;            /* per category id: counted (the type selectors) */
 	size_t ntype;           /* selected categories with events */
 	uint32_t *type;         /* their category ids */
@@ -280,6 +281,8 @@ static int sec_counts(struct dd_run *d, struct store *s, struct mb_error *err)
 			d->sel.layer ? "the layer has no population for every unit"
 				     : "no area layer with populations was selected (--layer)");
 	fprintf(d->md, " Partial calendar years are marked with their months.\n\n");
+	if (d->csv && (r = table_write_csv(&t, d->csv, err)))
+		goto cleanup;
 	r = dd_emit_table(&d->out, &t, "counts_by_type_year.csv", err);
 cleanup:
 	table_release(&t);
@@ -1200,8 +1203,8 @@ int cmd_deepdive(struct cli *c, int argc, char **argv, struct mb_error *err)
 	struct store *s = NULL;
 	struct hot h = { 0 };
 	const char *out_dir = NULL;
-	char *tmp = NULL, *mdbuf = NULL;
-	size_t mdlen = 0;
+	char *tmp = NULL, *mdbuf = NULL, *csvbuf = NULL;
+	size_t mdlen = 0, csvlen = 0;
 	int format = 0, o, r = 0;
 
 	select_init(&d.sel);
@@ -1264,6 +1267,10 @@ int cmd_deepdive(struct cli *c, int argc, char **argv, struct mb_error *err)
 		 d.sel.layer ? "every unit of the layer" : "everything loaded");
 	if ((r = collect_types(&d, err)) || (r = hot_build(&d, &h, err)) || (r = load_overlay(&d, s, err)))
 		goto cleanup;
+	if (format == 1 && !(d.csv = open_memstream(&csvbuf, &csvlen))) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
 	if (!(d.md = open_memstream(&mdbuf, &mdlen))) {
 		r = mb_err(err, MB_ENOMEM, "out of memory");
 		goto cleanup;
@@ -1323,16 +1330,24 @@ int cmd_deepdive(struct cli *c, int argc, char **argv, struct mb_error *err)
 		if ((r = emit_commit_atomic(&af, err)))
 			goto cleanup;
 	}
-	if (format == 1) {
-		d.md = c->out; /* csv: the counts table alone */
-		fprintf(c->msg, "deepdive: --format csv prints the report's text to --out only\n");
-		d.md = NULL;
+	if (d.csv) {
+		/* csv: the counts table alone (the report is in --out) */
+		if (fclose(d.csv)) {
+			d.csv = NULL;
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto cleanup;
+		}
+		d.csv = NULL;
+		fwrite(csvbuf, 1, csvlen, c->out);
 	} else {
 		fwrite(mdbuf, 1, mdlen, c->out);
 	}
 cleanup:
 	if (d.md)
 		fclose(d.md);
+	if (d.csv)
+		fclose(d.csv);
+	free(csvbuf);
 	if (tmp)
 		r = emit_dir_finish(r, tmp, out_dir, err);
 	free(mdbuf);
