@@ -400,7 +400,8 @@ static int sec_monthly(struct dd_run *d, struct mb_error *err)
 	table_release(&t);
 	if (r)
 		goto cleanup;
-	fprintf(d->md, "![Crimes per month](monthly.png) (Table: monthly.csv)\n\n");
+	if (d->dir)
+		fprintf(d->md, "%s(Table: monthly.csv)\n\n", d->charts ? "![Crimes per month](monthly.png) " : "");
 	if (d->charts && d->dir) {
 		struct plot_monthly pm = { .title = "Crimes per month in the selection",
 					   .value_label = "Crimes per month", .n = n,
@@ -1293,6 +1294,12 @@ int cmd_deepdive(struct cli *c, int argc, char **argv, struct mb_error *err)
 	if ((r = put(&d, d.sel.theme[0] ? d.sel.theme
 			 : d.sel.ntypes ? "the selected types" : "all crime types except Anti-social behaviour", err)))
 		goto cleanup;
+	for (size_t k = 0; k < d.ntype && k < 12; k++) {
+		fputs(k ? ", " : " (", d.md);
+		if ((r = put(&d, d.D.cat_name[d.type[k]], err)))
+			goto cleanup;
+	}
+	fputs(d.ntype > 12 ? ", ...)" : d.ntype ? ")" : "", d.md);
 	fprintf(d.md, ". The selection is compared with the rest of the district (%s, less the"
 		" selection) and with its own previous period of the same length (%s..%s). Police"
 		" crimes only (police.uk street files); partner agencies appear in the overlay.",

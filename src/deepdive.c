@@ -251,7 +251,9 @@ int dd_emit_table(const struct dd_out *d, struct table *t, const char *file, str
 		return r;
 	if ((r = table_write_md(t, d->md, err)))
 		return r;
-	fprintf(d->md, "\n(Table: %s)\n\n", file);
+	if (d->dir)
+		fprintf(d->md, "\n(Table: %s)\n", file);
+	fputc('\n', d->md);
 	return 0;
 }
 
