@@ -1002,6 +1002,23 @@ static int sec_overlay(struct dd_run *d, const struct hot *h, struct mb_error *e
 		r = mb_err(err, MB_ENOMEM, "out of memory");
 		goto cleanup;
 	}
+	/* the snap points of each power-few micro-beat (sp_of[k] .. sp_of[k + 1] in sp) */
+	size_t nsp = 0, *sp_of = calloc(h->nlist + 1, sizeof(size_t));
+	uint32_t *sp = calloc(d->S.nloc ? d->S.nloc : 1, sizeof(uint32_t));
+
+	if (!sp_of || !sp) {
+		free(sp_of);
+		free(sp);
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	for (size_t k = 0; k < h->nlist; k++) {
+		sp_of[k] = nsp;
+		for (uint32_t l = 1; l < d->S.nloc; l++)
+			if (d->S.loc_beat[l] == h->list[k] && isfinite(d->S.loc_lon[l]) && nsp < d->S.nloc)
+				sp[nsp++] = l;
+	}
+	sp_of[h->nlist] = nsp;
 	/* per power-few micro-beat: agency events within d->metres of any of its snap points */
 	for (size_t i = 0; i < O->n; i++) {
 		uint32_t src = O->source[i], l = O->location[i];
@@ -1011,14 +1028,14 @@ static int sec_overlay(struct dd_run *d, const struct hot *h, struct mb_error *e
 		for (size_t k = 0; k < h->nlist; k++) {
 			int near = 0;
 
-			for (uint32_t sp = 1; sp < d->S.nloc && !near; sp++)
-				if (d->S.loc_beat[sp] == h->list[k] && isfinite(d->S.loc_lon[sp]) &&
-				    metres_between(d->S.loc_lon[sp], d->S.loc_lat[sp], O->loc_lon[l],
-						   O->loc_lat[l]) <= d->metres)
-					near = 1;
+			for (size_t j = sp_of[k]; j < sp_of[k + 1] && !near; j++)
+				near = metres_between(d->S.loc_lon[sp[j]], d->S.loc_lat[sp[j]], O->loc_lon[l],
+						      O->loc_lat[l]) <= d->metres;
 			cnt[k * na + aidx[src] - 1] += near;
 		}
 	}
+	free(sp_of);
+	free(sp);
 	cols[0] = "micro-beat";
 	cols[1] = "crimes";
 	for (size_t a = 0; a < na; a++)
