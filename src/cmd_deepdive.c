@@ -509,6 +509,12 @@ static int sec_lq(struct dd_run *d, struct mb_error *err)
 	    (r = table_init(&t, "Crime-type mix: location quotients", cols, 11, err)))
 		goto cleanup;
 	fprintf(d->md, "## Crime-type mix against the rest of the district\n\n");
+	if (B == 0) {
+		fprintf(d->md, "The selection holds all the district's crime loaded: there is no rest of"
+			" the district to compare its mix with (choose units of an area layer with"
+			" --layer and --area).\n\n");
+		goto cleanup;
+	}
 	if (m < 2) {
 		fprintf(d->md, "Fewer than two crime types: there is no mix to compare.\n\n");
 		goto cleanup;
