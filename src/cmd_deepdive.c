@@ -903,6 +903,74 @@ cleanup:
 	return r;
 }
 
+/* The change weighted by harm: each type's crimes times its Cambridge Crime
+ * Harm Index weight (datasets/harm_cchi.csv, days of imprisonment), in the
+ * period and the previous one (docs/methods-deepdive.md §6). */
+static int harm_change(struct dd_run *d, const char *const *lab, const double *l, const double *e,
+		       size_t m, struct mb_error *err)
+{
+	static const char *const cols[] = { "type", "CCHI days per crime", "period harm",
+					    "previous harm", "harm change %" };
+	struct csvtab h = { 0 };
+	struct table t = { 0 };
+	char path[4096];
+	double hl = 0, he = 0, nl = 0, ne = 0;
+	size_t unweighted = 0;
+	int r;
+
+	if (mb_data_path("harm_cchi.csv", path, sizeof(path), err) || csvtab_read(path, &h, err)) {
+		fprintf(d->md, "No harm weights (datasets/harm_cchi.csv not found): no harm-weighted"
+			" change.\n\n");
+		return 0;
+	}
+	long ct = csvtab_col(&h, "crime_type"), cw = csvtab_col(&h, "cchi_days");
+
+	if (ct < 0 || cw < 0) {
+		r = mb_err(err, MB_EDATA, "%s: wants columns crime_type and cchi_days", path);
+		goto cleanup;
+	}
+	if ((r = table_init(&t, "Harm-weighted change by type (Cambridge Crime Harm Index)", cols, 5, err)))
+		goto cleanup;
+	for (size_t k = 0; k < m && !r; k++) {
+		double w = NAN;
+		size_t row;
+
+		for (size_t j = 0; j < h.nrows; j++)
+			if (strcasecmp(h.rows[j].f[ct], lab[k]) == 0 && csvtab_number(h.rows[j].f[cw], &w))
+				w = NAN;
+		if (!isfinite(w)) {
+			unweighted++;
+		} else {
+			hl += w * l[k];
+			he += w * e[k];
+			nl += l[k];
+			ne += e[k];
+		}
+		if ((r = table_add_row(&t, &row, err)) || (r = table_set_text(&t, row, 0, lab[k], err)) ||
+		    (r = table_set_double(&t, row, 1, w, 2, err)) ||
+		    (r = table_set_double(&t, row, 2, w * l[k], 1, err)) ||
+		    (r = table_set_double(&t, row, 3, w * e[k], 1, err)))
+			break;
+		r = table_set_double(&t, row, 4, e[k] > 0 && isfinite(w) ? 100 * (l[k] / e[k] - 1) : NAN, 1, err);
+	}
+	if (r)
+		goto cleanup;
+	fprintf(d->md, "Weighted by harm (Cambridge Crime Harm Index: the days of imprisonment a"
+		" first offender would get, per crime; datasets/harm_cchi.csv), the selected types"
+		" went from %.0f to %.0f harm-days (%s%.0f%%), while their count went from %.0f to"
+		" %.0f (%s%.0f%%).", he, hl, hl >= he ? "+" : "-", he > 0 ? fabs(100 * (hl / he - 1)) : 0.0,
+		ne, nl, nl >= ne ? "+" : "-", ne > 0 ? fabs(100 * (nl / ne - 1)) : 0.0);
+	if (unweighted)
+		fprintf(d->md, " %zu type%s without a weight left out.", unweighted, unweighted == 1 ? "" : "s");
+	fprintf(d->md, " At police.uk's level each type has one weight, so this shows shifts between"
+		" types, not within them (a force extract's subgroups would).\n\n");
+	r = dd_emit_table(&d->out, &t, "harm_by_type.csv", err);
+cleanup:
+	table_release(&t);
+	csvtab_release(&h);
+	return r;
+}
+
 /* Section 6b: the contribution of each unit and type to the change. */
 static int sec_contrib(struct dd_run *d, struct mb_error *err)
 {
@@ -927,7 +995,8 @@ static int sec_contrib(struct dd_run *d, struct mb_error *err)
 		et[k] = e[d->type[k]];
 		lab[k] = d->D.cat_name[d->type[k]];
 	}
-	if ((r = dd_change_report(&d->out, "Change by type (selection)", "type", "change_by_type.csv", lab, lt, et, m, err)))
+	if ((r = dd_change_report(&d->out, "Change by type (selection)", "type", "change_by_type.csv", lab, lt, et, m, err)) ||
+	    (r = harm_change(d, lab, lt, et, m, err)))
 		goto cleanup;
 	if (d->S.unit && nu > 1) {
 		size_t k = 0;

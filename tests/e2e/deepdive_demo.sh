@@ -147,6 +147,11 @@ for c in sel:
     l = sum(1 for r in rows if par[r["LSOA code"]] == c and r["Crime type"] in theme and inp(r["Month"], P))
     e = sum(1 for r in rows if par[r["LSOA code"]] == c and r["Crime type"] in theme and inp(r["Month"], Q))
     check(f"unit {pname[c]} period", cu[pname[c]]["period"], l); check(f"unit {pname[c]} previous", cu[pname[c]]["previous period"], e)
+# harm-weighted change (datasets/harm_cchi.csv)
+import os
+w = {r["crime_type"]: float(r["cchi_days"]) for r in csv.DictReader(open(os.environ["MB_DATA"] + "/harm_cchi.csv"))}
+hl = sum(w[t] * cur[t] for t in theme); he = sum(w[t] * prev[t] for t in theme)
+if f"went from {he:.0f} to {hl:.0f} harm-days" not in md: bad.append(f"harm-days {he:.0f} -> {hl:.0f}")
 # council ASB by LSOA -> parish, in the period
 asb = Counter(par.get(r["lsoa_code"]) for r in csv.DictReader(open(f"{demo}/agency/council_asb.csv"))
               if inp(r["date"][:7], P))
