@@ -374,10 +374,14 @@ static int sec_monthly(struct dd_run *d, struct mb_error *err)
 			" not loaded.\n\n");
 	}
 	if (has_cc)
-		fprintf(d->md, "Control limits (c-chart, baseline of %zu months before the last %d):"
+		fprintf(d->md, "Control limits (c-chart, limits at the baseline mean ± 3√mean, baseline of %zu months before the last %d):"
 			" centre %.1f, upper %.1f, lower %.1f crimes a month; %zu month(s) above the upper"
-			" limit, %zu below the lower.\n\n", cc.n_baseline, TREND_RECENT_MONTHS, cc.centre,
-			cc.ucl, cc.lcl, cc.n_above, cc.n_below);
+			" limit, %zu below the lower. Run rules (Anhøj): longest run on one side of the"
+			" centre %zu (signal above %zu), %zu crossings (signal below %zu)%s.\n\n",
+			cc.n_baseline, TREND_RECENT_MONTHS, cc.centre, cc.ucl, cc.lcl, cc.n_above,
+			cc.n_below, cc.longest_run, cc.run_limit, cc.crossings, cc.crossing_limit,
+			cc.run_signal || cc.crossing_signal ? ": a signal of non-random variation"
+							    : ": no signal");
 	/* monthly.csv */
 	struct table t = { 0 };
 	static const char *const cols[] = { "month", "crimes", "loaded" };
