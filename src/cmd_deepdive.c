@@ -407,9 +407,16 @@ static int sec_monthly(struct dd_run *d, struct mb_error *err)
 	if (d->dir)
 		fprintf(d->md, "%s(Table: monthly.csv)\n\n", d->charts ? "![Crimes per month](monthly.png) " : "");
 	if (d->charts && d->dir) {
-		struct plot_monthly pm = { .title = "Crimes per month in the selection",
-					   .value_label = "Crimes per month", .n = n,
-					   .first_month = d->span_from, .count = shown,
+		size_t f0 = 0;
+		char title[480];
+
+		while (f0 + 1 < n && !pres[f0]) /* months before the first loaded one: not drawn */
+			f0++;
+		snprintf(title, sizeof(title), "Crimes per month: %s%s%s", d->S.scope_label,
+			 d->sel.theme[0] ? ", " : "", d->sel.theme);
+		struct plot_monthly pm = { .title = title,
+					   .value_label = "Crimes per month", .n = n - f0,
+					   .first_month = d->span_from + (int32_t)f0, .count = shown + f0,
 					   .centre = has_cc ? cc.centre : NAN, .ucl = has_cc ? cc.ucl : NAN,
 					   .lcl = has_cc ? cc.lcl : NAN };
 
