@@ -110,6 +110,20 @@ if not pf: bad.append("no power-few micro-beat")
 for r in pf:
     k = (r["micro-beat"], r["LSOA"])
     check(f"power few {k}", r["crimes"], beat[k]); check(f"power few prev {k}", r["previous period"], beatp[k])
+# the classes: top ceil(3% of N) by count, ties at the cut kept, zeros left out (N as reported)
+import re
+md0 = open(f"{dd}/deepdive.md").read()
+N = int(re.search(r"of the selection's (\d+) micro-beats", md0).group(1))
+k = (N * 3 + 99) // 100
+def hot(c):
+    v = sorted((x for x in c.values() if x > 0), reverse=True)
+    if not v: return set()
+    cut = v[min(k, len(v)) - 1]
+    return {b for b, x in c.items() if x >= cut}
+hc, hp = hot(beat), hot(beatp)
+want = {b: ("persistent" if b in hc and b in hp else "emerging" if b in hc else "former") for b in hc | hp}
+got = {(r["micro-beat"], r["LSOA"]): r["class"] for r in pf}
+check("power-few classes", sorted(got.items()), sorted(want.items()))
 top = sorted(beat.values(), reverse=True)
 persistent = [r for r in pf if r["class"] in ("persistent", "emerging")]
 check("power few: the largest count first", persistent[0]["crimes"] if persistent else "", top[0])
