@@ -1058,14 +1058,17 @@ static double metres_between(double lon1, double lat1, double lon2, double lat2)
 }
 
 /* Section 8: the partner overlay. */
-static int sec_overlay(struct dd_run *d, const struct hot *h, struct mb_error *err)
+static int sec_overlay(struct dd_run *d, struct store *s, const struct hot *h, struct mb_error *err)
 {
 	const struct slice *O = &d->O;
 	size_t na = 0, *aidx = calloc(O->nsource ? O->nsource : 1, sizeof(size_t));
 	uint32_t *asrc = calloc(O->nsource ? O->nsource : 1, sizeof(uint32_t));
 	const char **cols = NULL;
 	struct table t = { 0 }, tu = { 0 };
-	double *cnt = NULL;
+	struct lsoa_events le = { 0 };
+	double *cnt = NULL, *lcnt = NULL;
+	uint8_t *has_l = NULL;
+	char (*lname)[200] = NULL;
 	int r = 0;
 
 	fprintf(d->md, "## Partner overlay\n\n");
@@ -1084,7 +1087,7 @@ static int sec_overlay(struct dd_run *d, const struct hot *h, struct mb_error *e
 			" loaded: load it with `microbeat import --source NAME --map MAP.ini`.\n\n");
 		goto cleanup;
 	}
-	if (!(cols = calloc(3 + na, sizeof(char *))) || !(cnt = calloc(h->nlist * na + 1, sizeof(double)))) {
+	if (!(cols = calloc(3 + 2 * na, sizeof(char *))) || !(cnt = calloc(h->nlist * na + 1, sizeof(double)))) {
 		r = mb_err(err, MB_ENOMEM, "out of memory");
 		goto cleanup;
 	}
@@ -1122,17 +1125,43 @@ static int sec_overlay(struct dd_run *d, const struct hot *h, struct mb_error *e
 	}
 	free(sp_of);
 	free(sp);
+	/* agency events with an LSOA code only: matched to the micro-beat's LSOA, said so */
+	if ((r = store_lsoa_events(s, d->sel.from, d->sel.to, &le, err)))
+		goto cleanup;
+	if (!(lcnt = calloc(h->nlist * na + 1, sizeof(double))) || !(has_l = calloc(na + 1, 1)) ||
+	    !(lname = calloc(na + 1, 200))) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < le.n; i++) {
+		if (le.source[i] >= O->nsource || !aidx[le.source[i]])
+			continue;
+		size_t a = aidx[le.source[i]] - 1;
+
+		has_l[a] = 1;
+		for (size_t k = 0; k < h->nlist; k++)
+			if (d->S.streets[h->list[k]].lsoa[0] && strcmp(le.lsoa[i], d->S.streets[h->list[k]].lsoa) == 0)
+				lcnt[k * na + a]++;
+	}
+	size_t ncol = 2;
+
 	cols[0] = "micro-beat";
 	cols[1] = "crimes";
-	for (size_t a = 0; a < na; a++)
-		cols[2 + a] = O->source_name[asrc[a]];
-	if ((r = table_init(&t, "Partner events near the power-few micro-beats", cols, 2 + na, err)))
+	for (size_t a = 0; a < na; a++) {
+		cols[ncol++] = O->source_name[asrc[a]];
+		if (has_l[a]) {
+			snprintf(lname[a], 200, "%s (LSOA only: in the micro-beat's LSOA)", O->source_name[asrc[a]]);
+			cols[ncol++] = lname[a];
+		}
+	}
+	if ((r = table_init(&t, "Partner events near the power-few micro-beats", cols, ncol, err)))
 		goto cleanup;
 	size_t best = h->nlist;
 	double bestv = 0;
+	int any_l = 0;
 
 	for (size_t k = 0; k < h->nlist && !r; k++) {
-		size_t row, i = hot_index(h, h->list[k]);
+		size_t row, i = hot_index(h, h->list[k]), col = 2;
 		double tot = 0;
 
 		if ((r = table_add_row(&t, &row, err)) ||
@@ -1141,7 +1170,11 @@ static int sec_overlay(struct dd_run *d, const struct hot *h, struct mb_error *e
 			break;
 		for (size_t a = 0; a < na && !r; a++) {
 			tot += cnt[k * na + a];
-			r = table_set_int(&t, row, 2 + a, (int64_t)cnt[k * na + a], err);
+			r = table_set_int(&t, row, col++, (int64_t)cnt[k * na + a], err);
+			if (!r && has_l[a]) {
+				any_l = 1;
+				r = table_set_int(&t, row, col++, (int64_t)lcnt[k * na + a], err);
+			}
 		}
 		if (tot > bestv) {
 			bestv = tot;
@@ -1160,6 +1193,10 @@ static int sec_overlay(struct dd_run *d, const struct hot *h, struct mb_error *e
 	} else {
 		fprintf(d->md, "No partner event lies that close to a power-few micro-beat.");
 	}
+	if (any_l)
+		fprintf(d->md, " Partner events with only an LSOA code (no coordinates) cannot be placed"
+			" on a street: they are counted in the micro-beat's LSOA, in their own column,"
+			" and say more about the neighbourhood than about the street.");
 	fprintf(d->md, "\n\n");
 	if ((r = dd_emit_table(&d->out, &t, "overlay_power_few.csv", err)))
 		goto cleanup;
@@ -1263,6 +1300,10 @@ cleanup:
 	free(asrc);
 	free(cols);
 	free(cnt);
+	free(lcnt);
+	free(has_l);
+	free(lname);
+	lsoa_events_release(&le);
 	return r;
 }
 
@@ -1422,7 +1463,7 @@ int cmd_deepdive(struct cli *c, int argc, char **argv, struct mb_error *err)
 	if ((r = sec_counts(&d, s, err)) || (r = sec_monthly(&d, err)) || (r = sec_lq(&d, err)) ||
 	    (r = sec_power_few(&d, &h, err)) || (r = sec_outcomes(&d, s, err)) ||
 	    (r = sec_season(&d, err)) || (r = sec_contrib(&d, err)) || (r = dd_extract_report(&d.out, &d.S, d.on, d.sel.from, d.sel.to, d.pfrom, d.pto, err)) ||
-	    (r = sec_overlay(&d, &h, err)))
+	    (r = sec_overlay(&d, s, &h, err)))
 		goto cleanup;
 	fprintf(d.md, "Methods: docs/methods-deepdive.md.\n");
 	if (fclose(d.md)) {

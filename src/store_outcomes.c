@@ -1,4 +1,5 @@
-/* store_outcomes — the last outcome of each located event (for 'deepdive'). */
+/* store_outcomes — the last outcome of each located event, and the events placed by
+ * LSOA only (for 'deepdive'). */
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,5 +108,73 @@ void outcome_rows_release(struct outcome_rows *o)
 	free(o->source);
 	free(o->outcome);
 	free(o->outcome_month);
+	memset(o, 0, sizeof(*o));
+}
+
+int store_lsoa_events(struct store *s, int32_t from, int32_t to, struct lsoa_events *o,
+		      struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	size_t cap = 0;
+	int r = 0, own = 0, rc;
+
+	memset(o, 0, sizeof(*o));
+	if ((r = store_read_begin(s, &own, err)))
+		return r;
+	if ((r = store_prepare(s, &st,
+			       "SELECT e.month, e.source_id, o.code FROM event e JOIN location l ON"
+			       " l.id = e.location_id JOIN lsoa o ON o.id = l.lsoa_id WHERE e.month"
+			       " BETWEEN ?1 AND ?2 AND (l.lon IS NULL OR l.lat IS NULL)",
+			       err)))
+		goto cleanup;
+	sqlite3_bind_int(st, 1, from);
+	sqlite3_bind_int(st, 2, to);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *code = (const char *)sqlite3_column_text(st, 2);
+
+		if (o->n == cap) {
+			size_t ncap = cap ? cap * 2 : 4096;
+			void *a = realloc(o->month, ncap * sizeof(*o->month));
+
+			if (a)
+				o->month = a;
+			void *b = a ? realloc(o->source, ncap * sizeof(*o->source)) : NULL;
+
+			if (b)
+				o->source = b;
+			void *c = b ? realloc(o->lsoa, ncap * sizeof(*o->lsoa)) : NULL;
+
+			if (!c) {
+				r = mb_err(err, MB_ENOMEM, "out of memory");
+				goto cleanup;
+			}
+			o->lsoa = c;
+			cap = ncap;
+		}
+		o->month[o->n] = sqlite3_column_int(st, 0);
+		o->source[o->n] = (uint32_t)sqlite3_column_int64(st, 1);
+		if (!(o->lsoa[o->n] = strdup(code ? code : ""))) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto cleanup;
+		}
+		o->n++;
+	}
+	if (rc != SQLITE_DONE)
+		r = store_db_err(s, err, "reading events placed by LSOA");
+cleanup:
+	sqlite3_finalize(st);
+	store_read_end(s, own);
+	if (r)
+		lsoa_events_release(o);
+	return r;
+}
+
+void lsoa_events_release(struct lsoa_events *o)
+{
+	for (size_t i = 0; o->lsoa && i < o->n; i++)
+		free(o->lsoa[i]);
+	free(o->lsoa);
+	free(o->month);
+	free(o->source);
 	memset(o, 0, sizeof(*o));
 }

@@ -34,4 +34,19 @@ int store_outcomes_load(struct store *s, int32_t from, int32_t to, struct outcom
 			struct mb_error *err);
 void outcome_rows_release(struct outcome_rows *o);
 
+/* Events without coordinates placed only by an LSOA code (agency rows), of months
+ * [from, to]: month, source and LSOA code of each (the partner overlay matches
+ * them to a micro-beat's LSOA). */
+struct lsoa_events {
+	size_t n;          /* events */
+	int32_t *month;    /* month of each */
+	uint32_t *source;  /* source id of each */
+	char **lsoa;       /* LSOA code of each (owned) */
+};
+
+/* Read them into *o (zeroed first). MB_EDB, MB_ENOMEM. Free with lsoa_events_release(). */
+int store_lsoa_events(struct store *s, int32_t from, int32_t to, struct lsoa_events *o,
+		      struct mb_error *err);
+void lsoa_events_release(struct lsoa_events *o);
+
 #endif

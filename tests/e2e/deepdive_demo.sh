@@ -166,6 +166,13 @@ import os
 w = {r["crime_type"]: float(r["cchi_days"]) for r in csv.DictReader(open(os.environ["MB_DATA"] + "/harm_cchi.csv"))}
 hl = sum(w[t] * cur[t] for t in theme); he = sum(w[t] * prev[t] for t in theme)
 if f"went from {he:.0f} to {hl:.0f} harm-days" not in md: bad.append(f"harm-days {he:.0f} -> {hl:.0f}")
+# council ASB cases (LSOA only) in each power-few micro-beat's LSOA, in the period
+ov = list(csv.DictReader(open(f"{dd}/overlay_power_few.csv")))
+asb_rows = [r for r in csv.DictReader(open(f"{demo}/agency/council_asb.csv")) if inp(r["date"][:7], P)]
+for p_, o_ in zip(pf, ov):
+    check(f"council ASB in the LSOA of {p_['micro-beat']}",
+          o_["South Cambridgeshire District Council (LSOA only: in the micro-beat's LSOA)"],
+          sum(1 for r in asb_rows if r["lsoa_code"] == p_["LSOA"]))
 # council ASB by LSOA -> parish, in the period
 asb = Counter(par.get(r["lsoa_code"]) for r in csv.DictReader(open(f"{demo}/agency/council_asb.csv"))
               if inp(r["date"][:7], P))
