@@ -901,7 +901,11 @@ static int sec_season(struct dd_run *d, struct mb_error *err)
 
 		for (int k = 0; k < 12; k++)
 			mv[k] = isfinite(mean[k]) ? mean[k] : 0;
-		struct plot_seasonal ps = { .title = "Mean crimes per month of the year (selection)",
+		char title[480];
+
+		snprintf(title, sizeof(title), "Mean crimes per month of the year: %s%s%s", d->S.scope_label,
+			 d->sel.theme[0] ? ", " : "", d->sel.theme);
+		struct plot_seasonal ps = { .title = title,
 					    .value_label = "Mean crimes per month", .n = 12,
 					    .label = mname, .mean = mv };
 

@@ -378,11 +378,16 @@ int dd_extract_report(const struct dd_out *d, const struct slice *sl, const uint
 		return r;
 	if (!x.has_da && !x.has_subgroup && !x.has_hate && !x.has_time) {
 		fprintf(d->md, "Not available: the store holds police.uk data only for this selection,"
-			" which gives each crime's month, type and approximate place but no exact date"
-			" or time, no Home Office offence subgroup, no domestic-abuse flag and no hate"
-			" strand. \"Is domestic abuse driving the rise?\", \"real rise or better"
-			" recording?\" (at subgroup level), hate crime by strand and the day-of-week by"
-			" hour heat map need a force extract loaded with `microbeat import --map`.\n\n");
+			" which gives each crime's month, type and approximate place, nothing more. A"
+			" force extract loaded with `microbeat import --map` would answer:\n\n"
+			"- *Is domestic abuse driving the change?* needs the domestic-abuse flag;\n"
+			"- *Which offence subgroups moved?* needs the Home Office offence subgroup"
+			" (violence with and without injury, stalking and harassment ...);\n"
+			"- *Real rise or better recording?* needs the subgroups: police.uk's \"Violence"
+			" and sexual offences\" mixes recording-sensitive and high-harm offences;\n"
+			"- *Hate crime by strand* needs the hate flag and strand;\n"
+			"- *Day of week by hour* needs the exact date and time (police.uk gives the month"
+			" only).\n\n");
 		goto cleanup;
 	}
 	size_t ns = x.nsub, nc = DD_DA_CLASSES * ns;
