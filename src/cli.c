@@ -107,6 +107,22 @@ static const struct cli_command COMMANDS[] = {
 	  "  Missing months are gaps, not zeros: a period with one is refused unless\n"
 	  "  --allow-gaps; then named, shown as breaks, left out of fits.\n"
 	  "  Year on year compares the last 12 months of the period with the 12 before.\n" },
+	{ "deepdive", cmd_deepdive, "one place or theme in depth against the rest of the district",
+	  "usage: microbeat [--db FILE] deepdive [selectors] [options]\n"
+	  SELECT_HELP
+	  "  --format table|md|csv         standard output: the report (table, md: Markdown) or\n"
+	  "                                the counts by type and year (csv)\n"
+	  "  --out DIR                     write deepdive.md, the tables (CSV) and the charts\n"
+	  "  --no-charts                   skip the gnuplot charts\n"
+	  "  --overlay-metres M            partner events within M metres of a power-few\n"
+	  "                                micro-beat's snap points count as on it (default 100)\n"
+	  OUT_HELP
+	  "  The selection (--layer/--area, period, --theme or --types) against the rest of the\n"
+	  "  district (the whole layer, or everything loaded) and its previous period: counts by\n"
+	  "  type and year, rates per 1,000 residents, the monthly verdict (as 'trends'),\n"
+	  "  location quotients, the power few, outcomes, seasonality, what drives the change,\n"
+	  "  force-extract questions (DA, offence subgroups, hate, times) and a partner overlay.\n"
+	  "  See docs/methods-deepdive.md.\n" },
 	{ "flags", cmd_flags, "geographic priorities: units with credible harm-weighted excess, and why",
 	  "usage: microbeat [--db FILE] flags --layer NAME [selectors] [options]\n"
 	  SELECT_HELP

@@ -169,6 +169,11 @@ if has flags; then
   run flags-md flags --layer parish --from 2023-01 --to 2024-12 --min-flags 1 --format md; eq "flags md exit" "$rc" 0
   ran="$ran flags"
 fi
+if has deepdive; then
+  run deepdive-md deepdive --layer parish --area all --from 2023-01 --to 2024-12 --format md --out out-deepdive
+  eq "deepdive exit: $(head -c 300 err-deepdive-md.txt)" "$rc" 0
+  ran="$ran deepdive"
+fi
 run areas-list areas; eq "areas list exit" "$rc" 0
 for t in event category location lsoa lsoa_name import reject unit layer; do
   sqlite3 $DB "SELECT count(*) FROM $t" >/dev/null 2>&1 || fail "table $t is gone"

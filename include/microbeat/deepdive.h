@@ -1,0 +1,141 @@
+/*
+ * deepdive — the pure computations of 'microbeat deepdive' (docs/methods-deepdive.md):
+ * exact tests, location quotients against the rest of the district, changes
+ * with their shares of the total change, and the force-extract tallies (DA
+ * flag x offence subgroup, hate strands, day-of-week x hour). No store, no
+ * output: everything here is checked against hand computations in
+ * tests/test_deepdive.c.
+ */
+#ifndef MICROBEAT_DEEPDIVE_H
+#define MICROBEAT_DEEPDIVE_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+
+#include "microbeat/common.h"
+
+struct slice;
+
+/* Fewer crimes than this (both sides together): shown, not tested. */
+#define DD_MIN_TEST 10
+
+/* Two-sided p of the exact binomial test of k successes in n trials against
+ * probability p0, by the method of small p-values (the outcomes no more likely
+ * than the one observed, relative tolerance 1e-7: scipy.stats.binomtest).
+ * 1 when n = 0; NaN when p0 is outside [0, 1] or k > n. */
+double dd_binom_p(unsigned long k, unsigned long n, double p0);
+
+/* Two-sided p of Fisher's exact test of the 2x2 table [[a, b], [c, d]] (the
+ * tables no more likely than the one observed, relative tolerance 1e-7:
+ * scipy.stats.fisher_exact). 1 when a row or column is empty. */
+double dd_fisher_p(unsigned long a, unsigned long b, unsigned long c, unsigned long d);
+
+/* One crime type's location quotient. */
+struct dd_lq {
+	double a;        /* crimes of the type in the selection */
+	double b;        /* crimes of the type in the rest of the district */
+	double lq;       /* (a/A) / (b/B); NaN when b = 0 or A = 0; 0 when a = 0 */
+	double expected; /* (a + b) A / (A + B): the selection's count if its share of
+			    the type equalled its share of all crime */
+	int tested;      /* 1 when a + b >= DD_MIN_TEST and both totals > 0 */
+	double p;        /* exact binomial p of a ~ Bin(a + b, A / (A + B)); NaN untested */
+	double q;        /* Benjamini-Hochberg q across the tested types; NaN untested */
+	int significant; /* 1 when q <= the FDR level */
+};
+
+/* Location quotients of m types: a[i] crimes of type i in the selection, b[i]
+ * in the rest of the district (A, B the sums), the conditional exact test of
+ * each type's share and BH at level fdr across the tested ones into out[0..m).
+ * MB_EUSAGE on a negative or non-whole count, MB_ENOMEM. */
+int dd_lq_compute(const double *a, const double *b, size_t m, double fdr, struct dd_lq *out,
+		  struct mb_error *err);
+
+/* One component's change between two periods of equal length. */
+struct dd_change {
+	double later;    /* count in the later period */
+	double earlier;  /* count in the earlier period */
+	double delta;    /* later - earlier */
+	double pct;      /* 100 (later / earlier - 1); NaN when earlier = 0 */
+	double share;    /* delta / the sum of the deltas of all components; NaN when 0 */
+	int tested;      /* 1 when later + earlier >= DD_MIN_TEST */
+	double p;        /* exact conditional test later ~ Bin(later + earlier, 1/2); NaN untested */
+	double q;        /* BH q across the tested components; NaN untested */
+	int significant; /* q <= fdr */
+};
+
+/* Changes of m components (later[i], earlier[i]), shares of the total change
+ * (the sum over components) and BH at level fdr across the tested ones.
+ * MB_EUSAGE on a bad count, MB_ENOMEM. */
+int dd_change_compute(const double *later, const double *earlier, size_t m, double fdr,
+		      struct dd_change *out, struct mb_error *err);
+
+/* Day of the week of a day number (days since 2000-01-01): 0 Monday .. 6 Sunday. */
+int dd_weekday(int32_t day);
+
+/* DA index of an event's flag: 0 not flagged, 1 flagged, 2 unknown. */
+#define DD_DA_CLASSES 3
+
+/* The force-extract tallies of a slice's selected events in two periods. */
+struct dd_extract {
+	int has_subgroup;   /* the slice has a subgroup column with a known value */
+	int has_da;         /* ... a DA column with a known value */
+	int has_hate;       /* ... a hate column (any strand id, or all 0 with the column) */
+	int has_time;       /* ... a minute column with a known value (and days) */
+	size_t nsub;        /* subgroups + 1 (entry 0: unknown subgroup) */
+	double *cross_later;   /* DD_DA_CLASSES x nsub counts, later period (da * nsub + sub) */
+	double *cross_earlier; /* the same, earlier period */
+	size_t nhate;       /* strands + 1 (entry 0 unused: not hate) */
+	double *hate_later;   /* per strand, later period */
+	double *hate_earlier; /* per strand, earlier period */
+	double heat[7 * 24]; /* later period: weekday (Monday first) x hour, events with a time */
+	double timed;       /* later-period events with a day and a minute */
+	double untimed;     /* later-period events without */
+};
+
+/* Tally the events of sl whose category is counted (on[category id], or
+ * sl->cat_selected when on is NULL) and whose month lies in
+ * [later_from, later_to] or [earlier_from, earlier_to], by the extract columns.
+ * Columns the slice lacks (NULL) leave their has_ flag 0. Free with
+ * dd_extract_release(). MB_ENOMEM. */
+int dd_extract_count(const struct slice *sl, const uint8_t *on, int32_t later_from, int32_t later_to,
+		     int32_t earlier_from, int32_t earlier_to, struct dd_extract *out,
+		     struct mb_error *err);
+void dd_extract_release(struct dd_extract *x);
+
+/* ---- report sections (docs/methods-deepdive.md §6, §7) ---- */
+
+struct table;
+
+/* Where a report section goes. */
+struct dd_out {
+	FILE *md;       /* the Markdown report being written */
+	const char *dir; /* folder for CSV tables and charts, or NULL (none written) */
+	int charts;     /* 1 = draw charts (with dir) */
+	double fdr;     /* FDR level of every family of tests */
+};
+
+/* "12.3% (30 of 244)": a percentage with its counts ("n/a (0 crimes)" when den is 0). */
+void dd_share_text(double num, double den, char *buf, size_t cap);
+
+/* Save t as dir/file (when dir) and write it, captioned with its file, into the report. */
+int dd_emit_table(const struct dd_out *d, struct table *t, const char *file, struct mb_error *err);
+
+/* A change table of m components (label[i]: later[i] against earlier[i]) with
+ * shares and BH-controlled exact tests (dd_change_compute) saved as file, and
+ * one sentence on the largest part ("what" names the split). */
+int dd_change_report(const struct dd_out *d, const char *title, const char *what, const char *file,
+		     const char *const *label, const double *later, const double *earlier,
+		     size_t m, struct mb_error *err);
+
+/* The force-extract section: DA vs non-DA, DA x offence subgroup,
+ * recording-sensitive against high-harm subgroups, hate strands, weekday x
+ * hour, for the counted events (on) of sl in [from, to] against [pfrom, pto];
+ * each part absent from the slice is said to be absent, and why. */
+int dd_extract_report(const struct dd_out *d, const struct slice *sl, const uint8_t *on,
+		      int32_t from, int32_t to, int32_t pfrom, int32_t pto, struct mb_error *err);
+
+/* Percentage in words with its sign, e.g. "+21%", "-4%", "n/a" (NaN). */
+void dd_pct_text(double pct, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,43 @@
+# microbeat chart (deepdive): crimes by day of the week (rows, Monday at the top) and hour of
+# the day (columns), for the events of the period with a recorded time.
+#
+# Data (written by microbeat, beside this script; NAME = this file's name without .gp):
+#   NAME.dat        hour weekday count   (hour 0..23; weekday 0 = Monday .. 6 = Sunday)
+#   NAME-meta.dat   "title" "scale label"
+# Restyle freely and run `gnuplot NAME.gp` in this folder (for SVG:
+# gnuplot -e "fmt='svg'" NAME.gp).
+#
+# SAFETY RULE: never paste names or other text from the data into this file.
+# gnuplot runs back-quoted text and system() as shell commands; text belongs
+# in the data files, read with strcol(), columnheader or xticlabels().
+
+if (!exists("fmt")) fmt = "png"
+name = (strlen(ARG0) > 3 && ARG0[strlen(ARG0)-2:] eq ".gp") ? ARG0[1:strlen(ARG0)-3] : "deepdive_heat"
+if (fmt eq "svg") {
+	set terminal svg size 1000,450 font "Sans,13" noenhanced background "white"
+} else {
+	if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) {
+		set terminal pngcairo size 1000,450 font "Sans,11" noenhanced background "white"
+	} else {
+		set terminal png size 1000,450 noenhanced
+	}
+}
+set output name.".".fmt
+set encoding utf8
+set termoption noenhanced
+
+chart_title = ""; scale_label = "Crimes"
+stats name."-meta.dat" using (chart_title = strcol(1), scale_label = strcol(2), 0) nooutput
+set title chart_title noenhanced font ",14"
+set xlabel "Hour of the day"
+set xrange [-0.5:23.5]
+set yrange [6.5:-0.5]
+set xtics 0, 1, 23 scale 0
+set ytics ("Mon" 0, "Tue" 1, "Wed" 2, "Thu" 3, "Fri" 4, "Sat" 5, "Sun" 6) scale 0
+set cblabel scale_label noenhanced
+set cbrange [0:*]
+set palette defined (0 "#ffffff", 1 "#fdd49e", 2 "#fc8d59", 3 "#d7301f", 4 "#7f0000")
+set border 0
+unset key
+plot name.".dat" using 1:2:3 with image pixels notitle, \
+	name.".dat" using 1:2:(sprintf("%d", $3)) with labels font ",8" notitle

@@ -1,0 +1,1518 @@
+/* cmd_deepdive — 'microbeat deepdive': one place or theme in depth, against the
+ * rest of the district, as tables, charts and a report section (deepdive.md).
+ * Every figure is defined in docs/methods-deepdive.md. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "microbeat/areas.h"
+#include "microbeat/cli.h"
+#include "microbeat/conc.h"
+#include "microbeat/csvtab.h"
+#include "microbeat/deepdive.h"
+#include "microbeat/emit.h"
+#include "microbeat/outcomes.h"
+#include "microbeat/plot.h"
+#include "microbeat/select.h"
+#include "microbeat/slice.h"
+#include "microbeat/store.h"
+#include "microbeat/trend.h"
+
+#define TOP_PCT 3            /* the power few: the top 3% of micro-beats (as 'concentration') */
+#define OVERLAY_METRES 100.0 /* default --overlay-metres */
+#define RECENT_UNFINAL 3     /* outcome months treated as not final (censoring caution) */
+#define EARTH_M 6371008.8    /* mean Earth radius (IUGG), metres */
+
+enum { O_FORMAT = 1, O_OUT, O_NOCHARTS, O_METRES };
+
+/* One run's state. */
+struct dd_run {
+	struct selection sel;   /* period, area, types */
+	struct slice S;         /* the selection's events over the span */
+	struct slice D;         /* the district's events over the span */
+	struct slice O;         /* partner agencies' events of the period in the district */
+	int has_overlay;        /* O loaded */
+	int32_t span_from;      /* first month loaded */
+	int32_t pfrom, pto;     /* the previous period (same length, just before) */
+	double fdr;             /* FDR level of every family of tests */
+	double metres;          /* --overlay-metres */
+	int charts;             /* draw charts */
+	const char *dir;        /* output folder being written (NULL: none) */
+	FILE *md;               /* the report being written */
+	struct dd_out out;      /* the same, with the folder, for deepdive.c's sections */
+	FILE *csv;              /* --format csv: the counts table for standard output, or NULL */
+	uint8_t *on;            /* per category id: counted (the type selectors) */
+	size_t ntype;           /* selected categories with events */
+	uint32_t *type;         /* their category ids */
+	char district[320];     /* what the district is, in words */
+};
+
+/* Write text from outside escaped for Markdown. */
+static int put(struct dd_run *d, const char *s, struct mb_error *err)
+{
+	return emit_md_escape(s ? s : "", d->md, err);
+}
+
+static int in_period(const struct dd_run *d, int32_t m)
+{
+	return m >= d->sel.from && m <= d->sel.to;
+}
+
+static int in_prev(const struct dd_run *d, int32_t m)
+{
+	return m >= d->pfrom && m <= d->pto;
+}
+
+/* The selected categories with an event in either slice, by name. */
+static int collect_types(struct dd_run *d, struct mb_error *err)
+{
+	uint8_t *seen = calloc(d->D.ncat ? d->D.ncat : 1, 1);
+
+	if (!seen || !(d->type = calloc(d->D.ncat ? d->D.ncat : 1, sizeof(uint32_t)))) {
+		free(seen);
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < d->D.n; i++)
+		seen[d->D.category[i]] = 1;
+	for (size_t i = 0; i < d->S.n; i++)
+		seen[d->S.category[i]] = 1;
+	if (!(d->on = calloc(d->D.ncat ? d->D.ncat : 1, 1))) {
+		free(seen);
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	}
+	/* the slices keep every category (Anti-social behaviour too); the
+	 * selectors say which count */
+	for (uint32_t c = 1; c < d->D.ncat; c++)
+		d->on[c] = d->D.cat_selected[c] && d->D.cat_name[c] && select_type_on(&d->sel, d->D.cat_name[c]);
+	for (uint32_t c = 1; c < d->D.ncat; c++)
+		if (seen[c] && d->on[c])
+			d->type[d->ntype++] = c;
+	free(seen);
+	return 0;
+}
+
+/* Counts per category of a slice's selected events in the period (which = 0)
+ * or the previous period (which = 1). cnt has ncat entries. */
+static void count_types(const struct dd_run *d, const struct slice *sl, int which, double *cnt)
+{
+	for (size_t i = 0; i < sl->n; i++)
+		if (d->on[sl->category[i]] &&
+		    (which ? in_prev(d, sl->month[i]) : in_period(d, sl->month[i])))
+			cnt[sl->category[i]]++;
+}
+
+/* Residents of the chosen units (sel) and of the rest of the layer (rest);
+ * NaN when the layer has no populations or an included unit lacks one. */
+static int populations(struct dd_run *d, struct store *s, double *sel, double *rest,
+		       struct mb_error *err)
+{
+	struct area_units u = { 0 };
+	struct area_extra x = { 0 };
+	uint32_t *ue = NULL;
+	int r;
+
+	*sel = *rest = NAN;
+	if (!d->sel.layer)
+		return 0;
+	if ((r = store_slice_units(s, d->sel.layer, "all", &d->D, &ue, &u, &x, err)))
+		return r;
+	if (u.has_population) {
+		double a = 0, b = 0;
+		int a_ok = 1, b_ok = 1;
+
+		for (size_t k = 1; k < u.n; k++) {
+			int chosen = 0;
+
+			for (size_t j = 1; j < d->S.nunit; j++)
+				if (d->S.unit_chosen[j] && d->S.unit_code[j] &&
+				    strcmp(d->S.unit_code[j], u.code[k]) == 0)
+					chosen = 1;
+			if (chosen) {
+				a += u.population[k];
+				a_ok &= isfinite(u.population[k]);
+			} else {
+				b += u.population[k];
+				b_ok &= isfinite(u.population[k]);
+			}
+		}
+		*sel = a_ok && a > 0 ? a : NAN;
+		*rest = b_ok && b > 0 ? b : NAN;
+	}
+	free(ue);
+	area_units_release(&u);
+	area_extra_release(&x);
+	return 0;
+}
+
+/* Section 1: counts by type and year, rates per 1,000 residents. */
+static int sec_counts(struct dd_run *d, struct store *s, struct mb_error *err)
+{
+	int32_t y0 = d->span_from / 12, y1 = d->sel.to / 12;
+	size_t ny = (size_t)(y1 - y0 + 1), nc = 6 + ny;
+	const char **cols = calloc(nc, sizeof(char *));
+	char (*yname)[40] = calloc(ny, 40);
+	double *cur = calloc(d->D.ncat, sizeof(double)), *prev = calloc(d->D.ncat, sizeof(double));
+	double *dcur = calloc(d->D.ncat, sizeof(double)), *yc = calloc(ny * d->D.ncat, sizeof(double));
+	double pop_sel, pop_rest;
+	size_t *yk = NULL;
+	struct table t = { 0 };
+	int r = 0;
+
+	if (!cols || !yname || !cur || !prev || !dcur || !yc) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	if ((r = populations(d, s, &pop_sel, &pop_rest, err)))
+		goto cleanup;
+	count_types(d, &d->S, 0, cur);
+	count_types(d, &d->S, 1, prev);
+	count_types(d, &d->D, 0, dcur);
+	for (size_t i = 0; i < d->S.n; i++)
+		if (d->on[d->S.category[i]] && d->S.month[i] <= d->sel.to)
+			yc[(size_t)(d->S.month[i] / 12 - y0) * d->D.ncat + d->S.category[i]]++;
+	/* one column per calendar year with a loaded month (a year not loaded is no zero) */
+	size_t nyk = 0;
+
+	if (!(yk = calloc(ny, sizeof(size_t)))) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	cols[0] = "type";
+	for (size_t y = 0; y < ny; y++) {
+		int loaded = 0;
+
+		for (int32_t m = (y0 + (int32_t)y) * 12; m < (y0 + (int32_t)y + 1) * 12; m++)
+			loaded += m >= d->span_from && m <= d->sel.to && d->S.month_present[m - d->span_from];
+		if (!loaded)
+			continue;
+		if (loaded == 12)
+			snprintf(yname[nyk], 40, "%d", 2000 + y0 + (int)y);
+		else
+			snprintf(yname[nyk], 40, "%d (%d month%s loaded)", 2000 + y0 + (int)y, loaded,
+				 loaded == 1 ? "" : "s");
+		cols[1 + nyk] = yname[nyk];
+		yk[nyk++] = y;
+	}
+	ny = nyk;
+	nc = 6 + ny;
+	cols[1 + ny] = "period";
+	cols[2 + ny] = "previous period";
+	cols[3 + ny] = "change %";
+	cols[4 + ny] = "per 1,000 residents";
+	cols[5 + ny] = "rest of district per 1,000";
+	if ((r = table_init(&t, "Crimes by type and calendar year (selection)", cols, nc, err)))
+		goto cleanup;
+	double tot[4] = { 0 };
+
+	for (size_t k = 0; k <= d->ntype && !r; k++) {
+		uint32_t c = k < d->ntype ? d->type[k] : 0;
+		double a = 0, b = 0, dc = 0;
+		size_t row;
+
+		if ((r = table_add_row(&t, &row, err)))
+			break;
+		r = table_set_text(&t, row, 0, c ? d->D.cat_name[c] : "All selected types", err);
+		for (size_t y = 0; y < ny && !r; y++) {
+			double v = 0;
+
+			if (c)
+				v = yc[yk[y] * d->D.ncat + c];
+			else
+				for (size_t j = 0; j < d->ntype; j++)
+					v += yc[yk[y] * d->D.ncat + d->type[j]];
+			r = table_set_int(&t, row, 1 + y, (int64_t)v, err);
+		}
+		if (c) {
+			a = cur[c];
+			b = prev[c];
+			dc = dcur[c];
+			tot[0] += a;
+			tot[1] += b;
+			tot[2] += dc;
+		} else {
+			for (size_t j = 0; j < d->ntype; j++) {
+				a += cur[d->type[j]];
+				b += prev[d->type[j]];
+				dc += dcur[d->type[j]];
+			}
+		}
+		if (!r)
+			r = table_set_int(&t, row, 1 + ny, (int64_t)a, err);
+		if (!r)
+			r = table_set_int(&t, row, 2 + ny, (int64_t)b, err);
+		if (!r)
+			r = table_set_double(&t, row, 3 + ny, b > 0 ? 100 * (a / b - 1) : NAN, 1, err);
+		if (!r)
+			r = table_set_double(&t, row, 4 + ny, 1000 * a / pop_sel, 2, err);
+		if (!r)
+			r = table_set_double(&t, row, 5 + ny, 1000 * (dc - a) / pop_rest, 2, err);
+	}
+	if (r)
+		goto cleanup;
+	/* the total row first reads best: move it from the end */
+	if (t.nrows > 1) {
+		struct table_cell *tmp = malloc(t.ncols * sizeof(*tmp));
+
+		if (!tmp) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto cleanup;
+		}
+		memcpy(tmp, &t.cells[(t.nrows - 1) * t.ncols], t.ncols * sizeof(*tmp));
+		memmove(&t.cells[t.ncols], t.cells, (t.nrows - 1) * t.ncols * sizeof(*tmp));
+		memcpy(t.cells, tmp, t.ncols * sizeof(*tmp));
+		free(tmp);
+	}
+	char sh[96];
+
+	fprintf(d->md, "## Crimes by type and year\n\n");
+	dd_share_text(tot[0], tot[2], sh, sizeof(sh));
+	fprintf(d->md, "In the period the selection recorded %.0f crimes of the selected types, against"
+		" %.0f in the previous period of the same length; it holds %s of the district's.",
+		tot[0], tot[1], sh);
+	if (isfinite(pop_sel) && isfinite(pop_rest))
+		fprintf(d->md, " That is %.1f per 1,000 residents (%.0f residents), against %.1f in the"
+			" rest of the district (%.0f residents).", 1000 * tot[0] / pop_sel, pop_sel,
+			1000 * (tot[2] - tot[0]) / pop_rest, pop_rest);
+	else
+		fprintf(d->md, " Rates per 1,000 residents are not given: %s.",
+			d->sel.layer ? "the layer has no population for every unit"
+				     : "no area layer with populations was selected (--layer)");
+	fprintf(d->md, " Partial calendar years are marked with their months.\n\n");
+	if (d->csv && (r = table_write_csv(&t, d->csv, err)))
+		goto cleanup;
+	r = dd_emit_table(&d->out, &t, "counts_by_type_year.csv", err);
+cleanup:
+	table_release(&t);
+	free(cols);
+	free(yname);
+	free(yk);
+	free(cur);
+	free(prev);
+	free(dcur);
+	free(yc);
+	return r;
+}
+
+/* Section 2: the monthly series, control limits and verdict (as 'trends'). */
+static int sec_monthly(struct dd_run *d, struct mb_error *err)
+{
+	size_t n = (size_t)(d->sel.to - d->span_from + 1);
+	double *cnt = calloc(n, sizeof(double)), *shown = calloc(n, sizeof(double));
+	unsigned char *pres = calloc(n, 1);
+	char verdict[1024];
+	int r = 0;
+
+	if (!cnt || !pres || !shown) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	for (size_t m = 0; m < n; m++)
+		pres[m] = d->S.month_present[m];
+	for (size_t i = 0; i < d->S.n; i++)
+		if (d->on[d->S.category[i]] && d->S.month[i] >= d->span_from &&
+		    d->S.month[i] <= d->sel.to)
+			cnt[d->S.month[i] - d->span_from]++;
+	/* year on year: the last 12 months against the 12 before, months paired */
+	double later[12], earlier[12];
+	unsigned char lp[12], ep[12];
+	int32_t to = d->sel.to - d->span_from;
+	double a = 0, b = 0;
+	int am = 0, bm = 0;
+
+	for (int j = 0; j < 12; j++) {
+		int32_t ml = to - 11 + j, me = to - 23 + j;
+
+		lp[j] = ml >= 0 && pres[ml];
+		ep[j] = me >= 0 && pres[me];
+		later[j] = lp[j] ? cnt[ml] : 0;
+		earlier[j] = ep[j] ? cnt[me] : 0;
+		a += later[j];
+		b += earlier[j];
+		am += lp[j];
+		bm += ep[j];
+	}
+	struct trend_qp_yoy qp;
+	struct trend_yoy yoy;
+	struct trend_cchart cc = { 0 };
+	int has_cc = 0;
+
+	if ((r = trend_qp_yoy(later, lp, earlier, ep, &qp, err)))
+		goto cleanup;
+	int32_t bl_last = to - TREND_RECENT_MONTHS, bl_first = bl_last - 24 + 1;
+
+	if (bl_first < 0)
+		bl_first = 0;
+	struct trend_series all = { .count = cnt, .present = pres, .n = (size_t)(to + 1),
+				    .first_month = d->span_from };
+
+	if (bl_last >= bl_first &&
+	    trend_cchart(&all, (size_t)bl_first, (size_t)(bl_last - bl_first + 1), NULL, &cc, err) == 0)
+		has_cc = cc.n_baseline > 0;
+	fprintf(d->md, "## Monthly series and verdict\n\n");
+	if (am && bm) {
+		if ((r = trend_yoy_test((unsigned long)a, am, (unsigned long)b, bm, &yoy, err)))
+			goto cleanup;
+		struct trend_verdict_opts vo = {
+			.alpha = d->fdr, .family = "the selection's total, tested alone", .phi = qp.defined ? qp.phi : NAN,
+			.yoy = { .defined = qp.defined, .est = qp.rr, .level = 1 - d->fdr, .p = qp.p },
+		};
+
+		trend_qp_interval(&qp, 1 - d->fdr, &vo.yoy.lo, &vo.yoy.hi);
+		if ((r = trend_verdict(&yoy, has_cc ? &cc : NULL, &vo, verdict, sizeof(verdict), err)))
+			goto cleanup;
+		fprintf(d->md, "The last 12 months (%.0f crimes) against the 12 before (%.0f), by the"
+			" rules of `microbeat trends` (quasi-Poisson rate ratio, months paired by month of"
+			" the year): **", a, b);
+		if ((r = put(d, verdict, err)))
+			goto cleanup;
+		fprintf(d->md, "**.\n\n");
+	} else {
+		fprintf(d->md, "No year-on-year verdict: the 24 months before the end of the period are"
+			" not loaded.\n\n");
+	}
+	if (has_cc)
+		fprintf(d->md, "Control limits (c-chart, limits at the baseline mean ± 3√mean, baseline of %zu months before the last %d):"
+			" centre %.1f, upper %.1f, lower %.1f crimes a month; %zu month(s) above the upper"
+			" limit, %zu below the lower. Run rules (Anhøj): longest run on one side of the"
+			" centre %zu (signal above %zu), %zu crossings (signal below %zu)%s.\n\n",
+			cc.n_baseline, TREND_RECENT_MONTHS, cc.centre, cc.ucl, cc.lcl, cc.n_above,
+			cc.n_below, cc.longest_run, cc.run_limit, cc.crossings, cc.crossing_limit,
+			cc.run_signal || cc.crossing_signal ? ": a signal of non-random variation"
+							    : ": no signal");
+	/* monthly.csv */
+	struct table t = { 0 };
+	static const char *const cols[] = { "month", "crimes", "loaded" };
+
+	if ((r = table_init(&t, "Crimes per month (selection)", cols, 3, err)))
+		goto cleanup;
+	for (size_t m = 0; m < n && !r; m++) {
+		char mm[8];
+		size_t row;
+
+		month_format(d->span_from + (int32_t)m, mm);
+		if (!(r = table_add_row(&t, &row, err)) && !(r = table_set_text(&t, row, 0, mm, err)))
+			r = pres[m] ? table_set_int(&t, row, 1, (int64_t)cnt[m], err) : 0;
+		if (!r)
+			r = table_set_int(&t, row, 2, pres[m], err);
+		shown[m] = pres[m] ? cnt[m] : NAN;
+	}
+	if (!r && d->dir)
+		r = table_save_csv(&t, d->dir, "monthly.csv", err);
+	table_release(&t);
+	if (r)
+		goto cleanup;
+	if (d->dir)
+		fprintf(d->md, "%s(Table: monthly.csv)\n\n", d->charts ? "![Crimes per month](monthly.png) " : "");
+	if (d->charts && d->dir) {
+		size_t f0 = 0;
+		char title[480];
+
+		while (f0 + 1 < n && !pres[f0]) /* months before the first loaded one: not drawn */
+			f0++;
+		snprintf(title, sizeof(title), "Crimes per month: %s%s%s", d->S.scope_label,
+			 d->sel.theme[0] ? ", " : "", d->sel.theme);
+		struct plot_monthly pm = { .title = title,
+					   .value_label = "Crimes per month", .n = n - f0,
+					   .first_month = d->span_from + (int32_t)f0, .count = shown + f0,
+					   .centre = has_cc ? cc.centre : NAN, .ucl = has_cc ? cc.ucl : NAN,
+					   .lcl = has_cc ? cc.lcl : NAN };
+
+		r = plot_monthly(d->dir, "monthly", &pm, err);
+	}
+cleanup:
+	free(cnt);
+	free(shown);
+	free(pres);
+	return r;
+}
+
+/* Is category c a police-recorded crime type (not Anti-social behaviour)? */
+static int crime_type(const struct slice *sl, uint32_t c)
+{
+	return sl->cat_name[c] && strcmp(sl->cat_name[c], "Anti-social behaviour") != 0;
+}
+
+/* Counts of the period per category of every police-recorded crime (whatever
+ * the type selectors): the whole mix the location quotients compare. */
+static void count_mix(const struct dd_run *d, const struct slice *sl, double *cnt)
+{
+	for (size_t i = 0; i < sl->n; i++)
+		if (in_period(d, sl->month[i]) && sl->source[i] < sl->nsource &&
+		    sl->src_police[sl->source[i]] && crime_type(sl, sl->category[i]))
+			cnt[sl->category[i]]++;
+}
+
+/* Paired bars (plots/deepdive_bars.gp): n rows of v1 (and v2 when given), a
+ * dashed reference line at refline (NaN = none). Labels go through data files. */
+static int draw_bars(const char *dir, const char *name, const char *title, const char *xlabel,
+		     size_t n, const char *const *label, const double *v1, const char *leg1,
+		     const double *v2, const char *leg2, double refline, struct mb_error *err)
+{
+	struct plot_dat pd;
+	char file[128];
+	int r;
+
+	snprintf(file, sizeof(file), "%s-meta.dat", name);
+	if ((r = plot_dat_open(&pd, dir, file, err)))
+		return r;
+	plot_dat_text(&pd, title);
+	plot_dat_text(&pd, xlabel);
+	plot_dat_int(&pd, (int64_t)n);
+	plot_dat_text(&pd, leg1);
+	plot_dat_text(&pd, v2 ? leg2 : "");
+	plot_dat_num(&pd, refline);
+	plot_dat_endrow(&pd);
+	if ((r = plot_dat_close(&pd, err)))
+		return r;
+	snprintf(file, sizeof(file), "%s.dat", name);
+	if ((r = plot_dat_open(&pd, dir, file, err)))
+		return r;
+	for (size_t k = 0; k < n; k++) {
+		plot_dat_int(&pd, (int64_t)k + 1);
+		plot_dat_num(&pd, v1[k]);
+		plot_dat_num(&pd, v2 ? v2[k] : NAN);
+		plot_dat_text(&pd, label[k]);
+		plot_dat_endrow(&pd);
+	}
+	if ((r = plot_dat_close(&pd, err)))
+		return r;
+	return plot_render("deepdive_bars", name, dir, err);
+}
+
+/* Section 3: the crime-type mix as location quotients against the rest. */
+static int sec_lq(struct dd_run *d, struct mb_error *err)
+{
+	size_t nc = d->D.ncat ? d->D.ncat : 1, m = 0;
+	double *sc = calloc(nc, sizeof(double)), *dc = calloc(nc, sizeof(double));
+	double *a = calloc(nc, sizeof(double)), *b = calloc(nc, sizeof(double));
+	struct dd_lq *lq = calloc(nc, sizeof(*lq));
+	const char **lab = calloc(nc, sizeof(char *));
+	double *val = calloc(nc, sizeof(double));
+	uint32_t *cat = calloc(nc, sizeof(uint32_t));
+	struct table t = { 0 };
+	static const char *const cols[] = { "type", "selected", "selection", "rest of district",
+					    "selection share %", "rest share %", "LQ", "expected",
+					    "p", "q (BH)", "verdict" };
+	int r = 0;
+
+	if (!sc || !dc || !a || !b || !lq || !lab || !val || !cat) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	count_mix(d, &d->S, sc);
+	count_mix(d, &d->D, dc);
+	double A = 0, B = 0;
+
+	for (uint32_t c = 1; c < d->D.ncat; c++) {
+		if (sc[c] + dc[c] == 0)
+			continue;
+		cat[m] = c;
+		a[m] = sc[c];
+		b[m] = dc[c] > sc[c] ? dc[c] - sc[c] : 0; /* the selection lies inside the district */
+		A += a[m];
+		B += b[m];
+		m++;
+	}
+	if ((r = dd_lq_compute(a, b, m, d->fdr, lq, err)) ||
+	    (r = table_init(&t, "Crime-type mix: location quotients", cols, 11, err)))
+		goto cleanup;
+	fprintf(d->md, "## Crime-type mix against the rest of the district\n\n");
+	if (B == 0) {
+		fprintf(d->md, "The selection holds all the district's crime loaded: there is no rest of"
+			" the district to compare its mix with (choose units of an area layer with"
+			" --layer and --area).\n\n");
+		goto cleanup;
+	}
+	if (m < 2) {
+		fprintf(d->md, "Fewer than two crime types: there is no mix to compare.\n\n");
+		goto cleanup;
+	}
+	fprintf(d->md, "A location quotient (LQ) is a type's share of the selection's police-recorded"
+		" crime divided by its share of the rest of the district's (%.0f and %.0f crimes of all"
+		" types in the period, Anti-social behaviour left out): above 1, the type is"
+		" over-represented here. Each type with at least %d crimes in the two areas together"
+		" is tested (exact binomial test of the selection's share of that type's crimes"
+		" against its share of all crime), with Benjamini-Hochberg control of the false"
+		" discovery rate at %.0f%% across the %zu types; smaller types are shown, not tested.\n\n",
+		A, B, DD_MIN_TEST, 100 * d->fdr, m);
+	size_t nsig = 0, nother = 0;
+
+	for (size_t k = 0; k < m && !r; k++) {
+		size_t row;
+		const char *v = !lq[k].tested ? "too few to test"
+				: !lq[k].significant ? "no clear difference"
+				: lq[k].lq > 1 ? "over-represented" : "under-represented";
+
+		lab[k] = d->D.cat_name[cat[k]];
+		val[k] = isfinite(lq[k].lq) ? round(100 * lq[k].lq) / 100 : 0;
+		if ((r = table_add_row(&t, &row, err)) ||
+		    (r = table_set_text(&t, row, 0, lab[k], err)) ||
+		    (r = table_set_text(&t, row, 1, d->on[cat[k]] ? "yes" : "", err)) ||
+		    (r = table_set_int(&t, row, 2, (int64_t)a[k], err)) ||
+		    (r = table_set_int(&t, row, 3, (int64_t)b[k], err)) ||
+		    (r = table_set_double(&t, row, 4, A > 0 ? 100 * a[k] / A : NAN, 1, err)) ||
+		    (r = table_set_double(&t, row, 5, B > 0 ? 100 * b[k] / B : NAN, 1, err)) ||
+		    (r = table_set_double(&t, row, 6, lq[k].lq, 2, err)) ||
+		    (r = table_set_double(&t, row, 7, lq[k].expected, 1, err)) ||
+		    (r = table_set_double(&t, row, 8, lq[k].p, 4, err)) ||
+		    (r = table_set_double(&t, row, 9, lq[k].q, 4, err)) ||
+		    (r = table_set_text(&t, row, 10, v, err)))
+			break;
+		if (lq[k].significant && !d->on[cat[k]])
+			nother++;
+		if (lq[k].significant && d->on[cat[k]]) {
+			char sa[96], sb[96];
+
+			dd_share_text(a[k], A, sa, sizeof(sa));
+			dd_share_text(b[k], B, sb, sizeof(sb));
+			fprintf(d->md, "%s", nsig++ ? "; " : "Clearly different from the rest of the district: ");
+			if ((r = put(d, lab[k], err)))
+				goto cleanup;
+			fprintf(d->md, " is %s of the selection's crime against %s of the rest's (LQ %.2f,"
+				" q = %.2g)", sa, sb, lq[k].lq, lq[k].q);
+		}
+	}
+	if (r)
+		goto cleanup;
+	fprintf(d->md, nsig ? "." : "No selected type's share differs clearly from the rest of the"
+		" district.");
+	if (nother)
+		fprintf(d->md, " %zu other type%s differ%s clearly too (see the table).", nother,
+			nother == 1 ? "" : "s", nother == 1 ? "s" : "");
+	fprintf(d->md, "\n\n");
+	if ((r = dd_emit_table(&d->out, &t, "location_quotients.csv", err)))
+		goto cleanup;
+	if (d->charts && d->dir) {
+		if ((r = draw_bars(d->dir, "location_quotients",
+				   "Location quotient by crime type (dashed: the rest of the district's share)",
+				   "Location quotient", m, lab, val, "Location quotient", NULL, NULL, 1, err)))
+			goto cleanup;
+		fprintf(d->md, "![Location quotients](location_quotients.png)\n\n");
+	}
+cleanup:
+	table_release(&t);
+	free(sc);
+	free(dc);
+	free(a);
+	free(b);
+	free(lq);
+	free(lab);
+	free(val);
+	free(cat);
+	return r;
+}
+
+/* The power few: micro-beat index lists of the period and the previous one. */
+struct hot {
+	size_t n;          /* micro-beats in the area */
+	uint32_t *beat;    /* their ids */
+	double *cur, *prev; /* counts */
+	size_t *ic, nc;    /* power few of the period (indices into beat) */
+	size_t *ip, np;    /* of the previous period */
+	uint32_t *list;    /* the union, period first (beat ids) */
+	size_t nlist;      /* its size */
+};
+
+static void hot_release(struct hot *h)
+{
+	free(h->beat);
+	free(h->cur);
+	free(h->prev);
+	free(h->ic);
+	free(h->ip);
+	free(h->list);
+}
+
+static int hot_build(struct dd_run *d, struct hot *h, struct mb_error *err)
+{
+	size_t *pos = calloc(d->S.nstreet ? d->S.nstreet : 1, sizeof(size_t)), nn;
+	int r = 0;
+
+	memset(h, 0, sizeof(*h));
+	h->beat = calloc(d->S.nstreet ? d->S.nstreet : 1, sizeof(uint32_t));
+	h->cur = calloc(d->S.nstreet ? d->S.nstreet : 1, sizeof(double));
+	h->prev = calloc(d->S.nstreet ? d->S.nstreet : 1, sizeof(double));
+	h->list = calloc(d->S.nstreet ? d->S.nstreet : 1, sizeof(uint32_t));
+	if (!pos || !h->beat || !h->cur || !h->prev || !h->list) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	for (uint32_t b = 1; b < d->S.nstreet; b++)
+		if (d->S.street_in_area[b]) {
+			pos[b] = h->n + 1;
+			h->beat[h->n++] = b;
+		}
+	for (size_t i = 0; i < d->S.n; i++) {
+		uint32_t b = d->S.street[i];
+
+		if (!b || !pos[b] || !d->on[d->S.category[i]])
+			continue;
+		if (in_period(d, d->S.month[i]))
+			h->cur[pos[b] - 1]++;
+		else if (in_prev(d, d->S.month[i]))
+			h->prev[pos[b] - 1]++;
+	}
+	if (h->n && ((r = conc_hot_list(h->cur, h->n, TOP_PCT, &h->ic, &h->nc, &nn, err)) ||
+		     (r = conc_hot_list(h->prev, h->n, TOP_PCT, &h->ip, &h->np, &nn, err))))
+		goto cleanup;
+	for (size_t k = 0; k < h->nc; k++)
+		h->list[h->nlist++] = h->beat[h->ic[k]];
+	for (size_t k = 0; k < h->np; k++) {
+		int dup = 0;
+
+		for (size_t j = 0; j < h->nc; j++)
+			dup |= h->ic[j] == h->ip[k];
+		if (!dup)
+			h->list[h->nlist++] = h->beat[h->ip[k]];
+	}
+cleanup:
+	free(pos);
+	return r;
+}
+
+/* The index of beat b in h (h->n when absent). */
+static size_t hot_index(const struct hot *h, uint32_t b)
+{
+	for (size_t k = 0; k < h->n; k++)
+		if (h->beat[k] == b)
+			return k;
+	return h->n;
+}
+
+static int in_list(const size_t *v, size_t n, size_t x)
+{
+	for (size_t k = 0; k < n; k++)
+		if (v[k] == x)
+			return 1;
+	return 0;
+}
+
+/* Section 4: the selection's power few. */
+static int sec_power_few(struct dd_run *d, const struct hot *h, struct mb_error *err)
+{
+	static const char *const cols[] = { "micro-beat", "LSOA", "crimes", "previous period",
+					    "change", "class" };
+	struct table t = { 0 };
+	size_t ncls[3] = { 0 };
+	int r;
+
+	fprintf(d->md, "## The power few micro-beats\n\n");
+	if ((r = table_init(&t, "Power-few micro-beats of the selection", cols, 6, err)))
+		return r;
+	for (size_t k = 0; k < h->nlist && !r; k++) {
+		size_t i = hot_index(h, h->list[k]), row;
+		int now = in_list(h->ic, h->nc, i), before = in_list(h->ip, h->np, i);
+		int cls = now && before ? 0 : now ? 1 : 2;
+		static const char *const cname[] = { "persistent", "emerging", "former" };
+		const struct slice_street *st = &d->S.streets[h->list[k]];
+
+		ncls[cls]++;
+		if ((r = table_add_row(&t, &row, err)) || (r = table_set_text(&t, row, 0, st->name, err)) ||
+		    (r = table_set_text(&t, row, 1, st->lsoa, err)) ||
+		    (r = table_set_int(&t, row, 2, (int64_t)h->cur[i], err)) ||
+		    (r = table_set_int(&t, row, 3, (int64_t)h->prev[i], err)) ||
+		    (r = table_set_int(&t, row, 4, (int64_t)(h->cur[i] - h->prev[i]), err)))
+			break;
+		r = table_set_text(&t, row, 5, cname[cls], err);
+	}
+	if (r)
+		goto cleanup;
+	double tc = 0, hc = 0;
+
+	for (size_t k = 0; k < h->n; k++)
+		tc += h->cur[k];
+	for (size_t k = 0; k < h->nc; k++)
+		hc += h->cur[h->ic[k]];
+	char sh[96];
+
+	dd_share_text(hc, tc, sh, sizeof(sh));
+	fprintf(d->md, "The power few are the top %d%% of the selection's %zu micro-beats (streets"
+		" and places) by crimes, as in `microbeat concentration` (ties at the cut kept):"
+		" %zu in the period, holding %s of its located crime. Persistent: in the power few"
+		" in both periods (%zu); emerging: only now (%zu); former: only in the previous"
+		" period (%zu).\n\n", TOP_PCT, h->n, h->nc, sh, ncls[0], ncls[1], ncls[2]);
+	r = dd_emit_table(&d->out, &t, "power_few.csv", err);
+cleanup:
+	table_release(&t);
+	return r;
+}
+
+/* Court-route ("charge/summons") outcomes: police.uk names of the outcomes that
+ * follow a charge or summons (docs/methods-deepdive.md §5). */
+static int detected(const char *o)
+{
+	static const char *const names[] = {
+		"Suspect charged", "Suspect charged as part of another case", "Awaiting court outcome",
+		"Court result unavailable", "Court case unable to proceed", "Defendant found not guilty",
+		"Defendant sent to Crown Court", "Offender sent to prison",
+		"Offender given suspended prison sentence", "Offender fined",
+		"Offender given community sentence", "Offender given conditional discharge",
+		"Offender given absolute discharge", "Offender otherwise dealt with",
+		"Offender deprived of property", "Offender ordered to pay compensation",
+	};
+
+	for (size_t k = 0; o && k < sizeof(names) / sizeof(names[0]); k++)
+		if (strcasecmp(o, names[k]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Section 5: outcomes. */
+static int sec_outcomes(struct dd_run *d, struct store *s, struct mb_error *err)
+{
+	struct outcome_rows o = { 0 };
+	uint8_t *loc = calloc(d->S.nloc ? d->S.nloc : 1, 1);
+	double *dist = NULL, n_cur = 0, n_prev = 0, det_cur = 0, det_prev = 0, inv = 0, none = 0;
+	double n_recent = 0;
+	struct table t = { 0 };
+	static const char *const cols[] = { "last outcome", "crimes", "share %", "charge/summons" };
+	int r;
+
+	if (!loc)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	for (size_t i = 0; i < d->S.n; i++)
+		if (d->S.location[i] < d->S.nloc)
+			loc[d->S.location[i]] = 1;
+	if ((r = store_outcomes_load(s, d->pfrom, d->sel.to, &o, err)))
+		goto cleanup;
+	if (!(dist = calloc(o.nout, sizeof(double)))) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < o.n; i++) {
+		if (o.location[i] >= d->S.nloc || !loc[o.location[i]] || o.category[i] >= d->S.ncat ||
+		    !d->on[o.category[i]] || o.source[i] >= d->S.nsource ||
+		    !d->S.src_police[o.source[i]] || !d->S.src_on[o.source[i]])
+			continue;
+		const char *name = o.outcome_name[o.outcome[i]];
+
+		if (in_period(d, o.month[i])) {
+			n_cur++;
+			dist[o.outcome[i]]++;
+			det_cur += detected(name);
+			inv += name && strcasecmp(name, "Under investigation") == 0;
+			none += !name;
+			n_recent += o.month[i] > d->sel.to - RECENT_UNFINAL;
+		} else if (in_prev(d, o.month[i])) {
+			n_prev++;
+			det_prev += detected(name);
+		}
+	}
+	fprintf(d->md, "## Outcomes\n\n");
+	if (n_cur == 0) {
+		fprintf(d->md, "No crimes of the period with a recorded outcome were found.\n\n");
+		goto cleanup;
+	}
+	if ((r = table_init(&t, "Last outcome of the period's crimes (selection)", cols, 4, err)))
+		goto cleanup;
+	for (size_t k = 0; k < o.nout && !r; k++) {
+		size_t row;
+
+		if (!dist[k])
+			continue;
+		if ((r = table_add_row(&t, &row, err)) ||
+		    (r = table_set_text(&t, row, 0, k ? o.outcome_name[k] : "(none recorded)", err)) ||
+		    (r = table_set_int(&t, row, 1, (int64_t)dist[k], err)) ||
+		    (r = table_set_double(&t, row, 2, 100 * dist[k] / n_cur, 1, err)))
+			break;
+		r = table_set_text(&t, row, 3, detected(o.outcome_name[k]) ? "yes" : "", err);
+	}
+	if (r)
+		goto cleanup;
+	char a[96], b[96], c[96], e[96];
+	double p = dd_fisher_p((unsigned long)det_cur, (unsigned long)(n_cur - det_cur),
+			       (unsigned long)det_prev, (unsigned long)(n_prev - det_prev));
+
+	dd_share_text(det_cur, n_cur, a, sizeof(a));
+	dd_share_text(det_prev, n_prev, b, sizeof(b));
+	dd_share_text(inv, n_cur, c, sizeof(c));
+	dd_share_text(none, n_cur, e, sizeof(e));
+	fprintf(d->md, "The last outcome of each crime is the latest outcomes-file entry for its Crime"
+		" ID, else the street file's last outcome. The charge/summons (\"detection\") rate"
+		" is the share of crimes whose last outcome follows a charge or summons (court"
+		" outcomes included): %s in the period against %s in the previous period (Fisher's"
+		" exact test p = %.3g: %s). Still under investigation: %s; no outcome recorded: %s.\n\n",
+		a, b, p, p < d->fdr ? "a clear change" : "no clear change", c, e);
+	fprintf(d->md, "Caution: outcomes are not final. Crimes of the last months are still being"
+		" investigated and charged (%.0f of the period's crimes fall in its last %d months),"
+		" so the latest rates understate what they will become; the rate of the previous"
+		" period has had longer to mature, which by itself favours it.\n\n", n_recent,
+		RECENT_UNFINAL);
+	r = dd_emit_table(&d->out, &t, "outcomes.csv", err);
+cleanup:
+	table_release(&t);
+	free(loc);
+	free(dist);
+	outcome_rows_release(&o);
+	return r;
+}
+
+/* Section 6: month-of-year profile. */
+static int sec_season(struct dd_run *d, struct mb_error *err)
+{
+	static const char *const mname[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	double sum[12] = { 0 }, mean[12];
+	int nm[12] = { 0 }, r = 0;
+	struct table t = { 0 };
+	static const char *const cols[] = { "month of year", "months loaded", "crimes", "mean per month" };
+
+	for (int32_t m = d->span_from; m <= d->sel.to; m++)
+		if (d->S.month_present[m - d->span_from])
+			nm[m % 12]++;
+	for (size_t i = 0; i < d->S.n; i++)
+		if (d->on[d->S.category[i]] && d->S.month[i] <= d->sel.to &&
+		    d->S.month_present[d->S.month[i] - d->span_from])
+			sum[d->S.month[i] % 12]++;
+	if ((r = table_init(&t, "Month-of-year profile (selection)", cols, 4, err)))
+		return r;
+	int hi = 0, lo = 0;
+
+	for (int k = 0; k < 12 && !r; k++) {
+		size_t row;
+
+		mean[k] = nm[k] ? sum[k] / nm[k] : NAN;
+		if (nm[k] && (!nm[hi] || mean[k] > mean[hi]))
+			hi = k;
+		if (nm[k] && (!nm[lo] || mean[k] < mean[lo]))
+			lo = k;
+		if (!(r = table_add_row(&t, &row, err)) && !(r = table_set_text(&t, row, 0, mname[k], err)) &&
+		    !(r = table_set_int(&t, row, 1, nm[k], err)) && !(r = table_set_int(&t, row, 2, (int64_t)sum[k], err)))
+			r = table_set_double(&t, row, 3, mean[k], 1, err);
+	}
+	if (r)
+		goto cleanup;
+	int loaded = 0;
+
+	for (int k = 0; k < 12; k++)
+		loaded += nm[k];
+	fprintf(d->md, "## Seasonality\n\nMean crimes per calendar month over the %d loaded months"
+		" of %04d-%02d..%04d-%02d: highest in %s (%.1f), lowest in %s (%.1f). With two or three"
+		" years per month, this profile is a description, not a test.\n\n", loaded,
+		2000 + d->span_from / 12, d->span_from % 12 + 1, 2000 + d->sel.to / 12,
+		d->sel.to % 12 + 1, mname[hi], mean[hi], mname[lo], mean[lo]);
+	if ((r = dd_emit_table(&d->out, &t, "seasonality.csv", err)))
+		goto cleanup;
+	if (d->charts && d->dir) {
+		double mv[12];
+
+		for (int k = 0; k < 12; k++)
+			mv[k] = isfinite(mean[k]) ? mean[k] : 0;
+		char title[480];
+
+		snprintf(title, sizeof(title), "Mean crimes per month of the year: %s%s%s", d->S.scope_label,
+			 d->sel.theme[0] ? ", " : "", d->sel.theme);
+		struct plot_seasonal ps = { .title = title,
+					    .value_label = "Mean crimes per month", .n = 12,
+					    .label = mname, .mean = mv };
+
+		if ((r = plot_seasonal(d->dir, "seasonality", &ps, err)))
+			goto cleanup;
+		fprintf(d->md, "![Seasonality](seasonality.png)\n\n");
+	}
+cleanup:
+	table_release(&t);
+	return r;
+}
+
+/* The change weighted by harm: each type's crimes times its Cambridge Crime
+ * Harm Index weight (datasets/harm_cchi.csv, days of imprisonment), in the
+ * period and the previous one (docs/methods-deepdive.md §6). */
+static int harm_change(struct dd_run *d, const char *const *lab, const double *l, const double *e,
+		       size_t m, struct mb_error *err)
+{
+	static const char *const cols[] = { "type", "CCHI days per crime", "period harm",
+					    "previous harm", "harm change %" };
+	struct csvtab h = { 0 };
+	struct table t = { 0 };
+	char path[4096];
+	double hl = 0, he = 0, nl = 0, ne = 0;
+	size_t unweighted = 0;
+	int r;
+
+	if (mb_data_path("harm_cchi.csv", path, sizeof(path), err) || csvtab_read(path, &h, err)) {
+		fprintf(d->md, "No harm weights (datasets/harm_cchi.csv not found): no harm-weighted"
+			" change.\n\n");
+		return 0;
+	}
+	long ct = csvtab_col(&h, "crime_type"), cw = csvtab_col(&h, "cchi_days");
+
+	if (ct < 0 || cw < 0) {
+		r = mb_err(err, MB_EDATA, "%s: wants columns crime_type and cchi_days", path);
+		goto cleanup;
+	}
+	if ((r = table_init(&t, "Harm-weighted change by type (Cambridge Crime Harm Index)", cols, 5, err)))
+		goto cleanup;
+	for (size_t k = 0; k < m && !r; k++) {
+		double w = NAN;
+		size_t row;
+
+		for (size_t j = 0; j < h.nrows; j++)
+			if (strcasecmp(h.rows[j].f[ct], lab[k]) == 0 && csvtab_number(h.rows[j].f[cw], &w))
+				w = NAN;
+		if (!isfinite(w)) {
+			unweighted++;
+		} else {
+			hl += w * l[k];
+			he += w * e[k];
+			nl += l[k];
+			ne += e[k];
+		}
+		if ((r = table_add_row(&t, &row, err)) || (r = table_set_text(&t, row, 0, lab[k], err)) ||
+		    (r = table_set_double(&t, row, 1, w, 2, err)) ||
+		    (r = table_set_double(&t, row, 2, w * l[k], 1, err)) ||
+		    (r = table_set_double(&t, row, 3, w * e[k], 1, err)))
+			break;
+		r = table_set_double(&t, row, 4, e[k] > 0 && isfinite(w) ? 100 * (l[k] / e[k] - 1) : NAN, 1, err);
+	}
+	if (r)
+		goto cleanup;
+	fprintf(d->md, "Weighted by harm (Cambridge Crime Harm Index: the days of imprisonment a"
+		" first offender would get, per crime; datasets/harm_cchi.csv), the selected types"
+		" went from %.0f to %.0f harm-days (%s%.0f%%), while their count went from %.0f to"
+		" %.0f (%s%.0f%%).", he, hl, hl >= he ? "+" : "-", he > 0 ? fabs(100 * (hl / he - 1)) : 0.0,
+		ne, nl, nl >= ne ? "+" : "-", ne > 0 ? fabs(100 * (nl / ne - 1)) : 0.0);
+	if (unweighted)
+		fprintf(d->md, " %zu type%s without a weight left out.", unweighted, unweighted == 1 ? "" : "s");
+	fprintf(d->md, " At police.uk's level each type has one weight, so this shows shifts between"
+		" types, not within them (a force extract's subgroups would).\n\n");
+	r = dd_emit_table(&d->out, &t, "harm_by_type.csv", err);
+cleanup:
+	table_release(&t);
+	csvtab_release(&h);
+	return r;
+}
+
+/* Section 6b: the contribution of each unit and type to the change. */
+static int sec_contrib(struct dd_run *d, struct mb_error *err)
+{
+	size_t m = d->ntype, nu = d->S.nunit;
+	double *l = calloc(d->D.ncat + nu + 1, sizeof(double)), *e = calloc(d->D.ncat + nu + 1, sizeof(double));
+	double *lt = calloc(m + nu + 1, sizeof(double)), *et = calloc(m + nu + 1, sizeof(double));
+	const char **lab = calloc(m + nu + 1, sizeof(char *));
+	int r = 0;
+
+	if (!l || !e || !lt || !et || !lab) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	fprintf(d->md, "## What drives the change\n\nThe period against the previous period of the"
+		" same length; each component's exact test (conditional binomial) with BH control"
+		" across components; fewer than %d crimes in the two periods: shown, not tested.\n\n",
+		DD_MIN_TEST);
+	count_types(d, &d->S, 0, l);
+	count_types(d, &d->S, 1, e);
+	for (size_t k = 0; k < m; k++) {
+		lt[k] = l[d->type[k]];
+		et[k] = e[d->type[k]];
+		lab[k] = d->D.cat_name[d->type[k]];
+	}
+	if ((r = dd_change_report(&d->out, "Change by type (selection)", "type", "change_by_type.csv", lab, lt, et, m, err)) ||
+	    (r = harm_change(d, lab, lt, et, m, err)))
+		goto cleanup;
+	if (d->S.unit && nu > 1) {
+		size_t k = 0;
+		uint32_t *idx = calloc(nu, sizeof(uint32_t));
+
+		if (!idx) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto cleanup;
+		}
+		memset(lt, 0, (m + nu + 1) * sizeof(double));
+		memset(et, 0, (m + nu + 1) * sizeof(double));
+		for (uint32_t u = 1; u < nu; u++)
+			if (d->S.unit_chosen[u]) {
+				idx[u] = (uint32_t)k + 1;
+				lab[k++] = d->S.unit_name[u];
+			}
+		for (size_t i = 0; i < d->S.n; i++) {
+			uint32_t u = d->S.unit[i];
+
+			if (!u || u >= nu || !idx[u] || !d->on[d->S.category[i]])
+				continue;
+			if (in_period(d, d->S.month[i]))
+				lt[idx[u] - 1]++;
+			else if (in_prev(d, d->S.month[i]))
+				et[idx[u] - 1]++;
+		}
+		free(idx);
+		if (k > 1)
+			r = dd_change_report(&d->out, "Change by unit (selection)", "unit", "change_by_unit.csv", lab, lt, et, k, err);
+	}
+cleanup:
+	free(l);
+	free(e);
+	free(lt);
+	free(et);
+	free(lab);
+	return r;
+}
+
+/* Metres between two WGS84 points (haversine on the mean sphere). */
+static double metres_between(double lon1, double lat1, double lon2, double lat2)
+{
+	double p1 = lat1 * M_PI / 180, p2 = lat2 * M_PI / 180, dp = p2 - p1;
+	double dl = (lon2 - lon1) * M_PI / 180;
+	double h = sin(dp / 2) * sin(dp / 2) + cos(p1) * cos(p2) * sin(dl / 2) * sin(dl / 2);
+
+	return 2 * EARTH_M * asin(sqrt(h > 1 ? 1 : h));
+}
+
+/* Section 8: the partner overlay. */
+static int sec_overlay(struct dd_run *d, struct store *s, const struct hot *h, struct mb_error *err)
+{
+	const struct slice *O = &d->O;
+	size_t na = 0, *aidx = calloc(O->nsource ? O->nsource : 1, sizeof(size_t));
+	uint32_t *asrc = calloc(O->nsource ? O->nsource : 1, sizeof(uint32_t));
+	const char **cols = NULL;
+	struct table t = { 0 }, tu = { 0 };
+	struct lsoa_events le = { 0 };
+	double *cnt = NULL, *lcnt = NULL;
+	uint8_t *has_l = NULL;
+	char (*lname)[200] = NULL;
+	int r = 0;
+
+	fprintf(d->md, "## Partner overlay\n\n");
+	if (!aidx || !asrc) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	if (d->has_overlay)
+		for (uint32_t k = 1; k < O->nsource; k++)
+			if (!O->src_police[k] && O->src_on[k]) {
+				aidx[k] = ++na;
+				asrc[na - 1] = k;
+			}
+	if (!na) {
+		fprintf(d->md, "No partner agency's data (fire, council ASB, road collisions ...) is"
+			" loaded: load it with `microbeat import --source NAME --map MAP.ini`.\n\n");
+		goto cleanup;
+	}
+	if (!(cols = calloc(3 + 2 * na, sizeof(char *))) || !(cnt = calloc(h->nlist * na + 1, sizeof(double)))) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	/* the snap points of each power-few micro-beat (sp_of[k] .. sp_of[k + 1] in sp) */
+	size_t nsp = 0, *sp_of = calloc(h->nlist + 1, sizeof(size_t));
+	uint32_t *sp = calloc(d->S.nloc ? d->S.nloc : 1, sizeof(uint32_t));
+
+	if (!sp_of || !sp) {
+		free(sp_of);
+		free(sp);
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	for (size_t k = 0; k < h->nlist; k++) {
+		sp_of[k] = nsp;
+		for (uint32_t l = 1; l < d->S.nloc; l++)
+			if (d->S.loc_beat[l] == h->list[k] && isfinite(d->S.loc_lon[l]) && nsp < d->S.nloc)
+				sp[nsp++] = l;
+	}
+	sp_of[h->nlist] = nsp;
+	/* per power-few micro-beat: agency events within d->metres of any of its snap points */
+	for (size_t i = 0; i < O->n; i++) {
+		uint32_t src = O->source[i], l = O->location[i];
+
+		if (!aidx[src] || !in_period(d, O->month[i]) || l >= O->nloc || !isfinite(O->loc_lon[l]))
+			continue;
+		for (size_t k = 0; k < h->nlist; k++) {
+			int near = 0;
+
+			for (size_t j = sp_of[k]; j < sp_of[k + 1] && !near; j++)
+				near = metres_between(d->S.loc_lon[sp[j]], d->S.loc_lat[sp[j]], O->loc_lon[l],
+						      O->loc_lat[l]) <= d->metres;
+			cnt[k * na + aidx[src] - 1] += near;
+		}
+	}
+	free(sp_of);
+	free(sp);
+	/* agency events with an LSOA code only: matched to the micro-beat's LSOA, said so */
+	if ((r = store_lsoa_events(s, d->sel.from, d->sel.to, &le, err)))
+		goto cleanup;
+	if (!(lcnt = calloc(h->nlist * na + 1, sizeof(double))) || !(has_l = calloc(na + 1, 1)) ||
+	    !(lname = calloc(na + 1, 200))) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < le.n; i++) {
+		if (le.source[i] >= O->nsource || !aidx[le.source[i]])
+			continue;
+		size_t a = aidx[le.source[i]] - 1;
+
+		has_l[a] = 1;
+		for (size_t k = 0; k < h->nlist; k++)
+			if (d->S.streets[h->list[k]].lsoa[0] && strcmp(le.lsoa[i], d->S.streets[h->list[k]].lsoa) == 0)
+				lcnt[k * na + a]++;
+	}
+	size_t ncol = 2;
+
+	cols[0] = "micro-beat";
+	cols[1] = "crimes";
+	for (size_t a = 0; a < na; a++) {
+		cols[ncol++] = O->source_name[asrc[a]];
+		if (has_l[a]) {
+			snprintf(lname[a], 200, "%s (LSOA only: in the micro-beat's LSOA)", O->source_name[asrc[a]]);
+			cols[ncol++] = lname[a];
+		}
+	}
+	if ((r = table_init(&t, "Partner events near the power-few micro-beats", cols, ncol, err)))
+		goto cleanup;
+	size_t best = h->nlist;
+	double bestv = 0;
+	int any_l = 0;
+
+	for (size_t k = 0; k < h->nlist && !r; k++) {
+		size_t row, i = hot_index(h, h->list[k]), col = 2;
+		double tot = 0;
+
+		if ((r = table_add_row(&t, &row, err)) ||
+		    (r = table_set_text(&t, row, 0, d->S.streets[h->list[k]].name, err)) ||
+		    (r = table_set_int(&t, row, 1, (int64_t)h->cur[i], err)))
+			break;
+		for (size_t a = 0; a < na && !r; a++) {
+			tot += cnt[k * na + a];
+			r = table_set_int(&t, row, col++, (int64_t)cnt[k * na + a], err);
+			if (!r && has_l[a]) {
+				any_l = 1;
+				r = table_set_int(&t, row, col++, (int64_t)lcnt[k * na + a], err);
+			}
+		}
+		if (tot > bestv) {
+			bestv = tot;
+			best = k;
+		}
+	}
+	if (r)
+		goto cleanup;
+	fprintf(d->md, "Partner agencies' events of the period within %.0f metres (on the ground) of"
+		" any snap point of each power-few micro-beat, beside its crimes. ", d->metres);
+	if (best < h->nlist) {
+		fprintf(d->md, "Where partners' problems coincide most: ");
+		if ((r = put(d, d->S.streets[h->list[best]].name, err)))
+			goto cleanup;
+		fprintf(d->md, " (%.0f crimes, %.0f partner event%s nearby).", h->cur[hot_index(h, h->list[best])], bestv, bestv == 1 ? "" : "s");
+	} else {
+		fprintf(d->md, "No partner event lies that close to a power-few micro-beat.");
+	}
+	if (any_l)
+		fprintf(d->md, " Partner events with only an LSOA code (no coordinates) cannot be placed"
+			" on a street: they are counted in the micro-beat's LSOA, in their own column,"
+			" and say more about the neighbourhood than about the street.");
+	fprintf(d->md, "\n\n");
+	if ((r = dd_emit_table(&d->out, &t, "overlay_power_few.csv", err)))
+		goto cleanup;
+	/* per unit: agency events placed in it by coordinates, and by LSOA or unit code */
+	if (d->S.unit && d->S.nunit > 1 && O->unit) {
+		size_t nu = d->S.nunit;
+		double *uc = calloc(nu * na * 2 + 1, sizeof(double)), *crime = calloc(nu, sizeof(double));
+		const char **ucols = calloc(2 + 2 * na, sizeof(char *));
+		char (*cn)[200] = calloc(2 * na + 1, 200);
+
+		if (!uc || !crime || !ucols || !cn) {
+			free(uc);
+			free(crime);
+			free(ucols);
+			free(cn);
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto cleanup;
+		}
+		/* unit ids of O and S: the same layer, matched by code */
+		for (size_t i = 0; i < d->S.n; i++)
+			if (d->S.unit[i] < nu && d->on[d->S.category[i]] && in_period(d, d->S.month[i]))
+				crime[d->S.unit[i]]++;
+		for (size_t i = 0; i < O->n + O->n_nc; i++) {
+			int nc = i >= O->n;
+			size_t j = nc ? i - O->n : i;
+			uint32_t src = nc ? O->nc_source[j] : O->source[j], ou = nc ? O->nc_unit[j] : O->unit[j];
+			int32_t m = nc ? O->nc_month[j] : O->month[j];
+
+			if (!aidx[src] || !in_period(d, m) || !ou || ou >= O->nunit)
+				continue;
+			for (uint32_t u = 1; u < nu; u++)
+				if (d->S.unit_chosen[u] && strcmp(d->S.unit_code[u], O->unit_code[ou]) == 0)
+					uc[(u * na + aidx[src] - 1) * 2 + nc]++;
+		}
+		ucols[0] = "unit";
+		ucols[1] = "crimes";
+		for (size_t a = 0; a < na; a++) {
+			snprintf(cn[2 * a], 200, "%s (by coordinates)", O->source_name[asrc[a]]);
+			snprintf(cn[2 * a + 1], 200, "%s (by LSOA or unit code)", O->source_name[asrc[a]]);
+			ucols[2 + 2 * a] = cn[2 * a];
+			ucols[3 + 2 * a] = cn[2 * a + 1];
+		}
+		if (!(r = table_init(&tu, "Partner events per unit", ucols, 2 + 2 * na, err)))
+			for (uint32_t u = 1; u < nu && !r; u++) {
+				size_t row;
+
+				if (!d->S.unit_chosen[u])
+					continue;
+				if ((r = table_add_row(&tu, &row, err)) ||
+				    (r = table_set_text(&tu, row, 0, d->S.unit_name[u], err)) ||
+				    (r = table_set_int(&tu, row, 1, (int64_t)crime[u], err)))
+					break;
+				for (size_t k = 0; k < 2 * na && !r; k++)
+					r = table_set_int(&tu, row, 2 + k, (int64_t)uc[u * na * 2 + k], err);
+			}
+		free(uc);
+		free(crime);
+		free(ucols);
+		free(cn);
+		if (r)
+			goto cleanup;
+		fprintf(d->md, "Per unit of the selection: partner events placed in the unit by their"
+			" coordinates (point in polygon), and those with only an LSOA or unit code,"
+			" matched at that level (they cannot be placed on a micro-beat).\n\n");
+		if ((r = dd_emit_table(&d->out, &tu, "overlay_units.csv", err)))
+			goto cleanup;
+	}
+	if (d->charts && d->dir && h->nlist) {
+		const char **lab = calloc(h->nlist, sizeof(char *));
+		double *v = calloc(h->nlist, sizeof(double)), *cr = calloc(h->nlist, sizeof(double));
+
+		if (!lab || !v || !cr) {
+			free(lab);
+			free(v);
+			free(cr);
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto cleanup;
+		}
+		for (size_t k = 0; k < h->nlist; k++) {
+			lab[k] = d->S.streets[h->list[k]].name;
+			cr[k] = h->cur[hot_index(h, h->list[k])];
+			for (size_t a = 0; a < na; a++)
+				v[k] += cnt[k * na + a];
+		}
+		char tl[96];
+
+		snprintf(tl, sizeof(tl), "Crimes and partner events within %.0f m, power-few micro-beats", d->metres);
+		r = draw_bars(d->dir, "overlay", tl, "Events in the period", h->nlist, lab, cr,
+			      "Crimes (selected types)", v, "Partner events (all agencies)", NAN, err);
+		free(lab);
+		free(v);
+		free(cr);
+		if (r)
+			goto cleanup;
+		fprintf(d->md, "![Partner overlay](overlay.png)\n\n");
+	}
+cleanup:
+	table_release(&t);
+	table_release(&tu);
+	free(aidx);
+	free(asrc);
+	free(cols);
+	free(cnt);
+	free(lcnt);
+	free(has_l);
+	free(lname);
+	lsoa_events_release(&le);
+	return r;
+}
+
+/* Load the partner agencies' events of the period over the district. */
+static int load_overlay(struct dd_run *d, struct store *s, struct mb_error *err)
+{
+	const char *names[64];
+	size_t n = 0;
+	int r;
+
+	for (uint32_t k = 1; k < d->D.nsource && n < 64; k++)
+		if (!d->D.src_police[k] && d->D.source_name[k])
+			names[n++] = d->D.source_name[k];
+	if (!n)
+		return 0;
+	struct slice_query q = { .from = d->sel.from, .to = d->sel.to, .include_asb = 1 };
+
+	select_query(&d->sel, NULL, 0, &q);
+	q.area = d->sel.layer ? "all" : NULL;
+	q.sources = names;
+	q.nsources = n;
+	q.police_only = 0;
+	q.types = NULL;
+	q.ntypes = 0;
+	if ((r = store_slice_load(s, &q, &d->O, err)))
+		return r;
+	d->has_overlay = 1;
+	return 0;
+}
+
+int cmd_deepdive(struct cli *c, int argc, char **argv, struct mb_error *err)
+{
+	static const struct option opts[] = {
+		SELECT_LONG_OPTIONS,
+		{ "format", required_argument, NULL, O_FORMAT },
+		{ "out", required_argument, NULL, O_OUT },
+		{ "no-charts", no_argument, NULL, O_NOCHARTS },
+		{ "overlay-metres", required_argument, NULL, O_METRES },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct dd_run d = { .fdr = 0.05, .metres = OVERLAY_METRES, .charts = 1 };
+	struct store *s = NULL;
+	struct hot h = { 0 };
+	const char *out_dir = NULL;
+	char *tmp = NULL, *mdbuf = NULL, *csvbuf = NULL;
+	size_t mdlen = 0, csvlen = 0;
+	int format = 0, o, r = 0;
+
+	select_init(&d.sel);
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		char *end;
+
+		switch (o) {
+		case O_FORMAT:
+			if (strcmp(optarg, "table") == 0) format = 0;
+			else if (strcmp(optarg, "csv") == 0) format = 1;
+			else if (strcmp(optarg, "md") == 0) format = 2;
+			else r = mb_err(err, MB_EUSAGE, "--format wants table, csv or md");
+			break;
+		case O_OUT: out_dir = optarg; break;
+		case O_NOCHARTS: d.charts = 0; break;
+		case O_METRES:
+			errno = 0;
+			d.metres = strtod(optarg, &end);
+			if (errno || *end || !(d.metres >= 0 && d.metres <= 10000))
+				r = mb_err(err, MB_EUSAGE, "--overlay-metres wants 0..10000");
+			break;
+		default:
+			if (o >= SEL_FIRST && o < SEL_LAST)
+				r = select_option(&d.sel, o, optarg, err);
+			else
+				r = -MB_EUSAGE;
+		}
+		if (r)
+			goto cleanup;
+	}
+	if (optind < argc) {
+		r = mb_err(err, MB_EUSAGE, "deepdive: unexpected argument '%s'", argv[optind]);
+		goto cleanup;
+	}
+	if ((r = store_open(c->db_path, STORE_READONLY, &s, err)) || (r = select_finish(&d.sel, s, err)))
+		goto cleanup;
+	int32_t len = d.sel.to - d.sel.from + 1;
+
+	d.pto = d.sel.from - 1;
+	d.pfrom = d.sel.from - len;
+	/* the previous period, the 24 months of the year on year and the c-chart baseline */
+	d.span_from = d.pfrom;
+	if (d.sel.to - 23 < d.span_from)
+		d.span_from = d.sel.to - 23;
+	if (d.sel.to - TREND_RECENT_MONTHS - 24 + 1 < d.span_from)
+		d.span_from = d.sel.to - TREND_RECENT_MONTHS - 24 + 1;
+	if (d.span_from < 0)
+		d.span_from = 0;
+	if (d.pfrom < 0)
+		d.pfrom = 0;
+	struct slice_query q = { .from = d.span_from, .to = d.sel.to, .include_asb = 1, .extract = 1 };
+
+	select_query(&d.sel, NULL, 1, &q);
+	if ((r = store_slice_load(s, &q, &d.S, err)) || (r = select_check_gaps(&d.sel, &d.S, err)))
+		goto cleanup;
+	q.area = d.sel.layer ? "all" : NULL;
+	if ((r = store_slice_load(s, &q, &d.D, err)))
+		goto cleanup;
+	snprintf(d.district, sizeof(d.district), "%s",
+		 d.sel.layer ? "every unit of the layer" : "everything loaded");
+	if ((r = collect_types(&d, err)) || (r = hot_build(&d, &h, err)) || (r = load_overlay(&d, s, err)))
+		goto cleanup;
+	if (format == 1 && !(d.csv = open_memstream(&csvbuf, &csvlen))) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	if (!(d.md = open_memstream(&mdbuf, &mdlen))) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	if (out_dir) {
+		if ((r = emit_dir_begin(out_dir, &tmp, err)))
+			goto cleanup;
+		d.dir = tmp;
+	}
+	d.out = (struct dd_out){ .md = d.md, .dir = d.dir, .charts = d.charts, .fdr = d.fdr };
+	char pf[8], pt[8];
+
+	month_format(d.pfrom, pf);
+	month_format(d.pto, pt);
+	fprintf(d.md, "# Deep dive: ");
+	if ((r = put(&d, d.S.scope_label, err)))
+		goto cleanup;
+	fprintf(d.md, ", %s\n\n", d.sel.period_label);
+	fprintf(d.md, "Crime types: ");
+	if ((r = put(&d, d.sel.theme[0] ? d.sel.theme
+			 : d.sel.ntypes ? "the selected types" : "all crime types except Anti-social behaviour", err)))
+		goto cleanup;
+	for (size_t k = 0; k < d.ntype && k < 12; k++) {
+		fputs(k ? ", " : " (", d.md);
+		if ((r = put(&d, d.D.cat_name[d.type[k]], err)))
+			goto cleanup;
+	}
+	fputs(d.ntype > 12 ? ", ...)" : d.ntype ? ")" : "", d.md);
+	fprintf(d.md, ". The selection is compared with the rest of the district (%s, less the"
+		" selection) and with its own previous period of the same length (%s..%s). Police"
+		" crimes only (police.uk street files); partner agencies appear in the overlay.",
+		d.district, pf, pt);
+	if (d.sel.gaps[0])
+		fprintf(d.md, " Months used: %d of %d (not loaded: %s).", d.sel.months_used,
+			d.sel.months_total, d.sel.gaps);
+	int prev_loaded = 0;
+
+	for (int32_t m = d.pfrom; m <= d.pto; m++)
+		prev_loaded += m >= d.span_from && d.S.month_present[m - d.span_from];
+	if (prev_loaded < d.pto - d.pfrom + 1)
+		fprintf(d.md, " **The previous period has %d of its %d months loaded: every comparison"
+			" with it understates its crime and overstates any rise.**", prev_loaded,
+			d.pto - d.pfrom + 1);
+	fprintf(d.md, "\n\n");
+	if ((r = sec_counts(&d, s, err)) || (r = sec_monthly(&d, err)) || (r = sec_lq(&d, err)) ||
+	    (r = sec_power_few(&d, &h, err)) || (r = sec_outcomes(&d, s, err)) ||
+	    (r = sec_season(&d, err)) || (r = sec_contrib(&d, err)) || (r = dd_extract_report(&d.out, &d.S, d.on, d.sel.from, d.sel.to, d.pfrom, d.pto, err)) ||
+	    (r = sec_overlay(&d, s, &h, err)))
+		goto cleanup;
+	fprintf(d.md, "Methods: docs/methods-deepdive.md.\n");
+	if (fclose(d.md)) {
+		d.md = NULL;
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	d.md = NULL;
+	if (tmp) {
+		struct emit_file af;
+
+		if ((r = emit_open_atomic(tmp, "deepdive.md", &af, err)))
+			goto cleanup;
+		fwrite(mdbuf, 1, mdlen, af.fp);
+		if ((r = emit_commit_atomic(&af, err)))
+			goto cleanup;
+	}
+	if (d.csv) {
+		/* csv: the counts table alone (the report is in --out) */
+		if (fclose(d.csv)) {
+			d.csv = NULL;
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto cleanup;
+		}
+		d.csv = NULL;
+		fwrite(csvbuf, 1, csvlen, c->out);
+	} else {
+		fwrite(mdbuf, 1, mdlen, c->out);
+	}
+cleanup:
+	if (d.md)
+		fclose(d.md);
+	if (d.csv)
+		fclose(d.csv);
+	free(csvbuf);
+	if (tmp)
+		r = emit_dir_finish(r, tmp, out_dir, err);
+	free(mdbuf);
+	hot_release(&h);
+	free(d.type);
+	free(d.on);
+	slice_release(&d.S);
+	slice_release(&d.D);
+	slice_release(&d.O);
+	select_release(&d.sel);
+	store_close(s);
+	return r;
+}

@@ -1,0 +1,180 @@
+/* store_outcomes — the last outcome of each located event, and the events placed by
+ * LSOA only (for 'deepdive'). */
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "microbeat/outcomes.h"
+#include "store_internal.h"
+
+/* Grow every array of o to hold cap rows. */
+static int grow(struct outcome_rows *o, size_t cap)
+{
+	void *p;
+
+#define G(f)                                                  \
+	if (!(p = realloc(o->f, cap * sizeof(*o->f)))) \
+		return -1;                                    \
+	o->f = p;
+	G(month) G(category) G(location) G(source) G(outcome) G(outcome_month)
+#undef G
+	return 0;
+}
+
+int store_outcomes_load(struct store *s, int32_t from, int32_t to, struct outcome_rows *o,
+			struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	size_t cap = 0;
+	int r = 0, own = 0, rc;
+
+	memset(o, 0, sizeof(*o));
+	if ((r = store_read_begin(s, &own, err)))
+		return r;
+	if ((r = store_prepare(s, &st, "SELECT max(id) FROM outcome", err)))
+		goto cleanup;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		o->nout = (size_t)sqlite3_column_int64(st, 0) + 1;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (o->nout < 1)
+		o->nout = 1;
+	if (!(o->outcome_name = calloc(o->nout, sizeof(char *)))) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	if ((r = store_prepare(s, &st, "SELECT id, name FROM outcome", err)))
+		goto cleanup;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sqlite3_int64 id = sqlite3_column_int64(st, 0);
+		const char *name = (const char *)sqlite3_column_text(st, 1);
+
+		if (id > 0 && (size_t)id < o->nout && name && !(o->outcome_name[id] = strdup(name))) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto cleanup;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		r = store_db_err(s, err, "reading outcomes");
+		goto cleanup;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((r = store_prepare(s, &st,
+			       "SELECT e.month, e.category_id, e.location_id, e.source_id,"
+			       " coalesce(co.outcome_id, e.outcome_id, 0), coalesce(co.month, -1)"
+			       " FROM event e LEFT JOIN crime_outcome co ON co.crime_id = e.ext_id"
+			       " WHERE e.month BETWEEN ?1 AND ?2 AND e.location_id IS NOT NULL",
+			       err)))
+		goto cleanup;
+	sqlite3_bind_int(st, 1, from);
+	sqlite3_bind_int(st, 2, to);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (o->n == cap) {
+			cap = cap ? cap * 2 : 65536;
+			if (grow(o, cap)) {
+				r = mb_err(err, MB_ENOMEM, "out of memory");
+				goto cleanup;
+			}
+		}
+		sqlite3_int64 out = sqlite3_column_int64(st, 4);
+
+		o->month[o->n] = sqlite3_column_int(st, 0);
+		o->category[o->n] = (uint32_t)sqlite3_column_int64(st, 1);
+		o->location[o->n] = (uint32_t)sqlite3_column_int64(st, 2);
+		o->source[o->n] = (uint32_t)sqlite3_column_int64(st, 3);
+		o->outcome[o->n] = out > 0 && (size_t)out < o->nout ? (uint32_t)out : 0;
+		o->outcome_month[o->n] = sqlite3_column_int(st, 5);
+		o->n++;
+	}
+	if (rc != SQLITE_DONE)
+		r = store_db_err(s, err, "reading outcomes");
+cleanup:
+	sqlite3_finalize(st);
+	store_read_end(s, own);
+	if (r)
+		outcome_rows_release(o);
+	return r;
+}
+
+void outcome_rows_release(struct outcome_rows *o)
+{
+	for (size_t i = 0; o->outcome_name && i < o->nout; i++)
+		free(o->outcome_name[i]);
+	free(o->outcome_name);
+	free(o->month);
+	free(o->category);
+	free(o->location);
+	free(o->source);
+	free(o->outcome);
+	free(o->outcome_month);
+	memset(o, 0, sizeof(*o));
+}
+
+int store_lsoa_events(struct store *s, int32_t from, int32_t to, struct lsoa_events *o,
+		      struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	size_t cap = 0;
+	int r = 0, own = 0, rc;
+
+	memset(o, 0, sizeof(*o));
+	if ((r = store_read_begin(s, &own, err)))
+		return r;
+	if ((r = store_prepare(s, &st,
+			       "SELECT e.month, e.source_id, o.code FROM event e JOIN location l ON"
+			       " l.id = e.location_id JOIN lsoa o ON o.id = l.lsoa_id WHERE e.month"
+			       " BETWEEN ?1 AND ?2 AND (l.lon IS NULL OR l.lat IS NULL)",
+			       err)))
+		goto cleanup;
+	sqlite3_bind_int(st, 1, from);
+	sqlite3_bind_int(st, 2, to);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *code = (const char *)sqlite3_column_text(st, 2);
+
+		if (o->n == cap) {
+			size_t ncap = cap ? cap * 2 : 4096;
+			void *a = realloc(o->month, ncap * sizeof(*o->month));
+
+			if (a)
+				o->month = a;
+			void *b = a ? realloc(o->source, ncap * sizeof(*o->source)) : NULL;
+
+			if (b)
+				o->source = b;
+			void *c = b ? realloc(o->lsoa, ncap * sizeof(*o->lsoa)) : NULL;
+
+			if (!c) {
+				r = mb_err(err, MB_ENOMEM, "out of memory");
+				goto cleanup;
+			}
+			o->lsoa = c;
+			cap = ncap;
+		}
+		o->month[o->n] = sqlite3_column_int(st, 0);
+		o->source[o->n] = (uint32_t)sqlite3_column_int64(st, 1);
+		if (!(o->lsoa[o->n] = strdup(code ? code : ""))) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto cleanup;
+		}
+		o->n++;
+	}
+	if (rc != SQLITE_DONE)
+		r = store_db_err(s, err, "reading events placed by LSOA");
+cleanup:
+	sqlite3_finalize(st);
+	store_read_end(s, own);
+	if (r)
+		lsoa_events_release(o);
+	return r;
+}
+
+void lsoa_events_release(struct lsoa_events *o)
+{
+	for (size_t i = 0; o->lsoa && i < o->n; i++)
+		free(o->lsoa[i]);
+	free(o->lsoa);
+	free(o->month);
+	free(o->source);
+	memset(o, 0, sizeof(*o));
+}
