@@ -40,6 +40,17 @@ void hs_project(double lon, double lat, double lon0, double lat0, double *x, dou
 	*y = (lat - lat0) * m_per_deg_lat(0.5 * (lat + lat0));
 }
 
+void hs_unproject(double x, double y, double lon0, double lat0, double *lon, double *lat)
+{
+	double la = lat0 + y / m_per_deg_lat(lat0);
+
+	/* y depends on the mid latitude: a few fixed-point steps converge */
+	for (int k = 0; k < 6; k++)
+		la = lat0 + y / m_per_deg_lat(0.5 * (la + lat0));
+	*lat = la;
+	*lon = lon0 + x / m_per_deg_lon(la);
+}
+
 /* Points sorted by cell: the cells a query needs are a few key ranges. */
 struct grid {
 	double x0, y0, cs;   /* origin and cell side (metres) */

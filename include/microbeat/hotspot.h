@@ -27,6 +27,9 @@
  * Non-finite input gives NaN. */
 void hs_project(double lon, double lat, double lon0, double lat0, double *x, double *y);
 
+/* The inverse of hs_project (to within 1e-9 degree). */
+void hs_unproject(double x, double y, double lon0, double lat0, double *lon, double *lat);
+
 /* Distance from each of n points to its nearest other point (NaN points get
  * NaN, and a lone point INFINITY), by a uniform grid: *nn has n entries. */
 int hs_nearest(size_t n, const double *x, const double *y, double **nn, struct mb_error *err);
