@@ -807,7 +807,7 @@ static void print_report(const struct hs_run *hr, const struct table *tf, FILE *
 		" 90%% %zu; cold 99%% %zu, 95%% %zu, 90%% %zu; not significant %zu; not testable %zu.\n",
 		ncls[HS_HOT99], ncls[HS_HOT95], ncls[HS_HOT90], ncls[HS_COLD99], ncls[HS_COLD95],
 		ncls[HS_COLD90], ncls[HS_NONE], ncls[HS_UNTESTABLE]);
-	fprintf(out, "Patterns over %zu period(s) %s..%s (hot: Gi* > 0 and q < %g; persistent: hot in"
+	fprintf(out, "Patterns over %zu period(s), %s to %s (hot: Gi* > 0 and q < %g; persistent: hot in"
 		" >= %g of periods and the last; recent: last %g of periods):\n"
 		"  persistent %zu, emerging %zu, former %zu, intermittent %zu.\n",
 		hr->nper, hr->per_label[0], hr->per_label[hr->nper - 1], hr->rule.critical_q,
