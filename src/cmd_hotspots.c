@@ -60,6 +60,7 @@ struct hs_run {
 	size_t nkd, nkt;        /* their counts */
 	uint64_t seed;          /* Knox seed */
 	size_t events_period;   /* located events of the selected period */
+	size_t kde_outside;     /* micro-beats outside the KDE grid's extent */
 };
 
 /* Which categories count; an unknown --types name is an error. */
@@ -209,22 +210,46 @@ static int count_periods(struct hs_run *hr, size_t want, struct mb_error *err)
 	return 0;
 }
 
-/* Default band: the smallest distance at which every micro-beat with a
- * position has a neighbour (the largest nearest-neighbour distance), rounded
- * up to 10 m. */
+/* Ascending order of doubles. */
+static int cmp_double(const void *a, const void *b)
+{
+	double p = *(const double *)a, q = *(const double *)b;
+
+	return p < q ? -1 : p > q;
+}
+
+/* The q-quantile (0..1) of the m finite values of v (sorted in place; the
+ * ceil(q m)-th smallest). */
+static double quantile_of(double *v, size_t m, double q)
+{
+	size_t k;
+
+	if (m == 0)
+		return NAN;
+	qsort(v, m, sizeof(*v), cmp_double);
+	k = (size_t)ceil(q * (double)m);
+	return v[k ? k - 1 : 0];
+}
+
+/* Default band: the distance at which 99 % of the micro-beats have a
+ * neighbour (the 99th percentile of nearest-neighbour distances), rounded up
+ * to 10 m. Not the largest: one remote snap point (a British Transport
+ * Police station 100 km off) would set the band for the whole area; the
+ * micro-beats beyond it are reported isolated. */
 static int default_band(struct hs_run *hr, struct mb_error *err)
 {
-	double *nn = NULL, mx = 0;
+	double *nn = NULL;
+	size_t m = 0;
 	int r;
 
 	if ((r = hs_nearest(hr->n, hr->x, hr->y, &nn, err)))
 		return r;
 	for (size_t u = 0; u < hr->n; u++)
-		if (isfinite(nn[u]) && nn[u] > mx)
-			mx = nn[u];
+		if (isfinite(nn[u]))
+			nn[m++] = nn[u];
+	hr->band = ceil(quantile_of(nn, m, 0.99) / 10.0) * 10.0;
 	free(nn);
-	hr->band = ceil(mx / 10.0) * 10.0;
-	if (hr->band < 10)
+	if (!(hr->band >= 10))
 		hr->band = 10;
 	return 0;
 }
@@ -350,13 +375,41 @@ static int run_kde(struct hs_run *hr, struct mb_error *err)
 	int32_t len = hr->sel.to - hr->sel.from + 1, from = hr->per_from[hr->nper - 1];
 	int r = 0;
 
-	for (size_t u = 0; u < hr->n; u++)
-		if (isfinite(hr->x[u])) {
-			xmin = fmin(xmin, hr->x[u]);
-			xmax = fmax(xmax, hr->x[u]);
-			ymin = fmin(ymin, hr->y[u]);
-			ymax = fmax(ymax, hr->y[u]);
+	if (hr->nring) {
+		/* the grid covers the outline */
+		for (size_t v = 0; v < hr->nvert; v++) {
+			xmin = fmin(xmin, hr->ox[v]);
+			xmax = fmax(xmax, hr->ox[v]);
+			ymin = fmin(ymin, hr->oy[v]);
+			ymax = fmax(ymax, hr->oy[v]);
 		}
+	} else {
+		/* the micro-beats' 0.5 %..99.5 % range each way: a few remote snap
+		 * points would otherwise stretch the grid (and the default cell) */
+		double *vx = malloc((hr->n + 1) * sizeof(double)), *vy = malloc((hr->n + 1) * sizeof(double));
+		size_t m = 0;
+
+		if (!vx || !vy) {
+			free(vx);
+			free(vy);
+			return mb_err(err, MB_ENOMEM, "out of memory");
+		}
+		for (size_t u = 0; u < hr->n; u++)
+			if (isfinite(hr->x[u])) {
+				vx[m] = hr->x[u];
+				vy[m++] = hr->y[u];
+			}
+		xmin = quantile_of(vx, m, 0.005);
+		xmax = quantile_of(vx, m, 0.995);
+		ymin = quantile_of(vy, m, 0.005);
+		ymax = quantile_of(vy, m, 0.995);
+		free(vx);
+		free(vy);
+	}
+	for (size_t u = 0; u < hr->n; u++)
+		if (isfinite(hr->x[u]) && (hr->x[u] < xmin || hr->x[u] > xmax || hr->y[u] < ymin ||
+					   hr->y[u] > ymax))
+			hr->kde_outside++;
 	side = fmin(xmax - xmin, ymax - ymin);
 	/* Chainey (2013): cell = the shorter side of the extent / 150, bandwidth
 	 * 5 cells; rounded to 10 m, at least 10 m */
@@ -800,7 +853,7 @@ static void print_report(const struct hs_run *hr, const struct table *tf, FILE *
 		" (docs/methods-hotspots.md §1).\n", hr->lon0, hr->lat0);
 	fprintf(out, "Gi* band: %.0f m%s; %zu micro-beats isolated (no neighbour within the band,"
 		" not classed).\n", hr->band,
-		hr->band_default ? " (default: the distance at which every micro-beat has a"
+		hr->band_default ? " (default: the distance at which 99% of micro-beats have a"
 				   " neighbour; --band to change)" : " (--band)",
 		g->isolated);
 	fprintf(out, "Gi* classes (Benjamini-Hochberg FDR across micro-beats): hot 99%% %zu, 95%% %zu,"
@@ -821,6 +874,10 @@ static void print_report(const struct hs_run *hr, const struct table *tf, FILE *
 		hr->bw, hr->bw_default ? " (default: 5 cells)" : "",
 		hr->nring ? "the --outline polygons" : "cells within one bandwidth of a micro-beat"
 			   " (no --outline given)");
+	if (hr->kde_outside)
+		fprintf(out, "  %zu micro-beat(s) lie beyond the mapped extent (%s) and are not on the"
+			" KDE grid.\n", hr->kde_outside,
+			hr->nring ? "the outline's" : "0.5%..99.5% of the micro-beats each way");
 	if (hr->has_forecast) {
 		fprintf(out, "\nForecast accuracy: the top p%% of %s as the hot list for %s.\n",
 			hr->per_label[hr->nper - 2], hr->per_label[hr->nper - 1]);
