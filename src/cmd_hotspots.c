@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "microbeat/areas.h"
 #include "microbeat/cli.h"
 #include "microbeat/emit.h"
 #include "microbeat/hotspot.h"
@@ -61,6 +62,7 @@ struct hs_run {
 	uint64_t seed;          /* Knox seed */
 	size_t events_period;   /* located events of the selected period */
 	size_t kde_outside;     /* micro-beats outside the KDE grid's extent */
+	char outline_src[200];  /* where the outline came from, in words ("" = none) */
 };
 
 /* Which categories count; an unknown --types name is an error. */
@@ -304,8 +306,40 @@ static int outline_polygon(struct hs_run *hr, json_t *rings, struct mb_error *er
 	return 0;
 }
 
-/* Read the outline GeoJSON (Polygon / MultiPolygon features, WGS84). */
-static int load_outline(struct hs_run *hr, const char *path, struct mb_error *err)
+/* Which features to draw: those whose code property is a wanted unit code. */
+struct outline_filter {
+	const char *field;         /* the layer's code property */
+	char **code;               /* unit codes by unit id (entry 0 unused) */
+	const uint8_t *want;       /* per unit id: 1 = draw */
+	size_t n;                  /* unit ids */
+};
+
+/* Does feature f pass the filter (NULL: every feature does)? */
+static int outline_wanted(const struct outline_filter *fl, json_t *f)
+{
+	json_t *v;
+	char num[32];
+	const char *code;
+
+	if (!fl)
+		return 1;
+	v = json_object_get(json_object_get(f, "properties"), fl->field);
+	if (json_is_integer(v)) {
+		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		code = num;
+	} else {
+		code = json_string_value(v);
+	}
+	for (size_t u = 1; code && u < fl->n; u++)
+		if (fl->want[u] && fl->code[u] && strcmp(fl->code[u], code) == 0)
+			return 1;
+	return 0;
+}
+
+/* Read the outline GeoJSON (Polygon / MultiPolygon features, WGS84); only
+ * the features fl lets through when fl is not NULL. */
+static int load_outline(struct hs_run *hr, const char *path, const struct outline_filter *fl,
+			struct mb_error *err)
 {
 	json_error_t je;
 	json_t *root = json_load_file(path, 0, &je), *feats, *f;
@@ -324,7 +358,7 @@ static int load_outline(struct hs_run *hr, const char *path, struct mb_error *er
 		const char *type = json_string_value(json_object_get(g, "type"));
 		json_t *coords = json_object_get(g, "coordinates");
 
-		if (!type || !json_is_array(coords))
+		if (!type || !json_is_array(coords) || !outline_wanted(fl, f))
 			continue;
 		if (strcmp(type, "Polygon") == 0) {
 			r = outline_polygon(hr, coords, err);
@@ -360,6 +394,57 @@ static int outline_inside(const struct hs_run *hr, double x, double y)
 				in = !in;
 		}
 	return in;
+}
+
+/* Without --outline: the units of a loaded boundary layer (--layer, else
+ * the first by name) that hold a snap point of the area's micro-beats, drawn
+ * from the file the layer was loaded from. Missing pieces are said, not
+ * fatal: the maps are drawn without an outline. */
+static int layer_outline(struct hs_run *hr, struct store *s, FILE *msg, struct mb_error *err)
+{
+	struct slice *sl = &hr->sl;
+	char *lname = NULL, *lpath = NULL, field[128], **ucode = NULL;
+	uint32_t *uol = NULL;
+	uint8_t *want = NULL;
+	size_t nunit = 0;
+	struct mb_error e2 = { 0 };
+	int r;
+
+	if ((r = store_layer_source(s, hr->sel.layer, &lname, &lpath, field, sizeof(field), err)))
+		return r;
+	if (!lpath)
+		goto cleanup;
+	if ((r = store_location_units(s, lname, sl, &uol, &ucode, &nunit, err)))
+		goto cleanup;
+	want = calloc(nunit + 1, 1);
+	if (!want) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	for (size_t l = 1; l < sl->nloc; l++) {
+		uint32_t b = sl->loc_beat[l];
+
+		if (b && b < sl->nstreet && hr->uindex[b] >= 0 && uol[l] && uol[l] < nunit)
+			want[uol[l]] = 1;
+	}
+	{
+		struct outline_filter fl = { field, ucode, want, nunit };
+
+		if (load_outline(hr, lpath, &fl, &e2)) {
+			fprintf(msg, "microbeat: no outline from layer '%s': %s\n", MB_SHOWN(lname),
+				MB_SHOWN(e2.msg));
+			hr->nring = hr->nvert = 0;
+		} else {
+			snprintf(hr->outline_src, sizeof(hr->outline_src), "the units of layer '%s'",
+				 lname);
+		}
+	}
+cleanup:
+	free(want);
+	store_units_free(uol, ucode, nunit);
+	free(lname);
+	free(lpath);
+	return r;
 }
 
 /* ---- KDE ---------------------------------------------------------------------- */
@@ -809,7 +894,7 @@ static int write_maps(const struct hs_run *hr, const char *dir, struct mb_error 
 	cm.outline = o;
 	if ((r = plot_classmap(dir, "hotspot_map", &cm, err)))
 		return r;
-	snprintf(title, sizeof(title), "Crime density, %s, %s (quartic, bandwidth %.0f m, cell %.0f m)",
+	snprintf(title, sizeof(title), "Crime density, %s, %s (h %.0f m, cell %.0f m)",
 		 hr->sl.scope_label, hr->sel.period_label, hr->bw, hr->cell);
 	km.title = title;
 	km.nx = hr->kx;
@@ -872,8 +957,8 @@ static void print_report(const struct hs_run *hr, const struct table *tf, FILE *
 	fprintf(out, "KDE: quartic kernel, cell %.0f m%s, bandwidth %.0f m%s; clipped to %s.\n",
 		hr->cell, hr->cell_default ? " (default: shorter side of the extent / 150)" : "",
 		hr->bw, hr->bw_default ? " (default: 5 cells)" : "",
-		hr->nring ? "the --outline polygons" : "cells within one bandwidth of a micro-beat"
-			   " (no --outline given)");
+		hr->nring ? MB_SHOWN(hr->outline_src) : "cells within one bandwidth of a micro-beat"
+			   " (no outline: --outline FILE, or load a boundary layer with 'areas')");
 	if (hr->kde_outside)
 		fprintf(out, "  %zu micro-beat(s) lie beyond the mapped extent (%s) and are not on the"
 			" KDE grid.\n", hr->kde_outside,
@@ -1023,8 +1108,13 @@ int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err)
 		r = mb_err(err, MB_EUSAGE, "hotspots: %zu micro-beat(s) in the area: nothing to test", hr.n);
 		goto cleanup;
 	}
-	if (outline && (r = load_outline(&hr, outline, err)))
+	if (outline) {
+		if ((r = load_outline(&hr, outline, NULL, err)))
+			goto cleanup;
+		snprintf(hr.outline_src, sizeof(hr.outline_src), "the --outline polygons");
+	} else if ((r = layer_outline(&hr, s, c->msg, err))) {
 		goto cleanup;
+	}
 	if (hr.band_default && (r = default_band(&hr, err)))
 		goto cleanup;
 	for (size_t p = 0; p < hr.nper; p++)
