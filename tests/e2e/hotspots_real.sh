@@ -13,8 +13,14 @@ need_shared
 D=$MB_SHARED/datasets/policeuk/cambridgeshire
 G=$MB_SHARED/datasets/geo/south-cambridgeshire/ward25.geojson
 mb --db "$T/c.db" import --quiet "$D" || fail "import exit $?"
-mb --db "$T/c.db" hotspots --area "South Cambridgeshire" --year 2025 --outline "$G" \
-  --out "$T/out" > "$T/stdout" || fail "hotspots exit $?"
+mb --db "$T/c.db" areas --layer ward --boundaries "$G" --code-field WD25CD --name-field WD25NM \
+  > /dev/null || fail "areas exit $?"
+mb --db "$T/c.db" hotspots --area "South Cambridgeshire" --year 2025 --out "$T/out" > "$T/stdout" ||
+  fail "hotspots exit $?"
+grep -q "clipped to the units of layer 'ward'" "$T/stdout" || fail "outline not taken from the ward layer"
+# the outline drawn is the 26 wards' rings (the layer's file, every ward holds a snap point)
+rings=$(awk 'NF == 0 { n++ } END { print n }' "$T/out/hotspot_map-outline.dat")
+[ "$rings" -ge 26 ] || fail "outline rings: $rings"
 for f in gistar.csv hotspot_classes.csv kde_grid.csv forecast.csv hotspots.geojson \
          hotspot_map.gp hotspot_map.dat hotspot_kde.gp hotspot_kde.dat; do
   [ -s "$T/out/$f" ] || fail "$f not written"
@@ -22,7 +28,7 @@ done
 [ ! -e "$T/out/knox.csv" ] || fail "knox.csv written without dates"
 grep -q "Knox near-repeat: not run: the events have no dates" "$T/stdout" || fail "knox absence not said"
 grep -q "Gi\* band: [0-9]* m (default" "$T/stdout" || fail "default band not printed"
-grep -q "cell 250 m (default" "$T/stdout" || fail "default KDE cell not printed"
+grep -q "cell [0-9]* m (default" "$T/stdout" || fail "default KDE cell not printed"
 mb --db "$T/c.db" hotspots --area "South Cambridgeshire" --year 2025 --knox > /dev/null 2> "$T/err"
 eq "--knox on police.uk exit" "$?" 2
 grep -q "police.uk data gives the month only" "$T/err" || fail "knox refusal unclear: $(cat "$T/err")"
