@@ -1142,9 +1142,12 @@ int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err)
 		goto cleanup;
 	if (hr.sl.day && (r = run_knox(&hr, err)))
 		goto cleanup;
-	if ((r = build_gistar(&hr, &tg, err)) || (r = build_classes(&hr, &tc, err)) ||
-	    (hr.has_forecast && (r = build_forecast(&hr, &tf, err))) ||
-	    (r = build_kde(&hr, &tn, err)) || (hr.knox_done && (r = build_knox(&hr, &tk, err))))
+	/* the per-micro-beat and per-cell tables are for files only (on the
+	 * national extract they are 4.5 M cells, a third of the run) */
+	if ((hr.has_forecast && (r = build_forecast(&hr, &tf, err))) ||
+	    (out_dir && ((r = build_gistar(&hr, &tg, err)) || (r = build_classes(&hr, &tc, err)) ||
+			 (r = build_kde(&hr, &tn, err)) ||
+			 (hr.knox_done && (r = build_knox(&hr, &tk, err))))))
 		goto cleanup;
 	print_report(&hr, &tf, c->out);
 	if (out_dir) {
