@@ -7,7 +7,9 @@
 # ordered by the 2024 count, ties by the smaller 2025 count first (ptools' pai()), top
 # k = ceil(p N / 100): hit rate n/N, PAI = (n/N)/(k/A), PEI = PAI / the best PAI with k units,
 # RRI = predicted / observed in the top k. Also: every output file is written, the maps are drawn,
-# Gi* classes add up, Knox is refused with a clear message (police.uk has no dates).
+# Knox is refused with a clear message (police.uk has no dates). Gi*: every street micro-beat's
+# position (mean of its snap points), neighbour count and z agree with an all-pairs Python
+# evaluation on the local plane of docs/methods-hotspots.md §1 at the printed default band.
 . "$(dirname "$0")/lib.sh"
 need_shared
 D=$MB_SHARED/datasets/policeuk/cambridgeshire
@@ -90,6 +92,48 @@ if len(gi) != A:
     print(f"gistar.csv has {len(gi)} rows, want {A}"); bad += 1
 if sum(int(r["crimes"]) for r in gi) != N:
     print("gistar.csv crimes do not add up to", N); bad += 1
+# Gi*: positions (mean of each micro-beat's snap points), the local plane of
+# docs/methods-hotspots.md §1, all-pairs neighbours within the printed band, Ord & Getis's z
+import re
+band = float(re.search(r"Gi\* band: (\d+) m", open(out + "/../stdout").read()).group(1))
+sx, sy, sn = {}, {}, {}
+for pt, (m, key) in latest.items():
+    if key in universe:
+        sx[key] = sx.get(key, 0) + float(pt[0]); sy[key] = sy.get(key, 0) + float(pt[1])
+        sn[key] = sn.get(key, 0) + 1
+lon = [sx[k] / sn[k] for k in keys]; lat = [sy[k] / sn[k] for k in keys]
+lon0, lat0 = sum(lon) / A, sum(lat) / A
+def mlat(d):
+    f = math.radians(d)
+    return 111132.92 - 559.82 * math.cos(2 * f) + 1.175 * math.cos(4 * f) - 0.0023 * math.cos(6 * f)
+def mlon(d):
+    f = math.radians(d)
+    return 111412.84 * math.cos(f) - 93.5 * math.cos(3 * f) + 0.118 * math.cos(5 * f)
+X = [(lon[i] - lon0) * mlon(lat[i]) for i in range(A)]
+Y = [(lat[i] - lat0) * mlat((lat[i] + lat0) / 2) for i in range(A)]
+xbar = N / A
+S = math.sqrt(sum(v * v for v in obs) / A - xbar * xbar)
+byname = {(r["street"], r["lsoa"], r["lon"], r["lat"]): r for r in gi}
+checked = 0
+for i in range(A):
+    nb = [j for j in range(A) if (X[j] - X[i]) ** 2 + (Y[j] - Y[i]) ** 2 <= band * band]
+    W = len(nb)
+    key = keys[i]
+    name = key[0] if key[0] != "place" else None
+    r = byname.get((name, key[1], f"{lon[i]:.6f}", f"{lat[i]:.6f}")) if name else None
+    if r is None:
+        continue
+    checked += 1
+    if W == 1:
+        if r["class"] != "isolated":
+            print("not isolated:", key); bad += 1
+        continue
+    z = (sum(obs[j] for j in nb) - xbar * W) / (S * math.sqrt((A * W - W * W) / (A - 1)))
+    if abs(float(r["gi_z"]) - z) > 1e-3 or int(r["neighbours"]) != W - 1:
+        print(f"Gi* {key}: got z {r['gi_z']} nb {r['neighbours']}, want {z:.4f} {W - 1}"); bad += 1
+if checked < A * 0.8:
+    print(f"only {checked} of {A} Gi* rows matched by name"); bad += 1
+print(f"Gi* recount: {checked} street micro-beats checked at band {band:.0f} m")
 print(f"recount: N={A} micro-beats, {N} crimes in 2025, PAI at 1% {got[0]['pai']}")
 sys.exit(1 if bad else 0)
 PY
