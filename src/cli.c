@@ -161,7 +161,7 @@ static const struct cli_command COMMANDS[] = {
 	  OUT_HELP
 	  "  Micro-beats are those of 'concentration' (observed universe), each at the mean of\n"
 	  "  its snap points; distances are metres on a local plane. The forecast takes the\n"
-	  "  previous period's top p%% as the hot list for the selected one (PAI, PEI, RRI).\n"
+	  "  previous period's top p% as the hot list for the selected one (PAI, PEI, RRI).\n"
 	  "  Figures are defined in docs/methods-hotspots.md.\n" },
 	{ "info", cmd_info, "what the store holds: imports, coverage and gaps, rejects",
 	  "usage: microbeat [--db FILE] info\n"
