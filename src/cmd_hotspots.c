@@ -56,6 +56,7 @@ struct hs_run {
 	struct hs_knox knox;    /* Knox result */
 	int knox_done;          /* knox filled */
 	int knox_ask;           /* --knox given */
+	int knox_skipped;       /* dates present but the test could not run (said on stderr) */
 	int perms;              /* Knox permutations */
 	double kd[MAX_BANDS], kt[MAX_BANDS]; /* Knox band edges */
 	size_t nkd, nkt;        /* their counts */
@@ -975,6 +976,8 @@ static void print_report(const struct hs_run *hr, const struct table *tf, FILE *
 			" %.0f pairs, %.1f expected, ratio %.2f, p %.4f (knox.csv for every band).\n",
 			k->perms, (unsigned long long)hr->seed, hr->kd[0], hr->kt[0], k->obs[0],
 			k->expected[0], k->ratio[0], k->p[0]);
+	} else if (hr->knox_skipped) {
+		fprintf(out, "\nKnox near-repeat: not run (see the message above).\n");
 	} else {
 		fprintf(out, "\nKnox near-repeat: not run: the events have no dates (police.uk data"
 			" gives the month only; the test needs a force or agency extract imported with"
@@ -1140,8 +1143,14 @@ int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err)
 	}
 	if ((r = run_kde(&hr, err)))
 		goto cleanup;
-	if (hr.sl.day && (r = run_knox(&hr, err)))
-		goto cleanup;
+	if (hr.sl.day && (r = run_knox(&hr, err))) {
+		/* not asked for: a Knox test that cannot run leaves the rest standing */
+		if (hr.knox_ask || r != -MB_EUSAGE)
+			goto cleanup;
+		fprintf(c->msg, "microbeat: knox not run: %s\n", err->msg);
+		hr.knox_skipped = 1;
+		r = 0;
+	}
 	/* the per-micro-beat and per-cell tables are for files only (on the
 	 * national extract they are 4.5 M cells, a third of the run) */
 	if ((hr.has_forecast && (r = build_forecast(&hr, &tf, err))) ||

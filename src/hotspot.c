@@ -725,6 +725,12 @@ int hs_knox_run(size_t n, const double *px, const double *py, const int32_t *day
 		}
 	}
 	out->pairs = np;
+	/* ~1-2 ns a pair-permutation here: 4 x 10^9 is about a minute */
+	if ((double)np * perms > 4e9) {
+		r = mb_err(err, MB_EUSAGE, "the Knox test would count %zu close pairs %d times (over 4 x"
+			   " 10^9): narrow the area, the period or the distance bands", np, perms);
+		goto cleanup;
+	}
 	knox_count(cp, np, kd, t_edges, nt, out->obs);
 	for (int rep = 0; rep < perms; rep++) {
 		/* Fisher-Yates shuffle of the days over the fixed places */

@@ -143,7 +143,8 @@ struct hs_knox {
  * ascending, metres), time bands likewise in days [t_edges[b-1], t_edges[b])
  * with t_edges[-1] = 0 (a pair's gap |day_i - day_j|). Events with NaN
  * coordinates or day < 0 are left out. The days are permuted R >= 99 times
- * (xorshift generator seeded with seed). Close pairs are found by a grid. */
+ * (xorshift generator seeded with seed). Close pairs are found by a grid.
+ * MB_EUSAGE when close pairs x R exceed 4 x 10^9 (a minute or more). */
 int hs_knox_run(size_t n, const double *px, const double *py, const int32_t *day,
 		const double *d_edges, size_t nd, const double *t_edges, size_t nt, int perms,
 		uint64_t seed, struct hs_knox *out, struct mb_error *err);
