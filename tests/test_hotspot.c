@@ -243,6 +243,21 @@ static void test_knox(void **state)
 	hs_knox_release(&k);
 	assert_int_equal(hs_knox_run(n, x, y, day, dband, 3, tband, 3, 10, 42, &k, NULL),
 			 -MB_EUSAGE);
+	/* 3,000 events at one snap point: 4,498,500 close pairs x 999 > 4 x 10^9: refused */
+	{
+		double *bx = calloc(3000, sizeof(double)), *by = calloc(3000, sizeof(double));
+		int32_t *bd = calloc(3000, sizeof(int32_t));
+
+		assert_non_null(bx);
+		assert_non_null(by);
+		assert_non_null(bd);
+		assert_int_equal(hs_knox_run(3000, bx, by, bd, dband, 3, tband, 3, 999, 1, &k, NULL),
+				 -MB_EUSAGE);
+		assert_null(k.obs);
+		free(bx);
+		free(by);
+		free(bd);
+	}
 }
 
 /* Projection: 1 km north and east near Cambridge measured against the
