@@ -489,6 +489,16 @@ static int run_kde(struct hs_run *hr, struct mb_error *err)
 		xmax = quantile_of(vx, m, 0.995);
 		ymin = quantile_of(vy, m, 0.005);
 		ymax = quantile_of(vy, m, 0.995);
+		{
+			/* widened by a tenth of the span each way, within the real extremes:
+			 * edge villages stay on the map, a snap point 100 km off does not */
+			double mx = 0.1 * (xmax - xmin), my = 0.1 * (ymax - ymin);
+
+			xmin = fmax(xmin - mx, vx[0]);
+			xmax = fmin(xmax + mx, vx[m - 1]);
+			ymin = fmax(ymin - my, vy[0]);
+			ymax = fmin(ymax + my, vy[m - 1]);
+		}
 		free(vx);
 		free(vy);
 	}
@@ -963,7 +973,7 @@ static void print_report(const struct hs_run *hr, const struct table *tf, FILE *
 	if (hr->kde_outside)
 		fprintf(out, "  %zu micro-beat(s) lie beyond the mapped extent (%s) and are not on the"
 			" KDE grid.\n", hr->kde_outside,
-			hr->nring ? "the outline's" : "0.5%..99.5% of the micro-beats each way");
+			hr->nring ? "the outline's" : "0.5%..99.5% of the micro-beats each way, widened by a tenth");
 	if (hr->has_forecast) {
 		fprintf(out, "\nForecast accuracy: the top p%% of %s as the hot list for %s.\n",
 			hr->per_label[hr->nper - 2], hr->per_label[hr->nper - 1]);
