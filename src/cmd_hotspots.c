@@ -718,7 +718,8 @@ static int build_classes(const struct hs_run *hr, struct table *t, struct mb_err
 		}
 		if ((r = table_set_text(t, row, 2 + hr->nper,
 					hs_class_name(hr->gi[hr->nper - 1].cls[u]), err)) ||
-		    (r = table_set_text(t, row, 3 + hr->nper, hs_pattern_name(hr->pattern[u]), err)))
+		    (r = table_set_text(t, row, 3 + hr->nper,
+					hr->nper < 2 ? NULL : hs_pattern_name(hr->pattern[u]), err)))
 			return r;
 	}
 	return 0;
@@ -867,7 +868,8 @@ static int write_geojson(const struct hs_run *hr, const char *dir, struct mb_err
 		json_object_set_new(p, "gi_z", json_real(g->z[u]));
 		json_object_set_new(p, "q_bh", json_real(g->q[u]));
 		json_object_set_new(p, "class", json_string(hs_class_name(g->cls[u])));
-		json_object_set_new(p, "pattern", json_string(hs_pattern_name(hr->pattern[u])));
+		json_object_set_new(p, "pattern", hr->nper < 2 ? json_null()
+					  : json_string(hs_pattern_name(hr->pattern[u])));
 		json_object_set_new(f, "type", json_string("Feature"));
 		json_object_set_new(f, "geometry", geom);
 		json_object_set_new(f, "properties", p);
@@ -932,7 +934,8 @@ static int write_maps(const struct hs_run *hr, const char *dir, struct mb_error 
 
 /* ---- the report ----------------------------------------------------------------- */
 
-static void print_report(const struct hs_run *hr, const struct table *tf, FILE *out)
+static int print_report(const struct hs_run *hr, const struct table *tf, FILE *out,
+			struct mb_error *err)
 {
 	const struct hs_gi *g = &hr->gi[hr->nper - 1];
 	size_t npat[HS_PAT_INTERMITTENT + 1] = { 0 }, ncls[HS_UNTESTABLE + 1] = { 0 };
@@ -956,15 +959,16 @@ static void print_report(const struct hs_run *hr, const struct table *tf, FILE *
 		" 90%% %zu; cold 99%% %zu, 95%% %zu, 90%% %zu; not significant %zu; not testable %zu.\n",
 		ncls[HS_HOT99], ncls[HS_HOT95], ncls[HS_HOT90], ncls[HS_COLD99], ncls[HS_COLD95],
 		ncls[HS_COLD90], ncls[HS_NONE], ncls[HS_UNTESTABLE]);
-	fprintf(out, "Patterns over %zu period(s), %s to %s (hot: Gi* > 0 and q < %g; persistent: hot in"
-		" >= %g of periods and the last; recent: last %g of periods):\n"
-		"  persistent %zu, emerging %zu, former %zu, intermittent %zu.\n",
-		hr->nper, hr->per_label[0], hr->per_label[hr->nper - 1], hr->rule.critical_q,
-		hr->rule.persistent_prop, hr->rule.recent_prop, npat[HS_PAT_PERSISTENT],
-		npat[HS_PAT_EMERGING], npat[HS_PAT_FORMER], npat[HS_PAT_INTERMITTENT]);
 	if (hr->nper < 2)
-		fprintf(out, "  (only one fully loaded period: patterns and the forecast need the"
-			" previous period loaded)\n");
+		fprintf(out, "Patterns and forecast: not assessed: one period only (--periods 1, or the"
+			" previous period of equal length is not fully loaded).\n");
+	else
+		fprintf(out, "Patterns over %zu periods, %s to %s (hot: Gi* > 0 and q < %g; persistent:"
+			" hot in >= %g of periods and the last; recent: last %g of periods):\n"
+			"  persistent %zu, emerging %zu, former %zu, intermittent %zu.\n",
+			hr->nper, hr->per_label[0], hr->per_label[hr->nper - 1], hr->rule.critical_q,
+			hr->rule.persistent_prop, hr->rule.recent_prop, npat[HS_PAT_PERSISTENT],
+			npat[HS_PAT_EMERGING], npat[HS_PAT_FORMER], npat[HS_PAT_INTERMITTENT]);
 	fprintf(out, "KDE: quartic kernel, cell %.0f m%s, bandwidth %.0f m%s; clipped to %s.\n",
 		hr->cell, hr->cell_default ? " (default: shorter side of the extent / 150)" : "",
 		hr->bw, hr->bw_default ? " (default: 5 cells)" : "",
@@ -975,9 +979,12 @@ static void print_report(const struct hs_run *hr, const struct table *tf, FILE *
 			" KDE grid.\n", hr->kde_outside,
 			hr->nring ? "the outline's" : "0.5%..99.5% of the micro-beats each way, widened by a tenth");
 	if (hr->has_forecast) {
+		int r;
+
 		fprintf(out, "\nForecast accuracy: the top p%% of %s as the hot list for %s.\n",
 			hr->per_label[hr->nper - 2], hr->per_label[hr->nper - 1]);
-		(void)table_write_console(tf, 3, tf->nrows, out, NULL);
+		if ((r = table_write_console(tf, 3, tf->nrows, out, err)))
+			return r;
 	}
 	if (hr->knox_done) {
 		const struct hs_knox *k = &hr->knox;
@@ -993,6 +1000,7 @@ static void print_report(const struct hs_run *hr, const struct table *tf, FILE *
 			" gives the month only; the test needs a force or agency extract imported with"
 			" a date column).\n");
 	}
+	return 0;
 }
 
 /* The long name of option code o. */
@@ -1168,7 +1176,8 @@ int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err)
 			 (r = build_kde(&hr, &tn, err)) ||
 			 (hr.knox_done && (r = build_knox(&hr, &tk, err))))))
 		goto cleanup;
-	print_report(&hr, &tf, c->out);
+	if ((r = print_report(&hr, &tf, c->out, err)))
+		goto cleanup;
 	if (out_dir) {
 		char *tmp = NULL;
 
