@@ -252,7 +252,8 @@ static int default_band(struct hs_run *hr, struct mb_error *err)
 			nn[m++] = nn[u];
 	hr->band = ceil(quantile_of(nn, m, 0.99) / 10.0) * 10.0;
 	free(nn);
-	if (!(hr->band >= 10))
+	/* at most one micro-beat with coordinates: any band leaves it isolated */
+	if (!(hr->band >= 10) || !isfinite(hr->band))
 		hr->band = 10;
 	return 0;
 }
