@@ -155,6 +155,37 @@ static const struct cli_command COMMANDS[] = {
 	  "  FDR. Hot streets held are described against the share of streets. Without\n"
 	  "  populations the share of crime is compared with the share of streets. See\n"
 	  "  docs/methods-flags.md.\n" },
+	{ "hotspots", cmd_hotspots, "spatial hot spots: Gi*, patterns, KDE map, hot-list forecast, Knox",
+	  "usage: microbeat [--db FILE] hotspots [selectors] [options]\n"
+	  SELECT_HELP
+	  "  --band M                      Gi* distance band in metres (default: the distance\n"
+	  "                                at which every micro-beat has a neighbour, printed)\n"
+	  "  --periods K                   periods of the selected length, ending with it, for\n"
+	  "                                the patterns (default 4; only fully loaded ones)\n"
+	  "  --critical-q Q                hot in a period: Gi* > 0 and BH q < Q (default 0.05)\n"
+	  "  --persistent-prop P           persistent: hot in >= P of the periods and the last\n"
+	  "                                (default 0.8)\n"
+	  "  --recent-prop P               the last ceil(P x periods) are recent (default 0.2)\n"
+	  "  --cell M --bandwidth M        KDE grid cell and quartic bandwidth in metres (default:\n"
+	  "                                the shorter side of the extent / 150, and 5 cells)\n"
+	  "  --outline FILE.geojson        area outline (polygons, WGS84) for the maps and the\n"
+	  "                                KDE clip (default: cells within a bandwidth of a\n"
+	  "                                micro-beat; no outline drawn)\n"
+	  "  --knox                        require the Knox near-repeat test (refused without\n"
+	  "                                event dates: police.uk data has months only); it\n"
+	  "                                runs by itself whenever dates are loaded\n"
+	  "  --knox-distances LIST         distance band edges in metres (100,200,300,400,500)\n"
+	  "  --knox-days LIST              time band edges in days (7,14,21,28,35)\n"
+	  "  --knox-permutations R         permutations of the dates (default 999), --seed N (1)\n"
+	  "  --out DIR                     write gistar.csv, hotspot_classes.csv, kde_grid.csv,\n"
+	  "                                forecast.csv, knox.csv (with dates), hotspots.geojson\n"
+	  "                                and the maps (hotspot_map, hotspot_kde)\n"
+	  "  --no-charts                   skip the gnuplot maps\n"
+	  OUT_HELP
+	  "  Micro-beats are those of 'concentration' (observed universe), each at the mean of\n"
+	  "  its snap points; distances are metres on a local plane. The forecast takes the\n"
+	  "  previous period's top p% as the hot list for the selected one (PAI, PEI, RRI).\n"
+	  "  Figures are defined in docs/methods-hotspots.md.\n" },
 	{ "info", cmd_info, "what the store holds: imports, coverage and gaps, rejects",
 	  "usage: microbeat [--db FILE] info\n"
 	  "  Imports with their counts, events per force x month with gaps named,\n"

@@ -738,6 +738,43 @@ cleanup:
 	return r;
 }
 
+int store_layer_source(struct store *s, const char *layer, char **name_out, char **path,
+		       char *code_field, size_t cap, struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	*name_out = *path = NULL;
+	if (cap)
+		code_field[0] = 0;
+	if ((r = store_prepare(s, &st, "SELECT name, method, path FROM layer WHERE (?1 IS NULL OR"
+			       " name = ?1) AND method LIKE 'boundaries%' AND path IS NOT NULL"
+			       " ORDER BY name LIMIT 1", err)))
+		return r;
+	if (layer)
+		sqlite3_bind_text(st, 1, layer, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const char *m = (const char *)sqlite3_column_text(st, 1);
+
+		*name_out = strdup((const char *)sqlite3_column_text(st, 0));
+		*path = strdup((const char *)sqlite3_column_text(st, 2));
+		if (!*name_out || !*path) {
+			free(*name_out);
+			free(*path);
+			*name_out = *path = NULL;
+			sqlite3_finalize(st);
+			return mb_err(err, MB_ENOMEM, "out of memory");
+		}
+		if (!m || !method_param(m, "code", code_field, cap)) {
+			free(*name_out);
+			free(*path);
+			*name_out = *path = NULL;
+		}
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
 int store_areas_info(struct store *s, FILE *f, struct mb_error *err)
 {
 	struct layer_row *rows = NULL;

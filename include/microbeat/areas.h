@@ -96,6 +96,13 @@ int store_areas_refresh(struct store *s, long *placed, struct mb_error *err);
  * otherwise covers), snap points pending; one line saying so when no layer is loaded. */
 int store_areas_info(struct store *s, FILE *f, struct mb_error *err);
 
+/* The boundary file a layer was loaded from (for outlines on maps): layer
+ * name, or NULL for the first boundary layer by name. *name_out and *path
+ * (caller frees) and code_field (cap bytes) are filled; *path is NULL when
+ * no such boundary layer is loaded (not an error). */
+int store_layer_source(struct store *s, const char *layer, char **name_out, char **path,
+		       char *code_field, size_t cap, struct mb_error *err);
+
 /* The units of a layer, densely numbered 1..n-1 (0 = no unit). */
 struct area_units {
 	size_t n;            /* units + 1 */

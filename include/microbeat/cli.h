@@ -44,5 +44,6 @@ int cmd_rejects(struct cli *c, int argc, char **argv, struct mb_error *err);
 int cmd_areas(struct cli *c, int argc, char **argv, struct mb_error *err);
 int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err);
 int cmd_deepdive(struct cli *c, int argc, char **argv, struct mb_error *err);
+int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err);
 
 #endif

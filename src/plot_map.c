@@ -1,0 +1,111 @@
+/* plot_map — the hot spot maps: data files, then plot_render. */
+#include <math.h>
+#include <stdio.h>
+
+#include "microbeat/hotspot.h"
+#include "microbeat/plot.h"
+#include "microbeat/plot_map.h"
+
+/* Write NAME<suffix>: the outline rings, blank line between rings (gnuplot
+ * breaks the line there); one far-away NaN row when there is no outline, so
+ * the script's plot command still finds a file. */
+static int write_outline(const char *outdir, const char *name, const struct plot_outline *o,
+			 struct mb_error *err)
+{
+	char file[PLOT_NAME_MAX + 32];
+	struct plot_dat d;
+	int r;
+
+	snprintf(file, sizeof(file), "%s-outline.dat", name);
+	if ((r = plot_dat_open(&d, outdir, file, err)))
+		return r;
+	for (size_t k = 0; k < o->nring; k++) {
+		for (size_t v = o->start[k]; v < o->start[k + 1]; v++) {
+			plot_dat_num(&d, o->x[v] / 1000.0);
+			plot_dat_num(&d, o->y[v] / 1000.0);
+			plot_dat_endrow(&d);
+		}
+		plot_dat_gap(&d);
+	}
+	if (o->nring == 0) {
+		plot_dat_num(&d, NAN);
+		plot_dat_num(&d, NAN);
+		plot_dat_endrow(&d);
+	}
+	return plot_dat_close(&d, err);
+}
+
+/* Write NAME-meta.dat: the title and a flag (1 = an outline is drawn). */
+static int write_meta(const char *outdir, const char *name, const char *title, int outline,
+		      struct mb_error *err)
+{
+	char file[PLOT_NAME_MAX + 32];
+	struct plot_dat d;
+	int r;
+
+	snprintf(file, sizeof(file), "%s-meta.dat", name);
+	if ((r = plot_dat_open(&d, outdir, file, err)))
+		return r;
+	plot_dat_text(&d, title ? title : "");
+	plot_dat_int(&d, outline);
+	plot_dat_endrow(&d);
+	return plot_dat_close(&d, err);
+}
+
+int plot_classmap(const char *outdir, const char *name, const struct plot_classmap *in,
+		  struct mb_error *err)
+{
+	char file[PLOT_NAME_MAX + 32];
+	struct plot_dat d;
+	int r;
+
+	if ((r = write_outline(outdir, name, &in->outline, err)) ||
+	    (r = write_meta(outdir, name, in->title, in->outline.nring > 0, err)))
+		return r;
+	snprintf(file, sizeof(file), "%s.dat", name);
+	if ((r = plot_dat_open(&d, outdir, file, err)))
+		return r;
+	/* x km, y km, class: not significant first so hot and cold draw on top */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < in->n; i++) {
+			int c = in->cls[i], sig = c >= HS_HOT99 && c <= HS_COLD90;
+
+			if (!isfinite(in->x[i]) || !isfinite(in->y[i]) || sig != pass)
+				continue;
+			plot_dat_num(&d, in->x[i] / 1000.0);
+			plot_dat_num(&d, in->y[i] / 1000.0);
+			plot_dat_int(&d, c);
+			plot_dat_endrow(&d);
+		}
+	if ((r = plot_dat_close(&d, err)))
+		return r;
+	return plot_render("hotspot_map", name, outdir, err);
+}
+
+int plot_kdemap(const char *outdir, const char *name, const struct plot_kdemap *in,
+		struct mb_error *err)
+{
+	char file[PLOT_NAME_MAX + 32];
+	struct plot_dat d;
+	int r;
+
+	if ((r = write_outline(outdir, name, &in->outline, err)) ||
+	    (r = write_meta(outdir, name, in->title, in->outline.nring > 0, err)))
+		return r;
+	snprintf(file, sizeof(file), "%s.dat", name);
+	if ((r = plot_dat_open(&d, outdir, file, err)))
+		return r;
+	/* cell centres in km and the density per km^2; NaN outside the area */
+	for (size_t j = 0; j < in->ny; j++) {
+		for (size_t i = 0; i < in->nx; i++) {
+			plot_dat_num(&d, (in->x0 + ((double)i + 0.5) * in->cell) / 1000.0);
+			plot_dat_num(&d, (in->y0 + ((double)j + 0.5) * in->cell) / 1000.0);
+			plot_dat_num(&d, in->dens[j * in->nx + i]);
+			plot_dat_endrow(&d);
+		}
+		plot_dat_gap(&d);
+	}
+	if ((r = plot_dat_close(&d, err)))
+		return r;
+	return plot_render("hotspot_kde", name, outdir, err);
+}

@@ -1,0 +1,67 @@
+#!/bin/bash
+# Issue 20 on a hand-made district (no shared data): a 4 x 4 grid of streets 200 m apart in
+# "Testshire", one crime each except a planted cluster of 30 in a 2 x 2 corner, and one street
+# 20 km away; two months. Checks: the default band (99th percentile of nearest-neighbour
+# distances: for 17 streets the largest, the remote street's), the corner hot and the far
+# corner not at a 300 m band, the remote street then reported isolated (not crashed on), the
+# forecast table's columns and a perfect forecast's PEI of 1, an outline file clipping the KDE, and bad options and police.uk Knox are refused with clear messages (exit 2).
+. "$(dirname "$0")/lib.sh"
+DB=$T/h.db
+mkdir -p "$T/p"
+hdr="Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Crime type,Last outcome category,Context"
+# 200 m at 52.1 N: 0.0018 degree of latitude, 0.00293 degree of longitude
+for m in 2025-05 2025-06; do
+  mkdir -p "$T/p/$m"
+  {
+    echo "$hdr"
+    n=0
+    for i in 0 1 2 3; do for j in 0 1 2 3; do
+      lon=$(awk -v i=$i 'BEGIN { printf "%.6f", 0.1 + i * 0.00293 }')
+      lat=$(awk -v j=$j 'BEGIN { printf "%.6f", 52.1 + j * 0.0018 }')
+      k=1; [ $i -le 1 ] && [ $j -le 1 ] && k=30
+      for c in $(seq 1 $k); do
+        n=$((n + 1)); id=$(printf '%s-%d' "$m" "$n" | sha256sum | cut -c1-64)
+        echo "$id,$m,Test Police,Test Police,$lon,$lat,On or near Street $i$j,E01000001,Testshire 001A,Burglary,Under investigation,"
+      done
+    done; done
+    # a remote street 20 km east
+    n=$((n + 1)); id=$(printf '%s-%d' "$m" "$n" | sha256sum | cut -c1-64)
+    echo "$id,$m,Test Police,Test Police,0.400000,52.100000,On or near Far Lane,E01000001,Testshire 001A,Burglary,Under investigation,"
+  } > "$T/p/$m/$m-test-street.csv"
+done
+mb --db "$DB" import --quiet "$T/p" || fail "import exit $?"
+mb --db "$DB" hotspots --area Testshire --from 2025-06 --to 2025-06 --out "$T/o" --no-charts \
+  > "$T/out" 2> "$T/err" || fail "hotspots exit $?: $(cat "$T/err")"
+# the remote street's nearest neighbour: (0.4 - 0.10879) degree x 68526.5 m (metres per degree
+# of longitude at 52.1 N, WGS84) = 19955.6 m -> rounded up to 10 m
+grep -q "Gi\* band: 19960 m (default" "$T/out" || fail "default band: $(grep band "$T/out")"
+eq "gistar rows" "$(($(wc -l < "$T/o/gistar.csv") - 1))" 17
+# a 300 m band: the remote street has no neighbour -> isolated, not classed
+mb --db "$DB" hotspots --area Testshire --from 2025-06 --to 2025-06 --band 300 --out "$T/o2" \
+  --no-charts > "$T/out2" || fail "--band 300 exit $?"
+grep -q "Gi\* band: 300 m (--band); 1 micro-beats isolated" "$T/out2" || fail "isolated: $(grep band "$T/out2")"
+awk -F, 'NR > 1 && $1 == "STREET 00" { print $11 }' "$T/o2/gistar.csv" | grep -q "^hot" ||
+  fail "planted corner not hot: $(grep 'STREET 00' "$T/o2/gistar.csv")"
+awk -F, 'NR > 1 && $1 == "STREET 33" { print $11 }' "$T/o2/gistar.csv" | grep -qv "^hot" ||
+  fail "far corner hot"
+awk -F, 'NR > 1 && $1 == "FAR LANE" { print $7, $11 }' "$T/o2/gistar.csv" | grep -q "^0 isolated$" ||
+  fail "far lane row: $(grep 'FAR LANE' "$T/o2/gistar.csv")"
+head -1 "$T/o2/forecast.csv" | grep -q "top_pct,streets_listed,streets,crimes_in_list,crimes,hit_rate,pai,pei,rri" ||
+  fail "forecast.csv header: $(head -1 "$T/o2/forecast.csv")"
+# same counts both months: the 2025-05 list predicts 2025-06 perfectly -> PEI 1 at every k
+awk -F, 'NR > 1 && ($8 + 0 < 0.999999 || $8 + 0 > 1.000001) { bad = 1 } END { exit bad }' "$T/o2/forecast.csv" ||
+  fail "PEI not 1 for a perfect forecast: $(cat "$T/o2/forecast.csv")"
+# an outline around the grid only: KDE cells all inside it (lon 0.099..0.11, lat 52.099..52.106)
+echo '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[0.099,52.099],[0.11,52.099],[0.11,52.106],[0.099,52.106],[0.099,52.099]]]}}]}' > "$T/o.geojson"
+mb --db "$DB" hotspots --area Testshire --from 2025-06 --to 2025-06 --outline "$T/o.geojson" \
+  --cell 50 --out "$T/o3" --no-charts > "$T/out3" || fail "--outline exit $?"
+awk -F, 'NR > 1 && ($3 < 0.099 || $3 > 0.11 || $4 < 52.099 || $4 > 52.106) { bad = 1 } END { exit bad }' \
+  "$T/o3/kde_grid.csv" || fail "KDE cells outside the outline"
+# refusals
+run() { local want=$1 rc=0; shift; mb --db "$DB" hotspots --area Testshire --from 2025-06 --to 2025-06 "$@" > /dev/null 2> "$T/e" || rc=$?
+  eq "exit of $*" "$rc" 2; grep -qF -- "$want" "$T/e" || fail "message for $*: $(cat "$T/e")"; }
+run "--band wants a positive number of metres" --band -5
+run "--knox-distances wants up to 16 ascending" --knox-distances 200,100
+run "police.uk data gives the month only" --knox
+run "--knox-permutations wants 999..99999" --knox-permutations 10
+echo ok
