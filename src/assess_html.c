@@ -59,7 +59,7 @@ static char *slurp(const char *path, size_t *n)
 }
 
 /* Write the SVG text s (n bytes) inline: no XML declaration or doctype, and
- * every id="X", href="#X" and url(#X) prefixed with "cK-" so that two charts'
+ * every id="X", href="#X" and url(#X) (either quote) prefixed with "cK-" so that two charts'
  * ids never collide. */
 static int put_svg(const char *s, size_t n, unsigned k, FILE *f)
 {
@@ -70,10 +70,11 @@ static int put_svg(const char *s, size_t n, unsigned k, FILE *f)
 	char pre[16];
 	snprintf(pre, sizeof pre, "c%u-", k);
 	while (p < end) {
-		static const char *const pats[] = { "id=\"", "href=\"#", "url(#" };
+		static const char *const pats[] = { "id=\"", "id='", "href=\"#", "href='#",
+						    "url(#" };
 		const char *best = NULL;
 		size_t blen = 0;
-		for (size_t i = 0; i < 3; i++) {
+		for (size_t i = 0; i < sizeof(pats) / sizeof(pats[0]); i++) {
 			const char *q = strstr(p, pats[i]);
 			if (q && (!best || q < best)) {
 				best = q;

@@ -766,8 +766,13 @@ static void scanning(FILE *o, struct run *R, const struct csvtab *yoy, const str
 	}
 	fputs("| Category | Last 12 months vs previous 12 | Verdict | Harm share (CCHI) | "
 	      "Top 3% of streets hold |\n| --- | --- | --- | ---: | ---: |\n", o);
+	size_t nzero = 0;
 	for (size_t r = 0; r < yoy->nrows; r++) {
 		const char *series = fld(yoy, r, "series");
+		if (num(fld(yoy, r, "last12")) == 0 && num(fld(yoy, r, "prev12")) == 0) {
+			nzero++; /* named below the table */
+			continue;
+		}
 		long t = row_of(trend, "series", series);
 		char clause[400] = "";
 		if (t >= 0)
@@ -807,6 +812,18 @@ static void scanning(FILE *o, struct run *R, const struct csvtab *yoy, const str
 		fputs(" |\n", o);
 	}
 	fputs("\n", o);
+	if (nzero) {
+		fputs("Nothing in either year (as police crimes; agency categories are counted in the "
+		      "partner overlay): ", o);
+		for (size_t r = 0, k = 0; r < yoy->nrows; r++) {
+			if (num(fld(yoy, r, "last12")) != 0 || num(fld(yoy, r, "prev12")) != 0)
+				continue;
+			if (k++)
+				fputs(", ", o);
+			M(o, fld(yoy, r, "series"));
+		}
+		fputs(".\n\n", o);
+	}
 }
 
 /* Sum observed (or another column) over the categories of one unit. */
