@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -1424,6 +1425,103 @@ static int mkdir_in(const char *dir, const char *name, struct mb_error *err)
 	return r;
 }
 
+/* LAYER_priorities.geojson: the layer's boundaries (from the file it was
+ * loaded from) with the priority fields of flags-priorities.csv, for QGIS.
+ * Returns 0, or 1 when it could not be written (said in the report). */
+static int layer_geojson(struct run *R, const struct csvtab *prio, char *why, size_t cap,
+			 struct mb_error *err)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	char path[4096] = "", field[256] = "";
+	json_t *in = NULL, *out = NULL;
+	char *text = NULL;
+	int r = 1;
+
+	if (sqlite3_open_v2(R->c->db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "SELECT path, method FROM layer WHERE name = ?", -1, &st, NULL) ==
+		    SQLITE_OK &&
+	    sqlite3_bind_text(st, 1, R->cfg->layer, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		const char *p = (const char *)sqlite3_column_text(st, 0);
+		const char *m = (const char *)sqlite3_column_text(st, 1);
+		const char *c = m ? strstr(m, "code=") : NULL;
+		if (p)
+			snprintf(path, sizeof path, "%s", p);
+		if (c) {
+			size_t n = strcspn(c + 5, " ");
+			if (n < sizeof field) {
+				memcpy(field, c + 5, n);
+				field[n] = 0;
+			}
+		}
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	if (!path[0] || !field[0]) {
+		snprintf(why, cap, "the layer was loaded without boundaries");
+		goto cleanup;
+	}
+	json_error_t je;
+	if (!(in = json_load_file(path, 0, &je))) {
+		snprintf(why, cap, "its boundaries file %s cannot be read now", path);
+		goto cleanup;
+	}
+	json_t *feats = json_object_get(in, "features");
+	out = json_pack("{s:s, s:[]}", "type", "FeatureCollection", "features");
+	if (!out || !json_is_array(feats)) {
+		snprintf(why, cap, "its boundaries file %s holds no features", path);
+		goto cleanup;
+	}
+	json_t *arr = json_object_get(out, "features");
+	static const char *const cols[] = { "unit_code", "unit_name", "rank", "priority",
+		"population", "harm_excess", "harm_rr", "p_harm_rr_gt_1", "categories_credible",
+		"categories_flagged", "hot_streets_held", "hot_streets_expected", "why" };
+	size_t i;
+	json_t *f;
+	json_array_foreach(feats, i, f) {
+		const char *code = json_string_value(
+			json_object_get(json_object_get(f, "properties"), field));
+		long row = code ? row_of(prio, "unit_code", code) : -1;
+		if (row < 0)
+			continue;
+		json_t *props = json_object(), *nf = json_object();
+		if (!props || !nf) {
+			json_decref(props);
+			json_decref(nf);
+			r = NOMEM(R);
+			goto cleanup;
+		}
+		for (size_t k = 0; k < sizeof(cols) / sizeof(cols[0]); k++) {
+			const char *v = fld(prio, (size_t)row, cols[k]);
+			double x = num(v);
+			json_object_set_new(props, cols[k],
+					    k > 1 && k != 3 && k != 12 && !isnan(x) ? json_real(x)
+										 : json_string(v));
+		}
+		json_object_set_new(nf, "type", json_string("Feature"));
+		json_object_set_new(nf, "properties", props);
+		json_object_set(nf, "geometry", json_object_get(f, "geometry"));
+		json_array_append_new(arr, nf);
+	}
+	if (!(text = json_dumps(out, JSON_PRESERVE_ORDER | JSON_COMPACT | JSON_REAL_PRECISION(10)))) {
+		r = NOMEM(R);
+		goto cleanup;
+	}
+	char name[200], sl[100];
+	slug(R->cfg->layer, sl, sizeof sl);
+	snprintf(name, sizeof name, "%s_priorities.geojson", sl);
+	if ((r = save(R->tmp, name, text, strlen(text), err)))
+		goto cleanup;
+	snprintf(why, cap, "%s", name);
+	r = 0;
+cleanup:
+	free(text);
+	json_decref(in);
+	json_decref(out);
+	return r;
+}
+
 int cmd_assess(struct cli *c, int argc, char **argv, struct mb_error *err)
 {
 	static const struct option opts[] = {
@@ -1563,6 +1661,25 @@ int cmd_assess(struct cli *c, int argc, char **argv, struct mb_error *err)
 	sections(o, &R, &hot, &fm);
 	if ((r = publication(o, &R, &fm, err)))
 		goto finish;
+	if (cfg.layer && prio.nrows) {
+		char gj[600];
+		int g = layer_geojson(&R, &prio, gj, sizeof gj, err);
+		if (g < 0) {
+			r = g;
+			goto finish;
+		}
+		fputs("## Maps\n\n", o);
+		if (g == 0) {
+			fputs("The priorities of every unit, with the unit's boundary, are in `", o);
+			M(o, gj);
+			fputs("` (fields as in `tables/flags-priorities.csv`); the power few are in "
+			      "`hot_streets.geojson`. Both open in QGIS.\n\n", o);
+		} else {
+			fputs("_No priorities map: ", o);
+			M(o, gj);
+			fputs("._ The power few are in `hot_streets.geojson`.\n\n", o);
+		}
+	}
 	ledger(o, &R, &conc);
 	methods(o, &R);
 	if (fclose(o)) {

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Issue 22: 'microbeat assess' on the demo district.
-#  - the pack holds report.md, report.html, assessment.ini, hot_streets.geojson, tables/*.csv,
+#  - the pack holds report.md, report.html, assessment.ini, hot_streets.geojson,
+#    parish_priorities.geojson (each parish's polygon with its priorities.csv fields), tables/*.csv,
 #    charts/ with PNG + SVG + .gp + .dat for each chart; every CSV is formula-neutralised;
 #  - disclosure control: tables/publication_counts.csv is attacked from its published margins.
 #    For every hidden cell Python solves two linear programmes (scipy linprog: min and max of
@@ -35,6 +36,19 @@ for f in report.md report.html assessment.ini hot_streets.geojson tables/publica
   [ -s "$P/$f" ] || fail "the pack lacks $f"
 done
 [ -e "$P/charts/concentration/.microbeat-pack" ] && fail "a step's marker is left in charts/"
+# the layer's map: every parish with its polygon and the priority fields of priorities.csv
+"$PY" - "$P/parish_priorities.geojson" "$P/tables/flags-priorities.csv" "$T/demo/parishes.geojson" <<'PY' ||
+import csv, json, sys
+g = json.load(open(sys.argv[1])); src = json.load(open(sys.argv[3]))
+pr = {r["unit_code"]: r for r in csv.DictReader(open(sys.argv[2]))}
+geo = {f["properties"]["PARCD"]: f["geometry"] for f in src["features"]}
+assert len(g["features"]) == len(pr) == 104, len(g["features"])
+for f in g["features"]:
+    p = f["properties"]; r = pr[p["unit_code"]]
+    assert p["priority"] == r["priority"] and p["why"] == r["why"] and int(p["rank"]) == int(r["rank"])
+    assert f["geometry"] == geo[p["unit_code"]]
+PY
+  fail "parish_priorities.geojson"
 grep -q '^_Generated 2026-01-01 00:00 UTC' "$P/report.md" || fail "generated line ignores SOURCE_DATE_EPOCH"
 for s in "## Summary" "## Scanning matrix" "## Review of current priorities" "## Candidate priorities" \
   "## Micro-beats" "## Trends" "## Priorities" "## Deep dives" "## Hotspots" "## Partner overlay" \
