@@ -35,6 +35,7 @@ for f in report.md report.html assessment.ini hot_streets.geojson tables/publica
   charts/concentration/lorenz.dat charts/flags/heatmap.svg charts/flags/funnel.svg; do
   [ -s "$P/$f" ] || fail "the pack lacks $f"
 done
+grep -q "did not run" "$P/report.md" && { grep "did not run" "$P/report.md"; fail "a step failed"; }
 [ -e "$P/charts/concentration/.microbeat-pack" ] && fail "a step's marker is left in charts/"
 # the layer's map: every parish with its polygon and the priority fields of priorities.csv
 "$PY" - "$P/parish_priorities.geojson" "$P/tables/flags-priorities.csv" "$T/demo/parishes.geojson" <<'PY' ||
