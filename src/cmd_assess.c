@@ -958,7 +958,7 @@ static void candidates(FILE *o, struct run *R, const struct csvtab *prio, const 
 			continue;
 		n++;
 		long y = row_of(yoy, "series", series);
-		fputs("- Theme: **", o);
+		fputs("- Crime type: **", o);
 		M(o, series);
 		fputs("** — ", o);
 		if (y >= 0)
@@ -1092,12 +1092,16 @@ static void sections(FILE *o, struct run *R, const struct csvtab *hot, const str
 	}
 
 	fputs("## Partner overlay\n\n", o);
-	if (nd)
+	size_t ran = 0;
+	for (size_t i = 0; i < R->nsteps; i++)
+		ran += strncmp(R->steps[i].name, "deepdive-", 9) == 0 && R->steps[i].state == 1;
+	if (ran)
 		fputs("Partner events (fire service, council ASB and other agency data) on the power "
 		      "few are set out in each deep dive above.\n\n", o);
 	else
-		fputs("_The partner overlay is part of a deep dive: configure one to see agency events "
-		      "on the power few._\n\n", o);
+		fputs("_The partner overlay (agency events on the power few) is part of a deep dive; "
+		      "none ran in this pack. Agency events loaded are listed per source in the "
+		      "ledger's coverage grid._\n\n", o);
 }
 
 /* The publication table: counts by unit and category with disclosure control. */
@@ -1271,17 +1275,19 @@ static void ledger(FILE *o, struct run *R, const struct csvtab *conc)
 	fputs("### Coverage, unlocated crime, LSOA vintages, rejects\n\n", o);
 	const struct step *s = step_named(R, "");
 	if (s && s->state == 1 && s->md) {
-		fputs("```text\n", o);
+		/* an indented code block: no line of it (a file or source name
+		 * included) can close it, as a ``` line would close a fence */
 		const char *p = s->md;
 		while (*p) {
 			const char *e = strchr(p, '\n');
 			size_t n = e ? (size_t)(e - p + 1) : strlen(p);
-			if (strncmp(p, "```", 3) == 0 || strncmp(p, "~~~", 3) == 0)
-				fputc(' ', o);
+			fputs("    ", o);
 			fwrite(p, 1, n, o);
+			if (!e)
+				fputc('\n', o);
 			p += n;
 		}
-		fputs("```\n\n", o);
+		fputs("\n", o);
 	}
 	fputs("### The street universe\n\n", o);
 	if (conc->nrows) {
