@@ -164,6 +164,7 @@ static void slug(const char *s, char *out, size_t cap)
 
 static int read_table(const struct run *R, const char *name, struct csvtab *t);
 static const char *fld(const struct csvtab *t, size_t r, const char *col);
+static double num(const char *s);
 
 #define NOMEM(R) mb_err(err, MB_ENOMEM, "out of memory")
 
@@ -293,8 +294,9 @@ static int plan_conc_types(struct run *R, const char *cmd, struct mb_error *err)
 		return 0;
 	for (size_t r = 0; r < y.nrows; r++) {
 		const char *series = fld(&y, r, "series");
-		if (strcmp(series, "Total") == 0)
-			continue;
+		if (strcmp(series, "Total") == 0 ||
+		    (num(fld(&y, r, "last12")) == 0 && num(fld(&y, r, "prev12")) == 0))
+			continue; /* nothing to concentrate (left out of the matrix too) */
 		char name[64], sl[48], title[200];
 		slug(series, sl, sizeof sl);
 		snprintf(name, sizeof name, "conc-%s", sl);

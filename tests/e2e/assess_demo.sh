@@ -142,6 +142,21 @@ printf '; c\n\n[assesment]\narea = x\n' > "$T/bad2.ini"
 mb --db "$DB" assess --config "$T/bad2.ini" --out "$T/p3" > /dev/null 2> "$T/e4"; rc=$?
 eq "unknown section exit" "$rc" 3
 grep -q "bad2.ini:4: unknown section \[assesment\]" "$T/e4" || fail "unknown section: $(cat "$T/e4")"
+# hostile text in the config reaches the report escaped, and report.html carries no markup of it
+cat > "$T/hostile.ini" <<'INI'
+[assessment]
+area = South Cambridgeshire
+layer = parish
+fy = 2025
+[previous]
+places = <img src=x onerror=alert(1)>, Cambourne
+themes = <script>alert(2)</script>
+[deepdive <script>alert(3)</script>]
+area = Cambourne
+INI
+mb --db "$DB" --quiet assess --config "$T/hostile.ini" --out "$T/ph" > /dev/null 2>&1 || fail "hostile config"
+grep -Eiq '<script|<img' "$T/ph/report.html" && fail "markup from the config reached report.html"
+grep -q 'alert(3)' "$T/ph/report.html" || fail "the deep dive's name is missing"
 mb --db "$DB" assess --out "$T/p4" > /dev/null 2> "$T/e5" || fail "assess without --config"
 grep -q "no --config: using the defaults" "$T/e5" || fail "defaults not said"
 grep -q "No config was given" "$T/p4/report.md" || fail "report does not say the defaults"
