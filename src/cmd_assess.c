@@ -814,7 +814,8 @@ static void scanning(FILE *o, struct run *R, const struct csvtab *yoy, const str
 		csvtab_release(&c);
 		fputs(" |\n", o);
 	}
-	fputs("\n", o);
+	fputs("\nA type with fewer crimes than 3% of the streets has all of them on its busiest 3% "
+	      "by construction (100%); read its concentration from its count.\n\n", o);
 	if (nzero) {
 		fputs("Nothing in either year (as police crimes; agency categories are counted in the "
 		      "partner overlay): ", o);
