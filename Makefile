@@ -2,7 +2,7 @@
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 CC       ?= cc
-PKGS     := sqlite3 gsl libarchive jansson geos proj inih libcrypto
+PKGS     := sqlite3 gsl libarchive jansson geos proj inih libcrypto libcmark-gfm
 SANITIZE ?=
 BUILD    ?= build
 
@@ -11,7 +11,7 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototy
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS := -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) \
             -Iinclude $(shell pkg-config --cflags $(PKGS))
-LDLIBS   := $(shell pkg-config --libs $(PKGS)) -lcsv -lpthread -lm
+LDLIBS   := $(shell pkg-config --libs $(PKGS)) -lcmark-gfm-extensions -lcsv -lpthread -lm
 TESTLIBS := $(shell pkg-config --libs cmocka)
 ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all

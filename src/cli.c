@@ -186,6 +186,23 @@ static const struct cli_command COMMANDS[] = {
 	  "  its snap points; distances are metres on a local plane. The forecast takes the\n"
 	  "  previous period's top p% as the hot list for the selected one (PAI, PEI, RRI).\n"
 	  "  Figures are defined in docs/methods-hotspots.md.\n" },
+	{ "assess", cmd_assess, "the strategic assessment pack: every analysis, one report",
+	  "usage: microbeat [--db FILE] assess [--config ASSESSMENT.ini] --out DIR\n"
+	  "  Runs the whole assessment from one INI file and writes one folder: report.md,\n"
+	  "  a self-contained report.html, tables/ (CSV), charts/ (PNG, SVG, .gp, .dat),\n"
+	  "  hot_streets.geojson and assessment.ini as used. Sections and keys:\n"
+	  "  [assessment] area = NAME (default: everything loaded), layer = L (priorities;\n"
+	  "               default none), fy = YYYY or from = YYYY-MM, to = YYYY-MM (default\n"
+	  "               the 12 months to the latest loaded month), themes = LIST,\n"
+	  "               primary = TYPE, harm = FILE (default CCHI), allow_gaps = yes|no (no)\n"
+	  "  [thresholds] fdr (0.05), rr_threshold (1.2), min_flags (3), top (5)\n"
+	  "  [publication] suppress = N (5: counts below N hidden, with secondary\n"
+	  "               suppression), min_count_for_percent = N (20)\n"
+	  "  [previous]   places = LIST, themes = LIST (last assessment's priorities)\n"
+	  "  [deepdive NAME] layer, area, theme, types (one section per deep dive)\n"
+	  "  An unknown section or key is an error (FILE:LINE). Without --config the\n"
+	  "  defaults are used and said. The generated line honours SOURCE_DATE_EPOCH.\n"
+	  OUT_HELP },
 	{ "info", cmd_info, "what the store holds: imports, coverage and gaps, rejects",
 	  "usage: microbeat [--db FILE] info\n"
 	  "  Imports with their counts, events per force x month with gaps named,\n"
@@ -196,6 +213,14 @@ static const struct cli_command COMMANDS[] = {
 };
 
 static const size_t NCOMMANDS = sizeof(COMMANDS) / sizeof(COMMANDS[0]);
+
+const struct cli_command *cli_find(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(COMMANDS[i].name, name) == 0)
+			return &COMMANDS[i];
+	return NULL;
+}
 
 void cli_usage(FILE *f, const struct cli_command *cmd)
 {

@@ -34,6 +34,9 @@ int cli_run(int argc, char **argv);
 /* Print a command's usage to f. */
 void cli_usage(FILE *f, const struct cli_command *cmd);
 
+/* The command called name, or NULL when this build has none. */
+const struct cli_command *cli_find(const char *name);
+
 /* Commands. */
 int cmd_import(struct cli *c, int argc, char **argv, struct mb_error *err);
 int cmd_info(struct cli *c, int argc, char **argv, struct mb_error *err);
@@ -45,5 +48,6 @@ int cmd_areas(struct cli *c, int argc, char **argv, struct mb_error *err);
 int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err);
 int cmd_deepdive(struct cli *c, int argc, char **argv, struct mb_error *err);
 int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err);
+int cmd_assess(struct cli *c, int argc, char **argv, struct mb_error *err);
 
 #endif

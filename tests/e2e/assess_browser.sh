@@ -1,0 +1,118 @@
+#!/bin/bash
+# Issue 22: the pack's report.html as a person sees it. Builds the demo pack, opens report.html
+# in headless Chromium (--dump-dom and --screenshot) and checks that
+#  - every inline SVG of the page parses as XML, and there is one per chart the report names;
+#  - no resource is external: no src=/href= to http(s), no <img>, <link>, <script> or
+#    @import, and Chromium's network log (--log-net-log) records no URL request but the file
+#    (and Chromium's own calls to Google services, made whatever the page);
+#  - the rendered DOM holds the charts (svg elements) and the summary's figures equal the
+#    ones in tables/ (top-3% share, its chance value, the streets and crimes counts, each
+#    rise's counts, each priority place), recomputed here from the CSVs with Python.
+# The screenshot is kept in $MB_KEEP (when set) for a person to look at.
+. "$(dirname "$0")/lib.sh"
+CHROME=$(command -v chromium || command -v chromium-browser || true)
+[ -n "$CHROME" ] || skip "chromium is not installed (scripts/packages.txt lists it)"
+python3 -c "import xml.dom.minidom, csv, html.parser" || skip "python3 is not available"
+
+python3 "$MB_ROOT/scripts/gen_demo.py" --out "$T/demo" 2>/dev/null || fail "demo generator"
+DB=$T/d.db
+mb --db "$DB" import --quiet "$T/demo/policeuk" || fail "import"
+mb --db "$DB" import --quiet --map "$MB_ROOT/scripts/demo_agency_fire.ini" \
+  "$T/demo/agency/fire_incidents.csv" || fail "import fire"
+mb --db "$DB" streets "$T/demo/gazetteer.csv" > /dev/null || fail "streets"
+mb --db "$DB" areas --layer parish --boundaries "$T/demo/parishes.geojson" --code-field PARCD \
+  --name-field PARNM --population "$T/demo/parishes.csv" --pop-code-field parish_code \
+  --pop-field population > /dev/null || fail "areas"
+mb --db "$DB" --quiet assess --config "$MB_ROOT/datasets/assess_demo.ini" --out "$T/pack" \
+  > "$T/out.txt" 2> "$T/err.txt" || { cat "$T/err.txt"; fail "assess"; }
+eq "assess prints the report's path" "$(cat "$T/out.txt")" "$T/pack/report.html"
+H=$T/pack/report.html
+
+# ---- self-contained: nothing external ---------------------------------------------------------
+if grep -Eio '(src|href|xlink:href)[[:space:]]*=[[:space:]]*["'\'']?[[:space:]]*(https?:)?//' "$H"; then
+  fail "report.html refers to an external resource"
+fi
+grep -Eiq '<(img|link|script|iframe|object|embed)[[:space:]>]|@import|url\([^#)]' "$H" &&
+  fail "report.html loads something (img/link/script/@import/url())"
+
+# ---- every inline SVG parses; one per chart named in report.md --------------------------------
+python3 - "$H" "$T/pack/report.md" <<'PY' || fail "inline SVG check"
+import re, sys, xml.dom.minidom
+h = open(sys.argv[1], encoding="utf-8").read()
+md = open(sys.argv[2], encoding="utf-8").read()
+svgs = re.findall(r"<svg\b.*?</svg>", h, re.S)
+charts = re.findall(r"!\[[^\]]*\]\((charts/[^)]+\.svg)\)", md)
+assert charts, "report.md names no chart"
+assert len(svgs) == len(charts), f"{len(svgs)} inline SVGs for {len(charts)} charts"
+ids = []
+for i, s in enumerate(svgs):
+    if 'xmlns="http://www.w3.org/2000/svg"' not in s[:2000]:
+        s = s.replace("<svg", '<svg xmlns="http://www.w3.org/2000/svg"', 1)
+    try:
+        d = xml.dom.minidom.parseString(s.replace("&nbsp;", "&#160;"))
+    except Exception as e:
+        sys.exit(f"SVG {i} ({charts[i]}) does not parse: {e}")
+    ids += sorted({n.getAttribute("id") for n in d.getElementsByTagName("*") if n.getAttribute("id")})
+dup = {x for x in ids if ids.count(x) > 1}  # one chart may repeat its own (gnuplot's legend)
+assert not dup, f"duplicate ids across charts: {sorted(dup)[:5]}"
+print(f"{len(svgs)} inline SVG charts parse, ids unique")
+PY
+
+# ---- Chromium: the DOM, a screenshot, the network log ------------------------------------------
+PROFILE=$(mktemp -d)
+trap 'rm -rf "$PROFILE" "$T"' EXIT
+FLAGS=(--headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking
+       --disable-component-update --disable-sync --user-data-dir="$PROFILE")
+timeout 120 "$CHROME" "${FLAGS[@]}" --log-net-log="$T/net.json" --dump-dom "file://$H" \
+  > "$T/dom.html" 2> "$T/chrome.err" || { tail -5 "$T/chrome.err"; fail "chromium --dump-dom"; }
+timeout 120 "$CHROME" "${FLAGS[@]}" --window-size=1200,3000 --screenshot="$T/shot.png" \
+  "file://$H" > /dev/null 2>&1 || fail "chromium --screenshot"
+[ -s "$T/shot.png" ] || fail "no screenshot"
+[ -n "${MB_KEEP:-}" ] && cp "$T/shot.png" "$MB_KEEP/assess_screenshot.png"
+python3 - "$T/net.json" <<'PY' || fail "network log"
+import json, re, sys
+txt = open(sys.argv[1], encoding="utf-8", errors="replace").read()
+urls = set(re.findall(r'"url":"([^"]+)"', txt))
+# Chromium's own services (update checks, accounts, clock) talk to Google whatever the page
+# is; the page's requests are everything else
+own = re.compile(r"^https?://([a-z0-9.-]+\.)?(google\.com|googleapis\.com|gstatic\.com|gvt1\.com)[:/]")
+bad = [u for u in urls if not u.startswith(("file:", "data:", "about:", "chrome:")) and not own.match(u)]
+assert not bad, f"network requests: {bad[:5]}"
+print(f"network log: {len(urls)} URL(s), none external")
+PY
+
+python3 - "$T/dom.html" "$T/pack/tables" "$T/pack/report.md" <<'PY' || fail "summary figures"
+import csv, re, sys
+from html.parser import HTMLParser
+dom, tables, md = sys.argv[1], sys.argv[2], sys.argv[3]
+page = open(dom, encoding="utf-8").read()
+assert page.count("<svg") >= 5, "the rendered page holds fewer than 5 charts"
+# the summary section as rendered text
+class T(HTMLParser):
+    def __init__(s): super().__init__(); s.t = []
+    def handle_data(s, d): s.t.append(d)
+p = T(); p.feed(page.split('<h2>Summary</h2>', 1)[1].split("<h2>", 1)[0]); text = "".join(p.t)
+text = re.sub(r"\s+", " ", text)
+m = {r["measure"]: r["value"] for r in csv.DictReader(open(f"{tables}/concentration-concentration.csv"))}
+want = [f"busiest 3% of the {m['streets']} streets hold {100*float(m['top3_share']):.1f}% of the {m['crimes']} crimes",
+        f"chance alone would put {100*float(m['chance_top3_share']):.1f}% there"]
+yoy = {r["series"]: r for r in csv.DictReader(open(f"{tables}/scan-yoy.csv"))}
+for r in csv.DictReader(open(f"{tables}/scan-trend.csv")):
+    if r["verdict"].startswith("Rising"):
+        y = yoy[r["series"]]
+        want.append(f"{r['series']}: {y['last12']} vs {y['prev12']}")
+prio = list(csv.DictReader(open(f"{tables}/flags-priorities.csv")))
+for r in prio:
+    if r["priority"] == "yes":
+        want.append(f"{r['unit_name']} (rank {r['rank']})")
+missing = [w for w in want if w not in text]
+assert not missing, f"summary lacks: {missing}"
+# the planted pattern: the five new-town parishes are priorities
+pri = {r["unit_name"] for r in prio if r["priority"] == "yes"}
+for p5 in ["Cambourne", "Orchard Park", "Northstowe", "Milton", "Waterbeach"]:
+    assert p5 in pri, f"planted parish {p5} is not a priority"
+share = float(m["top3_share"])
+assert 0.25 < share < 0.40, f"top 3% share {share} is not near the planted ~30%"
+print(f"summary: {len(want)} figures equal the tables")
+PY
+echo "ok: report.html self-contained, charts parse and render, summary equals tables/"

@@ -1,0 +1,163 @@
+#!/bin/bash
+# Issue 22: 'microbeat assess' on the demo district.
+#  - the pack holds report.md, report.html, assessment.ini, hot_streets.geojson,
+#    parish_priorities.geojson (each parish's polygon with its priorities.csv fields), tables/*.csv,
+#    charts/ with PNG + SVG + .gp + .dat for each chart; every CSV is formula-neutralised;
+#  - disclosure control: tables/publication_counts.csv is attacked from its published margins.
+#    For every hidden cell Python solves two linear programmes (scipy linprog: min and max of
+#    the cell subject to every row and column total, shown cells fixed, "<5" cells in 1..4 and
+#    "x" cells >= 0): the cell is recovered when min == max. None may be. The shown cells and
+#    the totals are checked against flags_matrix.csv; "<5" marks exactly the counts 1..4;
+#  - reproducible: a second run into another folder with the same SOURCE_DATE_EPOCH gives
+#    byte-identical tables/, report.md and report.html; the generated line shows that date;
+#  - assessment.ini as written reads back to the same pack (rebuild from the pack);
+#  - config errors: an unknown key and an unknown section are refused with FILE:LINE (exit 3);
+#    without --config the defaults are used and said.
+. "$(dirname "$0")/lib.sh"
+PY=/usr/bin/python3   # Debian's, with python3-scipy (scripts/packages.txt)
+[ -x "$PY" ] || PY=python3
+"$PY" -c "import scipy.optimize, numpy" 2>/dev/null || skip "python3-scipy is not installed"
+
+python3 "$MB_ROOT/scripts/gen_demo.py" --out "$T/demo" 2>/dev/null || fail "demo generator"
+DB=$T/d.db
+mb --db "$DB" import --quiet "$T/demo/policeuk" || fail "import"
+mb --db "$DB" streets "$T/demo/gazetteer.csv" > /dev/null || fail "streets"
+mb --db "$DB" areas --layer parish --boundaries "$T/demo/parishes.geojson" --code-field PARCD \
+  --name-field PARNM --population "$T/demo/parishes.csv" --pop-code-field parish_code \
+  --pop-field population > /dev/null || fail "areas"
+export SOURCE_DATE_EPOCH=1767225600   # 2026-01-01 00:00 UTC
+mb --db "$DB" --quiet assess --config "$MB_ROOT/datasets/assess_demo.ini" --out "$T/p1" \
+  > /dev/null 2> "$T/e1" || { cat "$T/e1"; fail "assess"; }
+P=$T/p1
+for f in report.md report.html assessment.ini hot_streets.geojson tables/publication_counts.csv \
+  tables/concentration-concentration.csv tables/scan-yoy.csv tables/flags-priorities.csv \
+  charts/concentration/lorenz.svg charts/concentration/lorenz.png charts/concentration/lorenz.gp \
+  charts/concentration/lorenz.dat charts/flags/heatmap.svg charts/flags/funnel.svg; do
+  [ -s "$P/$f" ] || fail "the pack lacks $f"
+done
+grep -q "did not run" "$P/report.md" && { grep "did not run" "$P/report.md"; fail "a step failed"; }
+[ -e "$P/charts/concentration/.microbeat-pack" ] && fail "a step's marker is left in charts/"
+# the layer's map: every parish with its polygon and the priority fields of priorities.csv
+"$PY" - "$P/parish_priorities.geojson" "$P/tables/flags-priorities.csv" "$T/demo/parishes.geojson" <<'PY' ||
+import csv, json, sys
+g = json.load(open(sys.argv[1])); src = json.load(open(sys.argv[3]))
+pr = {r["unit_code"]: r for r in csv.DictReader(open(sys.argv[2]))}
+geo = {f["properties"]["PARCD"]: f["geometry"] for f in src["features"]}
+assert len(g["features"]) == len(pr) == 104, len(g["features"])
+for f in g["features"]:
+    p = f["properties"]; r = pr[p["unit_code"]]
+    assert p["priority"] == r["priority"] and p["why"] == r["why"] and int(p["rank"]) == int(r["rank"])
+    assert f["geometry"] == geo[p["unit_code"]]
+PY
+  fail "parish_priorities.geojson"
+grep -q '^_Generated 2026-01-01 00:00 UTC' "$P/report.md" || fail "generated line ignores SOURCE_DATE_EPOCH"
+for s in "## Summary" "## Scanning matrix" "## Review of current priorities" "## Candidate priorities" \
+  "## Micro-beats" "## Trends" "## Priorities" "## Deep dives" "## Hotspots" "## Partner overlay" \
+  "## Publication table" "## Data-quality ledger" "## Methods"; do
+  grep -q "^$s" "$P/report.md" || fail "report.md lacks the section '$s'"
+done
+# formula neutralisation: no CSV field (unquoted or quoted) starts with = + @ (numbers may be -)
+"$PY" - "$P/tables" <<'PY' || fail "a CSV field is formula-like"
+import csv, glob, sys
+for f in glob.glob(sys.argv[1] + "/*.csv"):
+    for row in csv.reader(open(f, encoding="utf-8")):
+        for x in row:
+            assert not x[:1] in ("=", "+", "@", "\t", "\r"), (f, x)
+PY
+# the SHA-256 of every import is in the ledger
+sqlite3 "$DB" "select lower(hex(sha256)) from import where finished is not null" | while read -r h; do
+  grep -qi "$h" "$P/report.md" || fail "ledger lacks SHA-256 $h"
+done
+
+# ---- disclosure: try to recover every hidden cell from the margins ----------------------------
+"$PY" - "$P/tables/publication_counts.csv" "$P/tables/flags-flags_matrix.csv" <<'PY' || fail "disclosure"
+import csv, sys
+import numpy as np
+from scipy.optimize import linprog
+rows = list(csv.reader(open(sys.argv[1], encoding="utf-8")))
+head, body, tot = rows[0], rows[1:-1], rows[-1]
+assert head[0] == "unit" and head[-1] == "Total" and tot[0] == "Total"
+cats = head[1:-1]
+truth = {}
+for r in csv.DictReader(open(sys.argv[2], encoding="utf-8")):
+    truth[(r["unit_name"], r["category"])] = int(round(float(r["observed"])))
+N = 5
+cells, var = {}, []
+for i, r in enumerate(body):
+    for j, c in enumerate(cats):
+        v = r[j + 1]; t = truth[(r[0], c)]
+        if v == f"<{N}":
+            assert 1 <= t < N, (r[0], c, t)
+            var.append((i, j, 1, N - 1))
+        elif v == "x":
+            assert not (1 <= t < N)
+            var.append((i, j, 0, None))
+        else:
+            assert int(v) == t, (r[0], c, v, t)
+            assert not (1 <= t < N), f"small count {t} published"
+            cells[(i, j)] = t
+    assert int(r[-1]) == sum(truth[(r[0], c)] for c in cats), "row total"
+for j, c in enumerate(cats):
+    assert int(tot[j + 1]) == sum(truth[(r[0], c)] for r in body), "column total"
+nr, nc, nv = len(body), len(cats), len(var)
+assert nv > 0, "nothing suppressed: the test proves nothing"
+A, b = [], []
+for i in range(nr):
+    A.append([1.0 if v[0] == i else 0.0 for v in var])
+    b.append(int(body[i][-1]) - sum(x for (a, _), x in cells.items() if a == i))
+for j in range(nc):
+    A.append([1.0 if v[1] == j else 0.0 for v in var])
+    b.append(int(tot[j + 1]) - sum(x for (_, a), x in cells.items() if a == j))
+A, b = np.array(A), np.array(b, dtype=float)
+bounds = [(lo, hi) for (_, _, lo, hi) in var]
+recovered = []
+for k, (i, j, _, _) in enumerate(var):
+    c = np.zeros(nv); c[k] = 1
+    lo = linprog(c, A_eq=A, b_eq=b, bounds=bounds, method="highs")
+    hi = linprog(-c, A_eq=A, b_eq=b, bounds=bounds, method="highs")
+    assert lo.status == 0 and hi.status == 0, "the published table is infeasible"
+    if -hi.fun - lo.fun < 0.5:
+        recovered.append((body[i][0], cats[j], lo.fun))
+prim = sum(1 for v in var if v[2] == 1)
+assert not recovered, f"{len(recovered)} hidden cells recovered from the margins: {recovered[:5]}"
+print(f"disclosure: {prim} small counts and {nv - prim} secondary cells, none recoverable "
+      f"from {nr} row and {nc} column totals")
+PY
+
+# ---- reproducible; the config as written rebuilds the same pack ------------------------------
+mb --db "$DB" --quiet assess --config "$P/assessment.ini" --out "$T/p2" > /dev/null 2>&1 ||
+  fail "assess from the pack's assessment.ini"
+diff -r "$P/tables" "$T/p2/tables" > /dev/null || fail "tables differ between two runs"
+cmp -s "$P/report.md" "$T/p2/report.md" || fail "report.md differs between two runs"
+cmp -s "$P/report.html" "$T/p2/report.html" || fail "report.html differs between two runs"
+cmp -s "$P/assessment.ini" "$T/p2/assessment.ini" || fail "assessment.ini does not round-trip"
+
+# ---- config errors ---------------------------------------------------------------------------
+printf '[assessment]\narea = South Cambridgeshire\nperiod = 2025\n' > "$T/bad.ini"
+mb --db "$DB" assess --config "$T/bad.ini" --out "$T/p3" > /dev/null 2> "$T/e3"; rc=$?
+eq "unknown key exit" "$rc" 3
+grep -q "bad.ini:3: unknown key 'period' in \[assessment\]" "$T/e3" || fail "unknown key: $(cat "$T/e3")"
+[ -e "$T/p3" ] && fail "a refused config left a pack"
+printf '; c\n\n[assesment]\narea = x\n' > "$T/bad2.ini"
+mb --db "$DB" assess --config "$T/bad2.ini" --out "$T/p3" > /dev/null 2> "$T/e4"; rc=$?
+eq "unknown section exit" "$rc" 3
+grep -q "bad2.ini:4: unknown section \[assesment\]" "$T/e4" || fail "unknown section: $(cat "$T/e4")"
+# hostile text in the config reaches the report escaped, and report.html carries no markup of it
+cat > "$T/hostile.ini" <<'INI'
+[assessment]
+area = South Cambridgeshire
+layer = parish
+fy = 2025
+[previous]
+places = <img src=x onerror=alert(1)>, Cambourne
+themes = <script>alert(2)</script>
+[deepdive <script>alert(3)</script>]
+area = Cambourne
+INI
+mb --db "$DB" --quiet assess --config "$T/hostile.ini" --out "$T/ph" > /dev/null 2>&1 || fail "hostile config"
+grep -Eiq '<script|<img' "$T/ph/report.html" && fail "markup from the config reached report.html"
+grep -q 'alert(3)' "$T/ph/report.html" || fail "the deep dive's name is missing"
+mb --db "$DB" assess --out "$T/p4" > /dev/null 2> "$T/e5" || fail "assess without --config"
+grep -q "no --config: using the defaults" "$T/e5" || fail "defaults not said"
+grep -q "No config was given" "$T/p4/report.md" || fail "report does not say the defaults"
+echo "ok: pack complete, disclosure holds against the margins, reproducible, config errors named"
