@@ -32,12 +32,12 @@ secs=${1:-${FUZZ_SECONDS:-20}}
 [ -n "$secs" ] || secs=20
 CC=${FUZZ_CC:-clang}
 OUT=${FUZZ_OUT:-build-fuzz}   # FUZZ_OUT: another build folder (e.g. for a second run at once)
-PKGS="sqlite3 gsl libarchive jansson geos proj inih libcrypto"
+PKGS="sqlite3 gsl libarchive jansson geos proj inih libcrypto libcmark-gfm"
 # UBSan stays recoverable so that known-bug suppressions work; halt_on_error=1 below makes every
 # other report fatal all the same
 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer"
 CFLAGS="-std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 -Iinclude $(pkg-config --cflags $PKGS)"
-LIBS="$(pkg-config --libs $PKGS) -lcsv -lpthread -lm"
+LIBS="$(pkg-config --libs $PKGS) -lcmark-gfm-extensions -lcsv -lpthread -lm"
 
 command -v "$CC" >/dev/null || { echo "fuzz: $CC not found: harnesses not built"; exit 77; }
 mkdir -p "$OUT/obj" "$OUT/crashes" || exit 2

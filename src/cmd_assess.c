@@ -360,7 +360,13 @@ static int plan_deepdives(struct run *R, const char *cmd, struct mb_error *err)
 static int plan_hotspots(struct run *R, const char *cmd, struct mb_error *err)
 {
 	struct step *s = new_step(R, cmd, "hotspots", "hotspots: Gi* and the forecast");
-	if (!s || common_args(R, s, 1) || out_args(R, s))
+	char dir[4096];
+
+	if (!s)
+		return NOMEM(R);
+	/* hotspots has no --format: its console text is a plain summary */
+	snprintf(dir, sizeof dir, "%s/charts/%s", R->tmp, s->name);
+	if (common_args(R, s, 1) || args(s, "--out", dir, NULL))
 		return NOMEM(R);
 	return 0;
 }
@@ -597,8 +603,26 @@ static void embed(FILE *o, const struct step *s)
 	while (*p) {
 		const char *e = strchr(p, '\n');
 		size_t n = e ? (size_t)(e - p + 1) : strlen(p);
+		const char *img = memchr(p, '!', n);
+
 		if (*p == '#')
 			fputs("##", o);
+		/* a chart of the step's own folder ("![alt](monthly.png)"): its SVG in the pack */
+		if (img && img[1] == '[' && (e = memchr(img, ']', n - (size_t)(img - p))) &&
+		    e[1] == '(' && !memchr(e, '/', n - (size_t)(e - p))) {
+			const char *close = memchr(e, ')', n - (size_t)(e - p));
+			const char *dot = close ? close - 4 : NULL;
+
+			if (dot && dot > e && memcmp(dot, ".png", 4) == 0) {
+				fwrite(p, 1, (size_t)(e + 2 - p), o);
+				fprintf(o, "charts/%s/", s->name);
+				fwrite(e + 2, 1, (size_t)(dot - e - 2), o);
+				fputs(".svg", o);
+				fwrite(close, 1, n - (size_t)(close - p), o);
+				p += n;
+				continue;
+			}
+		}
 		fwrite(p, 1, n, o);
 		p += n;
 	}
@@ -1088,8 +1112,8 @@ static void sections(FILE *o, struct run *R, const struct csvtab *hot, const str
 	s = step_named(R, "hotspots");
 	if (s && s->state == 1) {
 		embed(o, s);
-		chart(o, R, s, "gistar.svg", "Getis-Ord Gi* hotspots");
-		chart(o, R, s, "forecast.svg", "Forecast");
+		chart(o, R, s, "hotspot_map.svg", "Getis-Ord Gi* hot spots");
+		chart(o, R, s, "hotspot_kde.svg", "Kernel density");
 	} else {
 		missing(o, s, "hotspots", "hotspots");
 	}

@@ -186,7 +186,7 @@ int dd_extract_count(const struct slice *sl, const uint8_t *on, int32_t later_fr
 		dd_extract_release(out);
 		return mb_err(err, MB_ENOMEM, "out of memory");
 	}
-	out->has_hate = sl->hate != NULL;
+	out->has_hate = sl->hate != NULL && sl->nhate > 1; /* strands known: an extract loaded */
 	for (size_t i = 0; i < sl->n; i++) {
 		int32_t m = sl->month[i];
 		int later = m >= later_from && m <= later_to;
@@ -376,7 +376,7 @@ int dd_extract_report(const struct dd_out *d, const struct slice *sl, const uint
 	fprintf(d->md, "## Domestic abuse, offence subgroups, hate crime and times\n\n");
 	if ((r = dd_extract_count(sl, on, from, to, pfrom, pto, &x, err)))
 		return r;
-	if (!x.has_da && !x.has_subgroup && !x.has_hate && !x.has_time) {
+	if (!x.has_da && !x.has_subgroup && !x.has_hate) { /* agency dates alone are no extract */
 		fprintf(d->md, "Not available: the store holds police.uk data only for this selection,"
 			" which gives each crime's month, type and approximate place, nothing more. A"
 			" force extract loaded with `microbeat import --map` would answer:\n\n"

@@ -330,12 +330,12 @@ pack_cmd() {
   done
 }
 t_pack=$(now_ms)
-conc_args=(concentration)
-conc_old=(concentration --top 5)
+conc_args=(concentration --allow-gaps)
+conc_old=(concentration --allow-gaps --top 5)
 pack_cmd concentration conc_args conc_old "concentration.csv hot_streets.csv hot_streets.geojson"
 # four series (total and three types); the earlier pack has one more: a re-run must not keep it
-trends_args=(trends --by type --types "Burglary,Drugs,Robbery")
-trends_old=(trends --by type --types "Burglary,Drugs,Robbery,Shoplifting")
+trends_args=(trends --allow-gaps --by type --types "Burglary,Drugs,Robbery")
+trends_old=(trends --allow-gaps --by type --types "Burglary,Drugs,Robbery,Shoplifting")
 pack_cmd trends trends_args trends_old "monthly.csv yoy.csv trend.csv"
 if [ $((stale_cleaned + stale_kept)) = 0 ]; then
   echo "no kill left a DIR.tmp.* folder"
