@@ -728,8 +728,6 @@ static int write_geojson(const struct conc_run *cr, const char *dir, struct mb_e
 {
 	const struct slice *sl = &cr->sl;
 	json_t *fc = json_object(), *feats = json_array();
-	struct emit_file af;
-	int r;
 
 	if (!fc || !feats) {
 		json_decref(fc);
@@ -780,17 +778,7 @@ static int write_geojson(const struct conc_run *cr, const char *dir, struct mb_e
 		json_object_set_new(f, "properties", p);
 		json_array_append_new(feats, f);
 	}
-	if ((r = emit_open_atomic(dir, "hot_streets.geojson", &af, err))) {
-		json_decref(fc);
-		return r;
-	}
-	if (json_dumpf(fc, af.fp, JSON_INDENT(1) | JSON_ENSURE_ASCII) != 0 || fputc('\n', af.fp) == EOF) {
-		emit_abort_atomic(&af);
-		json_decref(fc);
-		return mb_err(err, MB_EIO, "%s/hot_streets.geojson: write error", dir);
-	}
-	json_decref(fc);
-	return emit_commit_atomic(&af, err);
+	return emit_json_save(fc, dir, "hot_streets.geojson", err);
 }
 
 /* The two charts: Lorenz curve (with chance) and the power-few bars. */

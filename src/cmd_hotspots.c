@@ -842,8 +842,6 @@ static int write_geojson(const struct hs_run *hr, const char *dir, struct mb_err
 	const struct hs_gi *g = &hr->gi[hr->nper - 1];
 	const double *c = hr->count + (hr->nper - 1) * hr->n;
 	json_t *fc = json_object(), *feats = json_array();
-	struct emit_file af;
-	int r;
 
 	if (!fc || !feats) {
 		json_decref(fc);
@@ -876,17 +874,7 @@ static int write_geojson(const struct hs_run *hr, const char *dir, struct mb_err
 		json_object_set_new(f, "properties", p);
 		json_array_append_new(feats, f);
 	}
-	if ((r = emit_open_atomic(dir, "hotspots.geojson", &af, err))) {
-		json_decref(fc);
-		return r;
-	}
-	if (json_dumpf(fc, af.fp, JSON_INDENT(1) | JSON_ENSURE_ASCII) != 0 || fputc('\n', af.fp) == EOF) {
-		emit_abort_atomic(&af);
-		json_decref(fc);
-		return mb_err(err, MB_EIO, "%s/hotspots.geojson: write error", dir);
-	}
-	json_decref(fc);
-	return emit_commit_atomic(&af, err);
+	return emit_json_save(fc, dir, "hotspots.geojson", err);
 }
 
 /* The two maps. */

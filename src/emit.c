@@ -4,6 +4,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <jansson.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
@@ -1286,5 +1287,23 @@ int table_save_csv(const struct table *t, const char *dir, const char *name, str
 		emit_abort_atomic(&af);
 		return r;
 	}
+	return emit_commit_atomic(&af, err);
+}
+
+int emit_json_save(struct json_t *v, const char *dir, const char *name, struct mb_error *err)
+{
+	struct emit_file af;
+	int r;
+
+	if ((r = emit_open_atomic(dir, name, &af, err))) {
+		json_decref(v);
+		return r;
+	}
+	if (json_dumpf(v, af.fp, JSON_INDENT(1) | JSON_ENSURE_ASCII) != 0 || fputc('\n', af.fp) == EOF) {
+		emit_abort_atomic(&af);
+		json_decref(v);
+		return mb_err(err, MB_EIO, "%s/%s: write error", dir, name);
+	}
+	json_decref(v);
 	return emit_commit_atomic(&af, err);
 }

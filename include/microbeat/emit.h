@@ -168,6 +168,12 @@ int emit_open_atomic(const char *dir, const char *name, struct emit_file *af,
  * Either way af is released (fp NULL, paths freed). */
 int emit_commit_atomic(struct emit_file *af, struct mb_error *err);
 
+/* Write the JSON value v (a GeoJSON FeatureCollection, say) into dir/name
+ * atomically, indented, ASCII-escaped, with a final newline; v is always
+ * released (json_decref), success or not. MB_EIO on a write error. */
+struct json_t;
+int emit_json_save(struct json_t *v, const char *dir, const char *name, struct mb_error *err);
+
 /* Close af's stream and remove its temporary; af is released. NULL-safe and
  * harmless on an already released af. */
 void emit_abort_atomic(struct emit_file *af);
