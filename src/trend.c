@@ -655,6 +655,23 @@ static double median_sorted(double *v, size_t n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
 }
 
+/* The months of s present, into *n, for the Kendall tests: MB_EUSAGE when s
+ * is malformed or holds more than TREND_MAX_MK_MONTHS of them. */
+static int kendall_months(const struct trend_series *s, size_t *n, struct mb_error *err)
+{
+	int rc = series_check(s, err);
+
+	*n = 0;
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < s->n; i++)
+		*n += is_present(s, i) ? 1 : 0;
+	if (*n > TREND_MAX_MK_MONTHS)
+		return mb_err(err, MB_EUSAGE, "trend: %zu months present (at most %d)",
+			*n, TREND_MAX_MK_MONTHS);
+	return 0;
+}
+
 int trend_mann_kendall(const struct trend_series *s, struct trend_mk *out,
 	struct mb_error *err)
 {
@@ -664,18 +681,13 @@ int trend_mann_kendall(const struct trend_series *s, struct trend_mk *out,
 
 	if (out == NULL)
 		return mb_err(err, MB_EUSAGE, "trend: no result given");
-	rc = series_check(s, err);
-	if (rc)
-		return rc;
 	memset(out, 0, sizeof(*out));
 	out->sen = NAN;
 	out->p = 1.0;
-	for (i = 0; i < s->n; i++)
-		n += is_present(s, i) ? 1 : 0;
+	rc = kendall_months(s, &n, err);
 	out->n = n;
-	if (n > TREND_MAX_MK_MONTHS)
-		return mb_err(err, MB_EUSAGE, "trend: %zu months present (at most %d)",
-			n, TREND_MAX_MK_MONTHS);
+	if (rc)
+		return rc;
 	if (n < 2)
 		return 0;
 	npairs = n * (n - 1) / 2;
@@ -1267,18 +1279,13 @@ int trend_seasonal_kendall(const struct trend_series *s, struct trend_skendall *
 
 	if (out == NULL)
 		return mb_err(err, MB_EUSAGE, "trend: no result given");
-	rc = series_check(s, err);
-	if (rc)
-		return rc;
 	memset(out, 0, sizeof(*out));
 	out->sen = NAN;
 	out->p = 1.0;
-	for (i = 0; i < s->n; i++)
-		n += is_present(s, i) ? 1 : 0;
+	rc = kendall_months(s, &n, err);
 	out->n = n;
-	if (n > TREND_MAX_MK_MONTHS)
-		return mb_err(err, MB_EUSAGE, "trend: %zu months present (at most %d)",
-			n, TREND_MAX_MK_MONTHS);
+	if (rc)
+		return rc;
 	if (n < 2)
 		return 0;
 	x = malloc(n * sizeof(*x));
