@@ -29,6 +29,7 @@ int mb_exit_code(int code)
 	case MB_EDATA: return MB_EXIT_DATA;
 	case MB_EDB: return MB_EXIT_DB;
 	case MB_ENOTFOUND: return MB_EXIT_NOTFOUND;
+	case MB_EBUG: return MB_EXIT_BUG;
 	default: return MB_EXIT_FAILURE;
 	}
 }

@@ -23,7 +23,8 @@ enum mb_code {
 	MB_EDATA = 3,    /* input data malformed (file, line, column in msg) */
 	MB_EDB = 4,      /* the store failed (SQLite error, locked, read-only) */
 	MB_ENOMEM = 5,   /* out of memory */
-	MB_ENOTFOUND = 6 /* a named area, layer or category does not exist */
+	MB_ENOTFOUND = 6, /* a named area, layer or category does not exist */
+	MB_EBUG = 7      /* an internal invariant broke: a bug in microbeat (util.h BUG()) */
 };
 
 /* Process exit codes: only main() turns results into these. */
@@ -34,7 +35,8 @@ enum mb_exit {
 	MB_EXIT_DATA = 3,     /* some input rejected or a file skipped (work done) */
 	MB_EXIT_IO = 4,       /* cannot read or write a file */
 	MB_EXIT_DB = 5,       /* store error (locked, read-only, corrupt) */
-	MB_EXIT_NOTFOUND = 6  /* named area, layer or category not found */
+	MB_EXIT_NOTFOUND = 6, /* named area, layer or category not found */
+	MB_EXIT_BUG = 70      /* internal error: a bug to report (sysexits' EX_SOFTWARE) */
 };
 
 /* Error details; owned by the caller, filled by the callee on failure. */

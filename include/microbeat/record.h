@@ -30,6 +30,9 @@ enum dim_kind {
 	DIM_LOCATION   /* s1 = name as given, ref = lsoa id, ref2 = street id, lon/lat */
 };
 
+/* Number of dimension kinds (arrays indexed by enum dim_kind). */
+#define DIM_COUNT (DIM_LOCATION + 1)
+
 /* The kinds before it get ids of the file's own from the parser. */
 #define DIM_LOCAL DIM_STREET
 
