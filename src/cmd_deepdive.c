@@ -20,51 +20,9 @@
 #include "microbeat/slice.h"
 #include "microbeat/store.h"
 #include "microbeat/trend.h"
-
-#define TOP_PCT 3            /* the power few: the top 3% of micro-beats (as 'concentration') */
-#define OVERLAY_METRES 100.0 /* default --overlay-metres */
-#define RECENT_UNFINAL 3     /* outcome months treated as not final (censoring caution) */
-#define EARTH_M 6371008.8    /* mean Earth radius (IUGG), metres */
+#include "deepdive_internal.h"
 
 enum { O_FORMAT = 1, O_OUT, O_NOCHARTS, O_METRES };
-
-/* One run's state. */
-struct dd_run {
-	struct selection sel;   /* period, area, types */
-	struct slice S;         /* the selection's events over the span */
-	struct slice D;         /* the district's events over the span */
-	struct slice O;         /* partner agencies' events of the period in the district */
-	int has_overlay;        /* O loaded */
-	int32_t span_from;      /* first month loaded */
-	int32_t pfrom, pto;     /* the previous period (same length, just before) */
-	double fdr;             /* FDR level of every family of tests */
-	double metres;          /* --overlay-metres */
-	int charts;             /* draw charts */
-	const char *dir;        /* output folder being written (NULL: none) */
-	FILE *md;               /* the report being written */
-	struct dd_out out;      /* the same, with the folder, for deepdive.c's sections */
-	FILE *csv;              /* --format csv: the counts table for standard output, or NULL */
-	uint8_t *on;            /* per category id: counted (the type selectors) */
-	size_t ntype;           /* selected categories with events */
-	uint32_t *type;         /* their category ids */
-	char district[320];     /* what the district is, in words */
-};
-
-/* Write text from outside escaped for Markdown. */
-static int put(struct dd_run *d, const char *s, struct mb_error *err)
-{
-	return emit_md_escape(s ? s : "", d->md, err);
-}
-
-static int in_period(const struct dd_run *d, int32_t m)
-{
-	return m >= d->sel.from && m <= d->sel.to;
-}
-
-static int in_prev(const struct dd_run *d, int32_t m)
-{
-	return m >= d->pfrom && m <= d->pto;
-}
 
 /* The selected categories with an event in either slice, by name. */
 static int collect_types(struct dd_run *d, struct mb_error *err)
@@ -96,11 +54,11 @@ static int collect_types(struct dd_run *d, struct mb_error *err)
 
 /* Counts per category of a slice's selected events in the period (which = 0)
  * or the previous period (which = 1). cnt has ncat entries. */
-static void count_types(const struct dd_run *d, const struct slice *sl, int which, double *cnt)
+void dd_count_types(const struct dd_run *d, const struct slice *sl, int which, double *cnt)
 {
 	for (size_t i = 0; i < sl->n; i++)
 		if (d->on[sl->category[i]] &&
-		    (which ? in_prev(d, sl->month[i]) : in_period(d, sl->month[i])))
+		    (which ? dd_in_prev(d, sl->month[i]) : dd_in_period(d, sl->month[i])))
 			cnt[sl->category[i]]++;
 }
 
@@ -167,9 +125,9 @@ static int sec_counts(struct dd_run *d, struct store *s, struct mb_error *err)
 	}
 	if ((r = populations(d, s, &pop_sel, &pop_rest, err)))
 		goto cleanup;
-	count_types(d, &d->S, 0, cur);
-	count_types(d, &d->S, 1, prev);
-	count_types(d, &d->D, 0, dcur);
+	dd_count_types(d, &d->S, 0, cur);
+	dd_count_types(d, &d->S, 1, prev);
+	dd_count_types(d, &d->D, 0, dcur);
 	for (size_t i = 0; i < d->S.n; i++)
 		if (d->on[d->S.category[i]] && d->S.month[i] <= d->sel.to)
 			yc[(size_t)(d->S.month[i] / 12 - y0) * d->D.ncat + d->S.category[i]]++;
@@ -366,7 +324,7 @@ static int sec_monthly(struct dd_run *d, struct mb_error *err)
 		fprintf(d->md, "The last 12 months (%.0f crimes) against the 12 before (%.0f), by the"
 			" rules of `microbeat trends` (quasi-Poisson rate ratio, months paired by month of"
 			" the year): **", a, b);
-		if ((r = put(d, verdict, err)))
+		if ((r = dd_put(d, verdict, err)))
 			goto cleanup;
 		fprintf(d->md, "**.\n\n");
 	} else {
@@ -430,7 +388,7 @@ cleanup:
 }
 
 /* Is category c a police-recorded crime type (not Anti-social behaviour)? */
-static int crime_type(const struct slice *sl, uint32_t c)
+int dd_crime_type(const struct slice *sl, uint32_t c)
 {
 	return sl->cat_name[c] && strcmp(sl->cat_name[c], "Anti-social behaviour") != 0;
 }
@@ -440,14 +398,14 @@ static int crime_type(const struct slice *sl, uint32_t c)
 static void count_mix(const struct dd_run *d, const struct slice *sl, double *cnt)
 {
 	for (size_t i = 0; i < sl->n; i++)
-		if (in_period(d, sl->month[i]) && sl->source[i] < sl->nsource &&
-		    sl->src_police[sl->source[i]] && crime_type(sl, sl->category[i]))
+		if (dd_in_period(d, sl->month[i]) && sl->source[i] < sl->nsource &&
+		    sl->src_police[sl->source[i]] && dd_crime_type(sl, sl->category[i]))
 			cnt[sl->category[i]]++;
 }
 
 /* Paired bars (plots/deepdive_bars.gp): n rows of v1 (and v2 when given), a
  * dashed reference line at refline (NaN = none). Labels go through data files. */
-static int draw_bars(const char *dir, const char *name, const char *title, const char *xlabel,
+int dd_draw_bars(const char *dir, const char *name, const char *title, const char *xlabel,
 		     size_t n, const char *const *label, const double *v1, const char *leg1,
 		     const double *v2, const char *leg2, double refline, struct mb_error *err)
 {
@@ -569,7 +527,7 @@ static int sec_lq(struct dd_run *d, struct mb_error *err)
 			dd_share_text(a[k], A, sa, sizeof(sa));
 			dd_share_text(b[k], B, sb, sizeof(sb));
 			fprintf(d->md, "%s", nsig++ ? "; " : "Clearly different from the rest of the district: ");
-			if ((r = put(d, lab[k], err)))
+			if ((r = dd_put(d, lab[k], err)))
 				goto cleanup;
 			fprintf(d->md, " is %s of the selection's crime against %s of the rest's (LQ %.2f,"
 				" q = %.2g)", sa, sb, lq[k].lq, lq[k].q);
@@ -586,7 +544,7 @@ static int sec_lq(struct dd_run *d, struct mb_error *err)
 	if ((r = dd_emit_table(&d->out, &t, "location_quotients.csv", err)))
 		goto cleanup;
 	if (d->charts && d->dir) {
-		if ((r = draw_bars(d->dir, "location_quotients",
+		if ((r = dd_draw_bars(d->dir, "location_quotients",
 				   "Location quotient by crime type (dashed: the rest of the district's share)",
 				   "Location quotient", m, lab, val, "Location quotient", NULL, NULL, 1, err)))
 			goto cleanup;
@@ -604,17 +562,6 @@ cleanup:
 	free(cat);
 	return r;
 }
-
-/* The power few: micro-beat index lists of the period and the previous one. */
-struct hot {
-	size_t n;          /* micro-beats in the area */
-	uint32_t *beat;    /* their ids */
-	double *cur, *prev; /* counts */
-	size_t *ic, nc;    /* power few of the period (indices into beat) */
-	size_t *ip, np;    /* of the previous period */
-	uint32_t *list;    /* the union, period first (beat ids) */
-	size_t nlist;      /* its size */
-};
 
 static void hot_release(struct hot *h)
 {
@@ -650,9 +597,9 @@ static int hot_build(struct dd_run *d, struct hot *h, struct mb_error *err)
 
 		if (!b || !pos[b] || !d->on[d->S.category[i]])
 			continue;
-		if (in_period(d, d->S.month[i]))
+		if (dd_in_period(d, d->S.month[i]))
 			h->cur[pos[b] - 1]++;
-		else if (in_prev(d, d->S.month[i]))
+		else if (dd_in_prev(d, d->S.month[i]))
 			h->prev[pos[b] - 1]++;
 	}
 	if (h->n && ((r = conc_hot_list(h->cur, h->n, TOP_PCT, &h->ic, &h->nc, &nn, err)) ||
@@ -674,7 +621,7 @@ cleanup:
 }
 
 /* The index of beat b in h (h->n when absent). */
-static size_t hot_index(const struct hot *h, uint32_t b)
+size_t dd_hot_index(const struct hot *h, uint32_t b)
 {
 	for (size_t k = 0; k < h->n; k++)
 		if (h->beat[k] == b)
@@ -703,7 +650,7 @@ static int sec_power_few(struct dd_run *d, const struct hot *h, struct mb_error 
 	if ((r = table_init(&t, "Power-few micro-beats of the selection", cols, 6, err)))
 		return r;
 	for (size_t k = 0; k < h->nlist && !r; k++) {
-		size_t i = hot_index(h, h->list[k]), row;
+		size_t i = dd_hot_index(h, h->list[k]), row;
 		int now = in_list(h->ic, h->nc, i), before = in_list(h->ip, h->np, i);
 		int cls = now && before ? 0 : now ? 1 : 2;
 		static const char *const cname[] = { "persistent", "emerging", "former" };
@@ -738,604 +685,6 @@ static int sec_power_few(struct dd_run *d, const struct hot *h, struct mb_error 
 cleanup:
 	table_release(&t);
 	return r;
-}
-
-/* Court-route ("charge/summons") outcomes: police.uk names of the outcomes that
- * follow a charge or summons (docs/methods-deepdive.md §5). */
-static int detected(const char *o)
-{
-	static const char *const names[] = {
-		"Suspect charged", "Suspect charged as part of another case", "Awaiting court outcome",
-		"Court result unavailable", "Court case unable to proceed", "Defendant found not guilty",
-		"Defendant sent to Crown Court", "Offender sent to prison",
-		"Offender given suspended prison sentence", "Offender fined",
-		"Offender given community sentence", "Offender given conditional discharge",
-		"Offender given absolute discharge", "Offender otherwise dealt with",
-		"Offender deprived of property", "Offender ordered to pay compensation",
-	};
-
-	for (size_t k = 0; o && k < sizeof(names) / sizeof(names[0]); k++)
-		if (strcasecmp(o, names[k]) == 0)
-			return 1;
-	return 0;
-}
-
-/* Section 5: outcomes. */
-static int sec_outcomes(struct dd_run *d, struct store *s, struct mb_error *err)
-{
-	struct outcome_rows o = { 0 };
-	uint8_t *loc = calloc(d->S.nloc ? d->S.nloc : 1, 1);
-	double *dist = NULL, n_cur = 0, n_prev = 0, det_cur = 0, det_prev = 0, inv = 0, none = 0;
-	double n_recent = 0;
-	struct table t = { 0 };
-	static const char *const cols[] = { "last outcome", "crimes", "share %", "charge/summons" };
-	int r;
-
-	if (!loc)
-		return mb_err(err, MB_ENOMEM, "out of memory");
-	for (size_t i = 0; i < d->S.n; i++)
-		if (d->S.location[i] < d->S.nloc)
-			loc[d->S.location[i]] = 1;
-	if ((r = store_outcomes_load(s, d->pfrom, d->sel.to, &o, err)))
-		goto cleanup;
-	if (!(dist = calloc(o.nout, sizeof(double)))) {
-		r = mb_err(err, MB_ENOMEM, "out of memory");
-		goto cleanup;
-	}
-	for (size_t i = 0; i < o.n; i++) {
-		if (o.location[i] >= d->S.nloc || !loc[o.location[i]] || o.category[i] >= d->S.ncat ||
-		    !d->on[o.category[i]] || o.source[i] >= d->S.nsource ||
-		    !d->S.src_police[o.source[i]] || !d->S.src_on[o.source[i]])
-			continue;
-		const char *name = o.outcome_name[o.outcome[i]];
-
-		if (in_period(d, o.month[i])) {
-			n_cur++;
-			dist[o.outcome[i]]++;
-			det_cur += detected(name);
-			inv += name && strcasecmp(name, "Under investigation") == 0;
-			none += !name;
-			n_recent += o.month[i] > d->sel.to - RECENT_UNFINAL;
-		} else if (in_prev(d, o.month[i])) {
-			n_prev++;
-			det_prev += detected(name);
-		}
-	}
-	fprintf(d->md, "## Outcomes\n\n");
-	if (n_cur == 0) {
-		fprintf(d->md, "No crimes of the period with a recorded outcome were found.\n\n");
-		goto cleanup;
-	}
-	if ((r = table_init(&t, "Last outcome of the period's crimes (selection)", cols, 4, err)))
-		goto cleanup;
-	for (size_t k = 0; k < o.nout && !r; k++) {
-		size_t row;
-
-		if (!dist[k])
-			continue;
-		if ((r = table_add_row(&t, &row, err)) ||
-		    (r = table_set_text(&t, row, 0, k ? o.outcome_name[k] : "(none recorded)", err)) ||
-		    (r = table_set_int(&t, row, 1, (int64_t)dist[k], err)) ||
-		    (r = table_set_double(&t, row, 2, 100 * dist[k] / n_cur, 1, err)))
-			break;
-		r = table_set_text(&t, row, 3, detected(o.outcome_name[k]) ? "yes" : "", err);
-	}
-	if (r)
-		goto cleanup;
-	char a[96], b[96], c[96], e[96];
-	double p = dd_fisher_p((unsigned long)det_cur, (unsigned long)(n_cur - det_cur),
-			       (unsigned long)det_prev, (unsigned long)(n_prev - det_prev));
-
-	dd_share_text(det_cur, n_cur, a, sizeof(a));
-	dd_share_text(det_prev, n_prev, b, sizeof(b));
-	dd_share_text(inv, n_cur, c, sizeof(c));
-	dd_share_text(none, n_cur, e, sizeof(e));
-	fprintf(d->md, "The last outcome of each crime is the latest outcomes-file entry for its Crime"
-		" ID, else the street file's last outcome. The charge/summons (\"detection\") rate"
-		" is the share of crimes whose last outcome follows a charge or summons (court"
-		" outcomes included): %s in the period against %s in the previous period (Fisher's"
-		" exact test p = %.3g: %s). Still under investigation: %s; no outcome recorded: %s.\n\n",
-		a, b, p, p < d->fdr ? "a clear change" : "no clear change", c, e);
-	fprintf(d->md, "Caution: outcomes are not final. Crimes of the last months are still being"
-		" investigated and charged (%.0f of the period's crimes fall in its last %d months),"
-		" so the latest rates understate what they will become; the rate of the previous"
-		" period has had longer to mature, which by itself favours it.\n\n", n_recent,
-		RECENT_UNFINAL);
-	r = dd_emit_table(&d->out, &t, "outcomes.csv", err);
-cleanup:
-	table_release(&t);
-	free(loc);
-	free(dist);
-	outcome_rows_release(&o);
-	return r;
-}
-
-/* Section 6: month-of-year profile. */
-static int sec_season(struct dd_run *d, struct mb_error *err)
-{
-	static const char *const mname[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	double sum[12] = { 0 }, mean[12];
-	int nm[12] = { 0 }, r = 0;
-	struct table t = { 0 };
-	static const char *const cols[] = { "month of year", "months loaded", "crimes", "mean per month" };
-
-	for (int32_t m = d->span_from; m <= d->sel.to; m++)
-		if (d->S.month_present[m - d->span_from])
-			nm[m % 12]++;
-	for (size_t i = 0; i < d->S.n; i++)
-		if (d->on[d->S.category[i]] && d->S.month[i] <= d->sel.to &&
-		    d->S.month_present[d->S.month[i] - d->span_from])
-			sum[d->S.month[i] % 12]++;
-	if ((r = table_init(&t, "Month-of-year profile (selection)", cols, 4, err)))
-		return r;
-	int hi = 0, lo = 0;
-
-	for (int k = 0; k < 12 && !r; k++) {
-		size_t row;
-
-		mean[k] = nm[k] ? sum[k] / nm[k] : NAN;
-		if (nm[k] && (!nm[hi] || mean[k] > mean[hi]))
-			hi = k;
-		if (nm[k] && (!nm[lo] || mean[k] < mean[lo]))
-			lo = k;
-		if (!(r = table_add_row(&t, &row, err)) && !(r = table_set_text(&t, row, 0, mname[k], err)) &&
-		    !(r = table_set_int(&t, row, 1, nm[k], err)) && !(r = table_set_int(&t, row, 2, (int64_t)sum[k], err)))
-			r = table_set_double(&t, row, 3, mean[k], 1, err);
-	}
-	if (r)
-		goto cleanup;
-	int loaded = 0;
-
-	for (int k = 0; k < 12; k++)
-		loaded += nm[k];
-	fprintf(d->md, "## Seasonality\n\nMean crimes per calendar month over the %d loaded months"
-		" of %04d-%02d..%04d-%02d: highest in %s (%.1f), lowest in %s (%.1f). With two or three"
-		" years per month, this profile is a description, not a test.\n\n", loaded,
-		2000 + d->span_from / 12, d->span_from % 12 + 1, 2000 + d->sel.to / 12,
-		d->sel.to % 12 + 1, mname[hi], mean[hi], mname[lo], mean[lo]);
-	if ((r = dd_emit_table(&d->out, &t, "seasonality.csv", err)))
-		goto cleanup;
-	if (d->charts && d->dir) {
-		double mv[12];
-
-		for (int k = 0; k < 12; k++)
-			mv[k] = isfinite(mean[k]) ? mean[k] : 0;
-		char title[480];
-
-		snprintf(title, sizeof(title), "Mean crimes per month of the year: %s%s%s", d->S.scope_label,
-			 d->sel.theme[0] ? ", " : "", d->sel.theme);
-		struct plot_seasonal ps = { .title = title,
-					    .value_label = "Mean crimes per month", .n = 12,
-					    .label = mname, .mean = mv };
-
-		if ((r = plot_seasonal(d->dir, "seasonality", &ps, err)))
-			goto cleanup;
-		fprintf(d->md, "![Seasonality](seasonality.png)\n\n");
-	}
-cleanup:
-	table_release(&t);
-	return r;
-}
-
-/* The change weighted by harm: each type's crimes times its Cambridge Crime
- * Harm Index weight (datasets/harm_cchi.csv, days of imprisonment), in the
- * period and the previous one (docs/methods-deepdive.md §6). */
-static int harm_change(struct dd_run *d, const char *const *lab, const double *l, const double *e,
-		       size_t m, struct mb_error *err)
-{
-	static const char *const cols[] = { "type", "CCHI days per crime", "period harm",
-					    "previous harm", "harm change %" };
-	struct csvtab h = { 0 };
-	struct table t = { 0 };
-	char path[4096];
-	double hl = 0, he = 0, nl = 0, ne = 0;
-	size_t unweighted = 0;
-	int r;
-
-	if (mb_data_path("harm_cchi.csv", path, sizeof(path), err) || csvtab_read(path, &h, err)) {
-		fprintf(d->md, "No harm weights (datasets/harm_cchi.csv not found): no harm-weighted"
-			" change.\n\n");
-		return 0;
-	}
-	long ct = csvtab_col(&h, "crime_type"), cw = csvtab_col(&h, "cchi_days");
-
-	if (ct < 0 || cw < 0) {
-		r = mb_err(err, MB_EDATA, "%s: wants columns crime_type and cchi_days", path);
-		goto cleanup;
-	}
-	if ((r = table_init(&t, "Harm-weighted change by type (Cambridge Crime Harm Index)", cols, 5, err)))
-		goto cleanup;
-	for (size_t k = 0; k < m && !r; k++) {
-		double w = NAN;
-		size_t row;
-
-		for (size_t j = 0; j < h.nrows; j++)
-			if (strcasecmp(h.rows[j].f[ct], lab[k]) == 0 && csvtab_number(h.rows[j].f[cw], &w))
-				w = NAN;
-		if (!isfinite(w)) {
-			unweighted++;
-		} else {
-			hl += w * l[k];
-			he += w * e[k];
-			nl += l[k];
-			ne += e[k];
-		}
-		if ((r = table_add_row(&t, &row, err)) || (r = table_set_text(&t, row, 0, lab[k], err)) ||
-		    (r = table_set_double(&t, row, 1, w, 2, err)) ||
-		    (r = table_set_double(&t, row, 2, w * l[k], 1, err)) ||
-		    (r = table_set_double(&t, row, 3, w * e[k], 1, err)))
-			break;
-		r = table_set_double(&t, row, 4, e[k] > 0 && isfinite(w) ? 100 * (l[k] / e[k] - 1) : NAN, 1, err);
-	}
-	if (r)
-		goto cleanup;
-	fprintf(d->md, "Weighted by harm (Cambridge Crime Harm Index: the days of imprisonment a"
-		" first offender would get, per crime; datasets/harm_cchi.csv), the selected types"
-		" went from %.0f to %.0f harm-days (%s%.0f%%), while their count went from %.0f to"
-		" %.0f (%s%.0f%%).", he, hl, hl >= he ? "+" : "-", he > 0 ? fabs(100 * (hl / he - 1)) : 0.0,
-		ne, nl, nl >= ne ? "+" : "-", ne > 0 ? fabs(100 * (nl / ne - 1)) : 0.0);
-	if (unweighted)
-		fprintf(d->md, " %zu type%s without a weight left out.", unweighted, unweighted == 1 ? "" : "s");
-	fprintf(d->md, " At police.uk's level each type has one weight, so this shows shifts between"
-		" types, not within them (a force extract's subgroups would).\n\n");
-	r = dd_emit_table(&d->out, &t, "harm_by_type.csv", err);
-cleanup:
-	table_release(&t);
-	csvtab_release(&h);
-	return r;
-}
-
-/* Section 6b: the contribution of each unit and type to the change. */
-static int sec_contrib(struct dd_run *d, struct mb_error *err)
-{
-	size_t m = d->ntype, nu = d->S.nunit;
-	double *l = calloc(d->D.ncat + nu + 1, sizeof(double)), *e = calloc(d->D.ncat + nu + 1, sizeof(double));
-	double *lt = calloc(m + nu + 1, sizeof(double)), *et = calloc(m + nu + 1, sizeof(double));
-	const char **lab = calloc(m + nu + 1, sizeof(char *));
-	int r = 0;
-
-	if (!l || !e || !lt || !et || !lab) {
-		r = mb_err(err, MB_ENOMEM, "out of memory");
-		goto cleanup;
-	}
-	fprintf(d->md, "## What drives the change\n\nThe period against the previous period of the"
-		" same length; each component's exact test (conditional binomial) with BH control"
-		" across components; fewer than %d crimes in the two periods: shown, not tested.\n\n",
-		DD_MIN_TEST);
-	count_types(d, &d->S, 0, l);
-	count_types(d, &d->S, 1, e);
-	for (size_t k = 0; k < m; k++) {
-		lt[k] = l[d->type[k]];
-		et[k] = e[d->type[k]];
-		lab[k] = d->D.cat_name[d->type[k]];
-	}
-	if ((r = dd_change_report(&d->out, "Change by type (selection)", "type", "change_by_type.csv", lab, lt, et, m, err)) ||
-	    (r = harm_change(d, lab, lt, et, m, err)))
-		goto cleanup;
-	if (d->S.unit && nu > 1) {
-		size_t k = 0;
-		uint32_t *idx = calloc(nu, sizeof(uint32_t));
-
-		if (!idx) {
-			r = mb_err(err, MB_ENOMEM, "out of memory");
-			goto cleanup;
-		}
-		memset(lt, 0, (m + nu + 1) * sizeof(double));
-		memset(et, 0, (m + nu + 1) * sizeof(double));
-		for (uint32_t u = 1; u < nu; u++)
-			if (d->S.unit_chosen[u]) {
-				idx[u] = (uint32_t)k + 1;
-				lab[k++] = d->S.unit_name[u];
-			}
-		for (size_t i = 0; i < d->S.n; i++) {
-			uint32_t u = d->S.unit[i];
-
-			if (!u || u >= nu || !idx[u] || !d->on[d->S.category[i]])
-				continue;
-			if (in_period(d, d->S.month[i]))
-				lt[idx[u] - 1]++;
-			else if (in_prev(d, d->S.month[i]))
-				et[idx[u] - 1]++;
-		}
-		free(idx);
-		if (k > 1)
-			r = dd_change_report(&d->out, "Change by unit (selection)", "unit", "change_by_unit.csv", lab, lt, et, k, err);
-	}
-cleanup:
-	free(l);
-	free(e);
-	free(lt);
-	free(et);
-	free(lab);
-	return r;
-}
-
-/* Metres between two WGS84 points (haversine on the mean sphere). */
-static double metres_between(double lon1, double lat1, double lon2, double lat2)
-{
-	double p1 = lat1 * M_PI / 180, p2 = lat2 * M_PI / 180, dp = p2 - p1;
-	double dl = (lon2 - lon1) * M_PI / 180;
-	double h = sin(dp / 2) * sin(dp / 2) + cos(p1) * cos(p2) * sin(dl / 2) * sin(dl / 2);
-
-	return 2 * EARTH_M * asin(sqrt(h > 1 ? 1 : h));
-}
-
-/* Section 8: the partner overlay. */
-static int sec_overlay(struct dd_run *d, struct store *s, const struct hot *h, struct mb_error *err)
-{
-	const struct slice *O = &d->O;
-	size_t na = 0, *aidx = calloc(O->nsource ? O->nsource : 1, sizeof(size_t));
-	uint32_t *asrc = calloc(O->nsource ? O->nsource : 1, sizeof(uint32_t));
-	const char **cols = NULL;
-	struct table t = { 0 }, tu = { 0 };
-	struct lsoa_events le = { 0 };
-	double *cnt = NULL, *lcnt = NULL;
-	uint8_t *has_l = NULL;
-	char (*lname)[200] = NULL;
-	int r = 0;
-
-	fprintf(d->md, "## Partner overlay\n\n");
-	if (!aidx || !asrc) {
-		r = mb_err(err, MB_ENOMEM, "out of memory");
-		goto cleanup;
-	}
-	if (d->has_overlay)
-		for (uint32_t k = 1; k < O->nsource; k++)
-			if (!O->src_police[k] && O->src_on[k]) {
-				aidx[k] = ++na;
-				asrc[na - 1] = k;
-			}
-	if (!na) {
-		fprintf(d->md, "No partner agency's data (fire, council ASB, road collisions ...) is"
-			" loaded: load it with `microbeat import --source NAME --map MAP.ini`.\n\n");
-		goto cleanup;
-	}
-	if (!(cols = calloc(3 + 2 * na, sizeof(char *))) || !(cnt = calloc(h->nlist * na + 1, sizeof(double)))) {
-		r = mb_err(err, MB_ENOMEM, "out of memory");
-		goto cleanup;
-	}
-	/* the snap points of each power-few micro-beat (sp_of[k] .. sp_of[k + 1] in sp) */
-	size_t nsp = 0, *sp_of = calloc(h->nlist + 1, sizeof(size_t));
-	uint32_t *sp = calloc(d->S.nloc ? d->S.nloc : 1, sizeof(uint32_t));
-
-	if (!sp_of || !sp) {
-		free(sp_of);
-		free(sp);
-		r = mb_err(err, MB_ENOMEM, "out of memory");
-		goto cleanup;
-	}
-	for (size_t k = 0; k < h->nlist; k++) {
-		sp_of[k] = nsp;
-		for (uint32_t l = 1; l < d->S.nloc; l++)
-			if (d->S.loc_beat[l] == h->list[k] && isfinite(d->S.loc_lon[l]) && nsp < d->S.nloc)
-				sp[nsp++] = l;
-	}
-	sp_of[h->nlist] = nsp;
-	/* per power-few micro-beat: agency events within d->metres of any of its snap points */
-	for (size_t i = 0; i < O->n; i++) {
-		uint32_t src = O->source[i], l = O->location[i];
-
-		if (!aidx[src] || !in_period(d, O->month[i]) || l >= O->nloc || !isfinite(O->loc_lon[l]))
-			continue;
-		for (size_t k = 0; k < h->nlist; k++) {
-			int near = 0;
-
-			for (size_t j = sp_of[k]; j < sp_of[k + 1] && !near; j++)
-				near = metres_between(d->S.loc_lon[sp[j]], d->S.loc_lat[sp[j]], O->loc_lon[l],
-						      O->loc_lat[l]) <= d->metres;
-			cnt[k * na + aidx[src] - 1] += near;
-		}
-	}
-	free(sp_of);
-	free(sp);
-	/* agency events with an LSOA code only: matched to the micro-beat's LSOA, said so */
-	if ((r = store_lsoa_events(s, d->sel.from, d->sel.to, &le, err)))
-		goto cleanup;
-	if (!(lcnt = calloc(h->nlist * na + 1, sizeof(double))) || !(has_l = calloc(na + 1, 1)) ||
-	    !(lname = calloc(na + 1, 200))) {
-		r = mb_err(err, MB_ENOMEM, "out of memory");
-		goto cleanup;
-	}
-	for (size_t i = 0; i < le.n; i++) {
-		if (le.source[i] >= O->nsource || !aidx[le.source[i]])
-			continue;
-		size_t a = aidx[le.source[i]] - 1;
-
-		has_l[a] = 1;
-		for (size_t k = 0; k < h->nlist; k++)
-			if (d->S.streets[h->list[k]].lsoa[0] && strcmp(le.lsoa[i], d->S.streets[h->list[k]].lsoa) == 0)
-				lcnt[k * na + a]++;
-	}
-	size_t ncol = 2;
-
-	cols[0] = "micro-beat";
-	cols[1] = "crimes";
-	for (size_t a = 0; a < na; a++) {
-		cols[ncol++] = O->source_name[asrc[a]];
-		if (has_l[a]) {
-			snprintf(lname[a], 200, "%s (LSOA only: in the micro-beat's LSOA)", O->source_name[asrc[a]]);
-			cols[ncol++] = lname[a];
-		}
-	}
-	if ((r = table_init(&t, "Partner events near the power-few micro-beats", cols, ncol, err)))
-		goto cleanup;
-	size_t best = h->nlist;
-	double bestv = 0;
-	int any_l = 0;
-
-	for (size_t k = 0; k < h->nlist && !r; k++) {
-		size_t row, i = hot_index(h, h->list[k]), col = 2;
-		double tot = 0;
-
-		if ((r = table_add_row(&t, &row, err)) ||
-		    (r = table_set_text(&t, row, 0, d->S.streets[h->list[k]].name, err)) ||
-		    (r = table_set_int(&t, row, 1, (int64_t)h->cur[i], err)))
-			break;
-		for (size_t a = 0; a < na && !r; a++) {
-			tot += cnt[k * na + a];
-			r = table_set_int(&t, row, col++, (int64_t)cnt[k * na + a], err);
-			if (!r && has_l[a]) {
-				any_l = 1;
-				r = table_set_int(&t, row, col++, (int64_t)lcnt[k * na + a], err);
-			}
-		}
-		if (tot > bestv) {
-			bestv = tot;
-			best = k;
-		}
-	}
-	if (r)
-		goto cleanup;
-	fprintf(d->md, "Partner agencies' events of the period within %.0f metres (on the ground) of"
-		" any snap point of each power-few micro-beat, beside its crimes. ", d->metres);
-	if (best < h->nlist) {
-		fprintf(d->md, "Where partners' problems coincide most: ");
-		if ((r = put(d, d->S.streets[h->list[best]].name, err)))
-			goto cleanup;
-		fprintf(d->md, " (%.0f crimes, %.0f partner event%s nearby).", h->cur[hot_index(h, h->list[best])], bestv, bestv == 1 ? "" : "s");
-	} else {
-		fprintf(d->md, "No partner event lies that close to a power-few micro-beat.");
-	}
-	if (any_l)
-		fprintf(d->md, " Partner events with only an LSOA code (no coordinates) cannot be placed"
-			" on a street: they are counted in the micro-beat's LSOA, in their own column,"
-			" and say more about the neighbourhood than about the street.");
-	fprintf(d->md, "\n\n");
-	if ((r = dd_emit_table(&d->out, &t, "overlay_power_few.csv", err)))
-		goto cleanup;
-	/* per unit: agency events placed in it by coordinates, and by LSOA or unit code */
-	if (d->S.unit && d->S.nunit > 1 && O->unit) {
-		size_t nu = d->S.nunit;
-		double *uc = calloc(nu * na * 2 + 1, sizeof(double)), *crime = calloc(nu, sizeof(double));
-		const char **ucols = calloc(2 + 2 * na, sizeof(char *));
-		char (*cn)[200] = calloc(2 * na + 1, 200);
-
-		if (!uc || !crime || !ucols || !cn) {
-			free(uc);
-			free(crime);
-			free(ucols);
-			free(cn);
-			r = mb_err(err, MB_ENOMEM, "out of memory");
-			goto cleanup;
-		}
-		/* unit ids of O and S: the same layer, matched by code */
-		for (size_t i = 0; i < d->S.n; i++)
-			if (d->S.unit[i] < nu && d->on[d->S.category[i]] && in_period(d, d->S.month[i]))
-				crime[d->S.unit[i]]++;
-		for (size_t i = 0; i < O->n + O->n_nc; i++) {
-			int nc = i >= O->n;
-			size_t j = nc ? i - O->n : i;
-			uint32_t src = nc ? O->nc_source[j] : O->source[j], ou = nc ? O->nc_unit[j] : O->unit[j];
-			int32_t m = nc ? O->nc_month[j] : O->month[j];
-
-			if (!aidx[src] || !in_period(d, m) || !ou || ou >= O->nunit)
-				continue;
-			for (uint32_t u = 1; u < nu; u++)
-				if (d->S.unit_chosen[u] && strcmp(d->S.unit_code[u], O->unit_code[ou]) == 0)
-					uc[(u * na + aidx[src] - 1) * 2 + nc]++;
-		}
-		ucols[0] = "unit";
-		ucols[1] = "crimes";
-		for (size_t a = 0; a < na; a++) {
-			snprintf(cn[2 * a], 200, "%s (by coordinates)", O->source_name[asrc[a]]);
-			snprintf(cn[2 * a + 1], 200, "%s (by LSOA or unit code)", O->source_name[asrc[a]]);
-			ucols[2 + 2 * a] = cn[2 * a];
-			ucols[3 + 2 * a] = cn[2 * a + 1];
-		}
-		if (!(r = table_init(&tu, "Partner events per unit", ucols, 2 + 2 * na, err)))
-			for (uint32_t u = 1; u < nu && !r; u++) {
-				size_t row;
-
-				if (!d->S.unit_chosen[u])
-					continue;
-				if ((r = table_add_row(&tu, &row, err)) ||
-				    (r = table_set_text(&tu, row, 0, d->S.unit_name[u], err)) ||
-				    (r = table_set_int(&tu, row, 1, (int64_t)crime[u], err)))
-					break;
-				for (size_t k = 0; k < 2 * na && !r; k++)
-					r = table_set_int(&tu, row, 2 + k, (int64_t)uc[u * na * 2 + k], err);
-			}
-		free(uc);
-		free(crime);
-		free(ucols);
-		free(cn);
-		if (r)
-			goto cleanup;
-		fprintf(d->md, "Per unit of the selection: partner events placed in the unit by their"
-			" coordinates (point in polygon), and those with only an LSOA or unit code,"
-			" matched at that level (they cannot be placed on a micro-beat).\n\n");
-		if ((r = dd_emit_table(&d->out, &tu, "overlay_units.csv", err)))
-			goto cleanup;
-	}
-	if (d->charts && d->dir && h->nlist) {
-		const char **lab = calloc(h->nlist, sizeof(char *));
-		double *v = calloc(h->nlist, sizeof(double)), *cr = calloc(h->nlist, sizeof(double));
-
-		if (!lab || !v || !cr) {
-			free(lab);
-			free(v);
-			free(cr);
-			r = mb_err(err, MB_ENOMEM, "out of memory");
-			goto cleanup;
-		}
-		for (size_t k = 0; k < h->nlist; k++) {
-			lab[k] = d->S.streets[h->list[k]].name;
-			cr[k] = h->cur[hot_index(h, h->list[k])];
-			for (size_t a = 0; a < na; a++)
-				v[k] += cnt[k * na + a];
-		}
-		char tl[96];
-
-		snprintf(tl, sizeof(tl), "Crimes and partner events within %.0f m, power-few micro-beats", d->metres);
-		r = draw_bars(d->dir, "overlay", tl, "Events in the period", h->nlist, lab, cr,
-			      "Crimes (selected types)", v, "Partner events (all agencies)", NAN, err);
-		free(lab);
-		free(v);
-		free(cr);
-		if (r)
-			goto cleanup;
-		fprintf(d->md, "![Partner overlay](overlay.png)\n\n");
-	}
-cleanup:
-	table_release(&t);
-	table_release(&tu);
-	free(aidx);
-	free(asrc);
-	free(cols);
-	free(cnt);
-	free(lcnt);
-	free(has_l);
-	free(lname);
-	lsoa_events_release(&le);
-	return r;
-}
-
-/* Load the partner agencies' events of the period over the district. */
-static int load_overlay(struct dd_run *d, struct store *s, struct mb_error *err)
-{
-	const char *names[64];
-	size_t n = 0;
-	int r;
-
-	for (uint32_t k = 1; k < d->D.nsource && n < 64; k++)
-		if (!d->D.src_police[k] && d->D.source_name[k])
-			names[n++] = d->D.source_name[k];
-	if (!n)
-		return 0;
-	struct slice_query q = { .from = d->sel.from, .to = d->sel.to, .include_asb = 1 };
-
-	select_query(&d->sel, NULL, 0, &q);
-	q.area = d->sel.layer ? "all" : NULL;
-	q.sources = names;
-	q.nsources = n;
-	q.police_only = 0;
-	q.types = NULL;
-	q.ntypes = 0;
-	if ((r = store_slice_load(s, &q, &d->O, err)))
-		return r;
-	d->has_overlay = 1;
-	return 0;
 }
 
 int cmd_deepdive(struct cli *c, int argc, char **argv, struct mb_error *err)
@@ -1414,7 +763,7 @@ int cmd_deepdive(struct cli *c, int argc, char **argv, struct mb_error *err)
 		goto cleanup;
 	snprintf(d.district, sizeof(d.district), "%s",
 		 d.sel.layer ? "every unit of the layer" : "everything loaded");
-	if ((r = collect_types(&d, err)) || (r = hot_build(&d, &h, err)) || (r = load_overlay(&d, s, err)))
+	if ((r = collect_types(&d, err)) || (r = hot_build(&d, &h, err)) || (r = dd_load_overlay(&d, s, err)))
 		goto cleanup;
 	if (format == 1 && !(d.csv = open_memstream(&csvbuf, &csvlen))) {
 		r = mb_err(err, MB_ENOMEM, "out of memory");
@@ -1435,16 +784,16 @@ int cmd_deepdive(struct cli *c, int argc, char **argv, struct mb_error *err)
 	month_format(d.pfrom, pf);
 	month_format(d.pto, pt);
 	fprintf(d.md, "# Deep dive: ");
-	if ((r = put(&d, d.S.scope_label, err)))
+	if ((r = dd_put(&d, d.S.scope_label, err)))
 		goto cleanup;
 	fprintf(d.md, ", %s\n\n", d.sel.period_label);
 	fprintf(d.md, "Crime types: ");
-	if ((r = put(&d, d.sel.theme[0] ? d.sel.theme
+	if ((r = dd_put(&d, d.sel.theme[0] ? d.sel.theme
 			 : d.sel.ntypes ? "the selected types" : "all crime types except Anti-social behaviour", err)))
 		goto cleanup;
 	for (size_t k = 0; k < d.ntype && k < 12; k++) {
 		fputs(k ? ", " : " (", d.md);
-		if ((r = put(&d, d.D.cat_name[d.type[k]], err)))
+		if ((r = dd_put(&d, d.D.cat_name[d.type[k]], err)))
 			goto cleanup;
 	}
 	fputs(d.ntype > 12 ? ", ...)" : d.ntype ? ")" : "", d.md);
@@ -1465,9 +814,9 @@ int cmd_deepdive(struct cli *c, int argc, char **argv, struct mb_error *err)
 			d.pto - d.pfrom + 1);
 	fprintf(d.md, "\n\n");
 	if ((r = sec_counts(&d, s, err)) || (r = sec_monthly(&d, err)) || (r = sec_lq(&d, err)) ||
-	    (r = sec_power_few(&d, &h, err)) || (r = sec_outcomes(&d, s, err)) ||
-	    (r = sec_season(&d, err)) || (r = sec_contrib(&d, err)) || (r = dd_extract_report(&d.out, &d.S, d.on, d.sel.from, d.sel.to, d.pfrom, d.pto, err)) ||
-	    (r = sec_overlay(&d, s, &h, err)))
+	    (r = sec_power_few(&d, &h, err)) || (r = dd_sec_outcomes(&d, s, err)) ||
+	    (r = dd_sec_season(&d, err)) || (r = dd_sec_contrib(&d, err)) || (r = dd_extract_report(&d.out, &d.S, d.on, d.sel.from, d.sel.to, d.pfrom, d.pto, err)) ||
+	    (r = dd_sec_overlay(&d, s, &h, err)))
 		goto cleanup;
 	fprintf(d.md, "Methods: docs/methods-deepdive.md.\n");
 	if (fclose(d.md)) {

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "microbeat/deepdive.h"
+#include "../src/deepdive_internal.h"
 #include "microbeat/slice.h"
 
 /* Relative agreement (the p-values span 30 orders of magnitude). */

@@ -103,39 +103,4 @@ int dd_extract_count(const struct slice *sl, const uint8_t *on, int32_t later_fr
 		     struct mb_error *err);
 void dd_extract_release(struct dd_extract *x);
 
-/* ---- report sections (docs/methods-deepdive.md §6, §7) ---- */
-
-struct table;
-
-/* Where a report section goes. */
-struct dd_out {
-	FILE *md;       /* the Markdown report being written */
-	const char *dir; /* folder for CSV tables and charts, or NULL (none written) */
-	int charts;     /* 1 = draw charts (with dir) */
-	double fdr;     /* FDR level of every family of tests */
-};
-
-/* "12.3% (30 of 244)": a percentage with its counts ("n/a (0 crimes)" when den is 0). */
-void dd_share_text(double num, double den, char *buf, size_t cap);
-
-/* Save t as dir/file (when dir) and write it, captioned with its file, into the report. */
-int dd_emit_table(const struct dd_out *d, struct table *t, const char *file, struct mb_error *err);
-
-/* A change table of m components (label[i]: later[i] against earlier[i]) with
- * shares and BH-controlled exact tests (dd_change_compute) saved as file, and
- * one sentence on the largest part ("what" names the split). */
-int dd_change_report(const struct dd_out *d, const char *title, const char *what, const char *file,
-		     const char *const *label, const double *later, const double *earlier,
-		     size_t m, struct mb_error *err);
-
-/* The force-extract section: DA vs non-DA, DA x offence subgroup,
- * recording-sensitive against high-harm subgroups, hate strands, weekday x
- * hour, for the counted events (on) of sl in [from, to] against [pfrom, pto];
- * each part absent from the slice is said to be absent, and why. */
-int dd_extract_report(const struct dd_out *d, const struct slice *sl, const uint8_t *on,
-		      int32_t from, int32_t to, int32_t pfrom, int32_t pto, struct mb_error *err);
-
-/* Percentage in words with its sign, e.g. "+21%", "-4%", "n/a" (NaN). */
-void dd_pct_text(double pct, char *buf, size_t cap);
-
 #endif

@@ -1,0 +1,265 @@
+/* deepdive_extract — section 7 of 'microbeat deepdive': the force-extract
+ * questions (DA, offence subgroups, real rise or better recording, hate crime
+ * by strand, day of week by hour; docs/methods-deepdive.md §7). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "microbeat/csvtab.h"
+#include "microbeat/emit.h"
+#include "microbeat/plot.h"
+#include "deepdive_internal.h"
+
+/* Is subgroup name recording-sensitive (datasets/recording_sensitive.csv) or high-harm? */
+static int subgroup_class(const char *name, const struct csvtab *rs)
+{
+	static const char *const high[] = { "Violence with injury", "Robbery", "Death or serious injury",
+					    "Homicide", "Robbery of business property",
+					    "Robbery of personal property" };
+
+	for (size_t k = 0; rs && k < rs->nrows; k++)
+		if (strcasecmp(rs->rows[k].f[0], name) == 0)
+			return 1;
+	for (size_t k = 0; k < sizeof(high) / sizeof(high[0]); k++)
+		if (strcasecmp(high[k], name) == 0)
+			return 2;
+	return 0;
+}
+
+/* Section 7: the force-extract questions (DA, subgroups, recording, hate, times). */
+int dd_extract_report(const struct dd_out *d, const struct slice *sl, const uint8_t *on,
+		      int32_t from, int32_t to, int32_t pfrom, int32_t pto, struct mb_error *err)
+{
+	struct dd_extract x = { 0 };
+	struct csvtab rs = { 0 };
+	char path[4096];
+	int r;
+
+	fprintf(d->md, "## Domestic abuse, offence subgroups, hate crime and times\n\n");
+	if ((r = dd_extract_count(sl, on, from, to, pfrom, pto, &x, err)))
+		return r;
+	if (!x.has_da && !x.has_subgroup && !x.has_hate) { /* agency dates alone are no extract */
+		fprintf(d->md, "Not available: the store holds police.uk data only for this selection,"
+			" which gives each crime's month, type and approximate place, nothing more. A"
+			" force extract loaded with `microbeat import --map` would answer:\n\n"
+			"- *Is domestic abuse driving the change?* needs the domestic-abuse flag;\n"
+			"- *Which offence subgroups moved?* needs the Home Office offence subgroup"
+			" (violence with and without injury, stalking and harassment ...);\n"
+			"- *Real rise or better recording?* needs the subgroups: police.uk's \"Violence"
+			" and sexual offences\" mixes recording-sensitive and high-harm offences;\n"
+			"- *Hate crime by strand* needs the hate flag and strand;\n"
+			"- *Day of week by hour* needs the exact date and time (police.uk gives the month"
+			" only).\n\n");
+		goto cleanup;
+	}
+	size_t ns = x.nsub, nc = DD_DA_CLASSES * ns;
+	const char **lab = calloc(nc + 3, sizeof(char *));
+	char (*buf)[160] = calloc(nc + 3, 160);
+	double *l = calloc(nc + 3, sizeof(double)), *e = calloc(nc + 3, sizeof(double));
+	static const char *const daname[] = { "non-DA", "DA-flagged", "DA unknown" };
+
+	if (!lab || !buf || !l || !e) {
+		free(lab);
+		free(buf);
+		free(l);
+		free(e);
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	/* DA vs non-DA */
+	if (x.has_da) {
+		size_t k = 0;
+
+		for (int a = 0; a < DD_DA_CLASSES; a++) {
+			double tl = 0, te = 0;
+
+			for (size_t sg = 0; sg < ns; sg++) {
+				tl += x.cross_later[a * ns + sg];
+				te += x.cross_earlier[a * ns + sg];
+			}
+			if (tl + te == 0)
+				continue;
+			lab[k] = daname[a];
+			l[k] = tl;
+			e[k++] = te;
+		}
+		fprintf(d->md, "### Is domestic abuse driving the change?\n\n");
+		if ((r = dd_change_report(d, "Change by domestic-abuse flag", "domestic-abuse flag", "change_by_da.csv",
+				      lab, l, e, k, err)))
+			goto done;
+	} else {
+		fprintf(d->md, "No domestic-abuse flag in the loaded extract: the DA split is absent.\n\n");
+	}
+	/* DA x subgroup */
+	if (x.has_subgroup) {
+		size_t k = 0;
+
+		for (int a = 0; a < DD_DA_CLASSES; a++)
+			for (size_t sg = 0; sg < ns; sg++) {
+				size_t cidx = a * ns + sg;
+
+				if (x.cross_later[cidx] + x.cross_earlier[cidx] == 0)
+					continue;
+				snprintf(buf[k], 160, "%s %s", x.has_da ? daname[a] : "",
+					 sg && sl->subgroup_name ? sl->subgroup_name[sg] : "(subgroup unknown)");
+				lab[k] = buf[k][0] == ' ' ? buf[k] + 1 : buf[k];
+				l[k] = x.cross_later[cidx];
+				e[k++] = x.cross_earlier[cidx];
+			}
+		fprintf(d->md, "### By offence subgroup%s\n\n", x.has_da ? " and DA flag" : "");
+		if ((r = dd_change_report(d, "Change by offence subgroup and DA flag", "offence subgroup",
+				      "change_by_subgroup.csv", lab, l, e, k, err)))
+			goto done;
+		/* recording-sensitive vs high-harm */
+		if (mb_data_path("recording_sensitive.csv", path, sizeof(path), err) == 0)
+			(void)csvtab_read(path, &rs, err);
+		double cls_l[3] = { 0 }, cls_e[3] = { 0 };
+
+		for (size_t sg = 1; sg < ns; sg++) {
+			int cl = sl->subgroup_name ? subgroup_class(sl->subgroup_name[sg], rs.nrows ? &rs : NULL) : 0;
+
+			for (int a = 0; a < DD_DA_CLASSES; a++) {
+				cls_l[cl] += x.cross_later[a * ns + sg];
+				cls_e[cl] += x.cross_earlier[a * ns + sg];
+			}
+		}
+		static const char *const cname[] = { "other subgroups", "recording-sensitive subgroups",
+						     "high-harm subgroups" };
+
+		fprintf(d->md, "### Real rise or better recording?\n\n");
+		size_t kk = 0;
+
+		for (int g = 1; g <= 3; g++) {
+			int cl = g % 3; /* recording-sensitive, high-harm, then other */
+
+			if (cls_l[cl] + cls_e[cl] == 0 && cl != 2)
+				continue;
+			if (cl == 0 && cls_l[0] + cls_e[0] == 0)
+				continue;
+			lab[kk] = cname[cl];
+			l[kk] = cls_l[cl];
+			e[kk++] = cls_e[cl];
+		}
+		if ((r = dd_change_report(d, "Recording-sensitive against high-harm subgroups", "kind of subgroup",
+				      "recording_vs_harm.csv", lab, l, e, kk, err)))
+			goto done;
+		/* the reading follows the tests, not the raw counts */
+		struct dd_change two[2];
+		double tl[2] = { cls_l[1], cls_l[2] }, te[2] = { cls_e[1], cls_e[2] };
+
+		if ((r = dd_change_compute(tl, te, 2, d->fdr, two, err)))
+			goto done;
+		int rs_up = two[0].significant && two[0].delta > 0, hh_up = two[1].significant && two[1].delta > 0;
+
+		fprintf(d->md, "%s The data cannot tell how much of a rise in recording-sensitive"
+			" subgroups is more offending and how much is more complete recording; a"
+			" recording audit or victim survey would.\n\n",
+			hh_up ? "High-harm subgroups rose clearly: the rise is not only a recording effect."
+			: rs_up ? "The clear rise is in the recording-sensitive subgroups while the"
+				  " high-harm subgroups show no clear rise: this fits better recording at"
+				  " least as well as more harm."
+			: two[0].delta > 0 && two[0].delta > two[1].delta
+				? "Neither kind of subgroup changed clearly; most of the rise is in the"
+				  " recording-sensitive subgroups, which is where better recording would"
+				  " show first."
+				: "Neither kind of subgroup changed clearly.");
+	} else {
+		fprintf(d->md, "No offence subgroup in the loaded extract: the subgroup split and the"
+			" recording-sensitive against high-harm comparison are absent.\n\n");
+	}
+	/* hate strands */
+	if (x.has_hate) {
+		size_t k = 0;
+
+		for (size_t h = 1; h < x.nhate; h++) {
+			if (x.hate_later[h] + x.hate_earlier[h] == 0)
+				continue;
+			lab[k] = sl->hate_name ? sl->hate_name[h] : "?";
+			l[k] = x.hate_later[h];
+			e[k++] = x.hate_earlier[h];
+		}
+		fprintf(d->md, "### Hate crime by strand\n\nSmall counts are shown, not tested: a strand"
+			" with fewer than %d crimes in the two periods together gets no test.\n\n", DD_MIN_TEST);
+		if (k && (r = dd_change_report(d, "Hate crime by strand", "hate strand", "hate_by_strand.csv", lab,
+					   l, e, k, err)))
+			goto done;
+		if (!k)
+			fprintf(d->md, "No hate-flagged crime in either period.\n\n");
+	} else {
+		fprintf(d->md, "No hate-crime strand in the loaded extract: hate crime is absent.\n\n");
+	}
+	/* heat map */
+	if (x.has_time) {
+		static const char *const wd[] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
+		static const char *const cols[] = { "weekday", "hour", "crimes" };
+		struct table t = { 0 };
+
+		if ((r = table_init(&t, "Crimes by weekday and hour (period)", cols, 3, err)))
+			goto done;
+		for (int w = 0; w < 7 && !r; w++)
+			for (int h = 0; h < 24 && !r; h++) {
+				size_t row;
+
+				if (!(r = table_add_row(&t, &row, err)) && !(r = table_set_text(&t, row, 0, wd[w], err)) &&
+				    !(r = table_set_int(&t, row, 1, h, err)))
+					r = table_set_int(&t, row, 2, (int64_t)x.heat[w * 24 + h], err);
+			}
+		if (!r && d->dir)
+			r = table_save_csv(&t, d->dir, "weekday_hour.csv", err);
+		table_release(&t);
+		if (r)
+			goto done;
+		int bw = 0, bh = 0;
+
+		for (int k = 0; k < 7 * 24; k++)
+			if (x.heat[k] > x.heat[bw * 24 + bh]) {
+				bw = k / 24;
+				bh = k % 24;
+			}
+		char sh[96];
+
+		dd_share_text(x.timed, x.timed + x.untimed, sh, sizeof(sh));
+		fprintf(d->md, "### Day of week and hour\n\nCrimes of the period with a recorded time: %s."
+			" The busiest hour of the week: %s %02d:00-%02d:59 (%.0f crimes). (Table:"
+			" weekday_hour.csv)\n\n", sh, wd[bw], bh, bh, x.heat[bw * 24 + bh]);
+		if (d->charts && d->dir) {
+			struct plot_dat pd;
+
+			if ((r = plot_dat_open(&pd, d->dir, "weekday_hour-meta.dat", err)))
+				goto done;
+			plot_dat_text(&pd, "Crimes by day of the week and hour (the period, crimes with a time)");
+			plot_dat_text(&pd, "Crimes");
+			plot_dat_endrow(&pd);
+			if ((r = plot_dat_close(&pd, err)) ||
+			    (r = plot_dat_open(&pd, d->dir, "weekday_hour.dat", err)))
+				goto done;
+			for (int w = 0; w < 7; w++) {
+				for (int hr = 0; hr < 24; hr++) {
+					plot_dat_int(&pd, hr);
+					plot_dat_int(&pd, w);
+					plot_dat_num(&pd, x.heat[w * 24 + hr]);
+					plot_dat_endrow(&pd);
+				}
+				plot_dat_gap(&pd);
+			}
+			if ((r = plot_dat_close(&pd, err)) ||
+			    (r = plot_render("deepdive_heat", "weekday_hour", d->dir, err)))
+				goto done;
+			fprintf(d->md, "![Day of week by hour](weekday_hour.png)\n\n");
+		}
+	} else {
+		fprintf(d->md, "No times of day: the day-of-week by hour heat map needs exact dates and"
+			" times (police.uk gives the month only).\n\n");
+	}
+done:
+	free(lab);
+	free(buf);
+	free(l);
+	free(e);
+cleanup:
+	csvtab_release(&rs);
+	dd_extract_release(&x);
+	return r;
+}

@@ -1,0 +1,127 @@
+/* deepdive_outcomes — section 5 of 'microbeat deepdive': the last outcome of
+ * each crime, the charge/summons rate and its change, with the censoring
+ * caution (docs/methods-deepdive.md §5). */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "microbeat/areas.h"
+#include "microbeat/csvtab.h"
+#include "microbeat/emit.h"
+#include "microbeat/outcomes.h"
+#include "microbeat/plot.h"
+#include "microbeat/store.h"
+#include "microbeat/trend.h"
+#include "deepdive_internal.h"
+
+/* Court-route ("charge/summons") outcomes: police.uk names of the outcomes that
+ * follow a charge or summons (docs/methods-deepdive.md §5). */
+static int detected(const char *o)
+{
+	static const char *const names[] = {
+		"Suspect charged", "Suspect charged as part of another case", "Awaiting court outcome",
+		"Court result unavailable", "Court case unable to proceed", "Defendant found not guilty",
+		"Defendant sent to Crown Court", "Offender sent to prison",
+		"Offender given suspended prison sentence", "Offender fined",
+		"Offender given community sentence", "Offender given conditional discharge",
+		"Offender given absolute discharge", "Offender otherwise dealt with",
+		"Offender deprived of property", "Offender ordered to pay compensation",
+	};
+
+	for (size_t k = 0; o && k < sizeof(names) / sizeof(names[0]); k++)
+		if (strcasecmp(o, names[k]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Section 5: outcomes. */
+int dd_sec_outcomes(struct dd_run *d, struct store *s, struct mb_error *err)
+{
+	struct outcome_rows o = { 0 };
+	uint8_t *loc = calloc(d->S.nloc ? d->S.nloc : 1, 1);
+	double *dist = NULL, n_cur = 0, n_prev = 0, det_cur = 0, det_prev = 0, inv = 0, none = 0;
+	double n_recent = 0;
+	struct table t = { 0 };
+	static const char *const cols[] = { "last outcome", "crimes", "share %", "charge/summons" };
+	int r;
+
+	if (!loc)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	for (size_t i = 0; i < d->S.n; i++)
+		if (d->S.location[i] < d->S.nloc)
+			loc[d->S.location[i]] = 1;
+	if ((r = store_outcomes_load(s, d->pfrom, d->sel.to, &o, err)))
+		goto cleanup;
+	if (!(dist = calloc(o.nout, sizeof(double)))) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < o.n; i++) {
+		if (o.location[i] >= d->S.nloc || !loc[o.location[i]] || o.category[i] >= d->S.ncat ||
+		    !d->on[o.category[i]] || o.source[i] >= d->S.nsource ||
+		    !d->S.src_police[o.source[i]] || !d->S.src_on[o.source[i]])
+			continue;
+		const char *name = o.outcome_name[o.outcome[i]];
+
+		if (dd_in_period(d, o.month[i])) {
+			n_cur++;
+			dist[o.outcome[i]]++;
+			det_cur += detected(name);
+			inv += name && strcasecmp(name, "Under investigation") == 0;
+			none += !name;
+			n_recent += o.month[i] > d->sel.to - RECENT_UNFINAL;
+		} else if (dd_in_prev(d, o.month[i])) {
+			n_prev++;
+			det_prev += detected(name);
+		}
+	}
+	fprintf(d->md, "## Outcomes\n\n");
+	if (n_cur == 0) {
+		fprintf(d->md, "No crimes of the period with a recorded outcome were found.\n\n");
+		goto cleanup;
+	}
+	if ((r = table_init(&t, "Last outcome of the period's crimes (selection)", cols, 4, err)))
+		goto cleanup;
+	for (size_t k = 0; k < o.nout && !r; k++) {
+		size_t row;
+
+		if (!dist[k])
+			continue;
+		if ((r = table_add_row(&t, &row, err)) ||
+		    (r = table_set_text(&t, row, 0, k ? o.outcome_name[k] : "(none recorded)", err)) ||
+		    (r = table_set_int(&t, row, 1, (int64_t)dist[k], err)) ||
+		    (r = table_set_double(&t, row, 2, 100 * dist[k] / n_cur, 1, err)))
+			break;
+		r = table_set_text(&t, row, 3, detected(o.outcome_name[k]) ? "yes" : "", err);
+	}
+	if (r)
+		goto cleanup;
+	char a[96], b[96], c[96], e[96];
+	double p = dd_fisher_p((unsigned long)det_cur, (unsigned long)(n_cur - det_cur),
+			       (unsigned long)det_prev, (unsigned long)(n_prev - det_prev));
+
+	dd_share_text(det_cur, n_cur, a, sizeof(a));
+	dd_share_text(det_prev, n_prev, b, sizeof(b));
+	dd_share_text(inv, n_cur, c, sizeof(c));
+	dd_share_text(none, n_cur, e, sizeof(e));
+	fprintf(d->md, "The last outcome of each crime is the latest outcomes-file entry for its Crime"
+		" ID, else the street file's last outcome. The charge/summons (\"detection\") rate"
+		" is the share of crimes whose last outcome follows a charge or summons (court"
+		" outcomes included): %s in the period against %s in the previous period (Fisher's"
+		" exact test p = %.3g: %s). Still under investigation: %s; no outcome recorded: %s.\n\n",
+		a, b, p, p < d->fdr ? "a clear change" : "no clear change", c, e);
+	fprintf(d->md, "Caution: outcomes are not final. Crimes of the last months are still being"
+		" investigated and charged (%.0f of the period's crimes fall in its last %d months),"
+		" so the latest rates understate what they will become; the rate of the previous"
+		" period has had longer to mature, which by itself favours it.\n\n", n_recent,
+		RECENT_UNFINAL);
+	r = dd_emit_table(&d->out, &t, "outcomes.csv", err);
+cleanup:
+	table_release(&t);
+	free(loc);
+	free(dist);
+	outcome_rows_release(&o);
+	return r;
+}

@@ -1,0 +1,130 @@
+/* deepdive_report — the deep dive's report helpers: a table saved and written
+ * into deepdive.md, and a change table with its sentences (docs/methods-deepdive.md §6). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "microbeat/emit.h"
+#include "deepdive_internal.h"
+
+void dd_pct_text(double pct, char *buf, size_t cap)
+{
+	if (!isfinite(pct))
+		snprintf(buf, cap, "n/a");
+	else
+		snprintf(buf, cap, "%+.0f%%", pct);
+}
+
+/* "12.3% (30 of 244)" — every percentage with its counts. */
+void dd_share_text(double num, double den, char *buf, size_t cap)
+{
+	if (den > 0)
+		snprintf(buf, cap, "%.1f%% (%.0f of %.0f)", 100 * num / den, num, den);
+	else
+		snprintf(buf, cap, "n/a (0 crimes)");
+}
+
+/* A table: saved as CSV in the output folder and written into the report. */
+int dd_emit_table(const struct dd_out *d, struct table *t, const char *file, struct mb_error *err)
+{
+	int r;
+
+	if (d->dir && (r = table_save_csv(t, d->dir, file, err)))
+		return r;
+	if ((r = table_write_md(t, d->md, err)))
+		return r;
+	if (d->dir)
+		fprintf(d->md, "\n(Table: %s)\n", file);
+	fputc('\n', d->md);
+	return 0;
+}
+
+
+/* A change table (components named by label) with shares and tests, and the
+ * sentence on the largest contributor. */
+int dd_change_report(const struct dd_out *d, const char *title, const char *what, const char *file,
+			const char *const *label, const double *later, const double *earlier,
+			size_t m, struct mb_error *err)
+{
+	static const char *const cols[] = { "component", "period", "previous period", "change",
+					    "change %", "share of total change %", "p", "q (BH)", "verdict" };
+	struct dd_change *c = calloc(m ? m : 1, sizeof(*c));
+	struct table t = { 0 };
+	int r;
+
+	if (!c)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	if ((r = dd_change_compute(later, earlier, m, d->fdr, c, err)) ||
+	    (r = table_init(&t, title, cols, 9, err)))
+		goto cleanup;
+	size_t big = m;
+	double tot = 0;
+
+	for (size_t k = 0; k < m && !r; k++) {
+		size_t row;
+		const char *v = !c[k].tested ? "too few to test"
+				: !c[k].significant ? "no clear change"
+				: c[k].delta > 0 ? "rose" : "fell";
+
+		tot += c[k].delta;
+		if (big == m || fabs(c[k].delta) > fabs(c[big].delta))
+			big = k;
+		if ((r = table_add_row(&t, &row, err)) || (r = table_set_text(&t, row, 0, label[k], err)) ||
+		    (r = table_set_int(&t, row, 1, (int64_t)c[k].later, err)) ||
+		    (r = table_set_int(&t, row, 2, (int64_t)c[k].earlier, err)) ||
+		    (r = table_set_int(&t, row, 3, (int64_t)c[k].delta, err)) ||
+		    (r = table_set_double(&t, row, 4, c[k].pct, 1, err)) ||
+		    (r = table_set_double(&t, row, 5, 100 * c[k].share, 1, err)) ||
+		    (r = table_set_double(&t, row, 6, c[k].p, 4, err)) ||
+		    (r = table_set_double(&t, row, 7, c[k].q, 4, err)))
+			break;
+		r = table_set_text(&t, row, 8, v, err);
+	}
+	if (r)
+		goto cleanup;
+	if (big < m && tot != 0) {
+		char pc[32];
+
+		dd_pct_text(c[big].pct, pc, sizeof(pc));
+		fprintf(d->md, "By %s, the total changed by %+.0f crimes. The largest part: ", what, tot);
+		if ((r = emit_md_escape(label[big], d->md, err)))
+			goto cleanup;
+		fprintf(d->md, " (%.0f to %.0f, %s, %s), %.0f%% of the change%s.\n\n", c[big].earlier,
+			c[big].later, pc,
+			!c[big].tested ? "too few to test"
+			: c[big].significant ? "significant after FDR control"
+					     : "not significant after FDR control",
+			100 * c[big].share,
+			c[big].share > 1 ? " (more than the whole change: other components moved the"
+					   " other way)"
+			: c[big].share < 0 ? " (against the direction of the total)" : "");
+	} else {
+		fprintf(d->md, "By %s: no change in the total, so no shares.\n\n", what);
+	}
+	/* a short table is said in full, component by component */
+	for (size_t k = 0; m <= 6 && k < m; k++) {
+		char pc[32];
+
+		if (c[k].later + c[k].earlier == 0)
+			continue;
+		if (isfinite(c[k].pct) && c[k].delta)
+			snprintf(pc, sizeof(pc), " %.0f%%", fabs(c[k].pct));
+		else
+			pc[0] = 0;
+		if ((r = emit_md_escape(label[k], d->md, err)))
+			goto cleanup;
+		fprintf(d->md, " %s%s (%.0f to %.0f; %s)", c[k].delta > 0 ? "rose" : c[k].delta < 0 ? "fell" : "was unchanged",
+			pc, c[k].earlier, c[k].later,
+			!c[k].tested ? "too few to test" : c[k].significant ? "significant" : "not significant");
+		if (isfinite(c[k].share) && c[k].delta)
+			fprintf(d->md, " and accounts for %.0f%% of the %s", 100 * fabs(c[k].share),
+				(c[k].delta > 0) == (tot > 0) ? (tot > 0 ? "increase" : "decrease")
+							    : "change, against its direction");
+		fprintf(d->md, k + 1 < m ? "; " : ".\n\n");
+	}
+	r = dd_emit_table(d, &t, file, err);
+cleanup:
+	table_release(&t);
+	free(c);
+	return r;
+}
