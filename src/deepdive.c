@@ -223,3 +223,55 @@ void dd_extract_release(struct dd_extract *x)
 	free(x->hate_earlier);
 	x->cross_later = x->cross_earlier = x->hate_later = x->hate_earlier = NULL;
 }
+
+int dd_harm_count(const struct slice *sl, const uint8_t *on, int32_t later_from, int32_t later_to,
+		  int32_t earlier_from, int32_t earlier_to, const double *wsub, const double *wcat,
+		  struct dd_harm *out, struct mb_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	out->nsub = sl->subgroup && sl->nsubgroup ? sl->nsubgroup : 1;
+	out->crimes_later = calloc(out->nsub, sizeof(double));
+	out->crimes_earlier = calloc(out->nsub, sizeof(double));
+	out->harm_later = calloc(out->nsub, sizeof(double));
+	out->harm_earlier = calloc(out->nsub, sizeof(double));
+	if (!out->crimes_later || !out->crimes_earlier || !out->harm_later || !out->harm_earlier) {
+		dd_harm_release(out);
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < sl->n; i++) {
+		int32_t m = sl->month[i];
+		int later = m >= later_from && m <= later_to;
+		int earlier = m >= earlier_from && m <= earlier_to;
+		uint32_t c = sl->category[i];
+
+		if ((!later && !earlier) || !(on ? on : sl->cat_selected)[c])
+			continue;
+		uint32_t sub = sl->subgroup && sl->subgroup[i] < out->nsub ? sl->subgroup[i] : 0;
+		double wt = wcat && c < sl->ncat ? wcat[c] : NAN;
+		double w = sub && wsub ? wsub[sub] : NAN;
+
+		(later ? out->crimes_later : out->crimes_earlier)[sub]++;
+		if (!isfinite(w)) {
+			w = wt;
+			if (!isfinite(w)) {
+				out->unweighted++;
+				continue;
+			}
+			out->fallback++;
+		}
+		(later ? out->harm_later : out->harm_earlier)[sub] += w;
+		*(later ? &out->weighted_later : &out->weighted_earlier) += 1;
+		if (isfinite(wt))
+			*(later ? &out->type_later : &out->type_earlier) += wt;
+	}
+	return 0;
+}
+
+void dd_harm_release(struct dd_harm *h)
+{
+	free(h->crimes_later);
+	free(h->crimes_earlier);
+	free(h->harm_later);
+	free(h->harm_earlier);
+	h->crimes_later = h->crimes_earlier = h->harm_later = h->harm_earlier = NULL;
+}

@@ -103,4 +103,30 @@ int dd_extract_count(const struct slice *sl, const uint8_t *on, int32_t later_fr
 		     struct mb_error *err);
 void dd_extract_release(struct dd_extract *x);
 
+/* Harm-weighted tallies by offence subgroup (docs/methods-deepdive.md §7). */
+struct dd_harm {
+	size_t nsub;            /* subgroups + 1 (entry 0: unknown subgroup) */
+	double *crimes_later;   /* per subgroup: counted events of the later period */
+	double *crimes_earlier; /* the same, earlier period */
+	double *harm_later;     /* per subgroup: the sum of the events' weights, later period */
+	double *harm_earlier;   /* the same, earlier period */
+	double type_later;      /* later period: the same events weighted by their type instead */
+	double type_earlier;    /* the same, earlier period */
+	double weighted_later;  /* later-period events with a weight (either level) */
+	double weighted_earlier; /* the same, earlier period */
+	double fallback;        /* events of both periods weighted by their type (no subgroup weight) */
+	double unweighted;      /* events of both periods with no weight at all (left out of harm) */
+};
+
+/* Harm-weight the counted events of sl (on[category id], or sl->cat_selected
+ * when on is NULL) of [later_from, later_to] and [earlier_from, earlier_to]:
+ * each by wsub[its subgroup] (sl->nsubgroup entries, NaN: no weight), else by
+ * wcat[its category] (sl->ncat entries, NaN: none), else left out and counted
+ * as unweighted. type_* weight the events that have a weight by wcat alone
+ * (0 where a type has none). Free with dd_harm_release(). MB_ENOMEM. */
+int dd_harm_count(const struct slice *sl, const uint8_t *on, int32_t later_from, int32_t later_to,
+		  int32_t earlier_from, int32_t earlier_to, const double *wsub, const double *wcat,
+		  struct dd_harm *out, struct mb_error *err);
+void dd_harm_release(struct dd_harm *h);
+
 #endif
