@@ -366,11 +366,11 @@ static int sec_monthly(struct dd_run *d, struct mb_error *err)
 		fprintf(d->md, "%s(Table: monthly.csv)\n\n", d->charts ? "![Crimes per month](monthly.png) " : "");
 	if (d->charts && d->dir) {
 		size_t f0 = 0;
-		char title[480];
+		char title[560];
 
 		while (f0 + 1 < n && !pres[f0]) /* months before the first loaded one: not drawn */
 			f0++;
-		snprintf(title, sizeof(title), "Crimes per month: %s%s%s", d->S.scope_label,
+		snprintf(title, sizeof(title), "Crimes per month: %s%s%s", d->place,
 			 d->sel.theme[0] ? ", " : "", d->sel.theme);
 		struct plot_monthly pm = { .title = title,
 					   .value_label = "Crimes per month", .n = n - f0,
@@ -440,6 +440,20 @@ int dd_draw_bars(const char *dir, const char *name, const char *title, const cha
 	return plot_render("deepdive_bars", name, dir, err);
 }
 
+/* Does the type with counts (a1, b1) sort before (a2, b2): a larger location
+ * quotient (A, B the totals), a quotient before none, then more crimes? */
+static int lq_before(double a1, double b1, double a2, double b2, double A, double B)
+{
+	double q1 = b1 > 0 && A > 0 ? (a1 / A) / (b1 / B) : NAN;
+	double q2 = b2 > 0 && A > 0 ? (a2 / A) / (b2 / B) : NAN;
+
+	if (isfinite(q1) != isfinite(q2))
+		return isfinite(q1);
+	if (isfinite(q1) && q1 != q2)
+		return q1 > q2;
+	return a1 + b1 > a2 + b2;
+}
+
 /* Section 3: the crime-type mix as location quotients against the rest. */
 static int sec_lq(struct dd_run *d, struct mb_error *err)
 {
@@ -474,6 +488,19 @@ static int sec_lq(struct dd_run *d, struct mb_error *err)
 		B += b[m];
 		m++;
 	}
+	/* largest quotient first (no quotient last), so the chart and table read down */
+	for (size_t k = 1; k < m; k++)
+		for (size_t j = k; j > 0 && lq_before(a[j], b[j], a[j - 1], b[j - 1], A, B); j--) {
+			double ta = a[j], tb = b[j];
+			uint32_t tc = cat[j];
+
+			a[j] = a[j - 1];
+			b[j] = b[j - 1];
+			cat[j] = cat[j - 1];
+			a[j - 1] = ta;
+			b[j - 1] = tb;
+			cat[j - 1] = tc;
+		}
 	if ((r = dd_lq_compute(a, b, m, d->fdr, lq, err)) ||
 	    (r = table_init(&t, "Crime-type mix: location quotients", cols, 11, err)))
 		goto cleanup;
@@ -545,7 +572,7 @@ static int sec_lq(struct dd_run *d, struct mb_error *err)
 		goto cleanup;
 	if (d->charts && d->dir) {
 		if ((r = dd_draw_bars(d->dir, "location_quotients",
-				   "Location quotient by crime type (dashed: the rest of the district's share)",
+				   "Location quotient by crime type (dashed line at 1: the same share as the rest of the district)",
 				   "Location quotient", m, lab, val, "Location quotient", NULL, NULL, 1, err)))
 			goto cleanup;
 		fprintf(d->md, "![Location quotients](location_quotients.png)\n\n");
@@ -687,6 +714,20 @@ cleanup:
 	return r;
 }
 
+/* src with a space after each comma that has none ("Milton,Waterbeach (parish)"
+ * -> "Milton, Waterbeach (parish)"), truncated to cap. */
+static void space_list(const char *src, char *dst, size_t cap)
+{
+	size_t n = 0;
+
+	for (const char *p = src; *p && n + 2 < cap; p++) {
+		dst[n++] = *p;
+		if (*p == ',' && p[1] && p[1] != ' ')
+			dst[n++] = ' ';
+	}
+	dst[n] = 0;
+}
+
 int cmd_deepdive(struct cli *c, int argc, char **argv, struct mb_error *err)
 {
 	static const struct option opts[] = {
@@ -758,6 +799,7 @@ int cmd_deepdive(struct cli *c, int argc, char **argv, struct mb_error *err)
 	select_query(&d.sel, NULL, 1, &q);
 	if ((r = store_slice_load(s, &q, &d.S, err)) || (r = select_check_gaps(&d.sel, &d.S, err)))
 		goto cleanup;
+	space_list(d.S.scope_label, d.place, sizeof(d.place));
 	q.area = d.sel.layer ? "all" : NULL;
 	if ((r = store_slice_load(s, &q, &d.D, err)))
 		goto cleanup;
@@ -784,7 +826,7 @@ int cmd_deepdive(struct cli *c, int argc, char **argv, struct mb_error *err)
 	month_format(d.pfrom, pf);
 	month_format(d.pto, pt);
 	fprintf(d.md, "# Deep dive: ");
-	if ((r = dd_put(&d, d.S.scope_label, err)))
+	if ((r = dd_put(&d, d.place, err)))
 		goto cleanup;
 	fprintf(d.md, ", %s\n\n", d.sel.period_label);
 	fprintf(d.md, "Crime types: ");

@@ -67,9 +67,9 @@ int dd_sec_season(struct dd_run *d, struct mb_error *err)
 
 		for (int k = 0; k < 12; k++)
 			mv[k] = isfinite(mean[k]) ? mean[k] : 0;
-		char title[480];
+		char title[600];
 
-		snprintf(title, sizeof(title), "Mean crimes per month of the year: %s%s%s", d->S.scope_label,
+		snprintf(title, sizeof(title), "Mean crimes per month of the year: %s%s%s", d->place,
 			 d->sel.theme[0] ? ", " : "", d->sel.theme);
 		struct plot_seasonal ps = { .title = title,
 					    .value_label = "Mean crimes per month", .n = 12,

@@ -78,6 +78,7 @@ struct dd_run {
 	size_t ntype;           /* selected categories with events */
 	uint32_t *type;         /* their category ids */
 	char district[320];     /* what the district is, in words */
+	char place[400];        /* the selection in words (S.scope_label, a space after each comma) */
 };
 
 /* The power few: micro-beat index lists of the period and the previous one. */

@@ -26,6 +26,18 @@ static double metres_between(double lon1, double lat1, double lon2, double lat2)
 	return 2 * EARTH_M * asin(sqrt(h > 1 ? 1 : h));
 }
 
+/* Events of source k in the slice's period, placed or not: a force extract's
+ * source has none (its rows attach to police.uk crimes), nor has an agency
+ * with nothing in the period, and neither is a partner column. */
+static int64_t source_events(const struct slice *O, uint32_t k)
+{
+	int64_t n = 0;
+
+	for (size_t c = 0; O->src_placed && O->src_unplaced && c < O->ncat; c++)
+		n += O->src_placed[k * O->ncat + c] + O->src_unplaced[k * O->ncat + c];
+	return n;
+}
+
 /* Section 8: the partner overlay. */
 int dd_sec_overlay(struct dd_run *d, struct store *s, const struct hot *h, struct mb_error *err)
 {
@@ -47,7 +59,7 @@ int dd_sec_overlay(struct dd_run *d, struct store *s, const struct hot *h, struc
 	}
 	if (d->has_overlay)
 		for (uint32_t k = 1; k < O->nsource; k++)
-			if (!O->src_police[k] && O->src_on[k]) {
+			if (!O->src_police[k] && O->src_on[k] && source_events(O, k) > 0) {
 				aidx[k] = ++na;
 				asrc[na - 1] = k;
 			}
@@ -233,7 +245,11 @@ int dd_sec_overlay(struct dd_run *d, struct store *s, const struct hot *h, struc
 		if ((r = dd_emit_table(&d->out, &tu, "overlay_units.csv", err)))
 			goto cleanup;
 	}
-	if (d->charts && d->dir && h->nlist) {
+	/* a chart of empty partner bars says nothing: the sentence above says why */
+	if (d->charts && d->dir && h->nlist && best == h->nlist)
+		fprintf(d->md, "(No overlay chart: no partner event within %.0f metres of a power-few"
+			" micro-beat; --overlay-metres widens the distance.)\n\n", d->metres);
+	if (d->charts && d->dir && h->nlist && best < h->nlist) {
 		const char **lab = calloc(h->nlist, sizeof(char *));
 		double *v = calloc(h->nlist, sizeof(double)), *cr = calloc(h->nlist, sizeof(double));
 
