@@ -1,5 +1,6 @@
 /* deepdive_report — the deep dive's report helpers: a table saved and written
  * into deepdive.md, and a change table with its sentences (docs/methods-deepdive.md §6). */
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +103,8 @@ int dd_change_report(const struct dd_out *d, const char *title, const char *what
 		fprintf(d->md, "By %s: no change in the total, so no shares.\n\n", what);
 	}
 	/* a short table is said in full, component by component */
+	int first = 1;
+
 	for (size_t k = 0; m <= 6 && k < m; k++) {
 		char pc[32];
 
@@ -111,8 +114,12 @@ int dd_change_report(const struct dd_out *d, const char *title, const char *what
 			snprintf(pc, sizeof(pc), " %.0f%%", fabs(c[k].pct));
 		else
 			pc[0] = 0;
-		if ((r = emit_md_escape(label[k], d->md, err)))
+		/* the first clause starts a sentence: "Non-DA rose ..." */
+		if (first && islower((unsigned char)label[k][0]))
+			fputc(toupper((unsigned char)label[k][0]), d->md);
+		if ((r = emit_md_escape(label[k] + (first && islower((unsigned char)label[k][0])), d->md, err)))
 			goto cleanup;
+		first = 0;
 		fprintf(d->md, " %s%s (%.0f to %.0f; %s)", c[k].delta > 0 ? "rose" : c[k].delta < 0 ? "fell" : "was unchanged",
 			pc, c[k].earlier, c[k].later,
 			!c[k].tested ? "too few to test" : c[k].significant ? "significant" : "not significant");
