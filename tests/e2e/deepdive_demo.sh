@@ -28,9 +28,12 @@ mb --db "$DB" deepdive --layer parish --area "Milton,Waterbeach" --theme violenc
   --fy 2025 --out "$T/dd" > "$T/out.md" 2> "$T/err" || fail "deepdive exit $?: $(cat "$T/err")"
 for f in deepdive.md counts_by_type_year.csv monthly.csv location_quotients.csv power_few.csv \
   outcomes.csv seasonality.csv change_by_type.csv change_by_unit.csv overlay_power_few.csv \
-  overlay_units.csv monthly.png location_quotients.png seasonality.png overlay.png; do
+  overlay_units.csv monthly.png location_quotients.png seasonality.png; do
   [ -s "$T/dd/$f" ] || fail "missing $f"
 done
+# no partner event lies within 100 m of the demo's power few: no chart of empty bars, and why
+[ -e "$T/dd/overlay.png" ] && fail "an overlay chart with no partner event in it"
+grep -q "No overlay chart: no partner event within 100 metres" "$T/dd/deepdive.md" || fail "no reason for the missing overlay chart"
 cmp -s "$T/out.md" "$T/dd/deepdive.md" || fail "standard output differs from deepdive.md"
 grep -q "police.uk data only" "$T/dd/deepdive.md" || fail "the extract sections do not say why they are absent"
 grep -q "not final" "$T/dd/deepdive.md" || fail "no censoring caution on outcomes"
@@ -195,6 +198,15 @@ for x, y in zip(a, b):
         if k not in ("micro-beat",) and int(y[k]) < int(x[k]): sys.exit(f"{k}: {y[k]} < {x[k]}")
 PYEOF
 ls "$T/dd2"/*.png > /dev/null 2>&1 && fail "--no-charts drew charts"
+mb --db "$DB" deepdive --layer parish --area "Milton,Waterbeach" --theme violence-public-order \
+  --fy 2025 --overlay-metres 1000 --out "$T/dd3" > /dev/null || fail "deepdive --overlay-metres (charts)"
+[ -s "$T/dd3/overlay.png" ] || fail "no overlay chart with partner events within 1000 m"
+# the location quotients read down: largest first
+$PY - "$T/dd/location_quotients.csv" <<'PYEOF' || fail "location quotients not sorted"
+import csv, sys
+v = [float(r["LQ"]) for r in csv.DictReader(open(sys.argv[1])) if r["LQ"]]
+assert v == sorted(v, reverse=True), v
+PYEOF
 # fire incidents within 1000 m of each power-few micro-beat: haversine over the stored
 # coordinates (the BNG conversion is import_agency.sh's business) of the fire events of the
 # period and of the micro-beat's snap points (its name in its LSOA; power_few.csv lists the
