@@ -571,9 +571,27 @@ static int sec_lq(struct dd_run *d, struct mb_error *err)
 	if ((r = dd_emit_table(&d->out, &t, "location_quotients.csv", err)))
 		goto cleanup;
 	if (d->charts && d->dir) {
-		if ((r = dd_draw_bars(d->dir, "location_quotients",
-				   "Location quotient by crime type (dashed line at 1: the same share as the rest of the district)",
-				   "Location quotient", m, lab, val, "Location quotient", NULL, NULL, 1, err)))
+		/* the chart marks what the table's verdict says: clearly different or not */
+		char (*starred)[160] = calloc(m ? m : 1, 160);
+		const char **cl = calloc(m ? m : 1, sizeof(char *));
+
+		if (!starred || !cl) {
+			free(starred);
+			free(cl);
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto cleanup;
+		}
+		for (size_t k = 0; k < m; k++) {
+			snprintf(starred[k], 160, "%s%s", lab[k], lq[k].significant ? " *" : "");
+			cl[k] = starred[k];
+		}
+		r = dd_draw_bars(d->dir, "location_quotients",
+				 "Location quotient by crime type (dashed line: same share as the rest)",
+				 "Location quotient (* clearly different from the rest, FDR 5%)", m, cl, val,
+				 "Location quotient", NULL, NULL, 1, err);
+		free(starred);
+		free(cl);
+		if (r)
 			goto cleanup;
 		fprintf(d->md, "![Location quotients](location_quotients.png)\n\n");
 	}
