@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "microbeat/deepdive.h"
+#include "microbeat/util.h"
 #include "../src/deepdive_internal.h"
 #include "microbeat/slice.h"
 
@@ -305,13 +306,66 @@ static void test_extract_report(void **state)
 	free(buf);
 }
 
+/* Harm by offence subgroup (dd_harm_count), by hand: type V (weight 100) with
+ * subgroups a (10), b (365), c (no weight: V's weight instead) and unknown (V's
+ * weight); type X (no weight) in subgroups a (a's weight) and c (no weight at
+ * all: left out, counted). Later: a 5+1, b 1, c 2+1, unknown 1; earlier: a 2,
+ * b 1, unknown 1; one event outside both periods. Harm later a 60, b 365, c
+ * 200, unknown 100 (725); earlier 20, 365, 0, 100 (485); type-level 900
+ * against 400 (X has no type weight); 4 fallbacks, 1 unweighted. */
+static void test_harm_subgroup(void **state)
+{
+	(void)state;
+	struct { uint32_t cat, sub; int later, earlier; } cell[] = {
+		{ 1, 1, 5, 2 }, { 1, 2, 1, 1 }, { 1, 3, 2, 0 }, { 1, 0, 1, 1 }, { 2, 3, 1, 0 }, { 2, 1, 1, 0 },
+	};
+	int32_t month[32];
+	uint32_t cat[32], sub[32];
+	size_t n = 0;
+
+	for (size_t k = 0; k < ARRAY_SIZE(cell); k++)
+		for (int j = 0; j < cell[k].later + cell[k].earlier; j++, n++) {
+			month[n] = j < cell[k].later ? 312 : 300;
+			cat[n] = cell[k].cat;
+			sub[n] = cell[k].sub;
+		}
+	month[n] = 290; /* outside both periods */
+	cat[n] = 1;
+	sub[n++] = 1;
+	uint8_t sel[] = { 0, 1, 1 };
+	struct slice sl = { .n = n, .month = month, .category = cat, .cat_selected = sel, .ncat = 3,
+			    .subgroup = sub, .nsubgroup = 4 };
+	double wsub[] = { NAN, 10, 365, NAN }, wcat[] = { NAN, 100, NAN };
+	struct dd_harm h;
+	struct mb_error err = { 0 };
+
+	assert_int_equal(dd_harm_count(&sl, NULL, 312, 323, 300, 311, wsub, wcat, &h, &err), 0);
+	assert_int_equal(h.nsub, 4);
+	const double hl[] = { 100, 60, 365, 200 }, he[] = { 100, 20, 365, 0 };
+	const double cl[] = { 1, 6, 1, 3 }, ce[] = { 1, 2, 1, 0 };
+
+	for (size_t k = 0; k < 4; k++) {
+		assert_float_equal(h.harm_later[k], hl[k], 1e-12);
+		assert_float_equal(h.harm_earlier[k], he[k], 1e-12);
+		assert_float_equal(h.crimes_later[k], cl[k], 1e-12);
+		assert_float_equal(h.crimes_earlier[k], ce[k], 1e-12);
+	}
+	assert_float_equal(h.type_later, 900, 1e-12);
+	assert_float_equal(h.type_earlier, 400, 1e-12);
+	assert_float_equal(h.weighted_later, 10, 1e-12);
+	assert_float_equal(h.weighted_earlier, 4, 1e-12);
+	assert_float_equal(h.fallback, 4, 1e-12);
+	assert_float_equal(h.unweighted, 1, 1e-12);
+	dd_harm_release(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_binom_p), cmocka_unit_test(test_fisher_p),
 		cmocka_unit_test(test_lq),      cmocka_unit_test(test_change),
 		cmocka_unit_test(test_weekday), cmocka_unit_test(test_extract),
-		cmocka_unit_test(test_extract_report),
+		cmocka_unit_test(test_extract_report), cmocka_unit_test(test_harm_subgroup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
