@@ -20,6 +20,7 @@
 #include "microbeat/slice.h"
 #include "microbeat/store.h"
 #include "microbeat/trend.h"
+#include "microbeat/util.h"
 #include "deepdive_internal.h"
 
 enum { O_FORMAT = 1, O_OUT, O_NOCHARTS, O_METRES };
@@ -344,7 +345,7 @@ static int sec_monthly(struct dd_run *d, struct mb_error *err)
 	struct table t = { 0 };
 	static const char *const cols[] = { "month", "crimes", "loaded" };
 
-	if ((r = table_init(&t, "Crimes per month (selection)", cols, 3, err)))
+	if ((r = table_init(&t, "Crimes per month (selection)", cols, ARRAY_SIZE(cols), err)))
 		goto cleanup;
 	for (size_t m = 0; m < n && !r; m++) {
 		char mm[8];
@@ -502,7 +503,7 @@ static int sec_lq(struct dd_run *d, struct mb_error *err)
 			cat[j - 1] = tc;
 		}
 	if ((r = dd_lq_compute(a, b, m, d->fdr, lq, err)) ||
-	    (r = table_init(&t, "Crime-type mix: location quotients", cols, 11, err)))
+	    (r = table_init(&t, "Crime-type mix: location quotients", cols, ARRAY_SIZE(cols), err)))
 		goto cleanup;
 	fprintf(d->md, "## Crime-type mix against the rest of the district\n\n");
 	if (B == 0) {
@@ -692,7 +693,7 @@ static int sec_power_few(struct dd_run *d, const struct hot *h, struct mb_error 
 	int r;
 
 	fprintf(d->md, "## The power few micro-beats\n\n");
-	if ((r = table_init(&t, "Power-few micro-beats of the selection", cols, 6, err)))
+	if ((r = table_init(&t, "Power-few micro-beats of the selection", cols, ARRAY_SIZE(cols), err)))
 		return r;
 	for (size_t k = 0; k < h->nlist && !r; k++) {
 		size_t i = dd_hot_index(h, h->list[k]), row;

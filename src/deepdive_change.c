@@ -14,6 +14,7 @@
 #include "microbeat/plot.h"
 #include "microbeat/store.h"
 #include "microbeat/trend.h"
+#include "microbeat/util.h"
 #include "deepdive_internal.h"
 
 /* Section 6: month-of-year profile. */
@@ -33,7 +34,7 @@ int dd_sec_season(struct dd_run *d, struct mb_error *err)
 		if (d->on[d->S.category[i]] && d->S.month[i] <= d->sel.to &&
 		    d->S.month_present[d->S.month[i] - d->span_from])
 			sum[d->S.month[i] % 12]++;
-	if ((r = table_init(&t, "Month-of-year profile (selection)", cols, 4, err)))
+	if ((r = table_init(&t, "Month-of-year profile (selection)", cols, ARRAY_SIZE(cols), err)))
 		return r;
 	int hi = 0, lo = 0;
 
@@ -110,7 +111,7 @@ static int harm_change(struct dd_run *d, const char *const *lab, const double *l
 		r = mb_err(err, MB_EDATA, "%s: wants columns crime_type and cchi_days", path);
 		goto cleanup;
 	}
-	if ((r = table_init(&t, "Harm-weighted change by type (Cambridge Crime Harm Index)", cols, 5, err)))
+	if ((r = table_init(&t, "Harm-weighted change by type (Cambridge Crime Harm Index)", cols, ARRAY_SIZE(cols), err)))
 		goto cleanup;
 	for (size_t k = 0; k < m && !r; k++) {
 		double w = NAN;

@@ -380,7 +380,7 @@ int dd_extract_report(const struct dd_out *d, const struct slice *sl, const uint
 		static const char *const cols[] = { "weekday", "hour", "crimes" };
 		struct table t = { 0 };
 
-		if ((r = table_init(&t, "Crimes by weekday and hour (period)", cols, 3, err)))
+		if ((r = table_init(&t, "Crimes by weekday and hour (period)", cols, ARRAY_SIZE(cols), err)))
 			goto done;
 		for (int w = 0; w < 7 && !r; w++)
 			for (int h = 0; h < 24 && !r; h++) {

@@ -14,6 +14,7 @@
 #include "microbeat/plot.h"
 #include "microbeat/store.h"
 #include "microbeat/trend.h"
+#include "microbeat/util.h"
 #include "deepdive_internal.h"
 
 /* Court-route ("charge/summons") outcomes: police.uk names of the outcomes that
@@ -30,7 +31,7 @@ static int detected(const char *o)
 		"Offender deprived of property", "Offender ordered to pay compensation",
 	};
 
-	for (size_t k = 0; o && k < sizeof(names) / sizeof(names[0]); k++)
+	for (size_t k = 0; o && k < ARRAY_SIZE(names); k++)
 		if (strcasecmp(o, names[k]) == 0)
 			return 1;
 	return 0;
@@ -82,7 +83,7 @@ int dd_sec_outcomes(struct dd_run *d, struct store *s, struct mb_error *err)
 		fprintf(d->md, "No crimes of the period with a recorded outcome were found.\n\n");
 		goto cleanup;
 	}
-	if ((r = table_init(&t, "Last outcome of the period's crimes (selection)", cols, 4, err)))
+	if ((r = table_init(&t, "Last outcome of the period's crimes (selection)", cols, ARRAY_SIZE(cols), err)))
 		goto cleanup;
 	for (size_t k = 0; k < o.nout && !r; k++) {
 		size_t row;

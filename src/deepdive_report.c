@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "microbeat/emit.h"
+#include "microbeat/util.h"
 #include "deepdive_internal.h"
 
 void dd_pct_text(double pct, char *buf, size_t cap)
@@ -56,7 +57,7 @@ int dd_change_report(const struct dd_out *d, const char *title, const char *what
 	if (!c)
 		return mb_err(err, MB_ENOMEM, "out of memory");
 	if ((r = dd_change_compute(later, earlier, m, d->fdr, c, err)) ||
-	    (r = table_init(&t, title, cols, 9, err)))
+	    (r = table_init(&t, title, cols, ARRAY_SIZE(cols), err)))
 		goto cleanup;
 	size_t big = m;
 	double tot = 0;
