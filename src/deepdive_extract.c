@@ -271,6 +271,29 @@ int dd_extract_report(const struct dd_out *d, const struct slice *sl, const uint
 		if ((r = dd_change_report(d, "Change by offence subgroup and DA flag", "offence subgroup",
 				      "change_by_subgroup.csv", lab, l, e, k, err)))
 			goto done;
+		if (d->charts && d->dir && k) {
+			/* long subgroup names would squeeze the bars: cut at 40 characters */
+			char (*cut)[48] = calloc(k, 48);
+			const char **cl = calloc(k, sizeof(char *));
+
+			for (size_t j = 0; cut && cl && j < k; j++) {
+				size_t len = strlen(lab[j]);
+
+				if (len > 40)
+					snprintf(cut[j], 48, "%.37s...", lab[j]);
+				else
+					snprintf(cut[j], 48, "%s", lab[j]);
+				cl[j] = cut[j];
+			}
+			r = cut && cl ? dd_draw_bars(d->dir, "change_by_subgroup", "Crimes by subgroup and DA flag",
+						     "Crimes", k, cl, e, "Previous period", l, "Period", NAN, err)
+				      : mb_err(err, MB_ENOMEM, "out of memory");
+			free(cut);
+			free(cl);
+			if (r)
+				goto done;
+			fprintf(d->md, "![Crimes by offence subgroup and DA flag](change_by_subgroup.png)\n\n");
+		}
 		/* recording-sensitive vs high-harm */
 		if (mb_data_path("recording_sensitive.csv", path, sizeof(path), NULL) == 0)
 			(void)csvtab_read(path, &rs, NULL);

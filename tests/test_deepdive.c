@@ -273,7 +273,8 @@ static void test_extract_report(void **state)
 	fclose(f);
 	free(buf);
 	static const char *const files[] = { "change_by_da.csv", "change_by_subgroup.csv",
-		"recording_vs_harm.csv", "hate_by_strand.csv", "weekday_hour.csv", "weekday_hour.png" };
+		"recording_vs_harm.csv", "hate_by_strand.csv", "weekday_hour.csv", "weekday_hour.png",
+		"harm_by_subgroup.csv", "change_by_subgroup.png" };
 	for (size_t k = 0; k < sizeof(files) / sizeof(files[0]); k++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, files[k]);
 		FILE *g = fopen(path, "r");
@@ -287,7 +288,9 @@ static void test_extract_report(void **state)
 	}
 	if (!getenv("DD_KEEP")) {
 		static const char *const more[] = { "weekday_hour.dat", "weekday_hour-meta.dat",
-						    "weekday_hour.gp", "weekday_hour.svg" };
+						    "weekday_hour.gp", "weekday_hour.svg",
+						    "change_by_subgroup.dat", "change_by_subgroup-meta.dat",
+						    "change_by_subgroup.gp", "change_by_subgroup.svg" };
 		for (size_t k = 0; k < sizeof(more) / sizeof(more[0]); k++) {
 			snprintf(path, sizeof(path), "%s/%s", dir, more[k]);
 			remove(path);

@@ -32,7 +32,7 @@ dd milton Milton --no-charts
 dd waterbeach Waterbeach --no-charts
 dd cambourne Cambourne --no-charts
 for f in change_by_da.csv change_by_subgroup.csv recording_vs_harm.csv harm_by_subgroup.csv \
-  hate_by_strand.csv weekday_hour.csv weekday_hour.png; do
+  hate_by_strand.csv weekday_hour.csv weekday_hour.png change_by_subgroup.png; do
   [ -s "$T/mw/$f" ] || fail "missing $f"
 done
 
