@@ -2,9 +2,10 @@
  * deepdive — the pure computations of 'microbeat deepdive' (docs/methods-deepdive.md):
  * exact tests, location quotients against the rest of the district, changes
  * with their shares of the total change, and the force-extract tallies (DA
- * flag x offence subgroup, hate strands, day-of-week x hour). No store, no
- * output: everything here is checked against hand computations in
- * tests/test_deepdive.c.
+ * flag x offence subgroup, hate strands, day-of-week x hour, harm by
+ * subgroup). No store, no output: everything here is checked against hand
+ * computations in tests/test_deepdive.c. The report sections that use them
+ * are declared in src/deepdive_internal.h.
  */
 #ifndef MICROBEAT_DEEPDIVE_H
 #define MICROBEAT_DEEPDIVE_H
