@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "microbeat/hotspot.h"
+#include "microbeat/util.h"
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
@@ -701,23 +702,15 @@ int hs_knox_run(size_t n, const double *px, const double *py, const int32_t *day
 				d = hypot(kx[j] - kx[i], ky[j] - ky[i]);
 				if (d >= dmax)
 					continue;
-				if (np == cap) {
-					size_t nc = cap ? cap * 2 : 1024;
-					struct close_pair *t;
-
-					if (nc > (size_t)2e8) {
-						r = mb_err(err, MB_EUSAGE, "the Knox test would track more"
-							   " than 2 x 10^8 close pairs: narrow the"
-							   " distance bands or the period");
-						goto cleanup;
-					}
-					t = realloc(cp, nc * sizeof(*cp));
-					if (!t) {
-						r = mb_err(err, MB_ENOMEM, "out of memory");
-						goto cleanup;
-					}
-					cp = t;
-					cap = nc;
+				if (np >= (size_t)2e8) {
+					r = mb_err(err, MB_EUSAGE, "the Knox test would track more"
+						   " than 2 x 10^8 close pairs: narrow the"
+						   " distance bands or the period");
+					goto cleanup;
+				}
+				if (GROW(cp, np + 1, cap)) {
+					r = mb_err(err, MB_ENOMEM, "out of memory");
+					goto cleanup;
 				}
 				cp[np++] = (struct close_pair){ (uint32_t)i, (uint32_t)j,
 								(uint32_t)band_of(d, d_edges, nd) };

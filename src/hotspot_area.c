@@ -15,19 +15,8 @@
 /* Append vertex (lon, lat) projected. */
 static int outline_vertex(struct hs_run *hr, double lon, double lat, struct mb_error *err)
 {
-	if (hr->nvert == hr->vcap) {
-		size_t nc = hr->vcap ? hr->vcap * 2 : 1024;
-		double *a = realloc(hr->ox, nc * sizeof(double)), *b;
-
-		if (!a)
-			return mb_err(err, MB_ENOMEM, "out of memory");
-		hr->ox = a;
-		b = realloc(hr->oy, nc * sizeof(double));
-		if (!b)
-			return mb_err(err, MB_ENOMEM, "out of memory");
-		hr->oy = b;
-		hr->vcap = nc;
-	}
+	if (GROW(hr->ox, hr->nvert + 1, hr->vcap) || GROW(hr->oy, hr->nvert + 1, hr->ycap))
+		return mb_err(err, MB_ENOMEM, "out of memory");
 	hs_project(lon, lat, hr->lon0, hr->lat0, &hr->ox[hr->nvert], &hr->oy[hr->nvert]);
 	hr->nvert++;
 	return 0;
@@ -41,11 +30,8 @@ static int outline_polygon(struct hs_run *hr, json_t *rings, struct mb_error *er
 	int r;
 
 	json_array_foreach(rings, i, ring) {
-		size_t *t = realloc(hr->ring_start, (hr->nring + 2) * sizeof(size_t));
-
-		if (!t)
+		if (GROW(hr->ring_start, hr->nring + 2, hr->rcap))
 			return mb_err(err, MB_ENOMEM, "out of memory");
-		hr->ring_start = t;
 		hr->ring_start[hr->nring] = hr->nvert;
 		json_array_foreach(ring, j, pt) {
 			double lon = json_number_value(json_array_get(pt, 0));

@@ -52,7 +52,8 @@ struct hs_run {
 	size_t nring;           /* outline rings */
 	size_t *ring_start;     /* nring + 1 offsets */
 	double *ox, *oy;        /* outline vertices (metres) */
-	size_t nvert, vcap;     /* vertices used / allocated */
+	size_t nvert, vcap;     /* vertices used / ox allocated */
+	size_t ycap, rcap;      /* oy / ring_start allocated */
 	struct hs_knox knox;    /* Knox result */
 	int knox_done;          /* knox filled */
 	int knox_ask;           /* --knox given */

@@ -103,7 +103,7 @@ int hsr_table_forecast(const struct hs_run *hr, struct table *t, struct mb_error
 	/* the observed top-k (same tie rule), for the overlap of the two lists */
 	if ((r = hs_pai_compute(hr->n, obs, obs, NULL, &best, err)))
 		return r;
-	for (size_t k = 0; k < sizeof(pct) / sizeof(pct[0]); k++) {
+	for (size_t k = 0; k < ARRAY_SIZE(pct); k++) {
 		size_t nk = ((size_t)pct[k] * hr->n + 99) / 100, row, same = 0;
 		uint8_t *in_best;
 
