@@ -38,12 +38,44 @@ static int parse_bands(const char *s, double *out, size_t *n, const char *opt,
 
 /* ---- the report ----------------------------------------------------------------- */
 
+/* The Knox line of the report: the near cell, or why the test did not run. */
+static void print_knox(const struct hs_run *hr, FILE *out)
+{
+	if (hr->knox_done) {
+		const struct hs_knox *k = &hr->knox;
+
+		fprintf(out, "\nKnox near-repeat (%zu dated events, %zu pairs within %.0f m;"
+			" %d permutations, seed %llu): under %.0f m and %.0f days: %.0f pairs, %.1f"
+			" expected, ratio %.2f, p %.4f (knox.csv for every band).\n",
+			hr->knox_events, k->pairs, hr->kd[hr->nkd - 1], k->perms,
+			(unsigned long long)hr->seed, hr->kd[0], hr->kt[0], k->obs[0],
+			k->expected[0], k->ratio[0], k->p[0]);
+	} else if (hr->knox_skipped) {
+		fprintf(out, "\nKnox near-repeat: not run (see the message above).\n");
+	} else {
+		fprintf(out, "\nKnox near-repeat: not run: the events have no dates (police.uk data"
+			" gives the month only; the test needs a force or agency extract imported with"
+			" a date column).\n");
+	}
+}
+
+/* The console report (tf: the forecast table, when there is one). */
 static int print_report(const struct hs_run *hr, const struct table *tf, FILE *out,
 			struct mb_error *err)
 {
 	const struct hs_gi *g = &hr->gi[hr->nper - 1];
 	size_t npat[HS_PAT_INTERMITTENT + 1] = { 0 }, ncls[HS_UNTESTABLE + 1] = { 0 };
 
+	if (hr->knox_only) {
+		fprintf(out, "Hot spots: %s, %s\n", MB_SHOWN(hr->sl.scope_label), hr->sel.period_label);
+		select_print_months(&hr->sel, out);
+		select_print_sources(&hr->sel, &hr->sl, out);
+		fprintf(out, "Gi*, patterns, KDE and forecast: not run: %zu micro-beat(s) in the selection"
+			" (events located by coordinates only, as agency incidents are, lie on no"
+			" micro-beat).\n", hr->n);
+		print_knox(hr, out);
+		return 0;
+	}
 	for (size_t u = 0; u < hr->n; u++) {
 		npat[hr->pattern[u]]++;
 		ncls[g->cls[u]]++;
@@ -90,21 +122,46 @@ static int print_report(const struct hs_run *hr, const struct table *tf, FILE *o
 		if ((r = table_write_console(tf, 3, tf->nrows, out, err)))
 			return r;
 	}
-	if (hr->knox_done) {
-		const struct hs_knox *k = &hr->knox;
-
-		fprintf(out, "\nKnox near-repeat (%d permutations, seed %llu): under %.0f m and %.0f days:"
-			" %.0f pairs, %.1f expected, ratio %.2f, p %.4f (knox.csv for every band).\n",
-			k->perms, (unsigned long long)hr->seed, hr->kd[0], hr->kt[0], k->obs[0],
-			k->expected[0], k->ratio[0], k->p[0]);
-	} else if (hr->knox_skipped) {
-		fprintf(out, "\nKnox near-repeat: not run (see the message above).\n");
-	} else {
-		fprintf(out, "\nKnox near-repeat: not run: the events have no dates (police.uk data"
-			" gives the month only; the test needs a force or agency extract imported with"
-			" a date column).\n");
-	}
+	print_knox(hr, out);
 	return 0;
+}
+
+/* Gi* of each period, the patterns, the forecast, the outline and the KDE:
+ * everything that rests on the micro-beats (docs/methods-hotspots.md §1-§5). */
+static int run_spatial(struct hs_run *hr, struct store *s, const char *outline, FILE *msg,
+		       struct mb_error *err)
+{
+	int r;
+
+	if (outline) {
+		if ((r = hsr_load_outline(hr, outline, err)))
+			return r;
+		snprintf(hr->outline_src, sizeof(hr->outline_src), "the --outline polygons");
+	} else if ((r = hsr_layer_outline(hr, s, msg, err))) {
+		return r;
+	}
+	if (hr->band_default && (r = hsr_default_band(hr, err)))
+		return r;
+	for (size_t p = 0; p < hr->nper; p++)
+		if ((r = hs_gistar(hr->n, hr->x, hr->y, hr->count + p * hr->n, hr->band, &hr->gi[p], err)))
+			return r;
+	hr->pattern = calloc(hr->n + 1, 1);
+	if (!hr->pattern)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	for (size_t u = 0; u < hr->n; u++) {
+		uint8_t hot[MAX_PERIODS];
+
+		for (size_t p = 0; p < hr->nper; p++)
+			hot[p] = hr->gi[p].z[u] > 0 && hr->gi[p].q[u] < hr->rule.critical_q;
+		hr->pattern[u] = (uint8_t)hs_pattern_of(hot, hr->nper, &hr->rule);
+	}
+	if (hr->nper >= 2) {
+		if ((r = hs_pai_compute(hr->n, hr->count + (hr->nper - 1) * hr->n,
+					hr->count + (hr->nper - 2) * hr->n, NULL, &hr->pai, err)))
+			return r;
+		hr->has_forecast = 1;
+	}
+	return hsr_kde(hr, err);
 }
 
 /* The long name of option code o. */
@@ -229,45 +286,23 @@ int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err)
 	}
 	if ((r = hsr_universe(&hr, err)) || (r = hsr_periods(&hr, (size_t)periods, err)))
 		goto cleanup;
-	if (hr.n < 2) {
-		r = mb_err(err, MB_EUSAGE, "hotspots: %zu micro-beat(s) in the area: nothing to test", hr.n);
-		goto cleanup;
-	}
-	if (outline) {
-		if ((r = hsr_load_outline(&hr, outline, err)))
+	if (hr.n < 2 || hr.npos == 0) {
+		/* no micro-beat to test: agency incidents located by coordinates
+		 * only are on no street; their dates still allow the Knox test */
+		if (!hr.sl.day) {
+			r = hr.n < 2 ? mb_err(err, MB_EUSAGE, "hotspots: %zu micro-beat(s) in the area:"
+					      " nothing to test", hr.n)
+				     : mb_err(err, MB_ENOTFOUND, "no micro-beat of the area has"
+					      " coordinates");
 			goto cleanup;
-		snprintf(hr.outline_src, sizeof(hr.outline_src), "the --outline polygons");
-	} else if ((r = hsr_layer_outline(&hr, s, c->msg, err))) {
+		}
+		hr.knox_only = 1;
+	} else if ((r = run_spatial(&hr, s, outline, c->msg, err))) {
 		goto cleanup;
 	}
-	if (hr.band_default && (r = hsr_default_band(&hr, err)))
-		goto cleanup;
-	for (size_t p = 0; p < hr.nper; p++)
-		if ((r = hs_gistar(hr.n, hr.x, hr.y, hr.count + p * hr.n, hr.band, &hr.gi[p], err)))
-			goto cleanup;
-	hr.pattern = calloc(hr.n + 1, 1);
-	if (!hr.pattern) {
-		r = mb_err(err, MB_ENOMEM, "out of memory");
-		goto cleanup;
-	}
-	for (size_t u = 0; u < hr.n; u++) {
-		uint8_t hot[MAX_PERIODS];
-
-		for (size_t p = 0; p < hr.nper; p++)
-			hot[p] = hr.gi[p].z[u] > 0 && hr.gi[p].q[u] < hr.rule.critical_q;
-		hr.pattern[u] = (uint8_t)hs_pattern_of(hot, hr.nper, &hr.rule);
-	}
-	if (hr.nper >= 2) {
-		if ((r = hs_pai_compute(hr.n, hr.count + (hr.nper - 1) * hr.n,
-					hr.count + (hr.nper - 2) * hr.n, NULL, &hr.pai, err)))
-			goto cleanup;
-		hr.has_forecast = 1;
-	}
-	if ((r = hsr_kde(&hr, err)))
-		goto cleanup;
 	if (hr.sl.day && (r = hsr_knox(&hr, err))) {
 		/* not asked for: a Knox test that cannot run leaves the rest standing */
-		if (hr.knox_ask || r != -MB_EUSAGE)
+		if (hr.knox_ask || hr.knox_only || r != -MB_EUSAGE)
 			goto cleanup;
 		fprintf(c->msg, "microbeat: knox not run: %s\n", err->msg);
 		hr.knox_skipped = 1;
@@ -276,9 +311,10 @@ int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err)
 	/* the per-micro-beat and per-cell tables are for files only (on the
 	 * national extract they are 4.5 M cells, a third of the run) */
 	if ((hr.has_forecast && (r = hsr_table_forecast(&hr, &tf, err))) ||
-	    (out_dir && ((r = hsr_table_gistar(&hr, &tg, err)) || (r = hsr_table_classes(&hr, &tc, err)) ||
-			 (r = hsr_table_kde(&hr, &tn, err)) ||
-			 (hr.knox_done && (r = hsr_table_knox(&hr, &tk, err))))))
+	    (out_dir && !hr.knox_only &&
+	     ((r = hsr_table_gistar(&hr, &tg, err)) || (r = hsr_table_classes(&hr, &tc, err)) ||
+	      (r = hsr_table_kde(&hr, &tn, err)))) ||
+	    (out_dir && hr.knox_done && (r = hsr_table_knox(&hr, &tk, err))))
 		goto cleanup;
 	if ((r = print_report(&hr, &tf, c->out, err)))
 		goto cleanup;
@@ -287,12 +323,14 @@ int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err)
 
 		if ((r = emit_dir_begin(out_dir, &tmp, err)))
 			goto cleanup;
-		if (!(r = table_save_csv(&tg, tmp, "gistar.csv", err)) &&
-		    !(r = table_save_csv(&tc, tmp, "hotspot_classes.csv", err)) &&
-		    !(r = table_save_csv(&tn, tmp, "kde_grid.csv", err)) &&
-		    !(r = hr.has_forecast ? table_save_csv(&tf, tmp, "forecast.csv", err) : 0) &&
-		    !(r = hr.knox_done ? table_save_csv(&tk, tmp, "knox.csv", err) : 0) &&
-		    !(r = hsr_write_geojson(&hr, tmp, err)) && charts)
+		if (hr.knox_only)
+			r = table_save_csv(&tk, tmp, "knox.csv", err);
+		else if (!(r = table_save_csv(&tg, tmp, "gistar.csv", err)) &&
+			 !(r = table_save_csv(&tc, tmp, "hotspot_classes.csv", err)) &&
+			 !(r = table_save_csv(&tn, tmp, "kde_grid.csv", err)) &&
+			 !(r = hr.has_forecast ? table_save_csv(&tf, tmp, "forecast.csv", err) : 0) &&
+			 !(r = hr.knox_done ? table_save_csv(&tk, tmp, "knox.csv", err) : 0) &&
+			 !(r = hsr_write_geojson(&hr, tmp, err)) && charts)
 			r = hsr_write_maps(&hr, tmp, err);
 		if ((r = emit_dir_finish(r, tmp, out_dir, err)))
 			goto cleanup;

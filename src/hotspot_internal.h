@@ -30,6 +30,9 @@ struct hs_run {
 	size_t n;               /* micro-beats in the universe */
 	uint32_t *beat;         /* universe index -> micro-beat id */
 	int32_t *uindex;        /* micro-beat id -> universe index, -1 none */
+	size_t npos;            /* micro-beats with coordinates */
+	int knox_only;          /* no micro-beats to test (agency points only): Knox alone */
+	size_t knox_events;     /* dated located events the Knox test used */
 	double lon0, lat0;      /* centre of the local plane */
 	double *lon, *lat;      /* per micro-beat: mean of its snap points */
 	double *x, *y;          /* the same in metres */

@@ -105,8 +105,29 @@ int hsr_universe(struct hs_run *hr, struct mb_error *err)
 		}
 	}
 	free(cnt);
+	hr->npos = npos;
+	if (npos == 0) {
+		/* no micro-beat: events located by coordinates only (agency points,
+		 * on no street) still centre the plane for the Knox test */
+		for (size_t i = 0; i < sl->n; i++) {
+			uint32_t l = sl->location[i];
+
+			if (sl->street[i] == 0 && l && l < sl->nloc && isfinite(sl->loc_lon[l]) &&
+			    isfinite(sl->loc_lat[l])) {
+				slon += sl->loc_lon[l];
+				slat += sl->loc_lat[l];
+				npos++;
+			}
+		}
+	}
+	if (npos == 0 && !sl->scope_units)
+		return mb_err(err, MB_ENOTFOUND, "hotspots: no located event of the selection in %s"
+			      " (an authority holds the events whose LSOA lies in it; agency points"
+			      " with coordinates only are placed by a layer's boundaries: --layer L"
+			      " --area U)", MB_SHOWN(sl->scope_label));
 	if (npos == 0)
-		return mb_err(err, MB_ENOTFOUND, "no micro-beat of the area has coordinates");
+		return mb_err(err, MB_ENOTFOUND, "hotspots: no located event of the selection in %s",
+			      MB_SHOWN(sl->scope_label));
 	hr->lon0 = slon / (double)npos;
 	hr->lat0 = slat / (double)npos;
 	for (size_t u = 0; u < hr->n; u++)
@@ -203,7 +224,11 @@ int hsr_default_band(struct hs_run *hr, struct mb_error *err)
 
 /* ---- Knox ----------------------------------------------------------------------- */
 
-/* Run the Knox test on the selected period's dated events. */
+/* Run the Knox test on the selected period's dated events of the counted
+ * types at their own points: a police crime's snap point (its micro-beat in
+ * the area's universe), or an agency incident's converted coordinates (such
+ * points are on no micro-beat; the slice holds them only when the selector
+ * placed them in the area). */
 int hsr_knox(struct hs_run *hr, struct mb_error *err)
 {
 	struct slice *sl = &hr->sl;
@@ -225,7 +250,8 @@ int hsr_knox(struct hs_run *hr, struct mb_error *err)
 		uint32_t l = sl->location[i];
 
 		if (mo < from || mo >= from + len || !hr->selected[sl->category[i]] ||
-		    hr->uindex[sl->street[i]] < 0 || sl->day[i] < 0 || l == 0 || l >= sl->nloc)
+		    (sl->street[i] && hr->uindex[sl->street[i]] < 0) || sl->day[i] < 0 || l == 0 ||
+		    l >= sl->nloc || !isfinite(sl->loc_lon[l]) || !isfinite(sl->loc_lat[l]))
 			continue;
 		hs_project(sl->loc_lon[l], sl->loc_lat[l], hr->lon0, hr->lat0, &ex[m], &ey[m]);
 		ed[m++] = sl->day[i];
@@ -234,6 +260,7 @@ int hsr_knox(struct hs_run *hr, struct mb_error *err)
 		r = mb_err(err, MB_EUSAGE, "knox: fewer than 2 dated events in the period");
 		goto cleanup;
 	}
+	hr->knox_events = m;
 	r = hs_knox_run(m, ex, ey, ed, hr->kd, hr->nkd, hr->kt, hr->nkt, hr->perms, hr->seed,
 			&hr->knox, err);
 	if (!r)
