@@ -141,10 +141,11 @@ static int outline_inside(const struct hs_run *hr, double x, double y)
 	return in;
 }
 
-/* Without --outline: the units of a loaded boundary layer (--layer, else
- * the first by name) that hold a snap point of the area's micro-beats, drawn
- * from the file the layer was loaded from. Missing pieces are said, not
- * fatal: the maps are drawn without an outline. */
+/* Without --outline: units of a loaded boundary layer, drawn from the file
+ * the layer was loaded from: with --layer L --area U exactly the units the
+ * selector chose; for an authority, the units of the first boundary layer by
+ * name that hold a snap point of the area's micro-beats. Missing pieces are
+ * said, not fatal: the maps are drawn without an outline. */
 int hsr_layer_outline(struct hs_run *hr, struct store *s, FILE *msg, struct mb_error *err)
 {
 	struct slice *sl = &hr->sl;
@@ -159,6 +160,21 @@ int hsr_layer_outline(struct hs_run *hr, struct store *s, FILE *msg, struct mb_e
 		return r;
 	if (!lpath)
 		goto cleanup;
+	if (hr->sel.layer && sl->unit_chosen && sl->nunit > 1) {
+		/* --layer L --area U: exactly the units the selector chose */
+		struct outline_filter fl = { field, sl->unit_code, sl->unit_chosen, sl->nunit };
+		size_t nchosen = 0;
+
+		for (size_t u = 1; u < sl->nunit; u++)
+			nchosen += sl->unit_chosen[u] != 0;
+		if (load_features(hr, lpath, &fl, &e2))
+			goto none;
+		snprintf(hr->outline_src, sizeof(hr->outline_src), "the %zu selected unit%s of layer '%s'",
+			 nchosen, nchosen == 1 ? "" : "s", lname);
+		goto cleanup;
+	}
+	/* an authority (no units of its own): the units of the layer that hold
+	 * a snap point of the area's micro-beats */
 	if ((r = store_location_units(s, lname, sl, &uol, &ucode, &nunit, err)))
 		goto cleanup;
 	want = calloc(nunit + 1, 1);
@@ -175,15 +191,16 @@ int hsr_layer_outline(struct hs_run *hr, struct store *s, FILE *msg, struct mb_e
 	{
 		struct outline_filter fl = { field, ucode, want, nunit };
 
-		if (load_features(hr, lpath, &fl, &e2)) {
-			fprintf(msg, "microbeat: no outline from layer '%s': %s\n", MB_SHOWN(lname),
-				MB_SHOWN(e2.msg));
-			hr->nring = hr->nvert = 0;
-		} else {
-			snprintf(hr->outline_src, sizeof(hr->outline_src), "the units of layer '%s'",
-				 lname);
-		}
+		if (load_features(hr, lpath, &fl, &e2))
+			goto none;
+		snprintf(hr->outline_src, sizeof(hr->outline_src),
+			 "the units of layer '%s' holding the area's micro-beats", lname);
 	}
+	goto cleanup;
+none:
+	fprintf(msg, "microbeat: no outline from layer '%s': %s\n", MB_SHOWN(lname),
+		MB_SHOWN(e2.msg));
+	hr->nring = hr->nvert = 0;
 cleanup:
 	free(want);
 	store_units_free(uol, ucode, nunit);
