@@ -235,17 +235,44 @@ int hsr_write_geojson(const struct hs_run *hr, const char *dir, struct mb_error 
 	return emit_json_save(fc, dir, "hotspots.geojson", err);
 }
 
-/* The two maps. */
+/* The maps' second title line: the area and the crimes counted, cut to
+ * cap - 1 bytes at a character boundary with "..." (a long list of units
+ * would run off a 900-pixel chart). */
+static void map_subtitle(const struct hs_run *hr, char *out, size_t cap)
+{
+	const struct selection *sel = &hr->sel;
+	const char *what = "crimes of the selected types";
+	size_t n;
+
+	if (sel->theme[0])
+		what = "crimes of the theme";
+	else if (sel->ntypes == 0 && sel->nexclude == 0)
+		what = "all crime types except ASB";
+	snprintf(out, cap, "%s; %s%s%s", hr->sl.scope_label, what, sel->theme[0] ? " " : "",
+		 sel->theme);
+	n = strlen(out);
+	if (n > 92 && cap > 96) {
+		n = 89;
+		while (n > 0 && ((unsigned char)out[n] & 0xC0) == 0x80)
+			n--;
+		memcpy(out + n, "...", 4);
+	}
+}
+
+/* The two maps: line 1 says what and when (from the program), line 2 the
+ * area (from the data: written to the data file, never to the script). */
 int hsr_write_maps(const struct hs_run *hr, const char *dir, struct mb_error *err)
 {
 	struct plot_outline o = { hr->nring, hr->ring_start, hr->ox, hr->oy };
-	char title[640];
+	char title[160], sub[640];
 	struct plot_classmap cm = { 0 };
 	struct plot_kdemap km = { 0 };
 	int r;
 
-	snprintf(title, sizeof(title), "Gi* hot spots, %s, %s (band %.0f m)", hr->sl.scope_label,
-		 hr->sel.period_label, hr->band);
+	map_subtitle(hr, sub, sizeof(sub));
+	snprintf(title, sizeof(title), "Crime hot spots by micro-beat, %s (Getis-Ord Gi*, %.0f m band,"
+		 " FDR)", hr->sel.period_label, hr->band);
+	cm.subtitle = sub;
 	cm.title = title;
 	cm.n = hr->n;
 	cm.x = hr->x;
@@ -254,9 +281,10 @@ int hsr_write_maps(const struct hs_run *hr, const char *dir, struct mb_error *er
 	cm.outline = o;
 	if ((r = plot_classmap(dir, "hotspot_map", &cm, err)))
 		return r;
-	snprintf(title, sizeof(title), "Crime density, %s, %s (h %.0f m, cell %.0f m)",
-		 hr->sl.scope_label, hr->sel.period_label, hr->bw, hr->cell);
+	snprintf(title, sizeof(title), "Crime density, %s (quartic kernel, bandwidth %.0f m, cell"
+		 " %.0f m)", hr->sel.period_label, hr->bw, hr->cell);
 	km.title = title;
+	km.subtitle = sub;
 	km.nx = hr->kx;
 	km.ny = hr->ky;
 	km.x0 = hr->gx0;
