@@ -11,8 +11,8 @@
 #include "microbeat/store.h"
 #include "microbeat/util.h"
 
-enum { O_BAND = 1, O_CELL, O_BW, O_PERIODS, O_CRITQ, O_PERSIST, O_RECENT, O_KNOX, O_PERMS,
-       O_KDIST, O_KDAYS, O_SEED, O_OUTLINE, O_OUT, O_NOCHARTS };
+enum { O_BAND = 1, O_CELL, O_BW, O_PERIODS, O_CRITQ, O_PERSIST, O_RECENT, O_HOTPROP, O_KNOX,
+       O_PERMS, O_KDIST, O_KDAYS, O_SEED, O_OUTLINE, O_OUT, O_NOCHARTS };
 
 /* Parse a comma-separated ascending list of positive numbers. */
 static int parse_bands(const char *s, double *out, size_t *n, const char *opt,
@@ -59,6 +59,18 @@ static void print_knox(const struct hs_run *hr, FILE *out)
 	}
 }
 
+/* How many of the periods hs_pattern_of counts as recent (for the report). */
+static size_t recent_periods(const struct hs_run *hr)
+{
+	size_t r = (size_t)floor(hr->rule.recent_prop * (double)hr->nper + 1e-9);
+
+	if (r < 1)
+		r = 1;
+	if (hr->nper >= 2 && r > hr->nper - 1)
+		r = hr->nper - 1;
+	return r;
+}
+
 /* The console report (tf: the forecast table, when there is one). */
 static int print_report(const struct hs_run *hr, const struct table *tf, FILE *out,
 			struct mb_error *err)
@@ -100,11 +112,15 @@ static int print_report(const struct hs_run *hr, const struct table *tf, FILE *o
 			" previous period of equal length is not fully loaded).\n");
 	else
 		fprintf(out, "Patterns over %zu periods, %s to %s (hot: Gi* > 0 and q < %g; persistent:"
-			" hot in >= %g of periods and the last; recent: last %g of periods):\n"
+			" hot in >= %g of the periods; emerging / former: hot in >= %g of the last %zu"
+			" (recent, --recent-prop %g) and < %g of the older ones, or the reverse;"
+			" intermittent: hot in >= %g of the periods):\n"
 			"  persistent %zu, emerging %zu, former %zu, intermittent %zu.\n",
 			hr->nper, hr->per_label[0], hr->per_label[hr->nper - 1], hr->rule.critical_q,
-			hr->rule.persistent_prop, hr->rule.recent_prop, npat[HS_PAT_PERSISTENT],
-			npat[HS_PAT_EMERGING], npat[HS_PAT_FORMER], npat[HS_PAT_INTERMITTENT]);
+			hr->rule.persistent_prop, hr->rule.hotspot_prop, recent_periods(hr),
+			hr->rule.recent_prop, hr->rule.hotspot_prop, hr->rule.hotspot_prop,
+			npat[HS_PAT_PERSISTENT], npat[HS_PAT_EMERGING], npat[HS_PAT_FORMER],
+			npat[HS_PAT_INTERMITTENT]);
 	fprintf(out, "KDE: quartic kernel, cell %.0f m%s, bandwidth %.0f m%s; clipped to %s.\n",
 		hr->cell, hr->cell_default ? " (default: shorter side of the extent / 150)" : "",
 		hr->bw, hr->bw_default ? " (default: 5 cells)" : "",
@@ -184,6 +200,7 @@ int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err)
 		{ "critical-q", required_argument, NULL, O_CRITQ },
 		{ "persistent-prop", required_argument, NULL, O_PERSIST },
 		{ "recent-prop", required_argument, NULL, O_RECENT },
+		{ "hotspot-prop", required_argument, NULL, O_HOTPROP },
 		{ "knox", no_argument, NULL, O_KNOX },
 		{ "knox-permutations", required_argument, NULL, O_PERMS },
 		{ "knox-distances", required_argument, NULL, O_KDIST },
@@ -195,7 +212,8 @@ int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct hs_run hr = { .band_default = 1, .cell_default = 1, .bw_default = 1, .perms = 999,
-			     .rule = { 0.05, 0.8, 0.2 }, .seed = 1,
+			     .rule = { .critical_q = 0.05, .hotspot_prop = 0.1,
+				       .persistent_prop = 0.8, .recent_prop = 0.2 }, .seed = 1,
 			     .kd = { 100, 200, 300, 400, 500 }, .nkd = 5,
 			     .kt = { 7, 14, 21, 28, 35 }, .nkt = 5 };
 	struct store *s = NULL;
@@ -210,10 +228,11 @@ int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err)
 		double v = 0;
 
 		if (o == O_BAND || o == O_CELL || o == O_BW || o == O_CRITQ || o == O_PERSIST ||
-		    o == O_RECENT) {
+		    o == O_RECENT || o == O_HOTPROP) {
 			v = strtod(optarg, &end);
 			if (end == optarg || *end || !isfinite(v) || !(v > 0) ||
-			    ((o == O_CRITQ || o == O_PERSIST || o == O_RECENT) && v > 1)) {
+			    ((o == O_CRITQ || o == O_PERSIST || o == O_RECENT || o == O_HOTPROP) &&
+			     v > 1)) {
 				r = mb_err(err, MB_EUSAGE, "--%s wants a positive number%s",
 					   opt_name(opts, o), o >= O_CRITQ ? " up to 1" : " of metres");
 				goto cleanup;
@@ -226,6 +245,7 @@ int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err)
 		case O_CRITQ: hr.rule.critical_q = v; break;
 		case O_PERSIST: hr.rule.persistent_prop = v; break;
 		case O_RECENT: hr.rule.recent_prop = v; break;
+		case O_HOTPROP: hr.rule.hotspot_prop = v; break;
 		case O_PERIODS:
 			periods = strtol(optarg, &end, 10);
 			if (*end || periods < 1 || periods > MAX_PERIODS)
