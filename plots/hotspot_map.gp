@@ -6,6 +6,7 @@
 #                     class: 0 not significant, 1 hot 99%, 2 hot 95%, 3 hot 90%,
 #                     4 cold 99%, 5 cold 95%, 6 cold 90%, 7 isolated, 8 not testable
 #   NAME-outline.dat  x_km y_km         (rings of the area outline, blank line between)
+#   NAME-labels.dat   x_km y_km "name"  (the peak micro-beat of each hot cluster, named)
 #   NAME-meta.dat     "title" "subtitle" outline  (second title line: the area; outline:
 #                     1 when an outline is drawn)
 # Restyle freely and run `gnuplot NAME.gp` in this folder (for SVG:
@@ -45,6 +46,7 @@ colour(c) = c == 1 ? 0xb2182b : c == 2 ? 0xef8a62 : c == 3 ? 0xfddbc7 : \
 size(c) = (c >= 1 && c <= 6) ? 1.0 : 0.45
 plot name."-outline.dat" using 1:2 with lines lc rgb "#444444" lw 1 title (has_outline ? "area boundary" : ""), \
 	name.".dat" using 1:2:(size($3)):(colour($3)) with points pt 7 ps variable lc rgb variable notitle, \
+	name."-labels.dat" using 1:2:(strcol(3)) with labels left offset 0.8,0.4 font ",9" tc rgb "#222222" notitle, \
 	NaN with points pt 7 lc rgb "#b2182b" title "hot spot, 99% conf.", \
 	NaN with points pt 7 lc rgb "#ef8a62" title "hot spot, 95%", \
 	NaN with points pt 7 lc rgb "#fddbc7" title "hot spot, 90%", \

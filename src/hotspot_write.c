@@ -259,12 +259,64 @@ static void map_subtitle(const struct hs_run *hr, char *out, size_t cap)
 	}
 }
 
+/* A micro-beat and its Gi* z, for ordering. */
+struct zi {
+	double z;  /* Gi* z */
+	size_t u;  /* micro-beat index */
+};
+
+/* Highest z first; the smaller index on ties (a stable choice). */
+static int cmp_z_desc(const void *a, const void *b)
+{
+	const struct zi *p = a, *q = b;
+
+	if (p->z != q->z)
+		return p->z > q->z ? -1 : 1;
+	return p->u < q->u ? -1 : p->u > q->u;
+}
+
+/* The micro-beats to name on the class map: the peak (highest z) of each
+ * cluster of hot 99 % / 95 % micro-beats, a peak being at least max(1.5 km,
+ * 2 bands) from every higher one; at most MAP_LABELS, so that the names
+ * stay readable. *at receives up to MAP_LABELS indices; returns how many. */
+#define MAP_LABELS 8
+static size_t pick_labels(const struct hs_run *hr, size_t *at, struct mb_error *err, int *r)
+{
+	const struct hs_gi *g = &hr->gi[hr->nper - 1];
+	double sep = fmax(1500.0, 2 * hr->band);
+	struct zi *idx = malloc((hr->n + 1) * sizeof(*idx));
+	size_t m = 0, nl = 0;
+
+	*r = 0;
+	if (!idx) {
+		*r = mb_err(err, MB_ENOMEM, "out of memory");
+		return 0;
+	}
+	for (size_t u = 0; u < hr->n; u++)
+		if ((g->cls[u] == HS_HOT99 || g->cls[u] == HS_HOT95) && isfinite(hr->x[u]))
+			idx[m++] = (struct zi){ g->z[u], u };
+	qsort(idx, m, sizeof(*idx), cmp_z_desc);
+	for (size_t k = 0; k < m && nl < MAP_LABELS; k++) {
+		size_t u = idx[k].u;
+		int near = 0;
+
+		for (size_t l = 0; l < nl && !near; l++)
+			near = hypot(hr->x[at[l]] - hr->x[u], hr->y[at[l]] - hr->y[u]) < sep;
+		if (!near)
+			at[nl++] = u;
+	}
+	free(idx);
+	return nl;
+}
+
 /* The two maps: line 1 says what and when (from the program), line 2 the
  * area (from the data: written to the data file, never to the script). */
 int hsr_write_maps(const struct hs_run *hr, const char *dir, struct mb_error *err)
 {
 	struct plot_outline o = { hr->nring, hr->ring_start, hr->ox, hr->oy };
 	char title[160], sub[640];
+	size_t label_at[MAP_LABELS];
+	const char *label[MAP_LABELS];
 	struct plot_classmap cm = { 0 };
 	struct plot_kdemap km = { 0 };
 	int r;
@@ -279,6 +331,13 @@ int hsr_write_maps(const struct hs_run *hr, const char *dir, struct mb_error *er
 	cm.y = hr->y;
 	cm.cls = hr->gi[hr->nper - 1].cls;
 	cm.outline = o;
+	cm.nlabel = pick_labels(hr, label_at, err, &r);
+	if (r)
+		return r;
+	for (size_t k = 0; k < cm.nlabel; k++)
+		label[k] = hr->sl.streets[hr->beat[label_at[k]]].name;
+	cm.label_at = label_at;
+	cm.label = label;
 	if ((r = plot_classmap(dir, "hotspot_map", &cm, err)))
 		return r;
 	snprintf(title, sizeof(title), "Crime density, %s (quartic kernel, bandwidth %.0f m, cell"

@@ -64,6 +64,27 @@ int plot_classmap(const char *outdir, const char *name, const struct plot_classm
 	if ((r = write_outline(outdir, name, &in->outline, err)) ||
 	    (r = write_meta(outdir, name, in->title, in->subtitle, in->outline.nring > 0, err)))
 		return r;
+	/* NAME-labels.dat: x km, y km, "name" of the labelled micro-beats (one
+	 * NaN row when there are none, so the script's plot finds a file) */
+	snprintf(file, sizeof(file), "%s-labels.dat", name);
+	if ((r = plot_dat_open(&d, outdir, file, err)))
+		return r;
+	for (size_t k = 0; k < in->nlabel; k++) {
+		size_t i = in->label_at[k];
+
+		plot_dat_num(&d, in->x[i] / 1000.0);
+		plot_dat_num(&d, in->y[i] / 1000.0);
+		plot_dat_text(&d, in->label[k]);
+		plot_dat_endrow(&d);
+	}
+	if (in->nlabel == 0) {
+		plot_dat_num(&d, NAN);
+		plot_dat_num(&d, NAN);
+		plot_dat_text(&d, "");
+		plot_dat_endrow(&d);
+	}
+	if ((r = plot_dat_close(&d, err)))
+		return r;
 	snprintf(file, sizeof(file), "%s.dat", name);
 	if ((r = plot_dat_open(&d, outdir, file, err)))
 		return r;

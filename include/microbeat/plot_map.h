@@ -26,6 +26,9 @@ struct plot_classmap {
 	const double *x, *y;      /* positions (metres; NaN = not drawn) */
 	const unsigned char *cls; /* enum hs_class of each */
 	struct plot_outline outline; /* area outline */
+	size_t nlabel;            /* micro-beats named on the map */
+	const size_t *label_at;   /* their indices into x, y */
+	const char *const *label; /* their names (untrusted: data file only) */
 };
 /* Draw the class map NAME in outdir (script plots/hotspot_map.gp). */
 int plot_classmap(const char *outdir, const char *name, const struct plot_classmap *in,

@@ -51,6 +51,14 @@ head -1 "$T/o2/forecast.csv" | grep -q "top_pct,streets_listed,streets,crimes_in
 # same counts both months: the 2025-05 list predicts 2025-06 perfectly -> PEI 1 at every k
 awk -F, 'NR > 1 && ($8 + 0 < 0.999999 || $8 + 0 > 1.000001) { bad = 1 } END { exit bad }' "$T/o2/forecast.csv" ||
   fail "PEI not 1 for a perfect forecast: $(cat "$T/o2/forecast.csv")"
+# the class map names the peak of each hot cluster: here one cluster (the planted corner, all
+# within 1.5 km), so one name, that of the micro-beat with the highest Gi* z
+mb --db "$DB" hotspots --area Testshire --from 2025-06 --to 2025-06 --band 300 --out "$T/o5" \
+  > /dev/null || fail "--band 300 with maps exit $?"
+peak=$(awk -F, 'NR > 1 && ($11 == "hot 99%" || $11 == "hot 95%") && (best == "" || $8 + 0 > best) { best = $8 + 0; name = $1 }
+  END { print name }' "$T/o5/gistar.csv")
+eq "map labels" "$(awk '/^#/ { next } { sub(/^[^"]*"/, ""); sub(/"$/, ""); print }' "$T/o5/hotspot_map-labels.dat")" "$peak"
+case "$peak" in "STREET 00"|"STREET 01"|"STREET 10"|"STREET 11") ;; *) fail "peak '$peak' not in the planted corner" ;; esac
 # an outline around the grid only: KDE cells all inside it (lon 0.099..0.11, lat 52.099..52.106)
 echo '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[0.099,52.099],[0.11,52.099],[0.11,52.106],[0.099,52.106],[0.099,52.099]]]}}]}' > "$T/o.geojson"
 mb --db "$DB" hotspots --area Testshire --from 2025-06 --to 2025-06 --outline "$T/o.geojson" \
