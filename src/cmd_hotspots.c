@@ -44,12 +44,16 @@ static void print_knox(const struct hs_run *hr, FILE *out)
 	if (hr->knox_done) {
 		const struct hs_knox *k = &hr->knox;
 
+		char ratio[32] = "n/a (none expected)";
+
+		if (isfinite(k->ratio[0]))
+			snprintf(ratio, sizeof(ratio), "%.2f", k->ratio[0]);
 		fprintf(out, "\nKnox near-repeat (%zu dated events, %zu pairs within %.0f m;"
 			" %d permutations, seed %llu): under %.0f m and %.0f days: %.0f pairs, %.1f"
-			" expected, ratio %.2f, p %.4f (knox.csv for every band).\n",
+			" expected, ratio %s, p %.4f (knox.csv for every band).\n",
 			hr->knox_events, k->pairs, hr->kd[hr->nkd - 1], k->perms,
 			(unsigned long long)hr->seed, hr->kd[0], hr->kt[0], k->obs[0],
-			k->expected[0], k->ratio[0], k->p[0]);
+			k->expected[0], ratio, k->p[0]);
 	} else if (hr->knox_skipped) {
 		fprintf(out, "\nKnox near-repeat: not run (see the message above).\n");
 	} else {
@@ -322,6 +326,13 @@ int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err)
 	}
 	if (hr.sl.day && (r = hsr_knox(&hr, err))) {
 		/* not asked for: a Knox test that cannot run leaves the rest standing */
+		if (hr.knox_only && r == -MB_EUSAGE) {
+			char why[sizeof(err->msg)];
+
+			snprintf(why, sizeof(why), "%s", err->msg);
+			r = mb_err(err, MB_EUSAGE, "hotspots: %zu micro-beat(s) in the area: nothing to"
+				   " test (%s)", hr.n, why);
+		}
 		if (hr.knox_ask || hr.knox_only || r != -MB_EUSAGE)
 			goto cleanup;
 		fprintf(c->msg, "microbeat: knox not run: %s\n", err->msg);
