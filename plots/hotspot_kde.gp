@@ -4,7 +4,8 @@
 #   NAME.dat          x_km y_km density  (cell centres, rows separated by a blank line;
 #                     crimes per km^2; NaN = outside the area, left blank)
 #   NAME-outline.dat  x_km y_km          (rings of the area outline, blank line between)
-#   NAME-meta.dat     "title" outline    (outline: 1 when an outline is drawn)
+#   NAME-meta.dat     "title" "subtitle" outline  (second title line: the area; outline:
+#                     1 when an outline is drawn)
 # Restyle freely and run `gnuplot NAME.gp` in this folder (for SVG:
 # gnuplot -e "fmt='svg'" NAME.gp).
 #
@@ -26,10 +27,11 @@ if (fmt eq "svg") {
 set output name.".".fmt
 set encoding utf8
 set termoption noenhanced
-chart_title = ""; has_outline = 0
-stats name."-meta.dat" using (chart_title = strcol(1), has_outline = int(column(2)), 0) nooutput
+chart_title = ""; sub_title = ""; has_outline = 0
+stats name."-meta.dat" using (chart_title = strcol(1), sub_title = strcol(2), has_outline = int(column(3)), 0) nooutput
 if (strlen(chart_title) == 0) chart_title = "Crime density"
-set title chart_title noenhanced font ",14"
+if (strlen(sub_title) > 0) chart_title = chart_title."\n".sub_title
+set title chart_title noenhanced font ",13"
 set size ratio -1
 set xlabel "km east"
 set ylabel "km north"

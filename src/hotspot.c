@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "microbeat/hotspot.h"
+#include "microbeat/util.h"
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
@@ -434,15 +435,17 @@ const char *hs_pattern_name(int p)
 
 int hs_pattern_of(const uint8_t *hot, size_t nper, const struct hs_trend_rule *rule)
 {
+	const double eps = 1e-9; /* 4 of 5 periods is 0.8 however 0.8 rounds */
 	size_t recent, nhot = 0, early = 0, late = 0;
 
 	if (nper == 0)
 		return HS_PAT_NONE;
-	recent = (size_t)ceil(rule->recent_prop * (double)nper - 1e-9);
+	/* sfhotspot: floor(recent_prop x periods), at least 1; one older period kept */
+	recent = (size_t)floor(rule->recent_prop * (double)nper + eps);
 	if (recent < 1)
 		recent = 1;
-	if (recent > nper)
-		recent = nper;
+	if (nper >= 2 && recent > nper - 1)
+		recent = nper - 1;
 	for (size_t t = 0; t < nper; t++) {
 		nhot += hot[t] != 0;
 		if (t < nper - recent)
@@ -452,13 +455,24 @@ int hs_pattern_of(const uint8_t *hot, size_t nper, const struct hs_trend_rule *r
 	}
 	if (nhot == 0)
 		return HS_PAT_NONE;
-	if ((double)nhot >= rule->persistent_prop * (double)nper - 1e-9 && hot[nper - 1])
+	if ((double)nhot / (double)nper >= rule->persistent_prop - eps)
 		return HS_PAT_PERSISTENT;
-	if (late > 0 && early == 0 && nper > recent)
-		return HS_PAT_EMERGING;
-	if (early > 0 && late == 0)
-		return HS_PAT_FORMER;
-	return HS_PAT_INTERMITTENT;
+	if (nper > recent) {
+		/* shares of the older and of the recent periods, each against
+		 * hotspot_prop (sfhotspot's code tests the recent share against
+		 * recent_prop, a proportion of periods, and counts one period too
+		 * many as recent: its documented meaning is followed here) */
+		int old_hot = (double)early / (double)(nper - recent) >= rule->hotspot_prop - eps;
+		int new_hot = (double)late / (double)recent >= rule->hotspot_prop - eps;
+
+		if (!old_hot && new_hot)
+			return HS_PAT_EMERGING;
+		if (old_hot && !new_hot)
+			return HS_PAT_FORMER;
+	}
+	if ((double)nhot / (double)nper >= rule->hotspot_prop - eps)
+		return HS_PAT_INTERMITTENT;
+	return HS_PAT_NONE;
 }
 
 /* ---- §4 quartic kernel density ---------------------------------------------- */
@@ -701,23 +715,15 @@ int hs_knox_run(size_t n, const double *px, const double *py, const int32_t *day
 				d = hypot(kx[j] - kx[i], ky[j] - ky[i]);
 				if (d >= dmax)
 					continue;
-				if (np == cap) {
-					size_t nc = cap ? cap * 2 : 1024;
-					struct close_pair *t;
-
-					if (nc > (size_t)2e8) {
-						r = mb_err(err, MB_EUSAGE, "the Knox test would track more"
-							   " than 2 x 10^8 close pairs: narrow the"
-							   " distance bands or the period");
-						goto cleanup;
-					}
-					t = realloc(cp, nc * sizeof(*cp));
-					if (!t) {
-						r = mb_err(err, MB_ENOMEM, "out of memory");
-						goto cleanup;
-					}
-					cp = t;
-					cap = nc;
+				if (np >= (size_t)2e8) {
+					r = mb_err(err, MB_EUSAGE, "the Knox test would track more"
+						   " than 2 x 10^8 close pairs: narrow the"
+						   " distance bands or the period");
+					goto cleanup;
+				}
+				if (GROW(cp, np + 1, cap)) {
+					r = mb_err(err, MB_ENOMEM, "out of memory");
+					goto cleanup;
 				}
 				cp[np++] = (struct close_pair){ (uint32_t)i, (uint32_t)j,
 								(uint32_t)band_of(d, d_edges, nd) };

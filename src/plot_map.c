@@ -35,9 +35,10 @@ static int write_outline(const char *outdir, const char *name, const struct plot
 	return plot_dat_close(&d, err);
 }
 
-/* Write NAME-meta.dat: the title and a flag (1 = an outline is drawn). */
-static int write_meta(const char *outdir, const char *name, const char *title, int outline,
-		      struct mb_error *err)
+/* Write NAME-meta.dat: the title, its second line and a flag (1 = an
+ * outline is drawn). */
+static int write_meta(const char *outdir, const char *name, const char *title, const char *sub,
+		      int outline, struct mb_error *err)
 {
 	char file[PLOT_NAME_MAX + 32];
 	struct plot_dat d;
@@ -47,6 +48,7 @@ static int write_meta(const char *outdir, const char *name, const char *title, i
 	if ((r = plot_dat_open(&d, outdir, file, err)))
 		return r;
 	plot_dat_text(&d, title ? title : "");
+	plot_dat_text(&d, sub ? sub : "");
 	plot_dat_int(&d, outline);
 	plot_dat_endrow(&d);
 	return plot_dat_close(&d, err);
@@ -60,7 +62,28 @@ int plot_classmap(const char *outdir, const char *name, const struct plot_classm
 	int r;
 
 	if ((r = write_outline(outdir, name, &in->outline, err)) ||
-	    (r = write_meta(outdir, name, in->title, in->outline.nring > 0, err)))
+	    (r = write_meta(outdir, name, in->title, in->subtitle, in->outline.nring > 0, err)))
+		return r;
+	/* NAME-labels.dat: x km, y km, "name" of the labelled micro-beats (one
+	 * NaN row when there are none, so the script's plot finds a file) */
+	snprintf(file, sizeof(file), "%s-labels.dat", name);
+	if ((r = plot_dat_open(&d, outdir, file, err)))
+		return r;
+	for (size_t k = 0; k < in->nlabel; k++) {
+		size_t i = in->label_at[k];
+
+		plot_dat_num(&d, in->x[i] / 1000.0);
+		plot_dat_num(&d, in->y[i] / 1000.0);
+		plot_dat_text(&d, in->label[k]);
+		plot_dat_endrow(&d);
+	}
+	if (in->nlabel == 0) {
+		plot_dat_num(&d, NAN);
+		plot_dat_num(&d, NAN);
+		plot_dat_text(&d, "");
+		plot_dat_endrow(&d);
+	}
+	if ((r = plot_dat_close(&d, err)))
 		return r;
 	snprintf(file, sizeof(file), "%s.dat", name);
 	if ((r = plot_dat_open(&d, outdir, file, err)))
@@ -90,7 +113,7 @@ int plot_kdemap(const char *outdir, const char *name, const struct plot_kdemap *
 	int r;
 
 	if ((r = write_outline(outdir, name, &in->outline, err)) ||
-	    (r = write_meta(outdir, name, in->title, in->outline.nring > 0, err)))
+	    (r = write_meta(outdir, name, in->title, in->subtitle, in->outline.nring > 0, err)))
 		return r;
 	snprintf(file, sizeof(file), "%s.dat", name);
 	if ((r = plot_dat_open(&d, outdir, file, err)))

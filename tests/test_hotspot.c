@@ -158,24 +158,40 @@ static void test_kde_integral(void **state)
 	free(d);
 }
 
-/* Pattern rules with the sfhotspot defaults (0.8 persistent, 0.2 recent). */
+/* Pattern rules with sfhotspot's documented defaults (hot spot 0.1, persistent
+ * 0.8, recent 0.2 of the periods), worked by hand. */
 static void test_patterns(void **state)
 {
-	struct hs_trend_rule r = { 0.05, 0.8, 0.2 };
+	struct hs_trend_rule r = { .critical_q = 0.05, .hotspot_prop = 0.1, .persistent_prop = 0.8,
+				   .recent_prop = 0.2 };
 	static const uint8_t all[5] = { 1, 1, 1, 1, 1 }, most[5] = { 1, 1, 0, 1, 1 };
 	static const uint8_t emerg[5] = { 0, 0, 0, 0, 1 }, former[5] = { 1, 1, 0, 0, 0 };
 	static const uint8_t inter[5] = { 0, 1, 0, 0, 1 }, none[5] = { 0 };
-	static const uint8_t lastoff[5] = { 1, 1, 1, 1, 0 }, two[2] = { 0, 1 };
+	static const uint8_t lastoff[5] = { 1, 1, 1, 1, 0 }, two[2] = { 0, 1 }, one[1] = { 1 };
+	static const uint8_t first12[12] = { 1 }, last12[12] = { [11] = 1 };
+	static const uint8_t third12[12] = { [9] = 1 }, ninth10[10] = { [8] = 1 };
 
 	(void)state;
+	/* 5 periods: the last floor(0.2 x 5) = 1 is recent */
 	assert_int_equal(hs_pattern_of(all, 5, &r), HS_PAT_PERSISTENT);
 	assert_int_equal(hs_pattern_of(most, 5, &r), HS_PAT_PERSISTENT); /* 4/5 = 0.8 */
-	assert_int_equal(hs_pattern_of(emerg, 5, &r), HS_PAT_EMERGING);
-	assert_int_equal(hs_pattern_of(former, 5, &r), HS_PAT_FORMER);
-	assert_int_equal(hs_pattern_of(lastoff, 5, &r), HS_PAT_FORMER);
-	assert_int_equal(hs_pattern_of(inter, 5, &r), HS_PAT_INTERMITTENT);
+	assert_int_equal(hs_pattern_of(lastoff, 5, &r), HS_PAT_PERSISTENT); /* 4/5, not the last */
+	assert_int_equal(hs_pattern_of(emerg, 5, &r), HS_PAT_EMERGING);  /* older 0/4, recent 1/1 */
+	assert_int_equal(hs_pattern_of(former, 5, &r), HS_PAT_FORMER);   /* older 2/4, recent 0/1 */
+	assert_int_equal(hs_pattern_of(inter, 5, &r), HS_PAT_INTERMITTENT); /* 1/4 and 1/1 */
 	assert_int_equal(hs_pattern_of(none, 5, &r), HS_PAT_NONE);
 	assert_int_equal(hs_pattern_of(two, 2, &r), HS_PAT_EMERGING);
+	assert_int_equal(hs_pattern_of(one, 1, &r), HS_PAT_PERSISTENT);  /* no older period */
+	/* 10 periods: 2 recent; 12 periods: floor(2.4) = 2 recent (not 3) */
+	assert_int_equal(hs_pattern_of(ninth10, 10, &r), HS_PAT_EMERGING);
+	assert_int_equal(hs_pattern_of(last12, 12, &r), HS_PAT_EMERGING);
+	assert_int_equal(hs_pattern_of(third12, 12, &r), HS_PAT_FORMER); /* older 1/10 >= 0.1 */
+	assert_int_equal(hs_pattern_of(first12, 12, &r), HS_PAT_FORMER);
+	/* hotspot_prop 0.15: hot in 1 of 10 older periods and 0 of 2 recent is no pattern */
+	r.hotspot_prop = 0.15;
+	assert_int_equal(hs_pattern_of(first12, 12, &r), HS_PAT_NONE);
+	assert_int_equal(hs_pattern_of(third12, 12, &r), HS_PAT_NONE);
+	assert_int_equal(hs_pattern_of(last12, 12, &r), HS_PAT_EMERGING); /* recent 1/2 */
 }
 
 /* Deterministic generator for the synthetic sets (not the one under test). */

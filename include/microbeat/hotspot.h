@@ -78,24 +78,30 @@ int hs_bh(size_t n, const double *p, double *q, struct mb_error *err);
  * hotspot_classify defaults; docs/methods-hotspots.md §2). */
 struct hs_trend_rule {
 	double critical_q;      /* a period is hot when Gi* > 0 and its BH q < this (0.05) */
+	double hotspot_prop;    /* a pattern of any kind needs hot in >= this share of the
+				   periods (of all, of the recent or of the older ones) (0.1) */
 	double persistent_prop; /* persistent: hot in >= this share of all periods (0.8) */
-	double recent_prop;     /* the last ceil(this * periods) periods are recent (0.2) */
+	double recent_prop;     /* the last floor(this * periods) periods (at least 1, and
+				   one older period left) are recent (0.2) */
 };
 
 /* Pattern of one micro-beat across periods. */
 enum hs_pattern {
-	HS_PAT_NONE = 0,     /* never hot */
-	HS_PAT_PERSISTENT,   /* hot in >= persistent_prop of periods, the last among them */
-	HS_PAT_EMERGING,     /* hot in a recent period and in no earlier one */
-	HS_PAT_FORMER,       /* hot in an earlier period and in no recent one */
-	HS_PAT_INTERMITTENT  /* hot sometimes, none of the above */
+	HS_PAT_NONE = 0,     /* hot in < hotspot_prop of the periods */
+	HS_PAT_PERSISTENT,   /* hot in >= persistent_prop of the periods */
+	HS_PAT_EMERGING,     /* hot in >= hotspot_prop of the recent periods, < of the older */
+	HS_PAT_FORMER,       /* hot in >= hotspot_prop of the older periods, < of the recent */
+	HS_PAT_INTERMITTENT  /* hot in >= hotspot_prop of the periods, none of the above */
 };
 
 /* Name of a pattern ("persistent hot spot" ...). */
 const char *hs_pattern_name(int p);
 
 /* Classify one micro-beat from hot[0..nper-1] (1 = hot in that period, oldest
- * first). */
+ * first): the first rule that holds of persistent, emerging, former,
+ * intermittent (sfhotspot's hotspot_classify() order and documented
+ * proportions; docs/methods-hotspots.md §3); emerging and former need an
+ * older period (nper >= 2). */
 int hs_pattern_of(const uint8_t *hot, size_t nper, const struct hs_trend_rule *rule);
 
 /* Quartic kernel density on a grid: cell centres x0 + (i + 0.5) cell, y0 +

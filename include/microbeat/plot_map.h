@@ -21,10 +21,14 @@ struct plot_outline {
 /* Micro-beats coloured by class (hotspot.h enum hs_class). */
 struct plot_classmap {
 	const char *title;        /* chart title (untrusted: data file only) */
+	const char *subtitle;     /* second title line (untrusted), or NULL */
 	size_t n;                 /* micro-beats */
 	const double *x, *y;      /* positions (metres; NaN = not drawn) */
 	const unsigned char *cls; /* enum hs_class of each */
 	struct plot_outline outline; /* area outline */
+	size_t nlabel;            /* micro-beats named on the map */
+	const size_t *label_at;   /* their indices into x, y */
+	const char *const *label; /* their names (untrusted: data file only) */
 };
 /* Draw the class map NAME in outdir (script plots/hotspot_map.gp). */
 int plot_classmap(const char *outdir, const char *name, const struct plot_classmap *in,
@@ -32,7 +36,8 @@ int plot_classmap(const char *outdir, const char *name, const struct plot_classm
 
 /* A density surface on a grid. */
 struct plot_kdemap {
-	const char *title;        /* chart title */
+	const char *title;        /* chart title (untrusted: data file only) */
+	const char *subtitle;     /* second title line (untrusted), or NULL */
 	size_t nx, ny;            /* cells across and up */
 	double x0, y0, cell;      /* lower-left corner and cell side (metres) */
 	const double *dens;       /* nx * ny values (row j then column i); NaN = outside the area */

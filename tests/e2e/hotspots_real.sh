@@ -19,10 +19,55 @@ mb --db "$T/c.db" areas --layer ward --boundaries "$G" --code-field WD25CD --nam
   > /dev/null || fail "areas exit $?"
 mb --db "$T/c.db" hotspots --area "South Cambridgeshire" --year 2025 --out "$T/out" > "$T/stdout" ||
   fail "hotspots exit $?"
-grep -q "clipped to the units of layer 'ward'" "$T/stdout" || fail "outline not taken from the ward layer"
+grep -q "clipped to the units of layer 'ward' holding the area's micro-beats" "$T/stdout" ||
+  fail "outline not taken from the ward layer"
 # the outline drawn is the 26 wards' rings (the layer's file, every ward holds a snap point)
-rings=$(awk 'NF == 0 { n++ } END { print n }' "$T/out/hotspot_map-outline.dat")
+rings=$(awk '/^#/ { next } NF == 0 { n++ } END { print n }' "$T/out/hotspot_map-outline.dat")
 [ "$rings" -ge 26 ] || fail "outline rings: $rings"
+# --layer ward --area: the outline of exactly the chosen wards (their rings, vertex for vertex,
+# in the file's order) over both maps, and every KDE cell inside one of them (even-odd rule)
+mb --db "$T/c.db" hotspots --layer ward --area "Histon & Impington,Milton & Waterbeach,Girton" \
+  --year 2025 --out "$T/wards" > "$T/wards.out" || fail "hotspots --layer ward exit $?"
+grep -q "clipped to the 3 selected units of layer 'ward'" "$T/wards.out" || fail "ward outline: $(grep KDE "$T/wards.out")"
+/usr/bin/python3 - "$G" "$T/wards" <<'PY' || fail "ward outline disagrees"
+import csv, json, sys
+geo, out = sys.argv[1], sys.argv[2]
+want = {"Histon & Impington", "Milton & Waterbeach", "Girton"}
+rings = []
+for f in json.load(open(geo))["features"]:
+    if f["properties"]["WD25NM"] in want:
+        g = f["geometry"]
+        polys = [g["coordinates"]] if g["type"] == "Polygon" else g["coordinates"]
+        for poly in polys:
+            rings.extend(poly)
+bad = 0
+for m in ("hotspot_map", "hotspot_kde"):
+    got, cur = [], []
+    for line in open(f"{out}/{m}-outline.dat"):
+        if line.startswith("#"):
+            continue
+        if not line.strip():
+            got.append(cur); cur = []
+        else:
+            cur.append(line)
+    if [len(r) for r in got] != [len(r) for r in rings]:
+        print(f"{m}: rings of {[len(r) for r in got][:8]}..., want {[len(r) for r in rings][:8]}..."); bad += 1
+def inside(x, y):
+    c = False
+    for r in rings:
+        for (x1, y1), (x2, y2) in zip(r, r[1:] + r[:1]):
+            if (y1 > y) != (y2 > y) and x < (x2 - x1) * (y - y1) / (y2 - y1) + x1:
+                c = not c
+    return c
+cells = list(csv.DictReader(open(f"{out}/kde_grid.csv")))
+# the cell centres are printed to 1e-6 degree (0.1 m): a centre that close to a ward edge may
+# fall either side, hence the allowance of a few cells
+outside = sum(not inside(float(c["lon"]), float(c["lat"])) for c in cells)
+if not cells or outside > 3:
+    print(f"{outside} of {len(cells)} KDE cells outside the chosen wards"); bad += 1
+print(f"ward outline: {len(rings)} rings; {len(cells)} KDE cells, {outside} outside")
+sys.exit(1 if bad else 0)
+PY
 for f in gistar.csv hotspot_classes.csv kde_grid.csv forecast.csv hotspots.geojson \
          hotspot_map.gp hotspot_map.dat hotspot_kde.gp hotspot_kde.dat; do
   [ -s "$T/out/$f" ] || fail "$f not written"
