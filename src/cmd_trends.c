@@ -10,6 +10,7 @@
 #include "microbeat/cli.h"
 #include "microbeat/emit.h"
 #include "microbeat/plot.h"
+#include "microbeat/report.h"
 #include "microbeat/select.h"
 #include "microbeat/slice.h"
 #include "microbeat/store.h"
@@ -19,7 +20,7 @@
 #define MAX_SERIES 512
 #define MONTHLY_CHARTS 16 /* monthly charts drawn (the total first, then the largest series) */
 
-enum { O_BY = 1, O_BASE, O_FORMAT, O_OUT, O_FDR, O_NOCHARTS, O_PRIMARY, O_YOY_TOP };
+enum { O_BY = 1, O_BASE, O_FDR, O_PRIMARY, O_YOY_TOP };
 
 /* One series: a type, an area or the total. */
 struct series {
@@ -633,11 +634,11 @@ static int build_yoy(const struct trends_run *tr, struct table *t, struct mb_err
 	return 0;
 }
 
-/* Write s on a line outside the tables: Markdown-escaped for --format md (2),
+/* Write s on a line outside the tables: Markdown-escaped for --format md,
  * cleaned of control and bidi characters for the console. */
-static int put_text(const char *s, int format, FILE *f, struct mb_error *err)
+static int put_text(const char *s, enum report_format format, FILE *f, struct mb_error *err)
 {
-	return format == 2 ? emit_md_escape(s, f, err) : emit_text_clean(s, f, err);
+	return format == REPORT_MD ? emit_md_escape(s, f, err) : emit_text_clean(s, f, err);
 }
 
 /* The trend table with the verdicts. */
@@ -891,28 +892,119 @@ static void print_sources(const struct trends_run *tr, FILE *out)
 			" area-level figure): in no series.\n", unloc);
 }
 
+/* The report on out (notes for a CSV on msg): the headline, the gaps, what
+ * drives the change, the verdicts, then the year-on-year table ty. */
+static int print_report(const struct trends_run *tr, const struct table *ty,
+			enum report_format format, FILE *out, FILE *msg, struct mb_error *err)
+{
+	int r;
+
+	if (format == REPORT_CSV) {
+		select_print_months(&tr->sel, msg); /* the CSV has no room for it: stderr */
+		r = table_write_csv(ty, out, err);
+	} else {
+		int gaps = 0;
+
+		/* names from the store or the command line: escaped for Markdown,
+		 * cleaned for a terminal, as in the tables */
+		if ((r = put_text(tr->sl.scope_label, format, out, err)))
+			return r;
+		fprintf(out, ", %s; %s", tr->sel.period_label, tr->sel.theme[0] ? "theme " : "");
+		if ((r = put_text(tr->sel.theme[0] ? tr->sel.theme
+				  : tr->sel.ntypes ? "selected types"
+						  : "all crime types except Anti-social behaviour",
+				  format, out, err)))
+			return r;
+		fputs(".\n", out);
+		for (int32_t m = tr->sel.from; m <= tr->sel.to; m++) {
+			if (tr->present[m - tr->span_from])
+				continue;
+			int32_t e = m;
+			char a[8], b[8];
+
+			while (e + 1 <= tr->sel.to && !tr->present[e + 1 - tr->span_from])
+				e++;
+			month_format(m, a);
+			month_format(e, b);
+			fprintf(out, "%s %s..%s (%d month%s not loaded: left out of every figure)",
+				gaps++ ? "," : "Gaps:", a, b, e - m + 1, e > m ? "s" : "");
+			m = e;
+		}
+		if (gaps)
+			fputs(".\n", out);
+		select_print_months(&tr->sel, out);
+		print_sources(tr, out);
+		if (tr->ns > 1)
+			fprintf(out, "%zu series tested together: p-values controlled for a false"
+					" discovery rate of %.0f%% (Benjamini-Hochberg), intervals adjusted to"
+					" match (false coverage rate, Benjamini-Yekutieli)%s",
+				tr->nfam, 100 * tr->fdr,
+				tr->primary ? "; the total and the primary question tested alone" : "");
+		if (tr->ns > 1 && tr->nuntested)
+			fprintf(out, "; %zu not tested (fewer than %d crimes in the two years or %d months in a year)",
+				tr->nuntested, TREND_MIN_YOY_COUNT, TREND_MIN_WINDOW_MONTHS);
+		if (tr->ns > 1)
+			fputs(".\n", out);
+		for (size_t k = 0; k < tr->ns && !r; k++) {
+			fputs("  ", out);
+			if (!(r = put_text(tr->s[k].name, format, out, err))) {
+				fputs(": ", out);
+				r = put_text(tr->s[k].verdict, format, out, err);
+			}
+			fputc('\n', out);
+		}
+		if (r)
+			return r;
+		fputc('\n', out);
+		if (format == REPORT_MD)
+			r = table_write_md(ty, out, err);
+		else
+			r = table_write_console(ty, 4, ty->nrows, out, err);
+	}
+	return r;
+}
+
+/* What the output folder holds, for report_write_dir. */
+struct trends_pack {
+	const struct trends_run *tr; /* the run */
+	const struct table *ty, *tt; /* yoy.csv, trend.csv */
+	int charts;                  /* draw the charts */
+};
+
+/* Write the monthly counts, the two tables and (unless --no-charts) the charts into dir. */
+static int write_pack(void *ctx, const char *dir, struct mb_error *err)
+{
+	const struct trends_pack *p = ctx;
+	int r;
+
+	if (!(r = write_monthly(p->tr, dir, err)) &&
+	    !(r = table_save_csv(p->ty, dir, "yoy.csv", err)) &&
+	    !(r = table_save_csv(p->tt, dir, "trend.csv", err)) && p->charts)
+		r = write_charts(p->tr, dir, err);
+	return r;
+}
+
 int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 {
 	static const struct option opts[] = {
 		SELECT_LONG_OPTIONS,
 		{ "by", required_argument, NULL, O_BY },
 		{ "baseline-months", required_argument, NULL, O_BASE },
-		{ "format", required_argument, NULL, O_FORMAT },
-		{ "out", required_argument, NULL, O_OUT },
+		REPORT_LONG_OPTIONS,
 		{ "fdr", required_argument, NULL, O_FDR },
 		{ "primary", required_argument, NULL, O_PRIMARY },
 		{ "yoy-top", required_argument, NULL, O_YOY_TOP },
 		{ "yoy", no_argument, NULL, 0 },
-		{ "no-charts", no_argument, NULL, O_NOCHARTS },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct trends_run tr = { .baseline = 24, .fdr = 0.05, .yoy_top = 25 };
 	struct store *s = NULL;
 	struct table ty = { 0 }, tt = { 0 };
-	const char *out_dir = NULL;
-	int format = 0, o, r = 0, charts = 1;
+	struct report_opts ro;
+	int o, r = 0;
 
 	select_init(&tr.sel);
+	report_init(&ro);
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		char *end;
 
@@ -934,13 +1026,6 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 			if (*end || !(tr.fdr > 0 && tr.fdr < 1))
 				r = mb_err(err, MB_EUSAGE, "--fdr wants a level between 0 and 1");
 			break;
-		case O_FORMAT:
-			if (strcmp(optarg, "table") == 0) format = 0;
-			else if (strcmp(optarg, "csv") == 0) format = 1;
-			else if (strcmp(optarg, "md") == 0) format = 2;
-			else r = mb_err(err, MB_EUSAGE, "--format wants table, csv or md");
-			break;
-		case O_OUT: out_dir = optarg; break;
 		case O_PRIMARY: tr.primary = optarg; break;
 		case O_YOY_TOP:
 			errno = 0;
@@ -949,10 +1034,11 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 				r = mb_err(err, MB_EUSAGE, "--yoy-top wants a number of series >= 0"
 					   " (0: all)");
 			break;
-		case O_NOCHARTS: charts = 0; break;
 		default:
 			if (o >= SEL_FIRST && o < SEL_LAST)
 				r = select_option(&tr.sel, o, optarg, err);
+			else if (o >= REPORT_FIRST && o < REPORT_LAST)
+				r = report_option(&ro, o, optarg, err);
 			else
 				r = -MB_EUSAGE;
 		}
@@ -963,8 +1049,7 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 		r = mb_err(err, MB_EUSAGE, "trends: unexpected argument '%s'", argv[optind]);
 		goto cleanup;
 	}
-	if ((r = store_open(c->db_path, STORE_READONLY, &s, err)) ||
-	    (r = select_finish(&tr.sel, s, err)))
+	if ((r = report_open(c->db_path, &tr.sel, &s, err)))
 		goto cleanup;
 	/* load enough months before --from for the year on year and the baseline */
 	tr.span_from = tr.sel.from;
@@ -985,14 +1070,13 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 	select_query(&tr.sel, tr.by_layer, 1, &q);
 
 	/* --by with a name that is not a layer: say what --by takes */
-	if ((r = store_slice_load(s, &q, &tr.sl, err))) {
+	if ((r = report_load(s, &tr.sel, &q, &tr.sl, err))) {
+		/* select_check_gaps says MB_EUSAGE: this is the slice's own */
 		if (tr.by == 3 && !tr.sel.layer && r == -MB_ENOTFOUND && strstr(err->msg, "is not loaded"))
 			r = mb_err(err, MB_EUSAGE, "--by wants type, area, none or a loaded area layer,"
 				   " not '%s'", tr.by_layer);
 		goto cleanup;
 	}
-	if ((r = select_check_gaps(&tr.sel, &tr.sl, err)))
-		goto cleanup;
 	tr.present = tr.sl.month_present;
 	if ((r = build_series(&tr, s, err)))
 		goto cleanup;
@@ -1010,86 +1094,11 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 		goto cleanup;
 	if ((r = build_yoy(&tr, &ty, err)) || (r = build_trend(&tr, &tt, err)))
 		goto cleanup;
-	/* console: the gaps, what drives the change, the verdicts */
-	if (format == 1) {
-		select_print_months(&tr.sel, c->msg); /* the CSV has no room for it: stderr */
-		r = table_write_csv(&ty, c->out, err);
-	} else {
-		int gaps = 0;
-
-		/* names from the store or the command line: escaped for Markdown,
-		 * cleaned for a terminal, as in the tables */
-		if ((r = put_text(tr.sl.scope_label, format, c->out, err)))
-			goto cleanup;
-		fprintf(c->out, ", %s; %s", tr.sel.period_label, tr.sel.theme[0] ? "theme " : "");
-		if ((r = put_text(tr.sel.theme[0] ? tr.sel.theme
-				  : tr.sel.ntypes ? "selected types"
-						  : "all crime types except Anti-social behaviour",
-				  format, c->out, err)))
-			goto cleanup;
-		fputs(".\n", c->out);
-		for (int32_t m = tr.sel.from; m <= tr.sel.to; m++) {
-			if (tr.present[m - tr.span_from])
-				continue;
-			int32_t e = m;
-			char a[8], b[8];
-
-			while (e + 1 <= tr.sel.to && !tr.present[e + 1 - tr.span_from])
-				e++;
-			month_format(m, a);
-			month_format(e, b);
-			fprintf(c->out, "%s %s..%s (%d month%s not loaded: left out of every figure)",
-				gaps++ ? "," : "Gaps:", a, b, e - m + 1, e > m ? "s" : "");
-			m = e;
-		}
-		if (gaps)
-			fputs(".\n", c->out);
-		select_print_months(&tr.sel, c->out);
-		print_sources(&tr, c->out);
-		if (tr.ns > 1)
-			fprintf(c->out, "%zu series tested together: p-values controlled for a false"
-					" discovery rate of %.0f%% (Benjamini-Hochberg), intervals adjusted to"
-					" match (false coverage rate, Benjamini-Yekutieli)%s",
-				tr.nfam, 100 * tr.fdr,
-				tr.primary ? "; the total and the primary question tested alone" : "");
-		if (tr.ns > 1 && tr.nuntested)
-			fprintf(c->out, "; %zu not tested (fewer than %d crimes in the two years or %d months in a year)",
-				tr.nuntested, TREND_MIN_YOY_COUNT, TREND_MIN_WINDOW_MONTHS);
-		if (tr.ns > 1)
-			fputs(".\n", c->out);
-		for (size_t k = 0; k < tr.ns && !r; k++) {
-			fputs("  ", c->out);
-			if (!(r = put_text(tr.s[k].name, format, c->out, err))) {
-				fputs(": ", c->out);
-				r = put_text(tr.s[k].verdict, format, c->out, err);
-			}
-			fputc('\n', c->out);
-		}
-		if (r)
-			goto cleanup;
-		fputc('\n', c->out);
-		if (format == 2)
-			r = table_write_md(&ty, c->out, err);
-		else
-			r = table_write_console(&ty, 4, ty.nrows, c->out, err);
-	}
-	if (r)
+	if ((r = print_report(&tr, &ty, ro.format, c->out, c->msg, err)))
 		goto cleanup;
-	if (out_dir) {
-		/* written into a fresh folder beside out_dir, renamed over it at
-		 * the end: a run stopped half-way never leaves a half-written
-		 * folder that looks complete, nor a mix with an earlier run's */
-		char *tmp = NULL;
+	struct trends_pack pack = { .tr = &tr, .ty = &ty, .tt = &tt, .charts = ro.charts };
 
-		if ((r = emit_dir_begin(out_dir, &tmp, err)))
-			goto cleanup;
-		if (!(r = write_monthly(&tr, tmp, err)) &&
-		    !(r = table_save_csv(&ty, tmp, "yoy.csv", err)) &&
-		    !(r = table_save_csv(&tt, tmp, "trend.csv", err)) && charts)
-			r = write_charts(&tr, tmp, err);
-		if ((r = emit_dir_finish(r, tmp, out_dir, err)))
-			goto cleanup;
-	}
+	r = report_write_dir(ro.out_dir, write_pack, &pack, err);
 cleanup:
 	table_release(&ty);
 	table_release(&tt);
