@@ -14,6 +14,7 @@
 #include "microbeat/dict.h"
 #include "microbeat/emit.h"
 #include "microbeat/plot.h"
+#include "microbeat/report.h"
 #include "microbeat/select.h"
 #include "microbeat/slice.h"
 #include "microbeat/store.h"
@@ -31,8 +32,7 @@
 #define SHOWN_HOT 40 /* power-few rows printed on the console (all are in hot_streets.csv) */
 #define HOT_HEAD 7   /* hot_streets.csv: columns before the layers' (build_hot's head[]) */
 
-enum { O_KIND = 1, O_HARM, O_COMPARE, O_TOP, O_FORMAT, O_OUT, O_SEED, O_DRAWS, O_NOCHARTS,
-       O_UNIT, O_BY };
+enum { O_KIND = 1, O_HARM, O_COMPARE, O_TOP, O_SEED, O_DRAWS, O_UNIT, O_BY };
 
 /* Everything the command computes, for the writers. */
 struct conc_run {
@@ -1133,12 +1133,12 @@ static int md_hot(const struct conc_run *cr, const struct table *h, struct table
 
 /* Print the headline and tables to stdout in the chosen format. */
 static int print_report(const struct conc_run *cr, const struct table *m, const struct table *h,
-			int format, FILE *out, struct mb_error *err)
+			enum report_format format, FILE *out, struct mb_error *err)
 {
 	const struct conc_result *r = cr->res;
 	int rc;
 
-	if (format == 1) /* csv: the measures only, machine-readable */
+	if (format == REPORT_CSV) /* the measures only, machine-readable */
 		return table_write_csv(m, out, err);
 	char ua[8] = "", ub[8] = "", basis[160];
 
@@ -1151,8 +1151,7 @@ static int print_report(const struct conc_run *cr, const struct table *m, const 
 		 cr->uni.present ? "frozen observed universe, lower bound"
 				 : "observed universe, lower bound",
 		 (int)cr->umonths, ua, ub, cr->gazetteer ? ", plus the gazetteer's streets" : "");
-	fprintf(out, "%s%s, %s: %zu streets (%s); crimes exclude %s.\n",
-		format == 2 ? "" : "", MB_SHOWN(cr->sl.scope_label),
+	fprintf(out, "%s, %s: %zu streets (%s); crimes exclude %s.\n", MB_SHOWN(cr->sl.scope_label),
 		cr->sel.period_label, cr->n, basis,
 		cr->sel.ntypes ? "types not selected" : "Anti-social behaviour (an incident type)");
 	if (r->crimes > 0)
@@ -1172,7 +1171,7 @@ static int print_report(const struct conc_run *cr, const struct table *m, const 
 	select_print_sources(&cr->sel, &cr->sl, out);
 	print_no_street(cr->placed_no_street, out);
 	fputc('\n', out);
-	if (format == 2) {
+	if (format == REPORT_MD) {
 		struct table mm = { 0 }, mh = { 0 };
 
 		if (!(rc = md_measures(m, &mm, err)) && !(rc = md_hot(cr, h, &mh, err)) &&
@@ -1192,6 +1191,27 @@ static int print_report(const struct conc_run *cr, const struct table *m, const 
 	if (h->nrows > SHOWN_HOT)
 		fprintf(out, "... and %zu more (all in hot_streets.csv with --out)\n", h->nrows - SHOWN_HOT);
 	return 0;
+}
+
+/* What the output folder holds, for report_write_dir. */
+struct conc_pack {
+	const struct conc_run *cr;        /* the run */
+	const struct table *tm, *th, *tb; /* concentration.csv, hot_streets.csv, by_unit.csv */
+};
+
+/* Write the tables, the GeoJSON and (unless --no-charts) the charts into dir. */
+static int write_pack(void *ctx, const char *dir, struct mb_error *err)
+{
+	const struct conc_pack *p = ctx;
+	const struct conc_run *cr = p->cr;
+	int r;
+
+	if (!(r = table_save_csv(p->tm, dir, "concentration.csv", err)) &&
+	    !(r = table_save_csv(p->th, dir, "hot_streets.csv", err)) &&
+	    !(r = cr->by ? table_save_csv(p->tb, dir, "by_unit.csv", err) : 0) &&
+	    !(r = write_geojson(cr, dir, err)) && cr->charts)
+		r = write_charts(cr, dir, err);
+	return r;
 }
 
 static double mono_now(void)
@@ -1247,24 +1267,24 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 		{ "harm", optional_argument, NULL, O_HARM },
 		{ "compare-previous", no_argument, NULL, O_COMPARE },
 		{ "top", required_argument, NULL, O_TOP },
-		{ "format", required_argument, NULL, O_FORMAT },
-		{ "out", required_argument, NULL, O_OUT },
+		REPORT_LONG_OPTIONS,
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "chance-draws", required_argument, NULL, O_DRAWS },
-		{ "no-charts", no_argument, NULL, O_NOCHARTS },
 		{ "street-unit", required_argument, NULL, O_UNIT },
 		{ "by", required_argument, NULL, O_BY },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct conc_run cr = { .top_pct = 3, .charts = 1 };
+	struct conc_run cr = { .top_pct = 3 };
 	struct store *s = NULL;
 	struct conc_params par;
 	struct table tm = { 0 }, th = { 0 }, tb = { 0 };
-	const char *out_dir = NULL, *harm_file = NULL;
-	int format = 0, o, r = 0, draws = -1;
+	struct report_opts ro;
+	const char *harm_file = NULL;
+	int o, r = 0, draws = -1;
 	long seed = 1;
 
 	select_init(&cr.sel);
+	report_init(&ro);
 	conc_params_init(&par);
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		char *end;
@@ -1283,13 +1303,6 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 			if (*end || cr.top_pct < 1 || cr.top_pct > 100)
 				r = mb_err(err, MB_EUSAGE, "--top wants a percentage 1..100");
 			break;
-		case O_FORMAT:
-			if (strcmp(optarg, "table") == 0) format = 0;
-			else if (strcmp(optarg, "csv") == 0) format = 1;
-			else if (strcmp(optarg, "md") == 0) format = 2;
-			else r = mb_err(err, MB_EUSAGE, "--format wants table, csv or md");
-			break;
-		case O_OUT: out_dir = optarg; break;
 		case O_SEED:
 			seed = strtol(optarg, &end, 10);
 			if (*end || seed < 0)
@@ -1300,12 +1313,13 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 			if (*end || draws < 0 || draws > 100000)
 				r = mb_err(err, MB_EUSAGE, "--chance-draws wants 0..100000");
 			break;
-		case O_NOCHARTS: cr.charts = 0; break;
 		case O_UNIT: cr.street_unit = optarg; break;
 		case O_BY: cr.by = optarg; break;
 		default:
 			if (o >= SEL_FIRST && o < SEL_LAST)
 				r = select_option(&cr.sel, o, optarg, err);
+			else if (o >= REPORT_FIRST && o < REPORT_LAST)
+				r = report_option(&ro, o, optarg, err);
 			else
 				r = -MB_EUSAGE;
 		}
@@ -1316,9 +1330,9 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 		r = mb_err(err, MB_EUSAGE, "concentration: unexpected argument '%s'", argv[optind]);
 		goto cleanup;
 	}
-	if ((r = store_open(c->db_path, STORE_READONLY, &s, err)) ||
-	    (r = select_finish(&cr.sel, s, err)))
+	if ((r = report_open(c->db_path, &cr.sel, &s, err)))
 		goto cleanup;
+	cr.charts = ro.charts;
 	/* every loaded month: the observed universe is every street ever seen */
 	int32_t lo, hi;
 
@@ -1334,8 +1348,7 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 
 	select_query(&cr.sel, cr.by, 1, &q);
 
-	if ((r = store_slice_load(s, &q, &cr.sl, err)) ||
-	    (r = select_check_gaps(&cr.sel, &cr.sl, err)) || (r = pick_types(&cr, err)) ||
+	if ((r = report_load(s, &cr.sel, &q, &cr.sl, err)) || (r = pick_types(&cr, err)) ||
 	    (r = store_universe_load(s, &cr.uni, err)) ||
 	    (r = store_loc_layers(s, &cr.sl, &cr.ll, err)))
 		goto cleanup;
@@ -1409,31 +1422,18 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 		goto cleanup;
 	if (cr.by && (r = build_by_unit(&cr, &par, &tb, err)))
 		goto cleanup;
-	if ((r = print_report(&cr, &tm, &th, format, c->out, err)))
+	if ((r = print_report(&cr, &tm, &th, ro.format, c->out, err)))
 		goto cleanup;
-	if (cr.by && format != 1) {
+	if (cr.by && ro.format != REPORT_CSV) {
 		fputc('\n', c->out);
-		r = format == 2 ? table_write_md(&tb, c->out, err)
-				: table_write_console(&tb, 4, tb.nrows, c->out, err);
+		r = ro.format == REPORT_MD ? table_write_md(&tb, c->out, err)
+					   : table_write_console(&tb, 4, tb.nrows, c->out, err);
 		if (r)
 			goto cleanup;
 	}
-	if (out_dir) {
-		/* written into a fresh folder beside out_dir, renamed over it at
-		 * the end: a run stopped half-way never leaves a half-written
-		 * folder that looks complete, nor a mix with an earlier run's */
-		char *tmp = NULL;
+	struct conc_pack pack = { .cr = &cr, .tm = &tm, .th = &th, .tb = &tb };
 
-		if ((r = emit_dir_begin(out_dir, &tmp, err)))
-			goto cleanup;
-		if (!(r = table_save_csv(&tm, tmp, "concentration.csv", err)) &&
-		    !(r = table_save_csv(&th, tmp, "hot_streets.csv", err)) &&
-		    !(r = cr.by ? table_save_csv(&tb, tmp, "by_unit.csv", err) : 0) &&
-		    !(r = write_geojson(&cr, tmp, err)) && cr.charts)
-			r = write_charts(&cr, tmp, err);
-		if ((r = emit_dir_finish(r, tmp, out_dir, err)))
-			goto cleanup;
-	}
+	r = report_write_dir(ro.out_dir, write_pack, &pack, err);
 cleanup:
 	table_release(&tm);
 	table_release(&th);

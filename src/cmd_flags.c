@@ -15,6 +15,7 @@
 #include "microbeat/emit.h"
 #include "microbeat/flags.h"
 #include "microbeat/plot.h"
+#include "microbeat/report.h"
 #include "microbeat/select.h"
 #include "microbeat/slice.h"
 #include "microbeat/store.h"
@@ -23,8 +24,7 @@
 /* Rows of the heat map: the top units in rank order (legible at 100+ units). */
 #define HEAT_ROWS 30
 
-enum { O_CATS = 1, O_MINFLAGS, O_FDR, O_FORMAT, O_OUT, O_NOCHARTS, O_HARM, O_BASE, O_HOTMIN,
-       O_RR, O_TOP, O_OPP, O_EXPOSURE };
+enum { O_CATS = 1, O_MINFLAGS, O_FDR, O_HARM, O_BASE, O_HOTMIN, O_RR, O_TOP, O_OPP, O_EXPOSURE };
 
 /* Everything one run holds. */
 struct flags_run {
@@ -983,6 +983,25 @@ cleanup:
 	return r;
 }
 
+/* What the output folder holds, for report_write_dir. */
+struct flags_pack {
+	const struct flags_run *fr;  /* the run */
+	const struct table *tm, *tp; /* flags_matrix.csv, priorities.csv */
+	int charts;                  /* draw the charts */
+};
+
+/* Write the two tables and (unless --no-charts) the charts into dir. */
+static int write_pack(void *ctx, const char *dir, struct mb_error *err)
+{
+	const struct flags_pack *p = ctx;
+	int r;
+
+	if (!(r = table_save_csv(p->tm, dir, "flags_matrix.csv", err)) &&
+	    !(r = table_save_csv(p->tp, dir, "priorities.csv", err)) && p->charts)
+		r = write_charts(p->fr, dir, err);
+	return r;
+}
+
 /* Print the header lines: what was analysed and what was left out. */
 static void print_header(const struct flags_run *fr, FILE *f)
 {
@@ -1047,9 +1066,7 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 		{ "min-flags", required_argument, NULL, O_MINFLAGS },
 		{ "hot-min", required_argument, NULL, O_HOTMIN },
 		{ "fdr", required_argument, NULL, O_FDR },
-		{ "format", required_argument, NULL, O_FORMAT },
-		{ "out", required_argument, NULL, O_OUT },
-		{ "no-charts", no_argument, NULL, O_NOCHARTS },
+		REPORT_LONG_OPTIONS,
 		{ "harm", required_argument, NULL, O_HARM },
 		{ "baseline-months", required_argument, NULL, O_BASE },
 		{ "rr-threshold", required_argument, NULL, O_RR },
@@ -1061,11 +1078,13 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 	struct flags_run fr = { 0 };
 	struct store *s = NULL;
 	struct table tm = { 0 }, tp = { 0 }, tc = { 0 };
-	const char *out_dir = NULL, *harm_path = NULL, *exposure_path = NULL;
-	int format = 0, o, r = 0, charts = 1;
+	struct report_opts ro;
+	const char *harm_path = NULL, *exposure_path = NULL;
+	int o, r = 0;
 	long v;
 
 	select_init(&fr.sel);
+	report_init(&ro);
 	flags_params_init(&fr.par);
 	fr.hot_min = 3;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -1094,12 +1113,6 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 			if (end == optarg || *end || errno || !(fr.par.fdr > 0 && fr.par.fdr < 1))
 				r = mb_err(err, MB_EUSAGE, "--fdr wants a level between 0 and 1");
 			break;
-		case O_FORMAT:
-			if (strcmp(optarg, "table") == 0) format = 0;
-			else if (strcmp(optarg, "csv") == 0) format = 1;
-			else if (strcmp(optarg, "md") == 0) format = 2;
-			else r = mb_err(err, MB_EUSAGE, "--format wants table, csv or md");
-			break;
 		case O_RR:
 			errno = 0;
 			fr.par.rr_threshold = strtod(optarg, &end);
@@ -1114,12 +1127,12 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 			break;
 		case O_OPP: fr.opp_list = optarg; break;
 		case O_EXPOSURE: exposure_path = optarg; break;
-		case O_OUT: out_dir = optarg; break;
-		case O_NOCHARTS: charts = 0; break;
 		case O_HARM: harm_path = optarg; break;
 		default:
 			if (o >= SEL_FIRST && o < SEL_LAST)
 				r = select_option(&fr.sel, o, optarg, err);
+			else if (o >= REPORT_FIRST && o < REPORT_LAST)
+				r = report_option(&ro, o, optarg, err);
 			else
 				r = -MB_EUSAGE;
 		}
@@ -1134,8 +1147,7 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 		r = mb_err(err, MB_EUSAGE, "flags: give the area layer with --layer (see 'microbeat areas')");
 		goto cleanup;
 	}
-	if ((r = store_open(c->db_path, STORE_READONLY, &s, err)) ||
-	    (r = select_finish(&fr.sel, s, err)))
+	if ((r = report_open(c->db_path, &fr.sel, &s, err)))
 		goto cleanup;
 	/* load the months before --from that the year on year and the baseline need */
 	fr.span_from = fr.sel.from;
@@ -1164,8 +1176,7 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 
 	if (whole)
 		q.area = "all";
-	if ((r = store_slice_load(s, &q, &fr.sl, err)) ||
-	    (r = select_check_gaps(&fr.sel, &fr.sl, err)) ||
+	if ((r = report_load(s, &fr.sel, &q, &fr.sl, err)) ||
 	    (r = store_slice_units(s, fr.sel.layer, q.area, &fr.sl, &fr.ue, &fr.au, &fr.ex, err)))
 		goto cleanup;
 	if (whole && (r = mark_named(&fr, fr.sel.area, err)) <= 0) {
@@ -1177,8 +1188,7 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 		area_extra_release(&fr.ex);
 		slice_release(&fr.sl);
 		q.area = fr.sel.area;
-		if ((r = store_slice_load(s, &q, &fr.sl, err)) ||
-		    (r = select_check_gaps(&fr.sel, &fr.sl, err)) ||
+		if ((r = report_load(s, &fr.sel, &q, &fr.sl, err)) ||
 		    (r = store_slice_units(s, fr.sel.layer, q.area, &fr.sl, &fr.ue, &fr.au, &fr.ex,
 					   err)))
 			goto cleanup;
@@ -1220,10 +1230,10 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 	if ((r = flags_compute(&in, &fr.par, &fr.res, err)) ||
 	    (r = build_matrix(&fr, &tm, err)) || (r = build_priorities(&fr, &tp, err)))
 		goto cleanup;
-	if (format == 1) {
+	if (ro.format == REPORT_CSV) {
 		select_print_months(&fr.sel, c->msg); /* the CSV has no room for it: stderr */
 		r = table_write_csv(&tp, c->out, err);
-	} else if (format == 2) {
+	} else if (ro.format == REPORT_MD) {
 		print_header(&fr, c->out);
 		if ((r = table_write_md(&tp, c->out, err)) == 0)
 			r = print_why(&fr, c->out, 1, err);
@@ -1235,20 +1245,9 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 	}
 	if (r)
 		goto cleanup;
-	if (out_dir) {
-		/* written into a fresh folder beside out_dir, renamed over it at
-		 * the end: a run stopped half-way never leaves a half-written
-		 * folder that looks complete, nor a mix with an earlier run's */
-		char *tmp = NULL;
+	struct flags_pack pack = { .fr = &fr, .tm = &tm, .tp = &tp, .charts = ro.charts };
 
-		if ((r = emit_dir_begin(out_dir, &tmp, err)))
-			goto cleanup;
-		if (!(r = table_save_csv(&tm, tmp, "flags_matrix.csv", err)) &&
-		    !(r = table_save_csv(&tp, tmp, "priorities.csv", err)) && charts)
-			r = write_charts(&fr, tmp, err);
-		if ((r = emit_dir_finish(r, tmp, out_dir, err)))
-			goto cleanup;
-	}
+	r = report_write_dir(ro.out_dir, write_pack, &pack, err);
 cleanup:
 	table_release(&tm);
 	table_release(&tp);
