@@ -15,223 +15,12 @@
 #include "microbeat/slice.h"
 #include "microbeat/store.h"
 #include "microbeat/trend.h"
+#include "trends_internal.h"
 
 #define ASB "Anti-social behaviour"
-#define MAX_SERIES 512
 #define MONTHLY_CHARTS 16 /* monthly charts drawn (the total first, then the largest series) */
 
 enum { O_BY = 1, O_BASE, O_FDR, O_PRIMARY, O_YOY_TOP };
-
-/* One series: a type, an area or the total. */
-struct series {
-	char *name;             /* label (owned) */
-	double *count;          /* per month of the loaded span */
-	double a, b;            /* last 12 months, the 12 before */
-	struct trend_yoy yoy;   /* year on year */
-	struct trend_poisson fit; /* log-linear trend */
-	struct trend_mk mk;     /* Mann-Kendall */
-	struct trend_cchart cc; /* control chart */
-	double q;               /* BH-adjusted p of the year-on-year test */
-	double contrib;         /* share of the total change */
-	struct trend_qp_yoy qp; /* year on year under over-dispersion: what the verdict uses */
-	struct trend_skendall sk; /* seasonal Kendall (when >= 2 full years) */
-	struct trend_judged jy; /* the year-on-year test as judged (adjusted when in a family) */
-	struct trend_judged jt; /* the long-run trend as judged */
-	char family[96];        /* how it was tested, said in the verdict */
-	int sensitive;          /* 1 when a recording-sensitive type (datasets/recording_sensitive.csv) */
-	char verdict[1024];     /* plain words */
-	int has_yoy, has_fit, has_mk, has_cc, has_sk; /* which figures exist */
-};
-
-struct trends_run {
-	struct selection sel;   /* period, area, types */
-	struct slice sl;        /* events */
-	int by;                 /* 0 none, 1 type, 2 area, 3 units of a layer */
-	const char *by_layer;   /* --by LAYER: the layer (by == 3) */
-	int baseline;           /* c-chart baseline months */
-	double fdr;             /* false discovery rate level */
-	const char *primary;    /* --primary: the series tested alone, or NULL */
-	long yoy_top;           /* --yoy-top: components drawn on the year-on-year chart (0 = all) */
-	double *sens;           /* per span month: crimes of recording-sensitive types in the total */
-	size_t nsens_types;     /* recording-sensitive types among the selected */
-	size_t nfam;            /* components tested together (the year-on-year family) */
-	size_t nuntested;       /* components not tested: too few crimes or months */
-	char sens_names[256];   /* their names, for the verdict */
-	int32_t span_from;      /* first month loaded (may precede --from for year on year) */
-	int nspan;              /* months loaded */
-	unsigned char *present; /* per month of the span */
-	struct series *s;       /* series[0] = total, then components */
-	size_t ns;              /* series count */
-};
-
-/* The area series key of a street: its LSOA name without the final letter
- * ("South Cambridgeshire 016A" -> "South Cambridgeshire 016"), i.e. the MSOA. */
-static void area_key(const char *lsoa_name, char *out, size_t cap)
-{
-	size_t n = strlen(lsoa_name);
-
-	if (n > 1 && lsoa_name[n - 1] >= 'A' && lsoa_name[n - 1] <= 'Z' && lsoa_name[n - 2] >= '0' &&
-	    lsoa_name[n - 2] <= '9')
-		n--;
-	snprintf(out, cap, "%.*s", (int)n, lsoa_name);
-}
-
-static int add_series(struct trends_run *tr, const char *name, struct mb_error *err)
-{
-	if (tr->ns >= MAX_SERIES)
-		return mb_err(err, MB_EUSAGE, "more than %d series: narrow --types or --area", MAX_SERIES);
-	struct series *x = &tr->s[tr->ns];
-
-	x->name = strdup(name);
-	x->count = calloc((size_t)tr->nspan, sizeof(double));
-	if (!x->name || !x->count)
-		return mb_err(err, MB_ENOMEM, "out of memory");
-	x->q = NAN;
-	x->contrib = NAN;
-	tr->ns++;
-	return 0;
-}
-
-/* Build the series and their monthly counts. */
-static int build_series(struct trends_run *tr, struct store *s, struct mb_error *err)
-{
-	struct slice *sl = &tr->sl;
-	int32_t *sid_of = NULL; /* category or street -> series index */
-	char key[256];
-	int r = 0;
-
-	tr->s = calloc(MAX_SERIES, sizeof(*tr->s));
-	if (!tr->s)
-		return mb_err(err, MB_ENOMEM, "out of memory");
-	if ((r = add_series(tr, tr->by == 0 ? "All selected crime" : "Total", err)))
-		return r;
-	for (size_t i = 0; i < tr->sel.ntypes; i++) {
-		int found = 0;
-
-		for (size_t c = 1; c < sl->ncat; c++)
-			found |= sl->cat_name[c] && strcasecmp(sl->cat_name[c], tr->sel.types[i]) == 0;
-		if (!found)
-			return mb_err(err, MB_ENOTFOUND, "crime type '%s' is not in the store",
-				      tr->sel.types[i]);
-	}
-	size_t nkey = tr->by == 2 ? sl->nstreet : tr->by == 3 ? sl->nunit + 1 : sl->ncat;
-
-	sid_of = malloc(nkey * sizeof(*sid_of));
-	if (!sid_of)
-		return mb_err(err, MB_ENOMEM, "out of memory");
-	for (size_t k = 0; k < nkey; k++)
-		sid_of[k] = -1;
-	if (tr->by == 1) {
-		/* one series per selected type, in name order */
-		for (;;) {
-			size_t best = 0;
-
-			for (size_t c = 1; c < sl->ncat; c++)
-				if (sid_of[c] < 0 && select_type_on(&tr->sel, sl->cat_name[c]) &&
-				    (!best || strcmp(sl->cat_name[c], sl->cat_name[best]) < 0))
-					best = c;
-			if (!best)
-				break;
-			sid_of[best] = (int32_t)tr->ns;
-			if ((r = add_series(tr, sl->cat_name[best], err)))
-				goto cleanup;
-		}
-	} else if (tr->by == 2) {
-		/* one series per MSOA-like prefix of the LSOA name; never a key that
-		   mixes LSOA vintages (docs/methods.md §4) */
-		char **names = NULL, example[300];
-		size_t renum = 0;
-
-		if ((r = store_lsoa_renumbered(s, sl, &renum, example, sizeof(example), err)))
-			goto cleanup;
-		if (renum) {
-			r = mb_err(err, MB_EUSAGE, "--by area keys a series on the MSOA in the LSOA name, but"
-				   " %zu LSOAs of the area were renumbered between census vintages (%s):"
-				   " the series would mix vintages; use --by LAYER (e.g. wards, placed by"
-				   " point in polygon)", renum, example);
-			goto cleanup;
-		}
-		if ((r = store_lsoa_names(s, sl, &names, err)))
-			goto cleanup;
-		for (size_t id = 1; id < sl->nstreet; id++) {
-			if (!sl->street_in_area[id] || !names[id])
-				continue;
-			area_key(names[id], key, sizeof(key));
-			int32_t found = -1;
-
-			for (size_t k = 1; k < tr->ns && found < 0; k++)
-				if (strcmp(tr->s[k].name, key) == 0)
-					found = (int32_t)k;
-			if (found < 0) {
-				found = (int32_t)tr->ns;
-				if ((r = add_series(tr, key, err))) {
-					store_lsoa_names_free(sl, names);
-					goto cleanup;
-				}
-			}
-			sid_of[id] = found;
-		}
-		store_lsoa_names_free(sl, names);
-	} else if (tr->by == 3) {
-		/* one series per selected unit with an event in the span, in name order */
-		uint8_t *has = calloc(sl->nunit + 1, 1);
-
-		if (!has) {
-			r = mb_err(err, MB_ENOMEM, "out of memory");
-			goto cleanup;
-		}
-		for (size_t i = 0; i < sl->n; i++)
-			has[sl->unit[i]] = 1;
-		for (size_t i = 0; i < sl->n_nc; i++)
-			has[sl->nc_unit[i]] = 1;
-		for (;;) {
-			size_t best = 0;
-
-			for (size_t u = 1; u < sl->nunit; u++)
-				if (sid_of[u] < 0 && has[u] && sl->unit_chosen[u] &&
-				    (!best || strcmp(sl->unit_name[u], sl->unit_name[best]) < 0))
-					best = u;
-			if (!best)
-				break;
-			sid_of[best] = (int32_t)tr->ns;
-			if ((r = add_series(tr, sl->unit_name[best], err))) {
-				free(has);
-				goto cleanup;
-			}
-		}
-		free(has);
-	}
-	/* events placed in the area without coordinates (agency rows by LSOA or
-	   unit code) count in the area's series, on no street */
-	for (size_t i = 0; i < sl->n_nc; i++) {
-		uint32_t c = sl->nc_category[i];
-		int32_t m = sl->nc_month[i] - tr->span_from;
-
-		if (m < 0 || m >= tr->nspan || !select_type_on(&tr->sel, sl->cat_name[c]))
-			continue;
-		tr->s[0].count[m] += 1;
-		int32_t k = tr->by == 1 ? sid_of[c] : tr->by == 3 ? sid_of[sl->nc_unit[i]] : -1;
-
-		if (k > 0)
-			tr->s[k].count[m] += 1;
-	}
-	for (size_t i = 0; i < sl->n; i++) {
-		uint32_t c = sl->category[i];
-		int32_t m = sl->month[i] - tr->span_from;
-
-		if (m < 0 || m >= tr->nspan || !select_type_on(&tr->sel, sl->cat_name[c]))
-			continue;
-		tr->s[0].count[m] += 1;
-		int32_t k = tr->by == 1 ? sid_of[c] : tr->by == 2 ? sid_of[sl->street[i]]
-			  : tr->by == 3 ? sid_of[sl->unit[i]] : -1;
-
-		if (k > 0)
-			tr->s[k].count[m] += 1;
-	}
-cleanup:
-	free(sid_of);
-	return r;
-}
 
 /* Sum the later window (the last 12 months to 'to') and the earlier one of
  * count into month-paired arrays for trend_qp_yoy. */
@@ -305,59 +94,26 @@ static int analyse(struct trends_run *tr, struct series *x, struct mb_error *err
 	return 0;
 }
 
-/* jy and jt of a series tested alone at alpha: intervals at 1 - alpha. */
-static void judge_alone(struct series *x, double alpha)
-{
-	x->jy = (struct trend_judged){ .defined = x->qp.defined, .est = x->qp.rr, .level = 1 - alpha,
-				       .p = x->qp.p };
-	trend_qp_interval(&x->qp, 1 - alpha, &x->jy.lo, &x->jy.hi);
-	x->jt = (struct trend_judged){ .defined = x->has_fit, .est = x->fit.annual + 1, .level = 1 - alpha,
-				       .p = x->fit.p_beta1 };
-	trend_fit_interval(&x->fit, 1 - alpha, &x->jt.lo, &x->jt.hi);
-}
-
-/* BH over the p-values of members idx[0..m) (yoy when trend == 0, else the
- * long-run trend), then FCR intervals (Benjamini & Yekutieli 2005) at the
- * level that matches the rejections: an interval excludes no change exactly
- * when its test is rejected. */
+/* BH over members idx[0..m) (yoy when trend == 0, else the long-run trend)
+ * with the matching FCR intervals (trend_judge_family); a yoy q is kept in x->q. */
 static int judge_family(struct trends_run *tr, const size_t *idx, size_t m, int trend,
 			struct mb_error *err)
 {
-	double *p = calloc(m ? m : 1, sizeof(double)), *q = calloc(m ? m : 1, sizeof(double));
-	unsigned char *rej = calloc(m ? m : 1, 1);
-	size_t nrej = 0;
-	int r = 0;
+	struct trend_member *mem = calloc(m ? m : 1, sizeof(*mem));
+	int r;
 
-	if (!p || !q || !rej) {
-		r = mb_err(err, MB_ENOMEM, "out of memory");
-		goto cleanup;
-	}
-	for (size_t j = 0; j < m; j++)
-		p[j] = trend ? tr->s[idx[j]].fit.p_beta1 : tr->s[idx[j]].qp.p;
-	if (m && (r = trend_fdr_bh(p, m, tr->fdr, q, rej, err)))
-		goto cleanup;
-	for (size_t j = 0; j < m; j++)
-		nrej += rej[j];
-	double level = trend_fcr_level(m, nrej, tr->fdr);
-
+	if (!mem)
+		return mb_err(err, MB_ENOMEM, "out of memory");
 	for (size_t j = 0; j < m; j++) {
 		struct series *x = &tr->s[idx[j]];
-		struct trend_judged *jd = trend ? &x->jt : &x->jy;
 
-		jd->level = level;
-		jd->p = q[j];
-		jd->adjusted = m > 1;
-		if (trend)
-			trend_fit_interval(&x->fit, level, &jd->lo, &jd->hi);
-		else
-			trend_qp_interval(&x->qp, level, &jd->lo, &jd->hi);
-		if (!trend)
-			x->q = q[j];
+		mem[j] = (struct trend_member){ .qp = &x->qp, .fit = &x->fit,
+						.judged = trend ? &x->jt : &x->jy };
 	}
-cleanup:
-	free(p);
-	free(q);
-	free(rej);
+	r = trend_judge_family(mem, m, trend, tr->fdr, err);
+	for (size_t j = 0; !r && !trend && j < m; j++)
+		tr->s[idx[j]].q = tr->s[idx[j]].jy.p;
+	free(mem);
 	return r;
 }
 
@@ -377,7 +133,7 @@ static int judge_families(struct trends_run *tr, struct mb_error *err)
 		struct series *x = &tr->s[k];
 		int primary = k > 0 && tr->primary && strcasecmp(x->name, tr->primary) == 0;
 
-		judge_alone(x, tr->fdr);
+		trend_judge_alone(&x->qp, &x->fit, x->has_fit, tr->fdr, &x->jy, &x->jt);
 		found |= primary;
 		if (k == 0)
 			snprintf(x->family, sizeof(x->family), "%s",
@@ -1078,7 +834,7 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 		goto cleanup;
 	}
 	tr.present = tr.sl.month_present;
-	if ((r = build_series(&tr, s, err)))
+	if ((r = trends_build_series(&tr, s, err)))
 		goto cleanup;
 	for (size_t k = 0; k < tr.ns; k++)
 		if ((r = analyse(&tr, &tr.s[k], err)))
@@ -1089,7 +845,8 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 	if (tr.ns > 1 && tr.s[0].a - tr.s[0].b != 0)
 		for (size_t k = 1; k < tr.ns; k++)
 			if (tr.s[k].has_yoy)
-				tr.s[k].contrib = (tr.s[k].a - tr.s[k].b) / (tr.s[0].a - tr.s[0].b);
+				tr.s[k].contrib = trend_change_share(tr.s[k].a, tr.s[k].b, tr.s[0].a,
+								     tr.s[0].b);
 	if ((r = make_verdicts(&tr, err)))
 		goto cleanup;
 	if ((r = build_yoy(&tr, &ty, err)) || (r = build_trend(&tr, &tt, err)))
