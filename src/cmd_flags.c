@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "microbeat/areas.h"
+#include "microbeat/beats.h"
 #include "microbeat/cli.h"
 #include "microbeat/conc.h"
 #include "microbeat/emit.h"
@@ -163,15 +164,17 @@ static int build_hot(struct flags_run *fr, struct mb_error *err)
 {
 	struct slice *sl = &fr->sl;
 	double *cnt = NULL;
-	size_t *uni = NULL, *pos = NULL, *top = NULL, ntop = 0, nuni = 0, npairs = 0;
+	size_t *top = NULL, ntop = 0, nuni = 0, npairs = 0;
+	uint32_t *uni = NULL;
+	int32_t *pos = NULL;
 	uint8_t *is_top = NULL;
 	uint64_t *pairs = NULL;
 	int r = 0;
 
 	fr->hot = calloc(fr->nunit * fr->ncat, sizeof(unsigned));
 	fr->hot_total = calloc(fr->ncat + 1, sizeof(unsigned));
-	uni = malloc(sl->nstreet * sizeof(size_t));
-	pos = malloc(sl->nstreet * sizeof(size_t));
+	uni = malloc(sl->nstreet * sizeof(*uni));
+	pos = malloc(sl->nstreet * sizeof(*pos));
 	cnt = malloc(sl->nstreet * sizeof(double));
 	is_top = malloc(sl->nstreet);
 	pairs = malloc((sl->n + 1) * sizeof(uint64_t));
@@ -179,13 +182,7 @@ static int build_hot(struct flags_run *fr, struct mb_error *err)
 		r = mb_err(err, MB_ENOMEM, "out of memory");
 		goto cleanup;
 	}
-	for (size_t s = 1; s < sl->nstreet; s++) {
-		pos[s] = SIZE_MAX;
-		if (sl->street_in_area[s]) {
-			pos[s] = nuni;
-			uni[nuni++] = s;
-		}
-	}
+	nuni = beats_number(sl, NULL, pos, uni); /* the area's street universe */
 	for (size_t c = 0; c < fr->ncat && nuni; c++) {
 		uint32_t cat = fr->cat_of[c];
 
@@ -193,7 +190,7 @@ static int build_hot(struct flags_run *fr, struct mb_error *err)
 		memset(is_top, 0, sl->nstreet);
 		for (size_t i = 0; i < sl->n; i++)
 			if (sl->category[i] == cat && sl->month[i] >= fr->sel.from && sl->street[i] &&
-			    sl->street[i] < sl->nstreet && pos[sl->street[i]] != SIZE_MAX)
+			    sl->street[i] < sl->nstreet && pos[sl->street[i]] >= 0)
 				cnt[pos[sl->street[i]]] += 1;
 		if ((r = conc_rank_top(cnt, nuni, 3, &top, &ntop, err)))
 			goto cleanup;
