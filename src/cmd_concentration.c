@@ -297,7 +297,7 @@ static int build_hot(const struct conc_run *cr, struct table *t, struct mb_error
 	static const char *const tail[] = { "near_street", "area", "longitude", "latitude",
 					    "crimes", "harm", "previous_crimes", "change", "class",
 					    "dominant_types" };
-	const size_t nh = sizeof(head) / sizeof(head[0]), nt = sizeof(tail) / sizeof(tail[0]);
+	const size_t nh = ARRAY_SIZE(head), nt = ARRAY_SIZE(tail);
 	const size_t L = cr->ll.n, ncol = nh + L + nt;
 	const struct slice *sl = &cr->sl;
 	const char **cols = calloc(ncol, sizeof(*cols));

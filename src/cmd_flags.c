@@ -395,7 +395,7 @@ static int build_matrix(const struct flags_run *fr, struct table *t, struct mb_e
 	const struct flags_result *res = fr->res;
 	int r;
 
-	if ((r = table_init(t, "Flags by unit and category", cols, sizeof(cols) / sizeof(*cols), err)))
+	if ((r = table_init(t, "Flags by unit and category", cols, ARRAY_SIZE(cols), err)))
 		return r;
 	for (size_t o = 0; o < fr->nunit; o++) {
 		size_t k = res->order[o], u = fr->unit_of[k];
@@ -475,7 +475,7 @@ static int build_priorities(const struct flags_run *fr, struct table *t, struct 
 	const struct flags_result *res = fr->res;
 	int r;
 
-	if ((r = table_init(t, "Geographic priorities", cols, sizeof(cols) / sizeof(*cols), err)))
+	if ((r = table_init(t, "Geographic priorities", cols, ARRAY_SIZE(cols), err)))
 		return r;
 	for (size_t o = 0; o < fr->nunit; o++) {
 		size_t k = res->order[o], u = fr->unit_of[k], row;
@@ -518,7 +518,7 @@ static int build_console(const struct flags_run *fr, struct table *t, struct mb_
 	const struct flags_result *res = fr->res;
 	int r;
 
-	if ((r = table_init(t, NULL, cols, sizeof(cols) / sizeof(*cols), err)))
+	if ((r = table_init(t, NULL, cols, ARRAY_SIZE(cols), err)))
 		return r;
 	for (size_t o = 0; o < fr->nunit; o++) {
 		size_t k = res->order[o], u = fr->unit_of[k], row, len = 0, cap = 0;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "microbeat/emit.h"
+#include "microbeat/util.h"
 #include "cmd_concentration_internal.h"
 
 /* Say how many events of the period in the area have no coordinates. */
@@ -85,7 +86,7 @@ static int md_measures(const struct table *m, struct table *t, struct mb_error *
 		double x = v->kind == TABLE_DOUBLE ? v->d : (double)v->i;
 		size_t row;
 
-		for (size_t k = 0; k < sizeof(MD_MEASURES) / sizeof(MD_MEASURES[0]); k++)
+		for (size_t k = 0; k < ARRAY_SIZE(MD_MEASURES); k++)
 			if (strcmp(MD_MEASURES[k].name, name->text) == 0) {
 				words = MD_MEASURES[k].words;
 				style = MD_MEASURES[k].style;
@@ -127,7 +128,7 @@ static int md_hot(const struct conc_run *cr, const struct table *h, struct table
 	char layer_words[16][64];
 	int r;
 
-	for (size_t k = 0; k < sizeof(KEEP) / sizeof(KEEP[0]); k++) {
+	for (size_t k = 0; k < ARRAY_SIZE(KEEP); k++) {
 		const char *col = KEEP[k].col;
 
 		if ((!cr->harm && strcmp(col, "harm") == 0) ||
