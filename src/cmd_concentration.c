@@ -9,16 +9,19 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "microbeat/beats.h"
 #include "microbeat/cli.h"
 #include "microbeat/conc.h"
-#include "microbeat/dict.h"
 #include "microbeat/emit.h"
 #include "microbeat/plot.h"
+#include "microbeat/report.h"
 #include "microbeat/select.h"
 #include "microbeat/slice.h"
 #include "microbeat/store.h"
+#include "microbeat/util.h"
 #include "microbeat/universe.h"
 #include "microbeat/weights.h"
+#include "cmd_concentration_internal.h"
 
 #define ASB "Anti-social behaviour"
 /* Chance draws cost one binomial per street: above this many street-draws the
@@ -28,67 +31,9 @@
  * 4-7 s here (~150-300 ns a street-draw, 14,353 streets: 1,393 draws), where
  * --chance-draws 100000 ran past 100 s with nothing shown (issue 21). */
 #define CHANCE_MAX_WORK 20000000.0
-#define SHOWN_HOT 40 /* power-few rows printed on the console (all are in hot_streets.csv) */
-#define HOT_HEAD 7   /* hot_streets.csv: columns before the layers' (build_hot's head[]) */
 
-enum { O_KIND = 1, O_HARM, O_COMPARE, O_TOP, O_FORMAT, O_OUT, O_SEED, O_DRAWS, O_NOCHARTS,
-       O_UNIT, O_BY };
+enum { O_KIND = 1, O_HARM, O_COMPARE, O_TOP, O_SEED, O_DRAWS, O_UNIT, O_BY };
 
-/* Everything the command computes, for the writers. */
-struct conc_run {
-	struct selection sel;     /* period, area, types */
-	struct slice sl;          /* the events */
-	int kind;                 /* 0 all, 1 street, 2 place */
-	int harm;                 /* --harm given */
-	int compare;              /* --compare-previous */
-	int top_pct;              /* --top P (default 3) */
-	int charts;               /* draw charts */
-	uint8_t *selected;        /* per category: counted */
-	double *weight;           /* per category: harm weight (NaN = none) */
-	size_t n;                 /* universe size N */
-	uint32_t *ustreet;        /* universe index -> street id (a representative one) */
-	int32_t *uindex;          /* street id -> universe index, -1 = not in universe */
-	int32_t *ev_u;            /* event -> universe index, -1 = not in universe */
-	const char *street_unit;  /* --street-unit LAYER, or NULL (key on the LSOA code) */
-	char **ucode;             /* universe index -> unit code (--street-unit), borrowed */
-	char **unit_code;         /* unit id -> code (--street-unit), owned */
-	size_t nunit;             /* entries of unit_code */
-	uint32_t *unit_of_loc;    /* snap point -> unit id (--street-unit), owned */
-	double *count, *prev, *harmc; /* per universe street */
-	int64_t unlocated;        /* unlocated crimes of the period and types */
-	int64_t crimes_outside;   /* located crimes on streets outside the universe kind */
-	struct conc_result *res;  /* crime counts */
-	struct conc_result *hres; /* harm-weighted, or NULL */
-	int gazetteer;            /* universe from the gazetteer */
-	int draws;                /* chance draws used */
-	size_t *top;              /* the listed rows (universe indexes): the power few, the
-				     streets tied with the n-th, then (--compare-previous) the
-				     former hot streets */
-	size_t ntop;              /* rows listed */
-	size_t nn;                /* the power few proper: n = ceil(pN/100) less zero counts */
-	size_t nhot;              /* nn plus the streets tied with the n-th beyond it */
-	uint8_t *tie;             /* per row: 1 = tied with the n-th at the cut-off */
-	uint32_t *busiest_loc;    /* per row: busiest snap point (any snap point of the
-				     micro-beat when it had no crime in the period) */
-	char **dominant;          /* per row: dominant types (owned) */
-	char **label;             /* per row: where it is ("Petrol station, near X"), owned */
-	uint32_t *near;           /* per row of a place: nearest street micro-beat in its LSOA */
-	struct universe uni;      /* the frozen observed universe, when one is in force */
-	uint8_t *member;          /* per micro-beat: in the frozen universe (NULL: none frozen) */
-	int32_t umonths;          /* months the observed universe rests on */
-	int32_t ufrom, uto;       /* their first and last month */
-	struct loc_layers ll;     /* every loaded area layer, for naming the rows */
-	const char *by;           /* --by LAYER: the headline figures per unit, or NULL */
-	int64_t placed_no_street; /* events of the period placed in the area without coordinates */
-};
-
-/* Sort key of (unit, micro-beat) pairs. */
-static int cmp_pair(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
-}
 
 /* Are all months a..b loaded for the area's sources? (the slice spans them) */
 static int store_months_cover(const struct slice *sl, int32_t a, int32_t b)
@@ -123,168 +68,25 @@ static int pick_types(struct conc_run *cr, struct mb_error *err)
 	return 0;
 }
 
-/* Does a street pass --kind? */
-static int kind_ok(const struct conc_run *cr, const struct slice_street *t)
+/* The universe's recipe from the run's options. */
+static struct beats_spec spec_of(const struct conc_run *cr)
 {
-	return cr->kind == 0 || (cr->kind == 1 && !t->place) || (cr->kind == 2 && t->place);
-}
-
-/* --street-unit: a micro-beat is the normalised name within a unit of the layer
- * (survives LSOA code changes). Gazetteer streets join through their area code. */
-static int key_by_unit(struct conc_run *cr, struct mb_error *err)
-{
-	struct slice *sl = &cr->sl;
-	struct dict *keys = dict_new(), *bycode = dict_new();
-	char key[4200];
-	int r = 0;
-
-	cr->ucode = calloc(sl->nstreet + sl->n + 1, sizeof(*cr->ucode));
-	if (!keys || !bycode || !cr->ucode) {
-		r = mb_err(err, MB_ENOMEM, "out of memory");
-		goto cleanup;
-	}
-	for (size_t u = 1; u < cr->nunit; u++)
-		if (cr->unit_code[u] && dict_put(bycode, cr->unit_code[u], strlen(cr->unit_code[u]),
-						 (uint32_t)u)) {
-			r = mb_err(err, MB_ENOMEM, "out of memory");
-			goto cleanup;
-		}
-	for (size_t pass = 0; pass < 2; pass++) {
-		/* pass 0: events (observed), pass 1: gazetteer streets */
-		size_t n = pass ? (cr->gazetteer ? sl->nstreet : 0) : sl->n;
-
-		for (size_t i = pass; i < n; i++) {
-			uint32_t street = pass ? (uint32_t)i : sl->street[i];
-			const struct slice_street *t = &sl->streets[street];
-			uint32_t unit;
-
-			if (pass == 0)
-				cr->ev_u[i] = -1;
-			/* a place is a snap point: a gazetteer row named like one adds none */
-			if (!street || (pass && (!t->gazetteer || !sl->street_in_area[i] || t->place)) ||
-			    !kind_ok(cr, t))
-				continue;
-			unit = pass ? dict_get(bycode, t->area, strlen(t->area))
-				    : cr->unit_of_loc[sl->location[i]];
-			if (!unit)
-				continue; /* in no unit of the layer */
-			size_t len = strlen(t->name);
-
-			if (len + 4 > sizeof(key))
-				continue;
-			if (pass == 0 && cr->member && !cr->member[street])
-				continue; /* not in the frozen universe */
-			memcpy(key, &unit, 4);
-			memcpy(key + 4, t->name, len);
-			if (t->place) {
-				/* a place is one snap point whatever the unit: keyed on its
-				 * own id (unit 0 never keys a street) */
-				len = 4;
-				memset(key, 0, 4);
-				memcpy(key + 4, &street, 4);
-			}
-			uint32_t u = dict_get(keys, key, len + 4);
-
-			if (!u) {
-				u = (uint32_t)++cr->n;
-				if (dict_put(keys, key, len + 4, u)) {
-					r = mb_err(err, MB_ENOMEM, "out of memory");
-					goto cleanup;
-				}
-				cr->ustreet[u - 1] = street;
-				cr->ucode[u - 1] = cr->unit_code[unit];
-			}
-			if (pass == 0)
-				cr->ev_u[i] = (int32_t)u - 1;
-		}
-	}
-cleanup:
-	dict_free(keys);
-	dict_free(bycode);
-	return r;
+	return (struct beats_spec){
+		.kind = cr->kind, .gazetteer = cr->gazetteer, .member = cr->member,
+		.selected = cr->selected, .weight = cr->weight, .harm = cr->harm,
+		.from = cr->sel.from, .to = cr->sel.to, .street_unit = cr->street_unit,
+		.unit_code = cr->unit_code, .nunit = cr->nunit, .unit_of_loc = cr->unit_of_loc,
+	};
 }
 
 /* Build the universe and count crimes per street (now, before, harm). */
 static int count_streets(struct conc_run *cr, struct mb_error *err)
 {
-	struct slice *sl = &cr->sl;
-	int32_t len = cr->sel.to - cr->sel.from + 1;
-	int32_t pfrom = cr->sel.from - len, pto = cr->sel.from - 1;
-	uint8_t *seen = calloc(sl->nstreet, 1);
+	struct beats_spec sp;
 
-	cr->uindex = malloc(sl->nstreet * sizeof(*cr->uindex));
-	cr->ustreet = malloc((sl->nstreet + sl->n + 1) * sizeof(*cr->ustreet));
-	if (!seen || !cr->uindex || !cr->ustreet) {
-		free(seen);
-		return mb_err(err, MB_ENOMEM, "out of memory");
-	}
-	cr->ev_u = malloc((sl->n + 1) * sizeof(*cr->ev_u));
-	if (!cr->ev_u) {
-		free(seen);
-		return mb_err(err, MB_ENOMEM, "out of memory");
-	}
-	cr->gazetteer = sl->gazetteer_loaded;
-	if (cr->street_unit) {
-		int r = key_by_unit(cr, err);
-
-		free(seen);
-		if (r)
-			return r;
-	} else {
-		/* observed: a street with any event of the area in any loaded month,
-		 * or the frozen list */
-		for (size_t i = 0; i < sl->n; i++)
-			seen[sl->street[i]] = 1;
-		for (size_t id = 1; id < sl->nstreet; id++) {
-			const struct slice_street *t = &sl->streets[id];
-			int obs = cr->member ? cr->member[id] : seen[id];
-			int in = sl->street_in_area[id] &&
-				 (obs || (cr->gazetteer && t->gazetteer && !t->place));
-
-			if (in && !kind_ok(cr, t))
-				in = 0;
-			cr->uindex[id] = in ? (int32_t)cr->n : -1;
-			if (in)
-				cr->ustreet[cr->n++] = (uint32_t)id;
-		}
-		cr->uindex[0] = -1;
-		free(seen);
-		for (size_t i = 0; i < sl->n; i++)
-			cr->ev_u[i] = cr->uindex[sl->street[i]];
-	}
-	cr->count = calloc(cr->n + 1, sizeof(double));
-	cr->prev = calloc(cr->n + 1, sizeof(double));
-	cr->harmc = calloc(cr->n + 1, sizeof(double));
-	if (!cr->count || !cr->prev || !cr->harmc)
-		return mb_err(err, MB_ENOMEM, "out of memory");
-	for (size_t i = 0; i < sl->n; i++) {
-		uint32_t c = sl->category[i];
-		int32_t m = sl->month[i], u;
-
-		if (!cr->selected[c])
-			continue;
-		u = cr->ev_u[i];
-		if (m >= cr->sel.from && m <= cr->sel.to) {
-			if (u < 0) {
-				cr->crimes_outside++;
-				continue;
-			}
-			cr->count[u] += 1;
-			if (cr->harm && isfinite(cr->weight[c]))
-				cr->harmc[u] += cr->weight[c];
-		} else if (u >= 0 && m >= pfrom && m <= pto) {
-			cr->prev[u] += 1;
-		}
-	}
-	for (size_t i = 0; i < sl->n_unloc; i++)
-		if (cr->selected[sl->unloc_category[i]] && sl->unloc_month[i] >= cr->sel.from &&
-		    sl->unloc_month[i] <= cr->sel.to)
-			cr->unlocated++;
-	for (size_t i = 0; i < sl->n_nc; i++)
-		if (cr->selected[sl->nc_category[i]] && sl->nc_month[i] >= cr->sel.from &&
-		    sl->nc_month[i] <= cr->sel.to)
-			cr->placed_no_street++;
-	return 0;
+	cr->gazetteer = cr->sl.gazetteer_loaded;
+	sp = spec_of(cr);
+	return beats_count(&cr->sl, &sp, &cr->b, err);
 }
 
 /* The rows of the list (docs/methods-concentration.md §5b): the power few
@@ -294,20 +96,20 @@ static int count_streets(struct conc_run *cr, struct mb_error *err)
  * only), by previous count. */
 static int list_rows(struct conc_run *cr, struct mb_error *err)
 {
-	uint8_t *in = calloc(cr->n + 1, 1);
+	uint8_t *in = calloc(cr->b.n + 1, 1);
 	size_t *rows = NULL, k = 0;
 	int r;
 
-	cr->tie = calloc(cr->n + 1, 1);
+	cr->tie = calloc(cr->b.n + 1, 1);
 	if (!in || !cr->tie) {
 		free(in);
 		return mb_err(err, MB_ENOMEM, "out of memory");
 	}
-	if ((r = conc_hot_list(cr->count, cr->n, cr->top_pct, &cr->top, &cr->nhot, &cr->nn, err))) {
+	if ((r = conc_hot_list(cr->b.count, cr->b.n, cr->top_pct, &cr->top, &cr->nhot, &cr->nn, err))) {
 		free(in);
 		return r;
 	}
-	rows = malloc((cr->n + 1) * sizeof(*rows));
+	rows = malloc((cr->b.n + 1) * sizeof(*rows));
 	if (!rows) {
 		free(in);
 		return mb_err(err, MB_ENOMEM, "out of memory");
@@ -316,17 +118,17 @@ static int list_rows(struct conc_run *cr, struct mb_error *err)
 		rows[k] = cr->top[k];
 		in[rows[k]] = 1;
 		/* every row with the n-th's count, when one beyond n shares it */
-		cr->tie[k] = cr->nhot > cr->nn && cr->count[rows[k]] == cr->count[cr->top[cr->nn - 1]];
+		cr->tie[k] = cr->nhot > cr->nn && cr->b.count[rows[k]] == cr->b.count[cr->top[cr->nn - 1]];
 	}
 	if (cr->compare && cr->res->stab.present) {
 		size_t first = k;
 
-		for (size_t u = 0; u < cr->n; u++)
+		for (size_t u = 0; u < cr->b.n; u++)
 			if (!in[u] && cr->res->stab.cls[u] == 3) {
 				/* insertion by previous count, then index: a few dozen rows */
 				size_t j = k++;
 
-				while (j > first && cr->prev[rows[j - 1]] < cr->prev[u])
+				while (j > first && cr->b.prev[rows[j - 1]] < cr->b.prev[u])
 					j--;
 				memmove(rows + j + 1, rows + j, (k - 1 - j) * sizeof(*rows));
 				rows[j] = u;
@@ -339,81 +141,13 @@ static int list_rows(struct conc_run *cr, struct mb_error *err)
 	return 0;
 }
 
-/* Busiest snap point and dominant types of each power-few street. */
+/* Busiest snap point and dominant types of each listed row. */
 static int describe_top(struct conc_run *cr, struct mb_error *err)
 {
-	struct slice *sl = &cr->sl;
-	int32_t *slot = malloc(cr->n * sizeof(*slot));
-	int r = 0;
+	struct beats_spec sp = spec_of(cr);
 
-	cr->busiest_loc = calloc(cr->ntop + 1, sizeof(*cr->busiest_loc));
-	cr->dominant = calloc(cr->ntop + 1, sizeof(*cr->dominant));
-	double *loc_n = calloc(sl->nloc, sizeof(double));
-	double *cat_n = calloc((cr->ntop + 1) * sl->ncat, sizeof(double));
-
-	if (!slot || !cr->busiest_loc || !cr->dominant || !loc_n || !cat_n) {
-		r = mb_err(err, MB_ENOMEM, "out of memory");
-		goto cleanup;
-	}
-	for (size_t u = 0; u < cr->n; u++)
-		slot[u] = -1;
-	for (size_t k = 0; k < cr->ntop; k++)
-		slot[cr->top[k]] = (int32_t)k;
-	for (size_t i = 0; i < sl->n; i++) {
-		int32_t u = cr->ev_u[i];
-
-		if (u < 0 || slot[u] < 0 || !cr->selected[sl->category[i]] ||
-		    sl->month[i] < cr->sel.from || sl->month[i] > cr->sel.to)
-			continue;
-		loc_n[sl->location[i]] += 1;
-		cat_n[(size_t)slot[u] * sl->ncat + sl->category[i]] += 1;
-		uint32_t *b = &cr->busiest_loc[slot[u]];
-
-		if (!*b || loc_n[sl->location[i]] > loc_n[*b] ||
-		    (loc_n[sl->location[i]] == loc_n[*b] && sl->location[i] < *b))
-			*b = sl->location[i];
-	}
-	/* a listed micro-beat without crime in the period (a former hot street):
-	 * any of its snap points */
-	for (size_t i = 0; i < sl->n; i++) {
-		int32_t u = cr->ev_u[i];
-
-		if (u >= 0 && slot[u] >= 0 && !cr->busiest_loc[slot[u]])
-			cr->busiest_loc[slot[u]] = sl->location[i];
-	}
-	for (size_t k = 0; k < cr->ntop; k++) {
-		char buf[256] = "";
-		size_t o = 0;
-		double tot = cr->count[cr->top[k]];
-		double *cn = &cat_n[k * sl->ncat];
-
-		/* the two commonest types with their shares */
-		for (int pick = 0; pick < 2; pick++) {
-			size_t best = 0;
-
-			for (size_t c = 1; c < sl->ncat; c++)
-				if (cn[c] > 0 && (!best || cn[c] > cn[best]))
-					best = c;
-			if (!best || tot <= 0)
-				break;
-			int w = snprintf(buf + o, sizeof(buf) - o, "%s%s %.0f%%", pick ? "; " : "",
-					 sl->cat_name[best], 100.0 * cn[best] / tot);
-
-			if (w > 0 && (size_t)w < sizeof(buf) - o)
-				o += (size_t)w;
-			cn[best] = 0;
-		}
-		cr->dominant[k] = strdup(buf);
-		if (!cr->dominant[k]) {
-			r = mb_err(err, MB_ENOMEM, "out of memory");
-			goto cleanup;
-		}
-	}
-cleanup:
-	free(slot);
-	free(loc_n);
-	free(cat_n);
-	return r;
+	return beats_describe(&cr->sl, &sp, &cr->b, cr->top, cr->ntop, &cr->busiest_loc,
+			      &cr->dominant, err);
 }
 
 /* The unit of layer j holding row k's snap point, or NULL. */
@@ -496,7 +230,7 @@ static int name_rows(struct conc_run *cr, struct mb_error *err)
 	}
 	qsort(pts, np, sizeof(*pts), cmp_lsoa_pt);
 	for (size_t k = 0; k < cr->ntop; k++) {
-		const struct slice_street *t = &sl->streets[cr->ustreet[cr->top[k]]];
+		const struct slice_street *t = &sl->streets[cr->b.ustreet[cr->top[k]]];
 		uint32_t at = t->snap ? t->snap : cr->busiest_loc[k];
 		char buf[512], kind[128];
 
@@ -532,113 +266,17 @@ static int name_rows(struct conc_run *cr, struct mb_error *err)
 	return 0;
 }
 
-/* Add one "measure,value" row. */
-static int measure(struct table *t, const char *name, double v, int prec, struct mb_error *err)
-{
-	size_t row;
-	int r;
-
-	if ((r = table_add_row(t, &row, err)) || (r = table_set_text(t, row, 0, name, err)))
-		return r;
-	if (!isfinite(v))
-		return table_set_blank(t, row, 1, err);
-	if (prec < 0)
-		return table_set_int(t, row, 1, (int64_t)llround(v), err);
-	return table_set_double(t, row, 1, v, prec, err);
-}
-
-/* Add one "measure,text" row. */
-static int measure_text(struct table *t, const char *name, const char *v, struct mb_error *err)
-{
-	size_t row;
-	int r;
-
-	if ((r = table_add_row(t, &row, err)) || (r = table_set_text(t, row, 0, name, err)))
-		return r;
-	return table_set_text(t, row, 1, v, err);
-}
-
 /* The measures table (concentration.csv). */
 static int build_measures(const struct conc_run *cr, struct table *t, struct mb_error *err)
 {
-	static const char *const cols[] = { "measure", "value" };
-	static const char *const top_names[CONC_NPCT] = { "top1_share", "top3_share", "top5_share",
-							  "top10_share", "top20_share" };
-	const struct conc_result *r = cr->res;
-	int rc;
+	struct beats_summary m = {
+		.b = &cr->b, .res = cr->res, .hres = cr->hres,
+		.months_total = cr->sel.months_total, .months_used = cr->sel.months_used,
+		.gazetteer = cr->gazetteer, .frozen = cr->uni.present, .umonths = cr->umonths,
+		.ufrom = cr->ufrom, .uto = cr->uto, .nn = cr->nn, .nhot = cr->nhot,
+	};
 
-	if ((rc = table_init(t, "Concentration", cols, 2, err)))
-		return rc;
-#define M(name, v, p) \
-	do { if ((rc = measure(t, name, v, p, err))) return rc; } while (0)
-	M("streets", (double)r->n_streets, -1);
-	M("streets_active", (double)r->n_active, -1);
-	M("crimes", r->crimes, -1);
-	M("crimes_unlocated", (double)cr->unlocated, -1);
-	M("crimes_unlocated_is_force_wide", 1, -1);
-	M("events_in_area_without_coordinates", (double)cr->placed_no_street, -1);
-	M("months_in_period", cr->sel.months_total, -1);
-	M("months_used", cr->sel.months_used, -1);
-	for (int i = 0; i < CONC_NPCT; i++)
-		M(top_names[i], r->top_share[i], 12);
-	M("crime_free_share", r->crime_free_share, 12);
-	M("bandwidth25", r->band25, 12);
-	M("bandwidth50", r->band50, 12);
-	M("gini", r->gini, 12);
-	M("gini_generalized", r->gini_gen, 12);
-	M("gini_generalized_bias_corrected", r->gini_gen_bc, 12);
-	M("gini_generalized_ci_low", r->gini_gen_lo, 12);
-	M("gini_generalized_ci_high", r->gini_gen_hi, 12);
-	M("universe_gazetteer", cr->gazetteer ? 1 : 0, -1);
-	M("universe_frozen", cr->uni.present ? 1 : 0, -1);
-	/* what the observed part of the universe rests on (§0) */
-	M("universe_months", cr->umonths, -1);
-	{
-		char a[8] = "", b[8] = "";
-
-		if (cr->umonths) {
-			month_format(cr->ufrom, a);
-			month_format(cr->uto, b);
-		}
-		if ((rc = measure_text(t, "universe_first_month", a, err)) ||
-		    (rc = measure_text(t, "universe_last_month", b, err)))
-			return rc;
-	}
-	M("hot_n", (double)cr->nn, -1);
-	M("hot_tied_added", (double)(cr->nhot - cr->nn), -1);
-	M("crimes_outside_universe_kind", (double)cr->crimes_outside, -1);
-	M("chance_draws", r->chance.draws, -1);
-	M("chance_top3_share", r->chance.top_mean[CONC_TOP3], 12);
-	M("chance_top3_share_low", r->chance.top_lo[CONC_TOP3], 12);
-	M("chance_top3_share_high", r->chance.top_hi[CONC_TOP3], 12);
-	M("chance_top3_share_poisson", r->chance.top_poisson[CONC_TOP3], 12);
-	M("excess_top3_share", r->chance.top_excess[CONC_TOP3], 12);
-	M("chance_gini", r->chance.gini_mean, 12);
-	M("chance_gini_poisson", r->chance.gini_poisson, 12);
-	M("excess_gini", r->chance.gini_excess, 12);
-	if (cr->hres) {
-		const struct conc_result *h = cr->hres;
-
-		M("harm_total", h->crimes, 4);
-		for (int i = 0; i < CONC_NPCT; i++) {
-			char name[32];
-
-			snprintf(name, sizeof(name), "harm_%s", top_names[i]);
-			M(name, h->top_share[i], 12);
-		}
-		M("harm_bandwidth50", h->band50, 12);
-		M("harm_gini", h->gini, 12);
-	}
-	if (r->stab.present) {
-		M("previous_crimes", r->stab.prev_crimes, -1);
-		M("stability_jaccard_top3", r->stab.jaccard, 12);
-		M("stability_spearman", r->stab.spearman, 12);
-		M("hot_persistent", (double)r->stab.n_both, -1);
-		M("hot_emerging", (double)r->stab.n_emerging, -1);
-		M("hot_former", (double)r->stab.n_former, -1);
-	}
-#undef M
-	return 0;
+	return beats_measures(&m, t, err);
 }
 
 static const char *class_name(int c)
@@ -659,7 +297,7 @@ static int build_hot(const struct conc_run *cr, struct table *t, struct mb_error
 	static const char *const tail[] = { "near_street", "area", "longitude", "latitude",
 					    "crimes", "harm", "previous_crimes", "change", "class",
 					    "dominant_types" };
-	const size_t nh = sizeof(head) / sizeof(head[0]), nt = sizeof(tail) / sizeof(tail[0]);
+	const size_t nh = ARRAY_SIZE(head), nt = ARRAY_SIZE(tail);
 	const size_t L = cr->ll.n, ncol = nh + L + nt;
 	const struct slice *sl = &cr->sl;
 	const char **cols = calloc(ncol, sizeof(*cols));
@@ -681,7 +319,7 @@ static int build_hot(const struct conc_run *cr, struct table *t, struct mb_error
 		return r;
 	for (size_t k = 0; k < cr->ntop; k++) {
 		size_t u = cr->top[k], row, c = nh + L;
-		const struct slice_street *s = &sl->streets[cr->ustreet[u]];
+		const struct slice_street *s = &sl->streets[cr->b.ustreet[u]];
 		uint32_t loc = cr->busiest_loc[k];
 		double lon = s->snap ? s->lon : loc ? sl->loc_lon[loc] : s->lon;
 		double lat = s->snap ? s->lat : loc ? sl->loc_lat[loc] : s->lat;
@@ -703,16 +341,16 @@ static int build_hot(const struct conc_run *cr, struct table *t, struct mb_error
 				return r;
 		if ((r = table_set_text(t, row, c, cr->near[k] ? sl->streets[cr->near[k]].name : NULL,
 					err)) ||
-		    (r = table_set_text(t, row, c + 1, cr->ucode ? cr->ucode[u] : s->area, err)) ||
+		    (r = table_set_text(t, row, c + 1, cr->b.ucode ? cr->b.ucode[u] : s->area, err)) ||
 		    (r = table_set_double(t, row, c + 2, lon, 6, err)) ||
 		    (r = table_set_double(t, row, c + 3, lat, 6, err)) ||
-		    (r = table_set_int(t, row, c + 4, (int64_t)cr->count[u], err)) ||
-		    (r = cr->harm ? table_set_double(t, row, c + 5, cr->harmc[u], 2, err)
+		    (r = table_set_int(t, row, c + 4, (int64_t)cr->b.count[u], err)) ||
+		    (r = cr->harm ? table_set_double(t, row, c + 5, cr->b.harmc[u], 2, err)
 				  : table_set_blank(t, row, c + 5, err)))
 			return r;
 		if (cr->compare) {
-			if ((r = table_set_int(t, row, c + 6, (int64_t)cr->prev[u], err)) ||
-			    (r = table_set_int(t, row, c + 7, (int64_t)(cr->count[u] - cr->prev[u]),
+			if ((r = table_set_int(t, row, c + 6, (int64_t)cr->b.prev[u], err)) ||
+			    (r = table_set_int(t, row, c + 7, (int64_t)(cr->b.count[u] - cr->b.prev[u]),
 					       err)) ||
 			    (r = table_set_text(t, row, c + 8, class_name(cr->res->stab.cls[u]), err)))
 				return r;
@@ -738,7 +376,7 @@ static int write_geojson(const struct conc_run *cr, const char *dir, struct mb_e
 	json_object_set_new(fc, "features", feats);
 	for (size_t k = 0; k < cr->ntop; k++) {
 		size_t u = cr->top[k];
-		const struct slice_street *s = &sl->streets[cr->ustreet[u]];
+		const struct slice_street *s = &sl->streets[cr->b.ustreet[u]];
 		uint32_t loc = cr->busiest_loc[k];
 		double lon = s->snap ? s->lon : loc ? sl->loc_lon[loc] : s->lon;
 		double lat = s->snap ? s->lat : loc ? sl->loc_lat[loc] : s->lat;
@@ -765,11 +403,11 @@ static int write_geojson(const struct conc_run *cr, const char *dir, struct mb_e
 
 			json_object_set_new(p, cr->ll.name[j], un ? json_string(un) : json_null());
 		}
-		json_object_set_new(p, "crimes", json_integer((json_int_t)cr->count[u]));
+		json_object_set_new(p, "crimes", json_integer((json_int_t)cr->b.count[u]));
 		if (cr->harm)
-			json_object_set_new(p, "harm", json_real(cr->harmc[u]));
+			json_object_set_new(p, "harm", json_real(cr->b.harmc[u]));
 		if (cr->compare) {
-			json_object_set_new(p, "previous_crimes", json_integer((json_int_t)cr->prev[u]));
+			json_object_set_new(p, "previous_crimes", json_integer((json_int_t)cr->b.prev[u]));
 			json_object_set_new(p, "class", json_string(class_name(cr->res->stab.cls[u])));
 		}
 		json_object_set_new(p, "dominant_types", json_string(cr->dominant[k]));
@@ -806,24 +444,24 @@ static int write_charts(const struct conc_run *cr, const char *dir, struct mb_er
 		chance_ok &= isfinite(cy[i]);
 	}
 	if (cr->gazetteer)
-		snprintf(title, sizeof(title), "Concentration of crime across %zu streets, %s", cr->n,
+		snprintf(title, sizeof(title), "Concentration of crime across %zu streets, %s", cr->b.n,
 			 cr->sel.period_label);
 	else /* an observed universe says what it rests on */
 		snprintf(title, sizeof(title),
-			 "Concentration of crime across %zu streets (seen in %d months), %s", cr->n,
+			 "Concentration of crime across %zu streets (seen in %d months), %s", cr->b.n,
 			 (int)cr->umonths, cr->sel.period_label);
 	size_t k3 = cr->res->top_n[CONC_TOP3];
 	struct plot_lorenz pl = {
 		.title = title, .what = "crime", .n = L->n, .x = x, .y = y,
 		.n_chance = chance_ok ? L->n : 0, .chance_x = x, .chance_y = cy,
-		.mark_p = 3, .mark_x = cr->n ? 100.0 * (double)k3 / (double)cr->n : NAN,
+		.mark_p = 3, .mark_x = cr->b.n ? 100.0 * (double)k3 / (double)cr->b.n : NAN,
 		.mark_y = 100 * cr->res->top_share[CONC_TOP3],
 	};
 
 	if (L->n && (r = plot_lorenz(dir, "lorenz", &pl, err)))
 		goto cleanup;
 	for (size_t k = 0; k < nb; k++) {
-		const struct slice_street *s = &sl->streets[cr->ustreet[cr->top[k]]];
+		const struct slice_street *s = &sl->streets[cr->b.ustreet[cr->top[k]]];
 		const char *where = cr->ll.n && row_unit(cr, k, 0) ? row_unit(cr, k, 0) : s->lsoa;
 		size_t len = strlen(cr->label[k]) + strlen(where) + 4;
 
@@ -834,7 +472,7 @@ static int write_charts(const struct conc_run *cr, const char *dir, struct mb_er
 		}
 		snprintf(own[k], len, "%s (%s)", cr->label[k], where);
 		labels[k] = own[k];
-		bars[k] = cr->count[cr->top[k]];
+		bars[k] = cr->b.count[cr->top[k]];
 	}
 	snprintf(title, sizeof(title), "The power few: busiest streets, %s", cr->sel.period_label);
 	struct plot_hot_streets ph = { .title = title, .value_label = "Crimes", .n = nb,
@@ -900,12 +538,12 @@ static int build_by_unit(const struct conc_run *cr, const struct conc_params *pa
 	if (!pairs)
 		return mb_err(err, MB_ENOMEM, "out of memory");
 	if ((r = table_init(t, "Concentration by unit", cols, 10, err)) ||
-	    (r = unit_row(t, "", sl->scope_label, cr->n, cr->res, err)))
+	    (r = unit_row(t, "", sl->scope_label, cr->b.n, cr->res, err)))
 		goto cleanup;
 	for (size_t i = 0; i < sl->n; i++)
-		if (cr->ev_u[i] >= 0 && sl->unit[i] && sl->unit_chosen[sl->unit[i]])
-			pairs[np++] = ((uint64_t)sl->unit[i] << 32) | (uint32_t)cr->ev_u[i];
-	qsort(pairs, np, sizeof(*pairs), cmp_pair);
+		if (cr->b.ev_u[i] >= 0 && sl->unit[i] && sl->unit_chosen[sl->unit[i]])
+			pairs[np++] = ((uint64_t)sl->unit[i] << 32) | (uint32_t)cr->b.ev_u[i];
+	qsort(pairs, np, sizeof(*pairs), mb_cmp_u64);
 	size_t w = 0;
 
 	for (size_t i = 0; i < np; i++)
@@ -918,11 +556,11 @@ static int build_by_unit(const struct conc_run *cr, const struct conc_params *pa
 		goto cleanup;
 	}
 	for (size_t i = 0; i < sl->n; i++) {
-		if (cr->ev_u[i] < 0 || !sl->unit[i] || !cr->selected[sl->category[i]] ||
+		if (cr->b.ev_u[i] < 0 || !sl->unit[i] || !cr->selected[sl->category[i]] ||
 		    sl->month[i] < cr->sel.from || sl->month[i] > cr->sel.to)
 			continue;
-		uint64_t key = ((uint64_t)sl->unit[i] << 32) | (uint32_t)cr->ev_u[i];
-		uint64_t *hit = bsearch(&key, pairs, np, sizeof(*pairs), cmp_pair);
+		uint64_t key = ((uint64_t)sl->unit[i] << 32) | (uint32_t)cr->b.ev_u[i];
+		uint64_t *hit = bsearch(&key, pairs, np, sizeof(*pairs), mb_cmp_u64);
 
 		if (hit)
 			cnt[hit - pairs] += 1;
@@ -969,229 +607,25 @@ cleanup:
 	return r;
 }
 
-/* Say how many events of the period in the area have no coordinates. */
-static void print_no_street(int64_t no_street, FILE *out)
-{
-	if (no_street)
-		fprintf(out, "%lld events in the area have no coordinates (placed by LSOA or unit"
-			" code): in no street's count.\n", (long long)no_street);
-}
-
-/* Plain-English names of the measures for --format md, and how to show
- * each value: 'p' a share as a percentage with one decimal, 'i' a count,
- * 'g' a coefficient with three decimals, 't' text as it is. A measure not
- * listed keeps its machine name and a general format. */
-static const struct { const char *name, *words; char style; } MD_MEASURES[] = {
-	{ "streets", "Micro-beats (N)", 'i' },
-	{ "streets_active", "Micro-beats with crime", 'i' },
-	{ "crimes", "Crimes", 'i' },
-	{ "crimes_unlocated", "Crimes with no location (force-wide)", 'i' },
-	{ "top1_share", "Share of crime on the top 1% of micro-beats", 'p' },
-	{ "top3_share", "Share of crime on the top 3%", 'p' },
-	{ "top5_share", "Share of crime on the top 5%", 'p' },
-	{ "top10_share", "Share of crime on the top 10%", 'p' },
-	{ "top20_share", "Share of crime on the top 20%", 'p' },
-	{ "crime_free_share", "Crime-free micro-beats", 'p' },
-	{ "bandwidth25", "Micro-beats holding a quarter of crime", 'p' },
-	{ "bandwidth50", "Micro-beats holding half of crime", 'p' },
-	{ "gini", "Gini coefficient", 'g' },
-	{ "gini_generalized", "Generalised Gini", 'g' },
-	{ "gini_generalized_bias_corrected", "Generalised Gini, bias-corrected", 'g' },
-	{ "gini_generalized_ci_low", "Generalised Gini, 95% interval from", 'g' },
-	{ "gini_generalized_ci_high", "Generalised Gini, 95% interval to", 'g' },
-	{ "universe_gazetteer", "Universe from a gazetteer (1 = yes)", 'i' },
-	{ "universe_frozen", "Universe frozen (1 = yes)", 'i' },
-	{ "universe_months", "Months the universe rests on", 'i' },
-	{ "universe_first_month", "First of them", 't' },
-	{ "universe_last_month", "Last of them", 't' },
-	{ "hot_n", "Power few listed (n)", 'i' },
-	{ "hot_tied_added", "Tied with the n-th, listed too", 'i' },
-	{ "crimes_outside_universe_kind", "Crimes on micro-beats outside the universe or kind", 'i' },
-	{ "chance_draws", "Chance simulations", 'i' },
-	{ "chance_top3_share", "Top 3% share by chance alone", 'p' },
-	{ "chance_top3_share_low", "By chance, 95% range from", 'p' },
-	{ "chance_top3_share_high", "By chance, 95% range to", 'p' },
-	{ "chance_top3_share_poisson", "By chance (Poisson approximation)", 'p' },
-	{ "excess_top3_share", "Top 3% share beyond chance (points)", 'p' },
-	{ "chance_gini", "Gini by chance alone", 'g' },
-	{ "chance_gini_poisson", "Gini by chance (Poisson approximation)", 'g' },
-	{ "excess_gini", "Gini beyond chance", 'g' },
-	{ "harm_total", "Harm (CCHI days)", 'i' },
-	{ "harm_top1_share", "Share of harm on the top 1%", 'p' },
-	{ "harm_top3_share", "Share of harm on the top 3%", 'p' },
-	{ "harm_top5_share", "Share of harm on the top 5%", 'p' },
-	{ "harm_top10_share", "Share of harm on the top 10%", 'p' },
-	{ "harm_top20_share", "Share of harm on the top 20%", 'p' },
-	{ "harm_bandwidth50", "Micro-beats holding half of harm", 'p' },
-	{ "harm_gini", "Gini of harm", 'g' },
-	{ "previous_crimes", "Crimes in the previous period", 'i' },
-	{ "stability_jaccard_top3", "Hot list overlap with the previous period (Jaccard)", 'g' },
-	{ "stability_spearman", "Rank correlation with the previous period (Spearman)", 'g' },
-	{ "hot_persistent", "Hot in both periods", 'i' },
-	{ "hot_emerging", "Hot now only (emerging)", 'i' },
-	{ "hot_former", "Hot before only (former)", 'i' },
+/* What the output folder holds, for report_write_dir. */
+struct conc_pack {
+	const struct conc_run *cr;        /* the run */
+	const struct table *tm, *th, *tb; /* concentration.csv, hot_streets.csv, by_unit.csv */
 };
 
-/* The measures table as --format md shows it (plain words, percentages). */
-static int md_measures(const struct table *m, struct table *t, struct mb_error *err)
+/* Write the tables, the GeoJSON and (unless --no-charts) the charts into dir. */
+static int write_pack(void *ctx, const char *dir, struct mb_error *err)
 {
-	static const char *const cols[] = { "Measure", "Value" };
+	const struct conc_pack *p = ctx;
+	const struct conc_run *cr = p->cr;
 	int r;
 
-	if ((r = table_init(t, "Concentration", cols, 2, err)))
-		return r;
-	for (size_t i = 0; i < m->nrows; i++) {
-		const struct table_cell *name = &m->cells[i * 2], *v = &m->cells[i * 2 + 1];
-		const char *words = name->text;
-		char style = 0, buf[64] = "";
-		double x = v->kind == TABLE_DOUBLE ? v->d : (double)v->i;
-		size_t row;
-
-		for (size_t k = 0; k < sizeof(MD_MEASURES) / sizeof(MD_MEASURES[0]); k++)
-			if (strcmp(MD_MEASURES[k].name, name->text) == 0) {
-				words = MD_MEASURES[k].words;
-				style = MD_MEASURES[k].style;
-			}
-		if (v->kind == TABLE_TEXT)
-			snprintf(buf, sizeof(buf), "%s", v->text);
-		else if (v->kind == TABLE_BLANK || !isfinite(x))
-			buf[0] = '\0';
-		else if (style == 'p')
-			snprintf(buf, sizeof(buf), "%.1f%%", 100 * x);
-		else if (style == 'g')
-			snprintf(buf, sizeof(buf), "%.3f", x);
-		else if (style == 'i' || v->kind == TABLE_INT)
-			snprintf(buf, sizeof(buf), "%.0f", x);
-		else
-			snprintf(buf, sizeof(buf), "%.4g", x);
-		if ((r = table_add_row(t, &row, err)) || (r = table_set_text(t, row, 0, words, err)) ||
-		    (r = buf[0] ? table_set_text(t, row, 1, buf, err) : table_set_blank(t, row, 1, err)))
-			return r;
-	}
-	return 0;
-}
-
-/* The power-few list as --format md shows it: where each row is in words
- * (the label, every layer's unit, the LSOA name), its figures, plain column
- * names; coordinates and codes stay in the CSV. */
-static int md_hot(const struct conc_run *cr, const struct table *h, struct table *t,
-		  struct mb_error *err)
-{
-	/* machine column -> words, in the order shown; the layers' units follow "Where" */
-	static const struct { const char *col, *words; } KEEP[] = {
-		{ "rank", "Rank" }, { "label", "Where" }, { "lsoa_name", "LSOA" },
-		{ "cutoff_tie", "Tied at the cut-off" }, { "crimes", "Crimes" }, { "harm", "Harm (days)" },
-		{ "previous_crimes", "Crimes before" }, { "change", "Change" }, { "class", "Hot list" },
-		{ "dominant_types", "Main crime types" },
-	};
-	const char *words[64];
-	size_t src[64], n = 0;
-	char layer_words[16][64];
-	int r;
-
-	for (size_t k = 0; k < sizeof(KEEP) / sizeof(KEEP[0]); k++) {
-		const char *col = KEEP[k].col;
-
-		if ((!cr->harm && strcmp(col, "harm") == 0) ||
-		    (!cr->compare && (strcmp(col, "previous_crimes") == 0 ||
-				      strcmp(col, "change") == 0 || strcmp(col, "class") == 0)))
-			continue;
-		for (size_t c = 0; c < h->ncols; c++)
-			if (strcmp(h->cols[c], col) == 0) {
-				words[n] = KEEP[k].words;
-				src[n++] = c;
-			}
-		/* the layer columns follow build_hot's head[] */
-		for (size_t j = 0; strcmp(col, "label") == 0 && j < cr->ll.n && j < 16; j++) {
-			snprintf(layer_words[j], sizeof(layer_words[j]), "%s", cr->ll.name[j]);
-			if (layer_words[j][0] >= 'a' && layer_words[j][0] <= 'z')
-				layer_words[j][0] = (char)(layer_words[j][0] - 32);
-			words[n] = layer_words[j];
-			src[n++] = HOT_HEAD + j;
-		}
-	}
-	if ((r = table_init(t, h->title, words, n, err)))
-		return r;
-	for (size_t i = 0; i < h->nrows; i++) {
-		size_t row;
-
-		if ((r = table_add_row(t, &row, err)))
-			return r;
-		for (size_t c = 0; c < n; c++) {
-			const struct table_cell *v = &h->cells[i * h->ncols + src[c]];
-
-			r = v->kind == TABLE_TEXT ? table_set_text(t, row, c, v->text, err)
-			  : v->kind == TABLE_INT ? table_set_int(t, row, c, v->i, err)
-			  : v->kind == TABLE_DOUBLE ? table_set_double(t, row, c, v->d, v->prec, err)
-			  : table_set_blank(t, row, c, err);
-			if (r)
-				return r;
-		}
-	}
-	return 0;
-}
-
-/* Print the headline and tables to stdout in the chosen format. */
-static int print_report(const struct conc_run *cr, const struct table *m, const struct table *h,
-			int format, FILE *out, struct mb_error *err)
-{
-	const struct conc_result *r = cr->res;
-	int rc;
-
-	if (format == 1) /* csv: the measures only, machine-readable */
-		return table_write_csv(m, out, err);
-	char ua[8] = "", ub[8] = "", basis[160];
-
-	if (cr->umonths) {
-		month_format(cr->ufrom, ua);
-		month_format(cr->uto, ub);
-	}
-	/* the observed universe grows with every import: say what it rests on */
-	snprintf(basis, sizeof(basis), "%s: micro-beats seen in %d loaded months, %s..%s%s",
-		 cr->uni.present ? "frozen observed universe, lower bound"
-				 : "observed universe, lower bound",
-		 (int)cr->umonths, ua, ub, cr->gazetteer ? ", plus the gazetteer's streets" : "");
-	fprintf(out, "%s%s, %s: %zu streets (%s); crimes exclude %s.\n",
-		format == 2 ? "" : "", MB_SHOWN(cr->sl.scope_label),
-		cr->sel.period_label, cr->n, basis,
-		cr->sel.ntypes ? "types not selected" : "Anti-social behaviour (an incident type)");
-	if (r->crimes > 0)
-		fprintf(out,
-			"%.0f%% of streets hold %.0f%% of crime (chance alone: %.0f%%); %.0f%% are"
-			" crime-free; half of all crime is on %.1f%% of streets. Gini %.3f"
-			" (generalised %.3f; by chance %.3f). Force-wide, %lld crimes had no location"
-			" (police.uk gives no area-level figure).\n",
-			100.0 * (double)r->top_n[CONC_TOP3] / (double)(r->n_streets ? r->n_streets : 1),
-			100 * r->top_share[CONC_TOP3],
-			100 * (isfinite(r->chance.top_mean[CONC_TOP3]) ? r->chance.top_mean[CONC_TOP3]
-								       : r->chance.top_poisson[CONC_TOP3]),
-			100 * r->crime_free_share, 100 * r->band50, r->gini, r->gini_gen,
-			isfinite(r->chance.gini_mean) ? r->chance.gini_mean : r->chance.gini_poisson,
-			(long long)cr->unlocated);
-	select_print_months(&cr->sel, out);
-	select_print_sources(&cr->sel, &cr->sl, out);
-	print_no_street(cr->placed_no_street, out);
-	fputc('\n', out);
-	if (format == 2) {
-		struct table mm = { 0 }, mh = { 0 };
-
-		if (!(rc = md_measures(m, &mm, err)) && !(rc = md_hot(cr, h, &mh, err)) &&
-		    !(rc = table_write_md(&mm, out, err)) && fputc('\n', out) == EOF)
-			rc = mb_err(err, MB_EIO, "write error");
-		if (!rc)
-			rc = table_write_md(&mh, out, err);
-		table_release(&mm);
-		table_release(&mh);
-		return rc;
-	}
-	if ((rc = table_write_console(m, 4, m->nrows, out, err)) || fputc('\n', out) == EOF)
-		return rc ? rc : mb_err(err, MB_EIO, "write error");
-	/* the console shows the head of a long list; the files hold all of it */
-	if ((rc = table_write_console(h, 6, SHOWN_HOT, out, err)))
-		return rc;
-	if (h->nrows > SHOWN_HOT)
-		fprintf(out, "... and %zu more (all in hot_streets.csv with --out)\n", h->nrows - SHOWN_HOT);
-	return 0;
+	if (!(r = table_save_csv(p->tm, dir, "concentration.csv", err)) &&
+	    !(r = table_save_csv(p->th, dir, "hot_streets.csv", err)) &&
+	    !(r = cr->by ? table_save_csv(p->tb, dir, "by_unit.csv", err) : 0) &&
+	    !(r = write_geojson(cr, dir, err)) && cr->charts)
+		r = write_charts(cr, dir, err);
+	return r;
 }
 
 static double mono_now(void)
@@ -1216,13 +650,13 @@ static int say_chance_time(const struct conc_run *cr, const struct conc_params *
 	cal.boot_draws = 0;
 	t0 = mono_now();
 	cal.chance_draws = 0;
-	if ((r = conc_compute(cr->count, NULL, cr->n, &cal, &res, err)))
+	if ((r = conc_compute(cr->b.count, NULL, cr->b.n, &cal, &res, err)))
 		return r;
 	conc_result_free(res);
 	res = NULL;
 	t1 = mono_now();
 	cal.chance_draws = par->chance_draws / 100 > 10 ? par->chance_draws / 100 : 10;
-	if ((r = conc_compute(cr->count, NULL, cr->n, &cal, &res, err)))
+	if ((r = conc_compute(cr->b.count, NULL, cr->b.n, &cal, &res, err)))
 		return r;
 	conc_result_free(res);
 	t2 = mono_now();
@@ -1231,10 +665,10 @@ static int say_chance_time(const struct conc_run *cr, const struct conc_params *
 
 	if (total < 1)
 		fprintf(msg, "microbeat: %d chance draws over %zu streets: under a second\n",
-			par->chance_draws, cr->n);
+			par->chance_draws, cr->b.n);
 	else
 		fprintf(msg, "microbeat: %d chance draws over %zu streets: about %.0f s\n",
-			par->chance_draws, cr->n, total);
+			par->chance_draws, cr->b.n, total);
 	fflush(msg);
 	return 0;
 }
@@ -1247,24 +681,24 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 		{ "harm", optional_argument, NULL, O_HARM },
 		{ "compare-previous", no_argument, NULL, O_COMPARE },
 		{ "top", required_argument, NULL, O_TOP },
-		{ "format", required_argument, NULL, O_FORMAT },
-		{ "out", required_argument, NULL, O_OUT },
+		REPORT_LONG_OPTIONS,
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "chance-draws", required_argument, NULL, O_DRAWS },
-		{ "no-charts", no_argument, NULL, O_NOCHARTS },
 		{ "street-unit", required_argument, NULL, O_UNIT },
 		{ "by", required_argument, NULL, O_BY },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct conc_run cr = { .top_pct = 3, .charts = 1 };
+	struct conc_run cr = { .top_pct = 3 };
 	struct store *s = NULL;
 	struct conc_params par;
 	struct table tm = { 0 }, th = { 0 }, tb = { 0 };
-	const char *out_dir = NULL, *harm_file = NULL;
-	int format = 0, o, r = 0, draws = -1;
+	struct report_opts ro;
+	const char *harm_file = NULL;
+	int o, r = 0, draws = -1;
 	long seed = 1;
 
 	select_init(&cr.sel);
+	report_init(&ro);
 	conc_params_init(&par);
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		char *end;
@@ -1283,13 +717,6 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 			if (*end || cr.top_pct < 1 || cr.top_pct > 100)
 				r = mb_err(err, MB_EUSAGE, "--top wants a percentage 1..100");
 			break;
-		case O_FORMAT:
-			if (strcmp(optarg, "table") == 0) format = 0;
-			else if (strcmp(optarg, "csv") == 0) format = 1;
-			else if (strcmp(optarg, "md") == 0) format = 2;
-			else r = mb_err(err, MB_EUSAGE, "--format wants table, csv or md");
-			break;
-		case O_OUT: out_dir = optarg; break;
 		case O_SEED:
 			seed = strtol(optarg, &end, 10);
 			if (*end || seed < 0)
@@ -1300,12 +727,13 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 			if (*end || draws < 0 || draws > 100000)
 				r = mb_err(err, MB_EUSAGE, "--chance-draws wants 0..100000");
 			break;
-		case O_NOCHARTS: cr.charts = 0; break;
 		case O_UNIT: cr.street_unit = optarg; break;
 		case O_BY: cr.by = optarg; break;
 		default:
 			if (o >= SEL_FIRST && o < SEL_LAST)
 				r = select_option(&cr.sel, o, optarg, err);
+			else if (o >= REPORT_FIRST && o < REPORT_LAST)
+				r = report_option(&ro, o, optarg, err);
 			else
 				r = -MB_EUSAGE;
 		}
@@ -1316,9 +744,9 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 		r = mb_err(err, MB_EUSAGE, "concentration: unexpected argument '%s'", argv[optind]);
 		goto cleanup;
 	}
-	if ((r = store_open(c->db_path, STORE_READONLY, &s, err)) ||
-	    (r = select_finish(&cr.sel, s, err)))
+	if ((r = report_open(c->db_path, &cr.sel, &s, err)))
 		goto cleanup;
+	cr.charts = ro.charts;
 	/* every loaded month: the observed universe is every street ever seen */
 	int32_t lo, hi;
 
@@ -1334,8 +762,7 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 
 	select_query(&cr.sel, cr.by, 1, &q);
 
-	if ((r = store_slice_load(s, &q, &cr.sl, err)) ||
-	    (r = select_check_gaps(&cr.sel, &cr.sl, err)) || (r = pick_types(&cr, err)) ||
+	if ((r = report_load(s, &cr.sel, &q, &cr.sl, err)) || (r = pick_types(&cr, err)) ||
 	    (r = store_universe_load(s, &cr.uni, err)) ||
 	    (r = store_loc_layers(s, &cr.sl, &cr.ll, err)))
 		goto cleanup;
@@ -1367,40 +794,40 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 	}
 	par.seed = (uint64_t)seed;
 	par.chance_draws = 200;
-	if (draws >= 0 && (double)cr.n * draws > CHANCE_MAX_WORK) {
-		par.chance_draws = (int)(CHANCE_MAX_WORK / (double)cr.n);
+	if (draws >= 0 && (double)cr.b.n * draws > CHANCE_MAX_WORK) {
+		par.chance_draws = (int)(CHANCE_MAX_WORK / (double)cr.b.n);
 		if (par.chance_draws < 5)
 			par.chance_draws = 5;
 		fprintf(c->msg,
 			"microbeat: --chance-draws %d over %zu streets is past the cap of 2 x 10^7"
-			" street-draws: %d draws instead\n", draws, cr.n, par.chance_draws);
+			" street-draws: %d draws instead\n", draws, cr.b.n, par.chance_draws);
 	} else if (draws >= 0) {
 		par.chance_draws = draws;
-	} else if ((double)cr.n * par.chance_draws > CHANCE_BUDGET) {
-		par.chance_draws = (int)(CHANCE_BUDGET / (double)cr.n);
+	} else if ((double)cr.b.n * par.chance_draws > CHANCE_BUDGET) {
+		par.chance_draws = (int)(CHANCE_BUDGET / (double)cr.b.n);
 		if (par.chance_draws < 5)
 			par.chance_draws = 5;
 		fprintf(c->msg,
 			"microbeat: %zu streets: %d chance draws instead of 200 (--chance-draws N to"
 			" change); the analytic Poisson value is shown beside them\n",
-			cr.n, par.chance_draws);
+			cr.b.n, par.chance_draws);
 	}
-	if (cr.n > 200000 && draws < 0)
+	if (cr.b.n > 200000 && draws < 0)
 		par.boot_draws = 200;
 	/* only when asked for: the default stays within CHANCE_BUDGET (but for
 	 * its 5-draw floor on the largest areas, where 10 timing draws would
 	 * cost more than they tell) */
-	if (draws >= 0 && (double)cr.n * par.chance_draws > CHANCE_BUDGET &&
+	if (draws >= 0 && (double)cr.b.n * par.chance_draws > CHANCE_BUDGET &&
 	    (r = say_chance_time(&cr, &par, c->msg, err)))
 		goto cleanup;
-	if ((r = conc_compute(cr.count, cr.compare ? cr.prev : NULL, cr.n, &par, &cr.res, err)))
+	if ((r = conc_compute(cr.b.count, cr.compare ? cr.b.prev : NULL, cr.b.n, &par, &cr.res, err)))
 		goto cleanup;
 	if (cr.harm) {
 		struct conc_params hp = par;
 
 		hp.chance_draws = 0;
 		hp.boot_draws = 0;
-		if ((r = conc_compute(cr.harmc, NULL, cr.n, &hp, &cr.hres, err)))
+		if ((r = conc_compute(cr.b.harmc, NULL, cr.b.n, &hp, &cr.hres, err)))
 			goto cleanup;
 	}
 	if ((r = list_rows(&cr, err)) || (r = describe_top(&cr, err)) || (r = name_rows(&cr, err)) ||
@@ -1409,31 +836,18 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 		goto cleanup;
 	if (cr.by && (r = build_by_unit(&cr, &par, &tb, err)))
 		goto cleanup;
-	if ((r = print_report(&cr, &tm, &th, format, c->out, err)))
+	if ((r = conc_print_report(&cr, &tm, &th, ro.format, c->out, err)))
 		goto cleanup;
-	if (cr.by && format != 1) {
+	if (cr.by && ro.format != REPORT_CSV) {
 		fputc('\n', c->out);
-		r = format == 2 ? table_write_md(&tb, c->out, err)
-				: table_write_console(&tb, 4, tb.nrows, c->out, err);
+		r = ro.format == REPORT_MD ? table_write_md(&tb, c->out, err)
+					   : table_write_console(&tb, 4, tb.nrows, c->out, err);
 		if (r)
 			goto cleanup;
 	}
-	if (out_dir) {
-		/* written into a fresh folder beside out_dir, renamed over it at
-		 * the end: a run stopped half-way never leaves a half-written
-		 * folder that looks complete, nor a mix with an earlier run's */
-		char *tmp = NULL;
+	struct conc_pack pack = { .cr = &cr, .tm = &tm, .th = &th, .tb = &tb };
 
-		if ((r = emit_dir_begin(out_dir, &tmp, err)))
-			goto cleanup;
-		if (!(r = table_save_csv(&tm, tmp, "concentration.csv", err)) &&
-		    !(r = table_save_csv(&th, tmp, "hot_streets.csv", err)) &&
-		    !(r = cr.by ? table_save_csv(&tb, tmp, "by_unit.csv", err) : 0) &&
-		    !(r = write_geojson(&cr, tmp, err)) && cr.charts)
-			r = write_charts(&cr, tmp, err);
-		if ((r = emit_dir_finish(r, tmp, out_dir, err)))
-			goto cleanup;
-	}
+	r = report_write_dir(ro.out_dir, write_pack, &pack, err);
 cleanup:
 	table_release(&tm);
 	table_release(&th);
@@ -1453,13 +867,7 @@ cleanup:
 	loc_layers_release(&cr.ll);
 	free(cr.busiest_loc);
 	free(cr.top);
-	free(cr.count);
-	free(cr.prev);
-	free(cr.harmc);
-	free(cr.uindex);
-	free(cr.ustreet);
-	free(cr.ev_u);
-	free(cr.ucode);
+	beats_release(&cr.b);
 	store_units_free(cr.unit_of_loc, cr.unit_code, cr.nunit);
 	free(cr.selected);
 	free(cr.weight);

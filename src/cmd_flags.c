@@ -3,61 +3,27 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 
 #include "microbeat/areas.h"
+#include "microbeat/beats.h"
 #include "microbeat/cli.h"
 #include "microbeat/conc.h"
 #include "microbeat/emit.h"
 #include "microbeat/flags.h"
 #include "microbeat/plot.h"
+#include "microbeat/report.h"
 #include "microbeat/select.h"
 #include "microbeat/slice.h"
 #include "microbeat/store.h"
+#include "microbeat/util.h"
 #include "microbeat/weights.h"
+#include "cmd_flags_internal.h"
 
-/* Rows of the heat map: the top units in rank order (legible at 100+ units). */
-#define HEAT_ROWS 30
-
-enum { O_CATS = 1, O_MINFLAGS, O_FDR, O_FORMAT, O_OUT, O_NOCHARTS, O_HARM, O_BASE, O_HOTMIN,
-       O_RR, O_TOP, O_OPP, O_EXPOSURE };
-
-/* Everything one run holds. */
-struct flags_run {
-	struct selection sel;     /* period, area, layer, categories */
-	int hot_min;              /* crimes a top-3% street needs to count as hot (--hot-min) */
-	struct flags_params par;  /* test settings */
-	struct slice sl;          /* events of the span */
-	struct area_units au;     /* the layer's units */
-	struct area_extra ex;     /* events placed by LSOA or unit code */
-	uint32_t *ue;             /* unit of each slice event (0 = none) */
-	int32_t span_from;        /* first month loaded */
-	size_t nmonth;            /* months loaded (span_from .. to) */
-	size_t *unit_of;          /* analysis index -> dense unit index */
-	size_t nunit;             /* analysis units (in scope) */
-	long *aidx;               /* dense unit -> analysis index (-1 = out of scope) */
-	uint32_t *cat_of;         /* analysis index -> category id */
-	size_t ncat;              /* analysis categories */
-	long *cidx;               /* category id -> analysis index (-1 = not analysed) */
-	double *count;            /* flags_input.count */
-	double *pop;              /* per analysis unit, or NULL */
-	double *streets;          /* per analysis unit */
-	unsigned *hot;            /* per analysis unit x category */
-	unsigned *hot_total;      /* per analysis category: the district's top-3% streets */
-	char *opp_list;           /* --opportunity: comma-separated opportunity categories */
-	unsigned char *opp;       /* per analysis category: 1 = opportunity crime */
-	double *exposure;         /* per analysis unit (--exposure), or NULL */
-	double *harm;             /* per analysis category */
-	long unassigned;          /* located events of the area in no unit */
-	uint8_t *named;           /* per dense unit: named by --area (reported), or NULL when
-				     every unit is reported (docs/methods-flags.md §2) */
-	size_t nnamed;            /* units named by --area */
-	struct flags_result *res; /* the flags */
-};
+enum { O_CATS = 1, O_MINFLAGS, O_FDR, O_HARM, O_BASE, O_HOTMIN, O_RR, O_TOP, O_OPP, O_EXPOSURE };
 
 /* Parse a whole number in [lo, hi]; 0 or -1. */
 static int parse_int(const char *s, long lo, long hi, long *v)
@@ -113,84 +79,46 @@ static int mark_named(struct flags_run *fr, const char *area, struct mb_error *e
 	return fr->nnamed > 0;
 }
 
-/* Is analysis unit k reported (named by --area, or every unit without names)? */
-static int reported(const struct flags_run *fr, size_t k)
-{
-	return !fr->named || fr->named[fr->unit_of[k]];
-}
-
-/* Choose the units in scope and the categories with events; build the counts. */
+/* Choose the units in scope and the categories with events; build the counts
+ * (flags_count) and each unit's streets and residents. */
 static int build_counts(struct flags_run *fr, struct mb_error *err)
 {
-	struct slice *sl = &fr->sl;
-	size_t *catcount = calloc(sl->ncat, sizeof(size_t));
-	int r = 0;
+	const struct slice *sl = &fr->sl;
+	struct flags_count_in in = {
+		.nunits = fr->au.n, .in_scope = fr->au.in_scope, .ncats = sl->ncat,
+		.cat_selected = sl->cat_selected,
+		.located = { .n = sl->n, .unit = fr->ue, .category = sl->category, .month = sl->month },
+		.placed = { .n = fr->ex.n, .unit = fr->ex.unit, .category = fr->ex.category,
+			    .month = fr->ex.month },
+		.period_from = fr->sel.from, .span_from = fr->span_from, .nmonth = fr->nmonth,
+	};
+	struct flags_counts fc;
+	int r = flags_count(&in, &fc, err);
 
-	fr->aidx = malloc(fr->au.n * sizeof(long));
-	fr->unit_of = malloc(fr->au.n * sizeof(size_t));
-	fr->cidx = malloc(sl->ncat * sizeof(long));
-	fr->cat_of = malloc(sl->ncat * sizeof(uint32_t));
-	if (!catcount || !fr->aidx || !fr->unit_of || !fr->cidx || !fr->cat_of) {
-		r = mb_err(err, MB_ENOMEM, "out of memory");
-		goto cleanup;
-	}
-	for (size_t u = 0; u < fr->au.n; u++) {
-		fr->aidx[u] = -1;
-		if (u && fr->au.in_scope[u]) {
-			fr->aidx[u] = (long)fr->nunit;
-			fr->unit_of[fr->nunit++] = u;
-		}
-	}
-	/* categories: selected, with an event in scope during the period */
-	for (size_t i = 0; i < sl->n; i++) {
-		if (!fr->ue[i])
-			fr->unassigned += sl->month[i] >= fr->sel.from;
-		else if (sl->month[i] >= fr->sel.from && fr->aidx[fr->ue[i]] >= 0)
-			catcount[sl->category[i]]++;
-	}
-	for (size_t i = 0; i < fr->ex.n; i++)
-		if (fr->ex.month[i] >= fr->sel.from && fr->aidx[fr->ex.unit[i]] >= 0)
-			catcount[fr->ex.category[i]]++;
-	for (size_t c = 0; c < sl->ncat; c++) {
-		fr->cidx[c] = -1;
-		if (c && sl->cat_selected[c] && catcount[c]) {
-			fr->cidx[c] = (long)fr->ncat;
-			fr->cat_of[fr->ncat++] = (uint32_t)c;
-		}
-	}
-	if (!fr->nunit || !fr->ncat) {
-		r = mb_err(err, MB_ENOTFOUND, "no events of the selected types fall in a unit of layer"
-			   " '%s' in %s", fr->au.layer, fr->sel.period_label);
-		goto cleanup;
-	}
-	fr->count = calloc(fr->nunit * fr->ncat * fr->nmonth, sizeof(double));
+	/* the run owns the arrays from here */
+	fr->nunit = fc.nunit;
+	fr->unit_of = fc.unit_of;
+	fr->aidx = fc.aidx;
+	fr->ncat = fc.ncat;
+	fr->cat_of = fc.cat_of;
+	fr->cidx = fc.cidx;
+	fr->unassigned = fc.unassigned;
+	fr->count = fc.count;
+	if (r)
+		return r;
+	if (!fr->nunit || !fr->ncat)
+		return mb_err(err, MB_ENOTFOUND, "no events of the selected types fall in a unit of"
+			      " layer '%s' in %s", fr->au.layer, fr->sel.period_label);
 	fr->streets = calloc(fr->nunit, sizeof(double));
 	fr->pop = fr->au.has_population ? calloc(fr->nunit, sizeof(double)) : NULL;
-	if (!fr->count || !fr->streets || (fr->au.has_population && !fr->pop)) {
-		r = mb_err(err, MB_ENOMEM, "out of memory");
-		goto cleanup;
-	}
+	if (!fr->streets || (fr->au.has_population && !fr->pop))
+		return mb_err(err, MB_ENOMEM, "out of memory");
 	for (size_t k = 0; k < fr->nunit; k++) {
 		fr->streets[k] = fr->au.streets[fr->unit_of[k]];
 		if (fr->pop)
 			fr->pop[k] = fr->au.population[fr->unit_of[k]];
 	}
-	for (size_t i = 0; i < sl->n + fr->ex.n; i++) {
-		int ext = i >= sl->n;
-		size_t j = ext ? i - sl->n : i;
-		uint32_t unit = ext ? fr->ex.unit[j] : fr->ue[j];
-		uint32_t cat = ext ? fr->ex.category[j] : sl->category[j];
-		int32_t m = (ext ? fr->ex.month[j] : sl->month[j]) - fr->span_from;
-
-		if (!unit || fr->aidx[unit] < 0 || fr->cidx[cat] < 0 || m < 0 ||
-		    (size_t)m >= fr->nmonth)
-			continue;
-		fr->count[((size_t)fr->aidx[unit] * fr->ncat + (size_t)fr->cidx[cat]) * fr->nmonth +
-			  (size_t)m] += 1;
-	}
-cleanup:
-	free(catcount);
-	return r;
+	return 0;
 }
 
 /* Say which named units hold no event of the period (not analysed);
@@ -229,14 +157,6 @@ static double named_count(const struct flags_run *fr, size_t c)
 	return n;
 }
 
-/* Sort key for (unit, street) pairs. */
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* Hot streets: per category the district's top 3% of streets over the
  * period (conc_rank_top over the area's street universe, zero counts left
  * out), and how many of them each unit holds. */
@@ -244,15 +164,17 @@ static int build_hot(struct flags_run *fr, struct mb_error *err)
 {
 	struct slice *sl = &fr->sl;
 	double *cnt = NULL;
-	size_t *uni = NULL, *pos = NULL, *top = NULL, ntop = 0, nuni = 0, npairs = 0;
+	size_t *top = NULL, ntop = 0, nuni = 0, npairs = 0;
+	uint32_t *uni = NULL;
+	int32_t *pos = NULL;
 	uint8_t *is_top = NULL;
 	uint64_t *pairs = NULL;
 	int r = 0;
 
 	fr->hot = calloc(fr->nunit * fr->ncat, sizeof(unsigned));
 	fr->hot_total = calloc(fr->ncat + 1, sizeof(unsigned));
-	uni = malloc(sl->nstreet * sizeof(size_t));
-	pos = malloc(sl->nstreet * sizeof(size_t));
+	uni = malloc(sl->nstreet * sizeof(*uni));
+	pos = malloc(sl->nstreet * sizeof(*pos));
 	cnt = malloc(sl->nstreet * sizeof(double));
 	is_top = malloc(sl->nstreet);
 	pairs = malloc((sl->n + 1) * sizeof(uint64_t));
@@ -260,13 +182,7 @@ static int build_hot(struct flags_run *fr, struct mb_error *err)
 		r = mb_err(err, MB_ENOMEM, "out of memory");
 		goto cleanup;
 	}
-	for (size_t s = 1; s < sl->nstreet; s++) {
-		pos[s] = SIZE_MAX;
-		if (sl->street_in_area[s]) {
-			pos[s] = nuni;
-			uni[nuni++] = s;
-		}
-	}
+	nuni = beats_number(sl, NULL, pos, uni); /* the area's street universe */
 	for (size_t c = 0; c < fr->ncat && nuni; c++) {
 		uint32_t cat = fr->cat_of[c];
 
@@ -274,7 +190,7 @@ static int build_hot(struct flags_run *fr, struct mb_error *err)
 		memset(is_top, 0, sl->nstreet);
 		for (size_t i = 0; i < sl->n; i++)
 			if (sl->category[i] == cat && sl->month[i] >= fr->sel.from && sl->street[i] &&
-			    sl->street[i] < sl->nstreet && pos[sl->street[i]] != SIZE_MAX)
+			    sl->street[i] < sl->nstreet && pos[sl->street[i]] >= 0)
 				cnt[pos[sl->street[i]]] += 1;
 		if ((r = conc_rank_top(cnt, nuni, 3, &top, &ntop, err)))
 			goto cleanup;
@@ -313,7 +229,7 @@ static int build_hot(struct flags_run *fr, struct mb_error *err)
 			    st < sl->nstreet && is_top[st] && u && fr->aidx[u] >= 0)
 				pairs[npairs++] = ((uint64_t)fr->aidx[u] << 32) | st;
 		}
-		qsort(pairs, npairs, sizeof(*pairs), cmp_u64);
+		qsort(pairs, npairs, sizeof(*pairs), mb_cmp_u64);
 		for (size_t k = 0; k < npairs; k++)
 			if (!k || pairs[k] != pairs[k - 1])
 				fr->hot[(size_t)(pairs[k] >> 32) * fr->ncat + c]++;
@@ -447,39 +363,6 @@ cleanup:
 	return r;
 }
 
-/* Append printf text to a growing string (*s, *len, *cap); sticky on OOM. */
-static void __attribute__((format(printf, 4, 5)))
-sappend(char **s, size_t *len, size_t *cap, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (!*s && *cap)
-		return; /* an earlier allocation failed */
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if (*len + (size_t)n + 1 > *cap) {
-		size_t nc = (*len + (size_t)n + 1) * 2;
-		char *ns = realloc(*s, nc);
-
-		if (!ns) {
-			free(*s);
-			*s = NULL;
-			*cap = 1;
-			return;
-		}
-		*s = ns;
-		*cap = nc;
-	}
-	va_start(ap, fmt);
-	vsnprintf(*s + *len, *cap - *len, fmt, ap);
-	va_end(ap);
-	*len += (size_t)n;
-}
-
 /* The category's denominator in words. */
 static const char *den_words(enum flags_den d)
 {
@@ -494,46 +377,7 @@ static const char *den_words(enum flags_den d)
 /* Why unit k is (or is not) a priority, in words (owned string; NULL on OOM). */
 static char *reasons(const struct flags_run *fr, size_t k)
 {
-	const struct flags_result *res = fr->res;
-	const struct flags_unit *fu = &res->unit[k];
-	char *s = NULL;
-	size_t len = 0, cap = 0;
-	int any = 0;
-
-	sappend(&s, &len, &cap, "%scredible excess on %u categories (%d needed)%s",
-		fu->by_cats ? "priority by categories: " : "", fu->ncat_credible, fr->par.min_cats,
-		fu->ncat_credible ? ": " : "");
-	for (size_t c = 0; c < fr->ncat; c++) {
-		const struct flags_cell *x = &res->cell[k * fr->ncat + c];
-
-		if (!x->credible)
-			continue;
-		sappend(&s, &len, &cap, "%s%s %.0f vs %.1f expected, RR %.2f (%.2f-%.2f),"
-			" P(RR>%g) %.3f", any++ ? ", " : "", fr->sl.cat_name[fr->cat_of[c]],
-			x->observed, x->expected, x->rr_shrunk, x->rr_lo, x->rr_hi,
-			fr->par.rr_threshold, x->p_rr_t);
-	}
-	sappend(&s, &len, &cap, "; %sharm-weighted excess %+.0f, rank %zu (%s the top %d), RR %.2f,"
-		" P(RR>1) %.3f%s", fu->by_top ? "priority by harm: " : "", fu->harm_excess, fu->rank,
-		fu->in_top ? "in" : "not in", fr->par.top_n, fu->harm_rr, fu->p_harm_rr1,
-		fu->by_top ? " > " : (fu->in_top && fu->harm_excess > 0 ? " not > " : ""));
-	if (fu->in_top && fu->harm_excess > 0)
-		sappend(&s, &len, &cap, "%g", fr->par.credible);
-	any = 0;
-	for (size_t c = 0; c < fr->ncat; c++) {
-		const struct flags_cell *x = &res->cell[k * fr->ncat + c];
-		char letters[4];
-
-		if (!x->flags)
-			continue;
-		flags_letters(x->flags, letters);
-		sappend(&s, &len, &cap, "%s%s %s", any++ ? ", " : "; flags: ",
-			fr->sl.cat_name[fr->cat_of[c]], letters);
-	}
-	if (isfinite(fu->hot_expected))
-		sappend(&s, &len, &cap, "; holds %u of the district's top-3%% streets (%.1f expected"
-			" from its share of streets)", fu->hot_held, fu->hot_expected);
-	return s;
+	return flags_reasons(fr->res, &fr->par, k, (const char *const *)fr->sl.cat_name, fr->cat_of);
 }
 
 /* flags_matrix.csv: one row per unit x category. */
@@ -551,7 +395,7 @@ static int build_matrix(const struct flags_run *fr, struct table *t, struct mb_e
 	const struct flags_result *res = fr->res;
 	int r;
 
-	if ((r = table_init(t, "Flags by unit and category", cols, sizeof(cols) / sizeof(*cols), err)))
+	if ((r = table_init(t, "Flags by unit and category", cols, ARRAY_SIZE(cols), err)))
 		return r;
 	for (size_t o = 0; o < fr->nunit; o++) {
 		size_t k = res->order[o], u = fr->unit_of[k];
@@ -631,7 +475,7 @@ static int build_priorities(const struct flags_run *fr, struct table *t, struct 
 	const struct flags_result *res = fr->res;
 	int r;
 
-	if ((r = table_init(t, "Geographic priorities", cols, sizeof(cols) / sizeof(*cols), err)))
+	if ((r = table_init(t, "Geographic priorities", cols, ARRAY_SIZE(cols), err)))
 		return r;
 	for (size_t o = 0; o < fr->nunit; o++) {
 		size_t k = res->order[o], u = fr->unit_of[k], row;
@@ -674,7 +518,7 @@ static int build_console(const struct flags_run *fr, struct table *t, struct mb_
 	const struct flags_result *res = fr->res;
 	int r;
 
-	if ((r = table_init(t, NULL, cols, sizeof(cols) / sizeof(*cols), err)))
+	if ((r = table_init(t, NULL, cols, ARRAY_SIZE(cols), err)))
 		return r;
 	for (size_t o = 0; o < fr->nunit; o++) {
 		size_t k = res->order[o], u = fr->unit_of[k], row, len = 0, cap = 0;
@@ -689,8 +533,8 @@ static int build_console(const struct flags_run *fr, struct table *t, struct mb_
 			if (!x->flags)
 				continue;
 			flags_letters(x->flags, letters);
-			sappend(&s, &len, &cap, "%s%s %s", len ? "; " : "", fr->sl.cat_name[fr->cat_of[c]],
-				letters);
+			flags_sappend(&s, &len, &cap, "%s%s %s", len ? "; " : "",
+				      fr->sl.cat_name[fr->cat_of[c]], letters);
 		}
 		if (!s && cap)
 			return mb_err(err, MB_ENOMEM, "out of memory");
@@ -733,9 +577,9 @@ static int print_why(const struct flags_run *fr, FILE *f, int md, struct mb_erro
 				continue;
 			if (!(why = reasons(fr, k)))
 				return mb_err(err, MB_ENOMEM, "out of memory");
-			sappend(&line, &len, &cap, "%zu of %zu. %s: %s; %s", res->unit[k].rank, fr->nunit,
-				fr->au.name[fr->unit_of[k]],
-				res->unit[k].priority ? "a priority" : "not a priority", why);
+			flags_sappend(&line, &len, &cap, "%zu of %zu. %s: %s; %s", res->unit[k].rank,
+				      fr->nunit, fr->au.name[fr->unit_of[k]],
+				      res->unit[k].priority ? "a priority" : "not a priority", why);
 			free(why);
 			if (!line)
 				return mb_err(err, MB_ENOMEM, "out of memory");
@@ -763,8 +607,8 @@ static int print_why(const struct flags_run *fr, FILE *f, int md, struct mb_erro
 				continue;
 			if (!(why = reasons(fr, k)))
 				return mb_err(err, MB_ENOMEM, "out of memory");
-			sappend(&line, &len, &cap, "%zu. %s: %s", res->unit[k].rank,
-				fr->au.name[fr->unit_of[k]], why);
+			flags_sappend(&line, &len, &cap, "%zu. %s: %s", res->unit[k].rank,
+				      fr->au.name[fr->unit_of[k]], why);
 			free(why);
 			if (!line)
 				return mb_err(err, MB_ENOMEM, "out of memory");
@@ -781,205 +625,22 @@ static int print_why(const struct flags_run *fr, FILE *f, int md, struct mb_erro
 	return r;
 }
 
-/* Place the funnel's labels so that none overlaps another: in rate order,
- * each label moves down until it clears every label already placed that
- * could share its row (points within a label's width). */
-static void place_labels(const double *x, const double *y, const int *show, size_t n,
-			 double xmax, double ymax, double *ly)
+/* What the output folder holds, for report_write_dir. */
+struct flags_pack {
+	const struct flags_run *fr;  /* the run */
+	const struct table *tm, *tp; /* flags_matrix.csv, priorities.csv */
+	int charts;                  /* draw the charts */
+};
+
+/* Write the two tables and (unless --no-charts) the charts into dir. */
+static int write_pack(void *ctx, const char *dir, struct mb_error *err)
 {
-	double sep = 0.04 * ymax, wid = 0.22 * xmax;
-	size_t *idx = malloc((n + 1) * sizeof(size_t)), m = 0;
+	const struct flags_pack *p = ctx;
+	int r;
 
-	for (size_t i = 0; i < n; i++)
-		ly[i] = y[i];
-	if (!idx)
-		return;
-	for (size_t i = 0; i < n; i++)
-		if (show[i])
-			idx[m++] = i;
-	for (size_t a = 1; a < m; a++) /* insertion sort by rate, highest first */
-		for (size_t b = a; b > 0 && y[idx[b]] > y[idx[b - 1]]; b--) {
-			size_t t = idx[b];
-
-			idx[b] = idx[b - 1];
-			idx[b - 1] = t;
-		}
-	for (size_t a = 0; a < m; a++) {
-		double *v = &ly[idx[a]];
-
-		for (int moved = 1, guard = 0; moved && guard < 100; guard++) {
-			moved = 0;
-			for (size_t b = 0; b < a; b++)
-				if (fabs(x[idx[b]] - x[idx[a]]) < wid && fabs(ly[idx[b]] - *v) < sep) {
-					*v = ly[idx[b]] - sep;
-					moved = 1;
-				}
-		}
-	}
-	free(idx);
-}
-
-/* The heat map (the top units in rank order x categories, shrunk rate
- * ratios) and, with populations, the funnel plot of all analysed categories
- * together with over-dispersion-adjusted limits. */
-static int write_charts(const struct flags_run *fr, const char *dir, struct mb_error *err)
-{
-	const struct flags_result *res = fr->res;
-	size_t nu = fr->nunit, nc = fr->ncat, nl = 0, nrow = nu < HEAT_ROWS ? nu : HEAT_ROWS;
-	const char **rl = calloc(nu, sizeof(char *)), **cl = calloc(nc, sizeof(char *));
-	double *v = calloc(nu * nc, sizeof(double)), *ly = calloc(nu, sizeof(double));
-	double *pop = calloc(nu, sizeof(double)), *rate = calloc(nu, sizeof(double));
-	double *z = calloc(nu, sizeof(double));
-	const char **fl = calloc(nu, sizeof(char *));
-	int *outl = calloc(nu, sizeof(int)), *show = calloc(nu, sizeof(int));
-	double *lp = NULL, *l95 = NULL, *h95 = NULL, *l998 = NULL, *h998 = NULL;
-	int r = 0;
-
-	if (!rl || !cl || !v || !ly || !pop || !rate || !z || !fl || !outl || !show) {
-		r = mb_err(err, MB_ENOMEM, "out of memory");
-		goto cleanup;
-	}
-	for (size_t c = 0; c < nc; c++)
-		cl[c] = fr->sl.cat_name[fr->cat_of[c]];
-	size_t row = 0;
-	/* titles carry the area: the named units, the authority, or the layer */
-	const char *where = fr->sel.area && !fr->named && strcasecmp(fr->sel.area, "all") != 0
-				    ? fr->sel.area : NULL;
-	char area[200];
-
-	if (fr->named)
-		snprintf(area, sizeof(area), "%.120s (%.60s)", fr->sel.area, fr->au.layer);
-	else if (where)
-		snprintf(area, sizeof(area), "%.180s", where);
-	else
-		snprintf(area, sizeof(area), "All units of %.150s", fr->au.layer);
-
-	for (size_t o = 0; o < nu && row < nrow; o++) {
-		size_t k = res->order[o];
-
-		if (!reported(fr, k))
-			continue;
-		rl[row] = fr->au.name[fr->unit_of[k]];
-		for (size_t c = 0; c < nc; c++) {
-			double x = res->cell[k * nc + c].rr_shrunk;
-
-			v[row * nc + c] = isfinite(x) ? round(x * 100) / 100 : NAN;
-		}
-		row++;
-	}
-	nrow = row;
-	char title[600];
-
-	if (fr->named)
-		snprintf(title, sizeof(title), "%s: shrunk rate ratio, %zu of %zu %s units (rates over all),"
-			 " %s", area, nrow, nu, fr->au.layer, fr->sel.period_label);
-	else if (nrow < nu)
-		snprintf(title, sizeof(title), "%s: shrunk rate ratio, top %zu of %zu %s units by"
-			 " harm-weighted excess, %s", area, nrow, nu, fr->au.layer, fr->sel.period_label);
-	else
-		snprintf(title, sizeof(title), "%s: shrunk rate ratio by %s (rank order) and category,"
-			 " %s", area, fr->au.layer, fr->sel.period_label);
-	struct plot_heatmap hm = { .title = title, .nrows = nrow, .ncols = nc, .row_label = rl,
-				   .col_label = cl, .value = v, .vmax = 2,
-				   .value_label = "Rate ratio (empirical Bayes)" };
-
-	if ((r = plot_heatmap(dir, "heatmap", &hm, err)) || !res->by_population)
-		goto cleanup;
-
-	/* funnel: every analysed category together, against residents */
-	double tot = 0, den = 0, pmax = 0, ymax = 0;
-	size_t n = 0;
-
-	for (size_t k = 0; k < nu; k++) {
-		double p = fr->pop[k], o = 0;
-
-		if (!isfinite(p) || p <= 0)
-			continue;
-		for (size_t c = 0; c < nc; c++)
-			o += res->cell[k * nc + c].observed;
-		tot += o;
-		den += p;
-		pop[n] = p;
-		rate[n] = o; /* a count until the district rate is known */
-		fl[n] = fr->au.name[fr->unit_of[k]];
-		show[n] = res->unit[k].priority || (fr->named && reported(fr, k));
-		n++;
-		if (p > pmax)
-			pmax = p;
-	}
-	if (!n || tot <= 0)
-		goto cleanup;
-	double drate = tot / den;
-
-	for (size_t i = 0; i < n; i++)
-		z[i] = (rate[i] - drate * pop[i]) / sqrt(drate * pop[i]);
-	double phi = flags_winsor_phi(z, n);
-
-	if (!(phi > 1))
-		phi = 1;
-	for (size_t i = 0; i < n; i++) {
-		double lo, hi, lo2, hi2, obs = rate[i], mu = drate * pop[i];
-
-		if (flags_od_limits(mu, phi, 0.95, &lo, &hi, NULL) == 0 &&
-		    flags_od_limits(mu, phi, 0.998, &lo2, &hi2, NULL) == 0)
-			outl[i] = obs > hi2 ? 2 : obs > hi ? 1 : obs < lo2 ? -2 : obs < lo ? -1 : 0;
-		show[i] |= outl[i] == 2;
-		rate[i] = 1000.0 * obs / pop[i];
-		if (rate[i] > ymax)
-			ymax = rate[i];
-	}
-	nl = 200;
-	lp = calloc(nl, sizeof(double));
-	l95 = calloc(nl, sizeof(double));
-	h95 = calloc(nl, sizeof(double));
-	l998 = calloc(nl, sizeof(double));
-	h998 = calloc(nl, sizeof(double));
-	if (!lp || !l95 || !h95 || !l998 || !h998) {
-		r = mb_err(err, MB_ENOMEM, "out of memory");
-		goto cleanup;
-	}
-	size_t m = 0;
-
-	for (size_t i = 0; i < nl; i++) {
-		double p = pmax * 1.1 * (double)(i + 1) / (double)nl, mu = drate * p, a, b, c2, d;
-
-		if (flags_od_limits(mu, phi, 0.95, &a, &b, NULL) ||
-		    flags_od_limits(mu, phi, 0.998, &c2, &d, NULL))
-			continue;
-		lp[m] = p;
-		l95[m] = 1000.0 * a / p;
-		h95[m] = 1000.0 * b / p;
-		l998[m] = 1000.0 * c2 / p;
-		h998[m] = 1000.0 * d / p;
-		/* the limits at the smallest populations run off the chart: scale to the points */
-		m++;
-	}
-	place_labels(pop, rate, show, n, pmax * 1.1, ymax > 0 ? ymax * 1.3 : 1, ly);
-	snprintf(title, sizeof(title), "%s: crime per 1,000 residents by %s, %s (%zu categories,"
-		 " phi %.1f)", area, fr->au.layer, fr->sel.period_label, nc, phi);
-	struct plot_funnel fp = { .title = title, .n = n, .label = fl, .pop = pop, .rate = rate,
-				  .outlier = outl, .district_rate = 1000.0 * drate, .n_limits = m,
-				  .lim_pop = lp, .lo95 = l95, .hi95 = h95, .lo998 = l998, .hi998 = h998,
-				  .label_y = ly, .show_label = show };
-
-	if (m)
-		r = plot_funnel(dir, "funnel", &fp, err);
-cleanup:
-	free(rl);
-	free(cl);
-	free(v);
-	free(ly);
-	free(pop);
-	free(rate);
-	free(z);
-	free(fl);
-	free(outl);
-	free(show);
-	free(lp);
-	free(l95);
-	free(h95);
-	free(l998);
-	free(h998);
+	if (!(r = table_save_csv(p->tm, dir, "flags_matrix.csv", err)) &&
+	    !(r = table_save_csv(p->tp, dir, "priorities.csv", err)) && p->charts)
+		r = flags_write_charts(p->fr, dir, err);
 	return r;
 }
 
@@ -1047,9 +708,7 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 		{ "min-flags", required_argument, NULL, O_MINFLAGS },
 		{ "hot-min", required_argument, NULL, O_HOTMIN },
 		{ "fdr", required_argument, NULL, O_FDR },
-		{ "format", required_argument, NULL, O_FORMAT },
-		{ "out", required_argument, NULL, O_OUT },
-		{ "no-charts", no_argument, NULL, O_NOCHARTS },
+		REPORT_LONG_OPTIONS,
 		{ "harm", required_argument, NULL, O_HARM },
 		{ "baseline-months", required_argument, NULL, O_BASE },
 		{ "rr-threshold", required_argument, NULL, O_RR },
@@ -1061,11 +720,13 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 	struct flags_run fr = { 0 };
 	struct store *s = NULL;
 	struct table tm = { 0 }, tp = { 0 }, tc = { 0 };
-	const char *out_dir = NULL, *harm_path = NULL, *exposure_path = NULL;
-	int format = 0, o, r = 0, charts = 1;
+	struct report_opts ro;
+	const char *harm_path = NULL, *exposure_path = NULL;
+	int o, r = 0;
 	long v;
 
 	select_init(&fr.sel);
+	report_init(&ro);
 	flags_params_init(&fr.par);
 	fr.hot_min = 3;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -1094,12 +755,6 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 			if (end == optarg || *end || errno || !(fr.par.fdr > 0 && fr.par.fdr < 1))
 				r = mb_err(err, MB_EUSAGE, "--fdr wants a level between 0 and 1");
 			break;
-		case O_FORMAT:
-			if (strcmp(optarg, "table") == 0) format = 0;
-			else if (strcmp(optarg, "csv") == 0) format = 1;
-			else if (strcmp(optarg, "md") == 0) format = 2;
-			else r = mb_err(err, MB_EUSAGE, "--format wants table, csv or md");
-			break;
 		case O_RR:
 			errno = 0;
 			fr.par.rr_threshold = strtod(optarg, &end);
@@ -1114,12 +769,12 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 			break;
 		case O_OPP: fr.opp_list = optarg; break;
 		case O_EXPOSURE: exposure_path = optarg; break;
-		case O_OUT: out_dir = optarg; break;
-		case O_NOCHARTS: charts = 0; break;
 		case O_HARM: harm_path = optarg; break;
 		default:
 			if (o >= SEL_FIRST && o < SEL_LAST)
 				r = select_option(&fr.sel, o, optarg, err);
+			else if (o >= REPORT_FIRST && o < REPORT_LAST)
+				r = report_option(&ro, o, optarg, err);
 			else
 				r = -MB_EUSAGE;
 		}
@@ -1134,8 +789,7 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 		r = mb_err(err, MB_EUSAGE, "flags: give the area layer with --layer (see 'microbeat areas')");
 		goto cleanup;
 	}
-	if ((r = store_open(c->db_path, STORE_READONLY, &s, err)) ||
-	    (r = select_finish(&fr.sel, s, err)))
+	if ((r = report_open(c->db_path, &fr.sel, &s, err)))
 		goto cleanup;
 	/* load the months before --from that the year on year and the baseline need */
 	fr.span_from = fr.sel.from;
@@ -1164,8 +818,7 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 
 	if (whole)
 		q.area = "all";
-	if ((r = store_slice_load(s, &q, &fr.sl, err)) ||
-	    (r = select_check_gaps(&fr.sel, &fr.sl, err)) ||
+	if ((r = report_load(s, &fr.sel, &q, &fr.sl, err)) ||
 	    (r = store_slice_units(s, fr.sel.layer, q.area, &fr.sl, &fr.ue, &fr.au, &fr.ex, err)))
 		goto cleanup;
 	if (whole && (r = mark_named(&fr, fr.sel.area, err)) <= 0) {
@@ -1177,8 +830,7 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 		area_extra_release(&fr.ex);
 		slice_release(&fr.sl);
 		q.area = fr.sel.area;
-		if ((r = store_slice_load(s, &q, &fr.sl, err)) ||
-		    (r = select_check_gaps(&fr.sel, &fr.sl, err)) ||
+		if ((r = report_load(s, &fr.sel, &q, &fr.sl, err)) ||
 		    (r = store_slice_units(s, fr.sel.layer, q.area, &fr.sl, &fr.ue, &fr.au, &fr.ex,
 					   err)))
 			goto cleanup;
@@ -1220,10 +872,10 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 	if ((r = flags_compute(&in, &fr.par, &fr.res, err)) ||
 	    (r = build_matrix(&fr, &tm, err)) || (r = build_priorities(&fr, &tp, err)))
 		goto cleanup;
-	if (format == 1) {
+	if (ro.format == REPORT_CSV) {
 		select_print_months(&fr.sel, c->msg); /* the CSV has no room for it: stderr */
 		r = table_write_csv(&tp, c->out, err);
-	} else if (format == 2) {
+	} else if (ro.format == REPORT_MD) {
 		print_header(&fr, c->out);
 		if ((r = table_write_md(&tp, c->out, err)) == 0)
 			r = print_why(&fr, c->out, 1, err);
@@ -1235,20 +887,9 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 	}
 	if (r)
 		goto cleanup;
-	if (out_dir) {
-		/* written into a fresh folder beside out_dir, renamed over it at
-		 * the end: a run stopped half-way never leaves a half-written
-		 * folder that looks complete, nor a mix with an earlier run's */
-		char *tmp = NULL;
+	struct flags_pack pack = { .fr = &fr, .tm = &tm, .tp = &tp, .charts = ro.charts };
 
-		if ((r = emit_dir_begin(out_dir, &tmp, err)))
-			goto cleanup;
-		if (!(r = table_save_csv(&tm, tmp, "flags_matrix.csv", err)) &&
-		    !(r = table_save_csv(&tp, tmp, "priorities.csv", err)) && charts)
-			r = write_charts(&fr, tmp, err);
-		if ((r = emit_dir_finish(r, tmp, out_dir, err)))
-			goto cleanup;
-	}
+	r = report_write_dir(ro.out_dir, write_pack, &pack, err);
 cleanup:
 	table_release(&tm);
 	table_release(&tp);

@@ -10,227 +10,17 @@
 #include "microbeat/cli.h"
 #include "microbeat/emit.h"
 #include "microbeat/plot.h"
+#include "microbeat/report.h"
 #include "microbeat/select.h"
 #include "microbeat/slice.h"
 #include "microbeat/store.h"
 #include "microbeat/trend.h"
+#include "trends_internal.h"
 
 #define ASB "Anti-social behaviour"
-#define MAX_SERIES 512
 #define MONTHLY_CHARTS 16 /* monthly charts drawn (the total first, then the largest series) */
 
-enum { O_BY = 1, O_BASE, O_FORMAT, O_OUT, O_FDR, O_NOCHARTS, O_PRIMARY, O_YOY_TOP };
-
-/* One series: a type, an area or the total. */
-struct series {
-	char *name;             /* label (owned) */
-	double *count;          /* per month of the loaded span */
-	double a, b;            /* last 12 months, the 12 before */
-	struct trend_yoy yoy;   /* year on year */
-	struct trend_poisson fit; /* log-linear trend */
-	struct trend_mk mk;     /* Mann-Kendall */
-	struct trend_cchart cc; /* control chart */
-	double q;               /* BH-adjusted p of the year-on-year test */
-	double contrib;         /* share of the total change */
-	struct trend_qp_yoy qp; /* year on year under over-dispersion: what the verdict uses */
-	struct trend_skendall sk; /* seasonal Kendall (when >= 2 full years) */
-	struct trend_judged jy; /* the year-on-year test as judged (adjusted when in a family) */
-	struct trend_judged jt; /* the long-run trend as judged */
-	char family[96];        /* how it was tested, said in the verdict */
-	int sensitive;          /* 1 when a recording-sensitive type (datasets/recording_sensitive.csv) */
-	char verdict[1024];     /* plain words */
-	int has_yoy, has_fit, has_mk, has_cc, has_sk; /* which figures exist */
-};
-
-struct trends_run {
-	struct selection sel;   /* period, area, types */
-	struct slice sl;        /* events */
-	int by;                 /* 0 none, 1 type, 2 area, 3 units of a layer */
-	const char *by_layer;   /* --by LAYER: the layer (by == 3) */
-	int baseline;           /* c-chart baseline months */
-	double fdr;             /* false discovery rate level */
-	const char *primary;    /* --primary: the series tested alone, or NULL */
-	long yoy_top;           /* --yoy-top: components drawn on the year-on-year chart (0 = all) */
-	double *sens;           /* per span month: crimes of recording-sensitive types in the total */
-	size_t nsens_types;     /* recording-sensitive types among the selected */
-	size_t nfam;            /* components tested together (the year-on-year family) */
-	size_t nuntested;       /* components not tested: too few crimes or months */
-	char sens_names[256];   /* their names, for the verdict */
-	int32_t span_from;      /* first month loaded (may precede --from for year on year) */
-	int nspan;              /* months loaded */
-	unsigned char *present; /* per month of the span */
-	struct series *s;       /* series[0] = total, then components */
-	size_t ns;              /* series count */
-};
-
-/* The area series key of a street: its LSOA name without the final letter
- * ("South Cambridgeshire 016A" -> "South Cambridgeshire 016"), i.e. the MSOA. */
-static void area_key(const char *lsoa_name, char *out, size_t cap)
-{
-	size_t n = strlen(lsoa_name);
-
-	if (n > 1 && lsoa_name[n - 1] >= 'A' && lsoa_name[n - 1] <= 'Z' && lsoa_name[n - 2] >= '0' &&
-	    lsoa_name[n - 2] <= '9')
-		n--;
-	snprintf(out, cap, "%.*s", (int)n, lsoa_name);
-}
-
-static int add_series(struct trends_run *tr, const char *name, struct mb_error *err)
-{
-	if (tr->ns >= MAX_SERIES)
-		return mb_err(err, MB_EUSAGE, "more than %d series: narrow --types or --area", MAX_SERIES);
-	struct series *x = &tr->s[tr->ns];
-
-	x->name = strdup(name);
-	x->count = calloc((size_t)tr->nspan, sizeof(double));
-	if (!x->name || !x->count)
-		return mb_err(err, MB_ENOMEM, "out of memory");
-	x->q = NAN;
-	x->contrib = NAN;
-	tr->ns++;
-	return 0;
-}
-
-/* Build the series and their monthly counts. */
-static int build_series(struct trends_run *tr, struct store *s, struct mb_error *err)
-{
-	struct slice *sl = &tr->sl;
-	int32_t *sid_of = NULL; /* category or street -> series index */
-	char key[256];
-	int r = 0;
-
-	tr->s = calloc(MAX_SERIES, sizeof(*tr->s));
-	if (!tr->s)
-		return mb_err(err, MB_ENOMEM, "out of memory");
-	if ((r = add_series(tr, tr->by == 0 ? "All selected crime" : "Total", err)))
-		return r;
-	for (size_t i = 0; i < tr->sel.ntypes; i++) {
-		int found = 0;
-
-		for (size_t c = 1; c < sl->ncat; c++)
-			found |= sl->cat_name[c] && strcasecmp(sl->cat_name[c], tr->sel.types[i]) == 0;
-		if (!found)
-			return mb_err(err, MB_ENOTFOUND, "crime type '%s' is not in the store",
-				      tr->sel.types[i]);
-	}
-	size_t nkey = tr->by == 2 ? sl->nstreet : tr->by == 3 ? sl->nunit + 1 : sl->ncat;
-
-	sid_of = malloc(nkey * sizeof(*sid_of));
-	if (!sid_of)
-		return mb_err(err, MB_ENOMEM, "out of memory");
-	for (size_t k = 0; k < nkey; k++)
-		sid_of[k] = -1;
-	if (tr->by == 1) {
-		/* one series per selected type, in name order */
-		for (;;) {
-			size_t best = 0;
-
-			for (size_t c = 1; c < sl->ncat; c++)
-				if (sid_of[c] < 0 && select_type_on(&tr->sel, sl->cat_name[c]) &&
-				    (!best || strcmp(sl->cat_name[c], sl->cat_name[best]) < 0))
-					best = c;
-			if (!best)
-				break;
-			sid_of[best] = (int32_t)tr->ns;
-			if ((r = add_series(tr, sl->cat_name[best], err)))
-				goto cleanup;
-		}
-	} else if (tr->by == 2) {
-		/* one series per MSOA-like prefix of the LSOA name; never a key that
-		   mixes LSOA vintages (docs/methods.md §4) */
-		char **names = NULL, example[300];
-		size_t renum = 0;
-
-		if ((r = store_lsoa_renumbered(s, sl, &renum, example, sizeof(example), err)))
-			goto cleanup;
-		if (renum) {
-			r = mb_err(err, MB_EUSAGE, "--by area keys a series on the MSOA in the LSOA name, but"
-				   " %zu LSOAs of the area were renumbered between census vintages (%s):"
-				   " the series would mix vintages; use --by LAYER (e.g. wards, placed by"
-				   " point in polygon)", renum, example);
-			goto cleanup;
-		}
-		if ((r = store_lsoa_names(s, sl, &names, err)))
-			goto cleanup;
-		for (size_t id = 1; id < sl->nstreet; id++) {
-			if (!sl->street_in_area[id] || !names[id])
-				continue;
-			area_key(names[id], key, sizeof(key));
-			int32_t found = -1;
-
-			for (size_t k = 1; k < tr->ns && found < 0; k++)
-				if (strcmp(tr->s[k].name, key) == 0)
-					found = (int32_t)k;
-			if (found < 0) {
-				found = (int32_t)tr->ns;
-				if ((r = add_series(tr, key, err))) {
-					store_lsoa_names_free(sl, names);
-					goto cleanup;
-				}
-			}
-			sid_of[id] = found;
-		}
-		store_lsoa_names_free(sl, names);
-	} else if (tr->by == 3) {
-		/* one series per selected unit with an event in the span, in name order */
-		uint8_t *has = calloc(sl->nunit + 1, 1);
-
-		if (!has) {
-			r = mb_err(err, MB_ENOMEM, "out of memory");
-			goto cleanup;
-		}
-		for (size_t i = 0; i < sl->n; i++)
-			has[sl->unit[i]] = 1;
-		for (size_t i = 0; i < sl->n_nc; i++)
-			has[sl->nc_unit[i]] = 1;
-		for (;;) {
-			size_t best = 0;
-
-			for (size_t u = 1; u < sl->nunit; u++)
-				if (sid_of[u] < 0 && has[u] && sl->unit_chosen[u] &&
-				    (!best || strcmp(sl->unit_name[u], sl->unit_name[best]) < 0))
-					best = u;
-			if (!best)
-				break;
-			sid_of[best] = (int32_t)tr->ns;
-			if ((r = add_series(tr, sl->unit_name[best], err))) {
-				free(has);
-				goto cleanup;
-			}
-		}
-		free(has);
-	}
-	/* events placed in the area without coordinates (agency rows by LSOA or
-	   unit code) count in the area's series, on no street */
-	for (size_t i = 0; i < sl->n_nc; i++) {
-		uint32_t c = sl->nc_category[i];
-		int32_t m = sl->nc_month[i] - tr->span_from;
-
-		if (m < 0 || m >= tr->nspan || !select_type_on(&tr->sel, sl->cat_name[c]))
-			continue;
-		tr->s[0].count[m] += 1;
-		int32_t k = tr->by == 1 ? sid_of[c] : tr->by == 3 ? sid_of[sl->nc_unit[i]] : -1;
-
-		if (k > 0)
-			tr->s[k].count[m] += 1;
-	}
-	for (size_t i = 0; i < sl->n; i++) {
-		uint32_t c = sl->category[i];
-		int32_t m = sl->month[i] - tr->span_from;
-
-		if (m < 0 || m >= tr->nspan || !select_type_on(&tr->sel, sl->cat_name[c]))
-			continue;
-		tr->s[0].count[m] += 1;
-		int32_t k = tr->by == 1 ? sid_of[c] : tr->by == 2 ? sid_of[sl->street[i]]
-			  : tr->by == 3 ? sid_of[sl->unit[i]] : -1;
-
-		if (k > 0)
-			tr->s[k].count[m] += 1;
-	}
-cleanup:
-	free(sid_of);
-	return r;
-}
+enum { O_BY = 1, O_BASE, O_FDR, O_PRIMARY, O_YOY_TOP };
 
 /* Sum the later window (the last 12 months to 'to') and the earlier one of
  * count into month-paired arrays for trend_qp_yoy. */
@@ -304,59 +94,26 @@ static int analyse(struct trends_run *tr, struct series *x, struct mb_error *err
 	return 0;
 }
 
-/* jy and jt of a series tested alone at alpha: intervals at 1 - alpha. */
-static void judge_alone(struct series *x, double alpha)
-{
-	x->jy = (struct trend_judged){ .defined = x->qp.defined, .est = x->qp.rr, .level = 1 - alpha,
-				       .p = x->qp.p };
-	trend_qp_interval(&x->qp, 1 - alpha, &x->jy.lo, &x->jy.hi);
-	x->jt = (struct trend_judged){ .defined = x->has_fit, .est = x->fit.annual + 1, .level = 1 - alpha,
-				       .p = x->fit.p_beta1 };
-	trend_fit_interval(&x->fit, 1 - alpha, &x->jt.lo, &x->jt.hi);
-}
-
-/* BH over the p-values of members idx[0..m) (yoy when trend == 0, else the
- * long-run trend), then FCR intervals (Benjamini & Yekutieli 2005) at the
- * level that matches the rejections: an interval excludes no change exactly
- * when its test is rejected. */
+/* BH over members idx[0..m) (yoy when trend == 0, else the long-run trend)
+ * with the matching FCR intervals (trend_judge_family); a yoy q is kept in x->q. */
 static int judge_family(struct trends_run *tr, const size_t *idx, size_t m, int trend,
 			struct mb_error *err)
 {
-	double *p = calloc(m ? m : 1, sizeof(double)), *q = calloc(m ? m : 1, sizeof(double));
-	unsigned char *rej = calloc(m ? m : 1, 1);
-	size_t nrej = 0;
-	int r = 0;
+	struct trend_member *mem = calloc(m ? m : 1, sizeof(*mem));
+	int r;
 
-	if (!p || !q || !rej) {
-		r = mb_err(err, MB_ENOMEM, "out of memory");
-		goto cleanup;
-	}
-	for (size_t j = 0; j < m; j++)
-		p[j] = trend ? tr->s[idx[j]].fit.p_beta1 : tr->s[idx[j]].qp.p;
-	if (m && (r = trend_fdr_bh(p, m, tr->fdr, q, rej, err)))
-		goto cleanup;
-	for (size_t j = 0; j < m; j++)
-		nrej += rej[j];
-	double level = trend_fcr_level(m, nrej, tr->fdr);
-
+	if (!mem)
+		return mb_err(err, MB_ENOMEM, "out of memory");
 	for (size_t j = 0; j < m; j++) {
 		struct series *x = &tr->s[idx[j]];
-		struct trend_judged *jd = trend ? &x->jt : &x->jy;
 
-		jd->level = level;
-		jd->p = q[j];
-		jd->adjusted = m > 1;
-		if (trend)
-			trend_fit_interval(&x->fit, level, &jd->lo, &jd->hi);
-		else
-			trend_qp_interval(&x->qp, level, &jd->lo, &jd->hi);
-		if (!trend)
-			x->q = q[j];
+		mem[j] = (struct trend_member){ .qp = &x->qp, .fit = &x->fit,
+						.judged = trend ? &x->jt : &x->jy };
 	}
-cleanup:
-	free(p);
-	free(q);
-	free(rej);
+	r = trend_judge_family(mem, m, trend, tr->fdr, err);
+	for (size_t j = 0; !r && !trend && j < m; j++)
+		tr->s[idx[j]].q = tr->s[idx[j]].jy.p;
+	free(mem);
 	return r;
 }
 
@@ -376,7 +133,7 @@ static int judge_families(struct trends_run *tr, struct mb_error *err)
 		struct series *x = &tr->s[k];
 		int primary = k > 0 && tr->primary && strcasecmp(x->name, tr->primary) == 0;
 
-		judge_alone(x, tr->fdr);
+		trend_judge_alone(&x->qp, &x->fit, x->has_fit, tr->fdr, &x->jy, &x->jt);
 		found |= primary;
 		if (k == 0)
 			snprintf(x->family, sizeof(x->family), "%s",
@@ -633,11 +390,11 @@ static int build_yoy(const struct trends_run *tr, struct table *t, struct mb_err
 	return 0;
 }
 
-/* Write s on a line outside the tables: Markdown-escaped for --format md (2),
+/* Write s on a line outside the tables: Markdown-escaped for --format md,
  * cleaned of control and bidi characters for the console. */
-static int put_text(const char *s, int format, FILE *f, struct mb_error *err)
+static int put_text(const char *s, enum report_format format, FILE *f, struct mb_error *err)
 {
-	return format == 2 ? emit_md_escape(s, f, err) : emit_text_clean(s, f, err);
+	return format == REPORT_MD ? emit_md_escape(s, f, err) : emit_text_clean(s, f, err);
 }
 
 /* The trend table with the verdicts. */
@@ -891,28 +648,119 @@ static void print_sources(const struct trends_run *tr, FILE *out)
 			" area-level figure): in no series.\n", unloc);
 }
 
+/* The report on out (notes for a CSV on msg): the headline, the gaps, what
+ * drives the change, the verdicts, then the year-on-year table ty. */
+static int print_report(const struct trends_run *tr, const struct table *ty,
+			enum report_format format, FILE *out, FILE *msg, struct mb_error *err)
+{
+	int r;
+
+	if (format == REPORT_CSV) {
+		select_print_months(&tr->sel, msg); /* the CSV has no room for it: stderr */
+		r = table_write_csv(ty, out, err);
+	} else {
+		int gaps = 0;
+
+		/* names from the store or the command line: escaped for Markdown,
+		 * cleaned for a terminal, as in the tables */
+		if ((r = put_text(tr->sl.scope_label, format, out, err)))
+			return r;
+		fprintf(out, ", %s; %s", tr->sel.period_label, tr->sel.theme[0] ? "theme " : "");
+		if ((r = put_text(tr->sel.theme[0] ? tr->sel.theme
+				  : tr->sel.ntypes ? "selected types"
+						  : "all crime types except Anti-social behaviour",
+				  format, out, err)))
+			return r;
+		fputs(".\n", out);
+		for (int32_t m = tr->sel.from; m <= tr->sel.to; m++) {
+			if (tr->present[m - tr->span_from])
+				continue;
+			int32_t e = m;
+			char a[8], b[8];
+
+			while (e + 1 <= tr->sel.to && !tr->present[e + 1 - tr->span_from])
+				e++;
+			month_format(m, a);
+			month_format(e, b);
+			fprintf(out, "%s %s..%s (%d month%s not loaded: left out of every figure)",
+				gaps++ ? "," : "Gaps:", a, b, e - m + 1, e > m ? "s" : "");
+			m = e;
+		}
+		if (gaps)
+			fputs(".\n", out);
+		select_print_months(&tr->sel, out);
+		print_sources(tr, out);
+		if (tr->ns > 1)
+			fprintf(out, "%zu series tested together: p-values controlled for a false"
+					" discovery rate of %.0f%% (Benjamini-Hochberg), intervals adjusted to"
+					" match (false coverage rate, Benjamini-Yekutieli)%s",
+				tr->nfam, 100 * tr->fdr,
+				tr->primary ? "; the total and the primary question tested alone" : "");
+		if (tr->ns > 1 && tr->nuntested)
+			fprintf(out, "; %zu not tested (fewer than %d crimes in the two years or %d months in a year)",
+				tr->nuntested, TREND_MIN_YOY_COUNT, TREND_MIN_WINDOW_MONTHS);
+		if (tr->ns > 1)
+			fputs(".\n", out);
+		for (size_t k = 0; k < tr->ns && !r; k++) {
+			fputs("  ", out);
+			if (!(r = put_text(tr->s[k].name, format, out, err))) {
+				fputs(": ", out);
+				r = put_text(tr->s[k].verdict, format, out, err);
+			}
+			fputc('\n', out);
+		}
+		if (r)
+			return r;
+		fputc('\n', out);
+		if (format == REPORT_MD)
+			r = table_write_md(ty, out, err);
+		else
+			r = table_write_console(ty, 4, ty->nrows, out, err);
+	}
+	return r;
+}
+
+/* What the output folder holds, for report_write_dir. */
+struct trends_pack {
+	const struct trends_run *tr; /* the run */
+	const struct table *ty, *tt; /* yoy.csv, trend.csv */
+	int charts;                  /* draw the charts */
+};
+
+/* Write the monthly counts, the two tables and (unless --no-charts) the charts into dir. */
+static int write_pack(void *ctx, const char *dir, struct mb_error *err)
+{
+	const struct trends_pack *p = ctx;
+	int r;
+
+	if (!(r = write_monthly(p->tr, dir, err)) &&
+	    !(r = table_save_csv(p->ty, dir, "yoy.csv", err)) &&
+	    !(r = table_save_csv(p->tt, dir, "trend.csv", err)) && p->charts)
+		r = write_charts(p->tr, dir, err);
+	return r;
+}
+
 int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 {
 	static const struct option opts[] = {
 		SELECT_LONG_OPTIONS,
 		{ "by", required_argument, NULL, O_BY },
 		{ "baseline-months", required_argument, NULL, O_BASE },
-		{ "format", required_argument, NULL, O_FORMAT },
-		{ "out", required_argument, NULL, O_OUT },
+		REPORT_LONG_OPTIONS,
 		{ "fdr", required_argument, NULL, O_FDR },
 		{ "primary", required_argument, NULL, O_PRIMARY },
 		{ "yoy-top", required_argument, NULL, O_YOY_TOP },
 		{ "yoy", no_argument, NULL, 0 },
-		{ "no-charts", no_argument, NULL, O_NOCHARTS },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct trends_run tr = { .baseline = 24, .fdr = 0.05, .yoy_top = 25 };
 	struct store *s = NULL;
 	struct table ty = { 0 }, tt = { 0 };
-	const char *out_dir = NULL;
-	int format = 0, o, r = 0, charts = 1;
+	struct report_opts ro;
+	int o, r = 0;
 
 	select_init(&tr.sel);
+	report_init(&ro);
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		char *end;
 
@@ -934,13 +782,6 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 			if (*end || !(tr.fdr > 0 && tr.fdr < 1))
 				r = mb_err(err, MB_EUSAGE, "--fdr wants a level between 0 and 1");
 			break;
-		case O_FORMAT:
-			if (strcmp(optarg, "table") == 0) format = 0;
-			else if (strcmp(optarg, "csv") == 0) format = 1;
-			else if (strcmp(optarg, "md") == 0) format = 2;
-			else r = mb_err(err, MB_EUSAGE, "--format wants table, csv or md");
-			break;
-		case O_OUT: out_dir = optarg; break;
 		case O_PRIMARY: tr.primary = optarg; break;
 		case O_YOY_TOP:
 			errno = 0;
@@ -949,10 +790,11 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 				r = mb_err(err, MB_EUSAGE, "--yoy-top wants a number of series >= 0"
 					   " (0: all)");
 			break;
-		case O_NOCHARTS: charts = 0; break;
 		default:
 			if (o >= SEL_FIRST && o < SEL_LAST)
 				r = select_option(&tr.sel, o, optarg, err);
+			else if (o >= REPORT_FIRST && o < REPORT_LAST)
+				r = report_option(&ro, o, optarg, err);
 			else
 				r = -MB_EUSAGE;
 		}
@@ -963,8 +805,7 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 		r = mb_err(err, MB_EUSAGE, "trends: unexpected argument '%s'", argv[optind]);
 		goto cleanup;
 	}
-	if ((r = store_open(c->db_path, STORE_READONLY, &s, err)) ||
-	    (r = select_finish(&tr.sel, s, err)))
+	if ((r = report_open(c->db_path, &tr.sel, &s, err)))
 		goto cleanup;
 	/* load enough months before --from for the year on year and the baseline */
 	tr.span_from = tr.sel.from;
@@ -985,16 +826,15 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 	select_query(&tr.sel, tr.by_layer, 1, &q);
 
 	/* --by with a name that is not a layer: say what --by takes */
-	if ((r = store_slice_load(s, &q, &tr.sl, err))) {
+	if ((r = report_load(s, &tr.sel, &q, &tr.sl, err))) {
+		/* select_check_gaps says MB_EUSAGE: this is the slice's own */
 		if (tr.by == 3 && !tr.sel.layer && r == -MB_ENOTFOUND && strstr(err->msg, "is not loaded"))
 			r = mb_err(err, MB_EUSAGE, "--by wants type, area, none or a loaded area layer,"
 				   " not '%s'", tr.by_layer);
 		goto cleanup;
 	}
-	if ((r = select_check_gaps(&tr.sel, &tr.sl, err)))
-		goto cleanup;
 	tr.present = tr.sl.month_present;
-	if ((r = build_series(&tr, s, err)))
+	if ((r = trends_build_series(&tr, s, err)))
 		goto cleanup;
 	for (size_t k = 0; k < tr.ns; k++)
 		if ((r = analyse(&tr, &tr.s[k], err)))
@@ -1005,91 +845,17 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 	if (tr.ns > 1 && tr.s[0].a - tr.s[0].b != 0)
 		for (size_t k = 1; k < tr.ns; k++)
 			if (tr.s[k].has_yoy)
-				tr.s[k].contrib = (tr.s[k].a - tr.s[k].b) / (tr.s[0].a - tr.s[0].b);
+				tr.s[k].contrib = trend_change_share(tr.s[k].a, tr.s[k].b, tr.s[0].a,
+								     tr.s[0].b);
 	if ((r = make_verdicts(&tr, err)))
 		goto cleanup;
 	if ((r = build_yoy(&tr, &ty, err)) || (r = build_trend(&tr, &tt, err)))
 		goto cleanup;
-	/* console: the gaps, what drives the change, the verdicts */
-	if (format == 1) {
-		select_print_months(&tr.sel, c->msg); /* the CSV has no room for it: stderr */
-		r = table_write_csv(&ty, c->out, err);
-	} else {
-		int gaps = 0;
-
-		/* names from the store or the command line: escaped for Markdown,
-		 * cleaned for a terminal, as in the tables */
-		if ((r = put_text(tr.sl.scope_label, format, c->out, err)))
-			goto cleanup;
-		fprintf(c->out, ", %s; %s", tr.sel.period_label, tr.sel.theme[0] ? "theme " : "");
-		if ((r = put_text(tr.sel.theme[0] ? tr.sel.theme
-				  : tr.sel.ntypes ? "selected types"
-						  : "all crime types except Anti-social behaviour",
-				  format, c->out, err)))
-			goto cleanup;
-		fputs(".\n", c->out);
-		for (int32_t m = tr.sel.from; m <= tr.sel.to; m++) {
-			if (tr.present[m - tr.span_from])
-				continue;
-			int32_t e = m;
-			char a[8], b[8];
-
-			while (e + 1 <= tr.sel.to && !tr.present[e + 1 - tr.span_from])
-				e++;
-			month_format(m, a);
-			month_format(e, b);
-			fprintf(c->out, "%s %s..%s (%d month%s not loaded: left out of every figure)",
-				gaps++ ? "," : "Gaps:", a, b, e - m + 1, e > m ? "s" : "");
-			m = e;
-		}
-		if (gaps)
-			fputs(".\n", c->out);
-		select_print_months(&tr.sel, c->out);
-		print_sources(&tr, c->out);
-		if (tr.ns > 1)
-			fprintf(c->out, "%zu series tested together: p-values controlled for a false"
-					" discovery rate of %.0f%% (Benjamini-Hochberg), intervals adjusted to"
-					" match (false coverage rate, Benjamini-Yekutieli)%s",
-				tr.nfam, 100 * tr.fdr,
-				tr.primary ? "; the total and the primary question tested alone" : "");
-		if (tr.ns > 1 && tr.nuntested)
-			fprintf(c->out, "; %zu not tested (fewer than %d crimes in the two years or %d months in a year)",
-				tr.nuntested, TREND_MIN_YOY_COUNT, TREND_MIN_WINDOW_MONTHS);
-		if (tr.ns > 1)
-			fputs(".\n", c->out);
-		for (size_t k = 0; k < tr.ns && !r; k++) {
-			fputs("  ", c->out);
-			if (!(r = put_text(tr.s[k].name, format, c->out, err))) {
-				fputs(": ", c->out);
-				r = put_text(tr.s[k].verdict, format, c->out, err);
-			}
-			fputc('\n', c->out);
-		}
-		if (r)
-			goto cleanup;
-		fputc('\n', c->out);
-		if (format == 2)
-			r = table_write_md(&ty, c->out, err);
-		else
-			r = table_write_console(&ty, 4, ty.nrows, c->out, err);
-	}
-	if (r)
+	if ((r = print_report(&tr, &ty, ro.format, c->out, c->msg, err)))
 		goto cleanup;
-	if (out_dir) {
-		/* written into a fresh folder beside out_dir, renamed over it at
-		 * the end: a run stopped half-way never leaves a half-written
-		 * folder that looks complete, nor a mix with an earlier run's */
-		char *tmp = NULL;
+	struct trends_pack pack = { .tr = &tr, .ty = &ty, .tt = &tt, .charts = ro.charts };
 
-		if ((r = emit_dir_begin(out_dir, &tmp, err)))
-			goto cleanup;
-		if (!(r = write_monthly(&tr, tmp, err)) &&
-		    !(r = table_save_csv(&ty, tmp, "yoy.csv", err)) &&
-		    !(r = table_save_csv(&tt, tmp, "trend.csv", err)) && charts)
-			r = write_charts(&tr, tmp, err);
-		if ((r = emit_dir_finish(r, tmp, out_dir, err)))
-			goto cleanup;
-	}
+	r = report_write_dir(ro.out_dir, write_pack, &pack, err);
 cleanup:
 	table_release(&ty);
 	table_release(&tt);

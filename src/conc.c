@@ -20,6 +20,7 @@
 #include <gsl/gsl_statistics_double.h>
 
 #include "microbeat/conc.h"
+#include "microbeat/util.h"
 
 const int conc_pct[CONC_NPCT] = { 1, 3, 5, 10, 20 };
 
@@ -462,14 +463,8 @@ static int chance_mc(size_t n, const size_t *top_n, struct conc_chance *ch,
 		for (size_t i = 0; i < n; i++)
 			if (cnt[i] > maxv)
 				maxv = cnt[i];
-		if (maxv + 1 > hist_cap) {
-			uint32_t *nh = realloc(hist, (maxv + 1) * sizeof(*hist));
-
-			if (!nh)
-				goto cleanup;
-			hist = nh;
-			hist_cap = maxv + 1;
-		}
+		if (GROW(hist, maxv + 1, hist_cap))
+			goto cleanup;
 		memset(hist, 0, (maxv + 1) * sizeof(*hist));
 		for (size_t i = 0; i < n; i++)
 			hist[cnt[i]]++;

@@ -2,10 +2,13 @@
  * numbered banners follow docs/methods-flags.md's sections. */
 #include <gsl/gsl_cdf.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "microbeat/flags.h"
+#include "microbeat/util.h"
 
 void flags_params_init(struct flags_params *p)
 {
@@ -680,4 +683,154 @@ fail:
 	free(share);
 	flags_result_free(r);
 	return rc;
+}
+
+/* ---- The counts and the words around the test ----------------------------- */
+
+/* Count one source's events of analysed units and categories into out->count. */
+static void count_events(const struct flags_events *ev, const struct flags_count_in *in,
+			 struct flags_counts *out)
+{
+	for (size_t i = 0; i < ev->n; i++) {
+		uint32_t unit = ev->unit[i], cat = ev->category[i];
+		int32_t m = ev->month[i] - in->span_from;
+
+		if (!unit || out->aidx[unit] < 0 || out->cidx[cat] < 0 || m < 0 ||
+		    (size_t)m >= in->nmonth)
+			continue;
+		out->count[((size_t)out->aidx[unit] * out->ncat + (size_t)out->cidx[cat]) * in->nmonth +
+			   (size_t)m] += 1;
+	}
+}
+
+int flags_count(const struct flags_count_in *in, struct flags_counts *out, struct mb_error *err)
+{
+	const struct flags_events *lo = &in->located, *pl = &in->placed;
+	size_t *catcount = calloc(in->ncats ? in->ncats : 1, sizeof(size_t));
+	int r = 0;
+
+	*out = (struct flags_counts){ 0 };
+	out->aidx = malloc((in->nunits ? in->nunits : 1) * sizeof(long));
+	out->unit_of = malloc((in->nunits ? in->nunits : 1) * sizeof(size_t));
+	out->cidx = malloc((in->ncats ? in->ncats : 1) * sizeof(long));
+	out->cat_of = malloc((in->ncats ? in->ncats : 1) * sizeof(uint32_t));
+	if (!catcount || !out->aidx || !out->unit_of || !out->cidx || !out->cat_of) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	for (size_t u = 0; u < in->nunits; u++) {
+		out->aidx[u] = -1;
+		if (u && in->in_scope[u]) {
+			out->aidx[u] = (long)out->nunit;
+			out->unit_of[out->nunit++] = u;
+		}
+	}
+	/* categories: selected, with an event in scope during the period */
+	for (size_t i = 0; i < lo->n; i++) {
+		if (!lo->unit[i])
+			out->unassigned += lo->month[i] >= in->period_from;
+		else if (lo->month[i] >= in->period_from && out->aidx[lo->unit[i]] >= 0)
+			catcount[lo->category[i]]++;
+	}
+	for (size_t i = 0; i < pl->n; i++)
+		if (pl->month[i] >= in->period_from && out->aidx[pl->unit[i]] >= 0)
+			catcount[pl->category[i]]++;
+	for (size_t c = 0; c < in->ncats; c++) {
+		out->cidx[c] = -1;
+		if (c && in->cat_selected[c] && catcount[c]) {
+			out->cidx[c] = (long)out->ncat;
+			out->cat_of[out->ncat++] = (uint32_t)c;
+		}
+	}
+	if (!out->nunit || !out->ncat)
+		goto cleanup;
+	out->count = calloc(out->nunit * out->ncat * in->nmonth, sizeof(double));
+	if (!out->count) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	count_events(lo, in, out);
+	count_events(pl, in, out);
+cleanup:
+	free(catcount);
+	return r;
+}
+
+void flags_counts_release(struct flags_counts *c)
+{
+	free(c->unit_of);
+	free(c->aidx);
+	free(c->cat_of);
+	free(c->cidx);
+	free(c->count);
+	*c = (struct flags_counts){ 0 };
+}
+
+void flags_sappend(char **s, size_t *len, size_t *cap, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!*s && *cap)
+		return; /* an earlier allocation failed */
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (GROW(*s, *len + (size_t)n + 1, *cap)) {
+		free(*s);
+		*s = NULL;
+		*cap = 1;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(*s + *len, *cap - *len, fmt, ap);
+	va_end(ap);
+	*len += (size_t)n;
+}
+
+char *flags_reasons(const struct flags_result *res, const struct flags_params *par, size_t k,
+		    const char *const *cat_name, const uint32_t *cat_of)
+{
+	const struct flags_unit *fu = &res->unit[k];
+	char *s = NULL;
+	size_t len = 0, cap = 0;
+	int any = 0;
+
+	flags_sappend(&s, &len, &cap, "%scredible excess on %u categories (%d needed)%s",
+		      fu->by_cats ? "priority by categories: " : "", fu->ncat_credible, par->min_cats,
+		      fu->ncat_credible ? ": " : "");
+	for (size_t c = 0; c < res->ncat; c++) {
+		const struct flags_cell *x = &res->cell[k * res->ncat + c];
+
+		if (!x->credible)
+			continue;
+		flags_sappend(&s, &len, &cap, "%s%s %.0f vs %.1f expected, RR %.2f (%.2f-%.2f),"
+			      " P(RR>%g) %.3f", any++ ? ", " : "", cat_name[cat_of ? cat_of[c] : c],
+			      x->observed, x->expected, x->rr_shrunk, x->rr_lo, x->rr_hi,
+			      par->rr_threshold, x->p_rr_t);
+	}
+	flags_sappend(&s, &len, &cap, "; %sharm-weighted excess %+.0f, rank %zu (%s the top %d),"
+		      " RR %.2f, P(RR>1) %.3f%s", fu->by_top ? "priority by harm: " : "",
+		      fu->harm_excess, fu->rank, fu->in_top ? "in" : "not in", par->top_n, fu->harm_rr,
+		      fu->p_harm_rr1,
+		      fu->by_top ? " > " : (fu->in_top && fu->harm_excess > 0 ? " not > " : ""));
+	if (fu->in_top && fu->harm_excess > 0)
+		flags_sappend(&s, &len, &cap, "%g", par->credible);
+	any = 0;
+	for (size_t c = 0; c < res->ncat; c++) {
+		const struct flags_cell *x = &res->cell[k * res->ncat + c];
+		char letters[4];
+
+		if (!x->flags)
+			continue;
+		flags_letters(x->flags, letters);
+		flags_sappend(&s, &len, &cap, "%s%s %s", any++ ? ", " : "; flags: ",
+			      cat_name[cat_of ? cat_of[c] : c], letters);
+	}
+	if (isfinite(fu->hot_expected))
+		flags_sappend(&s, &len, &cap, "; holds %u of the district's top-3%% streets (%.1f"
+			      " expected from its share of streets)", fu->hot_held, fu->hot_expected);
+	return s;
 }

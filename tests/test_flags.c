@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -713,6 +714,121 @@ static void test_errors(void **state)
 	flags_result_free(NULL);
 }
 
+/* ---- Counts and words (flags_count, flags_reasons: moved from cmd_flags) -- */
+
+static void test_count(void **state)
+{
+	/* units 1..3 (0 = none), 1 and 3 in scope -> analysis units 0, 1;
+	 * categories 1..3 all selected; span months 8..11, period from 10 */
+	static const uint8_t in_scope[4] = { 0, 1, 0, 1 }, selected[4] = { 0, 1, 1, 1 };
+	/* located: e0 unit 1 cat 1 month 10 (counted, makes cat 1 analysed);
+	 * e1 no unit, month 11 (unassigned); e2 no unit, month 9 (before the
+	 * period: not unassigned); e3 unit 2 (out of scope) cat 3 month 10 (cat 3
+	 * has no event in scope: not analysed); e4 unit 3 cat 1 month 8
+	 * (baseline: counted, not enough alone to analyse a category) */
+	static const uint32_t lu[5] = { 1, 0, 0, 2, 3 }, lc[5] = { 1, 2, 2, 3, 1 };
+	static const int32_t lm[5] = { 10, 11, 9, 10, 8 };
+	/* placed: p0 unit 3 cat 2 month 11 (counted: cat 2 analysed); p1 unit 1
+	 * cat 2 month 7 (before the span: not counted) */
+	static const uint32_t pu[2] = { 3, 1 }, pc[2] = { 2, 2 };
+	static const int32_t pm[2] = { 11, 7 };
+	struct flags_count_in in = {
+		.nunits = 4, .in_scope = in_scope, .ncats = 4, .cat_selected = selected,
+		.located = { 5, lu, lc, lm }, .placed = { 2, pu, pc, pm },
+		.period_from = 10, .span_from = 8, .nmonth = 4,
+	};
+	struct flags_counts fc;
+	struct mb_error err = { 0 };
+	double want[16] = { 0 };
+
+	(void)state;
+	assert_int_equal(flags_count(&in, &fc, &err), 0);
+	assert_int_equal(fc.nunit, 2);
+	assert_int_equal(fc.unit_of[0], 1);
+	assert_int_equal(fc.unit_of[1], 3);
+	assert_int_equal(fc.aidx[0], -1);
+	assert_int_equal(fc.aidx[1], 0);
+	assert_int_equal(fc.aidx[2], -1);
+	assert_int_equal(fc.aidx[3], 1);
+	assert_int_equal(fc.ncat, 2);
+	assert_int_equal(fc.cat_of[0], 1);
+	assert_int_equal(fc.cat_of[1], 2);
+	assert_int_equal(fc.cidx[3], -1);
+	assert_int_equal(fc.unassigned, 1);
+	/* [(unit * 2 + cat) * 4 + month - 8]: e0 -> 2, e4 -> 8, p0 -> 15 */
+	want[2] = want[8] = want[15] = 1;
+	for (int i = 0; i < 16; i++)
+		assert_near(fc.count[i], want[i], 0);
+	flags_counts_release(&fc);
+	assert_null(fc.count);
+	/* nothing selected: no category, no counts, no error */
+	static const uint8_t none[4] = { 0 };
+
+	in.cat_selected = none;
+	assert_int_equal(flags_count(&in, &fc, &err), 0);
+	assert_int_equal(fc.ncat, 0);
+	assert_null(fc.count);
+	flags_counts_release(&fc);
+}
+
+static void test_sappend(void **state)
+{
+	char *s = NULL;
+	size_t len = 0, cap = 0;
+
+	(void)state;
+	for (int i = 0; i < 40; i++)
+		flags_sappend(&s, &len, &cap, "%d,", i % 10);
+	assert_non_null(s);
+	assert_int_equal(len, 80);
+	assert_int_equal(strlen(s), 80);
+	assert_memory_equal(s, "0,1,2,3,4,5,6,7,8,9,0,", 22);
+	free(s);
+}
+
+static void test_reasons(void **state)
+{
+	struct flags_cell cell[2] = {
+		{ .credible = 1, .observed = 12, .expected = 5.3, .rr_shrunk = 1.8, .rr_lo = 1.1,
+		  .rr_hi = 2.9, .p_rr_t = 0.9734 },
+		{ .flags = FLAGS_HIGH | FLAGS_RISING },
+	};
+	struct flags_unit unit = { .by_cats = 1, .ncat_credible = 1, .in_top = 1,
+				   .harm_excess = 340.4, .rank = 2, .harm_rr = 1.456,
+				   .p_harm_rr1 = 0.8, .hot_held = 3, .hot_expected = 1.5 };
+	struct flags_result res = { .nunit = 1, .ncat = 2, .cell = cell, .unit = &unit };
+	struct flags_params par;
+	const char *const names[4] = { NULL, "Burglary", "Drugs", "Robbery" };
+	const uint32_t cat_of[2] = { 1, 3 };
+	char *why;
+
+	(void)state;
+	flags_params_init(&par);
+	par.min_cats = 2;
+	par.rr_threshold = 1.2;
+	par.top_n = 10;
+	par.credible = 0.9;
+	why = flags_reasons(&res, &par, 0, names, cat_of);
+	assert_non_null(why);
+	assert_string_equal(why,
+		"priority by categories: credible excess on 1 categories (2 needed): Burglary 12 vs"
+		" 5.3 expected, RR 1.80 (1.10-2.90), P(RR>1.2) 0.973; harm-weighted excess +340,"
+		" rank 2 (in the top 10), RR 1.46, P(RR>1) 0.800 not > 0.9; flags: Robbery HR;"
+		" holds 3 of the district's top-3% streets (1.5 expected from its share of"
+		" streets)");
+	free(why);
+	/* a priority by harm, nothing credible, no flags, no street figures */
+	unit = (struct flags_unit){ .by_top = 1, .in_top = 1, .harm_excess = -2.6, .rank = 1,
+				    .harm_rr = 0.5, .p_harm_rr1 = 0.95, .hot_expected = NAN };
+	cell[0].credible = 0;
+	cell[1].flags = 0;
+	why = flags_reasons(&res, &par, 0, names, NULL);
+	assert_string_equal(why,
+		"credible excess on 0 categories (2 needed); priority by harm: harm-weighted excess"
+		" -3, rank 1 (in the top 10), RR 0.50, P(RR>1) 0.950 > ");
+	free(why);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -730,6 +846,9 @@ int main(void)
 		cmocka_unit_test(test_short_series),
 		cmocka_unit_test(test_null_district),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_count),
+		cmocka_unit_test(test_sappend),
+		cmocka_unit_test(test_reasons),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

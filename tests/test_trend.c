@@ -948,6 +948,104 @@ static void test_verdict_errors(void **state)
 	assert_int_equal(trend_verdict(&y, NULL, &o, small, sizeof(small), &e), -MB_EUSAGE);
 }
 
+/* ---- Families of tests (trend_verdict.c; moved from cmd_trends) ---------- */
+
+/* The Cauchy (Student t, 1 df) upper quantile in closed form: Q^-1(p) =
+ * tan(pi (1/2 - p)) = 1 / tan(pi p), independent of GSL's t quantile. */
+static double cauchy_qinv(double p)
+{
+	return 1.0 / tan(M_PI * p);
+}
+
+static void test_judge_alone(void **state)
+{
+	struct trend_qp_yoy qp = { .defined = 1, .rr = 1.5, .se = 0.1, .df = 1, .p = 0.2 };
+	struct trend_poisson fit = { .kind = TREND_FIT_LINEAR, .beta1 = 0.01, .se_beta1 = 0.002,
+				     .df = 1, .annual = 0.2, .p_beta1 = 0.04 };
+	struct trend_judged jy, jt;
+	double tq = cauchy_qinv(0.025); /* 95%: 12.7062... */
+
+	(void)state;
+	trend_judge_alone(&qp, &fit, 1, 0.05, &jy, &jt);
+	assert_int_equal(jy.defined, 1);
+	assert_near(jy.est, 1.5, 1e-12);
+	assert_near(jy.level, 0.95, 1e-12);
+	assert_near(jy.p, 0.2, 1e-12);
+	assert_int_equal(jy.adjusted, 0);
+	assert_near(tq, 12.706204736174698, 1e-9);
+	assert_near(jy.lo, exp(log(1.5) - tq * 0.1), 1e-9);
+	assert_near(jy.hi, exp(log(1.5) + tq * 0.1), 1e-9);
+	assert_int_equal(jt.defined, 1);
+	assert_near(jt.est, 1.2, 1e-12);
+	assert_near(jt.p, 0.04, 1e-12);
+	assert_near(jt.lo, exp(12 * (0.01 - tq * 0.002)), 1e-9);
+	assert_near(jt.hi, exp(12 * (0.01 + tq * 0.002)), 1e-9);
+	/* no fit: the trend is not defined and has no interval */
+	fit.kind = TREND_FIT_NONE;
+	trend_judge_alone(&qp, &fit, 0, 0.05, &jy, &jt);
+	assert_int_equal(jt.defined, 0);
+	assert_true(isnan(jt.lo) && isnan(jt.hi));
+}
+
+static void test_judge_family(void **state)
+{
+	/* p = 0.01, 0.04, 0.30 at FDR 0.05: m p_(j) / j = 0.03, 0.06, 0.30, so the
+	 * BH q are 0.03, 0.06, 0.30 and one test is rejected; the FCR level is
+	 * 1 - 1 x 0.05 / 3 = 0.98333..., a two-sided tail of 0.05 / 6 each. (The
+	 * p and se are set apart: the family only reads p and widens by se.) */
+	struct trend_qp_yoy qp[3] = {
+		{ .defined = 1, .rr = 2.0, .se = 0.05, .df = 1, .p = 0.30 },
+		{ .defined = 1, .rr = 0.5, .se = 0.2, .df = 1, .p = 0.01 },
+		{ .defined = 1, .rr = 1.1, .se = 0.1, .df = 1, .p = 0.04 },
+	};
+	struct trend_poisson fit[3] = { { 0 } };
+	struct trend_judged j[3] = { { 0 } };
+	struct trend_member mem[3];
+	struct mb_error err = { 0 };
+	double tq = cauchy_qinv(0.05 / 6), want_q[3] = { 0.30, 0.03, 0.06 };
+
+	(void)state;
+	for (int i = 0; i < 3; i++)
+		mem[i] = (struct trend_member){ .qp = &qp[i], .fit = &fit[i], .judged = &j[i] };
+	assert_int_equal(trend_judge_family(mem, 3, 0, 0.05, &err), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_near(j[i].p, want_q[i], 1e-12);
+		assert_near(j[i].level, 1 - 0.05 / 3, 1e-12);
+		assert_int_equal(j[i].adjusted, 1);
+		assert_near(j[i].lo, exp(log(qp[i].rr) - tq * qp[i].se), 1e-9);
+		assert_near(j[i].hi, exp(log(qp[i].rr) + tq * qp[i].se), 1e-9);
+	}
+	/* a family of one is not adjusted: p stays, level 0.95 */
+	assert_int_equal(trend_judge_family(mem + 2, 1, 0, 0.05, &err), 0);
+	assert_near(j[2].p, 0.04, 1e-12);
+	assert_near(j[2].level, 0.95, 1e-12);
+	assert_int_equal(j[2].adjusted, 0);
+	/* the long-run family reads fit->p_beta1 */
+	fit[0] = (struct trend_poisson){ .kind = TREND_FIT_LINEAR, .df = 1, .p_beta1 = 0.02,
+					 .beta1 = 0.01, .se_beta1 = 0.001 };
+	fit[1] = (struct trend_poisson){ .kind = TREND_FIT_LINEAR, .df = 1, .p_beta1 = 0.5 };
+	assert_int_equal(trend_judge_family(mem, 2, 1, 0.05, &err), 0);
+	assert_near(j[0].p, 0.04, 1e-12); /* 2 x 0.02 / 1 */
+	assert_near(j[1].p, 0.5, 1e-12);
+	assert_near(j[0].level, 1 - 0.05 / 2, 1e-12);
+	assert_near(j[0].lo, exp(12 * (0.01 - cauchy_qinv(0.05 / 4) * 0.001)), 1e-9);
+	/* empty family: nothing to do; a p outside [0, 1] is refused */
+	assert_int_equal(trend_judge_family(NULL, 0, 0, 0.05, &err), 0);
+	qp[0].p = 1.5;
+	assert_int_equal(trend_judge_family(mem, 3, 0, 0.05, &err), -MB_EUSAGE);
+}
+
+static void test_change_share(void **state)
+{
+	(void)state;
+	/* +2 of a total change of +10 */
+	assert_near(trend_change_share(5, 3, 20, 10), 0.2, 1e-15);
+	/* a fall inside a total rise counts against it */
+	assert_near(trend_change_share(1, 4, 30, 20), -0.3, 1e-15);
+	/* the total did not change: no share */
+	assert_true(isnan(trend_change_share(5, 3, 12, 12)));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -974,6 +1072,9 @@ int main(void)
 		cmocka_unit_test(test_seasonal_kendall),
 		cmocka_unit_test(test_verdict),
 		cmocka_unit_test(test_verdict_errors),
+		cmocka_unit_test(test_judge_alone),
+		cmocka_unit_test(test_judge_family),
+		cmocka_unit_test(test_change_share),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

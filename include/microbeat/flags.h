@@ -37,6 +37,7 @@
 #define MICROBEAT_FLAGS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "microbeat/common.h"
 #include "microbeat/trend.h"
@@ -211,5 +212,66 @@ double flags_winsor_phi(const double *z, size_t n);
 
 /* Write the letters of flags ("HRC" order, '-' when none) into buf (4 bytes). */
 void flags_letters(unsigned flags, char buf[4]);
+
+/* ---- The counts and the words around the test (moved from cmd_flags) ---- */
+
+/* One source of events to count, as parallel arrays. */
+struct flags_events {
+	size_t n;                 /* events */
+	const uint32_t *unit;     /* per event: dense unit of the layer (0 = in no unit) */
+	const uint32_t *category; /* per event: category id */
+	const int32_t *month;     /* per event: month index */
+};
+
+/* What flags_count counts. */
+struct flags_count_in {
+	size_t nunits;               /* dense units of the layer (index 0 is no unit) */
+	const uint8_t *in_scope;     /* per dense unit: 1 = in the area's scope */
+	size_t ncats;                /* category ids (index 0 is no category) */
+	const uint8_t *cat_selected; /* per category id: 1 = passed the type filter */
+	struct flags_events located; /* events with coordinates (unit 0: in no unit) */
+	struct flags_events placed;  /* events placed by LSOA or unit code (unit >= 1) */
+	int32_t period_from;         /* first month of the period */
+	int32_t span_from;           /* first month counted (before the period: baseline) */
+	size_t nmonth;               /* months counted from span_from */
+};
+
+/* The analysis dimensions and counts flags_count builds (flags_input's count). */
+struct flags_counts {
+	size_t nunit;       /* analysis units: the dense units in scope, in index order */
+	size_t *unit_of;    /* analysis unit -> dense unit */
+	long *aidx;         /* dense unit -> analysis unit (-1 = out of scope) */
+	size_t ncat;        /* analysis categories: selected, with an event of the
+			       period in scope, in id order */
+	uint32_t *cat_of;   /* analysis category -> category id */
+	long *cidx;         /* category id -> analysis category (-1 = not analysed) */
+	long unassigned;    /* located events from period_from on in no unit */
+	double *count;      /* [(unit * ncat + cat) * nmonth + month], or NULL when
+			       nunit or ncat is 0 */
+};
+
+/* Choose the analysis units (in scope) and categories (selected, with an
+ * event of the period in scope) and count every event of both sources per
+ * unit, category and month of the span. Events of months outside the span,
+ * of units out of scope or of categories not analysed are not counted.
+ * MB_ENOMEM; the caller frees out's arrays (flags_counts_release) either way. */
+int flags_count(const struct flags_count_in *in, struct flags_counts *out, struct mb_error *err);
+
+/* Free what flags_count allocated and zero *c. */
+void flags_counts_release(struct flags_counts *c);
+
+/* Append printf text to the growing string *s (length *len, capacity *cap;
+ * start with NULL, 0, 0). Sticky on out of memory: *s becomes NULL with *cap
+ * non-zero, and later calls do nothing. */
+void flags_sappend(char **s, size_t *len, size_t *cap, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Why analysis unit k of res is (or is not) a priority, in words: its
+ * credible categories with their figures (name of analysis category c:
+ * cat_name[cat_of ? cat_of[c] : c]), its harm-weighted excess and rank
+ * against par's thresholds, its flags and the top-3% streets it holds. An
+ * owned string, or NULL on out of memory. */
+char *flags_reasons(const struct flags_result *res, const struct flags_params *par, size_t k,
+		    const char *const *cat_name, const uint32_t *cat_of);
 
 #endif

@@ -347,4 +347,34 @@ int trend_has_two_years(const struct trend_series *s);
 int trend_seasonal_kendall(const struct trend_series *s, struct trend_skendall *out,
 	struct mb_error *err);
 
+/* ---- 11. Families of tests (trend_verdict.c) ------------------------------ */
+
+/* A series tested alone at alpha: jy from the over-dispersed year on year qp,
+ * jt from the long-run fit (defined when has_fit), each with its p and the
+ * interval at 1 - alpha, not adjusted. */
+void trend_judge_alone(const struct trend_qp_yoy *qp, const struct trend_poisson *fit,
+	int has_fit, double alpha, struct trend_judged *jy, struct trend_judged *jt);
+
+/* One series of a family judged together (trend_judge_family). */
+struct trend_member {
+	const struct trend_qp_yoy *qp;   /* its over-dispersed year on year (a yoy family) */
+	const struct trend_poisson *fit; /* its long-run fit (a trend family) */
+	struct trend_judged *judged;     /* filled: level, p, adjusted, lo, hi (est and
+					    defined are left as trend_judge_alone set them) */
+};
+
+/* Judge m series together at false discovery rate fdr: Benjamini-Hochberg
+ * over their p-values (qp->p when trend is 0, fit->p_beta1 when 1), then
+ * intervals at the false coverage rate level that matches the rejections
+ * (trend_fcr_level; Benjamini & Yekutieli 2005), so that an interval excludes
+ * no change exactly when its test is rejected. judged->p becomes the BH q,
+ * judged->adjusted is 1 when m > 1. m == 0 does nothing. Fails as
+ * trend_fdr_bh does, or MB_ENOMEM. */
+int trend_judge_family(struct trend_member *mem, size_t m, int trend, double fdr,
+	struct mb_error *err);
+
+/* A component's share of the total change: (a - b) / (total_a - total_b),
+ * NAN when the total did not change. */
+double trend_change_share(double a, double b, double total_a, double total_b);
+
 #endif

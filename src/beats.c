@@ -1,0 +1,386 @@
+/* beats — the street universe of a selection and the crimes on each
+ * micro-beat (include/microbeat/beats.h; docs/methods-concentration.md). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "microbeat/beats.h"
+#include "microbeat/conc.h"
+#include "microbeat/dict.h"
+#include "microbeat/emit.h"
+#include "microbeat/slice.h"
+
+/* Does a street pass the spec's kind? */
+static int kind_ok(const struct beats_spec *sp, const struct slice_street *t)
+{
+	return sp->kind == 0 || (sp->kind == 1 && !t->place) || (sp->kind == 2 && t->place);
+}
+
+size_t beats_number(const struct slice *sl, const uint8_t *keep, int32_t *pos, uint32_t *ids)
+{
+	size_t n = 0;
+
+	if (sl->nstreet)
+		pos[0] = -1;
+	for (size_t id = 1; id < sl->nstreet; id++) {
+		int in = sl->street_in_area[id] && (!keep || keep[id]);
+
+		pos[id] = in ? (int32_t)n : -1;
+		if (in)
+			ids[n++] = (uint32_t)id;
+	}
+	return n;
+}
+
+/* street_unit: a micro-beat is the normalised name within a unit of the layer
+ * (survives LSOA code changes). Gazetteer streets join through their area code. */
+static int key_by_unit(const struct slice *sl, const struct beats_spec *sp, struct beats *b,
+		       struct mb_error *err)
+{
+	struct dict *keys = dict_new(), *bycode = dict_new();
+	char key[4200];
+	int r = 0;
+
+	b->ucode = calloc(sl->nstreet + sl->n + 1, sizeof(*b->ucode));
+	if (!keys || !bycode || !b->ucode) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	for (size_t u = 1; u < sp->nunit; u++)
+		if (sp->unit_code[u] && dict_put(bycode, sp->unit_code[u], strlen(sp->unit_code[u]),
+						 (uint32_t)u)) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto cleanup;
+		}
+	for (size_t pass = 0; pass < 2; pass++) {
+		/* pass 0: events (observed), pass 1: gazetteer streets */
+		size_t n = pass ? (sp->gazetteer ? sl->nstreet : 0) : sl->n;
+
+		for (size_t i = pass; i < n; i++) {
+			uint32_t street = pass ? (uint32_t)i : sl->street[i];
+			const struct slice_street *t = &sl->streets[street];
+			uint32_t unit;
+
+			if (pass == 0)
+				b->ev_u[i] = -1;
+			/* a place is a snap point: a gazetteer row named like one adds none */
+			if (!street || (pass && (!t->gazetteer || !sl->street_in_area[i] || t->place)) ||
+			    !kind_ok(sp, t))
+				continue;
+			unit = pass ? dict_get(bycode, t->area, strlen(t->area))
+				    : sp->unit_of_loc[sl->location[i]];
+			if (!unit)
+				continue; /* in no unit of the layer */
+			size_t len = strlen(t->name);
+
+			if (len + 4 > sizeof(key))
+				continue;
+			if (pass == 0 && sp->member && !sp->member[street])
+				continue; /* not in the frozen universe */
+			memcpy(key, &unit, 4);
+			memcpy(key + 4, t->name, len);
+			if (t->place) {
+				/* a place is one snap point whatever the unit: keyed on its
+				 * own id (unit 0 never keys a street) */
+				len = 4;
+				memset(key, 0, 4);
+				memcpy(key + 4, &street, 4);
+			}
+			uint32_t u = dict_get(keys, key, len + 4);
+
+			if (!u) {
+				u = (uint32_t)++b->n;
+				if (dict_put(keys, key, len + 4, u)) {
+					r = mb_err(err, MB_ENOMEM, "out of memory");
+					goto cleanup;
+				}
+				b->ustreet[u - 1] = street;
+				b->ucode[u - 1] = sp->unit_code[unit];
+			}
+			if (pass == 0)
+				b->ev_u[i] = (int32_t)u - 1;
+		}
+	}
+cleanup:
+	dict_free(keys);
+	dict_free(bycode);
+	return r;
+}
+
+/* Without street_unit: the area's streets observed (any event in any loaded
+ * month, or the frozen list) or, with the gazetteer, listed there. */
+static int key_by_street(const struct slice *sl, const struct beats_spec *sp, struct beats *b,
+			 struct mb_error *err)
+{
+	uint8_t *keep = calloc(sl->nstreet, 1);
+
+	if (!keep)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	for (size_t i = 0; i < sl->n; i++)
+		keep[sl->street[i]] = 1;
+	for (size_t id = 1; id < sl->nstreet; id++) {
+		const struct slice_street *t = &sl->streets[id];
+		int obs = sp->member ? sp->member[id] : keep[id];
+
+		keep[id] = (obs || (sp->gazetteer && t->gazetteer && !t->place)) && kind_ok(sp, t);
+	}
+	b->n = beats_number(sl, keep, b->uindex, b->ustreet);
+	free(keep);
+	for (size_t i = 0; i < sl->n; i++)
+		b->ev_u[i] = b->uindex[sl->street[i]];
+	return 0;
+}
+
+int beats_count(const struct slice *sl, const struct beats_spec *sp, struct beats *b,
+		struct mb_error *err)
+{
+	int32_t len = sp->to - sp->from + 1;
+	int32_t pfrom = sp->from - len, pto = sp->from - 1;
+	int r;
+
+	b->uindex = malloc((sl->nstreet + 1) * sizeof(*b->uindex));
+	b->ustreet = malloc((sl->nstreet + sl->n + 1) * sizeof(*b->ustreet));
+	b->ev_u = malloc((sl->n + 1) * sizeof(*b->ev_u));
+	if (!b->uindex || !b->ustreet || !b->ev_u)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	r = sp->street_unit ? key_by_unit(sl, sp, b, err) : key_by_street(sl, sp, b, err);
+	if (r)
+		return r;
+	b->count = calloc(b->n + 1, sizeof(double));
+	b->prev = calloc(b->n + 1, sizeof(double));
+	b->harmc = calloc(b->n + 1, sizeof(double));
+	if (!b->count || !b->prev || !b->harmc)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	for (size_t i = 0; i < sl->n; i++) {
+		uint32_t c = sl->category[i];
+		int32_t m = sl->month[i], u;
+
+		if (!sp->selected[c])
+			continue;
+		u = b->ev_u[i];
+		if (m >= sp->from && m <= sp->to) {
+			if (u < 0) {
+				b->crimes_outside++;
+				continue;
+			}
+			b->count[u] += 1;
+			if (sp->harm && isfinite(sp->weight[c]))
+				b->harmc[u] += sp->weight[c];
+		} else if (u >= 0 && m >= pfrom && m <= pto) {
+			b->prev[u] += 1;
+		}
+	}
+	for (size_t i = 0; i < sl->n_unloc; i++)
+		if (sp->selected[sl->unloc_category[i]] && sl->unloc_month[i] >= sp->from &&
+		    sl->unloc_month[i] <= sp->to)
+			b->unlocated++;
+	for (size_t i = 0; i < sl->n_nc; i++)
+		if (sp->selected[sl->nc_category[i]] && sl->nc_month[i] >= sp->from &&
+		    sl->nc_month[i] <= sp->to)
+			b->placed_no_street++;
+	return 0;
+}
+
+void beats_release(struct beats *b)
+{
+	free(b->ustreet);
+	free(b->uindex);
+	free(b->ev_u);
+	free(b->ucode);
+	free(b->count);
+	free(b->prev);
+	free(b->harmc);
+	*b = (struct beats){ 0 };
+}
+
+/* The two commonest types of cn (counts per category) with their shares of
+ * tot, into buf: "Burglary 50%; Robbery 25%". Zeroes the two picked. */
+static void two_commonest(const struct slice *sl, double *cn, double tot, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (int pick = 0; pick < 2; pick++) {
+		size_t best = 0;
+
+		for (size_t c = 1; c < sl->ncat; c++)
+			if (cn[c] > 0 && (!best || cn[c] > cn[best]))
+				best = c;
+		if (!best || tot <= 0)
+			break;
+		int w = snprintf(buf + o, size - o, "%s%s %.0f%%", pick ? "; " : "",
+				 sl->cat_name[best], 100.0 * cn[best] / tot);
+
+		if (w > 0 && (size_t)w < size - o)
+			o += (size_t)w;
+		cn[best] = 0;
+	}
+}
+
+int beats_describe(const struct slice *sl, const struct beats_spec *sp, const struct beats *b,
+		   const size_t *top, size_t ntop, uint32_t **busiest, char ***dominant,
+		   struct mb_error *err)
+{
+	int32_t *slot = malloc((b->n + 1) * sizeof(*slot));
+	double *loc_n = calloc(sl->nloc + 1, sizeof(double));
+	double *cat_n = calloc((ntop + 1) * sl->ncat, sizeof(double));
+	int r = 0;
+
+	*busiest = calloc(ntop + 1, sizeof(**busiest));
+	*dominant = calloc(ntop + 1, sizeof(**dominant));
+	if (!slot || !*busiest || !*dominant || !loc_n || !cat_n) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	for (size_t u = 0; u < b->n; u++)
+		slot[u] = -1;
+	for (size_t k = 0; k < ntop; k++)
+		slot[top[k]] = (int32_t)k;
+	for (size_t i = 0; i < sl->n; i++) {
+		int32_t u = b->ev_u[i];
+
+		if (u < 0 || slot[u] < 0 || !sp->selected[sl->category[i]] ||
+		    sl->month[i] < sp->from || sl->month[i] > sp->to)
+			continue;
+		loc_n[sl->location[i]] += 1;
+		cat_n[(size_t)slot[u] * sl->ncat + sl->category[i]] += 1;
+		uint32_t *best = &(*busiest)[slot[u]];
+
+		if (!*best || loc_n[sl->location[i]] > loc_n[*best] ||
+		    (loc_n[sl->location[i]] == loc_n[*best] && sl->location[i] < *best))
+			*best = sl->location[i];
+	}
+	/* a listed micro-beat without crime in the period (a former hot street):
+	 * any of its snap points */
+	for (size_t i = 0; i < sl->n; i++) {
+		int32_t u = b->ev_u[i];
+
+		if (u >= 0 && slot[u] >= 0 && !(*busiest)[slot[u]])
+			(*busiest)[slot[u]] = sl->location[i];
+	}
+	for (size_t k = 0; k < ntop; k++) {
+		char buf[256];
+
+		two_commonest(sl, &cat_n[k * sl->ncat], b->count[top[k]], buf, sizeof(buf));
+		if (!((*dominant)[k] = strdup(buf))) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto cleanup;
+		}
+	}
+cleanup:
+	free(slot);
+	free(loc_n);
+	free(cat_n);
+	return r;
+}
+
+/* Add one "measure,value" row. */
+static int measure(struct table *t, const char *name, double v, int prec, struct mb_error *err)
+{
+	size_t row;
+	int r;
+
+	if ((r = table_add_row(t, &row, err)) || (r = table_set_text(t, row, 0, name, err)))
+		return r;
+	if (!isfinite(v))
+		return table_set_blank(t, row, 1, err);
+	if (prec < 0)
+		return table_set_int(t, row, 1, (int64_t)llround(v), err);
+	return table_set_double(t, row, 1, v, prec, err);
+}
+
+/* Add one "measure,text" row. */
+static int measure_text(struct table *t, const char *name, const char *v, struct mb_error *err)
+{
+	size_t row;
+	int r;
+
+	if ((r = table_add_row(t, &row, err)) || (r = table_set_text(t, row, 0, name, err)))
+		return r;
+	return table_set_text(t, row, 1, v, err);
+}
+
+/* The measures table (concentration.csv): beats.h. */
+int beats_measures(const struct beats_summary *m, struct table *t, struct mb_error *err)
+{
+	static const char *const cols[] = { "measure", "value" };
+	static const char *const top_names[CONC_NPCT] = { "top1_share", "top3_share", "top5_share",
+							  "top10_share", "top20_share" };
+	const struct conc_result *r = m->res;
+	const struct beats *b = m->b;
+	int rc;
+
+	if ((rc = table_init(t, "Concentration", cols, 2, err)))
+		return rc;
+#define M(name, v, p) \
+	do { if ((rc = measure(t, name, v, p, err))) return rc; } while (0)
+	M("streets", (double)r->n_streets, -1);
+	M("streets_active", (double)r->n_active, -1);
+	M("crimes", r->crimes, -1);
+	M("crimes_unlocated", (double)b->unlocated, -1);
+	M("crimes_unlocated_is_force_wide", 1, -1);
+	M("events_in_area_without_coordinates", (double)b->placed_no_street, -1);
+	M("months_in_period", m->months_total, -1);
+	M("months_used", m->months_used, -1);
+	for (int i = 0; i < CONC_NPCT; i++)
+		M(top_names[i], r->top_share[i], 12);
+	M("crime_free_share", r->crime_free_share, 12);
+	M("bandwidth25", r->band25, 12);
+	M("bandwidth50", r->band50, 12);
+	M("gini", r->gini, 12);
+	M("gini_generalized", r->gini_gen, 12);
+	M("gini_generalized_bias_corrected", r->gini_gen_bc, 12);
+	M("gini_generalized_ci_low", r->gini_gen_lo, 12);
+	M("gini_generalized_ci_high", r->gini_gen_hi, 12);
+	M("universe_gazetteer", m->gazetteer ? 1 : 0, -1);
+	M("universe_frozen", m->frozen ? 1 : 0, -1);
+	/* what the observed part of the universe rests on (§0) */
+	M("universe_months", m->umonths, -1);
+	{
+		char first[8] = "", last[8] = "";
+
+		if (m->umonths) {
+			month_format(m->ufrom, first);
+			month_format(m->uto, last);
+		}
+		if ((rc = measure_text(t, "universe_first_month", first, err)) ||
+		    (rc = measure_text(t, "universe_last_month", last, err)))
+			return rc;
+	}
+	M("hot_n", (double)m->nn, -1);
+	M("hot_tied_added", (double)(m->nhot - m->nn), -1);
+	M("crimes_outside_universe_kind", (double)b->crimes_outside, -1);
+	M("chance_draws", r->chance.draws, -1);
+	M("chance_top3_share", r->chance.top_mean[CONC_TOP3], 12);
+	M("chance_top3_share_low", r->chance.top_lo[CONC_TOP3], 12);
+	M("chance_top3_share_high", r->chance.top_hi[CONC_TOP3], 12);
+	M("chance_top3_share_poisson", r->chance.top_poisson[CONC_TOP3], 12);
+	M("excess_top3_share", r->chance.top_excess[CONC_TOP3], 12);
+	M("chance_gini", r->chance.gini_mean, 12);
+	M("chance_gini_poisson", r->chance.gini_poisson, 12);
+	M("excess_gini", r->chance.gini_excess, 12);
+	if (m->hres) {
+		const struct conc_result *h = m->hres;
+
+		M("harm_total", h->crimes, 4);
+		for (int i = 0; i < CONC_NPCT; i++) {
+			char name[32];
+
+			snprintf(name, sizeof(name), "harm_%s", top_names[i]);
+			M(name, h->top_share[i], 12);
+		}
+		M("harm_bandwidth50", h->band50, 12);
+		M("harm_gini", h->gini, 12);
+	}
+	if (r->stab.present) {
+		M("previous_crimes", r->stab.prev_crimes, -1);
+		M("stability_jaccard_top3", r->stab.jaccard, 12);
+		M("stability_spearman", r->stab.spearman, 12);
+		M("hot_persistent", (double)r->stab.n_both, -1);
+		M("hot_emerging", (double)r->stab.n_emerging, -1);
+		M("hot_former", (double)r->stab.n_former, -1);
+	}
+#undef M
+	return 0;
+}
