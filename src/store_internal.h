@@ -82,4 +82,45 @@ void store_ckpt_restart(struct store *s);
  * or unreadable store is an error, never a table of size 1). */
 int store_max_id(struct store *s, const char *sql, size_t *n, struct mb_error *err);
 
+/* Return the id of layer name (0 when absent) in *id, and copies of its
+ * method and path (may be NULL) when method/path are not NULL
+ * (store_areas.c). */
+int store_layer_find(struct store *s, const char *name, int64_t *id, char **method, char **path,
+		     struct mb_error *err);
+
+/* ---- the slice loader's parts (store_slice*.c) ---------------------------- */
+
+struct slice;
+struct slice_query;
+struct scope;
+
+/* Copy string p (NULL as "") into sl's string storage and set *off to its
+ * offset + 1 (offsets survive the storage moving; 0 means no string). 0, or
+ * -1 when out of memory (or the storage would pass SIZE_MAX): *off is then 0
+ * and the caller must fail, never keep an empty name. */
+int slice_put_str(struct slice *sl, const char *p, size_t *off);
+
+/* Categories: names (string offsets in cat_off), harm, which pass the filter
+ * of q; a --types name the store lacks is MB_ENOTFOUND. */
+int slice_load_categories(struct store *s, const struct slice_query *q, struct slice *sl,
+			  size_t *cat_off, struct mb_error *err);
+
+/* Sources: names (offsets in src_off), which are police (police.uk street
+ * files), which pass the filter; an unknown --source name is an error. */
+int slice_load_sources(struct store *s, const struct slice_query *q, struct slice *sl,
+		       size_t *src_off, struct mb_error *err);
+
+/* Names of offence subgroups or hate strands (table: a fixed name) into
+ * *names (*n = max id + 1), as string offsets in *off for the fix-up. */
+int slice_load_extract_names(struct store *s, struct slice *sl, const char *max_sql,
+			     const char *sql, size_t *n, char ***names, size_t **off,
+			     struct mb_error *err);
+
+/* Does the store hold force-extract rows or agency days (a store of schema 1
+ * has neither table)? */
+int slice_extract_held(struct store *s, int *yes, struct mb_error *err);
+
+/* Copy the layer's units of sc into the slice. */
+int slice_copy_units(const struct scope *sc, struct slice *sl, struct mb_error *err);
+
 #endif
