@@ -8,6 +8,7 @@
 #include "microbeat/areas.h"
 #include "microbeat/geo.h"
 #include "microbeat/slice.h"
+#include "microbeat/util.h"
 #include "store_internal.h"
 #include "store_scope.h"
 
@@ -650,15 +651,9 @@ static int layers_read(struct store *s, struct layer_row **rows, size_t *n, stru
 	if ((r = store_prepare(s, &q, "SELECT id, name, method, path FROM layer ORDER BY name", err)))
 		return r;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? 2 * cap : 8;
-			struct layer_row *nv = realloc(v, cap * sizeof(*v));
-
-			if (!nv) {
-				r = mb_err(err, MB_ENOMEM, "out of memory");
-				break;
-			}
-			v = nv;
+		if (GROW(v, *n + 1, cap)) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			break;
 		}
 		struct layer_row *l = &v[(*n)++];
 		const char *p = (const char *)sqlite3_column_text(q, 3);
@@ -773,68 +768,72 @@ int store_layer_source(struct store *s, const char *layer, char **name_out, char
 	return 0;
 }
 
-int store_areas_info(struct store *s, FILE *f, struct mb_error *err)
+int store_layers_info(struct store *s, struct layer_info **out, size_t *nout,
+		      struct mb_error *err)
 {
 	struct layer_row *rows = NULL;
+	struct layer_info *v = NULL;
 	sqlite3_stmt *q = NULL;
 	size_t n = 0;
 	int r, own;
 
+	*out = NULL;
+	*nout = 0;
 	/* one snapshot for the layers and all their counts */
 	if ((r = store_read_begin(s, &own, err)))
 		return r;
-	if ((r = layers_read(s, &rows, &n, err)))
+	if ((r = layers_read(s, &rows, &n, err)) || !n)
 		goto cleanup;
-	if (!n) {
-		fprintf(f, "Area layers: none loaded (see 'microbeat areas --help')\n");
-		goto cleanup;
-	}
 	if ((r = store_prepare(s, &q,
 			       "SELECT count(*), count(population), coalesce(sum(population), 0)"
 			       " FROM unit WHERE layer_id = ?1",
 			       err)))
 		goto cleanup;
-	fprintf(f, "Area layers (located events: in a unit / in no unit; 'near' = in no unit but in"
-		   " an LSOA the layer otherwise covers):\n");
+	if (!(v = calloc(n, sizeof(*v)))) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
 	for (size_t i = 0; i < n; i++) {
-		long units = 0, with_pop = 0, assigned, unassigned, near = 0, pending = 0, coded;
-		double pop = 0;
-		int bnd = strncmp(rows[i].method, "boundaries", 10) == 0;
+		struct layer_info *l = &v[i];
 
+		/* the names move to the rows */
+		l->name = rows[i].name;
+		l->method = rows[i].method;
+		rows[i].name = rows[i].method = NULL;
+		l->boundaries = strncmp(l->method, "boundaries", 10) == 0;
 		sqlite3_bind_int64(q, 1, rows[i].id);
 		if (sqlite3_step(q) == SQLITE_ROW) {
-			units = (long)sqlite3_column_int64(q, 0);
-			with_pop = (long)sqlite3_column_int64(q, 1);
-			pop = sqlite3_column_double(q, 2);
+			l->units = (long)sqlite3_column_int64(q, 0);
+			l->with_pop = (long)sqlite3_column_int64(q, 1);
+			l->pop = sqlite3_column_double(q, 2);
 		}
 		sqlite3_reset(q);
-		if ((r = count_q(s, SQL_ASSIGNED, rows[i].id, &assigned, err)) ||
-		    (r = count_q(s, SQL_UNASSIGNED, rows[i].id, &unassigned, err)) ||
+		if ((r = count_q(s, SQL_ASSIGNED, rows[i].id, &l->assigned, err)) ||
+		    (r = count_q(s, SQL_UNASSIGNED, rows[i].id, &l->unassigned, err)) ||
 		    (r = count_q(s, "SELECT count(*) FROM event_unit WHERE layer_id = ?1", rows[i].id,
-				 &coded, err)) ||
-		    (bnd && (r = count_q(s, SQL_UNASSIGNED_NEAR, rows[i].id, &near, err))) ||
-		    (bnd && (r = count_q(s, SQL_PENDING, rows[i].id, &pending, err))))
+				 &l->coded, err)) ||
+		    (l->boundaries && (r = count_q(s, SQL_UNASSIGNED_NEAR, rows[i].id, &l->near, err))) ||
+		    (l->boundaries && (r = count_q(s, SQL_PENDING, rows[i].id, &l->pending, err))))
 			goto cleanup;
-		fprintf(f, "  %s (%s): %ld units", MB_SHOWN(rows[i].name), MB_SHOWN(rows[i].method), units);
-		if (with_pop)
-			fprintf(f, ", population %.0f (%ld of %ld units)", pop, with_pop, units);
-		else
-			fprintf(f, ", no population");
-		fprintf(f, "; located events: %ld in a unit, %ld in no unit", assigned, unassigned);
-		if (bnd)
-			fprintf(f, " (%ld near)", near);
-		if (coded)
-			fprintf(f, "; %ld agency rows coded to a unit", coded);
-		if (pending)
-			fprintf(f, "; %ld snap points not yet placed", pending);
-		fputc('\n', f);
 	}
-	if (ferror(f))
-		r = mb_err(err, MB_EIO, "error writing the layer summary");
+	*out = v;
+	*nout = n;
+	v = NULL;
 cleanup:
 	sqlite3_finalize(q);
 	layers_free(rows, n);
+	if (v)
+		store_layers_info_release(v, n);
 	store_read_end(s, own);
 	return r;
+}
+
+void store_layers_info_release(struct layer_info *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].name);
+		free(v[i].method);
+	}
+	free(v);
 }
 
