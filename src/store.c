@@ -311,7 +311,8 @@ static int expected_schema(char ***out, int *n, struct mb_error *err)
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
 	char **v = NULL;
-	int r = 0, cap = 0;
+	size_t cap = 0;
+	int r = 0;
 
 	*out = NULL;
 	*n = 0;
@@ -322,25 +323,19 @@ static int expected_schema(char ***out, int *n, struct mb_error *err)
 	}
 	for (int i = 0; i < STORE_SCHEMA_VERSION; i++)
 		if (sqlite3_exec(db, MIGRATIONS[i], NULL, NULL, NULL) != SQLITE_OK) {
-			r = mb_err(err, MB_EDB, "internal error: the store's schema does not build (%s)",
-				   sqlite3_errmsg(db));
+			r = BUG(err, "the store's schema does not build (%s)", sqlite3_errmsg(db));
 			goto cleanup;
 		}
 	if (sqlite3_prepare_v2(db, "SELECT printf('%s %s %s', type, name, coalesce(sql, ''))"
 				   " FROM sqlite_schema WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
 			       -1, &st, NULL) != SQLITE_OK) {
-		r = mb_err(err, MB_EDB, "internal error: %s", sqlite3_errmsg(db));
+		r = BUG(err, "%s", sqlite3_errmsg(db));
 		goto cleanup;
 	}
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (*n == cap) {
-			char **nv = realloc(v, (size_t)(cap = cap ? cap * 2 : 64) * sizeof(*nv));
-
-			if (!nv) {
-				r = mb_err(err, MB_ENOMEM, "out of memory");
-				goto cleanup;
-			}
-			v = nv;
+		if (GROW(v, (size_t)*n + 1, cap)) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto cleanup;
 		}
 		if (!(v[*n] = strdup((const char *)sqlite3_column_text(st, 0)))) {
 			r = mb_err(err, MB_ENOMEM, "out of memory");

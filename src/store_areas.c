@@ -83,7 +83,7 @@ static int pending_points(struct store *s, int64_t layer_id, int64_t **ids, doub
 			  double **lat, size_t *n, struct mb_error *err)
 {
 	sqlite3_stmt *st = NULL;
-	size_t cap = 0;
+	size_t icap = 0, xcap = 0, ycap = 0;
 	int r = 0, rc;
 
 	*ids = NULL;
@@ -97,24 +97,9 @@ static int pending_points(struct store *s, int64_t layer_id, int64_t **ids, doub
 		return r;
 	sqlite3_bind_int64(st, 1, layer_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 4096;
-			int64_t *a = realloc(*ids, cap * sizeof(**ids));
-
-			if (a)
-				*ids = a;
-			double *b = realloc(*lon, cap * sizeof(double));
-
-			if (b)
-				*lon = b;
-			double *c = realloc(*lat, cap * sizeof(double));
-
-			if (c)
-				*lat = c;
-			if (!a || !b || !c) {
-				r = mb_err(err, MB_ENOMEM, "out of memory");
-				goto cleanup;
-			}
+		if (GROW(*ids, *n + 1, icap) || GROW(*lon, *n + 1, xcap) || GROW(*lat, *n + 1, ycap)) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto cleanup;
 		}
 		(*ids)[*n] = sqlite3_column_int64(st, 0);
 		(*lon)[*n] = sqlite3_column_double(st, 1);
@@ -364,15 +349,9 @@ static int write_units(struct store *s, const struct areas_spec *spec, const str
 			st->units_kept++;
 			continue;
 		}
-		if (nold == cap) {
-			cap = cap ? 2 * cap : 64;
-			int64_t *o = realloc(old, cap * sizeof(*o));
-
-			if (!o) {
-				r = mb_err(err, MB_ENOMEM, "out of memory");
-				goto cleanup;
-			}
-			old = o;
+		if (GROW(old, nold + 1, cap)) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto cleanup;
 		}
 		old[nold++] = sqlite3_column_int64(q, 0);
 	}

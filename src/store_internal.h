@@ -82,6 +82,10 @@ void store_ckpt_restart(struct store *s);
  * or unreadable store is an error, never a table of size 1). */
 int store_max_id(struct store *s, const char *sql, size_t *n, struct mb_error *err);
 
+/* Does the store hold table name (1/0 in *yes)? A store of an older schema
+ * lacks the tables added since. */
+int store_has_table(struct store *s, const char *name, int *yes, struct mb_error *err);
+
 /* Return the id of layer name (0 when absent) in *id, and copies of its
  * method and path (may be NULL) when method/path are not NULL
  * (store_areas.c). */

@@ -147,10 +147,6 @@ int store_duplicates_held(struct store *s, int64_t import_id, uint32_t source, i
 int store_extract_attached(struct store *s, int64_t import_id, int64_t *attached,
 			   struct mb_error *err);
 
-/* Does the store hold table name (1/0 in *yes)? A store of an older schema
- * lacks the tables added since. */
-int store_has_table(struct store *s, const char *name, int *yes, struct mb_error *err);
-
 /* Record per (source, month) row counts of an import, for coverage. */
 int store_import_month_add(struct store *s, int64_t import_id, uint32_t source, int32_t month,
 			   int64_t rows, struct mb_error *err);
