@@ -8,6 +8,7 @@
 #include "microbeat/areas.h"
 #include "microbeat/geo.h"
 #include "microbeat/slice.h"
+#include "microbeat/util.h"
 #include "store_internal.h"
 #include "store_scope.h"
 
@@ -20,9 +21,7 @@ static int cmp_strp(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Return the id of layer name (0 when absent) in *id, and copies of its
- * method and path (may be NULL) when method/path are not NULL. */
-static int layer_find(struct store *s, const char *name, int64_t *id, char **method, char **path,
+int store_layer_find(struct store *s, const char *name, int64_t *id, char **method, char **path,
 		      struct mb_error *err)
 {
 	sqlite3_stmt *st = NULL;
@@ -84,7 +83,7 @@ static int pending_points(struct store *s, int64_t layer_id, int64_t **ids, doub
 			  double **lat, size_t *n, struct mb_error *err)
 {
 	sqlite3_stmt *st = NULL;
-	size_t cap = 0;
+	size_t icap = 0, xcap = 0, ycap = 0;
 	int r = 0, rc;
 
 	*ids = NULL;
@@ -98,24 +97,9 @@ static int pending_points(struct store *s, int64_t layer_id, int64_t **ids, doub
 		return r;
 	sqlite3_bind_int64(st, 1, layer_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 4096;
-			int64_t *a = realloc(*ids, cap * sizeof(**ids));
-
-			if (a)
-				*ids = a;
-			double *b = realloc(*lon, cap * sizeof(double));
-
-			if (b)
-				*lon = b;
-			double *c = realloc(*lat, cap * sizeof(double));
-
-			if (c)
-				*lat = c;
-			if (!a || !b || !c) {
-				r = mb_err(err, MB_ENOMEM, "out of memory");
-				goto cleanup;
-			}
+		if (GROW(*ids, *n + 1, icap) || GROW(*lon, *n + 1, xcap) || GROW(*lat, *n + 1, ycap)) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto cleanup;
 		}
 		(*ids)[*n] = sqlite3_column_int64(st, 0);
 		(*lon)[*n] = sqlite3_column_double(st, 1);
@@ -351,7 +335,7 @@ static int write_units(struct store *s, const struct areas_spec *spec, const str
 	q = NULL;
 	if (rc != SQLITE_DONE)
 		return store_db_err(s, err, "writing the layer");
-	if ((r = layer_find(s, spec->layer, layer_id, NULL, NULL, err)))
+	if ((r = store_layer_find(s, spec->layer, layer_id, NULL, NULL, err)))
 		return r;
 
 	/* the old units: those whose code is gone are dropped below */
@@ -365,15 +349,9 @@ static int write_units(struct store *s, const struct areas_spec *spec, const str
 			st->units_kept++;
 			continue;
 		}
-		if (nold == cap) {
-			cap = cap ? 2 * cap : 64;
-			int64_t *o = realloc(old, cap * sizeof(*o));
-
-			if (!o) {
-				r = mb_err(err, MB_ENOMEM, "out of memory");
-				goto cleanup;
-			}
-			old = o;
+		if (GROW(old, nold + 1, cap)) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto cleanup;
 		}
 		old[nold++] = sqlite3_column_int64(q, 0);
 	}
@@ -652,15 +630,9 @@ static int layers_read(struct store *s, struct layer_row **rows, size_t *n, stru
 	if ((r = store_prepare(s, &q, "SELECT id, name, method, path FROM layer ORDER BY name", err)))
 		return r;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? 2 * cap : 8;
-			struct layer_row *nv = realloc(v, cap * sizeof(*v));
-
-			if (!nv) {
-				r = mb_err(err, MB_ENOMEM, "out of memory");
-				break;
-			}
-			v = nv;
+		if (GROW(v, *n + 1, cap)) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			break;
 		}
 		struct layer_row *l = &v[(*n)++];
 		const char *p = (const char *)sqlite3_column_text(q, 3);
@@ -775,369 +747,72 @@ int store_layer_source(struct store *s, const char *layer, char **name_out, char
 	return 0;
 }
 
-int store_areas_info(struct store *s, FILE *f, struct mb_error *err)
+int store_layers_info(struct store *s, struct layer_info **out, size_t *nout,
+		      struct mb_error *err)
 {
 	struct layer_row *rows = NULL;
+	struct layer_info *v = NULL;
 	sqlite3_stmt *q = NULL;
 	size_t n = 0;
 	int r, own;
 
+	*out = NULL;
+	*nout = 0;
 	/* one snapshot for the layers and all their counts */
 	if ((r = store_read_begin(s, &own, err)))
 		return r;
-	if ((r = layers_read(s, &rows, &n, err)))
+	if ((r = layers_read(s, &rows, &n, err)) || !n)
 		goto cleanup;
-	if (!n) {
-		fprintf(f, "Area layers: none loaded (see 'microbeat areas --help')\n");
-		goto cleanup;
-	}
 	if ((r = store_prepare(s, &q,
 			       "SELECT count(*), count(population), coalesce(sum(population), 0)"
 			       " FROM unit WHERE layer_id = ?1",
 			       err)))
 		goto cleanup;
-	fprintf(f, "Area layers (located events: in a unit / in no unit; 'near' = in no unit but in"
-		   " an LSOA the layer otherwise covers):\n");
+	if (!(v = calloc(n, sizeof(*v)))) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
 	for (size_t i = 0; i < n; i++) {
-		long units = 0, with_pop = 0, assigned, unassigned, near = 0, pending = 0, coded;
-		double pop = 0;
-		int bnd = strncmp(rows[i].method, "boundaries", 10) == 0;
+		struct layer_info *l = &v[i];
 
+		/* the names move to the rows */
+		l->name = rows[i].name;
+		l->method = rows[i].method;
+		rows[i].name = rows[i].method = NULL;
+		l->boundaries = strncmp(l->method, "boundaries", 10) == 0;
 		sqlite3_bind_int64(q, 1, rows[i].id);
 		if (sqlite3_step(q) == SQLITE_ROW) {
-			units = (long)sqlite3_column_int64(q, 0);
-			with_pop = (long)sqlite3_column_int64(q, 1);
-			pop = sqlite3_column_double(q, 2);
+			l->units = (long)sqlite3_column_int64(q, 0);
+			l->with_pop = (long)sqlite3_column_int64(q, 1);
+			l->pop = sqlite3_column_double(q, 2);
 		}
 		sqlite3_reset(q);
-		if ((r = count_q(s, SQL_ASSIGNED, rows[i].id, &assigned, err)) ||
-		    (r = count_q(s, SQL_UNASSIGNED, rows[i].id, &unassigned, err)) ||
+		if ((r = count_q(s, SQL_ASSIGNED, rows[i].id, &l->assigned, err)) ||
+		    (r = count_q(s, SQL_UNASSIGNED, rows[i].id, &l->unassigned, err)) ||
 		    (r = count_q(s, "SELECT count(*) FROM event_unit WHERE layer_id = ?1", rows[i].id,
-				 &coded, err)) ||
-		    (bnd && (r = count_q(s, SQL_UNASSIGNED_NEAR, rows[i].id, &near, err))) ||
-		    (bnd && (r = count_q(s, SQL_PENDING, rows[i].id, &pending, err))))
+				 &l->coded, err)) ||
+		    (l->boundaries && (r = count_q(s, SQL_UNASSIGNED_NEAR, rows[i].id, &l->near, err))) ||
+		    (l->boundaries && (r = count_q(s, SQL_PENDING, rows[i].id, &l->pending, err))))
 			goto cleanup;
-		fprintf(f, "  %s (%s): %ld units", MB_SHOWN(rows[i].name), MB_SHOWN(rows[i].method), units);
-		if (with_pop)
-			fprintf(f, ", population %.0f (%ld of %ld units)", pop, with_pop, units);
-		else
-			fprintf(f, ", no population");
-		fprintf(f, "; located events: %ld in a unit, %ld in no unit", assigned, unassigned);
-		if (bnd)
-			fprintf(f, " (%ld near)", near);
-		if (coded)
-			fprintf(f, "; %ld agency rows coded to a unit", coded);
-		if (pending)
-			fprintf(f, "; %ld snap points not yet placed", pending);
-		fputc('\n', f);
 	}
-	if (ferror(f))
-		r = mb_err(err, MB_EIO, "error writing the layer summary");
+	*out = v;
+	*nout = n;
+	v = NULL;
 cleanup:
 	sqlite3_finalize(q);
 	layers_free(rows, n);
+	if (v)
+		store_layers_info_release(v, n);
 	store_read_end(s, own);
 	return r;
 }
 
-/* ---- units of a slice ------------------------------------------------------ */
-
-void area_units_release(struct area_units *u)
+void store_layers_info_release(struct layer_info *v, size_t n)
 {
-	for (size_t i = 0; u->code && i < u->n; i++)
-		free(u->code[i]);
-	for (size_t i = 0; u->name && i < u->n; i++)
-		free(u->name[i]);
-	free(u->code);
-	free(u->name);
-	free(u->population);
-	free(u->in_scope);
-	free(u->streets);
-	free(u->layer);
-	memset(u, 0, sizeof(*u));
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].name);
+		free(v[i].method);
+	}
+	free(v);
 }
 
-void area_extra_release(struct area_extra *x)
-{
-	free(x->month);
-	free(x->category);
-	free(x->unit);
-	memset(x, 0, sizeof(*x));
-}
-
-/* Max id of a table (+1), for array sizes. */
-static int table_size(struct store *s, const char *sql, size_t *n, struct mb_error *err)
-{
-	sqlite3_stmt *q = NULL;
-	int r;
-
-	if ((r = store_prepare(s, &q, sql, err)))
-		return r;
-	*n = sqlite3_step(q) == SQLITE_ROW ? (size_t)sqlite3_column_int64(q, 0) + 1 : 1;
-	sqlite3_finalize(q);
-	return 0;
-}
-
-/* Read the units of layer_id into u (dense numbering) and *dense (store unit id
- * -> dense index, *ndense entries). */
-static int read_units(struct store *s, int64_t layer_id, struct area_units *u, uint32_t **dense,
-		      size_t *ndense, struct mb_error *err)
-{
-	sqlite3_stmt *q = NULL;
-	size_t cnt = 0;
-	int r, rc;
-
-	*dense = NULL;
-	if ((r = table_size(s, "SELECT max(id) FROM unit", ndense, err)))
-		return r;
-	if ((r = store_prepare(s, &q, "SELECT count(*) FROM unit WHERE layer_id = ?", err)))
-		return r;
-	sqlite3_bind_int64(q, 1, layer_id);
-	if (sqlite3_step(q) == SQLITE_ROW)
-		cnt = (size_t)sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	q = NULL;
-	u->n = cnt + 1;
-	u->code = calloc(u->n, sizeof(char *));
-	u->name = calloc(u->n, sizeof(char *));
-	u->population = calloc(u->n, sizeof(double));
-	u->in_scope = calloc(u->n, 1);
-	u->streets = calloc(u->n, sizeof(double));
-	*dense = calloc(*ndense, sizeof(uint32_t));
-	if (!u->code || !u->name || !u->population || !u->in_scope || !u->streets || !*dense)
-		return mb_err(err, MB_ENOMEM, "out of memory");
-	u->population[0] = NAN;
-	if ((r = store_prepare(s, &q, "SELECT id, code, name, population FROM unit WHERE layer_id = ?"
-				      " ORDER BY id", err)))
-		return r;
-	sqlite3_bind_int64(q, 1, layer_id);
-	size_t k = 1;
-
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW && k < u->n) {
-		size_t id = (size_t)sqlite3_column_int64(q, 0);
-
-		u->code[k] = strdup((const char *)sqlite3_column_text(q, 1));
-		u->name[k] = strdup((const char *)sqlite3_column_text(q, 2));
-		if (!u->code[k] || !u->name[k]) {
-			sqlite3_finalize(q);
-			return mb_err(err, MB_ENOMEM, "out of memory");
-		}
-		if (sqlite3_column_type(q, 3) == SQLITE_NULL) {
-			u->population[k] = NAN;
-		} else {
-			u->population[k] = sqlite3_column_double(q, 3);
-			u->has_population = 1;
-		}
-		if (id < *ndense)
-			(*dense)[id] = (uint32_t)k;
-		k++;
-	}
-	sqlite3_finalize(q);
-	return 0;
-}
-
-/* Distinct (unit, street) pairs: sort key. */
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-int store_slice_units(struct store *s, const char *layer, const char *area,
-		      const struct slice *sl, uint32_t **unit_of_event, struct area_units *u,
-		      struct area_extra *extra, struct mb_error *err)
-{
-	sqlite3_stmt *q = NULL;
-	int64_t layer_id = 0;
-	char *method = NULL;
-	uint32_t *dense = NULL, *uloc = NULL, *loc_lsoa = NULL, *loc_street = NULL, *ulsoa = NULL;
-	uint32_t *ue = NULL;
-	uint64_t *pairs = NULL;
-	struct scope sc = { 0 };
-	size_t ndense = 0, nlsoa = 0, npairs = 0, xcap = 0;
-	int r, rc, own;
-
-	*unit_of_event = NULL;
-	memset(u, 0, sizeof(*u));
-	memset(extra, 0, sizeof(*extra));
-	/* one snapshot for the units, assignments and events read below */
-	if ((r = store_read_begin(s, &own, err)))
-		return r;
-	if ((r = layer_find(s, layer, &layer_id, &method, NULL, err)))
-		goto cleanup;
-	if (!layer_id) {
-		r = mb_err(err, MB_ENOTFOUND,
-			   "layer '%s' is not loaded (load it with 'microbeat areas')", layer);
-		goto cleanup;
-	}
-	u->boundaries = method && strncmp(method, "boundaries", 10) == 0;
-	u->layer = strdup(layer);
-	if (!u->layer) {
-		r = mb_err(err, MB_ENOMEM, "out of memory");
-		goto cleanup;
-	}
-	if ((r = read_units(s, layer_id, u, &dense, &ndense, err)) ||
-	    (r = table_size(s, "SELECT max(id) FROM lsoa", &nlsoa, err)))
-		goto cleanup;
-	uloc = calloc(sl->nloc + 1, sizeof(uint32_t));
-	loc_lsoa = calloc(sl->nloc + 1, sizeof(uint32_t));
-	loc_street = calloc(sl->nloc + 1, sizeof(uint32_t));
-	ulsoa = calloc(nlsoa + 1, sizeof(uint32_t));
-	ue = calloc(sl->n + 1, sizeof(uint32_t));
-	pairs = calloc(sl->nloc + 1, sizeof(uint64_t));
-	if (!uloc || !loc_lsoa || !loc_street || !ulsoa || !ue || !pairs) {
-		r = mb_err(err, MB_ENOMEM, "out of memory");
-		goto cleanup;
-	}
-	/* boundaries first ... */
-	if ((r = store_prepare(s, &q, "SELECT location_id, unit_id FROM location_unit"
-				      " WHERE layer_id = ?1 AND unit_id IS NOT NULL", err)))
-		goto cleanup;
-	sqlite3_bind_int64(q, 1, layer_id);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		size_t loc = (size_t)sqlite3_column_int64(q, 0);
-		size_t id = (size_t)sqlite3_column_int64(q, 1);
-
-		if (loc < sl->nloc && id < ndense)
-			uloc[loc] = dense[id];
-	}
-	sqlite3_finalize(q);
-	q = NULL;
-	/* ... then the lookup (unit of largest weight, ties to the lower id) */
-	if ((r = store_prepare(s, &q,
-			       "SELECT q.id, (SELECT lu.unit_id FROM lsoa_unit lu JOIN unit un"
-			       " ON un.id = lu.unit_id WHERE lu.lsoa_code = q.code AND un.layer_id = ?1"
-			       " ORDER BY lu.weight DESC, lu.unit_id LIMIT 1) FROM lsoa q",
-			       err)))
-		goto cleanup;
-	sqlite3_bind_int64(q, 1, layer_id);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		size_t l = (size_t)sqlite3_column_int64(q, 0);
-		size_t id = sqlite3_column_type(q, 1) == SQLITE_NULL
-				    ? 0 : (size_t)sqlite3_column_int64(q, 1);
-
-		if (l < nlsoa && id < ndense)
-			ulsoa[l] = dense[id];
-	}
-	sqlite3_finalize(q);
-	q = NULL;
-	if ((r = store_prepare(s, &q, "SELECT id, coalesce(lsoa_id, 0), coalesce(street_id, 0)"
-				      " FROM location", err)))
-		goto cleanup;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		size_t loc = (size_t)sqlite3_column_int64(q, 0);
-		size_t l = (size_t)sqlite3_column_int64(q, 1);
-
-		if (loc >= sl->nloc)
-			continue;
-		loc_lsoa[loc] = l < nlsoa ? (uint32_t)l : 0;
-		loc_street[loc] = (uint32_t)sqlite3_column_int64(q, 2);
-		if (!uloc[loc] && l && l < nlsoa)
-			uloc[loc] = ulsoa[l];
-	}
-	sqlite3_finalize(q);
-	q = NULL;
-	/* the area: the selector of every analysis (store_scope.h), resolved as
-	 * store_slice_load resolved it; units named by --area are the scope,
-	 * else the units with a snap point or LSOA in the authority */
-	if ((r = scope_resolve(s, area, layer, sl->nloc, loc_lsoa, nlsoa, &sc, err)))
-		goto cleanup;
-	for (size_t loc = 1; loc < sl->nloc; loc++) {
-		uint32_t l = loc_lsoa[loc];
-
-		if (!uloc[loc] || (sc.kind == SCOPE_AUTHORITY && !(l && sc.lsoa_in[l])) ||
-		    (sc.kind == SCOPE_UNITS && !scope_unit_in(&sc, uloc[loc])))
-			continue;
-		u->in_scope[uloc[loc]] = 1;
-		if (loc_street[loc])
-			pairs[npairs++] = ((uint64_t)uloc[loc] << 32) | loc_street[loc];
-	}
-	for (size_t l = 1; l < nlsoa; l++)
-		if (ulsoa[l] && (sc.kind == SCOPE_ALL || (sc.kind == SCOPE_AUTHORITY && sc.lsoa_in[l]) ||
-				 (sc.kind == SCOPE_UNITS && scope_unit_in(&sc, ulsoa[l]))))
-			u->in_scope[ulsoa[l]] = 1;
-	qsort(pairs, npairs, sizeof(*pairs), cmp_u64);
-	for (size_t i = 0; i < npairs; i++)
-		if (!i || pairs[i] != pairs[i - 1])
-			u->streets[pairs[i] >> 32] += 1;
-	for (size_t i = 0; i < sl->n; i++)
-		ue[i] = sl->location[i] < sl->nloc ? uloc[sl->location[i]] : 0;
-
-	/* events without coordinates: LSOA-coded (lookup) or unit-coded (agency) */
-	if ((r = store_prepare(s, &q,
-			       "SELECT e.month, e.category_id, coalesce(e.location_id, 0),"
-			       " (SELECT eu.unit_id FROM event_unit eu WHERE eu.event_id = e.id"
-			       " AND eu.layer_id = ?3) FROM event e"
-			       " WHERE e.month BETWEEN ?1 AND ?2 AND (e.flags & 1) = 1",
-			       err)))
-		goto cleanup;
-	sqlite3_bind_int(q, 1, sl->month_from);
-	sqlite3_bind_int(q, 2, sl->month_to);
-	sqlite3_bind_int64(q, 3, layer_id);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		size_t cat = (size_t)sqlite3_column_int64(q, 1);
-		size_t loc = (size_t)sqlite3_column_int64(q, 2);
-		uint32_t unit = 0;
-
-		if (cat >= sl->ncat || !sl->cat_selected[cat])
-			continue;
-		if (sqlite3_column_type(q, 3) != SQLITE_NULL) {
-			size_t id = (size_t)sqlite3_column_int64(q, 3);
-
-			unit = id < ndense ? dense[id] : 0;
-		} else if (loc && loc < sl->nloc && loc_lsoa[loc] &&
-			   (sc.kind != SCOPE_AUTHORITY || sc.lsoa_in[loc_lsoa[loc]])) {
-			unit = ulsoa[loc_lsoa[loc]];
-		}
-		if (!unit || !u->in_scope[unit])
-			continue;
-		if (extra->n == xcap) {
-			xcap = xcap ? 2 * xcap : 1024;
-			int32_t *m = realloc(extra->month, xcap * sizeof(int32_t));
-
-			if (m)
-				extra->month = m;
-			uint32_t *c = realloc(extra->category, xcap * sizeof(uint32_t));
-
-			if (c)
-				extra->category = c;
-			uint32_t *un = realloc(extra->unit, xcap * sizeof(uint32_t));
-
-			if (un)
-				extra->unit = un;
-			if (!m || !c || !un) {
-				r = mb_err(err, MB_ENOMEM, "out of memory");
-				goto cleanup;
-			}
-		}
-		extra->month[extra->n] = sqlite3_column_int(q, 0);
-		extra->category[extra->n] = (uint32_t)cat;
-		extra->unit[extra->n] = unit;
-		extra->n++;
-	}
-	if (rc != SQLITE_DONE) {
-		r = store_db_err(s, err, "loading events without coordinates");
-		goto cleanup;
-	}
-	*unit_of_event = ue;
-	ue = NULL;
-	r = 0;
-cleanup:
-	sqlite3_finalize(q);
-	free(method);
-	free(dense);
-	free(uloc);
-	free(loc_lsoa);
-	free(loc_street);
-	free(ulsoa);
-	free(ue);
-	scope_release(&sc);
-	free(pairs);
-	store_read_end(s, own);
-	if (r) {
-		area_units_release(u);
-		area_extra_release(extra);
-	}
-	return r;
-}

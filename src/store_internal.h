@@ -6,6 +6,14 @@
 
 #include "microbeat/store.h"
 
+/* Statements of the bulk writer, prepared once per connection (their SQL:
+ * INS_SQL in store_import.c). */
+enum ins {
+	INS_SOURCE, INS_CATEGORY, INS_OUTCOME, INS_LSOA, INS_LSOA_NAME, INS_EVENTS, INS_REJECT, INS_OUTCOME_ROWS, INS_STOP, INS_EVENT_UNIT, INS_STREETS,
+	INS_LOCATIONS, INS_SUBGROUP, INS_STRAND, INS_EXTRA, INS_WHEN,
+	INS_COUNT /* how many: the size of struct store's ins[] */
+};
+
 /* The bulk writer's row feeds (store_feed.c): the kinds of rows. */
 enum feed_kind { FEED_EVENT, FEED_STREET, FEED_LOCATION, FEED_OUTCOME, FEED_KINDS };
 
@@ -20,7 +28,7 @@ struct feed {
 struct store {
 	sqlite3 *db;             /* the connection */
 	char *path;              /* file name as opened */
-	sqlite3_stmt *ins[16];   /* bulk-writer statements, prepared on first use */
+	sqlite3_stmt *ins[INS_COUNT]; /* bulk-writer statements, prepared on first use */
 	struct feed feed[FEED_KINDS]; /* what the feed tables show (writer only) */
 	int64_t first_event;     /* first event id written by the current import */
 	int64_t last_event;      /* last event id written by the current import */
@@ -53,5 +61,70 @@ int store_prepare(struct store *s, sqlite3_stmt **st, const char *sql, struct mb
 int store_read_begin(struct store *s, int *own, struct mb_error *err);
 void store_read_end(struct store *s, int own);
 
+/* The bulk writer's statement i (store_import.c), prepared on first use;
+ * NULL (err set) when it cannot be prepared. */
+sqlite3_stmt *store_ins(struct store *s, enum ins i, struct mb_error *err);
+
+/* Step a bound insert statement and reset it. Return 0 or -MB_EDB. */
+int store_step_reset(struct store *s, sqlite3_stmt *st, struct mb_error *err);
+
+/* Stop the checkpointing thread of store_bulk_mode, if any (store_ckpt.c). */
+void store_ckpt_stop(struct store *s);
+
+/* Writer, between two files: restart a WAL grown past the checkpointer's
+ * bound (store_ckpt.c); nothing without a checkpointing thread. */
+void store_ckpt_restart(struct store *s);
+
+/* Run sql, a query of one integer such as "SELECT max(id) FROM unit", and
+ * set *n to that value + 1 (1 when it is NULL or there is no row): the size
+ * of an array indexed by the table's ids. 0, or -MB_EDB (err set, *n = 1)
+ * when the statement cannot be prepared or its step fails (a locked, corrupt
+ * or unreadable store is an error, never a table of size 1). */
+int store_max_id(struct store *s, const char *sql, size_t *n, struct mb_error *err);
+
+/* Does the store hold table name (1/0 in *yes)? A store of an older schema
+ * lacks the tables added since. */
+int store_has_table(struct store *s, const char *name, int *yes, struct mb_error *err);
+
+/* Return the id of layer name (0 when absent) in *id, and copies of its
+ * method and path (may be NULL) when method/path are not NULL
+ * (store_areas.c). */
+int store_layer_find(struct store *s, const char *name, int64_t *id, char **method, char **path,
+		     struct mb_error *err);
+
+/* ---- the slice loader's parts (store_slice*.c) ---------------------------- */
+
+struct slice;
+struct slice_query;
+struct scope;
+
+/* Copy string p (NULL as "") into sl's string storage and set *off to its
+ * offset + 1 (offsets survive the storage moving; 0 means no string). 0, or
+ * -1 when out of memory (or the storage would pass SIZE_MAX): *off is then 0
+ * and the caller must fail, never keep an empty name. */
+int slice_put_str(struct slice *sl, const char *p, size_t *off);
+
+/* Categories: names (string offsets in cat_off), harm, which pass the filter
+ * of q; a --types name the store lacks is MB_ENOTFOUND. */
+int slice_load_categories(struct store *s, const struct slice_query *q, struct slice *sl,
+			  size_t *cat_off, struct mb_error *err);
+
+/* Sources: names (offsets in src_off), which are police (police.uk street
+ * files), which pass the filter; an unknown --source name is an error. */
+int slice_load_sources(struct store *s, const struct slice_query *q, struct slice *sl,
+		       size_t *src_off, struct mb_error *err);
+
+/* Names of offence subgroups or hate strands (table: a fixed name) into
+ * *names (*n = max id + 1), as string offsets in *off for the fix-up. */
+int slice_load_extract_names(struct store *s, struct slice *sl, const char *max_sql,
+			     const char *sql, size_t *n, char ***names, size_t **off,
+			     struct mb_error *err);
+
+/* Does the store hold force-extract rows or agency days (a store of schema 1
+ * has neither table)? */
+int slice_extract_held(struct store *s, int *yes, struct mb_error *err);
+
+/* Copy the layer's units of sc into the slice. */
+int slice_copy_units(const struct scope *sc, struct slice *sl, struct mb_error *err);
 
 #endif

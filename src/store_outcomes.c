@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "microbeat/outcomes.h"
+#include "microbeat/util.h"
 #include "store_internal.h"
 
 /* Grow every array of o to hold cap rows. */
@@ -115,7 +116,7 @@ int store_lsoa_events(struct store *s, int32_t from, int32_t to, struct lsoa_eve
 		      struct mb_error *err)
 {
 	sqlite3_stmt *st = NULL;
-	size_t cap = 0;
+	size_t mcap = 0, scap = 0, lcap = 0;
 	int r = 0, own = 0, rc;
 
 	memset(o, 0, sizeof(*o));
@@ -132,24 +133,10 @@ int store_lsoa_events(struct store *s, int32_t from, int32_t to, struct lsoa_eve
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *code = (const char *)sqlite3_column_text(st, 2);
 
-		if (o->n == cap) {
-			size_t ncap = cap ? cap * 2 : 4096;
-			void *a = realloc(o->month, ncap * sizeof(*o->month));
-
-			if (a)
-				o->month = a;
-			void *b = a ? realloc(o->source, ncap * sizeof(*o->source)) : NULL;
-
-			if (b)
-				o->source = b;
-			void *c = b ? realloc(o->lsoa, ncap * sizeof(*o->lsoa)) : NULL;
-
-			if (!c) {
-				r = mb_err(err, MB_ENOMEM, "out of memory");
-				goto cleanup;
-			}
-			o->lsoa = c;
-			cap = ncap;
+		if (GROW(o->month, o->n + 1, mcap) || GROW(o->source, o->n + 1, scap) ||
+		    GROW(o->lsoa, o->n + 1, lcap)) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto cleanup;
 		}
 		o->month[o->n] = sqlite3_column_int(st, 0);
 		o->source[o->n] = (uint32_t)sqlite3_column_int64(st, 1);

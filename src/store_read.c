@@ -1,32 +1,25 @@
-/* store_read — reports on what the store holds: 'info' and 'rejects'. */
+/* store_read — what the store holds, as rows for 'info' and 'rejects' to
+ * render (cmd_info.c): imports, coverage, events, LSOA vintages, rejects. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "microbeat/dict.h"
-#include "microbeat/emit.h"
+#include "microbeat/util.h"
 #include "store_internal.h"
 
-/* Print a count with thousands separators. */
-static void put_count(FILE *f, long long v)
+/* A copy of column i of st's row (NULL as ""), or NULL when out of memory. */
+static char *col_dup(sqlite3_stmt *st, int i)
 {
-	char buf[32], out[48];
-	int n = snprintf(buf, sizeof(buf), "%lld", v < 0 ? -v : v), o = 0;
+	const char *p = (const char *)sqlite3_column_text(st, i);
 
-	if (v < 0)
-		out[o++] = '-';
-	for (int i = 0; i < n; i++) {
-		if (i && (n - i) % 3 == 0)
-			out[o++] = ',';
-		out[o++] = buf[i];
-	}
-	out[o] = '\0';
-	fputs(out, f);
+	return strdup(p ? p : "");
 }
 
-static int print_imports(struct store *s, FILE *f, struct mb_error *err)
+static int read_imports(struct store *s, struct store_summary *sum, struct mb_error *err)
 {
 	sqlite3_stmt *st = NULL;
-	int r, rc, n = 0;
+	size_t cap = 0;
+	int r, rc;
 
 	if ((r = store_prepare(s, &st,
 			       "SELECT id, path, format, rows_read, rows_loaded, rows_duplicate,"
@@ -34,91 +27,38 @@ static int print_imports(struct store *s, FILE *f, struct mb_error *err)
 			       " ORDER BY id",
 			       err)))
 		return r;
-	fprintf(f, "Imports (rows read = loaded + duplicate + rejected)\n");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		fprintf(f, "  #%-5lld %-15s ", (long long)sqlite3_column_int64(st, 0),
-			(const char *)sqlite3_column_text(st, 2));
-		for (int i = 3; i <= 6; i++) {
-			put_count(f, sqlite3_column_int64(st, i));
-			fputs(i == 3 ? " = " : i < 6 ? " + " : "", f);
+		if (GROW(sum->imports, sum->nimports + 1, cap)) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			break;
 		}
-		fprintf(f, "  %s", MB_SHOWN((const char *)sqlite3_column_text(st, 1)));
-		if (sqlite3_column_type(st, 7) != SQLITE_NULL)
-			fprintf(f, "  (replaced by #%lld)", (long long)sqlite3_column_int64(st, 7));
-		fputc('\n', f);
-		n++;
+		struct info_import *im = &sum->imports[sum->nimports];
+
+		memset(im, 0, sizeof(*im));
+		sum->nimports++;
+		im->id = sqlite3_column_int64(st, 0);
+		im->path = col_dup(st, 1);
+		im->format = col_dup(st, 2);
+		for (int i = 0; i < 4; i++)
+			im->rows[i] = sqlite3_column_int64(st, 3 + i);
+		im->replaced_by = sqlite3_column_type(st, 7) == SQLITE_NULL
+					  ? 0 : sqlite3_column_int64(st, 7);
+		if (!im->path || !im->format) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			break;
+		}
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return store_db_err(s, err, "info");
-	if (!n)
-		fprintf(f, "  (none)\n");
-	return 0;
+	if (!r && rc != SQLITE_DONE)
+		r = store_db_err(s, err, "info");
+	return r;
 }
 
-/* Print one source's months as runs, naming the gaps between first and last. */
-static void print_runs(FILE *f, const int32_t *months, const int64_t *rows, int n)
-{
-	char a[8], b[8];
-	int i = 0;
-
-	while (i < n) {
-		int j = i;
-		int64_t sum = rows[i];
-
-		while (j + 1 < n && months[j + 1] == months[j] + 1)
-			sum += rows[++j];
-		month_format(months[i], a);
-		month_format(months[j], b);
-		fprintf(f, "    %s..%s  %d month%s, ", a, b, j - i + 1, j > i ? "s" : "");
-		put_count(f, sum);
-		fprintf(f, " rows\n");
-		if (j + 1 < n) {
-			int gap = months[j + 1] - months[j] - 1;
-
-			month_format(months[j] + 1, a);
-			month_format(months[j + 1] - 1, b);
-			fprintf(f, "    %s..%s  GAP: %d month%s missing (no import)\n", a, b, gap,
-				gap > 1 ? "s" : "");
-		}
-		i = j + 1;
-	}
-}
-
-/* Year x month grid of row counts for one source ("-" = missing). */
-static void print_grid(FILE *f, const int32_t *months, const int64_t *rows, int n)
-{
-	if (!n)
-		return;
-	int y0 = months[0] / 12, y1 = months[n - 1] / 12, k = 0;
-
-	fprintf(f, "    year ");
-	for (int m = 1; m <= 12; m++)
-		fprintf(f, "%7d", m);
-	fputc('\n', f);
-	for (int y = y0; y <= y1; y++) {
-		fprintf(f, "    %4d ", 2000 + y);
-		for (int m = 0; m < 12; m++) {
-			int32_t mi = y * 12 + m;
-
-			while (k < n && months[k] < mi)
-				k++;
-			if (k < n && months[k] == mi)
-				fprintf(f, "%7lld", (long long)rows[k]);
-			else
-				fprintf(f, "%7s", "-");
-		}
-		fputc('\n', f);
-	}
-}
-
-static int print_coverage(struct store *s, FILE *f, struct mb_error *err)
+static int read_coverage(struct store *s, struct store_summary *sum, struct mb_error *err)
 {
 	sqlite3_stmt *st = NULL;
-	int r, rc, n = 0, cap = 0;
-	int32_t *months = NULL;
-	int64_t *rows = NULL, cur = -1;
-	char name[256] = "";
+	size_t cap = 0;
+	int r, rc;
 
 	if ((r = store_prepare(s, &st,
 			       "SELECT m.source_id, s.name, m.month, sum(m.rows) FROM import_month m"
@@ -127,55 +67,31 @@ static int print_coverage(struct store *s, FILE *f, struct mb_error *err)
 			       " ORDER BY s.name, m.month",
 			       err)))
 		return r;
-	fprintf(f, "\nCoverage: events per force x month (a missing month is a gap, not a zero)\n");
-	for (;;) {
-		rc = sqlite3_step(st);
-		int64_t src = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -2;
-
-		if (src != cur && cur != -1) {
-			fprintf(f, "  %s\n", MB_SHOWN(name));
-			print_runs(f, months, rows, n);
-			print_grid(f, months, rows, n);
-			n = 0;
-		}
-		if (rc != SQLITE_ROW)
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (GROW(sum->months, sum->nmonths + 1, cap)) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
 			break;
-		if (src != cur)
-			snprintf(name, sizeof(name), "%s", (const char *)sqlite3_column_text(st, 1));
-		cur = src;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			int32_t *nm = realloc(months, (size_t)cap * sizeof(*nm));
-
-			if (nm)
-				months = nm;
-			int64_t *nr = realloc(rows, (size_t)cap * sizeof(*nr));
-
-			if (nr)
-				rows = nr;
-			if (!nm || !nr) {
-				r = mb_err(err, MB_ENOMEM, "out of memory");
-				goto cleanup;
-			}
 		}
-		months[n] = sqlite3_column_int(st, 2);
-		rows[n] = sqlite3_column_int64(st, 3);
-		n++;
+		struct info_month *m = &sum->months[sum->nmonths++];
+
+		m->source = sqlite3_column_int64(st, 0);
+		m->month = sqlite3_column_int(st, 2);
+		m->rows = sqlite3_column_int64(st, 3);
+		if (!(m->name = col_dup(st, 1))) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			break;
+		}
 	}
-	if (rc != SQLITE_DONE)
-		r = store_db_err(s, err, "info");
-	if (cur == -1)
-		fprintf(f, "  (no events)\n");
-cleanup:
 	sqlite3_finalize(st);
-	free(months);
-	free(rows);
+	if (!r && rc != SQLITE_DONE)
+		r = store_db_err(s, err, "info");
 	return r;
 }
 
-static int print_events(struct store *s, FILE *f, struct mb_error *err)
+static int read_events(struct store *s, struct store_summary *sum, struct mb_error *err)
 {
 	sqlite3_stmt *st = NULL;
+	size_t cap = 0;
 	int r, rc;
 
 	if ((r = store_prepare(s, &st,
@@ -184,14 +100,9 @@ static int print_events(struct store *s, FILE *f, struct mb_error *err)
 			       err)))
 		return r;
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		long long n = sqlite3_column_int64(st, 0), u = sqlite3_column_int64(st, 1);
-
-		fprintf(f, "\nEvents: ");
-		put_count(f, n);
-		fprintf(f, " in %d months; unlocated (\"No location\", no coordinates): ",
-			sqlite3_column_int(st, 2));
-		put_count(f, u);
-		fprintf(f, " (%.2f%%)\n", n ? 100.0 * (double)u / (double)n : 0.0);
+		sum->events = sqlite3_column_int64(st, 0);
+		sum->unlocated = sqlite3_column_int64(st, 1);
+		sum->event_months = sqlite3_column_int(st, 2);
 	} else {
 		r = store_db_err(s, err, "info");
 	}
@@ -209,15 +120,18 @@ static int print_events(struct store *s, FILE *f, struct mb_error *err)
 			       " JOIN lsoa q ON q.id = l.lsoa_id GROUP BY 1 ORDER BY 1",
 			       err)))
 		return r;
-	fprintf(f, "\nLSOA codes seen per year (codes are keys; 2021-only codes mark the 2021 vintage)\n");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int y = sqlite3_column_int(st, 0), all = sqlite3_column_int(st, 1),
-		    new21 = sqlite3_column_int(st, 2);
+		if (GROW(sum->years, sum->nyears + 1, cap)) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			break;
+		}
+		struct info_year *y = &sum->years[sum->nyears++];
 
-		fprintf(f, "  %d: %d codes, %d of them 2021-only -> %s\n", y, all, new21,
-			new21 ? "2021 vintage" : "2011 vintage (or no 2021-only codes)");
+		y->year = sqlite3_column_int(st, 0);
+		y->codes = sqlite3_column_int(st, 1);
+		y->new21 = sqlite3_column_int(st, 2);
 	}
-	if (rc != SQLITE_DONE)
+	if (!r && rc != SQLITE_DONE)
 		r = store_db_err(s, err, "info");
 	sqlite3_finalize(st);
 	return r;
@@ -251,17 +165,13 @@ static size_t reason_kind(const char *in, char *out, size_t cap)
 	return o;
 }
 
-static int print_rejects(struct store *s, FILE *f, struct mb_error *err)
+static int read_rejects(struct store *s, struct store_summary *sum, struct mb_error *err)
 {
 	sqlite3_stmt *st = NULL;
 	struct dict *d = dict_new();
-	int r, rc, nk = 0;
-	char key[600];
-	struct kc {
-		char kind[600]; /* reason kind */
-		long long n;    /* rows */
-		int dup;        /* duplicates */
-	} *k = NULL;
+	size_t cap = 0;
+	int r, rc;
+	char key[sizeof(sum->rejects->kind)];
 
 	if (!d)
 		return mb_err(err, MB_ENOMEM, "out of memory");
@@ -275,73 +185,83 @@ static int print_rejects(struct store *s, FILE *f, struct mb_error *err)
 		uint32_t id = dict_get(d, key, n);
 
 		if (!id) {
-			struct kc *nk2 = realloc(k, (size_t)(nk + 1) * sizeof(*k));
-
-			if (!nk2 || dict_put(d, key, n, (uint32_t)nk + 1)) {
-				free(nk2 ? nk2 : NULL);
-				k = nk2 ? NULL : k;
+			if (GROW(sum->rejects, sum->nrejects + 1, cap) ||
+			    dict_put(d, key, n, (uint32_t)sum->nrejects + 1)) {
 				r = mb_err(err, MB_ENOMEM, "out of memory");
 				goto cleanup;
 			}
-			k = nk2;
-			snprintf(k[nk].kind, sizeof(k[nk].kind), "%s", key);
-			k[nk].n = 0;
-			k[nk].dup = sqlite3_column_int(st, 1);
-			id = (uint32_t)++nk;
+			struct info_reject *k = &sum->rejects[sum->nrejects];
+
+			snprintf(k->kind, sizeof(k->kind), "%s", key);
+			k->n = 0;
+			k->dup = sqlite3_column_int(st, 1);
+			id = (uint32_t)++sum->nrejects;
 		}
-		k[id - 1].n += sqlite3_column_int64(st, 2);
+		sum->rejects[id - 1].n += sqlite3_column_int64(st, 2);
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != SQLITE_DONE)
 		r = store_db_err(s, err, "info");
-		goto cleanup;
-	}
-	fprintf(f, "\nRejected and duplicate rows by reason (microbeat rejects lists them)\n");
-	if (!nk)
-		fprintf(f, "  (none)\n");
-	for (int i = 0; i < nk; i++) {
-		fprintf(f, "  %10lld  %s%s\n", k[i].n, k[i].dup ? "[duplicate] " : "", MB_SHOWN(k[i].kind));
-	}
 cleanup:
 	sqlite3_finalize(st);
 	dict_free(d);
-	free(k);
 	return r;
 }
 
-int store_info(struct store *s, FILE *f, struct mb_error *err)
+int store_info(struct store *s, struct store_summary *sum, struct mb_error *err)
 {
 	int r, own;
 
+	memset(sum, 0, sizeof(*sum));
 	/* one snapshot: the imports listed are those whose events are counted */
 	if ((r = store_read_begin(s, &own, err)))
 		return r;
-	fprintf(f, "Store: %s\n\n", MB_SHOWN(s->path));
-	if (!(r = print_imports(s, f, err)) && !(r = print_coverage(s, f, err)) &&
-	    !(r = print_events(s, f, err)))
-		r = print_rejects(s, f, err);
+	if (!(r = read_imports(s, sum, err)) && !(r = read_coverage(s, sum, err)) &&
+	    !(r = read_events(s, sum, err)))
+		r = read_rejects(s, sum, err);
 	store_read_end(s, own);
+	if (r)
+		store_summary_release(sum);
 	return r;
 }
 
-int store_rejects(struct store *s, int64_t import_id, FILE *f, struct mb_error *err)
+void store_summary_release(struct store_summary *sum)
+{
+	for (size_t i = 0; i < sum->nimports; i++) {
+		free(sum->imports[i].path);
+		free(sum->imports[i].format);
+	}
+	for (size_t i = 0; i < sum->nmonths; i++)
+		free(sum->months[i].name);
+	free(sum->imports);
+	free(sum->months);
+	free(sum->years);
+	free(sum->rejects);
+	memset(sum, 0, sizeof(*sum));
+}
+
+int store_import_exists(struct store *s, int64_t import_id, int *yes, struct mb_error *err)
 {
 	sqlite3_stmt *st = NULL;
 	int r, rc;
 
-	if (import_id > 0) {
-		/* an import number that does not exist is not an empty list */
-		if ((r = store_prepare(s, &st, "SELECT 1 FROM import WHERE id = ?1", err)))
-			return r;
-		sqlite3_bind_int64(st, 1, import_id);
-		rc = sqlite3_step(st);
-		sqlite3_finalize(st);
-		st = NULL;
-		if (rc == SQLITE_DONE)
-			return mb_err(err, MB_ENOTFOUND, "rejects: there is no import #%lld (see 'microbeat"
-							 " info')", (long long)import_id);
-		if (rc != SQLITE_ROW)
-			return store_db_err(s, err, "rejects");
-	}
+	*yes = 0;
+	if ((r = store_prepare(s, &st, "SELECT 1 FROM import WHERE id = ?1", err)))
+		return r;
+	sqlite3_bind_int64(st, 1, import_id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_db_err(s, err, "rejects");
+	*yes = rc == SQLITE_ROW;
+	return 0;
+}
+
+int store_rejects(struct store *s, int64_t import_id, store_reject_fn each, void *arg,
+		  struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
 	if ((r = store_prepare(s, &st,
 			       "SELECT r.import_id, i.path, r.line, r.col, r.duplicate, r.reason, r.raw"
 			       " FROM reject r JOIN import i ON i.id = r.import_id"
@@ -349,25 +269,23 @@ int store_rejects(struct store *s, int64_t import_id, FILE *f, struct mb_error *
 			       err)))
 		return r;
 	sqlite3_bind_int64(st, 1, import_id);
-	fprintf(f, "import,file,line,column,kind,reason,raw\n");
-	/* text fields go through the tables' CSV writer: the same quoting and
-	 * formula neutralising (full-width forms too) as every other CSV */
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		fprintf(f, "%lld,", (long long)sqlite3_column_int64(st, 0));
-		if ((r = emit_csv_field_n((const char *)sqlite3_column_text(st, 1),
-					  (size_t)sqlite3_column_bytes(st, 1), f, err)))
+		struct reject_row row = {
+			.import_id = sqlite3_column_int64(st, 0),
+			.path = (const char *)sqlite3_column_text(st, 1),
+			.line = sqlite3_column_int64(st, 2),
+			.col = sqlite3_column_int64(st, 3),
+			.duplicate = sqlite3_column_int(st, 4),
+			.reason = (const char *)sqlite3_column_text(st, 5),
+			.raw = (const char *)sqlite3_column_blob(st, 6),
+		};
+
+		/* lengths after the pointers (sqlite3_column_bytes' rule) */
+		row.path_len = (size_t)sqlite3_column_bytes(st, 1);
+		row.reason_len = (size_t)sqlite3_column_bytes(st, 5);
+		row.raw_len = (size_t)sqlite3_column_bytes(st, 6);
+		if ((r = each(arg, &row, err)))
 			break;
-		fprintf(f, ",%lld,%lld,%s,", (long long)sqlite3_column_int64(st, 2),
-			(long long)sqlite3_column_int64(st, 3),
-			sqlite3_column_int(st, 4) ? "duplicate" : "rejected");
-		if ((r = emit_csv_field_n((const char *)sqlite3_column_text(st, 5),
-					  (size_t)sqlite3_column_bytes(st, 5), f, err)))
-			break;
-		fputc(',', f);
-		if ((r = emit_csv_field_n((const char *)sqlite3_column_blob(st, 6),
-					  (size_t)sqlite3_column_bytes(st, 6), f, err)))
-			break;
-		fputc('\n', f);
 	}
 	if (!r && rc != SQLITE_DONE)
 		r = store_db_err(s, err, "rejects");

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "microbeat/util.h"
 #include "store_scope.h"
 
 #define NEAREST 5 /* candidates listed per kind when a name matches nothing */
@@ -92,16 +93,9 @@ static int nearest(struct store *s, const char *sql, int64_t bind, const char *w
 		len = strip ? authority_len(name) : strlen(name);
 		if (n && strlen(v[n - 1].name) == len && strncmp(v[n - 1].name, name, len) == 0)
 			continue; /* sorted: repeats are neighbours */
-		if (n == vcap) {
-			size_t nc = vcap ? 2 * vcap : 64;
-			struct cand *nv = realloc(v, nc * sizeof(*v));
-
-			if (!nv) {
-				r = mb_err(err, MB_ENOMEM, "out of memory");
-				goto cleanup;
-			}
-			v = nv;
-			vcap = nc;
+		if (GROW(v, n + 1, vcap)) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto cleanup;
 		}
 		if (!(v[n].name = strndup(name, len))) {
 			r = mb_err(err, MB_ENOMEM, "out of memory");

@@ -10,93 +10,6 @@
 #include "store_internal.h"
 #include "store_scope.h"
 
-#define ASB "Anti-social behaviour"
-
-/* Copy a string into the slice's storage; return its offset + 1 (0 = OOM). */
-static size_t put_str(struct slice *sl, const char *p)
-{
-	size_t n = strlen(p ? p : "") + 1;
-
-	if (sl->strings_cap - sl->strings_used < n) {
-		size_t ncap = sl->strings_cap ? sl->strings_cap : 1 << 16;
-
-		while (ncap - sl->strings_used < n)
-			ncap *= 2;
-		char *ns = realloc(sl->strings, ncap);
-
-		if (!ns)
-			return 0;
-		sl->strings = ns;
-		sl->strings_cap = ncap;
-	}
-	memcpy(sl->strings + sl->strings_used, p ? p : "", n);
-	sl->strings_used += n;
-	return sl->strings_used - n + 1;
-}
-
-/* Max id of a table, for array sizes. */
-static int max_id(struct store *s, const char *sql, size_t *n, struct mb_error *err)
-{
-	sqlite3_stmt *st = NULL;
-	int r;
-
-	if ((r = store_prepare(s, &st, sql, err)))
-		return r;
-	*n = sqlite3_step(st) == SQLITE_ROW ? (size_t)sqlite3_column_int64(st, 0) + 1 : 1;
-	sqlite3_finalize(st);
-	return 0;
-}
-
-static int in_list(const char *name, const char *const *list, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcasecmp(name, list[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/* Categories: names, harm, which pass the filter. */
-static int load_categories(struct store *s, const struct slice_query *q, struct slice *sl,
-			   size_t *cat_off, struct mb_error *err)
-{
-	sqlite3_stmt *st = NULL;
-	int r;
-
-	if ((r = store_prepare(s, &st, "SELECT id, name, harm FROM category", err)))
-		return r;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		size_t id = (size_t)sqlite3_column_int64(st, 0);
-		const char *name = (const char *)sqlite3_column_text(st, 1);
-
-		if (id >= sl->ncat)
-			continue;
-		cat_off[id] = put_str(sl, name);
-		sl->cat_harm[id] = sqlite3_column_type(st, 2) == SQLITE_NULL ? NAN
-						: sqlite3_column_double(st, 2);
-		int sel;
-
-		if (q->ntypes)
-			sel = in_list(name, q->types, q->ntypes);
-		else
-			sel = q->include_asb || strcasecmp(name, ASB) != 0;
-		if (sel && q->nexclude && in_list(name, q->exclude, q->nexclude))
-			sel = 0;
-		sl->cat_selected[id] = (uint8_t)sel;
-	}
-	sqlite3_finalize(st);
-	for (size_t i = 0; i < q->ntypes; i++) {
-		int found = 0;
-
-		for (size_t id = 1; id < sl->ncat && !found; id++)
-			found = cat_off[id] && strcasecmp(sl->strings + cat_off[id] - 1, q->types[i]) == 0;
-		if (!found)
-			return mb_err(err, MB_ENOTFOUND,
-				      "crime type '%s' is not in the store (see 'microbeat info')",
-				      q->types[i]);
-	}
-	return 0;
-}
-
 /* What scan_row needs: the query, the slice being filled, the lookups made
  * before the event scan, and the unlocated events gathered on the way. */
 struct scan {
@@ -311,126 +224,6 @@ oom:
 	" | ((coalesce(w.minute, -1) + 1) << 17) FROM event_when w"                         \
 	" WHERE w.event_id = event.id) END"
 
-/* Names of offence subgroups or hate strands (table: a fixed name) into
- * *names (*n = max id + 1), as string offsets in *off for the fix-up. */
-static int load_extract_names(struct store *s, struct slice *sl, const char *max_sql,
-			      const char *sql, size_t *n, char ***names, size_t **off,
-			      struct mb_error *err)
-{
-	sqlite3_stmt *st = NULL;
-	int r;
-
-	if ((r = max_id(s, max_sql, n, err)))
-		return r;
-	if (*n > 0xffff)
-		return mb_err(err, MB_EDB, "the store holds more than 65535 offence subgroups or"
-			      " hate strands");
-	*names = calloc(*n, sizeof(char *));
-	*off = calloc(*n, sizeof(size_t));
-	if (!*names || !*off)
-		return mb_err(err, MB_ENOMEM, "out of memory loading the slice");
-	if ((r = store_prepare(s, &st, sql, err)))
-		return r;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		size_t id = (size_t)sqlite3_column_int64(st, 0);
-
-		if (id >= *n)
-			continue;
-		if (!((*off)[id] = put_str(sl, (const char *)sqlite3_column_text(st, 1)))) {
-			sqlite3_finalize(st);
-			return mb_err(err, MB_ENOMEM, "out of memory loading the slice");
-		}
-	}
-	sqlite3_finalize(st);
-	return 0;
-}
-
-/* Does the store hold force-extract rows or agency days (a store of schema 1
- * has neither table)? */
-static int extract_held(struct store *s, int *yes, struct mb_error *err)
-{
-	sqlite3_stmt *st = NULL;
-	int r;
-
-	if ((r = store_has_table(s, "event_extra", yes, err)) || !*yes)
-		return r;
-	if ((r = store_prepare(s, &st, "SELECT EXISTS (SELECT 1 FROM event_extra)"
-				   " OR EXISTS (SELECT 1 FROM event_when)", err)))
-		return r;
-	*yes = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return 0;
-}
-
-/* Sources: names, which are police (police.uk street files), which pass the
- * filter; an unknown --source name is an error. */
-static int load_sources(struct store *s, const struct slice_query *q, struct slice *sl,
-			size_t *src_off, struct mb_error *err)
-{
-	sqlite3_stmt *st = NULL;
-	int r;
-
-	if ((r = store_prepare(s, &st, "SELECT id, name FROM source", err)))
-		return r;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		size_t id = (size_t)sqlite3_column_int64(st, 0);
-		const char *name = (const char *)sqlite3_column_text(st, 1);
-
-		if (id >= sl->nsource)
-			continue;
-		src_off[id] = put_str(sl, name);
-		sl->src_on[id] = !q->nsources || in_list(name, q->sources, q->nsources);
-	}
-	sqlite3_finalize(st);
-	for (size_t i = 0; i < q->nsources; i++) {
-		int found = 0;
-
-		for (size_t id = 1; id < sl->nsource && !found; id++)
-			found = src_off[id] && strcasecmp(sl->strings + src_off[id] - 1, q->sources[i]) == 0;
-		if (!found)
-			return mb_err(err, MB_ENOTFOUND,
-				      "source '%s' is not in the store (see 'microbeat info')",
-				      q->sources[i]);
-	}
-	if ((r = store_prepare(s, &st, "SELECT DISTINCT m.source_id FROM import_month m JOIN import i"
-				       " ON i.id = m.import_id WHERE i.format = 'street'", err)))
-		return r;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		size_t id = (size_t)sqlite3_column_int64(st, 0);
-
-		if (id < sl->nsource)
-			sl->src_police[id] = 1;
-	}
-	sqlite3_finalize(st);
-	if (q->police_only && !q->nsources)
-		for (size_t id = 1; id < sl->nsource; id++)
-			sl->src_on[id] &= sl->src_police[id];
-	return 0;
-}
-
-/* Copy the layer's units of sc into the slice. */
-static int copy_units(const struct scope *sc, struct slice *sl, struct mb_error *err)
-{
-	if (!sc->layer_id)
-		return 0;
-	sl->nunit = sc->nunit;
-	sl->unit_code = calloc(sc->nunit, sizeof(char *));
-	sl->unit_name = calloc(sc->nunit, sizeof(char *));
-	sl->unit_chosen = calloc(sc->nunit, 1);
-	if (!sl->unit_code || !sl->unit_name || !sl->unit_chosen)
-		return mb_err(err, MB_ENOMEM, "out of memory");
-	for (size_t u = 1; u < sc->nunit; u++) {
-		sl->unit_code[u] = strdup(sc->unit_code[u] ? sc->unit_code[u] : "");
-		sl->unit_name[u] = strdup(sc->unit_name[u] ? sc->unit_name[u] : "");
-		if (!sl->unit_code[u] || !sl->unit_name[u])
-			return mb_err(err, MB_ENOMEM, "out of memory");
-		sl->unit_chosen[u] = sc->kind == SCOPE_AUTHORITY || scope_unit_in(sc, (uint32_t)u);
-	}
-	/* the column exists even when no event is loaded */
-	sl->unit = malloc(sizeof(uint32_t));
-	return sl->unit ? 0 : mb_err(err, MB_ENOMEM, "out of memory");
-}
-
 /* Grow the micro-beat arrays of sl (and the caller's offset arrays) to n. */
 static int grow_beats(struct slice *sl, size_t n, size_t **offs, size_t noffs)
 {
@@ -596,11 +389,11 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	/* one snapshot: the sizes read first must hold for the rows read after */
 	if ((r = store_read_begin(s, &own, err)))
 		return r;
-	if ((r = max_id(s, "SELECT max(id) FROM category", &sl->ncat, err)) ||
-	    (r = max_id(s, "SELECT max(id) FROM street", &sl->nstreet, err)) ||
-	    (r = max_id(s, "SELECT max(id) FROM location", &sl->nloc, err)) ||
-	    (r = max_id(s, "SELECT max(id) FROM source", &sl->nsource, err)) ||
-	    (r = max_id(s, "SELECT max(id) FROM lsoa", &nlsoa, err)))
+	if ((r = store_max_id(s, "SELECT max(id) FROM category", &sl->ncat, err)) ||
+	    (r = store_max_id(s, "SELECT max(id) FROM street", &sl->nstreet, err)) ||
+	    (r = store_max_id(s, "SELECT max(id) FROM location", &sl->nloc, err)) ||
+	    (r = store_max_id(s, "SELECT max(id) FROM source", &sl->nsource, err)) ||
+	    (r = store_max_id(s, "SELECT max(id) FROM lsoa", &nlsoa, err)))
 		goto cleanup;
 	sl->cat_name = calloc(sl->ncat, sizeof(char *));
 	sl->cat_harm = calloc(sl->ncat, sizeof(double));
@@ -641,16 +434,16 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 		r = mb_err(err, MB_ENOMEM, "out of memory loading the slice");
 		goto cleanup;
 	}
-	if ((r = load_categories(s, q, sl, cat_off, err)) ||
-	    (r = load_sources(s, q, sl, src_off, err)))
+	if ((r = slice_load_categories(s, q, sl, cat_off, err)) ||
+	    (r = slice_load_sources(s, q, sl, src_off, err)))
 		goto cleanup;
-	if (q->extract && ((r = extract_held(s, &extract, err)) ||
+	if (q->extract && ((r = slice_extract_held(s, &extract, err)) ||
 			   (extract &&
-			    ((r = load_extract_names(s, sl, "SELECT max(id) FROM offence_subgroup",
+			    ((r = slice_load_extract_names(s, sl, "SELECT max(id) FROM offence_subgroup",
 						     "SELECT id, name FROM offence_subgroup",
 						     &sl->nsubgroup, &sl->subgroup_name, &sg_off,
 						     err)) ||
-			     (r = load_extract_names(s, sl, "SELECT max(id) FROM hate_strand",
+			     (r = slice_load_extract_names(s, sl, "SELECT max(id) FROM hate_strand",
 						     "SELECT id, name FROM hate_strand", &sl->nhate,
 						     &sl->hate_name, &hs_off, err))))))
 		goto cleanup;
@@ -661,8 +454,11 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		size_t id = (size_t)sqlite3_column_int64(st, 0);
 
-		if (id < nlsoa && !lsoa_code_off[id])
-			lsoa_code_off[id] = put_str(sl, (const char *)sqlite3_column_text(st, 1));
+		if (id < nlsoa && !lsoa_code_off[id] &&
+		    slice_put_str(sl, (const char *)sqlite3_column_text(st, 1), &lsoa_code_off[id])) {
+			r = mb_err(err, MB_ENOMEM, "out of memory loading the slice");
+			goto cleanup;
+		}
 	}
 	sqlite3_finalize(st);
 	st = NULL;
@@ -692,7 +488,7 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 
 	/* the area: an authority, LSOA code or units of the layer (store_scope.h) */
 	if ((r = scope_resolve(s, q->area, q->layer, sl->nloc, loc_lsoa, nlsoa, &sc, err)) ||
-	    (r = copy_units(&sc, sl, err)))
+	    (r = slice_copy_units(&sc, sl, err)))
 		goto cleanup;
 	snprintf(sl->scope_label, sizeof(sl->scope_label), "%s", sc.label);
 	sl->scope_units = sc.kind == SCOPE_UNITS;
@@ -705,8 +501,8 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		size_t id = (size_t)sqlite3_column_int64(st, 0);
 
-		if (id < nlsoa && !(lsoa_name_off[id] = put_str(sl, (const char *)
-								sqlite3_column_text(st, 1)))) {
+		if (id < nlsoa && slice_put_str(sl, (const char *)sqlite3_column_text(st, 1),
+						&lsoa_name_off[id])) {
 			r = mb_err(err, MB_ENOMEM, "out of memory loading the slice");
 			goto cleanup;
 		}
@@ -730,9 +526,11 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 		const char *name = (const char *)sqlite3_column_text(st, 1);
 		const char *acode = (const char *)sqlite3_column_text(st, 7);
 
-		st_name[id] = put_str(sl, name);
+		if (slice_put_str(sl, name, &st_name[id]) || slice_put_str(sl, acode, &st_area[id])) {
+			r = mb_err(err, MB_ENOMEM, "out of memory loading the slice");
+			goto cleanup;
+		}
 		st_lsoa[id] = l < nlsoa ? lsoa_code_off[l] : 0;
-		st_area[id] = put_str(sl, acode);
 		st_lname[id] = l < nlsoa ? lsoa_name_off[l] : 0;
 		t->store_id = (uint32_t)id;
 		t->place = places_is_place(name);
@@ -1004,206 +802,3 @@ void slice_release(struct slice *sl)
 	memset(sl, 0, sizeof(*sl));
 }
 
-int store_lsoa_names(struct store *s, const struct slice *sl, char ***names, struct mb_error *err)
-{
-	sqlite3_stmt *st = NULL;
-	char **v = calloc(sl->nstreet + 1, sizeof(char *));
-	int r, rc;
-
-	*names = NULL;
-	if (!v)
-		return mb_err(err, MB_ENOMEM, "out of memory");
-	if ((r = store_prepare(s, &st,
-			       "SELECT s.id, l.name FROM street s JOIN lsoa l ON l.id = s.lsoa_id", err))) {
-		free(v);
-		return r;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		size_t id = (size_t)sqlite3_column_int64(st, 0);
-
-		if (id < sl->nstreet && !v[id]) {
-			v[id] = strdup((const char *)sqlite3_column_text(st, 1));
-			if (!v[id]) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-		}
-	}
-	sqlite3_finalize(st);
-	/* a place-kind micro-beat has the LSOA of its store street */
-	for (size_t id = sl->nstreet_store; rc == SQLITE_DONE && id < sl->nstreet; id++) {
-		size_t st_id = sl->streets[id].store_id;
-
-		if (st_id < sl->nstreet && v[st_id] && !(v[id] = strdup(v[st_id])))
-			rc = SQLITE_NOMEM;
-	}
-	if (rc != SQLITE_DONE) {
-		store_lsoa_names_free(sl, v);
-		return rc == SQLITE_NOMEM ? mb_err(err, MB_ENOMEM, "out of memory")
-					  : store_db_err(s, err, "loading LSOA names");
-	}
-	*names = v;
-	return 0;
-}
-
-void store_lsoa_names_free(const struct slice *sl, char **names)
-{
-	if (!names)
-		return;
-	for (size_t i = 0; i < sl->nstreet; i++)
-		free(names[i]);
-	free(names);
-}
-
-int store_location_units(struct store *s, const char *layer, const struct slice *sl,
-			 uint32_t **unit_of_loc, char ***unit_code, size_t *nunit,
-			 struct mb_error *err)
-{
-	sqlite3_stmt *st = NULL;
-	int64_t layer_id = 0;
-	uint32_t *u = NULL;
-	char **codes = NULL;
-	size_t n = 1;
-	int r, rc;
-
-	*unit_of_loc = NULL;
-	*unit_code = NULL;
-	*nunit = 0;
-	if ((r = store_prepare(s, &st, "SELECT id FROM layer WHERE name = ?", err)))
-		return r;
-	sqlite3_bind_text(st, 1, layer, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		layer_id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	st = NULL;
-	if (!layer_id)
-		return mb_err(err, MB_ENOTFOUND,
-			      "layer '%s' is not loaded (load it with 'microbeat areas')", layer);
-	if ((r = max_id(s, "SELECT max(id) FROM unit", &n, err)))
-		return r;
-	u = calloc(sl->nloc + 1, sizeof(*u));
-	codes = calloc(n + 1, sizeof(*codes));
-	if (!u || !codes) {
-		r = mb_err(err, MB_ENOMEM, "out of memory");
-		goto fail;
-	}
-	if ((r = store_prepare(s, &st, "SELECT id, code FROM unit WHERE layer_id = ?", err)))
-		goto fail;
-	sqlite3_bind_int64(st, 1, layer_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		size_t id = (size_t)sqlite3_column_int64(st, 0);
-
-		if (id < n && !(codes[id] = strdup((const char *)sqlite3_column_text(st, 1)))) {
-			r = mb_err(err, MB_ENOMEM, "out of memory");
-			goto fail;
-		}
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	/* boundaries first; the LSOA lookup fills snap points they leave out */
-	if ((r = store_prepare(s, &st,
-			       "SELECT location_id, unit_id FROM location_unit WHERE layer_id = ?1"
-			       " AND unit_id IS NOT NULL"
-			       " UNION ALL SELECT l.id, (SELECT lu.unit_id FROM lsoa_unit lu JOIN unit un"
-			       " ON un.id = lu.unit_id WHERE lu.lsoa_code = q.code AND un.layer_id = ?1"
-			       " ORDER BY lu.weight DESC, lu.unit_id LIMIT 1) FROM location l"
-			       " JOIN lsoa q ON q.id = l.lsoa_id",
-			       err)))
-		goto fail;
-	sqlite3_bind_int64(st, 1, layer_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		size_t loc = (size_t)sqlite3_column_int64(st, 0);
-
-		if (loc < sl->nloc && !u[loc] && sqlite3_column_type(st, 1) != SQLITE_NULL)
-			u[loc] = (uint32_t)sqlite3_column_int64(st, 1);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		r = store_db_err(s, err, "loading unit assignments");
-		goto fail;
-	}
-	*unit_of_loc = u;
-	*unit_code = codes;
-	*nunit = n;
-	return 0;
-fail:
-	sqlite3_finalize(st);
-	store_units_free(u, codes, n);
-	return r;
-}
-
-void store_units_free(uint32_t *unit_of_loc, char **unit_code, size_t nunit)
-{
-	for (size_t i = 0; unit_code && i < nunit; i++)
-		free(unit_code[i]);
-	free(unit_code);
-	free(unit_of_loc);
-}
-
-/* The MSOA part of an LSOA name: without its final capital letter. */
-static size_t msoa_len(const char *name)
-{
-	size_t n = strlen(name);
-
-	if (n > 1 && name[n - 1] >= 'A' && name[n - 1] <= 'Z' && name[n - 2] >= '0' && name[n - 2] <= '9')
-		n--;
-	return n;
-}
-
-int store_lsoa_renumbered(struct store *s, const struct slice *sl, size_t *count, char *example,
-			  size_t cap, struct mb_error *err)
-{
-	sqlite3_stmt *st = NULL;
-	uint8_t *used = NULL;
-	size_t nlsoa = 0, lastid = 0;
-	char first[256] = "";
-	int r, rc, counted = 0;
-
-	*count = 0;
-	if (cap)
-		example[0] = '\0';
-	if ((r = max_id(s, "SELECT max(id) FROM lsoa", &nlsoa, err)))
-		return r;
-	used = calloc(nlsoa + 1, 1);
-	if (!used)
-		return mb_err(err, MB_ENOMEM, "out of memory");
-	if ((r = store_prepare(s, &st, "SELECT id, coalesce(lsoa_id, 0) FROM street", err)))
-		goto cleanup;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		size_t id = (size_t)sqlite3_column_int64(st, 0), l = (size_t)sqlite3_column_int64(st, 1);
-
-		if (id < sl->nstreet && sl->street_in_area[id] && l < nlsoa)
-			used[l] = 1;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if ((r = store_prepare(s, &st, "SELECT n.lsoa_id, n.name, l.code FROM lsoa_name n JOIN lsoa l"
-				       " ON l.id = n.lsoa_id ORDER BY n.lsoa_id, n.name", err)))
-		goto cleanup;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		size_t l = (size_t)sqlite3_column_int64(st, 0);
-		const char *name = (const char *)sqlite3_column_text(st, 1);
-
-		if (l >= nlsoa || !used[l] || !name)
-			continue;
-		if (l != lastid) {
-			lastid = l;
-			counted = 0;
-			snprintf(first, sizeof(first), "%s", name);
-			continue;
-		}
-		if (counted || msoa_len(first) != msoa_len(name) ||
-		    strncmp(first, name, msoa_len(name)) == 0)
-			continue;
-		counted = 1;
-		if (!(*count)++ && cap)
-			snprintf(example, cap, "%s: '%s', '%s'", (const char *)sqlite3_column_text(st, 2),
-				 first, name);
-	}
-	if (rc != SQLITE_DONE)
-		r = store_db_err(s, err, "reading LSOA names");
-cleanup:
-	sqlite3_finalize(st);
-	free(used);
-	return r;
-}

@@ -5,6 +5,7 @@
 
 #include "microbeat/slice.h"
 #include "microbeat/universe.h"
+#include "microbeat/util.h"
 #include "store_internal.h"
 
 /* The two tables, as in store.c's schema (a store made before they were
@@ -114,16 +115,9 @@ int store_universe_load(struct store *s, struct universe *u, struct mb_error *er
 				       " ORDER BY street_id, location_id", err)))
 		goto cleanup;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (u->n == cap) {
-			size_t ncap = cap ? cap * 2 : 4096;
-			uint64_t *nk = realloc(u->key, ncap * sizeof(*nk));
-
-			if (!nk) {
-				r = mb_err(err, MB_ENOMEM, "out of memory");
-				goto cleanup;
-			}
-			u->key = nk;
-			cap = ncap;
+		if (GROW(u->key, u->n + 1, cap)) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto cleanup;
 		}
 		u->key[u->n++] = (uint64_t)sqlite3_column_int64(st, 0) << 32 |
 				 (uint32_t)sqlite3_column_int64(st, 1);
@@ -250,16 +244,9 @@ int store_loc_layers(struct store *s, const struct slice *sl, struct loc_layers 
 	if ((r = store_prepare(s, &st, "SELECT name FROM layer ORDER BY id", err)))
 		return r;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (ll->n == cap) {
-			size_t ncap = cap ? cap * 2 : 4;
-			char **nn = realloc(ll->name, ncap * sizeof(*nn));
-
-			if (!nn) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			ll->name = nn;
-			cap = ncap;
+		if (GROW(ll->name, ll->n + 1, cap)) {
+			rc = SQLITE_NOMEM;
+			break;
 		}
 		if (!(ll->name[ll->n] = strdup((const char *)sqlite3_column_text(st, 0)))) {
 			rc = SQLITE_NOMEM;

@@ -147,10 +147,6 @@ int store_duplicates_held(struct store *s, int64_t import_id, uint32_t source, i
 int store_extract_attached(struct store *s, int64_t import_id, int64_t *attached,
 			   struct mb_error *err);
 
-/* Does the store hold table name (1/0 in *yes)? A store of an older schema
- * lacks the tables added since. */
-int store_has_table(struct store *s, const char *name, int *yes, struct mb_error *err);
-
 /* Record per (source, month) row counts of an import, for coverage. */
 int store_import_month_add(struct store *s, int64_t import_id, uint32_t source, int32_t month,
 			   int64_t rows, struct mb_error *err);
@@ -163,13 +159,102 @@ int store_layer_units(struct store *s, const char *layer, struct dict *d, uint32
 /* First and last month holding events (-1, -1 when none). */
 int store_month_range(struct store *s, int32_t *lo, int32_t *hi, struct mb_error *err);
 
-/* --- reading (info, rejects) --- */
+/* --- reading (info, rejects): rows the commands render --- */
 
-/* Print the store summary (imports, coverage grid with gaps, unlocated
- * share, LSOA vintages, rejects by reason) to f. */
-int store_info(struct store *s, FILE *f, struct mb_error *err);
+/* One finished import, as 'info' lists it. */
+struct info_import {
+	int64_t id;          /* import number */
+	char *path;          /* the file as given to import */
+	char *format;        /* street, outcomes, stop, agency, ... */
+	int64_t rows[4];     /* rows read, loaded, duplicate, rejected */
+	int64_t replaced_by; /* the import that replaced it, 0 = none */
+};
 
-/* Print rejected rows (all imports, or one when import_id > 0) as CSV to f. */
-int store_rejects(struct store *s, int64_t import_id, FILE *f, struct mb_error *err);
+/* Events one source holds for one month (imports not replaced). */
+struct info_month {
+	int64_t source;      /* source id: a source's months are consecutive rows */
+	char *name;          /* source name */
+	int32_t month;       /* months since 2000-01 */
+	int64_t rows;        /* events */
+};
+
+/* LSOA codes seen in one year's located events. */
+struct info_year {
+	int year;            /* calendar year */
+	int codes;           /* distinct LSOA codes */
+	int new21;           /* of them, codes that exist only in the 2021 vintage */
+};
+
+/* Rejected (or duplicate) rows of one reason kind. */
+struct info_reject {
+	char kind[600];      /* the reason with quoted values as '…' and numbers as N */
+	long long n;         /* rows */
+	int dup;             /* they are duplicates, not rejects */
+};
+
+/* What 'info' reports, read in one snapshot. */
+struct store_summary {
+	struct info_import *imports; /* finished imports by number */
+	size_t nimports;             /* how many */
+	struct info_month *months;   /* coverage by source name, then month */
+	size_t nmonths;              /* how many */
+	int64_t events;              /* events held */
+	int64_t unlocated;           /* of them without a place ("No location") */
+	int event_months;            /* distinct months of the events */
+	struct info_year *years;     /* LSOA vintages by year */
+	size_t nyears;               /* how many */
+	struct info_reject *rejects; /* rejected and duplicate rows by reason kind */
+	size_t nrejects;             /* how many */
+};
+
+/* Read the store summary (imports, coverage by source and month, unlocated
+ * share, LSOA vintages, rejects by reason) into *sum, all from one snapshot.
+ * Free with store_summary_release (nothing to free after an error). */
+int store_info(struct store *s, struct store_summary *sum, struct mb_error *err);
+void store_summary_release(struct store_summary *sum);
+
+/* One rejected or duplicate row; the pointers live until the callback returns. */
+struct reject_row {
+	int64_t import_id;   /* the import that read it */
+	const char *path;    /* that import's file */
+	size_t path_len;     /* its bytes */
+	int64_t line, col;   /* where in the file */
+	int duplicate;       /* a duplicate, not a reject */
+	const char *reason;  /* why */
+	size_t reason_len;   /* its bytes */
+	const char *raw;     /* the row as read (may hold any bytes; NULL when empty) */
+	size_t raw_len;      /* its bytes */
+};
+
+/* Called by store_rejects once per row; a non-zero return stops the listing
+ * and is returned. */
+typedef int (*store_reject_fn)(void *arg, const struct reject_row *row, struct mb_error *err);
+
+/* *yes = import import_id exists (finished or not). */
+int store_import_exists(struct store *s, int64_t import_id, int *yes, struct mb_error *err);
+
+/* Hand each rejected row (all imports, or one when import_id > 0) to each(arg, ...),
+ * by import then line. */
+int store_rejects(struct store *s, int64_t import_id, store_reject_fn each, void *arg,
+		  struct mb_error *err);
+/* One area layer as 'info' and 'areas' report it. */
+struct layer_info {
+	char *name;          /* layer name */
+	char *method;        /* how its units were loaded (boundaries..., lookup...) */
+	int boundaries;      /* loaded from boundaries (points placed in polygons) */
+	long units;          /* units */
+	long with_pop;       /* of them with a population */
+	double pop;          /* their total population */
+	long assigned;       /* located events in a unit */
+	long unassigned;     /* located events in no unit */
+	long near;           /* of those, in an LSOA the layer otherwise covers (boundaries) */
+	long coded;          /* agency rows coded to a unit */
+	long pending;        /* snap points not yet placed (boundaries) */
+};
+
+/* Read every area layer (by name) with its counts into *v (*n rows; none
+ * loaded: *v NULL, *n 0), from one snapshot. Free with store_layers_info_release. */
+int store_layers_info(struct store *s, struct layer_info **v, size_t *n, struct mb_error *err);
+void store_layers_info_release(struct layer_info *v, size_t n);
 
 #endif

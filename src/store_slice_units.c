@@ -1,0 +1,482 @@
+/* store_slice_units — what a loaded slice's places belong to: the units of a
+ * layer (per event, with the events placed by LSOA or unit code only), each
+ * snap point's unit, and the names police.uk gave each LSOA. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "microbeat/areas.h"
+#include "microbeat/slice.h"
+#include "microbeat/util.h"
+#include "store_internal.h"
+#include "store_scope.h"
+
+void area_units_release(struct area_units *u)
+{
+	for (size_t i = 0; u->code && i < u->n; i++)
+		free(u->code[i]);
+	for (size_t i = 0; u->name && i < u->n; i++)
+		free(u->name[i]);
+	free(u->code);
+	free(u->name);
+	free(u->population);
+	free(u->in_scope);
+	free(u->streets);
+	free(u->layer);
+	memset(u, 0, sizeof(*u));
+}
+
+void area_extra_release(struct area_extra *x)
+{
+	free(x->month);
+	free(x->category);
+	free(x->unit);
+	memset(x, 0, sizeof(*x));
+}
+
+/* Read the units of layer_id into u (dense numbering) and *dense (store unit id
+ * -> dense index, *ndense entries). */
+static int read_units(struct store *s, int64_t layer_id, struct area_units *u, uint32_t **dense,
+		      size_t *ndense, struct mb_error *err)
+{
+	sqlite3_stmt *q = NULL;
+	size_t cnt = 0;
+	int r, rc;
+
+	*dense = NULL;
+	if ((r = store_max_id(s, "SELECT max(id) FROM unit", ndense, err)))
+		return r;
+	if ((r = store_prepare(s, &q, "SELECT count(*) FROM unit WHERE layer_id = ?", err)))
+		return r;
+	sqlite3_bind_int64(q, 1, layer_id);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		cnt = (size_t)sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	q = NULL;
+	u->n = cnt + 1;
+	u->code = calloc(u->n, sizeof(char *));
+	u->name = calloc(u->n, sizeof(char *));
+	u->population = calloc(u->n, sizeof(double));
+	u->in_scope = calloc(u->n, 1);
+	u->streets = calloc(u->n, sizeof(double));
+	*dense = calloc(*ndense, sizeof(uint32_t));
+	if (!u->code || !u->name || !u->population || !u->in_scope || !u->streets || !*dense)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	u->population[0] = NAN;
+	if ((r = store_prepare(s, &q, "SELECT id, code, name, population FROM unit WHERE layer_id = ?"
+				      " ORDER BY id", err)))
+		return r;
+	sqlite3_bind_int64(q, 1, layer_id);
+	size_t k = 1;
+
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW && k < u->n) {
+		size_t id = (size_t)sqlite3_column_int64(q, 0);
+
+		u->code[k] = strdup((const char *)sqlite3_column_text(q, 1));
+		u->name[k] = strdup((const char *)sqlite3_column_text(q, 2));
+		if (!u->code[k] || !u->name[k]) {
+			sqlite3_finalize(q);
+			return mb_err(err, MB_ENOMEM, "out of memory");
+		}
+		if (sqlite3_column_type(q, 3) == SQLITE_NULL) {
+			u->population[k] = NAN;
+		} else {
+			u->population[k] = sqlite3_column_double(q, 3);
+			u->has_population = 1;
+		}
+		if (id < *ndense)
+			(*dense)[id] = (uint32_t)k;
+		k++;
+	}
+	sqlite3_finalize(q);
+	return 0;
+}
+
+int store_slice_units(struct store *s, const char *layer, const char *area,
+		      const struct slice *sl, uint32_t **unit_of_event, struct area_units *u,
+		      struct area_extra *extra, struct mb_error *err)
+{
+	sqlite3_stmt *q = NULL;
+	int64_t layer_id = 0;
+	char *method = NULL;
+	uint32_t *dense = NULL, *uloc = NULL, *loc_lsoa = NULL, *loc_street = NULL, *ulsoa = NULL;
+	uint32_t *ue = NULL;
+	uint64_t *pairs = NULL;
+	struct scope sc = { 0 };
+	size_t ndense = 0, nlsoa = 0, npairs = 0, mcap = 0, ccap = 0, ucap = 0;
+	int r, rc, own;
+
+	*unit_of_event = NULL;
+	memset(u, 0, sizeof(*u));
+	memset(extra, 0, sizeof(*extra));
+	/* one snapshot for the units, assignments and events read below */
+	if ((r = store_read_begin(s, &own, err)))
+		return r;
+	if ((r = store_layer_find(s, layer, &layer_id, &method, NULL, err)))
+		goto cleanup;
+	if (!layer_id) {
+		r = mb_err(err, MB_ENOTFOUND,
+			   "layer '%s' is not loaded (load it with 'microbeat areas')", layer);
+		goto cleanup;
+	}
+	u->boundaries = method && strncmp(method, "boundaries", 10) == 0;
+	u->layer = strdup(layer);
+	if (!u->layer) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	if ((r = read_units(s, layer_id, u, &dense, &ndense, err)) ||
+	    (r = store_max_id(s, "SELECT max(id) FROM lsoa", &nlsoa, err)))
+		goto cleanup;
+	uloc = calloc(sl->nloc + 1, sizeof(uint32_t));
+	loc_lsoa = calloc(sl->nloc + 1, sizeof(uint32_t));
+	loc_street = calloc(sl->nloc + 1, sizeof(uint32_t));
+	ulsoa = calloc(nlsoa + 1, sizeof(uint32_t));
+	ue = calloc(sl->n + 1, sizeof(uint32_t));
+	pairs = calloc(sl->nloc + 1, sizeof(uint64_t));
+	if (!uloc || !loc_lsoa || !loc_street || !ulsoa || !ue || !pairs) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	/* boundaries first ... */
+	if ((r = store_prepare(s, &q, "SELECT location_id, unit_id FROM location_unit"
+				      " WHERE layer_id = ?1 AND unit_id IS NOT NULL", err)))
+		goto cleanup;
+	sqlite3_bind_int64(q, 1, layer_id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		size_t loc = (size_t)sqlite3_column_int64(q, 0);
+		size_t id = (size_t)sqlite3_column_int64(q, 1);
+
+		if (loc < sl->nloc && id < ndense)
+			uloc[loc] = dense[id];
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	/* ... then the lookup (unit of largest weight, ties to the lower id) */
+	if ((r = store_prepare(s, &q,
+			       "SELECT q.id, (SELECT lu.unit_id FROM lsoa_unit lu JOIN unit un"
+			       " ON un.id = lu.unit_id WHERE lu.lsoa_code = q.code AND un.layer_id = ?1"
+			       " ORDER BY lu.weight DESC, lu.unit_id LIMIT 1) FROM lsoa q",
+			       err)))
+		goto cleanup;
+	sqlite3_bind_int64(q, 1, layer_id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		size_t l = (size_t)sqlite3_column_int64(q, 0);
+		size_t id = sqlite3_column_type(q, 1) == SQLITE_NULL
+				    ? 0 : (size_t)sqlite3_column_int64(q, 1);
+
+		if (l < nlsoa && id < ndense)
+			ulsoa[l] = dense[id];
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if ((r = store_prepare(s, &q, "SELECT id, coalesce(lsoa_id, 0), coalesce(street_id, 0)"
+				      " FROM location", err)))
+		goto cleanup;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		size_t loc = (size_t)sqlite3_column_int64(q, 0);
+		size_t l = (size_t)sqlite3_column_int64(q, 1);
+
+		if (loc >= sl->nloc)
+			continue;
+		loc_lsoa[loc] = l < nlsoa ? (uint32_t)l : 0;
+		loc_street[loc] = (uint32_t)sqlite3_column_int64(q, 2);
+		if (!uloc[loc] && l && l < nlsoa)
+			uloc[loc] = ulsoa[l];
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	/* the area: the selector of every analysis (store_scope.h), resolved as
+	 * store_slice_load resolved it; units named by --area are the scope,
+	 * else the units with a snap point or LSOA in the authority */
+	if ((r = scope_resolve(s, area, layer, sl->nloc, loc_lsoa, nlsoa, &sc, err)))
+		goto cleanup;
+	for (size_t loc = 1; loc < sl->nloc; loc++) {
+		uint32_t l = loc_lsoa[loc];
+
+		if (!uloc[loc] || (sc.kind == SCOPE_AUTHORITY && !(l && sc.lsoa_in[l])) ||
+		    (sc.kind == SCOPE_UNITS && !scope_unit_in(&sc, uloc[loc])))
+			continue;
+		u->in_scope[uloc[loc]] = 1;
+		if (loc_street[loc])
+			pairs[npairs++] = ((uint64_t)uloc[loc] << 32) | loc_street[loc];
+	}
+	for (size_t l = 1; l < nlsoa; l++)
+		if (ulsoa[l] && (sc.kind == SCOPE_ALL || (sc.kind == SCOPE_AUTHORITY && sc.lsoa_in[l]) ||
+				 (sc.kind == SCOPE_UNITS && scope_unit_in(&sc, ulsoa[l]))))
+			u->in_scope[ulsoa[l]] = 1;
+	qsort(pairs, npairs, sizeof(*pairs), mb_cmp_u64);
+	for (size_t i = 0; i < npairs; i++)
+		if (!i || pairs[i] != pairs[i - 1])
+			u->streets[pairs[i] >> 32] += 1;
+	for (size_t i = 0; i < sl->n; i++)
+		ue[i] = sl->location[i] < sl->nloc ? uloc[sl->location[i]] : 0;
+
+	/* events without coordinates: LSOA-coded (lookup) or unit-coded (agency) */
+	if ((r = store_prepare(s, &q,
+			       "SELECT e.month, e.category_id, coalesce(e.location_id, 0),"
+			       " (SELECT eu.unit_id FROM event_unit eu WHERE eu.event_id = e.id"
+			       " AND eu.layer_id = ?3) FROM event e"
+			       " WHERE e.month BETWEEN ?1 AND ?2 AND (e.flags & 1) = 1",
+			       err)))
+		goto cleanup;
+	sqlite3_bind_int(q, 1, sl->month_from);
+	sqlite3_bind_int(q, 2, sl->month_to);
+	sqlite3_bind_int64(q, 3, layer_id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		size_t cat = (size_t)sqlite3_column_int64(q, 1);
+		size_t loc = (size_t)sqlite3_column_int64(q, 2);
+		uint32_t unit = 0;
+
+		if (cat >= sl->ncat || !sl->cat_selected[cat])
+			continue;
+		if (sqlite3_column_type(q, 3) != SQLITE_NULL) {
+			size_t id = (size_t)sqlite3_column_int64(q, 3);
+
+			unit = id < ndense ? dense[id] : 0;
+		} else if (loc && loc < sl->nloc && loc_lsoa[loc] &&
+			   (sc.kind != SCOPE_AUTHORITY || sc.lsoa_in[loc_lsoa[loc]])) {
+			unit = ulsoa[loc_lsoa[loc]];
+		}
+		if (!unit || !u->in_scope[unit])
+			continue;
+		if (GROW(extra->month, extra->n + 1, mcap) ||
+		    GROW(extra->category, extra->n + 1, ccap) ||
+		    GROW(extra->unit, extra->n + 1, ucap)) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto cleanup;
+		}
+		extra->month[extra->n] = sqlite3_column_int(q, 0);
+		extra->category[extra->n] = (uint32_t)cat;
+		extra->unit[extra->n] = unit;
+		extra->n++;
+	}
+	if (rc != SQLITE_DONE) {
+		r = store_db_err(s, err, "loading events without coordinates");
+		goto cleanup;
+	}
+	*unit_of_event = ue;
+	ue = NULL;
+	r = 0;
+cleanup:
+	sqlite3_finalize(q);
+	free(method);
+	free(dense);
+	free(uloc);
+	free(loc_lsoa);
+	free(loc_street);
+	free(ulsoa);
+	free(ue);
+	scope_release(&sc);
+	free(pairs);
+	store_read_end(s, own);
+	if (r) {
+		area_units_release(u);
+		area_extra_release(extra);
+	}
+	return r;
+}
+
+int store_lsoa_names(struct store *s, const struct slice *sl, char ***names, struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	char **v = calloc(sl->nstreet + 1, sizeof(char *));
+	int r, rc;
+
+	*names = NULL;
+	if (!v)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	if ((r = store_prepare(s, &st,
+			       "SELECT s.id, l.name FROM street s JOIN lsoa l ON l.id = s.lsoa_id", err))) {
+		free(v);
+		return r;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		size_t id = (size_t)sqlite3_column_int64(st, 0);
+
+		if (id < sl->nstreet && !v[id]) {
+			v[id] = strdup((const char *)sqlite3_column_text(st, 1));
+			if (!v[id]) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+		}
+	}
+	sqlite3_finalize(st);
+	/* a place-kind micro-beat has the LSOA of its store street */
+	for (size_t id = sl->nstreet_store; rc == SQLITE_DONE && id < sl->nstreet; id++) {
+		size_t st_id = sl->streets[id].store_id;
+
+		if (st_id < sl->nstreet && v[st_id] && !(v[id] = strdup(v[st_id])))
+			rc = SQLITE_NOMEM;
+	}
+	if (rc != SQLITE_DONE) {
+		store_lsoa_names_free(sl, v);
+		return rc == SQLITE_NOMEM ? mb_err(err, MB_ENOMEM, "out of memory")
+					  : store_db_err(s, err, "loading LSOA names");
+	}
+	*names = v;
+	return 0;
+}
+
+void store_lsoa_names_free(const struct slice *sl, char **names)
+{
+	if (!names)
+		return;
+	for (size_t i = 0; i < sl->nstreet; i++)
+		free(names[i]);
+	free(names);
+}
+
+int store_location_units(struct store *s, const char *layer, const struct slice *sl,
+			 uint32_t **unit_of_loc, char ***unit_code, size_t *nunit,
+			 struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t layer_id = 0;
+	uint32_t *u = NULL;
+	char **codes = NULL;
+	size_t n = 1;
+	int r, rc;
+
+	*unit_of_loc = NULL;
+	*unit_code = NULL;
+	*nunit = 0;
+	if ((r = store_prepare(s, &st, "SELECT id FROM layer WHERE name = ?", err)))
+		return r;
+	sqlite3_bind_text(st, 1, layer, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		layer_id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (!layer_id)
+		return mb_err(err, MB_ENOTFOUND,
+			      "layer '%s' is not loaded (load it with 'microbeat areas')", layer);
+	if ((r = store_max_id(s, "SELECT max(id) FROM unit", &n, err)))
+		return r;
+	u = calloc(sl->nloc + 1, sizeof(*u));
+	codes = calloc(n + 1, sizeof(*codes));
+	if (!u || !codes) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if ((r = store_prepare(s, &st, "SELECT id, code FROM unit WHERE layer_id = ?", err)))
+		goto fail;
+	sqlite3_bind_int64(st, 1, layer_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		size_t id = (size_t)sqlite3_column_int64(st, 0);
+
+		if (id < n && !(codes[id] = strdup((const char *)sqlite3_column_text(st, 1)))) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto fail;
+		}
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	/* boundaries first; the LSOA lookup fills snap points they leave out */
+	if ((r = store_prepare(s, &st,
+			       "SELECT location_id, unit_id FROM location_unit WHERE layer_id = ?1"
+			       " AND unit_id IS NOT NULL"
+			       " UNION ALL SELECT l.id, (SELECT lu.unit_id FROM lsoa_unit lu JOIN unit un"
+			       " ON un.id = lu.unit_id WHERE lu.lsoa_code = q.code AND un.layer_id = ?1"
+			       " ORDER BY lu.weight DESC, lu.unit_id LIMIT 1) FROM location l"
+			       " JOIN lsoa q ON q.id = l.lsoa_id",
+			       err)))
+		goto fail;
+	sqlite3_bind_int64(st, 1, layer_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		size_t loc = (size_t)sqlite3_column_int64(st, 0);
+
+		if (loc < sl->nloc && !u[loc] && sqlite3_column_type(st, 1) != SQLITE_NULL)
+			u[loc] = (uint32_t)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		r = store_db_err(s, err, "loading unit assignments");
+		goto fail;
+	}
+	*unit_of_loc = u;
+	*unit_code = codes;
+	*nunit = n;
+	return 0;
+fail:
+	sqlite3_finalize(st);
+	store_units_free(u, codes, n);
+	return r;
+}
+
+void store_units_free(uint32_t *unit_of_loc, char **unit_code, size_t nunit)
+{
+	for (size_t i = 0; unit_code && i < nunit; i++)
+		free(unit_code[i]);
+	free(unit_code);
+	free(unit_of_loc);
+}
+
+/* The MSOA part of an LSOA name: without its final capital letter. */
+static size_t msoa_len(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n > 1 && name[n - 1] >= 'A' && name[n - 1] <= 'Z' && name[n - 2] >= '0' && name[n - 2] <= '9')
+		n--;
+	return n;
+}
+
+int store_lsoa_renumbered(struct store *s, const struct slice *sl, size_t *count, char *example,
+			  size_t cap, struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	uint8_t *used = NULL;
+	size_t nlsoa = 0, lastid = 0;
+	char first[256] = "";
+	int r, rc, counted = 0;
+
+	*count = 0;
+	if (cap)
+		example[0] = '\0';
+	if ((r = store_max_id(s, "SELECT max(id) FROM lsoa", &nlsoa, err)))
+		return r;
+	used = calloc(nlsoa + 1, 1);
+	if (!used)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	if ((r = store_prepare(s, &st, "SELECT id, coalesce(lsoa_id, 0) FROM street", err)))
+		goto cleanup;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		size_t id = (size_t)sqlite3_column_int64(st, 0), l = (size_t)sqlite3_column_int64(st, 1);
+
+		if (id < sl->nstreet && sl->street_in_area[id] && l < nlsoa)
+			used[l] = 1;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((r = store_prepare(s, &st, "SELECT n.lsoa_id, n.name, l.code FROM lsoa_name n JOIN lsoa l"
+				       " ON l.id = n.lsoa_id ORDER BY n.lsoa_id, n.name", err)))
+		goto cleanup;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		size_t l = (size_t)sqlite3_column_int64(st, 0);
+		const char *name = (const char *)sqlite3_column_text(st, 1);
+
+		if (l >= nlsoa || !used[l] || !name)
+			continue;
+		if (l != lastid) {
+			lastid = l;
+			counted = 0;
+			snprintf(first, sizeof(first), "%s", name);
+			continue;
+		}
+		if (counted || msoa_len(first) != msoa_len(name) ||
+		    strncmp(first, name, msoa_len(name)) == 0)
+			continue;
+		counted = 1;
+		if (!(*count)++ && cap)
+			snprintf(example, cap, "%s: '%s', '%s'", (const char *)sqlite3_column_text(st, 2),
+				 first, name);
+	}
+	if (rc != SQLITE_DONE)
+		r = store_db_err(s, err, "reading LSOA names");
+cleanup:
+	sqlite3_finalize(st);
+	free(used);
+	return r;
+}
