@@ -13,4 +13,9 @@ int places_is_place(const char *norm_name);
 /* The list: n entries, in datasets/place_names.csv order (mixed case). */
 const char *const *places_list(size_t *n);
 
+/* Normalise a snap-point name for street identity: drop a leading
+ * "On or near " (any case), trim, collapse white space, upper-case ASCII.
+ * Writes at most cap - 1 bytes and a NUL into out; returns the length. */
+size_t ingest_normalise_name(const char *in, size_t len, char *out, size_t cap);
+
 #endif
