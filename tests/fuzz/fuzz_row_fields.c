@@ -19,10 +19,11 @@
  *                   accepted exactly for D/M/YYYY (1-2 digit day and month) naming a
  *                   real day of such a year; months since 2000-01 in both.
  *
- * src/ingest.c is compiled into this harness to reach its static validators;
- * scripts/fuzz.sh links the harness without build-fuzz/obj/ingest.o.
+ * src/ingest_rows.c is compiled into this harness to reach its static validators;
+ * scripts/fuzz.sh links the harness without build-fuzz/obj/ingest_rows.o.
  */
-#include "../../src/ingest.c"
+#include "../../src/ingest_rows.c"
+#include "microbeat/places.h"
 
 #include "fuzz_rows.h"
 
