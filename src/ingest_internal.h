@@ -1,4 +1,15 @@
-/* ingest_internal — state shared by src/ingest*.c only. */
+/* ingest_internal — state shared by src/ingest*.c only (include/microbeat/ingest.h is
+ * the import's interface to the other layers). The files, callers first:
+ *   ingest_paths.c   what to import (files, folders, zips) and one run over them
+ *   ingest_write.c   the writer: store ids, snap points, one transaction a file,
+ *                    partitions; the dictionaries' undo
+ *   ingest_parse.c   a file's parse thread (libcsv, physical lines, recovery,
+ *                    rejected rows, hashing) and the parses started ahead
+ *   ingest_rows.c    header recognition and the row validators (called by the
+ *                    parser for each row; they reject through it)
+ *   ingest_seen.c    the duplicate-ID set
+ *   ingest_queue.c   batches, their arena and the queue from parser to writer
+ *   ingest_agency.c  the column map of other agencies' files */
 #ifndef MICROBEAT_INGEST_INTERNAL_H
 #define MICROBEAT_INGEST_INTERNAL_H
 

@@ -16,7 +16,6 @@
 #include <sys/stat.h>
 
 #include "ingest_internal.h"
-#include "microbeat/dict.h"
 #include "microbeat/progress.h"
 
 /* A list of file paths. */

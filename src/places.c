@@ -1,4 +1,5 @@
-/* places — police.uk non-street snap points (mirrors datasets/place_names.csv). */
+/* places — police.uk non-street snap points (mirrors datasets/place_names.csv), and the
+ * normalised snap-point name that street identity is keyed on. */
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>

@@ -1,6 +1,8 @@
 /*
  * places — police.uk's non-street snap points ("On or near Supermarket").
  * The list mirrors datasets/place_names.csv (a test keeps the two equal).
+ * Also the normalised form of a snap-point name, shared by the import and
+ * the gazetteer so that both key a street alike.
  */
 #ifndef MICROBEAT_PLACES_H
 #define MICROBEAT_PLACES_H
