@@ -38,6 +38,7 @@ static const char *const HDR_STOP[] = {
 	"Legislation", "Object of search", "Outcome", "Outcome linked to object of search",
 	"Removal of more than just outer clothing"
 };
+
 /* The slot of key p (n bytes) in a memo of 2^bits slots: a cheap mix of its
  * length and first and last 8 bytes (a clash only costs a miss). */
 static size_t memo_index(const char *p, size_t n, unsigned bits)
