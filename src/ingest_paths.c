@@ -16,7 +16,6 @@
 #include <sys/stat.h>
 
 #include "ingest_internal.h"
-#include "microbeat/dict.h"
 #include "microbeat/progress.h"
 
 /* A list of file paths. */
@@ -27,15 +26,8 @@ struct paths {
 
 static int paths_add(struct paths *p, const char *s)
 {
-	if (p->n == p->cap) {
-		size_t ncap = p->cap ? p->cap * 2 : 64;
-		char **nv = realloc(p->v, ncap * sizeof(*nv));
-
-		if (!nv)
-			return -1;
-		p->v = nv;
-		p->cap = ncap;
-	}
+	if (GROW(p->v, p->n + 1, p->cap))
+		return -1;
 	p->v[p->n] = strdup(s);
 	if (!p->v[p->n])
 		return -1;
@@ -68,8 +60,8 @@ static int has_ext(const char *name, const char *ext)
  * and the walk never ended (issue 21). Linear search: a walk meets tens to
  * hundreds of folders (a police.uk archive has one a month). Files are not
  * kept: one reached by two names is found unchanged by its SHA-256. */
-struct seen {
-	struct seen_one {
+struct walked {
+	struct walked_one {
 		dev_t dev;  /* st_dev */
 		ino_t ino;  /* st_ino */
 		char *path; /* the name it was first reached by (owned) */
@@ -79,7 +71,7 @@ struct seen {
 
 /* The name st was first reached by, or NULL; else remember it as path.
  * Return 0, or -1 when out of memory. */
-static int seen_check(struct seen *s, const struct stat *st, const char *path, const char **first)
+static int walked_check(struct walked *s, const struct stat *st, const char *path, const char **first)
 {
 	*first = NULL;
 	for (size_t i = 0; i < s->n; i++)
@@ -87,15 +79,8 @@ static int seen_check(struct seen *s, const struct stat *st, const char *path, c
 			*first = s->v[i].path;
 			return 0;
 		}
-	if (s->n == s->cap) {
-		size_t ncap = s->cap ? s->cap * 2 : 64;
-		struct seen_one *nv = realloc(s->v, ncap * sizeof(*nv));
-
-		if (!nv)
-			return -1;
-		s->v = nv;
-		s->cap = ncap;
-	}
+	if (GROW(s->v, s->n + 1, s->cap))
+		return -1;
 	s->v[s->n].path = strdup(path);
 	if (!s->v[s->n].path)
 		return -1;
@@ -105,7 +90,7 @@ static int seen_check(struct seen *s, const struct stat *st, const char *path, c
 	return 0;
 }
 
-static void seen_release(struct seen *s)
+static void walked_release(struct walked *s)
 {
 	for (size_t i = 0; i < s->n; i++)
 		free(s->v[i].path);
@@ -115,7 +100,7 @@ static void seen_release(struct seen *s)
 /* What a walk gathers and what it had to say. */
 struct walk {
 	struct paths *out; /* the files to import */
-	struct seen seen;  /* folders entered so far */
+	struct walked seen; /* folders entered so far */
 	FILE *msg;         /* where skipped names are reported */
 	int skipped;       /* files named *.csv or *.zip that will not be read */
 	int cannot_open;   /* of those, the ones that could not be opened (exit 4) */
@@ -167,7 +152,7 @@ static int walk_add(struct walk *w, const char *path, const struct stat *st, int
 	}
 	if (!S_ISDIR(st->st_mode))
 		return paths_add(w->out, path) ? mb_err(err, MB_ENOMEM, "out of memory") : 0;
-	if (seen_check(&w->seen, st, path, &first))
+	if (walked_check(&w->seen, st, path, &first))
 		return mb_err(err, MB_ENOMEM, "out of memory");
 	if (first) {
 		say(w->msg, "microbeat: %s: folder already walked as '%s' (a symbolic link loop or a"
@@ -225,68 +210,6 @@ static int walk_dir(struct walk *w, const char *dir, struct mb_error *err)
 	}
 	paths_release(&here);
 	return r;
-}
-
-void dims_undo(struct ingest_run *run)
-{
-	struct dict *d[7] = { run->dims.source, run->dims.category, run->dims.outcome,
-			      run->dims.lsoa, run->dims.lsoa_name, run->dims.street,
-			      run->dims.location };
-
-	for (int i = 0; i < 7; i++) {
-		if (run->dims.next[i] == run->saved_next[i])
-			continue;
-		if (dict_truncate(d[i], run->saved_next[i] - 1) == 0)
-			run->dims.next[i] = run->saved_next[i];
-		else
-			run->dims_dirty = 1;
-	}
-}
-
-void dims_commit(struct ingest_run *run)
-{
-	memcpy(run->saved_next, run->dims.next, sizeof(run->saved_next));
-}
-
-int dims_reload(struct ingest_run *run, struct mb_error *err)
-{
-	int r;
-
-	store_dims_release(&run->dims);
-	memset(&run->dims, 0, sizeof(run->dims));
-	if ((r = store_data_version(run->s, &run->data_version, err)) ||
-	    (r = store_dims_load(run->s, &run->dims, err)))
-		return r;
-	dims_commit(run);
-	run->dims_dirty = 0;
-	return 0;
-}
-
-int ingest_name_partition(const char *name, int32_t month, char *out, size_t cap)
-{
-	const char *base = strrchr(name, '/');
-	const char *colon = strrchr(name, ':');
-
-	if (colon && (!base || colon > base))
-		base = colon;
-	base = base ? base + 1 : name;
-	int32_t m;
-	size_t n = strlen(base);
-
-	if (n < 13 || month_parse(base, 7, &m) || m != month || base[7] != '-' ||
-	    !has_ext(base, ".csv"))
-		return -1;
-	const char *force = base + 8, *dash = strrchr(base, '-');
-
-	/* YYYY-MM-<force>-stop-and-search.csv: the force ends before "-stop" */
-	const char *stop = strstr(force, "-stop-and-search.csv");
-
-	if (stop)
-		dash = stop;
-	if (!dash || dash <= force)
-		return -1;
-	snprintf(out, cap, "file:%.*s", (int)(dash - force), force);
-	return 0;
 }
 
 /* Import the .csv entries of a zip, each as its own file. */
@@ -505,7 +428,7 @@ int ingest_paths(struct store *s, const char *const *argv, int n, const struct i
 	sum->files_skipped += walk.skipped;
 	cannot_open = walk.cannot_open;
 	data = walk.skipped > 0;
-	seen_release(&walk.seen);
+	walked_release(&walk.seen);
 	if (r)
 		goto cleanup;
 	sizes = calloc(files.n + 1, sizeof(*sizes));

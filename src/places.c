@@ -1,4 +1,6 @@
-/* places — police.uk non-street snap points (mirrors datasets/place_names.csv). */
+/* places — police.uk non-street snap points (mirrors datasets/place_names.csv), and the
+ * normalised snap-point name that street identity is keyed on. */
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -37,4 +39,31 @@ const char *const *places_list(size_t *n)
 {
 	*n = sizeof(PLACES) / sizeof(PLACES[0]);
 	return PLACES;
+}
+
+size_t ingest_normalise_name(const char *in, size_t len, char *out, size_t cap)
+{
+	static const char prefix[] = "on or near ";
+	size_t i = 0, o = 0;
+
+	if (cap == 0)
+		return 0;
+	if (len >= sizeof(prefix) - 1 && strncasecmp(in, prefix, sizeof(prefix) - 1) == 0)
+		i = sizeof(prefix) - 1;
+	int space = 0;
+
+	for (; i < len && o + 1 < cap; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+			space = o > 0;
+			continue;
+		}
+		if (space && o + 2 < cap)
+			out[o++] = ' ';
+		space = 0;
+		out[o++] = (char)(c < 0x80 ? toupper(c) : c);
+	}
+	out[o] = '\0';
+	return o;
 }

@@ -5,7 +5,7 @@
 
 #include "microbeat/dict.h"
 #include "microbeat/gazetteer.h"
-#include "microbeat/ingest.h"
+#include "microbeat/places.h"
 #include "store_internal.h"
 
 #define MATCH_METRES 1000.0

@@ -53,9 +53,4 @@ int ingest_paths(struct store *s, const char *const *paths, int n, const struct 
 int ingest_stream(struct store *s, FILE *fp, const char *name, const struct ingest_opts *o,
 		  struct ingest_summary *sum, struct mb_error *err);
 
-/* Normalise a snap-point name for street identity: drop a leading
- * "On or near " (any case), trim, collapse white space, upper-case ASCII.
- * Writes at most cap - 1 bytes and a NUL into out; returns the length. */
-size_t ingest_normalise_name(const char *in, size_t len, char *out, size_t cap);
-
 #endif

@@ -11,12 +11,16 @@
  * through a store), so its seeds serve here too; map 2 names no source, so it
  * gets one as `--source` would give it.
  *
- * src/ingest.c is compiled into this harness to reach its static parser, and
- * src/dict.c with it, so that the large blocks of both are pooled (fuzz_pool.h);
+ * src/ingest_{queue,seen,rows,parse}.c are compiled into this harness to reach the
+ * static parser, and src/dict.c with them, so that their large blocks are pooled
+ * (fuzz_pool.h);
  * scripts/fuzz.sh links the harness without their objects.
  */
 #include "fuzz_pool.h"
-#include "../../src/ingest.c"
+#include "../../src/ingest_queue.c"
+#include "../../src/ingest_seen.c"
+#include "../../src/ingest_rows.c"
+#include "../../src/ingest_parse.c"
 #include "../../src/dict.c"
 #define FUZZ_POOL_END
 #include "fuzz_pool.h"

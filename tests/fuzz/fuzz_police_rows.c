@@ -9,13 +9,17 @@
  * of the three police.uk headers exactly (after an optional BOM, then a line
  * end) is recognised as that kind.
  *
- * src/ingest.c is compiled into this harness to reach its static parser, and
- * src/dict.c with it, so that the large blocks of both are pooled (fuzz_pool.h);
+ * src/ingest_{queue,seen,rows,parse}.c are compiled into this harness to reach the
+ * static parser, and src/dict.c with them, so that their large blocks are pooled
+ * (fuzz_pool.h);
  * scripts/fuzz.sh links the harness without their objects.
  * The slow end-to-end harness through a store is fuzz_police_csv.c.
  */
 #include "fuzz_pool.h"
-#include "../../src/ingest.c"
+#include "../../src/ingest_queue.c"
+#include "../../src/ingest_seen.c"
+#include "../../src/ingest_rows.c"
+#include "../../src/ingest_parse.c"
 #include "../../src/dict.c"
 #define FUZZ_POOL_END
 #include "fuzz_pool.h"

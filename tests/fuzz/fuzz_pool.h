@@ -1,6 +1,6 @@
 /*
  * fuzz_pool.h — included by a harness just before it compiles a source file
- * into itself (#include "../../src/ingest.c"): that file's malloc, calloc,
+ * into itself (#include "../../src/ingest_parse.c"): that file's malloc, calloc,
  * realloc and free then go through a small pool that keeps its large blocks
  * (128 KiB and up: the parser's state, ~350 KB, its 1 MiB read buffer, the
  * 1 MiB key arena of each of its five dictionaries once src/dict.c is included too)

@@ -4,9 +4,9 @@
  * libcsv, recovery, header recognition, the row validators) from an fmemopen() stream,
  * on the fuzzer's thread, into batches that nothing writes: no store, no SQLite.
  *
- * Include after src/ingest.c (the harnesses compile it into themselves to reach its
- * static functions and struct pfile; scripts/fuzz.sh then leaves ingest.o out of their
- * link).
+ * Include after src/ingest_parse.c (the harnesses compile the parser's src/ingest_*.c
+ * into themselves to reach their static functions; scripts/fuzz.sh then leaves those
+ * objects out of their link).
  *
  * The checks (a failed one is a __builtin_trap(), which libFuzzer reports as a crash):
  *   - counts: rows read = loaded + rejected + duplicate; the batches hold exactly
@@ -59,7 +59,7 @@
 	} while (0)
 
 /* Valid UTF-8 (shortest form, no surrogates, at most U+10FFFF), written apart from
- * ingest.c's utf8_ok() to check it. */
+ * ingest_rows.c's utf8_ok() to check it. */
 static FUZZ_UNUSED int ref_utf8(const unsigned char *s, size_t n)
 {
 	size_t i = 0;
