@@ -14,6 +14,7 @@
 #include "assess_internal.h"
 #include "microbeat/disclosure.h"
 #include "microbeat/emit.h"
+#include "microbeat/util.h"
 
 /* The publication table: counts by unit and category with disclosure control. */
 int as_publication(FILE *o, struct run *R, const struct csvtab *fm, struct mb_error *err)
@@ -356,7 +357,7 @@ int as_layer_geojson(struct run *R, const struct csvtab *prio, char *why, size_t
 			r = NOMEM(R);
 			goto cleanup;
 		}
-		for (size_t k = 0; k < sizeof(cols) / sizeof(cols[0]); k++) {
+		for (size_t k = 0; k < ARRAY_SIZE(cols); k++) {
 			const char *v = as_fld(prio, (size_t)row, cols[k]);
 			double x = as_num(v);
 			json_object_set_new(props, cols[k],

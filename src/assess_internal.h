@@ -24,7 +24,7 @@ struct argvb {
 /* One analysis run for the pack. */
 struct step {
 	const char *cmd;  /* command name (static) */
-	char name[64];    /* folder under charts/ and prefix of its tables ("" = no --out) */
+	char name[128];   /* folder under charts/ and prefix of its tables ("" = no --out) */
 	char title[200];  /* shown on the terminal */
 	struct argvb av;  /* its argv */
 	int state;        /* 1 ran, 0 not in this build, -1 failed */
@@ -32,6 +32,14 @@ struct step {
 	size_t mdlen;     /* bytes in md */
 	char why[600];    /* why it failed */
 	int no_out;       /* writes no folder (its standard output is the result) */
+	size_t agency;    /* 0: police data; k: the k-th partner source (R->agencies[k - 1]) */
+};
+
+/* A partner (agency) source of the store. */
+struct as_agency {
+	char *name;   /* source name (owned) */
+	int by_layer; /* its events mostly lack an LSOA (coordinates only): selected by
+		       * the layer's units (point in polygon), not the area's LSOAs */
 };
 
 /* The assessment being built. */
@@ -46,6 +54,8 @@ struct run {
 	size_t nsteps, cap;              /* used and allocated */
 	size_t done;                     /* steps already run */
 	int defaults_used;               /* no --config */
+	struct as_agency *agencies;      /* partner (agency) sources in the store, sorted, owned */
+	size_t nagencies;                /* how many */
 };
 
 /* The out-of-memory error of a function with a struct mb_error *err. */
@@ -62,6 +72,10 @@ int as_in_list(const char *list, const char *name, size_t len);
 /* Call fn(u, item) for every item of the comma list (trimmed, non-empty);
  * stops at and returns the first non-zero result. */
 int as_each_item(const char *list, int (*fn)(void *, const char *), void *u);
+
+/* The name of the concentration step of category series of partner
+ * source agency (0 = police data): conc-SLUG, or conc-aK-SLUG. */
+void as_conc_name(size_t agency, const char *series, char *out, size_t cap);
 
 /* The step called name that ran, or NULL. */
 struct step *as_find_step(const struct run *R, const char *name);
@@ -113,6 +127,13 @@ void as_chart(FILE *o, const struct run *R, const struct step *s, const char *fi
 
 /* Why a step's section is empty (s NULL: not planned, what says why). */
 void as_missing(FILE *o, const struct step *s, const char *cmd, const char *what);
+
+/* ---- assess_sections.c: one section per analysis ------------------------------ */
+
+/* The sections of the analyses (micro-beats, trends, places, deep dives,
+ * hot spots, partner overlay); hot = the power few, fm = the flags matrix
+ * (either may be empty). */
+void as_sections(FILE *o, struct run *R, const struct csvtab *hot, const struct csvtab *fm);
 
 /* Write report.md and report.html into the pack from the steps' tables and
  * output. 0, or MB_ENOMEM / MB_EIO (the pack is then abandoned). */

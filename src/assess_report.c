@@ -140,7 +140,7 @@ static double harm_weight(const struct csvtab *w, const char *type)
 	return NAN;
 }
 
-static void as_summary(FILE *o, struct run *R, const struct csvtab *conc, const struct csvtab *yoy,
+static void summary(FILE *o, struct run *R, const struct csvtab *conc, const struct csvtab *yoy,
 		    const struct csvtab *trend, const struct csvtab *prio)
 {
 	fputs("## Summary\n\n", o);
@@ -172,7 +172,7 @@ static void as_summary(FILE *o, struct run *R, const struct csvtab *conc, const 
 		as_first_clause(v, clause, sizeof clause);
 		fputs(rises++ ? "  - " : "- **Rises tested as real.** Year on year (last 12 months vs the 12 before):\n  - ", o);
 		fputs("**", o);
-		as_md(o, series);
+		as_md(o, strcmp(series, "Total") ? series : "All crime");
 		fputs("**: ", o);
 		if (y >= 0)
 			as_change_md(o, R, as_fld(yoy, (size_t)y, "last12"), as_fld(yoy, (size_t)y, "prev12"));
@@ -235,7 +235,104 @@ static void as_summary(FILE *o, struct run *R, const struct csvtab *conc, const 
 	fputs("\n", o);
 }
 
-static void as_scanning(FILE *o, struct run *R, const struct csvtab *yoy, const struct csvtab *trend,
+/* The concentration cell of category series (agency 0 = police data):
+ * the top-3% share, or why there is none. */
+static void conc_cell(FILE *o, const struct run *R, size_t agency, const char *series)
+{
+	char name[128];
+	struct csvtab c = { 0 };
+	int got = 0;
+	if (!agency && strcmp(series, "Total") == 0) {
+		got = as_read_table(R, "concentration-concentration.csv", &c) == 0;
+	} else {
+		as_conc_name(agency, series, name, sizeof name);
+		const struct step *cs = as_find_step(R, name);
+		struct mb_error e = { 0 };
+		if (cs && cs->md)
+			got = csvtab_read_mem(cs->title, cs->md, cs->mdlen, &c, &e) == 0;
+	}
+	if (!got)
+		fputs("–", o);
+	else if (as_num(as_measure(&c, "crimes")) == 0)
+		fputs("n/a: not on streets", o); /* LSOA or coordinates only, no snap point */
+	else
+		as_pct(o, as_measure(&c, "top3_share"));
+	csvtab_release(&c);
+}
+
+/* One row of the matrix: category, source, change, verdict, harm, concentration. */
+static void matrix_row(FILE *o, const struct run *R, const struct csvtab *yoy, size_t r,
+		       const struct csvtab *trend, const char *label, const char *source,
+		       size_t agency, const char *harm)
+{
+	const char *series = as_fld(yoy, r, "series");
+	long t = as_row_of(trend, "series", series);
+	char clause[400] = "";
+	if (t >= 0)
+		as_first_clause(as_fld(trend, (size_t)t, "verdict"), clause, sizeof clause);
+	fputs("| ", o);
+	as_md(o, label ? label : series);
+	fputs(" | ", o);
+	as_md(o, source);
+	fputs(" | ", o);
+	as_change_md(o, R, as_fld(yoy, r, "last12"), as_fld(yoy, r, "prev12"));
+	fputs(" | ", o);
+	as_md(o, clause);
+	fprintf(o, " | %s | ", harm);
+	conc_cell(o, R, agency, series);
+	fputs(" |\n", o);
+}
+
+/* The community-safety rows of one scan step (police ASB or a partner source). */
+static size_t community_rows(FILE *o, struct run *R, const struct step *s)
+{
+	char yn[200], tn[200];
+	struct csvtab y = { 0 }, t = { 0 };
+	size_t n = 0;
+	if (!s || s->state != 1)
+		return 0;
+	snprintf(yn, sizeof yn, "%s-yoy.csv", s->name);
+	snprintf(tn, sizeof tn, "%s-trend.csv", s->name);
+	if (as_read_table(R, yn, &y) == 0 && as_read_table(R, tn, &t) == 0) {
+		const char *src = s->agency ? R->agencies[s->agency - 1].name : "police.uk (incidents)";
+		for (size_t r = 0; r < y.nrows; r++) {
+			const char *series = as_fld(&y, r, "series");
+			if (as_num(as_fld(&y, r, "last12")) == 0 && as_num(as_fld(&y, r, "prev12")) == 0)
+				continue; /* another source's category */
+			if (!s->agency && strcmp(series, "Total") == 0)
+				continue; /* ASB alone: its total is its one row */
+			n++;
+			matrix_row(o, R, &y, r, &t,
+				   strcmp(series, "Total") == 0 ? "All events of the source" : NULL, src,
+				   s->agency, "n/a");
+		}
+	}
+	csvtab_release(&y);
+	csvtab_release(&t);
+	return n;
+}
+
+/* Is series a category some partner source recorded in the two years? */
+static int partner_category(const struct run *R, const char *series)
+{
+	for (size_t i = 0; i < R->nsteps; i++) {
+		const struct step *s = &R->steps[i];
+		char yn[200];
+		struct csvtab y = { 0 };
+		if (!s->agency || strncmp(s->name, "agency-", 7) != 0 || s->state != 1)
+			continue;
+		snprintf(yn, sizeof yn, "%s-yoy.csv", s->name);
+		long r = as_read_table(R, yn, &y) ? -1 : as_row_of(&y, "series", series);
+		int hit = r >= 0 && (as_num(as_fld(&y, (size_t)r, "last12")) != 0 ||
+				     as_num(as_fld(&y, (size_t)r, "prev12")) != 0);
+		csvtab_release(&y);
+		if (hit)
+			return 1;
+	}
+	return 0;
+}
+
+static void scanning(FILE *o, struct run *R, const struct csvtab *yoy, const struct csvtab *trend,
 		     const struct csvtab *w)
 {
 	fputs("## Scanning matrix\n\n", o);
@@ -243,10 +340,14 @@ static void as_scanning(FILE *o, struct run *R, const struct csvtab *yoy, const 
 		as_missing(o, as_step_named(R, "scan"), "trends", "the scan of every crime type");
 		return;
 	}
-	fprintf(o, "Every crime type in %s: volume in the last 12 months against the 12 before "
-		   "(%s..%s), the tested verdict, the share of harm (Cambridge Crime Harm Index "
-		   "days) and how concentrated it is (share of the type's crime on its busiest 3%% "
-		   "of streets). A percentage change is shown only when both counts are at least %d.\n\n",
+	fprintf(o, "Every crime type and community-safety category in %s: volume in the last 12 "
+		   "months against the 12 before (%s..%s), the tested verdict, the share of harm "
+		   "(Cambridge Crime Harm Index days; crimes only) and how concentrated it is (share "
+		   "of the category's events on its busiest 3%% of streets). A percentage change is "
+		   "shown only when both counts are at least %d. The source column says where each "
+		   "row comes from: police.uk crimes, police.uk anti-social behaviour incidents, or a "
+		   "partner's own records (each partner's categories are tested together as one "
+		   "family under the FDR).\n\n",
 		R->label, R->win_from, R->win_to, R->cfg->min_count_pct);
 	double total = 0;
 	for (size_t r = 0; r < yoy->nrows; r++) {
@@ -255,8 +356,8 @@ static void as_scanning(FILE *o, struct run *R, const struct csvtab *yoy, const 
 		if (strcmp(as_fld(yoy, r, "series"), "Total") && !isnan(h) && !isnan(n))
 			total += h * n;
 	}
-	fputs("| Category | Last 12 months vs previous 12 | Verdict | Harm share (CCHI) | "
-	      "Top 3% of streets hold |\n| --- | --- | --- | ---: | ---: |\n", o);
+	fputs("| Category | Source | Last 12 months vs previous 12 | Verdict | Harm share (CCHI) | "
+	      "Top 3% of streets hold |\n| --- | --- | --- | --- | ---: | ---: |\n", o);
 	size_t nzero = 0;
 	for (size_t r = 0; r < yoy->nrows; r++) {
 		const char *series = as_fld(yoy, r, "series");
@@ -264,51 +365,44 @@ static void as_scanning(FILE *o, struct run *R, const struct csvtab *yoy, const 
 			nzero++; /* named below the table */
 			continue;
 		}
-		long t = as_row_of(trend, "series", series);
-		char clause[400] = "";
-		if (t >= 0)
-			as_first_clause(as_fld(trend, (size_t)t, "verdict"), clause, sizeof clause);
-		fputs("| ", o);
-		as_md(o, series);
-		fputs(" | ", o);
-		as_change_md(o, R, as_fld(yoy, r, "last12"), as_fld(yoy, r, "prev12"));
-		fputs(" | ", o);
-		as_md(o, clause);
-		fputs(" | ", o);
+		char harm[32] = "–";
 		double h = harm_weight(w, series), n = as_num(as_fld(yoy, r, "last12"));
 		if (strcmp(series, "Total") == 0)
-			fputs("100%", o);
+			snprintf(harm, sizeof harm, "100%%");
 		else if (!isnan(h) && !isnan(n) && total > 0)
-			fprintf(o, "%.1f%%", 100.0 * h * n / total);
-		else
-			fputs("–", o);
-		fputs(" | ", o);
-		char name[64], sl[48];
-		as_slug(series, sl, sizeof sl);
-		snprintf(name, sizeof name, "conc-%s", strcmp(series, "Total") ? sl : "all");
-		const struct step *cs = as_find_step(R, name);
-		struct csvtab c = { 0 };
-		int got = 0;
-		if (strcmp(series, "Total") == 0) {
-			got = as_read_table(R, "concentration-concentration.csv", &c) == 0;
-		} else if (cs && cs->md) {
-			struct mb_error e = { 0 };
-			got = csvtab_read_mem(cs->title, cs->md, cs->mdlen, &c, &e) == 0;
-		}
-		if (got)
-			as_pct(o, as_measure(&c, "top3_share"));
-		else
-			fputs("–", o);
-		csvtab_release(&c);
-		fputs(" |\n", o);
+			snprintf(harm, sizeof harm, "%.1f%%", 100.0 * h * n / total);
+		matrix_row(o, R, yoy, r, trend, strcmp(series, "Total") ? NULL : "All crime",
+			   "police.uk crimes", 0, harm);
 	}
-	fputs("\nA type with fewer crimes than 3% of the streets has all of them on its busiest 3% "
-	      "by construction (100%); read its concentration from its count.\n\n", o);
+	size_t ncs = community_rows(o, R, as_step_named(R, "asb"));
+	for (size_t i = 0; i < R->nsteps; i++)
+		if (strncmp(R->steps[i].name, "agency-", 7) == 0)
+			ncs += community_rows(o, R, &R->steps[i]);
+	fputs("\nA category with fewer events than 3% of the streets has all of them on its busiest "
+	      "3% by construction (100%); read its concentration from its count. Partner events "
+	      "recorded with an LSOA code or coordinates only are not on a police.uk street: their "
+	      "concentration is n/a, and the partner overlay places them.\n\n", o);
+	for (size_t k = 0; k < R->nagencies; k++) {
+		if (!R->agencies[k].by_layer)
+			continue;
+		as_md(o, R->agencies[k].name);
+		fputs(" records coordinates only (no LSOA): its events are counted in the units of "
+		      "the layer ", o);
+		as_md(o, R->cfg->layer);
+		fputs(" (point in polygon), the other rows in the area's LSOAs.\n\n", o);
+	}
+	if (!ncs)
+		fputs("No community-safety category beyond crime was loaded (police.uk anti-social "
+		      "behaviour and partner data: `microbeat import --map`).\n\n", o);
+	for (size_t r = 0; r < yoy->nrows; r++)
+		if (as_num(as_fld(yoy, r, "last12")) == 0 && as_num(as_fld(yoy, r, "prev12")) == 0 &&
+		    partner_category(R, as_fld(yoy, r, "series")))
+			nzero--; /* a partner's category, in the matrix from its source */
 	if (nzero) {
-		fputs("Nothing in either year (as police crimes; agency categories are counted in the "
-		      "partner overlay): ", o);
+		fputs("No police.uk crime in either year: ", o);
 		for (size_t r = 0, k = 0; r < yoy->nrows; r++) {
-			if (as_num(as_fld(yoy, r, "last12")) != 0 || as_num(as_fld(yoy, r, "prev12")) != 0)
+			if (as_num(as_fld(yoy, r, "last12")) != 0 || as_num(as_fld(yoy, r, "prev12")) != 0 ||
+			    partner_category(R, as_fld(yoy, r, "series")))
 				continue;
 			if (k++)
 				fputs(", ", o);
@@ -401,7 +495,7 @@ static int review_theme(void *u, const char *theme)
 	return 0;
 }
 
-static void as_review(FILE *o, struct run *R, const struct csvtab *prio, const struct csvtab *fm)
+static void review(FILE *o, struct run *R, const struct csvtab *prio, const struct csvtab *fm)
 {
 	struct review rv = { o, R, prio, fm };
 	fputs("## Review of current priorities\n\n", o);
@@ -426,7 +520,7 @@ static void as_review(FILE *o, struct run *R, const struct csvtab *prio, const s
 	}
 }
 
-static void as_candidates(FILE *o, struct run *R, const struct csvtab *prio, const struct csvtab *yoy,
+static void candidates(FILE *o, struct run *R, const struct csvtab *prio, const struct csvtab *yoy,
 		       const struct csvtab *trend)
 {
 	fputs("## Candidate priorities\n\n"
@@ -461,138 +555,6 @@ static void as_candidates(FILE *o, struct run *R, const struct csvtab *prio, con
 	if (!n)
 		fputs("_No place met the priority rule and no crime type rose beyond chance._\n", o);
 	fputs("\n", o);
-}
-
-static void as_sections(FILE *o, struct run *R, const struct csvtab *hot, const struct csvtab *fm)
-{
-	const struct step *s;
-
-	fputs("## Micro-beats: the power few\n\n", o);
-	s = as_step_named(R, "concentration");
-	if (s && s->state == 1) {
-		as_embed(o, s);
-		as_chart(o, R, s, "lorenz.svg", "Lorenz curve: share of crime against share of streets");
-		as_chart(o, R, s, "hot_streets.svg", "The power few: busiest streets");
-		if (hot->nrows && fm->nrows) {
-			fputs("**The power few with their units** (top 20)\n\n"
-			      "| Rank | Street | Unit | Crimes | Class |\n| ---: | --- | --- | ---: | --- |\n", o);
-			for (size_t r = 0; r < hot->nrows && r < 20; r++) {
-				long u = as_row_of(fm, "unit_code", as_fld(hot, r, "area"));
-				fputs("| ", o);
-				as_md(o, as_fld(hot, r, "rank"));
-				fputs(" | ", o);
-				as_md(o, as_fld(hot, r, "label"));
-				fputs(" | ", o);
-				as_md(o, u >= 0 ? as_fld(fm, (size_t)u, "unit_name") : as_fld(hot, r, "area"));
-				fputs(" | ", o);
-				as_md(o, as_fld(hot, r, "crimes"));
-				fputs(" | ", o);
-				as_md(o, as_fld(hot, r, "class"));
-				fputs(" |\n", o);
-			}
-			fputs("\nEvery street of the power few is in `tables/concentration-hot_streets.csv` "
-			      "and, with its point, in `hot_streets.geojson`.\n\n", o);
-		}
-	} else {
-		as_missing(o, s, "concentration", "concentration");
-	}
-
-	fputs("## Trends: is it a real rise?\n\n", o);
-	s = as_step_named(R, "scan");
-	if (s && s->state == 1) {
-		fputs("### Every crime type\n\n", o);
-		as_embed(o, s);
-		as_chart(o, R, s, "yoy.svg", "Year-on-year change by crime type");
-	} else {
-		as_missing(o, s, "trends", "trends");
-	}
-	for (size_t i = 0; i < R->nsteps; i++) {
-		s = &R->steps[i];
-		if (strncmp(s->name, "theme-", 6) != 0)
-			continue;
-		fputs("### Theme ", o);
-		as_md(o, s->title + 14);
-		fputs("\n\n", o);
-		if (s->state != 1) {
-			as_missing(o, s, "trends", "trends");
-			continue;
-		}
-		as_embed(o, s);
-		as_chart(o, R, s, "yoy.svg", "Year-on-year change");
-		char f[32];
-		for (int k = 0; k < 100; k++) {
-			snprintf(f, sizeof f, "monthly_%02d.svg", k);
-			char path[4300];
-			snprintf(path, sizeof path, "%s/charts/%s/%s", R->tmp, s->name, f);
-			if (access(path, F_OK))
-				break;
-			as_chart(o, R, s, f, "Monthly counts with trend and control limit");
-		}
-		as_chart(o, R, s, "seasonal.svg", "Seasonal pattern");
-	}
-
-	fputs("## Priorities: places\n\n", o);
-	s = as_step_named(R, "flags");
-	if (s && s->state == 1) {
-		as_embed(o, s);
-		as_chart(o, R, s, "heatmap.svg", "Flags by unit and category");
-		as_chart(o, R, s, "funnel.svg", "Funnel plot: rate against population");
-	} else {
-		as_missing(o, s, "flags", "no area layer configured (`layer =` in [assessment])");
-	}
-
-	fputs("## Deep dives\n\n", o);
-	size_t nd = 0;
-	for (size_t i = 0; i < R->nsteps; i++) {
-		s = &R->steps[i];
-		if (strncmp(s->name, "deepdive-", 9) != 0)
-			continue;
-		nd++;
-		fputs("### ", o);
-		as_md(o, s->title + 11);
-		fputs("\n\n", o);
-		if (s->state != 1) {
-			as_missing(o, s, "deepdive", "deep dive");
-			continue;
-		}
-		as_embed(o, s);
-		/* every chart the deep dive drew */
-		char dir[4200];
-		snprintf(dir, sizeof dir, "%s/charts/%s", R->tmp, s->name);
-		struct dirent **de = NULL;
-		int n = scandir(dir, &de, NULL, alphasort);
-		for (int k = 0; k < n; k++) {
-			size_t l = strlen(de[k]->d_name);
-			if (l > 4 && strcmp(de[k]->d_name + l - 4, ".svg") == 0 && emit_name_ok(de[k]->d_name))
-				as_chart(o, R, s, de[k]->d_name, "Deep dive chart");
-			free(de[k]);
-		}
-		free(de);
-	}
-	if (!nd)
-		fputs("_No deep dive configured ([deepdive NAME] sections)._\n\n", o);
-
-	fputs("## Hotspots\n\n", o);
-	s = as_step_named(R, "hotspots");
-	if (s && s->state == 1) {
-		as_embed(o, s);
-		as_chart(o, R, s, "hotspot_map.svg", "Getis-Ord Gi* hot spots");
-		as_chart(o, R, s, "hotspot_kde.svg", "Kernel density");
-	} else {
-		as_missing(o, s, "hotspots", "hotspots");
-	}
-
-	fputs("## Partner overlay\n\n", o);
-	size_t ran = 0;
-	for (size_t i = 0; i < R->nsteps; i++)
-		ran += strncmp(R->steps[i].name, "deepdive-", 9) == 0 && R->steps[i].state == 1;
-	if (ran)
-		fputs("Partner events (fire service, council ASB and other agency data) on the power "
-		      "few are set out in each deep dive above.\n\n", o);
-	else
-		fputs("_The partner overlay (agency events on the power few) is part of a deep dive; "
-		      "none ran in this pack. Agency events loaded are listed per source in the "
-		      "ledger's coverage grid._\n\n", o);
 }
 
 int as_write_report(struct run *R, struct mb_error *err)
@@ -637,10 +599,10 @@ int as_write_report(struct run *R, struct mb_error *err)
 		fputs("_No config was given: the defaults were used (everything loaded, the 12 months "
 		      "to the latest loaded month, no area layer, no themes, no deep dives); "
 		      "`assessment.ini` lists them._\n\n", o);
-	as_summary(o, R, &conc, &yoy, &trend, &prio);
-	as_scanning(o, R, &yoy, &trend, &w);
-	as_review(o, R, &prio, &fm);
-	as_candidates(o, R, &prio, &yoy, &trend);
+	summary(o, R, &conc, &yoy, &trend, &prio);
+	scanning(o, R, &yoy, &trend, &w);
+	review(o, R, &prio, &fm);
+	candidates(o, R, &prio, &yoy, &trend);
 	as_sections(o, R, &hot, &fm);
 	if ((r = as_publication(o, R, &fm, err)))
 		goto cleanup;

@@ -25,14 +25,8 @@
 
 static int av_add(struct argvb *a, const char *s)
 {
-	if (a->n + 2 > a->cap) {
-		size_t nc = a->cap ? a->cap * 2 : 16;
-		char **p = realloc(a->v, nc * sizeof *p);
-		if (!p)
-			return -1;
-		a->v = p;
-		a->cap = nc;
-	}
+	if (GROW(a->v, a->n + 2, a->cap))
+		return -1;
 	if (!(a->v[a->n] = strdup(s)))
 		return -1;
 	a->n++;
@@ -51,14 +45,8 @@ static void av_free(struct argvb *a)
 /* Plan a new step of command cmd; NULL on memory failure. */
 static struct step *new_step(struct run *R, const char *cmd, const char *name, const char *title)
 {
-	if (R->nsteps == R->cap) {
-		size_t nc = R->cap ? R->cap * 2 : 16;
-		struct step *p = realloc(R->steps, nc * sizeof *p);
-		if (!p)
-			return NULL;
-		R->steps = p;
-		R->cap = nc;
-	}
+	if (GROW(R->steps, R->nsteps + 1, R->cap))
+		return NULL;
 	struct step *s = &R->steps[R->nsteps++];
 	memset(s, 0, sizeof *s);
 	s->cmd = cmd;
@@ -246,31 +234,172 @@ static int plan_themes(struct run *R, const char *cmd, struct mb_error *err)
 	return 0;
 }
 
-/* Concentration of each crime type of the scan (its stdout: the measures). */
-static int plan_conc_types(struct run *R, const char *cmd, struct mb_error *err)
+void as_conc_name(size_t agency, const char *series, char *out, size_t cap)
+{
+	char sl[48];
+	as_slug(series, sl, sizeof sl);
+	if (agency)
+		snprintf(out, cap, "conc-a%zu-%s", agency, sl);
+	else
+		snprintf(out, cap, "conc-%s", sl);
+}
+
+/* The selectors of partner source k's events: those of police data, or for
+ * a source with coordinates only every unit of the layer (the area's name
+ * matches LSOA names, which such events lack; the layer places them by point
+ * in polygon). */
+static int agency_args(const struct run *R, struct step *s, size_t k, int window)
+{
+	const struct assess_config *cfg = R->cfg;
+	if (!R->agencies[k - 1].by_layer)
+		return common_args(R, s, window);
+	if (args(s, "--layer", cfg->layer, "--area", "all", "--from",
+		 window ? R->win_from : R->cur_from, "--to", window ? R->win_to : R->cur_to, NULL))
+		return -1;
+	if (cfg->allow_gaps && args(s, "--allow-gaps", NULL))
+		return -1;
+	return 0;
+}
+
+/* Concentration of each category of one scan table (its stdout: the measures). */
+static int plan_conc_of(struct run *R, const char *cmd, const char *table, size_t agency)
 {
 	struct csvtab y;
-	if (as_read_table(R, "scan-yoy.csv", &y))
+	if (as_read_table(R, table, &y))
 		return 0;
 	for (size_t r = 0; r < y.nrows; r++) {
 		const char *series = as_fld(&y, r, "series");
 		if (strcmp(series, "Total") == 0 ||
 		    (as_num(as_fld(&y, r, "last12")) == 0 && as_num(as_fld(&y, r, "prev12")) == 0))
 			continue; /* nothing to concentrate (left out of the matrix too) */
-		char name[64], sl[48], title[200];
-		as_slug(series, sl, sizeof sl);
-		snprintf(name, sizeof name, "conc-%s", sl);
+		char name[128], title[200];
+		as_conc_name(agency, series, name, sizeof name);
+		if (as_step_named(R, name))
+			continue;
 		snprintf(title, sizeof title, "micro-beats: %s", series);
 		struct step *s = new_step(R, cmd, name, title);
-		if (!s || common_args(R, s, 0) ||
-		    args(s, "--types", series, "--no-charts", "--format", "csv", "--chance-draws", "20",
-			 NULL)) {
+		int bad = !s;
+		if (s) {
+			s->agency = agency;
+			bad = agency ? agency_args(R, s, agency, 0) ||
+					       args(s, "--source", R->agencies[agency - 1].name, NULL)
+				     : common_args(R, s, 0);
+		}
+		if (bad || args(s, "--types", series, "--no-charts", "--format", "csv",
+				"--chance-draws", "20", NULL)) {
 			csvtab_release(&y);
-			return NOMEM(R);
+			return -1;
 		}
 		s->no_out = 1;
 	}
 	csvtab_release(&y);
+	return 0;
+}
+
+/* Concentration of each category of the scans: crime types, police ASB and
+ * every partner source's categories. */
+static int plan_conc_types(struct run *R, const char *cmd, struct mb_error *err)
+{
+	if (plan_conc_of(R, cmd, "scan-yoy.csv", 0) || plan_conc_of(R, cmd, "asb-yoy.csv", 0))
+		return NOMEM(R);
+	for (size_t k = 1; k <= R->nagencies; k++) {
+		char t[200], sl[100];
+		as_slug(R->agencies[k - 1].name, sl, sizeof sl);
+		snprintf(t, sizeof t, "agency-%s-yoy.csv", sl);
+		if (plan_conc_of(R, cmd, t, k))
+			return NOMEM(R);
+	}
+	return 0;
+}
+
+/* The partner (agency) sources in the store, sorted (none: an empty list). */
+static int load_agencies(struct run *R, struct mb_error *err)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int r = 0;
+	size_t cap = 0;
+	if (sqlite3_open_v2(R->c->db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+			       "SELECT DISTINCT source FROM import WHERE format = 'agency' AND"
+			       " finished IS NOT NULL AND source IS NOT NULL ORDER BY source",
+			       -1, &st, NULL) != SQLITE_OK)
+		goto cleanup; /* an older store: no partner data */
+	while (!r && sqlite3_step(st) == SQLITE_ROW) {
+		const char *n = (const char *)sqlite3_column_text(st, 0);
+		if (!n || !*n)
+			continue;
+		if (GROW(R->agencies, R->nagencies + 1, cap) ||
+		    !(R->agencies[R->nagencies].name = strdup(n)))
+			r = NOMEM(R);
+		else
+			R->agencies[R->nagencies++].by_layer = 0;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	/* how each source's events are placed: by LSOA (like police.uk) or by
+	 * coordinates only (a fire service's eastings and northings) */
+	if (r || sqlite3_prepare_v2(db,
+				    "SELECT total(l.lsoa_id IS NOT NULL), total(l.lon IS NOT NULL)"
+				    " FROM event e JOIN source s ON s.id = e.source_id"
+				    " LEFT JOIN location l ON l.id = e.location_id WHERE s.name = ?",
+				    -1, &st, NULL) != SQLITE_OK)
+		goto cleanup;
+	for (size_t k = 0; k < R->nagencies; k++) {
+		sqlite3_reset(st);
+		if (sqlite3_bind_text(st, 1, R->agencies[k].name, -1, SQLITE_STATIC) == SQLITE_OK &&
+		    sqlite3_step(st) == SQLITE_ROW)
+			R->agencies[k].by_layer = R->cfg->layer && sqlite3_column_double(st, 0) <
+								    0.5 * sqlite3_column_double(st, 1);
+	}
+cleanup:
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return r;
+}
+
+/* Community safety beyond crime: police.uk anti-social behaviour incidents,
+ * and each partner source's categories (one family of tests per source). */
+static int plan_community(struct run *R, const char *cmd, struct mb_error *err)
+{
+	struct step *s = new_step(R, cmd, "asb", "community safety: anti-social behaviour (police.uk)");
+	if (!s || common_args(R, s, 1) ||
+	    args(s, "--types", "Anti-social behaviour", "--by", "type", "--fdr", R->cfg->fdr,
+		 "--no-charts", NULL) ||
+	    out_args(R, s))
+		return NOMEM(R);
+	int r = load_agencies(R, err);
+	for (size_t k = 1; !r && k <= R->nagencies; k++) {
+		char name[160], sl[100], title[200];
+		as_slug(R->agencies[k - 1].name, sl, sizeof sl);
+		snprintf(name, sizeof name, "agency-%s", sl);
+		snprintf(title, sizeof title, "community safety: %s", R->agencies[k - 1].name);
+		if (!(s = new_step(R, cmd, name, title)))
+			return NOMEM(R);
+		s->agency = k;
+		if (agency_args(R, s, k, 1) ||
+		    args(s, "--source", R->agencies[k - 1].name, "--by", "type", "--fdr", R->cfg->fdr,
+			 "--no-charts", NULL) ||
+		    out_args(R, s))
+			return NOMEM(R);
+	}
+	return r;
+}
+
+/* The partner overlay: partner events on the power few and per unit beside
+ * crime, over the whole area (a deep dive of everything). */
+static int plan_overlay(struct run *R, const char *cmd, struct mb_error *err)
+{
+	if (!R->nagencies)
+		return 0; /* no partner data: said in the section */
+	struct step *s = new_step(R, cmd, "overlay", "partner overlay: partner events beside crime");
+	if (!s)
+		return NOMEM(R);
+	if ((R->cfg->layer && args(s, "--layer", R->cfg->layer, NULL)) ||
+	    args(s, "--area", R->cfg->layer ? "all" : R->cfg->area ? R->cfg->area : "all",
+		 "--from", R->cur_from, "--to", R->cur_to, NULL) ||
+	    (R->cfg->allow_gaps && args(s, "--allow-gaps", NULL)) || out_args(R, s))
+		return NOMEM(R);
 	return 0;
 }
 
@@ -326,7 +455,9 @@ static int plan_hotspots(struct run *R, const char *cmd, struct mb_error *err)
 		return NOMEM(R);
 	/* hotspots has no --format: its console text is a plain summary */
 	snprintf(dir, sizeof dir, "%s/charts/%s", R->tmp, s->name);
-	if (common_args(R, s, 1) || args(s, "--out", dir, NULL))
+	/* the assessment period: patterns over the loaded periods of its length
+	 * that end with it, the forecast from the one before */
+	if (common_args(R, s, 0) || args(s, "--out", dir, NULL))
 		return NOMEM(R);
 	return 0;
 }
@@ -343,10 +474,12 @@ static const struct step_kind {
 	{ "info", plan_info },
 	{ "concentration", plan_concentration },
 	{ "trends", plan_scan },
+	{ "trends", plan_community },
 	{ "concentration", plan_conc_types },
 	{ "trends", plan_themes },
 	{ "flags", plan_flags },
 	{ "deepdive", plan_deepdives },
+	{ "deepdive", plan_overlay },
 	{ "hotspots", plan_hotspots },
 };
 
@@ -379,14 +512,9 @@ static int collect(struct run *R, struct step *s, struct mb_error *err)
 	while ((de = readdir(d))) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			char **p = realloc(names, cap * sizeof *p);
-			if (!p) {
-				r = NOMEM(R);
-				break;
-			}
-			names = p;
+		if (GROW(names, n + 1, cap)) {
+			r = NOMEM(R);
+			break;
 		}
 		if (!(names[n] = strdup(de->d_name))) {
 			r = NOMEM(R);
@@ -656,7 +784,7 @@ int cmd_assess(struct cli *c, int argc, char **argv, struct mb_error *err)
 	if (r || (r = as_save(R.tmp, "assessment.ini", ini, inilen, err)))
 		goto finish;
 
-	for (size_t k = 0; k < sizeof(STEPS) / sizeof(STEPS[0]); k++) {
+	for (size_t k = 0; k < ARRAY_SIZE(STEPS); k++) {
 		if ((r = STEPS[k].plan(&R, STEPS[k].cmd, err)))
 			goto finish;
 		for (; R.done < R.nsteps; R.done++)
@@ -677,6 +805,9 @@ cleanup:
 		free(R.steps[i].md);
 	}
 	free(R.steps);
+	for (size_t i = 0; i < R.nagencies; i++)
+		free(R.agencies[i].name);
+	free(R.agencies);
 	free(ini);
 	assess_config_release(&cfg);
 	return r;
