@@ -140,8 +140,82 @@ static double harm_weight(const struct csvtab *w, const char *type)
 	return NAN;
 }
 
+/* One priority place in a line: the categories it is credibly above
+ * expectation on (observed, expected, shrunk rate ratio) and its share of
+ * the power few. */
+static void prio_brief(FILE *o, const struct csvtab *prio, size_t r, const struct csvtab *fm)
+{
+	const char *code = as_fld(prio, r, "unit_code");
+	size_t k = 0;
+	fputs("  - **", o);
+	as_md(o, as_fld(prio, r, "unit_name"));
+	fputs("** (rank ", o);
+	as_md(o, as_fld(prio, r, "rank"));
+	fputs("): ", o);
+	for (size_t i = 0; i < fm->nrows; i++) {
+		if (strcmp(as_fld(fm, i, "unit_code"), code) || strcmp(as_fld(fm, i, "credible"), "yes"))
+			continue;
+		fputs(k++ ? "; " : "above expectation on ", o);
+		as_md(o, as_fld(fm, i, "category"));
+		fprintf(o, " %.0f vs %.0f expected (RR %.2f)", as_num(as_fld(fm, i, "observed")),
+			as_num(as_fld(fm, i, "expected")), as_num(as_fld(fm, i, "rr_shrunk")));
+	}
+	if (!k)
+		fputs("no single category credibly above expectation; a priority by harm", o);
+	double held = as_num(as_fld(prio, r, "hot_streets_held"));
+	if (!isnan(held) && held > 0)
+		fprintf(o, "; holds %.0f of the district's busiest 3%% of streets (%.0f expected from "
+			   "its share of streets)", held, as_num(as_fld(prio, r, "hot_streets_expected")));
+	fputs(".\n", o);
+}
+
+/* Did a deep dive answer the domestic-abuse question (force extract loaded)? */
+static int dive_has_da(const struct run *R)
+{
+	for (size_t i = 0; i < R->nsteps; i++)
+		if (strncmp(R->steps[i].name, "deepdive-", 9) == 0 && R->steps[i].state == 1 &&
+		    R->steps[i].md && strstr(R->steps[i].md, "Is domestic abuse driving the change?"))
+			return 1;
+	return 0;
+}
+
+/* A deep dive's answer in a line: its crimes against the previous period,
+ * its rate against the rest of the district, and what drives the change by
+ * domestic-abuse flag when the force extract is loaded. */
+static void dive_brief(FILE *o, const struct run *R, const struct step *s)
+{
+	static const char DA[] = "Is domestic abuse driving the change?\n\n";
+	char tn[200];
+	struct csvtab c = { 0 };
+	as_md(o, s->title + 11);
+	fputs(": ", o);
+	snprintf(tn, sizeof tn, "%s-counts_by_type_year.csv", s->name);
+	if (as_read_table(R, tn, &c) == 0 && c.nrows) {
+		fputs("the selection recorded ", o);
+		as_change_md(o, R, as_fld(&c, 0, "period"), as_fld(&c, 0, "previous period"));
+		fputs(" crimes (this period vs the previous)", o);
+		double a = as_num(as_fld(&c, 0, "per 1,000 residents"));
+		double b = as_num(as_fld(&c, 0, "rest of district per 1,000"));
+		if (!isnan(a) && !isnan(b))
+			fprintf(o, "; %.1f per 1,000 residents against %.1f in the rest of the district",
+				a, b);
+		fputs(". ", o);
+	}
+	csvtab_release(&c);
+	/* the DA answer: the paragraph under the deep dive's own heading */
+	const char *h = s->md ? strstr(s->md, DA) : NULL;
+	if (h) {
+		h += sizeof DA - 1;
+		const char *e = strstr(h, "\n\n");
+		fputs("Domestic abuse: ", o);
+		for (const char *q = h; *q && (!e || q < e); q++)
+			fputc(*q == '\n' ? ' ' : *q, o);
+	}
+	fputs("\n", o);
+}
+
 static void summary(FILE *o, struct run *R, const struct csvtab *conc, const struct csvtab *yoy,
-		    const struct csvtab *trend, const struct csvtab *prio)
+		    const struct csvtab *trend, const struct csvtab *prio, const struct csvtab *fm)
 {
 	fputs("## Summary\n\n", o);
 	if (conc->nrows) {
@@ -184,22 +258,21 @@ static void summary(FILE *o, struct run *R, const struct csvtab *conc, const str
 		fputs("- **Rises.** No crime type rose beyond what chance and the usual month-to-month "
 		      "swing explain.\n", o);
 	else
-		fputs("  - What they cannot tell: whether a rise is more crime or more recording "
-		      "(police.uk gives recorded crime only), and nothing below the police.uk "
-		      "category (no offence subgroup, no domestic-abuse flag).\n", o);
+		fprintf(o, "  - What they cannot tell: whether a rise is more crime or more recording "
+			   "(police.uk gives recorded crime only), and nothing below the police.uk "
+			   "category (no offence subgroup, no domestic-abuse flag)%s.\n",
+			dive_has_da(R) ? "; the deep dives below answer those from the force "
+					 "extract for their places"
+				       : "");
 	size_t np = 0;
 	for (size_t r = 0; r < prio->nrows; r++) {
 		if (strcmp(as_fld(prio, r, "priority"), "yes") != 0)
 			continue;
-		fputs(np++ ? "  - " : "- **Geographic priorities** (harm-weighted excess after "
-				     "shrinkage, with why):\n  - ", o);
-		fputs("**", o);
-		as_md(o, as_fld(prio, r, "unit_name"));
-		fputs("** (rank ", o);
-		as_md(o, as_fld(prio, r, "rank"));
-		fputs("): ", o);
-		as_md(o, as_fld(prio, r, "why"));
-		fputs("\n", o);
+		if (!np++)
+			fprintf(o, "- **Geographic priorities** (crimes over %s..%s against what the "
+				   "unit's residents predict, after shrinkage; the full reasons are "
+				   "under the candidate priorities):\n", R->win_from, R->win_to);
+		prio_brief(o, prio, r, fm);
 	}
 	if (!np)
 		fputs(R->cfg->layer ? "- **Geographic priorities.** No unit of the layer met the "
@@ -212,21 +285,8 @@ static void summary(FILE *o, struct run *R, const struct csvtab *conc, const str
 		const struct step *s = &R->steps[i];
 		if (strncmp(s->name, "deepdive-", 9) != 0 || s->state != 1 || !s->md)
 			continue;
-		/* the deep dive's answer: its first paragraph that is not a heading */
-		const char *p = s->md;
-		while (*p == '#' || *p == '\n' || *p == '*') {
-			const char *e = strchr(p, '\n');
-			if (!e)
-				break;
-			p = e + 1;
-		}
-		const char *e = strstr(p, "\n\n");
 		fputs(nd++ ? "  - " : "- **Deep dives:**\n  - ", o);
-		as_md(o, s->title + 11);
-		fputs(": ", o);
-		for (const char *q = p; *q && (!e || q < e); q++)
-			fputc(*q == '\n' ? ' ' : *q, o);
-		fputs("\n", o);
+		dive_brief(o, R, s);
 	}
 	if (!nd)
 		fputs(R->cfg->ndives ? "- **Deep dives.** None ran (see their section).\n"
@@ -599,7 +659,7 @@ int as_write_report(struct run *R, struct mb_error *err)
 		fputs("_No config was given: the defaults were used (everything loaded, the 12 months "
 		      "to the latest loaded month, no area layer, no themes, no deep dives); "
 		      "`assessment.ini` lists them._\n\n", o);
-	summary(o, R, &conc, &yoy, &trend, &prio);
+	summary(o, R, &conc, &yoy, &trend, &prio, &fm);
 	scanning(o, R, &yoy, &trend, &w);
 	review(o, R, &prio, &fm);
 	candidates(o, R, &prio, &yoy, &trend);
