@@ -11,6 +11,7 @@
 
 #include "assess_internal.h"
 #include "microbeat/emit.h"
+#include "microbeat/plot.h"
 
 /* The hot-spot step's console summary as a list, less its forecast table
  * (given from forecast.csv below); indented lines continue the item. */
@@ -94,31 +95,45 @@ static double partner_sum(const struct csvtab *t, size_t r)
 	return v;
 }
 
-/* Up to max rows of table name (a deep dive's overlay table: a name, crimes,
- * one column per partner source) as Markdown, ordered by key: "crimes", or
- * NULL for the partner events summed. Returns the rows in the table. */
-static size_t overlay_table(FILE *o, const struct run *R, const char *name, const char *key,
-			    size_t max)
+/* The rows of t ordered by column key, descending (NULL: by the partner
+ * events summed), ties in table order: an index array the caller frees, or
+ * NULL on memory failure. */
+static size_t *rank_rows(const struct csvtab *t, const char *key)
 {
-	struct csvtab t = { 0 };
-	size_t *ix = NULL, n = 0;
-	double *sum = NULL;
-	if (as_read_table(R, name, &t) || t.ncols < 3 || !t.nrows)
-		goto cleanup;
-	n = t.nrows;
-	long kc = key ? csvtab_col(&t, key) : -1;
-	if (!(sum = malloc(n * sizeof *sum)) || !(ix = malloc(n * sizeof *ix)))
-		goto cleanup;
-	/* insertion sort on the key, descending: stable, and a few hundred rows */
-	for (size_t i = 0; i < n; i++) {
-		sum[i] = kc >= 0 ? as_num(t.rows[i].f[kc]) : partner_sum(&t, i);
+	long kc = key ? csvtab_col(t, key) : -1;
+	size_t n = t->nrows ? t->nrows : 1;
+	size_t *ix = malloc(n * sizeof *ix);
+	double *v = malloc(n * sizeof *v);
+	if (!ix || !v) {
+		free(ix);
+		free(v);
+		return NULL;
+	}
+	/* insertion sort: stable, and the tables are a few hundred rows */
+	for (size_t i = 0; i < t->nrows; i++) {
+		v[i] = kc >= 0 ? as_num(t->rows[i].f[kc]) : partner_sum(t, i);
 		size_t j = i;
-		while (j > 0 && sum[ix[j - 1]] < sum[i]) {
+		while (j > 0 && v[ix[j - 1]] < v[i]) {
 			ix[j] = ix[j - 1];
 			j--;
 		}
 		ix[j] = i;
 	}
+	free(v);
+	return ix;
+}
+
+/* Up to max rows of table name (a deep dive's overlay table: a name, crimes,
+ * one column per partner source) as Markdown, ordered as rank_rows. Returns
+ * the rows in the table. */
+static size_t overlay_table(FILE *o, const struct run *R, const char *name, const char *key,
+			    size_t max)
+{
+	struct csvtab t = { 0 };
+	size_t *ix = NULL, n = 0;
+	if (as_read_table(R, name, &t) || t.ncols < 3 || !t.nrows || !(ix = rank_rows(&t, key)))
+		goto cleanup;
+	n = t.nrows;
 	fputs("|", o);
 	for (size_t c = 0; c < t.ncols; c++) {
 		fputs(" ", o);
@@ -141,9 +156,54 @@ static size_t overlay_table(FILE *o, const struct run *R, const char *name, cons
 	fputs("\n", o);
 cleanup:
 	free(ix);
-	free(sum);
 	csvtab_release(&t);
 	return n;
+}
+
+/* charts/overlay/partner_units: the units with most partner events (all
+ * sources, placed by coordinates or matched by code), at most 20 bars. 0, or
+ * an error (the section then goes without the chart). */
+static int partner_chart(const struct run *R, struct mb_error *err)
+{
+	struct csvtab t = { 0 };
+	struct plot_dat d = { 0 };
+	size_t *ix = NULL, n = 0;
+	char dir[4200], title[300];
+	int r = 0;
+	snprintf(dir, sizeof dir, "%s/charts/overlay", R->tmp);
+	if (as_read_table(R, "overlay-overlay_units.csv", &t) || t.ncols < 3 || !t.nrows)
+		goto cleanup;
+	if (!(ix = rank_rows(&t, NULL))) {
+		r = NOMEM(R);
+		goto cleanup;
+	}
+	if ((r = plot_dat_open(&d, dir, "partner_units.dat", err)))
+		goto cleanup;
+	for (size_t i = 0; i < t.nrows && n < 20; i++) {
+		double v = partner_sum(&t, ix[i]);
+		if (v <= 0)
+			break;
+		plot_dat_int(&d, (int64_t)++n);
+		plot_dat_num(&d, v);
+		plot_dat_text(&d, t.rows[ix[i]].f[0]);
+		plot_dat_endrow(&d);
+	}
+	if ((r = plot_dat_close(&d, err)) || !n)
+		goto cleanup;
+	if ((r = plot_dat_open(&d, dir, "partner_units-meta.dat", err)))
+		goto cleanup;
+	snprintf(title, sizeof title, "Partner events per unit, %s..%s (all partner sources)",
+		 R->cur_from, R->cur_to);
+	plot_dat_text(&d, title);
+	plot_dat_text(&d, "Partner events");
+	plot_dat_int(&d, (int64_t)n);
+	plot_dat_endrow(&d);
+	if (!(r = plot_dat_close(&d, err)))
+		r = plot_render("hot_streets", "partner_units", dir, err);
+cleanup:
+	free(ix);
+	csvtab_release(&t);
+	return r;
 }
 
 /* The partner overlay: partner events beside crime on the power few and in
@@ -177,7 +237,12 @@ static void overlay(FILE *o, struct run *R)
 	n = overlay_table(o, R, "overlay-overlay_units.csv", NULL, 15);
 	fprintf(o, "All %zu units: `tables/overlay-overlay_units.csv`. Deep dives of chosen places "
 		   "have their own overlay above.\n\n", n);
-	as_chart(o, R, s, "overlay.svg", "Partner events beside crime");
+	/* the step's own overlay chart has a bar per micro-beat of the power few
+	 * (over a hundred on a whole district): the units with most partner
+	 * events read better */
+	struct mb_error e = { 0 };
+	if (partner_chart(R, &e) == 0)
+		as_chart(o, R, s, "partner_units.svg", "Partner events per unit");
 }
 
 void as_sections(FILE *o, struct run *R, const struct csvtab *hot, const struct csvtab *fm)
