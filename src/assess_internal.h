@@ -56,6 +56,7 @@ struct run {
 	int defaults_used;               /* no --config */
 	struct as_agency *agencies;      /* partner (agency) sources in the store, sorted, owned */
 	size_t nagencies;                /* how many */
+	char *partner_only;              /* categories only partners record, comma list, or NULL */
 };
 
 /* The out-of-memory error of a function with a struct mb_error *err. */

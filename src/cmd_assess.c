@@ -148,6 +148,8 @@ static int plan_scan(struct run *R, const char *cmd, struct mb_error *err)
 	struct step *s = new_step(R, cmd, "scan", "trends: every crime type (scanning matrix)");
 	if (!s || common_args(R, s, 1) || args(s, "--by", "type", "--fdr", R->cfg->fdr, NULL))
 		return NOMEM(R);
+	if (R->partner_only && args(s, "--exclude-types", R->partner_only, NULL))
+		return NOMEM(R);
 	if (R->cfg->primary && args(s, "--primary", R->cfg->primary, NULL))
 		return NOMEM(R);
 	return out_args(R, s) ? NOMEM(R) : 0;
@@ -358,6 +360,47 @@ cleanup:
 	return r;
 }
 
+/* The categories only partner sources record (a fire service's incident
+ * types), as a comma list in R->partner_only: the scan of crime types leaves
+ * them out (they are no police crime; the partners' own rows test them). */
+static int partner_only(struct run *R, struct mb_error *err)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	char *list = NULL;
+	size_t len = 0;
+	FILE *f = NULL;
+	int r = 0;
+	if (!R->nagencies)
+		return 0;
+	if (!(f = open_memstream(&list, &len)))
+		return NOMEM(R);
+	if (sqlite3_open_v2(R->c->db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db,
+			       "SELECT c.name FROM category c WHERE EXISTS (SELECT 1 FROM event e"
+			       " WHERE e.category_id = c.id) AND NOT EXISTS (SELECT 1 FROM event e"
+			       " JOIN source s ON s.id = e.source_id WHERE e.category_id = c.id AND"
+			       " s.name NOT IN (SELECT source FROM import WHERE format = 'agency'"
+			       " AND source IS NOT NULL)) ORDER BY c.name",
+			       -1, &st, NULL) == SQLITE_OK) {
+		size_t n = 0;
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			const char *c = (const char *)sqlite3_column_text(st, 0);
+			if (c && *c && !strchr(c, ','))
+				fprintf(f, "%s%s", n++ ? "," : "", c);
+		}
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	if (fclose(f))
+		r = NOMEM(R);
+	if (!r && len)
+		R->partner_only = list;
+	else
+		free(list);
+	return r;
+}
+
 /* Community safety beyond crime: police.uk anti-social behaviour incidents,
  * and each partner source's categories (one family of tests per source). */
 static int plan_community(struct run *R, const char *cmd, struct mb_error *err)
@@ -368,8 +411,8 @@ static int plan_community(struct run *R, const char *cmd, struct mb_error *err)
 		 "--no-charts", NULL) ||
 	    out_args(R, s))
 		return NOMEM(R);
-	int r = load_agencies(R, err);
-	for (size_t k = 1; !r && k <= R->nagencies; k++) {
+	int r = 0;
+	for (size_t k = 1; k <= R->nagencies; k++) {
 		char name[160], sl[100], title[200];
 		as_slug(R->agencies[k - 1].name, sl, sizeof sl);
 		snprintf(name, sizeof name, "agency-%s", sl);
@@ -784,6 +827,8 @@ int cmd_assess(struct cli *c, int argc, char **argv, struct mb_error *err)
 	if (r || (r = as_save(R.tmp, "assessment.ini", ini, inilen, err)))
 		goto finish;
 
+	if ((r = load_agencies(&R, err)) || (r = partner_only(&R, err)))
+		goto finish;
 	for (size_t k = 0; k < ARRAY_SIZE(STEPS); k++) {
 		if ((r = STEPS[k].plan(&R, STEPS[k].cmd, err)))
 			goto finish;
@@ -808,6 +853,7 @@ cleanup:
 	for (size_t i = 0; i < R.nagencies; i++)
 		free(R.agencies[i].name);
 	free(R.agencies);
+	free(R.partner_only);
 	free(ini);
 	assess_config_release(&cfg);
 	return r;
