@@ -249,6 +249,18 @@ void as_methods(FILE *o, struct run *R)
 			   "(control chart) are each under the FDR (q = %s).\n",
 			c->rr_threshold, c->min_flags, c->top, c->fdr);
 	}
+	fputs("- **Community safety.** Police.uk anti-social behaviour incidents and each partner "
+	      "source's categories are scanned as the crime types are (year on year), each partner's "
+	      "categories one FDR family of their own; they carry no harm share (the CCHI weighs "
+	      "crimes). A partner source whose events carry coordinates and no LSOA is counted in "
+	      "the units of the layer (point in polygon).\n", o);
+	fputs("- **Hot spots.** Getis-Ord Gi* on the micro-beats over the assessment period, "
+	      "classes under the Benjamini-Hochberg FDR across micro-beats; patterns over the loaded "
+	      "12-month periods ending with it; the previous 12 months' busiest micro-beats scored "
+	      "as a forecast (hit rate, PAI, PEI, RRI).\n", o);
+	fputs("- **Partner overlay.** Partner events within 100 m of a power-few micro-beat's snap "
+	      "points (LSOA-only events counted in its LSOA, apart), and per unit by coordinates or "
+	      "by LSOA or unit code, over the whole area for the assessment period.\n", o);
 	fprintf(o, "- **Small numbers.** A percentage change is shown only when both counts are at "
 		   "least %d, and always with its counts.\n", c->min_count_pct);
 	fprintf(o, "- **Disclosure control.** In the publication table a count from 1 to %d is shown "
@@ -265,7 +277,10 @@ void as_methods(FILE *o, struct run *R)
 	      "*JASA* 100. Spiegelhalter, D. (2005), Funnel plots for comparing institutional "
 	      "performance, *Statistics in Medicine* 24. Hirsch, R., Slack, J. and Smith, R. (1982), "
 	      "Techniques of trend analysis for monthly water quality data (seasonal Kendall), "
-	      "*Water Resources Research* 18. Hundepool, A. et al. (2012), *Statistical Disclosure "
+	      "*Water Resources Research* 18. Ord, J. K. and Getis, A. (1995), Local spatial "
+	      "autocorrelation statistics, *Geographical Analysis* 27(4). Chainey, S., Tompson, L. "
+	      "and Uhlig, S. (2008), The utility of hotspot mapping for predicting spatial patterns "
+	      "of crime, *Security Journal* 21. Hundepool, A. et al. (2012), *Statistical Disclosure "
 	      "Control*, Wiley. Full definitions: docs/methods*.md.\n", o);
 }
 /* The one "generated" line: SOURCE_DATE_EPOCH when set (reproducible builds). */
