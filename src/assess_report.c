@@ -512,8 +512,7 @@ static int review_place(void *u, const char *place)
 	as_change_md(o, rv->R, last, prev);
 	fputs(" | rank ", o);
 	as_md(o, as_fld(rv->prio, (size_t)r, "rank"));
-	fputs(", harm RR ", o);
-	as_md(o, as_fld(rv->prio, (size_t)r, "harm_rr"));
+	fprintf(o, ", harm RR %.2f", as_num(as_fld(rv->prio, (size_t)r, "harm_rr")));
 	fputs(", credible on ", o);
 	as_md(o, as_fld(rv->prio, (size_t)r, "categories_credible"));
 	fputs(" categories | ", o);

@@ -235,8 +235,11 @@ static void overlay(FILE *o, struct run *R)
 	fputs("**Partner events per unit** (the 15 units with most partner events; placed by "
 	      "coordinates, or matched by LSOA or unit code)\n\n", o);
 	n = overlay_table(o, R, "overlay-overlay_units.csv", NULL, 15);
-	fprintf(o, "All %zu units: `tables/overlay-overlay_units.csv`. Deep dives of chosen places "
-		   "have their own overlay above.\n\n", n);
+	fprintf(o, "All %zu units: `tables/overlay-overlay_units.csv`. An event with only an LSOA "
+		   "code is matched to a unit only when the layer has an LSOA lookup (units built "
+		   "from LSOAs); without one such a source counts none per unit here, and its events "
+		   "are in the scanning matrix and, by LSOA, beside the power few above. Deep dives "
+		   "of chosen places have their own overlay above.\n\n", n);
 	/* the step's own overlay chart has a bar per micro-beat of the power few
 	 * (over a hundred on a whole district): the units with most partner
 	 * events read better */
