@@ -341,14 +341,18 @@ void as_sections(FILE *o, struct run *R, const struct csvtab *hot, const struct 
 			continue;
 		}
 		as_embed(o, s);
-		/* every chart the deep dive drew */
+		/* every chart the deep dive drew that its own text does not show */
 		char dir[4200];
 		snprintf(dir, sizeof dir, "%s/charts/%s", R->tmp, s->name);
 		struct dirent **de = NULL;
 		int n = scandir(dir, &de, NULL, alphasort);
 		for (int k = 0; k < n; k++) {
 			size_t l = strlen(de[k]->d_name);
-			if (l > 4 && strcmp(de[k]->d_name + l - 4, ".svg") == 0 && emit_name_ok(de[k]->d_name))
+			char shown[300];
+			snprintf(shown, sizeof shown, "(%.*s.png)", (int)(l > 4 ? l - 4 : 0),
+				 de[k]->d_name);
+			if (l > 4 && strcmp(de[k]->d_name + l - 4, ".svg") == 0 &&
+			    emit_name_ok(de[k]->d_name) && !strstr(s->md ? s->md : "", shown))
 				as_chart(o, R, s, de[k]->d_name, "Deep dive chart");
 			free(de[k]);
 		}
