@@ -187,8 +187,9 @@ static void dive_brief(FILE *o, const struct run *R, const struct step *s)
 	static const char DA[] = "Is domestic abuse driving the change?\n\n";
 	char tn[200];
 	struct csvtab c = { 0 };
+	fputs("**", o);
 	as_md(o, s->title + 11);
-	fputs(": ", o);
+	fputs("**: ", o);
 	snprintf(tn, sizeof tn, "%s-counts_by_type_year.csv", s->name);
 	if (as_read_table(R, tn, &c) == 0 && c.nrows) {
 		fputs("the selection recorded ", o);

@@ -12,7 +12,7 @@
 #    hold their charts (inline SVG that parses) and their headline figures equal tables/ (the
 #    deep dive's counts, the Gi* classes, the forecast rows on the assessment year, the
 #    overlay's busiest micro-beat); the scanning matrix holds every partner category with
-#    its source and counts.
+#    its source and its two years' counts, recounted from the partners' own CSV files.
 # The screenshot is kept in $MB_KEEP (when set) for a person to look at.
 . "$(dirname "$0")/lib.sh"
 CHROME=$(command -v chromium || command -v chromium-browser || true)
@@ -90,7 +90,7 @@ assert not bad, f"network requests: {bad[:5]}"
 print(f"network log: {len(urls)} URL(s), none external")
 PY
 
-python3 - "$T/dom.html" "$T/pack/tables" "$T/pack/report.md" <<'PY' || fail "summary figures"
+python3 - "$T/dom.html" "$T/pack/tables" "$T/pack/report.md" "$T/demo" <<'PY' || fail "summary figures"
 import csv, re, sys
 from html.parser import HTMLParser
 dom, tables, md = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -163,14 +163,27 @@ assert "2024-04..2026-03" not in ht, "hotspots still run over the 24-month windo
 for r in csv.DictReader(open(f"{tables}/hotspots-forecast.csv")):
     row = f"{r['top_pct']}% {r['streets_listed']} {r['crimes_in_list']} (of {r['crimes']}) {100*float(r['hit_rate']):.1f}% {float(r['pai']):.2f}"
     assert row in ht, f"forecast row missing: {row}"
-# the scanning matrix holds the partner categories, marked by source
+# the scanning matrix holds the partner categories, marked by source, with their counts
+# recounted here from the partners' own files (every demo event lies in the district)
+import datetime
+demo = sys.argv[4]
+def recount(path, cat, date, fmt):
+    n = {}
+    for r in csv.DictReader(open(path, encoding="utf-8")):
+        d = datetime.datetime.strptime(r[date], fmt)
+        ym = d.year * 12 + d.month - 1
+        y = "last" if 2025 * 12 + 3 <= ym <= 2026 * 12 + 2 else "prev" if 2024 * 12 + 3 <= ym <= 2025 * 12 + 2 else None
+        if y:
+            n.setdefault(r[cat], {"last": 0, "prev": 0})[y] += 1
+    return n
 sm = text_of(section("Scanning matrix"))
-for who, tab in [("Cambridgeshire Fire and Rescue", "agency-cambridgeshire-fire-and-rescue-yoy.csv"),
-                 ("South Cambridgeshire District Council", "agency-south-cambridgeshire-district-council-yoy.csv")]:
-    rows = [r for r in csv.DictReader(open(f"{tables}/{tab}")) if r["series"] != "Total" and (r["last12"] != "0" or r["prev12"] != "0")]
-    assert rows, f"no categories of {who}"
-    for r in rows:
-        cell = f"{r['series']} {who} {r['last12']} vs {r['prev12']}"
+for who, path, cat, date, fmt in [
+        ("Cambridgeshire Fire and Rescue", f"{demo}/agency/fire_incidents.csv", "incident_type", "call_date", "%d/%m/%Y"),
+        ("South Cambridgeshire District Council", f"{demo}/agency/council_asb.csv", "category", "date", "%Y-%m-%d")]:
+    n = recount(path, cat, date, fmt)
+    assert n, f"no events of {who}"
+    for c, v in sorted(n.items()):
+        cell = f"{c} {who} {v['last']} vs {v['prev']}"
         assert cell in sm, f"scanning matrix lacks '{cell}'"
 # the partner overlay: its chart and its busiest micro-beat with its partner counts
 ov = section("Partner overlay")
