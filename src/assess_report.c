@@ -45,6 +45,8 @@ void as_change_md(FILE *o, const struct run *R, const char *last, const char *pr
 		return;
 	if (a < R->cfg->min_count_pct || b < R->cfg->min_count_pct)
 		fprintf(o, " (below %d: no percentage)", R->cfg->min_count_pct);
+	else if (fabs(100.0 * (a - b) / b) < 0.5)
+		fputs(" (0%)", o); /* not "-0%" */
 	else
 		fprintf(o, " (%+.0f%%)", 100.0 * (a - b) / b);
 }
@@ -440,9 +442,12 @@ static void scanning(FILE *o, struct run *R, const struct csvtab *yoy, const str
 		if (strncmp(R->steps[i].name, "agency-", 7) == 0)
 			ncs += community_rows(o, R, &R->steps[i]);
 	fputs("\nA category with fewer events than 3% of the streets has all of them on its busiest "
-	      "3% by construction (100%); read its concentration from its count. Partner events "
-	      "recorded with an LSOA code or coordinates only are not on a police.uk street: their "
-	      "concentration is n/a, and the partner overlay places them.\n\n", o);
+	      "3% by construction (100%); read its concentration from its count.", o);
+	if (R->nagencies)
+		fputs(" Partner events recorded with an LSOA code or coordinates only are not on a "
+		      "police.uk street: their concentration is n/a, and the partner overlay places "
+		      "them.", o);
+	fputs("\n\n", o);
 	for (size_t k = 0; k < R->nagencies; k++) {
 		if (!R->agencies[k].by_layer)
 			continue;
