@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "microbeat/assess.h"
+#include "microbeat/util.h"
 
 /* Parser state handed to inih. */
 struct load {
@@ -111,7 +112,7 @@ static int handler(void *user, const char *section, const char *key, const char 
 		}
 		return 1;
 	}
-	for (size_t i = 0; i < sizeof(SKEYS) / sizeof(SKEYS[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(SKEYS); i++) {
 		if (strcmp(SKEYS[i].section, section) || strcmp(SKEYS[i].key, key))
 			continue;
 		if (strcmp(section, "thresholds") == 0 && !numeric(value))
@@ -240,7 +241,7 @@ void assess_config_release(struct assess_config *c)
 	if (!c)
 		return;
 	free(c->path);
-	for (size_t i = 0; i < sizeof(SKEYS) / sizeof(SKEYS[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(SKEYS); i++)
 		free(*(char **)((char *)c + SKEYS[i].off));
 	for (size_t i = 0; i < c->ndives; i++) {
 		free(c->dives[i].name);

@@ -7,6 +7,7 @@
 
 #include "microbeat/assess.h"
 #include "microbeat/emit.h"
+#include "microbeat/util.h"
 
 /* The page's only style: readable on screen and on paper. */
 static const char CSS[] =
@@ -31,16 +32,10 @@ static char *slurp(const char *path, size_t *n)
 	if (!f)
 		return NULL;
 	for (;;) {
-		if (len + 4096 + 1 > cap) {
-			size_t nc = cap ? cap * 2 : 65536;
-			char *p = realloc(buf, nc);
-			if (!p) {
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = p;
-			cap = nc;
+		if (GROW(buf, len + 65536 + 1, cap)) {
+			free(buf);
+			fclose(f);
+			return NULL;
 		}
 		size_t got = fread(buf + len, 1, cap - len - 1, f);
 		len += got;
@@ -74,7 +69,7 @@ static int put_svg(const char *s, size_t n, unsigned k, FILE *f)
 						    "url(#" };
 		const char *best = NULL;
 		size_t blen = 0;
-		for (size_t i = 0; i < sizeof(pats) / sizeof(pats[0]); i++) {
+		for (size_t i = 0; i < ARRAY_SIZE(pats); i++) {
 			const char *q = strstr(p, pats[i]);
 			if (q && (!best || q < best)) {
 				best = q;

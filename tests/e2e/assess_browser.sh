@@ -7,7 +7,12 @@
 #    (and Chromium's own calls to Google services, made whatever the page);
 #  - the rendered DOM holds the charts (svg elements) and the summary's figures equal the
 #    ones in tables/ (top-3% share, its chance value, the streets and crimes counts, each
-#    rise's counts, each priority place), recomputed here from the CSVs with Python.
+#    rise's counts, each priority place), recomputed here from the CSVs with Python;
+#  - no section says a step is missing; the deep dive, hot spots and partner overlay sections
+#    hold their charts (inline SVG that parses) and their headline figures equal tables/ (the
+#    deep dive's counts, the Gi* classes, the forecast rows on the assessment year, the
+#    overlay's busiest micro-beat); the scanning matrix holds every partner category with
+#    its source and its two years' counts, recounted from the partners' own CSV files.
 # The screenshot is kept in $MB_KEEP (when set) for a person to look at.
 . "$(dirname "$0")/lib.sh"
 CHROME=$(command -v chromium || command -v chromium-browser || true)
@@ -19,6 +24,10 @@ DB=$T/d.db
 mb --db "$DB" import --quiet "$T/demo/policeuk" || fail "import"
 mb --db "$DB" import --quiet --map "$MB_ROOT/scripts/demo_agency_fire.ini" \
   "$T/demo/agency/fire_incidents.csv" || fail "import fire"
+mb --db "$DB" import --quiet --map "$MB_ROOT/scripts/demo_agency_asb.ini" \
+  "$T/demo/agency/council_asb.csv" || fail "import council ASB"
+mb --db "$DB" import --quiet --map "$MB_ROOT/scripts/demo_force_extract.ini" \
+  "$T/demo/force/force_extract.csv" || fail "import force extract"
 mb --db "$DB" streets "$T/demo/gazetteer.csv" > /dev/null || fail "streets"
 mb --db "$DB" areas --layer parish --boundaries "$T/demo/parishes.geojson" --code-field PARCD \
   --name-field PARNM --population "$T/demo/parishes.csv" --pop-code-field parish_code \
@@ -81,7 +90,7 @@ assert not bad, f"network requests: {bad[:5]}"
 print(f"network log: {len(urls)} URL(s), none external")
 PY
 
-python3 - "$T/dom.html" "$T/pack/tables" "$T/pack/report.md" <<'PY' || fail "summary figures"
+python3 - "$T/dom.html" "$T/pack/tables" "$T/pack/report.md" "$T/demo" <<'PY' || fail "summary figures"
 import csv, re, sys
 from html.parser import HTMLParser
 dom, tables, md = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -100,7 +109,8 @@ yoy = {r["series"]: r for r in csv.DictReader(open(f"{tables}/scan-yoy.csv"))}
 for r in csv.DictReader(open(f"{tables}/scan-trend.csv")):
     if r["verdict"].startswith("Rising"):
         y = yoy[r["series"]]
-        want.append(f"{r['series']}: {y['last12']} vs {y['prev12']}")
+        name = "All crime" if r["series"] == "Total" else r["series"]
+        want.append(f"{name}: {y['last12']} vs {y['prev12']}")
 prio = list(csv.DictReader(open(f"{tables}/flags-priorities.csv")))
 for r in prio:
     if r["priority"] == "yes":
@@ -114,5 +124,73 @@ for p5 in ["Cambourne", "Orchard Park", "Northstowe", "Milton", "Waterbeach"]:
 share = float(m["top3_share"])
 assert 0.25 < share < 0.40, f"top 3% share {share} is not near the planted ~30%"
 print(f"summary: {len(want)} figures equal the tables")
+
+# ---- every section rendered: nothing missing, charts present, headline figures = tables/ ----
+def section(title):
+    parts = page.split(f"<h2>{title}</h2>", 1)
+    assert len(parts) == 2, f"no section '{title}' in the rendered page"
+    return parts[1].split("<h2>", 1)[0]
+def text_of(h):
+    p = T(); p.feed(h); return re.sub(r"\s+", " ", "".join(p.t))
+for bad in ["Not in this pack", "did not run", "None ran", "No deep dive configured",
+            "nothing to overlay", "None configured"]:
+    assert bad not in text_of(page), f"the page says a step is missing: '{bad}'"
+def svgs_in(h, n, what):
+    got = re.findall(r"<svg\b.*?</svg>", h, re.S)
+    assert len(got) >= n, f"{what}: {len(got)} inline charts, expected at least {n}"
+    import xml.dom.minidom
+    for s in got:
+        if 'xmlns="http://www.w3.org/2000/svg"' not in s[:2000]:
+            s = s.replace("<svg", '<svg xmlns="http://www.w3.org/2000/svg"', 1)
+        xml.dom.minidom.parseString(s.replace("&nbsp;", "&#160;"))
+    return len(got)
+# the deep dive: its charts, and its headline counts equal its own table
+dd = section("Deep dives")
+svgs_in(dd, 4, "deep dive")
+c = next(csv.DictReader(open(f"{tables}/deepdive-violence-in-the-new-towns-counts_by_type_year.csv")))
+head = f"the selection recorded {c['period']} crimes of the selected types, against {c['previous period']} in the previous period"
+assert head in text_of(dd), f"deep dive lacks '{head}'"
+assert "Is domestic abuse driving the change?" in text_of(dd), "deep dive lacks the DA answer"
+# hot spots: the two maps; the Gi* counts and the forecast equal gistar.csv and forecast.csv
+hs = section("Hotspots")
+svgs_in(hs, 2, "hotspots")
+ht = text_of(hs)
+cls = [r["class"] for r in csv.DictReader(open(f"{tables}/hotspots-gistar.csv"))]
+gi = f"hot 99% {cls.count('hot 99%')}, 95% {cls.count('hot 95%')}, 90% {cls.count('hot 90%')}"
+assert gi in ht, f"hotspots lack '{gi}'"
+assert "2025-04..2026-03" in ht and "2024-04..2025-03" in ht, "hotspots do not name the assessment year and the one before"
+assert "2024-04..2026-03" not in ht, "hotspots still run over the 24-month window"
+for r in csv.DictReader(open(f"{tables}/hotspots-forecast.csv")):
+    row = f"{r['top_pct']}% {r['streets_listed']} {r['crimes_in_list']} (of {r['crimes']}) {100*float(r['hit_rate']):.1f}% {float(r['pai']):.2f}"
+    assert row in ht, f"forecast row missing: {row}"
+# the scanning matrix holds the partner categories, marked by source, with their counts
+# recounted here from the partners' own files (every demo event lies in the district)
+import datetime
+demo = sys.argv[4]
+def recount(path, cat, date, fmt):
+    n = {}
+    for r in csv.DictReader(open(path, encoding="utf-8")):
+        d = datetime.datetime.strptime(r[date], fmt)
+        ym = d.year * 12 + d.month - 1
+        y = "last" if 2025 * 12 + 3 <= ym <= 2026 * 12 + 2 else "prev" if 2024 * 12 + 3 <= ym <= 2025 * 12 + 2 else None
+        if y:
+            n.setdefault(r[cat], {"last": 0, "prev": 0})[y] += 1
+    return n
+sm = text_of(section("Scanning matrix"))
+for who, path, cat, date, fmt in [
+        ("Cambridgeshire Fire and Rescue", f"{demo}/agency/fire_incidents.csv", "incident_type", "call_date", "%d/%m/%Y"),
+        ("South Cambridgeshire District Council", f"{demo}/agency/council_asb.csv", "category", "date", "%Y-%m-%d")]:
+    n = recount(path, cat, date, fmt)
+    assert n, f"no events of {who}"
+    for c, v in sorted(n.items()):
+        cell = f"{c} {who} {v['last']} vs {v['prev']}"
+        assert cell in sm, f"scanning matrix lacks '{cell}'"
+# the partner overlay: its chart and its busiest micro-beat with its partner counts
+ov = section("Partner overlay")
+svgs_in(ov, 1, "partner overlay")
+pf = list(csv.DictReader(open(f"{tables}/overlay-overlay_power_few.csv")))
+top = max(pf, key=lambda r: int(r["crimes"]))
+assert " ".join(top.values()) in text_of(ov), f"overlay lacks its top row {top}"
+print("deep dive, hotspots, scanning matrix and partner overlay render and equal tables/")
 PY
 echo "ok: report.html self-contained, charts parse and render, summary equals tables/"
