@@ -1,4 +1,4 @@
-/* ingest_gazetteer — read a street gazetteer CSV (csvtab), validated like street files. */
+/* gazetteer — read a street gazetteer CSV (csvtab), validated like street files. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
