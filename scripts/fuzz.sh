@@ -6,7 +6,8 @@
 #   scripts/fuzz.sh [SECONDS]          make fuzz FUZZ_SECONDS=300
 #   FUZZ_ONLY="fuzz_geojson" scripts/fuzz.sh 60    run only the named harnesses
 #   FUZZ_KNOWN=1 scripts/fuzz.sh       replay tests/fuzz/known/<harness>/* (inputs of open bugs)
-#                                      without the suppressions, instead of fuzzing
+#                                      without the suppressions and with the harnesses' known-mode
+#                                      checks on, instead of fuzzing (none open today: it says so)
 #   FUZZ_BUILD_ONLY=1 scripts/fuzz.sh  build, do not run (make fuzz-build)
 #   FUZZ_RUNS=10000000 FUZZ_ONLY=fuzz_police_rows scripts/fuzz.sh   a campaign: stop after
 #                                      that many executions instead of SECONDS
@@ -17,8 +18,9 @@
 # of times faster. A harness that compiles a source file into itself to reach its static
 # functions (#include "../../src/X.c") is linked without that file's object.
 #
-# Known, reported, not yet fixed bugs are suppressed through tests/fuzz/known.supp (UBSan) so
-# that fuzzing goes on past them; FUZZ_KNOWN=1 shows whether they are fixed.
+# Known, reported, not yet fixed bugs are suppressed through tests/fuzz/known.supp (UBSan), or a
+# harness checks them only when FUZZ_KNOWN=1 (fuzz_common.h fuzz_known_mode()), so that fuzzing
+# goes on past them; FUZZ_KNOWN=1 shows whether they are fixed (tests/fuzz/known/README.md).
 #
 # Seeds come from tests/fuzz/corpus/<harness>/ (read only; regression inputs live there too, so
 # every run replays them first); inputs libFuzzer finds go to build-fuzz/corpus/<harness>/.
@@ -80,7 +82,7 @@ if [ "${FUZZ_BUILD_ONLY:-0}" = 1 ]; then
   exit 0
 fi
 
-crashed=0 total=0
+crashed=0 total=0 nknown=0
 limit="-max_total_time=$secs"
 [ -n "${FUZZ_RUNS:-}" ] && limit="-runs=$FUZZ_RUNS"
 [ "${FUZZ_KNOWN:-0}" = 1 ] ||
@@ -91,6 +93,7 @@ for name in "${harnesses[@]}"; do
   if [ "${FUZZ_KNOWN:-0}" = 1 ]; then
     known=(tests/fuzz/known/$name/*)
     [ -e "${known[0]}" ] || continue
+    nknown=$((nknown + ${#known[@]}))
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 "$OUT/$name" "${known[@]}" >"$log" 2>&1
     rc=$?
     if [ $rc = 0 ]; then echo "$name: ${#known[@]} known-bug inputs run clean (fixed: move them to the corpus)"
@@ -119,5 +122,7 @@ for name in "${harnesses[@]}"; do
   printf '%-22s %10s %8s %8s %8s %s\n' "$name" "${execs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" "$result"
   [ $rc = 0 ] || grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error|    #[0-9] )' "$log" | head -n 20
 done
+[ "${FUZZ_KNOWN:-0}" = 1 ] && [ $nknown = 0 ] &&
+  echo "fuzz: no known-bug inputs in tests/fuzz/known/ for ${harnesses[*]}: nothing open"
 [ "${FUZZ_KNOWN:-0}" = 1 ] || echo "total executions: $total in ${#harnesses[@]} harnesses, ${FUZZ_RUNS:-${secs}s}${FUZZ_RUNS:+ runs} each"
 exit $crashed

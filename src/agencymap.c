@@ -12,6 +12,7 @@
 
 #include "microbeat/agencymap.h"
 #include "microbeat/csvtab.h"
+#include "microbeat/util.h"
 
 /* INI keys of [columns] that name a column, by enum agencymap_field. */
 static const char *const am_keys[AGENCYMAP_NFIELDS] = {
@@ -275,7 +276,7 @@ static int am_validate_extract(struct agencymap *m, const struct am_parse *ps,
 				" 'kind = extract' in [source]", path, ps->time_format_line);
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof(loc_keys) / sizeof(loc_keys[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(loc_keys); i++)
 		if (m->col[loc_keys[i]].name)
 			return mb_err(err, MB_EDATA, "%s:%d: '%s' is not used in a force extract (its"
 				" rows attach to police.uk crimes, which give the type and place): remove"
@@ -294,7 +295,7 @@ static int am_validate_extract(struct agencymap *m, const struct am_parse *ps,
 			return mb_err(err, MB_EDATA, "%s:%d: 'time' conflicts with %%H in date_format"
 				" (line %d): give one", path, m->col[AGENCYMAP_TIME].line,
 				ps->date_format_line);
-		why = am_compile_format(m->tfmt, sizeof(m->tfmt) / sizeof(m->tfmt[0]), &m->tfmt_len,
+		why = am_compile_format(m->tfmt, ARRAY_SIZE(m->tfmt), &m->tfmt_len,
 			m->time_format ? m->time_format : "%H:%M", 1, bad);
 		if (why)
 			return mb_err(err, MB_EDATA, "%s:%d: bad time_format '%s': %s%s%s%s", path,
@@ -389,7 +390,7 @@ static int am_validate(struct agencymap *m, const struct am_parse *ps, struct mb
 		if (!m->date_format)
 			return mb_err(err, MB_EDATA, "%s:%d: 'date' needs a 'date_format'",
 				path, m->col[AGENCYMAP_DATE].line);
-		why = am_compile_format(m->fmt, sizeof(m->fmt) / sizeof(m->fmt[0]), &m->fmt_len,
+		why = am_compile_format(m->fmt, ARRAY_SIZE(m->fmt), &m->fmt_len,
 			m->date_format, 0, bad);
 		if (why)
 			return mb_err(err, MB_EDATA, "%s:%d: bad date_format '%s': %s%s%s%s", path,
@@ -407,7 +408,7 @@ static int am_validate(struct agencymap *m, const struct am_parse *ps, struct mb
 	if (m->extract)
 		return 0; /* no location: the police.uk crime's */
 	/* where: exactly one complete group */
-	for (size_t i = 0; i < sizeof(g) / sizeof(g[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(g); i++) {
 		int line = am_group_line(m, g[i].a, g[i].b, g[i].layer ? ps->unit_layer_line : 0);
 		int complete = m->col[g[i].a].name && (g[i].b < 0 || m->col[g[i].b].name)
 			&& (!g[i].layer || m->unit_layer);

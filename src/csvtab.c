@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "microbeat/csvtab.h"
+#include "microbeat/util.h"
 
 /* Largest file read (bytes): small inputs are read whole; a national
  * gazetteer is a few tens of megabytes. */
@@ -176,15 +177,8 @@ static void eat_eol(struct cparse *p)
 /* Append byte c to the scratch field; -1 on OOM. */
 static int scratch_put(struct cparse *p, size_t *len, char c)
 {
-	if (*len + 1 >= p->scap) {
-		size_t nc = p->scap ? 2 * p->scap : 256;
-		char *v = realloc(p->scratch, nc);
-
-		if (!v)
-			return -1;
-		p->scratch = v;
-		p->scap = nc;
-	}
+	if (*len + 1 >= p->scap && GROW(p->scratch, *len + 2, p->scap))
+		return -1;
 	p->scratch[(*len)++] = c;
 	return 0;
 }
@@ -316,15 +310,8 @@ static int row_end(struct cparse *p, long line)
 		return mb_err(p->err, MB_EDATA, "%s:%ld:%ld: this row has %zu fields, the header %zu",
 			      t->path, l, col, p->nf, t->ncols);
 	}
-	if (t->nrows == t->cap) {
-		size_t nc = t->cap ? 2 * t->cap : 64;
-		struct csvtab_row *v = realloc(t->rows, nc * sizeof(*v));
-
-		if (!v)
-			return mb_err(p->err, MB_ENOMEM, "out of memory reading '%s'", t->path);
-		t->rows = v;
-		t->cap = nc;
-	}
+	if (GROW(t->rows, t->nrows + 1, t->cap))
+		return mb_err(p->err, MB_ENOMEM, "out of memory reading '%s'", t->path);
 	struct csvtab_row *r = &t->rows[t->nrows];
 
 	r->f = malloc(p->nf * sizeof(char *));

@@ -7,7 +7,9 @@
 # Fails on any crash, leak or sanitizer report. Skipped without clang's libFuzzer, and in the
 # sanitized and valgrind passes of make check (the harnesses are sanitized already).
 # MB_KNOWN_BUGS=1 also replays tests/fuzz/known/ (inputs of reported, unfixed bugs) without
-# their suppressions and fails while any still crashes.
+# their suppressions and with the harnesses' known-mode checks on, and fails while any still
+# crashes (tests/fuzz/known/README.md lists what is open; issue 21's items 3, 6 and 11 are
+# fixed and their inputs are regression seeds corpus/*/regress-issue21-*, replayed above).
 . "$(dirname "$0")/lib.sh"
 [ -n "${MB_SANITIZED:-}" ] && skip "fuzz harnesses ran in the plain pass (they are sanitized)"
 [ "${MB_VALGRIND:-0}" = 1 ] && skip "fuzz harnesses do not run under valgrind"

@@ -1,4 +1,4 @@
-/* ingest_weights — read a harm-weights CSV (category, weight) with csvtab. */
+/* weights — read a harm-weights CSV (category, weight) with csvtab. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* ingest_gazetteer — read a street gazetteer CSV (csvtab), validated like street files. */
+/* gazetteer — read a street gazetteer CSV (csvtab), validated like street files. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -9,6 +9,7 @@
 #include "ingest_internal.h"
 #include "microbeat/csvtab.h"
 #include "microbeat/gazetteer.h"
+#include "microbeat/util.h"
 
 /* Column roles and the header names accepted for each (first match wins). */
 enum gcol { G_NAME, G_LON, G_LAT, G_LSOA, G_LSOA_NAME, G_AREA, G_NCOLS };
@@ -24,15 +25,8 @@ static const char *const GNAMES[G_NCOLS][5] = {
 /* Append r to g; -1 on OOM. */
 static int gaz_push(struct gazetteer *g, const struct gaz_row *r)
 {
-	if (g->n == g->cap) {
-		size_t ncap = g->cap ? g->cap * 2 : 4096;
-		struct gaz_row *nv = realloc(g->rows, ncap * sizeof(*nv));
-
-		if (!nv)
-			return -1;
-		g->rows = nv;
-		g->cap = ncap;
-	}
+	if (GROW(g->rows, g->n + 1, g->cap))
+		return -1;
 	g->rows[g->n++] = *r;
 	return 0;
 }
