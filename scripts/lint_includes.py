@@ -17,7 +17,9 @@ include/microbeat/*.h.  It reports:
 
 Each problem prints one line "lint_includes: KEY: evidence"; a KEY listed in
 the known-violations table is a warning, any other is an error (exit 1).
-Python 3 standard library only.  Usage: lint_includes.py [--root DIR] [-v]
+Python 3 standard library only.  Usage: lint_includes.py [--root DIR] [-v] [--refs]
+(-v: the evidence of known violations too; --refs: print the cross-file
+references found, "FILE DEFINING-FILE NAME" a line, and exit)
 """
 import fnmatch
 import os
@@ -243,7 +245,7 @@ INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"', re.M)
 
 
 def main(argv):
-    root, verbose = ".", False
+    root, verbose, refs = ".", False, False
     args = list(argv)
     while args:
         a = args.pop(0)
@@ -251,8 +253,10 @@ def main(argv):
             root = args.pop(0)
         elif a == "-v":
             verbose = True
+        elif a == "--refs":
+            refs = True
         else:
-            die("usage: lint_includes.py [--root DIR] [-v]")
+            die("usage: lint_includes.py [--root DIR] [-v] [--refs]")
     modules, deny, known = read_map(os.path.join(root, "docs", "internals.md"))
 
     files = {}   # relative path -> text
@@ -349,10 +353,15 @@ def main(argv):
             q = owner.get(name)
             if q is None or q == p:
                 continue
+            if refs:
+                print(p, q, name)
             what = "uses %s() of %s" % (name, os.path.basename(q))
             depend(p, q, what)
             if p in mod and mod.get(q) is mod[p]:
                 fedges.setdefault((p, q), "%s %s" % (p, what))
+
+    if refs:
+        return 0
 
     # 3. rings: strongly connected components of both graphs
     for edges, kind in ((medges, "modules"), (fedges, "files")):
