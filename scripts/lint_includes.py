@@ -88,25 +88,24 @@ def read_map(path):
 
 
 def module_of(stem, modules):
-    """The row covering a file stem: an exact name beats a pattern, a longer
-    pattern a shorter. X_internal goes with X_* (the files split from X), else
-    with X, else with cmd_X (a command's private header)."""
+    """The row covering a file stem: the pattern with the longest literal part
+    wins, an exact name before a pattern as long. X_internal is also tried as X
+    and cmd_X, so it goes with the files split from X (X_*), else with X, else
+    with the command cmd_X whose private header it is."""
     cands = [stem]
     if stem.endswith("_internal"):
         base = stem[: -len("_internal")]
         cands += [base, "cmd_" + base]
-    for c in cands:
-        best, rank = None, None
+    best, rank = None, None
+    for i, c in enumerate(cands):
         for row in modules:
             for p in row[3]:
-                if not fnmatch.fnmatchcase(c, p):
-                    continue
-                r = (0 if any(ch in p for ch in "*?[") else 1, len(p))
-                if rank is None or r > rank:
-                    best, rank = row, r
-        if best:
-            return best
-    return None
+                if fnmatch.fnmatchcase(c, p):
+                    lit = p.replace("*", "").replace("?", "")
+                    r = (len(lit), p == lit, -i)
+                    if rank is None or r > rank:
+                        best, rank = row, r
+    return best
 
 
 TOKEN = re.compile(r"[A-Za-z_]\w*|->|\S")
