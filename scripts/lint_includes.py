@@ -192,7 +192,7 @@ def scan_c(text):
                 decl = []
             else:
                 decl.append(t)
-        if re.match(r"[A-Za-z_]", t) and prev not in (".", "->"):
+        if re.match(r"[A-Za-z_]", t) and prev not in (".", "->", "struct", "union", "enum"):
             used.add(t)
     return defined, local, used, declared
 
@@ -213,16 +213,16 @@ def var_definition(decl, defined, local, declared):
             break
         head.append(t)
     if "(" in head and "=" not in decl:
-        # a prototype, unless it is a function-pointer variable "(*name)"
-        m = [head[j + 2] for j in range(len(head) - 2) if head[j] == "(" and head[j + 1] == "*"]
-        if not m:
-            for j in range(1, len(head)):
-                if head[j] == "(" and re.match(r"[A-Za-z_]\w*$", head[j - 1]):
-                    if head[j - 1] not in C_WORDS and "static" not in decl:
-                        declared.add(head[j - 1])
-                    break
+        # a prototype "f(...)", unless the first parenthesis opens a function-pointer
+        # variable "(*name)(...)"
+        j = head.index("(")
+        if j + 2 < len(head) and head[j + 1] == "*":
+            name = head[j + 2]
+        else:
+            if j > 0 and re.match(r"[A-Za-z_]\w*$", head[j - 1]) and head[j - 1] not in C_WORDS \
+                    and "static" not in decl:
+                declared.add(head[j - 1])
             return
-        name = m[0]
     else:
         idents = [t for t in head if re.match(r"[A-Za-z_]\w*$", t) and t not in C_WORDS]
         if "[" in head:

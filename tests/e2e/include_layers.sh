@@ -46,14 +46,19 @@ expect "up conc.c -> store"
 copy; plant_include csvtab.c microbeat/dict.h; plant_include dict.c microbeat/csvtab.h
 expect "cycle csvtab dict"
 
-# 3. a ring between two files of the store module, through their functions only; first a
-# name that is only a local variable (its function's declaration not in sight) is no reference
+# 3. a ring between two files of the store module, through their functions only. First what is
+# no reference: a struct tag, or a local variable without the function's declaration in
+# sight, named like another file's function; a prototype with a function-pointer parameter
+# still declares its function
 copy
-printf 'int zz_one(int n);\nint zz_two(int n);\n' >"$T/t/src/store_zz.h"
-printf '#include "store_zz.h"\nint zz_one(int n)\n{\n\treturn n ? zz_two(n - 1) : 0;\n}\n' >"$T/t/src/store_zz1.c"
-printf 'int zz_two(int n)\n{\n\tint zz_one = n;\n\treturn zz_one;\n}\n' >"$T/t/src/store_zz2.c"
-got=$(python3 "$L" --root "$T/t") || fail "a local variable named like a function makes a ring: $got"
-printf '#include "store_zz.h"\nint zz_two(int n)\n{\n\treturn n ? zz_one(n - 1) : 1;\n}\n' >"$T/t/src/store_zz2.c"
+printf 'struct zz_one { int a; };\nint zz_one(int n);\nint zz_two(int (*fn)(int), int n);\n' >"$T/t/src/store_zz.h"
+printf '#include "store_zz.h"\nint zz_one(int n)\n{\n\treturn n ? zz_two(zz_one, n - 1) : 0;\n}\n' >"$T/t/src/store_zz1.c"
+printf '#include "store_zz.h"\nint zz_two(int (*fn)(int), int n)\n{\n\tstruct zz_one v = { n };\n\treturn fn ? v.a : 0;\n}\n' >"$T/t/src/store_zz2.c"
+printf 'int zz_three(void);\nint zz_three(void)\n{\n\tint zz_one = 1;\n\treturn zz_one;\n}\n' >"$T/t/src/store_zz3.c"
+got=$(python3 "$L" --root "$T/t") || fail "a struct tag or a local variable makes a ring: $got"
+refs=$(cd "$T/t" && python3 "$L" --refs | grep zz_)
+eq "references among the planted files" "$refs" "src/store_zz1.c src/store_zz2.c zz_two"
+printf '#include "store_zz.h"\nint zz_two(int (*fn)(int), int n)\n{\n\treturn fn ? zz_one(n) : 1;\n}\n' >"$T/t/src/store_zz2.c"
 expect "cycle store_zz1.c store_zz2.c"
 
 # 4. a module's private header used by another module of the same layer
