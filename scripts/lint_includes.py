@@ -160,7 +160,7 @@ def strip_c(text):
 def scan_c(text):
     """(defined, local, used, declared) for a C file: its external function and
     variable definitions, its static ones, every identifier it names outside a
-    member access, and the functions and variables it declares without defining."""
+    member access or struct tag, and the functions and variables it declares without defining."""
     toks = TOKEN.findall(strip_c(text))
     defined, local, used, declared = set(), set(), set(), set()
     depth, decl = 0, []
