@@ -19,7 +19,9 @@ Each problem prints one line "lint_includes: KEY: evidence"; a KEY listed in
 the known-violations table is a warning, any other is an error (exit 1).
 Python 3 standard library only.  Usage: lint_includes.py [--root DIR] [-v] [--refs]
 (-v: the evidence of known violations too; --refs: print the cross-file
-references found, "FILE DEFINING-FILE NAME" a line, and exit)
+references found, "FILE DEFINING-FILE NAME" a line, and exit; --headers: print
+for each include/microbeat/ header the other modules and tests that include it,
+and exit: one that only its own module includes can move beside its sources)
 """
 import fnmatch
 import os
@@ -160,7 +162,8 @@ def strip_c(text):
 def scan_c(text):
     """(defined, local, used, declared) for a C file: its external function and
     variable definitions, its static ones, every identifier it names outside a
-    member access or struct tag, and the functions and variables it declares without defining."""
+    member access or struct tag, and the functions and variables it declares
+    without defining."""
     toks = TOKEN.findall(strip_c(text))
     defined, local, used, declared = set(), set(), set(), set()
     depth, decl = 0, []
@@ -244,7 +247,7 @@ INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"', re.M)
 
 
 def main(argv):
-    root, verbose, refs = ".", False, False
+    root, verbose, refs, headers = ".", False, False, False
     args = list(argv)
     while args:
         a = args.pop(0)
@@ -254,8 +257,10 @@ def main(argv):
             verbose = True
         elif a == "--refs":
             refs = True
+        elif a == "--headers":
+            headers = True
         else:
-            die("usage: lint_includes.py [--root DIR] [-v] [--refs]")
+            die("usage: lint_includes.py [--root DIR] [-v] [--refs | --headers]")
     modules, deny, known = read_map(os.path.join(root, "docs", "internals.md"))
 
     files = {}   # relative path -> text
@@ -308,6 +313,8 @@ def main(argv):
             medges.setdefault((a[2], b[2]), "%s: %s" % (p, what))
 
     scans = {p: scan_c(text) for p, text in files.items()}
+    if headers:
+        return header_users(root, files, mod, resolve)
 
     # 1. #include lines; including a header that declares one's own functions (cli.h
     # declares every cmd_*) is implementing that interface, not using its module
@@ -385,6 +392,24 @@ def main(argv):
     print("lint_includes: %d files, %d modules, %d error(s), %d known violation(s)"
           % (len(files), len(set(r[2] for r in mod.values())), errors, nknown))
     return 1 if errors else 0
+
+
+def header_users(root, files, mod, resolve):
+    """Print each public header's users outside its own module (tests included)."""
+    users = {h: set() for h in files if h.startswith("include")}
+    tdir = os.path.join(root, "tests")
+    tests = {os.path.join("tests", f): open(os.path.join(tdir, f), encoding="utf-8",
+                                             errors="replace").read()
+             for f in (sorted(os.listdir(tdir)) if os.path.isdir(tdir) else []) if f.endswith(".c")}
+    for p, text in list(files.items()) + list(tests.items()):
+        for m in INCLUDE.finditer(text):
+            q = resolve(p, m.group(1))
+            if q in users and (p in tests or mod.get(p) is not mod.get(q)):
+                users[q].add("tests" if p in tests else mod[p][2] if p in mod else p)
+    for h in sorted(users):
+        print("%s (%s): %s" % (h, mod[h][2] if h in mod else "?",
+                               " ".join(sorted(users[h])) or "only its own module"))
+    return 0
 
 
 def sccs(edges):
