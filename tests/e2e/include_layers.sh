@@ -6,6 +6,7 @@
 # the table is a warning, and a listed one that is gone is named. Its cross-file references
 # are checked against the linker's (nm of the built objects) when the objects are there.
 . "$(dirname "$0")/lib.sh"
+MB_ROOT=${MB_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 command -v python3 >/dev/null || skip "python3 is absent"
 L=$MB_ROOT/scripts/lint_includes.py
 
