@@ -39,7 +39,7 @@ all: $(BIN)
 $(BUILD)/%.o: src/%.c $(BUILD)/%.o.d | $(BUILD)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 $(BUILD)/libmicrobeat.a: $(LIBOBJ)
-	$(AR) rcs $@ $^
+	rm -f $@; $(AR) rcs $@ $^
 $(BIN): $(BUILD)/main.o $(BUILD)/libmicrobeat.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/tests/%: tests/%.c $(BUILD)/tests/%.d $(BUILD)/libmicrobeat.a | $(BUILD)/tests

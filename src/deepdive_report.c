@@ -6,6 +6,8 @@
 #include <stdlib.h>
 
 #include "microbeat/emit.h"
+#include "microbeat/plot.h"
+#include "microbeat/slice.h"
 #include "microbeat/util.h"
 #include "deepdive_internal.h"
 
@@ -135,4 +137,60 @@ cleanup:
 	table_release(&t);
 	free(c);
 	return r;
+}
+
+/* Counts per category of a slice's selected events in the period (which = 0)
+ * or the previous period (which = 1). cnt has ncat entries. */
+void dd_count_types(const struct dd_run *d, const struct slice *sl, int which, double *cnt)
+{
+	for (size_t i = 0; i < sl->n; i++)
+		if (d->on[sl->category[i]] &&
+		    (which ? dd_in_prev(d, sl->month[i]) : dd_in_period(d, sl->month[i])))
+			cnt[sl->category[i]]++;
+}
+
+/* Paired bars (plots/deepdive_bars.gp): n rows of v1 (and v2 when given), a
+ * dashed reference line at refline (NaN = none). Labels go through data files. */
+int dd_draw_bars(const char *dir, const char *name, const char *title, const char *xlabel,
+		     size_t n, const char *const *label, const double *v1, const char *leg1,
+		     const double *v2, const char *leg2, double refline, struct mb_error *err)
+{
+	struct plot_dat pd;
+	char file[128];
+	int r;
+
+	snprintf(file, sizeof(file), "%s-meta.dat", name);
+	if ((r = plot_dat_open(&pd, dir, file, err)))
+		return r;
+	plot_dat_text(&pd, title);
+	plot_dat_text(&pd, xlabel);
+	plot_dat_int(&pd, (int64_t)n);
+	plot_dat_text(&pd, leg1);
+	plot_dat_text(&pd, v2 ? leg2 : "");
+	plot_dat_num(&pd, refline);
+	plot_dat_endrow(&pd);
+	if ((r = plot_dat_close(&pd, err)))
+		return r;
+	snprintf(file, sizeof(file), "%s.dat", name);
+	if ((r = plot_dat_open(&pd, dir, file, err)))
+		return r;
+	for (size_t k = 0; k < n; k++) {
+		plot_dat_int(&pd, (int64_t)k + 1);
+		plot_dat_num(&pd, v1[k]);
+		plot_dat_num(&pd, v2 ? v2[k] : NAN);
+		plot_dat_text(&pd, label[k]);
+		plot_dat_endrow(&pd);
+	}
+	if ((r = plot_dat_close(&pd, err)))
+		return r;
+	return plot_render("deepdive_bars", name, dir, err);
+}
+
+/* The index of beat b in h (h->n when absent). */
+size_t dd_hot_index(const struct hot *h, uint32_t b)
+{
+	for (size_t k = 0; k < h->n; k++)
+		if (h->beat[k] == b)
+			return k;
+	return h->n;
 }

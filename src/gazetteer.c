@@ -6,9 +6,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "ingest_internal.h"
 #include "microbeat/csvtab.h"
 #include "microbeat/gazetteer.h"
+#include "microbeat/record.h"
 #include "microbeat/util.h"
 
 /* Column roles and the header names accepted for each (first match wins). */

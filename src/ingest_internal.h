@@ -35,12 +35,6 @@
 #define BATCH_ARENA (1u << 20)     /* arena bytes per batch before handing over */
 #define QUEUE_SLOTS 4              /* batches in flight */
 
-/* Coordinates accepted: the United Kingdom and its waters (WGS84 degrees). */
-#define INGEST_LON_MIN (-14.0)
-#define INGEST_LON_MAX 3.0
-#define INGEST_LAT_MIN 49.0
-#define INGEST_LAT_MAX 61.5
-
 /* What a file holds, recognised by its header. */
 enum file_kind { KIND_NONE, KIND_STREET, KIND_OUTCOMES, KIND_STOP, KIND_AGENCY };
 

@@ -249,3 +249,53 @@ int store_dims_write(struct store *s, enum dim_kind kind, const struct rec_dim *
 		return -MB_EDB;
 	return store_feed_run(s, st, street ? FEED_STREET : FEED_LOCATION, d, n, 0, err);
 }
+
+/* The SQL of each statement of enum ins (store_internal.h). */
+static const char *const INS_SQL[INS_COUNT] = {
+	"INSERT INTO source(id, name) VALUES(?1, ?2)",
+	"INSERT INTO category(id, name) VALUES(?1, ?2)",
+	"INSERT INTO outcome(id, name) VALUES(?1, ?2)",
+	"INSERT INTO lsoa(id, code, name) VALUES(?1, ?2, ?3)",
+	"INSERT OR IGNORE INTO lsoa_name(lsoa_id, name) VALUES(?4, ?2)",
+	/* a batch's events, new streets, new snap points, outcome rows: one statement each
+	 * (store_feed.c; the feeds give NULL for a 0 id). Named with their schema,
+	 * temp: a table or view of the same name in a store cannot stand in. */
+	"INSERT INTO event(import_id, line, ext_id, month, category_id, outcome_id, location_id,"
+	" source_id, falls_id, flags) SELECT * FROM temp.mb_feed_event",
+	"INSERT INTO reject(import_id, line, col, duplicate, reason, raw) VALUES(?, ?, ?, ?, ?, ?)",
+	"INSERT INTO outcome_row(import_id, line, crime_id, month, outcome_id)"
+	" SELECT * FROM temp.mb_feed_outcome",
+	"INSERT INTO stop_search(import_id, line, month, type, date, operation, operation_name,"
+	" lat, lon, gender, age_range, self_ethnicity, officer_ethnicity, legislation, object,"
+	" outcome, outcome_linked, removal) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+	" ?, ?)",
+	"INSERT INTO event_unit(event_id, layer_id, unit_id) VALUES(?, ?, ?)",
+	"INSERT INTO street(id, name_norm, lsoa_id) SELECT * FROM temp.mb_feed_street",
+	"INSERT INTO location(id, name, lon, lat, lsoa_id, street_id)"
+	" SELECT * FROM temp.mb_feed_location",
+	"INSERT INTO offence_subgroup(name) VALUES(?1) ON CONFLICT DO NOTHING",
+	"INSERT INTO hate_strand(name) VALUES(?1) ON CONFLICT DO NOTHING",
+	/* extract rows are few (a force's year is ~10^5): one statement a row */
+	"INSERT INTO event_extra(crime_id, month, import_id, line, day, minute, ho_code,"
+	" subgroup_id, da, hate, hate_id, street, parish) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+	" (SELECT id FROM offence_subgroup WHERE name = ?8), ?9, ?10,"
+	" (SELECT id FROM hate_strand WHERE name = ?11), ?12, ?13)",
+	"INSERT INTO event_when(event_id, day, minute) VALUES(?1, ?2, ?3)",
+};
+
+sqlite3_stmt *store_ins(struct store *s, enum ins i, struct mb_error *err)
+{
+	if (!s->ins[i] && store_prepare(s, &s->ins[i], INS_SQL[i], err))
+		return NULL;
+	return s->ins[i];
+}
+
+int store_step_reset(struct store *s, sqlite3_stmt *st, struct mb_error *err)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_db_err(s, err, "writing to the store");
+	return 0;
+}

@@ -19,6 +19,12 @@
 
 struct dict;
 
+/* Coordinates accepted on every input (imports, gazetteers): the United Kingdom and its waters (WGS84 degrees). */
+#define INGEST_LON_MIN (-14.0)
+#define INGEST_LON_MAX 3.0
+#define INGEST_LAT_MIN 49.0
+#define INGEST_LAT_MAX 61.5
+
 /* Kinds of dimension rows a batch can create. */
 enum dim_kind {
 	DIM_SOURCE,    /* s1 = force or agency name */
