@@ -262,6 +262,10 @@ static void on_row_end(int c, void *ctx)
 	if (!f->fatal)
 		ingest_row(f);
 	row_clear(f);
+	/* a row ended by LF ends its own line: the LF of a CR LF comes after the CR
+	 * has ended the row, as an empty record (a CR before this row's bytes, a
+	 * blank CR-only line, is not this LF's pair) */
+	f->after_cr_row = 0;
 	line_end(f, c);
 }
 

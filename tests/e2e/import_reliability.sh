@@ -206,6 +206,12 @@ grep -q "^microbeat: $T/long.csv:4:1: field longer than 65536 bytes" "$T/err" ||
 { echo "$H"; gen 2024-07 2 6; printf '"unterminated,2024-07,T\n'; } > "$T/eof.csv"
 mb --db "$db" import --no-progress --replace "$T/eof.csv" > /dev/null 2> "$T/err"
 grep -q "^microbeat: $T/eof.csv:4:1: unterminated quoted field at end of file (column 1)" "$T/err" || fail "EOF quote line: $(cat "$T/err")"
+# a row ended by a lone CR, a blank CR-only line, then rows ended by LF (found by the parser
+# campaign): each row keeps its own physical line (2 CRs = lines 1-2; rows on 3, 4, 5)
+{ printf '%s\r\r' "$H"; gen 2024-08 2 20; echo ',2024-13,T,T,0.1,52.2,X,E01010001,T 001A,Burglary,,'; } > "$T/crlf-mix.csv"
+mb --db "$T/crm.db" import --no-progress "$T/crlf-mix.csv" > /dev/null 2> "$T/err"
+grep -q "^microbeat: $T/crlf-mix.csv:5:2: month '2024-13'" "$T/err" || fail "CR, blank CR, LF lines: $(cat "$T/err")"
+eq "CR, blank CR, LF: event lines" "$(sqlite3 "$T/crm.db" 'SELECT group_concat(line) FROM (SELECT line FROM event ORDER BY line)')" "3,4"
 # CR-only line ends (old Mac): a bad month on line 3, a bad quote on line 5
 { echo "$H"; gen 2024-07 1 7; echo "$(printf '%064x' 1),2024-13,T,T,0.1,52.2,X,E01010001,T 001A,Burglary,,"; gen 2024-07 1 8;
   echo '"x"y,2024-07,T,T,0.1,52.2,X,E01010001,T 001A,Burglary,,'; gen 2024-07 1 9; } | tr '\n' '\r' > "$T/cr.csv"

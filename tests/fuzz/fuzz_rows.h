@@ -32,13 +32,10 @@
  *   - events are on line 2 or later, in file order (CR-only files, item 11).
  * These last three were known bugs, checked only in known mode until fixed; their
  * reproducers are now seeds corpus/fuzz_{police,agency}_rows/regress-issue21-*.
- * Known bug, open (checked only when FUZZ_KNOWN=1, fuzz_known_mode(), so that plain
- * fuzzing goes on past it; reproducers in tests/fuzz/known/fuzz_{police,agency}_rows/):
- *   - two events on one line: a row ended by a lone CR, then a blank line (another
- *     CR), then a row ended by LF: the LF is taken for the second half of a CR LF
- *     (ingest.c line_end(): after_cr_row outlives the blank line libcsv skips), so
- *     that line end is lost and every later row's line is one too low. Plain mode
- *     checks only that lines never go backwards.
+ * A fourth, found by the parser campaign (a row ended by a lone CR, then a blank CR-only
+ * line, then a row ended by LF: the LF was taken for a CR LF's second half, so every
+ * later line was one too low) is fixed in ingest_parse.c on_row_end(); its reproducers
+ * are seeds corpus/fuzz_{police,agency}_rows/regress-cr-blank-lf-*.
  */
 #ifndef MB_FUZZ_ROWS_H
 #define MB_FUZZ_ROWS_H
@@ -374,9 +371,7 @@ static FUZZ_UNUSED int rows_run(struct ingest_run *run, const uint8_t *data, siz
 
 			ROWS_CHECK(e->month >= FUZZ_MONTH_FIRST && e->month <= FUZZ_MONTH_LAST);
 			ROWS_CHECK(e->line >= 1 && e->line <= f->line);
-			ROWS_CHECK(e->line >= 2 && e->line >= last);
-			if (fuzz_known_mode()) /* open: a lone CR then an LF later (see above) */
-				ROWS_CHECK(e->line > last);
+			ROWS_CHECK(e->line >= 2 && e->line > last);
 			last = e->line;
 			ROWS_CHECK(e->source >= 1 && e->source <= dims.n[DIM_SOURCE]);
 			ROWS_CHECK(e->falls <= dims.n[DIM_SOURCE]);
