@@ -257,7 +257,7 @@ int cli_run(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cli c = { .out = stdout, .msg = stderr };
+	struct cli c = { .out = stdout, .msg = stderr, .find = cli_find };
 	struct mb_error err = { 0 };
 	int o, r;
 

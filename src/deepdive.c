@@ -13,7 +13,6 @@
 #include "microbeat/deepdive.h"
 #include "microbeat/emit.h"
 #include "microbeat/plot.h"
-#include "microbeat/select.h"
 #include "microbeat/slice.h"
 #include "microbeat/trend.h"
 

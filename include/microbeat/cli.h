@@ -18,6 +18,9 @@ struct cli {
 	FILE *out;           /* standard output */
 	FILE *msg;           /* standard error */
 	int quiet;           /* --quiet: no progress, fewer words */
+	/* the command table's lookup (cli_find), handed down so that a command that
+	 * runs others (assess) needs no arrow back to cli.c */
+	const struct cli_command *(*find)(const char *name);
 };
 
 /* One subcommand. */
