@@ -283,27 +283,6 @@ void as_methods(FILE *o, struct run *R)
 	      "of crime, *Security Journal* 21. Hundepool, A. et al. (2012), *Statistical Disclosure "
 	      "Control*, Wiley. Full definitions: docs/methods*.md.\n", o);
 }
-/* The one "generated" line: SOURCE_DATE_EPOCH when set (reproducible builds). */
-void as_generated(FILE *o, const struct run *R)
-{
-	const char *sde = getenv("SOURCE_DATE_EPOCH");
-	time_t t = time(NULL);
-	if (sde && *sde) {
-		char *e;
-		long long v = strtoll(sde, &e, 10);
-		if (!*e && v >= 0)
-			t = (time_t)v;
-	}
-	struct tm tm;
-	char buf[64];
-	gmtime_r(&t, &tm);
-	strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
-	const char *db = strrchr(R->c->db_path, '/');
-	fprintf(o, "_Generated %s by microbeat %s from the store ", buf, MB_VERSION);
-	as_md(o, db ? db + 1 : R->c->db_path);
-	fputs(" and `assessment.ini` (in this folder: rerun with `microbeat assess --config "
-	      "assessment.ini`)._\n\n", o);
-}
 
 /* LAYER_priorities.geojson: the layer's boundaries (from the file it was
  * loaded from) with the priority fields of flags-priorities.csv, for QGIS.

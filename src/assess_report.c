@@ -15,13 +15,6 @@
 #include "microbeat/emit.h"
 #include "microbeat/select.h"
 
-/* Untrusted text (names from the data) as Markdown. */
-void as_md(FILE *o, const char *s)
-{
-	struct mb_error e = { 0 };
-	emit_md_escape(s, o, &e);
-}
-
 /* The first clause of a verdict (up to the first "; "). */
 void as_first_clause(const char *s, char *out, size_t cap)
 {
@@ -49,88 +42,6 @@ void as_change_md(FILE *o, const struct run *R, const char *last, const char *pr
 		fputs(" (0%)", o); /* not "-0%" */
 	else
 		fprintf(o, " (%+.0f%%)", 100.0 * (a - b) / b);
-}
-
-void as_pct(FILE *o, const char *share)
-{
-	double v = as_num(share);
-	if (isnan(v))
-		fputs("–", o);
-	else
-		fprintf(o, "%.1f%%", 100.0 * v);
-}
-
-/* Embed a command's Markdown output, its headings pushed under the section. */
-void as_embed(FILE *o, const struct step *s)
-{
-	if (!s || !s->md)
-		return;
-	const char *p = s->md;
-	while (*p) {
-		const char *e = strchr(p, '\n');
-		size_t n = e ? (size_t)(e - p + 1) : strlen(p);
-		const char *img = memchr(p, '!', n);
-
-		if (*p == '#')
-			fputs("##", o);
-		/* a chart of the step's own folder ("![alt](monthly.png)"): its SVG in the pack */
-		if (img && img[1] == '[' && (e = memchr(img, ']', n - (size_t)(img - p))) &&
-		    e[1] == '(' && !memchr(e, '/', n - (size_t)(e - p))) {
-			const char *close = memchr(e, ')', n - (size_t)(e - p));
-			const char *dot = close ? close - 4 : NULL;
-
-			if (dot && dot > e && memcmp(dot, ".png", 4) == 0) {
-				fwrite(p, 1, (size_t)(e + 2 - p), o);
-				fprintf(o, "charts/%s/", s->name);
-				fwrite(e + 2, 1, (size_t)(dot - e - 2), o);
-				fputs(".svg", o);
-				fwrite(close, 1, n - (size_t)(close - p), o);
-				p += n;
-				continue;
-			}
-		}
-		fwrite(p, 1, n, o);
-		p += n;
-	}
-	fputs("\n\n", o);
-}
-
-/* A chart of step s, when it exists: ![alt](charts/STEP/FILE.svg). */
-void as_chart(FILE *o, const struct run *R, const struct step *s, const char *file,
-		  const char *alt)
-{
-	char path[4200];
-	struct stat st;
-	if (!s)
-		return;
-	snprintf(path, sizeof path, "%s/charts/%s/%s", R->tmp, s->name, file);
-	if (stat(path, &st) || !S_ISREG(st.st_mode))
-		return;
-	fprintf(o, "![%s](charts/%s/%s)\n\n", alt, s->name, file);
-}
-
-/* Why a step's section is empty. */
-void as_missing(FILE *o, const struct step *s, const char *cmd, const char *what)
-{
-	if (!s) {
-		fprintf(o, "_Not in this pack: %s._\n\n", what);
-		return;
-	}
-	if (s->state == 0)
-		fprintf(o, "_Not in this pack: this build of microbeat has no '%s' command._\n\n", cmd);
-	else if (s->state < 0) {
-		fputs("_This analysis did not run: ", o);
-		as_md(o, s->why);
-		fputs("._\n\n", o);
-	}
-}
-
-struct step *as_step_named(const struct run *R, const char *name)
-{
-	for (size_t i = 0; i < R->nsteps; i++)
-		if (strcmp(R->steps[i].name, name) == 0)
-			return &R->steps[i];
-	return NULL;
 }
 
 /* The harm weight of each type (harm file, else the shipped CCHI). */

@@ -95,26 +95,6 @@ static int out_args(const struct run *R, struct step *s)
 	return args(s, "--format", "md", "--out", dir, NULL);
 }
 
-/* Keep only [A-Za-z0-9-] of s (lower case) for a folder name. */
-void as_slug(const char *s, char *out, size_t cap)
-{
-	size_t o = 0;
-	for (; *s && o + 1 < cap; s++) {
-		char ch = *s;
-		if (ch >= 'A' && ch <= 'Z')
-			ch = (char)(ch - 'A' + 'a');
-		if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'))
-			out[o++] = ch;
-		else if (o && out[o - 1] != '-')
-			out[o++] = '-';
-	}
-	while (o && out[o - 1] == '-')
-		o--;
-	out[o] = 0;
-	if (!o)
-		snprintf(out, cap, "x");
-}
-
 
 /* ---- the steps: one plan function per entry of STEPS ---------------------- */
 
@@ -173,30 +153,6 @@ int as_in_list(const char *list, const char *name, size_t len)
 	return 0;
 }
 
-/* Call fn for every item of the comma list (trimmed, non-empty). */
-int as_each_item(const char *list, int (*fn)(void *, const char *), void *u)
-{
-	const char *p = list;
-	char item[256];
-	while (p && *p) {
-		while (*p == ' ' || *p == ',')
-			p++;
-		const char *e = strchr(p, ',');
-		size_t n = e ? (size_t)(e - p) : strlen(p);
-		while (n && p[n - 1] == ' ')
-			n--;
-		if (n && n < sizeof item) {
-			memcpy(item, p, n);
-			item[n] = 0;
-			int r = fn(u, item);
-			if (r)
-				return r;
-		}
-		p = e;
-	}
-	return 0;
-}
-
 /* Carrier for plan_themes' per-item callback. */
 struct theme_plan {
 	struct run *R;       /* the run */
@@ -234,16 +190,6 @@ static int plan_themes(struct run *R, const char *cmd, struct mb_error *err)
 	if (as_each_item(R->cfg->prev_themes, plan_one_theme, &tp))
 		return NOMEM(R);
 	return 0;
-}
-
-void as_conc_name(size_t agency, const char *series, char *out, size_t cap)
-{
-	char sl[48];
-	as_slug(series, sl, sizeof sl);
-	if (agency)
-		snprintf(out, cap, "conc-a%zu-%s", agency, sl);
-	else
-		snprintf(out, cap, "conc-%s", sl);
 }
 
 /* The selectors of partner source k's events: those of police data, or for
@@ -628,58 +574,6 @@ static int run_step(struct run *R, struct step *s, size_t k, struct mb_error *er
 	return s->name[0] && !s->no_out ? collect(R, s, err) : 0;
 }
 
-struct step *as_find_step(const struct run *R, const char *name)
-{
-	for (size_t i = 0; i < R->nsteps; i++)
-		if (strcmp(R->steps[i].name, name) == 0 && R->steps[i].state == 1)
-			return &R->steps[i];
-	return NULL;
-}
-
-/* Read tables/NAME (0 ok; -1 absent or unreadable: the section says so). */
-int as_read_table(const struct run *R, const char *name, struct csvtab *t)
-{
-	char path[4200];
-	struct mb_error e = { 0 };
-	snprintf(path, sizeof path, "%s/tables/%s", R->tmp, name);
-	memset(t, 0, sizeof *t);
-	return csvtab_read(path, t, &e) ? -1 : 0;
-}
-
-/* Field col of row r of t ("" when absent). */
-const char *as_fld(const struct csvtab *t, size_t r, const char *col)
-{
-	long c = csvtab_col(t, col);
-	return c < 0 || r >= t->nrows ? "" : t->rows[r].f[c];
-}
-
-/* The value of measure name in a measure,value table ("" when absent). */
-const char *as_measure(const struct csvtab *t, const char *name)
-{
-	for (size_t r = 0; r < t->nrows; r++)
-		if (strcmp(as_fld(t, r, "measure"), name) == 0)
-			return as_fld(t, r, "value");
-	return "";
-}
-
-/* Row of t whose column col equals v, or -1. */
-long as_row_of(const struct csvtab *t, const char *col, const char *v)
-{
-	for (size_t r = 0; r < t->nrows; r++)
-		if (strcmp(as_fld(t, r, col), v) == 0)
-			return (long)r;
-	return -1;
-}
-
-double as_num(const char *s)
-{
-	char *e;
-	if (!s || !*s)
-		return NAN;
-	double v = strtod(s, &e);
-	return *e ? NAN : v;
-}
-
 /* ---- the period and the pack folder ----------------------------------------- */
 
 /* Months since 2000-01 as YYYY-MM. */
@@ -711,20 +605,6 @@ static int latest_month(const char *db_path)
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	return m;
-}
-
-/* Write the n bytes at p into dir/name atomically. */
-int as_save(const char *dir, const char *name, const char *p, size_t n, struct mb_error *err)
-{
-	struct emit_file af;
-	int r = emit_open_atomic(dir, name, &af, err);
-	if (r)
-		return r;
-	if (fwrite(p, 1, n, af.fp) != n) {
-		emit_abort_atomic(&af);
-		return mb_err(err, MB_EIO, "%s/%s: write failed: %s", dir, name, strerror(errno));
-	}
-	return emit_commit_atomic(&af, err);
 }
 
 static int mkdir_in(const char *dir, const char *name, struct mb_error *err)
