@@ -12,7 +12,7 @@
 #include <stdio.h>
 
 #include "microbeat/assess.h"
-#include "microbeat/cli.h"
+#include "microbeat/context.h"
 #include "microbeat/csvtab.h"
 
 /* A growing argv of owned strings. */

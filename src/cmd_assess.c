@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "microbeat/cli.h"
 #include "assess_internal.h"
 #include "microbeat/emit.h"
 #include "microbeat/select.h"

@@ -11,17 +11,7 @@
 #include <stdio.h>
 
 #include "microbeat/common.h"
-
-/* What every command gets. */
-struct cli {
-	const char *db_path; /* store file (--db, $MICROBEAT_DB, or microbeat.db) */
-	FILE *out;           /* standard output */
-	FILE *msg;           /* standard error */
-	int quiet;           /* --quiet: no progress, fewer words */
-	/* the command table's lookup (cli_find), handed down so that a command that
-	 * runs others (assess) needs no arrow back to cli.c */
-	const struct cli_command *(*find)(const char *name);
-};
+#include "microbeat/context.h"
 
 /* One subcommand. */
 struct cli_command {
