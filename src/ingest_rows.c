@@ -1000,29 +1000,3 @@ void ingest_row(struct pfile *f)
 	default: break;
 	}
 }
-
-uint32_t field_col(const struct pfile *f, int i)
-{
-	size_t col = 1;
-	int n = f->nf < MAX_FIELDS ? f->nf : MAX_FIELDS;
-
-	for (int j = 0; j < i && j < n; j++) {
-		size_t len = f->flen[j];
-
-		if (needs_quote(fld(f, j), len)) {
-			len += 2;
-			for (size_t k = 0; k < f->flen[j]; k++)
-				len += fld(f, j)[k] == '"';
-		}
-		col += len + 1;
-	}
-	return (uint32_t)col;
-}
-
-int needs_quote(const char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i] == ',' || p[i] == '"' || p[i] == '\n' || p[i] == '\r')
-			return 1;
-	return 0;
-}

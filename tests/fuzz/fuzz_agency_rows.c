@@ -11,7 +11,7 @@
  * through a store), so its seeds serve here too; map 2 names no source, so it
  * gets one as `--source` would give it.
  *
- * src/ingest_{queue,seen,rows,parse}.c are compiled into this harness to reach the
+ * src/ingest_{queue,seen,rows,reject,parse}.c are compiled into this harness to reach the
  * static parser, and src/dict.c with them, so that their large blocks are pooled
  * (fuzz_pool.h);
  * scripts/fuzz.sh links the harness without their objects.
@@ -20,6 +20,7 @@
 #include "../../src/ingest_queue.c"
 #include "../../src/ingest_seen.c"
 #include "../../src/ingest_rows.c"
+#include "../../src/ingest_reject.c"
 #include "../../src/ingest_parse.c"
 #include "../../src/dict.c"
 #define FUZZ_POOL_END

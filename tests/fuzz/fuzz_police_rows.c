@@ -9,7 +9,7 @@
  * of the three police.uk headers exactly (after an optional BOM, then a line
  * end) is recognised as that kind.
  *
- * src/ingest_{queue,seen,rows,parse}.c are compiled into this harness to reach the
+ * src/ingest_{queue,seen,rows,reject,parse}.c are compiled into this harness to reach the
  * static parser, and src/dict.c with them, so that their large blocks are pooled
  * (fuzz_pool.h);
  * scripts/fuzz.sh links the harness without their objects.
@@ -19,6 +19,7 @@
 #include "../../src/ingest_queue.c"
 #include "../../src/ingest_seen.c"
 #include "../../src/ingest_rows.c"
+#include "../../src/ingest_reject.c"
 #include "../../src/ingest_parse.c"
 #include "../../src/dict.c"
 #define FUZZ_POOL_END

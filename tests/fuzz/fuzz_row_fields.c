@@ -26,6 +26,7 @@
 #include "../../src/ingest_queue.c"
 #include "../../src/ingest_seen.c"
 #include "../../src/ingest_rows.c"
+#include "../../src/ingest_reject.c"
 #include "../../src/ingest_parse.c"
 #include "microbeat/places.h"
 
