@@ -27,6 +27,7 @@
  */
 #include <csv.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -135,7 +136,11 @@ static void ref_row(int c, void *ctx)
 
 		errno = 0;
 		double v = strtod(r->f[1], &end);
-		int ok = !errno && !*end && isfinite(v) && v >= 0;
+		/* a text just below DBL_MIN that rounds to DBL_MIN sets ERANGE in glibc
+		 * (tininess before rounding) but is the normal number DBL_MIN: the load
+		 * rightly keeps it (regress-weight-rounds-to-dbl-min.csv) */
+		int ok = (!errno || (errno == ERANGE && v >= DBL_MIN)) && !*end && isfinite(v) &&
+			 v >= 0;
 
 		if (!ok && !cut)
 			r->bad++;
