@@ -9,6 +9,8 @@
 #                                      without the suppressions and with the harnesses' known-mode
 #                                      checks on, instead of fuzzing (none open today: it says so)
 #   FUZZ_BUILD_ONLY=1 scripts/fuzz.sh  build, do not run (make fuzz-build)
+#   FUZZ_SEED=1 scripts/fuzz.sh 15     fixed libFuzzer seed (the smoke test's default: CI
+#                                      replays the same search; campaigns leave it unset)
 #   FUZZ_RUNS=10000000 FUZZ_ONLY=fuzz_police_rows scripts/fuzz.sh   a campaign: stop after
 #                                      that many executions instead of SECONDS
 #
@@ -102,7 +104,7 @@ for name in "${harnesses[@]}"; do
   fi
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$PWD/tests/fuzz/known.supp \
-    "$OUT/$name" $limit -timeout=20 -rss_limit_mb=2048 -max_len=${FUZZ_MAX_LEN:-16384} \
+    "$OUT/$name" $limit ${FUZZ_SEED:+-seed=$FUZZ_SEED} -timeout=20 -rss_limit_mb=2048 -max_len=${FUZZ_MAX_LEN:-16384} \
       -print_final_stats=1 -artifact_prefix="$OUT/crashes/$name-" "$work" "$seeds" >"$log" 2>&1
   rc=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)

@@ -175,6 +175,10 @@ static int ref_read(const uint8_t *data, size_t size, struct ref *r)
 	}
 	if (csv_init(&p, CSV_APPEND_NULL))
 		abort();
+	/* csvtab skips a leading UTF-8 byte-order mark; so does the reference (a
+	 * mark before a quote made the quote literal here: regress-bom-before-quote.csv) */
+	if (size >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+		data += 3, size -= 3;
 	if (csv_parse(&p, data, size, ref_field, ref_row, r) != size)
 		rc = -1;
 	else
