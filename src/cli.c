@@ -208,6 +208,12 @@ static const struct cli_command COMMANDS[] = {
 	  "usage: microbeat [--db FILE] info\n"
 	  "  Imports with their counts, events per force x month with gaps named,\n"
 	  "  unlocated share, LSOA code vintages, rejects by reason.\n" },
+	{ "check", cmd_check, "the store's integrity, and its column blocks against the event rows",
+	  "usage: microbeat [--db FILE] check [--repair]\n"
+	  "  SQLite's quick_check; every event's category, source, snap point and import\n"
+	  "  present; each column block (what the analyses read) equal to the event rows it\n"
+	  "  copies. Exit 0 when all hold, 5 when not (each problem named). --repair rebuilds\n"
+	  "  the column blocks from the event rows, then checks.\n" },
 	{ "rejects", cmd_rejects, "list rejected and duplicate rows (CSV)",
 	  "usage: microbeat [--db FILE] rejects [--import N]\n"
 	  "  Prints import,file,line,column,kind,reason,raw for every kept row.\n" },

@@ -101,36 +101,17 @@ static const char SCHEMA_V2[] =
 	"CREATE TABLE event_when(event_id INTEGER PRIMARY KEY, day INTEGER NOT NULL,"
 	" minute INTEGER);";
 
+/* Version 3: the column blocks of the events (store_blocks.c), per import and
+ * month; the migration also builds them for the imports already held. */
+static const char SCHEMA_V3[] =
+	"CREATE TABLE event_block(id INTEGER PRIMARY KEY, import_id INTEGER NOT NULL,"
+	" month INTEGER NOT NULL, first_id INTEGER NOT NULL, last_id INTEGER NOT NULL,"
+	" n INTEGER NOT NULL, data BLOB NOT NULL);"
+	"CREATE UNIQUE INDEX event_block_import ON event_block(import_id, month);"
+	"CREATE INDEX event_block_month ON event_block(month);";
+
 /* Migrations: index i upgrades user_version i to i + 1. */
-static const char *const MIGRATIONS[] = { SCHEMA_V1, SCHEMA_V2 };
-
-int store_exec(struct store *s, const char *sql, struct mb_error *err)
-{
-	char *msg = NULL;
-
-	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		int r = store_db_err(s, err, "store");
-
-		/* err->msg cannot be both the destination and an argument of mb_err
-		 * (overlapping vsnprintf): copy it first */
-		if (msg && err && !strstr(err->msg, msg)) {
-			char head[sizeof(err->msg)];
-
-			snprintf(head, sizeof(head), "%s", err->msg);
-			mb_err(err, err->code, "%s (%s)", head, msg);
-		}
-		sqlite3_free(msg);
-		return r;
-	}
-	return 0;
-}
-
-int store_prepare(struct store *s, sqlite3_stmt **st, const char *sql, struct mb_error *err)
-{
-	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
-		return store_db_err(s, err, "prepare");
-	return 0;
-}
+static const char *const MIGRATIONS[] = { SCHEMA_V1, SCHEMA_V2, SCHEMA_V3 };
 
 /* Read PRAGMA user_version into *version. Return 0 or -MB_EDB. */
 static int schema_version(struct store *s, int *version, struct mb_error *err)
@@ -174,6 +155,14 @@ static int migrate(struct store *s, struct mb_error *err)
 		if ((r = store_exec(s, MIGRATIONS[v], err)))
 			goto fail;
 	}
+	/* a store from before the column blocks: build them for what it holds */
+	int64_t built = 0;
+
+	if (version >= 1 && version < 3 && (r = store_blocks_build_all(s, &built, err)))
+		goto fail;
+	if (built)
+		fprintf(stderr, "microbeat: store '%s' upgraded to schema %d: column blocks built for"
+			" %lld imports\n", s->path, STORE_SCHEMA_VERSION, (long long)built);
 	char sql[64];
 
 	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", STORE_SCHEMA_VERSION);
@@ -245,7 +234,7 @@ static int read_snapshot(struct store *s, struct mb_error *err)
 {
 	int version = 0, r;
 
-	if ((r = store_exec(s, "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY", err)) ||
+	if ((r = store_exec(s, "PRAGMA cache_size=-8192; PRAGMA temp_store=MEMORY", err)) ||
 	    (r = store_exec(s, "BEGIN", err)) || (r = schema_version(s, &version, err)))
 		return r;
 	/* an older schema lacks only tables added since (readers check for them:

@@ -290,12 +290,3 @@ sqlite3_stmt *store_ins(struct store *s, enum ins i, struct mb_error *err)
 	return s->ins[i];
 }
 
-int store_step_reset(struct store *s, sqlite3_stmt *st, struct mb_error *err)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_db_err(s, err, "writing to the store");
-	return 0;
-}

@@ -1,7 +1,9 @@
-/* microbeat — the store's one translation of SQLite errors into messages
- * (every store_*.c file reports through it; it depends on nothing of theirs). */
+/* store_err — the store's SQL primitives (run, prepare, step a write) and its
+ * one translation of SQLite errors into messages: every store_*.c file runs
+ * statements and reports through it; it depends on nothing of theirs. */
 #include <errno.h>
 #include <sqlite3.h>
+#include <string.h>
 
 #include "microbeat/common.h"
 #include "store_internal.h"
@@ -26,4 +28,42 @@ int store_db_err(struct store *s, struct mb_error *err, const char *what)
 		return mb_err(err, MB_EDB, "%s: '%s' is not a microbeat store or is damaged (%s)",
 			      what, s->path, sqlite3_errmsg(s->db));
 	return mb_err(err, MB_EDB, "%s: %s", what, sqlite3_errmsg(s->db));
+}
+
+int store_exec(struct store *s, const char *sql, struct mb_error *err)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		int r = store_db_err(s, err, "store");
+
+		/* err->msg cannot be both the destination and an argument of mb_err
+		 * (overlapping vsnprintf): copy it first */
+		if (msg && err && !strstr(err->msg, msg)) {
+			char head[sizeof(err->msg)];
+
+			snprintf(head, sizeof(head), "%s", err->msg);
+			mb_err(err, err->code, "%s (%s)", head, msg);
+		}
+		sqlite3_free(msg);
+		return r;
+	}
+	return 0;
+}
+
+int store_prepare(struct store *s, sqlite3_stmt **st, const char *sql, struct mb_error *err)
+{
+	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
+		return store_db_err(s, err, "prepare");
+	return 0;
+}
+
+int store_step_reset(struct store *s, sqlite3_stmt *st, struct mb_error *err)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_db_err(s, err, "writing to the store");
+	return 0;
 }

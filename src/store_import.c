@@ -280,7 +280,8 @@ int store_import_finish(struct store *s, int64_t import_id, const struct import_
 	sqlite3_bind_int64(st, 12, import_id);
 	r = sqlite3_step(st) == SQLITE_DONE ? 0 : store_db_err(s, err, "recording the import");
 	sqlite3_finalize(st);
-	return r;
+	/* the column blocks of its events, now final (duplicates moved out) */
+	return r ? r : store_blocks_build(s, import_id, err);
 }
 
 int store_import_month_add(struct store *s, int64_t import_id, uint32_t source, int32_t month,
@@ -475,7 +476,8 @@ static int partition_drop(struct store *s, enum part_kind kind, uint32_t source,
 				 v, 1, &left, err)) ||
 		    (r = scalarv(s, "DELETE FROM outcome_row WHERE import_id = ?1", v, 1, &left, err)) ||
 		    (r = scalarv(s, "DELETE FROM stop_search WHERE import_id = ?1", v, 1, &left, err)) ||
-		    (r = scalarv(s, "DELETE FROM import_month WHERE import_id = ?1", v, 1, &left, err)))
+		    (r = scalarv(s, "DELETE FROM import_month WHERE import_id = ?1", v, 1, &left, err)) ||
+		    (r = store_blocks_build(s, old, err)))
 			return r;
 		return scalarv(s, "UPDATE import SET replaced_by = ?2 WHERE id = ?1",
 			       (const int64_t[]){ old, import_id }, 2, &left, err);
@@ -493,7 +495,8 @@ static int partition_drop(struct store *s, enum part_kind kind, uint32_t source,
 			 " AND month = ?3",
 			 v, 3, &left, err)) ||
 	    (r = scalarv(s, "SELECT count(*) FROM import_month WHERE import_id = ?1", v, 1, &left,
-			 err)))
+			 err)) ||
+	    (r = store_blocks_build(s, old, err)))
 		return r;
 #undef MONTH_ROWS
 	/* an import none of whose months is left is replaced as a whole */

@@ -3,6 +3,7 @@
 #define MICROBEAT_STORE_INTERNAL_H
 
 #include <sqlite3.h>
+#include <stdlib.h>
 
 #include "microbeat/store.h"
 
@@ -91,6 +92,42 @@ int store_has_table(struct store *s, const char *name, int *yes, struct mb_error
  * (store_areas.c). */
 int store_layer_find(struct store *s, const char *name, int64_t *id, char **method, char **path,
 		     struct mb_error *err);
+
+/* Grow array p to n elements; clears ok when out of memory (p kept). */
+#define REGROW(p, n, ok)                                          \
+	do {                                                      \
+		void *np_ = realloc((p), (n) * sizeof(*(p)));     \
+		if (np_)                                          \
+			(p) = np_;                                \
+		else                                              \
+			(ok) = 0;                                 \
+	} while (0)
+
+/* The columns of events the analyses read, n rows in ascending id order
+ * (store_blocks_scan hands them over a block or a group of blocks at a time). */
+struct store_evrows {
+	size_t n;           /* rows */
+	int64_t *id;        /* event id */
+	int32_t *month;     /* month (months since 2000-01) */
+	uint32_t *category; /* category id */
+	uint32_t *location; /* snap point id, 0 = none */
+	uint32_t *source;   /* source id */
+	uint32_t *flags;    /* event.flags (bit 0: coded to a unit, event_unit) */
+};
+
+/* (Re)write the column blocks of import_id from its event rows (none when it
+ * holds none), in the caller's transaction. */
+int store_blocks_build(struct store *s, int64_t import_id, struct mb_error *err);
+
+/* Events the column blocks of months from..to hold, in *n. */
+int store_blocks_rows(struct store *s, int32_t from, int32_t to, size_t *n, struct mb_error *err);
+
+/* Hand fn the events of months from..to from the column blocks, in ascending
+ * event id order (the row table's order); fn returns 0 or an error code,
+ * which stops the scan and is returned. */
+int store_blocks_scan(struct store *s, int32_t from, int32_t to,
+		      int (*fn)(void *ctx, const struct store_evrows *rows), void *ctx,
+		      struct mb_error *err);
 
 /* ---- the slice loader's parts (store_slice*.c) ---------------------------- */
 

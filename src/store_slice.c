@@ -7,6 +7,7 @@
 #include "microbeat/dict.h"
 #include "microbeat/places.h"
 #include "microbeat/slice.h"
+#include "microbeat/util.h"
 #include "store_internal.h"
 #include "store_scope.h"
 
@@ -31,17 +32,8 @@ struct scan {
 	size_t un, ucap;              /* how many, capacity */
 	int oom;                      /* out of memory: the scan stopped */
 	int extract;                  /* fill the force-extract columns (q->extract, rows held) */
+	sqlite3_stmt *unit_st;        /* block scan with a layer: an event's unit in it */
 };
-
-/* Grow array p to n elements; clears ok when out of memory (p kept). */
-#define REGROW(p, n, ok)                                          \
-	do {                                                      \
-		void *np_ = realloc((p), (n) * sizeof(*(p)));     \
-		if (np_)                                          \
-			(p) = np_;                                \
-		else                                              \
-			(ok) = 0;                                 \
-	} while (0)
 
 /* Where the selector puts an event: 2 in the area, 1 outside it, 0 nowhere
  * it can test (docs/methods.md, "Area selection"); *unit its unit of the layer.
@@ -96,34 +88,21 @@ static int add_nc(struct scan *k, int32_t month, uint32_t cat, uint32_t unit, ui
 	return 0;
 }
 
-/* mb_slice_row(month, category_id, location_id, source_id, flags, unit_id,
- * extra): one event row of the scan, filed into the slice (unit_id: the store
- * unit an agency row is coded to in the layer, or NULL; extra: its force-extract
- * fields packed (EXTRA_PACKED), or NULL). SQL function, not a step
- * and five column calls a row from C: the scan of the national bench (6 M
- * rows) took 0.58 s this way against 0.76 s (each value read once, no result
- * row handed back). Registered for the one statement, DIRECTONLY. */
-static void scan_row(sqlite3_context *ctx, int argc, sqlite3_value **v)
+/* File one event into the slice: month, category, snap point (0 none),
+ * source, event.flags, the dense unit of an agency row coded to a unit of the
+ * layer (0 none) and its force-extract fields packed (EXTRA_PACKED; 0 none).
+ * 0, or -1 when out of memory. */
+static int scan_event(struct scan *k, int32_t month, uint32_t cat, uint32_t loc, uint32_t src,
+		      int flags, uint32_t eunit, int64_t x)
 {
-	struct scan *k = sqlite3_user_data(ctx);
 	struct slice *sl = k->sl;
-	int32_t month = sqlite3_value_int(v[0]);
-	uint32_t cat = (uint32_t)sqlite3_value_int64(v[1]);
-	uint32_t loc = (uint32_t)sqlite3_value_int64(v[2]);
-	uint32_t src = (uint32_t)sqlite3_value_int64(v[3]);
-	uint32_t eunit = 0, unit;
+	uint32_t unit;
 	int xy, where;
 
-	(void)argc;
 	if (cat >= sl->ncat || !sl->cat_selected[cat] || loc >= sl->nloc || src >= sl->nsource ||
 	    !sl->src_on[src])
-		return;
-	if (sqlite3_value_type(v[5]) != SQLITE_NULL) {
-		size_t id = (size_t)sqlite3_value_int64(v[5]);
-
-		eunit = id < k->sc->ndense ? k->sc->dense[id] : 0;
-	}
-	xy = !(sqlite3_value_int(v[4]) & 1);
+		return 0;
+	xy = !(flags & 1);
 	/* the snap point's latest month, whatever the area: its identity (snap_identity) */
 	if (xy && month + 1 > k->loc_last[loc])
 		k->loc_last[loc] = month + 1;
@@ -134,11 +113,8 @@ static void scan_row(sqlite3_context *ctx, int argc, sqlite3_value **v)
 		else if (where == 0)
 			sl->src_unplaced[(size_t)src * sl->ncat + cat]++;
 	}
-	if (!xy && where == 2) {
-		if (add_nc(k, month, cat, unit, src))
-			goto oom;
-		return;
-	}
+	if (!xy && where == 2)
+		return add_nc(k, month, cat, unit, src);
 	if (!xy && where == 0) {
 		/* no place at all: the force's, reported beside the area's figures */
 		k->unl_by_source[src]++;
@@ -150,17 +126,17 @@ static void scan_row(sqlite3_context *ctx, int argc, sqlite3_value **v)
 			REGROW(k->uc, ncap, ok);
 			REGROW(k->us, ncap, ok);
 			if (!ok)
-				goto oom;
+				return -1;
 			k->ucap = ncap;
 		}
 		k->um[k->un] = month;
 		k->uc[k->un] = cat;
 		k->us[k->un] = src;
 		k->un++;
-		return;
+		return 0;
 	}
 	if (!xy || where != 2)
-		return;
+		return 0;
 	if (sl->n == k->cap) {
 		size_t ncap = k->cap ? k->cap * 2 : 65536;
 		int ok = 1;
@@ -180,7 +156,7 @@ static void scan_row(sqlite3_context *ctx, int argc, sqlite3_value **v)
 			REGROW(sl->hate, ncap, ok);
 		}
 		if (!ok)
-			goto oom;
+			return -1;
 		k->cap = ncap;
 	}
 	sl->month[sl->n] = month;
@@ -191,8 +167,6 @@ static void scan_row(sqlite3_context *ctx, int argc, sqlite3_value **v)
 	if (sl->unit)
 		sl->unit[sl->n] = unit;
 	if (k->extract) {
-		/* packed by the scan's subquery (EXTRA_PACKED); NULL: no extract row */
-		int64_t x = sqlite3_value_type(v[6]) == SQLITE_NULL ? 0 : sqlite3_value_int64(v[6]);
 		uint32_t sg = (uint32_t)((x >> 30) & 0xffff), hs = (uint32_t)((x >> 46) & 0xffff);
 
 		sl->day[sl->n] = (int32_t)(x & 0x1ffff) - 1;
@@ -203,10 +177,63 @@ static void scan_row(sqlite3_context *ctx, int argc, sqlite3_value **v)
 	}
 	k->src_covers[src] = 1;
 	sl->n++;
-	return;
-oom:
-	k->oom = 1;
-	sqlite3_result_error_nomem(ctx);
+	return 0;
+}
+
+/* The dense unit of a store unit id (0 when it is none of the layer's). */
+static uint32_t dense_unit(const struct scan *k, int64_t id)
+{
+	return id >= 0 && (size_t)id < k->sc->ndense ? k->sc->dense[id] : 0;
+}
+
+/* mb_slice_row(month, category_id, location_id, source_id, flags, unit_id,
+ * extra): one event row of the row scan (scan_event; unit_id: the store unit
+ * an agency row is coded to in the layer, or NULL; extra: its force-extract
+ * fields packed, or NULL). SQL function, not a step and five column calls a
+ * row from C: the scan of the national bench (6 M rows) took 0.58 s this way
+ * against 0.76 s. Registered for the one statement, DIRECTONLY. */
+static void scan_row(sqlite3_context *ctx, int argc, sqlite3_value **v)
+{
+	struct scan *k = sqlite3_user_data(ctx);
+	uint32_t eunit = 0;
+	int64_t x = 0;
+
+	(void)argc;
+	if (sqlite3_value_type(v[5]) != SQLITE_NULL)
+		eunit = dense_unit(k, sqlite3_value_int64(v[5]));
+	if (k->extract && sqlite3_value_type(v[6]) != SQLITE_NULL)
+		x = sqlite3_value_int64(v[6]);
+	if (scan_event(k, sqlite3_value_int(v[0]), (uint32_t)sqlite3_value_int64(v[1]),
+		       (uint32_t)sqlite3_value_int64(v[2]), (uint32_t)sqlite3_value_int64(v[3]),
+		       sqlite3_value_int(v[4]), eunit, x)) {
+		k->oom = 1;
+		sqlite3_result_error_nomem(ctx);
+	}
+}
+
+/* The events of a column block (store_blocks_scan), filed as scan_row files
+ * rows: an agency row coded to a unit (flags bit 0) has its unit of the
+ * layer looked up in event_unit. */
+static int scan_block(void *ctx, const struct store_evrows *rows)
+{
+	struct scan *k = ctx;
+
+	for (size_t i = 0; i < rows->n; i++) {
+		uint32_t eunit = 0;
+
+		if ((rows->flags[i] & 1) && k->unit_st) {
+			sqlite3_bind_int64(k->unit_st, 1, rows->id[i]);
+			if (sqlite3_step(k->unit_st) == SQLITE_ROW)
+				eunit = dense_unit(k, sqlite3_column_int64(k->unit_st, 0));
+			sqlite3_reset(k->unit_st);
+		}
+		if (scan_event(k, rows->month[i], rows->category[i], rows->location[i],
+			       rows->source[i], (int)rows->flags[i], eunit, 0)) {
+			k->oom = 1;
+			return -MB_ENOMEM;
+		}
+	}
+	return 0;
 }
 
 /* The force-extract fields of an event as one integer (the scan's seventh
@@ -366,6 +393,90 @@ cleanup:
 	return r;
 }
 
+/* The events of the period through the row table (mb_slice_row over a
+ * scan of event), with the force-extract fields when k->extract. */
+static int scan_rows(struct store *s, struct scan *k, struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc = SQLITE_ERROR;
+
+	if (sqlite3_create_function(s->db, "mb_slice_row", 7, SQLITE_UTF8 | SQLITE_DIRECTONLY, k,
+				    scan_row, NULL, NULL) != SQLITE_OK)
+		return store_db_err(s, err, "loading events");
+	/* an agency row coded to a unit is only looked up with a layer; the
+	 * extract fields only when asked for and held */
+#define SCAN_HEAD "SELECT count(mb_slice_row(month, category_id, coalesce(location_id, 0)," \
+		  " source_id, flags, "
+#define SCAN_UNIT "CASE WHEN flags & 1 THEN (SELECT eu.unit_id FROM event_unit eu" \
+		  " WHERE eu.event_id = event.id AND eu.layer_id = ?3) END"
+#define SCAN_TAIL ")) FROM event WHERE month BETWEEN ?1 AND ?2"
+	static const char *const scan_sql[2][2] = {
+		{ SCAN_HEAD "NULL, NULL" SCAN_TAIL, SCAN_HEAD "NULL, " EXTRA_PACKED SCAN_TAIL },
+		{ SCAN_HEAD SCAN_UNIT ", NULL" SCAN_TAIL,
+		  SCAN_HEAD SCAN_UNIT ", " EXTRA_PACKED SCAN_TAIL },
+	};
+#undef SCAN_HEAD
+#undef SCAN_UNIT
+#undef SCAN_TAIL
+	r = store_prepare(s, &st, scan_sql[k->sc->layer_id != 0][k->extract != 0], err);
+	if (!r) {
+		sqlite3_bind_int(st, 1, k->q->from);
+		sqlite3_bind_int(st, 2, k->q->to);
+		if (k->sc->layer_id)
+			sqlite3_bind_int64(st, 3, k->sc->layer_id);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+	}
+	/* gone before k goes out of scope, whatever happened */
+	sqlite3_create_function(s->db, "mb_slice_row", 7, SQLITE_UTF8, NULL, NULL, NULL, NULL);
+	if (r)
+		return r;
+	if (k->oom)
+		return mb_err(err, MB_ENOMEM, "out of memory loading events");
+	if (rc != SQLITE_ROW)
+		return store_db_err(s, err, "loading events");
+	return 0;
+}
+
+/* The events of the period through the column blocks (store_blocks.c): the
+ * same events in the same order as scan_rows, without the extract fields. */
+static int scan_blocks(struct store *s, struct scan *k, struct mb_error *err)
+{
+	struct slice *sl = k->sl;
+	size_t n = 0;
+	int r;
+
+	/* the event columns at their largest size at once, on huge pages: no
+	 * doubling and copying, a fault per 2 MB */
+	if ((r = store_blocks_rows(s, k->q->from, k->q->to, &n, err)))
+		return r;
+	if (n && !sl->month) {
+		int ok = (sl->month = mb_malloc_huge(n * sizeof(*sl->month))) &&
+			 (sl->category = mb_malloc_huge(n * sizeof(*sl->category))) &&
+			 (sl->street = mb_malloc_huge(n * sizeof(*sl->street))) &&
+			 (sl->location = mb_malloc_huge(n * sizeof(*sl->location))) &&
+			 (sl->source = mb_malloc_huge(n * sizeof(*sl->source))) &&
+			 (!k->sc->layer_id || (sl->unit = mb_malloc_huge(n * sizeof(*sl->unit))));
+
+		if (!ok)
+			return mb_err(err, MB_ENOMEM, "out of memory loading events");
+		k->cap = n;
+	}
+	if (k->sc->layer_id &&
+	    (r = store_prepare(s, &k->unit_st,
+			       "SELECT unit_id FROM event_unit WHERE event_id = ?1 AND layer_id = ?2",
+			       err)))
+		return r;
+	if (k->unit_st)
+		sqlite3_bind_int64(k->unit_st, 2, k->sc->layer_id);
+	r = store_blocks_scan(s, k->q->from, k->q->to, scan_block, k, err);
+	sqlite3_finalize(k->unit_st);
+	k->unit_st = NULL;
+	if (r == -MB_ENOMEM && k->oom)
+		r = mb_err(err, MB_ENOMEM, "out of memory loading events");
+	return r;
+}
+
 int store_slice_load(struct store *s, const struct slice_query *q, struct slice *sl,
 		     struct mb_error *err)
 {
@@ -383,7 +494,7 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	size_t un = 0;
 	size_t *lsoa_code_off = NULL, *sg_off = NULL, *hs_off = NULL;
 	struct scope sc = { 0 };
-	int r, rc, own = 0, extract = 0;
+	int r, rc, own = 0, extract = 0, blocks = 0;
 
 	memset(sl, 0, sizeof(*sl));
 	/* one snapshot: the sizes read first must hold for the rows read after */
@@ -571,52 +682,16 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 			  .loc_last = loc_last };
 
 	k.extract = extract;
-	if (sqlite3_create_function(s->db, "mb_slice_row", 7, SQLITE_UTF8 | SQLITE_DIRECTONLY, &k,
-				    scan_row, NULL, NULL) != SQLITE_OK) {
-		r = store_db_err(s, err, "loading events");
-		goto cleanup;
-	}
-	/* an agency row coded to a unit is only looked up with a layer; the
-	 * extract fields only when asked for and held */
-#define SCAN_HEAD "SELECT count(mb_slice_row(month, category_id, coalesce(location_id, 0)," \
-		  " source_id, flags, "
-#define SCAN_UNIT "CASE WHEN flags & 1 THEN (SELECT eu.unit_id FROM event_unit eu" \
-		  " WHERE eu.event_id = event.id AND eu.layer_id = ?3) END"
-#define SCAN_TAIL ")) FROM event WHERE month BETWEEN ?1 AND ?2"
-	static const char *const scan_sql[2][2] = {
-		{ SCAN_HEAD "NULL, NULL" SCAN_TAIL, SCAN_HEAD "NULL, " EXTRA_PACKED SCAN_TAIL },
-		{ SCAN_HEAD SCAN_UNIT ", NULL" SCAN_TAIL,
-		  SCAN_HEAD SCAN_UNIT ", " EXTRA_PACKED SCAN_TAIL },
-	};
-#undef SCAN_HEAD
-#undef SCAN_UNIT
-#undef SCAN_TAIL
-	r = store_prepare(s, &st, scan_sql[sc.layer_id != 0][extract != 0], err);
-	if (!r) {
-		sqlite3_bind_int(st, 1, q->from);
-		sqlite3_bind_int(st, 2, q->to);
-		if (sc.layer_id)
-			sqlite3_bind_int64(st, 3, sc.layer_id);
-		rc = sqlite3_step(st);
-		sqlite3_finalize(st);
-		st = NULL;
-	}
-	/* gone before k goes out of scope, whatever happened */
-	sqlite3_create_function(s->db, "mb_slice_row", 7, SQLITE_UTF8, NULL, NULL, NULL, NULL);
-	if (r)
-		goto cleanup;
+	/* the column blocks unless the force-extract fields are wanted (they
+	 * are in event_extra, read by the row scan) or the store predates them */
+	if (!(r = store_has_table(s, "event_block", &blocks, err)))
+		r = extract || !blocks ? scan_rows(s, &k, err) : scan_blocks(s, &k, err);
 	um = k.um;
 	uc = k.uc;
 	us = k.us;
 	un = k.un;
-	if (k.oom) {
-		r = mb_err(err, MB_ENOMEM, "out of memory loading events");
+	if (r)
 		goto cleanup;
-	}
-	if (rc != SQLITE_ROW) {
-		r = store_db_err(s, err, "loading events");
-		goto cleanup;
-	}
 	size_t *offs[4] = { st_name, st_lsoa, st_area, st_lname };
 	struct ident ident = { .loc_last = loc_last, .loc_street = loc_street, .loc_lsoa = loc_lsoa,
 			       .nlsoa = nlsoa, .lsoa_code_off = lsoa_code_off,

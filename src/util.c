@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "microbeat/util.h"
 
@@ -46,4 +47,18 @@ int mb_cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 	return (x > y) - (x < y);
+}
+
+void *mb_malloc_huge(size_t bytes)
+{
+	const size_t huge = (size_t)2 << 20;
+
+	if (bytes < huge)
+		return malloc(bytes ? bytes : 1);
+	size_t len = (bytes + huge - 1) & ~(huge - 1);
+	void *p = aligned_alloc(huge, len);
+
+	if (p)
+		madvise(p, len, MADV_HUGEPAGE);
+	return p;
 }

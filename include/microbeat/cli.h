@@ -42,5 +42,6 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err);
 int cmd_deepdive(struct cli *c, int argc, char **argv, struct mb_error *err);
 int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err);
 int cmd_assess(struct cli *c, int argc, char **argv, struct mb_error *err);
+int cmd_check(struct cli *c, int argc, char **argv, struct mb_error *err);
 
 #endif

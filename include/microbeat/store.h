@@ -14,7 +14,7 @@
 #include "microbeat/common.h"
 #include "microbeat/record.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 
@@ -43,6 +43,21 @@ void store_bulk_mode(struct store *s, int on);
 /* PRAGMA data_version: changes when another connection commits to the store
  * (an import compares it to decide whether its dictionaries are stale). */
 int store_data_version(struct store *s, int64_t *v, struct mb_error *err);
+
+/* Rewrite the column blocks of every import from the event rows (the
+ * schema-3 migration, 'check --repair'), in the caller's transaction;
+ * *imports: how many imports hold events. */
+int store_blocks_build_all(struct store *s, int64_t *imports, struct mb_error *err);
+
+/* Compare the column blocks with the event rows they copy (rebuilt in memory):
+ * *checked blocks compared, *bad differences (each named on msg: import,
+ * month, what). 0, or a negative code when the store cannot be read. */
+int store_blocks_check(struct store *s, int64_t *checked, int64_t *bad, FILE *msg,
+		       struct mb_error *err);
+
+/* SQLite's quick_check, and every event's category, source, snap point and
+ * import present: each problem named on msg, *bad counts them. */
+int store_quick_check(struct store *s, FILE *msg, int64_t *bad, struct mb_error *err);
 
 /* Fill d with dictionaries of every dimension row in the store (d must be
  * zeroed). Release with store_dims_release(). */

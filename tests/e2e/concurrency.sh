@@ -24,6 +24,7 @@ m1=$(echo "$months" | head -n 1) m2=$(echo "$months" | tail -n 1)
 files=$(ls "$T/gen"/*/*.csv | wc -l)
 want=$(cat "$T/gen"/*/*.csv | wc -l); want=$((want - files))
 q() { sqlite3 "$1" "$2"; }
+schema=$(sed -n 's/^#define STORE_SCHEMA_VERSION //p' "$MB_ROOT/include/microbeat/store.h")
 
 # --- 1. readers during an import ---
 DB=$T/r.db
@@ -74,7 +75,7 @@ for i in 1 2 3 4 5; do
   ! grep -q "already exists" "$T/n1.err" "$T/n2.err" "$T/n3.err" ||
     fail "commands creating one store race: $(cat "$T/n1.err" "$T/n2.err" "$T/n3.err")"
   eq "new store created at once, run $i: import exits ($(cat "$T/n1.err" "$T/n2.err"))" "$r1 $r2" "0 0"
-  eq "new store created at once, run $i: schema" "$(q "$T/new.db" 'PRAGMA user_version')/$(q "$T/new.db" 'PRAGMA integrity_check')" "2/ok"
+  eq "new store created at once, run $i: schema" "$(q "$T/new.db" 'PRAGMA user_version')/$(q "$T/new.db" 'PRAGMA integrity_check')" "$schema/ok"
 done
 echo "2a. three commands creating one new store at once, 5 times: schema made once, imports exit 0"
 DB=$T/two.db

@@ -1,0 +1,737 @@
+/*
+ * store_blocks — the event table's column blocks (docs/internals.md, "Column
+ * blocks"): per import and month, the columns the analyses read (event id,
+ * category, snap point, source, flags) as one BLOB of small integers, written
+ * in the import's transaction and replaced with its rows. The event table
+ * stays the record (sqlite3, DB Browser and QGIS read it); the blocks are a
+ * copy the slice loader reads in a few tens of milliseconds instead of
+ * stepping through millions of rows. `microbeat check` rebuilds them in
+ * memory and compares.
+ *
+ * A block's BLOB: an 8-byte header (version 1, then the byte width of each
+ * column: ids, category, snap point, source, flags; 0 for ids means
+ * consecutive from first_id, 0 for the others means all zero), then each
+ * column as little-endian unsigned integers of its width, n values each;
+ * ids are stored as their distance from first_id.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "microbeat/util.h"
+#include "store_internal.h"
+
+#define BLOCK_VERSION 1
+#define BLOCK_HEAD 8
+#define BLOCK_COLS 5 /* id, category, snap point, source, flags */
+
+/* One import's events of one month, decoded, growing as rows are read. */
+struct bcols {
+	int32_t month;     /* the block's month */
+	size_t n, cap;     /* rows, capacity */
+	int64_t *id;       /* event ids, ascending */
+	uint32_t *col[BLOCK_COLS - 1]; /* category, snap point (0 = none), source, flags */
+};
+
+/* The months of one import being built (few: one for a police.uk file). */
+struct bset {
+	struct bcols *b;   /* one per month, in order of first appearance */
+	size_t n, cap;     /* entries */
+};
+
+static void bset_free(struct bset *bs)
+{
+	for (size_t i = 0; i < bs->n; i++) {
+		free(bs->b[i].id);
+		for (int c = 0; c < BLOCK_COLS - 1; c++)
+			free(bs->b[i].col[c]);
+	}
+	free(bs->b);
+	memset(bs, 0, sizeof(*bs));
+}
+
+/* Append one event to the block of its month. 0 or -1 (out of memory). */
+static int bset_add(struct bset *bs, int64_t id, int32_t month, const uint32_t v[BLOCK_COLS - 1])
+{
+	struct bcols *b = NULL;
+
+	for (size_t i = bs->n; i-- > 0;)
+		if (bs->b[i].month == month) {
+			b = &bs->b[i];
+			break;
+		}
+	if (!b) {
+		if (GROW(bs->b, bs->n + 1, bs->cap))
+			return -1;
+		b = &bs->b[bs->n++];
+		memset(b, 0, sizeof(*b));
+		b->month = month;
+	}
+	if (b->n == b->cap) {
+		size_t ncap = b->cap ? b->cap * 2 : 1024;
+		int64_t *nid = realloc(b->id, ncap * sizeof(*nid));
+
+		if (!nid)
+			return -1;
+		b->id = nid;
+		for (int c = 0; c < BLOCK_COLS - 1; c++) {
+			uint32_t *nc = realloc(b->col[c], ncap * sizeof(*nc));
+
+			if (!nc)
+				return -1;
+			b->col[c] = nc;
+		}
+		b->cap = ncap;
+	}
+	b->id[b->n] = id;
+	for (int c = 0; c < BLOCK_COLS - 1; c++)
+		b->col[c][b->n] = v[c];
+	b->n++;
+	return 0;
+}
+
+/* Bytes needed for v: 0, 1, 2 or 4. */
+static int width_of(uint64_t v)
+{
+	return v == 0 ? 0 : v <= 0xff ? 1 : v <= 0xffff ? 2 : 4;
+}
+
+static void put_le(uint8_t *p, uint64_t v, int w)
+{
+	for (int i = 0; i < w; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_le(const uint8_t *p, int w)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < w; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+/* Encode b into a malloc'd BLOB (*out, *len). 0 or -1 (out of memory). */
+static int block_encode(const struct bcols *b, uint8_t **out, size_t *len)
+{
+	int w[BLOCK_COLS] = { 0 };
+	int consecutive = 1;
+	uint64_t max[BLOCK_COLS] = { 0 };
+
+	for (size_t i = 0; i < b->n; i++) {
+		uint64_t d = (uint64_t)(b->id[i] - b->id[0]);
+
+		consecutive &= d == i;
+		if (d > max[0])
+			max[0] = d;
+		for (int c = 0; c < BLOCK_COLS - 1; c++)
+			if (b->col[c][i] > max[c + 1])
+				max[c + 1] = b->col[c][i];
+	}
+	for (int c = 0; c < BLOCK_COLS; c++)
+		w[c] = width_of(max[c]);
+	if (!consecutive && !w[0])
+		w[0] = 1;
+	if (consecutive)
+		w[0] = 0;
+	size_t row = 0;
+
+	for (int c = 0; c < BLOCK_COLS; c++)
+		row += (size_t)w[c];
+	*len = BLOCK_HEAD + row * b->n;
+	if (!(*out = calloc(1, *len ? *len : 1)))
+		return -1;
+	uint8_t *p = *out;
+
+	p[0] = BLOCK_VERSION;
+	for (int c = 0; c < BLOCK_COLS; c++)
+		p[1 + c] = (uint8_t)w[c];
+	p += BLOCK_HEAD;
+	for (size_t i = 0; i < b->n && w[0]; i++, p += w[0])
+		put_le(p, (uint64_t)(b->id[i] - b->id[0]), w[0]);
+	for (int c = 0; c < BLOCK_COLS - 1; c++)
+		for (size_t i = 0; i < b->n && w[c + 1]; i++, p += w[c + 1])
+			put_le(p, b->col[c][i], w[c + 1]);
+	return 0;
+}
+
+/* Read every event of import_id (its id range) into bs, by month. */
+static int read_import(struct store *s, int64_t import_id, struct bset *bs, struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	if ((r = store_prepare(s, &st,
+			       "SELECT e.id, e.month, e.category_id, coalesce(e.location_id, 0),"
+			       " e.source_id, e.flags FROM import i JOIN event e ON e.id BETWEEN"
+			       " i.first_event AND i.last_event AND e.import_id = i.id"
+			       " WHERE i.id = ?1 ORDER BY e.id",
+			       err)))
+		return r;
+	sqlite3_bind_int64(st, 1, import_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint32_t v[BLOCK_COLS - 1];
+
+		for (int c = 0; c < BLOCK_COLS - 1; c++)
+			v[c] = (uint32_t)sqlite3_column_int64(st, 2 + c);
+		if (bset_add(bs, sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1), v)) {
+			r = mb_err(err, MB_ENOMEM, "out of memory building column blocks");
+			break;
+		}
+	}
+	if (!r && rc != SQLITE_DONE)
+		r = store_db_err(s, err, "reading events for the column blocks");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int store_blocks_build(struct store *s, int64_t import_id, struct mb_error *err)
+{
+	struct bset bs = { 0 };
+	sqlite3_stmt *del = NULL, *ins = NULL;
+	uint8_t *blob = NULL;
+	size_t len;
+	int r;
+
+	if ((r = read_import(s, import_id, &bs, err)) ||
+	    (r = store_prepare(s, &del, "DELETE FROM event_block WHERE import_id = ?1", err)) ||
+	    (r = store_prepare(s, &ins,
+			       "INSERT INTO event_block(import_id, month, first_id, last_id, n, data)"
+			       " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+			       err)))
+		goto cleanup;
+	sqlite3_bind_int64(del, 1, import_id);
+	if (sqlite3_step(del) != SQLITE_DONE) {
+		r = store_db_err(s, err, "replacing the column blocks");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < bs.n; i++) {
+		const struct bcols *b = &bs.b[i];
+
+		if (block_encode(b, &blob, &len)) {
+			r = mb_err(err, MB_ENOMEM, "out of memory building column blocks");
+			goto cleanup;
+		}
+		sqlite3_bind_int64(ins, 1, import_id);
+		sqlite3_bind_int(ins, 2, b->month);
+		sqlite3_bind_int64(ins, 3, b->id[0]);
+		sqlite3_bind_int64(ins, 4, b->id[b->n - 1]);
+		sqlite3_bind_int64(ins, 5, (sqlite3_int64)b->n);
+		sqlite3_bind_blob64(ins, 6, blob, len, SQLITE_STATIC);
+		if ((r = store_step_reset(s, ins, err)))
+			goto cleanup;
+		free(blob);
+		blob = NULL;
+	}
+cleanup:
+	free(blob);
+	sqlite3_finalize(del);
+	sqlite3_finalize(ins);
+	bset_free(&bs);
+	return r;
+}
+
+int store_blocks_build_all(struct store *s, int64_t *imports, struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	*imports = 0;
+	if ((r = store_exec(s, "DELETE FROM event_block", err)) ||
+	    (r = store_prepare(s, &st,
+			       "SELECT id FROM import WHERE first_event IS NOT NULL ORDER BY id", err)))
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((r = store_blocks_build(s, sqlite3_column_int64(st, 0), err)))
+			break;
+		(*imports)++;
+	}
+	if (!r && rc != SQLITE_DONE)
+		r = store_db_err(s, err, "listing the imports");
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* ---- reading ---------------------------------------------------------------- */
+
+/* Decode blob (len bytes, n rows, ids from first) into the arrays of out at
+ * offset at, with month. 0, or -1 when the BLOB is not a block of n rows. */
+static int block_decode(const uint8_t *blob, size_t len, size_t n, int64_t first, int32_t month,
+			struct store_evrows *out, size_t at)
+{
+	int w[BLOCK_COLS];
+	size_t row = 0;
+
+	if (len < BLOCK_HEAD || blob[0] != BLOCK_VERSION)
+		return -1;
+	for (int c = 0; c < BLOCK_COLS; c++) {
+		w[c] = blob[1 + c];
+		if (w[c] != 0 && w[c] != 1 && w[c] != 2 && w[c] != 4)
+			return -1;
+		row += (size_t)w[c];
+	}
+	if (len != BLOCK_HEAD + row * n)
+		return -1;
+	const uint8_t *p = blob + BLOCK_HEAD;
+	uint32_t *dst[BLOCK_COLS - 1] = { out->category + at, out->location + at, out->source + at,
+					  out->flags + at };
+
+	for (size_t i = 0; i < n; i++, p += w[0])
+		out->id[at + i] = first + (int64_t)(w[0] ? get_le(p, w[0]) : i);
+	for (int c = 0; c < BLOCK_COLS - 1; c++)
+		for (size_t i = 0; i < n; i++, p += w[c + 1])
+			dst[c][i] = (uint32_t)get_le(p, w[c + 1]);
+	for (size_t i = 0; i < n; i++)
+		out->month[at + i] = month;
+	return 0;
+}
+
+/* Make the arrays of rows hold n. 0 or -1. */
+static int rows_reserve(struct store_evrows *rows, size_t n, size_t *cap)
+{
+	if (n <= *cap)
+		return 0;
+	size_t ncap = *cap ? *cap : 4096;
+	int ok = 1;
+
+	while (ncap < n)
+		ncap *= 2;
+	REGROW(rows->id, ncap, ok);
+	REGROW(rows->month, ncap, ok);
+	REGROW(rows->category, ncap, ok);
+	REGROW(rows->location, ncap, ok);
+	REGROW(rows->source, ncap, ok);
+	REGROW(rows->flags, ncap, ok);
+	if (!ok)
+		return -1;
+	*cap = ncap;
+	return 0;
+}
+
+/* One block of the scan, as listed. */
+struct bref {
+	int64_t first, last; /* id range */
+	size_t n;            /* rows */
+	int32_t month;       /* month */
+	int64_t rowid;       /* event_block row, to read its BLOB */
+};
+
+static int bref_cmp(const void *a, const void *b)
+{
+	const struct bref *x = a, *y = b;
+
+	return x->first < y->first ? -1 : x->first > y->first ? 1 : 0;
+}
+
+/* Put the rows of a group of overlapping blocks (decoded one after another
+ * into in, run lengths len[k]) into ascending id order in out. */
+static void merge_group(const struct store_evrows *in, const size_t *len, size_t k,
+			struct store_evrows *out, size_t *pos)
+{
+	size_t total = 0;
+
+	for (size_t j = 0; j < k; j++) {
+		pos[j] = total;
+		total += len[j];
+	}
+	for (size_t i = 0; i < total; i++) {
+		size_t best = k, at = 0;
+
+		for (size_t j = 0, start = 0; j < k; start += len[j], j++) {
+			if (pos[j] >= start + len[j])
+				continue;
+			if (best == k || in->id[pos[j]] < in->id[at]) {
+				best = j;
+				at = pos[j];
+			}
+		}
+		out->id[i] = in->id[at];
+		out->month[i] = in->month[at];
+		out->category[i] = in->category[at];
+		out->location[i] = in->location[at];
+		out->source[i] = in->source[at];
+		out->flags[i] = in->flags[at];
+		pos[best]++;
+	}
+	out->n = total;
+}
+
+static void rows_free(struct store_evrows *rows)
+{
+	free(rows->id);
+	free(rows->month);
+	free(rows->category);
+	free(rows->location);
+	free(rows->source);
+	free(rows->flags);
+	memset(rows, 0, sizeof(*rows));
+}
+
+/* List the blocks of months from..to, in ascending order of first id. */
+static int list_blocks(struct store *s, int32_t from, int32_t to, struct bref **out, size_t *n,
+		       struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	size_t cap = 0;
+	int r, rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((r = store_prepare(s, &st,
+			       "SELECT rowid, first_id, last_id, n, month FROM event_block"
+			       " WHERE month BETWEEN ?1 AND ?2",
+			       err)))
+		return r;
+	sqlite3_bind_int(st, 1, from);
+	sqlite3_bind_int(st, 2, to);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (GROW(*out, *n + 1, cap)) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			break;
+		}
+		struct bref *b = &(*out)[(*n)++];
+
+		b->rowid = sqlite3_column_int64(st, 0);
+		b->first = sqlite3_column_int64(st, 1);
+		b->last = sqlite3_column_int64(st, 2);
+		b->n = (size_t)sqlite3_column_int64(st, 3);
+		b->month = sqlite3_column_int(st, 4);
+	}
+	if (!r && rc != SQLITE_DONE)
+		r = store_db_err(s, err, "listing the column blocks");
+	sqlite3_finalize(st);
+	if (!r && *n)
+		qsort(*out, *n, sizeof(**out), bref_cmp);
+	return r;
+}
+
+int store_blocks_scan(struct store *s, int32_t from, int32_t to,
+		      int (*fn)(void *ctx, const struct store_evrows *rows), void *ctx,
+		      struct mb_error *err)
+{
+	struct bref *bl = NULL;
+	struct store_evrows in = { 0 }, out = { 0 };
+	size_t nb = 0, incap = 0, outcap = 0, *len = NULL, *pos = NULL;
+	sqlite3_blob *blob = NULL;
+	uint8_t *buf = NULL;
+	size_t bufcap = 0;
+	int r;
+
+	if ((r = list_blocks(s, from, to, &bl, &nb, err)))
+		goto cleanup;
+	if (!(len = calloc(nb + 1, sizeof(*len))) || !(pos = calloc(nb + 1, sizeof(*pos)))) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	for (size_t g = 0; g < nb;) {
+		/* a group: blocks whose id ranges overlap (one import's months) */
+		size_t e = g + 1, total = bl[g].n;
+		int64_t last = bl[g].last;
+
+		while (e < nb && bl[e].first <= last) {
+			if (bl[e].last > last)
+				last = bl[e].last;
+			total += bl[e].n;
+			e++;
+		}
+		if (rows_reserve(&in, total, &incap)) {
+			r = mb_err(err, MB_ENOMEM, "out of memory reading column blocks");
+			goto cleanup;
+		}
+		size_t at = 0;
+
+		for (size_t j = g; j < e; j++) {
+			int bytes;
+
+			if (blob ? sqlite3_blob_reopen(blob, bl[j].rowid)
+				 : sqlite3_blob_open(s->db, "main", "event_block", "data", bl[j].rowid,
+						     0, &blob)) {
+				r = store_db_err(s, err, "reading a column block");
+				goto cleanup;
+			}
+			bytes = sqlite3_blob_bytes(blob);
+			if ((size_t)bytes > bufcap) {
+				uint8_t *nb2 = realloc(buf, (size_t)bytes);
+
+				if (!nb2) {
+					r = mb_err(err, MB_ENOMEM, "out of memory reading column blocks");
+					goto cleanup;
+				}
+				buf = nb2;
+				bufcap = (size_t)bytes;
+			}
+			if (sqlite3_blob_read(blob, buf, bytes, 0) != SQLITE_OK) {
+				r = store_db_err(s, err, "reading a column block");
+				goto cleanup;
+			}
+			if (block_decode(buf, (size_t)bytes, bl[j].n, bl[j].first, bl[j].month, &in,
+					 at)) {
+				r = mb_err(err, MB_EDB, "the store's column block of month %d (first event"
+					   " %lld) is damaged: run 'microbeat check --repair'",
+					   bl[j].month, (long long)bl[j].first);
+				goto cleanup;
+			}
+			len[j - g] = bl[j].n;
+			at += bl[j].n;
+		}
+		in.n = total;
+		if (e - g == 1) {
+			r = fn(ctx, &in);
+		} else {
+			if (rows_reserve(&out, total, &outcap)) {
+				r = mb_err(err, MB_ENOMEM, "out of memory reading column blocks");
+				goto cleanup;
+			}
+			merge_group(&in, len, e - g, &out, pos);
+			r = fn(ctx, &out);
+		}
+		if (r)
+			goto cleanup;
+		g = e;
+	}
+cleanup:
+	if (blob)
+		sqlite3_blob_close(blob);
+	free(buf);
+	free(bl);
+	free(len);
+	free(pos);
+	rows_free(&in);
+	rows_free(&out);
+	return r;
+}
+
+/* ---- checking --------------------------------------------------------------- */
+
+/* A stored block of one import, as read for the check. */
+struct sblock {
+	int32_t month;       /* month */
+	int64_t first, last; /* id range */
+	int64_t n;           /* rows */
+	uint8_t *data;       /* a copy of the BLOB */
+	size_t len;          /* its bytes */
+};
+
+/* Read the stored blocks of import id in month order into *out (*n). */
+static int stored_blocks(struct store *s, sqlite3_stmt *blk, int64_t id, struct sblock **out,
+			 size_t *n, struct mb_error *err)
+{
+	size_t cap = 0;
+	int rc, r = 0;
+
+	*out = NULL;
+	*n = 0;
+	sqlite3_bind_int64(blk, 1, id);
+	while ((rc = sqlite3_step(blk)) == SQLITE_ROW) {
+		size_t len = (size_t)sqlite3_column_bytes(blk, 4);
+		struct sblock *b;
+
+		if (GROW(*out, *n + 1, cap)) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			break;
+		}
+		b = &(*out)[(*n)++];
+		memset(b, 0, sizeof(*b));
+		b->month = sqlite3_column_int(blk, 0);
+		b->first = sqlite3_column_int64(blk, 1);
+		b->last = sqlite3_column_int64(blk, 2);
+		b->n = sqlite3_column_int64(blk, 3);
+		if (!(b->data = malloc(len ? len : 1))) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			break;
+		}
+		if (len)
+			memcpy(b->data, sqlite3_column_blob(blk, 4), len);
+		b->len = len;
+	}
+	if (!r && rc != SQLITE_DONE)
+		r = store_db_err(s, err, "reading the column blocks");
+	sqlite3_reset(blk);
+	return r;
+}
+
+static void sblocks_free(struct sblock *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(b[i].data);
+	free(b);
+}
+
+static int bcols_month_cmp(const void *a, const void *b)
+{
+	const struct bcols *x = a, *y = b;
+
+	return (x->month > y->month) - (x->month < y->month);
+}
+
+/* Compare the blocks import id should have (bs, month order) with the stored
+ * ones (sb); count and name each difference. */
+static int compare_import(int64_t id, const struct bset *bs, const struct sblock *sb, size_t nsb,
+			  int64_t *checked, int64_t *bad, FILE *msg)
+{
+	size_t i = 0, j = 0;
+
+	while (i < bs->n || j < nsb) {
+		const char *why = NULL;
+		int32_t month;
+
+		if (j == nsb || (i < bs->n && bs->b[i].month < sb[j].month)) {
+			month = bs->b[i++].month;
+			why = "the month's events have no column block";
+		} else if (i == bs->n || sb[j].month < bs->b[i].month) {
+			month = sb[j++].month;
+			why = "a column block holds events the event table does not";
+		} else {
+			const struct bcols *b = &bs->b[i++];
+			const struct sblock *x = &sb[j++];
+			uint8_t *want = NULL;
+			size_t len = 0;
+
+			month = b->month;
+			if (block_encode(b, &want, &len))
+				return -1;
+			if (x->first != b->id[0] || x->last != b->id[b->n - 1] ||
+			    x->n != (int64_t)b->n || x->len != len || memcmp(x->data, want, len))
+				why = "the column block differs from the event rows";
+			free(want);
+		}
+		(*checked)++;
+		if (why) {
+			(*bad)++;
+			fprintf(msg, "microbeat: check: import #%lld, %04d-%02d: %s\n", (long long)id,
+				2000 + month / 12, month % 12 + 1, why);
+		}
+	}
+	return 0;
+}
+
+int store_blocks_check(struct store *s, int64_t *checked, int64_t *bad, FILE *msg,
+		       struct mb_error *err)
+{
+	sqlite3_stmt *imp = NULL, *blk = NULL;
+	struct bset bs = { 0 };
+	struct sblock *sb = NULL;
+	size_t nsb = 0;
+	int64_t orphans = 0;
+	int r, rc;
+
+	*checked = *bad = 0;
+	if ((r = store_prepare(s, &imp, "SELECT id FROM import ORDER BY id", err)) ||
+	    (r = store_prepare(s, &blk,
+			       "SELECT month, first_id, last_id, n, data FROM event_block"
+			       " WHERE import_id = ?1 ORDER BY month",
+			       err)))
+		goto cleanup;
+	while ((rc = sqlite3_step(imp)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(imp, 0);
+
+		bset_free(&bs);
+		sblocks_free(sb, nsb);
+		sb = NULL;
+		nsb = 0;
+		if ((r = read_import(s, id, &bs, err)) ||
+		    (r = stored_blocks(s, blk, id, &sb, &nsb, err)))
+			goto cleanup;
+		if (bs.n > 1)
+			qsort(bs.b, bs.n, sizeof(*bs.b), bcols_month_cmp);
+		if (compare_import(id, &bs, sb, nsb, checked, bad, msg)) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto cleanup;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		r = store_db_err(s, err, "listing the imports");
+		goto cleanup;
+	}
+	/* blocks of imports that no longer exist */
+	sqlite3_finalize(imp);
+	imp = NULL;
+	if ((r = store_prepare(s, &imp,
+			       "SELECT count(*) FROM event_block WHERE import_id NOT IN"
+			       " (SELECT id FROM import)",
+			       err)))
+		goto cleanup;
+	if (sqlite3_step(imp) == SQLITE_ROW)
+		orphans = sqlite3_column_int64(imp, 0);
+	if (orphans) {
+		*bad += orphans;
+		fprintf(msg, "microbeat: check: %lld column blocks belong to no import\n",
+			(long long)orphans);
+	}
+cleanup:
+	sblocks_free(sb, nsb);
+	sqlite3_finalize(imp);
+	sqlite3_finalize(blk);
+	bset_free(&bs);
+	return r;
+}
+
+/* ---- the rest of the check -------------------------------------------------- */
+
+int store_quick_check(struct store *s, FILE *msg, int64_t *bad, struct mb_error *err)
+{
+	static const char *const refs[][2] = {
+		{ "SELECT count(*) FROM event WHERE category_id NOT IN (SELECT id FROM category)",
+		  "events name a category the store does not hold" },
+		{ "SELECT count(*) FROM event WHERE source_id NOT IN (SELECT id FROM source)",
+		  "events name a source the store does not hold" },
+		{ "SELECT count(*) FROM event WHERE location_id IS NOT NULL AND location_id NOT IN"
+		  " (SELECT id FROM location)", "events name a snap point the store does not hold" },
+		{ "SELECT count(*) FROM event WHERE import_id NOT IN (SELECT id FROM import)",
+		  "events belong to no import" },
+	};
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	*bad = 0;
+	if ((r = store_prepare(s, &st, "PRAGMA quick_check", err)))
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+
+		if (t && strcmp(t, "ok")) {
+			(*bad)++;
+			fprintf(msg, "microbeat: check: SQLite: %s\n", t);
+		}
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_DONE)
+		return store_db_err(s, err, "checking the store");
+	for (size_t i = 0; i < ARRAY_SIZE(refs); i++) {
+		int64_t n = 0;
+
+		if ((r = store_prepare(s, &st, refs[i][0], err)))
+			return r;
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			n = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		st = NULL;
+		if (rc != SQLITE_ROW)
+			return store_db_err(s, err, "checking the store");
+		if (n) {
+			(*bad)++;
+			fprintf(msg, "microbeat: check: %lld %s\n", (long long)n, refs[i][1]);
+		}
+	}
+	return 0;
+}
+
+int store_blocks_rows(struct store *s, int32_t from, int32_t to, size_t *n, struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	*n = 0;
+	if ((r = store_prepare(s, &st,
+			       "SELECT coalesce(sum(n), 0) FROM event_block WHERE month BETWEEN ?1 AND ?2",
+			       err)))
+		return r;
+	sqlite3_bind_int(st, 1, from);
+	sqlite3_bind_int(st, 2, to);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*n = (size_t)sqlite3_column_int64(st, 0);
+	else
+		r = store_db_err(s, err, "counting the column blocks' events");
+	sqlite3_finalize(st);
+	return r;
+}
