@@ -510,15 +510,15 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	sl->cat_harm = calloc(sl->ncat, sizeof(double));
 	sl->cat_selected = calloc(sl->ncat, 1);
 	cat_off = calloc(sl->ncat, sizeof(size_t));
-	sl->streets = calloc(sl->nstreet, sizeof(*sl->streets));
+	sl->streets = mb_calloc_huge(sl->nstreet, sizeof(*sl->streets));
 	sl->street_in_area = calloc(sl->nstreet, 1);
-	st_name = calloc(sl->nstreet, sizeof(size_t));
-	st_lsoa = calloc(sl->nstreet, sizeof(size_t));
-	st_area = calloc(sl->nstreet, sizeof(size_t));
-	sl->loc_lon = calloc(sl->nloc, sizeof(double));
-	sl->loc_lat = calloc(sl->nloc, sizeof(double));
-	loc_street = calloc(sl->nloc, sizeof(uint32_t));
-	loc_lsoa = calloc(sl->nloc, sizeof(uint32_t));
+	st_name = mb_calloc_huge(sl->nstreet, sizeof(size_t));
+	st_lsoa = mb_calloc_huge(sl->nstreet, sizeof(size_t));
+	st_area = mb_calloc_huge(sl->nstreet, sizeof(size_t));
+	sl->loc_lon = mb_calloc_huge(sl->nloc, sizeof(double));
+	sl->loc_lat = mb_calloc_huge(sl->nloc, sizeof(double));
+	loc_street = mb_calloc_huge(sl->nloc, sizeof(uint32_t));
+	loc_lsoa = mb_calloc_huge(sl->nloc, sizeof(uint32_t));
 	loc_xy = calloc(sl->nloc, 1);
 	sl->source_name = calloc(sl->nsource, sizeof(char *));
 	sl->src_placed = calloc(sl->nsource * sl->ncat, sizeof(int64_t));
@@ -530,8 +530,8 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	unl_by_source = calloc(sl->nsource, sizeof(int64_t));
 	lsoa_code_off = calloc(nlsoa, sizeof(size_t));
 	lsoa_name_off = calloc(nlsoa, sizeof(size_t));
-	st_lname = calloc(sl->nstreet, sizeof(size_t));
-	loc_last = calloc(sl->nloc, sizeof(int32_t));
+	st_lname = mb_calloc_huge(sl->nstreet, sizeof(size_t));
+	loc_last = mb_calloc_huge(sl->nloc, sizeof(int32_t));
 	sl->nstreet_store = sl->nstreet;
 	if (!lsoa_name_off || !st_lname || !loc_last) {
 		r = mb_err(err, MB_ENOMEM, "out of memory loading the slice");

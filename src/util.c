@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #include "microbeat/util.h"
@@ -60,5 +61,16 @@ void *mb_malloc_huge(size_t bytes)
 
 	if (p)
 		madvise(p, len, MADV_HUGEPAGE);
+	return p;
+}
+
+void *mb_calloc_huge(size_t n, size_t size)
+{
+	if (size && n > SIZE_MAX / size)
+		return NULL;
+	void *p = mb_malloc_huge(n * size);
+
+	if (p)
+		memset(p, 0, n * size);
 	return p;
 }

@@ -31,6 +31,9 @@ int mb_grow(void **v, size_t *cap, size_t n, size_t sz);
  * the time of loading a national year went to faults). Free with free(). */
 void *mb_malloc_huge(size_t bytes);
 
+/* calloc() on mb_malloc_huge(): the same for a large zeroed array. */
+void *mb_calloc_huge(size_t n, size_t size);
+
 /* Report a broken internal invariant (a bug in microbeat, not bad input):
  * fills err with MB_EBUG naming the source line; returns -MB_EBUG. */
 #define BUG(err, ...) mb_bug((err), __FILE__, __LINE__, __VA_ARGS__)
