@@ -824,6 +824,7 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 	struct slice_query q = { .from = tr.span_from, .to = tr.sel.to, .include_asb = 1 };
 
 	select_query(&tr.sel, tr.by_layer, 1, &q);
+	q.no_beats = tr.by != 2; /* only --by area reads streets */
 
 	/* --by with a name that is not a layer: say what --by takes */
 	if ((r = report_load(s, &tr.sel, &q, &tr.sl, err))) {

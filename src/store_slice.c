@@ -161,7 +161,7 @@ static int scan_event(struct scan *k, int32_t month, uint32_t cat, uint32_t loc,
 	}
 	sl->month[sl->n] = month;
 	sl->category[sl->n] = cat;
-	sl->street[sl->n] = k->loc_street[loc];
+	sl->street[sl->n] = k->q->no_beats ? 0 : k->loc_street[loc];
 	sl->location[sl->n] = loc;
 	sl->source[sl->n] = src;
 	if (sl->unit)
@@ -506,6 +506,8 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	    (r = store_max_id(s, "SELECT max(id) FROM source", &sl->nsource, err)) ||
 	    (r = store_max_id(s, "SELECT max(id) FROM lsoa", &nlsoa, err)))
 		goto cleanup;
+	if (q->no_beats)
+		sl->nstreet = 1;
 	sl->cat_name = calloc(sl->ncat, sizeof(char *));
 	sl->cat_harm = calloc(sl->ncat, sizeof(double));
 	sl->cat_selected = calloc(sl->ncat, 1);
@@ -622,12 +624,12 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	st = NULL;
 
 	/* streets */
-	if ((r = store_prepare(s, &st,
+	if (!q->no_beats && (r = store_prepare(s, &st,
 			       "SELECT id, name_norm, coalesce(lsoa_id, 0), kind, gazetteer, lon, lat,"
 			       " coalesce(area_code, '') FROM street",
 			       err)))
 		goto cleanup;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		size_t id = (size_t)sqlite3_column_int64(st, 0);
 		size_t l = (size_t)sqlite3_column_int64(st, 2);
 
@@ -697,7 +699,7 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 			       .nlsoa = nlsoa, .lsoa_code_off = lsoa_code_off,
 			       .lsoa_name_off = lsoa_name_off, .offs = offs };
 
-	r = snap_identity(sl, &ident, err);
+	r = q->no_beats ? 0 : snap_identity(sl, &ident, err);
 	sl->loc_street = loc_street; /* handed over: freed by slice_release */
 	loc_street = NULL;
 	st_name = offs[0];

@@ -34,6 +34,10 @@ struct slice_query {
 	int32_t period_from, period_to; /* the analysis period: the per-source counts cover it */
 	int extract;             /* also load the force-extract columns of struct slice (day,
 				    minute, subgroup, da, hate) where the store holds them */
+	int no_beats;            /* the analysis counts by type or unit, never by micro-beat:
+				    skip the streets and the snap points' identities (nstreet
+				    is 1, every event's street 0, loc_beat NULL), the national
+				    gazetteer's 800k names unread */
 };
 
 /* One micro-beat (street or place) known to the store. */
