@@ -390,11 +390,20 @@ static int list_blocks(struct store *s, int32_t from, int32_t to, struct bref **
 		}
 		struct bref *b = &(*out)[(*n)++];
 
+		int64_t rows = sqlite3_column_int64(st, 3);
+
 		b->rowid = sqlite3_column_int64(st, 0);
 		b->first = sqlite3_column_int64(st, 1);
 		b->last = sqlite3_column_int64(st, 2);
-		b->n = (size_t)sqlite3_column_int64(st, 3);
+		b->n = (size_t)rows;
 		b->month = sqlite3_column_int(st, 4);
+		/* a count no block can hold (the ids span last - first + 1) */
+		if (rows < 1 || b->last < b->first || rows - 1 > b->last - b->first) {
+			r = mb_err(err, MB_EDB, "the store's column block of month %d (first event"
+				   " %lld) is damaged: run 'microbeat check --repair'", b->month,
+				   (long long)b->first);
+			break;
+		}
 	}
 	if (!r && rc != SQLITE_DONE)
 		r = store_db_err(s, err, "listing the column blocks");
