@@ -5,9 +5,10 @@
 # file byte-identical (cmp) to the one gnuplot itself draws running that chart's NAME.gp alone
 # in a copy of the folder (the reference: one chart, one process, the environment microbeat
 # gives gnuplot); --charts png writes .png only, svg .svg only (the same bytes as with both),
-# --no-charts neither; concentration's charts likewise; a broken chart script (MB_PLOTS
-# pointing to a copy of plots/ whose yoy.gp is invalid) fails the command naming that chart
-# and leaves no --out folder; assess refuses --charts png (report.html inlines SVG).
+# --no-charts neither; concentration's and deepdive's charts likewise (deepdive.md links the
+# SVG); a broken chart script (MB_PLOTS pointing to a copy of plots/ whose yoy.gp is invalid)
+# fails the command naming that chart and leaves no --out folder; assess refuses --charts png
+# (report.html inlines SVG).
 . "$(dirname "$0")/lib.sh"
 command -v gnuplot >/dev/null || skip "gnuplot missing: no chart drawn"
 command -v cmp >/dev/null || skip "cmp missing"
@@ -72,6 +73,13 @@ mb --db "$T/t.db" concentration "${sel[@]}" --charts svg --out "$T/conc" > /dev/
 for c in lorenz hot_streets; do
   [ -s "$T/conc/$c.svg" ] && [ ! -e "$T/conc/$c.png" ] || fail "concentration --charts svg: $c"
 done
+
+# deepdive --charts svg: SVG only, and deepdive.md links the SVG
+mb --db "$T/t.db" deepdive --area Testshire --from 2025-01 --to 2025-12 --charts svg --out "$T/dd" \
+  > /dev/null 2> "$T/e" || fail "deepdive exit $?: $(cat "$T/e")"
+[ -s "$T/dd/monthly.svg" ] && [ -z "$(ls "$T/dd" | grep '\.png$')" ] || fail "deepdive --charts svg files"
+grep -q '!\[Crimes per month\](monthly.svg)' "$T/dd/deepdive.md" || fail "deepdive.md does not link monthly.svg"
+grep -q '\.png)' "$T/dd/deepdive.md" && fail "deepdive.md links a PNG not drawn"
 
 # a broken chart script fails the command, naming the chart; the folder is not written
 cp -r "$MB_ROOT/plots" "$T/plots"
