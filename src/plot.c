@@ -180,39 +180,7 @@ int plot_dat_close(struct plot_dat *d, struct mb_error *err)
 	return rc;
 }
 
-/* ---- finding gnuplot and the scripts ------------------------------------- */
-
-/* Non-zero when path is an executable regular file. */
-static int is_exec(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
-}
-
-char *plot_find_gnuplot(void)
-{
-	const char *env = getenv("MB_GNUPLOT");
-	const char *path = getenv("PATH");
-
-	if (env && env[0])
-		return is_exec(env) ? strdup(env) : NULL;
-	while (path && *path) {
-		size_t n = strcspn(path, ":");
-		char *dir = strndup(path, n);
-		char *cand = dir && n ? path_join(dir, "gnuplot") : NULL;
-
-		free(dir);
-		/* Only absolute PATH entries: a relative one would depend on the folder. */
-		if (cand && cand[0] == '/' && is_exec(cand))
-			return cand;
-		free(cand);
-		path += n;
-		if (*path == ':')
-			path++;
-	}
-	return is_exec("/usr/bin/gnuplot") ? strdup("/usr/bin/gnuplot") : NULL;
-}
+/* ---- finding the scripts (gnuplot: plot_run.c) ----------------------------- */
 
 /* Non-zero when dir/file exists as a regular file. */
 static int has_file(const char *dir, const char *file)

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -113,6 +114,40 @@ static void queue_truncate(size_t from)
 		free(Q.job[i].outdir);
 	if (from < Q.n)
 		Q.n = from;
+}
+
+/* ---- finding gnuplot ------------------------------------------------------------ */
+
+/* Non-zero when path is an executable regular file. */
+static int is_exec(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+char *plot_find_gnuplot(void)
+{
+	const char *env = getenv("MB_GNUPLOT");
+	const char *path = getenv("PATH");
+
+	if (env && env[0])
+		return is_exec(env) ? strdup(env) : NULL;
+	while (path && *path) {
+		size_t n = strcspn(path, ":");
+		char *cand = n ? malloc(n + sizeof("/gnuplot")) : NULL;
+
+		if (cand)
+			snprintf(cand, n + sizeof("/gnuplot"), "%.*s/gnuplot", (int)n, path);
+		/* Only absolute PATH entries: a relative one would depend on the folder. */
+		if (cand && cand[0] == '/' && is_exec(cand))
+			return cand;
+		free(cand);
+		path += n;
+		if (*path == ':')
+			path++;
+	}
+	return is_exec("/usr/bin/gnuplot") ? strdup("/usr/bin/gnuplot") : NULL;
 }
 
 /* ---- one gnuplot process ---------------------------------------------------- */
