@@ -90,9 +90,13 @@ static int common_args(const struct run *R, struct step *s, int window)
 }
 
 /* --charts svg for step s when the pack draws SVG alone (PNG and SVG is
- * every command's default). */
+ * every command's default), unless the step draws no charts (--no-charts:
+ * the later option would win). */
 static int chart_args(const struct run *R, struct step *s)
 {
+	for (size_t i = 0; i < s->av.n; i++)
+		if (strcmp(s->av.v[i], "--no-charts") == 0)
+			return 0;
 	return R->charts == PLOT_SVG ? args(s, "--charts", "svg", NULL) : 0;
 }
 

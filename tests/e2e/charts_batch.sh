@@ -91,6 +91,16 @@ grep -q "gnuplot failed on '.*/yoy.gp': \"yoy.gp\" line [0-9]*: undefined variab
   "$T/e" || fail "the error does not name yoy.gp: $(cat "$T/e")"
 [ ! -e "$T/broken" ] || fail "the --out folder was written despite the failed chart"
 
+# assess --charts svg: the same SVG charts as the default pack, no PNG (and steps run with
+# --no-charts stay without charts)
+mb --db "$T/t.db" assess --out "$T/pa" > /dev/null 2> "$T/e" || fail "assess exit $?: $(cat "$T/e")"
+mb --db "$T/t.db" assess --charts svg --out "$T/pb" > /dev/null 2> "$T/e" ||
+  fail "assess --charts svg exit $?: $(cat "$T/e")"
+[ -z "$(find "$T/pb" -name '*.png')" ] || fail "assess --charts svg drew PNG files"
+eq "assess svg charts" "$(cd "$T/pb" && find . -name '*.svg' | sort)" "$(cd "$T/pa" && find . -name '*.svg' | sort)"
+for f in $(cd "$T/pb" && find . -name '*.svg'); do
+  cmp -s "$T/pa/$f" "$T/pb/$f" || fail "assess --charts svg: $f differs"
+done
 mb --db "$T/t.db" assess --charts png --out "$T/pack" > /dev/null 2> "$T/e"
 eq "assess --charts png exit" "$?" 2
 grep -q "svg or both" "$T/e" || fail "assess --charts png message: $(cat "$T/e")"
