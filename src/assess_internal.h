@@ -54,6 +54,8 @@ struct run {
 	size_t nsteps, cap;              /* used and allocated */
 	size_t done;                     /* steps already run */
 	int defaults_used;               /* no --config */
+	int charts;                      /* --charts: PLOT_BOTH, or PLOT_SVG alone (report.html
+					    inlines SVG, so PNG alone is refused) */
 	struct as_agency *agencies;      /* partner (agency) sources in the store, sorted, owned */
 	size_t nagencies;                /* how many */
 	char *partner_only;              /* categories only partners record, comma list, or NULL */

@@ -198,8 +198,14 @@ static int partner_chart(const struct run *R, struct mb_error *err)
 	plot_dat_text(&d, "Partner events");
 	plot_dat_int(&d, (int64_t)n);
 	plot_dat_endrow(&d);
-	if (!(r = plot_dat_close(&d, err)))
+	if (!(r = plot_dat_close(&d, err))) {
+		struct plot_batch pb;
+
+		/* a batch of its own, drawn here: the report reads its SVG next */
+		plot_batch_begin(&pb, R->charts);
 		r = plot_render("hot_streets", "partner_units", dir, err);
+		r = plot_batch_end(&pb, r, err);
+	}
 cleanup:
 	free(ix);
 	csvtab_release(&t);
@@ -349,8 +355,9 @@ void as_sections(FILE *o, struct run *R, const struct csvtab *hot, const struct 
 		for (int k = 0; k < n; k++) {
 			size_t l = strlen(de[k]->d_name);
 			char shown[300];
-			snprintf(shown, sizeof shown, "(%.*s.png)", (int)(l > 4 ? l - 4 : 0),
-				 de[k]->d_name);
+			/* the deep dive links its charts by this extension */
+			snprintf(shown, sizeof shown, "(%.*s.%s)", (int)(l > 4 ? l - 4 : 0),
+				 de[k]->d_name, plot_formats_ext(R->charts));
 			if (l > 4 && strcmp(de[k]->d_name + l - 4, ".svg") == 0 &&
 			    emit_name_ok(de[k]->d_name) && !strstr(s->md ? s->md : "", shown))
 				as_chart(o, R, s, de[k]->d_name, "Deep dive chart");

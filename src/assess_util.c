@@ -160,13 +160,14 @@ void as_embed(FILE *o, const struct step *s)
 
 		if (*p == '#')
 			fputs("##", o);
-		/* a chart of the step's own folder ("![alt](monthly.png)"): its SVG in the pack */
+		/* a chart of the step's own folder ("![alt](monthly.png)", or .svg when the
+		 * pack draws SVG alone): its SVG in the pack */
 		if (img && img[1] == '[' && (e = memchr(img, ']', n - (size_t)(img - p))) &&
 		    e[1] == '(' && !memchr(e, '/', n - (size_t)(e - p))) {
 			const char *close = memchr(e, ')', n - (size_t)(e - p));
 			const char *dot = close ? close - 4 : NULL;
 
-			if (dot && dot > e && memcmp(dot, ".png", 4) == 0) {
+			if (dot && dot > e && (memcmp(dot, ".png", 4) == 0 || memcmp(dot, ".svg", 4) == 0)) {
 				fwrite(p, 1, (size_t)(e + 2 - p), o);
 				fprintf(o, "charts/%s/", s->name);
 				fwrite(e + 2, 1, (size_t)(dot - e - 2), o);

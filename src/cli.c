@@ -69,6 +69,7 @@ static const struct cli_command COMMANDS[] = {
 	  "                                hot_streets.geojson and the charts (lorenz, hot_streets)\n"
 	  "  --seed N, --chance-draws N    the chance Monte Carlo (default seed 1, 200 draws;\n"
 	  "                                at most 2 x 10^7 street-draws, the time said first)\n"
+	  "  --charts png|svg|both         the chart files to draw (default both)\n"
 	  "  --no-charts                   skip the gnuplot charts\n"
 	  OUT_HELP
 	  "  --street-unit LAYER           key micro-beats on name + unit of an area layer\n"
@@ -101,6 +102,7 @@ static const struct cli_command COMMANDS[] = {
 	  "  --format table|csv|md         what goes to standard output (default table)\n"
 	  "  --out DIR                     write monthly.csv, yoy.csv, trend.csv and the charts\n"
 	  "                                (monthly_NN, yoy, seasonal)\n"
+	  "  --charts png|svg|both         the chart files to draw (default both)\n"
 	  "  --no-charts                   skip the gnuplot charts\n"
 	  OUT_HELP
 	  "  Counts police crimes unless --source or --types names agency events.\n"
@@ -113,6 +115,7 @@ static const struct cli_command COMMANDS[] = {
 	  "  --format table|md|csv         standard output: the report (table, md: Markdown) or\n"
 	  "                                the counts by type and year (csv)\n"
 	  "  --out DIR                     write deepdive.md, the tables (CSV) and the charts\n"
+	  "  --charts png|svg|both         the chart files to draw (default both)\n"
 	  "  --no-charts                   skip the gnuplot charts\n"
 	  "  --overlay-metres M            partner events within M metres of a power-few\n"
 	  "                                micro-beat's snap points count as on it (default 100)\n"
@@ -145,6 +148,7 @@ static const struct cli_command COMMANDS[] = {
 	  "  --format table|csv|md         what goes to standard output (default table)\n"
 	  "  --out DIR                     write flags_matrix.csv, priorities.csv and the charts\n"
 	  "                                (heatmap, funnel)\n"
+	  "  --charts png|svg|both         the chart files to draw (default both)\n"
 	  "  --no-charts                   skip the gnuplot charts\n"
 	  OUT_HELP
 	  "  --hot-min N                   crimes a top-3% street needs to count as hot (3)\n"
@@ -181,6 +185,7 @@ static const struct cli_command COMMANDS[] = {
 	  "  --out DIR                     write gistar.csv, hotspot_classes.csv, kde_grid.csv,\n"
 	  "                                forecast.csv, knox.csv (with dates), hotspots.geojson\n"
 	  "                                and the maps (hotspot_map, hotspot_kde)\n"
+	  "  --charts png|svg|both         the map files to draw (default both)\n"
 	  "  --no-charts                   skip the gnuplot maps\n"
 	  OUT_HELP
 	  "  Micro-beats are those of 'concentration' (observed universe), each at the mean of\n"
@@ -188,9 +193,11 @@ static const struct cli_command COMMANDS[] = {
 	  "  previous period's top p% as the hot list for the selected one (PAI, PEI, RRI).\n"
 	  "  Figures are defined in docs/methods-hotspots.md.\n" },
 	{ "assess", cmd_assess, "the strategic assessment pack: every analysis, one report",
-	  "usage: microbeat [--db FILE] assess [--config ASSESSMENT.ini] --out DIR\n"
+	  "usage: microbeat [--db FILE] assess [--config ASSESSMENT.ini] [--charts svg|both]\n"
+	  "                                     --out DIR\n"
 	  "  Runs the whole assessment from one INI file and writes one folder: report.md,\n"
-	  "  a self-contained report.html, tables/ (CSV), charts/ (PNG, SVG, .gp, .dat),\n"
+	  "  a self-contained report.html, tables/ (CSV), charts/ (PNG, SVG, .gp, .dat;\n"
+	  "  --charts svg: no PNG; report.html inlines the SVG, so there is no png alone),\n"
 	  "  hot_streets.geojson and assessment.ini as used. Sections and keys:\n"
 	  "  [assessment] area = NAME (default: everything loaded), layer = L (priorities;\n"
 	  "               default none), fy = YYYY or from = YYYY-MM, to = YYYY-MM (default\n"

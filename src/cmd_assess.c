@@ -21,6 +21,7 @@
 #include "microbeat/cli.h"
 #include "assess_internal.h"
 #include "microbeat/emit.h"
+#include "microbeat/plot.h"
 #include "microbeat/select.h"
 #include "microbeat/util.h"
 
@@ -88,12 +89,23 @@ static int common_args(const struct run *R, struct step *s, int window)
 	return 0;
 }
 
+/* --charts svg for step s when the pack draws SVG alone (PNG and SVG is
+ * every command's default), unless the step draws no charts (--no-charts:
+ * the later option would win). */
+static int chart_args(const struct run *R, struct step *s)
+{
+	for (size_t i = 0; i < s->av.n; i++)
+		if (strcmp(s->av.v[i], "--no-charts") == 0)
+			return 0;
+	return R->charts == PLOT_SVG ? args(s, "--charts", "svg", NULL) : 0;
+}
+
 /* The --out folder of step s inside the pack. */
 static int out_args(const struct run *R, struct step *s)
 {
 	char dir[4096];
 	snprintf(dir, sizeof dir, "%s/charts/%s", R->tmp, s->name);
-	return args(s, "--format", "md", "--out", dir, NULL);
+	return args(s, "--format", "md", "--out", dir, NULL) || chart_args(R, s);
 }
 
 
@@ -447,7 +459,7 @@ static int plan_hotspots(struct run *R, const char *cmd, struct mb_error *err)
 	snprintf(dir, sizeof dir, "%s/charts/%s", R->tmp, s->name);
 	/* the assessment period: patterns over the loaded periods of its length
 	 * that end with it, the forecast from the one before */
-	if (common_args(R, s, 0) || args(s, "--out", dir, NULL))
+	if (common_args(R, s, 0) || args(s, "--out", dir, NULL) || chart_args(R, s))
 		return NOMEM(R);
 	return 0;
 }
@@ -623,11 +635,12 @@ int cmd_assess(struct cli *c, int argc, char **argv, struct mb_error *err)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "out", required_argument, NULL, 'o' },
+		{ "charts", required_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = NULL, *out = NULL;
 	struct assess_config cfg;
-	struct run R = { .c = c, .cfg = &cfg };
+	struct run R = { .c = c, .cfg = &cfg, .charts = PLOT_BOTH };
 	char *ini = NULL;
 	size_t inilen = 0;
 	int r, opt;
@@ -636,6 +649,14 @@ int cmd_assess(struct cli *c, int argc, char **argv, struct mb_error *err)
 		switch (opt) {
 		case 'c': config = optarg; break;
 		case 'o': out = optarg; break;
+		case 'g':
+			R.charts = plot_formats_parse(optarg);
+			if (R.charts == PLOT_PNG)
+				return mb_err(err, MB_EUSAGE, "assess: --charts wants svg or both "
+					"(report.html inlines the SVG charts)");
+			if (R.charts < 0)
+				return mb_err(err, MB_EUSAGE, "--charts wants svg or both");
+			break;
 		default: return -MB_EUSAGE;
 		}
 	}

@@ -847,7 +847,7 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 	}
 	struct conc_pack pack = { .cr = &cr, .tm = &tm, .th = &th, .tb = &tb };
 
-	r = report_write_dir(ro.out_dir, write_pack, &pack, err);
+	r = report_write_dir(&ro, write_pack, &pack, err);
 cleanup:
 	table_release(&tm);
 	table_release(&th);

@@ -23,7 +23,7 @@
 #include "microbeat/util.h"
 #include "deepdive_internal.h"
 
-enum { O_FORMAT = 1, O_OUT, O_NOCHARTS, O_METRES };
+enum { O_FORMAT = 1, O_OUT, O_NOCHARTS, O_METRES, O_CHARTS };
 
 /* The selected categories with an event in either slice, by name. */
 static int collect_types(struct dd_run *d, struct mb_error *err)
@@ -354,7 +354,8 @@ static int sec_monthly(struct dd_run *d, struct mb_error *err)
 	if (r)
 		goto cleanup;
 	if (d->dir)
-		fprintf(d->md, "%s(Table: monthly.csv)\n\n", d->charts ? "![Crimes per month](monthly.png) " : "");
+		fprintf(d->md, "%s%s%s(Table: monthly.csv)\n\n", d->charts ? "![Crimes per month](monthly." : "",
+			d->charts ? plot_formats_ext(d->charts) : "", d->charts ? ") " : "");
 	if (d->charts && d->dir) {
 		size_t f0 = 0;
 		char title[560];
@@ -547,7 +548,7 @@ static int sec_lq(struct dd_run *d, struct mb_error *err)
 		free(cl);
 		if (r)
 			goto cleanup;
-		fprintf(d->md, "![Location quotients](location_quotients.png)\n\n");
+		fprintf(d->md, "![Location quotients](location_quotients.%s)\n\n", plot_formats_ext(d->charts));
 	}
 cleanup:
 	table_release(&t);
@@ -698,10 +699,12 @@ int cmd_deepdive(struct cli *c, int argc, char **argv, struct mb_error *err)
 		{ "format", required_argument, NULL, O_FORMAT },
 		{ "out", required_argument, NULL, O_OUT },
 		{ "no-charts", no_argument, NULL, O_NOCHARTS },
+		{ "charts", required_argument, NULL, O_CHARTS },
 		{ "overlay-metres", required_argument, NULL, O_METRES },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct dd_run d = { .fdr = 0.05, .metres = OVERLAY_METRES, .charts = 1 };
+	struct plot_batch pb = { 0 };
+	struct dd_run d = { .fdr = 0.05, .metres = OVERLAY_METRES, .charts = PLOT_BOTH };
 	struct store *s = NULL;
 	struct hot h = { 0 };
 	const char *out_dir = NULL;
@@ -722,6 +725,10 @@ int cmd_deepdive(struct cli *c, int argc, char **argv, struct mb_error *err)
 			break;
 		case O_OUT: out_dir = optarg; break;
 		case O_NOCHARTS: d.charts = 0; break;
+		case O_CHARTS:
+			if ((d.charts = plot_formats_parse(optarg)) < 0)
+				r = mb_err(err, MB_EUSAGE, "--charts wants png, svg or both");
+			break;
 		case O_METRES:
 			errno = 0;
 			d.metres = strtod(optarg, &end);
@@ -781,6 +788,7 @@ int cmd_deepdive(struct cli *c, int argc, char **argv, struct mb_error *err)
 	if (out_dir) {
 		if ((r = emit_dir_begin(out_dir, &tmp, err)))
 			goto cleanup;
+		plot_batch_begin(&pb, d.charts);
 		d.dir = tmp;
 	}
 	d.out = (struct dd_out){ .md = d.md, .dir = d.dir, .charts = d.charts, .fdr = d.fdr };
@@ -857,6 +865,7 @@ cleanup:
 	if (d.csv)
 		fclose(d.csv);
 	free(csvbuf);
+	r = plot_batch_end(&pb, r, err);
 	if (tmp)
 		r = emit_dir_finish(r, tmp, out_dir, err);
 	free(mdbuf);

@@ -889,7 +889,7 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 		goto cleanup;
 	struct flags_pack pack = { .fr = &fr, .tm = &tm, .tp = &tp, .charts = ro.charts };
 
-	r = report_write_dir(ro.out_dir, write_pack, &pack, err);
+	r = report_write_dir(&ro, write_pack, &pack, err);
 cleanup:
 	table_release(&tm);
 	table_release(&tp);

@@ -8,11 +8,13 @@
 #include "hotspot_internal.h"
 #include "microbeat/cli.h"
 #include "microbeat/emit.h"
+#include "microbeat/plot.h"
 #include "microbeat/store.h"
 #include "microbeat/util.h"
 
 enum { O_BAND = 1, O_CELL, O_BW, O_PERIODS, O_CRITQ, O_PERSIST, O_RECENT, O_HOTPROP, O_KNOX,
-       O_PERMS, O_KDIST, O_KDAYS, O_SEED, O_OUTLINE, O_OUT, O_NOCHARTS };
+       O_PERMS, O_KDIST, O_KDAYS, O_SEED, O_OUTLINE, O_OUT, O_NOCHARTS,
+       O_CHARTS };
 
 /* Parse a comma-separated ascending list of positive numbers. */
 static int parse_bands(const char *s, double *out, size_t *n, const char *opt,
@@ -213,6 +215,7 @@ int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err)
 		{ "outline", required_argument, NULL, O_OUTLINE },
 		{ "out", required_argument, NULL, O_OUT },
 		{ "no-charts", no_argument, NULL, O_NOCHARTS },
+		{ "charts", required_argument, NULL, O_CHARTS },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct hs_run hr = { .band_default = 1, .cell_default = 1, .bw_default = 1, .perms = 999,
@@ -224,7 +227,7 @@ int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err)
 	struct table tg = { 0 }, tc = { 0 }, tf = { 0 }, tk = { 0 }, tn = { 0 };
 	const char *out_dir = NULL, *outline = NULL;
 	long periods = 4;
-	int o, r = 0, charts = 1;
+	int o, r = 0, charts = PLOT_BOTH;
 
 	select_init(&hr.sel);
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -274,6 +277,10 @@ int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err)
 		case O_OUTLINE: outline = optarg; break;
 		case O_OUT: out_dir = optarg; break;
 		case O_NOCHARTS: charts = 0; break;
+		case O_CHARTS:
+			if ((charts = plot_formats_parse(optarg)) < 0)
+				r = mb_err(err, MB_EUSAGE, "--charts wants png, svg or both");
+			break;
 		default:
 			if (o >= SEL_FIRST && o < SEL_LAST)
 				r = select_option(&hr.sel, o, optarg, err);
@@ -350,10 +357,12 @@ int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err)
 	if ((r = print_report(&hr, &tf, c->out, err)))
 		goto cleanup;
 	if (out_dir) {
+		struct plot_batch pb;
 		char *tmp = NULL;
 
 		if ((r = emit_dir_begin(out_dir, &tmp, err)))
 			goto cleanup;
+		plot_batch_begin(&pb, charts);
 		if (hr.knox_only)
 			r = table_save_csv(&tk, tmp, "knox.csv", err);
 		else if (!(r = table_save_csv(&tg, tmp, "gistar.csv", err)) &&
@@ -363,6 +372,7 @@ int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err)
 			 !(r = hr.knox_done ? table_save_csv(&tk, tmp, "knox.csv", err) : 0) &&
 			 !(r = hsr_write_geojson(&hr, tmp, err)) && charts)
 			r = hsr_write_maps(&hr, tmp, err);
+		r = plot_batch_end(&pb, r, err);
 		if ((r = emit_dir_finish(r, tmp, out_dir, err)))
 			goto cleanup;
 	}

@@ -856,7 +856,7 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 		goto cleanup;
 	struct trends_pack pack = { .tr = &tr, .ty = &ty, .tt = &tt, .charts = ro.charts };
 
-	r = report_write_dir(ro.out_dir, write_pack, &pack, err);
+	r = report_write_dir(&ro, write_pack, &pack, err);
 cleanup:
 	table_release(&ty);
 	table_release(&tt);

@@ -78,7 +78,7 @@ int dd_sec_season(struct dd_run *d, struct mb_error *err)
 
 		if ((r = plot_seasonal(d->dir, "seasonality", &ps, err)))
 			goto cleanup;
-		fprintf(d->md, "![Seasonality](seasonality.png)\n\n");
+		fprintf(d->md, "![Seasonality](seasonality.%s)\n\n", plot_formats_ext(d->charts));
 	}
 cleanup:
 	table_release(&t);

@@ -292,7 +292,8 @@ int dd_extract_report(const struct dd_out *d, const struct slice *sl, const uint
 			free(cl);
 			if (r)
 				goto done;
-			fprintf(d->md, "![Crimes by offence subgroup and DA flag](change_by_subgroup.png)\n\n");
+			fprintf(d->md, "![Crimes by offence subgroup and DA flag](change_by_subgroup.%s)\n\n",
+				plot_formats_ext(d->charts));
 		}
 		/* recording-sensitive vs high-harm */
 		if (mb_data_path("recording_sensitive.csv", path, sizeof(path), NULL) == 0)
@@ -454,7 +455,7 @@ int dd_extract_report(const struct dd_out *d, const struct slice *sl, const uint
 			if ((r = plot_dat_close(&pd, err)) ||
 			    (r = plot_render("deepdive_heat", "weekday_hour", d->dir, err)))
 				goto done;
-			fprintf(d->md, "![Day of week by hour](weekday_hour.png)\n\n");
+			fprintf(d->md, "![Day of week by hour](weekday_hour.%s)\n\n", plot_formats_ext(d->charts));
 		}
 	} else {
 		fprintf(d->md, "No times of day: the day-of-week by hour heat map needs exact dates and"

@@ -30,7 +30,7 @@ struct table;
 struct dd_out {
 	FILE *md;       /* the Markdown report being written */
 	const char *dir; /* folder for CSV tables and charts, or NULL (none written) */
-	int charts;     /* 1 = draw charts (with dir) */
+	int charts;     /* formats to draw charts in (plot.h PLOT_*; 0 = none; with dir) */
 	double fdr;     /* FDR level of every family of tests */
 };
 
@@ -69,7 +69,7 @@ struct dd_run {
 	int32_t pfrom, pto;     /* the previous period (same length, just before) */
 	double fdr;             /* FDR level of every family of tests */
 	double metres;          /* --overlay-metres */
-	int charts;             /* draw charts */
+	int charts;             /* formats to draw charts in (--charts; 0 = --no-charts) */
 	const char *dir;        /* output folder being written (NULL: none) */
 	FILE *md;               /* the report being written */
 	struct dd_out out;      /* the same, with the folder, for deepdive.c's sections */

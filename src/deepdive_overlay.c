@@ -276,7 +276,7 @@ int dd_sec_overlay(struct dd_run *d, struct store *s, const struct hot *h, struc
 		free(cr);
 		if (r)
 			goto cleanup;
-		fprintf(d->md, "![Partner overlay](overlay.png)\n\n");
+		fprintf(d->md, "![Partner overlay](overlay.%s)\n\n", plot_formats_ext(d->charts));
 	}
 cleanup:
 	table_release(&t);

@@ -1,34 +1,23 @@
 /*
- * plot — gnuplot charts: data files, the fixed scripts of plots/, and running
- * gnuplot without a shell. See include/microbeat/plot.h and docs/output.md.
+ * plot — gnuplot charts: data files, the fixed scripts of plots/ and the
+ * charts' data; plot_run.c draws them. See include/microbeat/plot.h and
+ * docs/output.md.
  */
-/* posix_spawn_file_actions_addchdir_np */
-#define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "microbeat/emit.h"
 #include "microbeat/plot.h"
+#include "plot_internal.h"
 
-/* Seconds one gnuplot run may take before it is killed. */
-#define PLOT_TIMEOUT_S 60
 /* Largest script copied from plots/ (bytes). */
 #define PLOT_SCRIPT_MAX (1 << 20)
-/* Bytes of gnuplot's stderr kept for error messages. */
-#define PLOT_STDERR_MAX 8192
 
 /* Set once the "gnuplot not found" warning has been printed. */
 static int warned_no_gnuplot;
@@ -191,39 +180,7 @@ int plot_dat_close(struct plot_dat *d, struct mb_error *err)
 	return rc;
 }
 
-/* ---- finding gnuplot and the scripts ------------------------------------- */
-
-/* Non-zero when path is an executable regular file. */
-static int is_exec(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
-}
-
-char *plot_find_gnuplot(void)
-{
-	const char *env = getenv("MB_GNUPLOT");
-	const char *path = getenv("PATH");
-
-	if (env && env[0])
-		return is_exec(env) ? strdup(env) : NULL;
-	while (path && *path) {
-		size_t n = strcspn(path, ":");
-		char *dir = strndup(path, n);
-		char *cand = dir && n ? path_join(dir, "gnuplot") : NULL;
-
-		free(dir);
-		/* Only absolute PATH entries: a relative one would depend on the folder. */
-		if (cand && cand[0] == '/' && is_exec(cand))
-			return cand;
-		free(cand);
-		path += n;
-		if (*path == ':')
-			path++;
-	}
-	return is_exec("/usr/bin/gnuplot") ? strdup("/usr/bin/gnuplot") : NULL;
-}
+/* ---- finding the scripts (gnuplot: plot_run.c) ----------------------------- */
 
 /* Non-zero when dir/file exists as a regular file. */
 static int has_file(const char *dir, const char *file)
@@ -273,6 +230,22 @@ char *plot_find_scripts(void)
 }
 
 /* ---- rendering ------------------------------------------------------------- */
+
+int plot_formats_parse(const char *s)
+{
+	if (s && strcmp(s, "png") == 0)
+		return PLOT_PNG;
+	if (s && strcmp(s, "svg") == 0)
+		return PLOT_SVG;
+	if (s && strcmp(s, "both") == 0)
+		return PLOT_BOTH;
+	return -1;
+}
+
+const char *plot_formats_ext(int formats)
+{
+	return (formats & PLOT_BOTH) == PLOT_SVG ? "svg" : "png";
+}
 
 /* Non-zero when s is a script name: [a-z_]+, at most PLOT_NAME_MAX bytes. */
 static int script_ok(const char *s)
@@ -343,175 +316,9 @@ cleanup:
 	return rc;
 }
 
-/* From gnuplot's stderr text, pick the line to quote in an error: the first
- * "line N:" message that is not a warning, else the last non-empty line.
- * Writes at most size bytes (NUL-terminated) into out. */
-static void pick_error_line(const char *text, char *out, size_t size)
-{
-	const char *best = NULL, *last = NULL;
-	size_t best_n = 0, last_n = 0;
-
-	for (const char *p = text; *p;) {
-		size_t n = strcspn(p, "\n");
-
-		if (n > 0) {
-			int is_msg = 0;
-
-			for (size_t i = 0; i + 5 < n; i++)
-				if (strncmp(p + i, "line ", 5) == 0) {
-					is_msg = 1;
-					break;
-				}
-			if (!best && is_msg && !strstr(p, "warning") && memchr(p, ':', n)) {
-				best = p;
-				best_n = n;
-			}
-			last = p;
-			last_n = n;
-		}
-		p += n;
-		if (*p)
-			p++;
-	}
-	if (!best) {
-		best = last;
-		best_n = last_n;
-	}
-	if (!best) {
-		snprintf(out, size, "no message");
-		return;
-	}
-	if (best_n >= size)
-		best_n = size - 1;
-	memcpy(out, best, best_n);
-	out[best_n] = '\0';
-	for (char *c = out; *c; c++)
-		if ((unsigned char)*c < 0x20)
-			*c = ' ';
-}
-
-/* Run gnuplot (path gp) in outdir as `gp -e FMTDEF script`, with stdin and
- * stdout on /dev/null, stderr captured and a minimal environment. */
-static int run_gnuplot(const char *gp, const char *outdir, const char *script,
-	const char *fmtdef, struct mb_error *err)
-{
-	char *const argv[] = { (char *)gp, (char *)"-e", (char *)fmtdef, (char *)script, NULL };
-	/* A clean environment: no inherited GNUPLOT_LIB, GNUTERM, HOME init file
-	 * (~/.gnuplot would run first), LD_PRELOAD or the like. */
-	char *const envp[] = { (char *)"PATH=/usr/bin:/bin", (char *)"LC_ALL=C.UTF-8",
-		(char *)"HOME=/nonexistent", NULL };
-	char *text = NULL, line[300];
-	size_t used = 0;
-	int pfd[2] = { -1, -1 }, devnull = -1, status = 0, rc = 0, timed_out = 0;
-	struct timespec start, now;
-	pid_t pid;
-
-	text = malloc(PLOT_STDERR_MAX + 1);
-	if (!text)
-		return mb_err(err, MB_ENOMEM, "out of memory");
-	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (devnull < 0 || pipe(pfd) != 0) {
-		rc = mb_err(err, MB_EIO, "cannot start gnuplot: %s", strerror(errno));
-		goto cleanup;
-	}
-	fcntl(pfd[0], F_SETFD, FD_CLOEXEC);
-	fcntl(pfd[1], F_SETFD, FD_CLOEXEC);
-	/* posix_spawn (vfork-like): no copy of a large parent's page tables,
-	 * which cost more than gnuplot itself after loading millions of events */
-	posix_spawn_file_actions_t fa;
-
-	if (posix_spawn_file_actions_init(&fa) != 0) {
-		rc = mb_err(err, MB_ENOMEM, "cannot start gnuplot: out of memory");
-		goto cleanup;
-	}
-	int sr = posix_spawn_file_actions_addchdir_np(&fa, outdir);
-
-	if (!sr)
-		sr = posix_spawn_file_actions_adddup2(&fa, devnull, 0);
-	if (!sr)
-		sr = posix_spawn_file_actions_adddup2(&fa, devnull, 1);
-	if (!sr)
-		sr = posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
-	if (!sr)
-		sr = posix_spawn(&pid, gp, &fa, NULL, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	if (sr != 0) {
-		if (access(outdir, X_OK) != 0)
-			rc = mb_err(err, MB_EIO, "cannot enter folder '%s' for gnuplot", outdir);
-		else
-			rc = mb_err(err, MB_EIO, "cannot start gnuplot '%s': %s", gp, strerror(sr));
-		goto cleanup;
-	}
-	close(pfd[1]);
-	pfd[1] = -1;
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		struct pollfd p = { pfd[0], POLLIN, 0 };
-		char chunk[1024];
-		ssize_t got;
-		long left_ms;
-
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		left_ms = (long)(PLOT_TIMEOUT_S - (now.tv_sec - start.tv_sec)) * 1000;
-		if (left_ms <= 0) {
-			timed_out = 1;
-			kill(pid, SIGKILL);
-			break;
-		}
-		if (poll(&p, 1, (int)(left_ms > 1000 ? 1000 : left_ms)) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (!(p.revents & (POLLIN | POLLHUP | POLLERR)))
-			continue;
-		got = read(pfd[0], chunk, sizeof(chunk));
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			break;
-		if (used < PLOT_STDERR_MAX) {
-			size_t take = (size_t)got;
-
-			if (take > PLOT_STDERR_MAX - used)
-				take = PLOT_STDERR_MAX - used;
-			memcpy(text + used, chunk, take);
-			used += take;
-		}
-	}
-	text[used] = '\0';
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR) {
-			rc = mb_err(err, MB_EIO, "cannot wait for gnuplot: %s", strerror(errno));
-			goto cleanup;
-		}
-	}
-	if (timed_out) {
-		rc = mb_err(err, MB_EIO, "gnuplot ran longer than %d s on '%s/%s'",
-			PLOT_TIMEOUT_S, outdir, script);
-	} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		pick_error_line(text, line, sizeof(line));
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 126)
-			rc = mb_err(err, MB_EIO, "cannot enter folder '%s' for gnuplot", outdir);
-		else
-			rc = mb_err(err, MB_EIO, "gnuplot failed on '%s/%s': %s", outdir, script,
-				line);
-	}
-cleanup:
-	if (pfd[0] >= 0)
-		close(pfd[0]);
-	if (pfd[1] >= 0)
-		close(pfd[1]);
-	if (devnull >= 0)
-		close(devnull);
-	free(text);
-	return rc;
-}
-
 int plot_render(const char *script, const char *name, const char *outdir,
 	struct mb_error *err)
 {
-	static const char *const fmts[] = { "fmt='png'", "fmt='svg'" };
 	char file[PLOT_NAME_MAX + 8], src_name[PLOT_NAME_MAX + 8];
 	char *dir = NULL, *src = NULL, *gp = NULL;
 	int rc = 0;
@@ -543,8 +350,7 @@ int plot_render(const char *script, const char *name, const char *outdir,
 		}
 		goto cleanup;
 	}
-	for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]) && !rc; i++)
-		rc = run_gnuplot(gp, outdir, file, fmts[i], err);
+	rc = plot_queue_chart(outdir, name, err);
 cleanup:
 	free(dir);
 	free(src);

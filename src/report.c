@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "microbeat/emit.h"
+#include "microbeat/plot.h"
 #include "microbeat/report.h"
 #include "microbeat/select.h"
 #include "microbeat/slice.h"
@@ -10,7 +11,7 @@
 
 void report_init(struct report_opts *ro)
 {
-	*ro = (struct report_opts){ .format = REPORT_TABLE, .out_dir = NULL, .charts = 1 };
+	*ro = (struct report_opts){ .format = REPORT_TABLE, .out_dir = NULL, .charts = PLOT_BOTH };
 }
 
 int report_option(struct report_opts *ro, int code, const char *arg, struct mb_error *err)
@@ -31,6 +32,11 @@ int report_option(struct report_opts *ro, int code, const char *arg, struct mb_e
 		return 0;
 	case REPORT_NOCHARTS:
 		ro->charts = 0;
+		return 0;
+	case REPORT_CHARTS:
+		ro->charts = plot_formats_parse(arg);
+		if (ro->charts < 0)
+			return mb_err(err, MB_EUSAGE, "--charts wants png, svg or both");
 		return 0;
 	default:
 		return -MB_EUSAGE;
@@ -57,17 +63,20 @@ int report_load(struct store *s, struct selection *sel, const struct slice_query
 	return select_check_gaps(sel, sl, err);
 }
 
-int report_write_dir(const char *out_dir,
+int report_write_dir(const struct report_opts *ro,
 		     int (*write)(void *ctx, const char *dir, struct mb_error *err), void *ctx,
 		     struct mb_error *err)
 {
+	struct plot_batch pb;
 	char *tmp = NULL;
 	int r;
 
-	if (!out_dir)
+	if (!ro->out_dir)
 		return 0;
-	if ((r = emit_dir_begin(out_dir, &tmp, err)))
+	if ((r = emit_dir_begin(ro->out_dir, &tmp, err)))
 		return r;
+	plot_batch_begin(&pb, ro->charts);
 	r = write(ctx, tmp, err);
-	return emit_dir_finish(r, tmp, out_dir, err);
+	r = plot_batch_end(&pb, r, err);
+	return emit_dir_finish(r, tmp, ro->out_dir, err);
 }

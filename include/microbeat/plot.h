@@ -4,7 +4,8 @@
  * A chart NAME in folder OUTDIR is four kinds of file: NAME.gp (a fixed script
  * copied verbatim from the plots/ folder), NAME*.dat (data written here),
  * NAME.png and NAME.svg (rendered). The analyst can restyle a chart by editing
- * NAME.gp and running `gnuplot NAME.gp` in OUTDIR.
+ * NAME.gp and running `gnuplot NAME.gp` in OUTDIR. A command's charts are
+ * drawn together at the end of its batch (below), by two gnuplot processes.
  *
  * Safety rule: text from the data (street, area and category names, titles)
  * never appears in script text. It goes only into data files, as quoted
@@ -80,16 +81,58 @@ int plot_dat_close(struct plot_dat *d, struct mb_error *err);
 
 /* ---- rendering ------------------------------------------------------------- */
 
+/* The files a chart is drawn as (--charts png|svg|both); 0 = none. */
+enum plot_formats { PLOT_PNG = 1, PLOT_SVG = 2, PLOT_BOTH = 3 };
+
+/* The formats --charts s asks for ("png", "svg", "both"), or -1. */
+int plot_formats_parse(const char *s);
+
+/* The extension a report links a chart by when drawn in formats: "png",
+ * unless only SVG is drawn. */
+const char *plot_formats_ext(int formats);
+
 /* Copy the script plots/<script>.gp to outdir/<name>.gp and, when gnuplot is
- * available, run it twice (fmt='png', then fmt='svg') in outdir to draw
- * <name>.png and <name>.svg from the <name>*.dat files already written.
- * script must be [a-z_]+ and name [A-Za-z0-9_] then [A-Za-z0-9_.-]* (at most
- * PLOT_NAME_MAX bytes), else MB_EUSAGE. Fails with MB_ENOTFOUND when the
- * script cannot be found, MB_EIO when a copy fails or gnuplot exits non-zero
- * or runs longer than 60 s (the message quotes gnuplot's first error line).
- * Without gnuplot: warn once on stderr and return 0. */
+ * available, queue the chart to be drawn as <name>.png and <name>.svg (in the
+ * open batch's formats) by running the script in outdir, reading the
+ * <name>*.dat files already written. With no batch open it is drawn before
+ * plot_render returns. script must be [a-z_]+ and name [A-Za-z0-9_] then
+ * [A-Za-z0-9_.-]* (at most PLOT_NAME_MAX bytes), else MB_EUSAGE. Fails with
+ * MB_ENOTFOUND when the script cannot be found, MB_EIO when a copy fails or
+ * (drawn at once) gnuplot fails (see plot_batch_end). Without gnuplot: warn
+ * once on stderr and return 0. */
 int plot_render(const char *script, const char *name, const char *outdir,
 	struct mb_error *err);
+
+/* Batches: a command opens one around the writing of its output folder, so
+ * that its charts are drawn together by a few gnuplot processes rather than
+ * one process per file (start-up is most of a small chart's cost). Between
+ * plot_batch_begin and plot_batch_end, plot_render only writes NAME.gp and
+ * queues the chart; plot_batch_end draws the queue, two gnuplot processes at
+ * once, each drawing many charts, each file byte-identical to what a lone
+ * `gnuplot -e "fmt='png'" NAME.gp` in outdir draws. A batch must end before
+ * its folder is renamed or read (report.html inlines the SVG). Batches nest
+ * (an inner one draws only its own charts). Charts still queued at exit
+ * (a batch never ended) are a bug: the run fails with MB_EXIT_BUG. */
+struct plot_batch {
+	size_t mark; /* charts queued before it began: its own follow */
+	int outer;   /* formats of the enclosing batch, restored at the end */
+	int open;    /* 1 between plot_batch_begin and plot_batch_end */
+};
+
+/* Open batch b: charts rendered from now on are drawn in formats (a mask of
+ * enum plot_formats; 0: not drawn, only their scripts and data written). */
+void plot_batch_begin(struct plot_batch *b, int formats);
+
+/* End batch b. When rc is 0, draw every chart queued since it began (folder
+ * by folder, in queue order) and return 0, or MB_EIO naming the first chart
+ * that failed (gnuplot exited non-zero, quoting its first error line, or
+ * one chart ran longer than 60 s), MB_ENOTFOUND when gnuplot vanished;
+ * otherwise drop them undrawn and return rc. A no-op returning rc when b is
+ * not open (cleanup paths may call it twice). */
+int plot_batch_end(struct plot_batch *b, int rc, struct mb_error *err);
+
+/* Charts queued and not yet drawn (0 outside batches). */
+size_t plot_queued(void);
 
 /* Full path of the gnuplot executable that plot_render would run, or NULL when
  * none is found. Caller frees with free(). */

@@ -1,6 +1,6 @@
 /*
  * microbeat — what every analysis command shares around its figures: the
- * report options (--format, --out, --no-charts), opening the store and loading
+ * report options (--format, --out, --charts, --no-charts), opening the store and loading
  * the selection's slice, and writing the output folder atomically.
  *
  * Adopting it in a command (cmd_trends.c, cmd_concentration.c and cmd_flags.c
@@ -31,11 +31,11 @@
  *	    (r = report_load(s, &sel, &q, &sl, err)))           // slice + gap check
  *		goto cleanup;
  *	... compute, print in ro.format ...
- *	r = report_write_dir(ro.out_dir, write_pack, &run, err); // NULL out_dir: nothing
+ *	r = report_write_dir(&ro, write_pack, &run, err); // NULL out_dir: nothing
  *
  * where write_pack(void *run, const char *dir, struct mb_error *err) writes
  * every file of the pack into dir (a fresh folder, renamed over --out only
- * when write_pack returns 0).
+ * when write_pack returns 0 and its charts are drawn).
  */
 #ifndef MICROBEAT_REPORT_H
 #define MICROBEAT_REPORT_H
@@ -60,7 +60,7 @@ enum report_format {
  * command's own enum (those start at 1). */
 enum report_code {
 	REPORT_FIRST = 900,
-	REPORT_FORMAT = REPORT_FIRST, REPORT_OUT, REPORT_NOCHARTS, REPORT_LAST
+	REPORT_FORMAT = REPORT_FIRST, REPORT_OUT, REPORT_NOCHARTS, REPORT_CHARTS, REPORT_LAST
 };
 
 /* The report options, for a command's getopt_long table (beside
@@ -69,20 +69,24 @@ enum report_code {
 #define REPORT_LONG_OPTIONS                                          \
 	{ "format", required_argument, NULL, REPORT_FORMAT },        \
 	{ "out", required_argument, NULL, REPORT_OUT },              \
-	{ "no-charts", no_argument, NULL, REPORT_NOCHARTS }
+	{ "no-charts", no_argument, NULL, REPORT_NOCHARTS },         \
+	{ "charts", required_argument, NULL, REPORT_CHARTS }
 
 /* What the report options asked for. */
 struct report_opts {
 	enum report_format format; /* --format (REPORT_TABLE unless given) */
 	const char *out_dir;       /* --out FOLDER (borrowed from argv), or NULL: no files */
-	int charts;                /* 1 unless --no-charts: draw the charts into out_dir */
+	int charts;                /* files to draw the charts as (plot.h enum plot_formats:
+				      --charts png|svg|both, PLOT_BOTH unless given), 0 with
+				      --no-charts; the last of the two given wins */
 };
 
-/* Defaults: console tables, no output folder, charts on. */
+/* Defaults: console tables, no output folder, charts as PNG and SVG. */
 void report_init(struct report_opts *ro);
 
 /* Parse one report option (code in [REPORT_FIRST, REPORT_LAST), its argument
- * arg). 0, or MB_EUSAGE ("--format wants table, csv or md"). */
+ * arg). 0, or MB_EUSAGE ("--format wants table, csv or md", "--charts wants
+ * png, svg or both"). */
 int report_option(struct report_opts *ro, int code, const char *arg, struct mb_error *err);
 
 /* Open the store at db_path read-only into *s and finish the selection
@@ -98,13 +102,14 @@ int report_open(const char *db_path, struct selection *sel, struct store **s,
 int report_load(struct store *s, struct selection *sel, const struct slice_query *q,
 		struct slice *sl, struct mb_error *err);
 
-/* Write a command's output folder: with out_dir NULL nothing happens and 0
- * is returned. Otherwise write(ctx, tmp, err) fills a fresh folder beside
- * out_dir (emit_dir_begin), which replaces out_dir only when write returns 0
- * (emit_dir_finish): a run stopped half-way never leaves a half-written
- * folder that looks complete, nor a mix with an earlier run's. Returns
- * write's error, or the folder's. */
-int report_write_dir(const char *out_dir,
+/* Write a command's output folder ro->out_dir: with none nothing happens and
+ * 0 is returned. Otherwise write(ctx, tmp, err) fills a fresh folder beside
+ * it (emit_dir_begin) inside a chart batch (plot_batch_begin, formats
+ * ro->charts), whose charts are drawn when write returns 0; the folder
+ * replaces out_dir only then (emit_dir_finish): a run stopped half-way never
+ * leaves a half-written folder that looks complete, nor a mix with an
+ * earlier run's. Returns write's error, the charts', or the folder's. */
+int report_write_dir(const struct report_opts *ro,
 		     int (*write)(void *ctx, const char *dir, struct mb_error *err), void *ctx,
 		     struct mb_error *err);
 
