@@ -16,7 +16,7 @@
 
 struct store;
 
-/* One gazetteer street. Strings are owned by the gazetteer. */
+/* One gazetteer street. Strings are owned by the gazetteer (its arena). */
 struct gaz_row {
 	char *name;      /* street name as given */
 	char *lsoa;      /* LSOA code, or NULL */
@@ -31,9 +31,13 @@ struct gazetteer {
 	size_t n, cap;        /* used / capacity */
 	int has_lsoa;         /* the file has an LSOA code column */
 	long skipped;         /* rows without a name (reported) */
+	char **blocks;        /* string arena: the rows' strings, a block a megabyte (no malloc a string) */
+	size_t nblocks, bcap; /* blocks used / allocated */
+	char *at;             /* next free byte of the last block */
+	size_t left;          /* bytes free from there */
 };
 
-/* Read path into g with csvtab (all or nothing: a malformed file, a
+/* Read path into g with csvtab_scan (all or nothing: a malformed file, a
  * coordinate that is not a number or lies outside the UK, one of a pair
  * blank, or an LSOA code that is not a letter and 8 digits refuses the file
  * with FILE:LINE:COL; rows without a street name are skipped, counted in
