@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 
 #include "microbeat/csvtab.h"
 #include "microbeat/gazetteer.h"
@@ -32,8 +33,11 @@ static const char *const GNAMES[G_NCOLS][5] = {
 /* Blank-name rows named on msg (the rest are counted only). */
 #define BLANK_SHOWN 10
 
-/* Arena block size: strings are a few tens of bytes. */
-#define BLOCK_BYTES ((size_t)1 << 20)
+/* Arena block size: strings are a few tens of bytes, a national file's
+ * ~35 MB; blocks are 2 MB-aligned and marked for transparent huge pages
+ * (4 KB pages cost a fault each: ~9,000 for a national gazetteer). */
+#define BLOCK_BYTES ((size_t)4 << 20)
+#define BLOCK_ALIGN ((size_t)2 << 20)
 
 /* The scan's state. */
 struct gread {
@@ -53,8 +57,12 @@ static char *arena_put(struct gazetteer *g, const char *s, size_t len)
 	if (len + 1 > g->left) {
 		size_t sz = len + 1 > BLOCK_BYTES ? len + 1 : BLOCK_BYTES;
 
-		if (GROW(g->blocks, g->nblocks + 1, g->bcap) || !(d = malloc(sz)))
+		void *b = NULL;
+
+		if (GROW(g->blocks, g->nblocks + 1, g->bcap) || posix_memalign(&b, BLOCK_ALIGN, sz))
 			return NULL;
+		madvise(b, sz, MADV_HUGEPAGE);
+		d = b;
 		g->blocks[g->nblocks++] = d;
 		g->at = d;
 		g->left = sz;
@@ -202,7 +210,7 @@ static int gaz_sink(void *ctx, const struct csvtab *t, const struct csvtab_row *
 	}
 	if (take(g, r, col[G_NAME], &row.name) || take(g, r, col[G_LSOA], &row.lsoa) ||
 	    take(g, r, col[G_LSOA_NAME], &row.lsoa_name) || take(g, r, col[G_AREA], &row.area) ||
-	    GROW(g->rows, g->n + 1, g->cap))
+	    (g->n == g->cap && GROW(g->rows, g->n + 1, g->cap)))
 		return mb_err(err, MB_ENOMEM, "out of memory reading '%s'", t->path);
 	g->rows[g->n++] = row;
 	return 0;
