@@ -56,6 +56,7 @@ struct gload {
 	struct gslot *slot;         /* the store's streets (in id order), then the new ones */
 	size_t nslot, scap;         /* used / allocated */
 	size_t nstore;              /* slots of the store's streets */
+	int flagged;                /* one of them is marked as the gazetteer's */
 	struct near *near;          /* observed streets with a point (no LSOA column) */
 	size_t nnear, ncap;         /* used / allocated */
 	uint32_t next_lsoa;         /* id of the next new LSOA */
@@ -153,17 +154,19 @@ static int street_take(struct gload *ld, sqlite3_stmt *st, struct mb_error *err)
 	size_t len = (size_t)sqlite3_column_bytes(st, 2);
 	const void *name = sqlite3_column_blob(st, 2);
 	uint32_t slot = (uint32_t)ld->nslot;
+	int added;
 
 	if (id >= ld->next_street)
 		ld->next_street = id + 1;
 	if (GROW(ld->slot, ld->nslot + 1, ld->scap) || store_key_room(&ld->key, &ld->kcap, len + 4))
 		return oom(err);
 	ld->slot[ld->nslot++] = (struct gslot){ .id = id };
+	ld->flagged |= sqlite3_column_int64(st, 5) == 1;
 	memcpy(ld->key, &l, 4);
 	if (len)
 		memcpy(ld->key + 4, name, len);
-	if (!dict_get(ld->street, ld->key, len + 4) &&
-	    dict_put(ld->street, ld->key, len + 4, slot + 1))
+	/* the first street of a key keeps it */
+	if (!dict_get_or_put(ld->street, ld->key, len + 4, slot + 1, &added))
 		return oom(err);
 	if (!ld->g->has_lsoa && sqlite3_column_type(st, 3) != SQLITE_NULL &&
 	    near_add(ld, name, len, slot, sqlite3_column_double(st, 3), sqlite3_column_double(st, 4)))
@@ -181,9 +184,10 @@ static int read_streets(struct gload *ld, struct mb_error *err)
 	/* a point per observed street is needed only to match rows without an LSOA code */
 	if ((r = store_prepare(ld->s, &st,
 			       ld->g->has_lsoa
-				       ? "SELECT id, coalesce(lsoa_id, 0), name_norm, NULL, NULL FROM street"
+				       ? "SELECT id, coalesce(lsoa_id, 0), name_norm, NULL, NULL,"
+					 " gazetteer FROM street"
 				       : "SELECT s.id, coalesce(s.lsoa_id, 0), s.name_norm, min(l.lon),"
-					 " min(l.lat) FROM street s LEFT JOIN location l"
+					 " min(l.lat), s.gazetteer FROM street s LEFT JOIN location l"
 					 " ON l.street_id = s.id GROUP BY s.id",
 			       err)))
 		return r;
@@ -192,6 +196,31 @@ static int read_streets(struct gload *ld, struct mb_error *err)
 	sqlite3_finalize(st);
 	ld->nstore = ld->nslot;
 	return r;
+}
+
+/* A new gazetteer replaces the old: crime-free streets it added go, the
+ * others are no longer marked; then the streets are read again. (Two scans
+ * of the street table, run only when a gazetteer is loaded.) */
+static int unload(struct gload *ld, struct mb_error *err)
+{
+	int r;
+
+	if ((r = store_exec(ld->s,
+			    "DELETE FROM street WHERE gazetteer = 1 AND id NOT IN"
+			    " (SELECT street_id FROM location WHERE street_id IS NOT NULL);"
+			    "UPDATE street SET gazetteer = 0, area_code = NULL WHERE gazetteer = 1",
+			    err)))
+		return r;
+	dict_free(ld->street);
+	dict_free(ld->byname);
+	ld->street = dict_new();
+	ld->byname = dict_new();
+	if (!ld->street || !ld->byname)
+		return oom(err);
+	ld->nslot = ld->nnear = 0;
+	ld->next_street = 1;
+	ld->flagged = 0;
+	return read_streets(ld, err);
 }
 
 /* Step a bound statement and reset it; the load's error on failure. */
@@ -314,6 +343,83 @@ static int row_resolve(struct gload *ld, size_t i, struct gaz_stats *gs, struct 
 	return 0;
 }
 
+/* Keys of rows resolved ahead, hashed and prefetched (a probe of the
+ * national street dictionary, ~50 MB, otherwise waits on memory twice). */
+#define AHEAD 16
+
+/* A row's key, made ahead of its lookup. */
+struct ahead {
+	uint64_t h;       /* dict_hash of the key */
+	size_t len;       /* key bytes: LSOA id and normalised name */
+};
+
+/* Make row i's key at key (LSOA id, normalised name) and its hash into *a, and
+ * prefetch its slot of the street dictionary. */
+static int row_key(struct gload *ld, size_t i, char *key, struct ahead *a, struct mb_error *err)
+{
+	const struct gaz_row *row = &ld->g->rows[i];
+	uint32_t l;
+	int r;
+
+	if ((r = row_lsoa(ld, row, &l, err)))
+		return r;
+	memcpy(key, &l, 4);
+	a->len = 4 + ingest_normalise_name(row->name, strlen(row->name), key + 4, ld->longest + 1);
+	a->h = dict_hash(key, a->len);
+	dict_prefetch(ld->street, a->h);
+	return 0;
+}
+
+/* Resolve row i, whose key and its hash are at key and a: the street of the
+ * key, or a new one. */
+static int row_lookup(struct gload *ld, size_t i, const char *key, const struct ahead *a,
+		      struct gaz_stats *gs, struct mb_error *err)
+{
+	const struct gaz_row *row = &ld->g->rows[i];
+	uint32_t l, k;
+	int added;
+
+	if (GROW(ld->slot, ld->nslot + 1, ld->scap) ||
+	    !(k = dict_get_or_put_h(ld->street, key, a->len, a->h, (uint32_t)ld->nslot + 1, &added)))
+		return oom(err);
+	if (added) {
+		memcpy(&l, key, 4);
+		ld->slot[ld->nslot++] = (struct gslot){ .id = ld->next_street++, .lsoa = l,
+							.first = (uint32_t)i + 1 };
+		gs->added++;
+	} else {
+		gs->matched++;
+	}
+	ld->slot[k - 1].last = (uint32_t)i + 1;
+	if (!isnan(row->lon) && !isnan(row->lat))
+		ld->slot[k - 1].coord = (uint32_t)i + 1;
+	return 0;
+}
+
+/* Resolve every row of a gazetteer with LSOA codes, keys made AHEAD rows
+ * before their lookup (and the slot's key prefetched half way). */
+static int resolve_keyed(struct gload *ld, struct gaz_stats *gs, struct mb_error *err)
+{
+	size_t n = ld->g->n, w = ld->longest + 5;
+	struct ahead a[AHEAD];
+	char *keys = malloc(AHEAD * w);
+	int r = 0;
+
+	if (!keys)
+		return oom(err);
+	for (size_t i = 0; i < n + AHEAD && !r; i++) {
+		if (i >= AHEAD && (r = row_lookup(ld, i - AHEAD, keys + (i % AHEAD) * w,
+						  &a[i % AHEAD], gs, err)))
+			break;
+		if (i < n)
+			r = row_key(ld, i, keys + (i % AHEAD) * w, &a[i % AHEAD], err);
+		if (i >= AHEAD / 2 && i - AHEAD / 2 < n)
+			dict_prefetch_key(ld->street, a[(i - AHEAD / 2) % AHEAD].h);
+	}
+	free(keys);
+	return r;
+}
+
 /* Run st over the n feed rows d (temp.mb_feed_gaz). */
 static int feed_run(struct gload *ld, sqlite3_stmt *st, const struct rec_dim *d, size_t n,
 		    struct mb_error *err)
@@ -342,6 +448,8 @@ static void slot_row(const struct gload *ld, size_t k, char *text, struct rec_di
 		d->lon = rows[sl->coord - 1].lon;
 		d->lat = rows[sl->coord - 1].lat;
 	}
+	/* a street the store holds keeps its name: "" only passes NOT NULL */
+	d->s1 = "";
 	if (sl->first) {
 		const char *name = rows[sl->first - 1].name;
 
@@ -368,7 +476,7 @@ static int write_slots(struct gload *ld, sqlite3_stmt *st, size_t from, size_t t
 		if (!ld->slot[k].last)
 			continue;
 		slot_row(ld, k, text + used, &d[n]);
-		used += d[n].s1 ? strlen(d[n].s1) + 1 : 0;
+		used += strlen(d[n].s1) + 1;
 		if (++n == FEED_BATCH || used > FEED_TEXT) {
 			r = feed_run(ld, st, d, n, err);
 			n = used = 0;
@@ -382,28 +490,26 @@ cleanup:
 	return r;
 }
 
-/* Write the streets: the store's that rows matched, then the new ones. */
+/* Write the streets the rows resolved to, in id order: one statement does
+ * both, an insert of a new street and an update of one the store holds (a
+ * conflict on its id; the feed's name is then not used). Measured against
+ * UPDATE ... FROM for the matched streets: 0.19 s against 0.25 s CPU for
+ * 408,174. */
 static int write_streets(struct gload *ld, struct mb_error *err)
 {
-	sqlite3_stmt *upd = NULL, *ins = NULL;
+	sqlite3_stmt *st = NULL;
 	int r;
 
-	if ((r = store_prepare(ld->s, &upd,
-			       "UPDATE street SET gazetteer = 1, lon = coalesce(f.lon, street.lon),"
-			       " lat = coalesce(f.lat, street.lat), area_code = f.area_code"
-			       " FROM temp.mb_feed_gaz AS f WHERE street.id = f.id",
-			       err)) ||
-	    (r = store_prepare(ld->s, &ins,
+	if ((r = store_prepare(ld->s, &st,
 			       "INSERT INTO street(id, name_norm, lsoa_id, gazetteer, lon, lat, area_code)"
 			       " SELECT id, name_norm, lsoa_id, 1, lon, lat, area_code"
-			       " FROM temp.mb_feed_gaz",
-			       err)) ||
-	    (r = write_slots(ld, upd, 0, ld->nstore, err)))
-		goto cleanup;
-	r = write_slots(ld, ins, ld->nstore, ld->nslot, err);
-cleanup:
-	sqlite3_finalize(upd);
-	sqlite3_finalize(ins);
+			       " FROM temp.mb_feed_gaz WHERE true ON CONFLICT(id) DO UPDATE SET"
+			       " gazetteer = 1, lon = coalesce(excluded.lon, lon),"
+			       " lat = coalesce(excluded.lat, lat), area_code = excluded.area_code",
+			       err)))
+		return r;
+	r = write_slots(ld, st, 0, ld->nslot, err);
+	sqlite3_finalize(st);
 	return r;
 }
 
@@ -428,7 +534,9 @@ static int load_rows(struct gload *ld, struct gaz_stats *gs, struct mb_error *er
 			       "INSERT OR IGNORE INTO lsoa_name(lsoa_id, name) VALUES(?, ?)", err)))
 		return r;
 	gs->rows = (long)g->n;
-	for (size_t i = 0; i < g->n && !r; i++)
+	if (g->has_lsoa)
+		r = resolve_keyed(ld, gs, err);
+	for (size_t i = 0; i < g->n && !g->has_lsoa && !r; i++)
 		r = row_resolve(ld, i, gs, err);
 	if (r || (r = write_streets(ld, err)))
 		return r;
@@ -459,14 +567,8 @@ int store_gazetteer_load(struct store *s, const struct gazetteer *g, int replace
 		r = refuse_empty(s, err);
 		goto cleanup;
 	}
-	/* a new gazetteer replaces the old: crime-free streets it added go */
-	if ((r = store_exec(s,
-			    "DELETE FROM street WHERE gazetteer = 1 AND id NOT IN"
-			    " (SELECT street_id FROM location WHERE street_id IS NOT NULL);"
-			    "UPDATE street SET gazetteer = 0, area_code = NULL WHERE gazetteer = 1",
-			    err)) ||
-	    (r = read_lsoas(&ld, err)) || (r = read_streets(&ld, err)) ||
-	    (r = load_rows(&ld, gs, err)))
+	if ((r = read_lsoas(&ld, err)) || (r = read_streets(&ld, err)) ||
+	    (ld.flagged && (r = unload(&ld, err))) || (r = load_rows(&ld, gs, err)))
 		goto cleanup;
 	r = store_commit(s, err);
 	in_tx = 0;
