@@ -75,13 +75,19 @@ static char *arena_put(struct gazetteer *g, const char *s, size_t len)
 }
 
 /* Copy field col of row r into g's arena: *out NULL when the column is
- * absent or the field blank. -1 on OOM. */
-static int take(struct gazetteer *g, const struct csvtab_row *r, long col, char **out)
+ * absent or the field blank; its length to *len (may be NULL). -1 on OOM. */
+static int take(struct gazetteer *g, const struct csvtab_row *r, long col, char **out,
+		size_t *len)
 {
+	size_t n;
+
 	*out = NULL;
 	if (col < 0 || !*r->f[col])
 		return 0;
-	*out = arena_put(g, r->f[col], strlen(r->f[col]));
+	n = strlen(r->f[col]);
+	if (len)
+		*len = n;
+	*out = arena_put(g, r->f[col], n);
 	return *out ? 0 : -1;
 }
 
@@ -193,6 +199,7 @@ static int gaz_sink(void *ctx, const struct csvtab *t, const struct csvtab_row *
 	struct gazetteer *g = rd->g;
 	const long *col = rd->col;
 	struct gaz_row row = { 0 };
+	size_t len = 0;
 
 	if (!rd->header_done)
 		header_check(rd, t);
@@ -208,11 +215,14 @@ static int gaz_sink(void *ctx, const struct csvtab *t, const struct csvtab_row *
 		g->skipped++;
 		return 0;
 	}
-	if (take(g, r, col[G_NAME], &row.name) || take(g, r, col[G_LSOA], &row.lsoa) ||
-	    take(g, r, col[G_LSOA_NAME], &row.lsoa_name) || take(g, r, col[G_AREA], &row.area) ||
+	if (take(g, r, col[G_NAME], &row.name, &len) || take(g, r, col[G_LSOA], &row.lsoa, NULL) ||
+	    take(g, r, col[G_LSOA_NAME], &row.lsoa_name, NULL) ||
+	    take(g, r, col[G_AREA], &row.area, NULL) ||
 	    (g->n == g->cap && GROW(g->rows, g->n + 1, g->cap)))
 		return mb_err(err, MB_ENOMEM, "out of memory reading '%s'", t->path);
 	g->rows[g->n++] = row;
+	if (len > g->longest)
+		g->longest = len;
 	return 0;
 }
 

@@ -215,7 +215,7 @@ static int unload(struct gload *ld, struct mb_error *err)
 	dict_free(ld->byname);
 	ld->street = dict_new();
 	ld->byname = dict_new();
-	if (!ld->street || !ld->byname)
+	if (!ld->street || !ld->byname || dict_reserve(ld->street, ld->g->n))
 		return oom(err);
 	ld->nslot = ld->nnear = 0;
 	ld->next_street = 1;
@@ -520,12 +520,6 @@ static int load_rows(struct gload *ld, struct gaz_stats *gs, struct mb_error *er
 	size_t touched = 0;
 	int r;
 
-	for (size_t i = 0; i < g->n; i++) {
-		size_t l = strlen(g->rows[i].name);
-
-		if (l > ld->longest)
-			ld->longest = l;
-	}
 	if (store_key_room(&ld->key, &ld->kcap, ld->longest + 5))
 		return oom(err);
 	if ((r = store_prepare(ld->s, &ld->ins_lsoa, "INSERT INTO lsoa(id, code, name) VALUES(?, ?, ?)",
@@ -552,11 +546,12 @@ int store_gazetteer_load(struct store *s, const struct gazetteer *g, int replace
 {
 	struct gload ld = { .s = s, .g = g, .lsoa = dict_new(), .street = dict_new(),
 			    .byname = dict_new(), .alias = dict_new(), .next_lsoa = 1,
-			    .next_street = 1 };
+			    .next_street = 1, .longest = g->longest };
 	int r, in_tx = 0;
 
 	memset(gs, 0, sizeof(*gs));
-	if (!ld.lsoa || !ld.street || !ld.byname || !ld.alias) {
+	/* sized once: every row may add a street (the store's are added as read) */
+	if (!ld.lsoa || !ld.street || !ld.byname || !ld.alias || dict_reserve(ld.street, g->n)) {
 		r = oom(err);
 		goto cleanup;
 	}

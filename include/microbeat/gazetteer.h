@@ -31,6 +31,7 @@ struct gazetteer {
 	size_t n, cap;        /* used / capacity */
 	int has_lsoa;         /* the file has an LSOA code column */
 	long skipped;         /* rows without a name (reported) */
+	size_t longest;       /* bytes of the longest name (the loader's key room) */
 	char **blocks;        /* string arena: the rows' strings, a block a megabyte (no malloc a string) */
 	size_t nblocks, bcap; /* blocks used / allocated */
 	char *at;             /* next free byte of the last block */
