@@ -46,9 +46,10 @@ struct gslot {
 };
 
 /* The load's state. */
-struct gload {
+struct gaz_load {
 	struct store *s;            /* the store, in the load's transaction */
-	const struct gazetteer *g;  /* the rows */
+	const struct gazetteer *g;  /* the rows (set by store_gazetteer_finish) */
+	int has_lsoa;               /* the streets were read for rows with LSOA codes */
 	struct dict *lsoa;          /* LSOA code -> id */
 	struct dict *street;        /* LSOA id (4 bytes) + normalised name -> slot + 1 */
 	struct dict *byname;        /* normalised name -> first near index + 1 (no LSOA column) */
@@ -57,6 +58,7 @@ struct gload {
 	size_t nslot, scap;         /* used / allocated */
 	size_t nstore;              /* slots of the store's streets */
 	int flagged;                /* one of them is marked as the gazetteer's */
+	int in_tx;                  /* the load's transaction is open */
 	struct near *near;          /* observed streets with a point (no LSOA column) */
 	size_t nnear, ncap;         /* used / allocated */
 	uint32_t next_lsoa;         /* id of the next new LSOA */
@@ -108,7 +110,7 @@ cleanup:
 }
 
 /* The store's LSOA codes into ld->lsoa. */
-static int read_lsoas(struct gload *ld, struct mb_error *err)
+static int read_lsoas(struct gaz_load *ld, struct mb_error *err)
 {
 	sqlite3_stmt *st = NULL;
 	int r;
@@ -131,7 +133,7 @@ static int read_lsoas(struct gload *ld, struct mb_error *err)
 }
 
 /* Chain observed street slot (a point lon, lat) under its name in ld->byname. */
-static int near_add(struct gload *ld, const void *name, size_t len, uint32_t slot, double lon,
+static int near_add(struct gaz_load *ld, const void *name, size_t len, uint32_t slot, double lon,
 		    double lat)
 {
 	uint32_t head = dict_get(ld->byname, name, len);
@@ -148,7 +150,7 @@ static int near_add(struct gload *ld, const void *name, size_t len, uint32_t slo
 }
 
 /* Take one street of the store (a row of read_streets' query) as a slot. */
-static int street_take(struct gload *ld, sqlite3_stmt *st, struct mb_error *err)
+static int street_take(struct gaz_load *ld, sqlite3_stmt *st, struct mb_error *err)
 {
 	uint32_t id = (uint32_t)sqlite3_column_int64(st, 0), l = (uint32_t)sqlite3_column_int64(st, 1);
 	size_t len = (size_t)sqlite3_column_bytes(st, 2);
@@ -168,7 +170,7 @@ static int street_take(struct gload *ld, sqlite3_stmt *st, struct mb_error *err)
 	/* the first street of a key keeps it */
 	if (!dict_get_or_put(ld->street, ld->key, len + 4, slot + 1, &added))
 		return oom(err);
-	if (!ld->g->has_lsoa && sqlite3_column_type(st, 3) != SQLITE_NULL &&
+	if (!ld->has_lsoa && sqlite3_column_type(st, 3) != SQLITE_NULL &&
 	    near_add(ld, name, len, slot, sqlite3_column_double(st, 3), sqlite3_column_double(st, 4)))
 		return oom(err);
 	return 0;
@@ -176,14 +178,14 @@ static int street_take(struct gload *ld, sqlite3_stmt *st, struct mb_error *err)
 
 /* The store's streets as slots, in id order, keyed in ld->street (and, for a
  * gazetteer without LSOA codes, one point each under its name). */
-static int read_streets(struct gload *ld, struct mb_error *err)
+static int read_streets(struct gaz_load *ld, struct mb_error *err)
 {
 	sqlite3_stmt *st = NULL;
 	int r;
 
 	/* a point per observed street is needed only to match rows without an LSOA code */
 	if ((r = store_prepare(ld->s, &st,
-			       ld->g->has_lsoa
+			       ld->has_lsoa
 				       ? "SELECT id, coalesce(lsoa_id, 0), name_norm, NULL, NULL,"
 					 " gazetteer FROM street"
 				       : "SELECT s.id, coalesce(s.lsoa_id, 0), s.name_norm, min(l.lon),"
@@ -198,14 +200,16 @@ static int read_streets(struct gload *ld, struct mb_error *err)
 	return r;
 }
 
-/* A new gazetteer replaces the old: crime-free streets it added go, the
- * others are no longer marked; then the streets are read again. (Two scans
- * of the street table, run only when a gazetteer is loaded.) */
-static int unload(struct gload *ld, struct mb_error *err)
+/* Read the streets again, after unmarking the old gazetteer if the store
+ * holds one (a new gazetteer replaces the old: crime-free streets it added
+ * go, the others are no longer marked), or with a point each for rows
+ * without LSOA codes. */
+static int reread(struct gaz_load *ld, struct mb_error *err)
 {
 	int r;
 
-	if ((r = store_exec(ld->s,
+	if (ld->flagged &&
+	    (r = store_exec(ld->s,
 			    "DELETE FROM street WHERE gazetteer = 1 AND id NOT IN"
 			    " (SELECT street_id FROM location WHERE street_id IS NOT NULL);"
 			    "UPDATE street SET gazetteer = 0, area_code = NULL WHERE gazetteer = 1",
@@ -215,16 +219,18 @@ static int unload(struct gload *ld, struct mb_error *err)
 	dict_free(ld->byname);
 	ld->street = dict_new();
 	ld->byname = dict_new();
-	if (!ld->street || !ld->byname || dict_reserve(ld->street, ld->g->n))
+	if (!ld->street || !ld->byname ||
+	    dict_reserve(ld->street, (size_t)ld->nstore + ld->g->n))
 		return oom(err);
 	ld->nslot = ld->nnear = 0;
 	ld->next_street = 1;
 	ld->flagged = 0;
+	ld->has_lsoa = ld->g->has_lsoa;
 	return read_streets(ld, err);
 }
 
 /* Step a bound statement and reset it; the load's error on failure. */
-static int step(struct gload *ld, sqlite3_stmt *st, struct mb_error *err)
+static int step(struct gaz_load *ld, sqlite3_stmt *st, struct mb_error *err)
 {
 	int rc = sqlite3_step(st);
 
@@ -233,7 +239,7 @@ static int step(struct gload *ld, sqlite3_stmt *st, struct mb_error *err)
 }
 
 /* Write the LSOA name of row (LSOA l) to lsoa_name, once a pair. */
-static int lsoa_alias(struct gload *ld, const struct gaz_row *row, uint32_t l,
+static int lsoa_alias(struct gaz_load *ld, const struct gaz_row *row, uint32_t l,
 		      struct mb_error *err)
 {
 	size_t len = strlen(row->lsoa_name);
@@ -255,7 +261,7 @@ static int lsoa_alias(struct gload *ld, const struct gaz_row *row, uint32_t l,
 }
 
 /* The LSOA id of row (0 when it has no code), adding an LSOA the store lacks. */
-static int row_lsoa(struct gload *ld, const struct gaz_row *row, uint32_t *l, struct mb_error *err)
+static int row_lsoa(struct gaz_load *ld, const struct gaz_row *row, uint32_t *l, struct mb_error *err)
 {
 	size_t cl;
 	int r;
@@ -289,7 +295,7 @@ static int row_lsoa(struct gload *ld, const struct gaz_row *row, uint32_t *l, st
 }
 
 /* The nearest observed street named norm within 1 km of row (slot + 1), or 0. */
-static uint32_t near_find(const struct gload *ld, const struct gaz_row *row, const char *norm,
+static uint32_t near_find(const struct gaz_load *ld, const struct gaz_row *row, const char *norm,
 			  size_t n)
 {
 	double best = MATCH_METRES;
@@ -308,7 +314,7 @@ static uint32_t near_find(const struct gload *ld, const struct gaz_row *row, con
 }
 
 /* Resolve row i to its street (a slot), adding a new one when none matches. */
-static int row_resolve(struct gload *ld, size_t i, struct gaz_stats *gs, struct mb_error *err)
+static int row_resolve(struct gaz_load *ld, size_t i, struct gaz_stats *gs, struct mb_error *err)
 {
 	const struct gaz_row *row = &ld->g->rows[i];
 	char *norm;
@@ -355,7 +361,7 @@ struct ahead {
 
 /* Make row i's key at key (LSOA id, normalised name) and its hash into *a, and
  * prefetch its slot of the street dictionary. */
-static int row_key(struct gload *ld, size_t i, char *key, struct ahead *a, struct mb_error *err)
+static int row_key(struct gaz_load *ld, size_t i, char *key, struct ahead *a, struct mb_error *err)
 {
 	const struct gaz_row *row = &ld->g->rows[i];
 	uint32_t l;
@@ -372,7 +378,7 @@ static int row_key(struct gload *ld, size_t i, char *key, struct ahead *a, struc
 
 /* Resolve row i, whose key and its hash are at key and a: the street of the
  * key, or a new one. */
-static int row_lookup(struct gload *ld, size_t i, const char *key, const struct ahead *a,
+static int row_lookup(struct gaz_load *ld, size_t i, const char *key, const struct ahead *a,
 		      struct gaz_stats *gs, struct mb_error *err)
 {
 	const struct gaz_row *row = &ld->g->rows[i];
@@ -398,7 +404,7 @@ static int row_lookup(struct gload *ld, size_t i, const char *key, const struct 
 
 /* Resolve every row of a gazetteer with LSOA codes, keys made AHEAD rows
  * before their lookup (and the slot's key prefetched half way). */
-static int resolve_keyed(struct gload *ld, struct gaz_stats *gs, struct mb_error *err)
+static int resolve_keyed(struct gaz_load *ld, struct gaz_stats *gs, struct mb_error *err)
 {
 	size_t n = ld->g->n, w = ld->longest + 5;
 	struct ahead a[AHEAD];
@@ -421,7 +427,7 @@ static int resolve_keyed(struct gload *ld, struct gaz_stats *gs, struct mb_error
 }
 
 /* Run st over the n feed rows d (temp.mb_feed_gaz). */
-static int feed_run(struct gload *ld, sqlite3_stmt *st, const struct rec_dim *d, size_t n,
+static int feed_run(struct gaz_load *ld, sqlite3_stmt *st, const struct rec_dim *d, size_t n,
 		    struct mb_error *err)
 {
 	struct feed *f = &ld->s->feed[FEED_GAZ];
@@ -437,7 +443,7 @@ static int feed_run(struct gload *ld, sqlite3_stmt *st, const struct rec_dim *d,
 
 /* The final row of slot k as a feed row; a new street's normalised name goes
  * to text (room for the longest name). */
-static void slot_row(const struct gload *ld, size_t k, char *text, struct rec_dim *d)
+static void slot_row(const struct gaz_load *ld, size_t k, char *text, struct rec_dim *d)
 {
 	const struct gslot *sl = &ld->slot[k];
 	const struct gaz_row *rows = ld->g->rows;
@@ -460,7 +466,7 @@ static void slot_row(const struct gload *ld, size_t k, char *text, struct rec_di
 
 /* Write the slots [from, to) the rows touched with st, a batch a statement
  * (up to FEED_BATCH streets and FEED_TEXT bytes of names). */
-static int write_slots(struct gload *ld, sqlite3_stmt *st, size_t from, size_t to,
+static int write_slots(struct gaz_load *ld, sqlite3_stmt *st, size_t from, size_t to,
 		       struct mb_error *err)
 {
 	size_t tcap = FEED_TEXT + ld->longest + 1, n = 0, used = 0;
@@ -495,7 +501,7 @@ cleanup:
  * conflict on its id; the feed's name is then not used). Measured against
  * UPDATE ... FROM for the matched streets: 0.19 s against 0.25 s CPU for
  * 408,174. */
-static int write_streets(struct gload *ld, struct mb_error *err)
+static int write_streets(struct gaz_load *ld, struct mb_error *err)
 {
 	sqlite3_stmt *st = NULL;
 	int r;
@@ -514,7 +520,7 @@ static int write_streets(struct gload *ld, struct mb_error *err)
 }
 
 /* Resolve every row and write the streets; the counts into gs. */
-static int load_rows(struct gload *ld, struct gaz_stats *gs, struct mb_error *err)
+static int load_rows(struct gaz_load *ld, struct gaz_stats *gs, struct mb_error *err)
 {
 	const struct gazetteer *g = ld->g;
 	size_t touched = 0;
@@ -541,43 +547,92 @@ static int load_rows(struct gload *ld, struct gaz_stats *gs, struct mb_error *er
 	return 0;
 }
 
-int store_gazetteer_load(struct store *s, const struct gazetteer *g, int replace,
-			 struct gaz_stats *gs, struct mb_error *err)
+/* Free ld, rolling its transaction back if it is open. */
+static void load_free(struct gaz_load *ld)
 {
-	struct gload ld = { .s = s, .g = g, .lsoa = dict_new(), .street = dict_new(),
-			    .byname = dict_new(), .alias = dict_new(), .next_lsoa = 1,
-			    .next_street = 1, .longest = g->longest };
-	int r, in_tx = 0;
+	if (!ld)
+		return;
+	sqlite3_finalize(ld->ins_lsoa);
+	sqlite3_finalize(ld->ins_alias);
+	if (ld->in_tx)
+		store_rollback(ld->s);
+	dict_free(ld->lsoa);
+	dict_free(ld->street);
+	dict_free(ld->byname);
+	dict_free(ld->alias);
+	free(ld->slot);
+	free(ld->near);
+	free(ld->key);
+	free(ld);
+}
+
+int store_gazetteer_begin(struct store *s, struct gaz_load **out, struct mb_error *err)
+{
+	struct gaz_load *ld = calloc(1, sizeof(*ld));
+	int r;
+
+	*out = NULL;
+	if (!ld)
+		return oom(err);
+	*ld = (struct gaz_load){ .s = s, .lsoa = dict_new(), .street = dict_new(),
+				 .byname = dict_new(), .alias = dict_new(), .next_lsoa = 1,
+				 .next_street = 1, .has_lsoa = 1 };
+	if (!ld->lsoa || !ld->street || !ld->byname || !ld->alias) {
+		r = oom(err);
+		goto fail;
+	}
+	if ((r = store_begin(s, err)))
+		goto fail;
+	ld->in_tx = 1;
+	if ((r = read_lsoas(ld, err)) || (r = read_streets(ld, err)))
+		goto fail;
+	*out = ld;
+	return 0;
+fail:
+	load_free(ld);
+	return r;
+}
+
+void store_gazetteer_abandon(struct gaz_load *ld)
+{
+	load_free(ld);
+}
+
+int store_gazetteer_finish(struct gaz_load *ld, const struct gazetteer *g, int replace,
+			   struct gaz_stats *gs, struct mb_error *err)
+{
+	int r;
 
 	memset(gs, 0, sizeof(*gs));
-	/* sized once: every row may add a street (the store's are added as read) */
-	if (!ld.lsoa || !ld.street || !ld.byname || !ld.alias || dict_reserve(ld.street, g->n)) {
+	ld->g = g;
+	ld->longest = g->longest;
+	if (!g->n && !replace) {
+		r = refuse_empty(ld->s, err);
+		goto cleanup;
+	}
+	/* sized once: every row may add a street (the store's are in already) */
+	if (dict_reserve(ld->street, dict_count(ld->street) + g->n)) {
 		r = oom(err);
 		goto cleanup;
 	}
-	if ((r = store_begin(s, err)))
+	if (((ld->flagged || ld->has_lsoa != g->has_lsoa) && (r = reread(ld, err))) ||
+	    (r = load_rows(ld, gs, err)))
 		goto cleanup;
-	in_tx = 1;
-	if (!g->n && !replace) {
-		r = refuse_empty(s, err);
-		goto cleanup;
-	}
-	if ((r = read_lsoas(&ld, err)) || (r = read_streets(&ld, err)) ||
-	    (ld.flagged && (r = unload(&ld, err))) || (r = load_rows(&ld, gs, err)))
-		goto cleanup;
-	r = store_commit(s, err);
-	in_tx = 0;
+	r = store_commit(ld->s, err);
+	ld->in_tx = 0;
 cleanup:
-	sqlite3_finalize(ld.ins_lsoa);
-	sqlite3_finalize(ld.ins_alias);
-	if (in_tx)
-		store_rollback(s);
-	dict_free(ld.lsoa);
-	dict_free(ld.street);
-	dict_free(ld.byname);
-	dict_free(ld.alias);
-	free(ld.slot);
-	free(ld.near);
-	free(ld.key);
+	load_free(ld);
 	return r;
+}
+
+int store_gazetteer_load(struct store *s, const struct gazetteer *g, int replace,
+			 struct gaz_stats *gs, struct mb_error *err)
+{
+	struct gaz_load *ld;
+	int r;
+
+	memset(gs, 0, sizeof(*gs));
+	if ((r = store_gazetteer_begin(s, &ld, err)))
+		return r;
+	return store_gazetteer_finish(ld, g, replace, gs, err);
 }

@@ -62,4 +62,14 @@ struct gaz_stats {
 int store_gazetteer_load(struct store *s, const struct gazetteer *g, int replace,
 			 struct gaz_stats *st, struct mb_error *err);
 
+/* store_gazetteer_load in two steps, so the store's part can run while the
+ * file is read: _begin opens the load's transaction and reads the store's
+ * LSOAs and streets into *out; _finish loads g as store_gazetteer_load does
+ * (the same errors) and frees the load, _abandon frees it and rolls back. */
+struct gaz_load;
+int store_gazetteer_begin(struct store *s, struct gaz_load **out, struct mb_error *err);
+int store_gazetteer_finish(struct gaz_load *ld, const struct gazetteer *g, int replace,
+			   struct gaz_stats *st, struct mb_error *err);
+void store_gazetteer_abandon(struct gaz_load *ld);
+
 #endif
