@@ -5,11 +5,12 @@
  * LSOA codes by name within 1 km) or a new one. What the row-by-row load did
  * to a street, one UPDATE or INSERT a row in file order, is then folded into
  * one final row a street (the last coordinates given win, the last row's area
- * code), written through the feed table temp.mb_feed_gaz in id order: the
- * matched streets one UPDATE ... FROM a batch, the new ones one INSERT ...
- * SELECT a batch, appended at the table's end. 800,003 national rows: ~0.1 s
- * of SQLite instead of ~1.5 s of one statement a row in gazetteer order
- * (a random walk over the street table). */
+ * code) and written through the feed table temp.mb_feed_gaz in id order, one
+ * INSERT ... ON CONFLICT DO UPDATE a batch: new streets are appended at the
+ * table's end, matched ones updated in place in order. On the national bench
+ * (800,003 rows, 408,174 streets seen in crime data) the writes cost ~0.4 s
+ * of CPU, against ~1.5 s for a statement a row in gazetteer order (a random
+ * walk over the street table). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
