@@ -570,6 +570,7 @@ static void load_free(struct gaz_load *ld)
 int store_gazetteer_begin(struct store *s, struct gaz_load **out, struct mb_error *err)
 {
 	struct gaz_load *ld = calloc(1, sizeof(*ld));
+	size_t n;
 	int r;
 
 	*out = NULL;
@@ -585,7 +586,11 @@ int store_gazetteer_begin(struct store *s, struct gaz_load **out, struct mb_erro
 	if ((r = store_begin(s, err)))
 		goto fail;
 	ld->in_tx = 1;
-	if ((r = read_lsoas(ld, err)) || (r = read_streets(ld, err)))
+	/* the street dictionary sized once for the store's streets and as many
+	 * new ones (a hint: the rows are not read yet), while the file is read */
+	if ((r = read_lsoas(ld, err)) ||
+	    (r = store_max_id(s, "SELECT count(*) FROM street", &n, err)) ||
+	    (dict_reserve(ld->street, 2 * n) && (r = oom(err))) || (r = read_streets(ld, err)))
 		goto fail;
 	*out = ld;
 	return 0;
