@@ -1,4 +1,5 @@
 /* dict — open-addressing hash table from byte strings to ids, keys in an arena. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -146,10 +147,9 @@ uint32_t dict_get(const struct dict *d, const void *key, size_t len)
 	return find(d, dict_hash(key, len), key, len)->id;
 }
 
-/* Double the table. Return 0, or -1 on out of memory. */
-static int grow(struct dict *d)
+/* Move the entries to a table of ncap slots. Return 0, or -1 on out of memory. */
+static int resize(struct dict *d, size_t ncap)
 {
-	size_t ncap = d->cap * 2;
 	struct slot *ns = table_alloc(ncap * sizeof(*ns));
 
 	if (!ns)
@@ -170,6 +170,24 @@ static int grow(struct dict *d)
 	d->slots = ns;
 	d->cap = ncap;
 	return 0;
+}
+
+/* Double the table. Return 0, or -1 on out of memory. */
+static int grow(struct dict *d)
+{
+	return resize(d, d->cap * 2);
+}
+
+int dict_reserve(struct dict *d, size_t n)
+{
+	size_t cap = d->cap;
+
+	while ((n + 1) * 10 > cap * 7) {
+		if (cap > SIZE_MAX / 2 / sizeof(struct slot))
+			return -1;
+		cap *= 2;
+	}
+	return cap == d->cap ? 0 : resize(d, cap);
 }
 
 /* Copy len bytes into the arena; NULL on out of memory. */

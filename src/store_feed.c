@@ -7,7 +7,8 @@
  * street, snap point, outcome row), read the rows the writer points them at
  * (struct feed) through xColumn: a batch of events is one statement instead
  * of 256, and a batch's new streets, new snap points and outcome rows one
- * statement each instead of one a row.
+ * statement each instead of one a row. A fifth shows gazetteer streets
+ * (store_gaz.c: rec_dim rows, lon/lat as a snap point's, s2 the area code).
  *
  * They live in the connection's temp schema (created when a store is opened
  * for writing, gone when it closes: nothing in the store file) and the
@@ -31,9 +32,11 @@ static const char *const FEED_DECL[FEED_KINDS] = {
 	"CREATE TABLE x(id, name_norm, lsoa_id)",
 	"CREATE TABLE x(id, name, lon, lat, lsoa_id, street_id)",
 	"CREATE TABLE x(import_id, line, crime_id, month, outcome_id)",
+	"CREATE TABLE x(id, name_norm, lon, lat, lsoa_id, area_code)",
 };
 static const char *const FEED_NAME[FEED_KINDS] = { "mb_feed_event", "mb_feed_street",
-						   "mb_feed_location", "mb_feed_outcome" };
+						   "mb_feed_location", "mb_feed_outcome",
+						   "mb_feed_gaz" };
 
 struct feed_vtab {
 	sqlite3_vtab base;  /* SQLite's part */
@@ -164,7 +167,8 @@ static void event_column(sqlite3_context *ctx, const struct feed *f, const struc
 	}
 }
 
-static void dim_column(sqlite3_context *ctx, const struct rec_dim *d, int col, int location)
+static void dim_column(sqlite3_context *ctx, const struct rec_dim *d, int col, int location,
+		       int gaz)
 {
 	switch (col) {
 	case 0: sqlite3_result_int64(ctx, d->id); break;
@@ -184,7 +188,14 @@ static void dim_column(sqlite3_context *ctx, const struct rec_dim *d, int col, i
 			sqlite3_result_null(ctx);
 		break;
 	case 4: result_id(ctx, d->ref); break;
-	default: result_id(ctx, d->ref2); break;
+	default:
+		if (!gaz)
+			result_id(ctx, d->ref2);
+		else if (d->s2)
+			sqlite3_result_text(ctx, d->s2, -1, SQLITE_STATIC);
+		else
+			sqlite3_result_null(ctx);
+		break;
 	}
 }
 
@@ -211,7 +222,7 @@ static int feed_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
 		outcome_column(ctx, f, &((const struct rec_outcome *)f->rows)[i], col);
 	else
 		dim_column(ctx, &((const struct rec_dim *)f->rows)[i], col,
-			   f->kind == FEED_LOCATION);
+			   f->kind == FEED_LOCATION || f->kind == FEED_GAZ, f->kind == FEED_GAZ);
 	return SQLITE_OK;
 }
 

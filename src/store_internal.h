@@ -16,7 +16,7 @@ enum ins {
 };
 
 /* The bulk writer's row feeds (store_feed.c): the kinds of rows. */
-enum feed_kind { FEED_EVENT, FEED_STREET, FEED_LOCATION, FEED_OUTCOME, FEED_KINDS };
+enum feed_kind { FEED_EVENT, FEED_STREET, FEED_LOCATION, FEED_OUTCOME, FEED_GAZ, FEED_KINDS };
 
 /* Rows a feed table (temp.mb_feed_*) shows for one INSERT ... SELECT. */
 struct feed {

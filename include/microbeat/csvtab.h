@@ -61,6 +61,21 @@ int csvtab_read(const char *path, struct csvtab *t, struct mb_error *err);
 int csvtab_read_mem(const char *name, const char *buf, size_t n, struct csvtab *t,
 		    struct mb_error *err);
 
+/* A data row lent by csvtab_scan(): row->f and row->pos are valid during the
+ * call only. Return 0 to go on, or a negative MB_E* code (err filled) to stop
+ * the scan with that error. */
+typedef int (*csvtab_row_fn)(void *ctx, const struct csvtab *t, const struct csvtab_row *row,
+			     struct mb_error *err);
+
+/* csvtab_read() for a large input, without the rows' copies: the file is
+ * checked and parsed by the same rules, the header kept in *t (path, head,
+ * ncols, head_line; no rows) and each data row lent to sink in file order
+ * as it is parsed. A malformed file fails at its place as csvtab_read()
+ * does, but after the rows before it went to sink. Release t with
+ * csvtab_release(). */
+int csvtab_scan(const char *path, struct csvtab *t, csvtab_row_fn sink, void *ctx,
+		struct mb_error *err);
+
 /* Free what t holds (NULL-safe fields; t may be reused after). */
 void csvtab_release(struct csvtab *t);
 
@@ -75,6 +90,11 @@ long csvtab_pick(const struct csvtab *t, const char *const *aliases);
  * row (col < 0: the row's first byte); return -code. */
 int csvtab_err(const struct csvtab *t, size_t row, long col, struct mb_error *err, int code,
 	       const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* csvtab_err() for a row lent by csvtab_scan(). */
+int csvtab_row_err(const struct csvtab *t, const struct csvtab_row *r, long col,
+		   struct mb_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
 
 /* Bytes of a UTF-8 byte-order mark at the start of s[0..n): 3 or 0. */
 size_t csvtab_bom(const char *s, size_t n);

@@ -41,6 +41,11 @@ uint32_t dict_get_or_put_h(struct dict *d, const void *key, size_t len, uint64_t
 void dict_prefetch(const struct dict *d, uint64_t h);
 void dict_prefetch_key(const struct dict *d, uint64_t h);
 
+/* Size the table for n entries at once (a bulk load that knows its size:
+ * no doubling, each rehashing every entry, on the way). Return 0, or -1 on
+ * out of memory (the dict is then unchanged). */
+int dict_reserve(struct dict *d, size_t n);
+
 /* Remove every entry whose id is greater than max_id (undo after a rollback).
  * Return 0, or -1 on out of memory (the dict is then unchanged). */
 int dict_truncate(struct dict *d, uint32_t max_id);

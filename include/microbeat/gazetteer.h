@@ -16,7 +16,7 @@
 
 struct store;
 
-/* One gazetteer street. Strings are owned by the gazetteer. */
+/* One gazetteer street. Strings are owned by the gazetteer (its arena). */
 struct gaz_row {
 	char *name;      /* street name as given */
 	char *lsoa;      /* LSOA code, or NULL */
@@ -31,9 +31,14 @@ struct gazetteer {
 	size_t n, cap;        /* used / capacity */
 	int has_lsoa;         /* the file has an LSOA code column */
 	long skipped;         /* rows without a name (reported) */
+	size_t longest;       /* bytes of the longest name (the loader's key room) */
+	char **blocks;        /* string arena: the rows' strings, a block a megabyte (no malloc a string) */
+	size_t nblocks, bcap; /* blocks used / allocated */
+	char *at;             /* next free byte of the last block */
+	size_t left;          /* bytes free from there */
 };
 
-/* Read path into g with csvtab (all or nothing: a malformed file, a
+/* Read path into g with csvtab_scan (all or nothing: a malformed file, a
  * coordinate that is not a number or lies outside the UK, one of a pair
  * blank, or an LSOA code that is not a letter and 8 digits refuses the file
  * with FILE:LINE:COL; rows without a street name are skipped, counted in
@@ -56,5 +61,15 @@ struct gaz_stats {
  * non-zero, which then clears the loaded gazetteer. */
 int store_gazetteer_load(struct store *s, const struct gazetteer *g, int replace,
 			 struct gaz_stats *st, struct mb_error *err);
+
+/* store_gazetteer_load in two steps, so the store's part can run while the
+ * file is read: _begin opens the load's transaction and reads the store's
+ * LSOAs and streets into *out; _finish loads g as store_gazetteer_load does
+ * (the same errors) and frees the load, _abandon frees it and rolls back. */
+struct gaz_load;
+int store_gazetteer_begin(struct store *s, struct gaz_load **out, struct mb_error *err);
+int store_gazetteer_finish(struct gaz_load *ld, const struct gazetteer *g, int replace,
+			   struct gaz_stats *st, struct mb_error *err);
+void store_gazetteer_abandon(struct gaz_load *ld);
 
 #endif
