@@ -75,6 +75,9 @@ demo: all
 bench: all
 	scripts/bench
 
+bench-scale: all
+	scripts/bench-scale
+
 fuzz:
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 
