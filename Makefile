@@ -31,7 +31,7 @@ TESTBIN  := $(TESTSRC:tests/%.c=$(BUILD)/tests/%)
 BIN      := $(if $(SANITIZE),$(BUILD)/microbeat,microbeat)
 DEPS     := $(LIBOBJ:=.d) $(BUILD)/main.o.d $(TESTBIN:=.d)
 
-.PHONY: all check check-unit check-e2e check-san demo bench install uninstall clean valgrind fuzz fuzz-build lint
+.PHONY: all check check-unit check-e2e check-san demo bench bench-scale install uninstall clean valgrind fuzz fuzz-build lint
 all: $(BIN)
 
 # A missing .d (a fresh tree, or objects from before dependency files) makes its target
