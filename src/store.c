@@ -483,6 +483,7 @@ void store_close(struct store *s)
 	if (!s)
 		return;
 	store_ckpt_stop(s);
+	store_blocks_forget(s);
 	for (size_t i = 0; i < ARRAY_SIZE(s->ins); i++)
 		sqlite3_finalize(s->ins[i]);
 	if (s->db)

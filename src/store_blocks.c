@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "microbeat/record.h"
 #include "microbeat/util.h"
 #include "store_internal.h"
 
@@ -184,16 +185,60 @@ static int read_import(struct store *s, int64_t import_id, struct bset *bs, stru
 	return r;
 }
 
+/* The current import's events gathered as written (struct store's blk). */
+struct blk_acc {
+	int64_t import_id; /* whose */
+	struct bset bs;    /* its events by month, in id order */
+};
+
+void store_blocks_forget(struct store *s)
+{
+	if (s->blk) {
+		bset_free(&s->blk->bs);
+		free(s->blk);
+		s->blk = NULL;
+	}
+}
+
+void store_blocks_gather(struct store *s, int64_t import_id, int64_t first,
+			 const struct rec_event *ev, size_t n)
+{
+	if (s->blk && s->blk->import_id != import_id)
+		store_blocks_forget(s);
+	if (!s->blk) {
+		/* an import's first batch only: a later one finding none was dropped */
+		if (first != s->first_event || !(s->blk = calloc(1, sizeof(*s->blk))))
+			return;
+		s->blk->import_id = import_id;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const uint32_t v[BLOCK_COLS - 1] = { ev[i].category, ev[i].location, ev[i].source,
+						     ev[i].flags };
+
+		if (bset_add(&s->blk->bs, first + (int64_t)i, ev[i].month, v)) {
+			store_blocks_forget(s);
+			return;
+		}
+	}
+}
+
 int store_blocks_build(struct store *s, int64_t import_id, struct mb_error *err)
 {
 	struct bset bs = { 0 };
 	sqlite3_stmt *del = NULL, *ins = NULL;
 	uint8_t *blob = NULL;
 	size_t len;
-	int r;
+	int r = 0;
 
-	if ((r = read_import(s, import_id, &bs, err)) ||
-	    (r = store_prepare(s, &del, "DELETE FROM event_block WHERE import_id = ?1", err)) ||
+	/* what the writer gathered, else the rows read back */
+	if (s->blk && s->blk->import_id == import_id) {
+		bs = s->blk->bs;
+		free(s->blk);
+		s->blk = NULL;
+	} else if ((r = read_import(s, import_id, &bs, err))) {
+		goto cleanup;
+	}
+	if ((r = store_prepare(s, &del, "DELETE FROM event_block WHERE import_id = ?1", err)) ||
 	    (r = store_prepare(s, &ins,
 			       "INSERT INTO event_block(import_id, month, first_id, last_id, n, data)"
 			       " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",

@@ -92,6 +92,7 @@ int store_import_create(struct store *s, const char *path, const char *format,
 	*id = sqlite3_last_insert_rowid(s->db);
 	s->first_event = 0;
 	s->last_event = 0;
+	store_blocks_forget(s); /* whatever an import rolled back left gathered */
 	return 0;
 }
 
@@ -173,6 +174,7 @@ int store_batch_write(struct store *s, int64_t import_id, const struct batch *b,
 		if (!s->first_event)
 			s->first_event = first;
 		s->last_event = last;
+		store_blocks_gather(s, import_id, first, b->events.v, b->events.n);
 		for (size_t j = 0; j < b->events.n; j++) {
 			const struct rec_event *e = &b->events.v[j];
 
@@ -782,6 +784,8 @@ int store_duplicates_held(struct store *s, int64_t import_id, uint32_t source, i
 			      moved, err)))
 		return r;
 	*moved = sqlite3_changes64(s->db);
+	if (*moved)
+		store_blocks_forget(s); /* its blocks come from the rows left */
 	/* the import's events stay the range first_event..last_event: the ids
 	 * freed at its end may go to the next import's rows */
 	const int64_t range[3] = { s->first_event, s->last_event, import_id };

@@ -34,6 +34,8 @@ struct store {
 	int64_t first_event;     /* first event id written by the current import */
 	int64_t last_event;      /* last event id written by the current import */
 	struct ckpt *ck;         /* background checkpoints while bulk loading, or NULL */
+	struct blk_acc *blk;     /* the current import's events as written, by month, for its
+				    column blocks (store_blocks.c); NULL: read them back */
 };
 
 /* Set err from the connection's last error, prefixed by what; return the negative code. */
@@ -121,6 +123,16 @@ int store_blocks_build(struct store *s, int64_t import_id, struct mb_error *err)
 
 /* Events the column blocks of months from..to hold, in *n. */
 int store_blocks_rows(struct store *s, int32_t from, int32_t to, size_t *n, struct mb_error *err);
+
+/* The current import's column blocks, gathered as its batches are written
+ * (store_batch_write: n events with ids first.., in file order) so that
+ * store_blocks_build need not read them back. Any doubt (out of memory, an
+ * event deleted: duplicates moved out) drops what is gathered, and the
+ * blocks are built from the rows instead. */
+struct rec_event;
+void store_blocks_gather(struct store *s, int64_t import_id, int64_t first,
+			 const struct rec_event *ev, size_t n);
+void store_blocks_forget(struct store *s);
 
 /* Hand fn the events of months from..to from the column blocks, in ascending
  * event id order (the row table's order); fn returns 0 or an error code,

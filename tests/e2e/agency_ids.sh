@@ -45,4 +45,5 @@ eq "events" "$(q 'select count(*) from event')" 6
 eq "ids as given" "$(q "select group_concat(ext_id, '|') from (select ext_id from event where ext_id is not null order by ext_id)")" 'C7|F1|LONG-ID-0001'
 eq "blank ids are NULL" "$(q 'select count(*) from event where ext_id is null')" 3
 eq "no id holds a NUL or is empty" "$(q "select count(*) from event where ext_id = '' or instr(cast(ext_id as blob), x'00') > 0")" 0
+check_stores "$T"
 echo "ok"

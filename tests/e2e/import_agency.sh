@@ -60,4 +60,5 @@ if [ -f "$MB_SHARED/datasets/geo/south-cambridgeshire/codepoint_open_2014_postco
   mb --db "$T/p.db" import --quiet --map "$T/fire.ini" "$T/pc.csv" || fail "postcode import exit $?"
   eq "postcodes loaded and located" "$(sqlite3 "$T/p.db" "SELECT count(*) FROM event e JOIN location l ON l.id = e.location_id WHERE l.lon BETWEEN -0.25 AND 0.55 AND l.lat BETWEEN 51.95 AND 52.45")" "$want"
 fi
+check_stores "$T"
 echo ok

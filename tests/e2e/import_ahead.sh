@@ -41,4 +41,5 @@ for q in "SELECT * FROM source" "SELECT * FROM category" "SELECT * FROM outcome"
 done
 want=$(cat "$D"/0[013467].csv "$D"/08.csv | grep -vc '^Crime ID')
 eq "events (every row of the loaded files but the bad one)" "$(sqlite3 "$T/run.db" 'SELECT count(*) FROM event')" "$((want - 1))"
+check_stores "$T"
 echo "parse-ahead over 10 files (2 repeats, 1 skipped, 1 bad row): store identical to file-by-file"

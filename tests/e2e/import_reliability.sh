@@ -241,4 +241,5 @@ sec_real() {
 
 # MB_REL_SECTIONS="3 6" runs some sections only (each fails alone on the code before the fix)
 for sec in ${MB_REL_SECTIONS:-1 2 3 6 11 real}; do "sec_$sec"; done
+check_stores "$T"
 exit 0

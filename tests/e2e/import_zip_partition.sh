@@ -42,4 +42,5 @@ grep -q "rows without Crime ID: $(awk -F, 'NR > 1 && $1 == ""' "$f" | wc -l) bef
 eq "events after replacement" "$(sqlite3 "$T/p.db" 'SELECT count(*) FROM event')" "$((before - 1))"
 eq "only the new release remains" "$(sqlite3 "$T/p.db" 'SELECT group_concat(DISTINCT import_id) FROM event')" 2
 eq "old import marked replaced" "$(sqlite3 "$T/p.db" 'SELECT replaced_by FROM import WHERE id = 1')" 2
+check_stores "$T"
 echo ok

@@ -175,4 +175,5 @@ printf 'case_id,month,category,lsoa_code\nC1,2024-01,Fly-tipping,E01000001\n' > 
 printf '[source]\nname = Council\n[columns]\nid = case_id\nmonth = month\ncategory = category\0junk\nlsoa = lsoa_code\n' > "$T/map.ini"
 run "NUL in an INI map" 3 "map.ini:6:20: NUL byte in the column map" import --map "$T/map.ini" "$T/agency.csv"
 eq "no agency rows" "$(q "SELECT count(*) FROM event")" 6
+check_stores "$T"
 echo "ok"
