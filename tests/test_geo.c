@@ -429,7 +429,7 @@ static void test_real_wards(void **state)
 		assert_int_equal(got, want);
 	}
 
-	/* speed: 1M points (fewer under valgrind / sanitizers) */
+	/* speed, printed: 1M points (fewer under valgrind / sanitizers) */
 	npts = test_slow() ? 20000 : 1000000;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (size_t k = 0; k < npts; k++) {
@@ -442,9 +442,9 @@ static void test_real_wards(void **state)
 	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	printf("located %zu random points in the ward extent in %.3f s (%.0f points/s); "
 		"%zu inside a ward\n", npts, secs, (double)npts / secs, found);
+	/* the speed is printed, not asserted (no timing assertions: a loaded
+	 * machine or a sanitizer build is not a bug) */
 	assert_true(found > npts / 3); /* the district fills much of its bounding box */
-	if (!test_slow())
-		assert_true(secs < 2.0);
 	json_decref(root);
 	geo_bng_close(t);
 	geo_layer_free(l);
