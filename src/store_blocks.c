@@ -9,7 +9,8 @@
  * memory and compares.
  *
  * A block's BLOB: an 8-byte header (version 1, then the byte width of each
- * column: ids, category, snap point, source, flags; 0 for ids means
+ * column: ids, category, snap point, source, flags: 0, 1, 2 or 4, and 8 for
+ * ids spread over more than 4G; 0 for ids means
  * consecutive from first_id, 0 for the others means all zero), then each
  * column as little-endian unsigned integers of its width, n values each;
  * ids are stored as their distance from first_id.
@@ -90,10 +91,10 @@ static int bset_add(struct bset *bs, int64_t id, int32_t month, const uint32_t v
 	return 0;
 }
 
-/* Bytes needed for v: 0, 1, 2 or 4. */
+/* Bytes needed for v: 0, 1, 2, 4 or 8. */
 static int width_of(uint64_t v)
 {
-	return v == 0 ? 0 : v <= 0xff ? 1 : v <= 0xffff ? 2 : 4;
+	return v == 0 ? 0 : v <= 0xff ? 1 : v <= 0xffff ? 2 : v <= 0xffffffff ? 4 : 8;
 }
 
 static void put_le(uint8_t *p, uint64_t v, int w)
@@ -310,7 +311,7 @@ static int block_decode(const uint8_t *blob, size_t len, size_t n, int64_t first
 		return -1;
 	for (int c = 0; c < BLOCK_COLS; c++) {
 		w[c] = blob[1 + c];
-		if (w[c] != 0 && w[c] != 1 && w[c] != 2 && w[c] != 4)
+		if (w[c] != 0 && w[c] != 1 && w[c] != 2 && w[c] != 4 && (w[c] != 8 || c))
 			return -1;
 		row += (size_t)w[c];
 	}
