@@ -451,6 +451,8 @@ static int scan_blocks(struct store *s, struct scan *k, struct mb_error *err)
 	if ((r = store_blocks_rows(s, k->q->from, k->q->to, &n, err)))
 		return r;
 	if (n && !sl->month) {
+		free(sl->unit); /* slice_copy_units' placeholder, when a layer is loaded */
+		sl->unit = NULL;
 		int ok = (sl->month = mb_malloc_huge(n * sizeof(*sl->month))) &&
 			 (sl->category = mb_malloc_huge(n * sizeof(*sl->category))) &&
 			 (sl->street = mb_malloc_huge(n * sizeof(*sl->street))) &&
