@@ -70,18 +70,13 @@ static int bset_add(struct bset *bs, int64_t id, int32_t month, const uint32_t v
 	}
 	if (b->n == b->cap) {
 		size_t ncap = b->cap ? b->cap * 2 : 1024;
-		int64_t *nid = realloc(b->id, ncap * sizeof(*nid));
+		int ok = 1;
 
-		if (!nid)
+		REGROW(b->id, ncap, ok);
+		for (int c = 0; c < BLOCK_COLS - 1; c++)
+			REGROW(b->col[c], ncap, ok);
+		if (!ok)
 			return -1;
-		b->id = nid;
-		for (int c = 0; c < BLOCK_COLS - 1; c++) {
-			uint32_t *nc = realloc(b->col[c], ncap * sizeof(*nc));
-
-			if (!nc)
-				return -1;
-			b->col[c] = nc;
-		}
 		b->cap = ncap;
 	}
 	b->id[b->n] = id;

@@ -36,8 +36,9 @@ struct slice_query {
 				    minute, subgroup, da, hate) where the store holds them */
 	int no_beats;            /* the analysis counts by type or unit, never by micro-beat:
 				    skip the streets and the snap points' identities (nstreet
-				    is 1, every event's street 0, loc_beat NULL), the national
-				    gazetteer's 800k names unread */
+				    is 1, every event's street 0, loc_beat NULL,
+				    gazetteer_loaded 0), the national gazetteer's 800k
+				    names unread */
 };
 
 /* One micro-beat (street or place) known to the store. */
