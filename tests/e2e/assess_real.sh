@@ -1,7 +1,7 @@
 #!/bin/bash
 # Issue 22: the assessment pack on the real Cambridgeshire data with the 2025 ward layer
-# (datasets/assess_cambs.ini); skipped without ../shared. Checks that the pack builds in
-# seconds, holds every section, that the summary's concentration figures equal
+# (datasets/assess_cambs.ini); skipped without ../shared. Checks that the pack builds (its time
+# printed), holds every section, that the summary's concentration figures equal
 # tables/concentration-concentration.csv, that the scanning matrix's counts equal an
 # independent awk recount of the police.uk street files (South Cambridgeshire LSOAs, no ASB,
 # 2025 vs 2024), and that the publication table hides every count 1..4.
