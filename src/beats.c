@@ -33,78 +33,104 @@ size_t beats_number(const struct slice *sl, const uint8_t *keep, int32_t *pos, u
 	return n;
 }
 
+/* What key_by_unit works with. */
+struct unit_keys {
+	const struct slice *sl;
+	const struct beats_spec *sp;
+	struct beats *b;
+	struct dict *keys;   /* (unit, name) or (0, place id) -> universe index + 1 */
+	struct dict *bycode; /* unit code -> unit id */
+};
+
+/* The universe index of micro-beat `street` at snap point `loc` (pass 0:
+ * an event's) or of gazetteer street `street` (pass 1), numbered when first
+ * met: *u, or -1 when it is in no unit or not in the universe. */
+static int key_one(struct unit_keys *uk, int pass, uint32_t street, uint32_t loc, int32_t *u)
+{
+	const struct slice *sl = uk->sl;
+	const struct beats_spec *sp = uk->sp;
+	const struct slice_street *t = &sl->streets[street];
+	char key[4200];
+	uint32_t unit;
+
+	*u = -1;
+	/* a place is a snap point: a gazetteer row named like one adds none */
+	if (!street || (pass && (!t->gazetteer || !sl->street_in_area[street] || t->place)) ||
+	    !kind_ok(sp, t))
+		return 0;
+	unit = pass ? dict_get(uk->bycode, t->area, strlen(t->area)) : sp->unit_of_loc[loc];
+	if (!unit)
+		return 0; /* in no unit of the layer */
+	size_t len = strlen(t->name);
+
+	if (len + 4 > sizeof(key))
+		return 0;
+	if (pass == 0 && sp->member && !sp->member[street])
+		return 0; /* not in the frozen universe */
+	memcpy(key, &unit, 4);
+	memcpy(key + 4, t->name, len);
+	if (t->place) {
+		/* a place is one snap point whatever the unit: keyed on its own id
+		 * (unit 0 never keys a street) */
+		len = 4;
+		memset(key, 0, 4);
+		memcpy(key + 4, &street, 4);
+	}
+	uint32_t v = dict_get(uk->keys, key, len + 4);
+
+	if (!v) {
+		v = (uint32_t)++uk->b->n;
+		if (dict_put(uk->keys, key, len + 4, v))
+			return -1;
+		uk->b->ustreet[v - 1] = street;
+		uk->b->ucode[v - 1] = sp->unit_code[unit];
+	}
+	*u = (int32_t)v - 1;
+	return 0;
+}
+
 /* street_unit: a micro-beat is the normalised name within a unit of the layer
- * (survives LSOA code changes). Gazetteer streets join through their area code. */
+ * (survives LSOA code changes). Gazetteer streets join through their area code.
+ * Keys are numbered in the scan's order: the events, and among them the snap
+ * points of the events outside the keep window (sl->seen_*), each where its
+ * first such event was; then the gazetteer's streets. */
 static int key_by_unit(const struct slice *sl, const struct beats_spec *sp, struct beats *b,
 		       struct mb_error *err)
 {
-	struct dict *keys = dict_new(), *bycode = dict_new();
-	char key[4200];
+	struct unit_keys uk = { .sl = sl, .sp = sp, .b = b, .keys = dict_new(),
+				.bycode = dict_new() };
+	size_t j = 0;
 	int r = 0;
 
-	b->ucode = calloc(sl->nstreet + sl->n + 1, sizeof(*b->ucode));
-	if (!keys || !bycode || !b->ucode) {
-		r = mb_err(err, MB_ENOMEM, "out of memory");
-		goto cleanup;
-	}
+	b->ucode = calloc(sl->nstreet + sl->n + sl->nseen + 1, sizeof(*b->ucode));
+	if (!uk.keys || !uk.bycode || !b->ucode)
+		goto oom;
 	for (size_t u = 1; u < sp->nunit; u++)
-		if (sp->unit_code[u] && dict_put(bycode, sp->unit_code[u], strlen(sp->unit_code[u]),
-						 (uint32_t)u)) {
-			r = mb_err(err, MB_ENOMEM, "out of memory");
-			goto cleanup;
+		if (sp->unit_code[u] && dict_put(uk.bycode, sp->unit_code[u],
+						 strlen(sp->unit_code[u]), (uint32_t)u))
+			goto oom;
+	for (size_t i = 0; i <= sl->n; i++) {
+		for (; j < sl->nseen && sl->seen_pos[j] <= i; j++) {
+			uint32_t loc = sl->seen_loc[j];
+
+			if (key_one(&uk, 0, sl->loc_beat[loc], loc, &b->seen_u[j]))
+				goto oom;
 		}
-	for (size_t pass = 0; pass < 2; pass++) {
-		/* pass 0: events (observed), pass 1: gazetteer streets */
-		size_t n = pass ? (sp->gazetteer ? sl->nstreet : 0) : sl->n;
-
-		for (size_t i = pass; i < n; i++) {
-			uint32_t street = pass ? (uint32_t)i : sl->street[i];
-			const struct slice_street *t = &sl->streets[street];
-			uint32_t unit;
-
-			if (pass == 0)
-				b->ev_u[i] = -1;
-			/* a place is a snap point: a gazetteer row named like one adds none */
-			if (!street || (pass && (!t->gazetteer || !sl->street_in_area[i] || t->place)) ||
-			    !kind_ok(sp, t))
-				continue;
-			unit = pass ? dict_get(bycode, t->area, strlen(t->area))
-				    : sp->unit_of_loc[sl->location[i]];
-			if (!unit)
-				continue; /* in no unit of the layer */
-			size_t len = strlen(t->name);
-
-			if (len + 4 > sizeof(key))
-				continue;
-			if (pass == 0 && sp->member && !sp->member[street])
-				continue; /* not in the frozen universe */
-			memcpy(key, &unit, 4);
-			memcpy(key + 4, t->name, len);
-			if (t->place) {
-				/* a place is one snap point whatever the unit: keyed on its
-				 * own id (unit 0 never keys a street) */
-				len = 4;
-				memset(key, 0, 4);
-				memcpy(key + 4, &street, 4);
-			}
-			uint32_t u = dict_get(keys, key, len + 4);
-
-			if (!u) {
-				u = (uint32_t)++b->n;
-				if (dict_put(keys, key, len + 4, u)) {
-					r = mb_err(err, MB_ENOMEM, "out of memory");
-					goto cleanup;
-				}
-				b->ustreet[u - 1] = street;
-				b->ucode[u - 1] = sp->unit_code[unit];
-			}
-			if (pass == 0)
-				b->ev_u[i] = (int32_t)u - 1;
-		}
+		if (i < sl->n && key_one(&uk, 0, sl->street[i], sl->location[i], &b->ev_u[i]))
+			goto oom;
 	}
+	for (size_t i = 1; sp->gazetteer && i < sl->nstreet; i++) {
+		int32_t u;
+
+		if (key_one(&uk, 1, (uint32_t)i, 0, &u))
+			goto oom;
+	}
+	goto cleanup;
+oom:
+	r = mb_err(err, MB_ENOMEM, "out of memory");
 cleanup:
-	dict_free(keys);
-	dict_free(bycode);
+	dict_free(uk.keys);
+	dict_free(uk.bycode);
 	return r;
 }
 
@@ -119,6 +145,8 @@ static int key_by_street(const struct slice *sl, const struct beats_spec *sp, st
 		return mb_err(err, MB_ENOMEM, "out of memory");
 	for (size_t i = 0; i < sl->n; i++)
 		keep[sl->street[i]] = 1;
+	for (size_t j = 0; j < sl->nseen; j++)
+		keep[sl->loc_beat[sl->seen_loc[j]]] = 1;
 	for (size_t id = 1; id < sl->nstreet; id++) {
 		const struct slice_street *t = &sl->streets[id];
 		int obs = sp->member ? sp->member[id] : keep[id];
@@ -127,9 +155,14 @@ static int key_by_street(const struct slice *sl, const struct beats_spec *sp, st
 	}
 	b->n = beats_number(sl, keep, b->uindex, b->ustreet);
 	free(keep);
-	for (size_t i = 0; i < sl->n; i++)
-		b->ev_u[i] = b->uindex[sl->street[i]];
+	for (size_t j = 0; j < sl->nseen; j++)
+		b->seen_u[j] = b->uindex[sl->loc_beat[sl->seen_loc[j]]];
 	return 0;
+}
+
+int32_t beats_event_u(const struct beats *b, const struct slice *sl, size_t i)
+{
+	return b->ev_u ? b->ev_u[i] : b->uindex[sl->street[i]];
 }
 
 int beats_count(const struct slice *sl, const struct beats_spec *sp, struct beats *b,
@@ -140,9 +173,10 @@ int beats_count(const struct slice *sl, const struct beats_spec *sp, struct beat
 	int r;
 
 	b->uindex = malloc((sl->nstreet + 1) * sizeof(*b->uindex));
-	b->ustreet = malloc((sl->nstreet + sl->n + 1) * sizeof(*b->ustreet));
-	b->ev_u = malloc((sl->n + 1) * sizeof(*b->ev_u));
-	if (!b->uindex || !b->ustreet || !b->ev_u)
+	b->ustreet = malloc((sl->nstreet + sl->n + sl->nseen + 1) * sizeof(*b->ustreet));
+	b->ev_u = sp->street_unit ? malloc((sl->n + 1) * sizeof(*b->ev_u)) : NULL;
+	b->seen_u = malloc((sl->nseen + 1) * sizeof(*b->seen_u));
+	if (!b->uindex || !b->ustreet || (sp->street_unit && !b->ev_u) || !b->seen_u)
 		return mb_err(err, MB_ENOMEM, "out of memory");
 	r = sp->street_unit ? key_by_unit(sl, sp, b, err) : key_by_street(sl, sp, b, err);
 	if (r)
@@ -158,7 +192,7 @@ int beats_count(const struct slice *sl, const struct beats_spec *sp, struct beat
 
 		if (!sp->selected[c])
 			continue;
-		u = b->ev_u[i];
+		u = beats_event_u(b, sl, i);
 		if (m >= sp->from && m <= sp->to) {
 			if (u < 0) {
 				b->crimes_outside++;
@@ -187,6 +221,7 @@ void beats_release(struct beats *b)
 	free(b->ustreet);
 	free(b->uindex);
 	free(b->ev_u);
+	free(b->seen_u);
 	free(b->ucode);
 	free(b->count);
 	free(b->prev);
@@ -223,7 +258,7 @@ int beats_describe(const struct slice *sl, const struct beats_spec *sp, const st
 		   struct mb_error *err)
 {
 	int32_t *slot = malloc((b->n + 1) * sizeof(*slot));
-	double *loc_n = calloc(sl->nloc + 1, sizeof(double));
+	uint32_t *loc_n = calloc(sl->nloc + 1, sizeof(*loc_n));
 	double *cat_n = calloc((ntop + 1) * sl->ncat, sizeof(double));
 	int r = 0;
 
@@ -238,7 +273,7 @@ int beats_describe(const struct slice *sl, const struct beats_spec *sp, const st
 	for (size_t k = 0; k < ntop; k++)
 		slot[top[k]] = (int32_t)k;
 	for (size_t i = 0; i < sl->n; i++) {
-		int32_t u = b->ev_u[i];
+		int32_t u = beats_event_u(b, sl, i);
 
 		if (u < 0 || slot[u] < 0 || !sp->selected[sl->category[i]] ||
 		    sl->month[i] < sp->from || sl->month[i] > sp->to)
@@ -252,9 +287,16 @@ int beats_describe(const struct slice *sl, const struct beats_spec *sp, const st
 			*best = sl->location[i];
 	}
 	/* a listed micro-beat without crime in the period (a former hot street):
-	 * any of its snap points */
-	for (size_t i = 0; i < sl->n; i++) {
-		int32_t u = b->ev_u[i];
+	 * the snap point of its first event in the scan's order (those outside
+	 * the keep window where the first of them was) */
+	for (size_t i = 0, j = 0; i <= sl->n; i++) {
+		for (; j < sl->nseen && sl->seen_pos[j] <= i; j++) {
+			int32_t v = b->seen_u[j];
+
+			if (v >= 0 && slot[v] >= 0 && !(*busiest)[slot[v]])
+				(*busiest)[slot[v]] = sl->seen_loc[j];
+		}
+		int32_t u = i < sl->n ? beats_event_u(b, sl, i) : -1;
 
 		if (u >= 0 && slot[u] >= 0 && !(*busiest)[slot[u]])
 			(*busiest)[slot[u]] = sl->location[i];

@@ -527,7 +527,7 @@ static int build_by_unit(const struct conc_run *cr, const struct conc_params *pa
 					    "top3_share", "chance_top3_share_poisson",
 					    "crime_free_share", "bandwidth50", "gini", "gini_generalized" };
 	const struct slice *sl = &cr->sl;
-	uint64_t *pairs = malloc((sl->n + 1) * sizeof(*pairs));
+	uint64_t *pairs = malloc((sl->n + sl->nseen + 1) * sizeof(*pairs));
 	double *cnt = NULL;
 	struct conc_params p = *par;
 	size_t np = 0;
@@ -540,9 +540,15 @@ static int build_by_unit(const struct conc_run *cr, const struct conc_params *pa
 	if ((r = table_init(t, "Concentration by unit", cols, 10, err)) ||
 	    (r = unit_row(t, "", sl->scope_label, cr->b.n, cr->res, err)))
 		goto cleanup;
-	for (size_t i = 0; i < sl->n; i++)
-		if (cr->b.ev_u[i] >= 0 && sl->unit[i] && sl->unit_chosen[sl->unit[i]])
-			pairs[np++] = ((uint64_t)sl->unit[i] << 32) | (uint32_t)cr->b.ev_u[i];
+	for (size_t i = 0; i < sl->n; i++) {
+		int32_t u = beats_event_u(&cr->b, sl, i);
+
+		if (u >= 0 && sl->unit[i] && sl->unit_chosen[sl->unit[i]])
+			pairs[np++] = ((uint64_t)sl->unit[i] << 32) | (uint32_t)u;
+	}
+	for (size_t j = 0; sl->seen_unit && j < sl->nseen; j++)
+		if (cr->b.seen_u[j] >= 0 && sl->seen_unit[j] && sl->unit_chosen[sl->seen_unit[j]])
+			pairs[np++] = ((uint64_t)sl->seen_unit[j] << 32) | (uint32_t)cr->b.seen_u[j];
 	qsort(pairs, np, sizeof(*pairs), mb_cmp_u64);
 	size_t w = 0;
 
@@ -556,10 +562,12 @@ static int build_by_unit(const struct conc_run *cr, const struct conc_params *pa
 		goto cleanup;
 	}
 	for (size_t i = 0; i < sl->n; i++) {
-		if (cr->b.ev_u[i] < 0 || !sl->unit[i] || !cr->selected[sl->category[i]] ||
+		int32_t u = beats_event_u(&cr->b, sl, i);
+
+		if (u < 0 || !sl->unit[i] || !cr->selected[sl->category[i]] ||
 		    sl->month[i] < cr->sel.from || sl->month[i] > cr->sel.to)
 			continue;
-		uint64_t key = ((uint64_t)sl->unit[i] << 32) | (uint32_t)cr->b.ev_u[i];
+		uint64_t key = ((uint64_t)sl->unit[i] << 32) | (uint32_t)u;
 		uint64_t *hit = bsearch(&key, pairs, np, sizeof(*pairs), mb_cmp_u64);
 
 		if (hit)
@@ -757,8 +765,13 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 			   " --layer", cr.by, cr.sel.layer);
 		goto cleanup;
 	}
+	/* events of the period (and the previous one) only: of the other months
+	 * the observed universe needs the snap points (slice_query.keep_set) */
 	struct slice_query q = { .from = lo < cr.sel.from ? lo : cr.sel.from,
-				 .to = hi > cr.sel.to ? hi : cr.sel.to, .include_asb = 1 };
+				 .to = hi > cr.sel.to ? hi : cr.sel.to, .include_asb = 1,
+				 .no_source = 1, .keep_set = 1,
+				 .keep_from = cr.compare ? 2 * cr.sel.from - cr.sel.to - 1 : cr.sel.from,
+				 .keep_to = cr.sel.to };
 
 	select_query(&cr.sel, cr.by, 1, &q);
 
@@ -830,11 +843,15 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 		if ((r = conc_compute(cr.b.harmc, NULL, cr.b.n, &hp, &cr.hres, err)))
 			goto cleanup;
 	}
-	if ((r = list_rows(&cr, err)) || (r = describe_top(&cr, err)) || (r = name_rows(&cr, err)) ||
-	    (r = build_measures(&cr, &tm, err)) ||
-	    (r = build_hot(&cr, &th, err)))
+	if ((cr.by && (r = build_by_unit(&cr, &par, &tb, err))) || (r = list_rows(&cr, err)) ||
+	    (r = describe_top(&cr, err)))
 		goto cleanup;
-	if (cr.by && (r = build_by_unit(&cr, &par, &tb, err)))
+	/* done with the events: the tables and files need the streets' figures */
+	slice_release_events(&cr.sl);
+	free(cr.b.ev_u);
+	cr.b.ev_u = NULL;
+	if ((r = name_rows(&cr, err)) || (r = build_measures(&cr, &tm, err)) ||
+	    (r = build_hot(&cr, &th, err)))
 		goto cleanup;
 	if ((r = conc_print_report(&cr, &tm, &th, ro.format, c->out, err)))
 		goto cleanup;

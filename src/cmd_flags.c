@@ -805,7 +805,7 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 	struct slice_query q = { .from = fr.span_from, .to = fr.sel.to,
 				 .types = (const char *const *)fr.sel.types, .ntypes = fr.sel.ntypes,
 				 .exclude = (const char *const *)fr.sel.exclude,
-				 .nexclude = fr.sel.nexclude };
+				 .nexclude = fr.sel.nexclude, .no_source = 1 };
 
 	select_query(&fr.sel, NULL, 0, &q);
 	/* units named by --area are judged against the whole layer: the

@@ -821,7 +821,8 @@ int cmd_trends(struct cli *c, int argc, char **argv, struct mb_error *err)
 			   " --layer", tr.by_layer, tr.sel.layer);
 		goto cleanup;
 	}
-	struct slice_query q = { .from = tr.span_from, .to = tr.sel.to, .include_asb = 1 };
+	struct slice_query q = { .from = tr.span_from, .to = tr.sel.to, .include_asb = 1,
+				 .no_source = 1 };
 
 	select_query(&tr.sel, tr.by_layer, 1, &q);
 	q.no_beats = tr.by != 2; /* only --by area reads streets */

@@ -4,7 +4,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "microbeat/dict.h"
 #include "microbeat/places.h"
 #include "microbeat/slice.h"
 #include "microbeat/util.h"
@@ -33,6 +32,8 @@ struct scan {
 	int oom;                      /* out of memory: the scan stopped */
 	int extract;                  /* fill the force-extract columns (q->extract, rows held) */
 	sqlite3_stmt *unit_st;        /* block scan with a layer: an event's unit in it */
+	uint8_t *seen_mark;           /* keep window: snap point -> listed in sl->seen_* */
+	size_t seencap;               /* capacity of sl's seen_ columns */
 };
 
 /* Where the selector puts an event: 2 in the area, 1 outside it, 0 nowhere
@@ -88,6 +89,35 @@ static int add_nc(struct scan *k, int32_t month, uint32_t cat, uint32_t unit, ui
 	return 0;
 }
 
+/* A located event of the area outside the keep window: list its snap point
+ * the first time (slice_query.keep_set). */
+static int add_seen(struct scan *k, uint32_t loc, uint32_t unit)
+{
+	struct slice *sl = k->sl;
+
+	if (k->seen_mark[loc])
+		return 0;
+	k->seen_mark[loc] = 1;
+	if (sl->nseen == k->seencap) {
+		size_t ncap = k->seencap ? k->seencap * 2 : 4096;
+		int ok = 1;
+
+		REGROW(sl->seen_loc, ncap, ok);
+		REGROW(sl->seen_pos, ncap, ok);
+		if (k->sc->layer_id)
+			REGROW(sl->seen_unit, ncap, ok);
+		if (!ok)
+			return -1;
+		k->seencap = ncap;
+	}
+	sl->seen_loc[sl->nseen] = loc;
+	sl->seen_pos[sl->nseen] = sl->n;
+	if (sl->seen_unit)
+		sl->seen_unit[sl->nseen] = unit;
+	sl->nseen++;
+	return 0;
+}
+
 /* File one event into the slice: month, category, snap point (0 none),
  * source, event.flags, the dense unit of an agency row coded to a unit of the
  * layer (0 none) and its force-extract fields packed (EXTRA_PACKED; 0 none).
@@ -137,6 +167,10 @@ static int scan_event(struct scan *k, int32_t month, uint32_t cat, uint32_t loc,
 	}
 	if (!xy || where != 2)
 		return 0;
+	if (k->seen_mark && (month < k->q->keep_from || month > k->q->keep_to)) {
+		k->src_covers[src] = 1;
+		return add_seen(k, loc, unit);
+	}
 	if (sl->n == k->cap) {
 		size_t ncap = k->cap ? k->cap * 2 : 65536;
 		int ok = 1;
@@ -145,7 +179,8 @@ static int scan_event(struct scan *k, int32_t month, uint32_t cat, uint32_t loc,
 		REGROW(sl->category, ncap, ok);
 		REGROW(sl->street, ncap, ok);
 		REGROW(sl->location, ncap, ok);
-		REGROW(sl->source, ncap, ok);
+		if (!k->q->no_source)
+			REGROW(sl->source, ncap, ok);
 		if (k->sc->layer_id)
 			REGROW(sl->unit, ncap, ok);
 		if (k->extract) {
@@ -163,7 +198,8 @@ static int scan_event(struct scan *k, int32_t month, uint32_t cat, uint32_t loc,
 	sl->category[sl->n] = cat;
 	sl->street[sl->n] = k->q->no_beats ? 0 : k->loc_street[loc];
 	sl->location[sl->n] = loc;
-	sl->source[sl->n] = src;
+	if (sl->source)
+		sl->source[sl->n] = src;
 	if (sl->unit)
 		sl->unit[sl->n] = unit;
 	if (k->extract) {
@@ -251,15 +287,18 @@ static int scan_block(void *ctx, const struct store_evrows *rows)
 	" | ((coalesce(w.minute, -1) + 1) << 17) FROM event_when w"                         \
 	" WHERE w.event_id = event.id) END"
 
-/* Grow the micro-beat arrays of sl (and the caller's offset arrays) to n. */
-static int grow_beats(struct slice *sl, size_t n, size_t **offs, size_t noffs)
+/* Grow the micro-beat arrays of sl (and the caller's offset arrays) to n:
+ * in place up to cap, the entries they were allocated with. */
+static int grow_beats(struct slice *sl, size_t n, size_t cap, size_t **offs, size_t noffs)
 {
 	int ok = 1;
 
-	REGROW(sl->streets, n, ok);
-	REGROW(sl->street_in_area, n, ok);
-	for (size_t i = 0; i < noffs; i++)
-		REGROW(offs[i], n, ok);
+	if (n > cap) {
+		REGROW(sl->streets, n, ok);
+		REGROW(sl->street_in_area, n, ok);
+		for (size_t i = 0; i < noffs; i++)
+			REGROW(offs[i], n, ok);
+	}
 	if (!ok)
 		return -1;
 	for (size_t i = sl->nstreet; i < n; i++) {
@@ -271,6 +310,41 @@ static int grow_beats(struct slice *sl, size_t n, size_t **offs, size_t noffs)
 	return 0;
 }
 
+/* The snap points at one pair of coordinates (snap_identity): an open-addressed
+ * table of group ids, each group found by the coordinates of its best member
+ * (all of a group's members have the same ones), so no key is copied: 4 bytes
+ * a slot where a dictionary of 16-byte keys took ~40 bytes an entry. */
+struct coord_groups {
+	uint32_t *slot;  /* group id, 0 = empty */
+	size_t mask;     /* slots - 1 (a power of two, at least twice the entries) */
+};
+
+/* The hash of a pair of coordinates, by their bits (as the old key was). */
+static size_t coord_hash(double lon, double lat)
+{
+	uint64_t a, b;
+
+	memcpy(&a, &lon, 8);
+	memcpy(&b, &lat, 8);
+	uint64_t h = (a ^ (b * 0x9e3779b97f4a7c15u)) * 0xbf58476d1ce4e5b9u;
+
+	return (size_t)(h ^ (h >> 31));
+}
+
+/* The slot of (lon, lat): a group whose best member has them, or the empty
+ * slot where a new group goes. */
+static uint32_t *coord_find(const struct coord_groups *cg, const struct slice *sl,
+			    const uint32_t *best, double lon, double lat)
+{
+	for (size_t i = coord_hash(lon, lat) & cg->mask;; i = (i + 1) & cg->mask) {
+		uint32_t g = cg->slot[i];
+
+		if (!g || (memcmp(&sl->loc_lon[best[g]], &lon, 8) == 0 &&
+			   memcmp(&sl->loc_lat[best[g]], &lat, 8) == 0))
+			return &cg->slot[i];
+	}
+}
+
 /* What snap_identity needs from store_slice_load. */
 struct ident {
 	const int32_t *loc_last;      /* snap point -> latest month in the scan + 1, 0 = unseen */
@@ -280,6 +354,7 @@ struct ident {
 	const size_t *lsoa_code_off;  /* LSOA id -> code (string offset + 1) */
 	const size_t *lsoa_name_off;  /* LSOA id -> its names (string offset + 1) */
 	size_t **offs;                /* per-street string offsets: name, lsoa code, area, names */
+	size_t cap;                   /* entries of sl->streets, street_in_area and offs */
 };
 
 /* One identity per snap point across LSOA vintages (docs/methods-concentration.md
@@ -293,21 +368,23 @@ struct ident {
  * whose seen snap points all moved elsewhere leaves the area's universe. */
 static int snap_identity(struct slice *sl, const struct ident *id, struct mb_error *err)
 {
-	struct dict *groups = dict_new();
+	struct coord_groups cg = { 0 };
 	uint32_t *best = calloc(sl->nloc + 1, sizeof(*best)), *grp = calloc(sl->nloc, sizeof(*grp));
 	uint32_t *vbeat = calloc(sl->nloc, sizeof(*vbeat));
 	uint8_t *mark = calloc(sl->nstreet, 1);
 	uint32_t ng = 0;
-	size_t nvirt = 0, nstore = sl->nstreet;
+	size_t nvirt = 0, nstore = sl->nstreet, nseen = 0;
 	int r = 0;
 
+	for (size_t l = 1; l < sl->nloc; l++)
+		nseen += id->loc_last[l] != 0;
+	for (cg.mask = 15; cg.mask < 2 * nseen; cg.mask = cg.mask * 2 + 1)
+		;
+	cg.slot = mb_calloc_huge(cg.mask + 1, sizeof(*cg.slot));
 	sl->loc_beat = calloc(sl->nloc, sizeof(*sl->loc_beat));
-	if (!groups || !best || !grp || !vbeat || !mark || !sl->loc_beat)
+	if (!cg.slot || !best || !grp || !vbeat || !mark || !sl->loc_beat)
 		goto oom;
 	for (size_t l = 1; l < sl->nloc; l++) {
-		unsigned char key[16];
-		int added;
-
 		if (!id->loc_last[l])
 			continue;
 		if (!isfinite(sl->loc_lon[l]) || !isfinite(sl->loc_lat[l])) {
@@ -315,14 +392,14 @@ static int snap_identity(struct slice *sl, const struct ident *id, struct mb_err
 			best[ng] = (uint32_t)l;
 			continue;
 		}
-		memcpy(key, &sl->loc_lon[l], 8);
-		memcpy(key + 8, &sl->loc_lat[l], 8);
-		uint32_t g = dict_get_or_put(groups, key, sizeof(key), ng + 1, &added);
+		uint32_t *at = coord_find(&cg, sl, best, sl->loc_lon[l], sl->loc_lat[l]);
 
-		if (!g)
-			goto oom;
-		if (added)
-			ng++;
+		if (!*at) {
+			*at = ++ng;
+			best[ng] = (uint32_t)l;
+		}
+		uint32_t g = *at;
+
 		grp[l] = g;
 		/* ids ascend, so ">=" lets the newer row win a tie */
 		if (!best[g] || id->loc_last[l] >= id->loc_last[best[g]])
@@ -341,7 +418,7 @@ static int snap_identity(struct slice *sl, const struct ident *id, struct mb_err
 			sl->loc_beat[l] = st < nstore ? st : 0;
 		}
 	}
-	if (nvirt && grow_beats(sl, nstore + nvirt, id->offs, 4))
+	if (nvirt && grow_beats(sl, nstore + nvirt, id->cap, id->offs, 4))
 		goto oom;
 	sl->nstreet = nstore + nvirt;
 	for (size_t c = 1; c < sl->nloc; c++) {
@@ -381,11 +458,16 @@ static int snap_identity(struct slice *sl, const struct ident *id, struct mb_err
 		sl->street[i] = b;
 		sl->street_in_area[b] = b != 0; /* the event passed the area filter */
 	}
+	for (size_t j = 0; j < sl->nseen; j++) {
+		uint32_t b = sl->loc_beat[sl->seen_loc[j]];
+
+		sl->street_in_area[b] = b != 0; /* so did an event outside the keep window */
+	}
 	goto cleanup;
 oom:
 	r = mb_err(err, MB_ENOMEM, "out of memory keying snap points");
 cleanup:
-	dict_free(groups);
+	free(cg.slot);
 	free(best);
 	free(grp);
 	free(vbeat);
@@ -448,7 +530,13 @@ static int scan_blocks(struct store *s, struct scan *k, struct mb_error *err)
 
 	/* the event columns at their largest size at once, on huge pages: no
 	 * doubling and copying, a fault per 2 MB */
-	if ((r = store_blocks_rows(s, k->q->from, k->q->to, &n, err)))
+	int32_t from = k->q->from, to = k->q->to;
+
+	if (k->seen_mark) {
+		from = k->q->keep_from > from ? k->q->keep_from : from;
+		to = k->q->keep_to < to ? k->q->keep_to : to;
+	}
+	if (from <= to && (r = store_blocks_rows(s, from, to, &n, err)))
 		return r;
 	if (n && !sl->month) {
 		free(sl->unit); /* slice_copy_units' placeholder, when a layer is loaded */
@@ -457,7 +545,7 @@ static int scan_blocks(struct store *s, struct scan *k, struct mb_error *err)
 			 (sl->category = mb_malloc_huge(n * sizeof(*sl->category))) &&
 			 (sl->street = mb_malloc_huge(n * sizeof(*sl->street))) &&
 			 (sl->location = mb_malloc_huge(n * sizeof(*sl->location))) &&
-			 (sl->source = mb_malloc_huge(n * sizeof(*sl->source))) &&
+			 (k->q->no_source || (sl->source = mb_malloc_huge(n * sizeof(*sl->source)))) &&
 			 (!k->sc->layer_id || (sl->unit = mb_malloc_huge(n * sizeof(*sl->unit))));
 
 		if (!ok)
@@ -483,7 +571,7 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 		     struct mb_error *err)
 {
 	sqlite3_stmt *st = NULL;
-	size_t nlsoa = 0, *cat_off = NULL, *src_off = NULL;
+	size_t nlsoa = 0, bcap, *cat_off = NULL, *src_off = NULL;
 	size_t *st_name = NULL, *st_lsoa = NULL, *st_area = NULL, *st_lname = NULL;
 	size_t *lsoa_name_off = NULL;
 	int32_t *loc_last = NULL;
@@ -514,11 +602,13 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	sl->cat_harm = calloc(sl->ncat, sizeof(double));
 	sl->cat_selected = calloc(sl->ncat, 1);
 	cat_off = calloc(sl->ncat, sizeof(size_t));
-	sl->streets = mb_calloc_huge(sl->nstreet, sizeof(*sl->streets));
-	sl->street_in_area = calloc(sl->nstreet, 1);
-	st_name = mb_calloc_huge(sl->nstreet, sizeof(size_t));
-	st_lsoa = mb_calloc_huge(sl->nstreet, sizeof(size_t));
-	st_area = mb_calloc_huge(sl->nstreet, sizeof(size_t));
+	/* room for a micro-beat of every snap point (snap_identity's places) */
+	bcap = sl->nstreet + (q->no_beats ? 0 : sl->nloc);
+	sl->streets = mb_reserve_huge(sl->nstreet, bcap, sizeof(*sl->streets));
+	sl->street_in_area = calloc(bcap, 1);
+	st_name = mb_reserve_huge(sl->nstreet, bcap, sizeof(size_t));
+	st_lsoa = mb_reserve_huge(sl->nstreet, bcap, sizeof(size_t));
+	st_area = mb_reserve_huge(sl->nstreet, bcap, sizeof(size_t));
 	sl->loc_lon = mb_calloc_huge(sl->nloc, sizeof(double));
 	sl->loc_lat = mb_calloc_huge(sl->nloc, sizeof(double));
 	loc_street = mb_calloc_huge(sl->nloc, sizeof(uint32_t));
@@ -534,7 +624,7 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	unl_by_source = calloc(sl->nsource, sizeof(int64_t));
 	lsoa_code_off = calloc(nlsoa, sizeof(size_t));
 	lsoa_name_off = calloc(nlsoa, sizeof(size_t));
-	st_lname = mb_calloc_huge(sl->nstreet, sizeof(size_t));
+	st_lname = mb_reserve_huge(sl->nstreet, bcap, sizeof(size_t));
 	loc_last = mb_calloc_huge(sl->nloc, sizeof(int32_t));
 	sl->nstreet_store = sl->nstreet;
 	if (!lsoa_name_off || !st_lname || !loc_last) {
@@ -686,6 +776,10 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 			  .loc_last = loc_last };
 
 	k.extract = extract;
+	if (q->keep_set && !(k.seen_mark = calloc(sl->nloc + 1, 1))) {
+		r = mb_err(err, MB_ENOMEM, "out of memory loading the slice");
+		goto cleanup;
+	}
 	/* the column blocks unless the force-extract fields are wanted (they
 	 * are in event_extra, read by the row scan) or the store predates them */
 	if (!(r = store_has_table(s, "event_block", &blocks, err)))
@@ -694,12 +788,13 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	uc = k.uc;
 	us = k.us;
 	un = k.un;
+	free(k.seen_mark);
 	if (r)
 		goto cleanup;
 	size_t *offs[4] = { st_name, st_lsoa, st_area, st_lname };
 	struct ident ident = { .loc_last = loc_last, .loc_street = loc_street, .loc_lsoa = loc_lsoa,
 			       .nlsoa = nlsoa, .lsoa_code_off = lsoa_code_off,
-			       .lsoa_name_off = lsoa_name_off, .offs = offs };
+			       .lsoa_name_off = lsoa_name_off, .offs = offs, .cap = bcap };
 
 	r = q->no_beats ? 0 : snap_identity(sl, &ident, err);
 	sl->loc_street = loc_street; /* handed over: freed by slice_release */
@@ -834,20 +929,41 @@ cleanup:
 	return r;
 }
 
-void slice_release(struct slice *sl)
+void slice_release_events(struct slice *sl)
 {
 	free(sl->day);
 	free(sl->minute);
 	free(sl->subgroup);
 	free(sl->da);
 	free(sl->hate);
-	free(sl->subgroup_name);
-	free(sl->hate_name);
 	free(sl->month);
 	free(sl->category);
 	free(sl->street);
 	free(sl->location);
 	free(sl->source);
+	free(sl->unit);
+	sl->day = NULL;
+	sl->minute = NULL;
+	sl->subgroup = NULL;
+	sl->da = NULL;
+	sl->hate = NULL;
+	sl->month = NULL;
+	sl->category = NULL;
+	sl->street = NULL;
+	sl->location = NULL;
+	sl->source = NULL;
+	sl->unit = NULL;
+	sl->n = 0;
+}
+
+void slice_release(struct slice *sl)
+{
+	slice_release_events(sl);
+	free(sl->subgroup_name);
+	free(sl->hate_name);
+	free(sl->seen_loc);
+	free(sl->seen_unit);
+	free(sl->seen_pos);
 	free(sl->cat_name);
 	free(sl->cat_harm);
 	free(sl->cat_selected);
@@ -868,7 +984,6 @@ void slice_release(struct slice *sl)
 	free(sl->unit_code);
 	free(sl->unit_name);
 	free(sl->unit_chosen);
-	free(sl->unit);
 	free(sl->nc_month);
 	free(sl->nc_category);
 	free(sl->nc_unit);

@@ -64,6 +64,19 @@ void *mb_malloc_huge(size_t bytes)
 	return p;
 }
 
+void *mb_reserve_huge(size_t n, size_t cap, size_t size)
+{
+	if (cap < n)
+		cap = n;
+	if (size && cap > SIZE_MAX / size)
+		return NULL;
+	void *p = mb_malloc_huge(cap * size);
+
+	if (p)
+		memset(p, 0, n * size);
+	return p;
+}
+
 void *mb_calloc_huge(size_t n, size_t size)
 {
 	if (size && n > SIZE_MAX / size)

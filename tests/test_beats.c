@@ -107,7 +107,9 @@ static void test_count_observed(void **state)
 	assert_int_equal(b.n, 2);
 	assert_int_equal(b.ustreet[0], 1);
 	assert_int_equal(b.ustreet[1], 3);
-	assert_int_equal(b.ev_u[5], -1);
+	assert_null(b.ev_u); /* without street_unit: uindex of the event's street */
+	assert_int_equal(beats_event_u(&b, &sl, 5), -1);
+	assert_int_equal(beats_event_u(&b, &sl, 0), 0);
 	assert_null(b.ucode);
 	/* HIGH STREET: e0, e1, e2 now, e4 before; harm 2 + 2 (Drugs has none) */
 	assert_true(b.count[0] == 3 && b.prev[0] == 1 && b.harmc[0] == 4);
@@ -230,6 +232,86 @@ static void test_describe(void **state)
 	beats_release(&b);
 }
 
+/* The slice of test_slice with a keep window of months 12..13 (what
+ * concentration loads without --compare-previous): e4 (month 10, snap point 1)
+ * and e6 (month 9, snap point 3) are not events but seen snap points, and a
+ * crime of month 5 at snap point 5 (QUIET CLOSE, no event in the window) is
+ * seen first of all. Kept events k0..k4 = e0 e1 e2 e3 e5. Scan order:
+ *   seen 5 (pos 0), k0, k1, k2, k3, seen 1 (pos 4), k4, seen 3 (pos 5). */
+static int32_t w_month[5] = { 12, 13, 12, 13, 12 };
+static uint32_t w_category[5] = { 1, 1, 2, 3, 1 };
+static uint32_t w_street[5] = { 1, 1, 1, 3, 4 };
+static uint32_t w_location[5] = { 1, 2, 2, 3, 4 };
+static uint32_t w_seen_loc[3] = { 5, 1, 3 };
+static size_t w_seen_pos[3] = { 0, 4, 5 };
+static uint32_t w_loc_beat[8] = { 0, 1, 1, 3, 4, 5, 0, 0 };
+
+static struct slice window_slice(void)
+{
+	struct slice sl = test_slice();
+
+	sl.n = 5;
+	sl.month = w_month;
+	sl.category = w_category;
+	sl.street = w_street;
+	sl.location = w_location;
+	sl.nseen = 3;
+	sl.seen_loc = w_seen_loc;
+	sl.seen_pos = w_seen_pos;
+	sl.loc_beat = w_loc_beat;
+	return sl;
+}
+
+static void test_keep_window(void **state)
+{
+	struct slice sl = window_slice();
+	struct beats_spec sp = test_spec();
+	struct beats b = { 0 };
+	struct mb_error err = { 0 };
+	char u1[] = "U1", u2[] = "U2";
+	char *codes[3] = { NULL, u1, u2 };
+	uint32_t unit_of_loc[8] = { 0, 1, 2, 1, 1, 1, 0, 0 };
+	size_t top[1] = { 2 };
+	uint32_t *busiest = NULL;
+	char **dominant = NULL;
+
+	(void)state;
+	/* observed: 1 and 3 from the events, 5 from its seen snap point only */
+	assert_int_equal(beats_count(&sl, &sp, &b, &err), 0);
+	assert_int_equal(b.n, 3);
+	assert_int_equal(b.ustreet[2], 5);
+	assert_int_equal(b.seen_u[0], 2);
+	assert_int_equal(b.seen_u[1], 0);
+	assert_int_equal(b.seen_u[2], 1);
+	assert_true(b.count[0] == 3 && b.count[1] == 1 && b.count[2] == 0);
+	/* listed without crime in the period: the snap point it was seen at */
+	assert_int_equal(beats_describe(&sl, &sp, &b, top, 1, &busiest, &dominant, &err), 0);
+	assert_int_equal(busiest[0], 5);
+	assert_string_equal(dominant[0], "");
+	free(dominant[0]);
+	free(dominant);
+	free(busiest);
+	beats_release(&b);
+	/* street_unit: keys numbered in scan order, seen snap points where they
+	 * were met: (U1, QUIET CLOSE) first, then as test_count_street_unit */
+	sp.street_unit = "ward";
+	sp.unit_code = codes;
+	sp.nunit = 3;
+	sp.unit_of_loc = unit_of_loc;
+	assert_int_equal(beats_count(&sl, &sp, &b, &err), 0);
+	assert_int_equal(b.n, 5);
+	assert_int_equal(b.seen_u[0], 0);
+	assert_string_equal(b.ucode[0], "U1");
+	assert_int_equal(b.ustreet[0], 5);
+	assert_int_equal(b.ev_u[0], 1);  /* (U1, HIGH STREET) */
+	assert_int_equal(b.ev_u[1], 2);  /* (U2, HIGH STREET) */
+	assert_int_equal(b.ev_u[3], 3);  /* the place */
+	assert_int_equal(b.seen_u[1], 1); /* snap point 1: (U1, HIGH STREET) again */
+	assert_int_equal(b.ev_u[4], 4);  /* (U1, FAR LANE) */
+	assert_int_equal(b.seen_u[2], 3); /* snap point 3: the place */
+	beats_release(&b);
+}
+
 /* The value cell of measure name in t (NULL when absent). */
 static const struct table_cell *value_of(const struct table *t, const char *name)
 {
@@ -280,6 +362,7 @@ int main(void)
 		cmocka_unit_test(test_count_gazetteer_kind),
 		cmocka_unit_test(test_count_street_unit),
 		cmocka_unit_test(test_describe),
+		cmocka_unit_test(test_keep_window),
 		cmocka_unit_test(test_measures),
 	};
 

@@ -42,7 +42,10 @@ struct beats {
 	uint32_t *ustreet;        /* universe index -> street id (a representative one) */
 	int32_t *uindex;          /* street id -> universe index, -1 = not in the universe
 				     (street_unit: not filled) */
-	int32_t *ev_u;            /* event -> universe index, -1 = not in the universe */
+	int32_t *ev_u;            /* event -> universe index, -1 = not in the universe; NULL
+				     without street_unit, where it is uindex[sl->street[i]]
+				     (beats_event_u: 4 bytes an event not stored) */
+	int32_t *seen_u;          /* sl->seen_loc entry -> universe index, -1 = not in it */
 	char **ucode;             /* universe index -> unit code (street_unit), borrowed from
 				     the spec's unit_code; NULL otherwise */
 	double *count;            /* per universe index: selected crimes of the period */
@@ -69,6 +72,9 @@ size_t beats_number(const struct slice *sl, const uint8_t *keep, int32_t *pos, u
  * either way. */
 int beats_count(const struct slice *sl, const struct beats_spec *sp, struct beats *b,
 		struct mb_error *err);
+
+/* The universe index of event i of sl (b built over sl), -1 = not in it. */
+int32_t beats_event_u(const struct beats *b, const struct slice *sl, size_t i);
 
 /* Free what beats_count allocated and zero *b. */
 void beats_release(struct beats *b);

@@ -39,6 +39,14 @@ struct slice_query {
 				    is 1, every event's street 0, loc_beat NULL,
 				    gazetteer_loaded 0), the national gazetteer's 800k
 				    names unread */
+	int no_source;           /* the analysis never reads sl->source: it is not loaded
+				    (NULL; 4 bytes an event) */
+	int keep_set;            /* store only the located events of keep_from..keep_to: the
+				    others of from..to are listed as the distinct snap points
+				    they fall on (struct slice's seen_*), which is all an
+				    observed universe needs of them, so memory does not grow
+				    with the months a store holds */
+	int32_t keep_from, keep_to; /* the months kept as events (with keep_set) */
 };
 
 /* One micro-beat (street or place) known to the store. */
@@ -85,6 +93,14 @@ struct slice {
 	int32_t loaded_first, loaded_last; /* the first and last of them (-1 when none) */
 	size_t nsource;        /* sources + 1 */
 	char **source_name;    /* source names */
+	/* located events of from..to outside the keep window (slice_query.keep_set), which
+	   are not in the event columns: each snap point they fall on, once, in the order of
+	   its first such event (the scan's order: event id) */
+	size_t nseen;          /* number */
+	uint32_t *seen_loc;    /* the snap point */
+	uint32_t *seen_unit;   /* its unit of q->layer (NULL without a layer) */
+	size_t *seen_pos;      /* events of the columns met before it: it comes between event
+				  seen_pos - 1 and event seen_pos in the scan's order */
 	/* unlocated events ("No location") of the period and types, from the
 	   sources that report located events in the area: they belong to the
 	   force, not to the area, and are reported beside the area's figures */
@@ -167,5 +183,10 @@ void store_units_free(uint32_t *unit_of_loc, char **unit_code, size_t nunit);
 
 /* Free everything a slice holds; the struct may be reused after. */
 void slice_release(struct slice *sl);
+
+/* Free the per-event columns of the located events (month, category, street,
+ * location, source, unit and the force-extract ones) when an analysis is done
+ * with them: sl->n becomes 0; the dimensions and the other lists stay. */
+void slice_release_events(struct slice *sl);
 
 #endif

@@ -34,6 +34,12 @@ void *mb_malloc_huge(size_t bytes);
 /* calloc() on mb_malloc_huge(): the same for a large zeroed array. */
 void *mb_calloc_huge(size_t n, size_t size);
 
+/* mb_malloc_huge() of cap elements of which the first n are zeroed: an array
+ * that may grow to cap in place (a realloc() of a block this size copies it
+ * whole, so the old and the new are both resident at once); the untouched
+ * tail costs address space, not memory. */
+void *mb_reserve_huge(size_t n, size_t cap, size_t size);
+
 /* Report a broken internal invariant (a bug in microbeat, not bad input):
  * fills err with MB_EBUG naming the source line; returns -MB_EBUG. */
 #define BUG(err, ...) mb_bug((err), __FILE__, __LINE__, __VA_ARGS__)
