@@ -177,8 +177,10 @@ static int scan_event(struct scan *k, int32_t month, uint32_t cat, uint32_t loc,
 
 		REGROW(sl->month, ncap, ok);
 		REGROW(sl->category, ncap, ok);
-		REGROW(sl->street, ncap, ok);
-		REGROW(sl->location, ncap, ok);
+		if (!k->q->no_beats) {
+			REGROW(sl->street, ncap, ok);
+			REGROW(sl->location, ncap, ok);
+		}
 		if (!k->q->no_source)
 			REGROW(sl->source, ncap, ok);
 		if (k->sc->layer_id)
@@ -196,8 +198,10 @@ static int scan_event(struct scan *k, int32_t month, uint32_t cat, uint32_t loc,
 	}
 	sl->month[sl->n] = month;
 	sl->category[sl->n] = cat;
-	sl->street[sl->n] = k->q->no_beats ? 0 : k->loc_street[loc];
-	sl->location[sl->n] = loc;
+	if (sl->street) {
+		sl->street[sl->n] = k->loc_street[loc];
+		sl->location[sl->n] = loc;
+	}
 	if (sl->source)
 		sl->source[sl->n] = src;
 	if (sl->unit)
@@ -543,8 +547,9 @@ static int scan_blocks(struct store *s, struct scan *k, struct mb_error *err)
 		sl->unit = NULL;
 		int ok = (sl->month = mb_malloc_huge(n * sizeof(*sl->month))) &&
 			 (sl->category = mb_malloc_huge(n * sizeof(*sl->category))) &&
-			 (sl->street = mb_malloc_huge(n * sizeof(*sl->street))) &&
-			 (sl->location = mb_malloc_huge(n * sizeof(*sl->location))) &&
+			 (k->q->no_beats ||
+			  ((sl->street = mb_malloc_huge(n * sizeof(*sl->street))) &&
+			   (sl->location = mb_malloc_huge(n * sizeof(*sl->location))))) &&
 			 (k->q->no_source || (sl->source = mb_malloc_huge(n * sizeof(*sl->source)))) &&
 			 (!k->sc->layer_id || (sl->unit = mb_malloc_huge(n * sizeof(*sl->unit))));
 

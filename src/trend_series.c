@@ -41,6 +41,7 @@ int trends_build_series(struct trends_run *tr, struct store *s, struct mb_error 
 {
 	struct slice *sl = &tr->sl;
 	int32_t *sid_of = NULL; /* category or street -> series index */
+	uint8_t *on = NULL;     /* category -> selected (select_type_on once, not an event) */
 	char key[256];
 	int r = 0;
 
@@ -61,8 +62,13 @@ int trends_build_series(struct trends_run *tr, struct store *s, struct mb_error 
 	size_t nkey = tr->by == 2 ? sl->nstreet : tr->by == 3 ? sl->nunit + 1 : sl->ncat;
 
 	sid_of = malloc(nkey * sizeof(*sid_of));
-	if (!sid_of)
-		return mb_err(err, MB_ENOMEM, "out of memory");
+	on = calloc(sl->ncat + 1, 1);
+	if (!sid_of || !on) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	for (size_t c = 1; c < sl->ncat; c++)
+		on[c] = (uint8_t)select_type_on(&tr->sel, sl->cat_name[c]);
 	for (size_t k = 0; k < nkey; k++)
 		sid_of[k] = -1;
 	if (tr->by == 1) {
@@ -151,7 +157,7 @@ int trends_build_series(struct trends_run *tr, struct store *s, struct mb_error 
 		uint32_t c = sl->nc_category[i];
 		int32_t m = sl->nc_month[i] - tr->span_from;
 
-		if (m < 0 || m >= tr->nspan || !select_type_on(&tr->sel, sl->cat_name[c]))
+		if (m < 0 || m >= tr->nspan || c >= sl->ncat || !on[c])
 			continue;
 		tr->s[0].count[m] += 1;
 		int32_t k = tr->by == 1 ? sid_of[c] : tr->by == 3 ? sid_of[sl->nc_unit[i]] : -1;
@@ -163,7 +169,7 @@ int trends_build_series(struct trends_run *tr, struct store *s, struct mb_error 
 		uint32_t c = sl->category[i];
 		int32_t m = sl->month[i] - tr->span_from;
 
-		if (m < 0 || m >= tr->nspan || !select_type_on(&tr->sel, sl->cat_name[c]))
+		if (m < 0 || m >= tr->nspan || c >= sl->ncat || !on[c])
 			continue;
 		tr->s[0].count[m] += 1;
 		int32_t k = tr->by == 1 ? sid_of[c] : tr->by == 2 ? sid_of[sl->street[i]]
@@ -174,6 +180,7 @@ int trends_build_series(struct trends_run *tr, struct store *s, struct mb_error 
 	}
 cleanup:
 	free(sid_of);
+	free(on);
 	return r;
 }
 
