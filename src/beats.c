@@ -162,7 +162,11 @@ static int key_by_street(const struct slice *sl, const struct beats_spec *sp, st
 
 int32_t beats_event_u(const struct beats *b, const struct slice *sl, size_t i)
 {
-	return b->ev_u ? b->ev_u[i] : b->uindex[sl->street[i]];
+	if (b->ev_u)
+		return b->ev_u[i];
+	/* the street column may be gone (cmd_concentration): snap_identity made
+	 * it the micro-beat of the event's snap point */
+	return b->uindex[sl->street ? sl->street[i] : sl->loc_beat[sl->location[i]]];
 }
 
 int beats_count(const struct slice *sl, const struct beats_spec *sp, struct beats *b,

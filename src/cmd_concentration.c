@@ -791,6 +791,11 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 		goto cleanup;
 	if ((r = count_streets(&cr, err)))
 		goto cleanup;
+	if (!cr.street_unit) {
+		/* counted: the events' micro-beats are their snap points' (24 MB) */
+		free(cr.sl.street);
+		cr.sl.street = NULL;
+	}
 	if (cr.compare) {
 		/* a previous period the store does not cover would read as "all new" */
 		int32_t len = cr.sel.to - cr.sel.from + 1, pfrom = cr.sel.from - len;

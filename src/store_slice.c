@@ -293,7 +293,7 @@ static int scan_block(void *ctx, const struct store_evrows *rows)
 
 /* Grow the micro-beat arrays of sl (and the caller's offset arrays) to n:
  * in place up to cap, the entries they were allocated with. */
-static int grow_beats(struct slice *sl, size_t n, size_t cap, size_t **offs, size_t noffs)
+static int grow_beats(struct slice *sl, size_t n, size_t cap, uint32_t **offs, size_t noffs)
 {
 	int ok = 1;
 
@@ -349,15 +349,28 @@ static uint32_t *coord_find(const struct coord_groups *cg, const struct slice *s
 	}
 }
 
+/* slice_put_str with a 4-byte offset (the per-street arrays are 4 bytes an
+ * entry, not 8: 13 MB less for a national gazetteer); -1 when the strings
+ * pass 4 GB, as if out of memory. */
+static int put_str32(struct slice *sl, const char *p, uint32_t *off)
+{
+	size_t o;
+
+	if (slice_put_str(sl, p, &o) || o > UINT32_MAX)
+		return -1;
+	*off = (uint32_t)o;
+	return 0;
+}
+
 /* What snap_identity needs from store_slice_load. */
 struct ident {
 	const int32_t *loc_last;      /* snap point -> latest month in the scan + 1, 0 = unseen */
 	const uint32_t *loc_street;   /* snap point -> the store's street of its own row */
 	const uint32_t *loc_lsoa;     /* snap point -> LSOA id of its own row */
 	size_t nlsoa;                 /* entries of the two below */
-	const size_t *lsoa_code_off;  /* LSOA id -> code (string offset + 1) */
-	const size_t *lsoa_name_off;  /* LSOA id -> its names (string offset + 1) */
-	size_t **offs;                /* per-street string offsets: name, lsoa code, area, names */
+	const uint32_t *lsoa_code_off; /* LSOA id -> code (string offset + 1) */
+	const uint32_t *lsoa_name_off; /* LSOA id -> its names (string offset + 1) */
+	uint32_t **offs;              /* per-street string offsets: name, lsoa code, area, names */
 	size_t cap;                   /* entries of sl->streets, street_in_area and offs */
 };
 
@@ -577,8 +590,8 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 {
 	sqlite3_stmt *st = NULL;
 	size_t nlsoa = 0, bcap, *cat_off = NULL, *src_off = NULL;
-	size_t *st_name = NULL, *st_lsoa = NULL, *st_area = NULL, *st_lname = NULL;
-	size_t *lsoa_name_off = NULL;
+	uint32_t *st_name = NULL, *st_lsoa = NULL, *st_area = NULL, *st_lname = NULL;
+	uint32_t *lsoa_name_off = NULL, *lsoa_code_off = NULL;
 	int32_t *loc_last = NULL;
 	uint8_t *src_covers = NULL, *loc_xy = NULL;
 	uint32_t *loc_street = NULL, *loc_lsoa = NULL;
@@ -587,7 +600,7 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	int32_t *um = NULL;
 	uint32_t *uc = NULL, *us = NULL;
 	size_t un = 0;
-	size_t *lsoa_code_off = NULL, *sg_off = NULL, *hs_off = NULL;
+	size_t *sg_off = NULL, *hs_off = NULL;
 	struct scope sc = { 0 };
 	int r, rc, own = 0, extract = 0, blocks = 0;
 
@@ -611,9 +624,9 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	bcap = sl->nstreet + (q->no_beats ? 0 : sl->nloc);
 	sl->streets = mb_reserve_huge(sl->nstreet, bcap, sizeof(*sl->streets));
 	sl->street_in_area = calloc(bcap, 1);
-	st_name = mb_reserve_huge(sl->nstreet, bcap, sizeof(size_t));
-	st_lsoa = mb_reserve_huge(sl->nstreet, bcap, sizeof(size_t));
-	st_area = mb_reserve_huge(sl->nstreet, bcap, sizeof(size_t));
+	st_name = mb_reserve_huge(sl->nstreet, bcap, sizeof(*st_name));
+	st_lsoa = mb_reserve_huge(sl->nstreet, bcap, sizeof(*st_lsoa));
+	st_area = mb_reserve_huge(sl->nstreet, bcap, sizeof(*st_area));
 	sl->loc_lon = mb_calloc_huge(sl->nloc, sizeof(double));
 	sl->loc_lat = mb_calloc_huge(sl->nloc, sizeof(double));
 	loc_street = mb_calloc_huge(sl->nloc, sizeof(uint32_t));
@@ -627,9 +640,9 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	src_off = calloc(sl->nsource, sizeof(size_t));
 	src_covers = calloc(sl->nsource, 1);
 	unl_by_source = calloc(sl->nsource, sizeof(int64_t));
-	lsoa_code_off = calloc(nlsoa, sizeof(size_t));
-	lsoa_name_off = calloc(nlsoa, sizeof(size_t));
-	st_lname = mb_reserve_huge(sl->nstreet, bcap, sizeof(size_t));
+	lsoa_code_off = calloc(nlsoa, sizeof(*lsoa_code_off));
+	lsoa_name_off = calloc(nlsoa, sizeof(*lsoa_name_off));
+	st_lname = mb_reserve_huge(sl->nstreet, bcap, sizeof(*st_lname));
 	loc_last = mb_calloc_huge(sl->nloc, sizeof(int32_t));
 	sl->nstreet_store = sl->nstreet;
 	if (!lsoa_name_off || !st_lname || !loc_last) {
@@ -665,7 +678,7 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 		size_t id = (size_t)sqlite3_column_int64(st, 0);
 
 		if (id < nlsoa && !lsoa_code_off[id] &&
-		    slice_put_str(sl, (const char *)sqlite3_column_text(st, 1), &lsoa_code_off[id])) {
+		    put_str32(sl, (const char *)sqlite3_column_text(st, 1), &lsoa_code_off[id])) {
 			r = mb_err(err, MB_ENOMEM, "out of memory loading the slice");
 			goto cleanup;
 		}
@@ -711,8 +724,8 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		size_t id = (size_t)sqlite3_column_int64(st, 0);
 
-		if (id < nlsoa && slice_put_str(sl, (const char *)sqlite3_column_text(st, 1),
-						&lsoa_name_off[id])) {
+		if (id < nlsoa && put_str32(sl, (const char *)sqlite3_column_text(st, 1),
+					    &lsoa_name_off[id])) {
 			r = mb_err(err, MB_ENOMEM, "out of memory loading the slice");
 			goto cleanup;
 		}
@@ -736,7 +749,7 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 		const char *name = (const char *)sqlite3_column_text(st, 1);
 		const char *acode = (const char *)sqlite3_column_text(st, 7);
 
-		if (slice_put_str(sl, name, &st_name[id]) || slice_put_str(sl, acode, &st_area[id])) {
+		if (put_str32(sl, name, &st_name[id]) || put_str32(sl, acode, &st_area[id])) {
 			r = mb_err(err, MB_ENOMEM, "out of memory loading the slice");
 			goto cleanup;
 		}
@@ -796,7 +809,7 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	free(k.seen_mark);
 	if (r)
 		goto cleanup;
-	size_t *offs[4] = { st_name, st_lsoa, st_area, st_lname };
+	uint32_t *offs[4] = { st_name, st_lsoa, st_area, st_lname };
 	struct ident ident = { .loc_last = loc_last, .loc_street = loc_street, .loc_lsoa = loc_lsoa,
 			       .nlsoa = nlsoa, .lsoa_code_off = lsoa_code_off,
 			       .lsoa_name_off = lsoa_name_off, .offs = offs, .cap = bcap };

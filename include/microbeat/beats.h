@@ -73,7 +73,8 @@ size_t beats_number(const struct slice *sl, const uint8_t *keep, int32_t *pos, u
 int beats_count(const struct slice *sl, const struct beats_spec *sp, struct beats *b,
 		struct mb_error *err);
 
-/* The universe index of event i of sl (b built over sl), -1 = not in it. */
+/* The universe index of event i of sl (b built over sl), -1 = not in it;
+ * without street_unit read through sl->loc_beat when sl->street is freed. */
 int32_t beats_event_u(const struct beats *b, const struct slice *sl, size_t i);
 
 /* Free what beats_count allocated and zero *b. */
