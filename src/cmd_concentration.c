@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -681,6 +682,48 @@ static int say_chance_time(const struct conc_run *cr, const struct conc_params *
 	return 0;
 }
 
+/* The chance draws of a run on a thread of their own (conc_chance): they need
+ * only the universe's size and crimes, so they run while the power few are
+ * listed, described and named (~0.3 s of a national year). */
+struct chance_job {
+	struct conc_result *res;         /* the run's result (its draw figures) */
+	const struct conc_params *par;   /* the draws and the seed */
+	struct mb_error err;             /* the thread's error */
+	int rc;                          /* conc_chance's return */
+	pthread_t th;                    /* the thread */
+	int running;                     /* 1 = started, not yet joined */
+};
+
+static void *chance_main(void *arg)
+{
+	struct chance_job *j = arg;
+
+	j->rc = conc_chance(j->res, j->par, &j->err);
+	return NULL;
+}
+
+/* Start the draws (inline when no thread can be had). */
+static int chance_start(struct chance_job *j, struct mb_error *err)
+{
+	if (pthread_create(&j->th, NULL, chance_main, j) == 0) {
+		j->running = 1;
+		return 0;
+	}
+	return conc_chance(j->res, j->par, err);
+}
+
+/* Wait for the draws; their error, if any, into err. */
+static int chance_wait(struct chance_job *j, struct mb_error *err)
+{
+	if (!j->running)
+		return 0;
+	pthread_join(j->th, NULL);
+	j->running = 0;
+	if (j->rc)
+		*err = j->err;
+	return j->rc;
+}
+
 int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err)
 {
 	static const struct option opts[] = {
@@ -697,6 +740,7 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 		{ NULL, 0, NULL, 0 },
 	};
 	struct conc_run cr = { .top_pct = 3 };
+	struct chance_job chance = { 0 };
 	struct store *s = NULL;
 	struct conc_params par;
 	struct table tm = { 0 }, th = { 0 }, tb = { 0 };
@@ -838,7 +882,14 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 	if (draws >= 0 && (double)cr.b.n * par.chance_draws > CHANCE_BUDGET &&
 	    (r = say_chance_time(&cr, &par, c->msg, err)))
 		goto cleanup;
-	if ((r = conc_compute(cr.b.count, cr.compare ? cr.b.prev : NULL, cr.b.n, &par, &cr.res, err)))
+	struct conc_params mp = par;
+
+	mp.defer_chance = 1;
+	if ((r = conc_compute(cr.b.count, cr.compare ? cr.b.prev : NULL, cr.b.n, &mp, &cr.res, err)))
+		goto cleanup;
+	chance.res = cr.res;
+	chance.par = &par;
+	if ((r = chance_start(&chance, err)))
 		goto cleanup;
 	if (cr.harm) {
 		struct conc_params hp = par;
@@ -855,7 +906,8 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 	slice_release_events(&cr.sl);
 	free(cr.b.ev_u);
 	cr.b.ev_u = NULL;
-	if ((r = name_rows(&cr, err)) || (r = build_measures(&cr, &tm, err)) ||
+	if ((r = name_rows(&cr, err)) || (r = chance_wait(&chance, err)) ||
+	    (r = build_measures(&cr, &tm, err)) ||
 	    (r = build_hot(&cr, &th, err)))
 		goto cleanup;
 	if ((r = conc_print_report(&cr, &tm, &th, ro.format, c->out, err)))
@@ -871,6 +923,11 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 
 	r = report_write_dir(&ro, write_pack, &pack, err);
 cleanup:
+	if (chance.running) {
+		struct mb_error ignored = { 0 };
+
+		chance_wait(&chance, &ignored);
+	}
 	table_release(&tm);
 	table_release(&th);
 	table_release(&tb);

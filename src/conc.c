@@ -34,6 +34,7 @@ void conc_params_init(struct conc_params *p)
 	p->chance_draws = CONC_CHANCE_DRAWS;
 	p->lorenz_points = CONC_LORENZ_POINTS;
 	p->stab_pct = 3;
+	p->defer_chance = 0;
 }
 
 size_t conc_top_count(size_t n, int pct)
@@ -771,21 +772,8 @@ int conc_compute(const double *counts, const double *prev, size_t n,
 			for (size_t j = 0; j < r->lorenz.n; j++)
 				r->lorenz.poisson[j] =
 					conc_poisson_top_share(ch->lambda, r->lorenz.streets[j]);
-			if (params->chance_draws > 0) {
-				if (ch->crimes > UINT_MAX) {
-					rc = mb_err(err, MB_EUSAGE,
-						    "too many crimes (%.0f) for the chance model", c);
-					goto cleanup;
-				}
-				if (chance_mc(n, r->top_n, ch, &r->lorenz, params->chance_draws,
-					      params->seed + 1)) {
-					rc = no_memory(err, n);
-					goto cleanup;
-				}
-				ch->gini_excess = r->gini - ch->gini_mean;
-				for (int j = 0; j < CONC_NPCT; j++)
-					ch->top_excess[j] = r->top_share[j] - ch->top_mean[j];
-			}
+			if (!params->defer_chance && (rc = conc_chance(r, params, err)))
+				goto cleanup;
 		}
 	}
 
@@ -802,6 +790,23 @@ cleanup:
 	free(pre);
 	free(asc);
 	return rc;
+}
+
+int conc_chance(struct conc_result *r, const struct conc_params *params, struct mb_error *err)
+{
+	struct conc_chance *ch = &r->chance;
+
+	if (params->chance_draws <= 0 || r->n_streets == 0 || ch->crimes == 0 || !r->lorenz.chance)
+		return 0;
+	if (ch->crimes > UINT_MAX)
+		return mb_err(err, MB_EUSAGE, "too many crimes (%.0f) for the chance model", r->crimes);
+	if (chance_mc(r->n_streets, r->top_n, ch, &r->lorenz, params->chance_draws,
+		      params->seed + 1))
+		return no_memory(err, r->n_streets);
+	ch->gini_excess = r->gini - ch->gini_mean;
+	for (int j = 0; j < CONC_NPCT; j++)
+		ch->top_excess[j] = r->top_share[j] - ch->top_mean[j];
+	return 0;
 }
 
 void conc_result_free(struct conc_result *r)

@@ -676,6 +676,32 @@ static void test_determinism(void **state)
 	conc_result_free(c);
 }
 
+/* Deferred draws (defer_chance, then conc_chance, as concentration runs them
+ * on a thread): the same figures to the bit as drawn inside conc_compute, and
+ * none before conc_chance runs. */
+static void test_deferred_chance(void **state)
+{
+	struct conc_params p;
+	struct conc_result *a, *b;
+	struct mb_error err = { 0 };
+
+	(void)state;
+	conc_params_init(&p);
+	p.seed = 20240401;
+	p.chance_draws = 50;
+	a = compute(boot200, NULL, 200, &p);
+	p.defer_chance = 1;
+	b = compute(boot200, NULL, 200, &p);
+	assert_true(isnan(b->chance.gini_mean) && isnan(b->lorenz.chance[1]));
+	assert_true(b->chance.top_poisson[CONC_TOP3] == a->chance.top_poisson[CONC_TOP3]);
+	assert_int_equal(conc_chance(b, &p, &err), 0);
+	assert_memory_equal(&a->chance, &b->chance, sizeof(a->chance));
+	assert_memory_equal(a->lorenz.chance, b->lorenz.chance, a->lorenz.n * sizeof(double));
+	assert_true(a->gini_gen_lo == b->gini_gen_lo && a->gini_gen_hi == b->gini_gen_hi);
+	conc_result_free(a);
+	conc_result_free(b);
+}
+
 /* ---- 7. Edge cases and errors ---------------------------------------------- */
 
 /* N = 0, C = 0, N = 1: documented values and NaN, no division by zero. */
@@ -829,6 +855,7 @@ int main(void)
 		cmocka_unit_test(test_bootstrap),
 		cmocka_unit_test(test_bootstrap_weighted),
 		cmocka_unit_test(test_determinism),
+		cmocka_unit_test(test_deferred_chance),
 		cmocka_unit_test(test_edges),
 		cmocka_unit_test(test_weighted),
 		cmocka_unit_test(test_errors),

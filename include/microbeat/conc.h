@@ -43,6 +43,9 @@ struct conc_params {
 	int chance_draws;    /* multinomial Monte Carlo draws; 0 skips them */
 	int lorenz_points;   /* Lorenz segments (>= 1); N + 1 points when N is smaller */
 	int stab_pct;        /* top p% defining the hot set for stability (default 3) */
+	int defer_chance;    /* 1: conc_compute leaves the Monte Carlo draws to conc_chance,
+				which a thread can run while the caller goes on (the draws
+				depend on N and C alone, and have their own RNG stream) */
 };
 
 /* Class of a street in the stability comparison. */
@@ -142,6 +145,13 @@ size_t conc_top_count(size_t n, int pct);
 int conc_compute(const double *counts, const double *prev, size_t n,
 		 const struct conc_params *params, struct conc_result **out,
 		 struct mb_error *err);
+
+/* The Monte Carlo part of conc_compute for its result r (params->chance_draws
+ * draws; nothing when there are none, or no crime): fills r->chance's draw
+ * figures and r->lorenz.chance. For a result computed with defer_chance;
+ * conc_compute calls it itself otherwise. MB_EUSAGE (more crimes than the
+ * model draws), MB_ENOMEM. */
+int conc_chance(struct conc_result *r, const struct conc_params *params, struct mb_error *err);
 
 /* Free a result from conc_compute() and everything it holds; NULL is allowed. */
 void conc_result_free(struct conc_result *r);
