@@ -749,7 +749,9 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 		const char *name = (const char *)sqlite3_column_text(st, 1);
 		const char *acode = (const char *)sqlite3_column_text(st, 7);
 
-		if (put_str32(sl, name, &st_name[id]) || put_str32(sl, acode, &st_area[id])) {
+		/* no area code (every street but the gazetteer's): offset 0 reads as "" */
+		if (put_str32(sl, name, &st_name[id]) ||
+		    (acode && *acode && put_str32(sl, acode, &st_area[id]))) {
 			r = mb_err(err, MB_ENOMEM, "out of memory loading the slice");
 			goto cleanup;
 		}
