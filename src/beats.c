@@ -160,13 +160,19 @@ static int key_by_street(const struct slice *sl, const struct beats_spec *sp, st
 	return 0;
 }
 
-int32_t beats_event_u(const struct beats *b, const struct slice *sl, size_t i)
+/* beats_event_u, inlined in the loops over every event below. */
+static inline int32_t event_u(const struct beats *b, const struct slice *sl, size_t i)
 {
 	if (b->ev_u)
 		return b->ev_u[i];
 	/* the street column may be gone (cmd_concentration): snap_identity made
 	 * it the micro-beat of the event's snap point */
 	return b->uindex[sl->street ? sl->street[i] : sl->loc_beat[sl->location[i]]];
+}
+
+int32_t beats_event_u(const struct beats *b, const struct slice *sl, size_t i)
+{
+	return event_u(b, sl, i);
 }
 
 int beats_count(const struct slice *sl, const struct beats_spec *sp, struct beats *b,
@@ -196,7 +202,7 @@ int beats_count(const struct slice *sl, const struct beats_spec *sp, struct beat
 
 		if (!sp->selected[c])
 			continue;
-		u = beats_event_u(b, sl, i);
+		u = event_u(b, sl, i);
 		if (m >= sp->from && m <= sp->to) {
 			if (u < 0) {
 				b->crimes_outside++;
@@ -277,7 +283,7 @@ int beats_describe(const struct slice *sl, const struct beats_spec *sp, const st
 	for (size_t k = 0; k < ntop; k++)
 		slot[top[k]] = (int32_t)k;
 	for (size_t i = 0; i < sl->n; i++) {
-		int32_t u = beats_event_u(b, sl, i);
+		int32_t u = event_u(b, sl, i);
 
 		if (u < 0 || slot[u] < 0 || !sp->selected[sl->category[i]] ||
 		    sl->month[i] < sp->from || sl->month[i] > sp->to)
@@ -293,17 +299,25 @@ int beats_describe(const struct slice *sl, const struct beats_spec *sp, const st
 	/* a listed micro-beat without crime in the period (a former hot street):
 	 * the snap point of its first event in the scan's order (those outside
 	 * the keep window where the first of them was) */
-	for (size_t i = 0, j = 0; i <= sl->n; i++) {
+	size_t missing = 0;
+
+	for (size_t k = 0; k < ntop; k++)
+		missing += !(*busiest)[k];
+	for (size_t i = 0, j = 0; missing && i <= sl->n; i++) {
 		for (; j < sl->nseen && sl->seen_pos[j] <= i; j++) {
 			int32_t v = b->seen_u[j];
 
-			if (v >= 0 && slot[v] >= 0 && !(*busiest)[slot[v]])
+			if (v >= 0 && slot[v] >= 0 && !(*busiest)[slot[v]]) {
 				(*busiest)[slot[v]] = sl->seen_loc[j];
+				missing--;
+			}
 		}
-		int32_t u = i < sl->n ? beats_event_u(b, sl, i) : -1;
+		int32_t u = i < sl->n ? event_u(b, sl, i) : -1;
 
-		if (u >= 0 && slot[u] >= 0 && !(*busiest)[slot[u]])
+		if (u >= 0 && slot[u] >= 0 && !(*busiest)[slot[u]]) {
 			(*busiest)[slot[u]] = sl->location[i];
+			missing--;
+		}
 	}
 	for (size_t k = 0; k < ntop; k++) {
 		char buf[256];
