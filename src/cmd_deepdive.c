@@ -770,7 +770,11 @@ int cmd_deepdive(struct cli *c, int argc, char **argv, struct mb_error *err)
 	if ((r = store_slice_load(s, &q, &d.S, err)) || (r = select_check_gaps(&d.sel, &d.S, err)))
 		goto cleanup;
 	space_list(d.S.scope_label, d.place, sizeof(d.place));
+	/* the district: counts by type, month and source only (no micro-beats,
+	 * no force-extract fields): the column blocks, no street table */
 	q.area = d.sel.layer ? "all" : NULL;
+	q.extract = 0;
+	q.no_beats = 1;
 	if ((r = store_slice_load(s, &q, &d.D, err)))
 		goto cleanup;
 	snprintf(d.district, sizeof(d.district), "%s",

@@ -37,13 +37,50 @@ static int detected(const char *o)
 	return 0;
 }
 
+/* What dd_sec_outcomes tallies of the area's events (outcome_tally, one row
+ * at a time: the rows are not kept). */
+struct outcome_tally {
+	const struct dd_run *d;  /* the run: period, selected types and sources */
+	const uint8_t *loc;      /* snap point -> one of the selection's */
+	char **name;             /* outcome name by id */
+	double *dist;            /* period's crimes by last outcome id */
+	double n_cur, n_prev;    /* crimes of the period, of the previous period */
+	double det_cur, det_prev; /* of them charged or summonsed */
+	double inv, none;        /* period's still under investigation, with no outcome */
+	double n_recent;         /* period's crimes of its last RECENT_UNFINAL months */
+};
+
+static int outcome_tally(void *ctx, const struct outcome_row *o)
+{
+	struct outcome_tally *t = ctx;
+	const struct dd_run *d = t->d;
+
+	if (o->location >= d->S.nloc || !t->loc[o->location] || o->category >= d->S.ncat ||
+	    !d->on[o->category] || o->source >= d->S.nsource || !d->S.src_police[o->source] ||
+	    !d->S.src_on[o->source])
+		return 0;
+	const char *name = t->name[o->outcome];
+
+	if (dd_in_period(d, o->month)) {
+		t->n_cur++;
+		t->dist[o->outcome]++;
+		t->det_cur += detected(name);
+		t->inv += name && strcasecmp(name, "Under investigation") == 0;
+		t->none += !name;
+		t->n_recent += o->month > d->sel.to - RECENT_UNFINAL;
+	} else if (dd_in_prev(d, o->month)) {
+		t->n_prev++;
+		t->det_prev += detected(name);
+	}
+	return 0;
+}
+
 /* Section 5: outcomes. */
 int dd_sec_outcomes(struct dd_run *d, struct store *s, struct mb_error *err)
 {
-	struct outcome_rows o = { 0 };
+	struct outcome_tally o = { .d = d };
 	uint8_t *loc = calloc(d->S.nloc ? d->S.nloc : 1, 1);
-	double *dist = NULL, n_cur = 0, n_prev = 0, det_cur = 0, det_prev = 0, inv = 0, none = 0;
-	double n_recent = 0;
+	size_t nout = 0;
 	struct table t = { 0 };
 	static const char *const cols[] = { "last outcome", "crimes", "share %", "charge/summons" };
 	int r;
@@ -53,31 +90,18 @@ int dd_sec_outcomes(struct dd_run *d, struct store *s, struct mb_error *err)
 	for (size_t i = 0; i < d->S.n; i++)
 		if (d->S.location[i] < d->S.nloc)
 			loc[d->S.location[i]] = 1;
-	if ((r = store_outcomes_load(s, d->pfrom, d->sel.to, &o, err)))
+	o.loc = loc;
+	if ((r = store_outcome_names(s, &o.name, &nout, err)))
 		goto cleanup;
-	if (!(dist = calloc(o.nout, sizeof(double)))) {
+	if (!(o.dist = calloc(nout, sizeof(double)))) {
 		r = mb_err(err, MB_ENOMEM, "out of memory");
 		goto cleanup;
 	}
-	for (size_t i = 0; i < o.n; i++) {
-		if (o.location[i] >= d->S.nloc || !loc[o.location[i]] || o.category[i] >= d->S.ncat ||
-		    !d->on[o.category[i]] || o.source[i] >= d->S.nsource ||
-		    !d->S.src_police[o.source[i]] || !d->S.src_on[o.source[i]])
-			continue;
-		const char *name = o.outcome_name[o.outcome[i]];
+	if ((r = store_outcomes_scan(s, d->pfrom, d->sel.to, nout, outcome_tally, &o, err)))
+		goto cleanup;
+	double *dist = o.dist, n_cur = o.n_cur, n_prev = o.n_prev, det_cur = o.det_cur;
+	double det_prev = o.det_prev, inv = o.inv, none = o.none, n_recent = o.n_recent;
 
-		if (dd_in_period(d, o.month[i])) {
-			n_cur++;
-			dist[o.outcome[i]]++;
-			det_cur += detected(name);
-			inv += name && strcasecmp(name, "Under investigation") == 0;
-			none += !name;
-			n_recent += o.month[i] > d->sel.to - RECENT_UNFINAL;
-		} else if (dd_in_prev(d, o.month[i])) {
-			n_prev++;
-			det_prev += detected(name);
-		}
-	}
 	fprintf(d->md, "## Outcomes\n\n");
 	if (n_cur == 0) {
 		fprintf(d->md, "No crimes of the period with a recorded outcome were found.\n\n");
@@ -85,17 +109,17 @@ int dd_sec_outcomes(struct dd_run *d, struct store *s, struct mb_error *err)
 	}
 	if ((r = table_init(&t, "Last outcome of the period's crimes (selection)", cols, ARRAY_SIZE(cols), err)))
 		goto cleanup;
-	for (size_t k = 0; k < o.nout && !r; k++) {
+	for (size_t k = 0; k < nout && !r; k++) {
 		size_t row;
 
 		if (!dist[k])
 			continue;
 		if ((r = table_add_row(&t, &row, err)) ||
-		    (r = table_set_text(&t, row, 0, k ? o.outcome_name[k] : "(none recorded)", err)) ||
+		    (r = table_set_text(&t, row, 0, k ? o.name[k] : "(none recorded)", err)) ||
 		    (r = table_set_int(&t, row, 1, (int64_t)dist[k], err)) ||
 		    (r = table_set_double(&t, row, 2, 100 * dist[k] / n_cur, 1, err)))
 			break;
-		r = table_set_text(&t, row, 3, detected(o.outcome_name[k]) ? "yes" : "", err);
+		r = table_set_text(&t, row, 3, detected(o.name[k]) ? "yes" : "", err);
 	}
 	if (r)
 		goto cleanup;
@@ -122,7 +146,7 @@ int dd_sec_outcomes(struct dd_run *d, struct store *s, struct mb_error *err)
 cleanup:
 	table_release(&t);
 	free(loc);
-	free(dist);
-	outcome_rows_release(&o);
+	free(o.dist);
+	outcome_names_release(o.name, nout);
 	return r;
 }

@@ -8,39 +8,22 @@
 #include "microbeat/util.h"
 #include "store_internal.h"
 
-/* Grow every array of o to hold cap rows. */
-static int grow(struct outcome_rows *o, size_t cap)
-{
-	void *p;
-
-#define G(f)                                                  \
-	if (!(p = realloc(o->f, cap * sizeof(*o->f)))) \
-		return -1;                                    \
-	o->f = p;
-	G(month) G(category) G(location) G(source) G(outcome) G(outcome_month)
-#undef G
-	return 0;
-}
-
-int store_outcomes_load(struct store *s, int32_t from, int32_t to, struct outcome_rows *o,
-			struct mb_error *err)
+int store_outcome_names(struct store *s, char ***names, size_t *nout, struct mb_error *err)
 {
 	sqlite3_stmt *st = NULL;
-	size_t cap = 0;
 	int r = 0, own = 0, rc;
 
-	memset(o, 0, sizeof(*o));
+	*names = NULL;
+	*nout = 1;
 	if ((r = store_read_begin(s, &own, err)))
 		return r;
 	if ((r = store_prepare(s, &st, "SELECT max(id) FROM outcome", err)))
 		goto cleanup;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		o->nout = (size_t)sqlite3_column_int64(st, 0) + 1;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0)
+		*nout = (size_t)sqlite3_column_int64(st, 0) + 1;
 	sqlite3_finalize(st);
 	st = NULL;
-	if (o->nout < 1)
-		o->nout = 1;
-	if (!(o->outcome_name = calloc(o->nout, sizeof(char *)))) {
+	if (!(*names = calloc(*nout, sizeof(char *)))) {
 		r = mb_err(err, MB_ENOMEM, "out of memory");
 		goto cleanup;
 	}
@@ -50,17 +33,39 @@ int store_outcomes_load(struct store *s, int32_t from, int32_t to, struct outcom
 		sqlite3_int64 id = sqlite3_column_int64(st, 0);
 		const char *name = (const char *)sqlite3_column_text(st, 1);
 
-		if (id > 0 && (size_t)id < o->nout && name && !(o->outcome_name[id] = strdup(name))) {
+		if (id > 0 && (size_t)id < *nout && name && !((*names)[id] = strdup(name))) {
 			r = mb_err(err, MB_ENOMEM, "out of memory");
 			goto cleanup;
 		}
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != SQLITE_DONE)
 		r = store_db_err(s, err, "reading outcomes");
-		goto cleanup;
-	}
+cleanup:
 	sqlite3_finalize(st);
-	st = NULL;
+	store_read_end(s, own);
+	if (r) {
+		outcome_names_release(*names, *nout);
+		*names = NULL;
+	}
+	return r;
+}
+
+void outcome_names_release(char **names, size_t nout)
+{
+	for (size_t i = 0; names && i < nout; i++)
+		free(names[i]);
+	free(names);
+}
+
+int store_outcomes_scan(struct store *s, int32_t from, int32_t to, size_t nout,
+			int (*fn)(void *ctx, const struct outcome_row *row), void *ctx,
+			struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r = 0, own = 0, rc;
+
+	if ((r = store_read_begin(s, &own, err)))
+		return r;
 	if ((r = store_prepare(s, &st,
 			       "SELECT e.month, e.category_id, e.location_id, e.source_id,"
 			       " coalesce(co.outcome_id, e.outcome_id, 0), coalesce(co.month, -1)"
@@ -71,45 +76,25 @@ int store_outcomes_load(struct store *s, int32_t from, int32_t to, struct outcom
 	sqlite3_bind_int(st, 1, from);
 	sqlite3_bind_int(st, 2, to);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (o->n == cap) {
-			cap = cap ? cap * 2 : 65536;
-			if (grow(o, cap)) {
-				r = mb_err(err, MB_ENOMEM, "out of memory");
-				goto cleanup;
-			}
-		}
 		sqlite3_int64 out = sqlite3_column_int64(st, 4);
+		struct outcome_row row = {
+			.month = sqlite3_column_int(st, 0),
+			.category = (uint32_t)sqlite3_column_int64(st, 1),
+			.location = (uint32_t)sqlite3_column_int64(st, 2),
+			.source = (uint32_t)sqlite3_column_int64(st, 3),
+			.outcome = out > 0 && (size_t)out < nout ? (uint32_t)out : 0,
+			.outcome_month = sqlite3_column_int(st, 5),
+		};
 
-		o->month[o->n] = sqlite3_column_int(st, 0);
-		o->category[o->n] = (uint32_t)sqlite3_column_int64(st, 1);
-		o->location[o->n] = (uint32_t)sqlite3_column_int64(st, 2);
-		o->source[o->n] = (uint32_t)sqlite3_column_int64(st, 3);
-		o->outcome[o->n] = out > 0 && (size_t)out < o->nout ? (uint32_t)out : 0;
-		o->outcome_month[o->n] = sqlite3_column_int(st, 5);
-		o->n++;
+		if ((r = fn(ctx, &row)))
+			goto cleanup;
 	}
 	if (rc != SQLITE_DONE)
 		r = store_db_err(s, err, "reading outcomes");
 cleanup:
 	sqlite3_finalize(st);
 	store_read_end(s, own);
-	if (r)
-		outcome_rows_release(o);
 	return r;
-}
-
-void outcome_rows_release(struct outcome_rows *o)
-{
-	for (size_t i = 0; o->outcome_name && i < o->nout; i++)
-		free(o->outcome_name[i]);
-	free(o->outcome_name);
-	free(o->month);
-	free(o->category);
-	free(o->location);
-	free(o->source);
-	free(o->outcome);
-	free(o->outcome_month);
-	memset(o, 0, sizeof(*o));
 }
 
 int store_lsoa_events(struct store *s, int32_t from, int32_t to, struct lsoa_events *o,

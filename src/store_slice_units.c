@@ -209,7 +209,7 @@ int store_slice_units(struct store *s, const char *layer, const char *area,
 	for (size_t i = 0; i < npairs; i++)
 		if (!i || pairs[i] != pairs[i - 1])
 			u->streets[pairs[i] >> 32] += 1;
-	for (size_t i = 0; i < sl->n; i++)
+	for (size_t i = 0; sl->location && i < sl->n; i++) /* none without micro-beats */
 		ue[i] = sl->location[i] < sl->nloc ? uloc[sl->location[i]] : 0;
 
 	/* events without coordinates: LSOA-coded (lookup) or unit-coded (agency) */

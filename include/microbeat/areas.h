@@ -126,7 +126,8 @@ struct area_extra {
 };
 
 /* For the events of sl (loaded for the same area with store_slice_load),
- * fill *unit_of_event (sl->n entries, dense unit index, 0 = in no unit), the
+ * fill *unit_of_event (sl->n entries, dense unit index, 0 = in no unit; all 0
+ * for a slice without micro-beats, which holds no snap points), the
  * layer's units u, and extra (events of sl's period and selected categories
  * without coordinates that the layer places in an in-scope unit; area is the
  * slice's --area, resolved by the same selector as store_slice_load: units it

@@ -1,0 +1,14 @@
+build-prof/ingest_rows.o: src/ingest_rows.c src/ingest_internal.h \
+ include/microbeat/common.h include/microbeat/ingest.h \
+ include/microbeat/store.h include/microbeat/record.h \
+ include/microbeat/util.h include/microbeat/agencymap.h \
+ include/microbeat/dict.h include/microbeat/geo.h
+src/ingest_internal.h:
+include/microbeat/common.h:
+include/microbeat/ingest.h:
+include/microbeat/store.h:
+include/microbeat/record.h:
+include/microbeat/util.h:
+include/microbeat/agencymap.h:
+include/microbeat/dict.h:
+include/microbeat/geo.h:

@@ -1,0 +1,2 @@
+build-prof/places.o: src/places.c include/microbeat/places.h
+include/microbeat/places.h:

@@ -1,0 +1,2 @@
+build-prof/progress.o: src/progress.c include/microbeat/progress.h
+include/microbeat/progress.h:
