@@ -88,12 +88,147 @@ static int read_coverage(struct store *s, struct store_summary *sum, struct mb_e
 	return r;
 }
 
+/* What read_events_blocks tallies as the blocks are read. */
+struct ev_tally {
+	struct store_summary *sum;
+	const uint32_t *loc_lsoa;  /* snap point -> LSOA id (0 none) */
+	size_t nloc;               /* entries of loc_lsoa */
+	size_t nlsoa;              /* LSOA ids + 1 */
+	int32_t mlo, mhi;          /* the months of the blocks */
+	uint8_t *month_seen;       /* per month mlo..mhi: an event */
+	uint8_t *year_lsoa;        /* per year of mlo..mhi x LSOA id: an event there */
+};
+
+static int ev_tally_rows(void *ctx, const struct store_evrows *rows)
+{
+	struct ev_tally *t = ctx;
+	int32_t y0 = t->mlo / 12;
+
+	for (size_t i = 0; i < rows->n; i++) {
+		int32_t m = rows->month[i];
+		uint32_t loc = rows->location[i];
+
+		t->sum->events++;
+		t->sum->unlocated += rows->flags[i] & 1;
+		if (m < t->mlo || m > t->mhi)
+			continue;
+		t->month_seen[m - t->mlo] = 1;
+		if (loc && loc < t->nloc && t->loc_lsoa[loc])
+			t->year_lsoa[(size_t)(m / 12 - y0) * t->nlsoa + t->loc_lsoa[loc]] = 1;
+	}
+	return 0;
+}
+
+/* Is an LSOA code of the 2021 vintage only? 2011 codes run to E01033768
+ * (England) and W01001909 (Wales); later numbers exist only in 2021's. */
+static int code_2021_only(const char *c)
+{
+	if (!c || strlen(c) < 4)
+		return 0;
+	if (strncmp(c, "E01", 3) == 0)
+		return atoll(c + 3) > 33768;
+	if (strncmp(c, "W01", 3) == 0)
+		return atoll(c + 3) > 1909;
+	return 0;
+}
+
+/* read_events through the column blocks: the same figures from 7 bytes an
+ * event instead of SQL's count(DISTINCT) over a join of every event row (a
+ * national year: 7.3 s and 396 MB that way). */
+static int read_events_blocks(struct store *s, struct store_summary *sum, struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	struct ev_tally t = { .sum = sum };
+	uint32_t *loc_lsoa = NULL;
+	uint8_t *new21 = NULL; /* LSOA id -> held (1), of the 2021 vintage only (2) */
+	size_t cap = 0;
+	int r, any = 0;
+
+	if ((r = store_max_id(s, "SELECT max(id) FROM location", &t.nloc, err)) ||
+	    (r = store_max_id(s, "SELECT max(id) FROM lsoa", &t.nlsoa, err)) ||
+	    (r = store_prepare(s, &st, "SELECT min(month), max(month) FROM event_block", err)))
+		return r;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		t.mlo = sqlite3_column_int(st, 0);
+		t.mhi = sqlite3_column_int(st, 1);
+		any = 1;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (!any)
+		return 0;
+	size_t nm = (size_t)(t.mhi - t.mlo + 1), ny = (size_t)(t.mhi / 12 - t.mlo / 12 + 1);
+
+	loc_lsoa = calloc(t.nloc + 1, sizeof(*loc_lsoa));
+	new21 = calloc(t.nlsoa + 1, 1);
+	t.month_seen = calloc(nm, 1);
+	t.year_lsoa = calloc(ny * t.nlsoa, 1);
+	if (!loc_lsoa || !new21 || !t.month_seen || !t.year_lsoa) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	t.loc_lsoa = loc_lsoa;
+	if ((r = store_prepare(s, &st, "SELECT id, lsoa_id FROM location WHERE lsoa_id IS NOT NULL",
+			       err)))
+		goto cleanup;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		sqlite3_int64 id = sqlite3_column_int64(st, 0), l = sqlite3_column_int64(st, 1);
+
+		if (id > 0 && (size_t)id < t.nloc && l > 0 && (size_t)l < t.nlsoa)
+			loc_lsoa[id] = (uint32_t)l;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((r = store_prepare(s, &st, "SELECT id, code FROM lsoa", err)))
+		goto cleanup;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		sqlite3_int64 id = sqlite3_column_int64(st, 0);
+
+		/* 1 = held (the SQL joined lsoa), 2 = and of the 2021 vintage only */
+		if (id > 0 && (size_t)id < t.nlsoa)
+			new21[id] = (uint8_t)(1 + code_2021_only((const char *)sqlite3_column_text(st, 1)));
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((r = store_blocks_scan(s, t.mlo, t.mhi, ev_tally_rows, &t, err)))
+		goto cleanup;
+	for (size_t m = 0; m < nm; m++)
+		sum->event_months += t.month_seen[m];
+	for (size_t y = 0; y < ny; y++) {
+		int codes = 0, n21 = 0;
+
+		for (size_t l = 1; l < t.nlsoa; l++) {
+			codes += t.year_lsoa[y * t.nlsoa + l] && new21[l];
+			n21 += t.year_lsoa[y * t.nlsoa + l] && new21[l] == 2;
+		}
+		if (!codes)
+			continue;
+		if (GROW(sum->years, sum->nyears + 1, cap)) {
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto cleanup;
+		}
+		sum->years[sum->nyears++] = (struct info_year){
+			.year = (int)(t.mlo / 12 + (int32_t)y) + 2000, .codes = codes, .new21 = n21 };
+	}
+cleanup:
+	sqlite3_finalize(st);
+	free(loc_lsoa);
+	free(new21);
+	free(t.month_seen);
+	free(t.year_lsoa);
+	return r;
+}
+
 static int read_events(struct store *s, struct store_summary *sum, struct mb_error *err)
 {
 	sqlite3_stmt *st = NULL;
 	size_t cap = 0;
-	int r, rc;
+	int r, rc, blocks = 0;
 
+	if ((r = store_has_table(s, "event_block", &blocks, err)))
+		return r;
+	if (blocks)
+		return read_events_blocks(s, sum, err);
 	if ((r = store_prepare(s, &st,
 			       "SELECT count(*), coalesce(sum(flags & 1), 0), count(DISTINCT month)"
 			       " FROM event",

@@ -8,7 +8,7 @@
 #      `SELECT ... FROM event ORDER BY id` grouped by (import, month);
 #   2. `microbeat check` says so (exit 0), and names a damaged or stale block (exit 5), which
 #      an analysis refuses to read and `check --repair` rebuilds;
-#   3. the analyses give byte-identical outputs from the blocks and from the row table (the
+#   3. the analyses (and info) give byte-identical outputs from the blocks and from the row table (the
 #      same store with its blocks dropped and its schema set back to 2, as an older store is
 #      read); a writing command migrates such a store and builds its blocks.
 . "$(dirname "$0")/lib.sh"
@@ -137,7 +137,7 @@ cp "$db" "$T/old.db"
 sqlite3 "$T/old.db" "drop table event_block; pragma user_version = 2"
 # (the unit-coded agency rows enter with their source: their unit is looked up per event)
 wardens=(--source "Test Wardens" --source "Cambridgeshire Constabulary")
-for n in 1 2 3 4 5 6; do
+for n in 1 2 3 4 5 6 7; do
   case $n in
     1) a=(concentration --no-charts) ;;
     2) a=(concentration --layer parish --no-charts) ;;
@@ -145,12 +145,18 @@ for n in 1 2 3 4 5 6; do
     4) a=(flags --layer parish --no-charts) ;;
     5) a=(flags --layer parish --no-charts "${wardens[@]}") ;;
     6) a=(trends --layer parish --area "$(cut -d, -f2 "$d/parishes.csv" | sed -n 2p)" --by type --no-charts "${wardens[@]}") ;;
+    7) a=(deepdive --layer parish --area "$(cut -d, -f2 "$d/parishes.csv" | sed -n 2p)" --no-charts) ;;
   esac
   mb --db "$db" "${a[@]}" --out "$T/new-$n" > "$T/new-$n.txt" 2>&1 || fail "${a[*]} (blocks): exit $?: $(tail -n 3 "$T/new-$n.txt")"
   mb --db "$T/old.db" "${a[@]}" --out "$T/old-$n" > "$T/old-$n.txt" 2>&1 || fail "${a[*]} (rows): exit $?"
   diff -r "$T/new-$n" "$T/old-$n" > "$T/diff" || fail "${a[*]}: blocks and rows differ: $(head -n 20 "$T/diff")"
   diff "$T/new-$n.txt" "$T/old-$n.txt" > "$T/diff" || fail "${a[*]}: printed output differs: $(head -n 20 "$T/diff")"
 done
+# info counts events, unlocated ones, months and LSOA codes a year from the blocks
+mb --db "$db" info 2>&1 | tail -n +2 > "$T/info-new.txt" || fail "info (blocks): exit $?"
+mb --db "$T/old.db" info 2>&1 | tail -n +2 > "$T/info-old.txt" || fail "info (rows): exit $?"
+grep -q "LSOA codes seen per year" "$T/info-new.txt" || fail "info prints no LSOA vintages: $(cat "$T/info-new.txt")"
+diff "$T/info-new.txt" "$T/info-old.txt" > "$T/diff" || fail "info: blocks and rows differ: $(head -n 20 "$T/diff")"
 eq "an older store is read as it is" "$(sqlite3 "$T/old.db" 'pragma user_version')" 2
 mb --db "$T/old.db" check --repair > "$T/mig.out" 2>&1 || fail "migration: exit $?: $(cat "$T/mig.out")"
 grep -q "upgraded to schema 3: column blocks built for" "$T/mig.out" || fail "the migration says nothing: $(cat "$T/mig.out")"
