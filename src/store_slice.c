@@ -18,7 +18,6 @@ struct scan {
 	const struct scope *sc;       /* the area selection */
 	const uint32_t *loc_street;   /* snap point id -> street id */
 	const uint32_t *loc_lsoa;     /* snap point id -> LSOA id */
-	const uint8_t *loc_has_xy;    /* snap point id -> has coordinates */
 	int64_t *unl_by_source;       /* unlocated events a source */
 	uint8_t *src_covers;          /* sources with a located event in the area */
 	int32_t pfrom, pto;           /* the analysis period (per-source counts) */
@@ -593,7 +592,7 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	uint32_t *st_name = NULL, *st_lsoa = NULL, *st_area = NULL, *st_lname = NULL;
 	uint32_t *lsoa_name_off = NULL, *lsoa_code_off = NULL;
 	int32_t *loc_last = NULL;
-	uint8_t *src_covers = NULL, *loc_xy = NULL;
+	uint8_t *src_covers = NULL;
 	uint32_t *loc_street = NULL, *loc_lsoa = NULL;
 	int64_t *unl_by_source = NULL;
 	/* unlocated events before the source filter: month, category, source */
@@ -627,11 +626,12 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	st_name = mb_reserve_huge(sl->nstreet, bcap, sizeof(*st_name));
 	st_lsoa = mb_reserve_huge(sl->nstreet, bcap, sizeof(*st_lsoa));
 	st_area = mb_reserve_huge(sl->nstreet, bcap, sizeof(*st_area));
-	sl->loc_lon = mb_calloc_huge(sl->nloc, sizeof(double));
-	sl->loc_lat = mb_calloc_huge(sl->nloc, sizeof(double));
+	if (!q->no_beats) {
+		sl->loc_lon = mb_calloc_huge(sl->nloc, sizeof(double));
+		sl->loc_lat = mb_calloc_huge(sl->nloc, sizeof(double));
+	}
 	loc_street = mb_calloc_huge(sl->nloc, sizeof(uint32_t));
 	loc_lsoa = mb_calloc_huge(sl->nloc, sizeof(uint32_t));
-	loc_xy = calloc(sl->nloc, 1);
 	sl->source_name = calloc(sl->nsource, sizeof(char *));
 	sl->src_placed = calloc(sl->nsource * sl->ncat, sizeof(int64_t));
 	sl->src_unplaced = calloc(sl->nsource * sl->ncat, sizeof(int64_t));
@@ -650,8 +650,9 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 		goto cleanup;
 	}
 	if (!sl->cat_name || !sl->cat_harm || !sl->cat_selected || !cat_off || !sl->streets ||
-	    !sl->street_in_area || !st_name || !st_lsoa || !st_area || !sl->loc_lon || !sl->loc_lat ||
-	    !loc_street || !loc_lsoa || !loc_xy || !sl->source_name || !sl->src_placed ||
+	    !sl->street_in_area || !st_name || !st_lsoa || !st_area ||
+	    (!q->no_beats && (!sl->loc_lon || !sl->loc_lat)) ||
+	    !loc_street || !loc_lsoa || !sl->source_name || !sl->src_placed ||
 	    !sl->src_unplaced || !sl->src_police || !sl->src_on || !src_off || !src_covers ||
 	    !unl_by_source || !lsoa_code_off) {
 		r = mb_err(err, MB_ENOMEM, "out of memory loading the slice");
@@ -687,24 +688,27 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	st = NULL;
 
 	/* snap points */
-	if ((r = store_prepare(s, &st,
-			       "SELECT id, lon, lat, coalesce(street_id, 0), coalesce(lsoa_id, 0)"
-			       " FROM location",
+	/* without micro-beats only the LSOA of each (the selector's) */
+	if ((r = store_prepare(s, &st, q->no_beats
+			       ? "SELECT id, coalesce(lsoa_id, 0) FROM location"
+			       : "SELECT id, coalesce(lsoa_id, 0), lon, lat, coalesce(street_id, 0)"
+				 " FROM location",
 			       err)))
 		goto cleanup;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		size_t id = (size_t)sqlite3_column_int64(st, 0);
-		size_t l = (size_t)sqlite3_column_int64(st, 4);
+		size_t l = (size_t)sqlite3_column_int64(st, 1);
 
 		if (id >= sl->nloc)
 			continue;
-		sl->loc_lon[id] = sqlite3_column_type(st, 1) == SQLITE_NULL ? NAN
-						  : sqlite3_column_double(st, 1);
-		sl->loc_lat[id] = sqlite3_column_type(st, 2) == SQLITE_NULL ? NAN
-						  : sqlite3_column_double(st, 2);
-		loc_xy[id] = isfinite(sl->loc_lon[id]) && isfinite(sl->loc_lat[id]);
-		loc_street[id] = (uint32_t)sqlite3_column_int64(st, 3);
 		loc_lsoa[id] = l < nlsoa ? (uint32_t)l : 0;
+		if (q->no_beats)
+			continue;
+		sl->loc_lon[id] = sqlite3_column_type(st, 2) == SQLITE_NULL ? NAN
+						  : sqlite3_column_double(st, 2);
+		sl->loc_lat[id] = sqlite3_column_type(st, 3) == SQLITE_NULL ? NAN
+						  : sqlite3_column_double(st, 3);
+		loc_street[id] = (uint32_t)sqlite3_column_int64(st, 4);
 	}
 	sqlite3_finalize(st);
 	st = NULL;
@@ -789,7 +793,7 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	/* events of the period: filter in memory (faster than a join in SQL), each
 	 * row handed to scan_row by SQLite itself (scan_row's comment) */
 	struct scan k = { .q = q, .sl = sl, .sc = &sc, .loc_street = loc_street,
-			  .loc_lsoa = loc_lsoa, .loc_has_xy = loc_xy,
+			  .loc_lsoa = loc_lsoa,
 			  .unl_by_source = unl_by_source, .src_covers = src_covers,
 			  .pfrom = q->period_set ? q->period_from : q->from,
 			  .pto = q->period_set ? q->period_to : q->to,
@@ -938,7 +942,6 @@ cleanup:
 	free(src_covers);
 	free(loc_street);
 	free(loc_lsoa);
-	free(loc_xy);
 	free(unl_by_source);
 	free(um);
 	free(uc);

@@ -36,9 +36,9 @@ struct slice_query {
 				    minute, subgroup, da, hate) where the store holds them */
 	int no_beats;            /* the analysis counts by type or unit, never by micro-beat:
 				    skip the streets and the snap points' identities (nstreet
-				    is 1, the street and location columns NULL, loc_beat
-				    NULL, gazetteer_loaded 0), the national gazetteer's 800k
-				    names unread */
+				    is 1, the street and location columns NULL, loc_beat,
+				    loc_lon and loc_lat NULL, gazetteer_loaded 0), the
+				    national gazetteer's 800k names unread */
 	int no_source;           /* the analysis never reads sl->source: it is not loaded
 				    (NULL; 4 bytes an event) */
 	int keep_set;            /* store only the located events of keep_from..keep_to: the
