@@ -116,7 +116,7 @@ static int key_by_unit(const struct slice *sl, const struct beats_spec *sp, stru
 			if (key_one(&uk, 0, sl->loc_beat[loc], loc, &b->seen_u[j]))
 				goto oom;
 		}
-		if (i < sl->n && key_one(&uk, 0, sl->street[i], sl->location[i], &b->ev_u[i]))
+		if (i < sl->n && key_one(&uk, 0, slice_event_beat(sl, i), sl->location[i], &b->ev_u[i]))
 			goto oom;
 	}
 	for (size_t i = 1; sp->gazetteer && i < sl->nstreet; i++) {
@@ -144,7 +144,7 @@ static int key_by_street(const struct slice *sl, const struct beats_spec *sp, st
 	if (!keep)
 		return mb_err(err, MB_ENOMEM, "out of memory");
 	for (size_t i = 0; i < sl->n; i++)
-		keep[sl->street[i]] = 1;
+		keep[slice_event_beat(sl, i)] = 1;
 	for (size_t j = 0; j < sl->nseen; j++)
 		keep[sl->loc_beat[sl->seen_loc[j]]] = 1;
 	for (size_t id = 1; id < sl->nstreet; id++) {
@@ -165,9 +165,7 @@ static inline int32_t event_u(const struct beats *b, const struct slice *sl, siz
 {
 	if (b->ev_u)
 		return b->ev_u[i];
-	/* the street column may be gone (cmd_concentration): snap_identity made
-	 * it the micro-beat of the event's snap point */
-	return b->uindex[sl->street ? sl->street[i] : sl->loc_beat[sl->location[i]]];
+	return b->uindex[slice_event_beat(sl, i)];
 }
 
 int32_t beats_event_u(const struct beats *b, const struct slice *sl, size_t i)

@@ -515,6 +515,101 @@ static int unit_row(struct table *t, const char *code, const char *name, size_t 
 	return 0;
 }
 
+/* The distinct (unit, micro-beat) pairs of --by LAYER, sorted, and where each
+ * event's pair is: nearly every micro-beat lies in one unit, so each keeps
+ * its first unit and that pair's index in arrays by micro-beat, and only the
+ * pairs of a micro-beat in a second unit are looked up in the sorted list
+ * (a sort of every event's pair and a search per event took 7 s of a
+ * national year). */
+struct unit_pairs {
+	uint64_t *pairs;    /* (unit << 32 | universe index), ascending, distinct */
+	size_t np;          /* entries of pairs */
+	uint32_t *first;    /* universe index -> its first unit met (0 none) */
+	uint32_t *first_at; /* universe index -> index in pairs of (first, it) */
+};
+
+/* Note one pair of unit and universe index u: a first unit, or a pair for
+ * the list (*more, *nmore, *cap; duplicates removed later). */
+static int unit_pair_note(struct unit_pairs *up, uint32_t unit, int32_t u, uint64_t **more,
+			  size_t *nmore, size_t *cap)
+{
+	if (!up->first[u]) {
+		up->first[u] = unit;
+		return 0;
+	}
+	if (up->first[u] == unit)
+		return 0;
+	if (GROW(*more, *nmore + 1, *cap))
+		return -1;
+	(*more)[(*nmore)++] = ((uint64_t)unit << 32) | (uint32_t)u;
+	return 0;
+}
+
+static int unit_pairs_build(const struct conc_run *cr, struct unit_pairs *up,
+			    struct mb_error *err)
+{
+	const struct slice *sl = &cr->sl;
+	size_t n = cr->b.n, nmore = 0, cap = 0;
+	uint64_t *more = NULL;
+
+	up->first = calloc(n + 1, sizeof(*up->first));
+	up->first_at = calloc(n + 1, sizeof(*up->first_at));
+	if (!up->first || !up->first_at)
+		goto oom;
+	for (size_t i = 0; i < sl->n; i++) {
+		int32_t u = beats_event_u(&cr->b, sl, i);
+
+		if (u >= 0 && sl->unit[i] && sl->unit_chosen[sl->unit[i]] &&
+		    unit_pair_note(up, sl->unit[i], u, &more, &nmore, &cap))
+			goto oom;
+	}
+	for (size_t j = 0; sl->seen_unit && j < sl->nseen; j++)
+		if (cr->b.seen_u[j] >= 0 && sl->seen_unit[j] && sl->unit_chosen[sl->seen_unit[j]] &&
+		    unit_pair_note(up, sl->seen_unit[j], cr->b.seen_u[j], &more, &nmore, &cap))
+			goto oom;
+	for (size_t u = 0; u < n; u++) {
+		if (!up->first[u])
+			continue;
+		if (GROW(more, nmore + 1, cap))
+			goto oom;
+		more[nmore++] = ((uint64_t)up->first[u] << 32) | (uint32_t)u;
+	}
+	qsort(more, nmore, sizeof(*more), mb_cmp_u64);
+	for (size_t i = 0; i < nmore; i++) {
+		if (up->np && more[i] == more[up->np - 1])
+			continue;
+		uint32_t unit = (uint32_t)(more[i] >> 32), u = (uint32_t)more[i];
+
+		if (up->first[u] == unit)
+			up->first_at[u] = (uint32_t)up->np;
+		more[up->np++] = more[i];
+	}
+	up->pairs = more;
+	return 0;
+oom:
+	free(more);
+	return mb_err(err, MB_ENOMEM, "out of memory");
+}
+
+/* The index in up->pairs of (unit, u), or up->np when it is not there. */
+static size_t unit_pair_at(const struct unit_pairs *up, uint32_t unit, uint32_t u)
+{
+	if (up->first[u] == unit)
+		return up->first_at[u];
+	uint64_t key = ((uint64_t)unit << 32) | u;
+	const uint64_t *hit = bsearch(&key, up->pairs, up->np, sizeof(*up->pairs), mb_cmp_u64);
+
+	return hit ? (size_t)(hit - up->pairs) : up->np;
+}
+
+static void unit_pairs_release(struct unit_pairs *up)
+{
+	free(up->pairs);
+	free(up->first);
+	free(up->first_at);
+	*up = (struct unit_pairs){ 0 };
+}
+
 /* --by LAYER (by_unit.csv): the headline figures per selected unit, a
  * micro-beat of a unit being a universe street's snap points in the unit (a
  * street crossing a boundary is a micro-beat in each unit, with the crimes
@@ -528,35 +623,21 @@ static int build_by_unit(const struct conc_run *cr, const struct conc_params *pa
 					    "top3_share", "chance_top3_share_poisson",
 					    "crime_free_share", "bandwidth50", "gini", "gini_generalized" };
 	const struct slice *sl = &cr->sl;
-	uint64_t *pairs = malloc((sl->n + sl->nseen + 1) * sizeof(*pairs));
+	struct unit_pairs up = { 0 };
 	double *cnt = NULL;
 	struct conc_params p = *par;
 	size_t np = 0;
+	uint64_t *pairs = NULL;
 	int r;
 
 	p.chance_draws = 0;
 	p.boot_draws = 0;
-	if (!pairs)
-		return mb_err(err, MB_ENOMEM, "out of memory");
 	if ((r = table_init(t, "Concentration by unit", cols, 10, err)) ||
-	    (r = unit_row(t, "", sl->scope_label, cr->b.n, cr->res, err)))
+	    (r = unit_row(t, "", sl->scope_label, cr->b.n, cr->res, err)) ||
+	    (r = unit_pairs_build(cr, &up, err)))
 		goto cleanup;
-	for (size_t i = 0; i < sl->n; i++) {
-		int32_t u = beats_event_u(&cr->b, sl, i);
-
-		if (u >= 0 && sl->unit[i] && sl->unit_chosen[sl->unit[i]])
-			pairs[np++] = ((uint64_t)sl->unit[i] << 32) | (uint32_t)u;
-	}
-	for (size_t j = 0; sl->seen_unit && j < sl->nseen; j++)
-		if (cr->b.seen_u[j] >= 0 && sl->seen_unit[j] && sl->unit_chosen[sl->seen_unit[j]])
-			pairs[np++] = ((uint64_t)sl->seen_unit[j] << 32) | (uint32_t)cr->b.seen_u[j];
-	qsort(pairs, np, sizeof(*pairs), mb_cmp_u64);
-	size_t w = 0;
-
-	for (size_t i = 0; i < np; i++)
-		if (!w || pairs[i] != pairs[w - 1])
-			pairs[w++] = pairs[i];
-	np = w;
+	pairs = up.pairs;
+	np = up.np;
 	cnt = calloc(np + 1, sizeof(double));
 	if (!cnt) {
 		r = mb_err(err, MB_ENOMEM, "out of memory");
@@ -568,11 +649,10 @@ static int build_by_unit(const struct conc_run *cr, const struct conc_params *pa
 		if (u < 0 || !sl->unit[i] || !cr->selected[sl->category[i]] ||
 		    sl->month[i] < cr->sel.from || sl->month[i] > cr->sel.to)
 			continue;
-		uint64_t key = ((uint64_t)sl->unit[i] << 32) | (uint32_t)u;
-		uint64_t *hit = bsearch(&key, pairs, np, sizeof(*pairs), mb_cmp_u64);
+		size_t at = unit_pair_at(&up, sl->unit[i], (uint32_t)u);
 
-		if (hit)
-			cnt[hit - pairs] += 1;
+		if (at < np)
+			cnt[at] += 1;
 	}
 	/* units in name order */
 	for (uint8_t *done = calloc(sl->nunit + 1, 1);; ) {
@@ -611,7 +691,7 @@ static int build_by_unit(const struct conc_run *cr, const struct conc_params *pa
 	}
 	r = 0;
 cleanup:
-	free(pairs);
+	unit_pairs_release(&up);
 	free(cnt);
 	return r;
 }
@@ -813,7 +893,7 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 	 * the observed universe needs the snap points (slice_query.keep_set) */
 	struct slice_query q = { .from = lo < cr.sel.from ? lo : cr.sel.from,
 				 .to = hi > cr.sel.to ? hi : cr.sel.to, .include_asb = 1,
-				 .no_source = 1, .keep_set = 1,
+				 .no_source = 1, .keep_set = 1, .no_street_column = 1,
 				 .keep_from = cr.compare ? 2 * cr.sel.from - cr.sel.to - 1 : cr.sel.from,
 				 .keep_to = cr.sel.to };
 
@@ -835,11 +915,6 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 		goto cleanup;
 	if ((r = count_streets(&cr, err)))
 		goto cleanup;
-	if (!cr.street_unit) {
-		/* counted: the events' micro-beats are their snap points' (24 MB) */
-		free(cr.sl.street);
-		cr.sl.street = NULL;
-	}
 	if (cr.compare) {
 		/* a previous period the store does not cover would read as "all new" */
 		int32_t len = cr.sel.to - cr.sel.from + 1, pfrom = cr.sel.from - len;

@@ -234,7 +234,7 @@ static int read_snapshot(struct store *s, struct mb_error *err)
 {
 	int version = 0, r;
 
-	if ((r = store_exec(s, "PRAGMA cache_size=-8192; PRAGMA temp_store=MEMORY", err)) ||
+	if ((r = store_exec(s, "PRAGMA cache_size=-2048; PRAGMA temp_store=MEMORY", err)) ||
 	    (r = store_exec(s, "BEGIN", err)) || (r = schema_version(s, &version, err)))
 		return r;
 	/* an older schema lacks only tables added since (readers check for them:

@@ -176,10 +176,10 @@ static int scan_event(struct scan *k, int32_t month, uint32_t cat, uint32_t loc,
 
 		REGROW(sl->month, ncap, ok);
 		REGROW(sl->category, ncap, ok);
-		if (!k->q->no_beats) {
+		if (!k->q->no_beats && !k->q->no_street_column)
 			REGROW(sl->street, ncap, ok);
+		if (!k->q->no_beats)
 			REGROW(sl->location, ncap, ok);
-		}
 		if (!k->q->no_source)
 			REGROW(sl->source, ncap, ok);
 		if (k->sc->layer_id)
@@ -197,10 +197,10 @@ static int scan_event(struct scan *k, int32_t month, uint32_t cat, uint32_t loc,
 	}
 	sl->month[sl->n] = month;
 	sl->category[sl->n] = cat;
-	if (sl->street) {
+	if (sl->street)
 		sl->street[sl->n] = k->loc_street[loc];
+	if (sl->location)
 		sl->location[sl->n] = loc;
-	}
 	if (sl->source)
 		sl->source[sl->n] = src;
 	if (sl->unit)
@@ -471,7 +471,8 @@ static int snap_identity(struct slice *sl, const struct ident *id, struct mb_err
 	for (size_t i = 0; i < sl->n; i++) {
 		uint32_t b = sl->location[i] < sl->nloc ? sl->loc_beat[sl->location[i]] : 0;
 
-		sl->street[i] = b;
+		if (sl->street)
+			sl->street[i] = b;
 		sl->street_in_area[b] = b != 0; /* the event passed the area filter */
 	}
 	for (size_t j = 0; j < sl->nseen; j++) {
@@ -559,9 +560,9 @@ static int scan_blocks(struct store *s, struct scan *k, struct mb_error *err)
 		sl->unit = NULL;
 		int ok = (sl->month = mb_malloc_huge(n * sizeof(*sl->month))) &&
 			 (sl->category = mb_malloc_huge(n * sizeof(*sl->category))) &&
-			 (k->q->no_beats ||
-			  ((sl->street = mb_malloc_huge(n * sizeof(*sl->street))) &&
-			   (sl->location = mb_malloc_huge(n * sizeof(*sl->location))))) &&
+			 (k->q->no_beats || k->q->no_street_column ||
+			  (sl->street = mb_malloc_huge(n * sizeof(*sl->street)))) &&
+			 (k->q->no_beats || (sl->location = mb_malloc_huge(n * sizeof(*sl->location)))) &&
 			 (k->q->no_source || (sl->source = mb_malloc_huge(n * sizeof(*sl->source)))) &&
 			 (!k->sc->layer_id || (sl->unit = mb_malloc_huge(n * sizeof(*sl->unit))));
 

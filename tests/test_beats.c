@@ -310,6 +310,21 @@ static void test_keep_window(void **state)
 	assert_int_equal(b.ev_u[4], 4);  /* (U1, FAR LANE) */
 	assert_int_equal(b.seen_u[2], 3); /* snap point 3: the place */
 	beats_release(&b);
+	/* no street column (concentration's slice): each event's micro-beat is
+	 * its snap point's, the same keys in the same order */
+	sl.street = NULL;
+	assert_int_equal(slice_event_beat(&sl, 4), 4);
+	assert_int_equal(beats_count(&sl, &sp, &b, &err), 0);
+	assert_int_equal(b.n, 5);
+	assert_int_equal(b.ev_u[0], 1);
+	assert_int_equal(b.ev_u[4], 4);
+	beats_release(&b);
+	sp.street_unit = NULL;
+	assert_int_equal(beats_count(&sl, &sp, &b, &err), 0);
+	assert_int_equal(b.n, 3);
+	assert_int_equal(beats_event_u(&b, &sl, 3), 1);
+	assert_true(b.count[0] == 3 && b.count[1] == 1 && b.count[2] == 0);
+	beats_release(&b);
 }
 
 /* The value cell of measure name in t (NULL when absent). */

@@ -47,6 +47,8 @@ struct slice_query {
 				    observed universe needs of them, so memory does not grow
 				    with the months a store holds */
 	int32_t keep_from, keep_to; /* the months kept as events (with keep_set) */
+	int no_street_column;    /* sl->street is not stored (NULL): an event's micro-beat is
+				    its snap point's, slice_event_beat (4 bytes an event) */
 };
 
 /* One micro-beat (street or place) known to the store. */
@@ -152,6 +154,13 @@ struct slice {
 	char *strings;         /* storage of every string above */
 	size_t strings_used, strings_cap; /* bytes used / capacity */
 };
+
+/* The micro-beat of event i of sl: its street column, or without one
+ * (slice_query.no_street_column) its snap point's. */
+static inline uint32_t slice_event_beat(const struct slice *sl, size_t i)
+{
+	return sl->street ? sl->street[i] : sl->loc_beat[sl->location[i]];
+}
 
 /* Load the slice for q into *sl (zeroed by the caller). On failure err says
  * why (MB_ENOTFOUND when the area or a type matches nothing). */
