@@ -189,9 +189,12 @@ static int build_hot(struct flags_run *fr, struct mb_error *err)
 		memset(cnt, 0, nuni * sizeof(double));
 		memset(is_top, 0, sl->nstreet);
 		for (size_t i = 0; i < sl->n; i++)
-			if (sl->category[i] == cat && sl->month[i] >= fr->sel.from && sl->street[i] &&
-			    sl->street[i] < sl->nstreet && pos[sl->street[i]] >= 0)
-				cnt[pos[sl->street[i]]] += 1;
+			if (sl->category[i] == cat && sl->month[i] >= fr->sel.from) {
+				uint32_t st = slice_event_beat(sl, i);
+
+				if (st && st < sl->nstreet && pos[st] >= 0)
+					cnt[pos[st]] += 1;
+			}
 		if ((r = conc_rank_top(cnt, nuni, 3, &top, &ntop, err)))
 			goto cleanup;
 		/* streets tied with the first street left out are left out too: no
@@ -223,7 +226,7 @@ static int build_hot(struct flags_run *fr, struct mb_error *err)
 		top = NULL;
 		npairs = 0;
 		for (size_t i = 0; i < sl->n; i++) {
-			uint32_t st = sl->street[i], u = fr->ue[i];
+			uint32_t st = slice_event_beat(sl, i), u = fr->ue[i];
 
 			if (sl->category[i] == cat && sl->month[i] >= fr->sel.from && st &&
 			    st < sl->nstreet && is_top[st] && u && fr->aidx[u] >= 0)
@@ -805,7 +808,8 @@ int cmd_flags(struct cli *c, int argc, char **argv, struct mb_error *err)
 	struct slice_query q = { .from = fr.span_from, .to = fr.sel.to,
 				 .types = (const char *const *)fr.sel.types, .ntypes = fr.sel.ntypes,
 				 .exclude = (const char *const *)fr.sel.exclude,
-				 .nexclude = fr.sel.nexclude, .no_source = 1 };
+				 .nexclude = fr.sel.nexclude, .no_source = 1, .no_street_column = 1,
+				 .no_unit_column = 1 };
 
 	select_query(&fr.sel, NULL, 0, &q);
 	/* units named by --area are judged against the whole layer: the

@@ -182,7 +182,7 @@ static int scan_event(struct scan *k, int32_t month, uint32_t cat, uint32_t loc,
 			REGROW(sl->location, ncap, ok);
 		if (!k->q->no_source)
 			REGROW(sl->source, ncap, ok);
-		if (k->sc->layer_id)
+		if (k->sc->layer_id && !k->q->no_unit_column)
 			REGROW(sl->unit, ncap, ok);
 		if (k->extract) {
 			REGROW(sl->day, ncap, ok);
@@ -564,7 +564,8 @@ static int scan_blocks(struct store *s, struct scan *k, struct mb_error *err)
 			  (sl->street = mb_malloc_huge(n * sizeof(*sl->street)))) &&
 			 (k->q->no_beats || (sl->location = mb_malloc_huge(n * sizeof(*sl->location)))) &&
 			 (k->q->no_source || (sl->source = mb_malloc_huge(n * sizeof(*sl->source)))) &&
-			 (!k->sc->layer_id || (sl->unit = mb_malloc_huge(n * sizeof(*sl->unit))));
+			 (!k->sc->layer_id || k->q->no_unit_column ||
+			  (sl->unit = mb_malloc_huge(n * sizeof(*sl->unit))));
 
 		if (!ok)
 			return mb_err(err, MB_ENOMEM, "out of memory loading events");
@@ -718,6 +719,10 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	if ((r = scope_resolve(s, q->area, q->layer, sl->nloc, loc_lsoa, nlsoa, &sc, err)) ||
 	    (r = slice_copy_units(&sc, sl, err)))
 		goto cleanup;
+	if (q->no_unit_column) {
+		free(sl->unit); /* slice_copy_units' one-entry column: none is kept */
+		sl->unit = NULL;
+	}
 	snprintf(sl->scope_label, sizeof(sl->scope_label), "%s", sc.label);
 	sl->scope_units = sc.kind == SCOPE_UNITS;
 

@@ -49,6 +49,8 @@ struct slice_query {
 	int32_t keep_from, keep_to; /* the months kept as events (with keep_set) */
 	int no_street_column;    /* sl->street is not stored (NULL): an event's micro-beat is
 				    its snap point's, slice_event_beat (4 bytes an event) */
+	int no_unit_column;      /* sl->unit is not stored (NULL) though a layer is given: the
+				    analysis places events its own way (flags: store_slice_units) */
 };
 
 /* One micro-beat (street or place) known to the store. */
