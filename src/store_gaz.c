@@ -12,6 +12,7 @@
  * of CPU, against ~1.5 s for a statement a row in gazetteer order (a random
  * walk over the street table). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,6 +81,7 @@ struct gaz_load {
 	uint32_t memo_id;           /* its id */
 	sqlite3_stmt *ins_lsoa;     /* INSERT INTO lsoa */
 	sqlite3_stmt *ins_alias;    /* INSERT OR IGNORE INTO lsoa_name */
+	int64_t cache_was;          /* the store's cache_size, put back at the end (0 = unset) */
 };
 
 /* Approximate ground distance in metres (equirectangular; fine within 1 km). */
@@ -677,6 +679,41 @@ static int load_rows(struct gaz_load *ld, struct gaz_stats *gs, struct mb_error 
 	return 0;
 }
 
+/* The load's page cache: the store's streets are read once and written in
+ * id order, so a small cache does as well as the store's 64 MB, and its
+ * dirty pages reach the WAL while the load writes rather than all at its
+ * commit. National bench, best of 3: commit 0.48 -> 0.37 s, peak RSS 223 ->
+ * 205 MB (a gazetteer loaded again: 237 -> 202 MB). The store's size is
+ * put back when the load ends. */
+#define LOAD_CACHE_KB 4096
+
+static int cache_small(struct gaz_load *ld, struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	char q[64];
+	int r;
+
+	if ((r = store_prepare(ld->s, &st, "PRAGMA cache_size", err)))
+		return r;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		ld->cache_was = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	snprintf(q, sizeof(q), "PRAGMA cache_size=-%d", LOAD_CACHE_KB);
+	return store_exec(ld->s, q, err);
+}
+
+/* Put the store's page cache size back (after the load's). */
+static void cache_back(struct gaz_load *ld)
+{
+	char q[64];
+	struct mb_error ignored;
+
+	if (!ld->cache_was)
+		return;
+	snprintf(q, sizeof(q), "PRAGMA cache_size=%lld", (long long)ld->cache_was);
+	store_exec(ld->s, q, &ignored);
+}
+
 /* Free ld, rolling its transaction back if it is open. */
 static void load_free(struct gaz_load *ld)
 {
@@ -686,6 +723,7 @@ static void load_free(struct gaz_load *ld)
 	sqlite3_finalize(ld->ins_alias);
 	if (ld->in_tx)
 		store_rollback(ld->s);
+	cache_back(ld);
 	dict_free(ld->lsoa);
 	dict_free(ld->street);
 	dict_free(ld->byname);
@@ -714,14 +752,19 @@ int store_gazetteer_begin(struct store *s, struct gaz_load **out, struct mb_erro
 		r = oom(err);
 		goto fail;
 	}
+	if ((r = cache_small(ld, err)))
+		goto fail;
 	if ((r = store_begin(s, err)))
 		goto fail;
 	ld->in_tx = 1;
-	/* the street dictionary sized once for the store's streets and as many
-	 * new ones (a hint: the rows are not read yet), while the file is read */
+	/* the street dictionary sized once, while the file is read (a hint: the
+	 * rows are not read yet): for the store's streets and as many new ones,
+	 * or, if it holds a gazetteer, which a new one mostly gives again, for
+	 * as many as it holds (twice would double a national table to 100 MB) */
 	if ((r = read_lsoas(ld, err)) ||
 	    (r = store_max_id(s, "SELECT count(*) FROM street", &n, err)) ||
-	    (dict_reserve(ld->street, 2 * n) && (r = oom(err))) || (r = read_located(ld, err)) ||
+	    (r = read_located(ld, err)) ||
+	    (dict_reserve(ld->street, ld->flagged ? n : 2 * n) && (r = oom(err))) ||
 	    (r = read_streets(ld, err)))
 		goto fail;
 	*out = ld;
