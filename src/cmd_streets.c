@@ -142,8 +142,9 @@ cleanup:
 	store_close(s);
 	if (!r && getenv("MICROBEAT_TIMING")) /* docs/performance.md */
 		fprintf(stderr, "timing: store read %.2f s, file read %.2f s (at once), matching %.2f s,"
-			" writes %.2f s, commit %.2f s, close %.2f s\n", t1 - tr, t2 - tr, gs->match_s,
-			gs->write_s, gs->commit_s, gazetteer_clock() - t0);
+			" writes %.2f s (%ld streets changed), commit %.2f s, close %.2f s\n", t1 - tr,
+			t2 - tr, gs->match_s, gs->write_s, gs->written, gs->commit_s,
+			gazetteer_clock() - t0);
 	return r;
 }
 

@@ -82,6 +82,7 @@ struct gaz_load {
 	sqlite3_stmt *ins_lsoa;     /* INSERT INTO lsoa */
 	sqlite3_stmt *ins_alias;    /* INSERT OR IGNORE INTO lsoa_name */
 	int64_t cache_was;          /* the store's cache_size, put back at the end (0 = unset) */
+	long written;               /* street rows the writes changed */
 };
 
 /* Approximate ground distance in metres (equirectangular; fine within 1 km). */
@@ -493,6 +494,7 @@ static int feed_run(struct gaz_load *ld, sqlite3_stmt *st, const struct rec_dim 
 	f->rows = d;
 	f->n = n;
 	r = step(ld, st, err);
+	ld->written += sqlite3_changes(ld->s->db);
 	f->rows = NULL;
 	f->n = 0;
 	return r;
@@ -672,6 +674,7 @@ static int load_rows(struct gaz_load *ld, struct gaz_stats *gs, struct mb_error 
 	if (r || (r = write_streets(ld, err)))
 		return r;
 	gs->write_s = gazetteer_clock() - t;
+	gs->written = ld->written;
 	/* rows sharing a key count once in the universe */
 	for (size_t k = 0; k < ld->nslot; k++)
 		touched += ld->slot[k].last != 0;

@@ -55,6 +55,7 @@ struct gaz_stats {
 	double match_s;  /* seconds matching rows to streets (for MICROBEAT_TIMING) */
 	double write_s;  /* seconds writing the streets */
 	double commit_s; /* seconds committing (and the checkpoint after) */
+	long written;    /* street rows changed: the others were left as they are */
 };
 
 /* Seconds on a monotonic clock, for the load's MICROBEAT_TIMING line. */
