@@ -208,8 +208,9 @@ static int read_located(struct gaz_load *ld, struct mb_error *err)
 {
 	sqlite3_stmt *st = NULL;
 	size_t n;
-	int r;
+	int r, rc;
 
+	/* store_max_id gives the value + 1: 2 when a street is marked */
 	if ((r = store_max_id(ld->s, "SELECT EXISTS(SELECT 1 FROM street WHERE gazetteer = 1)",
 			      &n, err)) || n < 2)
 		return r;
@@ -221,14 +222,17 @@ static int read_located(struct gaz_load *ld, struct mb_error *err)
 	if ((r = store_prepare(ld->s, &st,
 			       "SELECT street_id FROM location WHERE street_id IS NOT NULL", err)))
 		return r;
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		sqlite3_int64 id = sqlite3_column_int64(st, 0);
 
 		if (id > 0 && (size_t)id < ld->nlocated)
 			ld->located[id] = 1;
 	}
+	/* a scan cut short would take located streets for crime-free ones */
+	if (rc != SQLITE_DONE)
+		r = store_db_err(ld->s, err, "reading the snap points' streets");
 	sqlite3_finalize(st);
-	return 0;
+	return r;
 }
 
 /* The store's streets as slots, in id order, keyed in ld->street (and, for a
@@ -236,7 +240,7 @@ static int read_located(struct gaz_load *ld, struct mb_error *err)
 static int read_streets(struct gaz_load *ld, struct mb_error *err)
 {
 	sqlite3_stmt *st = NULL;
-	int r;
+	int r, rc = SQLITE_DONE;
 
 	/* a point per observed street is needed only to match rows without an LSOA code */
 	if ((r = store_prepare(ld->s, &st,
@@ -248,8 +252,11 @@ static int read_streets(struct gaz_load *ld, struct mb_error *err)
 					 " ON l.street_id = s.id GROUP BY s.id",
 			       err)))
 		return r;
-	while (!r && sqlite3_step(st) == SQLITE_ROW)
+	while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW)
 		r = street_take(ld, st, err);
+	/* a scan cut short would add streets the store holds again */
+	if (!r && rc != SQLITE_DONE)
+		r = store_db_err(ld->s, err, "reading the streets");
 	sqlite3_finalize(st);
 	ld->nstore = ld->nslot;
 	return r;
