@@ -112,11 +112,14 @@ static int read_and_load(struct cli *c, const char *path, int replace, struct ga
 	pthread_t th;
 	int threaded, early = stat(c->db_path, &st) == 0 && S_ISREG(st.st_mode), r = 0;
 
+	double tr = gazetteer_clock(), t0, t1 = tr, t2 = tr;
+
 	threaded = pthread_create(&th, NULL, reader_main, &rd) == 0;
 	if (!threaded)
 		reader_main(&rd);
 	if (early && (r = store_open(c->db_path, 0, &s, err)) == 0)
 		r = store_gazetteer_begin(s, &ld, err);
+	t1 = gazetteer_clock();
 	if (threaded)
 		pthread_join(th, NULL);
 	if (rd.r) {
@@ -130,11 +133,18 @@ static int read_and_load(struct cli *c, const char *path, int replace, struct ga
 	if (!early && ((r = store_open(c->db_path, 0, &s, err)) ||
 		       (r = store_gazetteer_begin(s, &ld, err))))
 		goto cleanup;
+	t2 = gazetteer_clock();
 	r = store_gazetteer_finish(ld, g, replace, gs, err);
 	ld = NULL;
 cleanup:
 	store_gazetteer_abandon(ld);
+	t0 = gazetteer_clock();
 	store_close(s);
+	if (!r && getenv("MICROBEAT_TIMING")) /* docs/performance.md */
+		fprintf(stderr, "timing: store read %.2f s, file read %.2f s (at once), matching %.2f s,"
+			" writes %.2f s (%ld streets changed), commit %.2f s, close %.2f s\n", t1 - tr,
+			t2 - tr, gs->match_s, gs->write_s, gs->written, gs->commit_s,
+			gazetteer_clock() - t0);
 	return r;
 }
 

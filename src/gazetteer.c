@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "microbeat/csvtab.h"
 #include "microbeat/gazetteer.h"
@@ -224,6 +225,14 @@ static int gaz_sink(void *ctx, const struct csvtab *t, const struct csvtab_row *
 	if (len > g->longest)
 		g->longest = len;
 	return 0;
+}
+
+double gazetteer_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 void gazetteer_release(struct gazetteer *g)

@@ -52,7 +52,14 @@ struct gaz_stats {
 	long matched;    /* rows matching a street seen in crime data */
 	long added;      /* crime-free streets added to the universe */
 	long merged;     /* rows that repeat a key already in the gazetteer */
+	double match_s;  /* seconds matching rows to streets (for MICROBEAT_TIMING) */
+	double write_s;  /* seconds writing the streets */
+	double commit_s; /* seconds committing (and the checkpoint after) */
+	long written;    /* street rows changed: the others were left as they are */
 };
+
+/* Seconds on a monotonic clock, for the load's MICROBEAT_TIMING line. */
+double gazetteer_clock(void);
 
 /* Replace the store's gazetteer with g, in one transaction. Without an LSOA
  * column a row joins the nearest observed street of the same name within

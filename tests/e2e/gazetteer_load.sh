@@ -8,8 +8,9 @@
 # given), LSOA names (one lsoa_name row a pair). Python reads the CSV and the store as it was
 # before, applies the documented rules (docs/methods-concentration.md, the universe N) and
 # predicts the street, lsoa and lsoa_name tables and the summary line; a second gazetteer then
-# replaces the first (its crime-free streets go, the rest are unmarked), and a third without an
-# LSOA column matches by name within 1 km.
+# replaces the first (its crime-free streets go, the rest are unmarked), is loaded again as it is
+# and edited, the first comes back over it, and a third without an LSOA column matches by name
+# within 1 km.
 . "$(dirname "$0")/lib.sh"
 command -v sqlite3 > /dev/null || skip "sqlite3 is not available"
 command -v python3 > /dev/null || skip "python3 is not available"
@@ -32,7 +33,8 @@ mkdir -p "$T/p/2024-01"
 } > "$T/p/2024-01/2024-01-test-street.csv"
 mb --db "$DB" import --quiet "$T/p" || fail "import exit $?"
 
-# predict.py write SEED ROWS FILE [nolsoa] | predict.py check DB-BEFORE FILE OUT-EXPECTED
+# predict.py write SEED ROWS FILE [nolsoa] | predict.py edit FILE EDITED |
+# predict.py check DB-BEFORE FILE OUT-EXPECTED
 cat > "$T/predict.py" << 'EOF'
 import csv, io, math, random, sqlite3, sys
 
@@ -152,22 +154,47 @@ def check(db, path, out):
         o.write('--\n%d streets: %d match streets seen in crime data, %d crime-free added, %d repeat'
                 ' a key\n%d skipped\n' % (nrows, matched, added, nrows - len(touched), skipped))
 
+def edit(src, dst):
+    # the same gazetteer with some rows changed: every 7th row's area, every 13th row's
+    # coordinates (dropped when it has none... given when it has none), every 11th row gone
+    rows = list(csv.reader(io.StringIO(open(src, encoding='utf-8-sig', newline='').read())))
+    head = [h.strip(' \t') for h in rows[0]]
+    lon, lat, area = head.index('longitude'), head.index('latitude'), head.index('area_code')
+    out = []
+    for i, r in enumerate(rows[1:], 1):
+        if not r or i % 11 == 0:
+            continue
+        if i % 7 == 0:
+            r[area] = 'AR9'
+        if i % 13 == 0:
+            r[lon], r[lat] = ('', '') if r[lon] else ('0.200000', '52.100000')
+        out.append(r)
+    with open(dst, 'w', encoding='utf-8', newline='') as f:
+        w = csv.writer(f, lineterminator='\r\n')
+        w.writerow(rows[0])
+        w.writerows(out)
+
 if sys.argv[1] == 'write':
     write(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], len(sys.argv) > 5)
+elif sys.argv[1] == 'edit':
+    edit(sys.argv[2], sys.argv[3])
 else:
     check(sys.argv[2], sys.argv[3], sys.argv[4])
 EOF
 
-# got OUT LOG: the store's tables and the summary as predict.py writes them
+# got OUT LOG: the store's tables and the summary as predict.py writes them (printf makes
+# 0.000000 of a NULL: a street without coordinates is tested for NULL first)
 got() {
   {
     sqlite3 "$DB" "SELECT id, name_norm, coalesce(lsoa_id, ''), kind, gazetteer,
-      coalesce(printf('%.6f', lon), ''), coalesce(printf('%.6f', lat), ''), coalesce(area_code, '')
+      iif(lon IS NULL, '', printf('%.6f', lon)), iif(lat IS NULL, '', printf('%.6f', lat)),
+      coalesce(area_code, '')
       FROM street ORDER BY id"
     echo --; sqlite3 "$DB" "SELECT id, code, name FROM lsoa ORDER BY id"
     echo --; sqlite3 "$DB" "SELECT lsoa_id, name FROM lsoa_name ORDER BY lsoa_id, name"
     echo --; sed -n 's/^[^:]*: \([0-9]* streets: .* repeat a key\).*/\1/p' "$2"
-    echo "$(sed -n 's/.* \([0-9]*\) rows without a street name skipped/\1/p' "$2") skipped"
+    skipped=$(sed -n 's/.* \([0-9]*\) rows without a street name skipped/\1/p' "$2")
+    echo "${skipped:-0} skipped"
   } > "$1"
 }
 
@@ -195,6 +222,23 @@ grep -q '^[0-9]*|W01000008|' "$T/first.got" || fail "no LSOA added from the gaze
 [ "$(sed -n 's/ skipped//p' "$T/first.got")" -gt 10 ] || fail "too few blank names"
 eq "blank names named" "$(grep -c 'blank street name; row skipped' "$T/first.log")" 10
 load replaced "$T/g2.csv"
+# loaded again, the same file (the load writes only rows that change: the tables must not move),
+# then an edited copy (areas and coordinates changed, rows gone: their crime-free streets go, and
+# new ones take their ids again with other names), then the first again over it
+load again "$T/g2.csv"
+cmp -s "$T/replaced.got" "$T/again.got" || fail "the same gazetteer loaded again changed the store"
+python3 "$T/predict.py" edit "$T/g2.csv" "$T/g2e.csv" || fail "edit g2"
+load edited "$T/g2e.csv"
+load back "$T/g1.csv"
+# a gazetteer of one street: the crime data's others are unmarked, every crime-free street goes
+printf 'street_name,longitude,latitude,area_code,lsoa_code,lsoa_name\r\nMill Lane,,,AR5,E01000002,\r\n' \
+  > "$T/one.csv"
+load one "$T/one.csv"
+eq "marked streets after the one-street gazetteer" \
+  "$(sqlite3 "$DB" "SELECT group_concat(name_norm || ':' || area_code) FROM street WHERE gazetteer = 1")" \
+  "MILL LANE:AR5"
+eq "streets after the one-street gazetteer" "$(sqlite3 "$DB" "SELECT count(*) FROM street")" 4
+load back2 "$T/g1.csv"
 load nolsoa "$T/g3.csv"
 grep -q "no LSOA column: matched by name within 1 km" "$T/nolsoa.log" || fail "no-LSOA summary"
 # a refused file leaves the store as it was
