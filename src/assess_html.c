@@ -64,13 +64,20 @@ static int put_svg(const char *s, size_t n, unsigned k, FILE *f)
 	const char *end = s + n;
 	char pre[16];
 	snprintf(pre, sizeof pre, "c%u-", k);
+	static const char *const pats[] = { "id=\"", "id='", "href=\"#", "href='#", "url(#" };
+	/* each pattern's next place, found again only once passed: searching for
+	 * every pattern from every match scanned the rest of the chart each time
+	 * (a map of 24,709 points took minutes) */
+	const char *next[ARRAY_SIZE(pats)];
+	for (size_t i = 0; i < ARRAY_SIZE(pats); i++)
+		next[i] = strstr(p, pats[i]);
 	while (p < end) {
-		static const char *const pats[] = { "id=\"", "id='", "href=\"#", "href='#",
-						    "url(#" };
 		const char *best = NULL;
 		size_t blen = 0;
 		for (size_t i = 0; i < ARRAY_SIZE(pats); i++) {
-			const char *q = strstr(p, pats[i]);
+			if (next[i] && next[i] < p)
+				next[i] = strstr(p, pats[i]);
+			const char *q = next[i];
 			if (q && (!best || q < best)) {
 				best = q;
 				blen = strlen(pats[i]);
