@@ -30,9 +30,11 @@ static int freeze_observed(struct cli *c, int32_t from, int32_t to, struct mb_er
 		r = mb_err(err, MB_ENOTFOUND, "streets --observed: the store holds no events");
 		goto cleanup;
 	}
-	/* identities are taken over every loaded month, members over from..to */
+	/* identities are taken over every loaded month, members over from..to:
+	 * only those months' events are kept (slice_query.keep_set) */
 	struct slice_query q = { .from = lo < from ? lo : from, .to = hi > to ? hi : to,
-				 .include_asb = 1 };
+				 .include_asb = 1, .no_source = 1, .no_street_column = 1,
+				 .keep_set = 1, .keep_from = from, .keep_to = to };
 
 	if ((r = store_slice_load(s, &q, &sl, err)))
 		goto cleanup;
@@ -53,11 +55,14 @@ static int freeze_observed(struct cli *c, int32_t from, int32_t to, struct mb_er
 		r = mb_err(err, MB_ENOMEM, "out of memory");
 		goto cleanup;
 	}
-	for (size_t i = 0; i < sl.n; i++)
-		if (sl.street[i] && sl.month[i] >= from && sl.month[i] <= to && !seen[sl.street[i]]) {
-			seen[sl.street[i]] = 1;
+	for (size_t i = 0; i < sl.n; i++) {
+		uint32_t b = slice_event_beat(&sl, i);
+
+		if (b && sl.month[i] >= from && sl.month[i] <= to && !seen[b]) {
+			seen[b] = 1;
 			beats++;
 		}
+	}
 	if ((r = universe_slice_keys(&sl, seen, &keys, &n, err)) ||
 	    (r = store_universe_save(s, from, to, months, (int64_t)beats, keys, n, err)))
 		goto cleanup;

@@ -621,3 +621,33 @@ int store_has_table(struct store *s, const char *name, int *yes, struct mb_error
 		return store_db_err(s, err, "reading the store's schema");
 	return 0;
 }
+
+int store_cache_small(struct store *s, int *kb, struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r, size = 0;
+
+	*kb = 0;
+	if ((r = store_prepare(s, &st, "PRAGMA cache_size", err)))
+		return r;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		size = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	/* negative: KiB; positive: pages (at least 16 KB each in a new store) */
+	if (size >= -2048 && size <= 128)
+		return 0;
+	if ((r = store_exec(s, "PRAGMA cache_size=-2048", err)))
+		return r;
+	*kb = size;
+	return 0;
+}
+
+void store_cache_restore(struct store *s, int kb)
+{
+	char sql[48];
+
+	if (!kb)
+		return;
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size=%d", kb);
+	sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+}

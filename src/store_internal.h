@@ -89,6 +89,11 @@ int store_max_id(struct store *s, const char *sql, size_t *n, struct mb_error *e
  * lacks the tables added since. */
 int store_has_table(struct store *s, const char *name, int *yes, struct mb_error *err);
 
+/* Read through a 2 MB page cache (what a read connection has) for a while:
+ * *kb gets the size to put back with store_cache_restore (0: unchanged). */
+int store_cache_small(struct store *s, int *kb, struct mb_error *err);
+void store_cache_restore(struct store *s, int kb);
+
 /* Return the id of layer name (0 when absent) in *id, and copies of its
  * method and path (may be NULL) when method/path are not NULL
  * (store_areas.c). */

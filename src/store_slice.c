@@ -603,12 +603,16 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	size_t un = 0;
 	size_t *sg_off = NULL, *hs_off = NULL;
 	struct scope sc = { 0 };
-	int r, rc, own = 0, extract = 0, blocks = 0;
+	int r, rc, own = 0, extract = 0, blocks = 0, cache_kb = 0;
 
 	memset(sl, 0, sizeof(*sl));
 	/* one snapshot: the sizes read first must hold for the rows read after */
 	if ((r = store_read_begin(s, &own, err)))
 		return r;
+	/* everything here is read once: a writer's connection (streets
+	 * --observed) reads it through a small page cache too, not its 64 MB */
+	if ((r = store_cache_small(s, &cache_kb, err)))
+		goto cleanup;
 	if ((r = store_max_id(s, "SELECT max(id) FROM category", &sl->ncat, err)) ||
 	    (r = store_max_id(s, "SELECT max(id) FROM street", &sl->nstreet, err)) ||
 	    (r = store_max_id(s, "SELECT max(id) FROM location", &sl->nloc, err)) ||
@@ -952,6 +956,7 @@ cleanup:
 	free(um);
 	free(uc);
 	free(us);
+	store_cache_restore(s, cache_kb);
 	store_read_end(s, own);
 	if (r)
 		slice_release(sl);
