@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hotspot_internal.h"
 #include "microbeat/cli.h"
@@ -148,6 +149,28 @@ static int print_report(const struct hs_run *hr, const struct table *tf, FILE *o
 	return 0;
 }
 
+static void dbgmem(const char *what)
+{
+	char line[256];
+	FILE *f;
+	static double t0;
+	struct timespec ts;
+
+	if (!getenv("MB_HSMEM"))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (!t0)
+		t0 = ts.tv_sec + ts.tv_nsec * 1e-9;
+	f = fopen("/proc/self/status", "r");
+	fprintf(stderr, "[%6.2f] %-14s", ts.tv_sec + ts.tv_nsec * 1e-9 - t0, what);
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmRSS", 5) || !strncmp(line, "VmHWM", 5))
+			fprintf(stderr, " %.*s", (int)strcspn(line, "\n"), line);
+	fprintf(stderr, "\n");
+	if (f)
+		fclose(f);
+}
+
 /* Gi* of each period, the patterns, the forecast, the outline and the KDE:
  * everything that rests on the micro-beats (docs/methods-hotspots.md §1-§5). */
 static int run_spatial(struct hs_run *hr, struct store *s, const char *outline, FILE *msg,
@@ -162,11 +185,12 @@ static int run_spatial(struct hs_run *hr, struct store *s, const char *outline, 
 	} else if ((r = hsr_layer_outline(hr, s, msg, err))) {
 		return r;
 	}
+	dbgmem("outline");
 	if (hr->band_default && (r = hsr_default_band(hr, err)))
 		return r;
-	for (size_t p = 0; p < hr->nper; p++)
-		if ((r = hs_gistar(hr->n, hr->x, hr->y, hr->count + p * hr->n, hr->band, &hr->gi[p], err)))
-			return r;
+	if ((r = hs_gistar_periods(hr->n, hr->x, hr->y, hr->count, hr->nper, hr->band, hr->gi,
+				   err)))
+		return r;
 	hr->pattern = calloc(hr->n + 1, 1);
 	if (!hr->pattern)
 		return mb_err(err, MB_ENOMEM, "out of memory");
@@ -183,7 +207,37 @@ static int run_spatial(struct hs_run *hr, struct store *s, const char *outline, 
 			return r;
 		hr->has_forecast = 1;
 	}
+	dbgmem("gi");
 	return hsr_kde(hr, err);
+}
+
+/* Load the slice (hr->sel's query q, the periods' events kept) and the
+ * universe; when hsr_universe asks for every month's events (hr->reload),
+ * load again without the keep window. */
+static int load_events(struct hs_run *hr, struct store *s, struct slice_query *q,
+		       struct mb_error *err)
+{
+	int r;
+
+	if ((r = store_slice_load(s, q, &hr->sl, err)) ||
+	    (r = select_check_gaps(&hr->sel, &hr->sl, err)) || (r = hsr_pick_types(hr, err)))
+		return r;
+	/* the slice holds a day column when the store holds dates and the
+	 * slice any located event (kept, or outside the keep window) */
+	hr->has_days = hr->sl.day || (hr->sl.nsubgroup && hr->sl.nseen);
+	if (hr->knox_ask && !hr->has_days)
+		return mb_err(err, MB_EUSAGE, "knox: the store holds no event dates (police.uk data"
+			      " gives the month only): the near-repeat test needs a force or agency"
+			      " extract imported with a date column");
+	if ((r = hsr_universe(hr, err)) || !hr->reload)
+		return r;
+	hsr_universe_release(hr);
+	slice_release(&hr->sl);
+	memset(&hr->sl, 0, sizeof(hr->sl));
+	free(hr->selected);
+	hr->selected = NULL;
+	q->keep_set = 0;
+	return load_events(hr, s, q, err);
 }
 
 /* The long name of option code o. */
@@ -301,26 +355,29 @@ int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err)
 
 	if ((r = store_month_range(s, &lo, &hi, err)))
 		goto cleanup;
+	/* events of the periods only: of the other months the observed universe
+	 * needs the snap points (slice_query.keep_set) */
+	int32_t keep_from = hr.sel.from - (int32_t)(periods - 1) * (hr.sel.to - hr.sel.from + 1);
 	struct slice_query q = { .from = lo < hr.sel.from ? lo : hr.sel.from,
 				 .to = hi > hr.sel.to ? hi : hr.sel.to, .include_asb = 1,
-				 .extract = 1 };
+				 .extract = 1, .no_source = 1, .keep_set = 1,
+				 .keep_from = keep_from, .keep_to = hr.sel.to };
 
 	select_query(&hr.sel, NULL, 1, &q);
-	if ((r = store_slice_load(s, &q, &hr.sl, err)) ||
-	    (r = select_check_gaps(&hr.sel, &hr.sl, err)) || (r = hsr_pick_types(&hr, err)))
+	dbgmem("start");
+	if ((r = load_events(&hr, s, &q, err)))
 		goto cleanup;
-	if (hr.knox_ask && !hr.sl.day) {
-		r = mb_err(err, MB_EUSAGE, "knox: the store holds no event dates (police.uk data gives"
-			   " the month only): the near-repeat test needs a force or agency extract"
-			   " imported with a date column");
+	dbgmem("sliced");
+	if ((r = hsr_periods(&hr, (size_t)periods, err)) ||
+	    (hr.has_days && (r = hsr_knox_events(&hr, err))))
 		goto cleanup;
-	}
-	if ((r = hsr_universe(&hr, err)) || (r = hsr_periods(&hr, (size_t)periods, err)))
-		goto cleanup;
+	/* what rests on the events is taken: counts, KDE weights, Knox points */
+	slice_release_events(&hr.sl);
+	dbgmem("periods");
 	if (hr.n < 2 || hr.npos == 0) {
 		/* no micro-beat to test: agency incidents located by coordinates
 		 * only are on no street; their dates still allow the Knox test */
-		if (!hr.sl.day) {
+		if (!hr.has_days) {
 			r = hr.n < 2 ? mb_err(err, MB_EUSAGE, "hotspots: %zu micro-beat(s) in the area:"
 					      " nothing to test", hr.n)
 				     : mb_err(err, MB_ENOTFOUND, "no micro-beat of the area has"
@@ -331,7 +388,8 @@ int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err)
 	} else if ((r = run_spatial(&hr, s, outline, c->msg, err))) {
 		goto cleanup;
 	}
-	if (hr.sl.day && (r = hsr_knox(&hr, err))) {
+	dbgmem("spatial");
+	if (hr.has_days && (r = hsr_knox(&hr, err))) {
 		/* not asked for: a Knox test that cannot run leaves the rest standing */
 		if (hr.knox_only && r == -MB_EUSAGE) {
 			char why[sizeof(err->msg)];
@@ -354,6 +412,7 @@ int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err)
 	      (r = hsr_table_kde(&hr, &tn, err)))) ||
 	    (out_dir && hr.knox_done && (r = hsr_table_knox(&hr, &tk, err))))
 		goto cleanup;
+	dbgmem("tables");
 	if ((r = print_report(&hr, &tf, c->out, err)))
 		goto cleanup;
 	if (out_dir) {
@@ -372,6 +431,7 @@ int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err)
 			 !(r = hr.knox_done ? table_save_csv(&tk, tmp, "knox.csv", err) : 0) &&
 			 !(r = hsr_write_geojson(&hr, tmp, err)) && charts)
 			r = hsr_write_maps(&hr, tmp, err);
+		dbgmem("written");
 		r = plot_batch_end(&pb, r, err);
 		if ((r = emit_dir_finish(r, tmp, out_dir, err)))
 			goto cleanup;
@@ -392,12 +452,11 @@ cleanup:
 	free(hr.ox);
 	free(hr.oy);
 	free(hr.count);
-	free(hr.lon);
-	free(hr.lat);
-	free(hr.x);
-	free(hr.y);
-	free(hr.beat);
-	free(hr.uindex);
+	free(hr.kde_w);
+	free(hr.kn_x);
+	free(hr.kn_y);
+	free(hr.kn_day);
+	hsr_universe_release(&hr);
 	free(hr.selected);
 	slice_release(&hr.sl);
 	select_release(&hr.sel);

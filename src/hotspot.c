@@ -310,51 +310,131 @@ int hs_bh(size_t n, const double *p, double *q, struct mb_error *err)
 	return 0;
 }
 
-int hs_gistar(size_t n, const double *px, const double *py, const double *x, double band,
-	      struct hs_gi *out, struct mb_error *err)
+/* Allocate g's arrays for n points and take x's mean and (population)
+ * standard deviation into *xbar and *s. */
+static int gi_alloc(struct hs_gi *g, size_t n, double band, const double *x, double *xbar,
+		    double *s, struct mb_error *err)
 {
-	double sum = 0, sum2 = 0, xbar, s, nn = (double)n;
-	int64_t reach;
-	struct grid g = { 0 };
-	int r = 0;
+	double sum = 0, sum2 = 0, nn = (double)n;
 
-	memset(out, 0, sizeof(*out));
-	if (!(band > 0) || !isfinite(band))
-		return mb_err(err, MB_EUSAGE, "the distance band must be a positive number of metres");
-	if (n < 2)
-		return mb_err(err, MB_EUSAGE, "Gi* needs at least 2 micro-beats (got %zu)", n);
-	out->n = n;
-	out->band = band;
-	out->z = malloc(n * sizeof(double));
-	out->p = malloc(n * sizeof(double));
-	out->q = malloc(n * sizeof(double));
-	out->nb = malloc(n * sizeof(int32_t));
-	out->cls = calloc(n, 1);
-	if (!out->z || !out->p || !out->q || !out->nb || !out->cls) {
-		r = mb_err(err, MB_ENOMEM, "out of memory");
-		goto cleanup;
-	}
+	g->n = n;
+	g->band = band;
+	g->z = malloc(n * sizeof(double));
+	g->p = malloc(n * sizeof(double));
+	g->q = malloc(n * sizeof(double));
+	g->nb = malloc(n * sizeof(int32_t));
+	g->cls = calloc(n, 1);
+	if (!g->z || !g->p || !g->q || !g->nb || !g->cls)
+		return mb_err(err, MB_ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		sum += x[i];
 		sum2 += x[i] * x[i];
 	}
-	xbar = sum / nn;
-	s = sqrt(fmax(sum2 / nn - xbar * xbar, 0.0));
+	*xbar = sum / nn;
+	*s = sqrt(fmax(sum2 / nn - *xbar * *xbar, 0.0));
+	return 0;
+}
+
+/* Point i's Gi* in g from its neighbour count wsum (itself included) and
+ * their sum wx of the counts. */
+static void gi_point(struct hs_gi *g, size_t i, double wsum, double wx, double xbar, double s)
+{
+	double nn = (double)g->n, den;
+
+	g->nb[i] = (int32_t)(wsum - 1);
+	if (wsum <= 1) {
+		g->cls[i] = HS_ISOLATED;
+		g->isolated++;
+		return;
+	}
+	den = (nn * wsum - wsum * wsum) / (nn - 1);
+	if (!(s > 0) || !(den > 0)) {
+		g->cls[i] = HS_UNTESTABLE;
+		return;
+	}
+	g->z[i] = (wx - xbar * wsum) / (s * sqrt(den));
+	g->p[i] = erfc(fabs(g->z[i]) / M_SQRT2);
+}
+
+/* g's BH q-values and classes, once every point's z and p are in. */
+static int gi_classes(struct hs_gi *g, struct mb_error *err)
+{
+	int r;
+
+	if ((r = hs_bh(g->n, g->p, g->q, err)))
+		return r;
+	for (size_t i = 0; i < g->n; i++) {
+		double q = g->q[i];
+		int hot = g->z[i] > 0;
+
+		if (g->cls[i] || !isfinite(q))
+			continue;
+		if (q < 0.01)
+			g->cls[i] = hot ? HS_HOT99 : HS_COLD99;
+		else if (q < 0.05)
+			g->cls[i] = hot ? HS_HOT95 : HS_COLD95;
+		else if (q < 0.10)
+			g->cls[i] = hot ? HS_HOT90 : HS_COLD90;
+		if (g->cls[i] >= HS_HOT99 && g->cls[i] <= HS_HOT90)
+			g->hot++;
+		else if (g->cls[i] >= HS_COLD99 && g->cls[i] <= HS_COLD90)
+			g->cold++;
+	}
+	return 0;
+}
+
+int hs_gistar(size_t n, const double *px, const double *py, const double *x, double band,
+	      struct hs_gi *out, struct mb_error *err)
+{
+	return hs_gistar_periods(n, px, py, x, 1, band, out, err);
+}
+
+int hs_gistar_periods(size_t n, const double *px, const double *py, const double *x,
+		      size_t nper, double band, struct hs_gi *out, struct mb_error *err)
+{
+	double *xbar = NULL, *sd = NULL, *wx = NULL;
+	int64_t reach;
+	struct grid g = { 0 };
+	int r = 0;
+
+	for (size_t p = 0; p < nper; p++)
+		memset(&out[p], 0, sizeof(out[p]));
+	if (!(band > 0) || !isfinite(band))
+		return mb_err(err, MB_EUSAGE, "the distance band must be a positive number of metres");
+	if (n < 2)
+		return mb_err(err, MB_EUSAGE, "Gi* needs at least 2 micro-beats (got %zu)", n);
+	xbar = malloc((nper + 1) * sizeof(double));
+	sd = malloc((nper + 1) * sizeof(double));
+	wx = malloc((nper + 1) * sizeof(double));
+	if (!xbar || !sd || !wx) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	for (size_t p = 0; p < nper; p++)
+		if ((r = gi_alloc(&out[p], n, band, x + p * n, &xbar[p], &sd[p], err)))
+			goto cleanup;
 	if ((r = grid_build(&g, n, px, py, band, err)))
 		goto cleanup;
 	/* a grown cell (huge extents) still covers the band in one ring */
 	reach = (int64_t)ceil(band / g.cs);
 	for (size_t i = 0; i < n; i++) {
-		double wsum = 0, wx = 0, den, num;
+		double wsum = 0;
 		int64_t cx, cy;
 
-		out->z[i] = out->p[i] = NAN;
-		out->nb[i] = 0;
+		for (size_t p = 0; p < nper; p++) {
+			out[p].z[i] = out[p].p[i] = NAN;
+			out[p].nb[i] = 0;
+			wx[p] = 0;
+		}
 		if (!isfinite(px[i]) || !isfinite(py[i])) {
-			out->cls[i] = HS_ISOLATED;
-			out->isolated++;
+			for (size_t p = 0; p < nper; p++) {
+				out[p].cls[i] = HS_ISOLATED;
+				out[p].isolated++;
+			}
 			continue;
 		}
+		/* the neighbours are the same in every period: found once, each
+		 * period's sum taken in the same order as a period alone */
 		grid_cell(&g, px[i], py[i], &cx, &cy);
 		for (int64_t dx = -reach; dx <= reach; dx++) {
 			size_t a, b;
@@ -366,47 +446,23 @@ int hs_gistar(size_t n, const double *px, const double *py, const double *x, dou
 				if (j != i && hypot(px[j] - px[i], py[j] - py[i]) > band)
 					continue;
 				wsum += 1;     /* binary weights: sum w = sum w^2 */
-				wx += x[j];
+				for (size_t p = 0; p < nper; p++)
+					wx[p] += x[p * n + j];
 			}
 		}
-		out->nb[i] = (int32_t)(wsum - 1);
-		if (wsum <= 1) {
-			out->cls[i] = HS_ISOLATED;
-			out->isolated++;
-			continue;
-		}
-		den = (nn * wsum - wsum * wsum) / (nn - 1);
-		if (!(s > 0) || !(den > 0)) {
-			out->cls[i] = HS_UNTESTABLE;
-			continue;
-		}
-		num = wx - xbar * wsum;
-		out->z[i] = num / (s * sqrt(den));
-		out->p[i] = erfc(fabs(out->z[i]) / M_SQRT2);
+		for (size_t p = 0; p < nper; p++)
+			gi_point(&out[p], i, wsum, wx[p], xbar[p], sd[p]);
 	}
-	if ((r = hs_bh(n, out->p, out->q, err)))
-		goto cleanup;
-	for (size_t i = 0; i < n; i++) {
-		double q = out->q[i];
-		int hot = out->z[i] > 0;
-
-		if (out->cls[i] || !isfinite(q))
-			continue;
-		if (q < 0.01)
-			out->cls[i] = hot ? HS_HOT99 : HS_COLD99;
-		else if (q < 0.05)
-			out->cls[i] = hot ? HS_HOT95 : HS_COLD95;
-		else if (q < 0.10)
-			out->cls[i] = hot ? HS_HOT90 : HS_COLD90;
-		if (out->cls[i] >= HS_HOT99 && out->cls[i] <= HS_HOT90)
-			out->hot++;
-		else if (out->cls[i] >= HS_COLD99 && out->cls[i] <= HS_COLD90)
-			out->cold++;
-	}
+	for (size_t p = 0; p < nper && !r; p++)
+		r = gi_classes(&out[p], err);
 cleanup:
 	grid_release(&g);
+	free(xbar);
+	free(sd);
+	free(wx);
 	if (r)
-		hs_gi_release(out);
+		for (size_t p = 0; p < nper; p++)
+			hs_gi_release(&out[p]);
 	return r;
 }
 
