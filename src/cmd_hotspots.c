@@ -278,7 +278,7 @@ int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err)
 			     .kd = { 100, 200, 300, 400, 500 }, .nkd = 5,
 			     .kt = { 7, 14, 21, 28, 35 }, .nkt = 5 };
 	struct store *s = NULL;
-	struct table tg = { 0 }, tc = { 0 }, tf = { 0 }, tk = { 0 }, tn = { 0 };
+	struct table tf = { 0 }, tk = { 0 };
 	const char *out_dir = NULL, *outline = NULL;
 	long periods = 4;
 	int o, r = 0, charts = PLOT_BOTH;
@@ -404,12 +404,9 @@ int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err)
 		hr.knox_skipped = 1;
 		r = 0;
 	}
-	/* the per-micro-beat and per-cell tables are for files only (on the
-	 * national extract they are 4.5 M cells, a third of the run) */
+	/* the per-micro-beat and per-cell files are written a row at a time
+	 * (hsr_save_*): on the national extract they are 4.5 M cells */
 	if ((hr.has_forecast && (r = hsr_table_forecast(&hr, &tf, err))) ||
-	    (out_dir && !hr.knox_only &&
-	     ((r = hsr_table_gistar(&hr, &tg, err)) || (r = hsr_table_classes(&hr, &tc, err)) ||
-	      (r = hsr_table_kde(&hr, &tn, err)))) ||
 	    (out_dir && hr.knox_done && (r = hsr_table_knox(&hr, &tk, err))))
 		goto cleanup;
 	dbgmem("tables");
@@ -424,9 +421,8 @@ int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err)
 		plot_batch_begin(&pb, charts);
 		if (hr.knox_only)
 			r = table_save_csv(&tk, tmp, "knox.csv", err);
-		else if (!(r = table_save_csv(&tg, tmp, "gistar.csv", err)) &&
-			 !(r = table_save_csv(&tc, tmp, "hotspot_classes.csv", err)) &&
-			 !(r = table_save_csv(&tn, tmp, "kde_grid.csv", err)) &&
+		else if (!(r = hsr_save_gistar(&hr, tmp, err)) &&
+			 !(r = hsr_save_classes(&hr, tmp, err)) && !(r = hsr_save_kde(&hr, tmp, err)) &&
 			 !(r = hr.has_forecast ? table_save_csv(&tf, tmp, "forecast.csv", err) : 0) &&
 			 !(r = hr.knox_done ? table_save_csv(&tk, tmp, "knox.csv", err) : 0) &&
 			 !(r = hsr_write_geojson(&hr, tmp, err)) && charts)
@@ -437,11 +433,8 @@ int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err)
 			goto cleanup;
 	}
 cleanup:
-	table_release(&tg);
-	table_release(&tc);
 	table_release(&tf);
 	table_release(&tk);
-	table_release(&tn);
 	for (size_t p = 0; p < MAX_PERIODS; p++)
 		hs_gi_release(&hr.gi[p]);
 	hs_pai_release(&hr.pai);

@@ -124,12 +124,14 @@ int hsr_layer_outline(struct hs_run *hr, struct store *s, FILE *msg, struct mb_e
 /* The KDE grid of the selected period, clipped to the outline. */
 int hsr_kde(struct hs_run *hr, struct mb_error *err);
 
-/* hotspot_write.c: the tables (t zeroed by the caller, released by it) */
-int hsr_table_gistar(const struct hs_run *hr, struct table *t, struct mb_error *err);
-int hsr_table_classes(const struct hs_run *hr, struct table *t, struct mb_error *err);
+/* hotspot_write.c: the small tables (t zeroed by the caller, released by it) */
 int hsr_table_forecast(const struct hs_run *hr, struct table *t, struct mb_error *err);
-int hsr_table_kde(const struct hs_run *hr, struct table *t, struct mb_error *err);
 int hsr_table_knox(const struct hs_run *hr, struct table *t, struct mb_error *err);
+
+/* gistar.csv, hotspot_classes.csv and kde_grid.csv into dir, a row at a time. */
+int hsr_save_gistar(const struct hs_run *hr, const char *dir, struct mb_error *err);
+int hsr_save_classes(const struct hs_run *hr, const char *dir, struct mb_error *err);
+int hsr_save_kde(const struct hs_run *hr, const char *dir, struct mb_error *err);
 
 /* hotspots.geojson into dir. */
 int hsr_write_geojson(const struct hs_run *hr, const char *dir, struct mb_error *err);
