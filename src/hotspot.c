@@ -59,6 +59,10 @@ struct grid {
 	size_t n;            /* points indexed (finite coordinates) */
 	int64_t *key;        /* sorted cell keys: cx * ny + cy */
 	size_t *idx;         /* the point of each key */
+	size_t *col;         /* nx + 1 entries: the first key of each column, so that a
+				search stays within one column's keys (a few hundred,
+				in cache) instead of all of them; NULL when the grid has
+				far more columns than points */
 };
 
 /* Key and index of one indexed point, for sorting. */
@@ -144,6 +148,16 @@ static int grid_build(struct grid *g, size_t n, const double *x, const double *y
 	}
 	g->n = m;
 	free(it);
+	if ((uint64_t)g->nx <= 4 * (uint64_t)m + 1024 &&
+	    (g->col = malloc(((size_t)g->nx + 1) * sizeof(*g->col)))) {
+		size_t k = 0;
+
+		for (int64_t cx = 0; cx <= g->nx; cx++) {
+			while (k < m && g->key[k] < cx * g->ny)
+				k++;
+			g->col[cx] = k;
+		}
+	}
 	return 0;
 }
 
@@ -151,13 +165,13 @@ static void grid_release(struct grid *g)
 {
 	free(g->key);
 	free(g->idx);
+	free(g->col);
 	memset(g, 0, sizeof(*g));
 }
 
-/* First position in g's keys with key >= k. */
-static size_t grid_lower(const struct grid *g, int64_t k)
+/* First position in g's keys [lo, hi) with key >= k (hi when none). */
+static size_t grid_lower(const struct grid *g, size_t lo, size_t hi, int64_t k)
 {
-	size_t lo = 0, hi = g->n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -182,8 +196,37 @@ static void grid_span(const struct grid *g, int64_t cx, int64_t cy0, int64_t cy1
 		cy0 = 0;
 	if (cy1 >= g->ny)
 		cy1 = g->ny - 1;
-	*a = grid_lower(g, cx * g->ny + cy0);
-	*b = grid_lower(g, cx * g->ny + cy1 + 1);
+	if (g->col) {
+		/* column cx's keys are col[cx]..col[cx + 1] */
+		*a = grid_lower(g, g->col[cx], g->col[cx + 1], cx * g->ny + cy0);
+		*b = grid_lower(g, *a, g->col[cx + 1], cx * g->ny + cy1 + 1);
+		return;
+	}
+	*a = grid_lower(g, 0, g->n, cx * g->ny + cy0);
+	*b = grid_lower(g, *a, g->n, cx * g->ny + cy1 + 1);
+}
+
+/* Is (dx, dy) surely longer than d (hypot(dx, dy) > d, which this leaves
+ * uncalled when the square of the length is well clear of d's)? */
+static int far_beyond(double dx, double dy, double d)
+{
+	double d2 = dx * dx + dy * dy;
+
+	return d2 > d * d * (1 + 1e-9);
+}
+
+/* Is (dx, dy) longer than d, exactly as hypot(dx, dy) > d says? The
+ * square, off by a few units in the last place, decides unless it lies
+ * within 1e-9 of d's square; hypot (slow) decides there. */
+static int beyond(double dx, double dy, double d)
+{
+	double d2 = dx * dx + dy * dy, d0 = d * d;
+
+	if (d2 < d0 * (1 - 1e-9))
+		return 0;
+	if (d2 > d0 * (1 + 1e-9))
+		return 1;
+	return hypot(dx, dy) > d;
 }
 
 int hs_nearest(size_t n, const double *x, const double *y, double **nn, struct mb_error *err)
@@ -238,7 +281,8 @@ int hs_nearest(size_t n, const double *x, const double *y, double **nn, struct m
 						size_t j = g.idx[k];
 						double d;
 
-						if (j == i)
+						if (j == i || far_beyond(x[j] - x[i], y[j] - y[i],
+									 best))
 							continue;
 						d = hypot(x[j] - x[i], y[j] - y[i]);
 						if (d < best)
@@ -443,7 +487,7 @@ int hs_gistar_periods(size_t n, const double *px, const double *py, const double
 			for (size_t k = a; k < b; k++) {
 				size_t j = g.idx[k];
 
-				if (j != i && hypot(px[j] - px[i], py[j] - py[i]) > band)
+				if (j != i && beyond(px[j] - px[i], py[j] - py[i], band))
 					continue;
 				wsum += 1;     /* binary weights: sum w = sum w^2 */
 				for (size_t p = 0; p < nper; p++)
