@@ -198,8 +198,14 @@ static void grid_span(const struct grid *g, int64_t cx, int64_t cy0, int64_t cy1
 		cy1 = g->ny - 1;
 	if (g->col) {
 		/* column cx's keys are col[cx]..col[cx + 1] */
-		*a = grid_lower(g, g->col[cx], g->col[cx + 1], cx * g->ny + cy0);
-		*b = grid_lower(g, *a, g->col[cx + 1], cx * g->ny + cy1 + 1);
+		size_t end = g->col[cx + 1];
+		int64_t last = cx * g->ny + cy1;
+
+		/* the span's points are then read by the caller: finding its
+		 * end by stepping costs no more than that */
+		*a = grid_lower(g, g->col[cx], end, cx * g->ny + cy0);
+		for (*b = *a; *b < end && g->key[*b] <= last; (*b)++)
+			;
 		return;
 	}
 	*a = grid_lower(g, 0, g->n, cx * g->ny + cy0);

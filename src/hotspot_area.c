@@ -246,9 +246,9 @@ int hsr_kde(struct hs_run *hr, struct mb_error *err)
 				vy[m++] = hr->y[u];
 			}
 		xmin = hsr_quantile(vx, m, 0.005);
-		xmax = hsr_quantile(vx, m, 0.995);
+		xmax = hsr_quantile_sorted(vx, m, 0.995);
 		ymin = hsr_quantile(vy, m, 0.005);
-		ymax = hsr_quantile(vy, m, 0.995);
+		ymax = hsr_quantile_sorted(vy, m, 0.995);
 		{
 			/* widened by a tenth of the span each way, within the real extremes:
 			 * edge villages stay on the map, a snap point 100 km off does not */

@@ -106,6 +106,9 @@ int hsr_default_band(struct hs_run *hr, struct mb_error *err);
 /* The q-quantile (0..1) of the m values of v (sorted in place; the ceil(q m)-th smallest). */
 double hsr_quantile(double *v, size_t m, double q);
 
+/* The same of m values already in ascending order (v untouched). */
+double hsr_quantile_sorted(const double *v, size_t m, double q);
+
 /* The Knox test's events (the selected period's dated events in the area),
  * taken from the slice's events (hr->has_days). */
 int hsr_knox_events(struct hs_run *hr, struct mb_error *err);

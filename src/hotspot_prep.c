@@ -218,11 +218,18 @@ static int cmp_double(const void *a, const void *b)
  * ceil(q m)-th smallest). */
 double hsr_quantile(double *v, size_t m, double q)
 {
+	if (m == 0)
+		return NAN;
+	qsort(v, m, sizeof(*v), cmp_double);
+	return hsr_quantile_sorted(v, m, q);
+}
+
+double hsr_quantile_sorted(const double *v, size_t m, double q)
+{
 	size_t k;
 
 	if (m == 0)
 		return NAN;
-	qsort(v, m, sizeof(*v), cmp_double);
 	k = (size_t)ceil(q * (double)m);
 	return v[k ? k - 1 : 0];
 }
