@@ -188,6 +188,7 @@ static int run_spatial(struct hs_run *hr, struct store *s, const char *outline, 
 	dbgmem("outline");
 	if (hr->band_default && (r = hsr_default_band(hr, err)))
 		return r;
+	dbgmem("band");
 	if ((r = hs_gistar_periods(hr->n, hr->x, hr->y, hr->count, hr->nper, hr->band, hr->gi,
 				   err)))
 		return r;
