@@ -59,10 +59,10 @@ struct grid {
 	size_t n;            /* points indexed (finite coordinates) */
 	int64_t *key;        /* sorted cell keys: cx * ny + cy */
 	size_t *idx;         /* the point of each key */
-	size_t *cell;        /* nx * ny + 1 entries: the first key of each cell, when the
-				grid has not many more cells than points (a span is then
-				two loads); else NULL */
-	size_t *col;         /* else nx + 1 entries: the first key of each column, so that
+	uint32_t *cell;      /* nx * ny + 1 entries: the first key of each cell, when the
+				grid has at most 16 cells a point (a span is then two
+				loads; 64 bytes a point at most); else NULL */
+	uint32_t *col;       /* else nx + 1 entries: the first key of each column, so that
 				a search stays within one column's keys (a few hundred, in
 				cache) instead of all of them; NULL when the grid has far
 				more columns than points */
@@ -95,16 +95,17 @@ static void grid_cell(const struct grid *g, double x, double y, int64_t *cx, int
 
 /* For each of the nb buckets of width w of the m sorted keys, the position of
  * its first key (nb + 1 entries, the last m); NULL when out of memory. */
-static size_t *key_starts(const int64_t *key, size_t m, int64_t nb, int64_t w)
+static uint32_t *key_starts(const int64_t *key, size_t m, int64_t nb, int64_t w)
 {
-	size_t *start = malloc(((size_t)nb + 1) * sizeof(*start)), k = 0;
+	uint32_t *start = malloc(((size_t)nb + 1) * sizeof(*start));
+	size_t k = 0;
 
 	if (!start)
 		return NULL;
 	for (int64_t c = 0; c <= nb; c++) {
 		while (k < m && key[k] < c * w)
 			k++;
-		start[c] = k;
+		start[c] = (uint32_t)k;
 	}
 	return start;
 }
@@ -168,7 +169,9 @@ static int grid_build(struct grid *g, size_t n, const double *x, const double *y
 	g->n = m;
 	free(it);
 	/* an index is a speed-up: without memory for one, the keys are searched */
-	if ((uint64_t)g->nx * (uint64_t)g->ny <= 8 * (uint64_t)m + 4096)
+	if (m >= UINT32_MAX)
+		return 0;
+	if ((uint64_t)g->nx * (uint64_t)g->ny <= 16 * (uint64_t)m + 4096)
 		g->cell = key_starts(g->key, m, g->nx * g->ny, 1);
 	else if ((uint64_t)g->nx <= 4 * (uint64_t)m + 1024)
 		g->col = key_starts(g->key, m, g->nx, g->ny);
