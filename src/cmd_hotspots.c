@@ -4,7 +4,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "hotspot_internal.h"
 #include "microbeat/cli.h"
@@ -149,28 +148,6 @@ static int print_report(const struct hs_run *hr, const struct table *tf, FILE *o
 	return 0;
 }
 
-static void dbgmem(const char *what)
-{
-	char line[256];
-	FILE *f;
-	static double t0;
-	struct timespec ts;
-
-	if (!getenv("MB_HSMEM"))
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	if (!t0)
-		t0 = ts.tv_sec + ts.tv_nsec * 1e-9;
-	f = fopen("/proc/self/status", "r");
-	fprintf(stderr, "[%6.2f] %-14s", ts.tv_sec + ts.tv_nsec * 1e-9 - t0, what);
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmRSS", 5) || !strncmp(line, "VmHWM", 5))
-			fprintf(stderr, " %.*s", (int)strcspn(line, "\n"), line);
-	fprintf(stderr, "\n");
-	if (f)
-		fclose(f);
-}
-
 /* Gi* of each period, the patterns, the forecast, the outline and the KDE:
  * everything that rests on the micro-beats (docs/methods-hotspots.md §1-§5). */
 static int run_spatial(struct hs_run *hr, struct store *s, const char *outline, FILE *msg,
@@ -185,10 +162,8 @@ static int run_spatial(struct hs_run *hr, struct store *s, const char *outline, 
 	} else if ((r = hsr_layer_outline(hr, s, msg, err))) {
 		return r;
 	}
-	dbgmem("outline");
 	if (hr->band_default && (r = hsr_default_band(hr, err)))
 		return r;
-	dbgmem("band");
 	if ((r = hs_gistar_periods(hr->n, hr->x, hr->y, hr->count, hr->nper, hr->band, hr->gi,
 				   err)))
 		return r;
@@ -208,7 +183,6 @@ static int run_spatial(struct hs_run *hr, struct store *s, const char *outline, 
 			return r;
 		hr->has_forecast = 1;
 	}
-	dbgmem("gi");
 	return hsr_kde(hr, err);
 }
 
@@ -365,16 +339,13 @@ int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err)
 				 .keep_from = keep_from, .keep_to = hr.sel.to };
 
 	select_query(&hr.sel, NULL, 1, &q);
-	dbgmem("start");
 	if ((r = load_events(&hr, s, &q, err)))
 		goto cleanup;
-	dbgmem("sliced");
 	if ((r = hsr_periods(&hr, (size_t)periods, err)) ||
 	    (hr.has_days && (r = hsr_knox_events(&hr, err))))
 		goto cleanup;
 	/* what rests on the events is taken: counts, KDE weights, Knox points */
 	slice_release_events(&hr.sl);
-	dbgmem("periods");
 	if (hr.n < 2 || hr.npos == 0) {
 		/* no micro-beat to test: agency incidents located by coordinates
 		 * only are on no street; their dates still allow the Knox test */
@@ -389,7 +360,6 @@ int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err)
 	} else if ((r = run_spatial(&hr, s, outline, c->msg, err))) {
 		goto cleanup;
 	}
-	dbgmem("spatial");
 	if (hr.has_days && (r = hsr_knox(&hr, err))) {
 		/* not asked for: a Knox test that cannot run leaves the rest standing */
 		if (hr.knox_only && r == -MB_EUSAGE) {
@@ -410,7 +380,6 @@ int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err)
 	if ((hr.has_forecast && (r = hsr_table_forecast(&hr, &tf, err))) ||
 	    (out_dir && hr.knox_done && (r = hsr_table_knox(&hr, &tk, err))))
 		goto cleanup;
-	dbgmem("tables");
 	if ((r = print_report(&hr, &tf, c->out, err)))
 		goto cleanup;
 	if (out_dir) {
@@ -428,7 +397,6 @@ int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err)
 			 !(r = hr.knox_done ? table_save_csv(&tk, tmp, "knox.csv", err) : 0) &&
 			 !(r = hsr_write_geojson(&hr, tmp, err)) && charts)
 			r = hsr_write_maps(&hr, tmp, err);
-		dbgmem("written");
 		r = plot_batch_end(&pb, r, err);
 		if ((r = emit_dir_finish(r, tmp, out_dir, err)))
 			goto cleanup;
