@@ -164,9 +164,9 @@ static int run_spatial(struct hs_run *hr, struct store *s, const char *outline, 
 	}
 	if (hr->band_default && (r = hsr_default_band(hr, err)))
 		return r;
-	for (size_t p = 0; p < hr->nper; p++)
-		if ((r = hs_gistar(hr->n, hr->x, hr->y, hr->count + p * hr->n, hr->band, &hr->gi[p], err)))
-			return r;
+	if ((r = hs_gistar_periods(hr->n, hr->x, hr->y, hr->count, hr->nper, hr->band, hr->gi,
+				   err)))
+		return r;
 	hr->pattern = calloc(hr->n + 1, 1);
 	if (!hr->pattern)
 		return mb_err(err, MB_ENOMEM, "out of memory");
@@ -184,6 +184,35 @@ static int run_spatial(struct hs_run *hr, struct store *s, const char *outline, 
 		hr->has_forecast = 1;
 	}
 	return hsr_kde(hr, err);
+}
+
+/* Load the slice (hr->sel's query q, the periods' events kept) and the
+ * universe; when hsr_universe asks for every month's events (hr->reload),
+ * load again without the keep window. */
+static int load_events(struct hs_run *hr, struct store *s, struct slice_query *q,
+		       struct mb_error *err)
+{
+	int r;
+
+	if ((r = store_slice_load(s, q, &hr->sl, err)) ||
+	    (r = select_check_gaps(&hr->sel, &hr->sl, err)) || (r = hsr_pick_types(hr, err)))
+		return r;
+	/* the slice holds a day column when the store holds dates and the
+	 * slice any located event (kept, or outside the keep window) */
+	hr->has_days = hr->sl.day || (hr->sl.nsubgroup && hr->sl.nseen);
+	if (hr->knox_ask && !hr->has_days)
+		return mb_err(err, MB_EUSAGE, "knox: the store holds no event dates (police.uk data"
+			      " gives the month only): the near-repeat test needs a force or agency"
+			      " extract imported with a date column");
+	if ((r = hsr_universe(hr, err)) || !hr->reload)
+		return r;
+	hsr_universe_release(hr);
+	slice_release(&hr->sl);
+	memset(&hr->sl, 0, sizeof(hr->sl));
+	free(hr->selected);
+	hr->selected = NULL;
+	q->keep_set = 0;
+	return load_events(hr, s, q, err);
 }
 
 /* The long name of option code o. */
@@ -224,7 +253,7 @@ int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err)
 			     .kd = { 100, 200, 300, 400, 500 }, .nkd = 5,
 			     .kt = { 7, 14, 21, 28, 35 }, .nkt = 5 };
 	struct store *s = NULL;
-	struct table tg = { 0 }, tc = { 0 }, tf = { 0 }, tk = { 0 }, tn = { 0 };
+	struct table tf = { 0 }, tk = { 0 };
 	const char *out_dir = NULL, *outline = NULL;
 	long periods = 4;
 	int o, r = 0, charts = PLOT_BOTH;
@@ -301,26 +330,26 @@ int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err)
 
 	if ((r = store_month_range(s, &lo, &hi, err)))
 		goto cleanup;
+	/* events of the periods only: of the other months the observed universe
+	 * needs the snap points (slice_query.keep_set) */
+	int32_t keep_from = hr.sel.from - (int32_t)(periods - 1) * (hr.sel.to - hr.sel.from + 1);
 	struct slice_query q = { .from = lo < hr.sel.from ? lo : hr.sel.from,
 				 .to = hi > hr.sel.to ? hi : hr.sel.to, .include_asb = 1,
-				 .extract = 1 };
+				 .extract = 1, .no_source = 1, .keep_set = 1,
+				 .keep_from = keep_from, .keep_to = hr.sel.to };
 
 	select_query(&hr.sel, NULL, 1, &q);
-	if ((r = store_slice_load(s, &q, &hr.sl, err)) ||
-	    (r = select_check_gaps(&hr.sel, &hr.sl, err)) || (r = hsr_pick_types(&hr, err)))
+	if ((r = load_events(&hr, s, &q, err)))
 		goto cleanup;
-	if (hr.knox_ask && !hr.sl.day) {
-		r = mb_err(err, MB_EUSAGE, "knox: the store holds no event dates (police.uk data gives"
-			   " the month only): the near-repeat test needs a force or agency extract"
-			   " imported with a date column");
+	if ((r = hsr_periods(&hr, (size_t)periods, err)) ||
+	    (hr.has_days && (r = hsr_knox_events(&hr, err))))
 		goto cleanup;
-	}
-	if ((r = hsr_universe(&hr, err)) || (r = hsr_periods(&hr, (size_t)periods, err)))
-		goto cleanup;
+	/* what rests on the events is taken: counts, KDE weights, Knox points */
+	slice_release_events(&hr.sl);
 	if (hr.n < 2 || hr.npos == 0) {
 		/* no micro-beat to test: agency incidents located by coordinates
 		 * only are on no street; their dates still allow the Knox test */
-		if (!hr.sl.day) {
+		if (!hr.has_days) {
 			r = hr.n < 2 ? mb_err(err, MB_EUSAGE, "hotspots: %zu micro-beat(s) in the area:"
 					      " nothing to test", hr.n)
 				     : mb_err(err, MB_ENOTFOUND, "no micro-beat of the area has"
@@ -331,7 +360,7 @@ int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err)
 	} else if ((r = run_spatial(&hr, s, outline, c->msg, err))) {
 		goto cleanup;
 	}
-	if (hr.sl.day && (r = hsr_knox(&hr, err))) {
+	if (hr.has_days && (r = hsr_knox(&hr, err))) {
 		/* not asked for: a Knox test that cannot run leaves the rest standing */
 		if (hr.knox_only && r == -MB_EUSAGE) {
 			char why[sizeof(err->msg)];
@@ -346,12 +375,9 @@ int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err)
 		hr.knox_skipped = 1;
 		r = 0;
 	}
-	/* the per-micro-beat and per-cell tables are for files only (on the
-	 * national extract they are 4.5 M cells, a third of the run) */
+	/* the per-micro-beat and per-cell files are written a row at a time
+	 * (hsr_save_*): on the national extract they are 4.5 M cells */
 	if ((hr.has_forecast && (r = hsr_table_forecast(&hr, &tf, err))) ||
-	    (out_dir && !hr.knox_only &&
-	     ((r = hsr_table_gistar(&hr, &tg, err)) || (r = hsr_table_classes(&hr, &tc, err)) ||
-	      (r = hsr_table_kde(&hr, &tn, err)))) ||
 	    (out_dir && hr.knox_done && (r = hsr_table_knox(&hr, &tk, err))))
 		goto cleanup;
 	if ((r = print_report(&hr, &tf, c->out, err)))
@@ -365,9 +391,8 @@ int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err)
 		plot_batch_begin(&pb, charts);
 		if (hr.knox_only)
 			r = table_save_csv(&tk, tmp, "knox.csv", err);
-		else if (!(r = table_save_csv(&tg, tmp, "gistar.csv", err)) &&
-			 !(r = table_save_csv(&tc, tmp, "hotspot_classes.csv", err)) &&
-			 !(r = table_save_csv(&tn, tmp, "kde_grid.csv", err)) &&
+		else if (!(r = hsr_save_gistar(&hr, tmp, err)) &&
+			 !(r = hsr_save_classes(&hr, tmp, err)) && !(r = hsr_save_kde(&hr, tmp, err)) &&
 			 !(r = hr.has_forecast ? table_save_csv(&tf, tmp, "forecast.csv", err) : 0) &&
 			 !(r = hr.knox_done ? table_save_csv(&tk, tmp, "knox.csv", err) : 0) &&
 			 !(r = hsr_write_geojson(&hr, tmp, err)) && charts)
@@ -377,11 +402,8 @@ int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err)
 			goto cleanup;
 	}
 cleanup:
-	table_release(&tg);
-	table_release(&tc);
 	table_release(&tf);
 	table_release(&tk);
-	table_release(&tn);
 	for (size_t p = 0; p < MAX_PERIODS; p++)
 		hs_gi_release(&hr.gi[p]);
 	hs_pai_release(&hr.pai);
@@ -392,12 +414,11 @@ cleanup:
 	free(hr.ox);
 	free(hr.oy);
 	free(hr.count);
-	free(hr.lon);
-	free(hr.lat);
-	free(hr.x);
-	free(hr.y);
-	free(hr.beat);
-	free(hr.uindex);
+	free(hr.kde_w);
+	free(hr.kn_x);
+	free(hr.kn_y);
+	free(hr.kn_day);
+	hsr_universe_release(&hr);
 	free(hr.selected);
 	slice_release(&hr.sl);
 	select_release(&hr.sel);

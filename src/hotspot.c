@@ -59,6 +59,13 @@ struct grid {
 	size_t n;            /* points indexed (finite coordinates) */
 	int64_t *key;        /* sorted cell keys: cx * ny + cy */
 	size_t *idx;         /* the point of each key */
+	uint32_t *cell;      /* nx * ny + 1 entries: the first key of each cell, when the
+				grid has at most 16 cells a point (a span is then two
+				loads; 64 bytes a point at most); else NULL */
+	uint32_t *col;       /* else nx + 1 entries: the first key of each column, so that
+				a search stays within one column's keys (a few hundred, in
+				cache) instead of all of them; NULL when the grid has far
+				more columns than points */
 };
 
 /* Key and index of one indexed point, for sorting. */
@@ -84,6 +91,23 @@ static void grid_cell(const struct grid *g, double x, double y, int64_t *cx, int
 
 	*cx = fx < 0 ? 0 : fx >= (double)g->nx ? g->nx - 1 : (int64_t)fx;
 	*cy = fy < 0 ? 0 : fy >= (double)g->ny ? g->ny - 1 : (int64_t)fy;
+}
+
+/* For each of the nb buckets of width w of the m sorted keys, the position of
+ * its first key (nb + 1 entries, the last m); NULL when out of memory. */
+static uint32_t *key_starts(const int64_t *key, size_t m, int64_t nb, int64_t w)
+{
+	uint32_t *start = malloc(((size_t)nb + 1) * sizeof(*start));
+	size_t k = 0;
+
+	if (!start)
+		return NULL;
+	for (int64_t c = 0; c <= nb; c++) {
+		while (k < m && key[k] < c * w)
+			k++;
+		start[c] = (uint32_t)k;
+	}
+	return start;
 }
 
 /* Build g over the finite points with cell side cs (grown when the grid
@@ -144,6 +168,13 @@ static int grid_build(struct grid *g, size_t n, const double *x, const double *y
 	}
 	g->n = m;
 	free(it);
+	/* an index is a speed-up: without memory for one, the keys are searched */
+	if (m >= UINT32_MAX)
+		return 0;
+	if ((uint64_t)g->nx * (uint64_t)g->ny <= 16 * (uint64_t)m + 4096)
+		g->cell = key_starts(g->key, m, g->nx * g->ny, 1);
+	else if ((uint64_t)g->nx <= 4 * (uint64_t)m + 1024)
+		g->col = key_starts(g->key, m, g->nx, g->ny);
 	return 0;
 }
 
@@ -151,13 +182,14 @@ static void grid_release(struct grid *g)
 {
 	free(g->key);
 	free(g->idx);
+	free(g->col);
+	free(g->cell);
 	memset(g, 0, sizeof(*g));
 }
 
-/* First position in g's keys with key >= k. */
-static size_t grid_lower(const struct grid *g, int64_t k)
+/* First position in g's keys [lo, hi) with key >= k (hi when none). */
+static size_t grid_lower(const struct grid *g, size_t lo, size_t hi, int64_t k)
 {
-	size_t lo = 0, hi = g->n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -182,8 +214,43 @@ static void grid_span(const struct grid *g, int64_t cx, int64_t cy0, int64_t cy1
 		cy0 = 0;
 	if (cy1 >= g->ny)
 		cy1 = g->ny - 1;
-	*a = grid_lower(g, cx * g->ny + cy0);
-	*b = grid_lower(g, cx * g->ny + cy1 + 1);
+	if (g->col) {
+		/* column cx's keys are col[cx]..col[cx + 1] */
+		size_t end = g->col[cx + 1];
+		int64_t last = cx * g->ny + cy1;
+
+		/* the span's points are then read by the caller: finding its
+		 * end by stepping costs no more than that */
+		*a = grid_lower(g, g->col[cx], end, cx * g->ny + cy0);
+		for (*b = *a; *b < end && g->key[*b] <= last; (*b)++)
+			;
+		return;
+	}
+	*a = grid_lower(g, 0, g->n, cx * g->ny + cy0);
+	*b = grid_lower(g, *a, g->n, cx * g->ny + cy1 + 1);
+}
+
+/* Is (dx, dy) surely longer than d (hypot(dx, dy) > d, which this leaves
+ * uncalled when the square of the length is well clear of d's)? */
+static int far_beyond(double dx, double dy, double d)
+{
+	double d2 = dx * dx + dy * dy;
+
+	return d2 > d * d * (1 + 1e-9);
+}
+
+/* Is (dx, dy) longer than d, exactly as hypot(dx, dy) > d says? The
+ * square, off by a few units in the last place, decides unless it lies
+ * within 1e-9 of d's square; hypot (slow) decides there. */
+static int beyond(double dx, double dy, double d)
+{
+	double d2 = dx * dx + dy * dy, d0 = d * d;
+
+	if (d2 < d0 * (1 - 1e-9))
+		return 0;
+	if (d2 > d0 * (1 + 1e-9))
+		return 1;
+	return hypot(dx, dy) > d;
 }
 
 int hs_nearest(size_t n, const double *x, const double *y, double **nn, struct mb_error *err)
@@ -238,7 +305,8 @@ int hs_nearest(size_t n, const double *x, const double *y, double **nn, struct m
 						size_t j = g.idx[k];
 						double d;
 
-						if (j == i)
+						if (j == i || far_beyond(x[j] - x[i], y[j] - y[i],
+									 best))
 							continue;
 						d = hypot(x[j] - x[i], y[j] - y[i]);
 						if (d < best)
@@ -310,51 +378,131 @@ int hs_bh(size_t n, const double *p, double *q, struct mb_error *err)
 	return 0;
 }
 
-int hs_gistar(size_t n, const double *px, const double *py, const double *x, double band,
-	      struct hs_gi *out, struct mb_error *err)
+/* Allocate g's arrays for n points and take x's mean and (population)
+ * standard deviation into *xbar and *s. */
+static int gi_alloc(struct hs_gi *g, size_t n, double band, const double *x, double *xbar,
+		    double *s, struct mb_error *err)
 {
-	double sum = 0, sum2 = 0, xbar, s, nn = (double)n;
-	int64_t reach;
-	struct grid g = { 0 };
-	int r = 0;
+	double sum = 0, sum2 = 0, nn = (double)n;
 
-	memset(out, 0, sizeof(*out));
-	if (!(band > 0) || !isfinite(band))
-		return mb_err(err, MB_EUSAGE, "the distance band must be a positive number of metres");
-	if (n < 2)
-		return mb_err(err, MB_EUSAGE, "Gi* needs at least 2 micro-beats (got %zu)", n);
-	out->n = n;
-	out->band = band;
-	out->z = malloc(n * sizeof(double));
-	out->p = malloc(n * sizeof(double));
-	out->q = malloc(n * sizeof(double));
-	out->nb = malloc(n * sizeof(int32_t));
-	out->cls = calloc(n, 1);
-	if (!out->z || !out->p || !out->q || !out->nb || !out->cls) {
-		r = mb_err(err, MB_ENOMEM, "out of memory");
-		goto cleanup;
-	}
+	g->n = n;
+	g->band = band;
+	g->z = malloc(n * sizeof(double));
+	g->p = malloc(n * sizeof(double));
+	g->q = malloc(n * sizeof(double));
+	g->nb = malloc(n * sizeof(int32_t));
+	g->cls = calloc(n, 1);
+	if (!g->z || !g->p || !g->q || !g->nb || !g->cls)
+		return mb_err(err, MB_ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		sum += x[i];
 		sum2 += x[i] * x[i];
 	}
-	xbar = sum / nn;
-	s = sqrt(fmax(sum2 / nn - xbar * xbar, 0.0));
+	*xbar = sum / nn;
+	*s = sqrt(fmax(sum2 / nn - *xbar * *xbar, 0.0));
+	return 0;
+}
+
+/* Point i's Gi* in g from its neighbour count wsum (itself included) and
+ * their sum wx of the counts. */
+static void gi_point(struct hs_gi *g, size_t i, double wsum, double wx, double xbar, double s)
+{
+	double nn = (double)g->n, den;
+
+	g->nb[i] = (int32_t)(wsum - 1);
+	if (wsum <= 1) {
+		g->cls[i] = HS_ISOLATED;
+		g->isolated++;
+		return;
+	}
+	den = (nn * wsum - wsum * wsum) / (nn - 1);
+	if (!(s > 0) || !(den > 0)) {
+		g->cls[i] = HS_UNTESTABLE;
+		return;
+	}
+	g->z[i] = (wx - xbar * wsum) / (s * sqrt(den));
+	g->p[i] = erfc(fabs(g->z[i]) / M_SQRT2);
+}
+
+/* g's BH q-values and classes, once every point's z and p are in. */
+static int gi_classes(struct hs_gi *g, struct mb_error *err)
+{
+	int r;
+
+	if ((r = hs_bh(g->n, g->p, g->q, err)))
+		return r;
+	for (size_t i = 0; i < g->n; i++) {
+		double q = g->q[i];
+		int hot = g->z[i] > 0;
+
+		if (g->cls[i] || !isfinite(q))
+			continue;
+		if (q < 0.01)
+			g->cls[i] = hot ? HS_HOT99 : HS_COLD99;
+		else if (q < 0.05)
+			g->cls[i] = hot ? HS_HOT95 : HS_COLD95;
+		else if (q < 0.10)
+			g->cls[i] = hot ? HS_HOT90 : HS_COLD90;
+		if (g->cls[i] >= HS_HOT99 && g->cls[i] <= HS_HOT90)
+			g->hot++;
+		else if (g->cls[i] >= HS_COLD99 && g->cls[i] <= HS_COLD90)
+			g->cold++;
+	}
+	return 0;
+}
+
+int hs_gistar(size_t n, const double *px, const double *py, const double *x, double band,
+	      struct hs_gi *out, struct mb_error *err)
+{
+	return hs_gistar_periods(n, px, py, x, 1, band, out, err);
+}
+
+int hs_gistar_periods(size_t n, const double *px, const double *py, const double *x,
+		      size_t nper, double band, struct hs_gi *out, struct mb_error *err)
+{
+	double *xbar = NULL, *sd = NULL, *wx = NULL;
+	int64_t reach;
+	struct grid g = { 0 };
+	int r = 0;
+
+	for (size_t p = 0; p < nper; p++)
+		memset(&out[p], 0, sizeof(out[p]));
+	if (!(band > 0) || !isfinite(band))
+		return mb_err(err, MB_EUSAGE, "the distance band must be a positive number of metres");
+	if (n < 2)
+		return mb_err(err, MB_EUSAGE, "Gi* needs at least 2 micro-beats (got %zu)", n);
+	xbar = malloc((nper + 1) * sizeof(double));
+	sd = malloc((nper + 1) * sizeof(double));
+	wx = malloc((nper + 1) * sizeof(double));
+	if (!xbar || !sd || !wx) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	for (size_t p = 0; p < nper; p++)
+		if ((r = gi_alloc(&out[p], n, band, x + p * n, &xbar[p], &sd[p], err)))
+			goto cleanup;
 	if ((r = grid_build(&g, n, px, py, band, err)))
 		goto cleanup;
 	/* a grown cell (huge extents) still covers the band in one ring */
 	reach = (int64_t)ceil(band / g.cs);
 	for (size_t i = 0; i < n; i++) {
-		double wsum = 0, wx = 0, den, num;
+		double wsum = 0;
 		int64_t cx, cy;
 
-		out->z[i] = out->p[i] = NAN;
-		out->nb[i] = 0;
+		for (size_t p = 0; p < nper; p++) {
+			out[p].z[i] = out[p].p[i] = NAN;
+			out[p].nb[i] = 0;
+			wx[p] = 0;
+		}
 		if (!isfinite(px[i]) || !isfinite(py[i])) {
-			out->cls[i] = HS_ISOLATED;
-			out->isolated++;
+			for (size_t p = 0; p < nper; p++) {
+				out[p].cls[i] = HS_ISOLATED;
+				out[p].isolated++;
+			}
 			continue;
 		}
+		/* the neighbours are the same in every period: found once, each
+		 * period's sum taken in the same order as a period alone */
 		grid_cell(&g, px[i], py[i], &cx, &cy);
 		for (int64_t dx = -reach; dx <= reach; dx++) {
 			size_t a, b;
@@ -363,50 +511,26 @@ int hs_gistar(size_t n, const double *px, const double *py, const double *x, dou
 			for (size_t k = a; k < b; k++) {
 				size_t j = g.idx[k];
 
-				if (j != i && hypot(px[j] - px[i], py[j] - py[i]) > band)
+				if (j != i && beyond(px[j] - px[i], py[j] - py[i], band))
 					continue;
 				wsum += 1;     /* binary weights: sum w = sum w^2 */
-				wx += x[j];
+				for (size_t p = 0; p < nper; p++)
+					wx[p] += x[p * n + j];
 			}
 		}
-		out->nb[i] = (int32_t)(wsum - 1);
-		if (wsum <= 1) {
-			out->cls[i] = HS_ISOLATED;
-			out->isolated++;
-			continue;
-		}
-		den = (nn * wsum - wsum * wsum) / (nn - 1);
-		if (!(s > 0) || !(den > 0)) {
-			out->cls[i] = HS_UNTESTABLE;
-			continue;
-		}
-		num = wx - xbar * wsum;
-		out->z[i] = num / (s * sqrt(den));
-		out->p[i] = erfc(fabs(out->z[i]) / M_SQRT2);
+		for (size_t p = 0; p < nper; p++)
+			gi_point(&out[p], i, wsum, wx[p], xbar[p], sd[p]);
 	}
-	if ((r = hs_bh(n, out->p, out->q, err)))
-		goto cleanup;
-	for (size_t i = 0; i < n; i++) {
-		double q = out->q[i];
-		int hot = out->z[i] > 0;
-
-		if (out->cls[i] || !isfinite(q))
-			continue;
-		if (q < 0.01)
-			out->cls[i] = hot ? HS_HOT99 : HS_COLD99;
-		else if (q < 0.05)
-			out->cls[i] = hot ? HS_HOT95 : HS_COLD95;
-		else if (q < 0.10)
-			out->cls[i] = hot ? HS_HOT90 : HS_COLD90;
-		if (out->cls[i] >= HS_HOT99 && out->cls[i] <= HS_HOT90)
-			out->hot++;
-		else if (out->cls[i] >= HS_COLD99 && out->cls[i] <= HS_COLD90)
-			out->cold++;
-	}
+	for (size_t p = 0; p < nper && !r; p++)
+		r = gi_classes(&out[p], err);
 cleanup:
 	grid_release(&g);
+	free(xbar);
+	free(sd);
+	free(wx);
 	if (r)
-		hs_gi_release(out);
+		for (size_t p = 0; p < nper; p++)
+			hs_gi_release(&out[p]);
 	return r;
 }
 

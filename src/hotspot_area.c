@@ -219,7 +219,6 @@ int hsr_kde(struct hs_run *hr, struct mb_error *err)
 	struct slice *sl = &hr->sl;
 	double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY, side;
 	double *lx = NULL, *ly = NULL, *lw = NULL;
-	int32_t len = hr->sel.to - hr->sel.from + 1, from = hr->per_from[hr->nper - 1];
 	int r = 0;
 
 	if (hr->nring) {
@@ -247,9 +246,9 @@ int hsr_kde(struct hs_run *hr, struct mb_error *err)
 				vy[m++] = hr->y[u];
 			}
 		xmin = hsr_quantile(vx, m, 0.005);
-		xmax = hsr_quantile(vx, m, 0.995);
+		xmax = hsr_quantile_sorted(vx, m, 0.995);
 		ymin = hsr_quantile(vy, m, 0.005);
-		ymax = hsr_quantile(vy, m, 0.995);
+		ymax = hsr_quantile_sorted(vy, m, 0.995);
 		{
 			/* widened by a tenth of the span each way, within the real extremes:
 			 * edge villages stay on the map, a snap point 100 km off does not */
@@ -289,13 +288,8 @@ int hsr_kde(struct hs_run *hr, struct mb_error *err)
 		r = mb_err(err, MB_ENOMEM, "out of memory");
 		goto cleanup;
 	}
-	for (size_t i = 0; i < sl->n; i++) {
-		int32_t m = sl->month[i];
-
-		if (m >= from && m < from + len && hr->selected[sl->category[i]] &&
-		    hr->uindex[sl->street[i]] >= 0)
-			lw[sl->location[i]] += 1;
-	}
+	for (size_t l = 0; l < sl->nloc; l++)
+		lw[l] = (double)hr->kde_w[l];
 	for (size_t l = 0; l < sl->nloc; l++)
 		hs_project(l ? sl->loc_lon[l] : NAN, l ? sl->loc_lat[l] : NAN, hr->lon0, hr->lat0,
 			   &lx[l], &ly[l]);

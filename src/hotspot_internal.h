@@ -32,7 +32,14 @@ struct hs_run {
 	int32_t *uindex;        /* micro-beat id -> universe index, -1 none */
 	size_t npos;            /* micro-beats with coordinates */
 	int knox_only;          /* no micro-beats to test (agency points only): Knox alone */
-	size_t knox_events;     /* dated located events the Knox test used */
+	size_t knox_events;     /* dated located events the Knox test uses */
+	double *kn_x, *kn_y;    /* their points on the plane (taken before the slice's events
+				   are freed) */
+	int32_t *kn_day;        /* their days */
+	int has_days;           /* the store holds event dates (the slice's day column was
+				   loaded; it is freed with the events) */
+	int reload;             /* hsr_universe: no micro-beat has coordinates and the keep
+				   window left events out: load every month's events */
 	double lon0, lat0;      /* centre of the local plane */
 	double *lon, *lat;      /* per micro-beat: mean of its snap points */
 	double *x, *y;          /* the same in metres */
@@ -40,6 +47,9 @@ struct hs_run {
 	int32_t per_from[MAX_PERIODS]; /* first month of each */
 	char per_label[MAX_PERIODS][32]; /* "2024-01..2024-12" */
 	double *count;          /* nper * n counts (period-major) */
+	uint32_t *kde_w;        /* per snap point: crimes of the selected period on the
+				   universe (the KDE's weights; the slice's events are freed
+				   before the KDE) */
 	double band;            /* Gi* distance band (metres) */
 	int band_default;       /* 1 = chosen from the data */
 	struct hs_gi gi[MAX_PERIODS]; /* Gi* of each period */
@@ -76,11 +86,18 @@ struct hs_run {
 int hsr_pick_types(struct hs_run *hr, struct mb_error *err);
 
 /* The micro-beats of the area seen in any loaded month and their positions
- * (mean of their snap points) on the local plane. */
+ * (mean of their snap points) on the local plane. Sets hr->reload instead
+ * when no micro-beat has coordinates and the slice was loaded with a keep
+ * window that left events out (the plane's centre is then the mean of every
+ * located event): free with hsr_universe_release, load again without. */
 int hsr_universe(struct hs_run *hr, struct mb_error *err);
 
+/* Free what hsr_universe made (hr->n becomes 0). */
+void hsr_universe_release(struct hs_run *hr);
+
 /* The selected period and up to want - 1 earlier ones of equal length, each
- * fully loaded; counts per micro-beat and period. */
+ * fully loaded; counts per micro-beat and period, and the KDE's weights
+ * (hr->kde_w). */
 int hsr_periods(struct hs_run *hr, size_t want, struct mb_error *err);
 
 /* The default Gi* band: 99th percentile of nearest-neighbour distances, up to 10 m. */
@@ -89,7 +106,14 @@ int hsr_default_band(struct hs_run *hr, struct mb_error *err);
 /* The q-quantile (0..1) of the m values of v (sorted in place; the ceil(q m)-th smallest). */
 double hsr_quantile(double *v, size_t m, double q);
 
-/* The Knox test on the selected period's dated events in the area. */
+/* The same of m values already in ascending order (v untouched). */
+double hsr_quantile_sorted(const double *v, size_t m, double q);
+
+/* The Knox test's events (the selected period's dated events in the area),
+ * taken from the slice's events (hr->has_days). */
+int hsr_knox_events(struct hs_run *hr, struct mb_error *err);
+
+/* The Knox test on the events hsr_knox_events took. */
 int hsr_knox(struct hs_run *hr, struct mb_error *err);
 
 /* hotspot_area.c */
@@ -103,12 +127,14 @@ int hsr_layer_outline(struct hs_run *hr, struct store *s, FILE *msg, struct mb_e
 /* The KDE grid of the selected period, clipped to the outline. */
 int hsr_kde(struct hs_run *hr, struct mb_error *err);
 
-/* hotspot_write.c: the tables (t zeroed by the caller, released by it) */
-int hsr_table_gistar(const struct hs_run *hr, struct table *t, struct mb_error *err);
-int hsr_table_classes(const struct hs_run *hr, struct table *t, struct mb_error *err);
+/* hotspot_write.c: the small tables (t zeroed by the caller, released by it) */
 int hsr_table_forecast(const struct hs_run *hr, struct table *t, struct mb_error *err);
-int hsr_table_kde(const struct hs_run *hr, struct table *t, struct mb_error *err);
 int hsr_table_knox(const struct hs_run *hr, struct table *t, struct mb_error *err);
+
+/* gistar.csv, hotspot_classes.csv and kde_grid.csv into dir, a row at a time. */
+int hsr_save_gistar(const struct hs_run *hr, const char *dir, struct mb_error *err);
+int hsr_save_classes(const struct hs_run *hr, const char *dir, struct mb_error *err);
+int hsr_save_kde(const struct hs_run *hr, const char *dir, struct mb_error *err);
 
 /* hotspots.geojson into dir. */
 int hsr_write_geojson(const struct hs_run *hr, const char *dir, struct mb_error *err);

@@ -60,6 +60,9 @@ int hsr_universe(struct hs_run *hr, struct mb_error *err)
 	}
 	for (size_t i = 0; i < sl->n; i++)
 		seen[sl->street[i]] = 1;
+	/* the located events outside the keep window: their snap points' micro-beats */
+	for (size_t j = 0; j < sl->nseen; j++)
+		seen[sl->loc_beat[sl->seen_loc[j]]] = 1;
 	hr->uindex[0] = -1;
 	for (size_t id = 1; id < sl->nstreet; id++) {
 		int in = seen[id] && sl->street_in_area[id];
@@ -106,6 +109,13 @@ int hsr_universe(struct hs_run *hr, struct mb_error *err)
 	}
 	free(cnt);
 	hr->npos = npos;
+	if (npos == 0 && sl->nseen) {
+		/* the plane's centre is then the mean of every located event of
+		 * every loaded month: the caller loads them all (rare: agency
+		 * points on no micro-beat) */
+		hr->reload = 1;
+		return 0;
+	}
 	if (npos == 0) {
 		/* no micro-beat: events located by coordinates only (agency points,
 		 * on no street) still centre the plane for the Knox test */
@@ -135,8 +145,24 @@ int hsr_universe(struct hs_run *hr, struct mb_error *err)
 	return 0;
 }
 
+void hsr_universe_release(struct hs_run *hr)
+{
+	free(hr->lon);
+	free(hr->lat);
+	free(hr->x);
+	free(hr->y);
+	free(hr->beat);
+	free(hr->uindex);
+	hr->lon = hr->lat = hr->x = hr->y = NULL;
+	hr->beat = NULL;
+	hr->uindex = NULL;
+	hr->n = hr->npos = 0;
+	hr->reload = 0;
+}
+
 /* The periods: the selected one and up to want - 1 before it, of equal
- * length, each fully loaded; counts per micro-beat and period. */
+ * length, each fully loaded; counts per micro-beat and period, and the
+ * KDE's weights: the selected period's crimes on the universe by snap point. */
 int hsr_periods(struct hs_run *hr, size_t want, struct mb_error *err)
 {
 	struct slice *sl = &hr->sl;
@@ -160,7 +186,8 @@ int hsr_periods(struct hs_run *hr, size_t want, struct mb_error *err)
 		snprintf(hr->per_label[t], sizeof(hr->per_label[t]), "%s..%s", a, b);
 	}
 	hr->count = calloc(hr->nper * hr->n + 1, sizeof(double));
-	if (!hr->count)
+	hr->kde_w = calloc(sl->nloc + 1, sizeof(*hr->kde_w));
+	if (!hr->count || !hr->kde_w)
 		return mb_err(err, MB_ENOMEM, "out of memory");
 	for (size_t i = 0; i < sl->n; i++) {
 		int32_t u = hr->uindex[sl->street[i]], m = sl->month[i];
@@ -170,8 +197,10 @@ int hsr_periods(struct hs_run *hr, size_t want, struct mb_error *err)
 		for (size_t t = 0; t < hr->nper; t++)
 			if (m >= hr->per_from[t] && m < hr->per_from[t] + len) {
 				hr->count[t * hr->n + (size_t)u] += 1;
-				if (t == hr->nper - 1)
+				if (t == hr->nper - 1) {
 					hr->events_period++;
+					hr->kde_w[sl->location[i]]++;
+				}
 			}
 	}
 	return 0;
@@ -189,11 +218,18 @@ static int cmp_double(const void *a, const void *b)
  * ceil(q m)-th smallest). */
 double hsr_quantile(double *v, size_t m, double q)
 {
+	if (m == 0)
+		return NAN;
+	qsort(v, m, sizeof(*v), cmp_double);
+	return hsr_quantile_sorted(v, m, q);
+}
+
+double hsr_quantile_sorted(const double *v, size_t m, double q)
+{
 	size_t k;
 
 	if (m == 0)
 		return NAN;
-	qsort(v, m, sizeof(*v), cmp_double);
 	k = (size_t)ceil(q * (double)m);
 	return v[k ? k - 1 : 0];
 }
@@ -224,51 +260,61 @@ int hsr_default_band(struct hs_run *hr, struct mb_error *err)
 
 /* ---- Knox ----------------------------------------------------------------------- */
 
-/* Run the Knox test on the selected period's dated events of the counted
- * types at their own points: a police crime's snap point (its micro-beat in
- * the area's universe), or an agency incident's converted coordinates (such
- * points are on no micro-beat; the slice holds them only when the selector
- * placed them in the area). */
-int hsr_knox(struct hs_run *hr, struct mb_error *err)
+/* Is event i one of the Knox test's (see hsr_knox_events)? */
+static int knox_event(const struct hs_run *hr, size_t i, int32_t from, int32_t len)
+{
+	const struct slice *sl = &hr->sl;
+	int32_t mo = sl->month[i];
+	uint32_t l = sl->location[i];
+
+	return !(mo < from || mo >= from + len || !hr->selected[sl->category[i]] ||
+		 (sl->street[i] && hr->uindex[sl->street[i]] < 0) || sl->day[i] < 0 || l == 0 ||
+		 l >= sl->nloc || !isfinite(sl->loc_lon[l]) || !isfinite(sl->loc_lat[l]));
+}
+
+/* The Knox test's events: the selected period's dated events of the counted
+ * types at their own points, on the plane: a police crime's snap point (its
+ * micro-beat in the area's universe), or an agency incident's converted
+ * coordinates (such points are on no micro-beat; the slice holds them only
+ * when the selector placed them in the area). Taken before the slice's
+ * events are freed; the test runs later (hsr_knox). */
+int hsr_knox_events(struct hs_run *hr, struct mb_error *err)
 {
 	struct slice *sl = &hr->sl;
 	int32_t len = hr->sel.to - hr->sel.from + 1, from = hr->per_from[hr->nper - 1];
-	double *ex = NULL, *ey = NULL;
-	int32_t *ed = NULL;
 	size_t m = 0;
-	int r;
 
-	ex = malloc((sl->n + 1) * sizeof(double));
-	ey = malloc((sl->n + 1) * sizeof(double));
-	ed = malloc((sl->n + 1) * sizeof(int32_t));
-	if (!ex || !ey || !ed) {
-		r = mb_err(err, MB_ENOMEM, "out of memory");
-		goto cleanup;
-	}
+	for (size_t i = 0; i < sl->n; i++)
+		m += (size_t)knox_event(hr, i, from, len);
+	hr->kn_x = malloc((m + 1) * sizeof(double));
+	hr->kn_y = malloc((m + 1) * sizeof(double));
+	hr->kn_day = malloc((m + 1) * sizeof(int32_t));
+	if (!hr->kn_x || !hr->kn_y || !hr->kn_day)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	m = 0;
 	for (size_t i = 0; i < sl->n; i++) {
-		int32_t mo = sl->month[i];
 		uint32_t l = sl->location[i];
 
-		if (mo < from || mo >= from + len || !hr->selected[sl->category[i]] ||
-		    (sl->street[i] && hr->uindex[sl->street[i]] < 0) || sl->day[i] < 0 || l == 0 ||
-		    l >= sl->nloc || !isfinite(sl->loc_lon[l]) || !isfinite(sl->loc_lat[l]))
+		if (!knox_event(hr, i, from, len))
 			continue;
-		hs_project(sl->loc_lon[l], sl->loc_lat[l], hr->lon0, hr->lat0, &ex[m], &ey[m]);
-		ed[m++] = sl->day[i];
-	}
-	if (m < 2) {
-		r = mb_err(err, MB_EUSAGE, "knox: fewer than 2 dated events in the period");
-		goto cleanup;
+		hs_project(sl->loc_lon[l], sl->loc_lat[l], hr->lon0, hr->lat0, &hr->kn_x[m],
+			   &hr->kn_y[m]);
+		hr->kn_day[m++] = sl->day[i];
 	}
 	hr->knox_events = m;
-	r = hs_knox_run(m, ex, ey, ed, hr->kd, hr->nkd, hr->kt, hr->nkt, hr->perms, hr->seed,
-			&hr->knox, err);
-	if (!r)
-		hr->knox_done = 1;
-cleanup:
-	free(ex);
-	free(ey);
-	free(ed);
-	return r;
+	return 0;
 }
 
+/* Run the Knox test on the events hsr_knox_events took. */
+int hsr_knox(struct hs_run *hr, struct mb_error *err)
+{
+	int r;
+
+	if (hr->knox_events < 2)
+		return mb_err(err, MB_EUSAGE, "knox: fewer than 2 dated events in the period");
+	r = hs_knox_run(hr->knox_events, hr->kn_x, hr->kn_y, hr->kn_day, hr->kd, hr->nkd, hr->kt,
+			hr->nkt, hr->perms, hr->seed, &hr->knox, err);
+	if (!r)
+		hr->knox_done = 1;
+	return r;
+}

@@ -1,5 +1,6 @@
 /* hotspot_write — 'hotspots --out': the tables (gistar.csv, hotspot_classes.csv,
  * forecast.csv, kde_grid.csv, knox.csv), the GeoJSON and the two maps. */
+#include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
@@ -10,45 +11,98 @@
 #include "microbeat/plot_map.h"
 #include "microbeat/util.h"
 
-/* ---- tables --------------------------------------------------------------------- */
+/* ---- CSV files written row by row ------------------------------------------------
+ * The per-micro-beat and per-cell files are hundreds of thousands of rows on a national
+ * store: each row is written as it is made (the bytes table_write_csv gives for a table of
+ * the same cells), never held as a table. A write error shows at emit_commit_atomic. */
+
+/* Start a row's field col (a comma before every field but the first). */
+static void csv_sep(FILE *f, size_t col)
+{
+	if (col)
+		putc(',', f);
+}
+
+/* A text field (NULL: blank), neutralised and quoted as a table's text cell. */
+static void csv_text(FILE *f, size_t col, const char *s)
+{
+	csv_sep(f, col);
+	emit_csv_field(s, f, NULL);
+}
+
+/* An integer field. */
+static void csv_int(FILE *f, size_t col, int64_t v)
+{
+	csv_sep(f, col);
+	fprintf(f, "%" PRId64, v);
+}
+
+/* A number with prec decimals, blank when not finite, "-0.00" written "0.00". */
+static void csv_double(FILE *f, size_t col, double v, int prec)
+{
+	char buf[400];
+
+	csv_sep(f, col);
+	if (!isfinite(v))
+		return;
+	snprintf(buf, sizeof(buf), "%.*f", prec, v);
+	if (buf[0] == '-' && strspn(buf + 1, "0.") == strlen(buf + 1))
+		memmove(buf, buf + 1, strlen(buf));
+	fputs(buf, f);
+}
+
+/* Open dir/name atomically and write the header row of the n columns. */
+static int csv_open(const char *dir, const char *name, const char *const *cols, size_t n,
+		    struct emit_file *af, struct mb_error *err)
+{
+	int r;
+
+	if ((r = emit_open_atomic(dir, name, af, err)))
+		return r;
+	for (size_t c = 0; c < n; c++)
+		csv_text(af->fp, c, cols[c]);
+	putc('\n', af->fp);
+	return 0;
+}
 
 /* gistar.csv: every micro-beat of the selected period. */
-int hsr_table_gistar(const struct hs_run *hr, struct table *t, struct mb_error *err)
+int hsr_save_gistar(const struct hs_run *hr, const char *dir, struct mb_error *err)
 {
 	static const char *const cols[] = { "street", "kind", "lsoa", "lon", "lat", "crimes",
 					    "neighbours", "gi_z", "p", "q_bh", "class" };
 	const struct hs_gi *g = &hr->gi[hr->nper - 1];
 	const double *c = hr->count + (hr->nper - 1) * hr->n;
+	struct emit_file af;
 	int r;
 
-	if ((r = table_init(t, "Getis-Ord Gi*", cols, 11, err)))
+	if ((r = csv_open(dir, "gistar.csv", cols, ARRAY_SIZE(cols), &af, err)))
 		return r;
 	for (size_t u = 0; u < hr->n; u++) {
 		const struct slice_street *s = &hr->sl.streets[hr->beat[u]];
-		size_t row;
 
-		if ((r = table_add_row(t, &row, err)) || (r = table_set_text(t, row, 0, s->name, err)) ||
-		    (r = table_set_text(t, row, 1, s->place ? "place" : "street", err)) ||
-		    (r = table_set_text(t, row, 2, s->lsoa, err)) ||
-		    (r = table_set_double(t, row, 3, hr->lon[u], 6, err)) ||
-		    (r = table_set_double(t, row, 4, hr->lat[u], 6, err)) ||
-		    (r = table_set_int(t, row, 5, (int64_t)c[u], err)) ||
-		    (r = table_set_int(t, row, 6, g->nb[u], err)) ||
-		    (r = table_set_double(t, row, 7, g->z[u], 4, err)) ||
-		    (r = table_set_double(t, row, 8, g->p[u], 6, err)) ||
-		    (r = table_set_double(t, row, 9, g->q[u], 6, err)) ||
-		    (r = table_set_text(t, row, 10, hs_class_name(g->cls[u]), err)))
-			return r;
+		csv_text(af.fp, 0, s->name);
+		csv_text(af.fp, 1, s->place ? "place" : "street");
+		csv_text(af.fp, 2, s->lsoa);
+		csv_double(af.fp, 3, hr->lon[u], 6);
+		csv_double(af.fp, 4, hr->lat[u], 6);
+		csv_int(af.fp, 5, (int64_t)c[u]);
+		csv_int(af.fp, 6, g->nb[u]);
+		csv_double(af.fp, 7, g->z[u], 4);
+		csv_double(af.fp, 8, g->p[u], 6);
+		csv_double(af.fp, 9, g->q[u], 6);
+		csv_text(af.fp, 10, hs_class_name(g->cls[u]));
+		putc('\n', af.fp);
 	}
-	return 0;
+	return emit_commit_atomic(&af, err);
 }
 
 /* hotspot_classes.csv: hot (1) or not (0) in each period, and the pattern. */
-int hsr_table_classes(const struct hs_run *hr, struct table *t, struct mb_error *err)
+int hsr_save_classes(const struct hs_run *hr, const char *dir, struct mb_error *err)
 {
 	const char *cols[MAX_PERIODS + 4];
 	char names[MAX_PERIODS][48];
 	size_t nc = 0;
+	struct emit_file af;
 	int r;
 
 	cols[nc++] = "street";
@@ -59,29 +113,23 @@ int hsr_table_classes(const struct hs_run *hr, struct table *t, struct mb_error 
 	}
 	cols[nc++] = "gi_class_latest";
 	cols[nc++] = "pattern";
-	if ((r = table_init(t, "Hot spot patterns across periods", cols, nc, err)))
+	if ((r = csv_open(dir, "hotspot_classes.csv", cols, nc, &af, err)))
 		return r;
 	for (size_t u = 0; u < hr->n; u++) {
 		const struct slice_street *s = &hr->sl.streets[hr->beat[u]];
-		size_t row;
 
-		if ((r = table_add_row(t, &row, err)) || (r = table_set_text(t, row, 0, s->name, err)) ||
-		    (r = table_set_text(t, row, 1, s->lsoa, err)))
-			return r;
+		csv_text(af.fp, 0, s->name);
+		csv_text(af.fp, 1, s->lsoa);
 		for (size_t p = 0; p < hr->nper; p++) {
 			const struct hs_gi *g = &hr->gi[p];
-			int hot = g->z[u] > 0 && g->q[u] < hr->rule.critical_q;
 
-			if ((r = table_set_int(t, row, 2 + p, hot, err)))
-				return r;
+			csv_int(af.fp, 2 + p, g->z[u] > 0 && g->q[u] < hr->rule.critical_q);
 		}
-		if ((r = table_set_text(t, row, 2 + hr->nper,
-					hs_class_name(hr->gi[hr->nper - 1].cls[u]), err)) ||
-		    (r = table_set_text(t, row, 3 + hr->nper,
-					hr->nper < 2 ? NULL : hs_pattern_name(hr->pattern[u]), err)))
-			return r;
+		csv_text(af.fp, 2 + hr->nper, hs_class_name(hr->gi[hr->nper - 1].cls[u]));
+		csv_text(af.fp, 3 + hr->nper, hr->nper < 2 ? NULL : hs_pattern_name(hr->pattern[u]));
+		putc('\n', af.fp);
 	}
-	return 0;
+	return emit_commit_atomic(&af, err);
 }
 
 /* forecast.csv: the top p% of the previous period as the forecast. */
@@ -137,32 +185,31 @@ int hsr_table_forecast(const struct hs_run *hr, struct table *t, struct mb_error
 }
 
 /* kde_grid.csv: cell centres inside the area with their density. */
-int hsr_table_kde(const struct hs_run *hr, struct table *t, struct mb_error *err)
+int hsr_save_kde(const struct hs_run *hr, const char *dir, struct mb_error *err)
 {
 	static const char *const cols[] = { "x_m", "y_m", "lon", "lat", "crimes_per_km2" };
+	struct emit_file af;
 	int r;
 
-	if ((r = table_init(t, "Quartic kernel density", cols, 5, err)))
+	if ((r = csv_open(dir, "kde_grid.csv", cols, ARRAY_SIZE(cols), &af, err)))
 		return r;
 	for (size_t j = 0; j < hr->ky; j++)
 		for (size_t i = 0; i < hr->kx; i++) {
 			double v = hr->dens[j * hr->kx + i], x, y, lon, lat;
-			size_t row;
 
 			if (!isfinite(v))
 				continue;
 			x = hr->gx0 + ((double)i + 0.5) * hr->cell;
 			y = hr->gy0 + ((double)j + 0.5) * hr->cell;
 			hs_unproject(x, y, hr->lon0, hr->lat0, &lon, &lat);
-			if ((r = table_add_row(t, &row, err)) ||
-			    (r = table_set_double(t, row, 0, x, 1, err)) ||
-			    (r = table_set_double(t, row, 1, y, 1, err)) ||
-			    (r = table_set_double(t, row, 2, lon, 6, err)) ||
-			    (r = table_set_double(t, row, 3, lat, 6, err)) ||
-			    (r = table_set_double(t, row, 4, v * 1e6, 4, err)))
-				return r;
+			csv_double(af.fp, 0, x, 1);
+			csv_double(af.fp, 1, y, 1);
+			csv_double(af.fp, 2, lon, 6);
+			csv_double(af.fp, 3, lat, 6);
+			csv_double(af.fp, 4, v * 1e6, 4);
+			putc('\n', af.fp);
 		}
-	return 0;
+	return emit_commit_atomic(&af, err);
 }
 
 /* knox.csv: one row per distance band x time band. */
@@ -194,45 +241,73 @@ int hsr_table_knox(const struct hs_run *hr, struct table *t, struct mb_error *er
 	return 0;
 }
 
-/* hotspots.geojson: every micro-beat classed hot or cold, as points. */
+/* One feature of hotspots.geojson: micro-beat u. NULL when out of memory. */
+static json_t *geojson_feature(const struct hs_run *hr, size_t u)
+{
+	const struct hs_gi *g = &hr->gi[hr->nper - 1];
+	const struct slice_street *s = &hr->sl.streets[hr->beat[u]];
+	const double *c = hr->count + (hr->nper - 1) * hr->n;
+	json_t *f = json_object(), *geom = json_object(), *p = json_object();
+
+	if (!f || !geom || !p) {
+		json_decref(f);
+		json_decref(geom);
+		json_decref(p);
+		return NULL;
+	}
+	json_object_set_new(geom, "type", json_string("Point"));
+	json_object_set_new(geom, "coordinates", json_pack("[f, f]", hr->lon[u], hr->lat[u]));
+	json_object_set_new(p, "street", json_string(s->name));
+	json_object_set_new(p, "lsoa", json_string(s->lsoa));
+	json_object_set_new(p, "crimes", json_integer((json_int_t)c[u]));
+	json_object_set_new(p, "gi_z", json_real(g->z[u]));
+	json_object_set_new(p, "q_bh", json_real(g->q[u]));
+	json_object_set_new(p, "class", json_string(hs_class_name(g->cls[u])));
+	json_object_set_new(p, "pattern", hr->nper < 2 ? json_null()
+				  : json_string(hs_pattern_name(hr->pattern[u])));
+	json_object_set_new(f, "type", json_string("Feature"));
+	json_object_set_new(f, "geometry", geom);
+	json_object_set_new(f, "properties", p);
+	return f;
+}
+
+/* hotspots.geojson: every micro-beat classed hot or cold, as points. Written
+ * a feature at a time, each dumped by jansson and indented to its depth in
+ * the collection: the bytes emit_json_save gives for the whole tree (indent
+ * 1, ASCII-escaped, a final newline), without holding the tree. */
 int hsr_write_geojson(const struct hs_run *hr, const char *dir, struct mb_error *err)
 {
 	const struct hs_gi *g = &hr->gi[hr->nper - 1];
-	const double *c = hr->count + (hr->nper - 1) * hr->n;
-	json_t *fc = json_object(), *feats = json_array();
+	struct emit_file af;
+	size_t nf = 0;
+	int r;
 
-	if (!fc || !feats) {
-		json_decref(fc);
-		json_decref(feats);
-		return mb_err(err, MB_ENOMEM, "out of memory");
-	}
-	json_object_set_new(fc, "type", json_string("FeatureCollection"));
-	json_object_set_new(fc, "features", feats);
+	if ((r = emit_open_atomic(dir, "hotspots.geojson", &af, err)))
+		return r;
+	fputs("{\n \"type\": \"FeatureCollection\",\n \"features\": [", af.fp);
 	for (size_t u = 0; u < hr->n; u++) {
-		const struct slice_street *s = &hr->sl.streets[hr->beat[u]];
-		json_t *f, *geom, *p;
+		json_t *f;
+		char *txt;
 
 		if (!isfinite(hr->lon[u]) || !(g->cls[u] >= HS_HOT99 && g->cls[u] <= HS_COLD90))
 			continue;
-		f = json_object();
-		geom = json_object();
-		p = json_object();
-		json_object_set_new(geom, "type", json_string("Point"));
-		json_object_set_new(geom, "coordinates", json_pack("[f, f]", hr->lon[u], hr->lat[u]));
-		json_object_set_new(p, "street", json_string(s->name));
-		json_object_set_new(p, "lsoa", json_string(s->lsoa));
-		json_object_set_new(p, "crimes", json_integer((json_int_t)c[u]));
-		json_object_set_new(p, "gi_z", json_real(g->z[u]));
-		json_object_set_new(p, "q_bh", json_real(g->q[u]));
-		json_object_set_new(p, "class", json_string(hs_class_name(g->cls[u])));
-		json_object_set_new(p, "pattern", hr->nper < 2 ? json_null()
-					  : json_string(hs_pattern_name(hr->pattern[u])));
-		json_object_set_new(f, "type", json_string("Feature"));
-		json_object_set_new(f, "geometry", geom);
-		json_object_set_new(f, "properties", p);
-		json_array_append_new(feats, f);
+		f = geojson_feature(hr, u);
+		txt = f ? json_dumps(f, JSON_INDENT(1) | JSON_ENSURE_ASCII) : NULL;
+		json_decref(f);
+		if (!txt) {
+			emit_abort_atomic(&af);
+			return mb_err(err, MB_ENOMEM, "out of memory");
+		}
+		fputs(nf++ ? ",\n  " : "\n  ", af.fp);
+		for (const char *t = txt; *t; t++) {
+			putc(*t, af.fp);
+			if (*t == '\n')
+				fputs("  ", af.fp);
+		}
+		free(txt);
 	}
-	return emit_json_save(fc, dir, "hotspots.geojson", err);
+	fputs(nf ? "\n ]\n}\n" : "]\n}\n", af.fp);
+	return emit_commit_atomic(&af, err);
 }
 
 /* The maps' second title line: the area and the crimes counted, cut to

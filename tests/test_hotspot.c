@@ -115,6 +115,142 @@ static void test_nearest(void **state)
 /* ptools (Wheeler) test vectors: observed (6,7,3,2,1,0), predicted
  * (8,4,4,2,1,0), unit areas: PAI by k 1.8947 1.4211 1.6842 1.4211 1.2 1;
  * PEI k=1,2 0.857 0.692 (6/7, 9/13). RRI = cum pred / cum obs. */
+/* A seeded xorshift64 draw in [0, 1). */
+static double draw(uint64_t *st)
+{
+	*st ^= *st << 13;
+	*st ^= *st >> 7;
+	*st ^= *st << 17;
+	return (double)(*st >> 11) / 9007199254740992.0;
+}
+
+/* n points: clustered and spread at random, a few NaN, repeated points, and
+ * pairs exactly one band (500 m: a 300-400-500 triangle; 40 m) or just over
+ * it apart, where a distance test on squares could round the other way. */
+static void make_points(size_t n, double *x, double *y, uint64_t seed)
+{
+	uint64_t st = seed;
+
+	for (size_t i = 0; i < n; i++) {
+		double c = draw(&st);
+
+		x[i] = c < 0.5 ? draw(&st) * 3000 : 20000 + draw(&st) * 60000;
+		y[i] = c < 0.5 ? draw(&st) * 3000 : -5000 + draw(&st) * 40000;
+	}
+	x[3] = y[3] = NAN;
+	x[7] = x[8];
+	y[7] = y[8];
+	x[10] = 1000;
+	y[10] = 1000;
+	x[11] = 1300;
+	y[11] = 1400; /* 500 m from point 10, exactly */
+	x[12] = nextafter(1500.0, 2000.0);
+	y[12] = 1000; /* just over 500 m from point 10 */
+	x[13] = 5000;
+	y[13] = 5000;
+	x[14] = 5024;
+	y[14] = 5032; /* 40 m from point 13, exactly */
+}
+
+/* Gi* of several periods at once against an all-pairs recount of each
+ * period (the neighbours by hypot <= band, the z of Ord & Getis 1995), and
+ * against hs_gistar of each period alone (the same bits). */
+static void gistar_periods_at(double band)
+{
+	enum { N = 1500, P = 3 };
+	static double x[N], y[N], c[P * N];
+	struct hs_gi g[P], one;
+	uint64_t st = 99;
+
+	make_points(N, x, y, 7);
+	for (size_t k = 0; k < P * N; k++)
+		c[k] = floor(draw(&st) * (double)(k % 5 + 1) * 3);
+	assert_int_equal(hs_gistar_periods(N, x, y, c, P, band, g, NULL), 0);
+	for (size_t p = 0; p < P; p++) {
+		const double *cp = c + p * N;
+		double sum = 0, sum2 = 0, xbar, sd;
+
+		for (size_t i = 0; i < N; i++) {
+			sum += cp[i];
+			sum2 += cp[i] * cp[i];
+		}
+		xbar = sum / N;
+		sd = sqrt(sum2 / N - xbar * xbar);
+		for (size_t i = 0; i < N; i++) {
+			double w = 0, wx = 0;
+
+			if (isnan(x[i])) {
+				assert_int_equal(g[p].cls[i], HS_ISOLATED);
+				continue;
+			}
+			for (size_t j = 0; j < N; j++)
+				if (!isnan(x[j]) && (j == i || hypot(x[j] - x[i], y[j] - y[i]) <= band)) {
+					w++;
+					wx += cp[j];
+				}
+			assert_int_equal(g[p].nb[i], (int32_t)w - 1);
+			if (w > 1)
+				assert_near(g[p].z[i], (wx - xbar * w) /
+					    (sd * sqrt((N * w - w * w) / (N - 1))), 1e-9);
+		}
+		assert_int_equal(hs_gistar(N, x, y, cp, band, &one, NULL), 0);
+		assert_memory_equal(one.z, g[p].z, N * sizeof(double));
+		assert_memory_equal(one.q, g[p].q, N * sizeof(double));
+		assert_memory_equal(one.cls, g[p].cls, N);
+		hs_gi_release(&one);
+	}
+	for (size_t p = 0; p < P; p++)
+		hs_gi_release(&g[p]);
+	assert_int_equal(hs_gistar_periods(N, x, y, c, P, 0.0, g, NULL), -MB_EUSAGE);
+}
+
+/* A 500 m band (a grid of fewer cells than 16 a point: each cell's start
+ * indexed) and a 40 m one (more: each column's), with pairs of points
+ * exactly a band apart (10 and 11; 13 and 14) and just over (10 and 12). */
+static void test_gistar_periods(void **state)
+{
+	(void)state;
+	gistar_periods_at(500);
+	gistar_periods_at(40);
+}
+
+/* Nearest neighbours against an all-pairs search, to the bit: spread points
+ * (a grid of ~2 points a cell, each cell's start indexed) and points along
+ * a 20,000 km x 100 m strip (a grid of far more columns than points,
+ * searched without an index). */
+static void test_nearest_brute(void **state)
+{
+	enum { N = 1500 };
+	static double x[N], y[N];
+	double *nn = NULL;
+
+	(void)state;
+	for (int kind = 0; kind < 2; kind++) {
+		uint64_t st = 5;
+
+		make_points(N, x, y, 11);
+		if (kind == 1)
+			for (size_t i = 0; i < N; i++) {
+				x[i] = draw(&st) * 2e7;
+				y[i] = draw(&st) * 100;
+			}
+		assert_int_equal(hs_nearest(N, x, y, &nn, NULL), 0);
+		for (size_t i = 0; i < N; i++) {
+			double best = INFINITY;
+
+			if (isnan(x[i])) {
+				assert_true(isnan(nn[i]));
+				continue;
+			}
+			for (size_t j = 0; j < N; j++)
+				if (j != i && !isnan(x[j]) && hypot(x[j] - x[i], y[j] - y[i]) < best)
+					best = hypot(x[j] - x[i], y[j] - y[i]);
+			assert_memory_equal(&nn[i], &best, sizeof(double));
+		}
+		free(nn);
+	}
+}
+
 static void test_pai_ptools(void **state)
 {
 	static const double obs[6] = { 6, 7, 3, 2, 1, 0 }, pred[6] = { 8, 4, 4, 2, 1, 0 };
@@ -300,6 +436,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_gistar_grid), cmocka_unit_test(test_bh),
 		cmocka_unit_test(test_nearest),     cmocka_unit_test(test_pai_ptools),
+		cmocka_unit_test(test_gistar_periods), cmocka_unit_test(test_nearest_brute),
 		cmocka_unit_test(test_kde_integral), cmocka_unit_test(test_patterns),
 		cmocka_unit_test(test_knox),        cmocka_unit_test(test_project),
 	};

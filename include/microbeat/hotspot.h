@@ -67,6 +67,13 @@ struct hs_gi {
 int hs_gistar(size_t n, const double *px, const double *py, const double *x, double band,
 	      struct hs_gi *out, struct mb_error *err);
 
+/* Gi* of nper periods at once: x holds nper * n counts (period-major, the
+ * counts of period p at x + p * n) and out nper results, each what
+ * hs_gistar gives for its period (the same bits), the neighbours found once.
+ * On failure every out[p] is released. */
+int hs_gistar_periods(size_t n, const double *px, const double *py, const double *x,
+		      size_t nper, double band, struct hs_gi *out, struct mb_error *err);
+
 /* Free what g holds. */
 void hs_gi_release(struct hs_gi *g);
 
