@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,30 +20,60 @@
 
 /* ---- output with a sticky error -------------------------------------------- */
 
-/* A stream plus a flag set by the first failed write (SQLite's pRc pattern). */
+/* A stream plus a flag set by the first failed write (SQLite's pRc pattern),
+ * and for the table writers a buffer that gathers small writes into few
+ * fwrite calls (stdio locks the stream on every call). */
 struct out {
-	FILE *f;  /* destination */
-	int bad;  /* non-zero once a write failed; later writes do nothing */
+	FILE *f;    /* destination */
+	int bad;    /* non-zero once a write failed; later writes do nothing */
+	char *buf;  /* NULL: write through; else bytes not yet given to f */
+	size_t n;   /* bytes waiting in buf */
+	size_t cap; /* size of buf */
 };
 
-/* Write the NUL-terminated s unless an error is already set. */
-static void out_s(struct out *o, const char *s)
+/* Give the buffered bytes to the stream. */
+static void out_flush(struct out *o)
 {
-	if (!o->bad && fputs(s, o->f) == EOF)
+	if (!o->bad && o->n && fwrite(o->buf, 1, o->n, o->f) != o->n)
 		o->bad = 1;
+	o->n = 0;
 }
 
 /* Write n bytes of s unless an error is already set. */
 static void out_n(struct out *o, const char *s, size_t n)
 {
-	if (!o->bad && n > 0 && fwrite(s, 1, n, o->f) != n)
+	if (o->bad || n == 0)
+		return;
+	if (o->buf) {
+		if (o->n + n > o->cap)
+			out_flush(o);
+		if (n <= o->cap) {
+			memcpy(o->buf + o->n, s, n);
+			o->n += n;
+			return;
+		}
+	}
+	if (!o->bad && fwrite(s, 1, n, o->f) != n)
 		o->bad = 1;
 }
+
+/* Write the NUL-terminated s unless an error is already set. */
+static void out_s(struct out *o, const char *s)
+{
+	out_n(o, s, strlen(s));
+}
+
+/* Size of the buffer of a table writer. */
+#define OUT_BUF 16384
 
 /* Write one byte unless an error is already set. */
 static void out_c(struct out *o, int c)
 {
-	if (!o->bad && putc(c, o->f) == EOF)
+	if (o->buf && o->n < o->cap && !o->bad)
+		o->buf[o->n++] = (char)c;
+	else if (o->buf)
+		out_n(o, &(char){ (char)c }, 1);
+	else if (!o->bad && putc(c, o->f) == EOF)
 		o->bad = 1;
 }
 
@@ -55,6 +87,7 @@ static void out_pad(struct out *o, size_t n)
 /* Flush and check the stream; return 0 or MB_EIO (as a negative code). */
 static int out_finish(struct out *o, const char *what, struct mb_error *err)
 {
+	out_flush(o);
 	if (!o->bad && fflush(o->f) == EOF)
 		o->bad = 1;
 	if (!o->bad && ferror(o->f))
@@ -179,7 +212,7 @@ static void out_text_clean(struct out *o, const char *s)
 
 int emit_text_clean(const char *s, FILE *f, struct mb_error *err)
 {
-	struct out o = { f, 0 };
+	struct out o = { .f = f };
 
 	errno = 0;
 	if (s)
@@ -191,6 +224,46 @@ int emit_text_clean(const char *s, FILE *f, struct mb_error *err)
 }
 
 /* ---- tables --------------------------------------------------------------- */
+
+/* A block of a table's text store; blocks are never moved, so a cell's text
+ * stays where it is while rows are added. */
+struct table_text_block {
+	struct table_text_block *next; /* the block filled before this one */
+	size_t used;                   /* bytes of data taken */
+	size_t cap;                    /* bytes of data */
+	char data[];                   /* the strings, NUL-terminated, end to end */
+};
+
+/* Bytes of the first block of a text store; each later one is twice the last
+ * (up to TEXT_BLOCK_MAX), or as large as one string needs. */
+#define TEXT_BLOCK_MIN 4096
+#define TEXT_BLOCK_MAX (1024 * 1024)
+
+/* A copy of the n bytes at s (plus a NUL) in t's text store, or NULL. */
+static char *text_copy(struct table *t, const char *s, size_t n)
+{
+	struct table_text_block *b = t->text;
+	char *d;
+
+	if (!b || b->cap - b->used < n + 1) {
+		size_t cap = b ? (b->cap < TEXT_BLOCK_MAX ? 2 * b->cap : b->cap) : TEXT_BLOCK_MIN;
+
+		if (cap < n + 1)
+			cap = n + 1;
+		b = malloc(offsetof(struct table_text_block, data) + cap);
+		if (!b)
+			return NULL;
+		b->next = t->text;
+		b->used = 0;
+		b->cap = cap;
+		t->text = b;
+	}
+	d = b->data + b->used;
+	memcpy(d, s, n);
+	d[n] = '\0';
+	b->used += n + 1;
+	return d;
+}
 
 /* Duplicate s (NULL stays NULL); set *fail on allocation failure. */
 static char *dup_or_null(const char *s, int *fail)
@@ -235,8 +308,12 @@ void table_release(struct table *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; t->cells && i < t->nrows * t->ncols; i++)
-		free(t->cells[i].text);
+	while (t->text) {
+		struct table_text_block *next = t->text->next;
+
+		free(t->text);
+		t->text = next;
+	}
 	free(t->cells);
 	for (size_t c = 0; t->cols && c < t->ncols; c++)
 		free(t->cols[c]);
@@ -266,7 +343,8 @@ int table_add_row(struct table *t, size_t *row, struct mb_error *err)
 	return 0;
 }
 
-/* The cell (row, col) emptied for a new value, or NULL (err set) when out of range. */
+/* The cell (row, col) emptied for a new value, or NULL (err set) when out of
+ * range. A text it held stays in the store until the table is released. */
 static struct table_cell *cell_reset(struct table *t, size_t row, size_t col,
 	struct mb_error *err)
 {
@@ -277,7 +355,6 @@ static struct table_cell *cell_reset(struct table *t, size_t row, size_t col,
 		return NULL;
 	}
 	c = &t->cells[row * t->ncols + col];
-	free(c->text);
 	memset(c, 0, sizeof(*c));
 	return c;
 }
@@ -291,7 +368,7 @@ int table_set_text(struct table *t, size_t row, size_t col, const char *s,
 		return -MB_EUSAGE;
 	if (!s)
 		return 0;
-	c->text = strdup(s);
+	c->text = text_copy(t, s, strlen(s));
 	if (!c->text)
 		return mb_err(err, MB_ENOMEM, "out of memory setting a table cell");
 	c->kind = TABLE_TEXT;
@@ -440,6 +517,7 @@ int emit_csv_formula_like(const char *s)
  * (numbers are written as they are). */
 static void out_csv_field(struct out *o, const char *s, size_t n, int text)
 {
+	const char *p, *q, *end = s + n;
 	int neutral, quote = 0;
 
 	if (!s)
@@ -451,18 +529,21 @@ static void out_csv_field(struct out *o, const char *s, size_t n, int text)
 		out_c(o, '"');
 	if (neutral)
 		out_c(o, '\'');
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '"')
-			out_c(o, '"');
-		out_c(o, s[i]);
+	if (!quote) { /* no '"' to double either */
+		out_n(o, s, n);
+		return;
 	}
-	if (quote)
+	for (p = s; (q = memchr(p, '"', (size_t)(end - p))); p = q + 1) {
+		out_n(o, p, (size_t)(q + 1 - p));
 		out_c(o, '"');
+	}
+	out_n(o, p, (size_t)(end - p));
+	out_c(o, '"');
 }
 
 int emit_csv_field_n(const char *s, size_t n, FILE *f, struct mb_error *err)
 {
-	struct out o = { f, 0 };
+	struct out o = { .f = f };
 
 	errno = 0;
 	out_csv_field(&o, s, s ? n : 0, 1);
@@ -479,7 +560,8 @@ int emit_csv_field(const char *s, FILE *f, struct mb_error *err)
 
 int table_write_csv(const struct table *t, FILE *f, struct mb_error *err)
 {
-	struct out o = { f, 0 };
+	char ob[OUT_BUF];
+	struct out o = { .f = f, .buf = ob, .cap = sizeof(ob) };
 	char buf[NUM_BUF];
 
 	errno = 0;
@@ -540,7 +622,7 @@ static void out_md_text(struct out *o, const char *s)
 
 int emit_md_escape(const char *s, FILE *f, struct mb_error *err)
 {
-	struct out o = { f, 0 };
+	struct out o = { .f = f };
 	const char *p = s ? s : "";
 	size_t sp = strspn(p, " \t"), d = strspn(p + sp, "0123456789");
 
@@ -565,7 +647,8 @@ int emit_md_escape(const char *s, FILE *f, struct mb_error *err)
 
 int table_write_md(const struct table *t, FILE *f, struct mb_error *err)
 {
-	struct out o = { f, 0 };
+	char ob[OUT_BUF];
+	struct out o = { .f = f, .buf = ob, .cap = sizeof(ob) };
 	char buf[NUM_BUF];
 
 	errno = 0;
@@ -602,7 +685,8 @@ int table_write_md(const struct table *t, FILE *f, struct mb_error *err)
 
 int table_write_text(const struct table *t, FILE *f, struct mb_error *err)
 {
-	struct out o = { f, 0 };
+	char ob[OUT_BUF];
+	struct out o = { .f = f, .buf = ob, .cap = sizeof(ob) };
 	char buf[NUM_BUF];
 	size_t *w = NULL;
 	int *num = NULL;
@@ -717,7 +801,7 @@ static void out_html(struct out *o, const char *s)
 
 int emit_html_escape(const char *s, FILE *f, struct mb_error *err)
 {
-	struct out o = { f, 0 };
+	struct out o = { .f = f };
 
 	errno = 0;
 	out_html(&o, s);
@@ -729,7 +813,8 @@ int emit_html_escape(const char *s, FILE *f, struct mb_error *err)
 
 int table_write_html(const struct table *t, FILE *f, struct mb_error *err)
 {
-	struct out o = { f, 0 };
+	char ob[OUT_BUF];
+	struct out o = { .f = f, .buf = ob, .cap = sizeof(ob) };
 	char buf[NUM_BUF];
 
 	errno = 0;

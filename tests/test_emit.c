@@ -348,6 +348,61 @@ static void test_csv_table_numbers(void **state)
 	table_release(&t);
 }
 
+/* A table far larger than the text store's first block and the writer's
+ * buffer: every cell keeps its text while rows are added and cells
+ * overwritten, a string longer than any block fits, and the CSV matches one
+ * built field by field here (RFC 4180 quoting written out by hand). */
+static void test_csv_large_table(void **state)
+{
+	(void)state;
+	const char *cols[] = { "id", "name", "note" };
+	enum { ROWS = 5000, BIG = 40000 };
+	struct table t;
+	struct mb_error err = { 0 };
+	struct mem m;
+	char *big = malloc(BIG + 1), *want = malloc((size_t)ROWS * 64 + 2 * BIG + 64);
+	size_t w = 0;
+
+	assert_non_null(big);
+	assert_non_null(want);
+	for (size_t i = 0; i < BIG; i++)
+		big[i] = (char)('a' + i % 26);
+	big[BIG] = '\0';
+	assert_int_equal(table_init(&t, NULL, cols, 3, &err), 0);
+	w += (size_t)sprintf(want + w, "id,name,note\n");
+	for (int r = 0; r < ROWS; r++) {
+		size_t row;
+		char name[32];
+
+		snprintf(name, sizeof(name), r % 3 ? "Street %d" : "Road, \"%d\"", r);
+		assert_int_equal(table_add_row(&t, &row, &err), 0);
+		assert_int_equal(table_set_int(&t, row, 0, r, &err), 0);
+		assert_int_equal(table_set_text(&t, row, 1, "overwritten", &err), 0);
+		assert_int_equal(table_set_text(&t, row, 1, name, &err), 0);
+		assert_int_equal(table_set_text(&t, row, 2, r == 4321 ? big : r % 7 ? "" : NULL,
+						&err), 0);
+		w += (size_t)sprintf(want + w, r % 3 ? "%d,Street %d," : "%d,\"Road, \"\"%d\"\"\",", r, r);
+		if (r == 4321)
+			w += (size_t)sprintf(want + w, "%s", big);
+		want[w++] = '\n';
+	}
+	want[w] = '\0';
+	/* earlier cells still hold their text after thousands more were added */
+	assert_string_equal(t.cells[1 * 3 + 1].text, "Street 1");
+	assert_int_equal(t.cells[7 * 3 + 2].kind, TABLE_BLANK);
+	assert_int_equal(t.cells[8 * 3 + 2].kind, TABLE_TEXT);
+	assert_string_equal(t.cells[4321 * 3 + 2].text, big);
+	mem_open(&m);
+	assert_int_equal(table_write_csv(&t, m.f, &err), 0);
+	mem_done(&m);
+	assert_int_equal(m.len, w);
+	assert_memory_equal(m.buf, want, w);
+	free(m.buf);
+	table_release(&t);
+	free(big);
+	free(want);
+}
+
 /* ---- Markdown, HTML, text -------------------------------------------------- */
 
 static void test_markdown_escape(void **state)
@@ -739,6 +794,7 @@ int main(void)
 		cmocka_unit_test(test_line_escape),
 		cmocka_unit_test(test_shown),
 		cmocka_unit_test(test_csv_table_numbers),
+		cmocka_unit_test(test_csv_large_table),
 		cmocka_unit_test(test_markdown_escape),
 		cmocka_unit_test(test_html_escape),
 		cmocka_unit_test(test_text_width),
