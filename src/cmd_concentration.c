@@ -172,30 +172,121 @@ static void sentence_case(const char *s, char *out, size_t cap)
 	out[o] = '\0';
 }
 
-/* A street snap point filed under its LSOA (the code's address in the slice's
- * string storage: one LSOA id, one address). */
-struct lsoa_pt {
-	uintptr_t lsoa; /* sl->streets[beat].lsoa as an integer */
-	uint32_t loc;   /* the snap point */
+/* The LSOAs of the listed places, each with the street snap points filed
+ * under it, so a place searches its own LSOA only. An LSOA is known by the
+ * address of its code in the slice's string storage (one code, one address). */
+struct lsoa_index {
+	uintptr_t *key; /* hash table (open addressing): an LSOA's address, 0 = empty */
+	uint32_t *slot; /* per table entry: the LSOA's slot 0..m-1 */
+	size_t mask;    /* table entries - 1 (a power of two, at least twice m) */
+	size_t m;       /* LSOAs */
+	size_t *start;  /* per slot: its first entry in pts; start[m] = the total */
+	uint32_t *pts;  /* street snap points grouped by slot, in snap point order */
 };
 
-static int cmp_lsoa_pt(const void *a, const void *b)
+/* The table entry of key: its own, or the empty one where it would go. */
+static size_t lsoa_find(const struct lsoa_index *ix, uintptr_t key)
 {
-	const struct lsoa_pt *x = a, *y = b;
+	size_t h = (size_t)(((uint64_t)key >> 3) * 0x9E3779B97F4A7C15ull >> 20) & ix->mask;
 
-	return (x->lsoa > y->lsoa) - (x->lsoa < y->lsoa);
+	while (ix->key[h] && ix->key[h] != key)
+		h = (h + 1) & ix->mask;
+	return h;
+}
+
+/* The slot of the LSOA at address lsoa, or UINT32_MAX when not indexed. */
+static uint32_t lsoa_slot(const struct lsoa_index *ix, const char *lsoa)
+{
+	size_t h = lsoa_find(ix, (uintptr_t)lsoa);
+
+	return ix->key[h] ? ix->slot[h] : UINT32_MAX;
+}
+
+static void lsoa_index_free(struct lsoa_index *ix)
+{
+	free(ix->key);
+	free(ix->slot);
+	free(ix->start);
+	free(ix->pts);
+}
+
+/* Row k's micro-beat when it is a place with a usable point (at): the one
+ * whose LSOA nearest_street searches; NULL otherwise. */
+static const struct slice_street *row_place(const struct conc_run *cr, size_t k, uint32_t *at)
+{
+	const struct slice *sl = &cr->sl;
+	const struct slice_street *t = &sl->streets[cr->b.ustreet[cr->top[k]]];
+
+	*at = t->snap ? t->snap : cr->busiest_loc[k];
+	return t->place && *at && isfinite(sl->loc_lat[*at]) ? t : NULL;
+}
+
+/* Index the LSOAs of the listed places (the keys), then every street snap
+ * point with coordinates in one of them (a counting sort by slot: no sort of
+ * all the snap points). */
+static int lsoa_index_build(const struct conc_run *cr, struct lsoa_index *ix)
+{
+	const struct slice *sl = &cr->sl;
+	size_t cap = 16, np = 0;
+	uint32_t *of = NULL, at;
+
+	while (cap < 2 * cr->ntop + 2)
+		cap *= 2;
+	ix->mask = cap - 1;
+	ix->key = calloc(cap, sizeof(*ix->key));
+	ix->slot = malloc(cap * sizeof(*ix->slot));
+	if (!ix->key || !ix->slot)
+		return -1;
+	for (size_t k = 0; k < cr->ntop; k++) {
+		const struct slice_street *t = row_place(cr, k, &at);
+		size_t h;
+
+		if (!t || ix->key[h = lsoa_find(ix, (uintptr_t)t->lsoa)])
+			continue;
+		ix->key[h] = (uintptr_t)t->lsoa;
+		ix->slot[h] = (uint32_t)ix->m++;
+	}
+	ix->start = calloc(ix->m + 2, sizeof(*ix->start));
+	of = malloc((sl->nloc + 1) * sizeof(*of));
+	if (!ix->start || !of) {
+		free(of);
+		return -1;
+	}
+	for (size_t l = 0; l < sl->nloc; l++) {
+		uint32_t b = sl->loc_beat && l ? sl->loc_beat[l] : 0;
+
+		of[l] = UINT32_MAX;
+		if (b && b < sl->nstreet && !sl->streets[b].place && *sl->streets[b].lsoa &&
+		    isfinite(sl->loc_lon[l]) && isfinite(sl->loc_lat[l]) &&
+		    (of[l] = lsoa_slot(ix, sl->streets[b].lsoa)) != UINT32_MAX)
+			ix->start[of[l] + 2]++;
+	}
+	for (size_t i = 2; i < ix->m + 2; i++) /* start[s + 2]: counts, then start[s + 1]: ends */
+		ix->start[i] += ix->start[i - 1];
+	np = ix->start[ix->m + 1];
+	ix->pts = malloc((np + 1) * sizeof(*ix->pts));
+	if (!ix->pts) {
+		free(of);
+		return -1;
+	}
+	for (size_t l = 0; l < sl->nloc; l++)
+		if (of[l] != UINT32_MAX)
+			ix->pts[ix->start[of[l] + 1]++] = (uint32_t)l;
+	free(of);
+	return 0;
 }
 
 /* The nearest street snap point to `at` among pts[lo..hi) (one LSOA): its
- * micro-beat, 0 when none. Equirectangular distance. */
-static uint32_t nearest_street(const struct slice *sl, const struct lsoa_pt *pts, size_t lo,
-			       size_t hi, uint32_t at)
+ * micro-beat, 0 when none; the first of equally near ones. Equirectangular
+ * distance. */
+static uint32_t nearest_street(const struct slice *sl, const uint32_t *pts, size_t lo, size_t hi,
+			       uint32_t at)
 {
 	double best = INFINITY, c = cos(sl->loc_lat[at] * M_PI / 180);
 	uint32_t beat = 0;
 
 	for (size_t i = lo; i < hi; i++) {
-		uint32_t l = pts[i].loc;
+		uint32_t l = pts[i];
 		double dx = (sl->loc_lon[l] - sl->loc_lon[at]) * c, dy = sl->loc_lat[l] - sl->loc_lat[at];
 
 		if (dx * dx + dy * dy < best) {
@@ -212,45 +303,23 @@ static uint32_t nearest_street(const struct slice *sl, const struct lsoa_pt *pts
 static int name_rows(struct conc_run *cr, struct mb_error *err)
 {
 	const struct slice *sl = &cr->sl;
-	struct lsoa_pt *pts = malloc((sl->nloc + 1) * sizeof(*pts));
-	size_t np = 0;
+	struct lsoa_index ix = { 0 };
+	int r = 0;
 
 	cr->label = calloc(cr->ntop + 1, sizeof(*cr->label));
 	cr->near = calloc(cr->ntop + 1, sizeof(*cr->near));
-	if (!pts || !cr->label || !cr->near) {
-		free(pts);
-		return mb_err(err, MB_ENOMEM, "out of memory");
+	if (!cr->label || !cr->near || lsoa_index_build(cr, &ix)) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
 	}
-	/* street snap points sorted by LSOA: each place then searches its own */
-	for (size_t l = 1; sl->loc_beat && l < sl->nloc; l++) {
-		uint32_t b = sl->loc_beat[l];
-
-		if (b && b < sl->nstreet && !sl->streets[b].place && *sl->streets[b].lsoa &&
-		    isfinite(sl->loc_lon[l]) && isfinite(sl->loc_lat[l]))
-			pts[np++] = (struct lsoa_pt){ (uintptr_t)sl->streets[b].lsoa, (uint32_t)l };
-	}
-	qsort(pts, np, sizeof(*pts), cmp_lsoa_pt);
 	for (size_t k = 0; k < cr->ntop; k++) {
+		uint32_t at, s;
+		const struct slice_street *p = row_place(cr, k, &at);
 		const struct slice_street *t = &sl->streets[cr->b.ustreet[cr->top[k]]];
-		uint32_t at = t->snap ? t->snap : cr->busiest_loc[k];
 		char buf[512], kind[128];
 
-		if (t->place && at && isfinite(sl->loc_lat[at])) {
-			struct lsoa_pt key = { (uintptr_t)t->lsoa, 0 };
-			size_t lo = 0, hi = np;
-
-			while (lo < hi) { /* first entry of the LSOA */
-				size_t mid = lo + (hi - lo) / 2;
-
-				if (pts[mid].lsoa < key.lsoa)
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
-			for (hi = lo; hi < np && pts[hi].lsoa == key.lsoa; hi++)
-				;
-			cr->near[k] = nearest_street(sl, pts, lo, hi, at);
-		}
+		if (p && (s = lsoa_slot(&ix, p->lsoa)) != UINT32_MAX)
+			cr->near[k] = nearest_street(sl, ix.pts, ix.start[s], ix.start[s + 1], at);
 		sentence_case(t->name, kind, sizeof(kind));
 		if (!t->place)
 			snprintf(buf, sizeof(buf), "%s", t->name);
@@ -259,12 +328,13 @@ static int name_rows(struct conc_run *cr, struct mb_error *err)
 		else
 			snprintf(buf, sizeof(buf), "%s", kind);
 		if (!(cr->label[k] = strdup(buf))) {
-			free(pts);
-			return mb_err(err, MB_ENOMEM, "out of memory");
+			r = mb_err(err, MB_ENOMEM, "out of memory");
+			goto cleanup;
 		}
 	}
-	free(pts);
-	return 0;
+cleanup:
+	lsoa_index_free(&ix);
+	return r;
 }
 
 /* The measures table (concentration.csv). */
