@@ -172,6 +172,13 @@ static void sentence_case(const char *s, char *out, size_t cap)
 	out[o] = '\0';
 }
 
+/* A street snap point in an lsoa_index, its coordinates copied beside it: a
+ * place's search reads one run of memory, not the slice's scattered arrays. */
+struct lsoa_pt {
+	double lon, lat; /* sl->loc_lon[loc], sl->loc_lat[loc] */
+	uint32_t beat;   /* sl->loc_beat[loc]: its street micro-beat */
+};
+
 /* The LSOAs of the listed places, each with the street snap points filed
  * under it, so a place searches its own LSOA only. An LSOA is known by the
  * address of its code in the slice's string storage (one code, one address). */
@@ -181,7 +188,7 @@ struct lsoa_index {
 	size_t mask;    /* table entries - 1 (a power of two, at least twice m) */
 	size_t m;       /* LSOAs */
 	size_t *start;  /* per slot: its first entry in pts; start[m] = the total */
-	uint32_t *pts;  /* street snap points grouped by slot, in snap point order */
+	struct lsoa_pt *pts; /* street snap points grouped by slot, in snap point order */
 };
 
 /* The table entry of key: its own, or the empty one where it would go. */
@@ -271,7 +278,8 @@ static int lsoa_index_build(const struct conc_run *cr, struct lsoa_index *ix)
 	}
 	for (size_t l = 0; l < sl->nloc; l++)
 		if (of[l] != UINT32_MAX)
-			ix->pts[ix->start[of[l] + 1]++] = (uint32_t)l;
+			ix->pts[ix->start[of[l] + 1]++] = (struct lsoa_pt){ sl->loc_lon[l], sl->loc_lat[l],
+									    sl->loc_beat[l] };
 	free(of);
 	return 0;
 }
@@ -279,19 +287,19 @@ static int lsoa_index_build(const struct conc_run *cr, struct lsoa_index *ix)
 /* The nearest street snap point to `at` among pts[lo..hi) (one LSOA): its
  * micro-beat, 0 when none; the first of equally near ones. Equirectangular
  * distance. */
-static uint32_t nearest_street(const struct slice *sl, const uint32_t *pts, size_t lo, size_t hi,
-			       uint32_t at)
+static uint32_t nearest_street(const struct slice *sl, const struct lsoa_pt *pts, size_t lo,
+			       size_t hi, uint32_t at)
 {
 	double best = INFINITY, c = cos(sl->loc_lat[at] * M_PI / 180);
+	double lon = sl->loc_lon[at], lat = sl->loc_lat[at];
 	uint32_t beat = 0;
 
 	for (size_t i = lo; i < hi; i++) {
-		uint32_t l = pts[i];
-		double dx = (sl->loc_lon[l] - sl->loc_lon[at]) * c, dy = sl->loc_lat[l] - sl->loc_lat[at];
+		double dx = (pts[i].lon - lon) * c, dy = pts[i].lat - lat;
 
 		if (dx * dx + dy * dy < best) {
 			best = dx * dx + dy * dy;
-			beat = sl->loc_beat[l];
+			beat = pts[i].beat;
 		}
 	}
 	return beat;
