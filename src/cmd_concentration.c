@@ -444,15 +444,12 @@ static int build_hot(const struct conc_run *cr, struct table *t, struct mb_error
 static int write_geojson(const struct conc_run *cr, const char *dir, struct mb_error *err)
 {
 	const struct slice *sl = &cr->sl;
-	json_t *fc = json_object(), *feats = json_array();
+	struct emit_features ef;
+	int r;
 
-	if (!fc || !feats) {
-		json_decref(fc);
-		json_decref(feats);
-		return mb_err(err, MB_ENOMEM, "out of memory");
-	}
-	json_object_set_new(fc, "type", json_string("FeatureCollection"));
-	json_object_set_new(fc, "features", feats);
+	/* a feature at a time: the whole tree of a national list was ~70 MB */
+	if ((r = emit_features_open(dir, "hot_streets.geojson", &ef, err)))
+		return r;
 	for (size_t k = 0; k < cr->ntop; k++) {
 		size_t u = cr->top[k];
 		const struct slice_street *s = &sl->streets[cr->b.ustreet[u]];
@@ -493,9 +490,12 @@ static int write_geojson(const struct conc_run *cr, const char *dir, struct mb_e
 		json_object_set_new(f, "type", json_string("Feature"));
 		json_object_set_new(f, "geometry", g);
 		json_object_set_new(f, "properties", p);
-		json_array_append_new(feats, f);
+		if ((r = emit_features_add(&ef, f, err))) {
+			emit_abort_atomic(&ef.af);
+			return r;
+		}
 	}
-	return emit_json_save(fc, dir, "hot_streets.geojson", err);
+	return emit_features_close(&ef, err);
 }
 
 /* The two charts: Lorenz curve (with chance) and the power-few bars. */

@@ -335,7 +335,7 @@ int cmd_hotspots(struct cli *c, int argc, char **argv, struct mb_error *err)
 	int32_t keep_from = hr.sel.from - (int32_t)(periods - 1) * (hr.sel.to - hr.sel.from + 1);
 	struct slice_query q = { .from = lo < hr.sel.from ? lo : hr.sel.from,
 				 .to = hi > hr.sel.to ? hi : hr.sel.to, .include_asb = 1,
-				 .extract = 1, .no_source = 1, .keep_set = 1,
+				 .extract = 1, .no_source = 1, .no_street_column = 1, .keep_set = 1,
 				 .keep_from = keep_from, .keep_to = hr.sel.to };
 
 	select_query(&hr.sel, NULL, 1, &q);

@@ -405,9 +405,19 @@ int table_set_blank(struct table *t, size_t row, size_t col, struct mb_error *er
 	return cell_reset(t, row, col, err) ? 0 : -MB_EUSAGE;
 }
 
+const char *emit_number(double v, int prec, char *buf, size_t size)
+{
+	if (!isfinite(v))
+		return NULL;
+	snprintf(buf, size, "%.*f", prec, v);
+	if (buf[0] == '-' && strspn(buf + 1, "0.") == strlen(buf + 1))
+		memmove(buf, buf + 1, strlen(buf));
+	return buf;
+}
+
 /* Format a numeric cell into buf and return it; return NULL for a blank cell
- * (including non-finite doubles) and the cell's own text for a text cell.
- * A negative zero such as "-0.0" is written without its sign. */
+ * (including non-finite doubles) and the cell's own text for a text cell
+ * (doubles as emit_number). */
 static const char *cell_str(const struct table_cell *c, char *buf, size_t size)
 {
 	switch (c->kind) {
@@ -417,12 +427,7 @@ static const char *cell_str(const struct table_cell *c, char *buf, size_t size)
 		snprintf(buf, size, "%" PRId64, c->i);
 		return buf;
 	case TABLE_DOUBLE:
-		if (!isfinite(c->d))
-			return NULL;
-		snprintf(buf, size, "%.*f", c->prec, c->d);
-		if (buf[0] == '-' && strspn(buf + 1, "0.") == strlen(buf + 1))
-			memmove(buf, buf + 1, strlen(buf));
-		return buf;
+		return emit_number(c->d, c->prec, buf, size);
 	default:
 		return NULL;
 	}

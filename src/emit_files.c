@@ -559,3 +559,41 @@ int emit_json_save(struct json_t *v, const char *dir, const char *name, struct m
 	json_decref(v);
 	return emit_commit_atomic(&af, err);
 }
+
+int emit_features_open(const char *dir, const char *name, struct emit_features *ef,
+		       struct mb_error *err)
+{
+	int r;
+
+	ef->n = 0;
+	if ((r = emit_open_atomic(dir, name, &ef->af, err)))
+		return r;
+	fputs("{\n \"type\": \"FeatureCollection\",\n \"features\": [", ef->af.fp);
+	return 0;
+}
+
+int emit_features_add(struct emit_features *ef, struct json_t *f, struct mb_error *err)
+{
+	/* the feature as jansson dumps it alone, each line moved in to its depth
+	 * in the collection (a newline in JSON text is always this layout's:
+	 * strings escape theirs) */
+	char *txt = f ? json_dumps(f, JSON_INDENT(1) | JSON_ENSURE_ASCII) : NULL;
+
+	json_decref(f);
+	if (!txt)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	fputs(ef->n++ ? ",\n  " : "\n  ", ef->af.fp);
+	for (const char *t = txt; *t; t++) {
+		putc(*t, ef->af.fp);
+		if (*t == '\n')
+			fputs("  ", ef->af.fp);
+	}
+	free(txt);
+	return 0;
+}
+
+int emit_features_close(struct emit_features *ef, struct mb_error *err)
+{
+	fputs(ef->n ? "\n ]\n}\n" : "]\n}\n", ef->af.fp);
+	return emit_commit_atomic(&ef->af, err);
+}

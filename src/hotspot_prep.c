@@ -59,7 +59,7 @@ int hsr_universe(struct hs_run *hr, struct mb_error *err)
 		return mb_err(err, MB_ENOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < sl->n; i++)
-		seen[sl->street[i]] = 1;
+		seen[slice_event_beat(sl, i)] = 1;
 	/* the located events outside the keep window: their snap points' micro-beats */
 	for (size_t j = 0; j < sl->nseen; j++)
 		seen[sl->loc_beat[sl->seen_loc[j]]] = 1;
@@ -122,7 +122,7 @@ int hsr_universe(struct hs_run *hr, struct mb_error *err)
 		for (size_t i = 0; i < sl->n; i++) {
 			uint32_t l = sl->location[i];
 
-			if (sl->street[i] == 0 && l && l < sl->nloc && isfinite(sl->loc_lon[l]) &&
+			if (slice_event_beat(sl, i) == 0 && l && l < sl->nloc && isfinite(sl->loc_lon[l]) &&
 			    isfinite(sl->loc_lat[l])) {
 				slon += sl->loc_lon[l];
 				slat += sl->loc_lat[l];
@@ -190,7 +190,7 @@ int hsr_periods(struct hs_run *hr, size_t want, struct mb_error *err)
 	if (!hr->count || !hr->kde_w)
 		return mb_err(err, MB_ENOMEM, "out of memory");
 	for (size_t i = 0; i < sl->n; i++) {
-		int32_t u = hr->uindex[sl->street[i]], m = sl->month[i];
+		int32_t u = hr->uindex[slice_event_beat(sl, i)], m = sl->month[i];
 
 		if (u < 0 || !hr->selected[sl->category[i]])
 			continue;
@@ -268,7 +268,7 @@ static int knox_event(const struct hs_run *hr, size_t i, int32_t from, int32_t l
 	uint32_t l = sl->location[i];
 
 	return !(mo < from || mo >= from + len || !hr->selected[sl->category[i]] ||
-		 (sl->street[i] && hr->uindex[sl->street[i]] < 0) || sl->day[i] < 0 || l == 0 ||
+		 (slice_event_beat(sl, i) && hr->uindex[slice_event_beat(sl, i)] < 0) || sl->day[i] < 0 || l == 0 ||
 		 l >= sl->nloc || !isfinite(sl->loc_lon[l]) || !isfinite(sl->loc_lat[l]));
 }
 

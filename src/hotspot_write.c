@@ -37,18 +37,15 @@ static void csv_int(FILE *f, size_t col, int64_t v)
 	fprintf(f, "%" PRId64, v);
 }
 
-/* A number with prec decimals, blank when not finite, "-0.00" written "0.00". */
+/* A number with prec decimals as a table's cell (emit_number; blank when not finite). */
 static void csv_double(FILE *f, size_t col, double v, int prec)
 {
 	char buf[400];
+	const char *t = emit_number(v, prec, buf, sizeof(buf));
 
 	csv_sep(f, col);
-	if (!isfinite(v))
-		return;
-	snprintf(buf, sizeof(buf), "%.*f", prec, v);
-	if (buf[0] == '-' && strspn(buf + 1, "0.") == strlen(buf + 1))
-		memmove(buf, buf + 1, strlen(buf));
-	fputs(buf, f);
+	if (t)
+		fputs(t, f);
 }
 
 /* Open dir/name atomically and write the header row of the n columns. */
@@ -278,36 +275,20 @@ static json_t *geojson_feature(const struct hs_run *hr, size_t u)
 int hsr_write_geojson(const struct hs_run *hr, const char *dir, struct mb_error *err)
 {
 	const struct hs_gi *g = &hr->gi[hr->nper - 1];
-	struct emit_file af;
-	size_t nf = 0;
+	struct emit_features ef;
 	int r;
 
-	if ((r = emit_open_atomic(dir, "hotspots.geojson", &af, err)))
+	if ((r = emit_features_open(dir, "hotspots.geojson", &ef, err)))
 		return r;
-	fputs("{\n \"type\": \"FeatureCollection\",\n \"features\": [", af.fp);
 	for (size_t u = 0; u < hr->n; u++) {
-		json_t *f;
-		char *txt;
-
 		if (!isfinite(hr->lon[u]) || !(g->cls[u] >= HS_HOT99 && g->cls[u] <= HS_COLD90))
 			continue;
-		f = geojson_feature(hr, u);
-		txt = f ? json_dumps(f, JSON_INDENT(1) | JSON_ENSURE_ASCII) : NULL;
-		json_decref(f);
-		if (!txt) {
-			emit_abort_atomic(&af);
-			return mb_err(err, MB_ENOMEM, "out of memory");
+		if ((r = emit_features_add(&ef, geojson_feature(hr, u), err))) {
+			emit_abort_atomic(&ef.af);
+			return r;
 		}
-		fputs(nf++ ? ",\n  " : "\n  ", af.fp);
-		for (const char *t = txt; *t; t++) {
-			putc(*t, af.fp);
-			if (*t == '\n')
-				fputs("  ", af.fp);
-		}
-		free(txt);
 	}
-	fputs(nf ? "\n ]\n}\n" : "]\n}\n", af.fp);
-	return emit_commit_atomic(&af, err);
+	return emit_features_close(&ef, err);
 }
 
 /* The maps' second title line: the area and the crimes counted, cut to

@@ -178,8 +178,27 @@ int emit_commit_atomic(struct emit_file *af, struct mb_error *err);
 /* Write the JSON value v (a GeoJSON FeatureCollection, say) into dir/name
  * atomically, indented, ASCII-escaped, with a final newline; v is always
  * released (json_decref), success or not. MB_EIO on a write error. */
+/* A number as a table cell writes it: prec decimals, a negative zero
+ * ("-0.00") without its sign; NULL (a blank cell) when v is not finite.
+ * buf holds size bytes. */
+const char *emit_number(double v, int prec, char *buf, size_t size);
+
 struct json_t;
 int emit_json_save(struct json_t *v, const char *dir, const char *name, struct mb_error *err);
+
+/* A GeoJSON FeatureCollection written into dir/name a feature at a time: the
+ * bytes emit_json_save gives for {"type": "FeatureCollection", "features":
+ * [...]} without holding the whole tree (a national list is 25k features).
+ * Open; add each feature (a JSON object, always released; MB_ENOMEM); close
+ * (commit, as emit_commit_atomic), or emit_abort_atomic(&ef->af) on failure. */
+struct emit_features {
+	struct emit_file af; /* the file being written */
+	size_t n;            /* features written */
+};
+int emit_features_open(const char *dir, const char *name, struct emit_features *ef,
+		       struct mb_error *err);
+int emit_features_add(struct emit_features *ef, struct json_t *f, struct mb_error *err);
+int emit_features_close(struct emit_features *ef, struct mb_error *err);
 
 /* Close af's stream and remove its temporary; af is released. NULL-safe and
  * harmless on an already released af. */
