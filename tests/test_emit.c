@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "microbeat/common.h"
 #include "microbeat/emit.h"
@@ -575,6 +576,90 @@ static void test_full_device(void **state)
 
 /* ---- atomic files ---------------------------------------------------------- */
 
+/* The contents of file path (malloc'd, NUL-terminated), or NULL. */
+static char *slurp_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0, cap = 0, got;
+
+	if (!f)
+		return NULL;
+	do {
+		if (n + 4096 + 1 > cap) {
+			cap = cap ? cap * 2 : 8192;
+			char *nb = realloc(buf, cap);
+
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = nb;
+		}
+		got = fread(buf + n, 1, 4096, f);
+		n += got;
+	} while (got > 0);
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* A feature like concentration's: nested objects, an array of reals, text
+ * with quotes, non-ASCII and a newline, null, true, an integer. */
+static json_t *feature(int k)
+{
+	json_t *f = json_object(), *g = json_object(), *p = json_object();
+
+	json_object_set_new(g, "type", json_string("Point"));
+	json_object_set_new(g, "coordinates", json_pack("[f, f]", -1.5 + k / 3.0, 52.0 + k / 7.0));
+	json_object_set_new(p, "rank", json_integer(k + 1));
+	json_object_set_new(p, "street", json_string(k % 2 ? "HIGH \"STREET\"\nEAST" : "Caf\xc3\xa9"));
+	json_object_set_new(p, "ward", k % 3 ? json_null() : json_string("Milton & Waterbeach"));
+	json_object_set_new(p, "tie", json_boolean(k % 2));
+	json_object_set_new(f, "type", json_string("Feature"));
+	json_object_set_new(f, "geometry", g);
+	json_object_set_new(f, "properties", p);
+	return f;
+}
+
+/* emit_features_* writes the bytes emit_json_save gives for the whole
+ * collection, with features and with none. */
+static void test_features_stream(void **state)
+{
+	char dir[] = "/tmp/mb_test_features_XXXXXX", a[256], b[256];
+	struct mb_error err = { 0 };
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(a, sizeof(a), "%s/whole.geojson", dir);
+	snprintf(b, sizeof(b), "%s/stream.geojson", dir);
+	for (int n = 0; n <= 5; n += 5) {
+		json_t *fc = json_object(), *feats = json_array();
+		struct emit_features ef;
+
+		json_object_set_new(fc, "type", json_string("FeatureCollection"));
+		json_object_set_new(fc, "features", feats);
+		for (int k = 0; k < n; k++)
+			json_array_append_new(feats, feature(k));
+		assert_int_equal(emit_json_save(fc, dir, "whole.geojson", &err), 0);
+		assert_int_equal(emit_features_open(dir, "stream.geojson", &ef, &err), 0);
+		for (int k = 0; k < n; k++)
+			assert_int_equal(emit_features_add(&ef, feature(k), &err), 0);
+		assert_int_equal(emit_features_close(&ef, &err), 0);
+		char *x = slurp_file(a), *y = slurp_file(b);
+
+		assert_non_null(x);
+		assert_non_null(y);
+		assert_string_equal(x, y);
+		free(x);
+		free(y);
+	}
+	unlink(a);
+	unlink(b);
+	rmdir(dir);
+}
+
 static void test_atomic_file(void **state)
 {
 	(void)state;
@@ -800,6 +885,7 @@ int main(void)
 		cmocka_unit_test(test_text_width),
 		cmocka_unit_test(test_text_table),
 		cmocka_unit_test(test_full_device),
+		cmocka_unit_test(test_features_stream),
 		cmocka_unit_test(test_atomic_file),
 		cmocka_unit_test(test_pack_dir),
 	};

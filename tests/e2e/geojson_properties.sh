@@ -1,5 +1,5 @@
 #!/bin/bash
-# hot_streets.geojson, streamed feature by feature (emit_json), against hot_streets.csv: one
+# hot_streets.geojson, streamed feature by feature (emit_features_*), against hot_streets.csv: one
 # Point feature per row with coordinates, its properties the row's in jansson's order, and a
 # layer named like a property ("crimes") handled as a JSON object does: the key keeps its
 # first place (after lsoa_name, where the layers go) and the value set last (the count) wins.
