@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <malloc.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -575,6 +576,10 @@ static int run_step(struct run *R, struct step *s, size_t k, struct mb_error *er
 	sub.quiet = 1;
 	optind = 0;
 	int r = cmd->run(&sub, (int)s->av.n, s->av.v, &e);
+
+	/* give back what the step freed: each step's peak is then its own, not
+	 * stacked on the free space the steps before left in the heap */
+	malloc_trim(0);
 	if (fclose(mf))
 		r = r ? r : -MB_ENOMEM;
 	if (r) {

@@ -1040,10 +1040,6 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 	mp.defer_chance = 1;
 	if ((r = conc_compute(cr.b.count, cr.compare ? cr.b.prev : NULL, cr.b.n, &mp, &cr.res, err)))
 		goto cleanup;
-	chance.res = cr.res;
-	chance.par = &par;
-	if ((r = chance_start(&chance, err)))
-		goto cleanup;
 	if (cr.harm) {
 		struct conc_params hp = par;
 
@@ -1052,8 +1048,16 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 		if ((r = conc_compute(cr.b.harmc, NULL, cr.b.n, &hp, &cr.hres, err)))
 			goto cleanup;
 	}
-	if ((cr.by && (r = build_by_unit(&cr, &par, &tb, err))) || (r = list_rows(&cr, err)) ||
-	    (r = describe_top(&cr, err)))
+	/* after the harm figures: the two would sort 800k streets at once */
+	chance.res = cr.res;
+	chance.par = &par;
+	if ((r = chance_start(&chance, err)))
+		goto cleanup;
+	if (cr.by && (r = build_by_unit(&cr, &par, &tb, err)))
+		goto cleanup;
+	free(cr.sl.unit); /* by_unit's alone (24 MB of a national year) */
+	cr.sl.unit = NULL;
+	if ((r = list_rows(&cr, err)) || (r = describe_top(&cr, err)))
 		goto cleanup;
 	/* done with the events: the tables and files need the streets' figures */
 	slice_release_events(&cr.sl);
