@@ -583,10 +583,12 @@ int emit_features_add(struct emit_features *ef, struct json_t *f, struct mb_erro
 	if (!txt)
 		return mb_err(err, MB_ENOMEM, "out of memory");
 	fputs(ef->n++ ? ",\n  " : "\n  ", ef->af.fp);
-	for (const char *t = txt; *t; t++) {
-		putc(*t, ef->af.fp);
-		if (*t == '\n')
-			fputs("  ", ef->af.fp);
+	for (const char *t = txt, *nl;; t = nl + 1) {
+		nl = strchr(t, '\n');
+		fwrite(t, 1, nl ? (size_t)(nl - t) : strlen(t), ef->af.fp);
+		if (!nl)
+			break;
+		fputs("\n  ", ef->af.fp);
 	}
 	free(txt);
 	return 0;
