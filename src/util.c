@@ -79,11 +79,5 @@ void *mb_reserve_huge(size_t n, size_t cap, size_t size)
 
 void *mb_calloc_huge(size_t n, size_t size)
 {
-	if (size && n > SIZE_MAX / size)
-		return NULL;
-	void *p = mb_malloc_huge(n * size);
-
-	if (p)
-		memset(p, 0, n * size);
-	return p;
+	return mb_reserve_huge(n, n, size);
 }
