@@ -1,2 +1,0 @@
-build-prof/dict.o: src/dict.c include/microbeat/dict.h
-include/microbeat/dict.h:

@@ -1,5 +1,0 @@
-build-prof/emit.o: src/emit.c include/microbeat/emit.h \
- include/microbeat/common.h include/microbeat/util.h
-include/microbeat/emit.h:
-include/microbeat/common.h:
-include/microbeat/util.h:

@@ -1,2 +1,0 @@
-build-prof/places.o: src/places.c include/microbeat/places.h
-include/microbeat/places.h:
