@@ -197,9 +197,9 @@ static int load_events(struct hs_run *hr, struct store *s, struct slice_query *q
 	if ((r = store_slice_load(s, q, &hr->sl, err)) ||
 	    (r = select_check_gaps(&hr->sel, &hr->sl, err)) || (r = hsr_pick_types(hr, err)))
 		return r;
-	/* the slice holds a day column when the store holds dates and the
-	 * slice any located event (kept, or outside the keep window) */
-	hr->has_days = hr->sl.day || (hr->sl.nsubgroup && hr->sl.nseen);
+	/* the store holds force-extract dates: the slice has a day column then,
+	 * empty when no event is kept (store_slice_load) */
+	hr->has_days = hr->sl.day != NULL;
 	if (hr->knox_ask && !hr->has_days)
 		return mb_err(err, MB_EUSAGE, "knox: the store holds no event dates (police.uk data"
 			      " gives the month only): the near-repeat test needs a force or agency"

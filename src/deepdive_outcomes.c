@@ -99,11 +99,8 @@ int dd_sec_outcomes(struct dd_run *d, struct store *s, struct mb_error *err)
 	}
 	if ((r = store_outcomes_scan(s, d->pfrom, d->sel.to, nout, outcome_tally, &o, err)))
 		goto cleanup;
-	double *dist = o.dist, n_cur = o.n_cur, n_prev = o.n_prev, det_cur = o.det_cur;
-	double det_prev = o.det_prev, inv = o.inv, none = o.none, n_recent = o.n_recent;
-
 	fprintf(d->md, "## Outcomes\n\n");
-	if (n_cur == 0) {
+	if (o.n_cur == 0) {
 		fprintf(d->md, "No crimes of the period with a recorded outcome were found.\n\n");
 		goto cleanup;
 	}
@@ -112,25 +109,25 @@ int dd_sec_outcomes(struct dd_run *d, struct store *s, struct mb_error *err)
 	for (size_t k = 0; k < nout && !r; k++) {
 		size_t row;
 
-		if (!dist[k])
+		if (!o.dist[k])
 			continue;
 		if ((r = table_add_row(&t, &row, err)) ||
 		    (r = table_set_text(&t, row, 0, k ? o.name[k] : "(none recorded)", err)) ||
-		    (r = table_set_int(&t, row, 1, (int64_t)dist[k], err)) ||
-		    (r = table_set_double(&t, row, 2, 100 * dist[k] / n_cur, 1, err)))
+		    (r = table_set_int(&t, row, 1, (int64_t)o.dist[k], err)) ||
+		    (r = table_set_double(&t, row, 2, 100 * o.dist[k] / o.n_cur, 1, err)))
 			break;
 		r = table_set_text(&t, row, 3, detected(o.name[k]) ? "yes" : "", err);
 	}
 	if (r)
 		goto cleanup;
 	char a[96], b[96], c[96], e[96];
-	double p = dd_fisher_p((unsigned long)det_cur, (unsigned long)(n_cur - det_cur),
-			       (unsigned long)det_prev, (unsigned long)(n_prev - det_prev));
+	double p = dd_fisher_p((unsigned long)o.det_cur, (unsigned long)(o.n_cur - o.det_cur),
+			       (unsigned long)o.det_prev, (unsigned long)(o.n_prev - o.det_prev));
 
-	dd_share_text(det_cur, n_cur, a, sizeof(a));
-	dd_share_text(det_prev, n_prev, b, sizeof(b));
-	dd_share_text(inv, n_cur, c, sizeof(c));
-	dd_share_text(none, n_cur, e, sizeof(e));
+	dd_share_text(o.det_cur, o.n_cur, a, sizeof(a));
+	dd_share_text(o.det_prev, o.n_prev, b, sizeof(b));
+	dd_share_text(o.inv, o.n_cur, c, sizeof(c));
+	dd_share_text(o.none, o.n_cur, e, sizeof(e));
 	fprintf(d->md, "The last outcome of each crime is the latest outcomes-file entry for its Crime"
 		" ID, else the street file's last outcome. The charge/summons (\"detection\") rate"
 		" is the share of crimes whose last outcome follows a charge or summons (court"
@@ -140,7 +137,7 @@ int dd_sec_outcomes(struct dd_run *d, struct store *s, struct mb_error *err)
 	fprintf(d->md, "Caution: outcomes are not final. Crimes of the last months are still being"
 		" investigated and charged (%.0f of the period's crimes fall in its last %d months),"
 		" so the latest rates understate what they will become; the rate of the previous"
-		" period has had longer to mature, which by itself favours it.\n\n", n_recent,
+		" period has had longer to mature, which by itself favours it.\n\n", o.n_recent,
 		RECENT_UNFINAL);
 	r = dd_emit_table(&d->out, &t, "outcomes.csv", err);
 cleanup:

@@ -622,9 +622,10 @@ int store_has_table(struct store *s, const char *name, int *yes, struct mb_error
 	return 0;
 }
 
-int store_cache_small(struct store *s, int *kb, struct mb_error *err)
+int store_cache_small(struct store *s, int kb_small, int *kb, struct mb_error *err)
 {
 	sqlite3_stmt *st = NULL;
+	char sql[48];
 	int r, size = 0;
 
 	*kb = 0;
@@ -634,9 +635,10 @@ int store_cache_small(struct store *s, int *kb, struct mb_error *err)
 		size = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	/* negative: KiB; positive: pages (at least 16 KB each in a new store) */
-	if (size >= -2048 && size <= 128)
+	if ((size < 0 && -size <= kb_small) || (size > 0 && size <= kb_small / 16))
 		return 0;
-	if ((r = store_exec(s, "PRAGMA cache_size=-2048", err)))
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%d", kb_small);
+	if ((r = store_exec(s, sql, err)))
 		return r;
 	*kb = size;
 	return 0;

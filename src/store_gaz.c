@@ -84,7 +84,7 @@ struct gaz_load {
 	uint32_t memo_id;           /* its id */
 	sqlite3_stmt *ins_lsoa;     /* INSERT INTO lsoa */
 	sqlite3_stmt *ins_alias;    /* INSERT OR IGNORE INTO lsoa_name */
-	int64_t cache_was;          /* the store's cache_size, put back at the end (0 = unset) */
+	int cache_was;              /* the store's cache_size, put back at the end (0 = unset) */
 	long written;               /* street rows the writes changed */
 };
 
@@ -700,34 +700,6 @@ static int load_rows(struct gaz_load *ld, struct gaz_stats *gs, struct mb_error 
  * put back when the load ends. */
 #define LOAD_CACHE_KB 4096
 
-/* Set the load's page cache, the store's size kept in ld->cache_was. */
-static int cache_small(struct gaz_load *ld, struct mb_error *err)
-{
-	sqlite3_stmt *st = NULL;
-	char q[64];
-	int r;
-
-	if ((r = store_prepare(ld->s, &st, "PRAGMA cache_size", err)))
-		return r;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		ld->cache_was = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	snprintf(q, sizeof(q), "PRAGMA cache_size=-%d", LOAD_CACHE_KB);
-	return store_exec(ld->s, q, err);
-}
-
-/* Put the store's page cache size back (after the load's). */
-static void cache_back(struct gaz_load *ld)
-{
-	char q[64];
-	struct mb_error ignored;
-
-	if (!ld->cache_was)
-		return;
-	snprintf(q, sizeof(q), "PRAGMA cache_size=%lld", (long long)ld->cache_was);
-	store_exec(ld->s, q, &ignored);
-}
-
 /* Free ld, rolling its transaction back if it is open. */
 static void load_free(struct gaz_load *ld)
 {
@@ -737,7 +709,7 @@ static void load_free(struct gaz_load *ld)
 	sqlite3_finalize(ld->ins_alias);
 	if (ld->in_tx)
 		store_rollback(ld->s);
-	cache_back(ld);
+	store_cache_restore(ld->s, ld->cache_was);
 	dict_free(ld->lsoa);
 	dict_free(ld->street);
 	dict_free(ld->byname);
@@ -766,7 +738,7 @@ int store_gazetteer_begin(struct store *s, struct gaz_load **out, struct mb_erro
 		r = oom(err);
 		goto fail;
 	}
-	if ((r = cache_small(ld, err)))
+	if ((r = store_cache_small(s, LOAD_CACHE_KB, &ld->cache_was, err)))
 		goto fail;
 	if ((r = store_begin(s, err)))
 		goto fail;

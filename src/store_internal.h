@@ -89,9 +89,11 @@ int store_max_id(struct store *s, const char *sql, size_t *n, struct mb_error *e
  * lacks the tables added since. */
 int store_has_table(struct store *s, const char *name, int *yes, struct mb_error *err);
 
-/* Read through a 2 MB page cache (what a read connection has) for a while:
- * *kb gets the size to put back with store_cache_restore (0: unchanged). */
-int store_cache_small(struct store *s, int *kb, struct mb_error *err);
+/* Work through a page cache of kb_small KiB for a while (what is read or
+ * written once gains nothing from the writer's 64 MB) unless it is that small
+ * already: *kb gets the size to put back with store_cache_restore (0:
+ * unchanged). */
+int store_cache_small(struct store *s, int kb_small, int *kb, struct mb_error *err);
 void store_cache_restore(struct store *s, int kb);
 
 /* Return the id of layer name (0 when absent) in *id, and copies of its

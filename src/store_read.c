@@ -142,7 +142,7 @@ static int read_events_blocks(struct store *s, struct store_summary *sum, struct
 	uint32_t *loc_lsoa = NULL;
 	uint8_t *new21 = NULL; /* LSOA id -> held (1), of the 2021 vintage only (2) */
 	size_t cap = 0;
-	int r, any = 0;
+	int r, rc, any = 0;
 
 	if ((r = store_max_id(s, "SELECT max(id) FROM location", &t.nloc, err)) ||
 	    (r = store_max_id(s, "SELECT max(id) FROM lsoa", &t.nlsoa, err)) ||
@@ -171,22 +171,31 @@ static int read_events_blocks(struct store *s, struct store_summary *sum, struct
 	if ((r = store_prepare(s, &st, "SELECT id, lsoa_id FROM location WHERE lsoa_id IS NOT NULL",
 			       err)))
 		goto cleanup;
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		sqlite3_int64 id = sqlite3_column_int64(st, 0), l = sqlite3_column_int64(st, 1);
 
 		if (id > 0 && (size_t)id < t.nloc && l > 0 && (size_t)l < t.nlsoa)
 			loc_lsoa[id] = (uint32_t)l;
 	}
+	/* a scan cut short would count too few LSOA codes, and say nothing */
+	if (rc != SQLITE_DONE) {
+		r = store_db_err(s, err, "info: reading the snap points");
+		goto cleanup;
+	}
 	sqlite3_finalize(st);
 	st = NULL;
 	if ((r = store_prepare(s, &st, "SELECT id, code FROM lsoa", err)))
 		goto cleanup;
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		sqlite3_int64 id = sqlite3_column_int64(st, 0);
 
 		/* 1 = held (the SQL joined lsoa), 2 = and of the 2021 vintage only */
 		if (id > 0 && (size_t)id < t.nlsoa)
 			new21[id] = (uint8_t)(1 + code_2021_only((const char *)sqlite3_column_text(st, 1)));
+	}
+	if (rc != SQLITE_DONE) {
+		r = store_db_err(s, err, "info: reading the LSOA codes");
+		goto cleanup;
 	}
 	sqlite3_finalize(st);
 	st = NULL;

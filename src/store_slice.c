@@ -389,12 +389,12 @@ static int snap_identity(struct slice *sl, const struct ident *id, struct mb_err
 	uint32_t *vbeat = calloc(sl->nloc, sizeof(*vbeat));
 	uint8_t *mark = calloc(sl->nstreet, 1);
 	uint32_t ng = 0;
-	size_t nvirt = 0, nstore = sl->nstreet, nseen = 0;
+	size_t nvirt = 0, nstore = sl->nstreet, nscanned = 0; /* snap points the scan met */
 	int r = 0;
 
 	for (size_t l = 1; l < sl->nloc; l++)
-		nseen += id->loc_last[l] != 0;
-	for (cg.mask = 15; cg.mask < 2 * nseen; cg.mask = cg.mask * 2 + 1)
+		nscanned += id->loc_last[l] != 0;
+	for (cg.mask = 15; cg.mask < 2 * nscanned; cg.mask = cg.mask * 2 + 1)
 		;
 	cg.slot = mb_calloc_huge(cg.mask + 1, sizeof(*cg.slot));
 	sl->loc_beat = calloc(sl->nloc, sizeof(*sl->loc_beat));
@@ -611,7 +611,7 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 		return r;
 	/* everything here is read once: a writer's connection (streets
 	 * --observed) reads it through a small page cache too, not its 64 MB */
-	if ((r = store_cache_small(s, &cache_kb, err)))
+	if ((r = store_cache_small(s, 2048, &cache_kb, err)))
 		goto cleanup;
 	if ((r = store_max_id(s, "SELECT max(id) FROM category", &sl->ncat, err)) ||
 	    (r = store_max_id(s, "SELECT max(id) FROM street", &sl->nstreet, err)) ||
@@ -690,6 +690,11 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 			goto cleanup;
 		}
 	}
+	/* a read cut short would leave the slice's dimensions partial */
+	if (st && rc != SQLITE_DONE) {
+		r = store_db_err(s, err, "loading the slice's dimensions");
+		goto cleanup;
+	}
 	sqlite3_finalize(st);
 	st = NULL;
 
@@ -715,6 +720,11 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 		sl->loc_lat[id] = sqlite3_column_type(st, 3) == SQLITE_NULL ? NAN
 						  : sqlite3_column_double(st, 3);
 		loc_street[id] = (uint32_t)sqlite3_column_int64(st, 4);
+	}
+	/* a read cut short would leave the slice's dimensions partial */
+	if (st && rc != SQLITE_DONE) {
+		r = store_db_err(s, err, "loading the slice's dimensions");
+		goto cleanup;
 	}
 	sqlite3_finalize(st);
 	st = NULL;
@@ -743,6 +753,11 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 			r = mb_err(err, MB_ENOMEM, "out of memory loading the slice");
 			goto cleanup;
 		}
+	}
+	/* a read cut short would leave the slice's dimensions partial */
+	if (st && rc != SQLITE_DONE) {
+		r = store_db_err(s, err, "loading the slice's dimensions");
+		goto cleanup;
 	}
 	sqlite3_finalize(st);
 	st = NULL;
@@ -791,6 +806,11 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 			if (sc.kind == SCOPE_ALL && !sc.layer_id)
 				sl->street_in_area[id] = 1;
 		}
+	}
+	/* a read cut short would leave the slice's dimensions partial */
+	if (st && rc != SQLITE_DONE) {
+		r = store_db_err(s, err, "loading the slice's dimensions");
+		goto cleanup;
 	}
 	sqlite3_finalize(st);
 	st = NULL;
