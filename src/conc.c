@@ -65,11 +65,39 @@ static int check_counts(const double *x, size_t n, const char *what, struct mb_e
 }
 
 /*
+ * sort_desc for counts that are all whole numbers 0..maxv: a stable counting
+ * sort (one pass to count, one to place), the same order as the radix sort.
+ * Return 0, or -1 on out of memory.
+ */
+static int sort_desc_whole(const double *x, size_t n, uint32_t maxv, uint32_t *order)
+{
+	uint32_t *start = calloc((size_t)maxv + 1, sizeof(*start));
+	uint32_t pos = 0;
+
+	if (!start)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		start[(uint32_t)x[i]]++;
+	/* descending: the largest count's streets first */
+	for (size_t v = (size_t)maxv + 1; v-- > 0;) {
+		uint32_t c = start[v];
+
+		start[v] = pos;
+		pos += c;
+	}
+	for (size_t i = 0; i < n; i++)
+		order[start[(uint32_t)x[i]]++] = (uint32_t)i;
+	free(start);
+	return 0;
+}
+
+/*
  * Fill order[0..n) with street indices sorted by count descending, ties by
- * index ascending. Stable LSD radix sort, 8 bits a pass, on the complemented
- * IEEE-754 bits (for non-negative doubles the bit patterns order like the
- * values); passes over bytes that never vary are skipped. Return 0, or -1 on
- * out of memory.
+ * index ascending. Counts that are all small whole numbers (crimes, not harm)
+ * take a counting sort; others a stable LSD radix sort, 8 bits a pass, on the
+ * complemented IEEE-754 bits (for non-negative doubles the bit patterns order
+ * like the values), passes over bytes that never vary skipped. Both give the
+ * one order: count descending, then index. Return 0, or -1 on out of memory.
  */
 static int sort_desc(const double *x, size_t n, uint32_t *order)
 {
@@ -78,10 +106,23 @@ static int sort_desc(const double *x, size_t n, uint32_t *order)
 	uint64_t *ka, *kb;
 	uint32_t *oa, *ob;
 	uint64_t diff = 0;
+	/* a counting sort's table is at most about the size of the order */
+	double lim = (double)n + 65536.0, maxv = 0;
+	size_t w;
 	int rc = -1;
 
 	if (n == 0)
 		return 0;
+	for (w = 0; w < n; w++) {
+		double v = x[w];
+
+		if (!(v >= 0 && v <= lim && v == floor(v)))
+			break;
+		if (v > maxv)
+			maxv = v;
+	}
+	if (w == n)
+		return sort_desc_whole(x, n, (uint32_t)maxv, order);
 	key = malloc(n * sizeof(*key));
 	key2 = malloc(n * sizeof(*key2));
 	ord2 = malloc(n * sizeof(*ord2));
@@ -133,8 +174,10 @@ cleanup:
 	return rc;
 }
 
-int conc_rank_top(const double *counts, size_t n, int pct, size_t **idx,
-		  size_t *n_top, struct mb_error *err)
+/* conc_rank_top, also handing over the whole order (*order_out, NULL when
+ * not wanted; left NULL when the list is empty). */
+static int rank_top(const double *counts, size_t n, int pct, size_t **idx, size_t *n_top,
+		    uint32_t **order_out, struct mb_error *err)
 {
 	uint32_t *order = NULL;
 	size_t *res = NULL;
@@ -143,6 +186,8 @@ int conc_rank_top(const double *counts, size_t n, int pct, size_t **idx,
 
 	*idx = NULL;
 	*n_top = 0;
+	if (order_out)
+		*order_out = NULL;
 	if (pct < 1 || pct > 100)
 		return mb_err(err, MB_EUSAGE, "top percentage %d is outside 1..100", pct);
 	if (n > CONC_MAX_STREETS)
@@ -166,10 +211,20 @@ int conc_rank_top(const double *counts, size_t n, int pct, size_t **idx,
 	*idx = res;
 	*n_top = k;
 	res = NULL;
+	if (order_out) {
+		*order_out = order;
+		order = NULL;
+	}
 cleanup:
 	free(order);
 	free(res);
 	return rc;
+}
+
+int conc_rank_top(const double *counts, size_t n, int pct, size_t **idx,
+		  size_t *n_top, struct mb_error *err)
+{
+	return rank_top(counts, n, pct, idx, n_top, NULL, err);
 }
 
 int conc_hot_list(const double *counts, size_t n, int pct, size_t **idx, size_t *n_list,
@@ -181,20 +236,13 @@ int conc_hot_list(const double *counts, size_t n, int pct, size_t **idx, size_t 
 
 	*idx = NULL;
 	*n_list = *n_nominal = 0;
-	if ((rc = conc_rank_top(counts, n, pct, &res, &k, err)) || !k)
+	if ((rc = rank_top(counts, n, pct, &res, &k, &order, err)) || !k)
 		return rc;
 	while (k && counts[res[k - 1]] <= 0)
 		k--; /* a street with no crime is never hot */
-	if (!k) {
-		free(res);
-		return 0;
-	}
-	/* ties with the k-th come next in the same order (count, then index) */
-	order = malloc(n * sizeof(*order));
-	if (!order || sort_desc(counts, n, order)) {
-		rc = mb_err(err, MB_ENOMEM, "out of memory ranking %zu streets", n);
+	if (!k)
 		goto cleanup;
-	}
+	/* ties with the k-th come next in the same order (count, then index) */
 	for (m = k; m < n && counts[order[m]] == counts[res[k - 1]]; m++)
 		;
 	size_t *grown = realloc(res, m * sizeof(*res));

@@ -281,6 +281,59 @@ static void test_rank_top(void **state)
 	}
 }
 
+/* The reference order for test_rank_paths: count descending, index ascending. */
+static const double *ref_x;
+
+static int ref_cmp(const void *a, const void *b)
+{
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+
+	if (ref_x[i] != ref_x[j])
+		return ref_x[i] > ref_x[j] ? -1 : 1;
+	return (i > j) - (i < j);
+}
+
+/* conc_rank_top's two sorts (a counting sort when every count is a small
+ * whole number, a radix sort otherwise) each give qsort's order of (count
+ * descending, index ascending): whole counts with many ties, whole counts
+ * with one past the counting sort's table, fractions, zeros and -0.0. */
+static void test_rank_paths(void **state)
+{
+	enum { N = 5000 };
+	static double x[N];
+	static size_t want[N];
+	struct mb_error err = { 0, "" };
+	uint64_t seed = 12345;
+
+	(void)state;
+	for (int kind = 0; kind < 4; kind++) {
+		size_t *idx = NULL, n = 0;
+
+		for (size_t i = 0; i < N; i++) {
+			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+			uint32_t r = (uint32_t)(seed >> 33);
+
+			x[i] = kind == 2 ? (double)(r % 1000) / 7.0 : (double)(r % 40);
+			if (kind == 3 && i % 3 == 0)
+				x[i] = (i % 2) ? -0.0 : 0.0;
+			want[i] = i;
+		}
+		if (kind == 1)
+			x[N / 2] = 1e9; /* past n + 65536: the radix sort */
+		ref_x = x;
+		qsort(want, N, sizeof(want[0]), ref_cmp);
+		assert_int_equal(conc_rank_top(x, N, 100, &idx, &n, &err), 0);
+		assert_int_equal(n, N);
+		for (size_t i = 0; i < N; i++)
+			if (idx[i] != want[i]) {
+				print_error("kind %d: position %zu is %zu, want %zu\n", kind, i, idx[i],
+					    want[i]);
+				fail();
+			}
+		free(idx);
+	}
+}
+
 /* Fractional (harm-weighted) counts sort by value, not by integer part. */
 /* One conc_hot_list case: counts, p, and the list written by hand. */
 struct hot_case {
@@ -845,6 +898,7 @@ int main(void)
 		cmocka_unit_test(test_lorenz_sampling),
 		cmocka_unit_test(test_top_count),
 		cmocka_unit_test(test_rank_top),
+		cmocka_unit_test(test_rank_paths),
 		cmocka_unit_test(test_hot_list_ties),
 		cmocka_unit_test(test_rank_weighted),
 		cmocka_unit_test(test_stability),
