@@ -560,16 +560,67 @@ int emit_json_save(struct json_t *v, const char *dir, const char *name, struct m
 	return emit_commit_atomic(&af, err);
 }
 
+/* A FeatureCollection's text before its features, and after them (none, or some). */
+#define FEATURES_HEAD "{\n \"type\": \"FeatureCollection\",\n \"features\": ["
+#define FEATURES_TAIL(n) ((n) ? "\n ]\n}\n" : "]\n}\n")
+
 int emit_features_open(const char *dir, const char *name, struct emit_features *ef,
 		       struct mb_error *err)
 {
 	int r;
 
-	ef->n = 0;
+	memset(ef, 0, sizeof(*ef));
 	if ((r = emit_open_atomic(dir, name, &ef->af, err)))
 		return r;
-	fputs("{\n \"type\": \"FeatureCollection\",\n \"features\": [", ef->af.fp);
+	fputs(FEATURES_HEAD, ef->af.fp);
 	return 0;
+}
+
+int emit_features_open_mem(struct emit_features *ef, struct mb_error *err)
+{
+	memset(ef, 0, sizeof(*ef));
+	if (!(ef->af.fp = open_memstream(&ef->buf, &ef->len)))
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	fputs(FEATURES_HEAD, ef->af.fp);
+	return 0;
+}
+
+int emit_features_save(struct emit_features *ef, const char *dir, const char *name,
+		       struct mb_error *err)
+{
+	struct emit_file af;
+	FILE *mem = ef->af.fp;
+	int r, bad;
+
+	ef->af.fp = NULL;
+	if (!mem) {
+		emit_features_discard(ef);
+		return mb_err(err, MB_EUSAGE, "no features being built");
+	}
+	fputs(FEATURES_TAIL(ef->n), mem);
+	bad = ferror(mem);
+	/* buf and len are final once the stream is closed */
+	if (fclose(mem) != 0 || bad) {
+		emit_features_discard(ef);
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	}
+	if ((r = emit_open_atomic(dir, name, &af, err))) {
+		emit_features_discard(ef);
+		return r;
+	}
+	fwrite(ef->buf, 1, ef->len, af.fp); /* a short write leaves the stream's error set */
+	emit_features_discard(ef);
+	return emit_commit_atomic(&af, err);
+}
+
+void emit_features_discard(struct emit_features *ef)
+{
+	if (ef->af.fp)
+		fclose(ef->af.fp);
+	ef->af.fp = NULL;
+	free(ef->buf);
+	ef->buf = NULL;
+	ef->len = 0;
 }
 
 int emit_features_add(struct emit_features *ef, struct json_t *f, struct mb_error *err)
@@ -596,6 +647,6 @@ int emit_features_add(struct emit_features *ef, struct json_t *f, struct mb_erro
 
 int emit_features_close(struct emit_features *ef, struct mb_error *err)
 {
-	fputs(ef->n ? "\n ]\n}\n" : "]\n}\n", ef->af.fp);
+	fputs(FEATURES_TAIL(ef->n), ef->af.fp);
 	return emit_commit_atomic(&ef->af, err);
 }

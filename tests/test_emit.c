@@ -624,16 +624,18 @@ static json_t *feature(int k)
 }
 
 /* emit_features_* writes the bytes emit_json_save gives for the whole
- * collection, with features and with none. */
+ * collection, with features and with none, to the file and (open_mem, then
+ * save) by way of memory. */
 static void test_features_stream(void **state)
 {
-	char dir[] = "/tmp/mb_test_features_XXXXXX", a[256], b[256];
+	char dir[] = "/tmp/mb_test_features_XXXXXX", a[256], b[256], c[256];
 	struct mb_error err = { 0 };
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(a, sizeof(a), "%s/whole.geojson", dir);
 	snprintf(b, sizeof(b), "%s/stream.geojson", dir);
+	snprintf(c, sizeof(c), "%s/mem.geojson", dir);
 	for (int n = 0; n <= 5; n += 5) {
 		json_t *fc = json_object(), *feats = json_array();
 		struct emit_features ef;
@@ -647,16 +649,37 @@ static void test_features_stream(void **state)
 		for (int k = 0; k < n; k++)
 			assert_int_equal(emit_features_add(&ef, feature(k), &err), 0);
 		assert_int_equal(emit_features_close(&ef, &err), 0);
-		char *x = slurp_file(a), *y = slurp_file(b);
+		assert_int_equal(emit_features_open_mem(&ef, &err), 0);
+		for (int k = 0; k < n; k++)
+			assert_int_equal(emit_features_add(&ef, feature(k), &err), 0);
+		assert_int_equal(emit_features_save(&ef, dir, "mem.geojson", &err), 0);
+		assert_null(ef.buf);
+		emit_features_discard(&ef); /* harmless after a save */
+		char *x = slurp_file(a), *y = slurp_file(b), *z = slurp_file(c);
 
 		assert_non_null(x);
 		assert_non_null(y);
+		assert_non_null(z);
 		assert_string_equal(x, y);
+		assert_string_equal(x, z);
 		free(x);
 		free(y);
+		free(z);
+	}
+	/* built and discarded: no file, nothing left (ASan/valgrind see leaks) */
+	{
+		struct emit_features ef;
+
+		unlink(c);
+		assert_int_equal(emit_features_open_mem(&ef, &err), 0);
+		assert_int_equal(emit_features_add(&ef, feature(1), &err), 0);
+		emit_features_discard(&ef);
+		assert_null(ef.af.fp);
+		assert_false(access(c, F_OK) == 0);
 	}
 	unlink(a);
 	unlink(b);
+	unlink(c);
 	rmdir(dir);
 }
 

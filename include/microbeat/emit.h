@@ -192,13 +192,24 @@ int emit_json_save(struct json_t *v, const char *dir, const char *name, struct m
  * Open; add each feature (a JSON object, always released; MB_ENOMEM); close
  * (commit, as emit_commit_atomic), or emit_abort_atomic(&ef->af) on failure. */
 struct emit_features {
-	struct emit_file af; /* the file being written */
+	struct emit_file af; /* the file being written (in memory: af.fp alone) */
 	size_t n;            /* features written */
+	char *buf;           /* in memory: the text so far (open_memstream) */
+	size_t len;          /* ... its bytes */
 };
 int emit_features_open(const char *dir, const char *name, struct emit_features *ef,
 		       struct mb_error *err);
 int emit_features_add(struct emit_features *ef, struct json_t *f, struct mb_error *err);
 int emit_features_close(struct emit_features *ef, struct mb_error *err);
+
+/* The same collection built in memory first, to be written later: open (MB_ENOMEM), add
+ * features as above, then save it into dir/name (atomically, as emit_features_close; the
+ * memory is freed either way) or discard it. Discarding is harmless after a save and
+ * on a zeroed ef. */
+int emit_features_open_mem(struct emit_features *ef, struct mb_error *err);
+int emit_features_save(struct emit_features *ef, const char *dir, const char *name,
+		       struct mb_error *err);
+void emit_features_discard(struct emit_features *ef);
 
 /* Close af's stream and remove its temporary; af is released. NULL-safe and
  * harmless on an already released af. */
