@@ -42,12 +42,16 @@ struct scan {
 static int place_event(const struct scan *k, uint32_t loc, int xy, uint32_t eunit, uint32_t *unit)
 {
 	const struct scope *sc = k->sc;
-	uint32_t l = loc < k->sl->nloc ? k->loc_lsoa[loc] : 0;
+	uint32_t l;
 
 	*unit = 0;
+	/* everywhere: a point needs no LSOA (a lookup a located event saves) */
+	if (!sc->layer_id && sc->kind == SCOPE_ALL && xy)
+		return 2;
+	l = loc < k->sl->nloc ? k->loc_lsoa[loc] : 0;
 	if (!sc->layer_id) {
 		if (sc->kind == SCOPE_ALL)
-			return xy || l ? 2 : 0;
+			return l ? 2 : 0;
 		return l ? (sc->lsoa_in[l] ? 2 : 1) : 0;
 	}
 	if (eunit)
@@ -132,8 +136,9 @@ static int scan_event(struct scan *k, int32_t month, uint32_t cat, uint32_t loc,
 	    !sl->src_on[src])
 		return 0;
 	xy = !(flags & 1);
-	/* the snap point's latest month, whatever the area: its identity (snap_identity) */
-	if (xy && month + 1 > k->loc_last[loc])
+	/* the snap point's latest month, whatever the area: its identity
+	 * (snap_identity; none without micro-beats, loc_last NULL) */
+	if (xy && k->loc_last && month + 1 > k->loc_last[loc])
 		k->loc_last[loc] = month + 1;
 	where = place_event(k, loc, xy, eunit, &unit);
 	if (month >= k->pfrom && month <= k->pto) {
@@ -649,9 +654,11 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	lsoa_code_off = calloc(nlsoa, sizeof(*lsoa_code_off));
 	lsoa_name_off = calloc(nlsoa, sizeof(*lsoa_name_off));
 	st_lname = mb_reserve_huge(sl->nstreet, bcap, sizeof(*st_lname));
-	loc_last = mb_calloc_huge(sl->nloc, sizeof(int32_t));
+	/* a snap point's latest month (its identity): micro-beats alone need it */
+	if (!q->no_beats)
+		loc_last = mb_calloc_huge(sl->nloc, sizeof(int32_t));
 	sl->nstreet_store = sl->nstreet;
-	if (!lsoa_name_off || !st_lname || !loc_last) {
+	if (!lsoa_name_off || !st_lname || (!q->no_beats && !loc_last)) {
 		r = mb_err(err, MB_ENOMEM, "out of memory loading the slice");
 		goto cleanup;
 	}
