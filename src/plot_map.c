@@ -54,6 +54,52 @@ static int write_meta(const char *outdir, const char *name, const char *title, c
 	return plot_dat_close(&d, err);
 }
 
+/* Widen one axis of bounds lo..hi (metres) about its centre to at least span: two
+ * empty labels at its new ends, on the other axis' centre mid. Return the rows. */
+static size_t widen_axis(struct plot_dat *d, int is_x, double lo, double hi, double span,
+			 double mid)
+{
+	double c = (lo + hi) / 2.0;
+
+	if (hi - lo >= span)
+		return 0;
+	for (int side = -1; side <= 1; side += 2) {
+		double at = c + side * span / 2.0;
+
+		plot_dat_num(d, (is_x ? at : mid) / 1000.0);
+		plot_dat_num(d, (is_x ? mid : at) / 1000.0);
+		plot_dat_text(d, "");
+		plot_dat_endrow(d);
+	}
+	return 2;
+}
+
+/* Micro-beats on a line, or one alone, without an outline leave an axis all but
+ * empty, and gnuplot at equal scales draws a sliver ("extreme aspect ratio"): an
+ * axis thinner than a tenth of the other, or than 200 m, is widened with empty
+ * labels, which autoscaling takes in. Return the rows written (0: none needed). */
+static size_t extent_anchors(struct plot_dat *d, const struct plot_classmap *in)
+{
+	double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY, span;
+	const struct plot_outline *o = &in->outline;
+	size_t nv = o->nring ? o->start[o->nring] : 0, rows;
+
+	for (size_t i = 0; i < in->n + nv; i++) {
+		double x = i < in->n ? in->x[i] : o->x[i - in->n];
+		double y = i < in->n ? in->y[i] : o->y[i - in->n];
+
+		if (!isfinite(x) || !isfinite(y))
+			continue;
+		x0 = fmin(x0, x), x1 = fmax(x1, x);
+		y0 = fmin(y0, y), y1 = fmax(y1, y);
+	}
+	if (x0 > x1)
+		return 0;
+	span = fmax(200.0, fmax(x1 - x0, y1 - y0) / 10.0);
+	rows = widen_axis(d, 1, x0, x1, span, (y0 + y1) / 2.0);
+	return rows + widen_axis(d, 0, y0, y1, span, (x0 + x1) / 2.0);
+}
+
 int plot_classmap(const char *outdir, const char *name, const struct plot_classmap *in,
 		  struct mb_error *err)
 {
@@ -64,8 +110,11 @@ int plot_classmap(const char *outdir, const char *name, const struct plot_classm
 	if ((r = write_outline(outdir, name, &in->outline, err)) ||
 	    (r = write_meta(outdir, name, in->title, in->subtitle, in->outline.nring > 0, err)))
 		return r;
-	/* NAME-labels.dat: x km, y km, "name" of the labelled micro-beats (one
-	 * NaN row when there are none, so the script's plot finds a file) */
+	/* NAME-labels.dat: x km, y km, "name" of the labelled micro-beats, then
+	 * any extent anchors. With no row at all, one empty label on the first
+	 * micro-beat drawn (or the centre): gnuplot 5.4 crashes on a labels plot
+	 * whose only row is NaN, which took every map without a hot cluster (and
+	 * the folder with it) */
 	snprintf(file, sizeof(file), "%s-labels.dat", name);
 	if ((r = plot_dat_open(&d, outdir, file, err)))
 		return r;
@@ -77,9 +126,17 @@ int plot_classmap(const char *outdir, const char *name, const struct plot_classm
 		plot_dat_text(&d, in->label[k]);
 		plot_dat_endrow(&d);
 	}
-	if (in->nlabel == 0) {
-		plot_dat_num(&d, NAN);
-		plot_dat_num(&d, NAN);
+	if (extent_anchors(&d, in) + in->nlabel == 0) {
+		double x = 0, y = 0;
+
+		for (size_t i = 0; i < in->n; i++)
+			if (isfinite(in->x[i]) && isfinite(in->y[i])) {
+				x = in->x[i];
+				y = in->y[i];
+				break;
+			}
+		plot_dat_num(&d, x / 1000.0);
+		plot_dat_num(&d, y / 1000.0);
 		plot_dat_text(&d, "");
 		plot_dat_endrow(&d);
 	}

@@ -25,6 +25,7 @@
 
 #include "microbeat/common.h"
 #include "microbeat/plot.h"
+#include "microbeat/plot_map.h"
 
 /* Marker file a successful injection would create ("/tmp/mb_pwned_<pid>"). */
 static char pwned[64];
@@ -263,6 +264,69 @@ static int run_in(const char *dir, char *const argv[])
 	}
 	waitpid(pid, &status, 0);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The class map without a hot cluster: spread micro-beats, micro-beats on a
+ * north-south line, and one alone, none labelled and no outline. gnuplot 5.4
+ * crashed on a labels file whose only row was NaN (exit 139: every map
+ * without a hot cluster, and its folder, was lost) and drew a sliver of an
+ * axis at equal scales. Each now renders; the labels file holds only empty
+ * labels, and with them each axis spans at least a tenth of the other and
+ * 200 m (one empty label alone when no axis is thin). */
+static void test_classmap_edges(void **state)
+{
+	static const double sx[5] = { 0, 1000, 2500, -800, 300 }, sy[5] = { 0, 500, -1200, 900, 2000 };
+	static const double lx[4] = { 100, 100, 100, 100 }, ly[4] = { 0, 1000, 2000, 3000 };
+	static const double px[1] = { 5000 }, py[1] = { -3000 };
+	static const unsigned char cls[5] = { 0, 0, 1, 0, 0 };
+	static const struct {
+		size_t n;
+		const double *x, *y;
+		size_t rows; /* label rows written */
+	} c[3] = { { 5, sx, sy, 1 }, { 4, lx, ly, 2 }, { 1, px, py, 4 } };
+	int gp = have_gnuplot();
+
+	(void)state;
+	for (int k = 0; k < 3; k++) {
+		char dir[64], png[128];
+		struct mb_error err = { 0 };
+		struct plot_classmap m = { .title = "t", .subtitle = "s", .n = c[k].n, .x = c[k].x,
+					   .y = c[k].y, .cls = cls };
+		double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY, span;
+		size_t rows = 0;
+
+		mk_tmp(dir, sizeof(dir));
+		if (!gp)
+			setenv("MB_GNUPLOT", "/nonexistent", 1);
+		assert_int_equal(plot_classmap(dir, "hotspot_map", &m, &err), 0);
+		unsetenv("MB_GNUPLOT");
+		snprintf(png, sizeof(png), "%s/hotspot_map.png", dir);
+		if (gp)
+			assert_int_equal(access(png, F_OK), 0);
+		for (size_t i = 0; i < c[k].n; i++) {
+			x0 = fmin(x0, c[k].x[i] / 1000), x1 = fmax(x1, c[k].x[i] / 1000);
+			y0 = fmin(y0, c[k].y[i] / 1000), y1 = fmax(y1, c[k].y[i] / 1000);
+		}
+		char *txt = slurp(dir, "hotspot_map-labels.dat", NULL);
+
+		assert_non_null(txt);
+		for (char *line = strtok(txt, "\n"); line; line = strtok(NULL, "\n")) {
+			double x, y;
+			char q[3];
+
+			if (line[0] == '#')
+				continue;
+			assert_int_equal(sscanf(line, "%lf %lf %2s", &x, &y, q), 3);
+			assert_string_equal(q, "\"\""); /* an empty label */
+			x0 = fmin(x0, x), x1 = fmax(x1, x), y0 = fmin(y0, y), y1 = fmax(y1, y);
+			rows++;
+		}
+		free(txt);
+		assert_int_equal(rows, c[k].rows);
+		span = fmax(0.2, fmax(x1 - x0, y1 - y0) / 10) - 1e-9;
+		assert_true(x1 - x0 >= span && y1 - y0 >= span);
+		rm_rf(dir);
+	}
 }
 
 static void test_dat_read_back_by_gnuplot(void **state)
@@ -815,6 +879,7 @@ int main(void)
 		cmocka_unit_test(test_dat_format),
 		cmocka_unit_test(test_dat_text_xml),
 		cmocka_unit_test(test_dat_read_back_by_gnuplot),
+		cmocka_unit_test(test_classmap_edges),
 		cmocka_unit_test(test_monthly_gaps_file),
 		cmocka_unit_test(test_hostile_labels_render),
 		cmocka_unit_test(test_no_gnuplot),

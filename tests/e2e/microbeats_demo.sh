@@ -13,6 +13,13 @@ mb --db "$DB" areas --layer parish --boundaries "$T/demo/parishes.geojson" --cod
 mb --db "$DB" concentration --fy 2025 --no-charts --out "$T/out" > /dev/null || fail "conc exit $?"
 mb --db "$DB" concentration --fy 2025 --format md > "$T/conc.md" || fail "conc --format md exit $?"
 mb --db "$DB" flags --layer parish --fy 2025 --out "$T/flags" > /dev/null || fail "flags exit $?"
+# one parish with no hot cluster (Over): the map has no named micro-beat, and gnuplot 5.4
+# crashed on the NaN-only labels file that gave, failing the command and losing its folder
+mb --db "$DB" hotspots --layer parish --area Over --fy 2025 --out "$T/hot1" > /dev/null ||
+  fail "hotspots on one parish exit $?"
+if command -v gnuplot > /dev/null; then
+  [ -s "$T/hot1/hotspot_map.png" ] && [ -s "$T/hot1/hotspot_map.svg" ] || fail "no hotspot map drawn"
+fi
 /usr/bin/python3 - "$T" <<'PY' || fail "check disagrees"
 import csv, math, sys
 t = sys.argv[1]
@@ -44,6 +51,10 @@ check("md list columns", header.startswith("| Rank | Where | Parish | LSOA |"), 
 # flags_matrix.csv: the "no flag" cell is "-", never "'-"
 cells = [c for r in csv.reader(open(f"{t}/flags/flags_matrix.csv")) for c in r]
 check("flags_matrix has '-' cells, none \"'-\"", "-" in cells and "'-" not in cells)
+# Over's map: no hot class among its micro-beats, so no named label (the case that crashed)
+cls = [r for r in csv.DictReader(open(f"{t}/hot1/hotspot_classes.csv"))]
+check(f"Over: {len(cls)} micro-beats, none hot", cls and not any(r["gi_class_latest"].startswith("hot") for r in cls),
+      sorted({r["gi_class_latest"] for r in cls}))
 sys.exit(1 if bad else 0)
 PY
 echo ok
