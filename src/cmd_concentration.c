@@ -837,15 +837,17 @@ static int say_chance_time(const struct conc_run *cr, const struct conc_params *
 	return 0;
 }
 
-/* The chance draws of a run on a thread of their own (conc_chance): they need
- * only the universe's size and crimes, so they run while the power few are
- * listed, described, named, tabled and put in GeoJSON (~0.4 s of a national
- * year). */
+/* The chance draws of a run on a thread of their own (conc_chance_alone):
+ * they need only the universe's size and crimes, so they run from the count
+ * on, while the figures are computed and the power few listed, described,
+ * named, tabled and put in GeoJSON (~0.4 s of a national year). */
 struct chance_job {
-	struct conc_result *res;         /* the run's result (its draw figures) */
+	size_t n;                        /* streets */
+	double crimes;                   /* their crimes */
 	const struct conc_params *par;   /* the draws and the seed */
+	struct conc_result *draws;       /* the draw figures (conc_chance_take) */
 	struct mb_error err;             /* the thread's error */
-	int rc;                          /* conc_chance's return */
+	int rc;                          /* conc_chance_alone's return */
 	pthread_t th;                    /* the thread */
 	int running;                     /* 1 = started, not yet joined */
 };
@@ -854,7 +856,7 @@ static void *chance_main(void *arg)
 {
 	struct chance_job *j = arg;
 
-	j->rc = conc_chance(j->res, j->par, &j->err);
+	j->rc = conc_chance_alone(j->n, j->crimes, j->par, &j->draws, &j->err);
 	return NULL;
 }
 
@@ -865,19 +867,21 @@ static int chance_start(struct chance_job *j, struct mb_error *err)
 		j->running = 1;
 		return 0;
 	}
-	return conc_chance(j->res, j->par, err);
+	return conc_chance_alone(j->n, j->crimes, j->par, &j->draws, err);
 }
 
-/* Wait for the draws; their error, if any, into err. */
-static int chance_wait(struct chance_job *j, struct mb_error *err)
+/* Wait for the draws and put them into res; their error, if any, into err. */
+static int chance_wait(struct chance_job *j, struct conc_result *res, struct mb_error *err)
 {
-	if (!j->running)
-		return 0;
-	pthread_join(j->th, NULL);
-	j->running = 0;
-	if (j->rc)
-		*err = j->err;
-	return j->rc;
+	if (j->running) {
+		pthread_join(j->th, NULL);
+		j->running = 0;
+		if (j->rc) {
+			*err = j->err;
+			return j->rc;
+		}
+	}
+	return j->draws ? conc_chance_take(res, j->draws, err) : 0;
 }
 
 int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err)
@@ -1036,6 +1040,13 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 		goto cleanup;
 	struct conc_params mp = par;
 
+	/* the draws from here, beside the figures (crime counts: their sum is exact) */
+	chance.n = cr.b.n;
+	for (size_t u = 0; u < cr.b.n; u++)
+		chance.crimes += cr.b.count[u];
+	chance.par = &par;
+	if ((r = chance_start(&chance, err)))
+		goto cleanup;
 	mp.defer_chance = 1;
 	if ((r = conc_compute(cr.b.count, cr.compare ? cr.b.prev : NULL, cr.b.n, &mp, &cr.res, err)))
 		goto cleanup;
@@ -1047,11 +1058,6 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 		if ((r = conc_compute(cr.b.harmc, NULL, cr.b.n, &hp, &cr.hres, err)))
 			goto cleanup;
 	}
-	/* after the harm figures: the two would sort 800k streets at once */
-	chance.res = cr.res;
-	chance.par = &par;
-	if ((r = chance_start(&chance, err)))
-		goto cleanup;
 	if (cr.by && (r = build_by_unit(&cr, &par, &tb, err)))
 		goto cleanup;
 	free(cr.sl.unit); /* by_unit's alone (24 MB of a national year) */
@@ -1067,7 +1073,7 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 	if ((r = name_rows(&cr, err)) || (r = build_hot(&cr, &th, err)) ||
 	    (ro.out_dir && ((r = emit_features_open_mem(&geo, err)) ||
 			    (r = build_geojson(&cr, &geo, err)))) ||
-	    (r = chance_wait(&chance, err)) || (r = build_measures(&cr, &tm, err)))
+	    (r = chance_wait(&chance, cr.res, err)) || (r = build_measures(&cr, &tm, err)))
 		goto cleanup;
 	if ((r = conc_print_report(&cr, &tm, &th, ro.format, c->out, err)))
 		goto cleanup;
@@ -1083,10 +1089,10 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 	r = report_write_dir(&ro, write_pack, &pack, err);
 cleanup:
 	if (chance.running) {
-		struct mb_error ignored = { 0 };
-
-		chance_wait(&chance, &ignored);
+		pthread_join(chance.th, NULL);
+		chance.running = 0;
 	}
+	conc_result_free(chance.draws);
 	emit_features_discard(&geo);
 	table_release(&tm);
 	table_release(&th);

@@ -857,6 +857,73 @@ int conc_chance(struct conc_result *r, const struct conc_params *params, struct 
 	return 0;
 }
 
+int conc_chance_alone(size_t n, double crimes, const struct conc_params *params,
+		      struct conc_result **out, struct mb_error *err)
+{
+	struct conc_result *r;
+	int rc = 0;
+
+	*out = NULL;
+	if (!(crimes >= 0) || crimes != floor(crimes))
+		return mb_err(err, MB_EUSAGE, "chance draws need a whole number of crimes, not %g",
+			      crimes);
+	if (params->lorenz_points < 1 || params->chance_draws < 0)
+		return mb_err(err, MB_EUSAGE, "lorenz points must be at least 1, draws at least 0");
+	if (n > CONC_MAX_STREETS)
+		return mb_err(err, MB_EUSAGE, "too many streets (%zu)", n);
+	if (!(r = calloc(1, sizeof(*r))))
+		return no_memory(err, n);
+	result_init_nan(r);
+	r->n_streets = n;
+	r->crimes = crimes;
+	for (int j = 0; j < CONC_NPCT; j++)
+		r->top_n[j] = conc_top_count(n, conc_pct[j]);
+	/* as conc_compute: draws only with streets and crime */
+	if (n > 0 && crimes > 0) {
+		r->chance.crimes = (uint64_t)llround(crimes);
+		if (lorenz_alloc(&r->lorenz, n, (size_t)params->lorenz_points))
+			rc = no_memory(err, n);
+		else
+			rc = conc_chance(r, params, err);
+	}
+	if (rc)
+		conc_result_free(r);
+	else
+		*out = r;
+	return rc;
+}
+
+int conc_chance_take(struct conc_result *r, const struct conc_result *d, struct mb_error *err)
+{
+	struct conc_chance *ch = &r->chance;
+	const struct conc_chance *dc = &d->chance;
+
+	if (d->n_streets != r->n_streets || dc->crimes != ch->crimes ||
+	    d->lorenz.n != r->lorenz.n)
+		return mb_err(err, MB_EUSAGE, "chance draws of %zu streets and %.0f crimes given to"
+			      " a result of %zu and %.0f", d->n_streets, d->crimes, r->n_streets,
+			      r->crimes);
+	/* conc_chance's figures, and its excesses over the observed ones */
+	if (dc->draws <= 0 || !r->lorenz.chance)
+		return 0;
+	ch->draws = dc->draws;
+	ch->gini_mean = dc->gini_mean;
+	ch->gini_gen_mean = dc->gini_gen_mean;
+	ch->gini_lo = dc->gini_lo;
+	ch->gini_hi = dc->gini_hi;
+	for (int j = 0; j < CONC_NPCT; j++) {
+		ch->top_mean[j] = dc->top_mean[j];
+		ch->top_lo[j] = dc->top_lo[j];
+		ch->top_hi[j] = dc->top_hi[j];
+	}
+	for (size_t j = 0; j < r->lorenz.n; j++)
+		r->lorenz.chance[j] = d->lorenz.chance[j];
+	ch->gini_excess = r->gini - ch->gini_mean;
+	for (int j = 0; j < CONC_NPCT; j++)
+		ch->top_excess[j] = r->top_share[j] - ch->top_mean[j];
+	return 0;
+}
+
 void conc_result_free(struct conc_result *r)
 {
 	if (!r)

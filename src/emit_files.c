@@ -630,17 +630,31 @@ int emit_features_add(struct emit_features *ef, struct json_t *f, struct mb_erro
 	 * strings escape theirs) */
 	char *txt = f ? json_dumps(f, JSON_INDENT(1) | JSON_ENSURE_ASCII) : NULL;
 
+	size_t len, lines = 0, o = 0;
+	char *out;
+
 	json_decref(f);
 	if (!txt)
 		return mb_err(err, MB_ENOMEM, "out of memory");
-	fputs(ef->n++ ? ",\n  " : "\n  ", ef->af.fp);
-	for (const char *t = txt, *nl;; t = nl + 1) {
-		nl = strchr(t, '\n');
-		fwrite(t, 1, nl ? (size_t)(nl - t) : strlen(t), ef->af.fp);
-		if (!nl)
-			break;
-		fputs("\n  ", ef->af.fp);
+	len = strlen(txt);
+	for (const char *t = txt; (t = strchr(t, '\n')); t++)
+		lines++;
+	/* the feature moved in whole, then one write (a write a line cost more
+	 * than jansson's dump: 0.1 s of a national list's 25k features) */
+	if (!(out = malloc(len + 2 * lines + 1))) {
+		free(txt);
+		return mb_err(err, MB_ENOMEM, "out of memory");
 	}
+	for (size_t i = 0; i < len; i++) {
+		out[o++] = txt[i];
+		if (txt[i] == '\n') {
+			out[o++] = ' ';
+			out[o++] = ' ';
+		}
+	}
+	fputs(ef->n++ ? ",\n  " : "\n  ", ef->af.fp);
+	fwrite(out, 1, o, ef->af.fp);
+	free(out);
 	free(txt);
 	return 0;
 }

@@ -751,8 +751,35 @@ static void test_deferred_chance(void **state)
 	assert_memory_equal(&a->chance, &b->chance, sizeof(a->chance));
 	assert_memory_equal(a->lorenz.chance, b->lorenz.chance, a->lorenz.n * sizeof(double));
 	assert_true(a->gini_gen_lo == b->gini_gen_lo && a->gini_gen_hi == b->gini_gen_hi);
-	conc_result_free(a);
 	conc_result_free(b);
+	/* drawn before the figures, from N and C alone (conc_chance_alone), then
+	 * taken into a deferred result: the same bits again */
+	{
+		struct conc_result *d = NULL;
+		double c = 0;
+
+		for (size_t i = 0; i < 200; i++)
+			c += boot200[i];
+		assert_int_equal(conc_chance_alone(200, c, &p, &d, &err), 0);
+		b = compute(boot200, NULL, 200, &p);
+		assert_int_equal(conc_chance_take(b, d, &err), 0);
+		assert_memory_equal(&a->chance, &b->chance, sizeof(a->chance));
+		assert_memory_equal(a->lorenz.chance, b->lorenz.chance,
+				    a->lorenz.n * sizeof(double));
+		conc_result_free(b);
+		/* draws of other streets or crimes are refused, not mixed in */
+		b = compute(boot200, NULL, 199, &p);
+		assert_int_equal(conc_chance_take(b, d, &err), -MB_EUSAGE);
+		conc_result_free(b);
+		conc_result_free(d);
+		assert_int_equal(conc_chance_alone(200, c + 0.5, &p, &d, &err), -MB_EUSAGE);
+		assert_null(d);
+		/* no crime: nothing drawn, nothing taken */
+		assert_int_equal(conc_chance_alone(200, 0, &p, &d, &err), 0);
+		assert_int_equal(d->chance.draws, 0);
+		conc_result_free(d);
+	}
+	conc_result_free(a);
 }
 
 /* ---- 7. Edge cases and errors ---------------------------------------------- */

@@ -153,6 +153,19 @@ int conc_compute(const double *counts, const double *prev, size_t n,
  * model draws), MB_ENOMEM. */
 int conc_chance(struct conc_result *r, const struct conc_params *params, struct mb_error *err);
 
+/* The same draws before conc_compute, from what they depend on alone: the
+ * universe's size n, its crimes (a whole number: the draws' C) and params
+ * (draws, seed, Lorenz points). *out is a result holding only the draw figures
+ * (conc_result_free); conc_chance_take then puts them into the result r of
+ * conc_compute(counts of n streets adding up to crimes, params with
+ * defer_chance), giving it the figures conc_chance would, to the bit.
+ * MB_EUSAGE (negative or fractional crimes, more than the model draws, or a
+ * result of other streets or crimes), MB_ENOMEM. */
+int conc_chance_alone(size_t n, double crimes, const struct conc_params *params,
+		      struct conc_result **out, struct mb_error *err);
+int conc_chance_take(struct conc_result *r, const struct conc_result *draws,
+		     struct mb_error *err);
+
 /* Free a result from conc_compute() and everything it holds; NULL is allowed. */
 void conc_result_free(struct conc_result *r);
 
