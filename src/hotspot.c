@@ -214,6 +214,12 @@ static void grid_span(const struct grid *g, int64_t cx, int64_t cy0, int64_t cy1
 		cy0 = 0;
 	if (cy1 >= g->ny)
 		cy1 = g->ny - 1;
+	if (g->cell) {
+		/* keys are cx * ny + cy: the span's cells are consecutive keys */
+		*a = g->cell[cx * g->ny + cy0];
+		*b = g->cell[cx * g->ny + cy1 + 1];
+		return;
+	}
 	if (g->col) {
 		/* column cx's keys are col[cx]..col[cx + 1] */
 		size_t end = g->col[cx + 1];

@@ -233,6 +233,8 @@ int hsr_kde(struct hs_run *hr, struct mb_error *err)
 		/* the micro-beats' 0.5 %..99.5 % range each way: a few remote snap
 		 * points would otherwise stretch the grid (and the default cell) */
 		double *vx = malloc((hr->n + 1) * sizeof(double)), *vy = malloc((hr->n + 1) * sizeof(double));
+		/* the real extremes (the quantiles reorder vx and vy) */
+		double lox = INFINITY, hix = -INFINITY, loy = INFINITY, hiy = -INFINITY;
 		size_t m = 0;
 
 		if (!vx || !vy) {
@@ -244,20 +246,22 @@ int hsr_kde(struct hs_run *hr, struct mb_error *err)
 			if (isfinite(hr->x[u])) {
 				vx[m] = hr->x[u];
 				vy[m++] = hr->y[u];
+				lox = fmin(lox, hr->x[u]), hix = fmax(hix, hr->x[u]);
+				loy = fmin(loy, hr->y[u]), hiy = fmax(hiy, hr->y[u]);
 			}
 		xmin = hsr_quantile(vx, m, 0.005);
-		xmax = hsr_quantile_sorted(vx, m, 0.995);
+		xmax = hsr_quantile(vx, m, 0.995);
 		ymin = hsr_quantile(vy, m, 0.005);
-		ymax = hsr_quantile_sorted(vy, m, 0.995);
+		ymax = hsr_quantile(vy, m, 0.995);
 		{
 			/* widened by a tenth of the span each way, within the real extremes:
 			 * edge villages stay on the map, a snap point 100 km off does not */
 			double mx = 0.1 * (xmax - xmin), my = 0.1 * (ymax - ymin);
 
-			xmin = fmax(xmin - mx, vx[0]);
-			xmax = fmin(xmax + mx, vx[m - 1]);
-			ymin = fmax(ymin - my, vy[0]);
-			ymax = fmin(ymax + my, vy[m - 1]);
+			xmin = fmax(xmin - mx, lox);
+			xmax = fmin(xmax + mx, hix);
+			ymin = fmax(ymin - my, loy);
+			ymax = fmin(ymax + my, hiy);
 		}
 		free(vx);
 		free(vy);

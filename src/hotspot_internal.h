@@ -103,11 +103,9 @@ int hsr_periods(struct hs_run *hr, size_t want, struct mb_error *err);
 /* The default Gi* band: 99th percentile of nearest-neighbour distances, up to 10 m. */
 int hsr_default_band(struct hs_run *hr, struct mb_error *err);
 
-/* The q-quantile (0..1) of the m values of v (sorted in place; the ceil(q m)-th smallest). */
+/* The q-quantile (0..1) of the m finite values of v (reordered in place: the ceil(q m)-th
+ * smallest). */
 double hsr_quantile(double *v, size_t m, double q);
-
-/* The same of m values already in ascending order (v untouched). */
-double hsr_quantile_sorted(const double *v, size_t m, double q);
 
 /* The Knox test's events (the selected period's dated events in the area),
  * taken from the slice's events (hr->has_days). */

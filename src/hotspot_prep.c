@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <gsl/gsl_statistics_double.h>
+
 #include "hotspot_internal.h"
 #include "microbeat/util.h"
 
@@ -206,32 +208,16 @@ int hsr_periods(struct hs_run *hr, size_t want, struct mb_error *err)
 	return 0;
 }
 
-/* Ascending order of doubles. */
-static int cmp_double(const void *a, const void *b)
-{
-	double p = *(const double *)a, q = *(const double *)b;
-
-	return p < q ? -1 : p > q;
-}
-
-/* The q-quantile (0..1) of the m finite values of v (sorted in place; the
- * ceil(q m)-th smallest). */
+/* The q-quantile (0..1) of the m finite values of v (reordered in place; the
+ * ceil(q m)-th smallest), by GSL's selection: no sort of them all. */
 double hsr_quantile(double *v, size_t m, double q)
-{
-	if (m == 0)
-		return NAN;
-	qsort(v, m, sizeof(*v), cmp_double);
-	return hsr_quantile_sorted(v, m, q);
-}
-
-double hsr_quantile_sorted(const double *v, size_t m, double q)
 {
 	size_t k;
 
 	if (m == 0)
 		return NAN;
 	k = (size_t)ceil(q * (double)m);
-	return v[k ? k - 1 : 0];
+	return gsl_stats_select(v, 1, m, k ? k - 1 : 0);
 }
 
 /* Default band: the distance at which 99 % of the micro-beats have a
