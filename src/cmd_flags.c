@@ -159,16 +159,19 @@ static double named_count(const struct flags_run *fr, size_t c)
 
 /* Hot streets: per category the district's top 3% of streets over the
  * period (conc_rank_top over the area's street universe, zero counts left
- * out), and how many of them each unit holds. */
+ * out), and how many of them each unit holds. The period's events are put in
+ * order of category once (each category then reads its own, not all 6 M of a
+ * national year), and each category's events on hot streets in order of unit,
+ * so that a unit's distinct hot streets are counted with a stamp per street. */
 static int build_hot(struct flags_run *fr, struct mb_error *err)
 {
 	struct slice *sl = &fr->sl;
 	double *cnt = NULL;
-	size_t *top = NULL, ntop = 0, nuni = 0, npairs = 0;
-	uint32_t *uni = NULL;
+	size_t *top = NULL, ntop = 0, nuni = 0, nper = 0;
+	size_t *cstart = NULL, *ustart = NULL;
+	uint32_t *uni = NULL, *evs = NULL, *hev = NULL, *stamp = NULL;
 	int32_t *pos = NULL;
 	uint8_t *is_top = NULL;
-	uint64_t *pairs = NULL;
 	int r = 0;
 
 	fr->hot = calloc(fr->nunit * fr->ncat, sizeof(unsigned));
@@ -177,24 +180,52 @@ static int build_hot(struct flags_run *fr, struct mb_error *err)
 	pos = malloc(sl->nstreet * sizeof(*pos));
 	cnt = malloc(sl->nstreet * sizeof(double));
 	is_top = malloc(sl->nstreet);
-	pairs = malloc((sl->n + 1) * sizeof(uint64_t));
-	if (!fr->hot || !fr->hot_total || !uni || !pos || !cnt || !is_top || !pairs) {
+	stamp = calloc(sl->nstreet, sizeof(*stamp));
+	cstart = calloc(sl->ncat + 1, sizeof(*cstart));
+	ustart = calloc(fr->nunit + 1, sizeof(*ustart));
+	if (!fr->hot || !fr->hot_total || !uni || !pos || !cnt || !is_top || !stamp || !cstart ||
+	    !ustart) {
 		r = mb_err(err, MB_ENOMEM, "out of memory");
 		goto cleanup;
 	}
+	/* the period's events by category: evs[cstart[cat]..cstart[cat + 1]) */
+	for (size_t i = 0; i < sl->n; i++)
+		if (sl->month[i] >= fr->sel.from && sl->category[i] < sl->ncat) {
+			cstart[sl->category[i]]++;
+			nper++;
+		}
+	for (size_t c = 0, at = 0; c <= sl->ncat; c++) {
+		size_t k = c < sl->ncat ? cstart[c] : 0;
+
+		cstart[c] = at;
+		at += k;
+	}
+	evs = malloc((nper + 1) * sizeof(*evs));
+	hev = malloc((nper + 1) * sizeof(*hev));
+	if (!evs || !hev) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < sl->n; i++)
+		if (sl->month[i] >= fr->sel.from && sl->category[i] < sl->ncat)
+			evs[cstart[sl->category[i]]++] = (uint32_t)i;
+	for (size_t c = sl->ncat; c > 0; c--) /* back to each category's start */
+		cstart[c] = cstart[c - 1];
+	cstart[0] = 0;
 	nuni = beats_number(sl, NULL, pos, uni); /* the area's street universe */
 	for (size_t c = 0; c < fr->ncat && nuni; c++) {
 		uint32_t cat = fr->cat_of[c];
+		const uint32_t *ev = cat < sl->ncat ? evs + cstart[cat] : evs;
+		size_t nev = cat < sl->ncat ? cstart[cat + 1] - cstart[cat] : 0, nh = 0;
 
 		memset(cnt, 0, nuni * sizeof(double));
 		memset(is_top, 0, sl->nstreet);
-		for (size_t i = 0; i < sl->n; i++)
-			if (sl->category[i] == cat && sl->month[i] >= fr->sel.from) {
-				uint32_t st = slice_event_beat(sl, i);
+		for (size_t j = 0; j < nev; j++) {
+			uint32_t st = slice_event_beat(sl, ev[j]);
 
-				if (st && st < sl->nstreet && pos[st] >= 0)
-					cnt[pos[st]] += 1;
-			}
+			if (st && st < sl->nstreet && pos[st] >= 0)
+				cnt[pos[st]] += 1;
+		}
 		if ((r = conc_rank_top(cnt, nuni, 3, &top, &ntop, err)))
 			goto cleanup;
 		/* streets tied with the first street left out are left out too: no
@@ -224,18 +255,38 @@ static int build_hot(struct flags_run *fr, struct mb_error *err)
 			}
 		free(top);
 		top = NULL;
-		npairs = 0;
-		for (size_t i = 0; i < sl->n; i++) {
-			uint32_t st = slice_event_beat(sl, i), u = fr->ue[i];
+		/* the events on hot streets in analysed units, in order of unit */
+		memset(ustart, 0, (fr->nunit + 1) * sizeof(*ustart));
+		for (size_t j = 0; j < nev; j++) {
+			uint32_t st = slice_event_beat(sl, ev[j]), u = fr->ue[ev[j]];
 
-			if (sl->category[i] == cat && sl->month[i] >= fr->sel.from && st &&
-			    st < sl->nstreet && is_top[st] && u && fr->aidx[u] >= 0)
-				pairs[npairs++] = ((uint64_t)fr->aidx[u] << 32) | st;
+			if (st && st < sl->nstreet && is_top[st] && u && fr->aidx[u] >= 0) {
+				ustart[fr->aidx[u]]++;
+				nh++;
+			}
 		}
-		qsort(pairs, npairs, sizeof(*pairs), mb_cmp_u64);
-		for (size_t k = 0; k < npairs; k++)
-			if (!k || pairs[k] != pairs[k - 1])
-				fr->hot[(size_t)(pairs[k] >> 32) * fr->ncat + c]++;
+		for (size_t a = 0, at = 0; a <= fr->nunit; a++) {
+			size_t k = a < fr->nunit ? ustart[a] : 0;
+
+			ustart[a] = at;
+			at += k;
+		}
+		for (size_t j = 0; j < nev; j++) {
+			uint32_t st = slice_event_beat(sl, ev[j]), u = fr->ue[ev[j]];
+
+			if (st && st < sl->nstreet && is_top[st] && u && fr->aidx[u] >= 0)
+				hev[ustart[fr->aidx[u]]++] = st;
+		}
+		/* a unit's distinct hot streets: a stamp unique to (category, unit) */
+		for (size_t a = 0, j = 0; a < fr->nunit; a++) {
+			uint32_t mark = (uint32_t)(c * fr->nunit + a + 1);
+
+			for (; j < ustart[a]; j++)
+				if (stamp[hev[j]] != mark) {
+					stamp[hev[j]] = mark;
+					fr->hot[a * fr->ncat + c]++;
+				}
+		}
 	}
 cleanup:
 	free(cnt);
@@ -243,7 +294,11 @@ cleanup:
 	free(pos);
 	free(top);
 	free(is_top);
-	free(pairs);
+	free(stamp);
+	free(cstart);
+	free(ustart);
+	free(evs);
+	free(hev);
 	return r;
 }
 
