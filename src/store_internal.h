@@ -141,6 +141,10 @@ void store_blocks_gather(struct store *s, int64_t import_id, int64_t first,
 			 const struct rec_event *ev, size_t n);
 void store_blocks_forget(struct store *s);
 
+/* *held = 1 when some event is coded to a unit of some layer (event_unit has
+ * a row): only then need a scan look up an event's unit code. */
+int store_event_units_held(struct store *s, int *held, struct mb_error *err);
+
 /* Hand fn the events of months from..to from the column blocks, in ascending
  * event id order (the row table's order); fn returns 0 or an error code,
  * which stops the scan and is returned. */

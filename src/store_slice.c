@@ -548,7 +548,7 @@ static int scan_blocks(struct store *s, struct scan *k, struct mb_error *err)
 {
 	struct slice *sl = k->sl;
 	size_t n = 0;
-	int r;
+	int r, held = 0;
 
 	/* the event columns at their largest size at once, on huge pages: no
 	 * doubling and copying, a fault per 2 MB */
@@ -576,7 +576,10 @@ static int scan_blocks(struct store *s, struct scan *k, struct mb_error *err)
 			return mb_err(err, MB_ENOMEM, "out of memory loading events");
 		k->cap = n;
 	}
-	if (k->sc->layer_id &&
+	/* an agency row's unit code is looked up only when some event holds one */
+	if (k->sc->layer_id && (r = store_event_units_held(s, &held, err)))
+		return r;
+	if (held &&
 	    (r = store_prepare(s, &k->unit_st,
 			       "SELECT unit_id FROM event_unit WHERE event_id = ?1 AND layer_id = ?2",
 			       err)))

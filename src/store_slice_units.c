@@ -92,6 +92,20 @@ static int read_units(struct store *s, int64_t layer_id, struct area_units *u, u
 	return 0;
 }
 
+int store_event_units_held(struct store *s, int *held, struct mb_error *err)
+{
+	sqlite3_stmt *q = NULL;
+	int r, rc;
+
+	*held = 0;
+	if ((r = store_prepare(s, &q, "SELECT EXISTS (SELECT 1 FROM event_unit)", err)))
+		return r;
+	rc = sqlite3_step(q);
+	*held = rc == SQLITE_ROW && sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	return rc == SQLITE_ROW ? 0 : store_db_err(s, err, "reading the events' unit codes");
+}
+
 /* What the scan of the events without coordinates needs (extra_event). */
 struct extra_scan {
 	const struct slice *sl;
@@ -181,14 +195,8 @@ static int scan_extra(struct store *s, int64_t layer_id, struct extra_scan *x,
 		return r;
 	if (blocks) {
 		/* a unit code is looked up only when some event holds one */
-		if ((r = store_prepare(s, &q, "SELECT EXISTS (SELECT 1 FROM event_unit)", err)))
+		if ((r = store_event_units_held(s, &held, err)))
 			return r;
-		rc = sqlite3_step(q);
-		held = rc == SQLITE_ROW && sqlite3_column_int(q, 0);
-		sqlite3_finalize(q);
-		q = NULL;
-		if (rc != SQLITE_ROW)
-			return store_db_err(s, err, "loading events without coordinates");
 		if (held &&
 		    (r = store_prepare(s, &x->unit_st,
 				       "SELECT unit_id FROM event_unit WHERE event_id = ?1"
