@@ -157,6 +157,18 @@ static double named_count(const struct flags_run *fr, size_t c)
 	return n;
 }
 
+/* v[0..n) counts of n buckets -> v[0..n] each bucket's first position (v[n]
+ * the total), for filling the buckets in order. */
+static void counts_to_starts(size_t *v, size_t n)
+{
+	for (size_t b = 0, at = 0; b <= n; b++) {
+		size_t k = b < n ? v[b] : 0;
+
+		v[b] = at;
+		at += k;
+	}
+}
+
 /* Hot streets: per category the district's top 3% of streets over the
  * period (conc_rank_top over the area's street universe, zero counts left
  * out), and how many of them each unit holds. The period's events are put in
@@ -194,12 +206,7 @@ static int build_hot(struct flags_run *fr, struct mb_error *err)
 			cstart[sl->category[i]]++;
 			nper++;
 		}
-	for (size_t c = 0, at = 0; c <= sl->ncat; c++) {
-		size_t k = c < sl->ncat ? cstart[c] : 0;
-
-		cstart[c] = at;
-		at += k;
-	}
+	counts_to_starts(cstart, sl->ncat);
 	evs = malloc((nper + 1) * sizeof(*evs));
 	hev = malloc((nper + 1) * sizeof(*hev));
 	if (!evs || !hev) {
@@ -216,7 +223,7 @@ static int build_hot(struct flags_run *fr, struct mb_error *err)
 	for (size_t c = 0; c < fr->ncat && nuni; c++) {
 		uint32_t cat = fr->cat_of[c];
 		const uint32_t *ev = cat < sl->ncat ? evs + cstart[cat] : evs;
-		size_t nev = cat < sl->ncat ? cstart[cat + 1] - cstart[cat] : 0, nh = 0;
+		size_t nev = cat < sl->ncat ? cstart[cat + 1] - cstart[cat] : 0;
 
 		memset(cnt, 0, nuni * sizeof(double));
 		memset(is_top, 0, sl->nstreet);
@@ -260,17 +267,10 @@ static int build_hot(struct flags_run *fr, struct mb_error *err)
 		for (size_t j = 0; j < nev; j++) {
 			uint32_t st = slice_event_beat(sl, ev[j]), u = fr->ue[ev[j]];
 
-			if (st && st < sl->nstreet && is_top[st] && u && fr->aidx[u] >= 0) {
+			if (st && st < sl->nstreet && is_top[st] && u && fr->aidx[u] >= 0)
 				ustart[fr->aidx[u]]++;
-				nh++;
-			}
 		}
-		for (size_t a = 0, at = 0; a <= fr->nunit; a++) {
-			size_t k = a < fr->nunit ? ustart[a] : 0;
-
-			ustart[a] = at;
-			at += k;
-		}
+		counts_to_starts(ustart, fr->nunit);
 		for (size_t j = 0; j < nev; j++) {
 			uint32_t st = slice_event_beat(sl, ev[j]), u = fr->ue[ev[j]];
 
