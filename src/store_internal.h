@@ -128,6 +128,11 @@ struct store_evrows {
  * holds none), in the caller's transaction. */
 int store_blocks_build(struct store *s, int64_t import_id, struct mb_error *err);
 
+/* The ids [*lo, *hi] within which every event of months from..to lies, from
+ * the column blocks (the whole int64 range when the store has none). */
+int store_month_ids(struct store *s, int32_t from, int32_t to, int64_t *lo, int64_t *hi,
+		    struct mb_error *err);
+
 /* Events the column blocks of months from..to hold, in *n. */
 int store_blocks_rows(struct store *s, int32_t from, int32_t to, size_t *n, struct mb_error *err);
 

@@ -62,19 +62,27 @@ int store_outcomes_scan(struct store *s, int32_t from, int32_t to, size_t nout,
 			struct mb_error *err)
 {
 	sqlite3_stmt *st = NULL;
+	int64_t lo, hi;
 	int r = 0, own = 0, rc;
 
 	if ((r = store_read_begin(s, &own, err)))
 		return r;
+	/* the months' rows lie within their column blocks' ids: a range of the
+	 * table, not all of it (the event table has no month index) */
+	if ((r = store_month_ids(s, from, to, &lo, &hi, err)))
+		goto cleanup;
 	if ((r = store_prepare(s, &st,
 			       "SELECT e.month, e.category_id, e.location_id, e.source_id,"
 			       " coalesce(co.outcome_id, e.outcome_id, 0), coalesce(co.month, -1)"
 			       " FROM event e LEFT JOIN crime_outcome co ON co.crime_id = e.ext_id"
-			       " WHERE e.month BETWEEN ?1 AND ?2 AND e.location_id IS NOT NULL",
+			       " WHERE e.id BETWEEN ?3 AND ?4 AND e.month BETWEEN ?1 AND ?2"
+			       " AND e.location_id IS NOT NULL",
 			       err)))
 		goto cleanup;
 	sqlite3_bind_int(st, 1, from);
 	sqlite3_bind_int(st, 2, to);
+	sqlite3_bind_int64(st, 3, lo);
+	sqlite3_bind_int64(st, 4, hi);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		sqlite3_int64 out = sqlite3_column_int64(st, 4);
 		struct outcome_row row = {

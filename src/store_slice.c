@@ -513,7 +513,7 @@ static int scan_rows(struct store *s, struct scan *k, struct mb_error *err)
 		  " source_id, flags, "
 #define SCAN_UNIT "CASE WHEN flags & 1 THEN (SELECT eu.unit_id FROM event_unit eu" \
 		  " WHERE eu.event_id = event.id AND eu.layer_id = ?3) END"
-#define SCAN_TAIL ")) FROM event WHERE month BETWEEN ?1 AND ?2"
+#define SCAN_TAIL ")) FROM event WHERE id BETWEEN ?4 AND ?5 AND month BETWEEN ?1 AND ?2"
 	static const char *const scan_sql[2][2] = {
 		{ SCAN_HEAD "NULL, NULL" SCAN_TAIL, SCAN_HEAD "NULL, " EXTRA_PACKED SCAN_TAIL },
 		{ SCAN_HEAD SCAN_UNIT ", NULL" SCAN_TAIL,
@@ -522,10 +522,17 @@ static int scan_rows(struct store *s, struct scan *k, struct mb_error *err)
 #undef SCAN_HEAD
 #undef SCAN_UNIT
 #undef SCAN_TAIL
-	r = store_prepare(s, &st, scan_sql[k->sc->layer_id != 0][k->extract != 0], err);
+	int64_t lo, hi;
+
+	/* the months' rows lie within their column blocks' ids (store_month_ids) */
+	r = store_month_ids(s, k->q->from, k->q->to, &lo, &hi, err);
+	if (!r)
+		r = store_prepare(s, &st, scan_sql[k->sc->layer_id != 0][k->extract != 0], err);
 	if (!r) {
 		sqlite3_bind_int(st, 1, k->q->from);
 		sqlite3_bind_int(st, 2, k->q->to);
+		sqlite3_bind_int64(st, 4, lo);
+		sqlite3_bind_int64(st, 5, hi);
 		if (k->sc->layer_id)
 			sqlite3_bind_int64(st, 3, k->sc->layer_id);
 		rc = sqlite3_step(st);
