@@ -6,7 +6,9 @@
 #                     class: 0 not significant, 1 hot 99%, 2 hot 95%, 3 hot 90%,
 #                     4 cold 99%, 5 cold 95%, 6 cold 90%, 7 isolated, 8 not testable
 #   NAME-outline.dat  x_km y_km         (rings of the area outline, blank line between)
-#   NAME-labels.dat   x_km y_km "name"  (the peak micro-beat of each hot cluster, named)
+#   NAME-labels.dat   x_km y_km "name"  (the peak micro-beat of each hot cluster, named;
+#                     rows with an empty name draw nothing: they widen a map whose
+#                     micro-beats lie on a line, or stand in when no cluster is named)
 #   NAME-meta.dat     "title" "subtitle" outline  (second title line: the area; outline:
 #                     1 when an outline is drawn)
 # Restyle freely and run `gnuplot NAME.gp` in this folder (for SVG:
