@@ -253,6 +253,8 @@ int hsr_kde(struct hs_run *hr, struct mb_error *err)
 		xmax = hsr_quantile(vx, m, 0.995);
 		ymin = hsr_quantile(vy, m, 0.005);
 		ymax = hsr_quantile(vy, m, 0.995);
+		if (m == 0) /* no micro-beat with coordinates: one cell at the centre */
+			xmin = xmax = ymin = ymax = lox = hix = loy = hiy = 0;
 		{
 			/* widened by a tenth of the span each way, within the real extremes:
 			 * edge villages stay on the map, a snap point 100 km off does not */
