@@ -549,6 +549,33 @@ static int scan_rows(struct store *s, struct scan *k, struct mb_error *err)
 	return 0;
 }
 
+int store_month_ids(struct store *s, int32_t from, int32_t to, int64_t *lo, int64_t *hi,
+		    struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc, blocks = 0;
+
+	*lo = INT64_MIN;
+	*hi = INT64_MAX;
+	if ((r = store_has_table(s, "event_block", &blocks, err)) || !blocks)
+		return r;
+	if ((r = store_prepare(s, &st,
+			       "SELECT min(first_id), max(last_id) FROM event_block"
+			       " WHERE month BETWEEN ?1 AND ?2",
+			       err)))
+		return r;
+	sqlite3_bind_int(st, 1, from);
+	sqlite3_bind_int(st, 2, to);
+	rc = sqlite3_step(st);
+	/* no block of the months: no row either; the whole table is then read all the same */
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*lo = sqlite3_column_int64(st, 0);
+		*hi = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : store_db_err(s, err, "listing the column blocks");
+}
+
 /* The events of the period through the column blocks (store_blocks.c): the
  * same events in the same order as scan_rows, without the extract fields. */
 static int scan_blocks(struct store *s, struct scan *k, struct mb_error *err)
