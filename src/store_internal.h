@@ -146,9 +146,14 @@ void store_blocks_gather(struct store *s, int64_t import_id, int64_t first,
 			 const struct rec_event *ev, size_t n);
 void store_blocks_forget(struct store *s);
 
-/* *held = 1 when some event is coded to a unit of some layer (event_unit has
- * a row): only then need a scan look up an event's unit code. */
-int store_event_units_held(struct store *s, int *held, struct mb_error *err);
+/* An agency event's unit code in layer_id (event_unit), for the block scans:
+ * *st is the lookup, or NULL when no event holds a code (then none need be
+ * looked up: a police-only national year has 90k rows without coordinates).
+ * store_event_unit_of gives an event's store unit id in *unit (-1: none); 0,
+ * or -1 when the step failed (store_db_err tells why). */
+int store_event_unit_stmt(struct store *s, int64_t layer_id, sqlite3_stmt **st,
+			  struct mb_error *err);
+int store_event_unit_of(sqlite3_stmt *st, int64_t event_id, int64_t *unit);
 
 /* Hand fn the events of months from..to from the column blocks, in ascending
  * event id order (the row table's order); fn returns 0 or an error code,

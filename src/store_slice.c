@@ -31,6 +31,7 @@ struct scan {
 	int oom;                      /* out of memory: the scan stopped */
 	int extract;                  /* fill the force-extract columns (q->extract, rows held) */
 	sqlite3_stmt *unit_st;        /* block scan with a layer: an event's unit in it */
+	int db_failed;                /* block scan: a unit lookup failed */
 	uint8_t *seen_mark;           /* keep window: snap point -> listed in sl->seen_* */
 	size_t seencap;               /* capacity of sl's seen_ columns */
 };
@@ -266,10 +267,14 @@ static int scan_block(void *ctx, const struct store_evrows *rows)
 		uint32_t eunit = 0;
 
 		if ((rows->flags[i] & 1) && k->unit_st) {
-			sqlite3_bind_int64(k->unit_st, 1, rows->id[i]);
-			if (sqlite3_step(k->unit_st) == SQLITE_ROW)
-				eunit = dense_unit(k, sqlite3_column_int64(k->unit_st, 0));
-			sqlite3_reset(k->unit_st);
+			int64_t uid;
+
+			/* a failed lookup would file the event in no unit, unsaid */
+			if (store_event_unit_of(k->unit_st, rows->id[i], &uid)) {
+				k->db_failed = 1;
+				return -MB_EDB;
+			}
+			eunit = uid >= 0 ? dense_unit(k, uid) : 0;
 		}
 		if (scan_event(k, rows->month[i], rows->category[i], rows->location[i],
 			       rows->source[i], (int)rows->flags[i], eunit, 0)) {
@@ -582,7 +587,7 @@ static int scan_blocks(struct store *s, struct scan *k, struct mb_error *err)
 {
 	struct slice *sl = k->sl;
 	size_t n = 0;
-	int r, held = 0;
+	int r;
 
 	/* the event columns at their largest size at once, on huge pages: no
 	 * doubling and copying, a fault per 2 MB */
@@ -611,20 +616,15 @@ static int scan_blocks(struct store *s, struct scan *k, struct mb_error *err)
 		k->cap = n;
 	}
 	/* an agency row's unit code is looked up only when some event holds one */
-	if (k->sc->layer_id && (r = store_event_units_held(s, &held, err)))
+	if (k->sc->layer_id && (r = store_event_unit_stmt(s, k->sc->layer_id, &k->unit_st, err)))
 		return r;
-	if (held &&
-	    (r = store_prepare(s, &k->unit_st,
-			       "SELECT unit_id FROM event_unit WHERE event_id = ?1 AND layer_id = ?2",
-			       err)))
-		return r;
-	if (k->unit_st)
-		sqlite3_bind_int64(k->unit_st, 2, k->sc->layer_id);
 	r = store_blocks_scan(s, k->q->from, k->q->to, scan_block, k, err);
 	sqlite3_finalize(k->unit_st);
 	k->unit_st = NULL;
 	if (r == -MB_ENOMEM && k->oom)
 		r = mb_err(err, MB_ENOMEM, "out of memory loading events");
+	else if (r == -MB_EDB && k->db_failed)
+		r = store_db_err(s, err, "loading events: an event's unit code");
 	return r;
 }
 

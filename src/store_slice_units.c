@@ -92,18 +92,40 @@ static int read_units(struct store *s, int64_t layer_id, struct area_units *u, u
 	return 0;
 }
 
-int store_event_units_held(struct store *s, int *held, struct mb_error *err)
+int store_event_unit_stmt(struct store *s, int64_t layer_id, sqlite3_stmt **st,
+			  struct mb_error *err)
 {
 	sqlite3_stmt *q = NULL;
-	int r, rc;
+	int r, rc, held;
 
-	*held = 0;
+	*st = NULL;
 	if ((r = store_prepare(s, &q, "SELECT EXISTS (SELECT 1 FROM event_unit)", err)))
 		return r;
 	rc = sqlite3_step(q);
-	*held = rc == SQLITE_ROW && sqlite3_column_int(q, 0);
+	held = rc == SQLITE_ROW && sqlite3_column_int(q, 0);
 	sqlite3_finalize(q);
-	return rc == SQLITE_ROW ? 0 : store_db_err(s, err, "reading the events' unit codes");
+	if (rc != SQLITE_ROW)
+		return store_db_err(s, err, "reading the events' unit codes");
+	if (!held)
+		return 0;
+	if ((r = store_prepare(s, st, "SELECT unit_id FROM event_unit WHERE event_id = ?1"
+				      " AND layer_id = ?2", err)))
+		return r;
+	sqlite3_bind_int64(*st, 2, layer_id);
+	return 0;
+}
+
+int store_event_unit_of(sqlite3_stmt *st, int64_t event_id, int64_t *unit)
+{
+	int rc;
+
+	*unit = -1;
+	sqlite3_bind_int64(st, 1, event_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*unit = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* What the scan of the events without coordinates needs (extra_event). */
@@ -162,18 +184,9 @@ static int extra_block(void *ctx, const struct store_evrows *rows)
 
 		if (!(rows->flags[i] & 1))
 			continue;
-		if (x->unit_st) {
-			int rc;
-
-			sqlite3_bind_int64(x->unit_st, 1, rows->id[i]);
-			rc = sqlite3_step(x->unit_st);
-			if (rc == SQLITE_ROW)
-				uid = sqlite3_column_int64(x->unit_st, 0);
-			sqlite3_reset(x->unit_st);
-			if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-				x->db_failed = 1;
-				return -MB_EDB;
-			}
+		if (x->unit_st && store_event_unit_of(x->unit_st, rows->id[i], &uid)) {
+			x->db_failed = 1;
+			return -MB_EDB;
 		}
 		if (extra_event(x, rows->month[i], rows->category[i], rows->location[i], uid))
 			return -MB_ENOMEM;
@@ -189,21 +202,13 @@ static int scan_extra(struct store *s, int64_t layer_id, struct extra_scan *x,
 		      struct mb_error *err)
 {
 	sqlite3_stmt *q = NULL;
-	int r, rc, blocks = 0, held = 0;
+	int r, rc, blocks = 0;
 
 	if ((r = store_has_table(s, "event_block", &blocks, err)))
 		return r;
 	if (blocks) {
-		/* a unit code is looked up only when some event holds one */
-		if ((r = store_event_units_held(s, &held, err)))
+		if ((r = store_event_unit_stmt(s, layer_id, &x->unit_st, err)))
 			return r;
-		if (held &&
-		    (r = store_prepare(s, &x->unit_st,
-				       "SELECT unit_id FROM event_unit WHERE event_id = ?1"
-				       " AND layer_id = ?2", err)))
-			return r;
-		if (x->unit_st)
-			sqlite3_bind_int64(x->unit_st, 2, layer_id);
 		r = store_blocks_scan(s, x->sl->month_from, x->sl->month_to, extra_block, x, err);
 		sqlite3_finalize(x->unit_st);
 		x->unit_st = NULL;
