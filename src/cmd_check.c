@@ -1,6 +1,7 @@
 /* cmd_check — 'microbeat check': the store's integrity (SQLite's quick_check,
- * the events' references) and its column blocks against the event rows they
- * copy; --repair rebuilds the blocks. */
+ * the events' references), its column blocks against the event rows they copy
+ * and its dimension blocks against the street and snap-point rows; --repair
+ * rebuilds both. */
 #include <getopt.h>
 #include <string.h>
 
@@ -21,6 +22,11 @@ static int check(struct store *s, FILE *out, FILE *msg, int64_t *bad, struct mb_
 		return r;
 	fprintf(out, "column blocks: %lld compared with the event rows, %lld differ\n",
 		(long long)checked, (long long)bad_blocks);
+	*bad += bad_blocks;
+	if ((r = store_dimblocks_check(s, &checked, &bad_blocks, msg, err)))
+		return r;
+	fprintf(out, "dimension blocks: %lld compared with the street and snap-point rows, %lld"
+		" differ\n", (long long)checked, (long long)bad_blocks);
 	*bad += bad_blocks;
 	return 0;
 }
@@ -49,19 +55,19 @@ int cmd_check(struct cli *c, int argc, char **argv, struct mb_error *err)
 		return r;
 	if (repair) {
 		if ((r = store_begin(s, err)) || (r = store_blocks_build_all(s, &imports, err)) ||
-		    (r = store_commit(s, err))) {
+		    (r = store_dimblocks_build_all(s, err)) || (r = store_commit(s, err))) {
 			store_rollback(s);
 			goto cleanup;
 		}
-		fprintf(c->out, "repair: column blocks rebuilt from the event rows of %lld imports\n",
-			(long long)imports);
+		fprintf(c->out, "repair: column blocks rebuilt from the event rows of %lld imports,"
+			" dimension blocks from the street and snap-point rows\n", (long long)imports);
 	}
 	if ((r = check(s, c->out, c->msg, &bad, err)))
 		goto cleanup;
 	if (bad)
 		r = mb_err(err, MB_EDB, "check: %lld problem%s found (listed above)%s", (long long)bad,
 			   bad > 1 ? "s" : "",
-			   repair ? "" : "; 'microbeat check --repair' rebuilds the column blocks");
+			   repair ? "" : "; 'microbeat check --repair' rebuilds the blocks");
 cleanup:
 	store_close(s);
 	return r;

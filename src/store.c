@@ -110,8 +110,24 @@ static const char SCHEMA_V3[] =
 	"CREATE UNIQUE INDEX event_block_import ON event_block(import_id, month);"
 	"CREATE INDEX event_block_month ON event_block(month);";
 
+/* Version 4: the dimension blocks (store_dimblocks.c), the columns of street
+ * and location the slice reads. microbeat's connections run without triggers
+ * (open_db) and keep the blocks true themselves; another program's write to
+ * street or location fires these, which delete that table's blocks, so that
+ * nothing reads a stale copy. The migration builds them for what is held. */
+static const char SCHEMA_V4[] =
+	"CREATE TABLE dim_block(id INTEGER PRIMARY KEY, kind INTEGER NOT NULL,"
+	" first_id INTEGER NOT NULL, last_id INTEGER NOT NULL, data BLOB NOT NULL);"
+	"CREATE UNIQUE INDEX dim_block_kind ON dim_block(kind, first_id, last_id);"
+	DIMB_TRIGGER("location_dim_i", "INSERT", "location", "0") ";"
+	DIMB_TRIGGER("location_dim_u", "UPDATE", "location", "0") ";"
+	DIMB_TRIGGER("location_dim_d", "DELETE", "location", "0") ";"
+	DIMB_TRIGGER("street_dim_i", "INSERT", "street", "1") ";"
+	DIMB_TRIGGER("street_dim_u", "UPDATE", "street", "1") ";"
+	DIMB_TRIGGER("street_dim_d", "DELETE", "street", "1") ";";
+
 /* Migrations: index i upgrades user_version i to i + 1. */
-static const char *const MIGRATIONS[] = { SCHEMA_V1, SCHEMA_V2, SCHEMA_V3 };
+static const char *const MIGRATIONS[] = { SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4 };
 
 /* Read PRAGMA user_version into *version. Return 0 or -MB_EDB. */
 static int schema_version(struct store *s, int *version, struct mb_error *err)
@@ -163,6 +179,13 @@ static int migrate(struct store *s, struct mb_error *err)
 	if (built)
 		fprintf(stderr, "microbeat: store '%s' upgraded to schema %d: column blocks built for"
 			" %lld imports\n", s->path, STORE_SCHEMA_VERSION, (long long)built);
+	/* a store from before the dimension blocks: build them for what it holds */
+	if (version >= 1 && version < 4) {
+		if ((r = store_dimblocks_build_all(s, err)))
+			goto fail;
+		fprintf(stderr, "microbeat: store '%s' upgraded to schema %d: dimension blocks built"
+			" for its streets and snap points\n", s->path, STORE_SCHEMA_VERSION);
+	}
 	char sql[64];
 
 	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", STORE_SCHEMA_VERSION);
@@ -264,6 +287,12 @@ static int open_db(struct store *s, const char *uri, int oflags, struct mb_error
 		return mb_err(err, MB_EDB, "cannot open store '%s': %s", s->path,
 			      s->db ? sqlite3_errmsg(s->db) : "out of memory");
 	sqlite3_busy_timeout(s->db, 10000);
+	/* the schema's only triggers mark the dimension blocks stale for other
+	 * programs' writes; microbeat's writers keep the blocks true themselves
+	 * (store_dimblocks.c), and a bulk load must not fire one per row */
+	if (sqlite3_db_config(s->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, (int *)NULL) != SQLITE_OK)
+		return mb_err(err, MB_EDB, "cannot open store '%s': %s", s->path,
+			      sqlite3_errmsg(s->db));
 	sqlite3_extended_result_codes(s->db, 0);
 	return 0;
 }
@@ -484,6 +513,7 @@ void store_close(struct store *s)
 		return;
 	store_ckpt_stop(s);
 	store_blocks_forget(s);
+	store_dimblocks_forget(s);
 	for (size_t i = 0; i < ARRAY_SIZE(s->ins); i++)
 		sqlite3_finalize(s->ins[i]);
 	if (s->db)
@@ -499,6 +529,7 @@ const char *store_path(const struct store *s)
 
 int store_begin(struct store *s, struct mb_error *err)
 {
+	store_dimblocks_forget(s); /* what an earlier transaction wrote */
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return store_db_err(s, err, "cannot start writing");
 	return 0;
@@ -537,6 +568,7 @@ void store_read_end(struct store *s, int own)
 
 void store_rollback(struct store *s)
 {
+	store_dimblocks_forget(s);
 	if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }

@@ -247,7 +247,11 @@ int store_dims_write(struct store *s, enum dim_kind kind, const struct rec_dim *
 
 	if (!st)
 		return -MB_EDB;
-	return store_feed_run(s, st, street ? FEED_STREET : FEED_LOCATION, d, n, 0, err);
+	int r = store_feed_run(s, st, street ? FEED_STREET : FEED_LOCATION, d, n, 0, err);
+
+	if (!r)
+		store_dimblocks_gather(s, street, d, n);
+	return r;
 }
 
 /* The SQL of each statement of enum ins (store_internal.h). */

@@ -86,6 +86,7 @@ struct gaz_load {
 	sqlite3_stmt *ins_alias;    /* INSERT OR IGNORE INTO lsoa_name */
 	int cache_was;              /* the store's cache_size, put back at the end (0 = unset) */
 	long written;               /* street rows the writes changed */
+	int unmarked;               /* the old gazetteer was unmarked in SQL (reread) */
 };
 
 /* Approximate ground distance in metres (equirectangular; fine within 1 km). */
@@ -280,6 +281,7 @@ static int reread(struct gaz_load *ld, struct mb_error *err)
 			    "UPDATE street SET gazetteer = 0, area_code = NULL WHERE gazetteer = 1",
 			    err)))
 		return r;
+	ld->unmarked = ld->flagged;
 	dict_free(ld->street);
 	dict_free(ld->byname);
 	free(ld->located);
@@ -784,6 +786,12 @@ int store_gazetteer_finish(struct gaz_load *ld, const struct gazetteer *g, int r
 	}
 	if ((ld->has_lsoa != g->has_lsoa && (r = reread(ld, err))) ||
 	    (r = load_rows(ld, gs, err)))
+		goto cleanup;
+	/* the street blocks copy the rows: built again when a row changed (a
+	 * load that changes nothing writes nothing) */
+	if ((ld->written || ld->unmarked) &&
+	    ((r = store_dimblocks_drop(ld->s, DIMB_STREET, err)) ||
+	     (r = store_dimblocks_extend(ld->s, err))))
 		goto cleanup;
 	double t = gazetteer_clock();
 

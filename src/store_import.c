@@ -282,8 +282,11 @@ int store_import_finish(struct store *s, int64_t import_id, const struct import_
 	sqlite3_bind_int64(st, 12, import_id);
 	r = sqlite3_step(st) == SQLITE_DONE ? 0 : store_db_err(s, err, "recording the import");
 	sqlite3_finalize(st);
-	/* the column blocks of its events, now final (duplicates moved out) */
-	return r ? r : store_blocks_build(s, import_id, err);
+	/* the column blocks of its events, now final (duplicates moved out), and
+	 * a dimension block of the streets and snap points it added */
+	if (!r)
+		r = store_blocks_build(s, import_id, err);
+	return r ? r : store_dimblocks_extend(s, err);
 }
 
 int store_import_month_add(struct store *s, int64_t import_id, uint32_t source, int32_t month,

@@ -34,6 +34,8 @@ struct store {
 	int64_t first_event;     /* first event id written by the current import */
 	int64_t last_event;      /* last event id written by the current import */
 	struct ckpt *ck;         /* background checkpoints while bulk loading, or NULL */
+	struct dim_acc *dacc;    /* the streets and snap points the current transaction wrote, for
+				    their dimension blocks (store_dimblocks.c); NULL: none */
 	struct blk_acc *blk;     /* the current import's events as written, by month, for its
 				    column blocks (store_blocks.c); NULL: read them back */
 };
@@ -123,6 +125,54 @@ struct store_evrows {
 	uint32_t *source;   /* source id */
 	uint32_t *flags;    /* event.flags (bit 0: coded to a unit, event_unit) */
 };
+
+/* The dimension blocks (store_dimblocks.c): the columns of location and
+ * street the slice reads, as BLOBs in dim_block, kept true by microbeat's
+ * writers and deleted by the schema's triggers when another program writes
+ * those tables. */
+enum dimb_kind { DIMB_LOCATION, DIMB_STREET, DIMB_KINDS };
+
+/* The schema's trigger NAME on OP (INSERT, UPDATE, DELETE) of TABLE, which
+ * deletes that table's blocks (KIND: its enum dimb_kind, as text): one text
+ * for the schema (store.c) and for the readers' test that it is there as
+ * given (store_dimblocks.c). */
+#define DIMB_TRIGGER(name, op, table, kind)                                           \
+	"CREATE TRIGGER " name " AFTER " op " ON " table " BEGIN DELETE FROM dim_block" \
+	" WHERE kind = " kind "; END"
+
+/* One row of a dimension block: of location (lsoa, street, lon, lat) or of
+ * street (lsoa, gazetteer, lon, lat, name, area: "" for NULL). A NULL id is
+ * 0, a NULL coordinate NaN. */
+struct dimb_row {
+	int64_t id;
+	uint32_t lsoa, street;
+	int gazetteer;
+	double lon, lat;
+	const char *name, *area;
+};
+
+/* Append a block of the rows of each table past what its blocks cover (all
+ * of them when the blocks do not reach from id 1 without a gap, or reach
+ * past the rows), in the caller's transaction: an import's new rows. */
+int store_dimblocks_extend(struct store *s, struct mb_error *err);
+
+/* Keep the n street (street 1) or snap-point rows d the bulk writer just
+ * wrote (store_dims_write), for store_dimblocks_extend; forget them at the
+ * end of the transaction (store_begin, store_rollback, store_close). */
+void store_dimblocks_gather(struct store *s, int street, const struct rec_dim *d, size_t n);
+void store_dimblocks_forget(struct store *s);
+
+/* Delete the blocks of one table (its rows are about to change), in the
+ * caller's transaction; store_dimblocks_extend builds them again. */
+int store_dimblocks_drop(struct store *s, enum dimb_kind kind, struct mb_error *err);
+
+/* Hand every row of kind to row(ctx, row) in id order from the blocks, when
+ * they cover ids 1..max_id (*used 1); else nothing is read (*used 0) and the
+ * caller reads the rows. A damaged block is an error (MB_EDB), as is row's
+ * non-zero return (returned as it is). */
+int store_dimblocks_read(struct store *s, enum dimb_kind kind, int64_t max_id,
+			 int (*row)(void *, const struct dimb_row *), void *ctx, int *used,
+			 struct mb_error *err);
 
 /* (Re)write the column blocks of import_id from its event rows (none when it
  * holds none), in the caller's transaction. */

@@ -371,6 +371,78 @@ static int put_str32(struct slice *sl, const char *p, uint32_t *off)
 	return 0;
 }
 
+/* What loc_put and street_put fill: store_slice_load's arrays. */
+struct dimctx {
+	const struct slice_query *q;
+	struct slice *sl;
+	uint32_t *loc_street, *loc_lsoa;  /* per snap point */
+	size_t nlsoa;
+	const struct scope *sc;           /* the area (streets) */
+	const uint32_t *lsoa_code_off, *lsoa_name_off; /* per LSOA id */
+	uint32_t *st_name, *st_lsoa, *st_area, *st_lname; /* per street: string offsets */
+	struct mb_error *err;
+};
+
+/* One snap point (a row of location, or of its dimension block). */
+static int loc_put(void *ctx, const struct dimb_row *d)
+{
+	struct dimctx *c = ctx;
+	size_t id = (size_t)d->id;
+
+	if (d->id < 0 || id >= c->sl->nloc)
+		return 0;
+	c->loc_lsoa[id] = d->lsoa < c->nlsoa ? d->lsoa : 0;
+	if (c->q->no_beats)
+		return 0;
+	c->sl->loc_lon[id] = d->lon;
+	c->sl->loc_lat[id] = d->lat;
+	c->loc_street[id] = d->street;
+	return 0;
+}
+
+/* One street (a row of street, or of its dimension block): its name, codes,
+ * point, and whether it lies in the area. */
+static int street_put(void *ctx, const struct dimb_row *d)
+{
+	struct dimctx *c = ctx;
+	struct slice *sl = c->sl;
+	const struct scope *sc = c->sc;
+	size_t id = (size_t)d->id, l = d->lsoa, nlsoa = c->nlsoa;
+	const char *name = d->name, *acode = d->area ? d->area : "";
+
+	if (d->id < 0 || id >= sl->nstreet)
+		return 0;
+	struct slice_street *t = &sl->streets[id];
+
+	/* no area code (every street but the gazetteer's): offset 0 reads as "" */
+	if (put_str32(sl, name, &c->st_name[id]) ||
+	    (*acode && put_str32(sl, acode, &c->st_area[id])))
+		return mb_err(c->err, MB_ENOMEM, "out of memory loading the slice");
+	c->st_lsoa[id] = l < nlsoa ? c->lsoa_code_off[l] : 0;
+	c->st_lname[id] = l < nlsoa ? c->lsoa_name_off[l] : 0;
+	t->store_id = (uint32_t)id;
+	t->place = places_is_place(name);
+	t->gazetteer = d->gazetteer;
+	t->lon = d->lon;
+	t->lat = d->lat;
+	if (t->gazetteer)
+		sl->gazetteer_loaded = 1;
+	if (sc->layer_id && sc->kind != SCOPE_AUTHORITY) {
+		/* by its LSOA's lookup unit or its gazetteer area code; its
+		 * snap points below add the units their points lie in */
+		int in = l < nlsoa && scope_lsoa_in(sc, (uint32_t)l);
+
+		for (size_t u = 1; !in && *acode && u < sc->nunit; u++)
+			in = scope_unit_in(sc, (uint32_t)u) && strcasecmp(sc->unit_code[u], acode) == 0;
+		sl->street_in_area[id] = (uint8_t)in;
+	} else {
+		sl->street_in_area[id] = (uint8_t)(l < nlsoa && scope_lsoa_in(sc, (uint32_t)l));
+		if (sc->kind == SCOPE_ALL && !sc->layer_id)
+			sl->street_in_area[id] = 1;
+	}
+	return 0;
+}
+
 /* What snap_identity needs from store_slice_load. */
 struct ident {
 	const int32_t *loc_last;      /* snap point -> latest month in the scan + 1, 0 = unseen */
@@ -742,28 +814,34 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	sqlite3_finalize(st);
 	st = NULL;
 
-	/* snap points */
+	/* snap points: from the dimension blocks, else the rows */
+	struct dimctx dc = { .q = q, .sl = sl, .loc_street = loc_street, .loc_lsoa = loc_lsoa,
+			     .nlsoa = nlsoa, .err = err };
+	int used = 0;
+
+	if ((r = store_has_table(s, "dim_block", &blocks, err)) ||
+	    (blocks && (r = store_dimblocks_read(s, DIMB_LOCATION, (int64_t)sl->nloc - 1, loc_put,
+						 &dc, &used, err))))
+		goto cleanup;
 	/* without micro-beats only the LSOA of each (the selector's) */
-	if ((r = store_prepare(s, &st, q->no_beats
+	if (!used && (r = store_prepare(s, &st, q->no_beats
 			       ? "SELECT id, coalesce(lsoa_id, 0) FROM location"
 			       : "SELECT id, coalesce(lsoa_id, 0), lon, lat, coalesce(street_id, 0)"
 				 " FROM location",
 			       err)))
 		goto cleanup;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		size_t id = (size_t)sqlite3_column_int64(st, 0);
-		size_t l = (size_t)sqlite3_column_int64(st, 1);
+	while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct dimb_row d = { .id = sqlite3_column_int64(st, 0),
+				      .lsoa = (uint32_t)sqlite3_column_int64(st, 1) };
 
-		if (id >= sl->nloc)
-			continue;
-		loc_lsoa[id] = l < nlsoa ? (uint32_t)l : 0;
-		if (q->no_beats)
-			continue;
-		sl->loc_lon[id] = sqlite3_column_type(st, 2) == SQLITE_NULL ? NAN
-						  : sqlite3_column_double(st, 2);
-		sl->loc_lat[id] = sqlite3_column_type(st, 3) == SQLITE_NULL ? NAN
-						  : sqlite3_column_double(st, 3);
-		loc_street[id] = (uint32_t)sqlite3_column_int64(st, 4);
+		if (!q->no_beats) {
+			d.lon = sqlite3_column_type(st, 2) == SQLITE_NULL ? NAN
+									 : sqlite3_column_double(st, 2);
+			d.lat = sqlite3_column_type(st, 3) == SQLITE_NULL ? NAN
+									 : sqlite3_column_double(st, 3);
+			d.street = (uint32_t)sqlite3_column_int64(st, 4);
+		}
+		loc_put(&dc, &d);
 	}
 	/* a read cut short would leave the slice's dimensions partial */
 	if (st && rc != SQLITE_DONE) {
@@ -806,50 +884,37 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	sqlite3_finalize(st);
 	st = NULL;
 
-	/* streets */
-	if (!q->no_beats && (r = store_prepare(s, &st,
-			       "SELECT id, name_norm, coalesce(lsoa_id, 0), kind, gazetteer, lon, lat,"
+	/* streets: from the dimension blocks, else the rows */
+	dc.sc = &sc;
+	dc.lsoa_code_off = lsoa_code_off;
+	dc.lsoa_name_off = lsoa_name_off;
+	dc.st_name = st_name;
+	dc.st_lsoa = st_lsoa;
+	dc.st_area = st_area;
+	dc.st_lname = st_lname;
+	used = 0;
+	if (!q->no_beats && blocks &&
+	    (r = store_dimblocks_read(s, DIMB_STREET, (int64_t)sl->nstreet - 1, street_put, &dc,
+				      &used, err)))
+		goto cleanup;
+	if (!q->no_beats && !used && (r = store_prepare(s, &st,
+			       "SELECT id, name_norm, coalesce(lsoa_id, 0), gazetteer, lon, lat,"
 			       " coalesce(area_code, '') FROM street",
 			       err)))
 		goto cleanup;
 	while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		size_t id = (size_t)sqlite3_column_int64(st, 0);
-		size_t l = (size_t)sqlite3_column_int64(st, 2);
+		struct dimb_row d = { .id = sqlite3_column_int64(st, 0),
+				      .name = (const char *)sqlite3_column_text(st, 1),
+				      .lsoa = (uint32_t)sqlite3_column_int64(st, 2),
+				      .gazetteer = sqlite3_column_int(st, 3),
+				      .lon = sqlite3_column_type(st, 4) == SQLITE_NULL
+						     ? NAN : sqlite3_column_double(st, 4),
+				      .lat = sqlite3_column_type(st, 5) == SQLITE_NULL
+						     ? NAN : sqlite3_column_double(st, 5),
+				      .area = (const char *)sqlite3_column_text(st, 6) };
 
-		if (id >= sl->nstreet)
-			continue;
-		struct slice_street *t = &sl->streets[id];
-		const char *name = (const char *)sqlite3_column_text(st, 1);
-		const char *acode = (const char *)sqlite3_column_text(st, 7);
-
-		/* no area code (every street but the gazetteer's): offset 0 reads as "" */
-		if (put_str32(sl, name, &st_name[id]) ||
-		    (acode && *acode && put_str32(sl, acode, &st_area[id]))) {
-			r = mb_err(err, MB_ENOMEM, "out of memory loading the slice");
+		if ((r = street_put(&dc, &d)))
 			goto cleanup;
-		}
-		st_lsoa[id] = l < nlsoa ? lsoa_code_off[l] : 0;
-		st_lname[id] = l < nlsoa ? lsoa_name_off[l] : 0;
-		t->store_id = (uint32_t)id;
-		t->place = places_is_place(name);
-		t->gazetteer = sqlite3_column_int(st, 4);
-		t->lon = sqlite3_column_type(st, 5) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 5);
-		t->lat = sqlite3_column_type(st, 6) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 6);
-		if (t->gazetteer)
-			sl->gazetteer_loaded = 1;
-		if (sc.layer_id && sc.kind != SCOPE_AUTHORITY) {
-			/* by its LSOA's lookup unit or its gazetteer area code; its
-			 * snap points below add the units their points lie in */
-			int in = l < nlsoa && scope_lsoa_in(&sc, (uint32_t)l);
-
-			for (size_t u = 1; !in && *acode && u < sc.nunit; u++)
-				in = scope_unit_in(&sc, (uint32_t)u) && strcasecmp(sc.unit_code[u], acode) == 0;
-			sl->street_in_area[id] = (uint8_t)in;
-		} else {
-			sl->street_in_area[id] = (uint8_t)(l < nlsoa && scope_lsoa_in(&sc, (uint32_t)l));
-			if (sc.kind == SCOPE_ALL && !sc.layer_id)
-				sl->street_in_area[id] = 1;
-		}
 	}
 	/* a read cut short would leave the slice's dimensions partial */
 	if (st && rc != SQLITE_DONE) {

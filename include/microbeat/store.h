@@ -14,7 +14,7 @@
 #include "microbeat/common.h"
 #include "microbeat/record.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store;
 
@@ -54,6 +54,15 @@ int store_blocks_build_all(struct store *s, int64_t *imports, struct mb_error *e
  * month, what). 0, or a negative code when the store cannot be read. */
 int store_blocks_check(struct store *s, int64_t *checked, int64_t *bad, FILE *msg,
 		       struct mb_error *err);
+
+/* Every dimension block built again from the rows (the schema-4 migration,
+ * 'check --repair'), in the caller's transaction. */
+int store_dimblocks_build_all(struct store *s, struct mb_error *err);
+
+/* Compare each dimension block with the street or snap-point rows it copies:
+ * *checked blocks, *bad that differ (each named on msg). */
+int store_dimblocks_check(struct store *s, int64_t *checked, int64_t *bad, FILE *msg,
+			  struct mb_error *err);
 
 /* SQLite's quick_check, and every event's category, source, snap point and
  * import present: each problem named on msg, *bad counts them. */

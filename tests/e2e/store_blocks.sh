@@ -9,8 +9,8 @@
 #   2. `microbeat check` says so (exit 0), and names a damaged or stale block (exit 5), which
 #      an analysis refuses to read and `check --repair` rebuilds;
 #   3. the analyses (and info) give byte-identical outputs from the blocks and from the row table (the
-#      same store with its blocks dropped and its schema set back to 2, as an older store is
-#      read); a writing command migrates such a store and builds its blocks.
+#      same store with its column and dimension blocks dropped and its schema set back to 2, as an
+#      older store is read); a writing command migrates such a store and builds its blocks.
 . "$(dirname "$0")/lib.sh"
 command -v sqlite3 >/dev/null || skip "sqlite3 shell not installed"
 gen=$MB_ROOT/scripts/gen_demo.py
@@ -134,7 +134,9 @@ grep -q "events belong to no import" "$T/check.out" || fail "check misses orphan
 
 # 3. blocks and rows give the same analyses; an older store is migrated by a writing command
 cp "$db" "$T/old.db"
-sqlite3 "$T/old.db" "drop table event_block; pragma user_version = 2"
+sqlite3 "$T/old.db" "drop table event_block; drop table dim_block; drop trigger location_dim_i;
+  drop trigger location_dim_u; drop trigger location_dim_d; drop trigger street_dim_i;
+  drop trigger street_dim_u; drop trigger street_dim_d; pragma user_version = 2"
 # (the unit-coded agency rows enter with their source: their unit is looked up per event)
 wardens=(--source "Test Wardens" --source "Cambridgeshire Constabulary")
 for n in 1 2 3 4 5 6 7; do
@@ -159,8 +161,8 @@ grep -q "LSOA codes seen per year" "$T/info-new.txt" || fail "info prints no LSO
 diff "$T/info-new.txt" "$T/info-old.txt" > "$T/diff" || fail "info: blocks and rows differ: $(head -n 20 "$T/diff")"
 eq "an older store is read as it is" "$(sqlite3 "$T/old.db" 'pragma user_version')" 2
 mb --db "$T/old.db" check --repair > "$T/mig.out" 2>&1 || fail "migration: exit $?: $(cat "$T/mig.out")"
-grep -q "upgraded to schema 3: column blocks built for" "$T/mig.out" || fail "the migration says nothing: $(cat "$T/mig.out")"
-eq "migrated" "$(sqlite3 "$T/old.db" 'pragma user_version')" 3
+grep -q "upgraded to schema 4: column blocks built for" "$T/mig.out" || fail "the migration says nothing: $(cat "$T/mig.out")"
+eq "migrated" "$(sqlite3 "$T/old.db" 'pragma user_version')" 4
 eq "same blocks after migration" "$(sqlite3 "$T/old.db" 'select hex(group_concat(data)) from (select data from event_block order by import_id, month)' | sha256sum)" \
   "$(q 'select hex(group_concat(data)) from (select data from event_block order by import_id, month)' | sha256sum)"
 echo "ok"

@@ -1,0 +1,649 @@
+/* store_dimblocks — the dimension blocks: the street and snap-point columns
+ * the analyses read, as BLOBs in dim_block (schema 4), so that a slice reads
+ * ~30 MB of BLOBs instead of decoding 2 M rows of street and location.
+ *
+ * A block copies the rows of one table with ids first_id..last_id; the
+ * blocks of a table, in id order, cover 1..max(id) without a gap, or they
+ * are not used. Writers keep them true: an import appends a block of the
+ * rows it added (store_dimblocks_extend, in the file's transaction), a
+ * gazetteer load drops the street blocks and builds them again. microbeat's
+ * own connections run without triggers (store.c); any other program that
+ * writes street or location fires the schema's triggers, which delete that
+ * table's blocks, so the slice reads the rows until a microbeat writer
+ * builds them again. 'microbeat check' compares every block with its rows.
+ *
+ * Encoding (little-endian whatever the host): a 12-byte header "MBD1",
+ * kind (u32), n = last_id - first_id + 1 (u32), then per id
+ *   location (24 bytes): LSOA id u32 (ABSENT: no row with that id; 0 NULL),
+ *     street id u32 (0 NULL), lon and lat as IEEE-754 bits u64 (NULL: NaN);
+ *   street (21 bytes): LSOA id u32 (ABSENT, 0 NULL), gazetteer u8, lon and
+ *     lat u64 as above;
+ * and for streets then n NUL-terminated names and n NUL-terminated area
+ * codes (NULL and absent rows: ""). The BLOB ends there. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+#define DB_MAGIC "MBD1"
+#define DB_HEAD 12
+#define ABSENT UINT32_MAX
+
+static const char *const TABLE[DIMB_KINDS] = { [DIMB_LOCATION] = "location",
+					       [DIMB_STREET] = "street" };
+static const size_t RECSZ[DIMB_KINDS] = { [DIMB_LOCATION] = 24, [DIMB_STREET] = 21 };
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void putd(uint8_t *p, double d)
+{
+	uint64_t v;
+
+	memcpy(&v, &d, 8);
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static double getd(const uint8_t *p)
+{
+	uint64_t v = 0;
+	double d;
+
+	for (int i = 0; i < 8; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	memcpy(&d, &v, 8);
+	return isnan(d) ? NAN : d;
+}
+
+/* A growing byte buffer. */
+struct bbuf {
+	uint8_t *p;
+	size_t n, cap;
+};
+
+static int bbuf_put(struct bbuf *b, const void *v, size_t n)
+{
+	if (b->n + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 1 << 16;
+
+		while (cap < b->n + n)
+			cap *= 2;
+		uint8_t *np = realloc(b->p, cap);
+
+		if (!np)
+			return -1;
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, v, n);
+	b->n += n;
+	return 0;
+}
+
+static const char *const READ_SQL[DIMB_KINDS] = {
+	[DIMB_LOCATION] = "SELECT id, lsoa_id, street_id, lon, lat FROM location"
+			  " WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
+	[DIMB_STREET] = "SELECT id, lsoa_id, gazetteer, lon, lat, name_norm, area_code FROM street"
+			" WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
+};
+
+/* Encode the rows of kind with ids first..last into *out (*len bytes). */
+static int encode(struct store *s, enum dimb_kind kind, int64_t first, int64_t last, uint8_t **out,
+		  size_t *len, struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	size_t n = (size_t)(last - first + 1), rs = RECSZ[kind];
+	struct bbuf names = { 0 }, areas = { 0 };
+	uint8_t *b = malloc(DB_HEAD + n * rs);
+	int64_t next = first;
+	int r, rc;
+
+	*out = NULL;
+	if (!b)
+		return mb_err(err, MB_ENOMEM, "out of memory building dimension blocks");
+	memcpy(b, DB_MAGIC, 4);
+	put32(b + 4, (uint32_t)kind);
+	put32(b + 8, (uint32_t)n);
+	if ((r = store_prepare(s, &st, READ_SQL[kind], err)))
+		goto fail;
+	sqlite3_bind_int64(st, 1, first);
+	sqlite3_bind_int64(st, 2, last);
+	/* an absent id: ABSENT, zeros, and "" "" for a street */
+#define ABSENT_TO(upto)                                                                  \
+	for (; next < (upto); next++) {                                                  \
+		uint8_t *p_ = b + DB_HEAD + (size_t)(next - first) * rs;                 \
+		memset(p_, 0, rs);                                                       \
+		put32(p_, ABSENT);                                                       \
+		if (kind == DIMB_STREET && (bbuf_put(&names, "", 1) || bbuf_put(&areas, "", 1))) \
+			goto oom;                                                        \
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+
+		ABSENT_TO(id);
+		uint8_t *p = b + DB_HEAD + (size_t)(id - first) * rs;
+		double lon = sqlite3_column_type(st, 3) == SQLITE_NULL ? NAN
+								     : sqlite3_column_double(st, 3);
+		double lat = sqlite3_column_type(st, 4) == SQLITE_NULL ? NAN
+								     : sqlite3_column_double(st, 4);
+
+		put32(p, (uint32_t)sqlite3_column_int64(st, 1));
+		if (kind == DIMB_LOCATION) {
+			put32(p + 4, (uint32_t)sqlite3_column_int64(st, 2));
+			putd(p + 8, lon);
+			putd(p + 16, lat);
+		} else {
+			const char *nm = (const char *)sqlite3_column_text(st, 5);
+			const char *ac = (const char *)sqlite3_column_text(st, 6);
+
+			p[4] = (uint8_t)sqlite3_column_int(st, 2);
+			putd(p + 5, lon);
+			putd(p + 13, lat);
+			if (bbuf_put(&names, nm ? nm : "", nm ? strlen(nm) + 1 : 1) ||
+			    bbuf_put(&areas, ac ? ac : "", ac ? strlen(ac) + 1 : 1))
+				goto oom;
+		}
+		next = id + 1;
+	}
+	if (rc != SQLITE_DONE) {
+		r = store_db_err(s, err, "reading rows for the dimension blocks");
+		goto fail;
+	}
+	ABSENT_TO(last + 1);
+#undef ABSENT_TO
+	sqlite3_finalize(st);
+	st = NULL;
+	*len = DB_HEAD + n * rs;
+	if (kind == DIMB_STREET) {
+		uint8_t *nb = realloc(b, *len + names.n + areas.n);
+
+		if (!nb)
+			goto oom;
+		b = nb;
+		memcpy(b + *len, names.p, names.n);
+		memcpy(b + *len + names.n, areas.p, areas.n);
+		*len += names.n + areas.n;
+	}
+	free(names.p);
+	free(areas.p);
+	*out = b;
+	return 0;
+oom:
+	r = mb_err(err, MB_ENOMEM, "out of memory building dimension blocks");
+fail:
+	sqlite3_finalize(st);
+	free(names.p);
+	free(areas.p);
+	free(b);
+	return r;
+}
+
+/* The streets and snap points the current transaction wrote through
+ * store_dims_write, in the order written (store_internal.h: struct store's
+ * dacc): the import's new rows, so that its block needs no read back. */
+struct dim_cols {
+	uint32_t *id, *lsoa, *street;
+	double *lon, *lat;
+	size_t n, cap;
+};
+
+struct dim_acc {
+	struct dim_cols k[DIMB_KINDS];
+	struct bbuf names; /* the streets' names, NUL-terminated, in order */
+	int broken;        /* out of memory while gathering: read the rows back */
+};
+
+void store_dimblocks_forget(struct store *s)
+{
+	struct dim_acc *a = s->dacc;
+
+	if (!a)
+		return;
+	for (int k = 0; k < DIMB_KINDS; k++) {
+		free(a->k[k].id);
+		free(a->k[k].lsoa);
+		free(a->k[k].street);
+		free(a->k[k].lon);
+		free(a->k[k].lat);
+	}
+	free(a->names.p);
+	free(a);
+	s->dacc = NULL;
+}
+
+/* What SQLite gives back for a REAL written: NULL as NaN, and -0.0 as 0.0
+ * (an integral REAL is stored as an integer). */
+static double as_stored(int has, double v)
+{
+	return !has || isnan(v) ? NAN : v + 0.0;
+}
+
+void store_dimblocks_gather(struct store *s, int street, const struct rec_dim *d, size_t n)
+{
+	enum dimb_kind kind = street ? DIMB_STREET : DIMB_LOCATION;
+	struct dim_acc *a = s->dacc;
+
+	if (!a && !(a = s->dacc = calloc(1, sizeof(*a))))
+		return; /* nothing gathered: the rows are read back */
+	if (a->broken)
+		return;
+	struct dim_cols *c = &a->k[kind];
+
+	if (c->n + n > c->cap) {
+		size_t cap = c->cap ? c->cap : 4096;
+
+		while (cap < c->n + n)
+			cap *= 2;
+		int ok = 1;
+
+		REGROW(c->id, cap, ok);
+		REGROW(c->lsoa, cap, ok);
+		REGROW(c->street, cap, ok);
+		REGROW(c->lon, cap, ok);
+		REGROW(c->lat, cap, ok);
+		if (!ok) {
+			a->broken = 1;
+			return;
+		}
+		c->cap = cap;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t j = c->n + i;
+
+		c->id[j] = d[i].id;
+		c->lsoa[j] = d[i].ref;
+		c->street[j] = street ? 0 : d[i].ref2;
+		c->lon[j] = as_stored(!street && d[i].has_coord, d[i].lon);
+		c->lat[j] = as_stored(!street && d[i].has_coord, d[i].lat);
+		if (street && bbuf_put(&a->names, d[i].s1, strlen(d[i].s1) + 1)) {
+			a->broken = 1;
+			return;
+		}
+	}
+	c->n += n;
+}
+
+/* The block of kind for ids first..last from what was gathered, when that is
+ * exactly those ids in order (else NULL: the rows are read back). An
+ * import's new streets have no gazetteer mark, point or area code. */
+static uint8_t *encode_gathered(const struct dim_acc *a, enum dimb_kind kind, int64_t first,
+				int64_t last, size_t *len)
+{
+	size_t n = (size_t)(last - first + 1), rs = RECSZ[kind], nl = 0;
+
+	if (!a || a->broken || a->k[kind].n != n)
+		return NULL;
+	const struct dim_cols *c = &a->k[kind];
+
+	for (size_t i = 0; i < n; i++)
+		if (c->id[i] != (uint64_t)first + i)
+			return NULL;
+	if (kind == DIMB_STREET)
+		nl = a->names.n;
+	*len = DB_HEAD + n * rs + nl + (kind == DIMB_STREET ? n : 0);
+	uint8_t *b = malloc(*len);
+
+	if (!b)
+		return NULL;
+	memcpy(b, DB_MAGIC, 4);
+	put32(b + 4, (uint32_t)kind);
+	put32(b + 8, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t *p = b + DB_HEAD + i * rs;
+
+		put32(p, c->lsoa[i]);
+		if (kind == DIMB_LOCATION) {
+			put32(p + 4, c->street[i]);
+			putd(p + 8, c->lon[i]);
+			putd(p + 16, c->lat[i]);
+		} else {
+			p[4] = 0;
+			putd(p + 5, c->lon[i]);
+			putd(p + 13, c->lat[i]);
+		}
+	}
+	if (kind == DIMB_STREET) {
+		memcpy(b + DB_HEAD + n * rs, a->names.p, nl);
+		memset(b + DB_HEAD + n * rs + nl, 0, n); /* n empty area codes */
+	}
+	return b;
+}
+
+/* One query of an integer (0 when NULL). */
+static int query_int(struct store *s, const char *sql, int64_t *v, struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	*v = 0;
+	if ((r = store_prepare(s, &st, sql, err)))
+		return r;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_DONE)
+		r = store_db_err(s, err, "reading the dimension blocks");
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* How far the blocks of kind cover the ids without a gap from 1 (*covered,
+ * 0 when they do not: none, a gap, an overlap) and how many there are. */
+static int coverage(struct store *s, enum dimb_kind kind, int64_t *covered, int64_t *nblocks,
+		    struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc, ok = 1;
+
+	*covered = 0;
+	*nblocks = 0;
+	if ((r = store_prepare(s, &st, "SELECT first_id, last_id FROM dim_block WHERE kind = ?1"
+				       " ORDER BY first_id", err)))
+		return r;
+	sqlite3_bind_int(st, 1, (int)kind);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t f = sqlite3_column_int64(st, 0), l = sqlite3_column_int64(st, 1);
+
+		if (f != *covered + 1 || l < f)
+			ok = 0;
+		*covered = l;
+		(*nblocks)++;
+	}
+	if (rc != SQLITE_DONE)
+		r = store_db_err(s, err, "reading the dimension blocks");
+	sqlite3_finalize(st);
+	if (!ok)
+		*covered = 0;
+	return r;
+}
+
+static int drop(struct store *s, enum dimb_kind kind, struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = store_prepare(s, &st, "DELETE FROM dim_block WHERE kind = ?1", err)))
+		return r;
+	sqlite3_bind_int(st, 1, (int)kind);
+	r = sqlite3_step(st) == SQLITE_DONE ? 0
+					    : store_db_err(s, err, "dropping the dimension blocks");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int store_dimblocks_drop(struct store *s, enum dimb_kind kind, struct mb_error *err)
+{
+	return drop(s, kind, err);
+}
+
+/* The writer's view of the blocks of kind: *covered is the last id they
+ * cover when they reach from 1 without a gap (by their count of ids: an
+ * overlap making up for a gap passes here, but not the reader's test, which
+ * then reads the rows), else -1; 0 when there are none. One aggregate, not a
+ * row a block: an import adds a block a file. */
+static int writer_coverage(struct store *s, enum dimb_kind kind, int64_t *covered,
+			   struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	*covered = 0;
+	if ((r = store_prepare(s, &st, "SELECT count(*), min(first_id), max(last_id),"
+				       " sum(last_id - first_id + 1) FROM dim_block WHERE kind = ?1",
+			       err)))
+		return r;
+	sqlite3_bind_int(st, 1, (int)kind);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0) {
+		int64_t lo = sqlite3_column_int64(st, 1), hi = sqlite3_column_int64(st, 2);
+
+		*covered = lo == 1 && sqlite3_column_int64(st, 3) == hi ? hi : -1;
+	} else if (rc != SQLITE_ROW) {
+		r = store_db_err(s, err, "reading the dimension blocks");
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+int store_dimblocks_extend(struct store *s, struct mb_error *err)
+{
+	for (int k = 0; k < DIMB_KINDS; k++) {
+		char sql[64];
+		int64_t covered, max;
+		uint8_t *blob = NULL;
+		size_t len;
+		sqlite3_stmt *ins = NULL;
+		int r;
+
+		snprintf(sql, sizeof(sql), "SELECT max(id) FROM %s", TABLE[k]);
+		if ((r = query_int(s, sql, &max, err)) ||
+		    (r = writer_coverage(s, (enum dimb_kind)k, &covered, err)))
+			return r;
+		/* blocks that do not reach from 1, or past the rows: built again */
+		if (covered < 0 || covered > max) {
+			if ((r = drop(s, (enum dimb_kind)k, err)))
+				return r;
+			covered = 0;
+		}
+		if (max <= covered)
+			continue;
+		/* the rows this transaction wrote, as gathered, else read back */
+		if (!(blob = encode_gathered(s->dacc, (enum dimb_kind)k, covered + 1, max, &len)) &&
+		    (r = encode(s, (enum dimb_kind)k, covered + 1, max, &blob, &len, err)))
+			return r;
+		if (!(r = store_prepare(s, &ins, "INSERT INTO dim_block(kind, first_id, last_id, data)"
+					       " VALUES(?1, ?2, ?3, ?4)", err))) {
+			sqlite3_bind_int(ins, 1, k);
+			sqlite3_bind_int64(ins, 2, covered + 1);
+			sqlite3_bind_int64(ins, 3, max);
+			sqlite3_bind_blob64(ins, 4, blob, len, SQLITE_STATIC);
+			r = sqlite3_step(ins) == SQLITE_DONE
+				    ? 0 : store_db_err(s, err, "writing the dimension blocks");
+		}
+		sqlite3_finalize(ins);
+		free(blob);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+int store_dimblocks_build_all(struct store *s, struct mb_error *err)
+{
+	int r = store_exec(s, "DELETE FROM dim_block", err);
+
+	return r ? r : store_dimblocks_extend(s, err);
+}
+
+/* Decode one block of kind for ids first..last (len bytes) and hand each row
+ * present to row. 0, -1 when the BLOB is not such a block, or row's code. */
+static int decode(enum dimb_kind kind, const uint8_t *b, size_t len, int64_t first, int64_t last,
+		  int (*row)(void *, const struct dimb_row *), void *ctx)
+{
+	size_t n = (size_t)(last - first + 1), rs = RECSZ[kind];
+	const char *names = NULL, *areas = NULL, *end = (const char *)b + len;
+
+	if (len < DB_HEAD || memcmp(b, DB_MAGIC, 4) != 0 || get32(b + 4) != (uint32_t)kind ||
+	    get32(b + 8) != n || (len - DB_HEAD) / rs < n)
+		return -1;
+	if (kind == DIMB_STREET) {
+		/* n names then n area codes, each NUL-terminated, to the end */
+		const char *p = (const char *)b + DB_HEAD + n * rs;
+
+		names = p;
+		for (size_t i = 0; i < 2 * n; i++) {
+			const char *z = memchr(p, 0, (size_t)(end - p));
+
+			if (!z)
+				return -1;
+			if (i == n - 1)
+				areas = z + 1;
+			p = z + 1;
+		}
+		if (p != end)
+			return -1;
+	} else if (len != DB_HEAD + n * rs) {
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *p = b + DB_HEAD + i * rs;
+		uint32_t lsoa = get32(p);
+		struct dimb_row d = { .id = first + (int64_t)i, .lsoa = lsoa };
+		int r;
+
+		if (kind == DIMB_STREET) {
+			d.name = names;
+			d.area = areas;
+			names += strlen(names) + 1;
+			areas += strlen(areas) + 1;
+		}
+		if (lsoa == ABSENT)
+			continue;
+		if (kind == DIMB_LOCATION) {
+			d.street = get32(p + 4);
+			d.lon = getd(p + 8);
+			d.lat = getd(p + 16);
+		} else {
+			d.gazetteer = p[4];
+			d.lon = getd(p + 5);
+			d.lat = getd(p + 13);
+		}
+		if ((r = row(ctx, &d)))
+			return r;
+	}
+	return 0;
+}
+
+/* Are the three triggers that delete kind's blocks in the schema as
+ * microbeat made them (*held)? Without them another program's write to the
+ * table would leave its blocks stale, so they are not read. */
+static int triggers_held(struct store *s, enum dimb_kind kind, int *held, struct mb_error *err)
+{
+	static const char *const SQL[DIMB_KINDS][3] = {
+		[DIMB_LOCATION] = { DIMB_TRIGGER("location_dim_i", "INSERT", "location", "0"),
+				    DIMB_TRIGGER("location_dim_u", "UPDATE", "location", "0"),
+				    DIMB_TRIGGER("location_dim_d", "DELETE", "location", "0") },
+		[DIMB_STREET] = { DIMB_TRIGGER("street_dim_i", "INSERT", "street", "1"),
+				  DIMB_TRIGGER("street_dim_u", "UPDATE", "street", "1"),
+				  DIMB_TRIGGER("street_dim_d", "DELETE", "street", "1") },
+	};
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	*held = 0;
+	if ((r = store_prepare(s, &st, "SELECT count(DISTINCT sql) FROM main.sqlite_schema"
+				       " WHERE type = 'trigger' AND sql IN (?1, ?2, ?3)", err)))
+		return r;
+	for (int i = 0; i < 3; i++)
+		sqlite3_bind_text(st, i + 1, SQL[kind][i], -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*held = sqlite3_column_int(st, 0) == 3;
+	else
+		r = store_db_err(s, err, "reading the store's schema");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int store_dimblocks_read(struct store *s, enum dimb_kind kind, int64_t max_id,
+			 int (*row)(void *, const struct dimb_row *), void *ctx, int *used,
+			 struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t covered, nb;
+	int r, rc, held = 0;
+
+	*used = 0;
+	if ((r = triggers_held(s, kind, &held, err)) || !held ||
+	    (r = coverage(s, kind, &covered, &nb, err)))
+		return r;
+	/* blocks that cover every row, or none at all: the rows are read */
+	if (!nb || covered != max_id)
+		return 0;
+	if ((r = store_prepare(s, &st, "SELECT first_id, last_id, data FROM dim_block"
+				       " WHERE kind = ?1 ORDER BY first_id", err)))
+		return r;
+	sqlite3_bind_int(st, 1, (int)kind);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t f = sqlite3_column_int64(st, 0), l = sqlite3_column_int64(st, 1);
+		const uint8_t *b = sqlite3_column_blob(st, 2);
+		int d = decode(kind, b, (size_t)sqlite3_column_bytes(st, 2), f, l, row, ctx);
+
+		if (d == -1) {
+			r = mb_err(err, MB_EDB, "store '%s': the %s block of ids %lld..%lld is damaged"
+				   " ('microbeat check --repair' rebuilds it)", s->path,
+				   TABLE[kind], (long long)f, (long long)l);
+			break;
+		}
+		if (d) {
+			r = d;
+			break;
+		}
+	}
+	if (!r && rc != SQLITE_DONE)
+		r = store_db_err(s, err, "reading the dimension blocks");
+	sqlite3_finalize(st);
+	if (!r)
+		*used = 1;
+	return r;
+}
+
+int store_dimblocks_check(struct store *s, int64_t *checked, int64_t *bad, FILE *msg,
+			  struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t max[DIMB_KINDS];
+	int r, rc;
+
+	*checked = 0;
+	*bad = 0;
+	for (int k = 0; k < DIMB_KINDS; k++) {
+		char sql[64];
+
+		snprintf(sql, sizeof(sql), "SELECT max(id) FROM %s", TABLE[k]);
+		if ((r = query_int(s, sql, &max[k], err)))
+			return r;
+	}
+	if ((r = store_prepare(s, &st, "SELECT kind, first_id, last_id, data FROM dim_block"
+				       " ORDER BY kind, first_id", err)))
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int kind = sqlite3_column_int(st, 0);
+		int64_t f = sqlite3_column_int64(st, 1), l = sqlite3_column_int64(st, 2);
+		const void *b = sqlite3_column_blob(st, 3);
+		size_t blen = (size_t)sqlite3_column_bytes(st, 3), len;
+		uint8_t *want = NULL;
+
+		(*checked)++;
+		if (kind < 0 || kind >= DIMB_KINDS || f < 1 || l < f || l > max[kind]) {
+			fprintf(msg, "microbeat: check: dimension block of kind %d, ids %lld..%lld:"
+				" not a block of rows the store holds\n", kind, (long long)f,
+				(long long)l);
+			(*bad)++;
+			continue;
+		}
+		if ((r = encode(s, (enum dimb_kind)kind, f, l, &want, &len, err)))
+			break;
+		if (len != blen || memcmp(want, b, len) != 0) {
+			fprintf(msg, "microbeat: check: the %s block of ids %lld..%lld differs from"
+				" the %s rows\n", TABLE[kind], (long long)f, (long long)l,
+				TABLE[kind]);
+			(*bad)++;
+		}
+		free(want);
+	}
+	if (!r && rc != SQLITE_DONE)
+		r = store_db_err(s, err, "reading the dimension blocks");
+	sqlite3_finalize(st);
+	return r;
+}
