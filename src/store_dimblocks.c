@@ -29,6 +29,9 @@
 #define DB_MAGIC "MBD1"
 #define DB_HEAD 12
 #define ABSENT UINT32_MAX
+/* ids a block read back from the rows holds at most (~1.5 MB of snap points,
+ * ~3 MB of streets): what the rows give is encoded a block at a time */
+#define CHUNK 65536
 
 static const char *const TABLE[DIMB_KINDS] = { [DIMB_LOCATION] = "location",
 					       [DIMB_STREET] = "street" };
@@ -437,21 +440,27 @@ int store_dimblocks_extend(struct store *s, struct mb_error *err)
 		}
 		if (max <= covered)
 			continue;
-		/* the rows this transaction wrote, as gathered, else read back */
-		if (!(blob = encode_gathered(s->dacc, (enum dimb_kind)k, covered + 1, max, &len)) &&
-		    (r = encode(s, (enum dimb_kind)k, covered + 1, max, &blob, &len, err)))
+		if ((r = store_prepare(s, &ins, "INSERT INTO dim_block(kind, first_id, last_id, data)"
+					      " VALUES(?1, ?2, ?3, ?4)", err)))
 			return r;
-		if (!(r = store_prepare(s, &ins, "INSERT INTO dim_block(kind, first_id, last_id, data)"
-					       " VALUES(?1, ?2, ?3, ?4)", err))) {
+		/* the rows this transaction wrote, as gathered (one block), else
+		 * read back a block of at most CHUNK ids at a time */
+		for (int64_t first = covered + 1, last; !r && first <= max; first = last + 1) {
+			last = max;
+			if (!(blob = encode_gathered(s->dacc, (enum dimb_kind)k, first, max, &len))) {
+				last = max - first >= CHUNK ? first + CHUNK - 1 : max;
+				if ((r = encode(s, (enum dimb_kind)k, first, last, &blob, &len, err)))
+					break;
+			}
 			sqlite3_bind_int(ins, 1, k);
-			sqlite3_bind_int64(ins, 2, covered + 1);
-			sqlite3_bind_int64(ins, 3, max);
+			sqlite3_bind_int64(ins, 2, first);
+			sqlite3_bind_int64(ins, 3, last);
 			sqlite3_bind_blob64(ins, 4, blob, len, SQLITE_STATIC);
-			r = sqlite3_step(ins) == SQLITE_DONE
-				    ? 0 : store_db_err(s, err, "writing the dimension blocks");
+			r = store_step_reset(s, ins, err);
+			free(blob);
+			blob = NULL;
 		}
 		sqlite3_finalize(ins);
-		free(blob);
 		if (r)
 			return r;
 	}
