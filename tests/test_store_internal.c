@@ -1,7 +1,11 @@
 /* Unit tests of the store's private helpers (src/store_internal.h):
  * store_max_id() must report a failing step (it once read a failed step as an
- * empty table, array size 1), and slice_put_str() must report out of memory
- * (it once returned offset 0, which reads as an empty name). */
+ * empty table, array size 1), slice_put_str() must report out of memory
+ * (it once returned offset 0, which reads as an empty name), and the
+ * dimension blocks (store_dimblocks.c) give back exactly what the rows hold,
+ * whether encoded from what the bulk writer wrote or from the rows, are not
+ * read when they do not cover the rows or a trigger is missing, and refuse a
+ * damaged BLOB without reading past it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +15,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <math.h>
+#include <sqlite3.h>
 
 #include "microbeat/common.h"
 #include "microbeat/slice.h"
@@ -33,6 +39,17 @@ static int teardown(void **state)
 	(void)state;
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	return system(cmd) == 0 ? 0 : -1;
+}
+
+static struct store *open_named(const char *name)
+{
+	struct store *s = NULL;
+	struct mb_error err = { 0 };
+	char db[128];
+
+	snprintf(db, sizeof(db), "%s/%s.db", tmpdir, name);
+	assert_int_equal(store_open(db, 0, &s, &err), 0);
+	return s;
 }
 
 static struct store *open_store(void)
@@ -139,6 +156,228 @@ static void test_put_str_out_of_memory(void **state)
 	assert_null(sl.strings);
 }
 
+/* ---- dimension blocks ---------------------------------------------------------- */
+
+/* What store_dimblocks_read handed over, by id (up to 16). */
+struct got {
+	int n;
+	struct dimb_row r[16];
+	char text[16][2][32];
+};
+
+static int collect(void *ctx, const struct dimb_row *d)
+{
+	struct got *g = ctx;
+
+	assert_true(d->id > 0 && d->id < 16);
+	g->r[d->id] = *d;
+	if (d->name)
+		snprintf(g->text[d->id][0], 32, "%s", d->name);
+	if (d->area)
+		snprintf(g->text[d->id][1], 32, "%s", d->area);
+	g->n++;
+	return 0;
+}
+
+static void exec_ok(struct store *s, const char *sql)
+{
+	struct mb_error err = { 0 };
+
+	assert_int_equal(store_exec(s, sql, &err), 0);
+}
+
+/* Streets 1, 2, 5 and snap points 1, 2, 3 written by hand: a NULL LSOA, NULL
+ * coordinates, -0.0 (stored as 0), an empty and a NULL area code, a UTF-8 name. */
+static void rows_by_hand(struct store *s)
+{
+	exec_ok(s, "INSERT INTO street(id, name_norm, lsoa_id, gazetteer, lon, lat, area_code) VALUES"
+		   " (1, 'HIGH STREET', 7, 1, 0.125, 52.5, 'E04000001'),"
+		   " (2, 'CAF\xc3\x89 ROW', NULL, 0, NULL, NULL, NULL),"
+		   " (5, 'MILL LANE', 3, 1, -0.0, 52.25, '')");
+	exec_ok(s, "INSERT INTO location(id, name, lon, lat, lsoa_id, street_id) VALUES"
+		   " (1, 'On or near High Street', 0.125, 52.5, 7, 1),"
+		   " (2, 'No Location', NULL, NULL, NULL, NULL),"
+		   " (3, 'On or near Mill Lane', -1.5, 52.25, 3, 5)");
+}
+
+static void check_by_hand(struct store *s)
+{
+	struct mb_error err = { 0 };
+	struct got g;
+	int used = 0;
+
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(store_dimblocks_read(s, DIMB_STREET, 5, collect, &g, &used, &err), 0);
+	assert_int_equal(used, 1);
+	assert_int_equal(g.n, 3); /* ids 3 and 4 have no row: not handed over */
+	assert_int_equal(g.r[1].lsoa, 7);
+	assert_int_equal(g.r[1].gazetteer, 1);
+	assert_true(g.r[1].lon == 0.125 && g.r[1].lat == 52.5);
+	assert_string_equal(g.text[1][0], "HIGH STREET");
+	assert_string_equal(g.text[1][1], "E04000001");
+	assert_int_equal(g.r[2].lsoa, 0);
+	assert_true(isnan(g.r[2].lon) && isnan(g.r[2].lat));
+	assert_string_equal(g.text[2][0], "CAF\xc3\x89 ROW");
+	assert_string_equal(g.text[2][1], "");
+	assert_true(g.r[5].lon == 0.0 && !signbit(g.r[5].lon));
+	assert_string_equal(g.text[5][1], "");
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(store_dimblocks_read(s, DIMB_LOCATION, 3, collect, &g, &used, &err), 0);
+	assert_int_equal(used, 1);
+	assert_int_equal(g.n, 3);
+	assert_int_equal(g.r[1].street, 1);
+	assert_int_equal(g.r[2].street, 0);
+	assert_int_equal(g.r[2].lsoa, 0);
+	assert_true(isnan(g.r[2].lat));
+	assert_true(g.r[3].lon == -1.5 && g.r[3].lsoa == 3 && g.r[3].street == 5);
+}
+
+static void test_dimblocks_rows(void **state)
+{
+	struct store *s = open_named("rows");
+	struct mb_error err = { 0 };
+	struct got g;
+	int used = 1;
+
+	(void)state;
+	rows_by_hand(s);
+	/* no blocks yet: not used, the caller reads the rows */
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(store_dimblocks_read(s, DIMB_STREET, 5, collect, &g, &used, &err), 0);
+	assert_int_equal(used, 0);
+	assert_int_equal(g.n, 0);
+	assert_int_equal(store_dimblocks_extend(s, &err), 0);
+	check_by_hand(s);
+	/* a row past the blocks: they no longer cover every row */
+	exec_ok(s, "INSERT INTO street(id, name_norm) VALUES (6, 'NEW ROAD')");
+	assert_int_equal(store_dimblocks_read(s, DIMB_STREET, 6, collect, &g, &used, &err), 0);
+	assert_int_equal(used, 0);
+	/* extended by a block of the new row */
+	assert_int_equal(store_dimblocks_extend(s, &err), 0);
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(store_dimblocks_read(s, DIMB_STREET, 6, collect, &g, &used, &err), 0);
+	assert_int_equal(used, 1);
+	assert_int_equal(g.n, 4);
+	assert_string_equal(g.text[6][0], "NEW ROAD");
+	/* a trigger gone: the blocks may be stale, not read */
+	exec_ok(s, "DROP TRIGGER street_dim_d");
+	assert_int_equal(store_dimblocks_read(s, DIMB_STREET, 6, collect, &g, &used, &err), 0);
+	assert_int_equal(used, 0);
+	/* the other table's blocks are still read */
+	assert_int_equal(store_dimblocks_read(s, DIMB_LOCATION, 3, collect, &g, &used, &err), 0);
+	assert_int_equal(used, 1);
+	store_close(s);
+}
+
+static void test_dimblocks_gathered(void **state)
+{
+	struct store *s = open_named("gathered");
+	struct mb_error err = { 0 };
+	struct rec_dim st[2] = {
+		{ .kind = DIM_STREET, .id = 1, .ref = 4, .s1 = "STATION ROAD" },
+		{ .kind = DIM_STREET, .id = 2, .ref = 0, .s1 = "" },
+	};
+	struct rec_dim lo[3] = {
+		{ .kind = DIM_LOCATION, .id = 1, .ref = 4, .ref2 = 1, .has_coord = 1, .lon = -0.0,
+		  .lat = 52.0, .s1 = "On or near Station Road" },
+		{ .kind = DIM_LOCATION, .id = 2, .ref = 0, .ref2 = 0, .has_coord = 0, .lon = 1.0,
+		  .lat = 2.0, .s1 = "No Location" },
+		{ .kind = DIM_LOCATION, .id = 3, .ref = 4, .ref2 = 2, .has_coord = 1, .lon = 0.1,
+		  .lat = 51.9999999999, .s1 = "On or near Somewhere" },
+	};
+	sqlite3_stmt *q = NULL;
+	char *gathered[2] = { NULL, NULL };
+
+	(void)state;
+	/* the bulk writer's rows, encoded as gathered */
+	assert_int_equal(store_begin(s, &err), 0);
+	assert_int_equal(store_dims_write(s, DIM_STREET, st, 2, &err), 0);
+	assert_int_equal(store_dims_write(s, DIM_LOCATION, lo, 3, &err), 0);
+	assert_int_equal(store_dimblocks_extend(s, &err), 0);
+	assert_int_equal(store_commit(s, &err), 0);
+	assert_int_equal(store_prepare(s, &q, "SELECT hex(data) FROM dim_block ORDER BY kind", &err), 0);
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+		gathered[k] = strdup((const char *)sqlite3_column_text(q, 0));
+	}
+	assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+	sqlite3_finalize(q);
+	/* the same blocks encoded from the rows read back: the same bytes (the
+	 * -0.0 longitude reads back as 0.0, the missing coordinates as NULL) */
+	assert_int_equal(store_begin(s, &err), 0);
+	assert_int_equal(store_dimblocks_build_all(s, &err), 0);
+	assert_int_equal(store_commit(s, &err), 0);
+	assert_int_equal(store_prepare(s, &q, "SELECT hex(data) FROM dim_block ORDER BY kind", &err), 0);
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+		assert_string_equal((const char *)sqlite3_column_text(q, 0), gathered[k]);
+		free(gathered[k]);
+	}
+	sqlite3_finalize(q);
+	/* and check agrees */
+	int64_t checked = 0, bad = 1;
+	FILE *devnull = fopen("/dev/null", "w");
+
+	assert_non_null(devnull);
+	assert_int_equal(store_dimblocks_check(s, &checked, &bad, devnull, &err), 0);
+	assert_int_equal(checked, 2);
+	assert_int_equal(bad, 0);
+	fclose(devnull);
+	store_close(s);
+}
+
+static void test_dimblocks_damaged(void **state)
+{
+	/* each a street block of ids 1..5 that must be refused whole */
+	static const char *const forged[] = {
+		"x''",                                     /* empty */
+		"x'4D424431'",                             /* a header cut short */
+		"x'4D42443201000000050000'",               /* wrong magic, short */
+		"x'4D424431000000000500000000'",           /* the kind of a location block */
+		"x'4D4244310100000006000000'",             /* six ids for five */
+		"x'4D4244310100000005000000' || zeroblob(105)", /* no strings */
+		"x'4D4244310100000005000000' || zeroblob(105) || x'41'", /* no NUL */
+		"x'4D4244310100000005000000' || zeroblob(105) || zeroblob(11)", /* one too many */
+	};
+	struct mb_error err = { 0 };
+	struct got g;
+	int used = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(forged) / sizeof(*forged); i++) {
+		char name[32], sql[256];
+
+		snprintf(name, sizeof(name), "damaged%zu", i);
+		struct store *s = open_named(name);
+
+		rows_by_hand(s);
+		assert_int_equal(store_dimblocks_extend(s, &err), 0);
+		snprintf(sql, sizeof(sql), "UPDATE dim_block SET data = %s WHERE kind = 1", forged[i]);
+		exec_ok(s, sql);
+		memset(&err, 0, sizeof(err));
+		assert_int_equal(store_dimblocks_read(s, DIMB_STREET, 5, collect, &g, &used, &err),
+				 -MB_EDB);
+		assert_non_null(strstr(err.msg, "the street block of ids 1..5 is damaged"));
+		assert_int_equal(used, 0);
+		store_close(s);
+	}
+	/* five records saying "no row" and ten empty strings: a well-formed
+	 * block with nothing to hand over (the reader stops at its end) */
+	struct store *s = open_named("norows");
+
+	rows_by_hand(s);
+	assert_int_equal(store_dimblocks_extend(s, &err), 0);
+	exec_ok(s, "UPDATE dim_block SET data = x'4D4244310100000005000000'"
+		   " || x'FFFFFFFF' || zeroblob(17) || x'FFFFFFFF' || zeroblob(17)"
+		   " || x'FFFFFFFF' || zeroblob(17) || x'FFFFFFFF' || zeroblob(17)"
+		   " || x'FFFFFFFF' || zeroblob(17) || zeroblob(10) WHERE kind = 1");
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(store_dimblocks_read(s, DIMB_STREET, 5, collect, &g, &used, &err), 0);
+	assert_int_equal(used, 1);
+	assert_int_equal(g.n, 0);
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -146,6 +385,9 @@ int main(void)
 		cmocka_unit_test(test_max_id_step_error),
 		cmocka_unit_test(test_put_str),
 		cmocka_unit_test(test_put_str_out_of_memory),
+		cmocka_unit_test(test_dimblocks_rows),
+		cmocka_unit_test(test_dimblocks_gathered),
+		cmocka_unit_test(test_dimblocks_damaged),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
