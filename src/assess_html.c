@@ -131,6 +131,12 @@ int assess_render_html(const char *md, size_t len, const char *title, const char
 		goto cleanup;
 	}
 	html = cmark_render_html(doc, CMARK_OPT_DEFAULT, cmark_parser_get_syntax_extensions(ps));
+	/* the tree is done with: a national pack's 25k-row tables are ~90 MB of
+	 * nodes, not to be held while the charts are inlined */
+	cmark_node_free(doc);
+	doc = NULL;
+	cmark_parser_free(ps);
+	ps = NULL;
 	if (!html) {
 		r = mb_err(err, MB_ENOMEM, "out of memory");
 		goto cleanup;

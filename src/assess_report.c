@@ -538,8 +538,8 @@ int as_write_report(struct run *R, struct mb_error *err)
 	const struct assess_config *cfg = R->cfg;
 	struct csvtab conc = { 0 }, yoy = { 0 }, trend = { 0 }, prio = { 0 }, fm = { 0 }, hot = { 0 },
 		      w = { 0 };
-	char *md = NULL, *html = NULL;
-	size_t mdlen = 0, htmllen = 0;
+	char *md = NULL;
+	size_t mdlen = 0;
 	FILE *o = NULL;
 	int r = 0;
 
@@ -611,16 +611,16 @@ int as_write_report(struct run *R, struct mb_error *err)
 	o = NULL;
 	if ((r = as_save(R->tmp, "report.md", md, mdlen, err)))
 		goto cleanup;
-	FILE *h = open_memstream(&html, &htmllen);
-	if (!h) {
-		r = NOMEM(R);
+	/* written straight to its file (a national pack's is ~50 MB), atomically */
+	struct emit_file hf;
+
+	if ((r = emit_open_atomic(R->tmp, "report.html", &hf, err)))
 		goto cleanup;
-	}
-	r = assess_render_html(md, mdlen, title, R->tmp, h, err);
-	if (fclose(h) && !r)
-		r = NOMEM(R);
-	if (!r)
-		r = as_save(R->tmp, "report.html", html, htmllen, err);
+	r = assess_render_html(md, mdlen, title, R->tmp, hf.fp, err);
+	if (r)
+		emit_abort_atomic(&hf);
+	else
+		r = emit_commit_atomic(&hf, err);
 cleanup:
 	if (o)
 		fclose(o);
@@ -632,6 +632,5 @@ cleanup:
 	csvtab_release(&hot);
 	csvtab_release(&w);
 	free(md);
-	free(html);
 	return r;
 }
