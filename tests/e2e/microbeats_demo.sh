@@ -1,6 +1,7 @@
 #!/bin/bash
 # Issue 15 §5 on the demo district with its parish layer: the power-few list names each row's
-# parish (checked against the generator's own parish of each LSOA), --format md is paste-ready
+# parish (checked against the generator's own parish of each LSOA), and its unit of a second
+# layer loaded by the LSOA lookup alone (each LSOA's unit found once), --format md is paste-ready
 # (plain names, shares as percentages with one decimal, each equal to the CSV's full-precision
 # value), and the spreadsheet guard leaves flags_matrix.csv's "-" cells alone.
 . "$(dirname "$0")/lib.sh"
@@ -20,6 +21,20 @@ mb --db "$DB" hotspots --layer parish --area Over --fy 2025 --out "$T/hot1" > /d
 if command -v gnuplot > /dev/null; then
   [ -s "$T/hot1/hotspot_map.png" ] && [ -s "$T/hot1/hotspot_map.svg" ] || fail "no hotspot map drawn"
 fi
+# a second layer by the LSOA lookup alone: each snap point takes its LSOA's unit
+python3 - "$T" <<'PY' || fail "lookup fixture"
+import csv, sys
+t = sys.argv[1]
+names = {r["parish_code"]: r["parish_name"] for r in csv.DictReader(open(f"{t}/demo/parishes.csv"))}
+with open(f"{t}/lk.csv", "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["lsoa_code", "unit_code", "unit_name"])
+    for r in csv.DictReader(open(f"{t}/demo/lsoa_to_parish.csv")):
+        w.writerow([r["lsoa_code"], r["parish_code"], names[r["parish_code"]]])
+PY
+mb --db "$DB" areas --layer bylookup --lookup "$T/lk.csv" --unit-field unit_code --name-field unit_name \
+  > /dev/null || fail "areas --lookup exit $?"
+mb --db "$DB" concentration --fy 2025 --no-charts --out "$T/out2" > /dev/null || fail "conc (two layers) exit $?"
 /usr/bin/python3 - "$T" <<'PY' || fail "check disagrees"
 import csv, math, sys
 t = sys.argv[1]
@@ -35,6 +50,10 @@ names = {r["parish_code"]: r["parish_name"] for r in csv.DictReader(open(f"{t}/d
 hot = list(csv.DictReader(open(f"{t}/out/hot_streets.csv")))
 wrong = [h for h in hot if h["parish"] != names[lsoa_parish[h["lsoa"]]]]
 check(f"parish of {len(hot)} rows", not wrong, [(h["label"], h["parish"]) for h in wrong[:3]])
+hot2 = list(csv.DictReader(open(f"{t}/out2/hot_streets.csv")))
+wrong = [h for h in hot2 if h["bylookup"] != names[lsoa_parish[h["lsoa"]]]]
+check(f"unit of {len(hot2)} rows in a layer by LSOA lookup alone", hot2 and not wrong,
+      [(h["label"], h["bylookup"]) for h in wrong[:3]])
 check("places are labelled 'Kind, near STREET'", all(h["label"] == h["street"][0] + h["street"][1:].lower()
       + (", near " + h["near_street"] if h["near_street"] else "") for h in hot if h["kind"] == "place"))
 # md: plain names, percentages with one decimal equal to the CSV's shares
