@@ -222,6 +222,185 @@ static const char SQL_PENDING[] =
 	" AND NOT EXISTS (SELECT 1 FROM location_unit u WHERE u.location_id = l.id"
 	" AND u.layer_id = ?1)";
 
+/* The located events of each snap point, for the layer counts below: read
+ * once (from the column blocks and the snap points' dimension blocks) and
+ * summed per layer in C. The SQL above (SQL_ASSIGNED, SQL_UNASSIGNED,
+ * SQL_UNASSIGNED_NEAR) ran two correlated subqueries an event: ~7 s each for
+ * a national year. Stores without column blocks still run it. */
+struct loc_events {
+	size_t nloc;     /* snap point ids + 1 */
+	uint8_t *held;   /* 1 = a location row has this id (the SQL's JOIN location) */
+	uint32_t *lsoa;  /* its LSOA id (0: none) */
+	int64_t *n;      /* its located events not coded to a unit (flags bit 0 clear) */
+};
+
+static void loc_events_free(struct loc_events *le)
+{
+	free(le->held);
+	free(le->lsoa);
+	free(le->n);
+	memset(le, 0, sizeof(*le));
+}
+
+static int le_loc(void *ctx, const struct dimb_row *d)
+{
+	struct loc_events *le = ctx;
+
+	if (d->id > 0 && (size_t)d->id < le->nloc) {
+		le->held[d->id] = 1;
+		le->lsoa[d->id] = d->lsoa;
+	}
+	return 0;
+}
+
+static int le_rows(void *ctx, const struct store_evrows *rows)
+{
+	struct loc_events *le = ctx;
+
+	for (size_t i = 0; i < rows->n; i++)
+		if (!(rows->flags[i] & 1) && rows->location[i] && rows->location[i] < le->nloc)
+			le->n[rows->location[i]]++;
+	return 0;
+}
+
+/* Fill *le, or leave it empty (le->nloc 0) when the store has no column
+ * blocks: the counts are then the SQL's. */
+static int loc_events_read(struct store *s, struct loc_events *le, struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int32_t lo = 0, hi = -1;
+	size_t nloc = 0;
+	int r, rc, blocks = 0, used = 0;
+
+	memset(le, 0, sizeof(*le));
+	if ((r = store_has_table(s, "event_block", &blocks, err)) || !blocks)
+		return r;
+	if ((r = store_max_id(s, "SELECT max(id) FROM location", &nloc, err)) ||
+	    (r = store_prepare(s, &st, "SELECT min(month), max(month) FROM event_block", err)))
+		return r;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		lo = sqlite3_column_int(st, 0);
+		hi = sqlite3_column_int(st, 1);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_ROW)
+		return store_db_err(s, err, "counting located events");
+	le->nloc = nloc;
+	le->held = calloc(nloc, 1);
+	le->lsoa = calloc(nloc, sizeof(*le->lsoa));
+	le->n = calloc(nloc, sizeof(*le->n));
+	if (!le->held || !le->lsoa || !le->n) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if ((r = store_has_table(s, "dim_block", &blocks, err)) ||
+	    (blocks && (r = store_dimblocks_read(s, DIMB_LOCATION, (int64_t)nloc - 1, le_loc, le,
+						 &used, err))))
+		goto fail;
+	if (!used) {
+		if ((r = store_prepare(s, &st, "SELECT id, coalesce(lsoa_id, 0) FROM location", err)))
+			goto fail;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			struct dimb_row d = { .id = sqlite3_column_int64(st, 0),
+					      .lsoa = (uint32_t)sqlite3_column_int64(st, 1) };
+
+			le_loc(le, &d);
+		}
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE) {
+			r = store_db_err(s, err, "reading the snap points");
+			goto fail;
+		}
+	}
+	if (hi >= lo && (r = store_blocks_scan(s, lo, hi, le_rows, le, err)))
+		goto fail;
+	return 0;
+fail:
+	loc_events_free(le);
+	return r;
+}
+
+/* The SQL counts of layer_id from le: located events in a unit by either
+ * method, in none, and (boundary layers) in none but in an LSOA whose other
+ * snap points the layer's polygons place. */
+static int layer_counts(struct store *s, const struct loc_events *le, int64_t layer_id,
+			long *assigned, long *unassigned, long *near, struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	size_t nlsoa = 0;
+	uint8_t *bnd = NULL, *lk = NULL, *cov = NULL;
+	int r, rc;
+
+	*assigned = *unassigned = 0;
+	if (near)
+		*near = 0;
+	if ((r = store_max_id(s, "SELECT max(id) FROM lsoa", &nlsoa, err)))
+		return r;
+	bnd = calloc(le->nloc, 1); /* 1 = a unit by boundaries, 2 = a "no unit" row */
+	lk = calloc(nlsoa, 1);     /* LSOA id -> the layer's lookup places it */
+	cov = calloc(nlsoa, 1);    /* LSOA id -> a snap point in it has a unit by boundaries */
+	if (!bnd || !lk || !cov) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	if ((r = store_prepare(s, &st, "SELECT location_id, unit_id IS NOT NULL FROM location_unit"
+				       " WHERE layer_id = ?1", err)))
+		goto cleanup;
+	sqlite3_bind_int64(st, 1, layer_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sqlite3_int64 loc = sqlite3_column_int64(st, 0);
+
+		if (loc > 0 && (size_t)loc < le->nloc && le->held[loc]) {
+			bnd[loc] = sqlite3_column_int(st, 1) ? 1 : 2;
+			if (bnd[loc] == 1 && le->lsoa[loc] && le->lsoa[loc] < nlsoa)
+				cov[le->lsoa[loc]] = 1;
+		}
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_DONE) {
+		r = store_db_err(s, err, "counting assignments");
+		goto cleanup;
+	}
+	if ((r = store_prepare(s, &st, "SELECT q.id FROM lsoa q WHERE EXISTS (SELECT 1 FROM lsoa_unit"
+				       " lu JOIN unit un ON un.id = lu.unit_id WHERE lu.lsoa_code = q.code"
+				       " AND un.layer_id = ?1)", err)))
+		goto cleanup;
+	sqlite3_bind_int64(st, 1, layer_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sqlite3_int64 l = sqlite3_column_int64(st, 0);
+
+		if (l > 0 && (size_t)l < nlsoa)
+			lk[l] = 1;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_DONE) {
+		r = store_db_err(s, err, "counting assignments");
+		goto cleanup;
+	}
+	for (size_t loc = 1; loc < le->nloc; loc++) {
+		uint32_t l = le->lsoa[loc];
+		int by_lookup = l && l < nlsoa && lk[l];
+
+		if (!le->held[loc] || !le->n[loc])
+			continue;
+		if (bnd[loc] == 1 || by_lookup)
+			*assigned += le->n[loc];
+		else
+			*unassigned += le->n[loc];
+		if (near && bnd[loc] == 2 && l && l < nlsoa && cov[l] && !by_lookup)
+			*near += le->n[loc];
+	}
+cleanup:
+	sqlite3_finalize(st);
+	free(bnd);
+	free(lk);
+	free(cov);
+	return r;
+}
+
 /* Find code in the sorted array of code pointers (n entries); index or -1. */
 static long code_index(char *const *sorted, const size_t *order, size_t n, const char *code)
 {
@@ -512,6 +691,7 @@ int store_areas_load(struct store *s, const struct areas_spec *spec, struct area
 		     struct mb_error *err)
 {
 	struct code_index ix = { 0 };
+	struct loc_events le = { 0 };
 	int64_t layer_id = 0, *unit_id = NULL;
 	int own = sqlite3_get_autocommit(s->db), r;
 	char sql[160];
@@ -544,8 +724,12 @@ int store_areas_load(struct store *s, const struct areas_spec *spec, struct area
 		goto fail;
 	if (spec->lookup && (r = write_lookup(s, spec, &ix, unit_id, st, err)))
 		goto fail;
-	if ((r = count_q(s, SQL_ASSIGNED, layer_id, &st->events_assigned, err)) ||
-	    (r = count_q(s, SQL_UNASSIGNED, layer_id, &st->events_unassigned, err)))
+	if ((r = loc_events_read(s, &le, err)))
+		goto fail;
+	if (le.nloc ? (r = layer_counts(s, &le, layer_id, &st->events_assigned,
+					&st->events_unassigned, NULL, err))
+		    : ((r = count_q(s, SQL_ASSIGNED, layer_id, &st->events_assigned, err)) ||
+		       (r = count_q(s, SQL_UNASSIGNED, layer_id, &st->events_unassigned, err))))
 		goto fail;
 	if (own && (r = store_commit(s, err)))
 		goto cleanup;
@@ -555,6 +739,7 @@ fail:
 	if (own)
 		store_rollback(s);
 cleanup:
+	loc_events_free(&le);
 	free(ix.sorted);
 	free(ix.order);
 	free(unit_id);
@@ -752,6 +937,7 @@ int store_layers_info(struct store *s, struct layer_info **out, size_t *nout,
 {
 	struct layer_row *rows = NULL;
 	struct layer_info *v = NULL;
+	struct loc_events le = { 0 };
 	sqlite3_stmt *q = NULL;
 	size_t n = 0;
 	int r, own;
@@ -787,11 +973,17 @@ int store_layers_info(struct store *s, struct layer_info **out, size_t *nout,
 			l->pop = sqlite3_column_double(q, 2);
 		}
 		sqlite3_reset(q);
-		if ((r = count_q(s, SQL_ASSIGNED, rows[i].id, &l->assigned, err)) ||
-		    (r = count_q(s, SQL_UNASSIGNED, rows[i].id, &l->unassigned, err)) ||
+		/* the snap points' events once, for every layer */
+		if (i == 0 && (r = loc_events_read(s, &le, err)))
+			goto cleanup;
+		if ((le.nloc ? (r = layer_counts(s, &le, rows[i].id, &l->assigned, &l->unassigned,
+						 l->boundaries ? &l->near : NULL, err))
+			     : ((r = count_q(s, SQL_ASSIGNED, rows[i].id, &l->assigned, err)) ||
+				(r = count_q(s, SQL_UNASSIGNED, rows[i].id, &l->unassigned, err)) ||
+				(l->boundaries &&
+				 (r = count_q(s, SQL_UNASSIGNED_NEAR, rows[i].id, &l->near, err))))) ||
 		    (r = count_q(s, "SELECT count(*) FROM event_unit WHERE layer_id = ?1", rows[i].id,
 				 &l->coded, err)) ||
-		    (l->boundaries && (r = count_q(s, SQL_UNASSIGNED_NEAR, rows[i].id, &l->near, err))) ||
 		    (l->boundaries && (r = count_q(s, SQL_PENDING, rows[i].id, &l->pending, err))))
 			goto cleanup;
 	}
@@ -800,6 +992,7 @@ int store_layers_info(struct store *s, struct layer_info **out, size_t *nout,
 	v = NULL;
 cleanup:
 	sqlite3_finalize(q);
+	loc_events_free(&le);
 	layers_free(rows, n);
 	if (v)
 		store_layers_info_release(v, n);

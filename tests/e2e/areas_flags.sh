@@ -34,6 +34,52 @@ grep -q "located events: [0-9]* in a unit, 0 in no unit" "$T/areas_demo" ||
 mb --db "$DB" areas > "$T/list" || fail "areas (list) exit $?"
 grep -q "^  parish (boundaries+lookup code=PARCD tolerance=0): 104 units" "$T/list" ||
   fail "areas list: $(cat "$T/list")"
+# the layer counts 'areas' prints (from the column and dimension blocks, summed in C) equal
+# the same definitions run by the sqlite3 shell over the event rows: located events (not coded
+# to a unit) in a unit by boundaries or lookup, in none, and in none but in an LSOA the layer's
+# polygons otherwise cover ('near'); a layer of 40 of the 104 parishes leaves many in none
+layer_sql() { # DB LAYER: "assigned unassigned near" by SQL
+  sqlite3 "$1" "WITH ly AS (SELECT id FROM layer WHERE name = '$2'),
+    ev AS (SELECT l.id AS loc, l.lsoa_id AS lsoa FROM event e JOIN location l ON l.id = e.location_id
+      WHERE (e.flags & 1) = 0),
+    b AS (SELECT location_id AS loc, unit_id FROM location_unit WHERE layer_id = (SELECT id FROM ly)),
+    lk AS (SELECT q.id AS lsoa FROM lsoa q WHERE EXISTS (SELECT 1 FROM lsoa_unit lu JOIN unit un
+      ON un.id = lu.unit_id WHERE lu.lsoa_code = q.code AND un.layer_id = (SELECT id FROM ly))),
+    cov AS (SELECT DISTINCT l.lsoa_id AS lsoa FROM location l JOIN b ON b.loc = l.id
+      WHERE b.unit_id IS NOT NULL AND l.lsoa_id IS NOT NULL)
+    SELECT sum(in_unit), sum(1 - in_unit), sum(near) FROM (SELECT
+      (EXISTS (SELECT 1 FROM b WHERE b.loc = ev.loc AND b.unit_id IS NOT NULL)
+       OR EXISTS (SELECT 1 FROM lk WHERE lk.lsoa = ev.lsoa)) AS in_unit,
+      (EXISTS (SELECT 1 FROM b WHERE b.loc = ev.loc AND b.unit_id IS NULL)
+       AND EXISTS (SELECT 1 FROM cov WHERE cov.lsoa = ev.lsoa)
+       AND NOT EXISTS (SELECT 1 FROM lk WHERE lk.lsoa = ev.lsoa)) AS near FROM ev)" | tr '|' ' '
+}
+layer_printed() { # LISTING LAYER: "assigned unassigned near" as 'areas' prints them
+  sed -n "s/^  $2 (.*located events: \([0-9]*\) in a unit, \([0-9]*\) in no unit\( (\([0-9]*\) near)\)\{0,1\}.*/\1 \2 \4/p" "$1" |
+    awk '{ print $1, $2, ($3 == "" ? 0 : $3) }'
+}
+python3 - "$T/demo/parishes.geojson" "$T/part.geojson" <<'PY' || fail "partial layer fixture"
+import json, sys
+g = json.load(open(sys.argv[1]))
+g["features"] = g["features"][:40]
+json.dump(g, open(sys.argv[2], "w"))
+PY
+mb --db "$DB" areas --layer part --boundaries "$T/part.geojson" --code-field PARCD \
+  --name-field PARNM > /dev/null || fail "areas (40 parishes) exit $?"
+# and a layer by the lookup alone, of half the LSOAs
+awk -F, 'NR == 1 || NR % 2 == 0' "$T/demo/lsoa_to_parish.csv" > "$T/halflk.csv"
+mb --db "$DB" areas --layer halflk --lookup "$T/halflk.csv" --unit-field parish_code \
+  > /dev/null || fail "areas (half lookup) exit $?"
+mb --db "$DB" areas > "$T/list2" || fail "areas (list) exit $?"
+for layer in parish part halflk; do
+  want=$(layer_sql "$DB" $layer) got=$(layer_printed "$T/list2" $layer)
+  [ -n "$got" ] || fail "no counts printed for $layer: $(cat "$T/list2")"
+  eq "layer $layer: in a unit, in none, near" "$got" "$want"
+done
+for layer in part halflk; do
+  read -r in un _ <<< "$(layer_sql "$DB" $layer)"
+  [ "$in" -gt 0 ] && [ "$un" -gt 0 ] || fail "layer $layer: $in in a unit, $un in none: the test tests nothing"
+done
 mb --db "$DB" flags --layer parish --fy 2025 --out "$T/dflags" > "$T/dconsole" ||
   fail "flags (demo) exit $?"
 grep -q "events without coordinates placed by their LSOA or unit code" "$T/dconsole" ||
@@ -89,6 +135,11 @@ mb --db "$DB" areas --layer ward --boundaries "$G/ward25.geojson" --code-field W
   fail "areas (wards) exit $?"
 grep -q "layer 'ward': 26 units, population 162115 in 26 units" "$T/areas_real" ||
   fail "ward layer summary: $(head -1 "$T/areas_real")"
+mb --db "$DB" areas > "$T/list_real" || fail "areas (list, real) exit $?"
+eq "ward: in a unit, in none, near (as the SQL counts them)" "$(layer_printed "$T/list_real" ward)" \
+  "$(layer_sql "$DB" ward)"
+read -r _ _ near <<< "$(layer_sql "$DB" ward)"
+[ "$near" -gt 0 ] || fail "no 'near' event on the real wards: the test tests nothing"
 # every located South Cambridgeshire crime of the period has exactly one assignment row
 # (a ward or NULL = in no unit)
 sc="FROM event e JOIN location l ON l.id = e.location_id WHERE (e.flags & 1) = 0
