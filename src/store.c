@@ -573,23 +573,6 @@ void store_rollback(struct store *s)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-int store_max_id(struct store *s, const char *sql, size_t *n, struct mb_error *err)
-{
-	sqlite3_stmt *st = NULL;
-	int r, rc;
-
-	*n = 1;
-	if ((r = store_prepare(s, &st, sql, err)))
-		return r;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*n = (size_t)sqlite3_column_int64(st, 0) + 1;
-	else if (rc != SQLITE_DONE)
-		r = store_db_err(s, err, "reading the size of a table");
-	sqlite3_finalize(st);
-	return r;
-}
-
 int store_layer_units(struct store *s, const char *layer, struct dict *d, uint32_t *layer_id,
 		      struct mb_error *err)
 {

@@ -322,21 +322,14 @@ static uint8_t *encode_gathered(const struct dim_acc *a, enum dimb_kind kind, in
 	return b;
 }
 
-/* One query of an integer (0 when NULL). */
-static int query_int(struct store *s, const char *sql, int64_t *v, struct mb_error *err)
+/* max(id) of table (0 when it is empty). */
+static int max_id(struct store *s, enum dimb_kind kind, int64_t *max, struct mb_error *err)
 {
-	sqlite3_stmt *st = NULL;
-	int r, rc;
+	size_t n = 1;
+	int r = store_max_id(s, kind == DIMB_STREET ? "SELECT max(id) FROM street"
+						    : "SELECT max(id) FROM location", &n, err);
 
-	*v = 0;
-	if ((r = store_prepare(s, &st, sql, err)))
-		return r;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*v = sqlite3_column_int64(st, 0);
-	else if (rc != SQLITE_DONE)
-		r = store_db_err(s, err, "reading the dimension blocks");
-	sqlite3_finalize(st);
+	*max = (int64_t)n - 1;
 	return r;
 }
 
@@ -421,15 +414,13 @@ static int writer_coverage(struct store *s, enum dimb_kind kind, int64_t *covere
 int store_dimblocks_extend(struct store *s, struct mb_error *err)
 {
 	for (int k = 0; k < DIMB_KINDS; k++) {
-		char sql[64];
 		int64_t covered, max;
 		uint8_t *blob = NULL;
 		size_t len;
 		sqlite3_stmt *ins = NULL;
 		int r;
 
-		snprintf(sql, sizeof(sql), "SELECT max(id) FROM %s", TABLE[k]);
-		if ((r = query_int(s, sql, &max, err)) ||
+		if ((r = max_id(s, (enum dimb_kind)k, &max, err)) ||
 		    (r = writer_coverage(s, (enum dimb_kind)k, &covered, err)))
 			return r;
 		/* blocks that do not reach from 1, or past the rows: built again */
@@ -616,13 +607,9 @@ int store_dimblocks_check(struct store *s, int64_t *checked, int64_t *bad, FILE 
 
 	*checked = 0;
 	*bad = 0;
-	for (int k = 0; k < DIMB_KINDS; k++) {
-		char sql[64];
-
-		snprintf(sql, sizeof(sql), "SELECT max(id) FROM %s", TABLE[k]);
-		if ((r = query_int(s, sql, &max[k], err)))
+	for (int k = 0; k < DIMB_KINDS; k++)
+		if ((r = max_id(s, (enum dimb_kind)k, &max[k], err)))
 			return r;
-	}
 	if ((r = store_prepare(s, &st, "SELECT kind, first_id, last_id, data FROM dim_block"
 				       " ORDER BY kind, first_id", err)))
 		return r;

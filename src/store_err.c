@@ -67,3 +67,20 @@ int store_step_reset(struct store *s, sqlite3_stmt *st, struct mb_error *err)
 		return store_db_err(s, err, "writing to the store");
 	return 0;
 }
+
+int store_max_id(struct store *s, const char *sql, size_t *n, struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	*n = 1;
+	if ((r = store_prepare(s, &st, sql, err)))
+		return r;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*n = (size_t)sqlite3_column_int64(st, 0) + 1;
+	else if (rc != SQLITE_DONE)
+		r = store_db_err(s, err, "reading the size of a table");
+	sqlite3_finalize(st);
+	return r;
+}
