@@ -20,13 +20,21 @@ static int check(struct store *s, FILE *out, FILE *msg, int64_t *bad, struct mb_
 		"SQLite quick_check ok; every event's category, source, snap point and import held");
 	if ((r = store_blocks_check(s, &checked, &bad_blocks, msg, err)))
 		return r;
-	fprintf(out, "column blocks: %lld compared with the event rows, %lld differ\n",
-		(long long)checked, (long long)bad_blocks);
+	if (checked < 0)
+		fprintf(out, "column blocks: none in this store (an older schema: a writing command or"
+			" 'check --repair' builds them)\n");
+	else
+		fprintf(out, "column blocks: %lld compared with the event rows, %lld differ\n",
+			(long long)checked, (long long)bad_blocks);
 	*bad += bad_blocks;
 	if ((r = store_dimblocks_check(s, &checked, &bad_blocks, msg, err)))
 		return r;
-	fprintf(out, "dimension blocks: %lld compared with the street and snap-point rows, %lld"
-		" differ\n", (long long)checked, (long long)bad_blocks);
+	if (checked < 0)
+		fprintf(out, "dimension blocks: none in this store (an older schema: a writing command"
+			" or 'check --repair' builds them)\n");
+	else
+		fprintf(out, "dimension blocks: %lld compared with the street and snap-point rows,"
+			" %lld differ\n", (long long)checked, (long long)bad_blocks);
 	*bad += bad_blocks;
 	return 0;
 }

@@ -619,24 +619,6 @@ int store_data_version(struct store *s, int64_t *v, struct mb_error *err)
 	return 0;
 }
 
-int store_has_table(struct store *s, const char *name, int *yes, struct mb_error *err)
-{
-	sqlite3_stmt *st = NULL;
-	int r, rc;
-
-	*yes = 0;
-	if ((r = store_prepare(s, &st,
-			       "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = ?", err)))
-		return r;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	*yes = rc == SQLITE_ROW;
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_db_err(s, err, "reading the store's schema");
-	return 0;
-}
-
 int store_cache_small(struct store *s, int kb_small, int *kb, struct mb_error *err)
 {
 	sqlite3_stmt *st = NULL;

@@ -665,6 +665,11 @@ int store_blocks_check(struct store *s, int64_t *checked, int64_t *bad, FILE *ms
 	int r, rc;
 
 	*checked = *bad = 0;
+	/* a store of schema 2 read as it is: no blocks to compare */
+	if ((r = store_has_table(s, "event_block", &rc, err)) || !rc) {
+		*checked = r ? 0 : -1;
+		return r;
+	}
 	if ((r = store_prepare(s, &imp, "SELECT id FROM import ORDER BY id", err)) ||
 	    (r = store_prepare(s, &blk,
 			       "SELECT month, first_id, last_id, n, data FROM event_block"

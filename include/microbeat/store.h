@@ -50,8 +50,9 @@ int store_data_version(struct store *s, int64_t *v, struct mb_error *err);
 int store_blocks_build_all(struct store *s, int64_t *imports, struct mb_error *err);
 
 /* Compare the column blocks with the event rows they copy (rebuilt in memory):
- * *checked blocks compared, *bad differences (each named on msg: import,
- * month, what). 0, or a negative code when the store cannot be read. */
+ * *checked blocks compared (-1: the store has none, an older schema read as
+ * it is), *bad differences (each named on msg: import, month, what). 0, or a
+ * negative code when the store cannot be read. */
 int store_blocks_check(struct store *s, int64_t *checked, int64_t *bad, FILE *msg,
 		       struct mb_error *err);
 
@@ -60,7 +61,8 @@ int store_blocks_check(struct store *s, int64_t *checked, int64_t *bad, FILE *ms
 int store_dimblocks_build_all(struct store *s, struct mb_error *err);
 
 /* Compare each dimension block with the street or snap-point rows it copies:
- * *checked blocks, *bad that differ (each named on msg). */
+ * *checked blocks (-1: the store has none, an older schema read as it is),
+ * *bad that differ (each named on msg). */
 int store_dimblocks_check(struct store *s, int64_t *checked, int64_t *bad, FILE *msg,
 			  struct mb_error *err);
 

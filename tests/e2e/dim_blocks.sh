@@ -171,6 +171,8 @@ sqlite3 "$T/v3.db" "drop table dim_block; drop trigger location_dim_i; drop trig
 mb --db "$T/v3.db" concentration --no-charts --out "$T/v3" > /dev/null 2>&1 || fail "concentration on a schema-3 store: exit $?"
 diff -r "$T/b-1" "$T/v3" > "$T/diff" || fail "schema 3 read differently: $(head -n 20 "$T/diff")"
 eq "a schema-3 store is read as it is" "$(sqlite3 "$T/v3.db" 'pragma user_version')" 3
+mb --db "$T/v3.db" check > "$T/check.out" 2>&1 || fail "check on a schema-3 store: exit $?: $(cat "$T/check.out")"
+grep -q "^dimension blocks: none in this store" "$T/check.out" || fail "check (schema 3): $(cat "$T/check.out")"
 mb --db "$T/v3.db" streets "$d/gazetteer.csv" > "$T/mig.out" 2>&1 || fail "streets on a schema-3 store: exit $?"
 grep -q "upgraded to schema 4: dimension blocks built for its streets and snap points" "$T/mig.out" ||
   fail "the migration says nothing: $(cat "$T/mig.out")"

@@ -160,6 +160,8 @@ mb --db "$T/old.db" info 2>&1 | tail -n +2 > "$T/info-old.txt" || fail "info (ro
 grep -q "LSOA codes seen per year" "$T/info-new.txt" || fail "info prints no LSOA vintages: $(cat "$T/info-new.txt")"
 diff "$T/info-new.txt" "$T/info-old.txt" > "$T/diff" || fail "info: blocks and rows differ: $(head -n 20 "$T/diff")"
 eq "an older store is read as it is" "$(sqlite3 "$T/old.db" 'pragma user_version')" 2
+mb --db "$T/old.db" check > "$T/check.out" 2>&1 || fail "check on a schema-2 store: exit $?: $(cat "$T/check.out")"
+grep -q "^column blocks: none in this store" "$T/check.out" || fail "check (schema 2): $(cat "$T/check.out")"
 mb --db "$T/old.db" check --repair > "$T/mig.out" 2>&1 || fail "migration: exit $?: $(cat "$T/mig.out")"
 grep -q "upgraded to schema 4: column blocks built for" "$T/mig.out" || fail "the migration says nothing: $(cat "$T/mig.out")"
 eq "migrated" "$(sqlite3 "$T/old.db" 'pragma user_version')" 4
