@@ -237,32 +237,45 @@ static int load_units(struct store *s, struct scope *sc, struct mb_error *err)
 	return 0;
 }
 
-/* The unit of every snap point: boundaries first, then the LSOA lookup (the
- * unit of largest weight, ties to the lower id) -- store_slice_units' rule. */
-static int load_assignment(struct store *s, struct scope *sc, const uint32_t *loc_lsoa,
-			   struct mb_error *err)
+int scope_lsoa_lookup(struct store *s, int64_t layer_id, size_t nlsoa, uint32_t *unit_of,
+		      int *any, struct mb_error *err)
 {
 	sqlite3_stmt *st = NULL;
 	int r, rc;
 
+	*any = 0;
 	if ((r = store_prepare(s, &st,
 			       "SELECT q.id, (SELECT lu.unit_id FROM lsoa_unit lu JOIN unit un"
 			       " ON un.id = lu.unit_id WHERE lu.lsoa_code = q.code AND un.layer_id = ?1"
 			       " ORDER BY lu.weight DESC, lu.unit_id LIMIT 1) FROM lsoa q",
 			       err)))
 		return r;
-	sqlite3_bind_int64(st, 1, sc->layer_id);
+	sqlite3_bind_int64(st, 1, layer_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		size_t l = (size_t)sqlite3_column_int64(st, 0);
-		size_t id = sqlite3_column_type(st, 1) == SQLITE_NULL
-				    ? 0 : (size_t)sqlite3_column_int64(st, 1);
+		sqlite3_int64 l = sqlite3_column_int64(st, 0), id = sqlite3_column_int64(st, 1);
 
-		if (l < sc->nlsoa && id < sc->ndense)
-			sc->lsoa_unit[l] = sc->dense[id];
+		if (l > 0 && (size_t)l < nlsoa && id > 0 && id <= UINT32_MAX) {
+			unit_of[l] = (uint32_t)id;
+			*any = 1;
+		}
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return store_db_err(s, err, "loading the LSOA lookup");
+	return rc == SQLITE_DONE ? 0 : store_db_err(s, err, "loading the LSOA lookup");
+}
+
+/* The unit of every snap point: boundaries first, then the LSOA lookup
+ * (scope_lsoa_lookup's rule). */
+static int load_assignment(struct store *s, struct scope *sc, const uint32_t *loc_lsoa,
+			   struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc, any;
+
+	/* store unit ids, then dense */
+	if ((r = scope_lsoa_lookup(s, sc->layer_id, sc->nlsoa, sc->lsoa_unit, &any, err)))
+		return r;
+	for (size_t l = 0; l < sc->nlsoa; l++)
+		sc->lsoa_unit[l] = sc->lsoa_unit[l] < sc->ndense ? sc->dense[sc->lsoa_unit[l]] : 0;
 	if ((r = store_prepare(s, &st, "SELECT location_id, unit_id FROM location_unit"
 				       " WHERE layer_id = ?1 AND unit_id IS NOT NULL", err)))
 		return r;

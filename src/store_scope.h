@@ -51,6 +51,14 @@ struct scope {
 int scope_resolve(struct store *s, const char *area, const char *layer, size_t nloc,
 		  const uint32_t *loc_lsoa, size_t nlsoa, struct scope *sc, struct mb_error *err);
 
+/* The LSOA lookup of layer_id: for each LSOA id below nlsoa, the store id
+ * of its unit of largest weight, ties to the lower id (0: none), into
+ * unit_of (nlsoa entries, zeroed by the caller) -- the one rule every
+ * command places a snap point by when the layer's boundaries leave it out.
+ * *any: some LSOA has a unit. */
+int scope_lsoa_lookup(struct store *s, int64_t layer_id, size_t nlsoa, uint32_t *unit_of,
+		      int *any, struct mb_error *err);
+
 /* Free what sc holds; the struct may be reused. */
 void scope_release(struct scope *sc);
 

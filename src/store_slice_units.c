@@ -256,7 +256,7 @@ int store_slice_units(struct store *s, const char *layer, const char *area,
 	uint64_t *pairs = NULL;
 	struct scope sc = { 0 };
 	size_t ndense = 0, nlsoa = 0, npairs = 0;
-	int r, rc, own;
+	int r, rc, own, any = 0;
 
 	*unit_of_event = NULL;
 	memset(u, 0, sizeof(*u));
@@ -304,24 +304,11 @@ int store_slice_units(struct store *s, const char *layer, const char *area,
 	}
 	sqlite3_finalize(q);
 	q = NULL;
-	/* ... then the lookup (unit of largest weight, ties to the lower id) */
-	if ((r = store_prepare(s, &q,
-			       "SELECT q.id, (SELECT lu.unit_id FROM lsoa_unit lu JOIN unit un"
-			       " ON un.id = lu.unit_id WHERE lu.lsoa_code = q.code AND un.layer_id = ?1"
-			       " ORDER BY lu.weight DESC, lu.unit_id LIMIT 1) FROM lsoa q",
-			       err)))
+	/* ... then the lookup (scope_lsoa_lookup's rule), its store ids made dense */
+	if ((r = scope_lsoa_lookup(s, layer_id, nlsoa, ulsoa, &any, err)))
 		goto cleanup;
-	sqlite3_bind_int64(q, 1, layer_id);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		size_t l = (size_t)sqlite3_column_int64(q, 0);
-		size_t id = sqlite3_column_type(q, 1) == SQLITE_NULL
-				    ? 0 : (size_t)sqlite3_column_int64(q, 1);
-
-		if (l < nlsoa && id < ndense)
-			ulsoa[l] = dense[id];
-	}
-	sqlite3_finalize(q);
-	q = NULL;
+	for (size_t l = 0; l < nlsoa; l++)
+		ulsoa[l] = ulsoa[l] < ndense ? dense[ulsoa[l]] : 0;
 	if ((r = store_prepare(s, &q, "SELECT id, coalesce(lsoa_id, 0), coalesce(street_id, 0)"
 				      " FROM location", err)))
 		goto cleanup;
@@ -480,27 +467,8 @@ static int lookup_by_lsoa(struct store *s, int64_t layer_id, size_t nloc, uint32
 		return r;
 	if (!(lunit = calloc(nlsoa, sizeof(*lunit))))
 		return mb_err(err, MB_ENOMEM, "out of memory");
-	if ((r = store_prepare(s, &st,
-			       "SELECT q.id, (SELECT lu.unit_id FROM lsoa_unit lu JOIN unit un"
-			       " ON un.id = lu.unit_id WHERE lu.lsoa_code = q.code AND un.layer_id = ?1"
-			       " ORDER BY lu.weight DESC, lu.unit_id LIMIT 1) FROM lsoa q",
-			       err)))
+	if ((r = scope_lsoa_lookup(s, layer_id, nlsoa, lunit, &any, err)))
 		goto cleanup;
-	sqlite3_bind_int64(st, 1, layer_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		size_t l = (size_t)sqlite3_column_int64(st, 0);
-
-		if (l < nlsoa && sqlite3_column_type(st, 1) != SQLITE_NULL) {
-			lunit[l] = (uint32_t)sqlite3_column_int64(st, 1);
-			any |= lunit[l] != 0;
-		}
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if (rc != SQLITE_DONE) {
-		r = store_db_err(s, err, "loading the LSOA lookup");
-		goto cleanup;
-	}
 	if (!any)
 		goto cleanup; /* a layer of boundaries alone */
 	struct by_lsoa b = { .lunit = lunit, .nlsoa = nlsoa, .u = u, .nloc = nloc };
