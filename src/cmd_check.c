@@ -8,6 +8,19 @@
 #include "microbeat/cli.h"
 #include "microbeat/store.h"
 
+/* One line on out: blocks of kind compared with rows (checked -1: the store
+ * has none). */
+static void say_blocks(FILE *out, const char *kind, const char *rows, int64_t checked,
+		       int64_t bad)
+{
+	if (checked < 0)
+		fprintf(out, "%s blocks: none in this store (an older schema: a writing command or"
+			" 'check --repair' builds them)\n", kind);
+	else
+		fprintf(out, "%s blocks: %lld compared with %s, %lld differ\n", kind,
+			(long long)checked, rows, (long long)bad);
+}
+
 /* Run the checks on s; problems named on msg, their number in *bad. */
 static int check(struct store *s, FILE *out, FILE *msg, int64_t *bad, struct mb_error *err)
 {
@@ -20,21 +33,11 @@ static int check(struct store *s, FILE *out, FILE *msg, int64_t *bad, struct mb_
 		"SQLite quick_check ok; every event's category, source, snap point and import held");
 	if ((r = store_blocks_check(s, &checked, &bad_blocks, msg, err)))
 		return r;
-	if (checked < 0)
-		fprintf(out, "column blocks: none in this store (an older schema: a writing command or"
-			" 'check --repair' builds them)\n");
-	else
-		fprintf(out, "column blocks: %lld compared with the event rows, %lld differ\n",
-			(long long)checked, (long long)bad_blocks);
+	say_blocks(out, "column", "the event rows", checked, bad_blocks);
 	*bad += bad_blocks;
 	if ((r = store_dimblocks_check(s, &checked, &bad_blocks, msg, err)))
 		return r;
-	if (checked < 0)
-		fprintf(out, "dimension blocks: none in this store (an older schema: a writing command"
-			" or 'check --repair' builds them)\n");
-	else
-		fprintf(out, "dimension blocks: %lld compared with the street and snap-point rows,"
-			" %lld differ\n", (long long)checked, (long long)bad_blocks);
+	say_blocks(out, "dimension", "the street and snap-point rows", checked, bad_blocks);
 	*bad += bad_blocks;
 	return 0;
 }

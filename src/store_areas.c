@@ -270,7 +270,7 @@ static int loc_events_read(struct store *s, struct loc_events *le, struct mb_err
 	sqlite3_stmt *st = NULL;
 	int32_t lo = 0, hi = -1;
 	size_t nloc = 0;
-	int r, rc, blocks = 0, used = 0;
+	int r, rc, blocks = 0;
 
 	memset(le, 0, sizeof(*le));
 	if ((r = store_has_table(s, "event_block", &blocks, err)) || !blocks)
@@ -294,25 +294,8 @@ static int loc_events_read(struct store *s, struct loc_events *le, struct mb_err
 		r = mb_err(err, MB_ENOMEM, "out of memory");
 		goto fail;
 	}
-	if ((r = store_has_table(s, "dim_block", &blocks, err)) ||
-	    (blocks && (r = store_dimblocks_read(s, DIMB_LOCATION, (int64_t)nloc - 1, le_loc, le,
-						 &used, err))))
+	if ((r = store_dim_rows(s, DIMB_LOCATION, le_loc, le, err)))
 		goto fail;
-	if (!used) {
-		if ((r = store_prepare(s, &st, "SELECT id, coalesce(lsoa_id, 0) FROM location", err)))
-			goto fail;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			struct dimb_row d = { .id = sqlite3_column_int64(st, 0),
-					      .lsoa = (uint32_t)sqlite3_column_int64(st, 1) };
-
-			le_loc(le, &d);
-		}
-		sqlite3_finalize(st);
-		if (rc != SQLITE_DONE) {
-			r = store_db_err(s, err, "reading the snap points");
-			goto fail;
-		}
-	}
 	if (hi >= lo && (r = store_blocks_scan(s, lo, hi, le_rows, le, err)))
 		goto fail;
 	return 0;

@@ -93,102 +93,150 @@ static int bbuf_put(struct bbuf *b, const void *v, size_t n)
 	return 0;
 }
 
-static const char *const READ_SQL[DIMB_KINDS] = {
-	[DIMB_LOCATION] = "SELECT id, lsoa_id, street_id, lon, lat FROM location"
-			  " WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
-	[DIMB_STREET] = "SELECT id, lsoa_id, gazetteer, lon, lat, name_norm, area_code FROM street"
-			" WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
+/* The rows of each table with ids ?1..?2 as the slice reads them (NULL ids
+ * 0, NULL coordinates NaN, a NULL area code ""), in id order. */
+static const char *const ROWS_SQL[DIMB_KINDS] = {
+	[DIMB_LOCATION] = "SELECT id, coalesce(lsoa_id, 0), coalesce(street_id, 0), lon, lat"
+			  " FROM location WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
+	[DIMB_STREET] = "SELECT id, coalesce(lsoa_id, 0), gazetteer, lon, lat, name_norm,"
+			" coalesce(area_code, '') FROM street WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
 };
+
+/* Hand the rows of kind with ids first..last to row(ctx, row), read from the
+ * table. 0, -MB_EDB, or row's non-zero return as it is. */
+static int rows_between(struct store *s, enum dimb_kind kind, int64_t first, int64_t last,
+			int (*row)(void *, const struct dimb_row *), void *ctx,
+			struct mb_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	if ((r = store_prepare(s, &st, ROWS_SQL[kind], err)))
+		return r;
+	sqlite3_bind_int64(st, 1, first);
+	sqlite3_bind_int64(st, 2, last);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct dimb_row d = {
+			.id = sqlite3_column_int64(st, 0),
+			.lsoa = (uint32_t)sqlite3_column_int64(st, 1),
+			.lon = sqlite3_column_type(st, 3) == SQLITE_NULL ? NAN
+									 : sqlite3_column_double(st, 3),
+			.lat = sqlite3_column_type(st, 4) == SQLITE_NULL ? NAN
+									 : sqlite3_column_double(st, 4),
+		};
+
+		if (kind == DIMB_LOCATION) {
+			d.street = (uint32_t)sqlite3_column_int64(st, 2);
+		} else {
+			d.gazetteer = sqlite3_column_int(st, 2);
+			d.name = (const char *)sqlite3_column_text(st, 5);
+			d.area = (const char *)sqlite3_column_text(st, 6);
+		}
+		if ((r = row(ctx, &d)))
+			break;
+	}
+	/* a read cut short would leave a block, or the caller's dimensions, partial */
+	if (!r && rc != SQLITE_DONE)
+		r = store_db_err(s, err, "reading the streets and snap points");
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* The fixed record of d at p (NULL d: an id with no row). */
+static void put_record(uint8_t *p, enum dimb_kind kind, const struct dimb_row *d)
+{
+	memset(p, 0, RECSZ[kind]);
+	if (!d) {
+		put32(p, ABSENT);
+		return;
+	}
+	put32(p, d->lsoa);
+	if (kind == DIMB_LOCATION) {
+		put32(p + 4, d->street);
+		putd(p + 8, d->lon);
+		putd(p + 16, d->lat);
+	} else {
+		p[4] = (uint8_t)d->gazetteer;
+		putd(p + 5, d->lon);
+		putd(p + 13, d->lat);
+	}
+}
+
+/* A block being encoded from rows (enc_row). */
+struct enc {
+	enum dimb_kind kind;
+	uint8_t *b;                /* header and records */
+	int64_t first, next;       /* its first id; the next id to encode */
+	struct bbuf names, areas;  /* the streets' strings, in id order */
+};
+
+/* Records of ids next..upto-1, which have no row ("" "" for a street). */
+static int enc_absent_to(struct enc *e, int64_t upto)
+{
+	for (; e->next < upto; e->next++) {
+		put_record(e->b + DB_HEAD + (size_t)(e->next - e->first) * RECSZ[e->kind], e->kind,
+			   NULL);
+		if (e->kind == DIMB_STREET &&
+		    (bbuf_put(&e->names, "", 1) || bbuf_put(&e->areas, "", 1)))
+			return 1;
+	}
+	return 0;
+}
+
+static int enc_row(void *ctx, const struct dimb_row *d)
+{
+	struct enc *e = ctx;
+	const char *nm = d->name ? d->name : "", *ac = d->area ? d->area : "";
+
+	if (enc_absent_to(e, d->id))
+		return 1;
+	put_record(e->b + DB_HEAD + (size_t)(d->id - e->first) * RECSZ[e->kind], e->kind, d);
+	if (e->kind == DIMB_STREET && (bbuf_put(&e->names, nm, strlen(nm) + 1) ||
+				       bbuf_put(&e->areas, ac, strlen(ac) + 1)))
+		return 1;
+	e->next = d->id + 1;
+	return 0;
+}
 
 /* Encode the rows of kind with ids first..last into *out (*len bytes). */
 static int encode(struct store *s, enum dimb_kind kind, int64_t first, int64_t last, uint8_t **out,
 		  size_t *len, struct mb_error *err)
 {
-	sqlite3_stmt *st = NULL;
 	size_t n = (size_t)(last - first + 1), rs = RECSZ[kind];
-	struct bbuf names = { 0 }, areas = { 0 };
-	uint8_t *b = malloc(DB_HEAD + n * rs);
-	int64_t next = first;
-	int r, rc;
+	struct enc e = { .kind = kind, .b = malloc(DB_HEAD + n * rs), .first = first,
+			 .next = first };
+	int r;
 
 	*out = NULL;
-	if (!b)
+	if (!e.b)
 		return mb_err(err, MB_ENOMEM, "out of memory building dimension blocks");
-	memcpy(b, DB_MAGIC, 4);
-	put32(b + 4, (uint32_t)kind);
-	put32(b + 8, (uint32_t)n);
-	if ((r = store_prepare(s, &st, READ_SQL[kind], err)))
-		goto fail;
-	sqlite3_bind_int64(st, 1, first);
-	sqlite3_bind_int64(st, 2, last);
-	/* an absent id: ABSENT, zeros, and "" "" for a street */
-#define ABSENT_TO(upto)                                                                  \
-	for (; next < (upto); next++) {                                                  \
-		uint8_t *p_ = b + DB_HEAD + (size_t)(next - first) * rs;                 \
-		memset(p_, 0, rs);                                                       \
-		put32(p_, ABSENT);                                                       \
-		if (kind == DIMB_STREET && (bbuf_put(&names, "", 1) || bbuf_put(&areas, "", 1))) \
-			goto oom;                                                        \
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
-
-		ABSENT_TO(id);
-		uint8_t *p = b + DB_HEAD + (size_t)(id - first) * rs;
-		double lon = sqlite3_column_type(st, 3) == SQLITE_NULL ? NAN
-								     : sqlite3_column_double(st, 3);
-		double lat = sqlite3_column_type(st, 4) == SQLITE_NULL ? NAN
-								     : sqlite3_column_double(st, 4);
-
-		put32(p, (uint32_t)sqlite3_column_int64(st, 1));
-		if (kind == DIMB_LOCATION) {
-			put32(p + 4, (uint32_t)sqlite3_column_int64(st, 2));
-			putd(p + 8, lon);
-			putd(p + 16, lat);
-		} else {
-			const char *nm = (const char *)sqlite3_column_text(st, 5);
-			const char *ac = (const char *)sqlite3_column_text(st, 6);
-
-			p[4] = (uint8_t)sqlite3_column_int(st, 2);
-			putd(p + 5, lon);
-			putd(p + 13, lat);
-			if (bbuf_put(&names, nm ? nm : "", nm ? strlen(nm) + 1 : 1) ||
-			    bbuf_put(&areas, ac ? ac : "", ac ? strlen(ac) + 1 : 1))
-				goto oom;
-		}
-		next = id + 1;
-	}
-	if (rc != SQLITE_DONE) {
-		r = store_db_err(s, err, "reading rows for the dimension blocks");
-		goto fail;
-	}
-	ABSENT_TO(last + 1);
-#undef ABSENT_TO
-	sqlite3_finalize(st);
-	st = NULL;
+	memcpy(e.b, DB_MAGIC, 4);
+	put32(e.b + 4, (uint32_t)kind);
+	put32(e.b + 8, (uint32_t)n);
+	r = rows_between(s, kind, first, last, enc_row, &e, err);
+	if (!r && enc_absent_to(&e, last + 1))
+		r = 1;
 	*len = DB_HEAD + n * rs;
-	if (kind == DIMB_STREET) {
-		uint8_t *nb = realloc(b, *len + names.n + areas.n);
+	if (!r && kind == DIMB_STREET) {
+		uint8_t *nb = realloc(e.b, *len + e.names.n + e.areas.n);
 
-		if (!nb)
-			goto oom;
-		b = nb;
-		memcpy(b + *len, names.p, names.n);
-		memcpy(b + *len + names.n, areas.p, areas.n);
-		*len += names.n + areas.n;
+		if (!nb) {
+			r = 1;
+		} else {
+			e.b = nb;
+			memcpy(e.b + *len, e.names.p, e.names.n);
+			memcpy(e.b + *len + e.names.n, e.areas.p, e.areas.n);
+			*len += e.names.n + e.areas.n;
+		}
 	}
-	free(names.p);
-	free(areas.p);
-	*out = b;
+	free(e.names.p);
+	free(e.areas.p);
+	if (r) {
+		free(e.b);
+		return r == 1 ? mb_err(err, MB_ENOMEM, "out of memory building dimension blocks") : r;
+	}
+	*out = e.b;
 	return 0;
-oom:
-	r = mb_err(err, MB_ENOMEM, "out of memory building dimension blocks");
-fail:
-	sqlite3_finalize(st);
-	free(names.p);
-	free(areas.p);
-	free(b);
-	return r;
 }
 
 /* The streets and snap points the current transaction wrote through
@@ -302,18 +350,10 @@ static uint8_t *encode_gathered(const struct dim_acc *a, enum dimb_kind kind, in
 	put32(b + 4, (uint32_t)kind);
 	put32(b + 8, (uint32_t)n);
 	for (size_t i = 0; i < n; i++) {
-		uint8_t *p = b + DB_HEAD + i * rs;
+		struct dimb_row d = { .lsoa = c->lsoa[i], .street = c->street[i], .lon = c->lon[i],
+				      .lat = c->lat[i] };
 
-		put32(p, c->lsoa[i]);
-		if (kind == DIMB_LOCATION) {
-			put32(p + 4, c->street[i]);
-			putd(p + 8, c->lon[i]);
-			putd(p + 16, c->lat[i]);
-		} else {
-			p[4] = 0;
-			putd(p + 5, c->lon[i]);
-			putd(p + 13, c->lat[i]);
-		}
+		put_record(b + DB_HEAD + i * rs, kind, &d);
 	}
 	if (kind == DIMB_STREET) {
 		memcpy(b + DB_HEAD + n * rs, a->names.p, nl);
@@ -382,49 +422,21 @@ int store_dimblocks_drop(struct store *s, enum dimb_kind kind, struct mb_error *
 	return drop(s, kind, err);
 }
 
-/* The writer's view of the blocks of kind: *covered is the last id they
- * cover when they reach from 1 without a gap (by their count of ids: an
- * overlap making up for a gap passes here, but not the reader's test, which
- * then reads the rows), else -1; 0 when there are none. One aggregate, not a
- * row a block: an import adds a block a file. */
-static int writer_coverage(struct store *s, enum dimb_kind kind, int64_t *covered,
-			   struct mb_error *err)
-{
-	sqlite3_stmt *st = NULL;
-	int r, rc;
-
-	*covered = 0;
-	if ((r = store_prepare(s, &st, "SELECT count(*), min(first_id), max(last_id),"
-				       " sum(last_id - first_id + 1) FROM dim_block WHERE kind = ?1",
-			       err)))
-		return r;
-	sqlite3_bind_int(st, 1, (int)kind);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0) {
-		int64_t lo = sqlite3_column_int64(st, 1), hi = sqlite3_column_int64(st, 2);
-
-		*covered = lo == 1 && sqlite3_column_int64(st, 3) == hi ? hi : -1;
-	} else if (rc != SQLITE_ROW) {
-		r = store_db_err(s, err, "reading the dimension blocks");
-	}
-	sqlite3_finalize(st);
-	return r;
-}
-
 int store_dimblocks_extend(struct store *s, struct mb_error *err)
 {
 	for (int k = 0; k < DIMB_KINDS; k++) {
-		int64_t covered, max;
+		int64_t covered, nb, max;
 		uint8_t *blob = NULL;
 		size_t len;
 		sqlite3_stmt *ins = NULL;
 		int r;
 
 		if ((r = max_id(s, (enum dimb_kind)k, &max, err)) ||
-		    (r = writer_coverage(s, (enum dimb_kind)k, &covered, err)))
+		    (r = coverage(s, (enum dimb_kind)k, &covered, &nb, err)))
 			return r;
-		/* blocks that do not reach from 1, or past the rows: built again */
-		if (covered < 0 || covered > max) {
+		/* blocks that do not reach from 1 without a gap, or past the rows:
+		 * built again */
+		if ((nb && !covered) || covered > max) {
 			if ((r = drop(s, (enum dimb_kind)k, err)))
 				return r;
 			covered = 0;
@@ -596,6 +608,19 @@ int store_dimblocks_read(struct store *s, enum dimb_kind kind, int64_t max_id,
 	if (!r)
 		*used = 1;
 	return r;
+}
+
+int store_dim_rows(struct store *s, enum dimb_kind kind,
+		   int (*row)(void *, const struct dimb_row *), void *ctx, struct mb_error *err)
+{
+	int64_t max;
+	int r, blocks = 0, used = 0;
+
+	if ((r = store_has_table(s, "dim_block", &blocks, err)) ||
+	    (blocks && ((r = max_id(s, kind, &max, err)) ||
+			(r = store_dimblocks_read(s, kind, max, row, ctx, &used, err)))) || used)
+		return r;
+	return rows_between(s, kind, 1, INT64_MAX, row, ctx, err);
 }
 
 int store_dimblocks_check(struct store *s, int64_t *checked, int64_t *bad, FILE *msg,

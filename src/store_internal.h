@@ -166,6 +166,12 @@ void store_dimblocks_forget(struct store *s);
  * caller's transaction; store_dimblocks_extend builds them again. */
 int store_dimblocks_drop(struct store *s, enum dimb_kind kind, struct mb_error *err);
 
+/* Hand every row of kind to row(ctx, row) in id order: from the blocks when
+ * they can be read (store_dimblocks_read), else from the table. 0, an error
+ * (a damaged block, a failed read), or row's non-zero return as it is. */
+int store_dim_rows(struct store *s, enum dimb_kind kind,
+		   int (*row)(void *, const struct dimb_row *), void *ctx, struct mb_error *err);
+
 /* Hand every row of kind to row(ctx, row) in id order from the blocks, when
  * they cover ids 1..max_id (*used 1); else nothing is read (*used 0) and the
  * caller reads the rows. A damaged block is an error (MB_EDB), as is row's

@@ -817,39 +817,9 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	/* snap points: from the dimension blocks, else the rows */
 	struct dimctx dc = { .q = q, .sl = sl, .loc_street = loc_street, .loc_lsoa = loc_lsoa,
 			     .nlsoa = nlsoa, .err = err };
-	int used = 0;
 
-	if ((r = store_has_table(s, "dim_block", &blocks, err)) ||
-	    (blocks && (r = store_dimblocks_read(s, DIMB_LOCATION, (int64_t)sl->nloc - 1, loc_put,
-						 &dc, &used, err))))
+	if ((r = store_dim_rows(s, DIMB_LOCATION, loc_put, &dc, err)))
 		goto cleanup;
-	/* without micro-beats only the LSOA of each (the selector's) */
-	if (!used && (r = store_prepare(s, &st, q->no_beats
-			       ? "SELECT id, coalesce(lsoa_id, 0) FROM location"
-			       : "SELECT id, coalesce(lsoa_id, 0), lon, lat, coalesce(street_id, 0)"
-				 " FROM location",
-			       err)))
-		goto cleanup;
-	while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct dimb_row d = { .id = sqlite3_column_int64(st, 0),
-				      .lsoa = (uint32_t)sqlite3_column_int64(st, 1) };
-
-		if (!q->no_beats) {
-			d.lon = sqlite3_column_type(st, 2) == SQLITE_NULL ? NAN
-									 : sqlite3_column_double(st, 2);
-			d.lat = sqlite3_column_type(st, 3) == SQLITE_NULL ? NAN
-									 : sqlite3_column_double(st, 3);
-			d.street = (uint32_t)sqlite3_column_int64(st, 4);
-		}
-		loc_put(&dc, &d);
-	}
-	/* a read cut short would leave the slice's dimensions partial */
-	if (st && rc != SQLITE_DONE) {
-		r = store_db_err(s, err, "loading the slice's dimensions");
-		goto cleanup;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
 
 	/* the area: an authority, LSOA code or units of the layer (store_scope.h) */
 	if ((r = scope_resolve(s, q->area, q->layer, sl->nloc, loc_lsoa, nlsoa, &sc, err)) ||
@@ -892,37 +862,8 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	dc.st_lsoa = st_lsoa;
 	dc.st_area = st_area;
 	dc.st_lname = st_lname;
-	used = 0;
-	if (!q->no_beats && blocks &&
-	    (r = store_dimblocks_read(s, DIMB_STREET, (int64_t)sl->nstreet - 1, street_put, &dc,
-				      &used, err)))
+	if (!q->no_beats && (r = store_dim_rows(s, DIMB_STREET, street_put, &dc, err)))
 		goto cleanup;
-	if (!q->no_beats && !used && (r = store_prepare(s, &st,
-			       "SELECT id, name_norm, coalesce(lsoa_id, 0), gazetteer, lon, lat,"
-			       " coalesce(area_code, '') FROM street",
-			       err)))
-		goto cleanup;
-	while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct dimb_row d = { .id = sqlite3_column_int64(st, 0),
-				      .name = (const char *)sqlite3_column_text(st, 1),
-				      .lsoa = (uint32_t)sqlite3_column_int64(st, 2),
-				      .gazetteer = sqlite3_column_int(st, 3),
-				      .lon = sqlite3_column_type(st, 4) == SQLITE_NULL
-						     ? NAN : sqlite3_column_double(st, 4),
-				      .lat = sqlite3_column_type(st, 5) == SQLITE_NULL
-						     ? NAN : sqlite3_column_double(st, 5),
-				      .area = (const char *)sqlite3_column_text(st, 6) };
-
-		if ((r = street_put(&dc, &d)))
-			goto cleanup;
-	}
-	/* a read cut short would leave the slice's dimensions partial */
-	if (st && rc != SQLITE_DONE) {
-		r = store_db_err(s, err, "loading the slice's dimensions");
-		goto cleanup;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
 	if (sc.layer_id && sc.kind != SCOPE_AUTHORITY)
 		for (size_t loc = 1; loc < sl->nloc; loc++)
 			if (loc_street[loc] && loc_street[loc] < sl->nstreet &&

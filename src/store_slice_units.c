@@ -244,6 +244,30 @@ static int scan_extra(struct store *s, int64_t layer_id, struct extra_scan *x,
 	return 0;
 }
 
+/* What place_loc fills for store_slice_units, per snap point. */
+struct place_locs {
+	size_t nloc, nlsoa;
+	const uint32_t *ulsoa; /* LSOA id -> dense unit by the lookup */
+	uint32_t *uloc;        /* snap point -> dense unit: by boundaries, else filled here */
+	uint32_t *loc_lsoa, *loc_street;
+};
+
+/* One snap point (a row of location, or of its dimension block): its LSOA,
+ * its street, and its unit by the lookup where the boundaries left none. */
+static int place_loc(void *ctx, const struct dimb_row *d)
+{
+	struct place_locs *p = ctx;
+	size_t loc = (size_t)d->id, l = d->lsoa;
+
+	if (d->id < 0 || loc >= p->nloc)
+		return 0;
+	p->loc_lsoa[loc] = l < p->nlsoa ? (uint32_t)l : 0;
+	p->loc_street[loc] = d->street;
+	if (!p->uloc[loc] && l && l < p->nlsoa)
+		p->uloc[loc] = p->ulsoa[l];
+	return 0;
+}
+
 int store_slice_units(struct store *s, const char *layer, const char *area,
 		      const struct slice *sl, uint32_t **unit_of_event, struct area_units *u,
 		      struct area_extra *extra, struct mb_error *err)
@@ -309,22 +333,11 @@ int store_slice_units(struct store *s, const char *layer, const char *area,
 		goto cleanup;
 	for (size_t l = 0; l < nlsoa; l++)
 		ulsoa[l] = ulsoa[l] < ndense ? dense[ulsoa[l]] : 0;
-	if ((r = store_prepare(s, &q, "SELECT id, coalesce(lsoa_id, 0), coalesce(street_id, 0)"
-				      " FROM location", err)))
-		goto cleanup;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		size_t loc = (size_t)sqlite3_column_int64(q, 0);
-		size_t l = (size_t)sqlite3_column_int64(q, 1);
+	struct place_locs pl = { .nloc = sl->nloc, .nlsoa = nlsoa, .ulsoa = ulsoa, .uloc = uloc,
+				 .loc_lsoa = loc_lsoa, .loc_street = loc_street };
 
-		if (loc >= sl->nloc)
-			continue;
-		loc_lsoa[loc] = l < nlsoa ? (uint32_t)l : 0;
-		loc_street[loc] = (uint32_t)sqlite3_column_int64(q, 2);
-		if (!uloc[loc] && l && l < nlsoa)
-			uloc[loc] = ulsoa[l];
-	}
-	sqlite3_finalize(q);
-	q = NULL;
+	if ((r = store_dim_rows(s, DIMB_LOCATION, place_loc, &pl, err)))
+		goto cleanup;
 	/* the area: the selector of every analysis (store_scope.h), resolved as
 	 * store_slice_load resolved it; units named by --area are the scope,
 	 * else the units with a snap point or LSOA in the authority */
@@ -457,13 +470,11 @@ static int fill_by_lsoa(void *ctx, const struct dimb_row *d)
 static int lookup_by_lsoa(struct store *s, int64_t layer_id, size_t nloc, uint32_t *u,
 			  struct mb_error *err)
 {
-	sqlite3_stmt *st = NULL;
-	size_t nlsoa = 0, maxloc = 0;
+	size_t nlsoa = 0;
 	uint32_t *lunit = NULL;
-	int r, rc, used = 0, blocks = 0, any = 0;
+	int r, any = 0;
 
-	if ((r = store_max_id(s, "SELECT max(id) FROM lsoa", &nlsoa, err)) ||
-	    (r = store_max_id(s, "SELECT max(id) FROM location", &maxloc, err)))
+	if ((r = store_max_id(s, "SELECT max(id) FROM lsoa", &nlsoa, err)))
 		return r;
 	if (!(lunit = calloc(nlsoa, sizeof(*lunit))))
 		return mb_err(err, MB_ENOMEM, "out of memory");
@@ -473,23 +484,8 @@ static int lookup_by_lsoa(struct store *s, int64_t layer_id, size_t nloc, uint32
 		goto cleanup; /* a layer of boundaries alone */
 	struct by_lsoa b = { .lunit = lunit, .nlsoa = nlsoa, .u = u, .nloc = nloc };
 
-	if ((r = store_has_table(s, "dim_block", &blocks, err)) ||
-	    (blocks && (r = store_dimblocks_read(s, DIMB_LOCATION, (int64_t)maxloc - 1,
-						 fill_by_lsoa, &b, &used, err))) || used)
-		goto cleanup;
-	if ((r = store_prepare(s, &st, "SELECT id, lsoa_id FROM location WHERE lsoa_id IS NOT NULL",
-			       err)))
-		goto cleanup;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct dimb_row d = { .id = sqlite3_column_int64(st, 0),
-				      .lsoa = (uint32_t)sqlite3_column_int64(st, 1) };
-
-		fill_by_lsoa(&b, &d);
-	}
-	if (rc != SQLITE_DONE)
-		r = store_db_err(s, err, "loading unit assignments");
+	r = store_dim_rows(s, DIMB_LOCATION, fill_by_lsoa, &b, err);
 cleanup:
-	sqlite3_finalize(st);
 	free(lunit);
 	return r;
 }
