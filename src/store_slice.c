@@ -201,8 +201,8 @@ static int scan_event(struct scan *k, int32_t month, uint32_t cat, uint32_t loc,
 			return -1;
 		k->cap = ncap;
 	}
-	sl->month[sl->n] = month;
-	sl->category[sl->n] = cat;
+	sl->month[sl->n] = (int16_t)month;     /* store_slice_load checked both fit */
+	sl->category[sl->n] = (uint16_t)cat;
 	if (sl->street)
 		sl->street[sl->n] = k->loc_street[loc];
 	if (sl->location)
@@ -733,6 +733,17 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 	    (r = store_max_id(s, "SELECT max(id) FROM source", &sl->nsource, err)) ||
 	    (r = store_max_id(s, "SELECT max(id) FROM lsoa", &nlsoa, err)))
 		goto cleanup;
+	/* the event columns hold a month and a category id in 16 bits each */
+	if (sl->ncat > (size_t)UINT16_MAX + 1) {
+		r = mb_err(err, MB_EDATA, "the store holds more than 65,535 categories: the"
+			   " analyses take at most 65,535");
+		goto cleanup;
+	}
+	if (q->from < INT16_MIN || q->to > INT16_MAX) {
+		r = mb_err(err, MB_EUSAGE, "months before 0-01 or after 4730-12 are out of the"
+			   " analyses' range");
+		goto cleanup;
+	}
 	if (q->no_beats)
 		sl->nstreet = 1;
 	sl->cat_name = calloc(sl->ncat, sizeof(char *));

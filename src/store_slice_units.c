@@ -166,8 +166,8 @@ static int extra_event(struct extra_scan *x, int32_t month, size_t cat, size_t l
 	    GROW(extra->category, extra->n + 1, x->ccap) ||
 	    GROW(extra->unit, extra->n + 1, x->ucap))
 		return -1;
-	extra->month[extra->n] = month;
-	extra->category[extra->n] = (uint32_t)cat;
+	extra->month[extra->n] = (int16_t)month; /* the slice's months and ids: 16 bits */
+	extra->category[extra->n] = (uint16_t)cat;
 	extra->unit[extra->n] = unit;
 	extra->n++;
 	return 0;

@@ -42,8 +42,8 @@ static struct slice_street streets[6] = {
 static uint8_t in_area[6] = { 0, 1, 1, 1, 0, 1 };
 static char burglary[] = "Burglary", drugs[] = "Drugs", robbery[] = "Robbery";
 static char *cat_name[4] = { NULL, burglary, drugs, robbery };
-static int32_t month[7] = { 12, 13, 12, 13, 10, 12, 9 };
-static uint32_t category[7] = { 1, 1, 2, 3, 1, 1, 2 };
+static int16_t month[7] = { 12, 13, 12, 13, 10, 12, 9 };
+static uint16_t category[7] = { 1, 1, 2, 3, 1, 1, 2 };
 static uint32_t street[7] = { 1, 1, 1, 3, 1, 4, 3 };
 static uint32_t location[7] = { 1, 2, 2, 3, 1, 4, 3 };
 static int32_t unloc_month[2] = { 12, 8 };
@@ -238,8 +238,8 @@ static void test_describe(void **state)
  * crime of month 5 at snap point 5 (QUIET CLOSE, no event in the window) is
  * seen first of all. Kept events k0..k4 = e0 e1 e2 e3 e5. Scan order:
  *   seen 5 (pos 0), k0, k1, k2, k3, seen 1 (pos 4), k4, seen 3 (pos 5). */
-static int32_t w_month[5] = { 12, 13, 12, 13, 12 };
-static uint32_t w_category[5] = { 1, 1, 2, 3, 1 };
+static int16_t w_month[5] = { 12, 13, 12, 13, 12 };
+static uint16_t w_category[5] = { 1, 1, 2, 3, 1 };
 static uint32_t w_street[5] = { 1, 1, 1, 3, 4 };
 static uint32_t w_location[5] = { 1, 2, 2, 3, 4 };
 static uint32_t w_seen_loc[3] = { 5, 1, 3 };

@@ -134,8 +134,8 @@ static void test_weekday(void **state)
 static void test_extract(void **state)
 {
 	(void)state;
-	int32_t month[] = { 300, 300, 300, 312, 312, 312, 312, 312 };
-	uint32_t cat[] = { 1, 1, 1, 1, 1, 1, 1, 2 };
+	int16_t month[] = { 300, 300, 300, 312, 312, 312, 312, 312 };
+	uint16_t cat[] = { 1, 1, 1, 1, 1, 1, 1, 2 };
 	uint32_t sub[] = { 1, 2, 2, 1, 2, 2, 2, 0 };
 	int8_t da[] = { 1, 0, 0, 1, 0, 0, -1, 0 };
 	uint32_t hate[] = { 0, 1, 0, 0, 1, 1, 0, 0 };
@@ -191,8 +191,10 @@ static void test_extract_report(void **state)
 {
 	(void)state;
 	enum { N = 423 };
-	static int32_t month[N], day[N];
-	static uint32_t cat[N], sub[N], hate[N];
+	static int16_t month[N];
+	static int32_t day[N];
+	static uint16_t cat[N];
+	static uint32_t sub[N], hate[N];
 	static int8_t da[N];
 	static int16_t minute[N];
 	struct { int n_e, n_l; uint32_t sub; int8_t da; } cell[] = {
@@ -322,8 +324,9 @@ static void test_harm_subgroup(void **state)
 	struct { uint32_t cat, sub; int later, earlier; } cell[] = {
 		{ 1, 1, 5, 2 }, { 1, 2, 1, 1 }, { 1, 3, 2, 0 }, { 1, 0, 1, 1 }, { 2, 3, 1, 0 }, { 2, 1, 1, 0 },
 	};
-	int32_t month[32];
-	uint32_t cat[32], sub[32];
+	int16_t month[32];
+	uint16_t cat[32];
+	uint32_t sub[32];
 	size_t n = 0;
 
 	for (size_t k = 0; k < ARRAY_SIZE(cell); k++)

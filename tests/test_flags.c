@@ -726,12 +726,14 @@ static void test_count(void **state)
 	 * period: not unassigned); e3 unit 2 (out of scope) cat 3 month 10 (cat 3
 	 * has no event in scope: not analysed); e4 unit 3 cat 1 month 8
 	 * (baseline: counted, not enough alone to analyse a category) */
-	static const uint32_t lu[5] = { 1, 0, 0, 2, 3 }, lc[5] = { 1, 2, 2, 3, 1 };
-	static const int32_t lm[5] = { 10, 11, 9, 10, 8 };
+	static const uint32_t lu[5] = { 1, 0, 0, 2, 3 };
+	static const uint16_t lc[5] = { 1, 2, 2, 3, 1 };
+	static const int16_t lm[5] = { 10, 11, 9, 10, 8 };
 	/* placed: p0 unit 3 cat 2 month 11 (counted: cat 2 analysed); p1 unit 1
 	 * cat 2 month 7 (before the span: not counted) */
-	static const uint32_t pu[2] = { 3, 1 }, pc[2] = { 2, 2 };
-	static const int32_t pm[2] = { 11, 7 };
+	static const uint32_t pu[2] = { 3, 1 };
+	static const uint16_t pc[2] = { 2, 2 };
+	static const int16_t pm[2] = { 11, 7 };
 	struct flags_count_in in = {
 		.nunits = 4, .in_scope = in_scope, .ncats = 4, .cat_selected = selected,
 		.located = { 5, lu, lc, lm }, .placed = { 2, pu, pc, pm },

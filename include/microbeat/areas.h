@@ -120,8 +120,8 @@ struct area_units {
  * the lookup) and unit-coded agency rows (event_unit). */
 struct area_extra {
 	size_t n;            /* number of events */
-	int32_t *month;      /* month of each */
-	uint32_t *category;  /* category id of each (slice numbering) */
+	int16_t *month;      /* month of each (months since 2000-01) */
+	uint16_t *category;  /* category id of each (slice numbering) */
 	uint32_t *unit;      /* unit (dense index, >= 1) of each */
 };
 

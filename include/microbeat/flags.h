@@ -219,8 +219,8 @@ void flags_letters(unsigned flags, char buf[4]);
 struct flags_events {
 	size_t n;                 /* events */
 	const uint32_t *unit;     /* per event: dense unit of the layer (0 = in no unit) */
-	const uint32_t *category; /* per event: category id */
-	const int32_t *month;     /* per event: month index */
+	const uint16_t *category; /* per event: category id */
+	const int16_t *month;     /* per event: month index */
 };
 
 /* What flags_count counts. */

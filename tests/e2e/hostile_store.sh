@@ -98,4 +98,22 @@ done
 eq "events of May stored" "$(sqlite3 "$T/h.db" "SELECT count(*) FROM event WHERE month = (2023 - 2000) * 12 + 4")" \
   "$(tail -n +2 "$B" | grep -c .)"
 eq "outcome rows stored" "$(sqlite3 "$T/h.db" "SELECT count(*) FROM outcome_row")" 450
-echo "stores with planted tables, views and a trigger: refused naming the object, nothing written; restored: as a clean store"
+
+# The analyses hold an event's category id in 16 bits (struct slice): id 65,535 is read as
+# itself; a store another program gave a larger id is refused, naming why, not read mangled.
+cp "$T/clean.db" "$T/c.db" || fail "copy"
+sqlite3 "$T/c.db" "INSERT INTO category(id, name) VALUES (65535, 'Edge type');
+  UPDATE event SET category_id = 65535 WHERE id IN (SELECT id FROM event
+    WHERE flags & 1 = 0 AND month = (2023 - 2000) * 12 + 4 ORDER BY id LIMIT 7);" ||
+  fail "category 65535"
+mb --db "$T/c.db" check --repair >/dev/null || fail "check --repair exit $?"
+out=$(mb --db "$T/c.db" concentration --from 2023-05 --to 2023-05 --types "Edge type" --no-charts \
+  --format csv) || fail "concentration of category id 65535 exit $?"
+eq "crimes of category id 65535" "$(printf '%s\n' "$out" | awk -F, '$1 == "crimes" { print $2 }')" 7
+sqlite3 "$T/c.db" "INSERT INTO category(id, name) VALUES (65536, 'Past type')" || fail "category 65536"
+for cmd in concentration trends; do
+  out=$(mb --db "$T/c.db" $cmd --from 2023-05 --to 2023-05 --no-charts 2>&1); rc=$?
+  eq "$cmd on a store with category id 65536: exit" "$rc" 3
+  case $out in *"more than 65,535 categories"*) ;; *) fail "$cmd: message: $out" ;; esac
+done
+echo "stores with planted tables, views and a trigger: refused naming the object, nothing written; restored: as a clean store; category ids to 65,535 read, past it refused"
