@@ -10,6 +10,7 @@
  */
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,7 @@ void conc_params_init(struct conc_params *p)
 	p->chance_draws = CONC_CHANCE_DRAWS;
 	p->lorenz_points = CONC_LORENZ_POINTS;
 	p->stab_pct = 3;
+	p->paired_streets = CONC_PAIRED_STREETS;
 	p->defer_chance = 0;
 }
 
@@ -477,63 +479,167 @@ cleanup:
 }
 
 /*
+ * The Monte Carlo's draws two at a time, with the figures of one random stream.
+ *
+ * Draw d+1 starts where draw d leaves the stream, which depends on how many
+ * uniforms draw d took. A multinomial over n equiprobable streets is n
+ * binomials, each by inversion one uniform, unless crimes run out before the
+ * last street or a binomial's mean passes GSL's inversion limit. So a helper
+ * thread draws d+1 from the state n outputs on (speculated) while this one
+ * draws d; the pair is kept when draw d's end state equals the speculated
+ * state byte for byte (that is, draw d took exactly n outputs), and draw d+1
+ * is drawn again from draw d's true end otherwise. Either way every draw is
+ * the draw one stream gives in order, so the figures are those of serial
+ * draws, bit for bit (tests/test_conc.c).
+ */
+struct mc_pair {
+	gsl_rng *start;         /* a copy of draw d's start */
+	gsl_rng *spec;          /* draw d+1's speculated start */
+	gsl_rng *rng;           /* draw d+1's stream: from spec, then its end */
+	const double *p;        /* the equal weights */
+	size_t n;               /* streets */
+	unsigned int crimes;    /* crimes a draw */
+	unsigned int *cnt;      /* draw d+1's allocation */
+};
+
+static void *mc_pair_main(void *arg)
+{
+	struct mc_pair *m = arg;
+
+	gsl_rng_memcpy(m->spec, m->start);
+	for (size_t i = 0; i < m->n; i++)
+		gsl_rng_get(m->spec);
+	gsl_rng_memcpy(m->rng, m->spec);
+	gsl_ran_multinomial(m->rng, m->n, m->crimes, m->p, m->cnt);
+	return NULL;
+}
+
+/* An mt19937 generator whose whole state, padding included, is defined: the
+ * speculation compares states with memcmp. */
+static gsl_rng *mc_rng(void)
+{
+	gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+
+	if (r) {
+		memset(gsl_rng_state(r), 0, gsl_rng_size(r));
+		gsl_rng_set(r, 0);
+	}
+	return r;
+}
+
+/* What chance_mc sums over the draws, in draw order. */
+struct mc_sums {
+	size_t n;               /* streets */
+	double c;               /* crimes */
+	const size_t *top_n;    /* streets in each top percentage */
+	struct conc_lorenz *lz; /* its k; the chance curve's sums go to lsum */
+	int draws;              /* draws in all */
+	double *gini, *top, *lsum, *lbuf, ggen_sum;
+	uint32_t *hist;         /* a draw's histogram of street counts */
+	size_t hist_cap;
+};
+
+/* Add draw d's allocation cnt to the sums. 0, or -1 when out of memory. */
+static int mc_take(struct mc_sums *m, const unsigned int *cnt, int d)
+{
+	size_t maxv = 0;
+	double tops[CONC_NPCT];
+
+	for (size_t i = 0; i < m->n; i++)
+		if (cnt[i] > maxv)
+			maxv = cnt[i];
+	if (GROW(m->hist, maxv + 1, m->hist_cap))
+		return -1;
+	memset(m->hist, 0, (maxv + 1) * sizeof(*m->hist));
+	for (size_t i = 0; i < m->n; i++)
+		m->hist[cnt[i]]++;
+	m->gini[d] = hist_gini(m->hist, maxv, m->n, m->c);
+	m->ggen_sum += gini_gen(m->gini[d], (double)m->n, m->c);
+	hist_top_sums(m->hist, maxv, m->top_n, CONC_NPCT, tops);
+	for (int j = 0; j < CONC_NPCT; j++)
+		m->top[(size_t)j * (size_t)m->draws + (size_t)d] = tops[j] / m->c;
+	hist_top_sums(m->hist, maxv, m->lz->k, m->lz->n, m->lbuf);
+	for (size_t j = 0; j < m->lz->n; j++)
+		m->lsum[j] += m->lbuf[j] / m->c;
+	return 0;
+}
+
+/*
  * Monte Carlo chance expectation: draws multinomial allocations of
- * ch->crimes crimes to n equiprobable streets. Fills ch (means, percentiles)
- * and lz->chance. Return 0 or -1 (OOM).
+ * ch->crimes crimes to n equiprobable streets, two at a time from
+ * par_streets streets on (mc_pair; 0: one at a time). Fills ch (means,
+ * percentiles) and lz->chance; *respec (if not NULL) counts the pairs whose
+ * second draw was drawn again. Return 0 or -1 (OOM).
  */
 static int chance_mc(size_t n, const size_t *top_n, struct conc_chance *ch,
-		     struct conc_lorenz *lz, int draws, uint64_t seed)
+		     struct conc_lorenz *lz, int draws, uint64_t seed, size_t par_streets,
+		     int *respec)
 {
-	double *p = NULL, *gini = NULL, *top = NULL, *lsum = NULL, *lbuf = NULL;
-	unsigned int *cnt = NULL;
-	uint32_t *hist = NULL;
-	size_t hist_cap = 0;
-	double ggen_sum = 0, c = (double)ch->crimes;
+	struct mc_sums m = { .n = n, .c = (double)ch->crimes, .top_n = top_n, .lz = lz,
+			     .draws = draws };
+	struct mc_pair pair = { .n = n, .crimes = (unsigned int)ch->crimes };
+	double *p = NULL;
+	unsigned int *cnt = NULL, *cnt2 = NULL;
 	gsl_rng *rng = NULL;
-	int rc = -1;
+	/* pairs only where the speculation mostly holds: 2 to 10 crimes a street
+	 * (fewer run out before the last street, more pass the inversion limit;
+	 * tests/test_conc.c) */
+	int rc = -1, paired = par_streets && n >= par_streets && draws >= 2 &&
+			      ch->crimes >= 2 * (uint64_t)n && ch->crimes <= 10 * (uint64_t)n;
 
 	p = malloc(n * sizeof(*p));
 	cnt = malloc(n * sizeof(*cnt));
-	gini = malloc((size_t)draws * sizeof(*gini));
-	top = malloc((size_t)draws * CONC_NPCT * sizeof(*top));
-	lsum = calloc(lz->n ? lz->n : 1, sizeof(*lsum));
-	lbuf = malloc((lz->n ? lz->n : 1) * sizeof(*lbuf));
-	rng = gsl_rng_alloc(gsl_rng_mt19937);
-	if (!p || !cnt || !gini || !top || !lsum || !lbuf || !rng)
+	m.gini = malloc((size_t)draws * sizeof(*m.gini));
+	m.top = malloc((size_t)draws * CONC_NPCT * sizeof(*m.top));
+	m.lsum = calloc(lz->n ? lz->n : 1, sizeof(*m.lsum));
+	m.lbuf = malloc((lz->n ? lz->n : 1) * sizeof(*m.lbuf));
+	rng = mc_rng();
+	if (!p || !cnt || !m.gini || !m.top || !m.lsum || !m.lbuf || !rng)
 		goto cleanup;
+	/* without the helper's memory the draws go one at a time */
+	if (paired && (!(cnt2 = malloc(n * sizeof(*cnt2))) || !(pair.start = mc_rng()) ||
+		       !(pair.spec = mc_rng()) || !(pair.rng = mc_rng())))
+		paired = 0;
 	gsl_rng_set(rng, (unsigned long)seed);
 	for (size_t i = 0; i < n; i++)
 		p[i] = 1.0; /* gsl_ran_multinomial normalises the weights */
-	for (int d = 0; d < draws; d++) {
-		size_t maxv = 0;
-		double tops[CONC_NPCT];
+	pair.p = p;
+	pair.cnt = cnt2;
+	for (int d = 0; d < draws;) {
+		pthread_t th;
 
+		if (paired && d + 1 < draws)
+			gsl_rng_memcpy(pair.start, rng); /* the helper's copy of draw d's start */
+		if (!paired || d + 1 == draws || pthread_create(&th, NULL, mc_pair_main, &pair)) {
+			gsl_ran_multinomial(rng, n, (unsigned int)ch->crimes, p, cnt);
+			if (mc_take(&m, cnt, d++))
+				goto cleanup;
+			continue;
+		}
 		gsl_ran_multinomial(rng, n, (unsigned int)ch->crimes, p, cnt);
-		for (size_t i = 0; i < n; i++)
-			if (cnt[i] > maxv)
-				maxv = cnt[i];
-		if (GROW(hist, maxv + 1, hist_cap))
+		pthread_join(th, NULL);
+		if (mc_take(&m, cnt, d++))
 			goto cleanup;
-		memset(hist, 0, (maxv + 1) * sizeof(*hist));
-		for (size_t i = 0; i < n; i++)
-			hist[cnt[i]]++;
-		gini[d] = hist_gini(hist, maxv, n, c);
-		ggen_sum += gini_gen(gini[d], (double)n, c);
-		hist_top_sums(hist, maxv, top_n, CONC_NPCT, tops);
-		for (int j = 0; j < CONC_NPCT; j++)
-			top[(size_t)j * (size_t)draws + (size_t)d] = tops[j] / c;
-		hist_top_sums(hist, maxv, lz->k, lz->n, lbuf);
-		for (size_t j = 0; j < lz->n; j++)
-			lsum[j] += lbuf[j] / c;
+		if (memcmp(gsl_rng_state(rng), gsl_rng_state(pair.spec), gsl_rng_size(rng)) == 0) {
+			gsl_rng_memcpy(rng, pair.rng);
+			if (mc_take(&m, cnt2, d++))
+				goto cleanup;
+		} else {
+			if (respec)
+				++*respec;
+			gsl_ran_multinomial(rng, n, (unsigned int)ch->crimes, p, cnt);
+			if (mc_take(&m, cnt, d++))
+				goto cleanup;
+		}
 	}
 	ch->draws = draws;
-	ch->gini_mean = gsl_stats_mean(gini, 1, (size_t)draws);
-	ch->gini_gen_mean = ggen_sum / draws;
-	gsl_sort(gini, 1, (size_t)draws);
-	ch->gini_lo = percentile(gini, (size_t)draws, 0.025);
-	ch->gini_hi = percentile(gini, (size_t)draws, 0.975);
+	ch->gini_mean = gsl_stats_mean(m.gini, 1, (size_t)draws);
+	ch->gini_gen_mean = m.ggen_sum / draws;
+	gsl_sort(m.gini, 1, (size_t)draws);
+	ch->gini_lo = percentile(m.gini, (size_t)draws, 0.025);
+	ch->gini_hi = percentile(m.gini, (size_t)draws, 0.975);
 	for (int j = 0; j < CONC_NPCT; j++) {
-		double *t = top + (size_t)j * (size_t)draws;
+		double *t = m.top + (size_t)j * (size_t)draws;
 
 		ch->top_mean[j] = gsl_stats_mean(t, 1, (size_t)draws);
 		gsl_sort(t, 1, (size_t)draws);
@@ -541,16 +647,23 @@ static int chance_mc(size_t n, const size_t *top_n, struct conc_chance *ch,
 		ch->top_hi[j] = percentile(t, (size_t)draws, 0.975);
 	}
 	for (size_t j = 0; j < lz->n; j++)
-		lz->chance[j] = lsum[j] / draws;
+		lz->chance[j] = m.lsum[j] / draws;
 	rc = 0;
 cleanup:
 	free(p);
 	free(cnt);
-	free(gini);
-	free(top);
-	free(lsum);
-	free(lbuf);
-	free(hist);
+	free(cnt2);
+	free(m.gini);
+	free(m.top);
+	free(m.lsum);
+	free(m.lbuf);
+	free(m.hist);
+	if (pair.start)
+		gsl_rng_free(pair.start);
+	if (pair.spec)
+		gsl_rng_free(pair.spec);
+	if (pair.rng)
+		gsl_rng_free(pair.rng);
 	if (rng)
 		gsl_rng_free(rng);
 	return rc;
@@ -849,7 +962,7 @@ int conc_chance(struct conc_result *r, const struct conc_params *params, struct 
 	if (ch->crimes > UINT_MAX)
 		return mb_err(err, MB_EUSAGE, "too many crimes (%.0f) for the chance model", r->crimes);
 	if (chance_mc(r->n_streets, r->top_n, ch, &r->lorenz, params->chance_draws,
-		      params->seed + 1))
+		      params->seed + 1, params->paired_streets, &ch->redrawn))
 		return no_memory(err, r->n_streets);
 	ch->gini_excess = r->gini - ch->gini_mean;
 	for (int j = 0; j < CONC_NPCT; j++)
@@ -907,6 +1020,7 @@ int conc_chance_take(struct conc_result *r, const struct conc_result *d, struct 
 	if (dc->draws <= 0 || !r->lorenz.chance)
 		return 0;
 	ch->draws = dc->draws;
+	ch->redrawn = dc->redrawn;
 	ch->gini_mean = dc->gini_mean;
 	ch->gini_gen_mean = dc->gini_gen_mean;
 	ch->gini_lo = dc->gini_lo;

@@ -782,6 +782,45 @@ static void test_deferred_chance(void **state)
 	conc_result_free(a);
 }
 
+/* The draws two at a time (conc_params.paired_streets): the same bits as one
+ * at a time, whatever the mean per street. A pair whose speculation failed is
+ * drawn again (redrawn counts them; seed 300 has some at 2 and 3 crimes a
+ * street): a pairing that kept it would give other figures. Outside 2-10
+ * crimes a street the draws go one at a time (nothing redrawn). */
+static void test_chance_paired(void **state)
+{
+	static const double lambda[] = { 0.05, 0.5, 2, 3, 8, 10, 40 };
+	struct mb_error err = { 0 };
+	int redrawn = 0;
+
+	(void)state;
+	for (size_t k = 0; k < sizeof lambda / sizeof *lambda; k++) {
+		struct conc_params p;
+		struct conc_result *a = NULL, *b = NULL;
+		size_t n = 3000;
+		double c = floor(lambda[k] * (double)n);
+
+		conc_params_init(&p);
+		p.seed = 300 + k;
+		p.chance_draws = 21; /* ten pairs and one alone */
+		p.paired_streets = 0;
+		assert_int_equal(conc_chance_alone(n, c, &p, &a, &err), 0);
+		p.paired_streets = 1;
+		assert_int_equal(conc_chance_alone(n, c, &p, &b, &err), 0);
+		assert_int_equal(a->chance.redrawn, 0);
+		if (lambda[k] < 2 || lambda[k] > 10)
+			assert_int_equal(b->chance.redrawn, 0);
+		redrawn += b->chance.redrawn;
+		b->chance.redrawn = 0;
+		assert_int_equal(b->chance.draws, 21);
+		assert_memory_equal(&a->chance, &b->chance, sizeof(a->chance));
+		assert_memory_equal(a->lorenz.chance, b->lorenz.chance, a->lorenz.n * sizeof(double));
+		conc_result_free(a);
+		conc_result_free(b);
+	}
+	assert_true(redrawn > 0);
+}
+
 /* ---- 7. Edge cases and errors ---------------------------------------------- */
 
 /* N = 0, C = 0, N = 1: documented values and NaN, no division by zero. */
@@ -937,6 +976,7 @@ int main(void)
 		cmocka_unit_test(test_bootstrap_weighted),
 		cmocka_unit_test(test_determinism),
 		cmocka_unit_test(test_deferred_chance),
+		cmocka_unit_test(test_chance_paired),
 		cmocka_unit_test(test_edges),
 		cmocka_unit_test(test_weighted),
 		cmocka_unit_test(test_errors),

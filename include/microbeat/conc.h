@@ -35,6 +35,7 @@ extern const int conc_pct[CONC_NPCT];
 #define CONC_BOOT_DRAWS 1000
 #define CONC_CHANCE_DRAWS 500
 #define CONC_LORENZ_POINTS 100
+#define CONC_PAIRED_STREETS 20000 /* a draw of ~2 ms: a thread start is ~0.05 ms */
 
 /* Tuning of one computation; fill with conc_params_init() then override. */
 struct conc_params {
@@ -43,6 +44,8 @@ struct conc_params {
 	int chance_draws;    /* multinomial Monte Carlo draws; 0 skips them */
 	int lorenz_points;   /* Lorenz segments (>= 1); N + 1 points when N is smaller */
 	int stab_pct;        /* top p% defining the hot set for stability (default 3) */
+	size_t paired_streets; /* the Monte Carlo draws two at a time, on two threads, from
+				  this many streets on (0: one at a time); the same figures */
 	int defer_chance;    /* 1: conc_compute leaves the Monte Carlo draws to conc_chance,
 				which a thread can run while the caller goes on (the draws
 				depend on N and C alone, and have their own RNG stream) */
@@ -70,6 +73,9 @@ struct conc_lorenz {
 struct conc_chance {
 	uint64_t crimes;                 /* integer crimes allocated: llround(C) */
 	int draws;                       /* Monte Carlo draws done (0 when skipped) */
+	int redrawn;                     /* pairs of draws whose second was drawn again
+					    (conc_params.paired_streets): the figures are
+					    the same either way */
 	double lambda;                   /* crimes / N, the Poisson mean per street */
 	double top_mean[CONC_NPCT];      /* Monte Carlo mean top-p% share */
 	double top_lo[CONC_NPCT];        /* its 2.5th percentile over draws */
