@@ -165,6 +165,8 @@ static inline int32_t event_u(const struct beats *b, const struct slice *sl, siz
 {
 	if (b->ev_u)
 		return b->ev_u[i];
+	if (b->loc_u)
+		return b->loc_u[sl->location[i]];
 	return b->uindex[slice_event_beat(sl, i)];
 }
 
@@ -189,6 +191,14 @@ int beats_count(const struct slice *sl, const struct beats_spec *sp, struct beat
 	r = sp->street_unit ? key_by_unit(sl, sp, b, err) : key_by_street(sl, sp, b, err);
 	if (r)
 		return r;
+	/* each snap point's universe index once (1.2 M nationally) instead of two
+	 * scattered lookups for each event (6 M) here and in beats_describe */
+	if (!b->ev_u && !sl->street && sl->loc_beat && sl->nloc) {
+		if (!(b->loc_u = malloc(sl->nloc * sizeof(*b->loc_u))))
+			return mb_err(err, MB_ENOMEM, "out of memory");
+		for (size_t l = 0; l < sl->nloc; l++)
+			b->loc_u[l] = b->uindex[sl->loc_beat[l]];
+	}
 	b->count = calloc(b->n + 1, sizeof(double));
 	b->prev = calloc(b->n + 1, sizeof(double));
 	b->harmc = calloc(b->n + 1, sizeof(double));
@@ -229,6 +239,7 @@ void beats_release(struct beats *b)
 	free(b->ustreet);
 	free(b->uindex);
 	free(b->ev_u);
+	free(b->loc_u);
 	free(b->seen_u);
 	free(b->ucode);
 	free(b->count);

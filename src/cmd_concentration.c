@@ -1069,6 +1069,8 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 	slice_release_events(&cr.sl);
 	free(cr.b.ev_u);
 	cr.b.ev_u = NULL;
+	free(cr.b.loc_u);
+	cr.b.loc_u = NULL;
 	/* what needs no chance figures is built while the draws run: the power
 	 * few's table and, for the folder, their GeoJSON (~0.15 s nationally) */
 	if ((r = name_rows(&cr, err)) || (r = build_hot(&cr, &th, err)) ||

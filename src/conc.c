@@ -617,8 +617,10 @@ static int chance_mc(size_t n, const size_t *top_n, struct conc_chance *ch,
 			continue;
 		}
 		gsl_ran_multinomial(rng, n, (unsigned int)ch->crimes, p, cnt);
+		int taken = mc_take(&m, cnt, d++); /* while the helper ends its draw */
+
 		pthread_join(th, NULL);
-		if (mc_take(&m, cnt, d++))
+		if (taken)
 			goto cleanup;
 		if (memcmp(gsl_rng_state(rng), gsl_rng_state(pair.spec), gsl_rng_size(rng)) == 0) {
 			gsl_rng_memcpy(rng, pair.rng);

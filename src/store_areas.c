@@ -296,7 +296,7 @@ static int loc_events_read(struct store *s, struct loc_events *le, struct mb_err
 	}
 	if ((r = store_dim_rows(s, DIMB_LOCATION, le_loc, le, err)))
 		goto fail;
-	if (hi >= lo && (r = store_blocks_scan(s, lo, hi, le_rows, le, err)))
+	if (hi >= lo && (r = store_blocks_scan(s, lo, hi, 1, le_rows, le, err)))
 		goto fail;
 	return 0;
 fail:

@@ -115,7 +115,8 @@ int store_layer_find(struct store *s, const char *name, int64_t *id, char **meth
 	} while (0)
 
 /* The columns of events the analyses read, n rows in ascending id order
- * (store_blocks_scan hands them over a block or a group of blocks at a time). */
+ * (store_blocks_scan hands them over a run at a time: a block in pieces of up
+ * to 32,768 rows, or a group of overlapping blocks merged whole). */
 struct store_evrows {
 	size_t n;           /* rows */
 	int64_t *id;        /* event id */
@@ -213,8 +214,10 @@ int store_event_unit_of(sqlite3_stmt *st, int64_t event_id, int64_t *unit);
 
 /* Hand fn the events of months from..to from the column blocks, in ascending
  * event id order (the row table's order); fn returns 0 or an error code,
- * which stops the scan and is returned. */
-int store_blocks_scan(struct store *s, int32_t from, int32_t to,
+ * which stops the scan and is returned. ahead: a thread of its own reads and
+ * decodes the next rows while fn files the last (the same rows in the same
+ * order), so fn must not use the store. */
+int store_blocks_scan(struct store *s, int32_t from, int32_t to, int ahead,
 		      int (*fn)(void *ctx, const struct store_evrows *rows), void *ctx,
 		      struct mb_error *err);
 

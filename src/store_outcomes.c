@@ -185,7 +185,7 @@ static int lsoa_events_blocks(struct store *s, int32_t from, int32_t to, struct 
 		r = store_db_err(s, err, "reading snap points placed by LSOA");
 		goto cleanup;
 	}
-	r = store_blocks_scan(s, from, to, lsoa_block, &x, err);
+	r = store_blocks_scan(s, from, to, 1, lsoa_block, &x, err);
 	if (r == -MB_ENOMEM)
 		r = mb_err(err, MB_ENOMEM, "out of memory");
 cleanup:

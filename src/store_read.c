@@ -196,7 +196,7 @@ static int read_events_blocks(struct store *s, struct store_summary *sum, struct
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-	if ((r = store_blocks_scan(s, t.mlo, t.mhi, ev_tally_rows, &t, err)))
+	if ((r = store_blocks_scan(s, t.mlo, t.mhi, 1, ev_tally_rows, &t, err)))
 		goto cleanup;
 	for (size_t m = 0; m < nm; m++)
 		sum->event_months += t.month_seen[m];

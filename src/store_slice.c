@@ -690,7 +690,7 @@ static int scan_blocks(struct store *s, struct scan *k, struct mb_error *err)
 	/* an agency row's unit code is looked up only when some event holds one */
 	if (k->sc->layer_id && (r = store_event_unit_stmt(s, k->sc->layer_id, &k->unit_st, err)))
 		return r;
-	r = store_blocks_scan(s, k->q->from, k->q->to, scan_block, k, err);
+	r = store_blocks_scan(s, k->q->from, k->q->to, !k->unit_st, scan_block, k, err);
 	sqlite3_finalize(k->unit_st);
 	k->unit_st = NULL;
 	if (r == -MB_ENOMEM && k->oom)

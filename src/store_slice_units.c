@@ -209,7 +209,8 @@ static int scan_extra(struct store *s, int64_t layer_id, struct extra_scan *x,
 	if (blocks) {
 		if ((r = store_event_unit_stmt(s, layer_id, &x->unit_st, err)))
 			return r;
-		r = store_blocks_scan(s, x->sl->month_from, x->sl->month_to, extra_block, x, err);
+		r = store_blocks_scan(s, x->sl->month_from, x->sl->month_to, !x->unit_st, extra_block,
+				      x, err);
 		sqlite3_finalize(x->unit_st);
 		x->unit_st = NULL;
 		if (r == -MB_ENOMEM)

@@ -378,6 +378,122 @@ static void test_dimblocks_damaged(void **state)
 	store_close(s);
 }
 
+/* ---- column blocks: reading ahead ---------------------------------------------- */
+
+/* What a scan handed over: every row, the runs' sizes, and a failure to give. */
+struct seen_rows {
+	size_t n, cap, runs, run_n[16];
+	int64_t *row;      /* id, month, category, location, source, flags: 6 a row */
+	size_t fail_at;    /* fail the run of this number (1-based; 0: never) */
+};
+
+static int seen_fn(void *ctx, const struct store_evrows *rows)
+{
+	struct seen_rows *g = ctx;
+
+	if (g->runs < 16)
+		g->run_n[g->runs] = rows->n;
+	if (++g->runs == g->fail_at)
+		return -MB_ENOMEM;
+	if (g->n + rows->n > g->cap) {
+		g->cap = (g->n + rows->n) * 2;
+		g->row = realloc(g->row, g->cap * 6 * sizeof(*g->row));
+		assert_non_null(g->row);
+	}
+	for (size_t i = 0; i < rows->n; i++) {
+		int64_t *o = g->row + (g->n + i) * 6;
+
+		o[0] = rows->id[i];
+		o[1] = rows->month[i];
+		o[2] = rows->category[i];
+		o[3] = rows->location[i];
+		o[4] = rows->source[i];
+		o[5] = rows->flags[i];
+	}
+	g->n += rows->n;
+	return 0;
+}
+
+/* Three imports: months 300-302 interleaved over 70,000 events (overlapping
+ * blocks: one group, merged), one month of 100,000 (a block alone: runs of
+ * 32,768) and one of 10. Read ahead on a thread or not: the same rows in the
+ * same runs, the rows as SQL lists them; a failing fn stops both after the
+ * same run; a damaged block fails both after the same rows. */
+static void test_blocks_scan_ahead(void **state)
+{
+	struct store *s = open_named("scan");
+	struct mb_error err = { 0 };
+	struct seen_rows a = { 0 }, b = { 0 };
+	sqlite3_stmt *st = NULL;
+	int64_t imports = 0;
+	size_t k = 0;
+
+	(void)state;
+	exec_ok(s, "INSERT INTO import(id, path, name, format, started, first_event, last_event)"
+		   " VALUES (1, 'a', 'a', 'police', '', 1, 70000),"
+		   " (2, 'b', 'b', 'police', '', 70001, 170000),"
+		   " (3, 'c', 'c', 'police', '', 170001, 170010)");
+	exec_ok(s, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 170010)"
+		   " INSERT INTO event(id, import_id, line, month, category_id, location_id,"
+		   " source_id, flags) SELECT i, CASE WHEN i <= 70000 THEN 1 WHEN i <= 170000"
+		   " THEN 2 ELSE 3 END, i, CASE WHEN i <= 70000 THEN 300 + i % 3 WHEN i <= 170000"
+		   " THEN 303 ELSE 304 END, 1 + i % 3, CASE WHEN i % 7 = 0 THEN NULL ELSE i % 70001"
+		   " END, 1 + i % 2, i % 2 FROM n");
+	assert_int_equal(store_blocks_build_all(s, &imports, &err), 0);
+	assert_int_equal(imports, 3);
+	assert_int_equal(store_blocks_scan(s, 300, 304, 0, seen_fn, &a, &err), 0);
+	assert_int_equal(store_blocks_scan(s, 300, 304, 1, seen_fn, &b, &err), 0);
+	assert_int_equal(a.runs, 6);
+	assert_int_equal(b.runs, 6);
+	static const size_t want_runs[6] = { 70000, 32768, 32768, 32768, 1696, 10 };
+	for (size_t r = 0; r < 6; r++) {
+		assert_int_equal(a.run_n[r], want_runs[r]);
+		assert_int_equal(b.run_n[r], want_runs[r]);
+	}
+	assert_int_equal(a.n, 170010);
+	assert_int_equal(b.n, 170010);
+	assert_memory_equal(a.row, b.row, a.n * 6 * sizeof(*a.row));
+	/* the rows, independently */
+	assert_int_equal(store_prepare(s, &st, "SELECT id, month, category_id, coalesce(location_id, 0),"
+				       " source_id, flags FROM event ORDER BY id", &err), 0);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		for (int c = 0; c < 6; c++)
+			assert_true(a.row[k * 6 + (size_t)c] == sqlite3_column_int64(st, c));
+		k++;
+	}
+	sqlite3_finalize(st);
+	assert_int_equal(k, 170010);
+	/* fn fails on the third run: both stop there, with its error */
+	free(a.row);
+	free(b.row);
+	a = (struct seen_rows){ .fail_at = 3 };
+	b = (struct seen_rows){ .fail_at = 3 };
+	assert_int_equal(store_blocks_scan(s, 300, 304, 0, seen_fn, &a, &err), -MB_ENOMEM);
+	assert_int_equal(store_blocks_scan(s, 300, 304, 1, seen_fn, &b, &err), -MB_ENOMEM);
+	assert_int_equal(a.runs, 3);
+	assert_int_equal(b.runs, 3);
+	assert_int_equal(b.n, a.n);
+	/* the big block damaged: both hand over the group, then fail naming it */
+	free(a.row);
+	free(b.row);
+	a = (struct seen_rows){ 0 };
+	b = (struct seen_rows){ 0 };
+	exec_ok(s, "UPDATE event_block SET data = zeroblob(length(data)) WHERE import_id = 2");
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(store_blocks_scan(s, 300, 304, 0, seen_fn, &a, &err), -MB_EDB);
+	assert_non_null(strstr(err.msg, "month 303"));
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(store_blocks_scan(s, 300, 304, 1, seen_fn, &b, &err), -MB_EDB);
+	assert_non_null(strstr(err.msg, "month 303"));
+	assert_int_equal(a.runs, 1);
+	assert_int_equal(b.runs, 1);
+	assert_int_equal(a.n, 70000);
+	assert_int_equal(b.n, 70000);
+	free(a.row);
+	free(b.row);
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -388,6 +504,7 @@ int main(void)
 		cmocka_unit_test(test_dimblocks_rows),
 		cmocka_unit_test(test_dimblocks_gathered),
 		cmocka_unit_test(test_dimblocks_damaged),
+		cmocka_unit_test(test_blocks_scan_ahead),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -45,6 +45,9 @@ struct beats {
 	int32_t *ev_u;            /* event -> universe index, -1 = not in the universe; NULL
 				     without street_unit, where it is uindex[sl->street[i]]
 				     (beats_event_u: 4 bytes an event not stored) */
+	int32_t *loc_u;           /* snap point -> universe index (-1 = not in it), when an
+				     event's micro-beat is its snap point's (no street_unit,
+				     no street column): one lookup an event, not two; else NULL */
 	int32_t *seen_u;          /* sl->seen_loc entry -> universe index, -1 = not in it */
 	char **ucode;             /* universe index -> unit code (street_unit), borrowed from
 				     the spec's unit_code; NULL otherwise */
