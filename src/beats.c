@@ -192,8 +192,10 @@ int beats_count(const struct slice *sl, const struct beats_spec *sp, struct beat
 	if (r)
 		return r;
 	/* each snap point's universe index once (1.2 M nationally) instead of two
-	 * scattered lookups for each event (6 M) here and in beats_describe */
-	if (!b->ev_u && !sl->street && sl->loc_beat && sl->nloc) {
+	 * scattered lookups for each event (6 M) here and in beats_describe: when
+	 * the events outnumber half the store's snap points (not a district's
+	 * slice of a national store) */
+	if (!b->ev_u && !sl->street && sl->loc_beat && sl->nloc && sl->n > sl->nloc / 2) {
 		if (!(b->loc_u = malloc(sl->nloc * sizeof(*b->loc_u))))
 			return mb_err(err, MB_ENOMEM, "out of memory");
 		for (size_t l = 0; l < sl->nloc; l++)

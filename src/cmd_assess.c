@@ -574,12 +574,15 @@ static int run_step(struct run *R, struct step *s, size_t k, struct mb_error *er
 	struct mb_error e = { 0 };
 	sub.out = mf;
 	sub.quiet = 1;
+	sub.in_pack = 1;
 	optind = 0;
 	int r = cmd->run(&sub, (int)s->av.n, s->av.v, &e);
 
 	/* give back what the step freed: each step's peak is then its own, not
 	 * stacked on the free space the steps before left in the heap */
+#ifdef __GLIBC__
 	malloc_trim(0);
+#endif
 	if (fclose(mf))
 		r = r ? r : -MB_ENOMEM;
 	if (r) {
@@ -742,7 +745,9 @@ int cmd_assess(struct cli *c, int argc, char **argv, struct mb_error *err)
 	 * what it freed mid-step stayed resident (a national category's step
 	 * peaked at 248 MB in the pack against 195 MB alone). A set threshold
 	 * stays put. */
+#ifdef __GLIBC__
 	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
 	for (size_t k = 0; k < ARRAY_SIZE(STEPS); k++) {
 		if ((r = STEPS[k].plan(&R, STEPS[k].cmd, err)))
 			goto finish;

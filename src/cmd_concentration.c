@@ -1034,9 +1034,10 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 		par.boot_draws = 200;
 	/* only when asked for: the default stays within CHANCE_BUDGET (but for
 	 * its 5-draw floor on the largest areas, where 10 timing draws would
-	 * cost more than they tell); not for --quiet (assess's steps), where no
-	 * one reads it and the timing draws cost ~0.3 s a national category */
-	if (draws >= 0 && !c->quiet && (double)cr.b.n * par.chance_draws > CHANCE_BUDGET &&
+	 * cost more than they tell); not in assess's pack, whose per-category
+	 * steps ask for their draws (the timing draws cost ~0.3 s a national
+	 * category there, and the pack says its steps as they run) */
+	if (draws >= 0 && !c->in_pack && (double)cr.b.n * par.chance_draws > CHANCE_BUDGET &&
 	    (r = say_chance_time(&cr, &par, c->msg, err)))
 		goto cleanup;
 	struct conc_params mp = par;

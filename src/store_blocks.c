@@ -375,18 +375,16 @@ static int bref_cmp(const void *a, const void *b)
 	return x->first < y->first ? -1 : x->first > y->first ? 1 : 0;
 }
 
-/* Put the rows of a group of overlapping blocks (decoded one after another
- * into in, run lengths len[k]) into ascending id order in out. */
-static void merge_group(const struct store_evrows *in, const size_t *len, size_t k,
-			struct store_evrows *out, size_t *pos)
+/* The next rows, up to max, of a group of k overlapping blocks decoded one
+ * after another into in (run lengths len[j]; pos[j]: run j's next row, from
+ * its start on), in ascending id order, into out from its start. Returns the
+ * rows put. */
+static size_t merge_group(const struct store_evrows *in, const size_t *len, size_t k,
+			  size_t *pos, struct store_evrows *out, size_t max)
 {
-	size_t total = 0;
+	size_t i = 0;
 
-	for (size_t j = 0; j < k; j++) {
-		pos[j] = total;
-		total += len[j];
-	}
-	for (size_t i = 0; i < total; i++) {
+	for (; i < max; i++) {
 		size_t best = k, at = 0;
 
 		for (size_t j = 0, start = 0; j < k; start += len[j], j++) {
@@ -397,6 +395,8 @@ static void merge_group(const struct store_evrows *in, const size_t *len, size_t
 				at = pos[j];
 			}
 		}
+		if (best == k)
+			break;
 		out->id[i] = in->id[at];
 		out->month[i] = in->month[at];
 		out->category[i] = in->category[at];
@@ -405,7 +405,8 @@ static void merge_group(const struct store_evrows *in, const size_t *len, size_t
 		out->flags[i] = in->flags[at];
 		pos[best]++;
 	}
-	out->n = total;
+	out->n = i;
+	return i;
 }
 
 static void rows_free(struct store_evrows *rows)
@@ -480,6 +481,8 @@ struct bsrc {
 	size_t bufcap;
 	struct store_evrows in; /* a group's blocks decoded one after another */
 	size_t incap, *len, *pos;
+	size_t ge;              /* a group being merged: its end (0: none) */
+	size_t gleft;           /* ... its rows not yet handed over */
 };
 
 /* Read block j's bytes into src->buf and its widths into w. 0 or an error. */
@@ -510,11 +513,12 @@ static int bread(struct bsrc *src, size_t j, int w[BLOCK_COLS], struct mb_error 
 	return 0;
 }
 
-/* The next run of rows into out (capacity *cap, grown as needed): a block
- * alone SCAN_CHUNK rows at a time, decoded into arrays still in the cache
- * when they are filed; a group of blocks whose id ranges overlap (one
- * import's interleaved months) merged whole. out->n = 0 at the end. 0 or an
- * error. */
+/* The next run of rows into out (capacity *cap, grown as needed), at most
+ * SCAN_CHUNK rows, decoded or merged into arrays still in the cache when
+ * they are filed: a block alone decoded a run at a time; a group of blocks
+ * whose id ranges overlap (one import's interleaved months) decoded whole
+ * into src->in, then merged into id order a run at a time. out->n = 0 at the
+ * end. 0 or an error. */
 static int bnext(struct bsrc *src, struct store_evrows *out, size_t *cap, struct mb_error *err)
 {
 	size_t g = src->g, e = g + 1, total;
@@ -522,6 +526,16 @@ static int bnext(struct bsrc *src, struct store_evrows *out, size_t *cap, struct
 	int r;
 
 	out->n = 0;
+	if (src->ge) { /* the group under way */
+		if (rows_reserve(out, src->gleft < SCAN_CHUNK ? src->gleft : SCAN_CHUNK, cap))
+			return mb_err(err, MB_ENOMEM, "out of memory reading column blocks");
+		src->gleft -= merge_group(&src->in, src->len, src->ge - g, src->pos, out, SCAN_CHUNK);
+		if (!src->gleft) {
+			src->g = src->ge;
+			src->ge = 0;
+		}
+		return 0;
+	}
 	if (g >= src->nb)
 		return 0;
 	total = src->bl[g].n;
@@ -549,7 +563,7 @@ static int bnext(struct bsrc *src, struct store_evrows *out, size_t *cap, struct
 		}
 		return 0;
 	}
-	if (rows_reserve(&src->in, total, &src->incap) || rows_reserve(out, total, cap))
+	if (rows_reserve(&src->in, total, &src->incap))
 		return mb_err(err, MB_ENOMEM, "out of memory reading column blocks");
 	for (size_t j = g, at = 0; j < e; j++) {
 		int w[BLOCK_COLS];
@@ -559,12 +573,13 @@ static int bnext(struct bsrc *src, struct store_evrows *out, size_t *cap, struct
 		block_decode_rows(src->buf, src->bl[j].n, w, src->bl[j].first, src->bl[j].month, 0,
 				  src->bl[j].n, &src->in, at);
 		src->len[j - g] = src->bl[j].n;
+		src->pos[j - g] = at;
 		at += src->bl[j].n;
 	}
 	src->in.n = total;
-	merge_group(&src->in, src->len, e - g, out, src->pos);
-	src->g = e;
-	return 0;
+	src->ge = e;
+	src->gleft = total;
+	return bnext(src, out, cap, err);
 }
 
 /* Reading ahead: a thread of its own reads and decodes the next run while

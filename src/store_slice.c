@@ -735,13 +735,13 @@ int store_slice_load(struct store *s, const struct slice_query *q, struct slice 
 		goto cleanup;
 	/* the event columns hold a month and a category id in 16 bits each */
 	if (sl->ncat > (size_t)UINT16_MAX + 1) {
-		r = mb_err(err, MB_EDATA, "the store holds more than 65,535 categories: the"
-			   " analyses take at most 65,535");
+		r = mb_err(err, MB_EDATA, "the store holds a category id above 65,535 (%zu): the"
+			   " analyses take ids up to 65,535", sl->ncat - 1);
 		goto cleanup;
 	}
 	if (q->from < INT16_MIN || q->to > INT16_MAX) {
-		r = mb_err(err, MB_EUSAGE, "months before 0-01 or after 4730-12 are out of the"
-			   " analyses' range");
+		r = mb_err(err, MB_EUSAGE, "months from %d to %d (since 2000-01) are out of the"
+			   " analyses' range (16 bits)", (int)q->from, (int)q->to);
 		goto cleanup;
 	}
 	if (q->no_beats)

@@ -16,6 +16,8 @@ struct cli {
 	FILE *out;           /* standard output */
 	FILE *msg;           /* standard error */
 	int quiet;           /* --quiet: no progress, fewer words */
+	int in_pack;         /* 1: run as a step of assess's pack (concentration then draws no
+				timing draws to say how long its chance draws will take) */
 	/* the command table's lookup (cli_find), handed down so that a command that
 	 * runs others (assess) needs no arrow back to cli.c */
 	const struct cli_command *(*find)(const char *name);
