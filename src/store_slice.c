@@ -99,8 +99,11 @@ static int add_seen(struct scan *k, uint32_t loc, uint32_t unit)
 {
 	struct slice *sl = k->sl;
 
-	if (k->seen_mark[loc])
-		return 0;
+	/* without a branch on whether it was listed (about as often yes as no
+	 * in a store's first months): the entry is written at nseen either way
+	 * and kept by counting it */
+	int listed = k->seen_mark[loc];
+
 	k->seen_mark[loc] = 1;
 	if (sl->nseen == k->seencap) {
 		size_t ncap = k->seencap ? k->seencap * 2 : 4096;
@@ -118,7 +121,7 @@ static int add_seen(struct scan *k, uint32_t loc, uint32_t unit)
 	sl->seen_pos[sl->nseen] = sl->n;
 	if (sl->seen_unit)
 		sl->seen_unit[sl->nseen] = unit;
-	sl->nseen++;
+	sl->nseen += !listed;
 	return 0;
 }
 
@@ -139,8 +142,11 @@ static int scan_event(struct scan *k, int32_t month, uint32_t cat, uint32_t loc,
 	xy = !(flags & 1);
 	/* the snap point's latest month, whatever the area: its identity
 	 * (snap_identity; none without micro-beats, loc_last NULL) */
-	if (xy && k->loc_last && month + 1 > k->loc_last[loc])
-		k->loc_last[loc] = month + 1;
+	if (xy && k->loc_last) {
+		int32_t *last = &k->loc_last[loc];
+
+		*last = month + 1 > *last ? month + 1 : *last;
+	}
 	where = place_event(k, loc, xy, eunit, &unit);
 	if (month >= k->pfrom && month <= k->pto) {
 		if (where == 2)
