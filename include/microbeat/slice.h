@@ -71,7 +71,7 @@ struct slice {
 	/* events that matched (located in the area, in the period, of the types) */
 	size_t n;              /* number of events */
 	int16_t *month;        /* month of each event (months since 2000-01: 0..1199) */
-	uint16_t *category;    /* category id of each event (store_slice_load refuses more than 65,535) */
+	uint16_t *category;    /* category id of each event (store_slice_load refuses an id past 65,535) */
 	uint32_t *street;      /* micro-beat id of each event (0 = unlocated): a snap point's
 				  street of its latest loaded month in the scan, or its own
 				  place entry (docs/methods-concentration.md §0) */
