@@ -112,10 +112,7 @@ for n in 1 2 3 4 5 6; do
     5) a=(flags --layer parish --no-charts) ;;
     6) a=(deepdive --layer parish --area "$area" --no-charts) ;;
   esac
-  mb --db "$db" "${a[@]}" --out "$T/b-$n" > "$T/b-$n.txt" 2>&1 || fail "${a[*]} (blocks): exit $?: $(tail -n 3 "$T/b-$n.txt")"
-  mb --db "$T/rows.db" "${a[@]}" --out "$T/r-$n" > "$T/r-$n.txt" 2>&1 || fail "${a[*]} (rows): exit $?"
-  diff -r "$T/b-$n" "$T/r-$n" > "$T/diff" || fail "${a[*]}: blocks and rows differ: $(head -n 20 "$T/diff")"
-  diff "$T/b-$n.txt" "$T/r-$n.txt" > "$T/diff" || fail "${a[*]}: printed output differs: $(head -n 20 "$T/diff")"
+  same_from_blocks "$db" "$T/rows.db" "$T/b-$n" "$T/r-$n" "${a[@]}"
 done
 
 # 3. another program's write: the triggers drop the blocks, the next import rebuilds them

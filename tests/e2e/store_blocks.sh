@@ -149,10 +149,7 @@ for n in 1 2 3 4 5 6 7; do
     6) a=(trends --layer parish --area "$(cut -d, -f2 "$d/parishes.csv" | sed -n 2p)" --by type --no-charts "${wardens[@]}") ;;
     7) a=(deepdive --layer parish --area "$(cut -d, -f2 "$d/parishes.csv" | sed -n 2p)" --no-charts) ;;
   esac
-  mb --db "$db" "${a[@]}" --out "$T/new-$n" > "$T/new-$n.txt" 2>&1 || fail "${a[*]} (blocks): exit $?: $(tail -n 3 "$T/new-$n.txt")"
-  mb --db "$T/old.db" "${a[@]}" --out "$T/old-$n" > "$T/old-$n.txt" 2>&1 || fail "${a[*]} (rows): exit $?"
-  diff -r "$T/new-$n" "$T/old-$n" > "$T/diff" || fail "${a[*]}: blocks and rows differ: $(head -n 20 "$T/diff")"
-  diff "$T/new-$n.txt" "$T/old-$n.txt" > "$T/diff" || fail "${a[*]}: printed output differs: $(head -n 20 "$T/diff")"
+  same_from_blocks "$db" "$T/old.db" "$T/new-$n" "$T/old-$n" "${a[@]}"
 done
 # info counts events, unlocated ones, months and LSOA codes a year from the blocks
 mb --db "$db" info 2>&1 | tail -n +2 > "$T/info-new.txt" || fail "info (blocks): exit $?"
