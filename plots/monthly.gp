@@ -2,9 +2,10 @@
 #
 # Data (written by microbeat, beside this script; NAME = this file's name
 # without .gp):
-#   NAME.dat        YYYY-MM count ucl   (a blank line where a month is missing: a gap)
+#   NAME.dat        YYYY-MM count ucl lcl   (a blank line where a month is missing: a gap)
 #   NAME-fit.dat    YYYY-MM trend centre ucl lcl gap   (every month; NaN = none)
-#   NAME-meta.dat   "title" "y label" gaps has_centre has_trend has_limits
+#   NAME-meta.dat   "title" "y label" gaps has_centre has_trend has_limits below
+#                   (below: months under the lower limit)
 #   NAME-note.dat   "note under the chart (run rules)" 1
 # Restyle freely and run `gnuplot NAME.gp` in this folder (for SVG:
 # gnuplot -e "fmt='svg'" NAME.gp).
@@ -32,10 +33,10 @@ set border 3 lc rgb "#555555"
 set tics nomirror textcolor rgb "#333333"
 
 chart_title = ""; value_label = "Crimes per month"
-gaps = 0; has_centre = 0; has_trend = 0; has_limits = 0
+gaps = 0; has_centre = 0; has_trend = 0; has_limits = 0; below = 0
 stats name."-meta.dat" using (chart_title = strcol(1), value_label = strcol(2), \
 	gaps = int(column(3)), has_centre = int(column(4)), has_trend = int(column(5)), \
-	has_limits = int(column(6)), 0) nooutput
+	has_limits = int(column(6)), below = int(column(7)), 0) nooutput
 if (strlen(chart_title) == 0) chart_title = "Monthly ".value_label
 note = ""
 stats name."-note.dat" using (note = strcol(1), 0) nooutput
@@ -83,4 +84,6 @@ plot name."-fit.dat" using 1:($6 > 0 ? top : NaN) with impulses lw 10 lc rgb "#e
 	name.".dat" using 1:2 with linespoints pt 7 ps 0.7 lw 2 lc rgb "#2c7fb8" \
 		title "Monthly count", \
 	name.".dat" using 1:($2 > $3 ? $2 : NaN) with points pt 7 ps 1.6 lc rgb "#d62728" \
-		title (has_limits ? "Above the upper limit" : "")
+		title (has_limits ? "Above the upper limit" : ""), \
+	name.".dat" using 1:($2 < $4 ? $2 : NaN) with points pt 11 ps 2 lc rgb "#08306b" \
+		title (below > 0 ? "Below the lower limit" : "")

@@ -494,7 +494,7 @@ int plot_monthly(const char *outdir, const char *name, const struct plot_monthly
 	struct mb_error *err)
 {
 	struct plot_dat d;
-	double meta[4] = { 0 };
+	double meta[5] = { 0 };
 	int rc;
 
 	if (!in || in->n == 0 || !in->count)
@@ -505,12 +505,16 @@ int plot_monthly(const char *outdir, const char *name, const struct plot_monthly
 			meta[0] += 1;
 		if (isfinite(at(in->trend, i)))
 			meta[2] = 1;
+		/* flagged below as trend_cchart flags it (docs/methods-trends.md §4) */
+		if (isfinite(in->count[i]) && in->count[i] < in->lcl)
+			meta[4] += 1;
 	}
 	meta[1] = isfinite(in->centre);
 	meta[3] = isfinite(in->ucl) || isfinite(in->lcl);
-	/* meta numbers: gap months, has centre, has trend, has limits */
+	/* meta numbers: gap months, has centre, has trend, has limits, months
+	 * below the lower limit */
 	rc = write_meta(outdir, name, in->title,
-		in->value_label ? in->value_label : "Crimes per month", meta, 4, err);
+		in->value_label ? in->value_label : "Crimes per month", meta, 5, err);
 	if (rc)
 		return rc;
 	/* NAME-note.dat: "note" 1 (the 1 gives gnuplot's stats a number to read) */
@@ -523,7 +527,7 @@ int plot_monthly(const char *outdir, const char *name, const struct plot_monthly
 	rc = plot_dat_close(&d, err);
 	if (rc)
 		return rc;
-	/* NAME.dat: month count ucl; a blank line at each gap breaks the line. */
+	/* NAME.dat: month count ucl lcl; a blank line at each gap breaks the line. */
 	rc = open_named(&d, outdir, name, ".dat", err);
 	if (rc)
 		return rc;
@@ -538,6 +542,7 @@ int plot_monthly(const char *outdir, const char *name, const struct plot_monthly
 		plot_dat_month(&d, in->first_month + (int32_t)i);
 		plot_dat_num(&d, in->count[i]);
 		plot_dat_num(&d, in->ucl);
+		plot_dat_num(&d, in->lcl);
 		plot_dat_endrow(&d);
 	}
 	rc = plot_dat_close(&d, err);

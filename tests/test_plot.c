@@ -417,10 +417,10 @@ static void test_monthly_gaps_file(void **state)
 	/* Month 287 = 2023-12. One blank line per run of missing months. */
 	assert_string_equal(text,
 		"# microbeat chart data (quoted fields are labels)\n"
-		"2023-12 5 13.348469228349535\n"
+		"2023-12 5 13.348469228349535 NaN\n"
 		"\n"
-		"2024-03 7 13.348469228349535\n"
-		"2024-04 8 13.348469228349535\n"
+		"2024-03 7 13.348469228349535 NaN\n"
+		"2024-04 8 13.348469228349535 NaN\n"
 		"\n");
 	free(text);
 	text = slurp(dir, "m-fit.dat", NULL);
@@ -437,8 +437,66 @@ static void test_monthly_gaps_file(void **state)
 	text = slurp(dir, "m-meta.dat", NULL);
 	assert_string_equal(text,
 		"# microbeat chart data (quoted fields are labels)\n"
-		"\"t\" \"Crimes per month\" 3 1 1 1\n");
+		"\"t\" \"Crimes per month\" 3 1 1 1 0\n");
 	free(text);
+	unsetenv("MB_GNUPLOT");
+	rm_rf(dir);
+}
+
+/* Months under the lower control limit are marked as the text counts them
+ * (docs/methods-trends.md §4: below when y < LCL), apart from those above the
+ * upper limit: centre 30, limits 30 -+ 3 sqrt(30) = 13.568 / 46.432; 8 and 12
+ * are below, 52 above, the gap neither. */
+static void test_monthly_below_marked(void **state)
+{
+	(void)state;
+	char dir[64];
+	struct mb_error err = { 0 };
+	double count[] = { 30, 8, 31, 52, 29, NAN, 12, 33 };
+	double c = 30, h = 3 * sqrt(30);
+	struct plot_monthly m = { "t", NULL, 8, 300, count, NULL, c, c + h, c - h, NULL };
+	char *text;
+	size_t len;
+
+	if (!have_gnuplot()) {
+		print_message("gnuplot not installed: the drawn marks are not checked\n");
+		setenv("MB_GNUPLOT", "/nonexistent", 1);
+	}
+	mk_tmp(dir, sizeof(dir));
+	assert_int_equal(plot_monthly(dir, "m", &m, &err), 0);
+	text = slurp(dir, "m-meta.dat", NULL);
+	assert_string_equal(text,
+		"# microbeat chart data (quoted fields are labels)\n"
+		"\"t\" \"Crimes per month\" 1 1 0 1 2\n");
+	free(text);
+	text = slurp(dir, "m.dat", NULL);
+	assert_string_equal(text,
+		"# microbeat chart data (quoted fields are labels)\n"
+		"2025-01 30 46.431676725154986 13.568323274845017\n"
+		"2025-02 8 46.431676725154986 13.568323274845017\n"
+		"2025-03 31 46.431676725154986 13.568323274845017\n"
+		"2025-04 52 46.431676725154986 13.568323274845017\n"
+		"2025-05 29 46.431676725154986 13.568323274845017\n"
+		"\n"
+		"2025-07 12 46.431676725154986 13.568323274845017\n"
+		"2025-08 33 46.431676725154986 13.568323274845017\n");
+	free(text);
+	if (have_gnuplot()) {
+		/* gnuplot's SVG: one mark per month below (navy), one per month
+		 * above (red), and one of each in the key */
+		char *svg = slurp(dir, "m.svg", &len), *p = svg;
+		int navy = 0, red = 0;
+
+		assert_non_null(svg);
+		while ((p = strstr(p, "color='rgb(  8,  48, 107)'")))
+			navy++, p++;
+		for (p = svg; (p = strstr(p, "color='rgb(214,  39,  40)'")); p++)
+			red++;
+		assert_int_equal(navy, 2 + 1);
+		assert_int_equal(red, 1 + 1);
+		assert_non_null(strstr(svg, "<text>Below the lower limit</text>"));
+		free(svg);
+	}
 	unsetenv("MB_GNUPLOT");
 	rm_rf(dir);
 }
@@ -881,6 +939,7 @@ int main(void)
 		cmocka_unit_test(test_dat_read_back_by_gnuplot),
 		cmocka_unit_test(test_classmap_edges),
 		cmocka_unit_test(test_monthly_gaps_file),
+		cmocka_unit_test(test_monthly_below_marked),
 		cmocka_unit_test(test_hostile_labels_render),
 		cmocka_unit_test(test_no_gnuplot),
 		cmocka_unit_test(test_how_gnuplot_is_run),
