@@ -117,6 +117,12 @@ void as_first_clause(const char *s, char *out, size_t cap);
  * configured minimum. */
 void as_change_md(FILE *o, const struct run *R, const char *last, const char *prev);
 
+/* The verdict's first clause as it is printed beside as_change_md's counts:
+ * when those print no percentage, nor does the clause (its estimate and
+ * interval are left out, its headline and test kept). */
+void as_verdict_clause(const struct run *R, const char *verdict, const char *last,
+		       const char *prev, char *out, size_t cap);
+
 /* A share (0..1) as "12.3%", or "–" when not a number. */
 void as_pct(FILE *o, const char *share);
 

@@ -44,6 +44,28 @@ void as_change_md(FILE *o, const struct run *R, const char *last, const char *pr
 		fprintf(o, " (%+.0f%%)", 100.0 * (a - b) / b);
 }
 
+/* Below the minimum, trends' "HEAD: PCT year on year (CI LO to HI), SIG (p X)"
+ * reads "HEAD: SIG (p X)" (docs/methods.md §6): a percentage of a handful
+ * misleads in the verdict as in the counts beside it. Other clauses ("Too few
+ * crimes to judge ...", a rate ratio's "A against B the year before ...") are
+ * printed as they are. */
+void as_verdict_clause(const struct run *R, const char *verdict, const char *last,
+		       const char *prev, char *out, size_t cap)
+{
+	double a = as_num(last), b = as_num(prev);
+	char *head, *yoy, *sig;
+
+	as_first_clause(verdict, out, cap);
+	if (isnan(a) || isnan(b) || (a >= R->cfg->min_count_pct && b >= R->cfg->min_count_pct))
+		return;
+	head = strstr(out, ": ");
+	yoy = strstr(out, " year on year (");
+	if (!head || !yoy || head > yoy || !(sig = strstr(yoy, "), ")))
+		return;
+	sig += 3;
+	memmove(head + 2, sig, strlen(sig) + 1);
+}
+
 /* The harm weight of each type (harm file, else the shipped CCHI). */
 static double harm_weight(const struct csvtab *w, const char *type)
 {
@@ -157,7 +179,11 @@ static void summary(FILE *o, struct run *R, const struct csvtab *conc, const str
 		const char *series = as_fld(trend, r, "series");
 		long y = as_row_of(yoy, "series", series);
 		char clause[400];
-		as_first_clause(v, clause, sizeof clause);
+		if (y >= 0)
+			as_verdict_clause(R, v, as_fld(yoy, (size_t)y, "last12"),
+					  as_fld(yoy, (size_t)y, "prev12"), clause, sizeof clause);
+		else
+			as_first_clause(v, clause, sizeof clause);
 		fputs(rises++ ? "  - " : "- **Rises tested as real.** Year on year (last 12 months vs the 12 before):\n  - ", o);
 		fputs("**", o);
 		as_md(o, strcmp(series, "Total") ? series : "All crime");
@@ -243,7 +269,8 @@ static void matrix_row(FILE *o, const struct run *R, const struct csvtab *yoy, s
 	long t = as_row_of(trend, "series", series);
 	char clause[400] = "";
 	if (t >= 0)
-		as_first_clause(as_fld(trend, (size_t)t, "verdict"), clause, sizeof clause);
+		as_verdict_clause(R, as_fld(trend, (size_t)t, "verdict"), as_fld(yoy, r, "last12"),
+				  as_fld(yoy, r, "prev12"), clause, sizeof clause);
 	fputs("| ", o);
 	as_md(o, label ? label : series);
 	fputs(" | ", o);
@@ -459,7 +486,8 @@ static int review_theme(void *u, const char *theme)
 	} else {
 		as_change_md(o, rv->R, as_fld(&y, 0, "last12"), as_fld(&y, 0, "prev12"));
 		char clause[400];
-		as_first_clause(as_fld(&t, 0, "verdict"), clause, sizeof clause);
+		as_verdict_clause(rv->R, as_fld(&t, 0, "verdict"), as_fld(&y, 0, "last12"),
+				  as_fld(&y, 0, "prev12"), clause, sizeof clause);
 		fputs(" | ", o);
 		as_md(o, clause);
 		fputs(" | ", o);
@@ -522,10 +550,20 @@ static void candidates(FILE *o, struct run *R, const struct csvtab *prio, const 
 		fputs("- Crime type: **", o);
 		as_md(o, series);
 		fputs("** — ", o);
-		if (y >= 0)
-			as_change_md(o, R, as_fld(yoy, (size_t)y, "last12"), as_fld(yoy, (size_t)y, "prev12"));
+		const char *v = as_fld(trend, r, "verdict");
+		char clause[400];
+		if (y >= 0) {
+			const char *last = as_fld(yoy, (size_t)y, "last12"), *prev = as_fld(yoy, (size_t)y, "prev12");
+			as_change_md(o, R, last, prev);
+			/* the whole verdict, but below the minimum its first clause
+			 * without percentages (the others carry them too) */
+			if (as_num(last) < R->cfg->min_count_pct || as_num(prev) < R->cfg->min_count_pct) {
+				as_verdict_clause(R, v, last, prev, clause, sizeof clause);
+				v = clause;
+			}
+		}
 		fputs("; ", o);
-		as_md(o, as_fld(trend, r, "verdict"));
+		as_md(o, v);
 		fputs("\n", o);
 	}
 	if (!n)

@@ -56,6 +56,44 @@ for s in "## Summary" "## Scanning matrix" "## Review of current priorities" "##
   "## Publication table" "## Data-quality ledger" "## Methods"; do
   grep -q "^$s" "$P/report.md" || fail "report.md lacks the section '$s'"
 done
+# the scanning matrix prints no percentage where either count is below the minimum (20, or
+# min_count_for_percent), in the counts (methods.md §6) nor in the verdict beside them: there it
+# is trends' verdict (tables/*-trend.csv) with its estimate and interval left out, its headline
+# and test kept; rows at or above it keep the whole first clause. Checked on this pack (police
+# rows, all of 20 and more) and again below with the minimum at 400 (rows of both kinds).
+matrix_pct() { # PACK MIN MIN_SMALL_ROWS MIN_BIG_ROWS
+  "$PY" - "$1/report.md" "$1/tables" "$2" "$3" "$4" <<'PY'
+import csv, glob, re, sys
+md = open(sys.argv[1], encoding="utf-8").read()
+lim, want_small, want_big = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+sec = md.split("## Scanning matrix", 1)[1].split("\n## ", 1)[0]
+verdicts = {}
+for f in glob.glob(sys.argv[2] + "/*-trend.csv"):
+    for r in csv.DictReader(open(f, encoding="utf-8")):
+        verdicts.setdefault(r["series"], []).append(r["verdict"].split("; ")[0].replace("<", "\\<"))
+small = big = 0
+for line in sec.splitlines():
+    c = [x.strip() for x in line.strip().strip("|").split(" | ")]
+    if len(c) != 6 or not c[2][:1].isdigit():
+        continue
+    name = "Total" if c[0] in ("All crime", "All events of the source") else c[0]
+    m = re.fullmatch(r"(\d+) vs (\d+)( \(.*\))?", c[2])
+    assert m, c
+    a, b = int(m.group(1)), int(m.group(2))
+    whole = verdicts[name]
+    if min(a, b) < lim:
+        assert c[2].endswith("(below %d: no percentage)" % lim), c
+        assert "%" not in c[3], c
+        want = [re.sub(r": [^:]* year on year \(.*?\), ", ": ", w, count=1) for w in whole]
+        assert c[3] in want, (c, want)
+        small += 1
+    else:
+        assert c[3] in whole, (c, whole)
+        big += 1
+assert small >= want_small and big >= want_big, (small, big)
+PY
+}
+matrix_pct "$P" 20 0 10 || fail "scanning matrix: percentages"
 # formula neutralisation: no CSV field (unquoted or quoted) starts with = + @ (numbers may be -)
 "$PY" - "$P/tables" <<'PY' || fail "a CSV field is formula-like"
 import csv, glob, sys
@@ -131,6 +169,11 @@ diff -r "$P/tables" "$T/p2/tables" > /dev/null || fail "tables differ between tw
 cmp -s "$P/report.md" "$T/p2/report.md" || fail "report.md differs between two runs"
 cmp -s "$P/report.html" "$T/p2/report.html" || fail "report.html differs between two runs"
 cmp -s "$P/assessment.ini" "$T/p2/assessment.ini" || fail "assessment.ini does not round-trip"
+sed 's/^min_count_for_percent = .*/min_count_for_percent = 400/' "$P/assessment.ini" > "$T/m400.ini"
+grep -q '^min_count_for_percent = 400$' "$T/m400.ini" || fail "assessment.ini has no min_count_for_percent"
+mb --db "$DB" --quiet assess --config "$T/m400.ini" --out "$T/p4" > /dev/null 2>&1 ||
+  fail "assess with min_count_for_percent = 400"
+matrix_pct "$T/p4" 400 3 3 || fail "scanning matrix: percentages below 400"
 
 # ---- config errors ---------------------------------------------------------------------------
 printf '[assessment]\narea = South Cambridgeshire\nperiod = 2025\n' > "$T/bad.ini"
