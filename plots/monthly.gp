@@ -4,9 +4,9 @@
 # without .gp):
 #   NAME.dat        YYYY-MM count ucl lcl   (a blank line where a month is missing: a gap)
 #   NAME-fit.dat    YYYY-MM trend centre ucl lcl gap   (every month; NaN = none)
-#   NAME-meta.dat   "title" "y label" gaps has_centre has_trend has_limits below
-#                   (below: months under the lower limit)
-#   NAME-note.dat   "note under the chart (run rules)" 1
+#   NAME-meta.dat   "title" "y label" gaps has_centre has_trend has_limits above below
+#                   (above, below: months over the upper limit, under the lower limit)
+#   NAME-note.dat   "note under the chart (run rules)" "the centre line's key entry" 1
 # Restyle freely and run `gnuplot NAME.gp` in this folder (for SVG:
 # gnuplot -e "fmt='svg'" NAME.gp).
 #
@@ -33,13 +33,13 @@ set border 3 lc rgb "#555555"
 set tics nomirror textcolor rgb "#333333"
 
 chart_title = ""; value_label = "Crimes per month"
-gaps = 0; has_centre = 0; has_trend = 0; has_limits = 0; below = 0
+gaps = 0; has_centre = 0; has_trend = 0; has_limits = 0; above = 0; below = 0
 stats name."-meta.dat" using (chart_title = strcol(1), value_label = strcol(2), \
 	gaps = int(column(3)), has_centre = int(column(4)), has_trend = int(column(5)), \
-	has_limits = int(column(6)), below = int(column(7)), 0) nooutput
+	has_limits = int(column(6)), above = int(column(7)), below = int(column(8)), 0) nooutput
 if (strlen(chart_title) == 0) chart_title = "Monthly ".value_label
-note = ""
-stats name."-note.dat" using (note = strcol(1), 0) nooutput
+note = ""; centre_key = "Centre line (mean)"
+stats name."-note.dat" using (note = strcol(1), centre_key = strcol(2), 0) nooutput
 
 # Highest value drawn, to size the grey bars that mark missing months.
 stats name."-fit.dat" using 4 nooutput prefix "L"
@@ -75,15 +75,15 @@ set autoscale xfix
 plot name."-fit.dat" using 1:($6 > 0 ? top : NaN) with impulses lw 10 lc rgb "#eeeeee" \
 		title (gaps > 0 ? "Month not loaded (gap)" : ""), \
 	name."-fit.dat" using 1:3 with lines lw 1.5 lc rgb "#555555" \
-		title (has_centre ? "Centre line (mean)" : ""), \
+		title (has_centre ? centre_key : ""), \
 	name."-fit.dat" using 1:4 with lines dt 2 lw 1.5 lc rgb "#d62728" \
 		title (has_limits ? "Control limits (mean ± 3√mean)" : ""), \
-	name."-fit.dat" using 1:5 with lines dt 2 lw 1.5 lc rgb "#d62728" notitle, \
+	name."-fit.dat" using 1:($5 > 0 ? $5 : NaN) with lines dt 2 lw 1.5 lc rgb "#d62728" notitle, \
 	name."-fit.dat" using 1:2 with lines lw 2 lc rgb "#ff7f0e" \
 		title (has_trend ? "Fitted trend" : ""), \
 	name.".dat" using 1:2 with linespoints pt 7 ps 0.7 lw 2 lc rgb "#2c7fb8" \
 		title "Monthly count", \
 	name.".dat" using 1:($2 > $3 ? $2 : NaN) with points pt 7 ps 1.6 lc rgb "#d62728" \
-		title (has_limits ? "Above the upper limit" : ""), \
+		title (above > 0 ? "Above the upper limit" : ""), \
 	name.".dat" using 1:($2 < $4 ? $2 : NaN) with points pt 11 ps 2 lc rgb "#08306b" \
 		title (below > 0 ? "Below the lower limit" : "")

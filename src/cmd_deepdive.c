@@ -368,7 +368,9 @@ static int sec_monthly(struct dd_run *d, struct mb_error *err)
 					   .value_label = "Crimes per month", .n = n - f0,
 					   .first_month = d->span_from + (int32_t)f0, .count = shown + f0,
 					   .centre = has_cc ? cc.centre : NAN, .ucl = has_cc ? cc.ucl : NAN,
-					   .lcl = has_cc ? cc.lcl : NAN };
+					   .lcl = has_cc ? cc.lcl : NAN,
+					   .baseline_last = d->span_from + bl_last,
+					   .baseline_months = has_cc ? bl_last - bl_first + 1 : 0 };
 
 		r = plot_monthly(d->dir, "monthly", &pm, err);
 	}

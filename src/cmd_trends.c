@@ -473,8 +473,12 @@ static void chart_context(const struct trends_run *tr, char *buf, size_t size)
 /* Charts: monthly series with limits and fit, year-on-year bars, seasonal profile. */
 static int write_charts(const struct trends_run *tr, const char *dir, struct mb_error *err)
 {
+	/* the monthly charts draw every month the control chart uses (its
+	 * baseline may start before the period: docs/methods-trends.md §4), the
+	 * fitted trend over the period only */
 	int32_t from = tr->sel.from - tr->span_from;
-	size_t n = (size_t)(tr->sel.to - tr->sel.from + 1);
+	size_t n = (size_t)tr->nspan;
+	int32_t bl_last = tr->sel.to - TREND_RECENT_MONTHS, bl_first = bl_last - tr->baseline + 1;
 	double *cnt = malloc(n * sizeof(double)), *fit = malloc(n * sizeof(double));
 	const char **labels = calloc(tr->ns, sizeof(char *));
 	double *pct = calloc(tr->ns, sizeof(double)), *lo = calloc(tr->ns, sizeof(double));
@@ -495,14 +499,16 @@ static int write_charts(const struct trends_run *tr, const char *dir, struct mb_
 
 		/* an all-zero series is drawn too: plots/monthly.gp keeps the axis top at 1 or more */
 		for (size_t i = 0; i < n; i++) {
-			cnt[i] = tr->present[from + (int32_t)i] ? x->count[from + (int32_t)i] : NAN;
+			int32_t t = (int32_t)i - from; /* months since the period's first */
+
+			cnt[i] = tr->present[i] ? x->count[i] : NAN;
 			fit[i] = NAN;
-			if (x->has_fit && tr->present[from + (int32_t)i]) {
+			if (x->has_fit && t >= 0 && tr->present[i]) {
 				/* the fitted mean: exp(b0 + b1 t + season(month of year)) */
-				int moy = (tr->sel.from + (int32_t)i) % 12;
+				int moy = (tr->sel.from + t) % 12;
 				double season = x->fit.kind == TREND_FIT_SEASONAL ? x->fit.season[moy] : 0;
 
-				fit[i] = exp(x->fit.beta0 + x->fit.beta1 * (double)i +
+				fit[i] = exp(x->fit.beta0 + x->fit.beta1 * (double)t +
 					     (isfinite(season) ? season : 0));
 			}
 		}
@@ -520,9 +526,11 @@ static int write_charts(const struct trends_run *tr, const char *dir, struct mb_
 		snprintf(name, sizeof(name), "monthly_%02zu", k);
 		struct plot_monthly pm = {
 			.title = title, .value_label = "Crimes per month", .n = n,
-			.first_month = tr->sel.from, .count = cnt, .trend = fit,
+			.first_month = tr->span_from, .count = cnt, .trend = fit,
 			.centre = x->has_cc ? x->cc.centre : NAN, .ucl = x->has_cc ? x->cc.ucl : NAN,
 			.lcl = x->has_cc ? x->cc.lcl : NAN, .note = note[0] ? note : NULL,
+			.baseline_last = bl_last,
+			.baseline_months = x->has_cc ? bl_last - (bl_first < tr->span_from ? tr->span_from : bl_first) + 1 : 0,
 		};
 
 		if ((r = plot_monthly(dir, name, &pm, err)))

@@ -494,7 +494,7 @@ int plot_monthly(const char *outdir, const char *name, const struct plot_monthly
 	struct mb_error *err)
 {
 	struct plot_dat d;
-	double meta[5] = { 0 };
+	double meta[6] = { 0 };
 	int rc;
 
 	if (!in || in->n == 0 || !in->count)
@@ -505,23 +505,37 @@ int plot_monthly(const char *outdir, const char *name, const struct plot_monthly
 			meta[0] += 1;
 		if (isfinite(at(in->trend, i)))
 			meta[2] = 1;
-		/* flagged below as trend_cchart flags it (docs/methods-trends.md §4) */
-		if (isfinite(in->count[i]) && in->count[i] < in->lcl)
+		/* flagged above and below as trend_cchart flags them
+		 * (docs/methods-trends.md §4): the key names only what is drawn */
+		if (isfinite(in->count[i]) && in->count[i] > in->ucl)
 			meta[4] += 1;
+		if (isfinite(in->count[i]) && in->count[i] < in->lcl)
+			meta[5] += 1;
 	}
 	meta[1] = isfinite(in->centre);
 	meta[3] = isfinite(in->ucl) || isfinite(in->lcl);
 	/* meta numbers: gap months, has centre, has trend, has limits, months
-	 * below the lower limit */
+	 * above the upper limit, months below the lower limit */
 	rc = write_meta(outdir, name, in->title,
-		in->value_label ? in->value_label : "Crimes per month", meta, 5, err);
+		in->value_label ? in->value_label : "Crimes per month", meta, 6, err);
 	if (rc)
 		return rc;
-	/* NAME-note.dat: "note" 1 (the 1 gives gnuplot's stats a number to read) */
+	/* NAME-note.dat: "note" "centre line's key" 1 (the 1 gives gnuplot's
+	 * stats a number to read) */
 	rc = open_named(&d, outdir, name, "-note.dat", err);
 	if (rc)
 		return rc;
 	plot_dat_text(&d, in->note ? in->note : "");
+	if (in->baseline_months > 0) {
+		char key[64];
+		int32_t b = in->baseline_last, a = b - in->baseline_months + 1;
+
+		snprintf(key, sizeof key, "Centre line (mean of %04d-%02d..%04d-%02d)",
+			 2000 + a / 12, a % 12 + 1, 2000 + b / 12, b % 12 + 1);
+		plot_dat_text(&d, key);
+	} else {
+		plot_dat_text(&d, "Centre line (mean)");
+	}
 	plot_dat_int(&d, 1);
 	plot_dat_endrow(&d);
 	rc = plot_dat_close(&d, err);

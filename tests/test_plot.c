@@ -406,7 +406,7 @@ static void test_monthly_gaps_file(void **state)
 	double count[] = { 5, NAN, NAN, 7, 8, NAN };
 	double trend[] = { 5, 5.5, 6, 6.5, 7, 7.5 };
 	struct plot_monthly m = { "t", NULL, 6, 287, count, trend, 6, 13.348469228349535,
-		NAN, NULL };
+		NAN, NULL, 0, 0 };
 	char *text;
 
 	setenv("MB_GNUPLOT", "/nonexistent", 1);
@@ -437,7 +437,7 @@ static void test_monthly_gaps_file(void **state)
 	text = slurp(dir, "m-meta.dat", NULL);
 	assert_string_equal(text,
 		"# microbeat chart data (quoted fields are labels)\n"
-		"\"t\" \"Crimes per month\" 3 1 1 1 0\n");
+		"\"t\" \"Crimes per month\" 3 1 1 1 0 0\n");
 	free(text);
 	unsetenv("MB_GNUPLOT");
 	rm_rf(dir);
@@ -454,7 +454,7 @@ static void test_monthly_below_marked(void **state)
 	struct mb_error err = { 0 };
 	double count[] = { 30, 8, 31, 52, 29, NAN, 12, 33 };
 	double c = 30, h = 3 * sqrt(30);
-	struct plot_monthly m = { "t", NULL, 8, 300, count, NULL, c, c + h, c - h, NULL };
+	struct plot_monthly m = { "t", NULL, 8, 300, count, NULL, c, c + h, c - h, NULL, 303, 4 };
 	char *text;
 	size_t len;
 
@@ -467,7 +467,13 @@ static void test_monthly_below_marked(void **state)
 	text = slurp(dir, "m-meta.dat", NULL);
 	assert_string_equal(text,
 		"# microbeat chart data (quoted fields are labels)\n"
-		"\"t\" \"Crimes per month\" 1 1 0 1 2\n");
+		"\"t\" \"Crimes per month\" 1 1 0 1 1 2\n");
+	free(text);
+	/* the baseline (4 months to 2025-04) named in the centre line's key */
+	text = slurp(dir, "m-note.dat", NULL);
+	assert_string_equal(text,
+		"# microbeat chart data (quoted fields are labels)\n"
+		"\"\" \"Centre line (mean of 2025-01..2025-04)\" 1\n");
 	free(text);
 	text = slurp(dir, "m.dat", NULL);
 	assert_string_equal(text,
@@ -495,7 +501,33 @@ static void test_monthly_below_marked(void **state)
 		assert_int_equal(navy, 2 + 1);
 		assert_int_equal(red, 1 + 1);
 		assert_non_null(strstr(svg, "<text>Below the lower limit</text>"));
+		assert_non_null(strstr(svg, "<text>Above the upper limit</text>"));
+		assert_non_null(strstr(svg, "<text>Centre line (mean of 2025-01..2025-04)</text>"));
 		free(svg);
+	}
+	/* nothing above or below (centre 4: limits 10 and 0): neither key entry,
+	 * no mark */
+	{
+		double few[] = { 3, 5, 4, 2 };
+		struct plot_monthly q = { "t", NULL, 4, 300, few, NULL, 4, 10, 0, NULL, 0, 0 };
+
+		assert_int_equal(plot_monthly(dir, "q", &q, &err), 0);
+		text = slurp(dir, "q-meta.dat", NULL);
+		assert_string_equal(text,
+			"# microbeat chart data (quoted fields are labels)\n"
+			"\"t\" \"Crimes per month\" 0 1 0 1 0 0\n");
+		free(text);
+		if (have_gnuplot()) {
+			char *svg = slurp(dir, "q.svg", &len);
+
+			assert_non_null(svg);
+			assert_non_null(strstr(svg, "<text>Centre line (mean)</text>"));
+			assert_null(strstr(svg, "Above the upper limit"));
+			assert_null(strstr(svg, "Below the lower limit"));
+			assert_null(strstr(svg, "color='rgb(214,  39,  40)'"));
+			assert_null(strstr(svg, "color='rgb(  8,  48, 107)'"));
+			free(svg);
+		}
 	}
 	unsetenv("MB_GNUPLOT");
 	rm_rf(dir);
@@ -544,7 +576,7 @@ static size_t draw_all(const char *dir, const char **names)
 	month[5] = month[6] = month[17] = NAN;
 	month[25] = 75;
 	struct plot_monthly M = { hostile[4], hostile[5], 30, 279, month, trend, 48,
-		48 + 3 * sqrt(48), 48 - 3 * sqrt(48), NULL };
+		48 + 3 * sqrt(48), 48 - 3 * sqrt(48), NULL, 0, 0 };
 	assert_int_equal(plot_monthly(dir, "monthly", &M, &err), 0);
 	names[k++] = "monthly";
 

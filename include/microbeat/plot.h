@@ -190,6 +190,8 @@ struct plot_monthly {
 	double lcl;               /* lower control limit; NaN = none */
 	const char *note;         /* a line under the chart (e.g. the run rules), or NULL;
 	                             written only to NAME-note.dat */
+	int32_t baseline_last;    /* months since 2000-01 of the centre line's baseline's last */
+	int32_t baseline_months;  /* ... and its length, named in the key; 0: not named */
 };
 /* Draw the monthly chart NAME in outdir; gaps become breaks in the line and
  * grey bars. MB_EUSAGE without months. */

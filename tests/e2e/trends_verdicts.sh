@@ -164,6 +164,37 @@ head -1 "$T/d1/trend.csv" | grep -q "longest_run,run_limit,crossings,crossing_li
   fail "run rules missing from trend.csv"
 grep -q "Run rules (Anhoej 2014): longest run [0-9]* (signal above [0-9]*)" "$T/d1/monthly_00-note.dat" ||
   fail "run rules missing from the chart"
+# the monthly charts draw every month the control chart uses: the baseline is the 24 months
+# before the last 3 (2024-01..2025-12 for a period ending 2026-03, before the period's 2024-04),
+# named in the centre line's key; the centre is the mean of the baseline's counts as drawn, the
+# run rules count every
+# month drawn off the centre, the marks and the key are the months beyond the limits, and the
+# fitted trend is drawn over the period only
+/usr/bin/python3 - "$T/d1" <<'PY' || fail "monthly chart and its control chart"
+import glob, math, re, shlex, sys
+d = sys.argv[1]
+for dat in sorted(glob.glob(d + "/monthly_*[0-9].dat")):
+    base = dat[:-4]
+    rows = [shlex.split(l) for l in open(dat) if l.strip() and not l.startswith("#")]
+    fit = [shlex.split(l) for l in open(base + "-fit.dat") if not l.startswith("#")]
+    note, key = shlex.split(open(base + "-note.dat").read().split("\n")[1])[:2]
+    meta = shlex.split(open(base + "-meta.dat").read().split("\n")[1])
+    assert rows[0][0] == "2024-01" and rows[-1][0] == "2026-03" and len(rows) == 27, (dat, rows[0], len(rows))
+    assert key == "Centre line (mean of 2024-01..2025-12)", (dat, key)
+    m = re.match(r"Run rules .*; (\d+) useful points$", note)
+    assert m, (dat, note)
+    bl = [float(r[1]) for r in rows if "2024-01" <= r[0] <= "2025-12"]
+    c = sum(bl) / len(bl)
+    centre = float(fit[0][2])
+    assert abs(centre - c) < 1e-9 * max(1, c), (dat, centre, c)
+    ucl, lcl = c + 3 * math.sqrt(c), max(0.0, c - 3 * math.sqrt(c))
+    assert abs(float(fit[0][3]) - ucl) < 1e-9 * max(1, ucl) and abs(float(fit[0][4]) - lcl) < 1e-9 * max(1, ucl), dat
+    assert int(m.group(1)) == sum(1 for r in rows if float(r[1]) != c), (dat, note)
+    above = sum(1 for r in rows if float(r[1]) > ucl)
+    below = sum(1 for r in rows if float(r[1]) < lcl)
+    assert [int(meta[6]), int(meta[7])] == [above, below], (dat, meta, above, below)
+    assert all((f[1] == "NaN") == (f[0] < "2024-04") for f in fit), (dat, [f[:2] for f in fit[:4]])
+PY
 # the year-on-year chart draws the verdict's figures: bar = its rate ratio, whiskers = its interval
 # (cut at +300%), solid colour only when significant, grey otherwise (the legend's colours)
 grep -q 'barcolour(pct, sig) = sig > 0 ? (pct > 0 ? 0xc0392b : 0x2166ac) : 0xbbbbbb' "$T/d1/yoy.gp" ||
