@@ -749,12 +749,20 @@ static void print_header(const struct flags_run *fr, FILE *f)
 	if (fr->unassigned)
 		fprintf(f, "%ld located events of the area fell in no unit of '%s' and are left out"
 			   " (see 'microbeat areas').\n", fr->unassigned, MB_SHOWN(fr->au.layer));
-	if (fr->ex.n)
-		fprintf(f, "%zu events without coordinates placed by their LSOA or unit code.\n",
-			fr->ex.n);
-	if (fr->sl.n_unloc > fr->ex.n)
-		fprintf(f, "%zu events without a location (force-wide) are in no unit.\n",
-			fr->sl.n_unloc - (fr->ex.n < fr->sl.n_unloc ? fr->ex.n : 0));
+	/* of the period, as the events by source above (the slice also holds
+	 * the months before it that the control chart's baseline reads); the
+	 * events placed by a code are not unlocated ones (an LSOA or unit code
+	 * places them), so the two counts are apart */
+	size_t nex = 0, nun = 0;
+
+	for (size_t i = 0; i < fr->ex.n; i++)
+		nex += fr->ex.month[i] >= fr->sel.from && fr->ex.month[i] <= fr->sel.to;
+	for (size_t i = 0; i < fr->sl.n_unloc; i++)
+		nun += fr->sl.unloc_month[i] >= fr->sel.from && fr->sl.unloc_month[i] <= fr->sel.to;
+	if (nex)
+		fprintf(f, "%zu events without coordinates placed by their LSOA or unit code.\n", nex);
+	if (nun)
+		fprintf(f, "%zu events without a location (force-wide) are in no unit.\n", nun);
 	fputc('\n', f);
 }
 

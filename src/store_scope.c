@@ -335,6 +335,27 @@ static int choose_units(struct scope *sc, const char *area, char *bad, size_t ba
 	return 0;
 }
 
+/* sc->unit_auth of an authority with a layer: the units holding one of its
+ * snap points (by their LSOA) or LSOAs (by the lookup), as the units
+ * 'flags --layer L --area AUTHORITY' lists. */
+static int authority_units(struct scope *sc, const uint32_t *loc_lsoa, struct mb_error *err)
+{
+	if (!sc->layer_id)
+		return 0;
+	if (!(sc->unit_auth = calloc(sc->nunit ? sc->nunit : 1, 1)))
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	for (size_t loc = 1; loc < sc->nloc; loc++) {
+		uint32_t l = loc_lsoa[loc], u = sc->loc_unit[loc];
+
+		if (l && l < sc->nlsoa && sc->lsoa_in[l] && u && u < sc->nunit)
+			sc->unit_auth[u] = 1;
+	}
+	for (size_t l = 1; l < sc->nlsoa; l++)
+		if (sc->lsoa_in[l] && sc->lsoa_unit[l] && sc->lsoa_unit[l] < sc->nunit)
+			sc->unit_auth[sc->lsoa_unit[l]] = 1;
+	return 0;
+}
+
 int scope_resolve(struct store *s, const char *area, const char *layer, size_t nloc,
 		  const uint32_t *loc_lsoa, size_t nlsoa, struct scope *sc, struct mb_error *err)
 {
@@ -394,7 +415,7 @@ int scope_resolve(struct store *s, const char *area, const char *layer, size_t n
 			if (any) {
 				sc->kind = SCOPE_AUTHORITY;
 				snprintf(sc->label, sizeof(sc->label), "%s", area);
-				return 0;
+				return authority_units(sc, loc_lsoa, err);
 			}
 		}
 		return not_found(s, bad, layer, sc->layer_id, err);
@@ -421,6 +442,7 @@ void scope_release(struct scope *sc)
 	free(sc->dense);
 	free(sc->lsoa_unit);
 	free(sc->loc_unit);
+	free(sc->unit_auth);
 	memset(sc, 0, sizeof(*sc));
 }
 

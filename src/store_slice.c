@@ -61,8 +61,15 @@ static int place_event(const struct scan *k, uint32_t loc, int xy, uint32_t euni
 		*unit = sc->loc_unit[loc];
 	else if (l)
 		*unit = sc->lsoa_unit[l < sc->nlsoa ? l : 0];
-	if (sc->kind == SCOPE_AUTHORITY)
-		return l ? (sc->lsoa_in[l] ? 2 : 1) : 0;
+	if (sc->kind == SCOPE_AUTHORITY) {
+		if (l)
+			return sc->lsoa_in[l] ? 2 : 1;
+		/* a point without an LSOA code (a fire service's incident): the
+		 * layer's boundaries put it in a unit of the authority or not */
+		if (xy && !eunit && sc->boundaries && *unit && sc->unit_auth)
+			return sc->unit_auth[*unit] ? 2 : 1;
+		return 0;
+	}
 	if (!eunit && !l && !(xy && sc->boundaries))
 		return 0;
 	return scope_unit_in(sc, *unit) ? 2 : 1;
