@@ -99,8 +99,9 @@ static void prio_brief(FILE *o, const struct csvtab *prio, size_t r, const struc
 		fputs("no single category credibly above expectation; a priority by harm", o);
 	double held = as_num(as_fld(prio, r, "hot_streets_held"));
 	if (!isnan(held) && held > 0)
-		fprintf(o, "; holds %.0f of the district's busiest 3%% of streets (%.0f expected from "
-			   "its share of streets)", held, as_num(as_fld(prio, r, "hot_streets_expected")));
+		fprintf(o, "; holds %.0f of the categories' busiest-3%% streets, a street counted once "
+			   "for each category it is hot in (%.0f expected from its share of streets)", held,
+			as_num(as_fld(prio, r, "hot_streets_expected")));
 	fputs(".\n", o);
 }
 
@@ -345,10 +346,12 @@ static void scanning(FILE *o, struct run *R, const struct csvtab *yoy, const str
 		   "months against the 12 before (%s..%s), the tested verdict, the share of harm "
 		   "(Cambridge Crime Harm Index days; crimes only) and how concentrated it is (share "
 		   "of the category's events on its busiest 3%% of streets). A percentage change is "
-		   "shown only when both counts are at least %d. The source column says where each "
-		   "row comes from: police.uk crimes, police.uk anti-social behaviour incidents, or a "
-		   "partner's own records (each partner's categories are tested together as one "
-		   "family under the FDR).\n\n",
+		   "shown only when both counts are at least %d, in the counts and in the verdict. "
+		   "The source column says where each row comes from: police.uk crimes, police.uk "
+		   "anti-social behaviour incidents, or a partner's own records. The police.uk crime "
+		   "types are tested together as one family under the FDR, and so are each partner's "
+		   "categories: a type's verdict here can differ from its verdict in a theme below, "
+		   "where the theme's types are a smaller family of their own.\n\n",
 		R->label, R->win_from, R->win_to, R->cfg->min_count_pct);
 	double total = 0;
 	for (size_t r = 0; r < yoy->nrows; r++) {

@@ -830,7 +830,8 @@ char *flags_reasons(const struct flags_result *res, const struct flags_params *p
 			      cat_name[cat_of ? cat_of[c] : c], letters);
 	}
 	if (isfinite(fu->hot_expected))
-		flags_sappend(&s, &len, &cap, "; holds %u of the district's top-3%% streets (%.1f"
-			      " expected from its share of streets)", fu->hot_held, fu->hot_expected);
+		flags_sappend(&s, &len, &cap, "; holds %u of the categories' top-3%% streets, a street"
+			      " counted once for each category it is hot in (%.1f expected from its share"
+			      " of streets)", fu->hot_held, fu->hot_expected);
 	return s;
 }

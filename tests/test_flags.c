@@ -816,8 +816,8 @@ static void test_reasons(void **state)
 		"priority by categories: credible excess on 1 categories (2 needed): Burglary 12 vs"
 		" 5.3 expected, RR 1.80 (1.10-2.90), P(RR>1.2) 0.973; harm-weighted excess +340,"
 		" rank 2 (in the top 10), RR 1.46, P(RR>1) 0.800 not > 0.9; flags: Robbery HR;"
-		" holds 3 of the district's top-3% streets (1.5 expected from its share of"
-		" streets)");
+		" holds 3 of the categories' top-3% streets, a street counted once for each"
+		" category it is hot in (1.5 expected from its share of streets)");
 	free(why);
 	/* a priority by harm, nothing credible, no flags, no street figures */
 	unit = (struct flags_unit){ .by_top = 1, .in_top = 1, .harm_excess = -2.6, .rank = 1,
