@@ -24,6 +24,7 @@ run import --quiet --map scripts/demo_agency_asb.ini datasets/demo/agency/counci
 run import --quiet --map scripts/demo_force_extract.ini datasets/demo/force/force_extract.csv
 run streets datasets/demo/gazetteer.csv
 run areas --layer parish --boundaries datasets/demo/parishes.geojson --code-field PARCD \
+  --lookup datasets/demo/lsoa_to_parish.csv \
   --name-field PARNM --population datasets/demo/parishes.csv --pop-code-field parish_code \
   --pop-field population >/dev/null
 run assess --config datasets/assess_demo.ini --out "$OUT" 2> >(grep -v 'gives no harm weight' >&2) >/dev/null

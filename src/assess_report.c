@@ -92,8 +92,10 @@ static void prio_brief(FILE *o, const struct csvtab *prio, size_t r, const struc
 			continue;
 		fputs(k++ ? "; " : "above expectation on ", o);
 		as_md(o, as_fld(fm, i, "category"));
-		fprintf(o, " %.0f vs %.0f expected (RR %.2f)", as_num(as_fld(fm, i, "observed")),
-			as_num(as_fld(fm, i, "expected")), as_num(as_fld(fm, i, "rr_shrunk")));
+		double e = as_num(as_fld(fm, i, "expected"));
+		/* a small expectation to a tenth: "8 vs 0 expected" read as impossible */
+		fprintf(o, " %.0f vs %.*f expected (RR %.2f)", as_num(as_fld(fm, i, "observed")),
+			e < 10 ? 1 : 0, e, as_num(as_fld(fm, i, "rr_shrunk")));
 	}
 	if (!k)
 		fputs("no single category credibly above expectation; a priority by harm", o);
