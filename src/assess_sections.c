@@ -267,6 +267,9 @@ void as_sections(FILE *o, struct run *R, const struct csvtab *hot, const struct 
 		if (hot->nrows && fm->nrows) {
 			fputs("**The power few with their units** (top 20)\n\n"
 			      "| Rank | Street | Unit | Crimes | Class |\n| ---: | --- | --- | ---: | --- |\n", o);
+			/* the unit: the table's column of the layer (its snap points'
+			 * unit, a place's too), else the gazetteer's area code named */
+			long lc = R->cfg->layer ? csvtab_col(hot, R->cfg->layer) : -1;
 			for (size_t r = 0; r < hot->nrows && r < 20; r++) {
 				long u = as_row_of(fm, "unit_code", as_fld(hot, r, "area"));
 				fputs("| ", o);
@@ -274,7 +277,8 @@ void as_sections(FILE *o, struct run *R, const struct csvtab *hot, const struct 
 				fputs(" | ", o);
 				as_md(o, as_fld(hot, r, "label"));
 				fputs(" | ", o);
-				as_md(o, u >= 0 ? as_fld(fm, (size_t)u, "unit_name") : as_fld(hot, r, "area"));
+				as_md(o, lc >= 0 ? hot->rows[r].f[lc]
+					 : u >= 0 ? as_fld(fm, (size_t)u, "unit_name") : as_fld(hot, r, "area"));
 				fputs(" | ", o);
 				as_md(o, as_fld(hot, r, "crimes"));
 				fputs(" | ", o);

@@ -94,6 +94,22 @@ assert small >= want_small and big >= want_big, (small, big)
 PY
 }
 matrix_pct "$P" 20 0 10 || fail "scanning matrix: percentages"
+# the power few with their units: each street's parish as concentration's table gives it (a
+# place such as "Petrol station, near ..." too: its unit was looked up by a gazetteer area
+# code, which places lack, and left blank)
+"$PY" - "$P/report.md" "$P/tables/concentration-hot_streets.csv" <<'PY' || fail "power few: units"
+import csv, sys
+md = open(sys.argv[1], encoding="utf-8").read().split("**The power few with their units**", 1)[1]
+rows = [l.strip("|").split(" | ") for l in md.split("\n\n", 2)[1].splitlines()[2:]]
+hot = {r["rank"]: r for r in csv.DictReader(open(sys.argv[2], encoding="utf-8"))}
+assert len(rows) == 20, len(rows)
+places = 0
+for r in rows:
+    rank, label, unit = (x.strip() for x in r[:3])
+    assert unit and unit == hot[rank]["parish"], (r, hot[rank]["parish"])
+    places += hot[rank]["kind"] == "place"
+assert places >= 1, "no place among the top 20: the test tests nothing"
+PY
 # formula neutralisation: no CSV field (unquoted or quoted) starts with = + @ (numbers may be -)
 "$PY" - "$P/tables" <<'PY' || fail "a CSV field is formula-like"
 import csv, glob, sys
