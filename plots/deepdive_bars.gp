@@ -34,6 +34,13 @@ chart_title = ""; value_label = ""; n = 1; leg1 = ""; leg2 = ""; refline = NaN
 stats name."-meta.dat" using (chart_title = strcol(1), value_label = strcol(2), \
 	n = int(column(3)), leg1 = strcol(4), leg2 = strcol(5), refline = column(6), 0) nooutput
 
+# the left margin from the longest label (about 6.4 pixels a character at 10 points, 5.2 at
+# 8): gnuplot's own estimate left half the chart empty beside long subgroup names; read
+# before the ranges are set, which stats would apply
+stats name.".dat" using (strlen(strcol(4))) nooutput prefix "LL"
+lm = (LL_max * (n > 25 ? 5.2 : 6.4) + 24) / 1000.0
+set lmargin at screen (lm < 0.55 ? lm : 0.55)
+
 set title chart_title noenhanced font ",14"
 set xlabel value_label noenhanced
 set yrange [n + 0.6 : 0.4]
@@ -44,7 +51,8 @@ set ytics scale 0 font labelfont
 set grid noytics xtics
 set style fill solid 0.9 noborder
 two = (strlen(leg2) > 0)
-if (two) { set key bottom right box opaque } else { unset key }
+# the key under the x axis: inside, it covered the last bars' values
+if (two) { set key below right horizontal } else { unset key }
 h = two ? 0.19 : 0.38
 o1 = two ? -0.2 : 0
 if (refline == refline) set arrow from refline, graph 0 to refline, graph 1 nohead dt 2 lc rgb "#333333"

@@ -28,16 +28,21 @@ set termoption noenhanced
 
 chart_title = ""; scale_label = "Crimes"
 stats name."-meta.dat" using (chart_title = strcol(1), scale_label = strcol(2), 0) nooutput
+# the counts in white on the darkest cells (black on the palette's top third was hard to
+# read); before the ranges are set, which stats would apply to the counts
+stats name.".dat" using 3 nooutput prefix "H"
+dark = H_max > 0 ? 0.62 * H_max : 1
 set title chart_title noenhanced font ",14"
 set xlabel "Hour of the day"
 set xrange [-0.5:23.5]
 set yrange [6.5:-0.5]
 set xtics 0, 1, 23 scale 0
 set ytics ("Mon" 0, "Tue" 1, "Wed" 2, "Thu" 3, "Fri" 4, "Sat" 5, "Sun" 6) scale 0
-set cblabel scale_label noenhanced
+set cblabel scale_label noenhanced offset 1.5,0
 set cbrange [0:*]
 set palette defined (0 "#ffffff", 1 "#fdd49e", 2 "#fc8d59", 3 "#d7301f", 4 "#7f0000")
 set border 0
 unset key
 plot name.".dat" using 1:2:3 with image pixels notitle, \
-	name.".dat" using 1:2:(sprintf("%d", $3)) with labels font ",8" notitle
+	name.".dat" using 1:2:(sprintf("%d", $3)):($3 > dark ? 0xffffff : 0x000000) \
+		with labels font ",8" tc rgb variable notitle

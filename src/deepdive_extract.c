@@ -272,17 +272,23 @@ int dd_extract_report(const struct dd_out *d, const struct slice *sl, const uint
 				      "change_by_subgroup.csv", lab, l, e, k, err)))
 			goto done;
 		if (d->charts && d->dir && k) {
-			/* long subgroup names would squeeze the bars: cut at 40 characters */
-			char (*cut)[48] = calloc(k, 48);
+			/* long subgroup names would squeeze the bars: cut past 72 bytes, at
+			 * a character's start (the Home Office's longest, "non-DA Racially
+			 * or religiously aggravated public fear, alarm or distress", is 72:
+			 * cut at 40 it lost the offence) */
+			char (*cut)[80] = calloc(k, 80);
 			const char **cl = calloc(k, sizeof(char *));
 
 			for (size_t j = 0; cut && cl && j < k; j++) {
-				size_t len = strlen(lab[j]);
+				size_t len = strlen(lab[j]), m = 69;
 
-				if (len > 40)
-					snprintf(cut[j], 48, "%.37s...", lab[j]);
-				else
-					snprintf(cut[j], 48, "%s", lab[j]);
+				if (len > 72) {
+					while (m > 0 && ((unsigned char)lab[j][m] & 0xC0) == 0x80)
+						m--;
+					snprintf(cut[j], 80, "%.*s...", (int)m, lab[j]);
+				} else {
+					snprintf(cut[j], 80, "%s", lab[j]);
+				}
 				cl[j] = cut[j];
 			}
 			r = cut && cl ? dd_draw_bars(d->dir, "change_by_subgroup", "Crimes by subgroup and DA flag",

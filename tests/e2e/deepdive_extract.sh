@@ -35,6 +35,19 @@ for f in change_by_da.csv change_by_subgroup.csv recording_vs_harm.csv harm_by_s
   hate_by_strand.csv weekday_hour.csv weekday_hour.png change_by_subgroup.png; do
   [ -s "$T/mw/$f" ] || fail "missing $f"
 done
+# the chart's bars are labelled with the table's subgroups whole up to 72 bytes (the longest
+# Home Office name, "... public fear, alarm or distress", lost its offence when cut at 40)
+$PY - "$T/mw/change_by_subgroup.csv" "$T/mw/change_by_subgroup.dat" <<'PYEOF' || fail "subgroup chart labels"
+import csv, shlex, sys
+rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8")))
+col = "component"
+names = {r[col] for r in rows}
+labels = [shlex.split(l)[3] for l in open(sys.argv[2], encoding="utf-8") if l.strip() and not l.startswith("#")]
+assert any(len(n.encode()) > 40 for n in names), "no long subgroup name: the test tests nothing"
+for l in labels:
+    assert l in names or (l.endswith("...") and len(l.encode()) <= 72), l
+assert sum(l in names for l in labels) == len(labels), [l for l in labels if l not in names]
+PYEOF
 
 $PY - "$T/demo" "$T" "$MB_DATA" "${MB_SHARED:-}" <<'PYEOF' || fail "recount"
 import csv, datetime, glob, os, re, sys
