@@ -1087,6 +1087,15 @@ int cmd_concentration(struct cli *c, int argc, char **argv, struct mb_error *err
 					   : table_write_console(&tb, 4, tb.nrows, c->out, err);
 		if (r)
 			goto cleanup;
+		/* the first row's universe is not the units' (methods.md, --by) */
+		fprintf(c->out, "%sA unit's streets are its observed micro-beats: those with an"
+			" event in the unit in any loaded month (a street crossing a boundary is"
+			" one in each unit). The first row is the whole selection's universe%s,"
+			" so the units' streets do not add up to it.\n",
+			ro.format == REPORT_MD ? "\n" : "",
+			cr.sl.gazetteer_loaded ? ", which also holds the gazetteer's streets with no"
+						 " event (the units' crime-free shares leave those out)"
+					       : "");
 	}
 	struct conc_pack pack = { .cr = &cr, .tm = &tm, .th = &th, .tb = &tb, .geo = &geo };
 

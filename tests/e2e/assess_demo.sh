@@ -94,6 +94,16 @@ assert small >= want_small and big >= want_big, (small, big)
 PY
 }
 matrix_pct "$P" 20 0 10 || fail "scanning matrix: percentages"
+# the units' concentration table says why its streets do not add up to the district's: the
+# district row counts the gazetteer's crime-free streets, a unit its observed micro-beats
+"$PY" - "$P/report.md" "$P/tables/concentration-by_unit.csv" <<'PY' || fail "by-unit streets"
+import csv, sys
+md = open(sys.argv[1], encoding="utf-8").read()
+rows = list(csv.DictReader(open(sys.argv[2], encoding="utf-8")))
+whole, units = int(rows[0]["streets"]), sum(int(r["streets"]) for r in rows[1:])
+assert whole != units, (whole, units)
+assert "A unit's streets are its observed micro-beats" in md and "gazetteer's streets with no event" in md
+PY
 # the power few with their units: each street's parish as concentration's table gives it (a
 # place such as "Petrol station, near ..." too: its unit was looked up by a gazetteer area
 # code, which places lack, and left blank)
