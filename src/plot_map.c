@@ -35,10 +35,10 @@ static int write_outline(const char *outdir, const char *name, const struct plot
 	return plot_dat_close(&d, err);
 }
 
-/* Write NAME-meta.dat: the title, its second line and a flag (1 = an
- * outline is drawn). */
+/* Write NAME-meta.dat: the title, its second line, a flag (1 = an outline
+ * is drawn), then the ncount numbers of count (none when ncount is 0). */
 static int write_meta(const char *outdir, const char *name, const char *title, const char *sub,
-		      int outline, struct mb_error *err)
+		      int outline, const size_t *count, size_t ncount, struct mb_error *err)
 {
 	char file[PLOT_NAME_MAX + 32];
 	struct plot_dat d;
@@ -50,6 +50,8 @@ static int write_meta(const char *outdir, const char *name, const char *title, c
 	plot_dat_text(&d, title ? title : "");
 	plot_dat_text(&d, sub ? sub : "");
 	plot_dat_int(&d, outline);
+	for (size_t k = 0; k < ncount; k++)
+		plot_dat_int(&d, (int64_t)count[k]);
 	plot_dat_endrow(&d);
 	return plot_dat_close(&d, err);
 }
@@ -104,11 +106,17 @@ int plot_classmap(const char *outdir, const char *name, const struct plot_classm
 		  struct mb_error *err)
 {
 	char file[PLOT_NAME_MAX + 32];
+	size_t ncls[HS_UNTESTABLE + 1] = { 0 };
 	struct plot_dat d;
 	int r;
 
+	/* micro-beats drawn per class: the key names only the classes drawn */
+	for (size_t i = 0; i < in->n; i++)
+		if (isfinite(in->x[i]) && isfinite(in->y[i]) && in->cls[i] <= HS_UNTESTABLE)
+			ncls[in->cls[i]]++;
 	if ((r = write_outline(outdir, name, &in->outline, err)) ||
-	    (r = write_meta(outdir, name, in->title, in->subtitle, in->outline.nring > 0, err)))
+	    (r = write_meta(outdir, name, in->title, in->subtitle, in->outline.nring > 0, ncls,
+			    HS_UNTESTABLE + 1, err)))
 		return r;
 	/* NAME-labels.dat: x km, y km, "name" of the labelled micro-beats, then
 	 * any extent anchors. With no row at all, one empty label on the first
@@ -170,7 +178,8 @@ int plot_kdemap(const char *outdir, const char *name, const struct plot_kdemap *
 	int r;
 
 	if ((r = write_outline(outdir, name, &in->outline, err)) ||
-	    (r = write_meta(outdir, name, in->title, in->subtitle, in->outline.nring > 0, err)))
+	    (r = write_meta(outdir, name, in->title, in->subtitle, in->outline.nring > 0, NULL, 0,
+			    err)))
 		return r;
 	snprintf(file, sizeof(file), "%s.dat", name);
 	if ((r = plot_dat_open(&d, outdir, file, err)))

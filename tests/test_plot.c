@@ -533,6 +533,98 @@ static void test_monthly_below_marked(void **state)
 	rm_rf(dir);
 }
 
+/* ---- keys name only what is drawn -------------------------------------------- */
+
+/* Occurrences of needle in s. */
+static int count_of(const char *s, const char *needle)
+{
+	int k = 0;
+
+	for (const char *p = s; (p = strstr(p, needle)); p++)
+		k++;
+	return k;
+}
+
+/* Check that dir/NAME-meta.dat is meta and, when gnuplot drew dir/NAME.svg,
+ * that its key holds entry[i] (as gnuplot's SVG <text>) exactly when
+ * shown[i], and that mark[k] (a colour attribute) occurs marks[k] times. */
+static void check_key(const char *dir, const char *name, const char *meta,
+	const char *const *entry, const int *shown, size_t nentry, const char *const *mark,
+	const int *marks, size_t nmark)
+{
+	char file[PLOT_NAME_MAX + 16], text[128];
+	char *got;
+
+	snprintf(file, sizeof(file), "%s-meta.dat", name);
+	got = slurp(dir, file, NULL);
+	assert_non_null(got);
+	assert_string_equal(got, meta);
+	free(got);
+	if (!have_gnuplot())
+		return;
+	snprintf(file, sizeof(file), "%s.svg", name);
+	got = slurp(dir, file, NULL);
+	assert_non_null(got);
+	for (size_t i = 0; i < nentry; i++) {
+		snprintf(text, sizeof(text), "<text>%s</text>", entry[i]);
+		if ((strstr(got, text) != NULL) != (shown[i] != 0))
+			fail_msg("%s: key entry '%s' %s", name, entry[i],
+				 shown[i] ? "missing" : "shown with nothing drawn");
+	}
+	for (size_t k = 0; k < nmark; k++)
+		if (count_of(got, mark[k]) != marks[k])
+			fail_msg("%s: %d of %s, want %d", name, count_of(got, mark[k]), mark[k],
+				 marks[k]);
+	free(got);
+}
+
+/* The hot spot map's key names only the Gi* classes drawn (the demo's key
+ * listed three cold classes with no cold spot), and hot 90% is drawn in
+ * RdBu's #f4a582, not the #fddbc7 that was hard to tell from the grey of
+ * not significant. A micro-beat without a position is not drawn and not
+ * counted. */
+static void test_classmap_key(void **state)
+{
+	static const char *const entry[9] = { "not significant", "hot spot, 99% conf.",
+		"hot spot, 95%", "hot spot, 90%", "cold spot, 99%", "cold spot, 95%",
+		"cold spot, 90%", "isolated (no neighbour)", "not testable" };
+	static const char *const mark[2] = { "color='rgb(244, 165, 130)'",
+		"color='rgb(253, 219, 199)'" };
+	static const double x[6] = { 0, 1000, 2000, 3000, 4000, NAN };
+	static const double y[6] = { 0, 800, -500, 1500, 300, 0 };
+	static const struct {
+		unsigned char cls[6]; /* classes of the six micro-beats (the last not drawn) */
+		const char *meta;     /* NAME-meta.dat wanted */
+		int shown[9];         /* key entries of classes 0..8 wanted */
+		int marks[2];         /* hot 90% marks (points and key), old-colour marks */
+	} c[2] = {
+		{ { 0, 1, 2, 3, 7, 4 }, "\"t\" \"s\" 0 1 1 1 1 0 0 0 1 0\n",
+		  { 1, 1, 1, 1, 0, 0, 0, 1, 0 }, { 2, 0 } },
+		{ { 0, 4, 5, 6, 8, 3 }, "\"t\" \"s\" 0 1 0 0 0 1 1 1 0 1\n",
+		  { 1, 0, 0, 0, 1, 1, 1, 0, 1 }, { 0, 0 } },
+	};
+	char dir[64], meta[128];
+	struct mb_error err = { 0 };
+
+	(void)state;
+	if (!have_gnuplot())
+		setenv("MB_GNUPLOT", "/nonexistent", 1);
+	mk_tmp(dir, sizeof(dir));
+	for (size_t k = 0; k < 2; k++) {
+		struct plot_classmap m = { .title = "t", .subtitle = "s", .n = 6, .x = x, .y = y,
+					   .cls = c[k].cls };
+		char name[16];
+
+		snprintf(name, sizeof(name), "map%zu", k);
+		assert_int_equal(plot_classmap(dir, name, &m, &err), 0);
+		snprintf(meta, sizeof(meta), "# microbeat chart data (quoted fields are labels)\n%s",
+			 c[k].meta);
+		check_key(dir, name, meta, entry, c[k].shown, 9, mark, c[k].marks, 2);
+	}
+	unsetenv("MB_GNUPLOT");
+	rm_rf(dir);
+}
+
 /* ---- charts ---------------------------------------------------------------- */
 
 /* Draw every chart into dir with hostile labels and titles. Return the number
@@ -972,6 +1064,7 @@ int main(void)
 		cmocka_unit_test(test_classmap_edges),
 		cmocka_unit_test(test_monthly_gaps_file),
 		cmocka_unit_test(test_monthly_below_marked),
+		cmocka_unit_test(test_classmap_key),
 		cmocka_unit_test(test_hostile_labels_render),
 		cmocka_unit_test(test_no_gnuplot),
 		cmocka_unit_test(test_how_gnuplot_is_run),
