@@ -3,7 +3,8 @@
 # Data (written by microbeat, beside this script; NAME = this file's name
 # without .gp):
 #   NAME.dat        index pct lo hi significant "series label"   (NaN = undefined)
-#   NAME-meta.dat   "title" "" n
+#   NAME-meta.dat   "title" "" n rises falls flat whiskers   (bars drawn red, blue and
+#                   grey, and whiskers drawn: the key names only what is drawn)
 # Restyle freely and run `gnuplot NAME.gp` in this folder (for SVG:
 # gnuplot -e "fmt='svg'" NAME.gp).
 #
@@ -29,9 +30,10 @@ set grid lt 1 lc rgb "#dddddd" lw 1
 set border 3 lc rgb "#555555"
 set tics nomirror textcolor rgb "#333333"
 
-chart_title = ""; unused = ""; n = 1
+chart_title = ""; unused = ""; n = 1; rises = 0; falls = 0; flat = 0; whiskers = 0
 stats name."-meta.dat" using (chart_title = strcol(1), unused = strcol(2), \
-	n = int(column(3)), 0) nooutput
+	n = int(column(3)), rises = int(column(4)), falls = int(column(5)), \
+	flat = int(column(6)), whiskers = int(column(7)), 0) nooutput
 if (strlen(chart_title) == 0) chart_title = "Change on the previous 12 months"
 
 # Bar colour, as the legend says: red for a significant rise, blue for a
@@ -64,9 +66,9 @@ set arrow 1 from first 0, graph 0 to first 0, graph 1 nohead lc rgb "#333333" lw
 plot name.".dat" using ($2/2):1:(abs($2)/2):(0.35):(barcolour($2, $5)):yticlabels(6) \
 		with boxxyerror lc rgb variable notitle, \
 	name.".dat" using ((valid(3) && valid(4)) ? $2 : NaN):1:3:4 with xerrorbars pt -1 ps 0 \
-		lw 1.5 lc rgb "#333333" title "Interval used by the verdict", \
+		lw 1.5 lc rgb "#333333" title (whiskers > 0 ? "Interval used by the verdict" : ""), \
 	name.".dat" using (0):1:(valid(2) ? "" : "  no bar: see the label") \
 		with labels left font ",10" tc rgb "#666666" notitle, \
-	NaN with boxes lc rgb "#c0392b" title "Significant rise", \
-	NaN with boxes lc rgb "#2166ac" title "Significant fall", \
-	NaN with boxes lc rgb "#bbbbbb" title "Not significant"
+	NaN with boxes lc rgb "#c0392b" title (rises > 0 ? "Significant rise" : ""), \
+	NaN with boxes lc rgb "#2166ac" title (falls > 0 ? "Significant fall" : ""), \
+	NaN with boxes lc rgb "#bbbbbb" title (flat > 0 ? "Not significant" : "")

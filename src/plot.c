@@ -585,14 +585,28 @@ int plot_yoy(const char *outdir, const char *name, const struct plot_yoy *in,
 	struct mb_error *err)
 {
 	struct plot_dat d;
-	double meta[1];
+	double meta[5] = { 0 };
 	int rc;
 
 	if (!in || in->n == 0 || !in->label || !in->pct || !in->lo || !in->hi)
 		return mb_err(err, MB_EUSAGE, "year-on-year chart '%s': no series to draw",
 			name ? name : "");
 	meta[0] = (double)in->n;
-	rc = write_meta(outdir, name, in->title, "", meta, 1, err);
+	/* bars as yoy.gp colours them (red: significant and up, blue: significant
+	 * and not up, grey: not significant; none without a change) and the
+	 * whiskers it draws: the key names only what is drawn */
+	for (size_t i = 0; i < in->n; i++) {
+		int sig = in->significant && in->significant[i] != 0;
+
+		if (!isfinite(in->pct[i]))
+			continue;
+		meta[sig ? (in->pct[i] > 0 ? 1 : 2) : 3] += 1;
+		if (isfinite(in->lo[i]) && isfinite(in->hi[i]))
+			meta[4] += 1;
+	}
+	/* meta numbers: n, significant rises, significant falls, not
+	 * significant, whiskers */
+	rc = write_meta(outdir, name, in->title, "", meta, 5, err);
 	if (rc)
 		return rc;
 	rc = open_named(&d, outdir, name, ".dat", err);

@@ -625,6 +625,51 @@ static void test_classmap_key(void **state)
 	rm_rf(dir);
 }
 
+/* The year-on-year key names "Significant rise", "Significant fall", "Not
+ * significant" and the whiskers only when such a bar or whisker is drawn
+ * (the demo's key showed a significant fall beside no blue bar). */
+static void test_yoy_key(void **state)
+{
+	static const char *const entry[4] = { "Significant rise", "Significant fall",
+		"Not significant", "Interval used by the verdict" };
+	static const char *const lab[3] = { "a", "b", "c" };
+	static const struct {
+		double pct[3], lo[3], hi[3];
+		int sig[3];
+		const char *meta; /* NAME-meta.dat wanted */
+		int shown[4];     /* key entries wanted */
+	} c[3] = {
+		/* rises only; the undefined change draws nothing */
+		{ { 12, 35, NAN }, { 2, 10, NAN }, { 23, 65, NAN }, { 1, 1, 1 },
+		  "\"t\" \"\" 3 2 0 0 2\n", { 1, 0, 0, 1 } },
+		/* a fall and two not significant, one without a whisker */
+		{ { -30, 5, 3 }, { -45, -8, -6 }, { -12, 20, NAN }, { 1, 0, 0 },
+		  "\"t\" \"\" 3 0 1 2 2\n", { 0, 1, 1, 1 } },
+		/* a bar without whiskers: no interval in the key */
+		{ { -4, NAN, NAN }, { NAN, NAN, NAN }, { NAN, NAN, NAN }, { 0, 0, 0 },
+		  "\"t\" \"\" 3 0 0 1 0\n", { 0, 0, 1, 0 } },
+	};
+	char dir[64], meta[128];
+	struct mb_error err = { 0 };
+
+	(void)state;
+	if (!have_gnuplot())
+		setenv("MB_GNUPLOT", "/nonexistent", 1);
+	mk_tmp(dir, sizeof(dir));
+	for (size_t k = 0; k < 3; k++) {
+		struct plot_yoy y = { "t", 3, lab, c[k].pct, c[k].lo, c[k].hi, c[k].sig };
+		char name[16];
+
+		snprintf(name, sizeof(name), "yoy%zu", k);
+		assert_int_equal(plot_yoy(dir, name, &y, &err), 0);
+		snprintf(meta, sizeof(meta), "# microbeat chart data (quoted fields are labels)\n%s",
+			 c[k].meta);
+		check_key(dir, name, meta, entry, c[k].shown, 4, NULL, NULL, 0);
+	}
+	unsetenv("MB_GNUPLOT");
+	rm_rf(dir);
+}
+
 /* ---- charts ---------------------------------------------------------------- */
 
 /* Draw every chart into dir with hostile labels and titles. Return the number
@@ -1065,6 +1110,7 @@ int main(void)
 		cmocka_unit_test(test_monthly_gaps_file),
 		cmocka_unit_test(test_monthly_below_marked),
 		cmocka_unit_test(test_classmap_key),
+		cmocka_unit_test(test_yoy_key),
 		cmocka_unit_test(test_hostile_labels_render),
 		cmocka_unit_test(test_no_gnuplot),
 		cmocka_unit_test(test_how_gnuplot_is_run),
