@@ -723,7 +723,7 @@ int plot_funnel(const char *outdir, const char *name, const struct plot_funnel *
 	struct mb_error *err)
 {
 	struct plot_dat d;
-	double meta[2];
+	double meta[7] = { 0 };
 	int rc;
 
 	if (!in || in->n == 0 || !in->label || !in->pop || !in->rate || in->n_limits == 0 ||
@@ -731,8 +731,18 @@ int plot_funnel(const char *outdir, const char *name, const struct plot_funnel *
 		return mb_err(err, MB_EUSAGE, "funnel plot '%s': nothing to draw", name ? name : "");
 	meta[0] = in->district_rate;
 	meta[1] = (double)in->n;
+	/* points drawn per class, outlier -2..2 at meta[4 + outlier]: the key
+	 * names only the classes drawn */
+	for (size_t i = 0; i < in->n; i++) {
+		int o = in->outlier ? in->outlier[i] : 0;
+
+		if (isfinite(in->pop[i]) && isfinite(in->rate[i]))
+			meta[4 + (o < -2 ? -2 : o > 2 ? 2 : o)] += 1;
+	}
+	/* meta numbers: district rate, n, points below the 99.8% limit, below
+	 * the 95% limit only, within, above the 95% limit only, above 99.8% */
 	rc = write_meta(outdir, name, in->title,
-		in->value_label ? in->value_label : "Rate per 1,000 residents", meta, 2, err);
+		in->value_label ? in->value_label : "Rate per 1,000 residents", meta, 7, err);
 	if (rc)
 		return rc;
 	rc = open_named(&d, outdir, name, ".dat", err);

@@ -670,6 +670,54 @@ static void test_yoy_key(void **state)
 	rm_rf(dir);
 }
 
+/* The funnel draws units below the 99.8% limit (outlier -2) navy, apart from
+ * those below the 95% limit only (blue), as it draws red apart from orange
+ * above; each key entry only when such a unit is drawn. */
+static void test_funnel_key(void **state)
+{
+	static const char *const entry[5] = { "Below the 99.8% limit", "Below the 95% limit",
+		"Within limits", "Above the 95% limit", "Above the 99.8% limit" };
+	static const char *const mark[5] = { "color='rgb(  8,  48, 107)'",
+		"color='rgb( 33, 102, 172)'", "color='rgb(150, 150, 150)'",
+		"color='rgb(230, 126,  34)'", "color='rgb(192,  57,  43)'" };
+	static const char *const lab[6] = { "a", "b", "c", "d", "e", "f" };
+	static const double pop[6] = { 1000, 2000, 3000, 4000, 5000, 6000 };
+	static const double rate[6] = { 5, 14, 20, 26, 40, 4 };
+	static const double lp[3] = { 500, 3000, 7000 }, l95[3] = { 10, 15, 17 },
+		h95[3] = { 30, 25, 23 }, l998[3] = { 5, 12, 15 }, h998[3] = { 35, 28, 25 };
+	static const struct {
+		int outl[6];      /* outlier class of each unit */
+		const char *meta; /* NAME-meta.dat wanted */
+		int shown[5];     /* key entries wanted, classes -2..2 */
+		int marks[5];     /* marks of each colour: points and key */
+	} c[2] = {
+		{ { -2, -1, 0, 1, 2, -2 }, "\"t\" \"y\" 20 6 2 1 1 1 1\n", { 1, 1, 1, 1, 1 },
+		  { 3, 2, 2, 2, 2 } },
+		{ { 0, 0, 0, 1, 0, 0 }, "\"t\" \"y\" 20 6 0 0 5 1 0\n", { 0, 0, 1, 1, 0 },
+		  { 0, 0, 6, 2, 0 } },
+	};
+	char dir[64], meta[160];
+	struct mb_error err = { 0 };
+
+	(void)state;
+	if (!have_gnuplot())
+		setenv("MB_GNUPLOT", "/nonexistent", 1);
+	mk_tmp(dir, sizeof(dir));
+	for (size_t k = 0; k < 2; k++) {
+		struct plot_funnel f = { "t", "y", 6, lab, pop, rate, c[k].outl, 20, 3, lp, l95,
+			h95, l998, h998, NULL, NULL };
+		char name[16];
+
+		snprintf(name, sizeof(name), "funnel%zu", k);
+		assert_int_equal(plot_funnel(dir, name, &f, &err), 0);
+		snprintf(meta, sizeof(meta), "# microbeat chart data (quoted fields are labels)\n%s",
+			 c[k].meta);
+		check_key(dir, name, meta, entry, c[k].shown, 5, mark, c[k].marks, 5);
+	}
+	unsetenv("MB_GNUPLOT");
+	rm_rf(dir);
+}
+
 /* ---- charts ---------------------------------------------------------------- */
 
 /* Draw every chart into dir with hostile labels and titles. Return the number
@@ -1111,6 +1159,7 @@ int main(void)
 		cmocka_unit_test(test_monthly_below_marked),
 		cmocka_unit_test(test_classmap_key),
 		cmocka_unit_test(test_yoy_key),
+		cmocka_unit_test(test_funnel_key),
 		cmocka_unit_test(test_hostile_labels_render),
 		cmocka_unit_test(test_no_gnuplot),
 		cmocka_unit_test(test_how_gnuplot_is_run),

@@ -188,6 +188,22 @@ done
 if command -v gnuplot > /dev/null; then
   [ -s "$T/wflags/heatmap.png" ] && [ -s "$T/wflags/funnel.svg" ] || fail "charts not rendered"
 fi
+# the funnel's key names only the classes drawn: meta counts the units of each outlier class
+# -2..2 in funnel.dat, and the SVG's key holds a class's entry exactly when it counts one
+/usr/bin/python3 - "$T/wflags" <<'PY' || fail "funnel key and its classes"
+import os, shlex, sys
+d = sys.argv[1]
+rows = [shlex.split(l) for l in open(d + "/funnel.dat") if l.strip() and not l.startswith("#")]
+meta = shlex.split(open(d + "/funnel-meta.dat").read().split("\n")[1])
+want = [sum(1 for r in rows if int(r[2]) == o) for o in range(-2, 3)]
+assert [int(m) for m in meta[4:9]] == want, (meta, want)
+if os.path.exists(d + "/funnel.svg"):
+    svg = open(d + "/funnel.svg").read()
+    keys = ["Below the 99.8% limit", "Below the 95% limit", "Within limits",
+            "Above the 95% limit", "Above the 99.8% limit"]
+    for k, n in zip(keys, want):
+        assert (f"<text>{k}</text>" in svg) == (n > 0), (k, n)
+PY
 eq "priority rows" "$(($(wc -l < "$T/wflags/priorities.csv") - 1))" 26
 npri=$(/usr/bin/python3 -c "import csv,sys; print(sum(r['priority'] == 'yes' for r in csv.DictReader(open(sys.argv[1], newline=''))))" "$T/wflags/priorities.csv")
 [ "$npri" -ge 2 ] && [ "$npri" -le 8 ] || fail "$npri of 26 wards are priorities: not a short list"
