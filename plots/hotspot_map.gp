@@ -6,7 +6,9 @@
 #                     class: 0 not significant, 1 hot 99%, 2 hot 95%, 3 hot 90%,
 #                     4 cold 99%, 5 cold 95%, 6 cold 90%, 7 isolated, 8 not testable
 #   NAME-outline.dat  x_km y_km         (rings of the area outline, blank line between)
-#   NAME-labels.dat   x_km y_km "name"  (the peak micro-beat of each hot cluster, named;
+#   NAME-labels.dat   x_km y_km "name" lx_km ly_km  (the peak micro-beat of each hot
+#                     cluster, named, and where its label goes: moved down from the point
+#                     until it clears the labels above it, with a leader line when moved;
 #                     rows with an empty name draw nothing: they widen a map whose
 #                     micro-beats lie on a line, or stand in when no cluster is named)
 #   NAME-meta.dat     "title" "subtitle" outline n0 .. n8  (second title line: the area;
@@ -60,7 +62,9 @@ colour(c) = c == 1 ? 0xb2182b : c == 2 ? 0xd6604d : c == 3 ? 0xf4a582 : \
 size(c) = (c >= 1 && c <= 6) ? 1.0 : 0.45
 plot name."-outline.dat" using 1:2 with lines lc rgb "#444444" lw 1 title (has_outline ? "area boundary" : ""), \
 	name.".dat" using 1:2:(size($3)):(colour($3)) with points pt 7 ps variable lc rgb variable notitle, \
-	name."-labels.dat" using 1:2:(strcol(3)) with labels left offset 0.8,0.4 font ",9" tc rgb "#222222" notitle, \
+	name."-labels.dat" using 1:2:($5 != $2 ? $4 - $1 : NaN):($5 - $2) with vectors nohead \
+		lc rgb "#888888" lw 0.8 notitle, \
+	name."-labels.dat" using 4:5:(strcol(3)) with labels left offset 0.8,0.4 font ",9" tc rgb "#222222" notitle, \
 	NaN with points pt 7 lc rgb "#b2182b" title entry(1, "hot spot, 99% conf."), \
 	NaN with points pt 7 lc rgb "#d6604d" title entry(2, "hot spot, 95%"), \
 	NaN with points pt 7 lc rgb "#f4a582" title entry(3, "hot spot, 90%"), \

@@ -1,6 +1,8 @@
 /* plot_map — the hot spot maps: data files, then plot_render. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "microbeat/hotspot.h"
 #include "microbeat/plot.h"
@@ -71,9 +73,30 @@ static size_t widen_axis(struct plot_dat *d, int is_x, double lo, double hi, dou
 		plot_dat_num(d, (is_x ? at : mid) / 1000.0);
 		plot_dat_num(d, (is_x ? mid : at) / 1000.0);
 		plot_dat_text(d, "");
+		plot_dat_num(d, (is_x ? at : mid) / 1000.0);
+		plot_dat_num(d, (is_x ? mid : at) / 1000.0);
 		plot_dat_endrow(d);
 	}
 	return 2;
+}
+
+/* The longer side (metres) of what the map draws: its micro-beats and outline. */
+static double map_span(const struct plot_classmap *in)
+{
+	double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
+	const struct plot_outline *o = &in->outline;
+	size_t nv = o->nring ? o->start[o->nring] : 0;
+
+	for (size_t i = 0; i < in->n + nv; i++) {
+		double x = i < in->n ? in->x[i] : o->x[i - in->n];
+		double y = i < in->n ? in->y[i] : o->y[i - in->n];
+
+		if (!isfinite(x) || !isfinite(y))
+			continue;
+		x0 = fmin(x0, x), x1 = fmax(x1, x);
+		y0 = fmin(y0, y), y1 = fmax(y1, y);
+	}
+	return x0 > x1 ? 200.0 : fmax(200.0, fmax(x1 - x0, y1 - y0));
 }
 
 /* Micro-beats on a line, or one alone, without an outline leave an axis all but
@@ -102,6 +125,61 @@ static size_t extent_anchors(struct plot_dat *d, const struct plot_classmap *in)
 	return rows + widen_axis(d, 0, y0, y1, span, (x0 + x1) / 2.0);
 }
 
+/* The map's labels as gnuplot sets them (plots/hotspot_map.gp: 9 points,
+ * left-aligned, 0.8 and 0.4 characters off the point) on a plot of about
+ * MAP_PX pixels across its longer side, in pixels: a character's width and a
+ * line's height, and the offsets. */
+#define MAP_PX 700.0
+#define LABEL_CHAR_PX 5.6
+#define LABEL_LINE_PX 13.0
+
+/* Where each of the n labels goes (lx, ly, metres): at its point, then in
+ * order from the top, each moved down a line until its box clears every box
+ * already placed (labels of micro-beats a street apart overlapped, "CHURCH
+ * STPAREKING AREA"); the script draws a leader from a moved label to its
+ * point. span: the map's longer side in metres. */
+static void place_map_labels(const struct plot_classmap *in, double span, double *lx, double *ly)
+{
+	double px = span / MAP_PX, h = LABEL_LINE_PX * px;
+	size_t n = in->nlabel, *idx = malloc((n + 1) * sizeof(size_t));
+
+	for (size_t k = 0; k < n; k++) {
+		lx[k] = in->x[in->label_at[k]];
+		ly[k] = in->y[in->label_at[k]];
+	}
+	if (!idx)
+		return; /* placed at their points */
+	for (size_t k = 0; k < n; k++)
+		idx[k] = k;
+	for (size_t a = 1; a < n; a++) /* insertion sort: from the top, then from the left */
+		for (size_t b = a; b > 0 && (ly[idx[b]] > ly[idx[b - 1]] ||
+					     (ly[idx[b]] == ly[idx[b - 1]] && lx[idx[b]] < lx[idx[b - 1]]));
+		     b--) {
+			size_t t = idx[b];
+
+			idx[b] = idx[b - 1];
+			idx[b - 1] = t;
+		}
+	for (size_t a = 0; a < n; a++) {
+		size_t i = idx[a];
+		double wi = (strlen(in->label[i]) + 1) * LABEL_CHAR_PX * px;
+
+		for (int moved = 1, guard = 0; moved && guard < 200; guard++) {
+			moved = 0;
+			for (size_t b = 0; b < a; b++) {
+				size_t j = idx[b];
+				double wj = (strlen(in->label[j]) + 1) * LABEL_CHAR_PX * px;
+
+				if (lx[i] < lx[j] + wj && lx[j] < lx[i] + wi && fabs(ly[i] - ly[j]) < h) {
+					ly[i] = ly[j] - h;
+					moved = 1;
+				}
+			}
+		}
+	}
+	free(idx);
+}
+
 int plot_classmap(const char *outdir, const char *name, const struct plot_classmap *in,
 		  struct mb_error *err)
 {
@@ -123,17 +201,34 @@ int plot_classmap(const char *outdir, const char *name, const struct plot_classm
 	 * micro-beat drawn (or the centre): gnuplot 5.4 crashes on a labels plot
 	 * whose only row is NaN, which took every map without a hot cluster (and
 	 * the folder with it) */
+	double *lx = malloc((in->nlabel + 1) * sizeof(double));
+	double *ly = malloc((in->nlabel + 1) * sizeof(double));
+
+	if (!lx || !ly) {
+		free(lx);
+		free(ly);
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	}
+	place_map_labels(in, map_span(in), lx, ly);
 	snprintf(file, sizeof(file), "%s-labels.dat", name);
-	if ((r = plot_dat_open(&d, outdir, file, err)))
+	if ((r = plot_dat_open(&d, outdir, file, err))) {
+		free(lx);
+		free(ly);
 		return r;
+	}
+	/* x km, y km, "name", then where the label goes (x km, y km) */
 	for (size_t k = 0; k < in->nlabel; k++) {
 		size_t i = in->label_at[k];
 
 		plot_dat_num(&d, in->x[i] / 1000.0);
 		plot_dat_num(&d, in->y[i] / 1000.0);
 		plot_dat_text(&d, in->label[k]);
+		plot_dat_num(&d, lx[k] / 1000.0);
+		plot_dat_num(&d, ly[k] / 1000.0);
 		plot_dat_endrow(&d);
 	}
+	free(lx);
+	free(ly);
 	if (extent_anchors(&d, in) + in->nlabel == 0) {
 		double x = 0, y = 0;
 
@@ -146,6 +241,8 @@ int plot_classmap(const char *outdir, const char *name, const struct plot_classm
 		plot_dat_num(&d, x / 1000.0);
 		plot_dat_num(&d, y / 1000.0);
 		plot_dat_text(&d, "");
+		plot_dat_num(&d, x / 1000.0);
+		plot_dat_num(&d, y / 1000.0);
 		plot_dat_endrow(&d);
 	}
 	if ((r = plot_dat_close(&d, err)))

@@ -625,6 +625,63 @@ static void test_classmap_key(void **state)
 	rm_rf(dir);
 }
 
+/* The map's labels are placed apart: three micro-beats a street apart (the
+ * demo's "CHURCH STREET" and "PARKING AREA" printed over each other) get
+ * label boxes that do not overlap (9-point text, 5.6 px a character and 13 px
+ * a line on a 700-px map), the topmost and a far one stay at their points,
+ * and a moved one is only moved down. */
+static void test_map_labels_apart(void **state)
+{
+	static const double x[5] = { 0, 60, 120, 9000, -9000 }, y[5] = { 0, 15, -10, 9000, -9000 };
+	static const unsigned char cls[5] = { 1, 1, 2, 1, 0 };
+	static const size_t at[4] = { 0, 1, 2, 3 };
+	static const char *const name[4] = { "CHURCH STREET", "PARKING AREA", "HIGH STREET",
+					      "FAR LANE" };
+	double lx[4], ly[4], px = 18000.0 / 700.0 / 1000.0; /* km a pixel: 18 km across */
+	char dir[64];
+	struct mb_error err = { 0 };
+	struct plot_classmap m = { .title = "t", .subtitle = "s", .n = 5, .x = x, .y = y,
+				   .cls = cls, .nlabel = 4, .label_at = at, .label = name };
+	size_t k = 0;
+
+	(void)state;
+	setenv("MB_GNUPLOT", "/nonexistent", 1);
+	mk_tmp(dir, sizeof(dir));
+	assert_int_equal(plot_classmap(dir, "map", &m, &err), 0);
+	char *txt = slurp(dir, "map-labels.dat", NULL);
+
+	assert_non_null(txt);
+	for (char *line = strtok(txt, "\n"); line; line = strtok(NULL, "\n")) {
+		double px0, py0;
+		int off = 0;
+
+		if (line[0] == '#')
+			continue;
+		assert_true(k < 4);
+		assert_int_equal(sscanf(line, "%lf %lf %n", &px0, &py0, &off), 2);
+		assert_true(strncmp(line + off + 1, name[k], strlen(name[k])) == 0);
+		assert_int_equal(sscanf(line + off + strlen(name[k]) + 2, "%lf %lf", &lx[k], &ly[k]), 2);
+		assert_true(fabs(px0 - x[k] / 1000) < 1e-9 && fabs(lx[k] - px0) < 1e-9);
+		assert_true(ly[k] <= py0 + 1e-12); /* down only */
+		k++;
+	}
+	free(txt);
+	assert_int_equal(k, 4);
+	assert_true(fabs(ly[1] - y[1] / 1000) < 1e-12); /* the topmost */
+	assert_true(fabs(ly[3] - y[3] / 1000) < 1e-12); /* the far one */
+	assert_true(ly[0] < y[0] / 1000 || ly[2] < y[2] / 1000); /* someone moved */
+	for (size_t a = 0; a < 4; a++)
+		for (size_t b = a + 1; b < 4; b++) {
+			double wa = (double)(strlen(name[a]) + 1) * 5.6 * px;
+			double wb = (double)(strlen(name[b]) + 1) * 5.6 * px;
+			int xo = lx[a] < lx[b] + wb && lx[b] < lx[a] + wa;
+
+			assert_false(xo && fabs(ly[a] - ly[b]) < 13.0 * px - 1e-9);
+		}
+	unsetenv("MB_GNUPLOT");
+	rm_rf(dir);
+}
+
 /* The year-on-year key names "Significant rise", "Significant fall", "Not
  * significant" and the whiskers only when such a bar or whisker is drawn
  * (the demo's key showed a significant fall beside no blue bar). */
@@ -1157,6 +1214,7 @@ int main(void)
 		cmocka_unit_test(test_classmap_edges),
 		cmocka_unit_test(test_monthly_gaps_file),
 		cmocka_unit_test(test_monthly_below_marked),
+		cmocka_unit_test(test_map_labels_apart),
 		cmocka_unit_test(test_classmap_key),
 		cmocka_unit_test(test_yoy_key),
 		cmocka_unit_test(test_funnel_key),
