@@ -41,7 +41,11 @@ stats name.".dat" using (strlen(strcol(4))) nooutput prefix "LL"
 lm = (LL_max * (n > 25 ? 5.2 : 6.4) + 24) / 1000.0
 set lmargin at screen (lm < 0.55 ? lm : 0.55)
 
-set title chart_title noenhanced font ",14"
+# the title centred on the page, not over the plot: long row labels (a place's
+# "Supermarket, near ...") push the plot right and a plot-centred title off the page
+tfont = strlen(chart_title) > 95 ? ",12" : ",14"
+set label 1 chart_title at screen 0.5, screen 0.96 center front noenhanced font tfont
+set tmargin 3
 set xlabel value_label noenhanced
 set yrange [n + 0.6 : 0.4]
 set xrange [0:*]

@@ -160,6 +160,32 @@ cleanup:
 	return n;
 }
 
+/* What the n rows of the overlay's power-few table are, from the step's own
+ * power_few.csv (the same micro-beats in the same order, with their class):
+ * *now in the period's power few (persistent or emerging), *former in the
+ * previous period's only. 0, or -1 when that table is unreadable or its rows
+ * are not the n. */
+static int overlay_classes(const struct run *R, size_t n, size_t *now, size_t *former)
+{
+	struct csvtab t = { 0 };
+	int r = -1;
+	*now = *former = 0;
+	if (as_read_table(R, "overlay-power_few.csv", &t) || t.nrows != n)
+		goto cleanup;
+	for (size_t i = 0; i < t.nrows; i++) {
+		const char *c = as_fld(&t, i, "class");
+		if (strcmp(c, "former") == 0)
+			++*former;
+		else if (strcmp(c, "persistent") == 0 || strcmp(c, "emerging") == 0)
+			++*now;
+	}
+	if (*now + *former == n)
+		r = 0;
+cleanup:
+	csvtab_release(&t);
+	return r;
+}
+
 /* charts/overlay/partner_units: the units with most partner events (all
  * sources, placed by coordinates or matched by code), at most 20 bars. 0, or
  * an error (the section then goes without the chart). */
@@ -235,9 +261,20 @@ static void overlay(FILE *o, struct run *R)
 		   "more about the neighbourhood than the street).\n\n",
 		R->label, R->cur_from, R->cur_to);
 	fputs("**Partner events near the power few** (the 15 with most crime)\n\n", o);
-	size_t n = overlay_table(o, R, "overlay-overlay_power_few.csv", "crimes", 15);
-	fprintf(o, "All %zu micro-beats of the power few: `tables/overlay-overlay_power_few.csv`.\n\n",
-		n);
+	size_t n = overlay_table(o, R, "overlay-overlay_power_few.csv", "crimes", 15), now, former;
+	/* the table lists the previous period's power few too (the deep dive's
+	 * section 4): its rows are not all "the power few" */
+	int known = n && overlay_classes(R, n, &now, &former) == 0;
+	if (known && former)
+		fprintf(o, "All %zu rows, the %zu micro-beat%s of the power few (ties at the cut "
+			   "included) and the %zu former one%s (in the previous period's power few "
+			   "only): `tables/overlay-overlay_power_few.csv`.\n\n",
+			n, now, now == 1 ? "" : "s", former, former == 1 ? "" : "s");
+	else if (known)
+		fprintf(o, "All %zu micro-beat%s of the power few (ties at the cut included): "
+			   "`tables/overlay-overlay_power_few.csv`.\n\n", n, n == 1 ? "" : "s");
+	else
+		fprintf(o, "All %zu rows: `tables/overlay-overlay_power_few.csv`.\n\n", n);
 	fputs("**Partner events per unit** (the 15 units with most partner events; placed by "
 	      "coordinates, or matched by LSOA or unit code)\n\n", o);
 	n = overlay_table(o, R, "overlay-overlay_units.csv", NULL, 15);

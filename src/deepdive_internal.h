@@ -23,6 +23,7 @@ struct table;
 
 #define TOP_PCT 3            /* the power few: the top 3% of micro-beats (as 'concentration') */
 #define OVERLAY_METRES 100.0 /* default --overlay-metres */
+#define OVERLAY_CHART_ROWS 25 /* rows the overlay chart draws at most (the table has all) */
 #define RECENT_UNFINAL 3     /* outcome months treated as not final (censoring caution) */
 #define EARTH_M 6371008.8    /* mean Earth radius (IUGG), metres */
 

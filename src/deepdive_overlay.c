@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "microbeat/areas.h"
+#include "microbeat/beats.h"
 #include "microbeat/csvtab.h"
 #include "microbeat/emit.h"
 #include "microbeat/outcomes.h"
@@ -50,6 +51,7 @@ int dd_sec_overlay(struct dd_run *d, struct store *s, const struct hot *h, struc
 	double *cnt = NULL, *lcnt = NULL;
 	uint8_t *has_l = NULL;
 	char (*lname)[200] = NULL;
+	char **lbl = NULL; /* per row: where it is (beats_label) */
 	int r = 0;
 
 	fprintf(d->md, "## Partner overlay\n\n");
@@ -124,6 +126,14 @@ int dd_sec_overlay(struct dd_run *d, struct store *s, const struct hot *h, struc
 			if (d->S.streets[h->list[k]].lsoa[0] && strcmp(le.lsoa[i], d->S.streets[h->list[k]].lsoa) == 0)
 				lcnt[k * na + a]++;
 	}
+	/* a place by its kind and nearest street, as concentration's hot_streets.csv
+	 * labels it: a district has several places called "PETROL STATION" */
+	if (!(lbl = calloc(h->nlist + 1, sizeof(*lbl)))) {
+		r = mb_err(err, MB_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	if ((r = beats_label(&d->S, h->list, NULL, h->nlist, lbl, NULL, err)))
+		goto cleanup;
 	size_t ncol = 2;
 
 	cols[0] = "micro-beat";
@@ -146,7 +156,7 @@ int dd_sec_overlay(struct dd_run *d, struct store *s, const struct hot *h, struc
 		double tot = 0;
 
 		if ((r = table_add_row(&t, &row, err)) ||
-		    (r = table_set_text(&t, row, 0, d->S.streets[h->list[k]].name, err)) ||
+		    (r = table_set_text(&t, row, 0, lbl[k], err)) ||
 		    (r = table_set_int(&t, row, 1, (int64_t)h->cur[i], err)))
 			break;
 		for (size_t a = 0; a < na && !r; a++) {
@@ -168,7 +178,7 @@ int dd_sec_overlay(struct dd_run *d, struct store *s, const struct hot *h, struc
 		" any snap point of each power-few micro-beat, beside its crimes. ", d->metres);
 	if (best < h->nlist) {
 		fprintf(d->md, "Where partners' problems coincide most: ");
-		if ((r = dd_put(d, d->S.streets[h->list[best]].name, err)))
+		if ((r = dd_put(d, lbl[best], err)))
 			goto cleanup;
 		fprintf(d->md, " (%.0f crimes, %.0f partner event%s nearby).", h->cur[dd_hot_index(h, h->list[best])], bestv, bestv == 1 ? "" : "s");
 	} else {
@@ -250,8 +260,11 @@ int dd_sec_overlay(struct dd_run *d, struct store *s, const struct hot *h, struc
 		fprintf(d->md, "(No overlay chart: no partner event within %.0f metres of a power-few"
 			" micro-beat; --overlay-metres widens the distance.)\n\n", d->metres);
 	if (d->charts && d->dir && h->nlist && best < h->nlist) {
-		const char **lab = calloc(h->nlist, sizeof(char *));
-		double *v = calloc(h->nlist, sizeof(double)), *cr = calloc(h->nlist, sizeof(double));
+		/* the table's first rows only: a whole district's hundred rows in one
+		 * chart print their names and counts on top of each other */
+		size_t nbar = h->nlist < OVERLAY_CHART_ROWS ? h->nlist : OVERLAY_CHART_ROWS;
+		const char **lab = calloc(nbar, sizeof(char *));
+		double *v = calloc(nbar, sizeof(double)), *cr = calloc(nbar, sizeof(double));
 
 		if (!lab || !v || !cr) {
 			free(lab);
@@ -260,16 +273,27 @@ int dd_sec_overlay(struct dd_run *d, struct store *s, const struct hot *h, struc
 			r = mb_err(err, MB_ENOMEM, "out of memory");
 			goto cleanup;
 		}
-		for (size_t k = 0; k < h->nlist; k++) {
-			lab[k] = d->S.streets[h->list[k]].name;
+		for (size_t k = 0; k < nbar; k++) {
+			lab[k] = lbl[k];
 			cr[k] = h->cur[dd_hot_index(h, h->list[k])];
 			for (size_t a = 0; a < na; a++)
 				v[k] += cnt[k * na + a];
 		}
-		char tl[96];
+		char tl[200];
+		const char *xl = "Events in the period";
 
-		snprintf(tl, sizeof(tl), "Crimes and partner events within %.0f m, power-few micro-beats", d->metres);
-		r = dd_draw_bars(d->dir, "overlay", tl, "Events in the period", h->nlist, lab, cr,
+		/* the period's power few come first, by crimes (section 4); the
+		 * title stays short enough for the chart's width */
+		if (nbar == h->nlist)
+			snprintf(tl, sizeof(tl), "Crimes and partner events within %.0f m, power-few"
+				 " micro-beats", d->metres);
+		else {
+			snprintf(tl, sizeof(tl), "Crimes and partner events within %.0f m, %s %zu of %zu"
+				 " power-few micro-beats", d->metres, nbar <= h->nc ? "top" : "first",
+				 nbar, h->nlist);
+			xl = "Events in the period (every micro-beat is in the CSV table)";
+		}
+		r = dd_draw_bars(d->dir, "overlay", tl, xl, nbar, lab, cr,
 			      "Crimes (selected types)", v, "Partner events (all agencies)", NAN, err);
 		free(lab);
 		free(v);
@@ -288,6 +312,9 @@ cleanup:
 	free(lcnt);
 	free(has_l);
 	free(lname);
+	for (size_t k = 0; lbl && k < h->nlist; k++)
+		free(lbl[k]);
+	free(lbl);
 	lsoa_events_release(&le);
 	return r;
 }

@@ -17,6 +17,7 @@
 #include "microbeat/conc.h"
 #include "microbeat/emit.h"
 #include "microbeat/slice.h"
+#include "microbeat/util.h"
 
 /* Streets (id 0 unused):
  *   1 HIGH STREET    in the area, a street, seen in events
@@ -327,6 +328,70 @@ static void test_keep_window(void **state)
 	beats_release(&b);
 }
 
+/* beats_label's slice: two places called PETROL STATION in two LSOAs, each
+ * named by its nearest street of its own LSOA. LSOA codes are known by their
+ * address (one code, one string), as in a loaded slice. Snap points:
+ *   1 HIGH STREET (A) 0.100    2 MILL ROAD (A) 0.110    3 PETROL STATION (A) 0.109
+ *   4 FAR LANE (B) 0.300       5 PETROL STATION (B) 0.301
+ *   6 SUPERMARKET (C) 0.500    7 FAR LANE (B) 0.1091: nearer the first petrol
+ *   station than MILL ROAD is, but in another LSOA
+ * (longitudes; latitude 52.2 but 52.3 for 4 and 5). */
+static char lsoa_a[] = "E01", lsoa_b[] = "E02", lsoa_c[] = "E03";
+static struct slice_street l_streets[8] = {
+	{ .name = "" },
+	{ .name = "HIGH STREET", .lsoa = lsoa_a },
+	{ .name = "MILL ROAD", .lsoa = lsoa_a },
+	{ .name = "PETROL STATION", .lsoa = lsoa_a, .place = 1, .snap = 3 },
+	{ .name = "PETROL STATION", .lsoa = lsoa_b, .place = 1, .snap = 5 },
+	{ .name = "FAR LANE", .lsoa = lsoa_b },
+	{ .name = "SUPERMARKET", .lsoa = lsoa_c, .place = 1 },
+	{ .name = "PARK/OPEN SPACE", .lsoa = lsoa_a, .place = 1 },
+};
+static double l_lon[8] = { NAN, 0.100, 0.110, 0.109, 0.300, 0.301, 0.500, 0.1091 };
+static double l_lat[8] = { NAN, 52.2, 52.2, 52.2, 52.3, 52.3, 52.2, 52.2 };
+static uint32_t l_loc_beat[8] = { 0, 1, 2, 3, 5, 4, 6, 5 };
+
+static void test_label(void **state)
+{
+	struct slice sl = { .nstreet = 8, .streets = l_streets, .nloc = 8, .loc_lon = l_lon,
+			    .loc_lat = l_lat, .loc_beat = l_loc_beat };
+	static const struct {
+		uint32_t beat;     /* the micro-beat */
+		uint32_t at;       /* the point to search from when it has no snap point */
+		const char *label; /* expected */
+		uint32_t near;     /* expected */
+	} cases[] = {
+		{ 1, 0, "HIGH STREET", 0 },
+		{ 3, 0, "Petrol station, near MILL ROAD", 2 },
+		{ 4, 0, "Petrol station, near FAR LANE", 5 },
+		{ 6, 6, "Supermarket", 0 },     /* no street snap point in its LSOA */
+		{ 7, 0, "Park/open space", 0 }, /* no point to search from */
+		{ 7, 2, "Park/open space, near MILL ROAD", 2 },
+	};
+	size_t n = ARRAY_SIZE(cases);
+	uint32_t beat[ARRAY_SIZE(cases)], at[ARRAY_SIZE(cases)], near[ARRAY_SIZE(cases)];
+	char *label[ARRAY_SIZE(cases)];
+	struct mb_error err = { 0 };
+
+	(void)state;
+	for (size_t k = 0; k < n; k++) {
+		beat[k] = cases[n - 1 - k].beat; /* in reverse: a row's label is its own */
+		at[k] = cases[n - 1 - k].at;
+	}
+	assert_int_equal(beats_label(&sl, beat, at, n, label, near, &err), 0);
+	for (size_t k = 0; k < n; k++) {
+		assert_string_equal(label[k], cases[n - 1 - k].label);
+		assert_int_equal(near[k], cases[n - 1 - k].near);
+		free(label[k]);
+	}
+	/* without at_of or near (the deep dive's overlay): snap points only */
+	assert_int_equal(beats_label(&sl, beat, NULL, n, label, NULL, &err), 0);
+	assert_string_equal(label[0], "Park/open space");
+	assert_string_equal(label[n - 2], "Petrol station, near MILL ROAD");
+	for (size_t k = 0; k < n; k++)
+		free(label[k]);
+}
+
 /* The value cell of measure name in t (NULL when absent). */
 static const struct table_cell *value_of(const struct table *t, const char *name)
 {
@@ -378,6 +443,7 @@ int main(void)
 		cmocka_unit_test(test_count_street_unit),
 		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_keep_window),
+		cmocka_unit_test(test_label),
 		cmocka_unit_test(test_measures),
 	};
 

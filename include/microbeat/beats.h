@@ -2,7 +2,8 @@
  * microbeat — micro-beats: the street universe of a selection and the crimes
  * on each street (docs/methods-concentration.md §§1-5). 'concentration'
  * builds its whole universe here (beats_count), describes its listed rows
- * (beats_describe) and writes its measures (beats_measures); 'flags' numbers
+ * (beats_describe, beats_label) and writes its measures (beats_measures);
+ * 'deepdive' names its partner overlay's rows with beats_label; 'flags' numbers
  * the area's streets with beats_number for its per-category hot streets.
  */
 #ifndef MICROBEAT_BEATS_H
@@ -92,6 +93,19 @@ void beats_release(struct beats *b);
 int beats_describe(const struct slice *sl, const struct beats_spec *sp, const struct beats *b,
 		   const size_t *top, size_t ntop, uint32_t **busiest, char ***dominant,
 		   struct mb_error *err);
+
+/* Where each of n micro-beats beat[k] of sl is, in words a map reader can
+ * use (docs/methods-concentration.md §5b): a street's own name; a place's
+ * kind and the nearest street micro-beat in its LSOA ("Petrol station, near
+ * CAMBRIDGE ROAD": police.uk names a place only by its kind), searched from
+ * the place's snap point, else from at_of[k] (at_of may be NULL); a place
+ * with no usable point or no street snap point in its LSOA is its kind
+ * alone. label[k] gets an owned string and, unless near is NULL, near[k]
+ * that street (0: none); the arrays hold n entries, allocated by the caller.
+ * MB_ENOMEM; the caller frees label's strings either way (the ones not made
+ * are NULL). */
+int beats_label(const struct slice *sl, const uint32_t *beat, const uint32_t *at_of, size_t n,
+		char **label, uint32_t *near, struct mb_error *err);
 
 /* What the measures table says besides the universe's counts. */
 struct beats_summary {

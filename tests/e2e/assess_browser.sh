@@ -12,7 +12,12 @@
 #    hold their charts (inline SVG that parses) and their headline figures equal tables/ (the
 #    deep dive's counts, the Gi* classes, the forecast rows on the assessment year, the
 #    overlay's busiest micro-beat); the scanning matrix holds every partner category with
-#    its source and its two years' counts, recounted from the partners' own CSV files.
+#    its source and its two years' counts, recounted from the partners' own CSV files;
+#  - the overlay's power-few table: the report says how many of its rows are the period's power
+#    few (concentration's ranked rows) and how many former ones; a place is named as
+#    concentration names it ("Petrol station, near X"), never by its bare kind; its chart
+#    (charts/overlay/overlay.dat) draws the 25 busiest rows, equal to the table, and its title
+#    says "top 25 of N".
 # The screenshot is kept in $MB_KEEP (when set) for a person to look at.
 . "$(dirname "$0")/lib.sh"
 CHROME=$(command -v chromium || command -v chromium-browser || true)
@@ -191,6 +196,50 @@ svgs_in(ov, 1, "partner overlay")
 pf = list(csv.DictReader(open(f"{tables}/overlay-overlay_power_few.csv")))
 top = max(pf, key=lambda r: int(r["crimes"]))
 assert " ".join(top.values()) in text_of(ov), f"overlay lacks its top row {top}"
+# what its rows are: the period's power few (concentration's ranked rows: its n and the streets
+# tied with the n-th) and the former ones (overlay-power_few.csv: the same rows, in order), said
+# with those numbers; a place is named as concentration names it ("Petrol station, near X":
+# several places share a kind), never by its bare kind
+import os, shlex
+pw = list(csv.DictReader(open(f"{tables}/overlay-power_few.csv")))
+hs = list(csv.DictReader(open(f"{tables}/concentration-hot_streets.csv")))
+hot = {(r["street"], r["lsoa"]) for r in hs if r["rank"]}
+assert len(hot) == int(m["hot_n"]) + int(m["hot_tied_added"]), len(hot)
+now = [r for r in pw if (r["micro-beat"], r["LSOA"]) in hot]
+assert len(now) == len(hot) and len(pw) == len(pf), (len(now), len(hot), len(pw), len(pf))
+assert all(r["class"] == "former" for r in pw if (r["micro-beat"], r["LSOA"]) not in hot)
+former = len(pf) - len(now)
+want = (f"All {len(pf)} rows, the {len(now)} micro-beats of the power few (ties at the cut "
+        f"included) and the {former} former ones")
+assert former and want in text_of(ov), f"overlay lacks '{want}'"
+label = {(r["street"], r["lsoa"]): r["label"] for r in hs}
+kinds = {k.strip().upper() for k in open(os.environ["MB_DATA"] + "/place_names.csv")}
+named = 0
+for p_, o_ in zip(pw, pf):
+    k = (p_["micro-beat"], p_["LSOA"])
+    assert o_["micro-beat"] == label.get(k, o_["micro-beat"]), f"overlay names {k} '{o_['micro-beat']}'"
+    assert o_["micro-beat"] not in kinds, f"overlay row '{o_['micro-beat']}' is a bare place kind"
+    named += o_["micro-beat"] != p_["micro-beat"]
+assert named, "no place among the overlay's rows: the labels are not tested"
+# its chart draws the first 25 rows, the period's 25 busiest (the table has them all), and says so
+def dat(path):
+    return [shlex.split(l) for l in open(path, encoding="utf-8") if l.strip() and l[0] != "#"]
+charts = f"{tables}/../charts"
+meta, bars = dat(f"{charts}/overlay/overlay-meta.dat")[0], dat(f"{charts}/overlay/overlay.dat")
+assert len(pf) > 25 and int(meta[2]) == len(bars) == 25, (meta, len(bars))
+assert f"top 25 of {len(pf)} power-few micro-beats" in meta[0], meta[0]
+assert "every micro-beat is in the CSV table" in meta[1], meta[1]
+near = [c for c in pf[0] if c not in ("micro-beat", "crimes") and "LSOA only" not in c]
+assert [float(b[1]) for b in bars] == sorted((float(r["crimes"]) for r in now), reverse=True)[:25]
+for b, r in zip(bars, pf):
+    assert b[3] == r["micro-beat"] and float(b[1]) == float(r["crimes"]), (b, r)
+    assert float(b[2]) == sum(int(r[c]) for c in near), (b, r)
+# a deep dive's own overlay (a dozen rows) draws them all, its title without a count
+for d in os.listdir(charts):
+    if d.startswith("deepdive-") and os.path.exists(f"{charts}/{d}/overlay-meta.dat"):
+        rows = list(csv.DictReader(open(f"{tables}/{d}-overlay_power_few.csv")))
+        meta = dat(f"{charts}/{d}/overlay-meta.dat")[0]
+        assert int(meta[2]) == len(rows) <= 25 and " of " not in meta[0], (d, meta)
 print("deep dive, hotspots, scanning matrix and partner overlay render and equal tables/")
 PY
 echo "ok: report.html self-contained, charts parse and render, summary equals tables/"

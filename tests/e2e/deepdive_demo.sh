@@ -201,6 +201,26 @@ ls "$T/dd2"/*.png > /dev/null 2>&1 && fail "--no-charts drew charts"
 mb --db "$DB" deepdive --layer parish --area "Milton,Waterbeach" --theme violence-public-order \
   --fy 2025 --overlay-metres 1000 --out "$T/dd3" > /dev/null || fail "deepdive --overlay-metres (charts)"
 [ -s "$T/dd3/overlay.png" ] || fail "no overlay chart with partner events within 1000 m"
+# the whole district (as assess's overlay step): a hundred power-few rows in the table, the
+# chart draws the 25 busiest with the count in its title (more print on top of each other)
+mb --db "$DB" deepdive --layer parish --area all --fy 2025 --out "$T/dd4" > /dev/null ||
+  fail "deepdive --area all"
+$PY - "$T/dd4" <<'PYEOF' || fail "overlay chart rows"
+import csv, shlex, sys
+d = sys.argv[1]
+def dat(path):
+    return [shlex.split(l) for l in open(path, encoding="utf-8") if l.strip() and l[0] != "#"]
+rows = list(csv.DictReader(open(f"{d}/overlay_power_few.csv")))
+pf = list(csv.DictReader(open(f"{d}/power_few.csv")))
+meta, bars = dat(f"{d}/overlay-meta.dat")[0], dat(f"{d}/overlay.dat")
+now = sorted((int(r["crimes"]) for r in pf if r["class"] != "former"), reverse=True)
+assert len(rows) > 25 and len(now) >= 25 and int(meta[2]) == len(bars) == 25, (len(rows), meta)
+assert meta[0].endswith(f"top 25 of {len(rows)} power-few micro-beats"), meta[0]
+assert [int(float(b[1])) for b in bars] == now[:25], "the chart's rows are not the 25 busiest"
+for b, r in zip(bars, rows):
+    assert b[3] == r["micro-beat"] and int(float(b[1])) == int(r["crimes"]), (b, r)
+print(f"overlay chart: 25 of {len(rows)} rows")
+PYEOF
 # the location quotients read down: largest first
 $PY - "$T/dd/location_quotients.csv" <<'PYEOF' || fail "location quotients not sorted"
 import csv, sys
