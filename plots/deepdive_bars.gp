@@ -34,11 +34,11 @@ chart_title = ""; value_label = ""; n = 1; leg1 = ""; leg2 = ""; refline = NaN
 stats name."-meta.dat" using (chart_title = strcol(1), value_label = strcol(2), \
 	n = int(column(3)), leg1 = strcol(4), leg2 = strcol(5), refline = column(6), 0) nooutput
 
-# the left margin from the longest label (about 6.4 pixels a character at 10 points, 5.2 at
-# 8): gnuplot's own estimate left half the chart empty beside long subgroup names; read
-# before the ranges are set, which stats would apply
+# the left margin from the longest label (up to 7.2 pixels a character at 10 points, capital
+# letters being the widest, 5.8 at 8): gnuplot's own estimate left half the chart empty beside
+# long subgroup names; read before the ranges are set, which stats would apply
 stats name.".dat" using (strlen(strcol(4))) nooutput prefix "LL"
-lm = (LL_max * (n > 25 ? 5.2 : 6.4) + 24) / 1000.0
+lm = (LL_max * (n > 25 ? 5.8 : 7.2) + 24) / 1000.0
 set lmargin at screen (lm < 0.55 ? lm : 0.55)
 
 # the title centred on the page, not over the plot: long row labels (a place's
