@@ -195,6 +195,14 @@ for dat in sorted(glob.glob(d + "/monthly_*[0-9].dat")):
     assert [int(meta[6]), int(meta[7])] == [above, below], (dat, meta, above, below)
     assert all((f[1] == "NaN") == (f[0] < "2024-04") for f in fit), (dat, [f[:2] for f in fit[:4]])
 PY
+# the demo's first year (loaded from 2023-04): the 15 months before it that the baseline and
+# the year on year would read are none loaded, so they are not drawn as gaps, and the key names
+# the baseline's loaded months
+mb --db "$T/d.db" trends --area "South Cambridgeshire" --from 2023-04 --to 2024-03 --out "$T/d0" > /dev/null ||
+  fail "trends (first year) exit $?"
+eq "first year's chart: first month, gap months, centre key" \
+  "$(awk '!/^#/ && NF { print $1; exit }' "$T/d0/monthly_00.dat") $(awk '!/^#/ { g += $6 } END { print g + 0 }' "$T/d0/monthly_00-fit.dat") $(grep -o 'mean of [0-9-]*\.\.[0-9-]*' "$T/d0/monthly_00-note.dat")" \
+  "2023-04 0 mean of 2023-04..2023-12"
 # the year-on-year chart draws the verdict's figures: bar = its rate ratio, whiskers = its interval
 # (cut at +300%), solid colour only when significant, grey otherwise (the legend's colours)
 grep -q 'barcolour(pct, sig) = sig > 0 ? (pct > 0 ? 0xc0392b : 0x2166ac) : 0xbbbbbb' "$T/d1/yoy.gp" ||
