@@ -613,8 +613,9 @@ static int write_charts(const struct trends_run *tr, const char *dir, struct mb_
 	static const char *const MON[12] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
 					      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 	double mean[12] = { 0 }, nm[12] = { 0 };
+	size_t nper = (size_t)(tr->sel.to - tr->sel.from + 1); /* the period's months */
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < nper; i++) {
 		int moy = (tr->sel.from + (int32_t)i) % 12;
 
 		if (tr->present[from + (int32_t)i]) {

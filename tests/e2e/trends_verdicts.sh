@@ -195,6 +195,28 @@ for dat in sorted(glob.glob(d + "/monthly_*[0-9].dat")):
     assert [int(meta[6]), int(meta[7])] == [above, below], (dat, meta, above, below)
     assert all((f[1] == "NaN") == (f[0] < "2024-04") for f in fit), (dat, [f[:2] for f in fit[:4]])
 PY
+# the seasonal profile: per month of the year, the mean of the total over the period's loaded
+# months (monthly.csv, 2024-04..2026-03), in the period's order from its first month (it once
+# read past the period into memory it did not own)
+seasonal() { # OUT FROM TO
+/usr/bin/python3 - "$@" <<'PY'
+import csv, shlex, sys
+d, lo, hi = sys.argv[1:4]
+sums, n = {}, {}
+rows = list(csv.DictReader(open(d + "/monthly.csv")))
+for r in rows:  # the total: the first series ("Total", or "All selected crime" alone)
+    if r["series"] == rows[0]["series"] and lo <= r["month"] <= hi and r["present"] == "1":
+        m = int(r["month"][5:])
+        sums[m] = sums.get(m, 0) + float(r["count"]); n[m] = n.get(m, 0) + 1
+rows = [shlex.split(l) for l in open(d + "/seasonal.dat") if l.strip() and not l.startswith("#")]
+names = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+assert [r[4] for r in rows] == names[3:] + names[:3], [r[4] for r in rows]
+for r in rows:
+    m = names.index(r[4]) + 1
+    assert abs(float(r[1]) - sums[m] / n[m]) < 1e-9 * max(1, sums[m]), (r, sums[m] / n[m])
+PY
+}
+seasonal "$T/d1" 2024-04 2026-03 || fail "seasonal profile (2 years)"
 # the demo's first year (loaded from 2023-04): the 15 months before it that the baseline and
 # the year on year would read are none loaded, so they are not drawn as gaps, and the key names
 # the baseline's loaded months
@@ -203,6 +225,7 @@ mb --db "$T/d.db" trends --area "South Cambridgeshire" --from 2023-04 --to 2024-
 eq "first year's chart: first month, gap months, centre key" \
   "$(awk '!/^#/ && NF { print $1; exit }' "$T/d0/monthly_00.dat") $(awk '!/^#/ { g += $6 } END { print g + 0 }' "$T/d0/monthly_00-fit.dat") $(grep -o 'mean of [0-9-]*\.\.[0-9-]*' "$T/d0/monthly_00-note.dat")" \
   "2023-04 0 mean of 2023-04..2023-12"
+seasonal "$T/d0" 2023-04 2024-03 || fail "seasonal profile (first year)"
 # the year-on-year chart draws the verdict's figures: bar = its rate ratio, whiskers = its interval
 # (cut at +300%), solid colour only when significant, grey otherwise (the legend's colours)
 grep -q 'barcolour(pct, sig) = sig > 0 ? (pct > 0 ? 0xc0392b : 0x2166ac) : 0xbbbbbb' "$T/d1/yoy.gp" ||
