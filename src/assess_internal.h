@@ -123,6 +123,10 @@ void as_change_md(FILE *o, const struct run *R, const char *last, const char *pr
 void as_verdict_clause(const struct run *R, const char *verdict, const char *last,
 		       const char *prev, char *out, size_t cap);
 
+/* The long-run trend's test in a verdict, without its estimate and interval
+ * ("; the long-run trend is SIG (p X)"), or "" when it has none. */
+void as_long_run_test(const char *verdict, char *out, size_t cap);
+
 /* A share (0..1) as "12.3%", or "–" when not a number. */
 void as_pct(FILE *o, const char *share);
 

@@ -45,15 +45,17 @@ void as_change_md(FILE *o, const struct run *R, const char *last, const char *pr
 }
 
 /* Below the minimum, trends' "HEAD: PCT year on year (CI LO to HI), SIG (p X)"
- * reads "HEAD: SIG (p X)" (docs/methods.md §6): a percentage of a handful
- * misleads in the verdict as in the counts beside it. Other clauses ("Too few
- * crimes to judge ...", a rate ratio's "A against B the year before ...") are
- * printed as they are. */
+ * reads "HEAD: the year-on-year change is SIG (p X)" (docs/methods.md §6): a
+ * percentage of a handful misleads in the verdict as in the counts beside
+ * it, and the test still says what it judged ("Rising over the period" is
+ * the long-run trend's headline: its year on year may be not significant).
+ * Other clauses ("Too few crimes to judge ...", a rate ratio's "A against B
+ * the year before ...") are printed as they are. */
 void as_verdict_clause(const struct run *R, const char *verdict, const char *last,
 		       const char *prev, char *out, size_t cap)
 {
 	double a = as_num(last), b = as_num(prev);
-	char *head, *yoy, *sig;
+	char *head, *yoy, *sig, rest[400];
 
 	as_first_clause(verdict, out, cap);
 	if (isnan(a) || isnan(b) || (a >= R->cfg->min_count_pct && b >= R->cfg->min_count_pct))
@@ -62,8 +64,21 @@ void as_verdict_clause(const struct run *R, const char *verdict, const char *las
 	yoy = strstr(out, " year on year (");
 	if (!head || !yoy || head > yoy || !(sig = strstr(yoy, "), ")))
 		return;
+	snprintf(rest, sizeof rest, "%s", sig + 3);
+	snprintf(head + 2, cap - (size_t)(head + 2 - out), "the year-on-year change is %s", rest);
+}
+
+void as_long_run_test(const char *verdict, char *out, size_t cap)
+{
+	const char *lr = strstr(verdict, "; long-run trend "), *sig, *end;
+
+	out[0] = '\0';
+	if (!lr || !(sig = strstr(lr, "), ")))
+		return;
 	sig += 3;
-	memmove(head + 2, sig, strlen(sig) + 1);
+	end = strstr(sig, "; ");
+	snprintf(out, cap, "; the long-run trend is %.*s", (int)(end ? end - sig : (long)strlen(sig)),
+		 sig);
 }
 
 /* The harm weight of each type (harm file, else the shipped CCHI). */
@@ -561,9 +576,16 @@ static void candidates(FILE *o, struct run *R, const struct csvtab *prio, const 
 			const char *last = as_fld(yoy, (size_t)y, "last12"), *prev = as_fld(yoy, (size_t)y, "prev12");
 			as_change_md(o, R, last, prev);
 			/* the whole verdict, but below the minimum its first clause
-			 * without percentages (the others carry them too) */
+			 * and its long-run trend's test without percentages (the other
+			 * clauses carry them too) */
 			if (as_num(last) < R->cfg->min_count_pct || as_num(prev) < R->cfg->min_count_pct) {
+				char lr[200];
+				size_t k;
+
 				as_verdict_clause(R, v, last, prev, clause, sizeof clause);
+				as_long_run_test(v, lr, sizeof lr);
+				k = strlen(clause);
+				snprintf(clause + k, sizeof clause - k, "%s", lr);
 				v = clause;
 			}
 		}

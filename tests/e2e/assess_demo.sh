@@ -59,7 +59,8 @@ done
 # the scanning matrix prints no percentage where either count is below the minimum (20, or
 # min_count_for_percent), in the counts (methods.md §6) nor in the verdict beside them: there it
 # is trends' verdict (tables/*-trend.csv) with its estimate and interval left out, its headline
-# and test kept; rows at or above it keep the whole first clause. Checked on this pack (police
+# and test kept ("HEAD: the year-on-year change is SIG (p X)"); rows at or above it keep the
+# whole first clause. Checked on this pack (police
 # rows, all of 20 and more) and again below with the minimum at 400 (rows of both kinds).
 matrix_pct() { # PACK MIN MIN_SMALL_ROWS MIN_BIG_ROWS
   "$PY" - "$1/report.md" "$1/tables" "$2" "$3" "$4" <<'PY'
@@ -84,7 +85,8 @@ for line in sec.splitlines():
     if min(a, b) < lim:
         assert c[2].endswith("(below %d: no percentage)" % lim), c
         assert "%" not in c[3], c
-        want = [re.sub(r": [^:]* year on year \(.*?\), ", ": ", w, count=1) for w in whole]
+        want = [re.sub(r": [^:]* year on year \(.*?\), ", ": the year-on-year change is ", w, count=1)
+                for w in whole]
         assert c[3] in want, (c, want)
         small += 1
     else:
