@@ -282,17 +282,25 @@ int dd_sec_overlay(struct dd_run *d, struct store *s, const struct hot *h, struc
 		char tl[200];
 		const char *xl = "Events in the period";
 
-		/* the period's power few come first, by crimes (section 4); the
-		 * title stays short enough for the chart's width */
-		if (nbar == h->nlist)
+		/* the period's power few come first, by crimes (section 4), then
+		 * the former ones; the title counts each for what it is and stays
+		 * short enough for the chart's width */
+		size_t nf = h->nlist - h->nc; /* former */
+
+		if (nbar == h->nlist && !nf)
 			snprintf(tl, sizeof(tl), "Crimes and partner events within %.0f m, power-few"
 				 " micro-beats", d->metres);
-		else {
-			snprintf(tl, sizeof(tl), "Crimes and partner events within %.0f m, %s %zu of %zu"
-				 " power-few micro-beats", d->metres, nbar <= h->nc ? "top" : "first",
-				 nbar, h->nlist);
+		else if (nbar == h->nlist)
+			snprintf(tl, sizeof(tl), "Crimes and partner events within %.0f m, %zu power-few"
+				 " and %zu former micro-beats", d->metres, h->nc, nf);
+		else if (nbar <= h->nc)
+			snprintf(tl, sizeof(tl), "Crimes and partner events within %.0f m, top %zu of %zu"
+				 " power-few micro-beats", d->metres, nbar, h->nc);
+		else
+			snprintf(tl, sizeof(tl), "Crimes and partner events within %.0f m, %zu power-few"
+				 " and %zu of %zu former micro-beats", d->metres, h->nc, nbar - h->nc, nf);
+		if (nbar < h->nlist)
 			xl = "Events in the period (every micro-beat is in the CSV table)";
-		}
 		r = dd_draw_bars(d->dir, "overlay", tl, xl, nbar, lab, cr,
 			      "Crimes (selected types)", v, "Partner events (all agencies)", NAN, err);
 		free(lab);

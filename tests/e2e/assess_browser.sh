@@ -17,7 +17,7 @@
 #    few (concentration's ranked rows) and how many former ones; a place is named as
 #    concentration names it ("Petrol station, near X"), never by its bare kind; its chart
 #    (charts/overlay/overlay.dat) draws the 25 busiest rows, equal to the table, and its title
-#    says "top 25 of N".
+#    says "top 25 of N" (N the power few, not the former ones).
 # The screenshot is kept in $MB_KEEP (when set) for a person to look at.
 . "$(dirname "$0")/lib.sh"
 CHROME=$(command -v chromium || command -v chromium-browser || true)
@@ -227,7 +227,7 @@ def dat(path):
 charts = f"{tables}/../charts"
 meta, bars = dat(f"{charts}/overlay/overlay-meta.dat")[0], dat(f"{charts}/overlay/overlay.dat")
 assert len(pf) > 25 and int(meta[2]) == len(bars) == 25, (meta, len(bars))
-assert f"top 25 of {len(pf)} power-few micro-beats" in meta[0], meta[0]
+assert f"top 25 of {len(now)} power-few micro-beats" in meta[0], meta[0]  # former ones not counted
 assert "every micro-beat is in the CSV table" in meta[1], meta[1]
 near = [c for c in pf[0] if c not in ("micro-beat", "crimes") and "LSOA only" not in c]
 assert [float(b[1]) for b in bars] == sorted((float(r["crimes"]) for r in now), reverse=True)[:25]
