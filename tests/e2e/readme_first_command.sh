@@ -4,7 +4,9 @@
 # from the README's first ```sh block and run with apt-get, sudo, id and make replaced by stubs
 # on PATH that record their calls: as root, apt-get runs directly and sudo is never called (the
 # stub sudo fails like a missing one); as uid 1000, apt-get runs through sudo; make demo runs
-# after setup in both.
+# after setup in both. A stub dpkg-query says the packages are missing; when it says every one
+# is installed, setup runs neither apt-get nor sudo (a user without sudo goes on); missing
+# packages and no working sudo for a user stop before make, saying why.
 . "$(dirname "$0")/lib.sh"
 cmd=$(awk '/^```sh/{f=1; next} f{print; exit}' "$MB_ROOT/README.md" | sed 's/[[:space:]]*#.*$//')
 [ -n "$cmd" ] || fail "no first command in the README"
@@ -19,6 +21,15 @@ cat >"$S/id" <<EOS
 exec /usr/bin/id "\$@"
 EOS
 chmod +x "$S"/*
+installed() { # 0 or 1: what the stub dpkg-query says of every package
+  if [ "$1" = 1 ]; then
+    printf '#!/bin/sh\nprintf "install ok installed"\n' >"$S/dpkg-query"
+  else
+    printf '#!/bin/sh\nexit 1\n' >"$S/dpkg-query"
+  fi
+  chmod +x "$S/dpkg-query"
+}
+installed 0
 run_as() { # UID SUDO-PRESENT: run the command; the calls it made are in $T/calls
   echo "$1" >"$T/uid"; : >"$T/calls"
   if [ "$2" = 1 ]; then
@@ -38,4 +49,13 @@ run_as 1000 1; rc=$?
 eq "as a user: exit ($(cat "$T/out"))" "$rc" 0
 grep -q '^sudo apt-get install' "$T/calls" || fail "as a user, apt-get not run through sudo: $(cat "$T/calls")"
 eq "as a user, make demo last" "$(tail -n 1 "$T/calls")" "make demo"
+run_as 1000 0; rc=$?
+[ "$rc" -ne 0 ] || fail "as a user without sudo, packages missing: exit 0 ($(cat "$T/out"))"
+grep -q "missing: .*libcsv-dev\|sudo: command not found" "$T/out" || fail "no reason given: $(cat "$T/out")"
+grep -q '^make' "$T/calls" && fail "make ran after a failed setup: $(cat "$T/calls")"
+installed 1
+run_as 1000 0; rc=$?
+eq "as a user without sudo, packages installed: exit ($(cat "$T/out"))" "$rc" 0
+grep -q '^apt-get\|^sudo' "$T/calls" && fail "packages installed, yet: $(cat "$T/calls")"
+eq "packages installed: make demo alone" "$(cat "$T/calls")" "make demo"
 echo "README's first command ('$cmd') works as root without sudo and as a user with sudo"
