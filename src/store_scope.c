@@ -335,24 +335,40 @@ static int choose_units(struct scope *sc, const char *area, char *bad, size_t ba
 	return 0;
 }
 
-/* sc->unit_auth of an authority with a layer: the units holding one of its
- * snap points (by their LSOA) or LSOAs (by the lookup), as the units
- * 'flags --layer L --area AUTHORITY' lists. */
+/* sc->unit_auth of an authority with a layer: the units most of whose snap
+ * points with an LSOA code lie in the authority's LSOAs (a ward of another
+ * district that one of its points strays into is not the authority's), and
+ * a unit with no such snap point when the lookup maps one of the
+ * authority's LSOAs to it. */
 static int authority_units(struct scope *sc, const uint32_t *loc_lsoa, struct mb_error *err)
 {
+	uint32_t *votes;
+
 	if (!sc->layer_id)
 		return 0;
-	if (!(sc->unit_auth = calloc(sc->nunit ? sc->nunit : 1, 1)))
+	sc->unit_auth = calloc(sc->nunit ? sc->nunit : 1, 1);
+	votes = calloc(2 * (sc->nunit ? sc->nunit : 1), sizeof(uint32_t));
+	if (!sc->unit_auth || !votes) {
+		free(votes);
 		return mb_err(err, MB_ENOMEM, "out of memory");
+	}
 	for (size_t loc = 1; loc < sc->nloc; loc++) {
 		uint32_t l = loc_lsoa[loc], u = sc->loc_unit[loc];
 
-		if (l && l < sc->nlsoa && sc->lsoa_in[l] && u && u < sc->nunit)
+		if (l && l < sc->nlsoa && u && u < sc->nunit) {
+			votes[2 * u] += sc->lsoa_in[l] != 0;
+			votes[2 * u + 1]++;
+		}
+	}
+	for (size_t u = 1; u < sc->nunit; u++)
+		sc->unit_auth[u] = 2 * (uint64_t)votes[2 * u] > votes[2 * u + 1];
+	for (size_t l = 1; l < sc->nlsoa; l++) {
+		uint32_t u = sc->lsoa_unit[l];
+
+		if (sc->lsoa_in[l] && u && u < sc->nunit && !votes[2 * u + 1])
 			sc->unit_auth[u] = 1;
 	}
-	for (size_t l = 1; l < sc->nlsoa; l++)
-		if (sc->lsoa_in[l] && sc->lsoa_unit[l] && sc->lsoa_unit[l] < sc->nunit)
-			sc->unit_auth[sc->lsoa_unit[l]] = 1;
+	free(votes);
 	return 0;
 }
 

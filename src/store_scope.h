@@ -40,9 +40,11 @@ struct scope {
 	uint32_t *lsoa_unit;   /* per LSOA id: the lookup's unit (largest weight), 0 none */
 	size_t nloc;           /* snap point ids + 1 */
 	uint32_t *loc_unit;    /* per snap point: its unit (boundaries, else lookup), 0 none */
-	uint8_t *unit_auth;    /* SCOPE_AUTHORITY with a layer, per dense unit: 1 = it holds a
-				  snap point or LSOA of the authority (a point without an LSOA
-				  in it is in the authority) */
+	uint8_t *unit_auth;    /* SCOPE_AUTHORITY with a layer, per dense unit: 1 = most of its
+				  snap points with an LSOA code are the authority's (or, with
+				  none, the lookup maps one of its LSOAs there): a point
+				  without an LSOA code, or a row coded to the unit, in it is in
+				  the authority */
 	char label[320];       /* what was selected, in words ("Milton & Waterbeach (ward)") */
 };
 

@@ -65,8 +65,9 @@ static int place_event(const struct scan *k, uint32_t loc, int xy, uint32_t euni
 		if (l)
 			return sc->lsoa_in[l] ? 2 : 1;
 		/* a point without an LSOA code (a fire service's incident): the
-		 * layer's boundaries put it in a unit of the authority or not */
-		if (xy && !eunit && sc->boundaries && *unit && sc->unit_auth)
+		 * layer's boundaries put it in a unit of the authority or not;
+		 * a row coded to a unit, likewise */
+		if (sc->unit_auth && (eunit || (xy && sc->boundaries)) && *unit && *unit < sc->nunit)
 			return sc->unit_auth[*unit] ? 2 : 1;
 		return 0;
 	}
