@@ -116,7 +116,7 @@ static void prio_brief(FILE *o, const struct csvtab *prio, size_t r, const struc
 		fputs("no single category credibly above expectation; a priority by harm", o);
 	double held = as_num(as_fld(prio, r, "hot_streets_held"));
 	if (!isnan(held) && held > 0)
-		fprintf(o, "; holds %.0f of the categories' busiest-3%% streets, a street counted once "
+		fprintf(o, "; holds %.0f of the categories' top-3%% streets, a street counted once "
 			   "for each category it is hot in (%.0f expected from its share of streets)", held,
 			as_num(as_fld(prio, r, "hot_streets_expected")));
 	fputs(".\n", o);

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "assess_internal.h"
@@ -305,8 +306,15 @@ void as_sections(FILE *o, struct run *R, const struct csvtab *hot, const struct 
 			fputs("**The power few with their units** (top 20)\n\n"
 			      "| Rank | Street | Unit | Crimes | Class |\n| ---: | --- | --- | ---: | --- |\n", o);
 			/* the unit: the table's column of the layer (its snap points'
-			 * unit, a place's too), else the gazetteer's area code named */
-			long lc = R->cfg->layer ? csvtab_col(hot, R->cfg->layer) : -1;
+			 * unit, a place's too; the layers' columns lie between
+			 * lsoa_name and near_street, so a layer named "area" or "kind"
+			 * is not taken for those columns), else the gazetteer's area
+			 * code named */
+			long lc = -1, c0 = csvtab_col(hot, "lsoa_name"), c1 = csvtab_col(hot, "near_street");
+
+			for (long c = c0 + 1; R->cfg->layer && c0 >= 0 && c < c1; c++)
+				if (strcasecmp(hot->head[c], R->cfg->layer) == 0)
+					lc = c;
 			for (size_t r = 0; r < hot->nrows && r < 20; r++) {
 				long u = as_row_of(fm, "unit_code", as_fld(hot, r, "area"));
 				fputs("| ", o);
@@ -314,7 +322,7 @@ void as_sections(FILE *o, struct run *R, const struct csvtab *hot, const struct 
 				fputs(" | ", o);
 				as_md(o, as_fld(hot, r, "label"));
 				fputs(" | ", o);
-				as_md(o, lc >= 0 ? hot->rows[r].f[lc]
+				as_md(o, lc >= 0 && hot->rows[r].f[lc][0] ? hot->rows[r].f[lc]
 					 : u >= 0 ? as_fld(fm, (size_t)u, "unit_name") : as_fld(hot, r, "area"));
 				fputs(" | ", o);
 				as_md(o, as_fld(hot, r, "crimes"));

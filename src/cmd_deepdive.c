@@ -360,15 +360,11 @@ static int sec_monthly(struct dd_run *d, struct mb_error *err)
 		size_t f0 = 0;
 		char title[560];
 
-		int32_t bp0 = -1, bp1 = -1; /* the baseline's loaded months, named in the key */
+		struct plot_monthly win = { 0 };
 
-		while (f0 + 1 < n && !pres[f0]) /* months before the first loaded one: not drawn */
-			f0++;
-		for (int32_t m = bl_first; m <= bl_last && has_cc; m++)
-			if (m >= 0 && (size_t)m < n && pres[m]) {
-				bp0 = bp0 < 0 ? m : bp0;
-				bp1 = m;
-			}
+		/* months before the first loaded one are not drawn; the baseline's
+		 * loaded months are named in the centre line's key */
+		plot_monthly_window(pres, n, n, d->span_from, bl_first, bl_last, &f0, &win);
 		snprintf(title, sizeof(title), "Crimes per month: %s%s%s", d->place,
 			 d->sel.theme[0] ? ", " : "", d->sel.theme);
 		struct plot_monthly pm = { .title = title,
@@ -376,8 +372,8 @@ static int sec_monthly(struct dd_run *d, struct mb_error *err)
 					   .first_month = d->span_from + (int32_t)f0, .count = shown + f0,
 					   .centre = has_cc ? cc.centre : NAN, .ucl = has_cc ? cc.ucl : NAN,
 					   .lcl = has_cc ? cc.lcl : NAN,
-					   .baseline_last = d->span_from + bp1,
-					   .baseline_months = bp0 >= 0 ? bp1 - bp0 + 1 : 0 };
+					   .baseline_last = win.baseline_last,
+					   .baseline_months = has_cc ? win.baseline_months : 0 };
 
 		r = plot_monthly(d->dir, "monthly", &pm, err);
 	}

@@ -483,15 +483,10 @@ static int write_charts(const struct trends_run *tr, const char *dir, struct mb_
 	 * to draw: a store of one year would show 15 empty months), and the
 	 * baseline's loaded months named in the centre line's key */
 	size_t f0 = 0;
-	int32_t bp0 = -1, bp1 = -1;
+	struct plot_monthly win = { 0 };
 
-	while ((int32_t)f0 < from && f0 + 1 < n && !tr->present[f0])
-		f0++;
-	for (int32_t m = bl_first < tr->span_from ? tr->span_from : bl_first; m <= bl_last; m++)
-		if (m - tr->span_from < (int32_t)n && tr->present[m - tr->span_from]) {
-			bp0 = bp0 < 0 ? m : bp0;
-			bp1 = m;
-		}
+	plot_monthly_window(tr->present, n, (size_t)from, tr->span_from, bl_first - tr->span_from,
+			    bl_last - tr->span_from, &f0, &win);
 	double *cnt = malloc(n * sizeof(double)), *fit = malloc(n * sizeof(double));
 	const char **labels = calloc(tr->ns, sizeof(char *));
 	double *pct = calloc(tr->ns, sizeof(double)), *lo = calloc(tr->ns, sizeof(double));
@@ -542,8 +537,8 @@ static int write_charts(const struct trends_run *tr, const char *dir, struct mb_
 			.first_month = tr->span_from + (int32_t)f0, .count = cnt + f0, .trend = fit + f0,
 			.centre = x->has_cc ? x->cc.centre : NAN, .ucl = x->has_cc ? x->cc.ucl : NAN,
 			.lcl = x->has_cc ? x->cc.lcl : NAN, .note = note[0] ? note : NULL,
-			.baseline_last = bp1,
-			.baseline_months = x->has_cc && bp0 >= 0 ? bp1 - bp0 + 1 : 0,
+			.baseline_last = win.baseline_last,
+			.baseline_months = x->has_cc ? win.baseline_months : 0,
 		};
 
 		if ((r = plot_monthly(dir, name, &pm, err)))

@@ -490,6 +490,24 @@ int plot_hot_streets(const char *outdir, const char *name,
 	return plot_render("hot_streets", name, outdir, err);
 }
 
+void plot_monthly_window(const unsigned char *present, size_t n, size_t limit, int32_t span_from,
+	int32_t bl_first, int32_t bl_last, size_t *first, struct plot_monthly *pm)
+{
+	size_t f = 0;
+	int32_t b0 = -1, b1 = -1;
+
+	while (f < limit && f + 1 < n && !present[f])
+		f++;
+	*first = f;
+	for (int32_t m = bl_first < 0 ? 0 : bl_first; m <= bl_last && (size_t)m < n; m++)
+		if (present[m]) {
+			b0 = b0 < 0 ? m : b0;
+			b1 = m;
+		}
+	pm->baseline_last = span_from + b1;
+	pm->baseline_months = b0 < 0 ? 0 : b1 - b0 + 1;
+}
+
 int plot_monthly(const char *outdir, const char *name, const struct plot_monthly *in,
 	struct mb_error *err)
 {

@@ -80,23 +80,33 @@ static size_t widen_axis(struct plot_dat *d, int is_x, double lo, double hi, dou
 	return 2;
 }
 
-/* The longer side (metres) of what the map draws: its micro-beats and outline. */
-static double map_span(const struct plot_classmap *in)
+/* The bounds (metres: x0, x1, y0, y1) of what the map draws, its micro-beats
+ * and outline; 0 when it draws no point. */
+static int map_bounds(const struct plot_classmap *in, double b[4])
 {
-	double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
 	const struct plot_outline *o = &in->outline;
 	size_t nv = o->nring ? o->start[o->nring] : 0;
 
+	b[0] = b[2] = INFINITY;
+	b[1] = b[3] = -INFINITY;
 	for (size_t i = 0; i < in->n + nv; i++) {
 		double x = i < in->n ? in->x[i] : o->x[i - in->n];
 		double y = i < in->n ? in->y[i] : o->y[i - in->n];
 
 		if (!isfinite(x) || !isfinite(y))
 			continue;
-		x0 = fmin(x0, x), x1 = fmax(x1, x);
-		y0 = fmin(y0, y), y1 = fmax(y1, y);
+		b[0] = fmin(b[0], x), b[1] = fmax(b[1], x);
+		b[2] = fmin(b[2], y), b[3] = fmax(b[3], y);
 	}
-	return x0 > x1 ? 200.0 : fmax(200.0, fmax(x1 - x0, y1 - y0));
+	return b[0] <= b[1];
+}
+
+/* The longer side (metres) of what the map draws, at least 200 m. */
+static double map_span(const struct plot_classmap *in)
+{
+	double b[4];
+
+	return map_bounds(in, b) ? fmax(200.0, fmax(b[1] - b[0], b[3] - b[2])) : 200.0;
 }
 
 /* Micro-beats on a line, or one alone, without an outline leave an axis all but
@@ -105,24 +115,14 @@ static double map_span(const struct plot_classmap *in)
  * labels, which autoscaling takes in. Return the rows written (0: none needed). */
 static size_t extent_anchors(struct plot_dat *d, const struct plot_classmap *in)
 {
-	double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY, span;
-	const struct plot_outline *o = &in->outline;
-	size_t nv = o->nring ? o->start[o->nring] : 0, rows;
+	double b[4], span;
+	size_t rows;
 
-	for (size_t i = 0; i < in->n + nv; i++) {
-		double x = i < in->n ? in->x[i] : o->x[i - in->n];
-		double y = i < in->n ? in->y[i] : o->y[i - in->n];
-
-		if (!isfinite(x) || !isfinite(y))
-			continue;
-		x0 = fmin(x0, x), x1 = fmax(x1, x);
-		y0 = fmin(y0, y), y1 = fmax(y1, y);
-	}
-	if (x0 > x1)
+	if (!map_bounds(in, b))
 		return 0;
-	span = fmax(200.0, fmax(x1 - x0, y1 - y0) / 10.0);
-	rows = widen_axis(d, 1, x0, x1, span, (y0 + y1) / 2.0);
-	return rows + widen_axis(d, 0, y0, y1, span, (x0 + x1) / 2.0);
+	span = fmax(200.0, fmax(b[1] - b[0], b[3] - b[2]) / 10.0);
+	rows = widen_axis(d, 1, b[0], b[1], span, (b[2] + b[3]) / 2.0);
+	return rows + widen_axis(d, 0, b[2], b[3], span, (b[0] + b[1]) / 2.0);
 }
 
 /* The map's labels as gnuplot sets them (plots/hotspot_map.gp: 9 points,

@@ -193,6 +193,15 @@ struct plot_monthly {
 	int32_t baseline_last;    /* months since 2000-01 of the centre line's baseline's last */
 	int32_t baseline_months;  /* ... and its length, named in the key; 0: not named */
 };
+/* The window of a monthly chart over months 0..n-1 of a span starting at
+ * span_from (present[i]: month i is loaded): *first, the first month drawn
+ * (the first loaded one, but no later than limit: months before any is
+ * loaded are no gap to draw); and in pm the baseline's loaded months among
+ * bl_first..bl_last (span indices, clipped to the span) for the centre line's
+ * key (baseline_months 0 when none is loaded). */
+void plot_monthly_window(const unsigned char *present, size_t n, size_t limit, int32_t span_from,
+	int32_t bl_first, int32_t bl_last, size_t *first, struct plot_monthly *pm);
+
 /* Draw the monthly chart NAME in outdir; gaps become breaks in the line and
  * grey bars. MB_EUSAGE without months. */
 int plot_monthly(const char *outdir, const char *name, const struct plot_monthly *in,
