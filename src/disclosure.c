@@ -52,6 +52,58 @@ static int fix_lines(struct sdc *s, int by_row)
 	return 0;
 }
 
+/* Fix rows (by_row) or columns where a hidden cell is pinned by the bounds
+ * an attacker knows: a "<N" cell lies in 1..N-1, an "x" cell is at least 0,
+ * and the line's hidden cells sum to its total less its shown cells. A line
+ * of seven 1s shown as "<5" beside a total seven more than its shown cells
+ * has every one of them 1 (the sum rule alone let it pass). A cell's range
+ * within its line is [max(lb, S - sum of the others' ub), min(ub, S - sum of
+ * the others' lb)]; when it closes, the line's best non-zero shown cell is
+ * hidden too (an "x" has no upper bound, so it gives every cell room; a zero
+ * would give none). Return 1 when a cell was added. */
+static int fix_bounds(struct sdc *s, int by_row)
+{
+	size_t nl = by_row ? s->nr : s->nc, len = by_row ? s->nc : s->nr;
+	for (size_t l = 0; l < nl; l++) {
+		size_t best = SIZE_MAX, unbounded = 0, k = 0;
+		int64_t sum = 0, lb = 0, ub = 0;
+		for (size_t m = 0; m < len; m++) {
+			size_t i = by_row ? l * s->nc + m : m * s->nc + l;
+			if (s->st[i] == DISCLOSE_PRIMARY) {
+				k++, sum += s->v[i], lb += 1, ub += s->n - 1;
+			} else if (s->st[i]) {
+				k++, sum += s->v[i], unbounded++;
+			} else if (s->v[i] > 0 && better(s, i, best)) {
+				best = i;
+			}
+		}
+		if (k == 0 || best == SIZE_MAX)
+			continue;
+		int pinned = 0;
+		for (size_t m = 0; m < len && !pinned; m++) {
+			size_t i = by_row ? l * s->nc + m : m * s->nc + l;
+			if (!s->st[i])
+				continue;
+			int prim = s->st[i] == DISCLOSE_PRIMARY;
+			int64_t lbi = prim ? 1 : 0, ubi = prim ? s->n - 1 : INT64_MAX;
+			/* the others' bounds: unbounded above when another "x" is hidden */
+			int others_unb = unbounded > (size_t)!prim;
+			int64_t lo = others_unb ? lbi : sum - (ub - (prim ? ubi : 0));
+			int64_t hi = sum - (lb - lbi);
+			if (lo < lbi)
+				lo = lbi;
+			if (hi > ubi)
+				hi = ubi;
+			pinned = lo >= hi;
+		}
+		if (!pinned)
+			continue;
+		s->st[best] = DISCLOSE_SECONDARY;
+		return 1;
+	}
+	return 0;
+}
+
 /* Mark in s->seen the nodes reachable from node start over suppressed cells,
  * leaving out the cell skip. Nodes: rows 0..nr-1, columns nr..nr+nc-1. */
 static void reach(struct sdc *s, size_t start, size_t skip)
@@ -139,6 +191,10 @@ int disclosure_suppress(const int64_t *cells, size_t nr, size_t nc, int64_t n,
 		if (nc > 1 && fix_lines(&s, 1))
 			continue;
 		if (nr > 1 && fix_lines(&s, 0))
+			continue;
+		if (nc > 1 && fix_bounds(&s, 1))
+			continue;
+		if (nr > 1 && fix_bounds(&s, 0))
 			continue;
 		if (nr > 1 && nc > 1) {
 			int b = fix_bridge(&s);

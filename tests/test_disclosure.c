@@ -63,6 +63,31 @@ static void two_ones_in_a_row_are_not_left_alone(void **state)
 	assert_int_equal(st[4], S);
 }
 
+static void ones_pinned_by_their_bounds_get_an_x(void **state)
+{
+	(void)state;
+	/* row 0: seven 1s and 146, total 153. The sum and bridge rules are met
+	 * by hiding row 1's cells beside them, but a "<5" is at least 1, and
+	 * seven of them summing to 153 - 146 = 7 are each 1 (the demo's Coton).
+	 * The 146 is hidden too (an "x" has no upper bound), then 90 below it
+	 * (a column of one hidden cell): every cell of row 0 can move. */
+	const int64_t v[24] = { 1, 1, 1, 1, 1, 1, 1, 146,
+				20, 30, 40, 50, 60, 70, 80, 90,
+				25, 35, 45, 55, 65, 75, 85, 95 };
+	const unsigned char want[24] = { P, P, P, P, P, P, P, S,
+					 S, S, S, S, S, S, S, S,
+					 0, 0, 0, 0, 0, 0, 0, 0 };
+	unsigned char st[24];
+	struct mb_error err = { 0 };
+	assert_int_equal(disclosure_suppress(v, 3, 8, 5, st, &err), 0);
+	assert_memory_equal(st, want, 24);
+	/* and the same bound from above: two 4s in a line summing to 8 */
+	const int64_t w[6] = { 4, 4, 100, 50, 60, 70 };
+	unsigned char sw[6];
+	assert_int_equal(disclosure_suppress(w, 2, 3, 5, sw, &err), 0);
+	assert_int_equal(sw[2], S); /* the 100 beside them hidden */
+}
+
 static void single_column_protected_by_its_total(void **state)
 {
 	(void)state;
@@ -173,6 +198,7 @@ int main(void)
 		cmocka_unit_test(one_small_cell_gets_a_rectangle),
 		cmocka_unit_test(nothing_small_nothing_hidden_zero_shown),
 		cmocka_unit_test(two_ones_in_a_row_are_not_left_alone),
+		cmocka_unit_test(ones_pinned_by_their_bounds_get_an_x),
 		cmocka_unit_test(single_column_protected_by_its_total),
 		cmocka_unit_test(refuses_negative),
 		cmocka_unit_test(random_tables_leave_no_cell_determined),
