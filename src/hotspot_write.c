@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hotspot_internal.h"
+#include "microbeat/beats.h"
 #include "microbeat/emit.h"
 #include "microbeat/plot_map.h"
 #include "microbeat/util.h"
@@ -332,9 +333,12 @@ static int cmp_z_desc(const void *a, const void *b)
 }
 
 /* The micro-beats to name on the class map: the peak (highest z) of each
- * cluster of hot 99 % / 95 % micro-beats, a peak being at least max(1.5 km,
- * 2 bands) from every higher one; at most MAP_LABELS, so that the names
- * stay readable. *at receives up to MAP_LABELS indices; returns how many. */
+ * cluster of hot 99 % / 95 % micro-beats with a crime in the period (a
+ * micro-beat without one can be hot from its neighbours alone: naming it
+ * would send a patrol to a street with nothing recorded), a peak being at
+ * least max(1.5 km, 2 bands) from every higher one; at most MAP_LABELS, so
+ * that the names stay readable. *at receives up to MAP_LABELS indices;
+ * returns how many. */
 #define MAP_LABELS 8
 static size_t pick_labels(const struct hs_run *hr, size_t *at, struct mb_error *err, int *r)
 {
@@ -348,8 +352,11 @@ static size_t pick_labels(const struct hs_run *hr, size_t *at, struct mb_error *
 		*r = mb_err(err, MB_ENOMEM, "out of memory");
 		return 0;
 	}
+	const double *cnt = hr->count + (hr->nper - 1) * hr->n; /* the period's */
+
 	for (size_t u = 0; u < hr->n; u++)
-		if ((g->cls[u] == HS_HOT99 || g->cls[u] == HS_HOT95) && isfinite(hr->x[u]))
+		if ((g->cls[u] == HS_HOT99 || g->cls[u] == HS_HOT95) && isfinite(hr->x[u]) &&
+		    cnt[u] > 0)
 			idx[m++] = (struct zi){ g->z[u], u };
 	qsort(idx, m, sizeof(*idx), cmp_z_desc);
 	for (size_t k = 0; k < m && nl < MAP_LABELS; k++) {
@@ -390,11 +397,23 @@ int hsr_write_maps(const struct hs_run *hr, const char *dir, struct mb_error *er
 	cm.nlabel = pick_labels(hr, label_at, err, &r);
 	if (r)
 		return r;
+	/* named as concentration names them: a place by its kind and the
+	 * nearest street in its LSOA ("Parking area, near CHURCH STREET") */
+	uint32_t lb[MAP_LABELS];
+	char *own[MAP_LABELS] = { 0 };
+
 	for (size_t k = 0; k < cm.nlabel; k++)
-		label[k] = hr->sl.streets[hr->beat[label_at[k]]].name;
+		lb[k] = hr->beat[label_at[k]];
+	r = beats_label(&hr->sl, lb, NULL, cm.nlabel, own, NULL, err);
+	for (size_t k = 0; k < cm.nlabel; k++)
+		label[k] = own[k];
 	cm.label_at = label_at;
 	cm.label = label;
-	if ((r = plot_classmap(dir, "hotspot_map", &cm, err)))
+	if (!r)
+		r = plot_classmap(dir, "hotspot_map", &cm, err);
+	for (size_t k = 0; k < cm.nlabel; k++)
+		free(own[k]);
+	if (r)
 		return r;
 	snprintf(title, sizeof(title), "Crime density, %s (quartic kernel, bandwidth %.0f m, cell"
 		 " %.0f m)", hr->sel.period_label, hr->bw, hr->cell);
