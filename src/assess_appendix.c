@@ -71,9 +71,11 @@ int as_publication(FILE *o, struct run *R, const struct csvtab *fm, struct mb_er
 		cols[b + 1] = cats[b];
 	cols[nc + 1] = "Total";
 	char title[200];
-	snprintf(title, sizeof title, "Crimes by unit and category, %s..%s (counts below %d shown "
+	/* the flags matrix's categories: crimes, and the partners' events with them */
+	snprintf(title, sizeof title, "%s by unit and category, %s..%s (counts below %d shown "
 				      "as <%d; x = hidden so that they cannot be worked out)",
-		 R->win_from, R->win_to, R->cfg->suppress, R->cfg->suppress);
+		 R->nagencies ? "Crimes and partner events" : "Crimes", R->win_from, R->win_to,
+		 R->cfg->suppress, R->cfg->suppress);
 	if ((r = table_init(&t, title, cols, nc + 2, err)))
 		goto cleanup;
 	char lt[16];
@@ -222,7 +224,7 @@ void as_methods(FILE *o, struct run *R)
 	const struct assess_config *c = R->cfg;
 	fputs("## Methods\n\nGenerated from the definitions this pack used.\n\n", o);
 	fprintf(o, "- **Period.** The assessment period is %s (%s..%s); changes compare its last 12 "
-		   "months with the 12 before (%s..%s).\n",
+		   "months with the 12 before, over %s..%s.\n",
 		R->label, R->cur_from, R->cur_to, R->win_from, R->win_to);
 	fputs("- **Micro-beats.** A micro-beat is a police.uk snap point (a street segment or a "
 	      "place); concentration is the share of crime on the busiest 1, 3, 5, 10 and 20% of the "
@@ -237,7 +239,8 @@ void as_methods(FILE *o, struct run *R)
 		   "discovery rate q = %s with FCR-adjusted intervals%s; trend and seasonality by "
 		   "a quasi-Poisson model with seasonal terms and the seasonal Kendall test; control "
 		   "charts are c-charts on a baseline before the last 3 months, with run rules.\n",
-		c->fdr, c->primary ? " (the primary series is tested alone)" : "");
+		c->fdr, c->primary ? " (the primary series is tested alone in the scan of every "
+				     "type; within a theme it is one of the theme's types)" : "");
 	if (c->layer) {
 		fputs("- **Priorities.** Units of the layer ", o);
 		as_md(o, c->layer);

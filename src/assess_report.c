@@ -227,9 +227,10 @@ static void summary(FILE *o, struct run *R, const struct csvtab *conc, const str
 		if (strcmp(as_fld(prio, r, "priority"), "yes") != 0)
 			continue;
 		if (!np++)
-			fprintf(o, "- **Geographic priorities** (crimes over %s..%s against what the "
+			fprintf(o, "- **Geographic priorities** (%s over %s..%s against what the "
 				   "unit's residents predict, after shrinkage; the full reasons are "
-				   "under the candidate priorities):\n", R->win_from, R->win_to);
+				   "under the candidate priorities):\n",
+				R->nagencies ? "crimes and partner events" : "crimes", R->win_from, R->win_to);
 		prio_brief(o, prio, r, fm);
 	}
 	if (!np)
@@ -656,8 +657,14 @@ int as_write_report(struct run *R, struct mb_error *err)
 		}
 		fputs("## Maps\n\n", o);
 		if (g == 0) {
+			/* the file's name in a code span as it is (a span shows a
+			 * Markdown escape as typed: "parish\_priorities"); it is the
+			 * layer's slug (letters, digits, '-') and "_priorities.geojson" */
 			fputs("The priorities of every unit, with the unit's boundary, are in `", o);
-			as_md(o, gj);
+			if (strchr(gj, '`'))
+				as_md(o, gj);
+			else
+				fputs(gj, o);
 			fputs("` (fields as in `tables/flags-priorities.csv`); the power few are in "
 			      "`hot_streets.geojson`. Both open in QGIS.\n\n", o);
 		} else {
