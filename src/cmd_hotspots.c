@@ -50,7 +50,10 @@ static void print_knox(const struct hs_run *hr, FILE *out)
 
 		if (isfinite(k->ratio[0]))
 			snprintf(ratio, sizeof(ratio), "%.2f", k->ratio[0]);
-		fprintf(out, "\nKnox near-repeat (%zu dated events, %zu pairs within %.0f m;"
+		/* police.uk gives months only: the days are a force extract's or a
+		 * partner's (the report's limits of police.uk data say so) */
+		fprintf(out, "\nKnox near-repeat (%zu dated events: days from a force extract or a"
+			" partner's data, police.uk giving months only; %zu pairs within %.0f m;"
 			" %d permutations, seed %llu): under %.0f m and %.0f days: %.0f pairs, %.1f"
 			" expected, ratio %s, p %.4f (knox.csv for every band).\n",
 			hr->knox_events, k->pairs, hr->kd[hr->nkd - 1], k->perms,
