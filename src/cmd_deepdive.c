@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "microbeat/areas.h"
+#include "microbeat/beats.h"
 #include "microbeat/cli.h"
 #include "microbeat/conc.h"
 #include "microbeat/csvtab.h"
@@ -642,9 +643,16 @@ static int sec_power_few(struct dd_run *d, const struct hot *h, struct mb_error 
 	size_t ncls[3] = { 0 };
 	int r;
 
+	/* each named as concentration and the overlay name it: a place by its
+	 * kind and the nearest street in its LSOA ("Petrol station, near ...") */
+	char **lbl = calloc(h->nlist + 1, sizeof(char *));
+
 	fprintf(d->md, "## The power few micro-beats\n\n");
-	if ((r = table_init(&t, "Power-few micro-beats of the selection", cols, ARRAY_SIZE(cols), err)))
-		return r;
+	if (!lbl)
+		return mb_err(err, MB_ENOMEM, "out of memory");
+	if ((r = beats_label(&d->S, h->list, NULL, h->nlist, lbl, NULL, err)) ||
+	    (r = table_init(&t, "Power-few micro-beats of the selection", cols, ARRAY_SIZE(cols), err)))
+		goto cleanup;
 	for (size_t k = 0; k < h->nlist && !r; k++) {
 		size_t i = dd_hot_index(h, h->list[k]), row;
 		int now = in_list(h->ic, h->nc, i), before = in_list(h->ip, h->np, i);
@@ -653,7 +661,7 @@ static int sec_power_few(struct dd_run *d, const struct hot *h, struct mb_error 
 		const struct slice_street *st = &d->S.streets[h->list[k]];
 
 		ncls[cls]++;
-		if ((r = table_add_row(&t, &row, err)) || (r = table_set_text(&t, row, 0, st->name, err)) ||
+		if ((r = table_add_row(&t, &row, err)) || (r = table_set_text(&t, row, 0, lbl[k], err)) ||
 		    (r = table_set_text(&t, row, 1, st->lsoa, err)) ||
 		    (r = table_set_int(&t, row, 2, (int64_t)h->cur[i], err)) ||
 		    (r = table_set_int(&t, row, 3, (int64_t)h->prev[i], err)) ||
@@ -679,6 +687,9 @@ static int sec_power_few(struct dd_run *d, const struct hot *h, struct mb_error 
 		" period (%zu).\n\n", TOP_PCT, h->n, h->nc, sh, ncls[0], ncls[1], ncls[2]);
 	r = dd_emit_table(&d->out, &t, "power_few.csv", err);
 cleanup:
+	for (size_t k = 0; k < h->nlist; k++)
+		free(lbl[k]);
+	free(lbl);
 	table_release(&t);
 	return r;
 }

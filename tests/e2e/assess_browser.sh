@@ -203,7 +203,7 @@ assert " ".join(top.values()) in text_of(ov), f"overlay lacks its top row {top}"
 import os, shlex
 pw = list(csv.DictReader(open(f"{tables}/overlay-power_few.csv")))
 hs = list(csv.DictReader(open(f"{tables}/concentration-hot_streets.csv")))
-hot = {(r["street"], r["lsoa"]) for r in hs if r["rank"]}
+hot = {(r["label"], r["lsoa"]) for r in hs if r["rank"]}  # the deep dive names rows as concentration labels them
 assert len(hot) == int(m["hot_n"]) + int(m["hot_tied_added"]), len(hot)
 now = [r for r in pw if (r["micro-beat"], r["LSOA"]) in hot]
 assert len(now) == len(hot) and len(pw) == len(pf), (len(now), len(hot), len(pw), len(pf))
@@ -212,14 +212,17 @@ former = len(pf) - len(now)
 want = (f"All {len(pf)} rows, the {len(now)} micro-beats of the power few (ties at the cut "
         f"included) and the {former} former ones")
 assert former and want in text_of(ov), f"overlay lacks '{want}'"
-label = {(r["street"], r["lsoa"]): r["label"] for r in hs}
+label = {(r["label"], r["lsoa"]) for r in hs}
 kinds = {k.strip().upper() for k in open(os.environ["MB_DATA"] + "/place_names.csv")}
 named = 0
 for p_, o_ in zip(pw, pf):
-    k = (p_["micro-beat"], p_["LSOA"])
-    assert o_["micro-beat"] == label.get(k, o_["micro-beat"]), f"overlay names {k} '{o_['micro-beat']}'"
-    assert o_["micro-beat"] not in kinds, f"overlay row '{o_['micro-beat']}' is a bare place kind"
-    named += o_["micro-beat"] != p_["micro-beat"]
+    # the power few's table and the overlay's name each row alike, as concentration does
+    assert o_["micro-beat"] == p_["micro-beat"], (p_["micro-beat"], o_["micro-beat"])
+    for name in (o_["micro-beat"], p_["micro-beat"]):
+        assert name.upper() not in kinds, f"row '{name}' is a bare place kind"
+    if (p_["micro-beat"], p_["LSOA"]) in hot:
+        assert (p_["micro-beat"], p_["LSOA"]) in label
+    named += ", near " in p_["micro-beat"]
 assert named, "no place among the overlay's rows: the labels are not tested"
 # its chart draws the first 25 rows, the period's 25 busiest (the table has them all), and says so
 def dat(path):
