@@ -99,6 +99,12 @@ static double partner_sum(const struct csvtab *t, size_t r)
 /* The rows of t ordered by column key, descending (NULL: by the partner
  * events summed), ties in table order: an index array the caller frees, or
  * NULL on memory failure. */
+/* Row i's ranking value: column kc, or (kc < 0) its partner events summed. */
+static double rank_value(const struct csvtab *t, long kc, size_t i)
+{
+	return kc >= 0 ? as_num(t->rows[i].f[kc]) : partner_sum(t, i);
+}
+
 static size_t *rank_rows(const struct csvtab *t, const char *key)
 {
 	long kc = key ? csvtab_col(t, key) : -1;
@@ -112,7 +118,7 @@ static size_t *rank_rows(const struct csvtab *t, const char *key)
 	}
 	/* insertion sort: stable, and the tables are a few hundred rows */
 	for (size_t i = 0; i < t->nrows; i++) {
-		v[i] = kc >= 0 ? as_num(t->rows[i].f[kc]) : partner_sum(t, i);
+		v[i] = rank_value(t, kc, i);
 		size_t j = i;
 		while (j > 0 && v[ix[j - 1]] < v[i]) {
 			ix[j] = ix[j - 1];
@@ -153,6 +159,19 @@ static size_t overlay_table(FILE *o, const struct run *R, const char *name, cons
 			fputs(" |", o);
 		}
 		fputs("\n", o);
+	}
+	/* rows cut off at max that rank level with the last shown: said, not
+	 * left to look like a smaller value */
+	if (t.nrows > max && max > 0) {
+		long kc = key ? csvtab_col(&t, key) : -1;
+		double last = rank_value(&t, kc, ix[max - 1]);
+		size_t ties = 0;
+
+		for (size_t i = max; i < t.nrows && rank_value(&t, kc, ix[i]) == last; i++)
+			ties++;
+		if (ties)
+			fprintf(o, "\n_%zu more row%s tie%s with the last one shown (%g): all are in the "
+				   "table._\n", ties, ties == 1 ? "" : "s", ties == 1 ? "s" : "", last);
 	}
 	fputs("\n", o);
 cleanup:

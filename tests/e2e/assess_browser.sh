@@ -245,4 +245,19 @@ for d in os.listdir(charts):
         assert int(meta[2]) == len(rows) <= 25 and " of " not in meta[0], (d, meta)
 print("deep dive, hotspots, scanning matrix and partner overlay render and equal tables/")
 PY
+# the partner events per unit: the 15 units with most partner events, and when more units
+# tie with the 15th the report says how many (the demo: 6 more at 9), recounted from the table
+python3 - "$T/pack" <<'PY' || fail "partner units' ties"
+import csv, re, sys
+p = sys.argv[1]
+rows = list(csv.DictReader(open(f"{p}/tables/overlay-overlay_units.csv", encoding="utf-8")))
+cols = list(rows[0])[2:]
+v = sorted((sum(int(r[c] or 0) for c in cols) for r in rows), reverse=True)
+md = open(f"{p}/report.md", encoding="utf-8").read().split("**Partner events per unit** (the 15 units", 1)[1]
+md = md.split("All ", 1)[0]
+ties = sum(1 for x in v[15:] if x == v[14])
+m = re.search(r"_(\d+) more rows? ties? with the last one shown \((\d+)\)", md)
+assert ties > 0, "no tie at the 15th: the test tests nothing"
+assert m and int(m.group(1)) == ties and int(m.group(2)) == v[14], (m and m.groups(), ties, v[14])
+PY
 echo "ok: report.html self-contained, charts parse and render, summary equals tables/"
