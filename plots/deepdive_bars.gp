@@ -43,9 +43,20 @@ set lmargin at screen (lm < 0.55 ? lm : 0.55)
 
 # the title centred on the page, not over the plot: long row labels (a place's
 # "Supermarket, near ...") push the plot right and a plot-centred title off the page
-tfont = strlen(chart_title) > 95 ? ",12" : ",14"
-set label 1 chart_title at screen 0.5, screen 0.96 center front noenhanced font tfont
-set tmargin 3
+# a title longer than a line breaks after its last ": " (where and when, then what)
+tlen = strlen(chart_title)
+if (tlen > 95) {
+	tb = 0; tk = strstrt(chart_title, ": ")
+	while (tk > 0) { tb = tb + tk; tk = strstrt(chart_title[tb + 1:], ": ") }
+	if (tb > 1) {
+		tlen = (tb > tlen - tb - 1) ? tb : tlen - tb - 1
+		chart_title = chart_title[1:tb]."\n".chart_title[tb + 2:]
+	}
+}
+tfont = tlen > 95 ? ",10" : tlen > 75 ? ",12" : ",14"
+two_lines = strstrt(chart_title, "\n") > 0
+set label 1 chart_title at screen 0.5, screen (two_lines ? 0.975 : 0.96) center front noenhanced font tfont
+set tmargin (two_lines ? 4 : 3)
 set xlabel value_label noenhanced
 set yrange [n + 0.6 : 0.4]
 set xrange [0:*]

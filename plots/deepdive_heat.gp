@@ -32,7 +32,20 @@ stats name."-meta.dat" using (chart_title = strcol(1), scale_label = strcol(2), 
 # read); before the ranges are set, which stats would apply to the counts
 stats name.".dat" using 3 nooutput prefix "H"
 dark = H_max > 0 ? 0.62 * H_max : 1
+# a title longer than a line breaks after its last ": " (where and when, then what)
+tlen = strlen(chart_title)
+if (tlen > 95) {
+	tb = 0; tk = strstrt(chart_title, ": ")
+	while (tk > 0) { tb = tb + tk; tk = strstrt(chart_title[tb + 1:], ": ") }
+	if (tb > 1) {
+		tlen = (tb > tlen - tb - 1) ? tb : tlen - tb - 1
+		chart_title = chart_title[1:tb]."\n".chart_title[tb + 2:]
+	}
+}
 set title chart_title noenhanced font ",14"
+# long titles (the place, theme and period) shrink rather than run off the chart
+if (tlen > 75) set title font ",12"
+if (tlen > 95) set title font ",10"
 set xlabel "Hour of the day"
 set xrange [-0.5:23.5]
 set yrange [6.5:-0.5]

@@ -52,10 +52,20 @@ top = top * 1.08
 # a series of zeros still gets an axis (gnuplot refuses an empty range)
 if (top < 1) top = 1
 
+# a title longer than a line breaks after its last ": " (where and when, then what)
+tlen = strlen(chart_title)
+if (tlen > 95) {
+	tb = 0; tk = strstrt(chart_title, ": ")
+	while (tk > 0) { tb = tb + tk; tk = strstrt(chart_title[tb + 1:], ": ") }
+	if (tb > 1) {
+		tlen = (tb > tlen - tb - 1) ? tb : tlen - tb - 1
+		chart_title = chart_title[1:tb]."\n".chart_title[tb + 2:]
+	}
+}
 set title chart_title noenhanced font ",14"
 # long titles (area, theme and period) shrink rather than run off the chart
-if (strlen(chart_title) > 75) set title font ",12"
-if (strlen(chart_title) > 95) set title font ",10"
+if (tlen > 75) set title font ",12"
+if (tlen > 95) set title font ",10"
 set ylabel value_label noenhanced
 set xdata time
 set timefmt "%Y-%m"

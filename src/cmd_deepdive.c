@@ -366,8 +366,7 @@ static int sec_monthly(struct dd_run *d, struct mb_error *err)
 		/* months before the first loaded one are not drawn; the baseline's
 		 * loaded months are named in the centre line's key */
 		plot_monthly_window(pres, n, n, d->span_from, bl_first, bl_last, &f0, &win);
-		snprintf(title, sizeof(title), "Crimes per month: %s%s%s", d->place,
-			 d->sel.theme[0] ? ", " : "", d->sel.theme);
+		dd_chart_title(&d->out, "crimes per month", title, sizeof(title));
 		struct plot_monthly pm = { .title = title,
 					   .value_label = "Crimes per month", .n = n - f0,
 					   .first_month = d->span_from + (int32_t)f0, .count = shown + f0,
@@ -546,8 +545,11 @@ static int sec_lq(struct dd_run *d, struct mb_error *err)
 			snprintf(starred[k], 160, "%s%s", lab[k], lq[k].significant ? " *" : "");
 			cl[k] = starred[k];
 		}
-		r = dd_draw_bars(d->dir, "location_quotients",
-				 "Location quotient by crime type (dashed line: same share as the rest)",
+		char title[600];
+
+		dd_chart_title(&d->out, "location quotient by crime type (dashed line = same share as"
+			       " the rest)", title, sizeof(title));
+		r = dd_draw_bars(d->dir, "location_quotients", title,
 				 "Location quotient (* clearly different from the rest, FDR 5%)", m, cl, val,
 				 "Location quotient", NULL, NULL, 1, err);
 		free(starred);
@@ -812,6 +814,8 @@ int cmd_deepdive(struct cli *c, int argc, char **argv, struct mb_error *err)
 		d.dir = tmp;
 	}
 	d.out = (struct dd_out){ .md = d.md, .dir = d.dir, .charts = d.charts, .fdr = d.fdr };
+	snprintf(d.out.where, sizeof(d.out.where), "%s%s%s, %s", d.place, d.sel.theme[0] ? ", " : "",
+		 d.sel.theme, d.sel.period_label);
 	char pf[8], pt[8];
 
 	month_format(d.pfrom, pf);

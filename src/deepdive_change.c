@@ -70,8 +70,7 @@ int dd_sec_season(struct dd_run *d, struct mb_error *err)
 			mv[k] = isfinite(mean[k]) ? mean[k] : 0;
 		char title[600];
 
-		snprintf(title, sizeof(title), "Mean crimes per month of the year: %s%s%s", d->place,
-			 d->sel.theme[0] ? ", " : "", d->sel.theme);
+		dd_chart_title(&d->out, "mean crimes per month of the year", title, sizeof(title));
 		struct plot_seasonal ps = { .title = title,
 					    .value_label = "Mean crimes per month", .n = 12,
 					    .label = mname, .mean = mv };

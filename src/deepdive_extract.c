@@ -291,7 +291,10 @@ int dd_extract_report(const struct dd_out *d, const struct slice *sl, const uint
 				}
 				cl[j] = cut[j];
 			}
-			r = cut && cl ? dd_draw_bars(d->dir, "change_by_subgroup", "Crimes by subgroup and DA flag",
+			char title[600];
+
+			dd_chart_title(d, "crimes by subgroup and DA flag", title, sizeof(title));
+			r = cut && cl ? dd_draw_bars(d->dir, "change_by_subgroup", title,
 						     "Crimes", k, cl, e, "Previous period", l, "Period", NAN, err)
 				      : mb_err(err, MB_ENOMEM, "out of memory");
 			free(cut);
@@ -440,10 +443,13 @@ int dd_extract_report(const struct dd_out *d, const struct slice *sl, const uint
 			" weekday_hour.csv)\n\n", sh, wd[bw], bh, bh, x.heat[bw * 24 + bh]);
 		if (d->charts && d->dir) {
 			struct plot_dat pd;
+			char title[600];
 
+			dd_chart_title(d, "crimes by day of the week and hour (crimes with a time)", title,
+				       sizeof(title));
 			if ((r = plot_dat_open(&pd, d->dir, "weekday_hour-meta.dat", err)))
 				goto done;
-			plot_dat_text(&pd, "Crimes by day of the week and hour (the period, crimes with a time)");
+			plot_dat_text(&pd, title);
 			plot_dat_text(&pd, "Crimes");
 			plot_dat_endrow(&pd);
 			if ((r = plot_dat_close(&pd, err)) ||

@@ -33,6 +33,7 @@ struct dd_out {
 	const char *dir; /* folder for CSV tables and charts, or NULL (none written) */
 	int charts;     /* formats to draw charts in (plot.h PLOT_*; 0 = none; with dir) */
 	double fdr;     /* FDR level of every family of tests */
+	char where[560]; /* the place, the theme and the period (dd_chart_title) */
 };
 
 /* "12.3% (30 of 244)": a percentage with its counts ("n/a (0 crimes)" when den is 0). */
@@ -118,6 +119,12 @@ void dd_count_types(const struct dd_run *d, const struct slice *sl, int which, d
 
 /* 1 when category c of sl is a police-recorded crime type (not Anti-social behaviour). */
 int dd_crime_type(const struct slice *sl, uint32_t c);
+
+/* A deep-dive chart's title into out: the place, the theme and the period
+ * (o->where), then what it shows ("Cambourne (parish), violence-public-order,
+ * FY 2025/26: crimes by subgroup and DA flag"), as the trends charts' titles
+ * run: a chart pasted alone into a report still says where and when. */
+void dd_chart_title(const struct dd_out *o, const char *what, char *out, size_t cap);
 
 /* Paired bars (plots/deepdive_bars.gp) in dir as name.png: n rows of v1 (and v2
  * when given), a dashed reference line at refline (NaN: none). Labels go

@@ -279,7 +279,7 @@ int dd_sec_overlay(struct dd_run *d, struct store *s, const struct hot *h, struc
 			for (size_t a = 0; a < na; a++)
 				v[k] += cnt[k * na + a];
 		}
-		char tl[200];
+		char what[200], tl[700];
 		const char *xl = "Events in the period";
 
 		/* the period's power few come first, by crimes (section 4), then
@@ -288,17 +288,18 @@ int dd_sec_overlay(struct dd_run *d, struct store *s, const struct hot *h, struc
 		size_t nf = h->nlist - h->nc; /* former */
 
 		if (nbar == h->nlist && !nf)
-			snprintf(tl, sizeof(tl), "Crimes and partner events within %.0f m, power-few"
+			snprintf(what, sizeof(what), "crimes and partner events within %.0f m, power-few"
 				 " micro-beats", d->metres);
 		else if (nbar == h->nlist)
-			snprintf(tl, sizeof(tl), "Crimes and partner events within %.0f m, %zu power-few"
+			snprintf(what, sizeof(what), "crimes and partner events within %.0f m, %zu power-few"
 				 " and %zu former micro-beats", d->metres, h->nc, nf);
 		else if (nbar <= h->nc)
-			snprintf(tl, sizeof(tl), "Crimes and partner events within %.0f m, top %zu of %zu"
+			snprintf(what, sizeof(what), "crimes and partner events within %.0f m, top %zu of %zu"
 				 " power-few micro-beats", d->metres, nbar, h->nc);
 		else
-			snprintf(tl, sizeof(tl), "Crimes and partner events within %.0f m, %zu power-few"
+			snprintf(what, sizeof(what), "crimes and partner events within %.0f m, %zu power-few"
 				 " and %zu of %zu former micro-beats", d->metres, h->nc, nbar - h->nc, nf);
+		dd_chart_title(&d->out, what, tl, sizeof(tl));
 		if (nbar < h->nlist)
 			xl = "Events in the period (every micro-beat is in the CSV table)";
 		r = dd_draw_bars(d->dir, "overlay", tl, xl, nbar, lab, cr,

@@ -149,6 +149,11 @@ void dd_count_types(const struct dd_run *d, const struct slice *sl, int which, d
 			cnt[sl->category[i]]++;
 }
 
+void dd_chart_title(const struct dd_out *o, const char *what, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s: %s", o->where, what);
+}
+
 /* Paired bars (plots/deepdive_bars.gp): n rows of v1 (and v2 when given), a
  * dashed reference line at refline (NaN = none). Labels go through data files. */
 int dd_draw_bars(const char *dir, const char *name, const char *title, const char *xlabel,

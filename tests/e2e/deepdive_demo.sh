@@ -201,6 +201,16 @@ ls "$T/dd2"/*.png > /dev/null 2>&1 && fail "--no-charts drew charts"
 mb --db "$DB" deepdive --layer parish --area "Milton,Waterbeach" --theme violence-public-order \
   --fy 2025 --overlay-metres 1000 --out "$T/dd3" > /dev/null || fail "deepdive --overlay-metres (charts)"
 [ -s "$T/dd3/overlay.png" ] || fail "no overlay chart with partner events within 1000 m"
+# every chart's title says where and when before what it shows: the place, the theme, the
+# period (a chart pasted alone into a report: "Crimes by subgroup and DA flag" said neither)
+n=0
+for m in "$T/dd3"/*-meta.dat; do
+  n=$((n + 1))
+  t=$(sed -n 2p "$m" | cut -d'"' -f2)
+  case $t in "Milton, Waterbeach (parish), violence-public-order, FY 2025/26: "?*) ;;
+    *) fail "$(basename "$m"): title '$t'" ;; esac
+done
+[ "$n" -ge 4 ] || fail "only $n deep-dive charts"
 # the whole district (as assess's overlay step): a hundred power-few rows in the table, the
 # chart draws the 25 busiest with the count in its title (more print on top of each other)
 mb --db "$DB" deepdive --layer parish --area all --fy 2025 --out "$T/dd4" > /dev/null ||
